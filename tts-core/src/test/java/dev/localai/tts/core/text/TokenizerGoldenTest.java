@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import dev.localai.tts.core.testing.Golden;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class TokenizerGoldenTest {
 
     @BeforeAll
     static void load() {
-        golden = GoldenDir.tiny();
+        golden = Golden.dir();
         tok = Gpt2Tokenizer.load(golden.resolve("ckpt"));
     }
 
