@@ -68,8 +68,9 @@ public final class T3Session implements AutoCloseable {
              TensorOptions fo = new TensorOptions(ScalarType.Float);
              TensorOptions floatOpts = fo.device(devOpt)) {
             this.history = torch.empty(new long[] {maxTokens}, longOpts, null).retainReference();
-            this.startHistory = torch.full(new long[] {1}, new org.bytedeco.pytorch.Scalar(config.startSpeechToken()),
-                    null, longOpts).retainReference();
+            try (Tensor start = Tensor.create(new long[] {config.startSpeechToken()}, 1)) {
+                this.startHistory = start.to(dev, ScalarType.Long).retainReference();
+            }
             this.lastLogits = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
                     .retainReference();
             this.lastProbs = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
