@@ -95,6 +95,11 @@ public final class HiFTGenerator implements AutoCloseable {
         return new HiFTGenerator(mel2wav, cfg);
     }
 
+    /** Loads from a view of s3gen_meanflow.safetensors (root view; {@code mel2wav.} is added here). */
+    public static HiFTGenerator load(dev.localai.tts.core.checkpoint.StateDict s3gen, HiftConfig cfg) {
+        return new HiFTGenerator(s3gen.sub(PREFIX)::take, cfg);
+    }
+
     public HiftConfig config() {
         return cfg;
     }
