@@ -107,39 +107,35 @@ public record HiftConfig(
      * side reproduce the whole-utterance output up to float rounding.
      */
     public int decoderRadiusFrames() {
-        double rate = 1; // samples per mel frame at the current stage
-        double r = 3; // conv_pre k7
+        int levels = upsampleRates.size();
         double maxRes = 0;
         for (int k : resblockKernelSizes) {
             maxRes = Math.max(maxRes, resblockRadius(k, resblockDilations));
         }
-        double sourceAtLevel0 = 0;
-        int levels = upsampleRates.size();
+        double[] rate = new double[levels]; // samples per frame after level i
+        double[] upsRadius = new double[levels]; // in input samples of ups[i]
+        double r = 1;
         for (int i = 0; i < levels; i++) {
             int u = upsampleRates.get(i);
             int k = upsampleKernelSizes.get(i);
             int p = (k - u) / 2;
-            r += Math.max(k - 1 - p, p) / rate + 1 / rate; // transposed conv (+1 for alignment slack)
-            rate *= u;
-            if (i == 0) {
-                // source branch joining at level 0: STFT (n_fft/2 samples), strided conv, source resblock
-                double stftRate = (double) samplesPerFrame() / hop;
-                int cum = (int) Math.round(stftRate / rate);
-                sourceAtLevel0 = (nFft / 2.0 + hop) / samplesPerFrame()
-                        + (2.0 * cum) / stftRate
-                        + resblockRadius(sourceResblockKernelSizes.get(0), sourceResblockDilations) / rate;
-            }
-            r += maxRes / rate;
-            if (i == levels - 1) {
-                r += 1 / rate; // reflection pad
-            }
+            upsRadius[i] = Math.max(k - 1 - p, p) / (double) u;
+            r *= u;
+            rate[i] = r;
         }
-        r += 3 / rate; // conv_post k7
-        r += (double) nFft / samplesPerFrame(); // iSTFT overlap
-        double afterLevel0 = r - 3 - (Math.max(upsampleKernelSizes.get(0) - 1 - (upsampleKernelSizes.get(0) - upsampleRates.get(0)) / 2,
-                (upsampleKernelSizes.get(0) - upsampleRates.get(0)) / 2) + 1);
-        double source = sourceAtLevel0 + afterLevel0;
-        return (int) Math.ceil(Math.max(r, source)) + 1;
+        double last = rate[levels - 1];
+        double tail = 1 / last /* reflection pad */ + 3 / last /* conv_post */ + (nFft / 2.0) / samplesPerFrame();
+        double afterLevel0 = maxRes / rate[0] + tail;
+        for (int i = 1; i < levels; i++) {
+            afterLevel0 += upsRadius[i] / rate[i - 1] + maxRes / rate[i];
+        }
+        double xPath = 3 /* conv_pre */ + upsRadius[0] + afterLevel0;
+        double stftRate = (double) samplesPerFrame() / hop;
+        int down0 = (int) Math.round(stftRate / rate[0]);
+        double downRadius = Math.max(2 * down0 - 1 - down0 / 2, down0 / 2);
+        double sourcePath = (nFft / 2.0) / samplesPerFrame() + downRadius / stftRate
+                + resblockRadius(sourceResblockKernelSizes.get(0), sourceResblockDilations) / rate[0] + afterLevel0;
+        return (int) Math.ceil(Math.max(xPath, sourcePath)) + 1;
     }
 
     private static double resblockRadius(int k, List<Integer> dilations) {
