@@ -71,9 +71,11 @@ public final class KaldiFbank implements AutoCloseable {
             frames = frames.sub(prev.mul(new Scalar(PREEMPHASIS)));
             frames = frames.mul(window.to(x.device(), torch.ScalarType.Float));
             frames = torch.constant_pad_nd(frames, 0, PADDED - FRAME_LENGTH);          // (m, 512)
-            Tensor power = torch.fft_rfft(frames).abs().pow(new Scalar(2.0));          // (m, 257)
-            Tensor mel = torch.mm(power, melBanks.to(x.device(), torch.ScalarType.Float).t());
-            out = mel.clamp_min(new Scalar(EPSILON)).log().contiguous();
+            // FFT, power and mel projection in double: in spectral valleys the float32 FFT rounding of the
+            // frame's loud components dominates the bin energy; double keeps us at the reference's own noise
+            Tensor power = torch.fft_rfft(frames.to(torch.ScalarType.Double)).abs().pow(new Scalar(2.0)); // (m, 257)
+            Tensor mel = torch.mm(power, melBanks.to(x.device(), torch.ScalarType.Double).t());
+            out = mel.clamp_min(new Scalar(EPSILON)).log().to(torch.ScalarType.Float).contiguous();
             out.retainReference();
         }
         return out;
@@ -105,16 +107,20 @@ public final class KaldiFbank implements AutoCloseable {
         double melLow = kaldiMel(lowFreq);
         double melHigh = kaldiMel(highFreq);
         double delta = (melHigh - melLow) / (numBins + 1);
+        // evaluated in float32 step by step, as torchaudio does (its tensors are float32)
+        float lowF = (float) melLow;
+        float deltaF = (float) delta;
         float[] banks = new float[numBins * (numFftBins + 1)];
         for (int b = 0; b < numBins; b++) {
-            double left = melLow + b * delta;
-            double center = melLow + (b + 1.0) * delta;
-            double right = melLow + (b + 2.0) * delta;
+            float left = (float) b * deltaF + lowF;
+            float center = ((float) b + 1.0f) * deltaF + lowF;
+            float right = ((float) b + 2.0f) * deltaF + lowF;
             for (int k = 0; k < numFftBins; k++) {
-                double mel = kaldiMel(fftBinWidth * k);
-                double up = (mel - left) / (center - left);
-                double down = (right - mel) / (right - center);
-                banks[b * (numFftBins + 1) + k] = (float) Math.max(0.0, Math.min(up, down));
+                float freq = (float) fftBinWidth * (float) k;
+                float mel = 1127.0f * (float) Math.log(1.0f + freq / 700.0f);
+                float up = (mel - left) / (center - left);
+                float down = (right - mel) / (right - center);
+                banks[b * (numFftBins + 1) + k] = Math.max(0.0f, Math.min(up, down));
             }
         }
         return banks;
