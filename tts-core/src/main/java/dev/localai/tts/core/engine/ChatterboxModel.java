@@ -1,0 +1,129 @@
+package dev.localai.tts.core.engine;
+
+import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.checkpoint.pickle.CondsPt;
+import dev.localai.tts.core.hub.ChatterboxTurboFiles;
+import dev.localai.tts.core.model.hift.HiFTGenerator;
+import dev.localai.tts.core.model.hift.HiftComponent;
+import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import dev.localai.tts.core.model.t3.T3;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.text.TextFrontEnd;
+import dev.localai.tts.core.voice.Conditionals;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The loaded Chatterbox Turbo model: text front end, T3, the S3Gen flow, the HiFT vocoder and the built-in voice.
+ * Immutable after loading and safe to share between threads (the modules keep no per-call state).
+ */
+public final class ChatterboxModel implements AutoCloseable {
+    private final Path dir;
+    private final Device device;
+    private final ScalarType t3Dtype;
+    private final TextFrontEnd text;
+    private final T3 t3;
+    private final S3GenFlow flow;
+    private final HiFTGenerator hift;
+    private final Conditionals builtinVoice;
+
+    private ChatterboxModel(Path dir, Device device, ScalarType t3Dtype, TextFrontEnd text, T3 t3, S3GenFlow flow,
+            HiFTGenerator hift, Conditionals builtinVoice) {
+        this.dir = dir;
+        this.device = device;
+        this.t3Dtype = t3Dtype;
+        this.text = text;
+        this.t3 = t3;
+        this.flow = flow;
+        this.hift = hift;
+        this.builtinVoice = builtinVoice;
+    }
+
+    /**
+     * Loads every part from a directory in the official layout (a Hugging Face snapshot or a tiny checkpoint).
+     *
+     * @param t3Dtype weights of T3: {@code Float} (default, the only fast choice on CPUs without bf16 units),
+     *                {@code BFloat16} or {@code Half} (GPU)
+     */
+    public static ChatterboxModel load(Path dir, Device device, ScalarType t3Dtype) {
+        for (String f : new String[] {ChatterboxTurboFiles.T3, ChatterboxTurboFiles.S3GEN, ChatterboxTurboFiles.VOCAB,
+                ChatterboxTurboFiles.MERGES}) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new dev.localai.tts.core.checkpoint.CheckpointException(
+                        "model directory " + dir + " has no " + f + " (expected the ResembleAI/chatterbox-turbo layout)");
+            }
+        }
+        TextFrontEnd text = TextFrontEnd.load(dir);
+        T3 t3 = T3.load(dir.resolve(ChatterboxTurboFiles.T3), device, t3Dtype);
+        S3GenFlow flow = null;
+        HiFTGenerator hift = null;
+        try (StateDict s3gen = StateDict.open(dir.resolve(ChatterboxTurboFiles.S3GEN), device)) {
+            flow = S3GenFlow.load(s3gen, S3GenFlow.inferConfig(s3gen));
+            hift = HiFTGenerator.load(s3gen, HiftComponent.configOf(s3gen));
+            Path conds = dir.resolve(ChatterboxTurboFiles.CONDS);
+            Conditionals builtin = Files.isRegularFile(conds) ? builtinConditionals(CondsPt.read(conds)) : null;
+            return new ChatterboxModel(dir, device, t3Dtype, text, t3, flow, hift, builtin);
+        } catch (RuntimeException e) {
+            t3.close();
+            if (flow != null) {
+                flow.close();
+            }
+            if (hift != null) {
+                hift.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The built-in voice of {@code conds.pt} as a {@link Conditionals} value. */
+    static Conditionals builtinConditionals(CondsPt c) {
+        long[] featShape = c.promptFeat().shape();
+        float emotion = c.emotionAdv() == null ? 0.5f : c.emotionAdv().toFloatArray()[0];
+        long[] promptToken = c.promptToken().toLongArray();
+        long[] len = c.promptTokenLen().toLongArray();
+        return new Conditionals(c.speakerEmb().toFloatArray(), c.condPromptSpeechTokens().toLongArray(), emotion,
+                promptToken, len.length > 0 ? len[0] : promptToken.length, c.promptFeat().toFloatArray(),
+                (int) featShape[1], c.embedding().toFloatArray());
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public ScalarType t3Dtype() {
+        return t3Dtype;
+    }
+
+    public TextFrontEnd text() {
+        return text;
+    }
+
+    public T3 t3() {
+        return t3;
+    }
+
+    public S3GenFlow flow() {
+        return flow;
+    }
+
+    public HiFTGenerator hift() {
+        return hift;
+    }
+
+    /** The voice of {@code conds.pt}, or null when the directory has none. */
+    public Conditionals builtinVoice() {
+        return builtinVoice;
+    }
+
+    @Override
+    public void close() {
+        t3.close();
+        flow.close();
+        hift.close();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.localai.tts.core.engine;
+
+import dev.localai.tts.core.model.t3.T3Cond;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.voice.Conditionals;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A voice's conditionals as tensors on the model's device, made once per voice and shared by every request that uses
+ * it (read-only). Close it when the voice is dropped.
+ */
+final class PreparedVoice implements AutoCloseable {
+    final String id;
+    final T3Cond t3Cond;
+    /** (1, P2) int64. */
+    final Tensor promptToken;
+    /** (1, 2*P2, 80) float32, time-first. */
+    final Tensor promptFeat;
+    /** (1, 192) float32. */
+    final Tensor embedding;
+
+    private PreparedVoice(String id, T3Cond t3Cond, Tensor promptToken, Tensor promptFeat, Tensor embedding) {
+        this.id = id;
+        this.t3Cond = t3Cond;
+        this.promptToken = promptToken;
+        this.promptFeat = promptFeat;
+        this.embedding = embedding;
+    }
+
+    static PreparedVoice of(String id, Conditionals c, Device device) {
+        try (org.bytedeco.pytorch.Device dev = device.torchDevice();
+             Tensor spk = c.speakerEmbTensor();
+             Tensor cpt = c.condPromptSpeechTokensTensor();
+             Tensor pt = c.promptTokenTensor();
+             Tensor pf = c.promptFeatTensor();
+             Tensor emb = c.embeddingTensor()) {
+            long len = c.promptTokenLen();
+            Tensor ptValid = pt.narrow(1, 0, len);
+            Tensor pfValid = pf.narrow(1, 0, Math.min(pf.size(1), 2 * len));
+            return new PreparedVoice(id,
+                    new T3Cond(spk.to(dev, spk.scalar_type()).clone(), cpt.to(dev, cpt.scalar_type()).clone()),
+                    ptValid.to(dev, pt.scalar_type()).contiguous().clone(),
+                    pfValid.to(dev, pf.scalar_type()).contiguous().clone(),
+                    emb.to(dev, emb.scalar_type()).clone());
+        }
+    }
+
+    /** Reference tokens the S3Gen prompt holds. */
+    long promptTokens() {
+        return promptToken.size(1);
+    }
+
+    @Override
+    public void close() {
+        t3Cond.speakerEmb().close();
+        t3Cond.promptSpeechTokens().close();
+        promptToken.close();
+        promptFeat.close();
+        embedding.close();
+    }
+}

@@ -1,0 +1,636 @@
+package dev.localai.tts.core.engine;
+
+import dev.localai.tts.core.audio.encode.TimeStretcher;
+import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.AudioClip;
+import dev.localai.tts.core.engine.api.EngineException;
+import dev.localai.tts.core.engine.api.EngineHealth;
+import dev.localai.tts.core.engine.api.ModelInfo;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechStream;
+import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.SynthesisStats;
+import dev.localai.tts.core.engine.api.VoiceInfo;
+import dev.localai.tts.core.model.t3.SamplingParams;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.text.SentenceSplitter;
+import dev.localai.tts.core.voice.Conditionals;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The Chatterbox Turbo speech engine: thread-safe, streaming, with long-text chunking, a bounded request queue and
+ * an audio cache.
+ *
+ * <pre>{@code
+ * try (TtsEngine tts = TtsEngine.builder().model("ResembleAI/chatterbox-turbo").build()) {
+ *     AudioClip clip = tts.synthesize(SpeechRequest.of("Hello from the JVM."));
+ *     Files.write(Path.of("hello.wav"), AudioEncoders.encode(AudioFormat.WAV, clip.samples(), clip.sampleRate()));
+ * }
+ * }</pre>
+ *
+ * <p>Long text is split at sentence boundaries into chunks the model handles well ({@link Builder#chunkChars}); every
+ * chunk uses the same voice and a seed derived from the request's, trailing silence and hallucinated tails are cut at
+ * the seams, and chunks are joined with a short equal-power crossfade. Requests without a seed use seed 0, so the
+ * same request gives the same audio (and is served from the cache the second time).
+ */
+public final class TtsEngine implements SpeechSynthesizer {
+    private static final Logger LOG = Logger.getLogger(TtsEngine.class.getName());
+    /** Id of the voice shipped in {@code conds.pt}. */
+    public static final String BUILTIN_VOICE = "default";
+    private static final int SR = AudioClip.SAMPLE_RATE;
+
+    private final Builder cfg;
+    private final ModelSource.Resolved source;
+    private final ChatterboxModel model;
+    private final Voices voices;
+    private final ThreadPoolExecutor workers;
+    private final AudioCache<CacheKey> cache;
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong requests = new AtomicLong();
+
+    private TtsEngine(Builder b) {
+        this.cfg = b;
+        Torch.init(b.threads);
+        this.source = ModelSource.resolve(b.model, b.allowDownload, b.progress);
+        Device device = b.device;
+        ScalarType dtype = b.dtype == null ? (device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float) : b.dtype;
+        this.model = ChatterboxModel.load(source.dir(), device, dtype);
+        try {
+            this.voices = new Voices(model, b.voicesDir, source.revision());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        this.cache = new AudioCache<>(b.cacheBytes);
+        this.workers = new ThreadPoolExecutor(b.maxConcurrent, b.maxConcurrent, 30, TimeUnit.SECONDS,
+                b.maxQueue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(b.maxQueue),
+                r -> {
+                    Thread t = new Thread(r, "tts-worker");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        if (b.warmUp) {
+            synthesize(SpeechRequest.builder("Hi.").maxTokens(8).build());
+            cache.clear();
+        }
+    }
+
+    /** A builder with the defaults: the official model from the Hugging Face cache, the CPU, fp32. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- synthesis
+
+    @Override
+    public AudioClip synthesize(SpeechRequest request) {
+        long t0 = System.nanoTime();
+        CacheKey key = CacheKey.of(request, voices.contentId(voiceIdOf(request)));
+        float[] cached = cache.get(key);
+        if (cached != null) {
+            long dt = System.nanoTime() - t0;
+            return new AudioClip(cached, SR, new SynthesisStats(0, 0, cached.length / (double) SR, dt, dt, 0));
+        }
+        try (Job job = submit(request, false)) {
+            List<float[]> parts = new ArrayList<>();
+            while (true) {
+                AudioChunk c = job.take();
+                if (c == null) {
+                    break;
+                }
+                parts.add(c.samples());
+                if (c.last()) {
+                    break;
+                }
+            }
+            float[] all = concat(parts);
+            cache.put(key, all);
+            SynthesisStats s = job.stats();
+            return new AudioClip(all, SR, new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
+                    s.generationNanos(), s.generationNanos(), s.queueNanos()));
+        }
+    }
+
+    @Override
+    public SpeechStream stream(SpeechRequest request) {
+        return submit(request, true);
+    }
+
+    private String voiceIdOf(SpeechRequest r) {
+        return r.voiceId() == null ? BUILTIN_VOICE : r.voiceId();
+    }
+
+    private Job submit(SpeechRequest request, boolean streaming) {
+        Objects.requireNonNull(request, "request");
+        if (closed.get()) {
+            throw EngineException.notReady("the engine is closed");
+        }
+        PreparedVoice voice = voices.prepared(voiceIdOf(request));
+        Job job = new Job(request, voice, streaming);
+        try {
+            job.future = workers.submit(job::run);
+        } catch (RejectedExecutionException e) {
+            throw EngineException.busy("all " + cfg.maxConcurrent + " synthesis slots and " + cfg.maxQueue
+                    + " queue places are taken", Duration.ofSeconds(2));
+        }
+        requests.incrementAndGet();
+        return job;
+    }
+
+    /** One request running on a worker, handing chunks to its consumer through a small bounded queue. */
+    private final class Job implements SpeechStream {
+        private final SpeechRequest request;
+        private final PreparedVoice voice;
+        private final boolean streaming;
+        private final BlockingQueue<Object> out = new LinkedBlockingQueue<>(64);
+        private final AtomicBoolean cancelled = new AtomicBoolean();
+        private final long acceptedAt = System.nanoTime();
+        private volatile Future<?> future;
+        private volatile long startedAt;
+        private volatile long firstAudioAt;
+        private volatile long inTokens;
+        private volatile long outTokens;
+        private volatile long samplesOut;
+        private volatile long doneAt;
+        private AudioChunk pending;
+        private boolean finished;
+        private int index;
+        private long offset;
+
+        Job(SpeechRequest request, PreparedVoice voice, boolean streaming) {
+            this.request = request;
+            this.voice = voice;
+            this.streaming = streaming;
+        }
+
+        void run() {
+            startedAt = System.nanoTime();
+            active.incrementAndGet();
+            try {
+                produce();
+                put(END);
+            } catch (CancellationException e) {
+                put(END);
+            } catch (EngineException e) {
+                put(e);
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "synthesis failed", e);
+                put(new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e));
+            } finally {
+                doneAt = System.nanoTime();
+                active.decrementAndGet();
+            }
+        }
+
+        private void produce() {
+            List<String> chunks = SentenceSplitter.chunks(request.text(), cfg.chunkChars);
+            long seed = request.seed() == null ? 0L : request.seed();
+            SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
+                    request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
+            TimeStretcher stretch = request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR);
+            Joiner joiner = new Joiner(samples -> emit(stretch == null ? samples : stretch.process(samples)));
+            for (int i = 0; i < chunks.size(); i++) {
+                String text = chunks.get(i);
+                int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
+                Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
+                        cfg.firstBlockTokens, cfg.maxBlockTokens);
+                joiner.beginChunk(i == 0);
+                Utterance.Result r = Utterance.run(model, voice, text, p, joiner::accept, cancelled::get);
+                inTokens += r.textTokens();
+                outTokens += r.speechTokens();
+                joiner.endChunk(i == chunks.size() - 1);
+            }
+            if (stretch != null) {
+                emit(stretch.finish());
+            }
+        }
+
+        private void emit(float[] samples) {
+            if (samples.length == 0) {
+                return;
+            }
+            if (firstAudioAt == 0) {
+                firstAudioAt = System.nanoTime();
+            }
+            samplesOut += samples.length;
+            put(samples);
+        }
+
+        private void put(Object o) {
+            try {
+                while (!out.offer(o, 100, TimeUnit.MILLISECONDS)) {
+                    if (cancelled.get()) {
+                        throw new CancellationException("synthesis cancelled");
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CancellationException("interrupted");
+            }
+        }
+
+        /** The next chunk (blocking), or null at the end. */
+        AudioChunk take() {
+            if (!hasNext()) {
+                return null;
+            }
+            return next();
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (pending != null) {
+                return true;
+            }
+            if (finished || cancelled.get()) {
+                return false;
+            }
+            Object o;
+            try {
+                o = out.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new CancellationException("interrupted while waiting for audio");
+            }
+            if (o == END) {
+                finished = true;
+                // an empty last chunk marks the end for consumers that look at last()
+                pending = new AudioChunk(new float[0], index++, offset, true, stats());
+                return true;
+            }
+            if (o instanceof EngineException e) {
+                finished = true;
+                throw e;
+            }
+            float[] s = (float[]) o;
+            Object peek = out.peek();
+            boolean last = peek == END;
+            if (last) {
+                out.poll();
+                finished = true;
+            }
+            pending = new AudioChunk(s, index++, offset, last, stats());
+            offset += s.length;
+            return true;
+        }
+
+        @Override
+        public AudioChunk next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            AudioChunk c = pending;
+            pending = null;
+            return c;
+        }
+
+        @Override
+        public SynthesisStats stats() {
+            long end = doneAt != 0 ? doneAt : System.nanoTime();
+            long start = acceptedAt;
+            long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
+            long queue = startedAt == 0 ? end - start : startedAt - start;
+            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue);
+        }
+
+        @Override
+        public void close() {
+            if (cancelled.compareAndSet(false, true)) {
+                Future<?> f = future;
+                if (f != null && !f.isDone()) {
+                    f.cancel(false);
+                }
+                out.clear();
+            }
+        }
+    }
+
+    private static final Object END = new Object();
+
+    /** Speech tokens allowed for a chunk: generous for its length (25 tokens per second of speech), at most 1000. */
+    static int tokenCap(String text) {
+        return (int) Math.min(1000, 50 + 6L * text.length());
+    }
+
+    /**
+     * Joins the audio of consecutive chunks: the start of each later chunk has its leading silence cut, the end of
+     * each chunk has trailing silence beyond a natural pause cut, and the two meet in a short equal-power crossfade.
+     * Audio flows through with a fixed hold-back (the part a trim could still remove), so streaming stays streaming.
+     */
+    private static final class Joiner {
+        private static final int HOLD = SR / 2;
+        private static final int FADE = SR / 100;
+        private final java.util.function.Consumer<float[]> downstream;
+        private float[] held = new float[0];
+        private float[] tail;
+        private boolean leading;
+
+        Joiner(java.util.function.Consumer<float[]> downstream) {
+            this.downstream = downstream;
+        }
+
+        void beginChunk(boolean first) {
+            held = new float[0];
+            leading = !first;
+        }
+
+        void accept(float[] samples) {
+            held = concat(List.of(held, samples));
+            if (leading) {
+                if (held.length < HOLD) {
+                    return;
+                }
+                int start = Seams.speechStart(held, SR, -45, 30);
+                if (start >= held.length) {
+                    held = java.util.Arrays.copyOfRange(held, Math.max(0, held.length - FADE), held.length);
+                    return;
+                }
+                held = java.util.Arrays.copyOfRange(held, start, held.length);
+                leading = false;
+                if (tail != null) {
+                    held = Seams.crossfade(tail, held, FADE);
+                    tail = null;
+                }
+            }
+            if (held.length > HOLD) {
+                int n = held.length - HOLD;
+                downstream.accept(java.util.Arrays.copyOfRange(held, 0, n));
+                held = java.util.Arrays.copyOfRange(held, n, held.length);
+            }
+        }
+
+        void endChunk(boolean last) {
+            if (leading && tail != null) {
+                // the whole chunk was silence: keep the previous tail
+                held = tail;
+                tail = null;
+            }
+            int end = Seams.speechEnd(held, SR, -45, 150);
+            float[] body = java.util.Arrays.copyOf(held, Math.max(end, Math.min(held.length, FADE)));
+            if (last) {
+                downstream.accept(body);
+                return;
+            }
+            int keep = Math.min(FADE, body.length);
+            downstream.accept(java.util.Arrays.copyOf(body, body.length - keep));
+            tail = java.util.Arrays.copyOfRange(body, body.length - keep, body.length);
+            held = new float[0];
+        }
+    }
+
+    static float[] concat(List<float[]> parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- voices, health, info
+
+    @Override
+    public List<VoiceInfo> voices() {
+        return voices.list();
+    }
+
+    @Override
+    public VoiceInfo addVoice(String name, byte[] audio) {
+        return voices.add(name, audio);
+    }
+
+    @Override
+    public boolean deleteVoice(String id) {
+        return voices.delete(id);
+    }
+
+    /** Conditionals of a voice (for saving or inspection). */
+    public Conditionals conditionals(String voiceId) {
+        return voices.conditionals(voiceId);
+    }
+
+    @Override
+    public EngineHealth health() {
+        if (closed.get()) {
+            return new EngineHealth(EngineHealth.State.CLOSED, "closed", 0, 0, -1, -1);
+        }
+        long rss = NativeMemory.residentBytes();
+        return new EngineHealth(EngineHealth.State.READY, "ready", active.get(), workers.getQueue().size(), rss,
+                NativeMemory.totalBytes());
+    }
+
+    @Override
+    public ModelInfo modelInfo() {
+        return new ModelInfo("chatterbox-turbo", source.description(), model.device().toString(),
+                dtypeName(model.t3Dtype()), SR);
+    }
+
+    private static String dtypeName(ScalarType t) {
+        return t.value == ScalarType.BFloat16.value ? "bf16" : t.value == ScalarType.Half.value ? "fp16" : "fp32";
+    }
+
+    /** Requests accepted since start. */
+    public long requestCount() {
+        return requests.get();
+    }
+
+    /** The audio cache's figures: {hits, misses, bytes}. */
+    public Map<String, Long> cacheStats() {
+        return Map.of("hits", cache.hits(), "misses", cache.misses(), "bytes", cache.bytes());
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        workers.shutdownNow();
+        try {
+            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warning("synthesis workers did not stop within 30 s; native memory is kept");
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        voices.close();
+        model.close();
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    /** Configuration of a {@link TtsEngine}; every setting has a sensible default. */
+    public static final class Builder {
+        private String model = ModelSource.DEFAULT;
+        private Device device = Device.cpu();
+        private ScalarType dtype;
+        private int threads;
+        private int maxConcurrent = 1;
+        private int maxQueue = 16;
+        private long cacheBytes = 64L << 20;
+        private Path voicesDir;
+        private boolean allowDownload = true;
+        private boolean warmUp;
+        private int chunkChars = 300;
+        private int firstBlockTokens = 10;
+        private int maxBlockTokens = 80;
+        private java.io.PrintStream progress;
+
+        private Builder() {}
+
+        /**
+         * Where the model comes from: a directory in the official layout, a Hugging Face repo id
+         * ({@code ResembleAI/chatterbox-turbo}, optionally {@code @revision}), or {@code tiny[:seed]} for a tiny random
+         * checkpoint (noise, for tests).
+         */
+        public Builder model(String source) {
+            this.model = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        public Builder model(Path dir) {
+            this.model = dir.toAbsolutePath().toString();
+            return this;
+        }
+
+        /** {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. */
+        public Builder device(String device) {
+            this.device = Device.parse(device);
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = Objects.requireNonNull(device);
+            return this;
+        }
+
+        /** Weight type of T3: {@code fp32} (default on CPU), {@code bf16} (default on GPU) or {@code fp16}. */
+        public Builder dtype(String dtype) {
+            this.dtype = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+                case "fp32", "float32", "float" -> ScalarType.Float;
+                case "bf16", "bfloat16" -> ScalarType.BFloat16;
+                case "fp16", "float16", "half" -> ScalarType.Half;
+                default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + dtype);
+            };
+            return this;
+        }
+
+        /** Intra-op CPU threads (0: LibTorch's default, one per core). */
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /** Syntheses that run at once (default 1: on a CPU one synthesis already uses every core). */
+        public Builder maxConcurrent(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxConcurrent must be >= 1");
+            }
+            this.maxConcurrent = n;
+            return this;
+        }
+
+        /** Requests that may wait for a slot before {@link EngineException.Kind#BUSY}. */
+        public Builder maxQueue(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("maxQueue must be >= 0");
+            }
+            this.maxQueue = n;
+            return this;
+        }
+
+        /** Bytes of finished audio kept for repeated requests (0 disables the cache). */
+        public Builder cacheBytes(long bytes) {
+            this.cacheBytes = bytes;
+            return this;
+        }
+
+        /** Directory of the voice library (created if missing); without one only the built-in voice exists. */
+        public Builder voicesDir(Path dir) {
+            this.voicesDir = dir;
+            return this;
+        }
+
+        /** Whether missing model files may be downloaded from the hub (default true; HF_HUB_OFFLINE=1 forbids). */
+        public Builder allowDownload(boolean allow) {
+            this.allowDownload = allow;
+            return this;
+        }
+
+        /** Run one short synthesis while building, so the first request is fast. */
+        public Builder warmUp(boolean warmUp) {
+            this.warmUp = warmUp;
+            return this;
+        }
+
+        /** Largest text chunk in characters (sentences are packed up to this). */
+        public Builder chunkChars(int chars) {
+            if (chars < 20) {
+                throw new IllegalArgumentException("chunkChars must be >= 20");
+            }
+            this.chunkChars = chars;
+            return this;
+        }
+
+        /** Speech tokens in the first streamed block (25 = 1 s of audio) and the largest block. */
+        public Builder streamBlocks(int firstTokens, int maxTokens) {
+            if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {
+                throw new IllegalArgumentException("need " + (Utterance.LOOKAHEAD_TOKENS + 1)
+                        + " <= firstTokens <= maxTokens");
+            }
+            this.firstBlockTokens = firstTokens;
+            this.maxBlockTokens = maxTokens;
+            return this;
+        }
+
+        /** Where download progress goes (default: nowhere). */
+        public Builder progress(java.io.PrintStream out) {
+            this.progress = out;
+            return this;
+        }
+
+        /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */
+        public TtsEngine build() {
+            return new TtsEngine(this);
+        }
+    }
+
+    /** Identity of a finished clip. */
+    private record CacheKey(String text, String voice, String format, double speed, long seed, double temperature,
+            int topK, double topP, double repetitionPenalty, Integer maxTokens) {
+        static CacheKey of(SpeechRequest r, String voiceContent) {
+            return new CacheKey(r.text(), voiceContent, "pcm", r.speed(), r.seed() == null ? 0L : r.seed(),
+                    r.temperatureOrDefault(), r.topKOrDefault(), r.topPOrDefault(), r.repetitionPenaltyOrDefault(),
+                    r.maxTokens());
+        }
+    }
+
+}
