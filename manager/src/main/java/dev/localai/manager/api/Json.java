@@ -1,0 +1,53 @@
+package dev.localai.manager.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** JSON responses and OpenAI-shaped errors. */
+public final class Json {
+    public static final ObjectMapper MAPPER = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    private Json() {}
+
+    public static byte[] bytes(Object o) {
+        try {
+            return MAPPER.writeValueAsBytes(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void send(ServerResponse res, int status, Object body) {
+        res.status(status);
+        res.header("Content-Type", "application/json");
+        res.send(bytes(body));
+    }
+
+    public static Map<String, Object> errorBody(ApiError e) {
+        Map<String, Object> err = new LinkedHashMap<>();
+        err.put("message", e.getMessage());
+        err.put("type", e.type());
+        err.put("param", null);
+        err.put("code", e.code());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", err);
+        return body;
+    }
+
+    public static void error(ServerResponse res, ApiError e) {
+        if (res.isSent()) return;
+        if (e.retryAfterSeconds() > 0) res.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+        send(res, e.status(), errorBody(e));
+    }
+
+    /** Small ordered map literal. */
+    public static Map<String, Object> obj(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+}

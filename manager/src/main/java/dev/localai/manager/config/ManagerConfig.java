@@ -1,0 +1,76 @@
+package dev.localai.manager.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole validated configuration (both models.json forms end up here). */
+public record ManagerConfig(
+        int version,
+        Server server,
+        Auth auth,
+        Docker docker,
+        Gpu gpu,
+        Gaming gaming,
+        Map<String, ModelSpec> models,
+        Map<String, Remote> remotes,
+        List<String> warnings) {
+
+    public ManagerConfig {
+        models = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(models));
+        remotes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(remotes));
+        warnings = List.copyOf(warnings);
+    }
+
+    public record Server(String listen, long maxRequestBodyBytes, boolean allowInsecure, Duration upstreamConnectTimeout) {}
+
+    public record Auth(List<String> apiKeys, List<String> adminKeys) {
+        public Auth {
+            apiKeys = List.copyOf(apiKeys);
+            adminKeys = List.copyOf(adminKeys);
+        }
+
+        public boolean enabled() {
+            return !apiKeys.isEmpty() || !adminKeys.isEmpty();
+        }
+    }
+
+    public record Docker(String binary, Duration commandTimeout, Map<String, String> env) {
+        public Docker {
+            env = Map.copyOf(env);
+        }
+    }
+
+    /** {@code vramBudgetMb} 0 = unlimited; -1 = auto (nvidia-smi total minus reserve). */
+    public record Gpu(long vramBudgetMb, long reserveMb, String probe) {}
+
+    public record Gaming(Path stateFile, Duration drainTimeout, long vramFreeTargetMb, Duration vramWait) {}
+
+    /** A remote fallback target (another host or manager) with its health path. */
+    public record Remote(String name, URI url, String healthPath, Duration probeInterval, int failureThreshold) {}
+
+    /** Resolves an ID or alias to the model spec. */
+    public Optional<ModelSpec> resolve(String nameOrAlias) {
+        if (nameOrAlias == null) return Optional.empty();
+        ModelSpec direct = models.get(nameOrAlias);
+        if (direct != null) return Optional.of(direct);
+        for (ModelSpec m : models.values()) {
+            if (m.aliases().contains(nameOrAlias)) return Optional.of(m);
+        }
+        return Optional.empty();
+    }
+
+    /** Keep-warm models in priority order (highest priority first, then declaration order). */
+    public List<ModelSpec> keepWarmInPriorityOrder() {
+        List<ModelSpec> out = new ArrayList<>();
+        for (ModelSpec m : models.values()) if (m.keepWarm()) out.add(m);
+        out.sort(Comparator.comparingInt(ModelSpec::priority).reversed());
+        return out;
+    }
+}

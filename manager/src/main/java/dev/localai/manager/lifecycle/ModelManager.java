@@ -1,0 +1,1173 @@
+package dev.localai.manager.lifecycle;
+
+import dev.localai.manager.api.ApiError;
+import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.config.ModelSpec;
+import dev.localai.manager.docker.ContainerRuntime;
+import dev.localai.manager.docker.ContainerState;
+import dev.localai.manager.docker.DockerException;
+import dev.localai.manager.gaming.StateStore;
+import dev.localai.manager.observe.EventBus;
+import dev.localai.manager.observe.Metrics;
+import dev.localai.manager.vram.GpuProbe;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The single owner of every model's lifecycle and of the manager's mode.
+ *
+ * <p>All decisions (grant, join a start, start, evict, drain, stop, gaming mode) are taken under one lock, so no
+ * caller ever acts on a state it read earlier. Slow work (docker commands, health polls) runs on virtual threads
+ * that commit their outcome under the lock only if the model's generation is still the one they were started
+ * for; a stop or gaming mode bumps the generation, which cancels an in-progress start. Waiters block on one
+ * condition with a deadline and re-decide on every change.
+ */
+public final class ModelManager implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger("dev.localai.manager");
+
+    /** Manager-wide mode. */
+    public enum Mode { NORMAL, GAMING }
+
+    /** Tunables that are not part of models.json. */
+    public record Options(Duration pollInterval, Duration tickInterval, boolean allowEvictKeepWarm, InstantSource clock) {
+        public static Options defaults() {
+            return new Options(Duration.ofMillis(500), Duration.ofSeconds(1), false, InstantSource.system());
+        }
+    }
+
+    private final ManagerConfig config;
+    private final ContainerRuntime runtime;
+    private final HealthProbe health;
+    private final GpuProbe gpu;
+    private final StateStore store;
+    private final EventBus events;
+    private final Metrics metrics;
+    private final Options opts;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private Mode mode = Mode.NORMAL;
+    private volatile boolean runtimeAvailable = true;
+    private volatile String runtimeError = "";
+    private volatile boolean closed;
+    private Thread ticker;
+
+    /** Per-start bookkeeping: waiters that joined this attempt receive its failure. */
+    static final class Attempt {
+        ApiError failure;
+    }
+
+    final class Slot {
+        final ModelSpec spec;
+        ModelState state = ModelState.STOPPED;
+        int gen;
+        int inflight;
+        int waiting;
+        long lastUsedMillis;
+        long readySinceMillis;
+        Attempt attempt;
+        int failures;
+        long backoffUntilMillis;
+        String lastError = "";
+        String reason = "";
+        boolean manuallyStopped;
+        long drainDeadlineNanos;
+        int livenessFailures;
+        long nextLivenessMillis;
+        boolean livenessRunning;
+        int starts;
+        int crashes;
+        final List<LeaseImpl> leases = new CopyOnWriteArrayList<>();
+        /** Held by workers around docker start/stop so a stop always follows a start it overtook. */
+        final ReentrantLock op = new ReentrantLock();
+
+        Slot(ModelSpec spec) {
+            this.spec = spec;
+        }
+
+        long vram() {
+            return spec.gpu() ? spec.vramMb() : 0;
+        }
+    }
+
+    public ModelManager(ManagerConfig config, ContainerRuntime runtime, HealthProbe health, GpuProbe gpu,
+                        StateStore store, EventBus events, Metrics metrics, Options opts) {
+        this.config = config;
+        this.runtime = runtime;
+        this.health = health;
+        this.gpu = gpu;
+        this.store = store;
+        this.events = events;
+        this.metrics = metrics;
+        this.opts = opts;
+        for (ModelSpec m : config.models().values()) slots.put(m.id(), new Slot(m));
+    }
+
+    public ManagerConfig config() {
+        return config;
+    }
+
+    public EventBus events() {
+        return events;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    public ContainerRuntime runtime() {
+        return runtime;
+    }
+
+    private long now() {
+        return opts.clock().millis();
+    }
+
+    // ================================================================= boot
+
+    /** Reads the persisted mode, adopts running containers, stops GPU ones if gaming, warms keep-warm models. */
+    public void boot() {
+        boolean gaming = store.loadGaming();
+        Set<String> running = Set.of();
+        try {
+            running = runtime.running();
+            runtimeOk();
+        } catch (DockerException e) {
+            runtimeFailed(e);
+            LOG.warning("container runtime not available at boot: " + e.getMessage());
+        }
+        lock.lock();
+        try {
+            mode = gaming ? Mode.GAMING : Mode.NORMAL;
+            events.publish("mode", null, "gaming_mode", gaming, "reason", "boot");
+            for (Slot s : slots.values()) {
+                if (!running.contains(s.spec.container())) continue;
+                if (gaming && s.spec.gpu()) {
+                    beginStop(s, "gaming");
+                } else {
+                    LOG.info("adopting running container " + s.spec.container() + " for " + s.spec.id());
+                    beginStart(s, "adopt");
+                }
+            }
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+        Thread.ofVirtual().name("manager-boot-checks").start(this::bootChecks);
+        if (!opts.tickInterval().isZero()) {
+            ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
+                while (!closed) {
+                    try {
+                        Thread.sleep(opts.tickInterval().toMillis());
+                        tick();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "tick failed", e);
+                    }
+                }
+            });
+        }
+    }
+
+    private void bootChecks() {
+        for (ModelSpec m : config.models().values()) {
+            try {
+                ContainerState st = runtime.inspect(m.container());
+                if (!"no".equals(st.restartPolicy()) && !st.restartPolicy().isEmpty())
+                    LOG.warning("container " + m.container() + " has restart policy '" + st.restartPolicy()
+                            + "': the daemon may restart it during gaming mode; use --restart no");
+                for (String b : st.portBindings()) {
+                    if (b.startsWith("0.0.0.0:") || b.startsWith(":::") || b.startsWith(":"))
+                        LOG.warning("container " + m.container() + " publishes " + b + " on all interfaces; prefer 127.0.0.1");
+                }
+            } catch (DockerException e) {
+                if (e.kind() == DockerException.Kind.NOT_FOUND)
+                    LOG.warning("model " + m.id() + ": container '" + m.container() + "' does not exist (create it first)");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (ticker != null) ticker.interrupt();
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ================================================================= requests
+
+    /** Waits (bounded) until the model is READY and takes an in-flight slot; throws an {@link ApiError} otherwise. */
+    public Lease acquire(String id, Duration maxWait) {
+        Slot s = slot(id);
+        long deadline = System.nanoTime() + Math.min(maxWait.toNanos(), s.spec.queueTimeout().toNanos());
+        lock.lock();
+        try {
+            if (s.inflight + s.waiting >= s.spec.maxConcurrency() + s.spec.maxQueue()) {
+                metrics.inc("manager_rejections_total", "Requests refused before reaching a model", rej(s, "concurrency_limit"));
+                throw new ApiError(429, "concurrency_limit", "Too many requests queued for model '" + s.spec.id() + "'", 1);
+            }
+            s.waiting++;
+            s.manuallyStopped = false;
+            try {
+                Attempt joined = null;
+                while (true) {
+                    if (closed) throw new ApiError(503, "shutting_down", "The manager is shutting down", 5);
+                    if (s.spec.gpu() && mode == Mode.GAMING) {
+                        metrics.inc("manager_rejections_total", "Requests refused before reaching a model", rej(s, "gaming_mode_active"));
+                        throw ApiError.gaming(s.spec.id());
+                    }
+                    if (joined != null && joined.failure != null) throw joined.failure;
+                    switch (s.state) {
+                        case READY -> {
+                            if (s.inflight < s.spec.maxConcurrency()) {
+                                s.inflight++;
+                                LeaseImpl l = new LeaseImpl(s);
+                                s.leases.add(l);
+                                return l;
+                            }
+                        }
+                        case STARTING -> joined = s.attempt;
+                        case FAILED -> {
+                            long left = s.backoffUntilMillis - now();
+                            if (left > 0) {
+                                throw new ApiError(503, "model_unavailable", "Model '" + s.spec.id() + "' failed recently ("
+                                        + s.lastError + "); retrying after backoff", Math.max(1, (left + 999) / 1000));
+                            }
+                            joined = admitAndStart(s, "request");
+                        }
+                        case STOPPED -> joined = admitAndStart(s, "request");
+                        default -> { /* DRAINING / STOPPING: wait for the stop, then start again */ }
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        boolean starting = s.state == ModelState.STARTING;
+                        throw new ApiError(504, starting ? "model_start_timeout" : "queue_timeout",
+                                "Timed out waiting for model '" + s.spec.id() + "' (" + s.state.wire() + ")");
+                    }
+                    changed.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiError(503, "interrupted", "interrupted while waiting for model '" + id + "'");
+            } finally {
+                s.waiting--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String rej(Slot s, String code) {
+        return Metrics.labels("model", s.spec.id(), "code", code);
+    }
+
+    /**
+     * Decides (under the lock) whether s can start now. Starts it and returns the attempt, or begins the
+     * needed evictions and returns null (the caller waits), or throws insufficient_vram.
+     */
+    private Attempt admitAndStart(Slot s, String reason) {
+        Set<Slot> evict;
+        try {
+            evict = plan(s, true);
+        } catch (ApiError e) {
+            metrics.inc("manager_rejections_total", "Requests refused before reaching a model", rej(s, e.code()));
+            throw e;
+        }
+        if (evict == null) return null; // must wait for something
+        if (!evict.isEmpty()) {
+            for (Slot e : evict) evictOne(e);
+            return null;
+        }
+        return beginStart(s, reason);
+    }
+
+    /**
+     * Computes the set of models to evict so that s may start. Empty = start now; null = wait (a conflicting
+     * model is starting or stopping). Throws insufficient_vram when the budget cannot be met.
+     */
+    private Set<Slot> plan(Slot s, boolean mayEvict) {
+        if (!s.spec.gpu()) return Set.of();
+        Set<Slot> evict = new LinkedHashSet<>();
+        boolean mustWait = false;
+        for (Slot o : slots.values()) {
+            if (o == s || !o.spec.gpu() || !o.state.active() || !o.spec.sharesGroupWith(s.spec)) continue;
+            if (o.state == ModelState.STOPPING || o.state == ModelState.STARTING) mustWait = true;
+            else evict.add(o);
+        }
+        long budget = budget();
+        if (budget > 0) {
+            long used = 0;
+            for (Slot o : slots.values()) if (o != s && o.state.active() && !evict.contains(o)) used += o.vram();
+            long need = used + s.vram();
+            if (need > budget) {
+                List<Slot> cands = new ArrayList<>();
+                for (Slot o : slots.values()) {
+                    if (o == s || evict.contains(o) || !o.spec.gpu() || o.vram() == 0) continue;
+                    if (o.state != ModelState.READY && o.state != ModelState.DRAINING) continue;
+                    if (o.spec.keepWarm() && !opts.allowEvictKeepWarm()) continue;
+                    cands.add(o);
+                }
+                cands.sort(Comparator.<Slot>comparingInt(o -> o.inflight > 0 ? 1 : 0)
+                        .thenComparingInt(o -> o.spec.priority()).thenComparingLong(o -> o.lastUsedMillis));
+                for (Slot c : cands) {
+                    if (need <= budget) break;
+                    evict.add(c);
+                    need -= c.vram();
+                }
+                if (need > budget) {
+                    // models already stopping or starting may change the picture; otherwise it can never fit
+                    long freeing = 0;
+                    for (Slot o : slots.values()) if (o != s && o.state == ModelState.STOPPING) freeing += o.vram();
+                    if (need - freeing > budget) {
+                        List<String> resident = new ArrayList<>();
+                        for (Slot o : slots.values()) if (o.state.active() && o.vram() > 0) resident.add(o.spec.id() + " (" + o.vram() + " MiB)");
+                        throw new ApiError(503, "insufficient_vram", "Model '" + s.spec.id() + "' needs " + s.vram()
+                                + " MiB but only " + Math.max(0, budget - used) + " MiB of the " + budget
+                                + " MiB budget can be freed; resident: " + String.join(", ", resident), 30);
+                    }
+                    mustWait = true;
+                }
+            }
+        }
+        if (!mayEvict && !evict.isEmpty()) return null;
+        if (mustWait) {
+            if (mayEvict) for (Slot e : evict) evictOne(e);
+            return null;
+        }
+        return evict;
+    }
+
+    private void evictOne(Slot e) {
+        if (e.state == ModelState.READY) {
+            if (e.inflight == 0) beginStop(e, "eviction");
+            else beginDrain(e, "eviction", 0); // never kill busy work: wait for it to finish
+        }
+    }
+
+    /** VRAM budget in MiB; 0 = unlimited. "auto" = measured total minus reserve (unlimited when unknown). */
+    long budget() {
+        long b = config.gpu().vramBudgetMb();
+        if (b >= 0) return b;
+        return gpu.sample().map(x -> Math.max(1, x.totalMb() - config.gpu().reserveMb())).orElse(0L);
+    }
+
+    // ================================================================= transitions (under lock)
+
+    private Attempt beginStart(Slot s, String reason) {
+        s.state = ModelState.STARTING;
+        s.gen++;
+        s.reason = reason;
+        s.attempt = new Attempt();
+        s.livenessFailures = 0;
+        s.starts++;
+        final int gen = s.gen;
+        final Attempt a = s.attempt;
+        changed.signalAll();
+        events.publish("state", s.spec.id(), "state", "starting", "reason", reason);
+        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> runStart(s, gen, a, "adopt".equals(reason)));
+        return a;
+    }
+
+    private void beginStop(Slot s, String reason) {
+        if (s.state == ModelState.STARTING && s.attempt != null && s.attempt.failure == null) {
+            s.attempt.failure = "gaming".equals(reason) ? ApiError.gaming(s.spec.id())
+                    : new ApiError(503, "model_unavailable", "Start of model '" + s.spec.id() + "' aborted: " + reason, 5);
+        }
+        s.state = ModelState.STOPPING;
+        s.gen++;
+        s.reason = reason;
+        final int gen = s.gen;
+        changed.signalAll();
+        events.publish("state", s.spec.id(), "state", "stopping", "reason", reason);
+        metrics.inc("manager_model_stops_total", "Model stops by reason", Metrics.labels("model", s.spec.id(), "reason", reason));
+        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> runStop(s, gen, reason));
+    }
+
+    /** READY -> DRAINING; stops when in-flight reaches 0 or at the deadline (0 = no deadline). */
+    private void beginDrain(Slot s, String reason, long deadlineNanos) {
+        s.state = ModelState.DRAINING;
+        s.gen++;
+        s.reason = reason;
+        s.drainDeadlineNanos = deadlineNanos;
+        final int gen = s.gen;
+        changed.signalAll();
+        events.publish("state", s.spec.id(), "state", "draining", "reason", reason, "inflight", s.inflight);
+        if (deadlineNanos != 0) {
+            Thread.ofVirtual().name("drain-" + s.spec.id()).start(() -> {
+                long left = deadlineNanos - System.nanoTime();
+                if (left > 0) LockSupportSleep.sleepNanos(left);
+                lock.lock();
+                try {
+                    if (s.gen == gen && s.state == ModelState.DRAINING) {
+                        LOG.info("drain deadline reached for " + s.spec.id() + ": cutting " + s.inflight + " request(s)");
+                        cancelLeases(s);
+                        beginStop(s, reason);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            });
+        }
+    }
+
+    private void cancelLeases(Slot s) {
+        for (LeaseImpl l : s.leases) l.cancel();
+    }
+
+    /** Sets FAILED with backoff; fails the current attempt's waiters. */
+    private void fail(Slot s, ApiError error, String lastError) {
+        s.failures++;
+        s.state = ModelState.FAILED;
+        s.gen++;
+        s.lastError = lastError;
+        s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
+        if (s.attempt != null && s.attempt.failure == null) s.attempt.failure = error;
+        changed.signalAll();
+        events.publish("state", s.spec.id(), "state", "failed", "error", lastError,
+                "retry_in_ms", s.backoffUntilMillis - now());
+    }
+
+    // ================================================================= workers (off lock)
+
+    private void runStart(Slot s, int gen, Attempt a, boolean adopt) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + s.spec.startTimeout().toNanos();
+        String name = s.spec.container();
+        try {
+            ContainerState st = runtime.inspect(name);
+            runtimeOk();
+            if (!st.running()) {
+                s.op.lock();
+                try {
+                    if (!current(s, gen)) return;
+                    runtime.start(name);
+                } finally {
+                    s.op.unlock();
+                }
+            }
+        } catch (DockerException e) {
+            runtimeResult(e);
+            ApiError err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
+                    ? new ApiError(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
+                    : new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
+                    retrySeconds(s));
+            commitFailure(s, gen, err, e.getMessage(), t0, "error");
+            return;
+        }
+        boolean first = true;
+        while (true) {
+            if (!current(s, gen)) return;
+            long left = deadline - System.nanoTime();
+            Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
+            if (health.healthy(s.spec, probeTimeout)) {
+                commitReady(s, gen, t0);
+                return;
+            }
+            try {
+                ContainerState st = runtime.inspect(name);
+                if (!st.running()) {
+                    String tail = logTail(name);
+                    String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
+                    commitFailure(s, gen, new ApiError(503, "model_start_failed",
+                            "Model '" + s.spec.id() + "' failed to start: " + msg, retrySeconds(s)), st.describeExit(), t0, "exited");
+                    return;
+                }
+            } catch (DockerException e) {
+                runtimeResult(e);
+                if (e.kind() == DockerException.Kind.NOT_FOUND) {
+                    commitFailure(s, gen, new ApiError(503, "model_start_failed", e.getMessage(), retrySeconds(s)), e.getMessage(), t0, "error");
+                    return;
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                boolean stop;
+                lock.lock();
+                try {
+                    stop = current(s, gen);
+                    if (stop) {
+                        String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
+                        s.attempt.failure = new ApiError(504, "model_start_timeout", msg);
+                        observeStart(s, t0, "timeout");
+                        s.failures++;
+                        s.lastError = msg;
+                        s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
+                        s.state = ModelState.STOPPING;
+                        s.gen++;
+                        gen = s.gen;
+                        s.reason = "start_timeout";
+                        changed.signalAll();
+                        events.publish("state", s.spec.id(), "state", "stopping", "reason", "start_timeout");
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                if (stop) runStop(s, gen, "start_timeout");
+                return;
+            }
+            LockSupportSleep.sleepNanos((first ? Math.min(250, opts.pollInterval().toMillis()) : opts.pollInterval().toMillis()) * 1_000_000L);
+            first = false;
+        }
+    }
+
+    private long retrySeconds(Slot s) {
+        return Math.max(1, s.spec.backoff(s.failures + 1).toSeconds());
+    }
+
+    private String logTail(String name) {
+        try {
+            String t = runtime.logs(name, 20).strip();
+            return t.length() > 4000 ? t.substring(t.length() - 4000) : t;
+        } catch (DockerException e) {
+            return "";
+        }
+    }
+
+    private boolean current(Slot s, int gen) {
+        lock.lock();
+        try {
+            return s.gen == gen && !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void observeStart(Slot s, long t0, String result) {
+        metrics.inc("manager_model_starts_total", "Model starts by result", Metrics.labels("model", s.spec.id(), "result", result));
+        metrics.observe("manager_model_start_seconds", "Time from start to healthy", Metrics.labels("model", s.spec.id()),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    private void commitReady(Slot s, int gen, long t0) {
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            s.state = ModelState.READY;
+            s.failures = 0;
+            s.lastError = "";
+            s.lastUsedMillis = now();
+            s.readySinceMillis = now();
+            s.nextLivenessMillis = now() + s.spec.liveness().interval().toMillis();
+            observeStart(s, t0, "ok");
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "ready", "took_ms", (System.nanoTime() - t0) / 1_000_000);
+            if (mode == Mode.GAMING && s.spec.gpu()) beginStop(s, "gaming");
+            else warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            observeStart(s, t0, result);
+            fail(s, err, lastError);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void runStop(Slot s, int gen, String reason) {
+        s.op.lock();
+        try {
+            runStopLocked(s, gen, reason);
+        } finally {
+            s.op.unlock();
+        }
+    }
+
+    private void runStopLocked(Slot s, int gen, String reason) {
+        String name = s.spec.container();
+        String error = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                runtime.stop(name, s.spec.stopTimeout());
+                runtimeOk();
+            } catch (DockerException e) {
+                runtimeResult(e);
+                if (e.kind() != DockerException.Kind.NOT_FOUND) error = e.getMessage();
+            }
+            try {
+                ContainerState st = runtime.inspect(name);
+                if (!st.running()) {
+                    error = null;
+                    break;
+                }
+                error = "container " + name + " still running after docker stop";
+            } catch (DockerException e) {
+                runtimeResult(e);
+                if (e.kind() == DockerException.Kind.NOT_FOUND) {
+                    error = null;
+                    break;
+                }
+                error = e.getMessage();
+            }
+        }
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            cancelLeases(s);
+            if (error != null) {
+                LOG.warning("stop of " + s.spec.id() + " not verified: " + error);
+                fail(s, new ApiError(503, "model_unavailable", error, 10), "stop not verified: " + error);
+            } else if ("start_timeout".equals(reason)) {
+                s.state = ModelState.FAILED;
+                s.gen++;
+                changed.signalAll();
+                events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
+            } else {
+                s.state = ModelState.STOPPED;
+                s.gen++;
+                changed.signalAll();
+                events.publish("state", s.spec.id(), "state", "stopped", "reason", reason);
+            }
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ================================================================= keep-warm, idle, liveness
+
+    /**
+     * Starts keep-warm models that are down, in priority order, one at a time, when nothing conflicts and
+     * nobody waits for a conflicting model. Called after every transition and on each tick.
+     */
+    private void warmKeepWarm() {
+        if (closed) return;
+        for (ModelSpec m : config.keepWarmInPriorityOrder()) {
+            Slot s = slots.get(m.id());
+            if (s.state == ModelState.STARTING) return; // sequential warm-up
+            if (s.manuallyStopped || (m.gpu() && mode == Mode.GAMING)) continue;
+            boolean down = s.state == ModelState.STOPPED
+                    || (s.state == ModelState.FAILED && m.restart().onFailure() && now() >= s.backoffUntilMillis);
+            if (!down) continue;
+            if (blockedByWaiters(s)) continue;
+            Set<Slot> ev;
+            try {
+                ev = plan(s, false);
+            } catch (ApiError e) {
+                continue;
+            }
+            if (ev == null || !ev.isEmpty()) continue;
+            beginStart(s, s.state == ModelState.FAILED ? "rewarm" : "keep_warm");
+            return;
+        }
+    }
+
+    private boolean blockedByWaiters(Slot s) {
+        for (Slot o : slots.values()) {
+            if (o == s || o.waiting == 0 || !o.spec.gpu() || o.state == ModelState.READY) continue;
+            if (o.spec.sharesGroupWith(s.spec)) return true;
+            long b = budget();
+            if (b > 0) {
+                long used = 0;
+                for (Slot x : slots.values()) if (x.state.active()) used += x.vram();
+                if (used + s.vram() + o.vram() > b) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Periodic work: idle stops, liveness, backoff expiry, drain completion, runtime recovery. */
+    public void tick() {
+        if (closed) return;
+        if (!runtimeAvailable) {
+            try {
+                runtime.ping();
+                runtimeOk();
+            } catch (DockerException e) {
+                runtimeResult(e);
+            }
+        }
+        List<Slot> probe = new ArrayList<>();
+        lock.lock();
+        try {
+            long now = now();
+            for (Slot s : slots.values()) {
+                if (s.state == ModelState.READY && !s.spec.keepWarm() && !s.spec.idleTimeout().isZero()
+                        && s.inflight == 0 && s.waiting == 0 && now - s.lastUsedMillis >= s.spec.idleTimeout().toMillis()) {
+                    beginStop(s, "idle");
+                    continue;
+                }
+                if (s.state == ModelState.DRAINING && s.inflight == 0) {
+                    beginStop(s, s.reason);
+                    continue;
+                }
+                if (s.state == ModelState.READY && !s.livenessRunning && !s.spec.liveness().interval().isZero()
+                        && now >= s.nextLivenessMillis) {
+                    s.livenessRunning = true;
+                    probe.add(s);
+                }
+            }
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+        for (Slot s : probe) Thread.ofVirtual().name("liveness-" + s.spec.id()).start(() -> liveness(s));
+    }
+
+    /** Checks a READY model now (also used by the proxy after a connection failure). */
+    public void checkNow(String id) {
+        Slot s = slots.get(id);
+        if (s == null) return;
+        lock.lock();
+        try {
+            if (s.state != ModelState.READY || s.livenessRunning) return;
+            s.livenessRunning = true;
+        } finally {
+            lock.unlock();
+        }
+        liveness(s);
+    }
+
+    private void liveness(Slot s) {
+        int gen;
+        lock.lock();
+        try {
+            gen = s.gen;
+        } finally {
+            lock.unlock();
+        }
+        String crash = null;
+        boolean unhealthy = false;
+        try {
+            ContainerState st = runtime.inspect(s.spec.container());
+            runtimeOk();
+            if (!st.running()) crash = st.describeExit();
+        } catch (DockerException e) {
+            runtimeResult(e);
+            if (e.kind() == DockerException.Kind.NOT_FOUND) crash = "container " + s.spec.container() + " disappeared";
+        }
+        if (crash == null) unhealthy = !health.healthy(s.spec, s.spec.liveness().timeout());
+        lock.lock();
+        try {
+            s.livenessRunning = false;
+            s.nextLivenessMillis = now() + s.spec.liveness().interval().toMillis();
+            if (s.gen != gen || s.state != ModelState.READY) return;
+            if (crash != null) {
+                onCrash(s, crash);
+            } else if (unhealthy) {
+                s.livenessFailures++;
+                if (s.livenessFailures >= s.spec.liveness().failureThreshold()) {
+                    s.crashes++;
+                    metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
+                    s.failures++;
+                    s.lastError = "health check failed " + s.livenessFailures + " times";
+                    s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
+                    cancelLeases(s);
+                    s.state = ModelState.STOPPING;
+                    s.gen++;
+                    int g = s.gen;
+                    s.reason = "unhealthy";
+                    changed.signalAll();
+                    events.publish("state", s.spec.id(), "state", "stopping", "reason", "unhealthy");
+                    Thread.ofVirtual().start(() -> runStopThenFail(s, g));
+                }
+            } else {
+                s.livenessFailures = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void runStopThenFail(Slot s, int gen) {
+        s.op.lock();
+        try {
+            runtime.stop(s.spec.container(), s.spec.stopTimeout());
+        } catch (DockerException e) {
+            runtimeResult(e);
+        } finally {
+            s.op.unlock();
+        }
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            s.state = ModelState.FAILED;
+            s.gen++;
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void onCrash(Slot s, String why) {
+        LOG.warning("model " + s.spec.id() + " crashed: " + why);
+        s.crashes++;
+        metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
+        cancelLeases(s);
+        String tail = logTail(s.spec.container());
+        fail(s, new ApiError(503, "model_unavailable", why, 10), why + (tail.isEmpty() ? "" : "; last log lines: " + lastLine(tail)));
+        warmKeepWarm();
+    }
+
+    private static String lastLine(String t) {
+        int i = t.lastIndexOf('\n');
+        return i < 0 ? t : t.substring(i + 1);
+    }
+
+    // ================================================================= control plane
+
+    /** Result of a gaming-mode switch. */
+    public record GamingResult(boolean gamingMode, boolean safeToGame, List<String> stoppedModels, Long vramUsedMb, long tookMs) {}
+
+    /** Gaming mode ON: persisted first, GPU requests refused, GPU models drained and stopped (verified). */
+    public GamingResult gamingOn(boolean force, Duration wait) throws IOException {
+        long t0 = System.nanoTime();
+        store.saveGaming(true);
+        List<String> stopped = new ArrayList<>();
+        Duration drain = force ? Duration.ZERO : config.gaming().drainTimeout();
+        lock.lock();
+        try {
+            if (mode != Mode.GAMING) events.publish("mode", null, "gaming_mode", true);
+            mode = Mode.GAMING;
+            metrics.inc("manager_gaming_mode_switches_total", "Gaming mode switches", Metrics.labels("to", "on"));
+            for (Slot s : slots.values()) {
+                if (!s.spec.gpu()) continue;
+                switch (s.state) {
+                    case STARTING -> {
+                        stopped.add(s.spec.id());
+                        beginStop(s, "gaming");
+                    }
+                    case READY -> {
+                        stopped.add(s.spec.id());
+                        if (s.inflight == 0 || drain.isZero()) {
+                            cancelLeases(s);
+                            beginStop(s, "gaming");
+                        } else {
+                            beginDrain(s, "gaming", System.nanoTime() + drain.toNanos());
+                        }
+                    }
+                    case DRAINING -> {
+                        stopped.add(s.spec.id());
+                        if (drain.isZero()) {
+                            cancelLeases(s);
+                            beginStop(s, "gaming");
+                        } else if (s.drainDeadlineNanos == 0 || s.drainDeadlineNanos - System.nanoTime() > drain.toNanos()) {
+                            beginDrain(s, "gaming", System.nanoTime() + drain.toNanos());
+                        }
+                    }
+                    case STOPPING -> stopped.add(s.spec.id());
+                    default -> { }
+                }
+            }
+            changed.signalAll();
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (anyGpuActive()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        Optional<GpuProbe.Sample> sample = gpu.sample();
+        long vramDeadline = System.nanoTime() + config.gaming().vramWait().toNanos();
+        while (sample.isPresent() && sample.get().usedMb() > config.gaming().vramFreeTargetMb() && System.nanoTime() < vramDeadline) {
+            LockSupportSleep.sleepNanos(250_000_000L); // drivers report freed memory late
+            sample = gpu.sample();
+        }
+        return new GamingResult(true, safeToGame(), stopped, sample.map(GpuProbe.Sample::usedMb).orElse(null),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Gaming mode OFF: persisted, then keep-warm models restart in priority order. */
+    public GamingResult gamingOff() throws IOException {
+        long t0 = System.nanoTime();
+        store.saveGaming(false);
+        lock.lock();
+        try {
+            if (mode != Mode.NORMAL) events.publish("mode", null, "gaming_mode", false);
+            mode = Mode.NORMAL;
+            metrics.inc("manager_gaming_mode_switches_total", "Gaming mode switches", Metrics.labels("to", "off"));
+            for (Slot s : slots.values()) {
+                if (s.spec.keepWarm()) s.manuallyStopped = false;
+                if (s.state == ModelState.FAILED && s.spec.keepWarm()) s.backoffUntilMillis = 0;
+            }
+            warmKeepWarm();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return new GamingResult(false, false, List.of(), gpu.sample().map(GpuProbe.Sample::usedMb).orElse(null),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private boolean anyGpuActive() {
+        for (Slot s : slots.values()) if (s.spec.gpu() && s.state.active()) return true;
+        return false;
+    }
+
+    public boolean gaming() {
+        lock.lock();
+        try {
+            return mode == Mode.GAMING;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean safeToGame() {
+        boolean ok;
+        lock.lock();
+        try {
+            ok = mode == Mode.GAMING && !anyGpuActive();
+        } finally {
+            lock.unlock();
+        }
+        if (!ok) return false;
+        return gpu.sample().map(x -> x.usedMb() <= config.gaming().vramFreeTargetMb()).orElse(true);
+    }
+
+    /** Manual/admin start: ensure ready (with evictions) and release. */
+    public void start(String id, Duration wait) {
+        try (Lease l = acquire(id, wait)) {
+            // just warmed
+        }
+    }
+
+    /** Manual/admin stop (drain up to the drain timeout); waits until verified stopped or the wait ends. */
+    public boolean stop(String id, String reason, Duration wait) {
+        Slot s = slot(id);
+        lock.lock();
+        try {
+            s.manuallyStopped = true;
+            stopLocked(s, reason);
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (s.state.active()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                changed.awaitNanos(left);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void stopLocked(Slot s, String reason) {
+        switch (s.state) {
+            case STARTING -> beginStop(s, reason);
+            case READY -> {
+                if (s.inflight == 0) beginStop(s, reason);
+                else beginDrain(s, reason, System.nanoTime() + config.gaming().drainTimeout().toNanos());
+            }
+            default -> { }
+        }
+    }
+
+    /** Stops every model; returns the IDs that were active. */
+    public List<String> stopAll(String reason, Duration wait) {
+        List<String> ids = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Slot s : slots.values()) {
+                if (s.state.active()) ids.add(s.spec.id());
+                s.manuallyStopped = true;
+                stopLocked(s, reason);
+            }
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (slots.values().stream().anyMatch(x -> x.state.active())) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        return ids;
+    }
+
+    /** Stops the other GPU models that are not keep-warm or that conflict with id, then starts id. */
+    public List<String> swap(String id, Duration wait) {
+        Slot target = slot(id);
+        List<String> ids = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Slot s : slots.values()) {
+                if (s == target || !s.spec.gpu() || !s.state.active()) continue;
+                if (s.spec.keepWarm() && !s.spec.sharesGroupWith(target.spec)) continue;
+                ids.add(s.spec.id());
+                stopLocked(s, "swap");
+            }
+        } finally {
+            lock.unlock();
+        }
+        start(id, wait);
+        return ids;
+    }
+
+    // ================================================================= views
+
+    /** A consistent snapshot of one model. */
+    public record ModelView(ModelSpec spec, ModelState state, int inflight, int waiting, long lastUsedMillis,
+                            long readySinceMillis, String lastError, String reason, int starts, int crashes,
+                            long backoffUntilMillis) {}
+
+    public List<ModelView> views() {
+        lock.lock();
+        try {
+            List<ModelView> out = new ArrayList<>();
+            for (Slot s : slots.values()) out.add(view(s));
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public ModelView view(String id) {
+        lock.lock();
+        try {
+            return view(slot(id));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ModelView view(Slot s) {
+        return new ModelView(s.spec, s.state, s.inflight, s.waiting, s.lastUsedMillis, s.readySinceMillis, s.lastError,
+                s.reason, s.starts, s.crashes, s.backoffUntilMillis);
+    }
+
+    public boolean runtimeAvailable() {
+        return runtimeAvailable;
+    }
+
+    public String runtimeError() {
+        return runtimeError;
+    }
+
+    public Optional<GpuProbe.Sample> gpuSample() {
+        return gpu.sample();
+    }
+
+    /** Waits until a predicate over the views holds (for control endpoints with ?wait and for tests). */
+    public boolean awaitCondition(java.util.function.Predicate<List<ModelView>> p, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        lock.lock();
+        try {
+            while (true) {
+                List<ModelView> v = new ArrayList<>();
+                for (Slot s : slots.values()) v.add(view(s));
+                if (p.test(v)) return true;
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Slot slot(String id) {
+        Slot s = slots.get(id);
+        if (s == null) throw new ApiError(404, "model_not_found", "The model '" + id + "' does not exist");
+        return s;
+    }
+
+    private void runtimeOk() {
+        if (!runtimeAvailable) {
+            runtimeAvailable = true;
+            runtimeError = "";
+            events.publish("runtime", null, "available", true);
+        }
+    }
+
+    private void runtimeFailed(DockerException e) {
+        if (runtimeAvailable) events.publish("runtime", null, "available", false, "error", e.getMessage());
+        runtimeAvailable = false;
+        runtimeError = e.getMessage();
+    }
+
+    private void runtimeResult(DockerException e) {
+        if (e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE) runtimeFailed(e);
+        else if (e.kind() == DockerException.Kind.NOT_FOUND) runtimeOk();
+    }
+
+    // ================================================================= leases
+
+    private final class LeaseImpl implements Lease {
+        private final Slot s;
+        private boolean closed;
+        private final List<Runnable> cancels = new CopyOnWriteArrayList<>();
+        private volatile boolean cancelled;
+
+        LeaseImpl(Slot s) {
+            this.s = s;
+        }
+
+        @Override
+        public String model() {
+            return s.spec.id();
+        }
+
+        @Override
+        public void onCancel(Runnable cancel) {
+            cancels.add(cancel);
+            if (cancelled) cancel.run();
+        }
+
+        void cancel() {
+            cancelled = true;
+            for (Runnable r : cancels) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "cancel failed", e);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                if (closed) return;
+                closed = true;
+                s.leases.remove(this);
+                s.inflight--;
+                s.lastUsedMillis = now(); // idle time counts from the END of the last request
+                if (s.state == ModelState.DRAINING && s.inflight == 0) beginStop(s, s.reason);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package dev.localai.manager.proxy;
+
+import dev.localai.manager.api.ApiError;
+import dev.localai.manager.api.Json;
+import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.config.ModelSpec;
+import dev.localai.manager.config.ModelType;
+import dev.localai.manager.fallback.RemoteTarget;
+import dev.localai.manager.lifecycle.Lease;
+import dev.localai.manager.lifecycle.ModelManager;
+import dev.localai.manager.observe.Metrics;
+import io.helidon.http.Header;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Forwards an OpenAI request to the model named in it (or its fallbacks), streaming the response through
+ * chunk by chunk. Failover happens only before the first response byte; a client disconnect cancels the
+ * upstream request.
+ */
+public final class ProxyHandler {
+    private static final Logger LOG = Logger.getLogger("dev.localai.manager.proxy");
+    private static final Set<String> HOP = Set.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect", "authorization",
+            "x-api-key", "http2-settings");
+
+    private final ModelManager manager;
+    private final ManagerConfig config;
+    private final HttpClient client;
+    private final Map<String, RemoteTarget> remotes;
+    private final Metrics metrics;
+
+    public ProxyHandler(ModelManager manager, HttpClient client, Map<String, RemoteTarget> remotes) {
+        this.manager = manager;
+        this.config = manager.config();
+        this.client = client;
+        this.remotes = remotes;
+        this.metrics = manager.metrics();
+    }
+
+    /** Handles one OpenAI route; the body has been size-checked by the caller. */
+    public void handle(ServerRequest req, ServerResponse res, String path, byte[] body) {
+        long t0 = System.nanoTime();
+        String contentType = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
+        String queryModel = req.query().contains("model") ? req.query().get("model") : null;
+        String requested = ModelExtractor.extract(contentType, body, queryModel);
+        String endpoint = endpointLabel(path);
+        String code = "500";
+        String modelLabel = requested == null ? "" : requested;
+        try {
+            if (requested == null || requested.isBlank())
+                throw new ApiError(400, "model_required", "The request names no model (JSON field, form field or ?model=)");
+            ModelSpec spec = config.resolve(requested)
+                    .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + requested + "' does not exist"));
+            modelLabel = spec.id();
+            Set<ModelType> allowed = ModelType.forPath(path);
+            if (allowed != null && !allowed.contains(spec.type()))
+                throw new ApiError(400, "unsupported_model_for_endpoint",
+                        "Model '" + spec.id() + "' (" + spec.type().wire() + ") cannot serve " + path);
+            List<String> targets = new ArrayList<>();
+            targets.add(spec.id());
+            targets.addAll(spec.fallback());
+            ApiError last = null;
+            for (int i = 0; i < targets.size(); i++) {
+                boolean more = i + 1 < targets.size();
+                String t = targets.get(i);
+                try {
+                    Outcome o = tryTarget(req, res, path, contentType, body, t, more, t0, endpoint);
+                    if (o.committed) {
+                        code = Integer.toString(o.status);
+                        return;
+                    }
+                    last = o.error;
+                } catch (ApiError e) {
+                    if (!more || !e.fallThrough()) throw e;
+                    LOG.fine(() -> "target " + t + " unavailable (" + e.code() + "), trying next fallback");
+                    last = e;
+                }
+            }
+            throw last != null ? last : new ApiError(503, "model_unavailable", "No target could serve '" + requested + "'");
+        } catch (ApiError e) {
+            code = Integer.toString(e.status());
+            Json.error(res, e);
+        } finally {
+            metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", modelLabel, "endpoint", endpoint, "code", code));
+            metrics.observe("manager_request_seconds", "Proxied request duration", Metrics.labels("model", modelLabel, "endpoint", endpoint),
+                    (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private record Outcome(boolean committed, int status, ApiError error) {}
+
+    private Outcome tryTarget(ServerRequest req, ServerResponse res, String path, String contentType, byte[] body,
+                              String target, boolean more, long t0, String endpoint) {
+        RemoteTarget remote = remotes.get(target);
+        if (remote != null) {
+            if (!remote.tryAcquire())
+                return new Outcome(false, 0, new ApiError(503, "upstream_unavailable", "Fallback " + target + " is unavailable (circuit open)", 5));
+            Outcome o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
+            if (o.committed && o.status < 500) remote.success();
+            else if (o.committed || (o.error != null && !"upstream_busy".equals(o.error.code()))) remote.failure();
+            else remote.success();
+            return o;
+        }
+        ModelSpec spec = config.resolve(target).orElseThrow(() -> new ApiError(404, "model_not_found", target));
+        byte[] fwd = ModelExtractor.rewriteModel(contentType, body, spec.upstreamModel());
+        try (Lease lease = manager.acquire(spec.id(), spec.queueTimeout())) {
+            URI uri = URI.create(spec.upstream() + path + query(req));
+            Outcome o = forward(req, res, uri, fwd, lease, spec.id(), more, t0, endpoint);
+            if (!o.committed && o.error != null && "upstream_unreachable".equals(o.error.code())) {
+                Thread.ofVirtual().start(() -> manager.checkNow(spec.id()));
+            }
+            return o;
+        }
+    }
+
+    private static String query(ServerRequest req) {
+        String q = req.query().rawValue();
+        return q == null || q.isEmpty() ? "" : "?" + q;
+    }
+
+    private Outcome forward(ServerRequest req, ServerResponse res, URI uri, byte[] body, Lease lease, String target,
+                            boolean more, long t0, String endpoint) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(req.prologue().method().text(),
+                body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (Header h : req.headers()) {
+            String n = h.name().toLowerCase(Locale.ROOT);
+            if (HOP.contains(n) || n.startsWith("x-forwarded") || n.equals("x-request-id")) continue;
+            for (String v : h.allValues()) {
+                try {
+                    b.header(h.name(), v);
+                } catch (IllegalArgumentException e) {
+                    // restricted header (the client sets it)
+                }
+            }
+        }
+        String rid = req.headers().first(HeaderNames.create("x-request-id")).orElse(UUID.randomUUID().toString());
+        b.header("X-Request-Id", rid);
+        b.header("X-Forwarded-For", req.remotePeer().host());
+        CompletableFuture<HttpResponse<InputStream>> f = client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (lease != null) lease.onCancel(() -> f.cancel(true));
+        HttpResponse<InputStream> up;
+        try {
+            up = f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(true);
+            return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "interrupted"));
+        } catch (CancellationException e) {
+            return new Outcome(false, 0, new ApiError(503, "model_unavailable", "Model '" + target + "' stopped before answering", 5));
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
+            return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
+        }
+        int status = up.statusCode();
+        if (more && (status == 502 || status == 503 || status == 504)) {
+            closeQuietly(up.body());
+            return new Outcome(false, 0, new ApiError(status, status == 503 ? "upstream_busy" : "upstream_unreachable",
+                    "'" + target + "' answered " + status));
+        }
+        res.status(status);
+        String ct = "";
+        for (Map.Entry<String, List<String>> h : up.headers().map().entrySet()) {
+            String n = h.getKey().toLowerCase(Locale.ROOT);
+            if (HOP.contains(n) || n.equals(":status")) continue;
+            if (n.equals("content-type")) ct = h.getValue().isEmpty() ? "" : h.getValue().get(0);
+            res.header(h.getKey(), h.getValue().toArray(String[]::new));
+        }
+        res.header("X-Served-By", target);
+        if (ct.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+            res.header("X-Accel-Buffering", "no");
+            res.header("Cache-Control", "no-cache");
+        }
+        boolean firstByte = true;
+        try (InputStream in = up.body()) {
+            OutputStream out;
+            out = res.outputStream();
+            byte[] buf = new byte[16384];
+            int n;
+            while (true) {
+                try {
+                    n = in.read(buf);
+                } catch (IOException e) {
+                    LOG.log(Level.FINE, "upstream " + target + " broke off mid-response", e);
+                    break; // upstream died mid-stream: nothing left to do but end the response
+                }
+                if (n < 0) break;
+                if (n == 0) continue;
+                if (firstByte) {
+                    firstByte = false;
+                    metrics.observe("manager_time_to_first_byte_seconds", "Time to the first response byte",
+                            Metrics.labels("model", target, "endpoint", endpoint), (System.nanoTime() - t0) / 1e9);
+                }
+                out.write(buf, 0, n);
+                out.flush();
+            }
+            out.close();
+        } catch (IOException | UncheckedIOException e) {
+            // client went away: closing the upstream body (try-with-resources) cancels the upstream request
+            f.cancel(true);
+            LOG.fine(() -> "client disconnected from " + target + ": upstream cancelled");
+            metrics.inc("manager_client_disconnects_total", "Client disconnects mid-response", Metrics.labels("model", target));
+        }
+        return new Outcome(true, status, null);
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // ignore
+        }
+    }
+
+    static String endpointLabel(String path) {
+        return path.startsWith("/v1/") ? path : "other";
+    }
+
+    /** Used by the admin API to report fallback health. */
+    public Map<String, RemoteTarget> remotes() {
+        return remotes;
+    }
+
+    public static Duration defaultTimeout() {
+        return Duration.ofMinutes(10);
+    }
+}

@@ -1,0 +1,290 @@
+package dev.localai.tts.core.model.hift;
+
+import static org.bytedeco.pytorch.global.torch.cat;
+import static org.bytedeco.pytorch.global.torch.clamp;
+import static org.bytedeco.pytorch.global.torch.cos;
+import static org.bytedeco.pytorch.global.torch.exp;
+import static org.bytedeco.pytorch.global.torch.istft;
+import static org.bytedeco.pytorch.global.torch.leaky_relu;
+import static org.bytedeco.pytorch.global.torch.reflection_pad1d;
+import static org.bytedeco.pytorch.global.torch.sin;
+import static org.bytedeco.pytorch.global.torch.stack;
+import static org.bytedeco.pytorch.global.torch.stft;
+import static org.bytedeco.pytorch.global.torch.view_as_complex;
+import static org.bytedeco.pytorch.global.torch.view_as_real;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * HiFT vocoder (neural source filter + iSTFTNet) as upstream's {@code HiFTGenerator.inference}: mel (1, 80, T) to a
+ * 24 kHz waveform (1, 480 T), clamped to +-0.99. Fields mirror the {@code mel2wav.*} state-dict keys; weight norms
+ * are folded at load.
+ *
+ * <p>Tensors returned by the public methods are owned by the caller (close them); inputs are not modified.
+ */
+public final class HiFTGenerator implements AutoCloseable {
+    public static final String PREFIX = "mel2wav";
+
+    final HiftConfig cfg;
+    private final Weights weights = new Weights();
+    final SourceModuleHnNSF m_source;
+    final Conv1d conv_pre;
+    final ConvTranspose1d[] ups;
+    final Conv1d[] source_downs;
+    final ResBlock[] source_resblocks;
+    final ResBlock[] resblocks;
+    final Conv1d conv_post;
+    final ConvRNNF0Predictor f0_predictor;
+    final Tensor stftWindow;
+
+    private HiFTGenerator(TensorSource src, HiftConfig cfg) {
+        this.cfg = cfg;
+        try (PointerScope scope = new PointerScope()) {
+            m_source = new SourceModuleHnNSF(src.sub("m_source"), weights, cfg);
+            conv_pre = Conv1d.weightNormed(src.sub("conv_pre"), weights, cfg.inChannels(), cfg.baseChannels(), 7, 1, 3, 1);
+            int levels = cfg.upsampleRates().size();
+            ups = new ConvTranspose1d[levels];
+            for (int i = 0; i < levels; i++) {
+                int u = cfg.upsampleRates().get(i);
+                int k = cfg.upsampleKernelSizes().get(i);
+                ups[i] = new ConvTranspose1d(src.sub("ups." + i), weights, cfg.baseChannels() >> i,
+                        cfg.baseChannels() >> (i + 1), k, u, (k - u) / 2);
+            }
+            source_downs = new Conv1d[levels];
+            source_resblocks = new ResBlock[levels];
+            int[] down = downsampleRates(cfg);
+            for (int i = 0; i < levels; i++) {
+                int u = down[i];
+                int ch = cfg.levelChannels(i);
+                TensorSource s = src.sub("source_downs." + i);
+                source_downs[i] = u == 1
+                        ? Conv1d.plain(s, weights, cfg.nFft() + 2, ch, 1, 1, 0)
+                        : Conv1d.plain(s, weights, cfg.nFft() + 2, ch, 2 * u, u, u / 2);
+            }
+            for (int i = 0; i < levels; i++) {
+                source_resblocks[i] = new ResBlock(src.sub("source_resblocks." + i), weights, cfg.levelChannels(i),
+                        cfg.sourceResblockKernelSizes().get(i), cfg.sourceResblockDilations());
+            }
+            int nk = cfg.resblockKernelSizes().size();
+            resblocks = new ResBlock[levels * nk];
+            for (int i = 0; i < levels; i++) {
+                for (int j = 0; j < nk; j++) {
+                    resblocks[i * nk + j] = new ResBlock(src.sub("resblocks." + (i * nk + j)), weights,
+                            cfg.levelChannels(i), cfg.resblockKernelSizes().get(j), cfg.resblockDilations());
+                }
+            }
+            conv_post = Conv1d.weightNormed(src.sub("conv_post"), weights, cfg.levelChannels(levels - 1),
+                    cfg.nFft() + 2, 7, 1, 3, 1);
+            f0_predictor = new ConvRNNF0Predictor(src.sub("f0_predictor"), weights, cfg);
+            stftWindow = weights.keep(hannWindow(cfg.nFft()).to(conv_pre.weight.device(),
+                    org.bytedeco.pytorch.global.torch.ScalarType.Float));
+        }
+    }
+
+    /** Loads from a source of {@code mel2wav.}-relative keys (e.g. {@code stateDict.sub("mel2wav")::take}). */
+    public static HiFTGenerator load(TensorSource mel2wav, HiftConfig cfg) {
+        return new HiFTGenerator(mel2wav, cfg);
+    }
+
+    /** Loads from a view of s3gen_meanflow.safetensors (root view; {@code mel2wav.} is added here). */
+    public static HiFTGenerator load(dev.localai.tts.core.checkpoint.StateDict s3gen, HiftConfig cfg) {
+        return new HiFTGenerator(s3gen.sub(PREFIX)::take, cfg);
+    }
+
+    public HiftConfig config() {
+        return cfg;
+    }
+
+    /** Every {@code mel2wav.*} key of s3gen_meanflow.safetensors with its shape, in module order. */
+    public static LinkedHashMap<String, long[]> stateDictShapes(HiftConfig cfg) {
+        LinkedHashMap<String, long[]> m = new LinkedHashMap<>();
+        String p = PREFIX + ".";
+        SourceModuleHnNSF.shapes(m, p + "m_source", cfg);
+        Conv1d.weightNormedShapes(m, p + "conv_pre", cfg.inChannels(), cfg.baseChannels(), 7);
+        int levels = cfg.upsampleRates().size();
+        for (int i = 0; i < levels; i++) {
+            ConvTranspose1d.shapes(m, p + "ups." + i, cfg.baseChannels() >> i, cfg.baseChannels() >> (i + 1),
+                    cfg.upsampleKernelSizes().get(i));
+        }
+        int[] down = downsampleRates(cfg);
+        for (int i = 0; i < levels; i++) {
+            Conv1d.plainShapes(m, p + "source_downs." + i, cfg.nFft() + 2, cfg.levelChannels(i),
+                    down[i] == 1 ? 1 : 2 * down[i]);
+        }
+        for (int i = 0; i < levels; i++) {
+            ResBlock.shapes(m, p + "source_resblocks." + i, cfg.levelChannels(i),
+                    cfg.sourceResblockKernelSizes().get(i), cfg.sourceResblockDilations().size());
+        }
+        int nk = cfg.resblockKernelSizes().size();
+        for (int i = 0; i < levels; i++) {
+            for (int j = 0; j < nk; j++) {
+                ResBlock.shapes(m, p + "resblocks." + (i * nk + j), cfg.levelChannels(i),
+                        cfg.resblockKernelSizes().get(j), cfg.resblockDilations().size());
+            }
+        }
+        Conv1d.weightNormedShapes(m, p + "conv_post", cfg.levelChannels(levels - 1), cfg.nFft() + 2, 7);
+        ConvRNNF0Predictor.shapes(m, p + "f0_predictor", cfg);
+        return m;
+    }
+
+    /** Cumulative downsampling of the source STFT for each level: reversed cumprod of [1] + reversed rates[:-1]. */
+    static int[] downsampleRates(HiftConfig cfg) {
+        List<Integer> r = cfg.upsampleRates();
+        int n = r.size();
+        int[] cum = new int[n];
+        int acc = 1;
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                acc *= r.get(n - i);
+            }
+            cum[i] = acc;
+        }
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = cum[n - 1 - i];
+        }
+        return out;
+    }
+
+    /** Periodic Hann window computed like scipy's {@code get_window("hann", n, fftbins=True)} in double, as float32. */
+    static Tensor hannWindow(int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            double fac = -Math.PI + 2 * Math.PI * i / n; // linspace(-pi, pi, n + 1)[i]
+            w[i] = (float) (0.5 + 0.5 * Math.cos(fac));
+        }
+        return Tensor.create(w, n);
+    }
+
+    // ------------------------------------------------------------------------------------------------ stages
+
+    /** F0 in Hz per mel frame: mel (1, 80, T) to (1, T). */
+    public Tensor predictF0(Tensor mel) {
+        try (PointerScope scope = new PointerScope()) {
+            return keep(f0_predictor.forward(mel));
+        }
+    }
+
+    /** Nearest-neighbour upsampling of F0 (1, T) to one value per output sample (1, 1, 480 T). */
+    Tensor upsampleF0(Tensor f0) {
+        return f0.unsqueeze(1).repeat_interleave(cfg.samplesPerFrame(), new LongOptional(2), new LongOptional());
+    }
+
+    /**
+     * Excitation signal (1, 1, 480 T) for F0 (1, T), consuming {@code 480 T} noise samples and advancing the phase
+     * state.
+     */
+    Tensor source(Tensor f0, SourceModuleHnNSF.PhaseState state, SourceNoise noise) {
+        Tensor f0Up = upsampleF0(f0);
+        Tensor n = noise.next(f0Up.size(2));
+        Tensor sw = m_source.sineWaves(f0Up, state, noise.initialPhase(), n);
+        return m_source.merge(sw);
+    }
+
+    /** The filter part: mel (1, 80, T) and excitation s (1, 1, 480 T) to the clamped waveform (1, 480 T). */
+    public Tensor decode(Tensor mel, Tensor s) {
+        try (PointerScope scope = new PointerScope()) {
+            return keep(decodeInScope(mel, s));
+        }
+    }
+
+    private Tensor decodeInScope(Tensor mel, Tensor s) {
+        int nFft = cfg.nFft();
+        int hop = cfg.hop();
+        Tensor spec = stft(s.squeeze(1), nFft, new LongOptional(hop), new LongOptional(nFft),
+                new TensorOptional(stftWindow), true, "reflect", false, new BoolOptional(true), new BoolOptional(true),
+                new BoolOptional());
+        Tensor ri = view_as_real(spec); // (1, F, N, 2)
+        Tensor sStft = cat(new TensorVector(ri.select(3, 0), ri.select(3, 1)), 1);
+
+        Tensor x = conv_pre.forward(mel);
+        int levels = ups.length;
+        int nk = cfg.resblockKernelSizes().size();
+        Scalar slope = new Scalar(cfg.lreluSlope());
+        for (int i = 0; i < levels; i++) {
+            x = leaky_relu(x, slope);
+            x = ups[i].forward(x);
+            if (i == levels - 1) {
+                x = reflection_pad1d(x, 1, 0);
+            }
+            Tensor si = source_downs[i].forward(sStft);
+            si = source_resblocks[i].forward(si);
+            x = x.add(si);
+            Tensor xs = null;
+            for (int j = 0; j < nk; j++) {
+                Tensor r = resblocks[i * nk + j].forward(x);
+                xs = xs == null ? r : xs.add_(r);
+            }
+            x = xs.div(new Scalar((double) nk));
+        }
+        x = leaky_relu(x, new Scalar(0.01));
+        x = conv_post.forward(x);
+        int bins = nFft / 2 + 1;
+        Tensor magnitude = exp(x.narrow(1, 0, bins));
+        Tensor phase = sin(x.narrow(1, bins, bins));
+        magnitude = org.bytedeco.pytorch.global.torch.clip(magnitude, new ScalarOptional(), new ScalarOptional(new Scalar(100.0)));
+        Tensor real = magnitude.mul(cos(phase));
+        Tensor imag = magnitude.mul(sin(phase));
+        Tensor complex = view_as_complex(stack(new TensorVector(real, imag), -1).contiguous());
+        Tensor wav = istft(complex, nFft, new LongOptional(hop), new LongOptional(nFft), new TensorOptional(stftWindow),
+                true, false, new BoolOptional(), new LongOptional(), false);
+        double lim = cfg.audioLimit();
+        return clamp(wav, new ScalarOptional(new Scalar(-lim)), new ScalarOptional(new Scalar(lim)));
+    }
+
+    /** Waveform, excitation and F0 of one whole-utterance call. */
+    public record Output(Tensor wav, Tensor source, Tensor f0) implements AutoCloseable {
+        @Override
+        public void close() {
+            wav.close();
+            source.close();
+            f0.close();
+        }
+    }
+
+    /**
+     * Upstream {@code HiFTGenerator.inference}: mel (1, 80, T) to waveform (1, 480 T), with the excitation (1, 1, 480 T)
+     * and F0 (1, T). Noise and initial phases come from {@code noise}.
+     */
+    public Output inference(Tensor mel, SourceNoise noise) {
+        try (PointerScope scope = new PointerScope()) {
+            SourceModuleHnNSF.PhaseState state = new SourceModuleHnNSF.PhaseState();
+            try {
+                Tensor f0 = f0_predictor.forward(mel);
+                Tensor s = source(f0, state, noise);
+                Tensor wav = decodeInScope(mel, s);
+                return new Output(keep(wav), keep(s), keep(f0));
+            } finally {
+                state.release();
+            }
+        }
+    }
+
+    /** Convenience: waveform only, seeded noise. */
+    public Tensor vocode(Tensor mel, long seed) {
+        try (SourceNoise noise = SourceNoise.seeded(seed, cfg.harmonics());
+             Output out = inference(mel, noise)) {
+            out.wav().retainReference();
+            return out.wav();
+        }
+    }
+
+    static Tensor keep(Tensor t) {
+        t.retainReference();
+        return t;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

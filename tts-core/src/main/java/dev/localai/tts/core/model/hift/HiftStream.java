@@ -1,0 +1,180 @@
+package dev.localai.tts.core.model.hift;
+
+import static org.bytedeco.pytorch.global.torch.cat;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * Vocodes a stream of mel chunks so that the concatenated output equals whole-utterance vocoding (up to float
+ * rounding), with no seam artefacts:
+ * <ul>
+ *   <li>F0 is predicted for a frame only once the F0 predictor's full context ({@link HiftConfig#f0RadiusFrames()}
+ *       frames either side) has arrived;</li>
+ *   <li>the excitation is generated once per sample, in order, with the sine phase accumulator and the noise
+ *       position carried across chunks, so it is identical to the whole-utterance excitation;</li>
+ *   <li>the filter (decoder) runs over a window holding {@code context} cached frames on the left and
+ *       {@code context} look-ahead frames on the right of the frames it emits; with {@code context} at least
+ *       {@link HiftConfig#decoderRadiusFrames()} the emitted samples do not depend on where the window was cut.</li>
+ * </ul>
+ * Latency: a frame is emitted once {@code context + f0Radius} later frames have arrived (or at {@link #finish()}).
+ * A smaller {@code context} lowers latency at the price of small deviations next to the seams.
+ *
+ * <p>Not thread-safe. Returned tensors are owned by the caller.
+ */
+public final class HiftStream implements AutoCloseable {
+    private final HiFTGenerator hift;
+    private final SourceNoise noise;
+    private final int context;
+    private final int f0Radius;
+    private final int spf;
+    private final boolean trimFade;
+    private final SourceModuleHnNSF.PhaseState phase = new SourceModuleHnNSF.PhaseState();
+
+    private Tensor mel; // (1, 80, n) frames [melStart, melStart + n)
+    private long melStart;
+    private long received;
+    private Tensor src; // (1, 1, spf * m) excitation of frames [srcStart, srcStart + m)
+    private long srcStart;
+    private long f0Done; // frames whose excitation exists
+    private long emitted; // frames emitted
+    private boolean finished;
+
+    /**
+     * @param context  decoder context frames each side; {@code hift.config().decoderRadiusFrames()} for exact output
+     * @param trimFade apply S3Gen's start fade to the first samples of the stream
+     */
+    public HiftStream(HiFTGenerator hift, SourceNoise noise, int context, boolean trimFade) {
+        if (context < 0) {
+            throw new IllegalArgumentException("context must be >= 0");
+        }
+        this.hift = hift;
+        this.noise = noise;
+        this.context = context;
+        this.f0Radius = hift.cfg.f0RadiusFrames();
+        this.spf = hift.cfg.samplesPerFrame();
+        this.trimFade = trimFade;
+    }
+
+    /** A stream whose output matches whole-utterance vocoding. */
+    public static HiftStream exact(HiFTGenerator hift, SourceNoise noise, boolean trimFade) {
+        return new HiftStream(hift, noise, hift.cfg.decoderRadiusFrames(), trimFade);
+    }
+
+    /** Frames of look-ahead needed before a frame can be emitted. */
+    public int latencyFrames() {
+        return context + f0Radius;
+    }
+
+    public long emittedSamples() {
+        return emitted * spf;
+    }
+
+    /** Adds mel frames (1, 80, n) and returns the samples (1, k) that became final (k may be 0). */
+    public Tensor push(Tensor melChunk) {
+        if (finished) {
+            throw new IllegalStateException("stream finished");
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor m = mel == null ? melChunk.clone() : cat(new TensorVector(mel, melChunk), 2);
+            replaceMel(m, melStart);
+            received += melChunk.size(2);
+            return HiFTGenerator.keep(advance(false));
+        }
+    }
+
+    /** Marks the end of the utterance and returns the remaining samples (1, k). */
+    public Tensor finish() {
+        if (finished) {
+            throw new IllegalStateException("stream finished");
+        }
+        finished = true;
+        try (PointerScope scope = new PointerScope()) {
+            return HiFTGenerator.keep(advance(true));
+        }
+    }
+
+    private Tensor advance(boolean last) {
+        // 1. excitation for frames whose F0 context is complete
+        long f0Ready = last ? received : Math.max(f0Done, received - f0Radius);
+        if (f0Ready > f0Done) {
+            long w0 = Math.max(0, f0Done - f0Radius);
+            long w1 = Math.min(received, f0Ready + f0Radius);
+            Tensor f0 = hift.f0_predictor.forward(melRange(w0, w1)).narrow(1, f0Done - w0, f0Ready - f0Done);
+            Tensor s = hift.source(f0, phase, noise);
+            Tensor all = src == null ? s : cat(new TensorVector(src, s), 2);
+            replaceSrc(all, srcStart);
+            f0Done = f0Ready;
+        }
+        // 2. decode the frames whose right context is available
+        long emitReady = last ? received : Math.max(emitted, f0Done - context);
+        Tensor out;
+        if (emitReady > emitted) {
+            long w0 = Math.max(0, emitted - context);
+            long w1 = last ? received : emitReady + context;
+            Tensor wav = hift.decode(melRange(w0, w1), srcRange(w0, w1));
+            try {
+                out = wav.narrow(1, (emitted - w0) * spf, (emitReady - emitted) * spf).clone();
+            } finally {
+                wav.releaseReference();
+            }
+            if (trimFade) {
+                TrimFade.applyInPlace(out, emitted * spf, hift.cfg.sampleRate());
+            }
+            emitted = emitReady;
+        } else {
+            out = org.bytedeco.pytorch.global.torch.zeros(1, 0);
+        }
+        // 3. drop what no later window needs
+        long keepFrom = Math.max(0, Math.min(emitted - context, f0Done - f0Radius));
+        if (keepFrom > melStart) {
+            replaceMel(mel.narrow(2, keepFrom - melStart, mel.size(2) - (keepFrom - melStart)).contiguous(), keepFrom);
+        }
+        long keepSrc = Math.max(0, emitted - context);
+        if (src != null && keepSrc > srcStart) {
+            replaceSrc(src.narrow(2, (keepSrc - srcStart) * spf, src.size(2) - (keepSrc - srcStart) * spf).contiguous(),
+                    keepSrc);
+        }
+        return out;
+    }
+
+    private Tensor melRange(long from, long to) {
+        return mel.narrow(2, from - melStart, to - from);
+    }
+
+    private Tensor srcRange(long from, long to) {
+        return src.narrow(2, (from - srcStart) * spf, (to - from) * spf);
+    }
+
+    private void replaceMel(Tensor m, long start) {
+        m.retainReference();
+        if (mel != null) {
+            mel.releaseReference();
+        }
+        mel = m;
+        melStart = start;
+    }
+
+    private void replaceSrc(Tensor s, long start) {
+        s.retainReference();
+        if (src != null) {
+            src.releaseReference();
+        }
+        src = s;
+        srcStart = start;
+    }
+
+    @Override
+    public void close() {
+        if (mel != null) {
+            mel.releaseReference();
+            mel = null;
+        }
+        if (src != null) {
+            src.releaseReference();
+            src = null;
+        }
+        phase.release();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.localai.tts.core.model.hift;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * HiFi-GAN residual block with Snake activations: for each dilation d,
+ * {@code x += convs2[j](snake2[j](convs1[j](snake1[j](x))))} where convs1 is dilated by d and convs2 is not.
+ */
+final class ResBlock {
+    final Conv1d[] convs1;
+    final Conv1d[] convs2;
+    final Snake[] activations1;
+    final Snake[] activations2;
+
+    ResBlock(TensorSource src, Weights w, int channels, int kernel, List<Integer> dilations) {
+        int n = dilations.size();
+        convs1 = new Conv1d[n];
+        convs2 = new Conv1d[n];
+        activations1 = new Snake[n];
+        activations2 = new Snake[n];
+        for (int j = 0; j < n; j++) {
+            int d = dilations.get(j);
+            convs1[j] = Conv1d.weightNormed(src.sub("convs1." + j), w, channels, channels, kernel, 1,
+                    (kernel * d - d) / 2, d);
+            convs2[j] = Conv1d.weightNormed(src.sub("convs2." + j), w, channels, channels, kernel, 1,
+                    (kernel - 1) / 2, 1);
+        }
+        for (int j = 0; j < n; j++) {
+            activations1[j] = new Snake(src.sub("activations1." + j), w, channels);
+        }
+        for (int j = 0; j < n; j++) {
+            activations2[j] = new Snake(src.sub("activations2." + j), w, channels);
+        }
+    }
+
+    static void shapes(LinkedHashMap<String, long[]> m, String p, int channels, int kernel, int nDilations) {
+        for (int j = 0; j < nDilations; j++) {
+            Conv1d.weightNormedShapes(m, p + ".convs1." + j, channels, channels, kernel);
+        }
+        for (int j = 0; j < nDilations; j++) {
+            Conv1d.weightNormedShapes(m, p + ".convs2." + j, channels, channels, kernel);
+        }
+        for (int j = 0; j < nDilations; j++) {
+            m.put(p + ".activations1." + j + ".alpha", new long[] {channels});
+        }
+        for (int j = 0; j < nDilations; j++) {
+            m.put(p + ".activations2." + j + ".alpha", new long[] {channels});
+        }
+    }
+
+    Tensor forward(Tensor x) {
+        for (int j = 0; j < convs1.length; j++) {
+            Tensor xt = activations1[j].forward(x);
+            xt = convs1[j].forward(xt);
+            xt = activations2[j].forward(xt);
+            xt = convs2[j].forward(xt);
+            x = xt.add(x);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.localai.tts.core.model.s3gen;
+
+import java.util.Map;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Diffusers-style transformer block as the estimator uses it (self-attention only, no AdaLN):
+ * h += attn1(norm1(h)); h += ff(norm3(h)). attn1: to_q/to_k/to_v without bias, scaled dot-product attention over the
+ * whole sequence (the additive mask is all zeros for one utterance), {@code to_out.0} with bias. ff: {@code net.0.proj}
+ * + exact GELU, {@code net.2}.
+ */
+final class BasicTransformerBlock {
+    final LayerNorm norm1;
+    final Linear to_q;
+    final Linear to_k;
+    final Linear to_v;
+    /** key {@code attn1.to_out.0} */
+    final Linear to_out0;
+    final LayerNorm norm3;
+    /** key {@code ff.net.0.proj} */
+    final Linear ff_net0_proj;
+    /** key {@code ff.net.2} */
+    final Linear ff_net2;
+    private final long heads;
+    private final long headDim;
+    private final TensorOptional noMask = Scopes.keep(new TensorOptional());
+    private final DoubleOptional defaultScale = Scopes.keep(new DoubleOptional());
+
+    BasicTransformerBlock(ParamSource p, long dim, long heads, long headDim) {
+        long inner = heads * headDim;
+        this.heads = heads;
+        this.headDim = headDim;
+        this.norm1 = new LayerNorm(p.sub("norm1"), dim, 1e-5);
+        ParamSource a = p.sub("attn1");
+        this.to_q = new Linear(a.sub("to_q"), dim, inner, false);
+        this.to_k = new Linear(a.sub("to_k"), dim, inner, false);
+        this.to_v = new Linear(a.sub("to_v"), dim, inner, false);
+        this.to_out0 = new Linear(a.sub("to_out.0"), inner, dim, true);
+        this.norm3 = new LayerNorm(p.sub("norm3"), dim, 1e-5);
+        this.ff_net0_proj = new Linear(p.sub("ff.net.0.proj"), dim, dim * 4, true);
+        this.ff_net2 = new Linear(p.sub("ff.net.2"), dim * 4, dim, true);
+    }
+
+    /** h: (B, T, C) -> (B, T, C). */
+    Tensor forward(Tensor h) {
+        return Scopes.run(() -> {
+            long b = h.size(0);
+            long t = h.size(1);
+            Tensor n = norm1.forward(h);
+            Tensor q = to_q.forward(n).view(b, t, heads, headDim).transpose(1, 2);
+            Tensor k = to_k.forward(n).view(b, t, heads, headDim).transpose(1, 2);
+            Tensor v = to_v.forward(n).view(b, t, heads, headDim).transpose(1, 2);
+            Tensor o = torch.scaled_dot_product_attention(q, k, v, noMask, 0.0, false, defaultScale, false);
+            o = o.transpose(1, 2).reshape(b, t, heads * headDim);
+            Tensor x = h.add(to_out0.forward(o));
+            Tensor f = ff_net2.forward(torch.gelu(ff_net0_proj.forward(norm3.forward(x))));
+            return x.add(f);
+        });
+    }
+
+    static void shapes(Map<String, long[]> m, String prefix, long dim, long heads, long headDim) {
+        long inner = heads * headDim;
+        Linear.shapes(m, prefix + ".attn1.to_k", dim, inner, false);
+        Linear.shapes(m, prefix + ".attn1.to_out.0", inner, dim, true);
+        Linear.shapes(m, prefix + ".attn1.to_q", dim, inner, false);
+        Linear.shapes(m, prefix + ".attn1.to_v", dim, inner, false);
+        Linear.shapes(m, prefix + ".ff.net.0.proj", dim, dim * 4, true);
+        Linear.shapes(m, prefix + ".ff.net.2", dim * 4, dim, true);
+        LayerNorm.shapes(m, prefix + ".norm1", dim);
+        LayerNorm.shapes(m, prefix + ".norm3", dim);
+    }
+}

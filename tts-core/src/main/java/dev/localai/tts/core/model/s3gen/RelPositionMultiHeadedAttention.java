@@ -1,0 +1,88 @@
+package dev.localai.tts.core.model.s3gen;
+
+import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRef;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Multi-head self-attention with Transformer-XL relative positions (ESPnet/WeNet {@code RelPositionMultiHeadedAttention}):
+ * scores = ((q + u) k^T + rel_shift((q + v) p^T)) / sqrt(d_k), p = linear_pos(pos_emb). Full (bidirectional) attention;
+ * the key-padding mask is all ones for a single utterance, so it is not applied.
+ */
+final class RelPositionMultiHeadedAttention {
+    final Linear linear_q;
+    final Linear linear_k;
+    final Linear linear_v;
+    final Linear linear_out;
+    final Linear linear_pos;
+    /** (H, d_k) */
+    final Tensor pos_bias_u;
+    /** (H, d_k) */
+    final Tensor pos_bias_v;
+    private final long h;
+    private final long dk;
+
+    RelPositionMultiHeadedAttention(ParamSource p, long nFeat, long nHead) {
+        this.h = nHead;
+        this.dk = nFeat / nHead;
+        this.linear_q = new Linear(p.sub("linear_q"), nFeat, nFeat, true);
+        this.linear_k = new Linear(p.sub("linear_k"), nFeat, nFeat, true);
+        this.linear_v = new Linear(p.sub("linear_v"), nFeat, nFeat, true);
+        this.linear_out = new Linear(p.sub("linear_out"), nFeat, nFeat, true);
+        this.linear_pos = new Linear(p.sub("linear_pos"), nFeat, nFeat, false);
+        this.pos_bias_u = p.take("pos_bias_u", nHead, nFeat / nHead);
+        this.pos_bias_v = p.take("pos_bias_v", nHead, nFeat / nHead);
+    }
+
+    /** x: (1, T, D), posEmb: (1, 2T-1, D) -> (1, T, D). */
+    Tensor forward(Tensor x, Tensor posEmb) {
+        return Scopes.run(() -> {
+            long b = x.size(0);
+            long t = x.size(1);
+            Tensor q = linear_q.forward(x).view(b, t, h, dk); // (B, T, H, dk)
+            Tensor k = linear_k.forward(x).view(b, t, h, dk).transpose(1, 2); // (B, H, T, dk)
+            Tensor v = linear_v.forward(x).view(b, t, h, dk).transpose(1, 2);
+            long np = posEmb.size(1);
+            Tensor p = linear_pos.forward(posEmb).view(posEmb.size(0), np, h, dk).transpose(1, 2); // (1, H, 2T-1, dk)
+            Tensor qu = q.add(pos_bias_u).transpose(1, 2); // (B, H, T, dk)
+            Tensor qv = q.add(pos_bias_v).transpose(1, 2);
+            Tensor ac = torch.matmul(qu, k.transpose(-2, -1)); // (B, H, T, T)
+            Tensor bd = torch.matmul(qv, p.transpose(-2, -1)); // (B, H, T, 2T-1)
+            if (bd.size(3) != ac.size(3)) {
+                bd = relShift(bd);
+            }
+            Tensor scores = ac.add(bd).div(new Scalar(Math.sqrt(dk)));
+            Tensor attn = torch.softmax(scores, -1);
+            Tensor ctx = torch.matmul(attn, v).transpose(1, 2).contiguous().view(b, t, h * dk);
+            return linear_out.forward(ctx);
+        });
+    }
+
+    /**
+     * (B, H, T, 2T-1) -> (B, H, T, T): out[i][j] = x[i][j + T-1-i], done like upstream (pad a zero column on the left,
+     * reinterpret as (2T, T), drop the first row, reinterpret back, keep T columns).
+     */
+    static Tensor relShift(Tensor x) {
+        long b = x.size(0);
+        long hh = x.size(1);
+        long t1 = x.size(2);
+        long t2 = x.size(3);
+        Tensor zero = torch.zeros(new long[] {b, hh, t1, 1}, new TensorOptions(x.scalar_type()));
+        Tensor padded = torch.cat(new TensorArrayRef(new TensorVector(zero, x)), -1).view(b, hh, t2 + 1, t1);
+        return padded.narrow(2, 1, t2).reshape(b, hh, t1, t2).narrow(3, 0, t2 / 2 + 1);
+    }
+
+    static void shapes(Map<String, long[]> m, String prefix, long nFeat, long nHead) {
+        Linear.shapes(m, prefix + ".linear_q", nFeat, nFeat, true);
+        Linear.shapes(m, prefix + ".linear_k", nFeat, nFeat, true);
+        Linear.shapes(m, prefix + ".linear_v", nFeat, nFeat, true);
+        Linear.shapes(m, prefix + ".linear_out", nFeat, nFeat, true);
+        Linear.shapes(m, prefix + ".linear_pos", nFeat, nFeat, false);
+        m.put(prefix + ".pos_bias_u", new long[] {nHead, nFeat / nHead});
+        m.put(prefix + ".pos_bias_v", new long[] {nHead, nFeat / nHead});
+    }
+}

@@ -1,0 +1,192 @@
+package dev.localai.tts.core.model.s3gen;
+
+import dev.localai.tts.core.checkpoint.CheckpointException;
+import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.runtime.Device;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The flow half of S3Gen, speech tokens -> 80-bin mel at 50 Hz, exactly as Chatterbox Turbo runs it: the prompt
+ * (reference) tokens are prepended, the conformer encoder gives mu, the mean-flow decoder takes two Euler steps
+ * (t = 0 -> 0.5 -> 1, no CFG, no cosine warp) from the noise {@code z}, and the prompt frames are cut off the result.
+ *
+ * <p>Weights come from the {@code flow.*} keys of {@code s3gen_meanflow.safetensors}. Noise is an explicit input so
+ * runs are reproducible; {@link #noise} makes one from a seed. Single utterance (batch 1). Not thread-safe for
+ * concurrent {@link #inference} calls on one instance only in the sense that LibTorch parallelises each call itself;
+ * the module holds no mutable state.
+ */
+public final class S3GenFlow implements AutoCloseable {
+    /** File name of the S3Gen checkpoint in an official model directory. */
+    public static final String CHECKPOINT = "s3gen_meanflow.safetensors";
+
+    private final S3GenConfig config;
+    private final CausalMaskedDiffWithXvec flow;
+    private final List<Tensor> owned;
+
+    private S3GenFlow(S3GenConfig config, CausalMaskedDiffWithXvec flow, List<Tensor> owned) {
+        this.config = config;
+        this.flow = flow;
+        this.owned = owned;
+    }
+
+    /** Builds the flow from a root view of the S3Gen checkpoint (keys {@code flow.*}; other prefixes untouched). */
+    public static S3GenFlow load(StateDict root, S3GenConfig config) {
+        return build(ParamSource.of(root.sub("flow")), config);
+    }
+
+    /** Opens {@code modelDir/s3gen_meanflow.safetensors}, infers the sizes from it and loads the flow (fp32). */
+    public static S3GenFlow load(Path modelDir, Device device) {
+        Path file = Files.isDirectory(modelDir) ? modelDir.resolve(CHECKPOINT) : modelDir;
+        try (StateDict root = StateDict.open(file, device)) {
+            return load(root, inferConfig(root));
+        }
+    }
+
+    /** Random weights at the given sizes (for benchmarks), in {@code dtype}. */
+    public static S3GenFlow random(S3GenConfig config, long seed, torch.ScalarType dtype) {
+        ParamSource src = new RandomParams(seed).sub("flow");
+        return build(dtype == torch.ScalarType.Float ? src : src.converted(dtype), config);
+    }
+
+    private static S3GenFlow build(ParamSource src, S3GenConfig config) {
+        List<Tensor> owned = new ArrayList<>();
+        ParamSource tracking = tracking(src, owned);
+        return new S3GenFlow(config, new CausalMaskedDiffWithXvec(tracking, config), owned);
+    }
+
+    private static ParamSource tracking(ParamSource src, List<Tensor> owned) {
+        return new ParamSource() {
+            @Override
+            public Tensor take(String key, long... shape) {
+                Tensor t = src.take(key, shape);
+                owned.add(t);
+                return t;
+            }
+
+            @Override
+            public ParamSource sub(String prefix) {
+                return tracking(src.sub(prefix), owned);
+            }
+        };
+    }
+
+    public S3GenConfig config() {
+        return config;
+    }
+
+    /** Mel frames of the whole sequence (prompt + generated) for the given token counts: stride * (P + N). */
+    public long frames(long promptTokens, long tokens) {
+        return (promptTokens + tokens) * config.upsampleStride();
+    }
+
+    /**
+     * Speech tokens to mel.
+     *
+     * @param speechTokens (N) or (1, N) int64, all &lt; 6561 (drop special tokens first)
+     * @param promptTokens (1, P) int64 reference tokens
+     * @param promptFeat   (1, M1, 80) reference mel (24 kHz, 50 Hz frames)
+     * @param embedding    (1, 192) CAMPPlus x-vector
+     * @param z            (1, 80, 2(P+N)) starting noise over all frames (see {@link #noise})
+     * @return (1, 80, 2(P+N) - M1) float32 mel; the caller owns it (or the enclosing PointerScope does)
+     */
+    public Tensor inference(Tensor speechTokens, Tensor promptTokens, Tensor promptFeat, Tensor embedding, Tensor z) {
+        return inference(speechTokens, promptTokens, promptFeat, embedding, z, FlowTrace.NONE);
+    }
+
+    /** {@link #inference} reporting intermediates to {@code trace}. */
+    public Tensor inference(Tensor speechTokens, Tensor promptTokens, Tensor promptFeat, Tensor embedding, Tensor z,
+            FlowTrace trace) {
+        Tensor tok = speechTokens.dim() == 1 ? speechTokens.unsqueeze(0) : speechTokens;
+        Tensor ptok = promptTokens.dim() == 1 ? promptTokens.unsqueeze(0) : promptTokens;
+        Tensor pfeat = promptFeat.dim() == 2 ? promptFeat.unsqueeze(0) : promptFeat;
+        return flow.inference(tok, ptok, pfeat, embedding, z, trace);
+    }
+
+    /**
+     * Seeded starting noise of shape (1, 80, 2(P+N)), drawn in upstream's order from a fresh CPU generator: first the
+     * generated part (1, 80, 2N) ("noised_mels"), then a full-length draw whose prompt frames are kept.
+     */
+    public Tensor noise(long promptTokens, long tokens, long seed) {
+        return Scopes.run(() -> {
+            Generator g = torch.createCPUGenerator(seed);
+            TensorOptions f32 = new TensorOptions(torch.ScalarType.Float);
+            long gen = tokens * config.upsampleStride();
+            long all = frames(promptTokens, tokens);
+            Tensor noised = torch.randn(new long[] {1, config.melBins(), gen}, new GeneratorOptional(g), f32);
+            Tensor z = torch.randn(new long[] {1, config.melBins(), all}, new GeneratorOptional(g), f32);
+            z.narrow(2, all - gen, gen).copy_(noised);
+            return z;
+        });
+    }
+
+    /** Frees the weights. */
+    @Override
+    public void close() {
+        owned.forEach(Tensor::close);
+        owned.clear();
+    }
+
+    /**
+     * Every {@code flow.*} key and shape of the official S3Gen checkpoint for these sizes (sorted by key). The file's
+     * other prefixes ({@code mel2wav.}, {@code speaker_encoder.}, {@code tokenizer.}) belong to other modules.
+     */
+    public static LinkedHashMap<String, long[]> stateDictShapes(S3GenConfig config) {
+        Map<String, long[]> m = new TreeMap<>();
+        CausalMaskedDiffWithXvec.shapes(m, "flow", config);
+        return new LinkedHashMap<>(m);
+    }
+
+    /**
+     * The sizes of the checkpoint's {@code flow.*} tensors: widths, layer counts and heads of the encoder come from the
+     * tensors ({@code pos_bias_u} gives the heads); the estimator is assumed to use as many heads as the encoder, true
+     * of both the official and the tiny profile.
+     */
+    public static S3GenConfig inferConfig(StateDict root) {
+        StateDict f = root.sub("flow");
+        if (!f.has("input_embedding.weight")) {
+            throw new CheckpointException("no flow.* tensors in " + root.file().path());
+        }
+        long[] emb = f.shape("input_embedding.weight");
+        long[] embed = f.shape("encoder.embed.out.0.weight");
+        long[] pbu = f.shape("encoder.encoders.0.self_attn.pos_bias_u");
+        long[] w1 = f.shape("encoder.encoders.0.feed_forward.w_1.weight");
+        int numBlocks = count(f, "encoder.encoders.%d.norm_ff.weight");
+        int numUp = count(f, "encoder.up_encoders.%d.norm_ff.weight");
+        long[] la = f.shape("encoder.pre_lookahead_layer.conv1.weight");
+        long[] up = f.shape("encoder.up_layer.conv.weight");
+        long[] proj = f.shape("encoder_proj.weight");
+        long[] spk = f.shape("spk_embed_affine_layer.weight");
+        StateDict est = f.sub("decoder.estimator");
+        long[] l1 = est.shape("time_mlp.linear_1.weight");
+        long[] r1 = est.shape("down_blocks.0.0.block1.block.0.weight");
+        long[] q = est.shape("down_blocks.0.1.0.attn1.to_q.weight");
+        int nBlocks = count(est, "down_blocks.0.1.%d.norm1.weight");
+        int mid = count(est, "mid_blocks.%d.0.res_conv.weight");
+        int heads = (int) pbu[0];
+        if (q[0] % heads != 0) {
+            throw new CheckpointException("cannot infer estimator heads from " + java.util.Arrays.toString(q));
+        }
+        return new S3GenConfig((int) emb[0], (int) embed[1], (int) embed[0], heads, (int) w1[0], numBlocks, numUp,
+                (int) la[2] - 1, (int) (up[2] - 1) / 2, (int) proj[0], (int) spk[1], (int) l1[1], (int) r1[0],
+                nBlocks, mid, heads, (int) (q[0] / heads), est.has("time_embed_mixer.weight"), 2);
+    }
+
+    private static int count(StateDict sd, String pattern) {
+        int n = 0;
+        while (sd.has(String.format(pattern, n))) {
+            n++;
+        }
+        return n;
+    }
+}

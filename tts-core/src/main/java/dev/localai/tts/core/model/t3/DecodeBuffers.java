@@ -1,0 +1,42 @@
+package dev.localai.tts.core.model.t3;
+
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Per-session buffers of a single-token decode step, allocated once and written in place every step. */
+final class DecodeBuffers implements AutoCloseable {
+    /** Residual stream (D). */
+    final Tensor x;
+    /** Fused q|k|v (3D). */
+    final Tensor qkv;
+    /** Projection output (D), added to the residual. */
+    final Tensor proj;
+    /** MLP inner activation (4D). */
+    final Tensor inner;
+    /** Speech logits (V) in the model dtype. */
+    final Tensor logits;
+
+    DecodeBuffers(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+        try (DeviceOptional dev = new DeviceOptional(device);
+             TensorOptions o = new TensorOptions(dtype);
+             TensorOptions opts = o.device(dev)) {
+            x = torch.empty(new long[] {c.nEmbd()}, opts, null).retainReference();
+            qkv = torch.empty(new long[] {3L * c.nEmbd()}, opts, null).retainReference();
+            proj = torch.empty(new long[] {c.nEmbd()}, opts, null).retainReference();
+            inner = torch.empty(new long[] {c.nInner()}, opts, null).retainReference();
+            logits = torch.empty(new long[] {c.speechTokensDictSize()}, opts, null).retainReference();
+        }
+    }
+
+    @Override
+    public void close() {
+        x.close();
+        qkv.close();
+        proj.close();
+        inner.close();
+        logits.close();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.localai.tts.core.model.t3;
+
+import org.bytedeco.pytorch.Tensor;
+
+/** Pre-LN GPT-2 block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
+final class GPT2Block implements AutoCloseable {
+    final LayerNorm ln_1;
+    final GPT2Attention attn;
+    final LayerNorm ln_2;
+    final GPT2MLP mlp;
+    private final int index;
+
+    GPT2Block(ParamSource p, T3Config c, int index) {
+        this.index = index;
+        this.ln_1 = new LayerNorm(p.sub("ln_1"), c.nEmbd(), c.layerNormEps());
+        this.attn = new GPT2Attention(p.sub("attn"), c);
+        this.ln_2 = new LayerNorm(p.sub("ln_2"), c.nEmbd(), c.layerNormEps());
+        this.mlp = new GPT2MLP(p.sub("mlp"), c);
+    }
+
+    /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */
+    Tensor prefill(Tensor x, KvCache cache) {
+        Tensor h = x.add(attn.prefill(ln_1.forward(x), cache, index));
+        return h.add(mlp.forward(ln_2.forward(h)));
+    }
+
+    /** Updates the residual {@code buf.x} (D) in place for the token at {@code pos}. */
+    void step(int pos, KvCache cache, DecodeBuffers buf) {
+        attn.step(ln_1.forward(buf.x), pos, cache, index, buf);
+        buf.x.add_(buf.proj);
+        mlp.step(ln_2.forward(buf.x), buf);
+        buf.x.add_(buf.proj);
+    }
+
+    @Override
+    public void close() {
+        ln_1.close();
+        attn.close();
+        ln_2.close();
+        mlp.close();
+    }
+}

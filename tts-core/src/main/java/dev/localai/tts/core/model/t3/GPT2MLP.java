@@ -1,0 +1,34 @@
+package dev.localai.tts.core.model.t3;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** GPT-2 MLP: {@code c_fc} (D -> 4D), {@code gelu_new} (tanh approximation), {@code c_proj} (4D -> D). */
+final class GPT2MLP implements AutoCloseable {
+    final Conv1D c_fc;
+    final Conv1D c_proj;
+
+    GPT2MLP(ParamSource p, T3Config c) {
+        this.c_fc = new Conv1D(p.sub("c_fc"), c.nEmbd(), c.nInner());
+        this.c_proj = new Conv1D(p.sub("c_proj"), c.nInner(), c.nEmbd());
+    }
+
+    Tensor forward(Tensor h) {
+        Tensor a = c_fc.forward(h);
+        torch.gelu_(a, "tanh");
+        return c_proj.forward(a);
+    }
+
+    /** One token: h (D) -> {@code buf.proj}. */
+    void step(Tensor h, DecodeBuffers buf) {
+        c_fc.forwardVec(h, buf.inner);
+        torch.gelu_(buf.inner, "tanh");
+        c_proj.forwardVec(buf.inner, buf.proj);
+    }
+
+    @Override
+    public void close() {
+        c_fc.close();
+        c_proj.close();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.localai.tts.core.model.t3;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Hugging Face {@code GPT2Model} driven by input embeddings: adds the learned positions {@code wpe} (counted across
+ * the whole stream), runs the blocks {@code h} and the final {@code ln_f}. Its token table {@code wte} is in the
+ * checkpoint but never used (upstream deletes it after loading), so it is skipped, not loaded.
+ */
+final class GPT2Model implements AutoCloseable {
+    final Embedding wpe;
+    final GPT2Block[] h;
+    final LayerNorm ln_f;
+    private final T3Config config;
+
+    GPT2Model(ParamSource p, T3Config c) {
+        this.config = c;
+        p.skip("wte.weight");
+        this.wpe = new Embedding(p.sub("wpe"), c.nPositions(), c.nEmbd());
+        this.h = new GPT2Block[c.nLayer()];
+        ParamSource hs = p.sub("h");
+        for (int i = 0; i < c.nLayer(); i++) {
+            h[i] = new GPT2Block(hs.sub(Integer.toString(i)), c, i);
+        }
+        this.ln_f = new LayerNorm(p.sub("ln_f"), c.nEmbd(), c.layerNormEps());
+    }
+
+    /** inputs_embeds (L, D) at positions 0..L-1 -> last hidden states after ln_f (L, D); fills the cache. */
+    Tensor prefill(Tensor inputsEmbeds, KvCache cache) {
+        long len = inputsEmbeds.size(0);
+        checkPosition(len - 1);
+        Tensor x = inputsEmbeds.add(wpe.weight.narrow(0, 0, len));
+        for (GPT2Block b : h) {
+            x = b.prefill(x, cache);
+        }
+        cache.setLength((int) len);
+        return ln_f.forward(x);
+    }
+
+    /** One token embedding (D) at position {@code pos} (= cache length) -> hidden state after ln_f (D). */
+    Tensor step(Tensor embed, int pos, KvCache cache, DecodeBuffers buf) {
+        if (pos != cache.length()) {
+            throw new IllegalStateException("step at position " + pos + " but the cache holds " + cache.length());
+        }
+        checkPosition(pos);
+        buf.x.copy_(embed);
+        buf.x.add_(wpe.row(pos));
+        for (GPT2Block b : h) {
+            b.step(pos, cache, buf);
+        }
+        cache.setLength(pos + 1);
+        return ln_f.forward(buf.x);
+    }
+
+    private void checkPosition(long pos) {
+        if (pos >= config.nPositions()) {
+            throw new IllegalStateException("position " + pos + " beyond the " + config.nPositions()
+                    + " learned positions");
+        }
+    }
+
+    @Override
+    public void close() {
+        wpe.close();
+        for (GPT2Block b : h) {
+            b.close();
+        }
+        ln_f.close();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.localai.tts.core.model.t3;
+
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Preallocated key/value cache of a GPT-2 stack for batch 1: per layer K and V of shape (heads, capacity, headDim),
+ * allocated once; prefill and decode steps write rows in place, attention reads a narrowed view. Nothing is
+ * re-allocated or re-run as the sequence grows.
+ */
+public final class KvCache implements AutoCloseable {
+    private final Tensor[] k;
+    private final Tensor[] v;
+    private final int capacity;
+    private final long bytes;
+    private int length;
+
+    KvCache(int nLayer, int nHead, int headDim, int capacity, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+        this.capacity = capacity;
+        this.k = new Tensor[nLayer];
+        this.v = new Tensor[nLayer];
+        long[] shape = {nHead, capacity, headDim};
+        this.bytes = 2L * nLayer * nHead * capacity * headDim * (dtype == ScalarType.Float ? 4 : 2);
+        try (DeviceOptional dev = new DeviceOptional(device);
+             TensorOptions opts = new TensorOptions(dtype);
+             TensorOptions o2 = opts.device(dev)) {
+            for (int i = 0; i < nLayer; i++) {
+                k[i] = torch.empty(shape, o2, null).retainReference();
+                v[i] = torch.empty(shape, o2, null).retainReference();
+            }
+        }
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions filled so far. */
+    public int length() {
+        return length;
+    }
+
+    void setLength(int length) {
+        if (length > capacity) {
+            throw new IllegalStateException("KV cache overflow: " + length + " > capacity " + capacity);
+        }
+        this.length = length;
+    }
+
+    Tensor k(int layer) {
+        return k[layer];
+    }
+
+    Tensor v(int layer) {
+        return v[layer];
+    }
+
+    /** Bytes held by the cache. */
+    public long bytes() {
+        return bytes;
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < k.length; i++) {
+            k[i].close();
+            v[i].close();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package dev.localai.tts.core.model.t3;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.runtime.Device;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Chatterbox Turbo's T3: text tokens plus conditionals to speech tokens. Module tree and field names follow the
+ * checkpoint keys: {@code tfmr} (GPT-2), {@code cond_enc}, {@code text_emb}, {@code speech_emb}, {@code speech_head};
+ * {@code tfmr.wte} and {@code text_head} are in the file but unused, so they are skipped explicitly.
+ *
+ * <p>The input stream is [speaker (1) | prompt speech (P) | text (T) | speech start (1)], positions counted across the
+ * whole stream by GPT-2's {@code wpe}. Generation is a prefill then one cached step per token ({@link T3Session}).
+ * Thread safety: the weights are read-only, so several sessions may run on one instance from different threads.
+ */
+public final class T3 implements AutoCloseable {
+    /** First id that is not an S3 speech code (start/stop and above); upstream drops these before S3Gen. */
+    public static final int SPEECH_VOCAB = 6561;
+    /** S3Gen silence token appended three times after T3's output. */
+    public static final int S3GEN_SIL = 4299;
+
+    final GPT2Model tfmr;
+    final T3CondEnc cond_enc;
+    final Embedding text_emb;
+    final Embedding speech_emb;
+    final Linear speech_head;
+    private final T3Config config;
+    private final Device device;
+    private final ScalarType dtype;
+
+    private T3(ParamSource p, T3Config c, Device device) {
+        this.config = c;
+        this.device = device;
+        this.dtype = p.dtype();
+        this.tfmr = new GPT2Model(p.sub("tfmr"), c);
+        this.cond_enc = new T3CondEnc(p.sub("cond_enc"), c);
+        this.text_emb = new Embedding(p.sub("text_emb"), c.textTokensDictSize(), c.nEmbd());
+        this.speech_emb = new Embedding(p.sub("speech_emb"), c.speechTokensDictSize(), c.nEmbd());
+        p.skip("text_head.weight");
+        this.speech_head = new Linear(p.sub("speech_head"), c.nEmbd(), c.speechTokensDictSize(), true);
+    }
+
+    /**
+     * Builds T3 from a checkpoint view (root of {@code t3_turbo_v1.safetensors}) and proves every key was used or
+     * deliberately skipped. Weights come in the view's dtype.
+     */
+    public static T3 load(StateDict sd, T3Config c, ScalarType dtype) {
+        T3 t3 = new T3(ParamSource.of(sd, dtype), c, sd.device());
+        try {
+            sd.requireAllConsumed();
+        } catch (RuntimeException e) {
+            t3.close();
+            throw e;
+        }
+        return t3;
+    }
+
+    /** Loads a T3 file (fp32 or bf16 weights on {@code device}); the config is inferred from the tensor shapes. */
+    public static T3 load(Path file, Device device, ScalarType dtype) {
+        try (SafeTensors st = SafeTensors.open(file);
+             StateDict sd = StateDict.of(st, device, dtype, false)) {
+            return load(sd, T3Config.fromCheckpoint(st), dtype);
+        }
+    }
+
+    /** Loads {@code t3_turbo_v1.safetensors} from an official model directory in fp32. */
+    public static T3 loadFromModelDir(Path modelDir, Device device) {
+        return load(modelDir.resolve("t3_turbo_v1.safetensors"), device, ScalarType.Float);
+    }
+
+    /** Builds T3 from any weight source (random weights for benchmarks). */
+    public static T3 create(ParamSource p, T3Config c, Device device) {
+        return new T3(p, c, device);
+    }
+
+    public T3Config config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public ScalarType dtype() {
+        return dtype;
+    }
+
+    /**
+     * Every key of the official T3 file and its shape, in upstream's module order: {@code tfmr.wte}, {@code tfmr.wpe},
+     * the blocks, {@code tfmr.ln_f}, {@code cond_enc.spkr_enc}, {@code text_emb}, {@code speech_emb},
+     * {@code text_head}, {@code speech_head}. Conv1D weights are (in, out).
+     */
+    public static LinkedHashMap<String, long[]> stateDictShapes(T3Config c) {
+        LinkedHashMap<String, long[]> m = new LinkedHashMap<>();
+        long d = c.nEmbd();
+        m.put("tfmr.wte.weight", new long[] {c.gpt2VocabSize(), d});
+        m.put("tfmr.wpe.weight", new long[] {c.nPositions(), d});
+        for (int i = 0; i < c.nLayer(); i++) {
+            String b = "tfmr.h." + i + ".";
+            m.put(b + "ln_1.weight", new long[] {d});
+            m.put(b + "ln_1.bias", new long[] {d});
+            m.put(b + "attn.c_attn.weight", new long[] {d, 3 * d});
+            m.put(b + "attn.c_attn.bias", new long[] {3 * d});
+            m.put(b + "attn.c_proj.weight", new long[] {d, d});
+            m.put(b + "attn.c_proj.bias", new long[] {d});
+            m.put(b + "ln_2.weight", new long[] {d});
+            m.put(b + "ln_2.bias", new long[] {d});
+            m.put(b + "mlp.c_fc.weight", new long[] {d, c.nInner()});
+            m.put(b + "mlp.c_fc.bias", new long[] {c.nInner()});
+            m.put(b + "mlp.c_proj.weight", new long[] {c.nInner(), d});
+            m.put(b + "mlp.c_proj.bias", new long[] {d});
+        }
+        m.put("tfmr.ln_f.weight", new long[] {d});
+        m.put("tfmr.ln_f.bias", new long[] {d});
+        m.put("cond_enc.spkr_enc.weight", new long[] {d, c.speakerEmbedSize()});
+        m.put("cond_enc.spkr_enc.bias", new long[] {d});
+        m.put("text_emb.weight", new long[] {c.textTokensDictSize(), d});
+        m.put("speech_emb.weight", new long[] {c.speechTokensDictSize(), d});
+        m.put("text_head.weight", new long[] {c.textTokensDictSize(), d});
+        m.put("speech_head.weight", new long[] {c.speechTokensDictSize(), d});
+        m.put("speech_head.bias", new long[] {c.speechTokensDictSize()});
+        return m;
+    }
+
+    /**
+     * The conditioning embeddings (1 + P, D): {@code spkr_enc(speaker)} then {@code speech_emb(prompt tokens)}.
+     * The caller owns the result.
+     */
+    public Tensor condEmbeddings(T3Cond cond) {
+        try (PointerScope scope = new PointerScope()) {
+            return condEmbeddingsIn(cond).retainReference();
+        }
+    }
+
+    private Tensor condEmbeddingsIn(T3Cond cond) {
+        Tensor spk = cond_enc.speaker(onDevice(cond.speakerEmb(), dtype));
+        Tensor prompt = cond.promptSpeechTokens();
+        if (prompt == null || prompt.numel() == 0) {
+            return spk;
+        }
+        Tensor ids = checkedIds(prompt, config.speechTokensDictSize(), "prompt speech token");
+        return torch.cat(new TensorVector(spk, speech_emb.forward(ids)), 0);
+    }
+
+    /**
+     * The prefill input embeddings (L0, D) = [cond (1 + P) | text_emb(text) (T) | speech_emb(start) (1)], before
+     * positions are added. The caller owns the result.
+     */
+    public Tensor inputEmbeddings(T3Cond cond, Tensor textTokens) {
+        try (PointerScope scope = new PointerScope()) {
+            return inputEmbeddingsIn(cond, textTokens).retainReference();
+        }
+    }
+
+    Tensor inputEmbeddingsIn(T3Cond cond, Tensor textTokens) {
+        Tensor condEmb = condEmbeddingsIn(cond);
+        Tensor text = text_emb.forward(checkedIds(textTokens, config.textTokensDictSize(), "text token"));
+        Tensor start = speech_emb.row(config.startSpeechToken()).unsqueeze(0);
+        return torch.cat(new TensorVector(condEmb, text, start), 0);
+    }
+
+    /** A preallocated KV cache for {@code capacity} positions. */
+    public KvCache newCache(int capacity) {
+        try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+            return new KvCache(config.nLayer(), config.nHead(), config.headDim(), capacity, dtype, dev);
+        }
+    }
+
+    DecodeBuffers newBuffers() {
+        try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+            return new DecodeBuffers(config, dtype, dev);
+        }
+    }
+
+    /** GPT-2 over the whole prefill: inputs_embeds (L0, D) -> hidden states after ln_f (L0, D); fills {@code cache}. */
+    Tensor prefillHidden(Tensor inputsEmbeds, KvCache cache) {
+        return tfmr.prefill(inputsEmbeds, cache);
+    }
+
+    /** Speech logits of one hidden state (D) as fp32 (V), into {@code out}. */
+    void speechLogits(Tensor hidden, DecodeBuffers buf, Tensor out) {
+        speech_head.forwardVec(hidden, buf.logits);
+        out.copy_(buf.logits);
+    }
+
+    /** Hidden state (D) of the next speech token at {@code pos} (the cache length). */
+    Tensor stepHidden(int token, int pos, KvCache cache, DecodeBuffers buf) {
+        return tfmr.step(speech_emb.row(token), pos, cache, buf);
+    }
+
+    /** Speech logits for every row of hidden states (L, D) -> (L, V) in the model dtype. */
+    Tensor speechHead(Tensor hidden) {
+        return speech_head.forward(hidden);
+    }
+
+    /** Starts a generation; drive it with {@link T3Session#next()}. The session owns its cache: close it. */
+    public T3Session start(T3Cond cond, Tensor textTokens, SamplingParams params, TokenSampler sampler) {
+        return new T3Session(this, cond, textTokens, params, sampler);
+    }
+
+    /** Starts a generation from text ids. */
+    public T3Session start(T3Cond cond, int[] textTokens, SamplingParams params, TokenSampler sampler) {
+        try (Tensor t = longTensor(textTokens)) {
+            return start(cond, t, params, sampler);
+        }
+    }
+
+    /**
+     * Upstream's {@code inference_turbo}: every token generated (the first from the prefill, then up to
+     * {@code maxGenLen} more, stopping after the stop token), with a trailing stop token removed.
+     */
+    public int[] generate(T3Cond cond, int[] textTokens, SamplingParams params, TokenSampler sampler) {
+        try (T3Session s = start(cond, textTokens, params, sampler)) {
+            return s.generateAll();
+        }
+    }
+
+    /**
+     * What upstream's {@code generate} hands to S3Gen: only ids below 6561 (start/stop dropped anywhere), then three
+     * silence tokens.
+     */
+    public static int[] toS3GenTokens(int[] t3Tokens) {
+        List<Integer> out = new ArrayList<>(t3Tokens.length + 3);
+        for (int t : t3Tokens) {
+            if (t < SPEECH_VOCAB) {
+                out.add(t);
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            out.add(S3GEN_SIL);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    static Tensor longTensor(int[] ids) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            l[i] = ids[i];
+        }
+        return Tensor.create(l, ids.length);
+    }
+
+    private Tensor onDevice(Tensor t, ScalarType type) {
+        try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+            return t.to(dev, type);
+        }
+    }
+
+    /** Flattened int64 ids on the model device, each checked to lie in [0, limit). */
+    private Tensor checkedIds(Tensor ids, int limit, String what) {
+        Tensor flat = onDevice(ids, ScalarType.Long).reshape(-1);
+        if (flat.numel() > 0) {
+            long min = flat.min().item_long();
+            long max = flat.max().item_long();
+            if (min < 0 || max >= limit) {
+                throw new IllegalArgumentException(what + " ids must lie in [0, " + limit + "): got " + min + ".." + max);
+            }
+        }
+        return flat;
+    }
+
+    @Override
+    public void close() {
+        tfmr.close();
+        cond_enc.close();
+        text_emb.close();
+        speech_emb.close();
+        speech_head.close();
+    }
+}

@@ -1,0 +1,166 @@
+package dev.localai.tts.core.model.hift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.testing.Golden;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Chunked (streaming) vocoding against whole-utterance vocoding on the tiny checkpoint. */
+class HiftStreamTest {
+    static StateDict sd;
+    static HiFTGenerator hift;
+    static Tensor mel; // (1, 80, 150): the golden mel, its time reversal and the mel again
+    static Tensor phase;
+    static Tensor noise;
+
+    @BeforeAll
+    static void load() {
+        Torch.init(2);
+        sd = StateDict.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"), Device.cpu());
+        hift = HiFTGenerator.load(sd, HiftConfig.tiny());
+        try (SafeTensors g = Golden.load("hift.safetensors"); Tensor m = g.tensor("in.mel"); Tensor p = g.tensor("in.sine_phase")) {
+            mel = torch.cat(new TensorVector(m, m.flip(2), m), 2).contiguous();
+            phase = p.clone();
+        }
+        Generator gen = torch.make_generator_cpu(7);
+        noise = torch.randn(new long[] {1, 9, mel.size(2) * 480}, new GeneratorOptional(gen), new TensorOptions(ScalarType.Float));
+    }
+
+    @AfterAll
+    static void close() {
+        hift.close();
+        sd.close();
+    }
+
+    private static Tensor whole(boolean fade) {
+        HiFTGenerator.Output out = hift.inference(mel, SourceNoise.of(phase, noise));
+        Tensor w = out.wav().clone();
+        out.close();
+        return fade ? TrimFade.applyInPlace(w, 0, 24000) : w;
+    }
+
+    /** Output sample positions where one emitted part ends and the next begins (set by {@link #streamed}). */
+    static List<Long> seams = new ArrayList<>();
+
+    private static Tensor streamed(int[] chunks, int context, boolean fade) {
+        List<Tensor> parts = new ArrayList<>();
+        seams = new ArrayList<>();
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, fade)) {
+            long pos = 0;
+            int i = 0;
+            while (pos < mel.size(2)) {
+                long n = Math.min(chunks[i++ % chunks.length], mel.size(2) - pos);
+                parts.add(s.push(mel.narrow(2, pos, n)));
+                pos += n;
+            }
+            parts.add(s.finish());
+        }
+        long acc = 0;
+        for (Tensor p : parts) {
+            if (p.size(1) > 0 && acc > 0) {
+                seams.add(acc);
+            }
+            acc += p.size(1);
+        }
+        return torch.cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
+    }
+
+    /** Max |a - b| within +-240 samples of every seam. */
+    private static double seamError(Tensor a, Tensor b, List<Long> at) {
+        double worst = 0;
+        for (long c : at) {
+            long from = Math.max(0, c - 240);
+            long len = Math.min(a.size(1), c + 240) - from;
+            worst = Math.max(worst, Golden.maxAbsDiff(a.narrow(1, from, len), b.narrow(1, from, len)));
+        }
+        return worst;
+    }
+
+    @Test
+    void radiusIsAboutFifteenFrames() {
+        assertThat(HiftConfig.turbo().decoderRadiusFrames()).isBetween(15, 20);
+    }
+
+    @Test
+    void exactStreamEqualsWholeUtterance() {
+        int[] chunks = {7, 13, 25, 1, 40};
+        Tensor ref = whole(true);
+        Tensor got = streamed(chunks, HiftConfig.tiny().decoderRadiusFrames(), true);
+        assertThat(got.size(1)).isEqualTo(ref.size(1));
+        double maxErr = Golden.maxAbsDiff(got, ref);
+        double seam = seamError(got, ref, seams);
+        double snr = Golden.snrDb(ref, got);
+        System.out.printf("stream exact (context %d): max %.3g, at seams %.3g, SNR %.1f dB, peak %.3g%n",
+                HiftConfig.tiny().decoderRadiusFrames(), maxErr, seam, snr, ref.abs().max().item_float());
+        assertThat(seams).hasSizeGreaterThan(4);
+        assertThat(maxErr).isLessThan(1e-5);
+        assertThat(snr).isGreaterThan(90);
+    }
+
+    @Test
+    void shortContextOnlyApproximatesAndNaiveChunkingBreaksTheBound() {
+        int[] chunks = {25};
+        Tensor ref = whole(false);
+        for (int ctx : new int[] {2, 4, 8, 12, 15}) {
+            Tensor got = streamed(chunks, ctx, false);
+            System.out.printf("stream context %d (latency %d frames): max %.3g, at seams %.3g, SNR %.1f dB%n", ctx,
+                    ctx + 5, Golden.maxAbsDiff(got, ref), seamError(got, ref, seams), Golden.snrDb(ref, got));
+        }
+        // Naive: each chunk vocoded on its own (fresh phase, no context): real seam artefacts.
+        List<Tensor> parts = new ArrayList<>();
+        long noisePos = 0;
+        for (long pos = 0; pos < mel.size(2); pos += 25) {
+            long n = Math.min(25, mel.size(2) - pos);
+            try (HiFTGenerator.Output o = hift.inference(mel.narrow(2, pos, n),
+                    SourceNoise.of(phase, noise.narrow(2, noisePos, n * 480)))) {
+                parts.add(o.wav().clone());
+            }
+            noisePos += n * 480;
+        }
+        Tensor naive = torch.cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
+        List<Long> naiveSeams = new ArrayList<>();
+        for (long pos = 25; pos < mel.size(2); pos += 25) {
+            naiveSeams.add(pos * 480);
+        }
+        double naiveSeam = seamError(naive, ref, naiveSeams);
+        System.out.printf("naive chunking: at seams %.3g, SNR %.1f dB%n", naiveSeam, Golden.snrDb(ref, naive));
+        assertThat(naiveSeam).isGreaterThan(1e-3);
+    }
+
+    @Test
+    void seededNoiseIsReproducible() {
+        try (Tensor a = hift.vocode(mel.narrow(2, 0, 20), 42); Tensor b = hift.vocode(mel.narrow(2, 0, 20), 42);
+             Tensor c = hift.vocode(mel.narrow(2, 0, 20), 43)) {
+            assertThat(Golden.maxAbsDiff(a, b)).isZero();
+            assertThat(Golden.maxAbsDiff(a, c)).isGreaterThan(0);
+            assertThat(a.size(1)).isEqualTo(20 * 480);
+        }
+    }
+
+    @Test
+    void trimFadeWindowIsSilenceThenHalfCosine() {
+        try (Tensor w = TrimFade.window(24000)) {
+            assertThat(w.size(0)).isEqualTo(960);
+            assertThat(w.narrow(0, 0, 480).abs().max().item_float()).isZero();
+            assertThat(w.select(0, 480).item_float()).isZero();
+            assertThat(w.select(0, 959).item_float()).isEqualTo(1f);
+            assertThat(w.select(0, 720).item_float()).isCloseTo(0.5f, org.assertj.core.data.Offset.offset(0.01f));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.localai.tts.core.voice.campplus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.checkpoint.TensorInfo;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.testing.Golden;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CampPlusTest {
+    @BeforeAll
+    static void init() {
+        Torch.init(1);
+    }
+
+    @Test
+    void stateDictShapesEqualTheTinyCheckpointsSpeakerEncoderSubset() {
+        try (SafeTensors f = SafeTensors.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"))) {
+            Map<String, String> expected = new TreeMap<>();
+            for (Map.Entry<String, TensorInfo> e : f.infos().entrySet()) {
+                if (e.getKey().startsWith("speaker_encoder.")) {
+                    expected.put(e.getKey(), Arrays.toString(e.getValue().shape()));
+                }
+            }
+            Map<String, String> ours = new TreeMap<>();
+            CampPlus.stateDictShapes(CampPlusConfig.tiny()).forEach((k, v) -> ours.put(k, Arrays.toString(v)));
+            assertThat(ours).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void turboShapesHave937Tensors() {
+        LinkedHashMap<String, long[]> m = CampPlus.stateDictShapes(CampPlusConfig.turbo());
+        assertThat(m).hasSize(937);
+        assertThat(m.get("speaker_encoder.xvector.transit2.linear.weight")).containsExactly(512, 1024, 1);
+        assertThat(m.get("speaker_encoder.xvector.block3.tdnnd16.linear1.weight")).containsExactly(128, 512 + 32 * 15, 1);
+        assertThat(m.get("speaker_encoder.xvector.dense.linear.weight")).containsExactly(192, 1024, 1);
+    }
+
+    @Test
+    void xvectorMatchesGolden() {
+        try (SafeTensors g = Golden.load("campplus.safetensors");
+             StateDict root = StateDict.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"), Device.cpu());
+             CampPlus model = new CampPlus(root.sub("speaker_encoder"), CampPlusConfig.tiny());
+             Tensor wav = g.tensor("in.wav16k");
+             Tensor feats = model.features(wav);
+             Tensor x = model.embed(wav);
+             Tensor expectedFeats = g.tensor("mid.fbank_meannorm");
+             Tensor expected = g.tensor("out.xvector")) {
+            assertThat(root.sub("speaker_encoder").unconsumedKeys()).isEmpty();
+            assertThat(Golden.maxAbsDiff(expectedFeats, feats.unsqueeze(0))).isLessThan(1e-4);
+            assertThat(x.shape()).containsExactly(1, 192);
+            assertThat(Golden.maxAbsDiff(expected, x)).isLessThan(1e-4);
+        }
+    }
+}
