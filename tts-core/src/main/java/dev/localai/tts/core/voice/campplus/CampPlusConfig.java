@@ -27,6 +27,19 @@ public record CampPlusConfig(int featDim, int embeddingSize, int growthRate, int
         return headChannels * (featDim / 8);
     }
 
+    /**
+     * Reads the sizes from a checkpoint view with the speaker encoder's prefix ({@code sd.sub("speaker_encoder")}).
+     */
+    public static CampPlusConfig inferFrom(dev.localai.tts.core.checkpoint.StateDict sd) {
+        long[] local = sd.shape("xvector.block1.tdnnd1.cam_layer.linear_local.weight"); // [growth, bottleneck, 3]
+        long[] tdnn = sd.shape("xvector.tdnn.linear.weight");                           // [init, head_out, 5]
+        long[] dense = sd.shape("xvector.dense.linear.weight");                         // [embedding, 2C, 1]
+        long head = sd.shape("head.conv1.weight")[0];
+        int featDim = (int) (tdnn[1] / head * 8);
+        return new CampPlusConfig(featDim, (int) dense[0], (int) local[0], (int) (local[1] / local[0]),
+                (int) tdnn[0], (int) head);
+    }
+
     public static CampPlusConfig turbo() {
         return new CampPlusConfig(80, 192, 32, 4, 128, 32);
     }

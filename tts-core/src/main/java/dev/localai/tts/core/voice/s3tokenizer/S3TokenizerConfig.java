@@ -23,6 +23,21 @@ public record S3TokenizerConfig(int nMels, int nAudioState, int nAudioHead, int 
         }
     }
 
+    /**
+     * Reads the sizes from a checkpoint view with the tokenizer's prefix ({@code sd.sub("tokenizer")}): width from
+     * {@code encoder.conv1.weight}, layers by counting {@code encoder.blocks.N}, heads = width / 64.
+     */
+    public static S3TokenizerConfig inferFrom(dev.localai.tts.core.checkpoint.StateDict sd) {
+        long[] conv1 = sd.shape("encoder.conv1.weight");
+        int state = (int) conv1[0];
+        int layers = 0;
+        while (sd.has("encoder.blocks." + layers + ".attn.query.weight")) {
+            layers++;
+        }
+        int kernel = (int) sd.shape("encoder.blocks.0.attn.fsmn_block.weight")[2];
+        return new S3TokenizerConfig((int) conv1[1], state, state / HEAD_DIM, layers, kernel, 6561);
+    }
+
     /** The official Chatterbox Turbo sizes. */
     public static S3TokenizerConfig turbo() {
         return new S3TokenizerConfig(128, 1280, 20, 6, 31, 6561);
