@@ -36,8 +36,8 @@ public final class TinyBpe {
     private final List<String[]> merges;
 
     private TinyBpe(List<String> vocab, List<String[]> merges) {
-        this.vocab = vocab;
-        this.merges = merges;
+        this.vocab = List.copyOf(vocab);
+        this.merges = List.copyOf(merges);
     }
 
     /** Byte values in GPT-2's vocabulary order: printable bytes first, then the rest. */
@@ -87,6 +87,13 @@ public final class TinyBpe {
      * {@code totalSize} entries. Ties between equally frequent pairs go to the lexicographically smallest pair.
      */
     public static TinyBpe train(int totalSize) {
+        return TRAINED.computeIfAbsent(totalSize, TinyBpe::learn);
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, TinyBpe> TRAINED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static TinyBpe learn(int totalSize) {
         int mergesWanted = totalSize - 256 - 1 - TAGS.size();
         if (mergesWanted < 0) {
             throw new IllegalArgumentException("vocabulary of " + totalSize + " is too small");
