@@ -1,10 +1,63 @@
 package dev.localai.tts.cli;
 
-/** The tts command line. */
-public final class TtsCli {
-    private TtsCli() {}
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code tts} command line. */
+@Command(name = "tts", mixinStandardHelpOptions = true, version = "tts 0.1.0",
+        description = "Chatterbox Turbo text-to-speech on the JVM.",
+        subcommands = {MakeTinyCheckpointCommand.class, DownloadCommand.class, ComponentCommand.class,
+                CommandLine.HelpCommand.class})
+public final class TtsCli implements Runnable {
+    /** Exit code of a command that failed for a reason the message explains. */
+    public static final int EXIT_FAILURE = 1;
+    /** Exit code when the model hub cannot be used (offline, unreachable). */
+    public static final int EXIT_HUB_UNAVAILABLE = 3;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
+    boolean verbose;
+
+    /** The process environment, replaceable in tests. */
+    final Map<String, String> env;
+    final Path userHome;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public TtsCli(Map<String, String> env, Path userHome) {
+        this.env = env;
+        this.userHome = userHome;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** A configured command line: friendly error messages, stack traces only with --verbose. */
+    public static CommandLine commandLine(Map<String, String> env, Path userHome) {
+        TtsCli root = new TtsCli(env, userHome);
+        CommandLine cl = new CommandLine(root);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (root.verbose) {
+                ex.printStackTrace(err);
+            } else {
+                err.println("tts: error: " + Errors.message(ex));
+            }
+            err.flush();
+            return Errors.exitCode(ex);
+        });
+        return cl;
+    }
 
     public static void main(String[] args) {
-        System.out.println("tts: not built yet");
+        int code = commandLine(System.getenv(), Path.of(System.getProperty("user.home"))).execute(args);
+        System.exit(code);
     }
 }

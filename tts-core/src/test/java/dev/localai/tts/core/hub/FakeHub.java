@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (small files: 200 with a git-sha1 ETag; "LFS" files: 302 to a separate CDN server with X-Linked-Etag = sha256 and
  * X-Linked-Size), X-Repo-Commit on every answer, Range support on downloads, and fault injection.
  */
-final class FakeHub implements AutoCloseable {
-    static final String COMMIT = "749d1c1a46eb10492095d68fbcf55691ccf137cd";
+public final class FakeHub implements AutoCloseable {
+    public static final String COMMIT = "749d1c1a46eb10492095d68fbcf55691ccf137cd";
 
     record Request(String server, String method, String path, String range, String authorization) {}
 
@@ -38,7 +38,7 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Boolean> corrupt = new ConcurrentHashMap<>();
     final AtomicInteger gets = new AtomicInteger();
 
-    FakeHub(String repo) throws IOException {
+    public FakeHub(String repo) throws IOException {
         this.repo = repo;
         InetAddress lo = InetAddress.getLoopbackAddress();
         hub = HttpServer.create(new InetSocketAddress(lo, 0), 0);
@@ -53,11 +53,11 @@ final class FakeHub implements AutoCloseable {
         return file.endsWith(".safetensors") || file.endsWith(".pt");
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + hub.getAddress().getPort());
     }
 
-    FakeHub put(String name, byte[] content) {
+    public FakeHub put(String name, byte[] content) {
         files.put(name, content);
         return this;
     }

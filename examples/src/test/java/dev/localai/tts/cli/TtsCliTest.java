@@ -1,0 +1,146 @@
+package dev.localai.tts.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.checkpoint.pickle.CondsPt;
+import dev.localai.tts.core.hub.ChatterboxTurboFiles;
+import dev.localai.tts.core.hub.FakeHub;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class TtsCliTest {
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {}
+
+    Result run(Map<String, String> env, String... args) {
+        CommandLine cl = TtsCli.commandLine(env, tmp.resolve("home"));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void makeTinyCheckpointWritesTheOfficialFiles() {
+        Path dir = tmp.resolve("tiny");
+        Result r = run(Map.of(), "make-tiny-checkpoint", "--out", dir.toString(), "--seed", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("seed 3").contains(dir.toString());
+        for (String f : ChatterboxTurboFiles.REQUIRED) {
+            assertThat(dir.resolve(f)).as(f).isRegularFile();
+        }
+        try (SafeTensors t3 = SafeTensors.open(dir.resolve("t3_turbo_v1.safetensors"))) {
+            assertThat(t3.keys()).hasSize(35).contains("tfmr.h.1.mlp.c_fc.weight", "speech_head.weight");
+        }
+        assertThat(CondsPt.read(dir.resolve("conds.pt")).promptFeat().shape()).containsExactly(1, 100, 80);
+    }
+
+    @Test
+    void downloadOfflineFailsFastWithAClearMessage() {
+        Result r = run(Map.of("HF_HOME", tmp.resolve("hf").toString()), "download", "--offline");
+        assertThat(r.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);
+        assertThat(r.err()).startsWith("tts: error: offline mode").contains("ResembleAI/chatterbox-turbo")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+
+        Result env = run(Map.of("HF_HOME", tmp.resolve("hf").toString(), "HF_HUB_OFFLINE", "1"), "download");
+        assertThat(env.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);
+        assertThat(env.err()).contains("offline mode");
+    }
+
+    @Test
+    void downloadFromAnUnreachableHubFailsFast() throws IOException {
+        Map<String, String> env = Map.of("HF_HOME", tmp.resolve("hf").toString(),
+                "HF_ENDPOINT", "http://127.0.0.1:" + closedPort());
+        Result r = run(env, "download", "--revision", "main");
+        assertThat(r.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);
+        assertThat(r.err()).contains("cannot reach the model hub at http://127.0.0.1:")
+                .doesNotContain("\tat ");
+
+        Result verbose = run(env, "download", "--verbose");
+        assertThat(verbose.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);
+        assertThat(verbose.err()).contains("HubException").contains("\tat ");
+    }
+
+    @Test
+    void downloadFromAFakeHubFillsTheCacheThenWorksOffline() throws IOException {
+        try (FakeHub hub = new FakeHub(ChatterboxTurboFiles.REPO)) {
+            for (String f : ChatterboxTurboFiles.REQUIRED) {
+                hub.put(f, (f + " content").getBytes(StandardCharsets.UTF_8));
+            }
+            Map<String, String> env = Map.of("HF_HOME", tmp.resolve("hf").toString(), "HF_TOKEN", "x");
+            Result r = run(env, "download", "--endpoint", hub.endpoint().toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            Path snap = tmp.resolve("hf/hub/models--ResembleAI--chatterbox-turbo/snapshots/" + FakeHub.COMMIT);
+            assertThat(r.out().trim()).isEqualTo(snap.toString());
+            assertThat(Files.readString(snap.resolve("conds.pt"))).isEqualTo("conds.pt content");
+            assertThat(r.err()).contains("t3_turbo_v1.safetensors").contains("100%");
+
+            Result off = run(env, "download", "--offline");
+            assertThat(off.code()).as(off.err()).isZero();
+            assertThat(off.out().trim()).isEqualTo(snap.toString());
+        }
+    }
+
+    @Test
+    void componentDispatchesToRegisteredRunners() throws IOException {
+        Path model = Files.createDirectories(tmp.resolve("m"));
+        Path in = Files.writeString(tmp.resolve("in.safetensors"), "x");
+        Path out = tmp.resolve("out.safetensors");
+
+        Result unknown = run(Map.of(), "component", "nonsense", "--model", model.toString(), "--in", in.toString(),
+                "--out", out.toString());
+        assertThat(unknown.code()).isEqualTo(TtsCli.EXIT_FAILURE);
+        assertThat(unknown.err()).contains("unknown stage 'nonsense'").contains("t3_prefill");
+
+        Result notYet = run(Map.of(), "component", "hift", "--model", model.toString(), "--in", in.toString(),
+                "--out", out.toString());
+        assertThat(notYet.code()).isEqualTo(TtsCli.EXIT_FAILURE);
+        assertThat(notYet.err()).contains("not implemented yet");
+
+        Result missingIn = run(Map.of(), "component", "hift", "--model", model.toString(), "--in",
+                tmp.resolve("none").toString(), "--out", out.toString());
+        assertThat(missingIn.err()).contains("input file").contains("does not exist");
+
+        ComponentCommand.register("hift", (m, i, o) -> Files.writeString(o, m.getFileName() + ":" + Files.readString(i)));
+        try {
+            Result ok = run(Map.of(), "component", "hift", "--model", model.toString(), "--in", in.toString(),
+                    "--out", out.toString());
+            assertThat(ok.code()).as(ok.err()).isZero();
+            assertThat(Files.readString(out)).isEqualTo("m:x");
+        } finally {
+            ComponentCommand.unregister("hift");
+        }
+    }
+
+    @Test
+    void usageErrorsAndHelp() {
+        Result missing = run(Map.of(), "make-tiny-checkpoint");
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("Missing required option: '--out=DIR'");
+
+        Result help = run(Map.of(), "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("make-tiny-checkpoint").contains("download").contains("component");
+    }
+}
