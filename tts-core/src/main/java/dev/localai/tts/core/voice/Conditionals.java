@@ -5,6 +5,7 @@ import dev.localai.tts.core.checkpoint.DType;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.TensorInfo;
+import dev.localai.tts.core.checkpoint.pickle.CondsPt;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -167,6 +168,33 @@ public final class Conditionals {
     /** (1, 192) float32. */
     public Tensor embeddingTensor() {
         return TensorArrays.tensor(embedding, 1, embedding.length);
+    }
+
+    // ---- conds.pt (the built-in voice) ----
+
+    /** The conditionals held by an upstream {@code conds.pt} (read with {@link CondsPt#read}). */
+    public static Conditionals from(CondsPt pt) {
+        long[] featShape = pt.promptFeat().shape();
+        if (featShape.length != 3 || featShape[0] != 1) {
+            throw new CheckpointException("conds.pt: prompt_feat has shape " + Arrays.toString(featShape));
+        }
+        long[] len = pt.promptTokenLen().toLongArray();
+        if (len.length != 1) {
+            throw new CheckpointException("conds.pt: prompt_token_len must hold one value");
+        }
+        float emo = pt.emotionAdv() == null ? 0.5f : pt.emotionAdv().toFloatArray()[0];
+        try {
+            return new Conditionals(pt.speakerEmb().toFloatArray(), pt.condPromptSpeechTokens().toLongArray(), emo,
+                    pt.promptToken().toLongArray(), len[0], pt.promptFeat().toFloatArray(),
+                    Math.toIntExact(featShape[1]), pt.embedding().toFloatArray());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException("conds.pt: inconsistent conditionals: " + e.getMessage(), e);
+        }
+    }
+
+    /** The built-in default voice: {@code conds.pt} of a model directory. */
+    public static Conditionals builtIn(Path modelDir) {
+        return from(CondsPt.read(modelDir.resolve("conds.pt")));
     }
 
     // ---- persistence ----

@@ -94,6 +94,26 @@ class ConditionalsTest {
     }
 
     @Test
+    void builtInVoiceFromCondsPtEqualsTheGoldenValues() {
+        Conditionals c = Conditionals.builtIn(Golden.ckpt());
+        try (SafeTensors g = Golden.load("e2e.safetensors");
+             Tensor spk = g.tensor("in.speaker_emb");
+             Tensor cond = g.tensor("in.cond_prompt_speech_tokens");
+             Tensor pt = g.tensor("in.prompt_token");
+             Tensor feat = g.tensor("in.prompt_feat");
+             Tensor emb = g.tensor("in.embedding")) {
+            assertThat(c.speakerEmb()).containsExactly(TensorArrays.floats(spk));
+            assertThat(c.condPromptSpeechTokens()).containsExactly(TensorArrays.longs(cond));
+            assertThat(c.promptToken()).containsExactly(TensorArrays.longs(pt));
+            assertThat(c.promptTokenLen()).isEqualTo(c.promptToken().length);
+            assertThat(c.promptFeat()).containsExactly(TensorArrays.floats(feat));
+            assertThat(c.promptFeatFrames()).isEqualTo(100);
+            assertThat(c.embedding()).containsExactly(TensorArrays.floats(emb));
+            assertThat(c.emotionAdv()).isEqualTo(0.5f);
+        }
+    }
+
+    @Test
     void corruptFilesAreRejectedWithACheckpointException() throws Exception {
         Path f = tmp.resolve("bad.safetensors");
         Files.write(f, new byte[] {1, 2, 3});
