@@ -68,6 +68,7 @@ public final class TtsEngine implements SpeechSynthesizer {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
+    private VoiceCloner cloner;
 
     private TtsEngine(Builder b) {
         this.cfg = b;
@@ -77,7 +78,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         ScalarType dtype = b.dtype == null ? (device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float) : b.dtype;
         this.model = ChatterboxModel.load(source.dir(), device, dtype);
         try {
-            this.voices = new Voices(model, b.voicesDir, source.revision());
+            this.voices = new Voices(model, b.voicesDir, source.revision(), b.allowClipPaths, this::cloneVoice);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -382,10 +383,20 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         void endChunk(boolean last) {
-            if (leading && tail != null) {
-                // the whole chunk was silence: keep the previous tail
-                held = tail;
+            if (leading) {
+                // a chunk shorter than the hold-back: its leading silence is trimmed here
+                int start = Seams.speechStart(held, SR, -45, 30);
+                if (start >= held.length) {
+                    // the whole chunk was silence: keep the previous tail
+                    held = tail != null ? tail : new float[0];
+                } else {
+                    held = java.util.Arrays.copyOfRange(held, start, held.length);
+                    if (tail != null) {
+                        held = Seams.crossfade(tail, held, FADE);
+                    }
+                }
                 tail = null;
+                leading = false;
             }
             int end = Seams.speechEnd(held, SR, -45, 150);
             float[] body = java.util.Arrays.copyOf(held, Math.max(end, Math.min(held.length, FADE)));
@@ -429,6 +440,18 @@ public final class TtsEngine implements SpeechSynthesizer {
     @Override
     public boolean deleteVoice(String id) {
         return voices.delete(id);
+    }
+
+    /** Computes conditionals from a reference clip (the encoders are loaded on first use). */
+    private Conditionals cloneVoice(Path clip) {
+        VoiceCloner c;
+        synchronized (this) {
+            if (cloner == null) {
+                cloner = VoiceCloner.load(source.dir());
+            }
+            c = cloner;
+        }
+        return c.fromClip(clip);
     }
 
     /** Conditionals of a voice (for saving or inspection). */
@@ -482,6 +505,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             return;
         }
         voices.close();
+        synchronized (this) {
+            if (cloner != null) {
+                cloner.close();
+            }
+        }
         model.close();
     }
 
@@ -499,6 +527,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private Path voicesDir;
         private boolean allowDownload = true;
         private boolean warmUp;
+        private boolean allowClipPaths;
         private int chunkChars = 300;
         private int firstBlockTokens = 10;
         private int maxBlockTokens = 80;
@@ -582,6 +611,15 @@ public final class TtsEngine implements SpeechSynthesizer {
         /** Whether missing model files may be downloaded from the hub (default true; HF_HUB_OFFLINE=1 forbids). */
         public Builder allowDownload(boolean allow) {
             this.allowDownload = allow;
+            return this;
+        }
+
+        /**
+         * Whether a request's voice may name a reference clip file on this machine (for command-line tools; never
+         * enable it where requests come from the network). Default false.
+         */
+        public Builder allowClipPaths(boolean allow) {
+            this.allowClipPaths = allow;
             return this;
         }
 

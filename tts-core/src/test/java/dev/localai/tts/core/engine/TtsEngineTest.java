@@ -1,0 +1,167 @@
+package dev.localai.tts.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.AudioClip;
+import dev.localai.tts.core.engine.api.EngineException;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TtsEngineTest {
+    @TempDir
+    static Path tmp;
+    static TtsEngine engine;
+
+    @BeforeAll
+    static void load() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        engine = TtsEngine.builder().model(dir).threads(2).maxQueue(4).build();
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    private static void assertAudio(float[] x) {
+        assertThat(x.length).isGreaterThan(0);
+        for (float v : x) {
+            assertThat(Float.isFinite(v)).isTrue();
+            assertThat(Math.abs(v)).isLessThanOrEqualTo(1f);
+        }
+    }
+
+    @Test
+    void synthesizesDeterministicallyAndCaches() {
+        SpeechRequest r = SpeechRequest.builder("Hello there.").seed(42L).maxTokens(12).build();
+        long t0 = System.nanoTime();
+        AudioClip a = engine.synthesize(r);
+        AudioClip b = engine.synthesize(r);
+        assertAudio(a.samples());
+        assertThat(a.sampleRate()).isEqualTo(24000);
+        assertThat(b.samples()).containsExactly(a.samples());
+        assertThat(engine.cacheStats().get("hits")).isGreaterThanOrEqualTo(1L);
+        // (1 + 12 tokens + 3 silence tokens) * 2 frames * 480 samples, minus what the seam trim removes
+        assertThat(a.samples().length).isLessThanOrEqualTo((12 + 1 + 3) * 2 * 480);
+        AudioClip c = engine.synthesize(r.toBuilder().seed(43L).build());
+        assertThat(c.samples()).isNotEqualTo(a.samples());
+        System.out.printf("tiny synth: %d samples in %.1f ms%n", a.samples().length, (System.nanoTime() - t0) / 1e6);
+    }
+
+    @Test
+    void streamsInSeveralChunksThatMatchTheWholeClip() {
+        SpeechRequest r = SpeechRequest.builder("Streaming test sentence.").seed(5L).maxTokens(60).build();
+        List<AudioChunk> chunks = new ArrayList<>();
+        try (SpeechStream s = engine.stream(r)) {
+            while (s.hasNext()) {
+                chunks.add(s.next());
+            }
+        }
+        assertThat(chunks.size()).isGreaterThan(2);
+        assertThat(chunks.get(chunks.size() - 1).last()).isTrue();
+        float[] streamed = TtsEngine.concat(chunks.stream().map(AudioChunk::samples).toList());
+        assertAudio(streamed);
+        float[] whole = engine.synthesize(r).samples();
+        System.out.printf("streamed %d samples in %d chunks, whole %d%n", streamed.length, chunks.size(), whole.length);
+        assertThat(streamed.length).isEqualTo(whole.length);
+    }
+
+    @Test
+    void longTextComesOutWholeWithEveryChunk() {
+        StringBuilder sb = new StringBuilder();
+        int i = 0;
+        while (sb.length() < 5000) {
+            sb.append("Sentence number ").append(i++).append(" is here, and it keeps going for a while. ");
+        }
+        String text = sb.toString().trim();
+        assertThat(text.length()).isGreaterThanOrEqualTo(5000);
+        int chunks = dev.localai.tts.core.text.SentenceSplitter.chunks(text, 300).size();
+        SpeechRequest r = SpeechRequest.builder(text).seed(1L).maxTokens(4).build();
+        AudioClip clip = engine.synthesize(r);
+        assertAudio(clip.samples());
+        // every chunk contributed: at least (1 + 4 + 3) tokens of audio each, minus trims
+        assertThat(clip.samples().length).isGreaterThan(chunks * 4 * 960);
+        assertThat(clip.stats().inputTokens()).isGreaterThan(1000);
+    }
+
+    @Test
+    void speedStretchesDurationWithoutChangingTheModelOutput() {
+        SpeechRequest r = SpeechRequest.builder("Speed test.").seed(9L).maxTokens(20).build();
+        int normal = engine.synthesize(r).samples().length;
+        int fast = engine.synthesize(r.toBuilder().speed(2.0).build()).samples().length;
+        int slow = engine.synthesize(r.toBuilder().speed(0.5).build()).samples().length;
+        assertThat((double) fast / normal).isBetween(0.45, 0.55);
+        assertThat((double) slow / normal).isBetween(1.9, 2.1);
+    }
+
+    @Test
+    void closingAStreamCancelsTheGeneration() throws Exception {
+        SpeechRequest r = SpeechRequest.builder("Cancel me please.").seed(2L).maxTokens(1000).build();
+        long t0 = System.nanoTime();
+        try (SpeechStream s = engine.stream(r)) {
+            assertThat(s.hasNext()).isTrue();
+            s.next();
+        }
+        // the worker notices within a token and frees its slot: a new request runs at once
+        AudioClip after = engine.synthesize(SpeechRequest.builder("After.").seed(3L).maxTokens(4).build());
+        assertAudio(after.samples());
+        assertThat(engine.health().activeRequests()).isZero();
+        System.out.printf("cancel + next request: %.1f ms%n", (System.nanoTime() - t0) / 1e6);
+    }
+
+    @Test
+    void aFullQueueAnswersBusy() throws Exception {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        try (TtsEngine small = TtsEngine.builder().model(dir).threads(1).maxQueue(0).cacheBytes(0).build()) {
+            SpeechStream running = small.stream(SpeechRequest.builder("Long one.").seed(1L).maxTokens(1000).build());
+            try {
+                assertThatThrownBy(() -> small.synthesize(SpeechRequest.of("Second.")))
+                        .isInstanceOf(EngineException.class)
+                        .satisfies(e -> {
+                            assertThat(((EngineException) e).kind()).isEqualTo(EngineException.Kind.BUSY);
+                            assertThat(((EngineException) e).retryAfter()).isNotNull();
+                        });
+            } finally {
+                running.close();
+            }
+        }
+    }
+
+    @Test
+    void concurrentRequestsAreSafeAndReproducible() throws Exception {
+        SpeechRequest r = SpeechRequest.builder("Many threads.").seed(11L).maxTokens(8).build();
+        float[] expected;
+        try (TtsEngine two = TtsEngine.builder().model(ModelSource.tiny(tmp.resolve("tiny"), 3)).threads(1)
+                .maxConcurrent(2).maxQueue(8).cacheBytes(0).build()) {
+            expected = two.synthesize(r).samples();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<float[]>> fs = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    fs.add(pool.submit(() -> two.synthesize(r).samples()));
+                }
+                for (var f : fs) {
+                    assertThat(f.get()).containsExactly(expected);
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void unknownVoiceIsATypedError() {
+        assertThatThrownBy(() -> engine.synthesize(SpeechRequest.builder("Hi.").voiceId("nobody").build()))
+                .isInstanceOf(EngineException.class)
+                .satisfies(e -> assertThat(((EngineException) e).kind()).isEqualTo(EngineException.Kind.UNKNOWN_VOICE));
+    }
+}
