@@ -118,8 +118,15 @@ public final class ManagerServer implements AutoCloseable {
                 inner.handle(req, res);
             } catch (ApiError e) {
                 Json.error(res, e);
+            } catch (ProxyHandler.StreamAbort e) {
+                throw e; // response already started: let the server drop the connection
             } catch (UncheckedIOException e) {
                 LOG.fine("client went away: " + e.getMessage());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                Json.error(res, new ApiError(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage()));
+            } catch (Exception e) {
+                LOG.log(java.util.logging.Level.WARNING, "unexpected failure on " + req.path().path(), e);
+                Json.error(res, new ApiError(500, "internal_error", "Internal error: " + e));
             }
         };
     }

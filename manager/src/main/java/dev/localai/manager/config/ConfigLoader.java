@@ -492,7 +492,7 @@ public final class ConfigLoader {
                     ModelSpec.Liveness liveness, ModelSpec.Restart restart, boolean gpu) {
         static Defaults builtIn() {
             return new Defaults("127.0.0.1", "/health", 200, Duration.ofSeconds(300), Duration.ofSeconds(20),
-                    Duration.ofSeconds(600), 16, 64, Duration.ofSeconds(300),
+                    Duration.ofSeconds(600), 16, 128, Duration.ofSeconds(300),
                     new ModelSpec.Liveness(Duration.ofSeconds(15), Duration.ofSeconds(5), 3),
                     new ModelSpec.Restart(true, Duration.ofSeconds(10), Duration.ofSeconds(300)), true);
         }

@@ -85,6 +85,8 @@ public final class ModelManager implements AutoCloseable {
         int failures;
         long backoffUntilMillis;
         String lastError = "";
+        /** Code of the last failure (model_start_failed, container_runtime_unavailable, ...), for backoff answers. */
+        String lastFailureCode = "model_unavailable";
         String reason = "";
         boolean manuallyStopped;
         long drainDeadlineNanos;
@@ -252,7 +254,9 @@ public final class ModelManager implements AutoCloseable {
                         case FAILED -> {
                             long left = s.backoffUntilMillis - now();
                             if (left > 0) {
-                                throw new ApiError(503, "model_unavailable", "Model '" + s.spec.id() + "' failed recently ("
+                                String code = "container_runtime_unavailable".equals(s.lastFailureCode)
+                                        ? s.lastFailureCode : "model_unavailable";
+                                throw new ApiError(503, code, "Model '" + s.spec.id() + "' failed recently ("
                                         + s.lastError + "); retrying after backoff", Math.max(1, (left + 999) / 1000));
                             }
                             joined = admitAndStart(s, "request");
@@ -442,6 +446,7 @@ public final class ModelManager implements AutoCloseable {
         s.state = ModelState.FAILED;
         s.gen++;
         s.lastError = lastError;
+        s.lastFailureCode = error.code();
         s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
         if (s.attempt != null && s.attempt.failure == null) s.attempt.failure = error;
         changed.signalAll();

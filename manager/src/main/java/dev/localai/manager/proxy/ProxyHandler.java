@@ -175,6 +175,8 @@ public final class ProxyHandler {
             String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
             return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
         }
+        InputStream upstreamBody = up.body();
+        if (lease != null) lease.onCancel(() -> closeQuietly(upstreamBody)); // wakes a blocked read: the stream is cut
         int status = up.statusCode();
         if (more && (status == 502 || status == 503 || status == 504)) {
             closeQuietly(up.body());
@@ -195,7 +197,7 @@ public final class ProxyHandler {
             res.header("Cache-Control", "no-cache");
         }
         boolean firstByte = true;
-        try (InputStream in = up.body()) {
+        try (InputStream in = upstreamBody) {
             OutputStream out;
             out = res.outputStream();
             byte[] buf = new byte[16384];
@@ -204,8 +206,11 @@ public final class ProxyHandler {
                 try {
                     n = in.read(buf);
                 } catch (IOException e) {
+                    // upstream died or the model was stopped mid-stream: the client must see a cut, not a clean end
                     LOG.log(Level.FINE, "upstream " + target + " broke off mid-response", e);
-                    break; // upstream died mid-stream: nothing left to do but end the response
+                    metrics.inc("manager_upstream_aborts_total", "Responses cut because the upstream stopped mid-stream",
+                            Metrics.labels("model", target));
+                    throw new StreamAbort("upstream " + target + " broke off mid-response", e);
                 }
                 if (n < 0) break;
                 if (n == 0) continue;
@@ -225,6 +230,16 @@ public final class ProxyHandler {
             metrics.inc("manager_client_disconnects_total", "Client disconnects mid-response", Metrics.labels("model", target));
         }
         return new Outcome(true, status, null);
+    }
+
+    /**
+     * Thrown out of the handler when the upstream breaks off after the response started: the web server then
+     * drops the connection instead of terminating the chunked body cleanly.
+     */
+    public static final class StreamAbort extends RuntimeException {
+        StreamAbort(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
     }
 
     private static void closeQuietly(InputStream in) {

@@ -1,0 +1,539 @@
+package dev.localai.manager.lifecycle;
+
+import static dev.localai.manager.lifecycle.ModelState.DRAINING;
+import static dev.localai.manager.lifecycle.ModelState.FAILED;
+import static dev.localai.manager.lifecycle.ModelState.READY;
+import static dev.localai.manager.lifecycle.ModelState.STARTING;
+import static dev.localai.manager.lifecycle.ModelState.STOPPED;
+import static dev.localai.manager.lifecycle.ModelState.STOPPING;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.localai.manager.api.ApiError;
+import dev.localai.manager.testing.FakeRuntime;
+import dev.localai.manager.testing.Rig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The lifecycle owner against a recording fake runtime, a scripted health probe and a manual clock. */
+class ModelManagerTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path tmp;
+
+    /** tts + qwen keep-warm; llama and image on demand (one LLM at a time); whisper and a CPU TTS. */
+    static String config(String budget, String drain, String extraModels) {
+        return """
+            {"version": 2,
+             "gpu": {"vram_budget_mb": %s, "probe": "none"},
+             "gaming_mode": {"drain_timeout_s": %s, "vram_wait_s": 0.1},
+             "defaults": {"start_timeout_s": 5, "stop_timeout_s": 1, "idle_timeout_s": 60, "queue_timeout_s": 10,
+                          "liveness": {"interval_s": 10, "timeout_s": 1, "failure_threshold": 2},
+                          "restart": {"on_failure": true, "backoff_initial_s": 10, "backoff_max_s": 40}},
+             "models": {
+               "tts":   {"container": "tts", "port": 18006, "type": "tts", "keep_warm": true, "vram_mb": 1800, "priority": 100},
+               "qwen":  {"container": "qwen", "port": 18002, "type": "text", "keep_warm": true, "vram_mb": 14000,
+                         "exclusive_groups": ["llm"], "priority": 50},
+               "llama": {"container": "llama", "port": 18001, "type": "text", "vram_mb": 12000, "exclusive_groups": ["llm"]},
+               "whisper": {"container": "whisper", "port": 18007, "type": "stt", "vram_mb": 4000},
+               "tts-cpu": {"container": "tts-cpu", "port": 18016, "type": "tts", "gpu": false}%s
+             }}
+            """.formatted(budget, drain, extraModels);
+    }
+
+    /** Only on-demand models (nothing starts at boot). */
+    static String onDemand(String llamaExtra) {
+        return """
+            {"version": 2,
+             "gpu": {"vram_budget_mb": 24000, "probe": "none"},
+             "gaming_mode": {"drain_timeout_s": 0.3, "vram_wait_s": 0.1},
+             "defaults": {"start_timeout_s": 5, "stop_timeout_s": 1, "idle_timeout_s": 60, "queue_timeout_s": 10,
+                          "restart": {"backoff_initial_s": 10, "backoff_max_s": 40}},
+             "models": {
+               "llama": {"container": "llama", "port": 18001, "type": "text", "vram_mb": 12000 %s},
+               "tts-cpu": {"container": "tts-cpu", "port": 18016, "type": "tts", "gpu": false}
+             }}
+            """.formatted(llamaExtra);
+    }
+
+    private static FakeRuntime all() {
+        return new FakeRuntime().add("tts", "qwen", "llama", "whisper", "tts-cpu");
+    }
+
+    private static ApiError apiError(Throwable t) {
+        Throwable c = t;
+        while (c != null && !(c instanceof ApiError)) c = c.getCause();
+        assertThat(c).as("an ApiError in " + t).isNotNull();
+        return (ApiError) c;
+    }
+
+    @Test
+    void hundredConcurrentRequestsToAStoppedModelCauseExactlyOneStart() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            CountDownLatch health = rig.holdHealth();
+            List<Future<String>> fs = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                fs.add(ex.submit(() -> {
+                    try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                        return l.model();
+                    }
+                }));
+            }
+            rig.awaitWaiting("llama", 100);
+            assertThat(rig.state("llama")).isEqualTo(STARTING);
+            health.countDown();
+            for (Future<String> f : fs) assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+            assertThat(rig.runtime.count("start", "llama")).isEqualTo(1);
+            assertThat(rig.state("llama")).isEqualTo(READY);
+            assertThat(rig.manager.view("llama").inflight()).isZero();
+        }
+    }
+
+    @Test
+    void startTimeoutStopsTheContainerAnswers504AndBacksOff() {
+        try (Rig rig = new Rig(onDemand(", \"start_timeout_s\": 0.2"), all(), null).boot()) {
+            rig.neverHealthy.add("llama");
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(504);
+                assertThat(e.code()).isEqualTo("model_start_timeout");
+            });
+            rig.await("llama", FAILED);
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start llama", "stop llama");
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+
+            // inside the backoff window: refused at once, no new start
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("model_unavailable");
+                assertThat(e.retryAfterSeconds()).isBetween(1L, 10L);
+            });
+            assertThat(rig.runtime.count("start", "llama")).isEqualTo(1);
+
+            // after it: a new start, which succeeds now
+            rig.neverHealthy.clear();
+            rig.clock.advance(Duration.ofSeconds(11));
+            try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                assertThat(l.model()).isEqualTo("llama");
+            }
+            assertThat(rig.runtime.count("start", "llama")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void containerExitDuringStartFailsWaitersWithExitCodeAndLogTail() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.dieOnStart("llama", 137, true);
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("model_start_failed");
+                assertThat(e.getMessage()).contains("exit code 137", "OOM-killed", "CUDA out of memory");
+                assertThat(e.retryAfterSeconds()).isPositive();
+            });
+            assertThat(rig.state("llama")).isEqualTo(FAILED);
+            assertThat(rig.manager.view("llama").lastError()).contains("137");
+        }
+    }
+
+    @Test
+    void keepWarmModelIsBroughtBackAfterACrashAfterReady() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            Lease l = rig.manager.acquire("tts", WAIT);
+            AtomicBoolean cancelled = new AtomicBoolean();
+            l.onCancel(() -> cancelled.set(true));
+
+            rig.runtime.crash("tts", 139, false);
+            rig.clock.advance(Duration.ofSeconds(10)); // liveness interval
+            rig.tick();
+            rig.await("tts", FAILED);
+            assertThat(cancelled).as("the in-flight request on the dead container is cut").isTrue();
+            assertThat(rig.manager.view("tts").crashes()).isEqualTo(1);
+            assertThat(rig.manager.view("tts").lastError()).contains("exit code 139");
+            assertThatThrownBy(() -> rig.manager.acquire("tts", WAIT))
+                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("model_unavailable"));
+            l.close();
+
+            rig.clock.advance(Duration.ofSeconds(10)); // backoff
+            rig.tick();
+            rig.await("tts", READY);
+            assertThat(rig.runtime.count("start", "tts")).isEqualTo(2);
+            assertThat(rig.manager.view("tts").inflight()).isZero();
+            assertThat(rig.metrics.counter("manager_container_crashes_total", "model=\"tts\"")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void idleTimerNeverFiresMidRequestAndCountsFromTheEndOfTheLastRequest() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            Lease l = rig.manager.acquire("llama", WAIT);
+            rig.clock.advance(Duration.ofSeconds(600)); // a long stream: ten idle timeouts
+            rig.tick();
+            assertThat(rig.state("llama")).isEqualTo(READY);
+            l.close();
+            rig.tick();
+            assertThat(rig.state("llama")).as("idle time starts at the end of the request").isEqualTo(READY);
+            rig.clock.advance(Duration.ofSeconds(59));
+            rig.tick();
+            assertThat(rig.state("llama")).isEqualTo(READY);
+            rig.clock.advance(Duration.ofSeconds(2));
+            rig.tick();
+            rig.await("llama", STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(rig.metrics.counter("manager_model_stops_total", "model=\"llama\",reason=\"idle\"")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void keepWarmModelsStartAtBootInPriorityOrderAndAreNeverIdleStopped() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start tts", "start qwen");
+            rig.clock.advance(Duration.ofHours(5));
+            rig.runtime.crash("none", 0, false); // unrelated
+            rig.tick();
+            assertThat(rig.state("tts")).isEqualTo(READY);
+            assertThat(rig.state("qwen")).isEqualTo(READY);
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start tts", "start qwen");
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+        }
+    }
+
+    @Test
+    void gamingModeDuringAStartCancelsItAndRefusesNewGpuRequestsAtOnce() throws Exception {
+        Path state = tmp.resolve("state.json");
+        try (Rig rig = new Rig(onDemand(""), all(), state).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            CountDownLatch health = rig.holdHealth(); // the start does not complete on its own
+            Future<Lease> waiter = ex.submit(() -> rig.manager.acquire("llama", WAIT));
+            rig.awaitWaiting("llama", 1);
+            assertThat(rig.state("llama")).isEqualTo(STARTING);
+
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThatThrownBy(() -> waiter.get(10, TimeUnit.SECONDS)).satisfies(t -> {
+                ApiError e = apiError(t);
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("gaming_mode_active");
+            });
+            assertThat(r.gamingMode()).isTrue();
+            assertThat(r.safeToGame()).isTrue();
+            assertThat(r.stoppedModels()).containsExactly("llama");
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start llama", "stop llama");
+            assertThat(Files.readString(state)).contains("\"gaming_mode\" : true");
+
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.code()).isEqualTo("gaming_mode_active");
+                assertThat(e.retryAfterSeconds()).isPositive();
+            });
+            assertThat(rig.runtime.count("start", "llama")).isEqualTo(1);
+            // CPU models are not affected
+            health.countDown();
+            try (Lease l = rig.manager.acquire("tts-cpu", WAIT)) {
+                assertThat(l.model()).isEqualTo("tts-cpu");
+            }
+            assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void gamingModeDuringAStreamCutsItAtTheDrainDeadline() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            Lease l = rig.manager.acquire("llama", WAIT);
+            AtomicBoolean cut = new AtomicBoolean();
+            l.onCancel(() -> cut.set(true));
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT); // drain_timeout_s 0.3
+            assertThat(cut).isTrue();
+            assertThat(r.safeToGame()).isTrue();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            l.close(); // the proxy's close after the cut leaves the counters straight
+            assertThat(rig.manager.view("llama").inflight()).isZero();
+        }
+    }
+
+    @Test
+    void gamingModeLetsAStreamThatEndsBeforeTheDeadlineFinish() throws Exception {
+        try (Rig rig = new Rig(config("24000", "30", ""), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            Lease l = rig.manager.acquire("qwen", WAIT);
+            AtomicBoolean cut = new AtomicBoolean();
+            l.onCancel(() -> cut.set(true));
+            Future<ModelManager.GamingResult> on = ex.submit(() -> rig.manager.gamingOn(false, WAIT));
+            rig.await("qwen", DRAINING);
+            rig.await("tts", STOPPED); // idle: stopped at once
+            assertThat(rig.runtime.isRunning("qwen")).as("busy work is not killed").isTrue();
+            assertThatThrownBy(() -> rig.manager.acquire("qwen", WAIT))
+                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("gaming_mode_active"));
+            l.close();
+            ModelManager.GamingResult r = on.get(10, TimeUnit.SECONDS);
+            assertThat(cut).isFalse();
+            assertThat(r.stoppedModels()).containsExactlyInAnyOrder("tts", "qwen");
+            assertThat(r.safeToGame()).isTrue();
+            assertThat(rig.runtime.isRunning("qwen")).isFalse();
+            assertThat(rig.runtime.isRunning("tts")).isFalse();
+        }
+    }
+
+    @Test
+    void gamingModeOffRestartsKeepWarmModelsInPriorityOrderOnly() throws Exception {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            rig.manager.gamingOn(false, WAIT);
+            int mark = rig.runtime.startsAndStops().size();
+            rig.manager.gamingOff();
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            List<String> after = rig.runtime.startsAndStops();
+            assertThat(after.subList(mark, after.size())).containsExactly("start tts", "start qwen");
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(rig.manager.gaming()).isFalse();
+            assertThat(rig.manager.safeToGame()).isFalse();
+        }
+    }
+
+    @Test
+    void aManagerRestartKeepsGamingModeAndStartsNothing() throws Exception {
+        Path state = tmp.resolve("state.json");
+        FakeRuntime runtime = all();
+        try (Rig rig = new Rig(config("24000", "0.3", ""), runtime, state).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            rig.manager.gamingOn(false, WAIT);
+        }
+        runtime.addRunning("tts"); // somebody started it by hand during the game
+        try (Rig rig = new Rig(config("24000", "0.3", ""), runtime, state).boot()) {
+            assertThat(rig.manager.gaming()).isTrue();
+            rig.await("tts", STOPPED);
+            rig.tick();
+            assertThat(rig.state("qwen")).isEqualTo(STOPPED);
+            assertThat(runtime.isRunning("tts")).isFalse();
+            assertThat(runtime.count("start", "tts")).isEqualTo(1);
+            assertThat(runtime.count("start", "qwen")).isEqualTo(1);
+            assertThat(rig.manager.safeToGame()).isTrue();
+
+            rig.manager.gamingOff();
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+        }
+        try (Rig rig = new Rig(config("24000", "0.3", ""), runtime, state).boot()) {
+            assertThat(rig.manager.gaming()).as("OFF is persisted too").isFalse();
+        }
+    }
+
+    @Test
+    void insufficientVramWithOnlyKeepWarmResidentsStopsNothing() {
+        try (Rig rig = new Rig(config("16000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            assertThatThrownBy(() -> rig.manager.acquire("whisper", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("insufficient_vram");
+                assertThat(e.getMessage()).contains("whisper", "4000 MiB", "qwen (14000 MiB)", "tts (1800 MiB)");
+            });
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start tts", "start qwen");
+        }
+    }
+
+    @Test
+    void idleOnDemandModelIsEvictedForTheBudgetButABusyOneIsWaitedFor() throws Exception {
+        String cfg = """
+            {"version": 2, "gpu": {"vram_budget_mb": 16000, "probe": "none"},
+             "defaults": {"queue_timeout_s": 10, "restart": {"backoff_initial_s": 10}},
+             "models": {
+               "tts":   {"container": "tts", "port": 18006, "type": "tts", "keep_warm": true, "vram_mb": 1800},
+               "llama": {"container": "llama", "port": 18001, "type": "text", "vram_mb": 12000},
+               "whisper": {"container": "whisper", "port": 18007, "type": "stt", "vram_mb": 4000}
+             }}""";
+        try (Rig rig = new Rig(cfg, all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            rig.await("tts", READY);
+            // busy llama: whisper waits for it to finish, nothing is killed
+            Lease busy = rig.manager.acquire("llama", WAIT);
+            Future<String> w = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("whisper", WAIT)) {
+                    return l.model();
+                }
+            });
+            rig.await("llama", DRAINING);
+            rig.awaitWaiting("whisper", 1);
+            assertThat(rig.runtime.isRunning("llama")).isTrue();
+            assertThat(rig.runtime.count("stop", "llama")).isZero();
+            busy.close();
+            assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("whisper");
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start tts", "start llama", "stop llama", "start whisper");
+
+            // idle whisper is evicted at once for llama
+            try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                assertThat(l.model()).isEqualTo("llama");
+            }
+            assertThat(rig.state("whisper")).isEqualTo(STOPPED);
+            assertThat(rig.state("tts")).as("keep-warm TTS stays alongside").isEqualTo(READY);
+            assertThat(rig.runtime.count("stop", "tts")).isZero();
+        }
+    }
+
+    @Test
+    void exclusiveGroupSwapWaitsForTheBusyLlmKeepsTtsAndRewarmsTheKeepWarmLlmAfterwards() throws Exception {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            Lease busy = rig.manager.acquire("qwen", WAIT);
+            Future<String> w = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                    return l.model();
+                }
+            });
+            rig.await("qwen", DRAINING);
+            assertThat(rig.runtime.isRunning("qwen")).isTrue();
+            busy.close();
+            assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+            assertThat(rig.state("qwen")).isEqualTo(STOPPED);
+            assertThat(rig.state("tts")).isEqualTo(READY);
+            assertThat(rig.runtime.count("stop", "tts")).isZero();
+            rig.tick();
+            assertThat(rig.state("qwen")).as("not re-warmed while llama holds the group").isEqualTo(STOPPED);
+
+            rig.clock.advance(Duration.ofSeconds(61)); // llama idles out
+            rig.tick();
+            rig.await("llama", STOPPED);
+            rig.await("qwen", READY);
+            assertThat(rig.runtime.count("start", "qwen")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aRequestArrivingWhileTheModelStopsRestartsItAndIsServed() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            rig.manager.acquire("llama", WAIT).close();
+            CountDownLatch stop = new CountDownLatch(1);
+            rig.runtime.gateStop("llama", stop);
+            rig.clock.advance(Duration.ofSeconds(61));
+            rig.tick();
+            rig.await("llama", STOPPING);
+            Future<String> w = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                    return l.model();
+                }
+            });
+            rig.awaitWaiting("llama", 1);
+            stop.countDown();
+            assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+            assertThat(rig.runtime.startsAndStops()).containsExactly("start llama", "stop llama", "start llama");
+        }
+    }
+
+    @Test
+    void runningContainersAreAdoptedAtBootWithoutAStart() {
+        FakeRuntime runtime = all();
+        runtime.addRunning("llama");
+        try (Rig rig = new Rig(onDemand(""), runtime, null).boot()) {
+            rig.await("llama", READY);
+            assertThat(runtime.count("start", "llama")).isZero();
+        }
+    }
+
+    @Test
+    void everyStopIsVerifiedAndRetriedOnce() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            rig.runtime.ignoreStops("llama", 1);
+            assertThat(rig.manager.stop("llama", "manual", WAIT)).isTrue();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(rig.runtime.count("stop", "llama")).isEqualTo(2);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+
+            rig.clock.advance(Duration.ofSeconds(1));
+            rig.manager.acquire("llama", WAIT).close();
+            rig.runtime.ignoreStops("llama", 10);
+            rig.manager.stop("llama", "manual", WAIT);
+            rig.await("llama", FAILED);
+            assertThat(rig.manager.view("llama").lastError()).contains("still running");
+        }
+    }
+
+    @Test
+    void dockerDaemonDownIsReportedAndRecovered() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.daemonDown(true);
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("container_runtime_unavailable");
+            });
+            assertThat(rig.manager.runtimeAvailable()).isFalse();
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class,
+                    e -> assertThat(e.code()).isEqualTo("container_runtime_unavailable"));
+            rig.runtime.daemonDown(false);
+            rig.tick();
+            assertThat(rig.manager.runtimeAvailable()).isTrue();
+            rig.clock.advance(Duration.ofSeconds(11));
+            try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                assertThat(l.model()).isEqualTo("llama");
+            }
+        }
+    }
+
+    @Test
+    void concurrencyLimitAndQueueAnswer429() throws Exception {
+        try (Rig rig = new Rig(onDemand(", \"max_concurrency\": 1, \"max_queue\": 1"), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            Lease first = rig.manager.acquire("llama", WAIT);
+            Future<String> queued = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("llama", WAIT)) {
+                    return l.model();
+                }
+            });
+            rig.awaitWaiting("llama", 1);
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(429);
+                assertThat(e.code()).isEqualTo("concurrency_limit");
+                assertThat(e.retryAfterSeconds()).isEqualTo(1);
+            });
+            first.close();
+            assertThat(queued.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+        }
+    }
+
+    @Test
+    void manualStopOfAKeepWarmModelHoldsUntilStartedAgain() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            assertThat(rig.manager.stop("tts", "manual", WAIT)).isTrue();
+            rig.tick();
+            assertThat(rig.state("tts")).isEqualTo(STOPPED);
+            rig.manager.start("tts", WAIT);
+            assertThat(rig.state("tts")).isEqualTo(READY);
+        }
+    }
+
+    @Test
+    void unknownModelIsModelNotFound() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            assertThatThrownBy(() -> rig.manager.acquire("nope", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(404);
+                assertThat(e.code()).isEqualTo("model_not_found");
+            });
+        }
+    }
+}
