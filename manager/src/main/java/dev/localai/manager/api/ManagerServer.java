@@ -13,6 +13,7 @@ import dev.localai.manager.proxy.ProxyHandler;
 import dev.localai.manager.vram.GpuProbe;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -119,7 +120,8 @@ public final class ManagerServer implements AutoCloseable {
             } catch (ApiError e) {
                 Json.error(res, e);
             } catch (ProxyHandler.StreamAbort e) {
-                throw e; // response already started: let the server drop the connection
+                // the response already started: drop the connection so the client sees a cut, not a clean end
+                throw new CloseConnectionException(e.getMessage(), e);
             } catch (UncheckedIOException e) {
                 LOG.fine("client went away: " + e.getMessage());
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -172,6 +174,7 @@ public final class ManagerServer implements AutoCloseable {
             boolean ok = manager.stop(id, "unload", waitParam(req, 120));
             Json.send(res, ok ? 200 : 202, Json.obj("success", ok, "model", id));
         }));
+        UiPages.register(r);
         r.route(Method.OPTIONS, (req, res) -> res.status(204).send());
         r.any((req, res) -> Json.error(res, new ApiError(404, "not_found", "No route for " + req.prologue().method().text()
                 + " " + req.path().path())));
@@ -377,13 +380,18 @@ public final class ManagerServer implements AutoCloseable {
                 writeEvent(out, "state", Json.obj("model", v.spec().id(), "state", v.state().wire(), "snapshot", true));
             }
             writeEvent(out, "mode", Json.obj("gaming_mode", manager.gaming(), "snapshot", true));
+            long lastWrite = System.nanoTime();
             while (!closed) {
-                Event e = q.poll(15, TimeUnit.SECONDS);
+                Event e = q.poll(1, TimeUnit.SECONDS);
                 if (e == null) {
-                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
+                    if (System.nanoTime() - lastWrite > TimeUnit.SECONDS.toNanos(15)) {
+                        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        lastWrite = System.nanoTime();
+                    }
                     continue;
                 }
+                lastWrite = System.nanoTime();
                 Map<String, Object> d = new LinkedHashMap<>();
                 d.put("seq", e.seq());
                 d.put("time", e.timeMillis());

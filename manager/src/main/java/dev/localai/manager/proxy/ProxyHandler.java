@@ -223,11 +223,14 @@ public final class ProxyHandler {
                 out.flush();
             }
             out.close();
-        } catch (IOException | UncheckedIOException e) {
-            // client went away: closing the upstream body (try-with-resources) cancels the upstream request
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof StreamAbort abort) throw abort;
+            // client went away (the server reports it as an unchecked connection exception): closing the upstream
+            // body (try-with-resources) cancels the upstream request
             f.cancel(true);
             LOG.fine(() -> "client disconnected from " + target + ": upstream cancelled");
             metrics.inc("manager_client_disconnects_total", "Client disconnects mid-response", Metrics.labels("model", target));
+            throw new StreamAbort("client disconnected from " + target, e);
         }
         return new Outcome(true, status, null);
     }
