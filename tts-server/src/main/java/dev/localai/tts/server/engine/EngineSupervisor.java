@@ -65,6 +65,15 @@ public final class EngineSupervisor implements AutoCloseable {
         return this;
     }
 
+    /** Waits until loading has finished (ready or failed); returns {@code false} on timeout. */
+    public boolean awaitLoaded(java.time.Duration timeout) throws InterruptedException {
+        Thread t = loader;
+        if (t != null) {
+            t.join(timeout);
+        }
+        return status.get().state() != State.LOADING;
+    }
+
     private void load() {
         long t0 = System.nanoTime();
         try {
