@@ -51,6 +51,16 @@ public final class SpeechRequestParser {
         return new SpeechRequestParser(true);
     }
 
+    /** A lenient parser (unknown fields ignored; known-unsupported ones still rejected). */
+    public static SpeechRequestParser lenient() {
+        return new SpeechRequestParser(false);
+    }
+
+    /** Whether unknown fields are rejected. */
+    public boolean rejectsUnknown() {
+        return rejectUnknown;
+    }
+
     /** Parses a request body. */
     public SpeechCreateRequest parse(byte[] body) {
         if (body == null || body.length == 0) {
@@ -61,9 +71,11 @@ public final class SpeechRequestParser {
         try {
             root = Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
             throw ApiException.invalid(null, "invalid_json",
-                    "We could not parse the JSON body of your request: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ").");
+                    "We could not parse the JSON body of your request: " + e.getOriginalMessage() + where
+                    + ". Send a JSON object with 'model', 'input' and 'voice'.");
         } catch (IOException e) {
             throw ApiException.invalid(null, "invalid_json", "Could not read the request body: " + e.getMessage());
         }

@@ -1,6 +1,11 @@
 package dev.localai.tts.api;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
@@ -16,9 +21,13 @@ import java.util.Objects;
  * @param byId  {@code true} when given as {@code {"id": ...}}
  */
 @JsonSerialize(using = VoiceRef.Serializer.class)
+@JsonDeserialize(using = VoiceRef.Deserializer.class)
 public record VoiceRef(String value, boolean byId) {
     public VoiceRef {
         Objects.requireNonNull(value, "value");
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("a voice name or id must not be blank");
+        }
     }
 
     public static VoiceRef name(String name) {
@@ -45,6 +54,27 @@ public record VoiceRef(String value, boolean byId) {
             } else {
                 g.writeString(v.value());
             }
+        }
+    }
+
+    static final class Deserializer extends StdDeserializer<VoiceRef> {
+        private static final long serialVersionUID = 1L;
+
+        Deserializer() {
+            super(VoiceRef.class);
+        }
+
+        @Override
+        public VoiceRef deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+            JsonNode n = ctx.readTree(p);
+            if (n.isTextual()) {
+                return name(n.asText());
+            }
+            if (n.isObject() && n.get("id") != null && n.get("id").isTextual()) {
+                return id(n.get("id").asText());
+            }
+            throw com.fasterxml.jackson.databind.exc.MismatchedInputException.from(p, VoiceRef.class,
+                    "'voice' must be a string or an object {\"id\": \"...\"}");
         }
     }
 }

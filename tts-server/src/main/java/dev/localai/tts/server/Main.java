@@ -1,10 +1,31 @@
 package dev.localai.tts.server;
 
-/** Entry point of the TTS server (filled in by the server issue). */
+import dev.localai.tts.server.config.ConfigLoader;
+import dev.localai.tts.server.config.ServerConfig;
+
+/**
+ * Entry point: {@code java -jar tts-server.jar [--model DIR|REPO_ID] [--port N] [--voices DIR]}. Flags override
+ * {@code application.yaml} and the {@code TTS_*} environment variables; SIGTERM/SIGINT shut down gracefully.
+ */
 public final class Main {
-    private Main() {}
+    private Main() {
+    }
 
     public static void main(String[] args) {
-        System.out.println("tts-server: not built yet");
+        ServerConfig config;
+        try {
+            ConfigLoader.Flags flags = ConfigLoader.parseFlags(args);
+            if (flags.help()) {
+                System.out.println(ConfigLoader.USAGE);
+                return;
+            }
+            config = ConfigLoader.load(flags, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("tts-server: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        TtsServer server = TtsServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tts-shutdown"));
     }
 }

@@ -442,6 +442,11 @@ public final class TtsEngine implements SpeechSynthesizer {
         return voices.delete(id);
     }
 
+    @Override
+    public VoiceInfo renameVoice(String id, String newName) {
+        return voices.rename(id, newName);
+    }
+
     /** Computes conditionals from a reference clip (the encoders are loaded on first use). */
     private Conditionals cloneVoice(Path clip) {
         VoiceCloner c;

@@ -87,6 +87,29 @@ final class Voices implements AutoCloseable {
         return deleted;
     }
 
+    VoiceInfo rename(String id, String newName) {
+        if (TtsEngine.BUILTIN_VOICE.equals(id)) {
+            throw new EngineException(EngineException.Kind.FORBIDDEN, "the built-in voice cannot be renamed");
+        }
+        if (library == null || !VoiceLibrary.isValidName(id) || !library.contains(id)) {
+            throw EngineException.unknownVoice(id);
+        }
+        if (TtsEngine.BUILTIN_VOICE.equalsIgnoreCase(newName)) {
+            throw new EngineException(EngineException.Kind.CONFLICT, "'" + newName + "' is the built-in voice's name");
+        }
+        try {
+            VoiceLibrary.validateName(newName);
+            VoiceLibrary.Voice v = library.rename(id, newName);
+            // not closed here: a request may still be using the tensors; the garbage collector frees them
+            prepared.remove(id);
+            return new VoiceInfo(v.name(), v.name(), v.added(), 0, false);
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Kind.INVALID_REQUEST, e.getMessage());
+        } catch (VoiceLibraryException e) {
+            throw translate(e);
+        }
+    }
+
     /** Conditionals of a voice id (built-in, library name, or a clip path where allowed). */
     Conditionals conditionals(String id) {
         if (TtsEngine.BUILTIN_VOICE.equals(id)) {

@@ -65,6 +65,20 @@ public interface SpeechSynthesizer extends AutoCloseable {
      */
     boolean deleteVoice(String id);
 
+    /**
+     * Renames a voice; its id changes with its name (the conditionals are kept).
+     *
+     * @return the voice under its new name
+     * @throws EngineException {@link EngineException.Kind#UNKNOWN_VOICE} when there is no such voice,
+     *                         {@link EngineException.Kind#FORBIDDEN} for built-in voices,
+     *                         {@link EngineException.Kind#CONFLICT} when the new name is taken,
+     *                         {@link EngineException.Kind#INVALID_REQUEST} for an invalid name or an engine that
+     *                         cannot rename
+     */
+    default VoiceInfo renameVoice(String id, String newName) {
+        throw new EngineException(EngineException.Kind.INVALID_REQUEST, "this engine cannot rename voices");
+    }
+
     /** Readiness and load figures. Cheap; may be polled. */
     EngineHealth health();
 

@@ -1,0 +1,161 @@
+package dev.localai.tts.server;
+
+import dev.localai.tts.api.ApiError;
+import dev.localai.tts.api.ApiErrors;
+import dev.localai.tts.api.ApiException;
+import dev.localai.tts.core.engine.api.EngineException;
+import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.server.config.ServerConfig;
+import dev.localai.tts.server.engine.EngineFactory;
+import dev.localai.tts.server.engine.EngineSupervisor;
+import dev.localai.tts.server.http.ApiFilter;
+import dev.localai.tts.server.http.ErrorResponses;
+import dev.localai.tts.server.http.Lifecycle;
+import dev.localai.tts.server.http.RequestIds;
+import dev.localai.tts.server.http.Routes;
+import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.ops.OpsService;
+import dev.localai.tts.server.speech.AudioResponder;
+import dev.localai.tts.server.speech.SpeechService;
+import dev.localai.tts.server.voices.VoicesService;
+import dev.localai.tts.server.web.StaticFiles;
+import io.helidon.http.HttpException;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * The OpenAI-compatible TTS server: Helidon SE routing over an {@link EngineSupervisor}. Starts listening at once;
+ * the model loads in the background (readiness and speech answer 503 meanwhile, with the reason if loading fails).
+ * {@link #shutdown()} is graceful: new work is refused, in-flight requests finish, then the engine is closed.
+ */
+public final class TtsServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(TtsServer.class.getName());
+    private static final Pattern API_PATH = Pattern.compile(
+            "/v1/(audio/speech|audio/voices(/[^/]+(/preview)?)?|audio/models|models(/[^/]+)?)");
+
+    private final ServerConfig config;
+    private final EngineSupervisor engines;
+    private final Metrics metrics;
+    private final Lifecycle lifecycle;
+    private final WebServer web;
+
+    private TtsServer(ServerConfig config, EngineSupervisor engines) {
+        this.config = config;
+        this.engines = engines;
+        this.metrics = new Metrics(() -> engines.status().engine());
+        this.lifecycle = new Lifecycle(metrics.inFlight());
+        AudioResponder responder = new AudioResponder(metrics);
+        this.web = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                .shutdownHook(false)
+                .shutdownGracePeriod(Duration.ofSeconds(2))
+                .routing(r -> routing(r, responder))
+                .build();
+    }
+
+    /** Starts a server whose engine is the Chatterbox engine configured in {@code config}. */
+    public static TtsServer start(ServerConfig config) {
+        return start(config, EngineFactory.chatterbox(config.engine()), config.engine().model());
+    }
+
+    /** Starts a server over the engine {@code factory} builds (in the background). */
+    public static TtsServer start(ServerConfig config, Supplier<? extends SpeechSynthesizer> factory,
+                                  String description) {
+        EngineSupervisor sup = new EngineSupervisor(factory, description);
+        TtsServer s = new TtsServer(config, sup);
+        s.web.start();
+        sup.start();
+        LOG.info(() -> "listening on http://" + config.host() + ":" + s.port() + " (model " + description + ")");
+        return s;
+    }
+
+    private void routing(HttpRouting.Builder r, AudioResponder responder) {
+        r.addFilter(new ApiFilter(config, metrics))
+                .register(new OpsService(config, engines, metrics, lifecycle))
+                .register(new SpeechService(config, engines, responder, lifecycle))
+                .register(new VoicesService(config, engines, responder, lifecycle))
+                .register(new StaticFiles("web"))
+                .any(this::fallback)
+                .error(ApiException.class, (req, res, e) -> answer(req, res, e))
+                .error(EngineException.class, (req, res, e) -> answer(req, res,
+                        ErrorResponses.fromEngine(e, "voice", false)))
+                .error(HttpException.class, (req, res, e) -> answer(req, res, new ApiException(e.status().code(),
+                        new ApiError(e.getMessage(), e.status().code() < 500 ? ApiError.INVALID_REQUEST
+                                : ApiError.SERVER_ERROR, null, null))))
+                .error(Throwable.class, (req, res, e) -> {
+                    LOG.log(Level.SEVERE, "request " + RequestIds.of(req) + " failed", e);
+                    answer(req, res, ApiErrors.internal("Internal server error (request " + RequestIds.of(req)
+                            + "); see the server log."));
+                });
+    }
+
+    private void fallback(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        if (API_PATH.matcher(path).matches() || path.equals("/health") || path.equals("/metrics")) {
+            throw ApiErrors.methodNotAllowed(req.prologue().method().text(), path);
+        }
+        throw ApiErrors.notFound(null, "not_found", "No such endpoint: " + req.prologue().method().text() + " "
+                + path + (path.startsWith("/v1/") ? ". The API has " + Routes.SPEECH + ", " + Routes.VOICES + ", "
+                + Routes.MODELS + " and " + Routes.AUDIO_MODELS + "." : "."));
+    }
+
+    private void answer(ServerRequest req, ServerResponse res, ApiException e) {
+        metrics.error(e.error().type(), e.status());
+        if (res.isSent()) {
+            return;
+        }
+        res.header(RequestIds.HEADER, RequestIds.of(req));
+        ErrorResponses.send(res, e);
+    }
+
+    /** The port listened on. */
+    public int port() {
+        return web.port();
+    }
+
+    /** The engine's supervisor (readiness, the engine once loaded). */
+    public EngineSupervisor engines() {
+        return engines;
+    }
+
+    /** The configuration it runs with. */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /**
+     * Graceful shutdown: refuses new work (503), waits up to the configured timeout for in-flight requests, stops
+     * listening and closes the engine. Idempotent.
+     */
+    public synchronized void shutdown() {
+        if (!web.isRunning()) {
+            engines.close();
+            return;
+        }
+        lifecycle.drain();
+        try {
+            if (!lifecycle.awaitIdle(config.shutdownTimeout(), 0)) {
+                LOG.warning(() -> lifecycle.inFlight() + " requests still running after "
+                        + config.shutdownTimeout().toSeconds() + " s; stopping anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        web.stop();
+        engines.close();
+        LOG.info("stopped");
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

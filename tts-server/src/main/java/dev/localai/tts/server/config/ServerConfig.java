@@ -1,0 +1,197 @@
+package dev.localai.tts.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the server is configured with, immutable. Read with {@link ConfigLoader} from {@code application.yaml},
+ * environment variables and command-line flags, or built with {@link #builder()} (tests, embedding).
+ *
+ * @param host            interface to bind ({@code 0.0.0.0} for all)
+ * @param port            TCP port (0 picks a free one)
+ * @param maxBodyBytes    largest JSON body accepted
+ * @param maxUploadBytes  largest voice upload (multipart body) accepted
+ * @param shutdownTimeout how long a graceful shutdown waits for in-flight requests
+ * @param engine          what the engine loads and how it schedules
+ * @param speech          the speech endpoint's behaviour
+ * @param apiKeys         accepted API keys; empty = no authentication
+ * @param publicListings  whether {@code GET} listings (models, voices) are served without a key (Open WebUI sends
+ *                        none there)
+ * @param corsOrigins     origins allowed by CORS ({@code *} for any); empty = no CORS headers
+ */
+public record ServerConfig(String host, int port, long maxBodyBytes, long maxUploadBytes, Duration shutdownTimeout,
+                           Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
+                           List<String> corsOrigins) {
+
+    /** The default port of the design. */
+    public static final int DEFAULT_PORT = 8006;
+
+    public ServerConfig {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0-65535: " + port);
+        }
+        if (maxBodyBytes < 1024 || maxUploadBytes < 1024) {
+            throw new IllegalArgumentException("body limits must be at least 1024 bytes");
+        }
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(speech, "speech");
+        apiKeys = apiKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+        corsOrigins = List.copyOf(corsOrigins);
+    }
+
+    /**
+     * The engine settings.
+     *
+     * @param model         a directory, a Hugging Face repo id, or {@code tiny[:seed]}
+     * @param device        {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
+     * @param threads       CPU threads (0 = automatic)
+     * @param maxConcurrent syntheses at once
+     * @param maxQueue      requests waiting for a slot before 429
+     * @param voicesDir     the voice library directory, or {@code null} for the built-in voice only
+     * @param allowDownload whether a missing model may be downloaded
+     * @param warmUp        whether to run a warm-up synthesis before reporting ready
+     */
+    public record Engine(String model, String device, int threads, int maxConcurrent, int maxQueue, Path voicesDir,
+                         boolean allowDownload, boolean warmUp) {
+        public Engine {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(device, "device");
+            if (maxConcurrent < 1 || maxQueue < 0 || threads < 0) {
+                throw new IllegalArgumentException("engine: max-concurrent >= 1, max-queue >= 0, threads >= 0");
+            }
+        }
+    }
+
+    /**
+     * The speech endpoint's settings.
+     *
+     * @param models        accepted model names (the first is the canonical id)
+     * @param voiceMap      OpenAI voice names ({@code alloy} ...) to library voice ids
+     * @param strict        reject unknown request fields (OpenAI's schema) instead of ignoring them
+     * @param maxTokens     cap on speech tokens per text chunk when a request gives none ({@code null}: engine's)
+     * @param previewText   what {@code GET /v1/audio/voices/{id}/preview} says
+     */
+    public record Speech(List<String> models, Map<String, String> voiceMap, boolean strict, Integer maxTokens,
+                         String previewText) {
+        public Speech {
+            if (models.isEmpty()) {
+                throw new IllegalArgumentException("speech.models must name at least one model");
+            }
+            models = List.copyOf(models);
+            voiceMap = Map.copyOf(voiceMap);
+            if (maxTokens != null && (maxTokens < 1 || maxTokens > 4096)) {
+                throw new IllegalArgumentException("speech.max-tokens must be 1-4096: " + maxTokens);
+            }
+            Objects.requireNonNull(previewText, "previewText");
+        }
+    }
+
+    /** OpenAI's voice names, all mapped to the built-in voice unless configured otherwise. */
+    public static final List<String> OPENAI_VOICES = List.of("alloy", "ash", "ballad", "coral", "echo", "fable",
+            "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar");
+
+    /** Model names accepted by default. */
+    public static final List<String> DEFAULT_MODELS = List.of("chatterbox-turbo", "tts-1", "tts-1-hd",
+            "gpt-4o-mini-tts");
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.maxBodyBytes = maxBodyBytes;
+        b.maxUploadBytes = maxUploadBytes;
+        b.shutdownTimeout = shutdownTimeout;
+        b.model = engine.model();
+        b.device = engine.device();
+        b.threads = engine.threads();
+        b.maxConcurrent = engine.maxConcurrent();
+        b.maxQueue = engine.maxQueue();
+        b.voicesDir = engine.voicesDir();
+        b.allowDownload = engine.allowDownload();
+        b.warmUp = engine.warmUp();
+        b.models = speech.models();
+        b.voiceMap = new LinkedHashMap<>(speech.voiceMap());
+        b.strict = speech.strict();
+        b.maxTokens = speech.maxTokens();
+        b.previewText = speech.previewText();
+        b.apiKeys = apiKeys;
+        b.publicListings = publicListings;
+        b.corsOrigins = corsOrigins;
+        return b;
+    }
+
+    /** Mutable builder with the defaults of {@code application.yaml}. */
+    public static final class Builder {
+        String host = "0.0.0.0";
+        int port = DEFAULT_PORT;
+        long maxBodyBytes = 1L << 20;
+        long maxUploadBytes = 10L << 20;
+        Duration shutdownTimeout = Duration.ofSeconds(30);
+        String model = "ResembleAI/chatterbox-turbo";
+        String device = "auto";
+        int threads;
+        int maxConcurrent = 1;
+        int maxQueue = 16;
+        Path voicesDir;
+        boolean allowDownload = true;
+        boolean warmUp = true;
+        List<String> models = DEFAULT_MODELS;
+        Map<String, String> voiceMap = defaultVoiceMap();
+        boolean strict;
+        Integer maxTokens;
+        String previewText = "Hello! This is a preview of my voice.";
+        List<String> apiKeys = List.of();
+        boolean publicListings = true;
+        List<String> corsOrigins = List.of("*");
+
+        private Builder() {
+        }
+
+        private static Map<String, String> defaultVoiceMap() {
+            Map<String, String> m = new LinkedHashMap<>();
+            OPENAI_VOICES.forEach(v -> m.put(v, "default"));
+            return m;
+        }
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
+        public Builder maxUploadBytes(long v) { maxUploadBytes = v; return this; }
+        public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+        public Builder model(String v) { model = v; return this; }
+        public Builder device(String v) { device = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        public Builder maxConcurrent(int v) { maxConcurrent = v; return this; }
+        public Builder maxQueue(int v) { maxQueue = v; return this; }
+        public Builder voicesDir(Path v) { voicesDir = v; return this; }
+        public Builder allowDownload(boolean v) { allowDownload = v; return this; }
+        public Builder warmUp(boolean v) { warmUp = v; return this; }
+        public Builder models(List<String> v) { models = v; return this; }
+        public Builder voiceMap(Map<String, String> v) { voiceMap = new LinkedHashMap<>(v); return this; }
+        public Builder mapVoice(String openAiName, String voiceId) { voiceMap.put(openAiName, voiceId); return this; }
+        public Builder strict(boolean v) { strict = v; return this; }
+        public Builder maxTokens(Integer v) { maxTokens = v; return this; }
+        public Builder previewText(String v) { previewText = v; return this; }
+        public Builder apiKeys(List<String> v) { apiKeys = v; return this; }
+        public Builder publicListings(boolean v) { publicListings = v; return this; }
+        public Builder corsOrigins(List<String> v) { corsOrigins = v; return this; }
+
+        public ServerConfig build() {
+            return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout,
+                    new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
+                    new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
+                    corsOrigins);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.localai.tts.server.http;
+
+import java.util.regex.Pattern;
+
+/** The API's paths: metric labels (ids replaced by placeholders) and which ones are listings. */
+public final class Routes {
+    public static final String SPEECH = "/v1/audio/speech";
+    public static final String VOICES = "/v1/audio/voices";
+    public static final String AUDIO_MODELS = "/v1/audio/models";
+    public static final String MODELS = "/v1/models";
+
+    private static final Pattern VOICE = Pattern.compile("/v1/audio/voices/[^/]+");
+    private static final Pattern PREVIEW = Pattern.compile("/v1/audio/voices/[^/]+/preview");
+    private static final Pattern MODEL = Pattern.compile("/v1/models/[^/]+");
+
+    private Routes() {
+    }
+
+    /** A bounded label for metrics. */
+    public static String label(String path) {
+        return switch (path) {
+            case SPEECH, VOICES, AUDIO_MODELS, MODELS, "/health", "/health/live", "/health/ready", "/metrics" -> path;
+            default -> PREVIEW.matcher(path).matches() ? VOICES + "/{id}/preview"
+                    : VOICE.matcher(path).matches() ? VOICES + "/{id}"
+                    : MODEL.matcher(path).matches() ? MODELS + "/{id}"
+                    : path.startsWith("/v1/") ? "/v1/other" : "static";
+        };
+    }
+
+    /** Read-only listings that may be exempt from the API key (Open WebUI sends no key there). */
+    public static boolean isListing(String path) {
+        return path.equals(VOICES) || path.equals(AUDIO_MODELS) || path.equals(MODELS)
+                || MODEL.matcher(path).matches();
+    }
+}

@@ -1,0 +1,215 @@
+package dev.localai.tts.server.voices;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.localai.tts.api.ApiErrors;
+import dev.localai.tts.api.ApiException;
+import dev.localai.tts.api.Json;
+import dev.localai.tts.api.VoiceList;
+import dev.localai.tts.api.VoiceObject;
+import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.engine.api.EngineException;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.VoiceInfo;
+import dev.localai.tts.server.config.ServerConfig;
+import dev.localai.tts.server.engine.EngineSupervisor;
+import dev.localai.tts.server.http.Bodies;
+import dev.localai.tts.server.http.ErrorResponses;
+import dev.localai.tts.server.http.Lifecycle;
+import dev.localai.tts.server.http.Multipart;
+import dev.localai.tts.server.http.Routes;
+import dev.localai.tts.server.speech.AudioResponder;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The voice library over HTTP:
+ * <ul>
+ *   <li>{@code GET /v1/audio/voices}: {@code {"object":"list","voices":[{"id","name",...}]}}, or
+ *       {@code {"voices":["id",...]}} with {@code ?legacy=true} / {@code ?format=strings};</li>
+ *   <li>{@code POST /v1/audio/voices}: multipart upload of a reference clip ({@code audio_sample}, also
+ *       {@code file}/{@code audio}) with a {@code name}, answered 201 with the voice;</li>
+ *   <li>{@code GET /v1/audio/voices/{id}}, {@code PATCH} (rename with {@code {"name": ...}}), {@code DELETE};</li>
+ *   <li>{@code GET /v1/audio/voices/{id}/preview[?response_format=mp3&input=...]}: a short sample in that voice.</li>
+ * </ul>
+ */
+public final class VoicesService implements HttpService {
+    private static final int MAX_PREVIEW_CHARS = 300;
+
+    private final ServerConfig config;
+    private final EngineSupervisor engines;
+    private final AudioResponder responder;
+    private final Lifecycle lifecycle;
+
+    public VoicesService(ServerConfig config, EngineSupervisor engines, AudioResponder responder, Lifecycle lifecycle) {
+        this.config = config;
+        this.engines = engines;
+        this.responder = responder;
+        this.lifecycle = lifecycle;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get(Routes.VOICES, this::list)
+                .post(Routes.VOICES, this::upload)
+                .get(Routes.VOICES + "/{id}/preview", this::preview)
+                .get(Routes.VOICES + "/{id}", this::get)
+                .patch(Routes.VOICES + "/{id}", this::rename)
+                .delete(Routes.VOICES + "/{id}", this::delete);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        List<VoiceInfo> voices = engines.require().voices();
+        boolean legacy = req.query().first("legacy").map(v -> v.equalsIgnoreCase("true")).orElse(false)
+                || req.query().first("format").map(v -> v.equalsIgnoreCase("strings")).orElse(false);
+        if (legacy) {
+            json(res, 200, new VoiceList.LegacyVoiceList(voices.stream().map(VoiceInfo::id).toList()));
+        } else {
+            json(res, 200, VoiceList.of(voices.stream().map(VoicesService::wire).toList()));
+        }
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        VoiceInfo v = engines.require().voice(id).orElseThrow(() -> notFound(id));
+        json(res, 200, wire(v));
+    }
+
+    private void upload(ServerRequest req, ServerResponse res) {
+        lifecycle.requireAccepting();
+        String ct = req.headers().first(HeaderNames.CONTENT_TYPE).orElse(null);
+        if (!Bodies.mediaType(req).equals("multipart/form-data")) {
+            throw ApiErrors.unsupportedMediaType(Bodies.mediaType(req), "multipart/form-data with 'name' and "
+                    + "'audio_sample'");
+        }
+        Multipart form = Multipart.parse(ct, Bodies.read(req, config.maxUploadBytes()));
+        String name = form.part("name").map(Multipart.Part::text).map(String::trim).orElseThrow(() ->
+                ApiException.invalid("name", "missing_required_parameter", "Missing required field: 'name'."));
+        if (name.isEmpty()) {
+            throw ApiException.invalid("name", "invalid_value", "'name' must not be empty.");
+        }
+        Multipart.Part clip = form.anyPart("audio_sample", "file", "audio").orElseThrow(() ->
+                ApiException.invalid("audio_sample", "missing_required_parameter",
+                        "Missing required file field: 'audio_sample' (a reference clip of at least 5 seconds)."));
+        if (clip.data().length == 0) {
+            throw ApiException.invalid("audio_sample", "invalid_audio", "The uploaded file 'audio_sample' is empty.");
+        }
+        SpeechSynthesizer engine = engines.require();
+        try {
+            VoiceInfo v = engine.addVoice(name, clip.data());
+            json(res, 201, wire(v));
+        } catch (EngineException e) {
+            throw ErrorResponses.fromEngine(e, "name", false);
+        }
+    }
+
+    private void rename(ServerRequest req, ServerResponse res) {
+        lifecycle.requireAccepting();
+        String id = req.path().pathParameters().get("id");
+        Bodies.requireJson(req);
+        byte[] body = Bodies.read(req, config.maxBodyBytes());
+        JsonNode n;
+        try {
+            n = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw ApiException.invalid(null, "invalid_json", "The body must be a JSON object {\"name\": \"...\"}.");
+        }
+        if (n == null || !n.isObject()) {
+            throw ApiException.invalid(null, "invalid_type", "The body must be a JSON object {\"name\": \"...\"}.");
+        }
+        JsonNode name = n.get("name");
+        if (name == null || name.isNull()) {
+            throw ApiException.invalid("name", "missing_required_parameter", "Missing required parameter: 'name'.");
+        }
+        if (!name.isTextual()) {
+            throw ApiException.invalid("name", "invalid_type", "Invalid type for 'name': expected a string.");
+        }
+        SpeechSynthesizer engine = engines.require();
+        if (engine.voice(id).isEmpty()) {
+            throw notFound(id);
+        }
+        try {
+            json(res, 200, wire(engine.renameVoice(id, name.asText().trim())));
+        } catch (EngineException e) {
+            throw e.kind() == EngineException.Kind.INVALID_REQUEST
+                    ? ApiException.invalid("name", "invalid_value", e.getMessage())
+                    : ErrorResponses.fromEngine(e, "id", true);
+        }
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        lifecycle.requireAccepting();
+        String id = req.path().pathParameters().get("id");
+        SpeechSynthesizer engine = engines.require();
+        boolean deleted;
+        try {
+            deleted = engine.deleteVoice(id);
+        } catch (EngineException e) {
+            throw ErrorResponses.fromEngine(e, "id", true);
+        }
+        if (!deleted) {
+            throw notFound(id);
+        }
+        json(res, 200, new Deleted(id, "audio.voice.deleted", true));
+    }
+
+    private void preview(ServerRequest req, ServerResponse res) {
+        long t0 = System.nanoTime();
+        lifecycle.requireAccepting();
+        String id = req.path().pathParameters().get("id");
+        String fmt = req.query().first("response_format").asOptional()
+                .or(() -> req.query().first("format").asOptional()).orElse("mp3");
+        AudioFormat format = AudioFormat.fromName(fmt).filter(f -> f.wireName().equals(fmt.toLowerCase(Locale.ROOT)))
+                .orElseThrow(() -> ApiException.invalid("response_format", "invalid_value",
+                        "Invalid value for 'response_format': '" + fmt + "'. Supported values are: mp3, opus, aac, "
+                                + "flac, wav, pcm."));
+        String text = req.query().first("input").orElse(config.speech().previewText());
+        if (text.isBlank() || text.length() > MAX_PREVIEW_CHARS) {
+            throw ApiException.invalid("input", "invalid_value", "A preview's 'input' must be 1 to "
+                    + MAX_PREVIEW_CHARS + " characters.");
+        }
+        SpeechSynthesizer engine = engines.require();
+        if (engine.voice(id).isEmpty()) {
+            throw notFound(id);
+        }
+        SpeechRequest.Builder b = SpeechRequest.builder(text).voiceId(id).format(format);
+        if (config.speech().maxTokens() != null) {
+            b.maxTokens(config.speech().maxTokens());
+        }
+        try {
+            responder.sendFile(res, engine.synthesize(b.build()), format, t0);
+        } catch (EngineException e) {
+            throw ErrorResponses.fromEngine(e, "id", true);
+        }
+    }
+
+    private static ApiException notFound(String id) {
+        return ApiErrors.notFound("id", "voice_not_found", "No voice with id '" + id + "'.");
+    }
+
+    static VoiceObject wire(VoiceInfo v) {
+        return VoiceObject.of(v.id(), v.name(), v.createdAt().getEpochSecond(), v.builtIn());
+    }
+
+    static void json(ServerResponse res, int status, Object body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.bytes(body));
+    }
+
+    /**
+     * The answer to a deletion, shaped like OpenAI's deletion responses.
+     *
+     * @param id      the deleted voice
+     * @param object  {@code audio.voice.deleted}
+     * @param deleted always {@code true}
+     */
+    record Deleted(String id, String object, boolean deleted) {
+    }
+}

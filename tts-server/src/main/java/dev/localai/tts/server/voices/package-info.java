@@ -1,0 +1,2 @@
+/** The voice library endpoints: list, upload, rename, delete and preview. */
+package dev.localai.tts.server.voices;

@@ -1,0 +1,103 @@
+package dev.localai.tts.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every client mistake is a 4xx with OpenAI's envelope naming what is wrong; the server keeps serving. */
+class SpeechErrorsTest {
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        http = new Http(TestServers.shared());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "malformed JSON|{\"model\":\"tts-1\",|400|invalid_json|",
+            "not an object|[\"tts-1\"]|400|invalid_type|",
+            "empty body|''|400|invalid_json|",
+            "wrong type|{\"model\":\"tts-1\",\"input\":5,\"voice\":\"alloy\"}|400|invalid_type|input",
+            "empty input|{\"model\":\"tts-1\",\"input\":\" \",\"voice\":\"alloy\"}|400|string_too_short|input",
+            "missing voice|{\"model\":\"tts-1\",\"input\":\"x\"}|400|missing_required_parameter|voice",
+            "unknown voice|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"nobody\"}|400|voice_not_found|voice",
+            "unknown voice id|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":{\"id\":\"alloy\"}}|400|voice_not_found|voice.id",
+            "path as voice|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"/etc/passwd\"}|400|voice_not_found|voice",
+            "unknown model|{\"model\":\"tts-2\",\"input\":\"x\",\"voice\":\"alloy\"}|400|model_not_found|model",
+            "bad format|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"response_format\":\"ogg\"}|400|invalid_value|response_format",
+            "slow speed|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"speed\":0.1}|400|decimal_below_min_value|speed",
+            "bad stream format|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"stream_format\":\"ws\"}|400|invalid_value|stream_format",
+            "unsupported knob|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"cfg_weight\":0.3}|400|unsupported_parameter|cfg_weight",
+    })
+    void badRequestsAreNamed(String what, String body, int status, String code, String param) {
+        JsonNode e = Http.error(http.speech(body), status);
+        assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(e.get("code").asText()).isEqualTo(code);
+        if (param == null) {
+            assertThat(e.get("param").isNull()).isTrue();
+        } else {
+            assertThat(e.get("param").asText()).isEqualTo(param);
+        }
+    }
+
+    @Test
+    void clientFaultsTellTheSdkNotToRetry() {
+        HttpResponse<byte[]> r = http.speech("{\"model\":\"tts-1\",\"input\":\"\",\"voice\":\"alloy\"}");
+        assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
+    }
+
+    @Test
+    void inputOver4096CharactersIsRejectedAndExactly4096Accepted() {
+        JsonNode e = Http.error(http.speech("{\"model\":\"tts-1\",\"input\":\"" + "a".repeat(4097)
+                + "\",\"voice\":\"alloy\"}"), 400);
+        assertThat(e.get("param").asText()).isEqualTo("input");
+        assertThat(e.get("code").asText()).isEqualTo("string_above_max_length");
+        String ok = ("Word. ").repeat(682) + "abcd"; // 4096 characters
+        assertThat(ok).hasSize(4096);
+        HttpResponse<byte[]> r = http.speech("{\"model\":\"tts-1\",\"input\":\"" + ok + "\",\"voice\":\"alloy\","
+                + "\"response_format\":\"pcm\",\"max_tokens\":2}");
+        assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
+    }
+
+    @Test
+    void oversizeBodyIs413() {
+        String huge = "{\"model\":\"tts-1\",\"input\":\"" + "a".repeat(2 << 20) + "\",\"voice\":\"alloy\"}";
+        JsonNode e = Http.error(http.speech(huge), 413);
+        assertThat(e.get("code").asText()).isEqualTo("request_too_large");
+        // and the server still answers
+        assertThat(http.get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void wrongContentTypeIs415() {
+        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech").header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}"))
+                .build());
+        assertThat(Http.error(r, 415).get("message").asText()).contains("application/json");
+    }
+
+    @Test
+    void unknownPathsAre404AndWrongMethods405() {
+        JsonNode nf = Http.error(http.get("/v1/audio/transcriptions"), 404);
+        assertThat(nf.get("message").asText()).contains("/v1/audio/transcriptions");
+        Http.error(http.get("/v1/audio/speech"), 405);
+        Http.error(http.send(http.request("/v1/models").DELETE().build()), 405);
+        Http.error(http.get("/v1/models/tts-3"), 404);
+    }
+
+    @Test
+    void requestIdsAreEchoedWhenSaneAndMintedOtherwise() {
+        HttpResponse<byte[]> r = http.send(http.request("/v1/models").header("x-request-id", "abc-123").GET().build());
+        assertThat(r.headers().firstValue("x-request-id")).hasValue("abc-123");
+        HttpResponse<byte[]> bad = http.send(http.request("/v1/models").header("x-request-id", "<script>").GET()
+                .build());
+        assertThat(bad.headers().firstValue("x-request-id")).hasValueSatisfying(v -> assertThat(v).startsWith("req_"));
+    }
+}
