@@ -26,9 +26,12 @@ final class BatchBuffers implements AutoCloseable {
     final Tensor logits;
     /** Flat scratch of the transposed GEMM result, large enough for (V, B). */
     final Tensor scratch;
+    /** Splits the step's large CPU matrix products over threads. */
+    final SplitGemm gemm;
 
-    BatchBuffers(T3Config c, int maxBatch, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+    BatchBuffers(T3Config c, int maxBatch, ScalarType dtype, org.bytedeco.pytorch.Device device, int gemmThreads) {
         this.maxBatch = maxBatch;
+        this.gemm = new SplitGemm(device.is_cuda() ? 1 : gemmThreads);
         long widest = Math.max(c.speechTokensDictSize(), Math.max(3L * c.nEmbd(), c.nInner()));
         try (DeviceOptional dev = new DeviceOptional(device);
              TensorOptions o = new TensorOptions(dtype);
@@ -57,5 +60,6 @@ final class BatchBuffers implements AutoCloseable {
         inner.close();
         logits.close();
         scratch.close();
+        gemm.close();
     }
 }

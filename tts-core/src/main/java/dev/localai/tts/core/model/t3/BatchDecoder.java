@@ -74,7 +74,7 @@ public final class BatchDecoder implements AutoCloseable {
         this.model = model;
         this.maxBatch = maxBatch;
         this.gatherFraction = gatherFraction;
-        this.buffers = model.newBatchBuffers(maxBatch);
+        this.buffers = model.newBatchBuffers(maxBatch, dev.localai.tts.core.runtime.Torch.threads());
         this.tokens = new int[maxBatch];
         this.positions = new int[maxBatch];
         this.caches = new KvCache[maxBatch];

@@ -42,11 +42,11 @@ final class Conv1D implements AutoCloseable {
      * single-vector path (bitwise the same as {@link #forwardVec}); more rows are one GEMM {@code W x^T} into the
      * flat scratch {@code tmp} (at least out * n elements), then transposed into {@code out} with the bias added.
      */
-    void forwardRows(Tensor x, Tensor out, Tensor tmp) {
-        forwardRows(weight, bias, x, out, tmp);
+    void forwardRows(Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        forwardRows(weight, bias, x, out, tmp, gemm);
     }
 
-    static void forwardRows(Tensor weight, Tensor bias, Tensor x, Tensor out, Tensor tmp) {
+    static void forwardRows(Tensor weight, Tensor bias, Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
         long n = x.size(0);
         if (n == 1) {
             Tensor o = out.select(0, 0);
@@ -59,7 +59,7 @@ final class Conv1D implements AutoCloseable {
         }
         long nOut = weight.size(0);
         Tensor t = tmp.narrow(0, 0, nOut * n).view(nOut, n);
-        torch.mm_out(t, weight, x.t());
+        gemm.mm(weight, x.t(), t);
         out.copy_(t.t());
         if (bias != null) {
             out.add_(bias);

@@ -68,7 +68,7 @@ final class GPT2Attention implements AutoCloseable {
      */
     void stepRows(Tensor h, int n, int[] pos, KvCache[] caches, int layer, BatchBuffers bb) {
         Tensor qkv = BatchBuffers.rows(bb.qkv, n);
-        c_attn.forwardRows(h, qkv, bb.scratch);
+        c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);
         for (int i = 0; i < n; i++) {
             Tensor row = qkv.select(0, i);
             int p = pos[i];
@@ -82,7 +82,7 @@ final class GPT2Attention implements AutoCloseable {
                     new DoubleOptional(), false);
             bb.attn.select(0, i).copy_(a.view(nEmbd));
         }
-        c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch);
+        c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
     }
 
     @Override

@@ -29,8 +29,8 @@ final class Linear implements AutoCloseable {
     }
 
     /** Rows x (n, in) -> {@code out} (n, out), see {@link Conv1D#forwardRows}. */
-    void forwardRows(Tensor x, Tensor out, Tensor tmp) {
-        Conv1D.forwardRows(weight, bias, x, out, tmp);
+    void forwardRows(Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        Conv1D.forwardRows(weight, bias, x, out, tmp, gemm);
     }
 
     @Override

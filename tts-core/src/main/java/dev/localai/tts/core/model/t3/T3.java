@@ -197,10 +197,13 @@ public final class T3 implements AutoCloseable {
         return tfmr.step(speech_emb.row(token), pos, cache, buf);
     }
 
-    /** Buffers for batched decode steps of up to {@code maxBatch} sessions. */
-    BatchBuffers newBatchBuffers(int maxBatch) {
+    /**
+     * Buffers for batched decode steps of up to {@code maxBatch} sessions, the CPU matrix products split over
+     * {@code gemmThreads} threads.
+     */
+    BatchBuffers newBatchBuffers(int maxBatch, int gemmThreads) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
-            return new BatchBuffers(config, maxBatch, dtype, dev);
+            return new BatchBuffers(config, maxBatch, dtype, dev, gemmThreads);
         }
     }
 
@@ -214,7 +217,7 @@ public final class T3 implements AutoCloseable {
         }
         Tensor hidden = tfmr.stepRows(n, pos, caches, bb);
         Tensor logits = BatchBuffers.rows(bb.logits, n);
-        speech_head.forwardRows(hidden, logits, bb.scratch);
+        speech_head.forwardRows(hidden, logits, bb.scratch, bb.gemm);
         return logits;
     }
 

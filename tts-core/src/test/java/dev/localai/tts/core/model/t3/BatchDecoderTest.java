@@ -58,7 +58,7 @@ class BatchDecoderTest {
         int n = 3;
         List<T3Session> a = new ArrayList<>();
         List<T3Session> b = new ArrayList<>();
-        try (PointerScope scope = new PointerScope(); BatchBuffers bb = t3.newBatchBuffers(4)) {
+        try (PointerScope scope = new PointerScope(); BatchBuffers bb = t3.newBatchBuffers(4, 2)) {
             for (int i = 0; i < n; i++) {
                 a.add(t3.start(cond, text(i), params(), TokenSampler.greedy()));
                 b.add(t3.start(cond, text(i), params(), TokenSampler.greedy()));
@@ -125,6 +125,18 @@ class BatchDecoderTest {
              T3Session s = t3.start(cond, text(2), params(), TokenSampler.seeded(5), decoder)) {
             assertThat(s.generateAll()).containsExactly(expected);
             assertThat(decoder.meanBatch()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void splitGemmGivesTheWholeProduct() {
+        try (PointerScope scope = new PointerScope(); SplitGemm gemm = new SplitGemm(3)) {
+            torch.manual_seed(3);
+            Tensor w = torch.randn(2049, 1024);
+            Tensor x = torch.randn(5, 1024);
+            Tensor out = torch.empty(2049, 5);
+            gemm.mm(w, x.t(), out);
+            assertThat(Golden.maxAbsDiff(out, torch.mm(w, x.t()))).isLessThanOrEqualTo(1e-4);
         }
     }
 
