@@ -48,9 +48,9 @@ public final class SoakBench {
                 one(e, i, maxTokens, formats, bytesOut);
             }
             System.out.println();
-            System.out.println("| after requests | RSS MiB | JavaCPP physicalBytes MiB | JavaCPP totalBytes MiB "
-                    + "| Java heap used MiB | cache MiB |");
-            System.out.println("|---|---|---|---|---|---|");
+            System.out.println("| after requests | RSS MiB | JavaCPP physicalBytes MiB | JavaCPP totalBytes KiB "
+                    + "| live JavaCPP pointers | Java heap used MiB | cache MiB |");
+            System.out.println("|---|---|---|---|---|---|---|");
             Row before = row(0, e);
             ExecutorService clients = Executors.newFixedThreadPool(concurrent);
             long t0 = System.nanoTime();
@@ -76,10 +76,11 @@ public final class SoakBench {
             }
             Row after = row(-1, e);
             System.out.printf("%n%d requests in %.1f s; %.1f MiB of encoded audio; cache %s; change over the soak: "
-                    + "RSS %+.1f MiB, physicalBytes %+.1f MiB, totalBytes %+.1f MiB, heap %+.1f MiB%n", requests,
+                    + "RSS %+.1f MiB, physicalBytes %+.1f MiB, totalBytes %+.1f KiB, live pointers %+d, heap %+.1f MiB%n",
+                    requests,
                     (System.nanoTime() - t0) / 1e9, bytesOut.get() / 1048576.0, e.cacheStats(),
                     after.rss - before.rss, after.physical - before.physical, after.total - before.total,
-                    after.heap - before.heap);
+                    after.pointers - before.pointers, after.heap - before.heap);
         }
     }
 
@@ -113,15 +114,15 @@ public final class SoakBench {
         }
     }
 
-    private record Row(double rss, double physical, double total, double heap) {}
+    private record Row(double rss, double physical, double total, long pointers, double heap) {}
 
     private static Row row(int after, TtsEngine e) {
         System.gc();
         Runtime rt = Runtime.getRuntime();
         Row r = new Row(NativeMemory.residentBytes() / 1048576.0, Pointer.physicalBytes() / 1048576.0,
-                Pointer.totalBytes() / 1048576.0, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
-        System.out.printf("| %s | %.1f | %.1f | %.1f | %.1f | %.2f |%n", after < 0 ? "end (after GC)" : after, r.rss,
-                r.physical, r.total, r.heap, e.cacheStats().get("bytes") / 1048576.0);
+                Pointer.totalBytes() / 1024.0, Pointer.totalCount(), (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+        System.out.printf("| %s | %.1f | %.1f | %.1f | %d | %.1f | %.2f |%n", after < 0 ? "end (after GC)" : after,
+                r.rss, r.physical, r.total, r.pointers, r.heap, e.cacheStats().get("bytes") / 1048576.0);
         return r;
     }
 }
