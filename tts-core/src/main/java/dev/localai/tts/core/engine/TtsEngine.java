@@ -11,6 +11,7 @@ import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
+import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
@@ -62,6 +63,8 @@ public final class TtsEngine implements SpeechSynthesizer {
     private final Builder cfg;
     private final ModelSource.Resolved source;
     private final ChatterboxModel model;
+    /** Steps the T3 sessions of concurrent requests together; null with one slot or batching off. */
+    private final BatchDecoder decoder;
     private final Voices voices;
     private final ThreadPoolExecutor workers;
     private final AudioCache<CacheKey> cache;
@@ -84,6 +87,7 @@ public final class TtsEngine implements SpeechSynthesizer {
             throw e;
         }
         this.cache = new AudioCache<>(b.cacheBytes);
+        this.decoder = b.maxConcurrent > 1 && b.batchDecoding ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
         this.workers = new ThreadPoolExecutor(b.maxConcurrent, b.maxConcurrent, 30, TimeUnit.SECONDS,
                 b.maxQueue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(b.maxQueue),
                 r -> {
@@ -217,7 +221,7 @@ public final class TtsEngine implements SpeechSynthesizer {
                 Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
                         cfg.firstBlockTokens, cfg.maxBlockTokens);
                 joiner.beginChunk(i == 0);
-                Utterance.Result r = Utterance.run(model, voice, text, p, joiner::accept, cancelled::get);
+                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept, cancelled::get);
                 inTokens += r.textTokens();
                 outTokens += r.speechTokens();
                 joiner.endChunk(i == chunks.size() - 1);
@@ -239,10 +243,18 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         private void put(Object o) {
+            long stallSince = System.nanoTime();
             try {
                 while (!out.offer(o, 100, TimeUnit.MILLISECONDS)) {
                     if (cancelled.get()) {
                         throw new CancellationException("synthesis cancelled");
+                    }
+                    if (System.nanoTime() - stallSince > cfg.stallTimeout.toNanos()) {
+                        // the consumer stopped reading without closing the stream: free the slot
+                        LOG.warning("a stream's consumer read nothing for " + cfg.stallTimeout + "; cancelling it");
+                        cancelled.set(true);
+                        out.clear();
+                        throw new CancellationException("stream consumer stalled");
                     }
                 }
             } catch (InterruptedException e) {
@@ -322,6 +334,8 @@ public final class TtsEngine implements SpeechSynthesizer {
                 Future<?> f = future;
                 if (f != null && !f.isDone()) {
                     f.cancel(false);
+                    // a request still queued gives its queue place back at once
+                    workers.remove((Runnable) f);
                 }
                 out.clear();
             }
@@ -489,6 +503,18 @@ public final class TtsEngine implements SpeechSynthesizer {
         return requests.get();
     }
 
+    /**
+     * Figures of batched T3 decoding: {batches, steps, meanBatchX100} (all 0 when the engine runs one request at
+     * a time or batching is off). Mean batch size above 1 means concurrent requests shared decode steps.
+     */
+    public Map<String, Long> batchStats() {
+        if (decoder == null) {
+            return Map.of("batches", 0L, "steps", 0L, "meanBatchX100", 0L);
+        }
+        return Map.of("batches", decoder.batches(), "steps", decoder.steps(),
+                "meanBatchX100", Math.round(decoder.meanBatch() * 100));
+    }
+
     /** The audio cache's figures: {hits, misses, bytes}. */
     public Map<String, Long> cacheStats() {
         return Map.of("hits", cache.hits(), "misses", cache.misses(), "bytes", cache.bytes());
@@ -508,6 +534,9 @@ public final class TtsEngine implements SpeechSynthesizer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
+        }
+        if (decoder != null) {
+            decoder.close();
         }
         voices.close();
         synchronized (this) {
@@ -536,6 +565,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         private int chunkChars = 300;
         private int firstBlockTokens = 10;
         private int maxBlockTokens = 80;
+        private boolean batchDecoding = true;
+        private Duration stallTimeout = Duration.ofSeconds(60);
         private java.io.PrintStream progress;
 
         private Builder() {}
@@ -589,6 +620,28 @@ public final class TtsEngine implements SpeechSynthesizer {
                 throw new IllegalArgumentException("maxConcurrent must be >= 1");
             }
             this.maxConcurrent = n;
+            return this;
+        }
+
+        /**
+         * Whether the T3 decode steps of concurrent requests run batched (one forward for all, default true; only
+         * with {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched
+         * decoding up to floating-point rounding.
+         */
+        public Builder batchDecoding(boolean on) {
+            this.batchDecoding = on;
+            return this;
+        }
+
+        /**
+         * How long a stream may wait for its consumer to take the next chunk before it is cancelled and its slot
+         * freed (default 60 s): guards against callers that abandon a stream without closing it.
+         */
+        public Builder stallTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("stallTimeout must be positive");
+            }
+            this.stallTimeout = timeout;
             return this;
         }
 

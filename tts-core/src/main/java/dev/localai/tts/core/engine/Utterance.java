@@ -1,6 +1,7 @@
 package dev.localai.tts.core.engine;
 
 import dev.localai.tts.core.model.hift.HiftStream;
+import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.hift.SourceNoise;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
@@ -54,6 +55,12 @@ final class Utterance {
 
     static Result run(ChatterboxModel m, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
+        return run(m, null, voice, text, p, sink, cancelled);
+    }
+
+    /** As {@link #run(ChatterboxModel, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
+    static Result run(ChatterboxModel m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
+            BooleanSupplier cancelled) {
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
         int stride = m.flow().config().upsampleStride();
@@ -63,7 +70,8 @@ final class Utterance {
         int[] tokens = new int[cap];
         int n = 0;
         try (PointerScope outer = new PointerScope();
-             T3Session session = m.t3().start(voice.t3Cond, textIds, p.sampling(), TokenSampler.seeded(p.seed()));
+             T3Session session = m.t3().start(voice.t3Cond, textIds, p.sampling(), TokenSampler.seeded(p.seed()),
+                     decoder);
              SourceNoise source = SourceNoise.seeded(p.seed() ^ 0x5DEECE66DL, m.hift().config().harmonics())) {
             Tensor z = flowNoise(melBins, stride * (promptTokens + cap), p.seed() + 1, m);
             HiftStream vocoder = HiftStream.exact(m.hift(), source, true);

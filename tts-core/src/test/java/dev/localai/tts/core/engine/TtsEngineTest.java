@@ -159,6 +159,62 @@ class TtsEngineTest {
     }
 
     @Test
+    void batchedDecodingOfConcurrentRequestsGivesTheUnbatchedAudio() throws Exception {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        List<SpeechRequest> rs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            rs.add(SpeechRequest.builder("Request number " + i + " has its own words.").seed(20L + i).maxTokens(30)
+                    .build());
+        }
+        List<float[]> expected = new ArrayList<>();
+        try (TtsEngine one = TtsEngine.builder().model(dir).threads(1).cacheBytes(0).build()) {
+            for (SpeechRequest r : rs) {
+                expected.add(one.synthesize(r).samples());
+            }
+        }
+        try (TtsEngine four = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).cacheBytes(0).build()) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                var go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<float[]>> fs = new ArrayList<>();
+                for (SpeechRequest r : rs) {
+                    fs.add(pool.submit(() -> {
+                        go.await();
+                        return four.synthesize(r).samples();
+                    }));
+                }
+                go.countDown();
+                for (int i = 0; i < rs.size(); i++) {
+                    assertThat(fs.get(i).get()).as("request " + i).containsExactly(expected.get(i));
+                }
+            } finally {
+                pool.shutdown();
+            }
+            var stats = four.batchStats();
+            System.out.println("engine batch stats " + stats);
+            assertThat(stats.get("meanBatchX100")).isGreaterThan(100L);
+        }
+    }
+
+    @Test
+    void cancellingAQueuedRequestGivesItsPlaceBack() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        try (TtsEngine small = TtsEngine.builder().model(dir).threads(1).maxQueue(1).cacheBytes(0).build()) {
+            SpeechStream running = small.stream(SpeechRequest.builder("Long one.").seed(1L).maxTokens(1000).build());
+            try {
+                SpeechStream queued = small.stream(SpeechRequest.builder("Queued.").seed(2L).build());
+                assertThatThrownBy(() -> small.stream(SpeechRequest.of("Third."))).isInstanceOf(EngineException.class);
+                queued.close();
+                assertThat(queued.hasNext()).isFalse();
+                // the queue place is free again
+                small.stream(SpeechRequest.builder("Fourth.").seed(4L).build()).close();
+            } finally {
+                running.close();
+            }
+        }
+    }
+
+    @Test
     void unknownVoiceIsATypedError() {
         assertThatThrownBy(() -> engine.synthesize(SpeechRequest.builder("Hi.").voiceId("nobody").build()))
                 .isInstanceOf(EngineException.class)

@@ -8,14 +8,17 @@ import java.util.Objects;
  *
  * <p>Sampling knobs left {@code null} take the model's defaults (Turbo: temperature {@value #DEFAULT_TEMPERATURE},
  * top_k {@value #DEFAULT_TOP_K}, top_p {@value #DEFAULT_TOP_P}, repetition penalty
- * {@value #DEFAULT_REPETITION_PENALTY}); Chatterbox Turbo ignores emotion exaggeration, classifier-free guidance and
- * min_p, so they are not part of the request.
+ * {@value #DEFAULT_REPETITION_PENALTY}). Chatterbox Turbo ignores emotion exaggeration, classifier-free guidance
+ * (cfg_weight) and min_p upstream, so they are deliberately not part of the request: a front end that accepts them
+ * (e.g. an OpenAI-compatible server) should reject them rather than silently drop them. The request's
+ * {@code format} does not change the audio the engine makes; it tells the caller which encoder to use.
  *
  * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank
  * @param voiceId           a voice library id, or {@code null} for the model's built-in voice
  * @param format            the output format (used by callers that encode; the engine produces float PCM)
  * @param speed             pitch-preserving playback speed, {@value #MIN_SPEED} to {@value #MAX_SPEED}
- * @param seed              random seed for reproducible output, or {@code null} for a random one
+ * @param seed              random seed for reproducible output, or {@code null} for the engine's default seed
+ *                          (the built-in engine uses 0, so equal requests give equal, cacheable audio)
  * @param temperature       sampling temperature in (0, 2], or {@code null}
  * @param topK              top-k &gt;= 1, or {@code null}
  * @param topP              nucleus top-p in (0, 1], or {@code null}

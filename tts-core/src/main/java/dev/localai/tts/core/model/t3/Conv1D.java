@@ -37,6 +37,35 @@ final class Conv1D implements AutoCloseable {
         torch.addmv_out(out, bias, weight, x, ONE, ONE);
     }
 
+    /**
+     * Many rows at once, into preallocated buffers: {@code out} (n, out) = x (n, in) W^T + b. One row takes the
+     * single-vector path (bitwise the same as {@link #forwardVec}); more rows are one GEMM {@code W x^T} into the
+     * flat scratch {@code tmp} (at least out * n elements), then transposed into {@code out} with the bias added.
+     */
+    void forwardRows(Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        forwardRows(weight, bias, x, out, tmp, gemm);
+    }
+
+    static void forwardRows(Tensor weight, Tensor bias, Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        long n = x.size(0);
+        if (n == 1) {
+            Tensor o = out.select(0, 0);
+            if (bias == null) {
+                torch.mv_out(o, weight, x.select(0, 0));
+            } else {
+                torch.addmv_out(o, bias, weight, x.select(0, 0), ONE, ONE);
+            }
+            return;
+        }
+        long nOut = weight.size(0);
+        Tensor t = tmp.narrow(0, 0, nOut * n).view(nOut, n);
+        gemm.mm(weight, x.t(), t);
+        out.copy_(t.t());
+        if (bias != null) {
+            out.add_(bias);
+        }
+    }
+
     static final Scalar ONE = new Scalar(1.0).retainReference();
 
     @Override

@@ -61,6 +61,30 @@ final class GPT2Attention implements AutoCloseable {
         c_proj.forwardVec(a.view(nEmbd), buf.proj);
     }
 
+    /**
+     * One decode step for n rows of different sessions: row i reads h[i] (D), writes K/V row {@code pos[i]} of
+     * {@code caches[i]} and attends over that cache's own {@code pos[i] + 1} positions (per-row lengths, no
+     * padding); the projected outputs land in the first n rows of {@code bb.proj}.
+     */
+    void stepRows(Tensor h, int n, int[] pos, KvCache[] caches, int layer, BatchBuffers bb) {
+        Tensor qkv = BatchBuffers.rows(bb.qkv, n);
+        c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);
+        for (int i = 0; i < n; i++) {
+            Tensor row = qkv.select(0, i);
+            int p = pos[i];
+            KvCache cache = caches[i];
+            Tensor q = row.narrow(0, 0, nEmbd).view(nHead, 1, headDim);
+            cache.k(layer).select(1, p).copy_(row.narrow(0, nEmbd, nEmbd).view(nHead, headDim));
+            cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
+            Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
+            Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
+            Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
+                    new DoubleOptional(), false);
+            bb.attn.select(0, i).copy_(a.view(nEmbd));
+        }
+        c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
+    }
+
     @Override
     public void close() {
         c_attn.close();

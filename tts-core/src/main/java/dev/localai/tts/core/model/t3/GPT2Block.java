@@ -32,6 +32,16 @@ final class GPT2Block implements AutoCloseable {
         buf.x.add_(buf.proj);
     }
 
+    /** Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}. */
+    void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
+        Tensor x = BatchBuffers.rows(bb.x, n);
+        Tensor proj = BatchBuffers.rows(bb.proj, n);
+        attn.stepRows(ln_1.forward(x), n, pos, caches, index, bb);
+        x.add_(proj);
+        mlp.stepRows(ln_2.forward(x), n, bb);
+        x.add_(proj);
+    }
+
     @Override
     public void close() {
         ln_1.close();

@@ -26,6 +26,14 @@ final class GPT2MLP implements AutoCloseable {
         c_proj.forwardVec(buf.inner, buf.proj);
     }
 
+    /** n rows: h (n, D) -> the first n rows of {@code bb.proj}. */
+    void stepRows(Tensor h, int n, BatchBuffers bb) {
+        Tensor inner = BatchBuffers.rows(bb.inner, n);
+        c_fc.forwardRows(h, inner, bb.scratch, bb.gemm);
+        torch.gelu_(inner, "tanh");
+        c_proj.forwardRows(inner, BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
+    }
+
     @Override
     public void close() {
         c_fc.close();

@@ -52,6 +52,29 @@ final class GPT2Model implements AutoCloseable {
         return ln_f.forward(buf.x);
     }
 
+    /**
+     * One decode step for n sessions at once: row i of {@code bb.x} holds token i's embedding on entry; positions
+     * {@code pos[i]} (each the length of {@code caches[i]}) are added, the blocks run over all rows together and the
+     * hidden states after ln_f (n, D) are returned.
+     */
+    Tensor stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
+        for (int i = 0; i < n; i++) {
+            if (pos[i] != caches[i].length()) {
+                throw new IllegalStateException("row " + i + " steps at position " + pos[i] + " but its cache holds "
+                        + caches[i].length());
+            }
+            checkPosition(pos[i]);
+            bb.x.select(0, i).add_(wpe.row(pos[i]));
+        }
+        for (GPT2Block b : h) {
+            b.stepRows(n, pos, caches, bb);
+        }
+        for (int i = 0; i < n; i++) {
+            caches[i].setLength(pos[i] + 1);
+        }
+        return ln_f.forward(BatchBuffers.rows(bb.x, n));
+    }
+
     private void checkPosition(long pos) {
         if (pos >= config.nPositions()) {
             throw new IllegalStateException("position " + pos + " beyond the " + config.nPositions()

@@ -28,6 +28,11 @@ final class Linear implements AutoCloseable {
         }
     }
 
+    /** Rows x (n, in) -> {@code out} (n, out), see {@link Conv1D#forwardRows}. */
+    void forwardRows(Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        Conv1D.forwardRows(weight, bias, x, out, tmp, gemm);
+    }
+
     @Override
     public void close() {
         weight.close();

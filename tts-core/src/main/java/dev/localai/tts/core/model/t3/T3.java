@@ -197,6 +197,30 @@ public final class T3 implements AutoCloseable {
         return tfmr.step(speech_emb.row(token), pos, cache, buf);
     }
 
+    /**
+     * Buffers for batched decode steps of up to {@code maxBatch} sessions, the CPU matrix products split over
+     * {@code gemmThreads} threads.
+     */
+    BatchBuffers newBatchBuffers(int maxBatch, int gemmThreads) {
+        try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+            return new BatchBuffers(config, maxBatch, dtype, dev, gemmThreads);
+        }
+    }
+
+    /**
+     * One batched decode step: the previous token {@code tokens[i]} of session i at position {@code pos[i]} (the
+     * length of {@code caches[i]}) -> speech logits (n, V) in the model dtype, a view of {@code bb.logits}.
+     */
+    Tensor stepLogitsRows(int n, int[] tokens, int[] pos, KvCache[] caches, BatchBuffers bb) {
+        for (int i = 0; i < n; i++) {
+            bb.x.select(0, i).copy_(speech_emb.row(tokens[i]));
+        }
+        Tensor hidden = tfmr.stepRows(n, pos, caches, bb);
+        Tensor logits = BatchBuffers.rows(bb.logits, n);
+        speech_head.forwardRows(hidden, logits, bb.scratch, bb.gemm);
+        return logits;
+    }
+
     /** Speech logits for every row of hidden states (L, D) -> (L, V) in the model dtype. */
     Tensor speechHead(Tensor hidden) {
         return speech_head.forward(hidden);
@@ -204,13 +228,26 @@ public final class T3 implements AutoCloseable {
 
     /** Starts a generation; drive it with {@link T3Session#next()}. The session owns its cache: close it. */
     public T3Session start(T3Cond cond, Tensor textTokens, SamplingParams params, TokenSampler sampler) {
-        return new T3Session(this, cond, textTokens, params, sampler);
+        return new T3Session(this, cond, textTokens, params, sampler, null);
     }
 
     /** Starts a generation from text ids. */
     public T3Session start(T3Cond cond, int[] textTokens, SamplingParams params, TokenSampler sampler) {
+        return start(cond, textTokens, params, sampler, null);
+    }
+
+    /**
+     * Starts a generation whose decode steps run through {@code decoder} (batched with the steps of other sessions
+     * on the same decoder), or one by one when {@code decoder} is null. The tokens are the same either way up to
+     * floating-point rounding of the batched matrix products.
+     */
+    public T3Session start(T3Cond cond, int[] textTokens, SamplingParams params, TokenSampler sampler,
+            BatchDecoder decoder) {
+        if (decoder != null && decoder.model() != this) {
+            throw new IllegalArgumentException("the decoder belongs to another T3");
+        }
         try (Tensor t = longTensor(textTokens)) {
-            return start(cond, t, params, sampler);
+            return new T3Session(this, cond, t, params, sampler, decoder);
         }
     }
 

@@ -21,7 +21,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li>at most 1 + maxGenLen tokens are produced (and never beyond GPT-2's learned positions).</li>
  * </ol>
  * {@link #next()} returns each token as it comes, including a final stop token; then {@link #END}. The KV cache and
- * all per-step buffers are allocated once, at the start. Not thread-safe; close it to free its native memory.
+ * all per-step buffers are allocated once, at the start. With a {@link BatchDecoder} the cached step of each call
+ * runs batched with other sessions' steps on the decoder's thread (the caller blocks for it); everything else, and
+ * sampling, stays on the caller's thread. Not thread-safe; close it to free its native memory.
  */
 public final class T3Session implements AutoCloseable {
     /** Returned by {@link #next()} once the generation is over. */
@@ -31,6 +33,8 @@ public final class T3Session implements AutoCloseable {
     private final T3Config config;
     private final LogitsProcessor processor;
     private final TokenSampler sampler;
+    private final BatchDecoder decoder;
+    private boolean registered;
     private final int maxTokens;
     private final KvCache cache;
     private final DecodeBuffers buf;
@@ -44,8 +48,10 @@ public final class T3Session implements AutoCloseable {
     private int pos;
     private boolean done;
 
-    T3Session(T3 model, T3Cond cond, Tensor textTokens, SamplingParams params, TokenSampler sampler) {
+    T3Session(T3 model, T3Cond cond, Tensor textTokens, SamplingParams params, TokenSampler sampler,
+            BatchDecoder decoder) {
         this.model = model;
+        this.decoder = decoder;
         this.config = model.config();
         this.processor = new LogitsProcessor(params);
         this.sampler = sampler;
@@ -76,6 +82,15 @@ public final class T3Session implements AutoCloseable {
             this.lastProbs = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
                     .retainReference();
         }
+        if (decoder != null) {
+            try {
+                decoder.register();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+            registered = true;
+        }
     }
 
     /** The next token id, or {@link #END} when the generation is over. */
@@ -97,9 +112,12 @@ public final class T3Session implements AutoCloseable {
                     done = true;
                     return END;
                 }
-                Tensor hidden = model.stepHidden(tokens[count - 1], pos, cache, buf);
+                if (decoder != null) {
+                    decoder.step(this, tokens[count - 1], pos);
+                } else {
+                    stepLocal(tokens[count - 1], pos);
+                }
                 pos++;
-                model.speechLogits(hidden, buf, lastLogits);
                 hist = history.narrow(0, 0, count);
             }
             Tensor processed = processor.process(lastLogits, hist);
@@ -115,6 +133,23 @@ public final class T3Session implements AutoCloseable {
                 done = true;
             }
             return token;
+        } finally {
+            if (done) {
+                leaveDecoder();
+            }
+        }
+    }
+
+    /** The unbatched decode step: {@code token} at {@code pos} -> raw logits in {@link #lastLogits}. */
+    void stepLocal(int token, int pos) {
+        Tensor hidden = model.stepHidden(token, pos, cache, buf);
+        model.speechLogits(hidden, buf, lastLogits);
+    }
+
+    private void leaveDecoder() {
+        if (registered) {
+            registered = false;
+            decoder.deregister();
         }
     }
 
@@ -160,6 +195,7 @@ public final class T3Session implements AutoCloseable {
 
     @Override
     public void close() {
+        leaveDecoder();
         if (inputsEmbeds != null) {
             inputsEmbeds.close();
         }
