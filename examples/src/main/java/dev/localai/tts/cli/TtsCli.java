@@ -52,6 +52,10 @@ public final class TtsCli implements Runnable {
         TtsCli root = new TtsCli(env, userHome);
         root.stdin = stdin;
         CommandLine cl = new CommandLine(root);
+        cl.setExecutionStrategy(parseResult -> {
+            Logging.configure(root.verbose);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (root.verbose) {
