@@ -14,22 +14,31 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "component", mixinStandardHelpOptions = true,
-        description = "Run one model component on the in.* tensors of a safetensors file and write its out.* "
-                + "tensors to another (parity checks against the golden fixtures).")
+        description = {"Run one model component on the in.* tensors of a safetensors file and write its mid.* and "
+                + "out.* tensors, with the golden fixtures' names, to another (parity checks against the goldens).",
+                "t3 (= t3_prefill, t3_greedy, t3_sampled) writes the names of all three T3 goldens and samples with "
+                        + "in.uniforms when present; tokenizer reads and writes the golden tokenizer.json layout; "
+                        + "conds turns in.wav24k (and in.wav16k) into the conditionals; e2e runs the whole pipeline."})
 final class ComponentCommand implements Callable<Integer> {
-    /** The stages of the golden fixtures, in pipeline order. */
-    static final List<String> STAGES = List.of("tokenizer", "t3_prefill", "t3_greedy", "t3_sampled", "ve",
-            "s3tokenizer", "campplus", "embed_ref", "loudness", "s3gen", "hift", "e2e");
+    private static final Map<String, ComponentRunner> BUILT_IN = ComponentRunners.builtIn();
 
-    private static final Map<String, ComponentRunner> RUNNERS = Collections.synchronizedMap(new LinkedHashMap<>());
+    /** The stages (those of the golden fixtures, plus t3 and conds), in pipeline order. */
+    static final List<String> STAGES = List.copyOf(BUILT_IN.keySet());
 
-    /** Wires a runner for a stage (the model parts register theirs here). */
+    private static final Map<String, ComponentRunner> RUNNERS = Collections.synchronizedMap(new LinkedHashMap<>(BUILT_IN));
+
+    /** Replaces the runner of a stage (tests). */
     static void register(String stage, ComponentRunner runner) {
         RUNNERS.put(stage, runner);
     }
 
+    /** Restores the built-in runner of a stage (or removes an extra one). */
     static void unregister(String stage) {
-        RUNNERS.remove(stage);
+        if (BUILT_IN.containsKey(stage)) {
+            RUNNERS.put(stage, BUILT_IN.get(stage));
+        } else {
+            RUNNERS.remove(stage);
+        }
     }
 
     @Parameters(index = "0", paramLabel = "STAGE", description = "One of: ${COMPLETION-CANDIDATES}",
@@ -67,9 +76,6 @@ final class ComponentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("input file " + in + " does not exist");
         }
         ComponentRunner runner = RUNNERS.get(stage);
-        if (runner == null) {
-            throw new UnsupportedOperationException("stage '" + stage + "' is not implemented yet");
-        }
         long t0 = System.nanoTime();
         runner.run(model, in, out);
         spec.commandLine().getErr().printf("%s: wrote %s in %.2f s%n", stage, out, (System.nanoTime() - t0) / 1e9);

@@ -11,7 +11,8 @@ import picocli.CommandLine.ScopeType;
 /** The {@code tts} command line. */
 @Command(name = "tts", mixinStandardHelpOptions = true, version = "tts 0.1.0",
         description = "Chatterbox Turbo text-to-speech on the JVM.",
-        subcommands = {MakeTinyCheckpointCommand.class, DownloadCommand.class, ComponentCommand.class,
+        subcommands = {SpeakCommand.class, VoicesCommand.class, DownloadCommand.class,
+                MakeTinyCheckpointCommand.class, ComponentCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TtsCli implements Runnable {
     /** Exit code of a command that failed for a reason the message explains. */
@@ -25,6 +26,8 @@ public final class TtsCli implements Runnable {
     /** The process environment, replaceable in tests. */
     final Map<String, String> env;
     final Path userHome;
+    /** Where {@code speak} reads text from when neither --text nor --text-file is given. */
+    java.io.InputStream stdin = System.in;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,8 +44,18 @@ public final class TtsCli implements Runnable {
 
     /** A configured command line: friendly error messages, stack traces only with --verbose. */
     public static CommandLine commandLine(Map<String, String> env, Path userHome) {
+        return commandLine(env, userHome, System.in);
+    }
+
+    /** A configured command line reading standard input from {@code stdin}. */
+    public static CommandLine commandLine(Map<String, String> env, Path userHome, java.io.InputStream stdin) {
         TtsCli root = new TtsCli(env, userHome);
+        root.stdin = stdin;
         CommandLine cl = new CommandLine(root);
+        cl.setExecutionStrategy(parseResult -> {
+            Logging.configure(root.verbose);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (root.verbose) {

@@ -71,6 +71,22 @@ public final class HiftComponent {
         }
     }
 
+    /**
+     * The vocoder noise a stage file records: initial phases from {@code in.sine_phase} (1, H, 1), or from upstream's
+     * raw uniform draws {@code in.sine_rand_raw} mapped as upstream does, plus the sine noise
+     * {@code in.sine_noise_randn} (1, H, L); without them, noise from a CPU generator seeded with {@code seed}. The
+     * tensors read are attached to the current {@code PointerScope} (open one around the call).
+     */
+    public static SourceNoise noiseOf(SafeTensors in, int harmonics, long seed) {
+        boolean hasPhase = in.contains("in.sine_phase") || in.contains("in.sine_rand_raw");
+        if (!hasPhase || !in.contains("in.sine_noise_randn")) {
+            return SourceNoise.seeded(seed, harmonics);
+        }
+        Tensor phase = in.contains("in.sine_phase") ? in.tensor("in.sine_phase")
+                : SourceNoise.phaseFromUniform(in.tensor("in.sine_rand_raw"));
+        return SourceNoise.of(phase, in.tensor("in.sine_noise_randn"));
+    }
+
     /** {@code HiftComponent MODEL_DIR IN.safetensors OUT.safetensors [SEED]}. */
     public static void main(String[] args) {
         if (args.length < 3) {

@@ -21,6 +21,12 @@ class S3GenComponentTest {
             assertThat(o.keys()).contains("out.mel", "mid.mu", "mid.estimator_out_step0", "mid.estimator_out_step1");
             assertThat(Golden.maxAbsDiff(o.tensor("out.mel"), g.tensor("out.mel"))).isLessThan(1e-3);
             assertThat(Golden.maxAbsDiff(o.tensor("mid.mu"), g.tensor("mid.mu"))).isLessThan(1e-4);
+            // the vocoder half of S3Gen.inference with the recorded source noise, then the trim fade
+            assertThat(Golden.maxAbsDiff(o.tensor("mid.f0"), g.tensor("mid.f0"))).isLessThan(1e-4);
+            assertThat(Golden.maxAbsDiff(o.tensor("mid.source"), g.tensor("mid.source"))).isLessThan(1e-4);
+            assertThat(Golden.maxAbsDiff(o.tensor("out.source"), g.tensor("out.source"))).isLessThan(1e-4);
+            assertThat(Golden.maxAbsDiff(o.tensor("out.wav"), g.tensor("out.wav"))).isLessThan(1e-4);
+            assertThat(Golden.snrDb(g.tensor("out.wav"), o.tensor("out.wav"))).isGreaterThanOrEqualTo(60);
         }
     }
 

@@ -1,0 +1,119 @@
+package dev.localai.tts.cli;
+
+import dev.localai.tts.core.runtime.Torch;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code tts bench t3|s3gen}: speed figures at the real Turbo sizes with random weights (no checkpoint needed). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure model speed at the real Chatterbox Turbo sizes with random weights (CPU).",
+        subcommands = {BenchCommand.T3.class, BenchCommand.S3Gen.class})
+final class BenchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static ScalarType dtype(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32", "float32" -> ScalarType.Float;
+            case "bf16", "bfloat16" -> ScalarType.BFloat16;
+            default -> throw new IllegalArgumentException("dtype must be fp32 or bf16: " + s);
+        };
+    }
+
+    @Command(name = "t3", mixinStandardHelpOptions = true,
+            description = "T3 decode: tokens per second and time per token (GPT-2 medium, KV cache, Turbo sampling).")
+    static final class T3 implements Callable<Integer> {
+        @Option(names = "--dtype", split = ",", defaultValue = "fp32,bf16",
+                description = "Weight types to measure (default ${DEFAULT-VALUE}).")
+        java.util.List<String> dtypes;
+
+        @Option(names = "--threads", defaultValue = "2", description = "CPU threads (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--tokens", defaultValue = "100", description = "fp32 decode steps timed (default "
+                + "${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--bf16-tokens", defaultValue = "4", description = "bf16 decode steps timed (default "
+                + "${DEFAULT-VALUE}: bf16 matmuls are very slow on CPUs without bf16 units).")
+        int bf16Tokens;
+
+        @Option(names = "--prompt-tokens", defaultValue = "375", description = "Prompt speech tokens of the voice "
+                + "(default ${DEFAULT-VALUE}).")
+        int promptTokens;
+
+        @Option(names = "--bf16-prompt-tokens", defaultValue = "0",
+                description = "Prompt speech tokens for bf16 (default ${DEFAULT-VALUE}, to keep its prefill short).")
+        int bf16PromptTokens;
+
+        @Option(names = "--text-tokens", defaultValue = "30", description = "Text tokens (default ${DEFAULT-VALUE}).")
+        int textTokens;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Torch.init(threads);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String d : dtypes) {
+                ScalarType dt = dtype(d);
+                boolean bf16 = dt == ScalarType.BFloat16;
+                T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16PromptTokens : promptTokens, textTokens,
+                        bf16 ? bf16Tokens : tokens, bf16 ? 1 : 5, 7);
+                T3Bench.Result r = T3Bench.run(p, out);
+                out.println(T3Bench.describe(p, r, Torch.threads()));
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "s3gen", mixinStandardHelpOptions = true,
+            description = "S3Gen flow + HiFT vocoder: milliseconds per second of audio.")
+    static final class S3Gen implements Callable<Integer> {
+        @Option(names = "--dtype", split = ",", defaultValue = "fp32,bf16",
+                description = "Flow weight types to measure (default ${DEFAULT-VALUE}; HiFT runs fp32).")
+        java.util.List<String> dtypes;
+
+        @Option(names = "--threads", defaultValue = "2", description = "CPU threads (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--prompt-tokens", defaultValue = "250",
+                description = "Reference prompt tokens (default ${DEFAULT-VALUE} = 10 s, the longest upstream uses).")
+        int promptTokens;
+
+        @Option(names = "--tokens", defaultValue = "253",
+                description = "Speech tokens to decode (default ${DEFAULT-VALUE} = 10 s + 3 silence tokens).")
+        int tokens;
+
+        @Option(names = "--repeats", defaultValue = "3", description = "Timed runs after one warm-up (default "
+                + "${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Torch.init(threads);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String d : dtypes) {
+                S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
+                out.println(S3GenBench.describe(p, S3GenBench.run(p), Torch.threads()));
+                out.flush();
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.localai.tts.cli;
+
+import dev.localai.tts.core.model.hift.HiFTGenerator;
+import dev.localai.tts.core.model.hift.HiftConfig;
+import dev.localai.tts.core.model.hift.SourceNoise;
+import dev.localai.tts.core.model.hift.TensorSource;
+import dev.localai.tts.core.model.s3gen.RandomParams;
+import dev.localai.tts.core.model.s3gen.S3GenConfig;
+import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * S3Gen (the one-step mean-flow decoder: conformer encoder plus two estimator passes) and the HiFT vocoder at the
+ * real Turbo sizes with random weights: milliseconds of compute per second of audio produced, for a reference prompt
+ * and an utterance of given lengths (25 tokens = 50 mel frames = 1 s). Prints figures; asserts nothing.
+ */
+final class S3GenBench {
+    /** What to run. */
+    record Params(ScalarType flowDtype, int promptTokens, int tokens, int repeats, long seed) {}
+
+    /** Median figures over the repeats. */
+    record Result(double audioSeconds, double flowMs, double hiftMs, double loadSeconds) {
+        double flowMsPerAudioSecond() {
+            return flowMs / audioSeconds;
+        }
+
+        double hiftMsPerAudioSecond() {
+            return hiftMs / audioSeconds;
+        }
+
+        double totalMsPerAudioSecond() {
+            return (flowMs + hiftMs) / audioSeconds;
+        }
+    }
+
+    private S3GenBench() {
+    }
+
+    static Result run(Params p) {
+        S3GenConfig fc = S3GenConfig.turbo();
+        HiftConfig hc = HiftConfig.turbo();
+        long t0 = System.nanoTime();
+        try (S3GenFlow flow = S3GenFlow.random(fc, p.seed(), p.flowDtype());
+             HiFTGenerator hift = HiFTGenerator.load(randomHift(p.seed() + 1), hc);
+             PointerScope scope = new PointerScope()) {
+            double load = (System.nanoTime() - t0) / 1e9;
+            SplittableRandom rng = new SplittableRandom(p.seed());
+            Tensor tokens = Tensor.create(rng.longs(p.tokens(), 0, 6561).toArray(), 1, p.tokens());
+            Tensor prompt = Tensor.create(rng.longs(p.promptTokens(), 0, 6561).toArray(), 1, p.promptTokens());
+            Tensor promptFeat = torch.randn(1, (long) fc.upsampleStride() * p.promptTokens(), fc.melBins());
+            Tensor embedding = torch.randn(1, 192);
+            Tensor z = flow.noise(p.promptTokens(), p.tokens(), p.seed());
+            double[] flowMs = new double[p.repeats()];
+            double[] hiftMs = new double[p.repeats()];
+            long samples = 0;
+            for (int i = -1; i < p.repeats(); i++) {
+                try (PointerScope it = new PointerScope()) {
+                    long a = System.nanoTime();
+                    Tensor mel = flow.inference(tokens, prompt, promptFeat, embedding, z);
+                    long b = System.nanoTime();
+                    try (SourceNoise noise = SourceNoise.seeded(p.seed(), hc.harmonics());
+                         HiFTGenerator.Output o = hift.inference(mel, noise)) {
+                        long c = System.nanoTime();
+                        samples = o.wav().size(-1);
+                        if (i >= 0) {
+                            flowMs[i] = (b - a) / 1e6;
+                            hiftMs[i] = (c - b) / 1e6;
+                        }
+                    }
+                }
+            }
+            return new Result(samples / (double) hc.sampleRate(), median(flowMs), median(hiftMs), load);
+        }
+    }
+
+    /** Random vocoder weights at the real sizes; Snake alphas are kept near 1 so the activations stay finite. */
+    private static TensorSource randomHift(long seed) {
+        RandomParams r = new RandomParams(seed);
+        return (key, shape) -> {
+            Tensor t = r.take(key, shape);
+            if (key.endsWith("alpha")) {
+                t.abs_().add_(new Scalar(1.0));
+            }
+            return t;
+        };
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    static String describe(Params p, Result r, int threads) {
+        String dt = p.flowDtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
+        return String.format(Locale.ROOT, "S3Gen flow %s + HiFT fp32, %d CPU threads, prompt %d tokens, %d tokens "
+                        + "-> %.2f s of audio: flow %.0f ms (%.0f ms per s of audio), HiFT %.0f ms (%.0f ms per s), "
+                        + "total %.0f ms per s of audio (RTF %.3f); median of %d runs; random weights built in %.1f s",
+                dt, threads, p.promptTokens(), p.tokens(), r.audioSeconds(), r.flowMs(), r.flowMsPerAudioSecond(),
+                r.hiftMs(), r.hiftMsPerAudioSecond(), r.totalMsPerAudioSecond(), r.totalMsPerAudioSecond() / 1000,
+                p.repeats(), r.loadSeconds());
+    }
+}

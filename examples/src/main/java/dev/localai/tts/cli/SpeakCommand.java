@@ -1,0 +1,169 @@
+package dev.localai.tts.cli;
+
+import dev.localai.tts.core.audio.encode.AudioEncoders;
+import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.api.AudioClip;
+import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SynthesisStats;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "speak", mixinStandardHelpOptions = true,
+        description = "Speak text into an audio file (24 kHz mono). The text comes from --text, --text-file or "
+                + "standard input; the format from --format or the file extension.")
+final class SpeakCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--text", paramLabel = "TEXT", description = "The text to speak.")
+    String text;
+
+    @Option(names = "--text-file", paramLabel = "FILE", description = "Read the text from a UTF-8 file.")
+    Path textFile;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Audio file to write.")
+    Path out;
+
+    @Option(names = "--format", paramLabel = "FMT",
+            description = "mp3, opus, aac, flac, wav or pcm (default: from the --out extension).")
+    String format;
+
+    @Option(names = "--voice", paramLabel = "NAME|CLIP",
+            description = "A voice of the library, or a reference clip file (> 5 s) to clone. Default: the model's "
+                    + "built-in voice.")
+    String voice;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 0: the same text gives the same "
+            + "audio).")
+    Long seed;
+
+    @Option(names = "--speed", defaultValue = "1.0", paramLabel = "X",
+            description = "Playback speed, pitch kept (0.25 to 4, default ${DEFAULT-VALUE}).")
+    double speed;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature in (0, 2] (default 0.8).")
+    Double temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Top-k sampling (default 1000).")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling in (0, 1] (default 0.95).")
+    Double topP;
+
+    @Option(names = "--repetition-penalty", paramLabel = "R", description = "Repetition penalty in [1, 10] "
+            + "(default 1.2).")
+    Double repetitionPenalty;
+
+    @Option(names = "--max-tokens", paramLabel = "N",
+            description = "Cap on speech tokens per text chunk (25 tokens = 1 s of audio).")
+    Integer maxTokens;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEV",
+            description = "cpu, cuda, cuda:N or auto (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "T3 weights: fp32 (CPU default), bf16 (GPU "
+            + "default) or fp16.")
+    String dtype;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "CPU threads (default: one per core).")
+    int threads;
+
+    @ParentCommand
+    TtsCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        AudioFormat fmt = format();
+        String input = text();
+        SpeechRequest request = SpeechRequest.builder(input).voiceId(voice).format(fmt).speed(speed).seed(seed)
+                .temperature(temperature).topK(topK).topP(topP).repetitionPenalty(repetitionPenalty)
+                .maxTokens(maxTokens).build();
+        long t0 = System.nanoTime();
+        PrintStream progress = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
+        TtsEngine.Builder b = TtsEngine.builder().model(model.resolve(root, progress)).allowDownload(false)
+                .allowClipPaths(true).voicesDir(model.voicesDir(root)).device(device).threads(threads)
+                .cacheBytes(0);
+        if (dtype != null) {
+            b.dtype(dtype);
+        }
+        try (TtsEngine engine = b.build()) {
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            AudioClip clip = engine.synthesize(request);
+            byte[] bytes = AudioEncoders.encode(fmt, clip.samples(), clip.sampleRate());
+            write(bytes);
+            SynthesisStats s = clip.stats();
+            err.printf(Locale.ROOT, "wrote %s (%s, %d Hz mono): %.2f s of audio in %.2f s, RTF %.3f "
+                            + "(%d text tokens, %d speech tokens; model loaded in %.1f s on %s)%n",
+                    out, fmt.wireName(), clip.sampleRate(), clip.durationSeconds(), s.generationSeconds(),
+                    s.realTimeFactor(), s.inputTokens(), s.outputTokens(), loadSeconds, engine.modelInfo().device());
+            err.flush();
+        }
+        return 0;
+    }
+
+    private AudioFormat format() {
+        if (format != null) {
+            return AudioFormat.fromName(format).orElseThrow(() -> new IllegalArgumentException("unknown format '"
+                    + format + "': use mp3, opus, aac, flac, wav or pcm"));
+        }
+        String name = out.getFileName() == null ? "" : out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1);
+        return AudioFormat.fromName(ext).orElseThrow(() -> new IllegalArgumentException("cannot tell the format "
+                + "from '" + name + "': use a .mp3/.opus/.aac/.flac/.wav/.pcm name or --format"));
+    }
+
+    private String text() throws IOException {
+        if (text != null && textFile != null) {
+            throw new IllegalArgumentException("give either --text or --text-file, not both");
+        }
+        String t;
+        if (text != null) {
+            t = text;
+        } else if (textFile != null) {
+            t = Files.readString(textFile, StandardCharsets.UTF_8);
+        } else {
+            t = new String(root.stdin.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (t.isBlank()) {
+            throw new IllegalArgumentException("no text to speak: give --text, --text-file or pipe text on stdin");
+        }
+        return t.strip();
+    }
+
+    /** Writes the file atomically (a temporary file in the same directory, then a rename). */
+    private void write(byte[] bytes) throws IOException {
+        Path abs = out.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".part");
+        try {
+            Files.write(tmp, bytes);
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

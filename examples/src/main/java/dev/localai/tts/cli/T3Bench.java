@@ -1,0 +1,106 @@
+package dev.localai.tts.cli;
+
+import dev.localai.tts.core.model.t3.ParamSource;
+import dev.localai.tts.core.model.t3.SamplingParams;
+import dev.localai.tts.core.model.t3.T3;
+import dev.localai.tts.core.model.t3.T3Config;
+import dev.localai.tts.core.model.t3.T3Cond;
+import dev.localai.tts.core.model.t3.T3Session;
+import dev.localai.tts.core.model.t3.TokenSampler;
+import dev.localai.tts.core.runtime.Device;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * T3 decode speed at the real Turbo sizes (GPT-2 medium: 24 layers, 1024 wide, 16 heads; 50276 text and 6563 speech
+ * tokens) with random weights: the prefill of [speaker | prompt | text | start] and then one KV-cached step per
+ * speech token, with Turbo's sampling (temperature, top-k, top-p, repetition penalty). Prints figures; asserts
+ * nothing.
+ */
+final class T3Bench {
+    /** What to run. */
+    record Params(ScalarType dtype, int promptTokens, int textTokens, int tokens, int warmupTokens, long seed) {}
+
+    /** The figures of one run. */
+    record Result(int prefillPositions, double prefillMs, int steps, double meanStepMs, double medianStepMs,
+                  double loadSeconds) {
+        double tokensPerSecond() {
+            return 1000.0 / meanStepMs;
+        }
+    }
+
+    private T3Bench() {
+    }
+
+    static Result run(Params p, PrintWriter log) {
+        T3Config c = T3Config.turbo();
+        long t0 = System.nanoTime();
+        torch.manual_seed(p.seed());
+        try (T3 t3 = T3.create(ParamSource.random(p.dtype(), 0.02), c, Device.cpu());
+             PointerScope scope = new PointerScope()) {
+            double load = (System.nanoTime() - t0) / 1e9;
+            SplittableRandom rng = new SplittableRandom(p.seed());
+            Tensor spk = torch.randn(1, c.speakerEmbedSize());
+            Tensor prompt = p.promptTokens() == 0 ? null
+                    : ids(rng, p.promptTokens(), T3.SPEECH_VOCAB);
+            T3Cond cond = new T3Cond(spk, prompt);
+            int[] text = rng.ints(p.textTokens(), 0, c.textTokensDictSize()).toArray();
+            if (p.warmupTokens() > 0) {
+                decode(t3, cond, text, p.warmupTokens(), p.seed());
+            }
+            return decode(t3, cond, text, p.tokens(), p.seed()).withLoad(load);
+        }
+    }
+
+    private static Tensor ids(SplittableRandom rng, int n, int limit) {
+        long[] v = rng.longs(n, 0, limit).toArray();
+        return Tensor.create(v, 1, n);
+    }
+
+    /** One generation of up to {@code tokens} tokens; a stop token drawn early ends it (random weights rarely do). */
+    private static Timing decode(T3 t3, T3Cond cond, int[] text, int tokens, long seed) {
+        SamplingParams sp = SamplingParams.defaults().withMaxGenLen(tokens);
+        try (T3Session s = t3.start(cond, text, sp, TokenSampler.seeded(seed))) {
+            long a = System.nanoTime();
+            s.next();
+            double prefill = (System.nanoTime() - a) / 1e6;
+            double[] steps = new double[tokens];
+            int n = 0;
+            while (n < tokens) {
+                long b = System.nanoTime();
+                int t = s.next();
+                if (t == T3Session.END) {
+                    break;
+                }
+                steps[n++] = (System.nanoTime() - b) / 1e6;
+            }
+            return new Timing(1 + (cond.promptSpeechTokens() == null ? 0 : (int) cond.promptSpeechTokens().numel())
+                    + text.length + 1, prefill, Arrays.copyOf(steps, n));
+        }
+    }
+
+    private record Timing(int positions, double prefillMs, double[] steps) {
+        Result withLoad(double load) {
+            double[] s = steps.clone();
+            Arrays.sort(s);
+            double mean = Arrays.stream(s).average().orElse(Double.NaN);
+            double median = s.length == 0 ? Double.NaN : s[s.length / 2];
+            return new Result(positions, prefillMs, s.length, mean, median, load);
+        }
+    }
+
+    static String describe(Params p, Result r, int threads) {
+        String dt = p.dtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
+        return String.format(Locale.ROOT, "T3 turbo (24 x 1024, 16 heads) %s, %d CPU threads: prefill %d positions "
+                        + "%.0f ms; decode %d tokens: %.1f ms/token mean (median %.1f), %.2f tokens/s "
+                        + "(real time needs 25 tokens/s; T3 RTF %.2f); random weights built in %.1f s",
+                dt, threads, r.prefillPositions(), r.prefillMs(), r.steps(), r.meanStepMs(), r.medianStepMs(),
+                r.tokensPerSecond(), 25.0 / r.tokensPerSecond(), r.loadSeconds());
+    }
+}
