@@ -1,0 +1,63 @@
+package dev.localai.tts.examples;
+
+import dev.localai.tts.core.engine.ModelSource;
+import dev.localai.tts.core.engine.api.AudioFormat;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The tiny command line shared by the examples: an optional {@code --model M} (a directory, a Hugging Face repo id or
+ * {@code tiny}; default the {@code TTS_MODEL} environment variable, else the official model) and positional
+ * arguments. Kept apart so each example shows only the engine calls.
+ */
+final class ExampleArgs {
+    private final String model;
+    private final List<String> positional;
+
+    private ExampleArgs(String model, List<String> positional) {
+        this.model = model;
+        this.positional = positional;
+    }
+
+    /** Parses {@code args}; exits with the usage line when fewer than {@code required} positionals are given. */
+    static ExampleArgs parse(String[] args, String usage, int required) {
+        String env = System.getenv("TTS_MODEL");
+        String model = env == null || env.isBlank() ? ModelSource.DEFAULT : env;
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--model") && i + 1 < args.length) {
+                model = args[++i];
+            } else {
+                rest.add(args[i]);
+            }
+        }
+        if (rest.size() < required) {
+            throw new IllegalArgumentException("usage: " + usage);
+        }
+        return new ExampleArgs(model, rest);
+    }
+
+    String model() {
+        return model;
+    }
+
+    String positional(int i) {
+        return positional.get(i);
+    }
+
+    /** The positional argument {@code i}, or {@code fallback} when absent. */
+    String positional(int i, String fallback) {
+        return i < positional.size() ? positional.get(i) : fallback;
+    }
+
+    /** The audio format named by a file's extension (wav when it has none). */
+    static AudioFormat formatOf(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "wav" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        return AudioFormat.fromName(ext)
+                .orElseThrow(() -> new IllegalArgumentException("unknown audio format '" + ext + "' of " + file));
+    }
+}

@@ -1,0 +1,112 @@
+package dev.localai.tts.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.audio.WavWriter;
+import dev.localai.tts.core.engine.ModelSource;
+import dev.localai.tts.core.engine.TtsEngine;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs each engine example's {@code main} on a tiny random checkpoint and checks the audio it leaves behind. */
+class ExamplesTest {
+    @TempDir
+    static Path tmp;
+    static String model;
+
+    @BeforeAll
+    static void tinyModel() {
+        model = ModelSource.tiny(tmp.resolve("tiny"), 5).toString();
+    }
+
+    @Test
+    void speakToFileWritesACompleteWav() throws Exception {
+        Path out = tmp.resolve("hello.wav");
+        SpeakToFile.main(new String[] {"--model", model, "Hello from the JVM.", out.toString()});
+        assertCompleteWav(out);
+    }
+
+    @Test
+    void speakToFileFollowsTheExtension() throws Exception {
+        Path out = tmp.resolve("hello.flac");
+        SpeakToFile.main(new String[] {"--model", model, "Hello.", out.toString()});
+        assertThat(new String(Files.readAllBytes(out), 0, 4, StandardCharsets.US_ASCII)).isEqualTo("fLaC");
+    }
+
+    @Test
+    void cloneVoiceSavesTheVoiceAndSpeaksWithIt() throws Exception {
+        Path clip = tmp.resolve("My Clip.wav");
+        WavWriter.writePcm16(clip, speechLikeClip(6.0), 24_000);
+        Path library = tmp.resolve("voices");
+        Path out = tmp.resolve("cloned.wav");
+
+        CloneVoice.main(new String[] {"--model", model, clip.toString(), "A cloned voice.", out.toString(),
+                library.toString()});
+
+        assertCompleteWav(out);
+        try (TtsEngine tts = TtsEngine.builder().model(model).voicesDir(library).build()) {
+            assertThat(tts.voice("my-clip")).isPresent();
+        }
+        // a second run reuses the saved voice rather than failing on the taken name
+        CloneVoice.main(new String[] {"--model", model, clip.toString(), "Again.", out.toString(), library.toString()});
+        assertCompleteWav(out);
+    }
+
+    @Test
+    void voiceNamesComeFromFileNames() {
+        assertThat(CloneVoice.voiceName(Path.of("/clips/My Clip (2).WAV"))).isEqualTo("my-clip-2");
+        assertThat(CloneVoice.voiceName(Path.of("__.wav"))).isEqualTo("cloned");
+    }
+
+    @Test
+    void streamAndPlayWritesTheStreamWhenAskedTo() throws Exception {
+        Path out = tmp.resolve("stream.wav");
+        StreamAndPlay.main(new String[] {"--model", model, "First sentence. Second sentence.", "--out", out.toString()});
+        assertCompleteWav(out);
+    }
+
+    @Test
+    void embedInAppAnnouncesAsMp3() throws Exception {
+        Path out = tmp.resolve("doorbell.mp3");
+        EmbedInApp.main(new String[] {"--model", model, "the postman", out.toString()});
+        byte[] mp3 = Files.readAllBytes(out);
+        assertThat(mp3.length).isGreaterThan(100);
+        boolean id3 = mp3[0] == 'I' && mp3[1] == 'D' && mp3[2] == '3';
+        boolean frameSync = (mp3[0] & 0xFF) == 0xFF && (mp3[1] & 0xE0) == 0xE0;
+        assertThat(id3 || frameSync).as("an MP3 stream").isTrue();
+    }
+
+    /** A RIFF/WAVE file whose size fields match its length and which holds some audio. */
+    static void assertCompleteWav(Path file) throws Exception {
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer le = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(new String(b, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
+        assertThat(new String(b, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WAVE");
+        assertThat(le.getInt(4)).isEqualTo(b.length - 8);
+        assertThat(new String(b, 36, 4, StandardCharsets.US_ASCII)).isEqualTo("data");
+        assertThat(le.getInt(40)).isEqualTo(b.length - 44).isGreaterThan(0);
+        assertThat(le.getInt(24)).isEqualTo(24_000);
+    }
+
+    /** Voiced "syllables": a 140 Hz harmonic series under a 4 Hz envelope, loud enough to pass the clip checks. */
+    static float[] speechLikeClip(double seconds) {
+        int sr = 24_000;
+        float[] x = new float[(int) (seconds * sr)];
+        for (int i = 0; i < x.length; i++) {
+            double t = i / (double) sr;
+            double env = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
+            double v = 0;
+            for (int h = 1; h <= 8; h++) {
+                v += Math.sin(2 * Math.PI * 140 * h * t) / h;
+            }
+            x[i] = (float) (0.25 * env * v);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,119 @@
+package dev.localai.manager.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.localai.manager.config.ConfigLoader;
+import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.config.ModelSpec;
+import dev.localai.manager.config.ModelType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The home-lab deployment files in {@code deploy/}: {@code models.json} loads with the manager's own loader and
+ * names the design's containers; the two compose files agree with it (container names, ports, GPU reservation).
+ * There is no Docker engine in the build, so the compose files are checked by parsing them, not by running them.
+ */
+class DeployFilesTest {
+    static final Path DEPLOY = Path.of("..", "deploy");
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    static ManagerConfig models() throws Exception {
+        Map<String, String> env = Map.of("LOCALAI_API_KEY", "k-inference", "LOCALAI_ADMIN_KEY", "k-admin");
+        return new ConfigLoader(env::get).parse(Files.readString(DEPLOY.resolve("models.json")));
+    }
+
+    @Test
+    void modelsJsonHasTheDesignsContainers() throws Exception {
+        ManagerConfig cfg = models();
+        assertThat(cfg.warnings()).isEmpty();
+        Map<String, ModelSpec> m = cfg.models();
+        assertThat(m).containsOnlyKeys("chatterbox-turbo", "qwen2.5-14b-awq", "llama3-8b", "qwen-image-edit");
+
+        ModelSpec tts = m.get("chatterbox-turbo");
+        assertThat(tts.container()).isEqualTo("chatterbox-tts");
+        assertThat(tts.port()).isEqualTo(8006);
+        assertThat(tts.type()).isEqualTo(ModelType.TTS);
+        assertThat(tts.keepWarm()).isTrue();
+        assertThat(tts.healthPath()).isEqualTo("/health/ready");
+        assertThat(cfg.resolve("tts-1")).contains(tts);
+
+        assertThat(m.get("qwen2.5-14b-awq").container()).isEqualTo("vllm-qwen14b-awq");
+        assertThat(m.get("qwen2.5-14b-awq").port()).isEqualTo(8002);
+        assertThat(m.get("qwen2.5-14b-awq").keepWarm()).isTrue();
+        assertThat(m.get("llama3-8b").container()).isEqualTo("vllm-llama3-8b");
+        assertThat(m.get("llama3-8b").port()).isEqualTo(8001);
+        assertThat(m.get("qwen-image-edit").container()).isEqualTo("qwen-image-server");
+        assertThat(m.get("qwen-image-edit").port()).isEqualTo(8005);
+
+        // listening on the LAN, so keys are required (from the environment)
+        assertThat(cfg.server().listen()).isEqualTo("0.0.0.0:8000");
+        assertThat(cfg.auth().enabled()).isTrue();
+        assertThat(cfg.auth().adminKeys()).containsExactly("k-admin");
+    }
+
+    @Test
+    void normalComposeRunsTheManagerAndTheGpuTtsContainerOfModelsJson() throws Exception {
+        JsonNode compose = YAML.readTree(DEPLOY.resolve("docker-compose.yml").toFile());
+        JsonNode services = compose.path("services");
+        assertThat(names(services)).containsExactlyInAnyOrder("manager", "chatterbox-tts");
+
+        JsonNode manager = services.path("manager");
+        assertThat(manager.path("network_mode").asText()).isEqualTo("host");
+        assertThat(texts(manager.path("volumes"))).contains("/var/run/docker.sock:/var/run/docker.sock",
+                "./models.json:/etc/localai/models.json:ro");
+        assertThat(texts(manager.path("command"))).containsSequence("--config", "/etc/localai/models.json");
+        assertThat(Files.isRegularFile(DEPLOY.resolve(manager.path("build").path("dockerfile").asText()
+                .replaceFirst("^deploy/", "")))).isTrue();
+
+        ModelSpec tts = models().models().get("chatterbox-turbo");
+        JsonNode service = services.path("chatterbox-tts");
+        assertThat(service.path("container_name").asText()).isEqualTo(tts.container());
+        assertThat(texts(service.path("ports"))).containsExactly("127.0.0.1:" + tts.port() + ":8006");
+        assertThat(service.path("environment").path("TTS_PORT").asText()).isEqualTo("8006");
+        JsonNode gpu = service.path("deploy").path("resources").path("reservations").path("devices").path(0);
+        assertThat(gpu.path("driver").asText()).isEqualTo("nvidia");
+        assertThat(texts(gpu.path("capabilities"))).containsExactly("gpu");
+        // the manager owns the container's lifecycle (keep-warm, gaming mode): docker must not restart it
+        assertThat(service.path("restart").asText()).isEqualTo("no");
+    }
+
+    @Test
+    void gamingComposeRunsTtsStandaloneWithoutTheGpu() throws Exception {
+        JsonNode services = YAML.readTree(DEPLOY.resolve("docker-compose.gaming.yml").toFile()).path("services");
+        assertThat(names(services)).containsExactly("chatterbox-tts");
+        JsonNode tts = services.path("chatterbox-tts");
+        assertThat(tts.path("container_name").asText()).isEqualTo(models().models().get("chatterbox-turbo").container());
+        assertThat(tts.path("environment").path("TTS_DEVICE").asText()).isEqualTo("cpu");
+        assertThat(tts.path("deploy").path("resources").path("reservations").isMissingNode()).isTrue();
+        assertThat(texts(tts.path("ports"))).containsExactly("0.0.0.0:8006:8006");
+    }
+
+    @Test
+    void bothSetupsShareOneModelVolume() throws Exception {
+        JsonNode normal = YAML.readTree(DEPLOY.resolve("docker-compose.yml").toFile());
+        JsonNode gaming = YAML.readTree(DEPLOY.resolve("docker-compose.gaming.yml").toFile());
+        assertThat(normal.path("volumes").path("tts-data").path("name").asText())
+                .isEqualTo(gaming.path("volumes").path("tts-data").path("name").asText())
+                .isNotEmpty();
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        object.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+}
