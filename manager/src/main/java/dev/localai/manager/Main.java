@@ -129,6 +129,9 @@ public final class Main {
         } catch (IllegalStateException e) {
             System.err.println(e.getMessage());
             System.exit(2);
+        } catch (RuntimeException e) {
+            System.err.println("manager failed to start: " + e.getMessage());
+            System.exit(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
