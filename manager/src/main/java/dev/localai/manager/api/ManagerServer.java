@@ -7,6 +7,7 @@ import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.fallback.RemoteTarget;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.lifecycle.ModelState;
+import dev.localai.manager.lifecycle.ModelView;
 import dev.localai.manager.observe.Event;
 import dev.localai.manager.observe.Metrics;
 import dev.localai.manager.proxy.ProxyHandler;
@@ -152,7 +153,14 @@ public final class ManagerServer implements AutoCloseable {
                 Json.obj("success", true, "stopped", manager.stopAll("manual", waitParam(req, 120))))));
         r.post("/start/{id}", h(Auth.Level.ADMIN, (req, res) -> {
             String id = modelParam(req);
-            manager.start(id, waitParam(req, 600));
+            try {
+                manager.start(id, waitParam(req, 600));
+            } catch (ApiError e) {
+                if (e.status() != 504 || manager.view(id).state() != ModelState.STARTING) throw e;
+                // the wait ended, the start goes on
+                Json.send(res, 202, Json.obj("success", true, "model", id, "status", manager.view(id).state().wire()));
+                return;
+            }
             Json.send(res, 200, Json.obj("success", true, "model", id, "status", manager.view(id).state().wire()));
         }));
         r.post("/stop/{id}", h(Auth.Level.ADMIN, (req, res) -> {
@@ -219,7 +227,7 @@ public final class ManagerServer implements AutoCloseable {
 
     private void models(ServerRequest req, ServerResponse res) {
         List<Object> data = new ArrayList<>();
-        for (ModelManager.ModelView v : manager.views()) {
+        for (ModelView v : manager.views()) {
             if (v.spec().unlisted()) continue;
             Map<String, Object> m = Json.obj("id", v.spec().id(), "object", "model", "created", startedMillis / 1000,
                     "owned_by", "local-ai-manager", "type", v.spec().type().wire(), "status", v.state().wire(),
@@ -234,7 +242,7 @@ public final class ManagerServer implements AutoCloseable {
     private void health(ServerRequest req, ServerResponse res) {
         List<String> down = new ArrayList<>();
         boolean gaming = manager.gaming();
-        for (ModelManager.ModelView v : manager.views()) {
+        for (ModelView v : manager.views()) {
             if (v.spec().keepWarm() && v.state() != ModelState.READY && !(gaming && v.spec().gpu())) down.add(v.spec().id());
         }
         boolean ok = down.isEmpty() && manager.runtimeAvailable();
@@ -242,7 +250,7 @@ public final class ManagerServer implements AutoCloseable {
                 "container_runtime", manager.runtimeAvailable() ? "available" : "unavailable", "down", down));
     }
 
-    private Map<String, Object> brief(ModelManager.ModelView v) {
+    private Map<String, Object> brief(ModelView v) {
         return Json.obj("name", v.spec().id(), "id", v.spec().id(), "type", v.spec().type().wire(),
                 "container", v.spec().container(), "status", v.state().wire(), "port", v.spec().port(),
                 "keep_warm", v.spec().keepWarm(), "vram_gb", Math.round(v.spec().vramMb() / 102.4) / 10.0,
@@ -250,7 +258,7 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private void status(ServerRequest req, ServerResponse res) {
-        List<ModelManager.ModelView> views = manager.views();
+        List<ModelView> views = manager.views();
         boolean gaming = manager.gaming();
         List<Object> running = new ArrayList<>();
         List<Object> stopped = new ArrayList<>();
@@ -258,7 +266,7 @@ public final class ManagerServer implements AutoCloseable {
         int active = 0;
         int available = 0;
         long now = System.currentTimeMillis();
-        for (ModelManager.ModelView v : views) {
+        for (ModelView v : views) {
             if (v.state().active()) running.add(brief(v));
             else stopped.add(brief(v));
             if (v.state() == ModelState.READY) available++;
@@ -299,7 +307,7 @@ public final class ManagerServer implements AutoCloseable {
 
     private void running(ServerRequest req, ServerResponse res) {
         List<Object> list = new ArrayList<>();
-        for (ModelManager.ModelView v : manager.views()) {
+        for (ModelView v : manager.views()) {
             if (v.state().active()) list.add(Json.obj("model", v.spec().id(), "state", v.state().wire(), "inflight", v.inflight(),
                     "container", v.spec().container()));
         }
@@ -348,7 +356,7 @@ public final class ManagerServer implements AutoCloseable {
         Map<String, Integer> state = new TreeMap<>();
         Map<String, Integer> inflight = new TreeMap<>();
         Map<String, Integer> queue = new TreeMap<>();
-        for (ModelManager.ModelView v : manager.views()) {
+        for (ModelView v : manager.views()) {
             for (ModelState s : ModelState.values())
                 state.put(Metrics.labels("model", v.spec().id(), "state", s.wire()), v.state() == s ? 1 : 0);
             inflight.put(Metrics.labels("model", v.spec().id()), v.inflight());
@@ -376,7 +384,7 @@ public final class ManagerServer implements AutoCloseable {
             res.header("X-Accel-Buffering", "no");
             OutputStream out = res.outputStream();
             // initial snapshot so a dashboard can render at once
-            for (ModelManager.ModelView v : manager.views()) {
+            for (ModelView v : manager.views()) {
                 writeEvent(out, "state", Json.obj("model", v.spec().id(), "state", v.state().wire(), "snapshot", true));
             }
             writeEvent(out, "mode", Json.obj("gaming_mode", manager.gaming(), "snapshot", true));

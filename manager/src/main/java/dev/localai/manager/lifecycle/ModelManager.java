@@ -66,47 +66,9 @@ public final class ModelManager implements AutoCloseable {
     private volatile boolean runtimeAvailable = true;
     private volatile String runtimeError = "";
     private volatile boolean closed;
+    /** Total GPU memory from the last probe (for "auto" budgets); -1 = unknown. */
+    private volatile long gpuTotalMb = -1;
     private Thread ticker;
-
-    /** Per-start bookkeeping: waiters that joined this attempt receive its failure. */
-    static final class Attempt {
-        ApiError failure;
-    }
-
-    final class Slot {
-        final ModelSpec spec;
-        ModelState state = ModelState.STOPPED;
-        int gen;
-        int inflight;
-        int waiting;
-        long lastUsedMillis;
-        long readySinceMillis;
-        Attempt attempt;
-        int failures;
-        long backoffUntilMillis;
-        String lastError = "";
-        /** Code of the last failure (model_start_failed, container_runtime_unavailable, ...), for backoff answers. */
-        String lastFailureCode = "model_unavailable";
-        String reason = "";
-        boolean manuallyStopped;
-        long drainDeadlineNanos;
-        int livenessFailures;
-        long nextLivenessMillis;
-        boolean livenessRunning;
-        int starts;
-        int crashes;
-        final List<LeaseImpl> leases = new CopyOnWriteArrayList<>();
-        /** Held by workers around docker start/stop so a stop always follows a start it overtook. */
-        final ReentrantLock op = new ReentrantLock();
-
-        Slot(ModelSpec spec) {
-            this.spec = spec;
-        }
-
-        long vram() {
-            return spec.gpu() ? spec.vramMb() : 0;
-        }
-    }
 
     public ModelManager(ManagerConfig config, ContainerRuntime runtime, HealthProbe health, GpuProbe gpu,
                         StateStore store, EventBus events, Metrics metrics, Options opts) {
@@ -146,6 +108,7 @@ public final class ModelManager implements AutoCloseable {
     /** Reads the persisted mode, adopts running containers, stops GPU ones if gaming, warms keep-warm models. */
     public void boot() {
         boolean gaming = store.loadGaming();
+        refreshGpu();
         Set<String> running = Set.of();
         try {
             running = runtime.running();
@@ -224,6 +187,9 @@ public final class ModelManager implements AutoCloseable {
     public Lease acquire(String id, Duration maxWait) {
         Slot s = slot(id);
         long deadline = System.nanoTime() + Math.min(maxWait.toNanos(), s.spec.queueTimeout().toNanos());
+        boolean patient = maxWait.compareTo(s.spec.queueTimeout()) >= 0; // a shorter wait was asked for explicitly
+        long startDeadline = patient ? Math.max(deadline, System.nanoTime() + s.spec.startTimeout().toNanos() + 5_000_000_000L)
+                : deadline;
         lock.lock();
         try {
             if (s.inflight + s.waiting >= s.spec.maxConcurrency() + s.spec.maxQueue()) {
@@ -233,7 +199,7 @@ public final class ModelManager implements AutoCloseable {
             s.waiting++;
             s.manuallyStopped = false;
             try {
-                Attempt joined = null;
+                Slot.Attempt joined = null;
                 while (true) {
                     if (closed) throw new ApiError(503, "shutting_down", "The manager is shutting down", 5);
                     if (s.spec.gpu() && mode == Mode.GAMING) {
@@ -264,7 +230,10 @@ public final class ModelManager implements AutoCloseable {
                         case STOPPED -> joined = admitAndStart(s, "request");
                         default -> { /* DRAINING / STOPPING: wait for the stop, then start again */ }
                     }
-                    long left = deadline - System.nanoTime();
+                    // a request that joined a start waits for that start, which ends by itself at start_timeout_s
+                    // (vLLM cold starts outlast queue_timeout_s); the hard cap only guards against a lost wake-up
+                    long until = s.state == ModelState.STARTING ? startDeadline : deadline;
+                    long left = until - System.nanoTime();
                     if (left <= 0) {
                         boolean starting = s.state == ModelState.STARTING;
                         throw new ApiError(504, starting ? "model_start_timeout" : "queue_timeout",
@@ -291,76 +260,16 @@ public final class ModelManager implements AutoCloseable {
      * Decides (under the lock) whether s can start now. Starts it and returns the attempt, or begins the
      * needed evictions and returns null (the caller waits), or throws insufficient_vram.
      */
-    private Attempt admitAndStart(Slot s, String reason) {
-        Set<Slot> evict;
+    private Slot.Attempt admitAndStart(Slot s, String reason) {
+        Admission.Plan plan;
         try {
-            evict = plan(s, true);
+            plan = Admission.plan(s, slots.values(), budget(), opts.allowEvictKeepWarm());
         } catch (ApiError e) {
             metrics.inc("manager_rejections_total", "Requests refused before reaching a model", rej(s, e.code()));
             throw e;
         }
-        if (evict == null) return null; // must wait for something
-        if (!evict.isEmpty()) {
-            for (Slot e : evict) evictOne(e);
-            return null;
-        }
-        return beginStart(s, reason);
-    }
-
-    /**
-     * Computes the set of models to evict so that s may start. Empty = start now; null = wait (a conflicting
-     * model is starting or stopping). Throws insufficient_vram when the budget cannot be met.
-     */
-    private Set<Slot> plan(Slot s, boolean mayEvict) {
-        if (!s.spec.gpu()) return Set.of();
-        Set<Slot> evict = new LinkedHashSet<>();
-        boolean mustWait = false;
-        for (Slot o : slots.values()) {
-            if (o == s || !o.spec.gpu() || !o.state.active() || !o.spec.sharesGroupWith(s.spec)) continue;
-            if (o.state == ModelState.STOPPING || o.state == ModelState.STARTING) mustWait = true;
-            else evict.add(o);
-        }
-        long budget = budget();
-        if (budget > 0) {
-            long used = 0;
-            for (Slot o : slots.values()) if (o != s && o.state.active() && !evict.contains(o)) used += o.vram();
-            long need = used + s.vram();
-            if (need > budget) {
-                List<Slot> cands = new ArrayList<>();
-                for (Slot o : slots.values()) {
-                    if (o == s || evict.contains(o) || !o.spec.gpu() || o.vram() == 0) continue;
-                    if (o.state != ModelState.READY && o.state != ModelState.DRAINING) continue;
-                    if (o.spec.keepWarm() && !opts.allowEvictKeepWarm()) continue;
-                    cands.add(o);
-                }
-                cands.sort(Comparator.<Slot>comparingInt(o -> o.inflight > 0 ? 1 : 0)
-                        .thenComparingInt(o -> o.spec.priority()).thenComparingLong(o -> o.lastUsedMillis));
-                for (Slot c : cands) {
-                    if (need <= budget) break;
-                    evict.add(c);
-                    need -= c.vram();
-                }
-                if (need > budget) {
-                    // models already stopping or starting may change the picture; otherwise it can never fit
-                    long freeing = 0;
-                    for (Slot o : slots.values()) if (o != s && o.state == ModelState.STOPPING) freeing += o.vram();
-                    if (need - freeing > budget) {
-                        List<String> resident = new ArrayList<>();
-                        for (Slot o : slots.values()) if (o.state.active() && o.vram() > 0) resident.add(o.spec.id() + " (" + o.vram() + " MiB)");
-                        throw new ApiError(503, "insufficient_vram", "Model '" + s.spec.id() + "' needs " + s.vram()
-                                + " MiB but only " + Math.max(0, budget - used) + " MiB of the " + budget
-                                + " MiB budget can be freed; resident: " + String.join(", ", resident), 30);
-                    }
-                    mustWait = true;
-                }
-            }
-        }
-        if (!mayEvict && !evict.isEmpty()) return null;
-        if (mustWait) {
-            if (mayEvict) for (Slot e : evict) evictOne(e);
-            return null;
-        }
-        return evict;
+        for (Slot e : plan.evict()) evictOne(e);
+        return plan.startNow() ? beginStart(s, reason) : null; // null: the caller waits for the evictions
     }
 
     private void evictOne(Slot e) {
@@ -374,20 +283,27 @@ public final class ModelManager implements AutoCloseable {
     long budget() {
         long b = config.gpu().vramBudgetMb();
         if (b >= 0) return b;
-        return gpu.sample().map(x -> Math.max(1, x.totalMb() - config.gpu().reserveMb())).orElse(0L);
+        long total = gpuTotalMb;
+        return total > 0 ? Math.max(1, total - config.gpu().reserveMb()) : 0;
+    }
+
+    /** Samples the GPU outside the lock (nvidia-smi may take a while); "auto" budgets use the last total. */
+    private void refreshGpu() {
+        if (config.gpu().vramBudgetMb() >= 0) return;
+        gpu.sample().ifPresent(x -> gpuTotalMb = x.totalMb());
     }
 
     // ================================================================= transitions (under lock)
 
-    private Attempt beginStart(Slot s, String reason) {
+    private Slot.Attempt beginStart(Slot s, String reason) {
         s.state = ModelState.STARTING;
         s.gen++;
         s.reason = reason;
-        s.attempt = new Attempt();
+        s.attempt = new Slot.Attempt();
         s.livenessFailures = 0;
         s.starts++;
         final int gen = s.gen;
-        final Attempt a = s.attempt;
+        final Slot.Attempt a = s.attempt;
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "starting", "reason", reason);
         Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> runStart(s, gen, a, "adopt".equals(reason)));
@@ -456,7 +372,7 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= workers (off lock)
 
-    private void runStart(Slot s, int gen, Attempt a, boolean adopt) {
+    private void runStart(Slot s, int gen, Slot.Attempt a, boolean adopt) {
         long t0 = System.nanoTime();
         long deadline = t0 + s.spec.startTimeout().toNanos();
         String name = s.spec.container();
@@ -670,36 +586,21 @@ public final class ModelManager implements AutoCloseable {
             boolean down = s.state == ModelState.STOPPED
                     || (s.state == ModelState.FAILED && m.restart().onFailure() && now() >= s.backoffUntilMillis);
             if (!down) continue;
-            if (blockedByWaiters(s)) continue;
-            Set<Slot> ev;
+            if (Admission.blockedByWaiters(s, slots.values(), budget())) continue;
             try {
-                ev = plan(s, false);
+                if (!Admission.plan(s, slots.values(), budget(), opts.allowEvictKeepWarm()).startNow()) continue;
             } catch (ApiError e) {
                 continue;
             }
-            if (ev == null || !ev.isEmpty()) continue;
             beginStart(s, s.state == ModelState.FAILED ? "rewarm" : "keep_warm");
             return;
         }
     }
 
-    private boolean blockedByWaiters(Slot s) {
-        for (Slot o : slots.values()) {
-            if (o == s || o.waiting == 0 || !o.spec.gpu() || o.state == ModelState.READY) continue;
-            if (o.spec.sharesGroupWith(s.spec)) return true;
-            long b = budget();
-            if (b > 0) {
-                long used = 0;
-                for (Slot x : slots.values()) if (x.state.active()) used += x.vram();
-                if (used + s.vram() + o.vram() > b) return true;
-            }
-        }
-        return false;
-    }
-
     /** Periodic work: idle stops, liveness, backoff expiry, drain completion, runtime recovery. */
     public void tick() {
         if (closed) return;
+        refreshGpu();
         if (!runtimeAvailable) {
             try {
                 runtime.ping();
@@ -1037,16 +938,11 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= views
 
-    /** A consistent snapshot of one model. */
-    public record ModelView(ModelSpec spec, ModelState state, int inflight, int waiting, long lastUsedMillis,
-                            long readySinceMillis, String lastError, String reason, int starts, int crashes,
-                            long backoffUntilMillis) {}
-
     public List<ModelView> views() {
         lock.lock();
         try {
             List<ModelView> out = new ArrayList<>();
-            for (Slot s : slots.values()) out.add(view(s));
+            for (Slot s : slots.values()) out.add(s.view());
             return out;
         } finally {
             lock.unlock();
@@ -1056,16 +952,12 @@ public final class ModelManager implements AutoCloseable {
     public ModelView view(String id) {
         lock.lock();
         try {
-            return view(slot(id));
+            return slot(id).view();
         } finally {
             lock.unlock();
         }
     }
 
-    private ModelView view(Slot s) {
-        return new ModelView(s.spec, s.state, s.inflight, s.waiting, s.lastUsedMillis, s.readySinceMillis, s.lastError,
-                s.reason, s.starts, s.crashes, s.backoffUntilMillis);
-    }
 
     public boolean runtimeAvailable() {
         return runtimeAvailable;
@@ -1086,7 +978,7 @@ public final class ModelManager implements AutoCloseable {
         try {
             while (true) {
                 List<ModelView> v = new ArrayList<>();
-                for (Slot s : slots.values()) v.add(view(s));
+                for (Slot s : slots.values()) v.add(s.view());
                 if (p.test(v)) return true;
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
@@ -1127,7 +1019,7 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= leases
 
-    private final class LeaseImpl implements Lease {
+    final class LeaseImpl implements Lease {
         private final Slot s;
         private boolean closed;
         private final List<Runnable> cancels = new CopyOnWriteArrayList<>();
