@@ -536,4 +536,57 @@ class ModelManagerTest {
             });
         }
     }
+
+    @Test
+    void safeToGameWaitsForGpuMemoryToBeFreed() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong(9000);
+            rig.gpu = () -> java.util.Optional.of(new dev.localai.manager.vram.GpuProbe.Sample(used.get(), 24576));
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT); // vram_wait_s 0.1, target 1024 MiB
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(r.vramUsedMb()).isEqualTo(9000);
+            assertThat(r.safeToGame()).as("a game would not find the memory free").isFalse();
+            used.set(400);
+            assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void anAutoBudgetIsTheMeasuredTotalMinusTheReserve() {
+        String cfg = """
+            {"version": 2, "gpu": {"vram_budget_mb": "auto", "reserve_mb": 1000, "probe": "none"},
+             "defaults": {"queue_timeout_s": 10},
+             "models": {
+               "llama": {"container": "llama", "port": 18001, "vram_mb": 12000},
+               "whisper": {"container": "whisper", "port": 18007, "type": "stt", "vram_mb": 4000, "keep_warm": true}
+             }}""";
+        try (Rig rig = new Rig(cfg, all(), null)) {
+            rig.gpu = () -> java.util.Optional.of(new dev.localai.manager.vram.GpuProbe.Sample(0, 16000));
+            rig.boot();
+            rig.await("whisper", READY);
+            // 4000 + 12000 > 16000 - 1000, and the keep-warm whisper is not evicted
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class,
+                    e -> assertThat(e.getMessage()).contains("15000 MiB budget"));
+        }
+    }
+
+    @Test
+    void aRequestThatJoinedASlowStartWaitsForItBeyondTheQueueTimeout() throws Exception {
+        try (Rig rig = new Rig(onDemand(", \"queue_timeout_s\": 0.2, \"start_timeout_s\": 5"), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            CountDownLatch health = rig.holdHealth();
+            Future<String> w = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("llama", Duration.ofMillis(200))) {
+                    return l.model();
+                }
+            });
+            rig.awaitWaiting("llama", 1);
+            // well past queue_timeout_s the request still waits for the start it joined
+            assertThat(rig.manager.awaitCondition(v -> false, Duration.ofMillis(400))).isFalse();
+            assertThat(w.isDone()).isFalse();
+            health.countDown();
+            assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+        }
+    }
 }
