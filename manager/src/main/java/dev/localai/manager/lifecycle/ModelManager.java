@@ -68,6 +68,8 @@ public final class ModelManager implements AutoCloseable {
     private volatile boolean closed;
     /** Total GPU memory from the last probe (for "auto" budgets); -1 = unknown. */
     private volatile long gpuTotalMb = -1;
+    private static final Duration RECONCILE_INTERVAL = Duration.ofSeconds(30);
+    private long lastReconcileMillis;
     private Thread ticker;
 
     public ModelManager(ManagerConfig config, ContainerRuntime runtime, HealthProbe health, GpuProbe gpu,
@@ -119,6 +121,7 @@ public final class ModelManager implements AutoCloseable {
         }
         lock.lock();
         try {
+            lastReconcileMillis = now();
             mode = gaming ? Mode.GAMING : Mode.NORMAL;
             events.publish("mode", null, "gaming_mode", gaming, "reason", "boot");
             for (Slot s : slots.values()) {
@@ -379,6 +382,10 @@ public final class ModelManager implements AutoCloseable {
         try {
             ContainerState st = runtime.inspect(name);
             runtimeOk();
+            if (!st.running() && adopt) {
+                commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, and nobody asked for it
+                return;
+            }
             if (!st.running()) {
                 s.op.lock();
                 try {
@@ -500,6 +507,22 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
+    private void commitGone(Slot s, int gen) {
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            s.state = ModelState.STOPPED;
+            s.gen++;
+            if (s.attempt != null && s.attempt.failure == null)
+                s.attempt.failure = new ApiError(503, "model_unavailable", "Model '" + s.spec.id() + "' stopped while being adopted", 1);
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "stopped", "reason", "gone");
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
         lock.lock();
         try {
@@ -601,14 +624,17 @@ public final class ModelManager implements AutoCloseable {
     public void tick() {
         if (closed) return;
         refreshGpu();
+        boolean recovered = false;
         if (!runtimeAvailable) {
             try {
                 runtime.ping();
                 runtimeOk();
+                recovered = true;
             } catch (DockerException e) {
                 runtimeResult(e);
             }
         }
+        if (recovered || now() - lastReconcileMillis >= RECONCILE_INTERVAL.toMillis()) reconcile();
         List<Slot> probe = new ArrayList<>();
         lock.lock();
         try {
@@ -634,6 +660,46 @@ public final class ModelManager implements AutoCloseable {
             lock.unlock();
         }
         for (Slot s : probe) Thread.ofVirtual().name("liveness-" + s.spec.id()).start(() -> liveness(s));
+    }
+
+    /**
+     * Docker is the source of truth: containers found running for models the manager holds as stopped or failed
+     * (started by hand, or missed while the daemon was unreachable) are adopted, or stopped in gaming mode.
+     */
+    public void reconcile() {
+        Map<Slot, Integer> gens = new LinkedHashMap<>();
+        lock.lock();
+        try {
+            lastReconcileMillis = now();
+            for (Slot s : slots.values()) gens.put(s, s.gen);
+        } finally {
+            lock.unlock();
+        }
+        Set<String> running;
+        try {
+            running = runtime.running();
+            runtimeOk();
+        } catch (DockerException e) {
+            runtimeResult(e);
+            return;
+        }
+        lock.lock();
+        try {
+            for (Map.Entry<Slot, Integer> e : gens.entrySet()) {
+                Slot s = e.getKey();
+                if (s.gen != e.getValue() || !running.contains(s.spec.container())) continue; // changed meanwhile
+                if (s.state != ModelState.STOPPED && s.state != ModelState.FAILED) continue;
+                if (mode == Mode.GAMING && s.spec.gpu()) {
+                    LOG.warning("container " + s.spec.container() + " is running during gaming mode: stopping it");
+                    beginStop(s, "gaming");
+                } else {
+                    LOG.info("adopting running container " + s.spec.container() + " for " + s.spec.id());
+                    beginStart(s, "adopt");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Checks a READY model now (also used by the proxy after a connection failure). */

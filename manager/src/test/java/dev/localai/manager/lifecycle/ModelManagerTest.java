@@ -589,4 +589,36 @@ class ModelManagerTest {
             assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
         }
     }
+
+    @Test
+    void reconciliationAdoptsContainersStartedByHandAndStopsThemDuringGamingMode() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.addRunning("llama"); // started with `docker start` behind the manager's back
+            rig.clock.advance(Duration.ofSeconds(30));
+            rig.tick();
+            rig.await("llama", READY);
+            assertThat(rig.runtime.count("start", "llama")).isZero();
+
+            rig.manager.gamingOn(false, WAIT);
+            rig.runtime.addRunning("llama"); // and again, in the middle of a game
+            rig.manager.reconcile();
+            rig.await("llama", STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+        }
+    }
+
+    @Test
+    void containersMissedWhileTheDaemonWasDownAreAdoptedWhenItReturns() {
+        FakeRuntime runtime = all();
+        runtime.addRunning("llama");
+        runtime.daemonDown(true);
+        try (Rig rig = new Rig(onDemand(""), runtime, null).boot()) {
+            assertThat(rig.manager.runtimeAvailable()).isFalse();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            runtime.daemonDown(false);
+            rig.tick();
+            rig.await("llama", READY);
+            assertThat(runtime.count("start", "llama")).isZero();
+        }
+    }
 }
