@@ -4,7 +4,6 @@ import dev.localai.manager.api.ApiError;
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.docker.ContainerRuntime;
-import dev.localai.manager.docker.ContainerState;
 import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.gaming.StateStore;
 import dev.localai.manager.observe.EventBus;
@@ -14,9 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +68,9 @@ public final class ModelManager implements AutoCloseable {
     private static final Duration RECONCILE_INTERVAL = Duration.ofSeconds(30);
     private long lastReconcileMillis;
     private Thread ticker;
+    private final ContainerWorker worker;
+    /** Stop reasons after which the model is FAILED (with the backoff counted when the stop began), not STOPPED. */
+    private static final Set<String> FAILING_STOPS = Set.of("start_timeout", "unhealthy");
 
     public ModelManager(ManagerConfig config, ContainerRuntime runtime, HealthProbe health, GpuProbe gpu,
                         StateStore store, EventBus events, Metrics metrics, Options opts) {
@@ -83,6 +83,7 @@ public final class ModelManager implements AutoCloseable {
         this.metrics = metrics;
         this.opts = opts;
         for (ModelSpec m : config.models().values()) slots.put(m.id(), new Slot(m));
+        this.worker = new ContainerWorker(this, runtime, health, opts.pollInterval());
     }
 
     public ManagerConfig config() {
@@ -137,7 +138,7 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        Thread.ofVirtual().name("manager-boot-checks").start(this::bootChecks);
+        Thread.ofVirtual().name("manager-boot-checks").start(() -> worker.warnAboutContainers(config.models().values()));
         if (!opts.tickInterval().isZero()) {
             ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
                 while (!closed) {
@@ -151,24 +152,6 @@ public final class ModelManager implements AutoCloseable {
                     }
                 }
             });
-        }
-    }
-
-    private void bootChecks() {
-        for (ModelSpec m : config.models().values()) {
-            try {
-                ContainerState st = runtime.inspect(m.container());
-                if (!"no".equals(st.restartPolicy()) && !st.restartPolicy().isEmpty())
-                    LOG.warning("container " + m.container() + " has restart policy '" + st.restartPolicy()
-                            + "': the daemon may restart it during gaming mode; use --restart no");
-                for (String b : st.portBindings()) {
-                    if (b.startsWith("0.0.0.0:") || b.startsWith(":::") || b.startsWith(":"))
-                        LOG.warning("container " + m.container() + " publishes " + b + " on all interfaces; prefer 127.0.0.1");
-                }
-            } catch (DockerException e) {
-                if (e.kind() == DockerException.Kind.NOT_FOUND)
-                    LOG.warning("model " + m.id() + ": container '" + m.container() + "' does not exist (create it first)");
-            }
         }
     }
 
@@ -306,11 +289,10 @@ public final class ModelManager implements AutoCloseable {
         s.livenessFailures = 0;
         s.starts++;
         final int gen = s.gen;
-        final Slot.Attempt a = s.attempt;
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "starting", "reason", reason);
-        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> runStart(s, gen, a, "adopt".equals(reason)));
-        return a;
+        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> worker.start(s, gen, "adopt".equals(reason)));
+        return s.attempt;
     }
 
     private void beginStop(Slot s, String reason) {
@@ -325,7 +307,7 @@ public final class ModelManager implements AutoCloseable {
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "stopping", "reason", reason);
         metrics.inc("manager_model_stops_total", "Model stops by reason", Metrics.labels("model", s.spec.id(), "reason", reason));
-        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> runStop(s, gen, reason));
+        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> worker.stop(s, gen, reason));
     }
 
     /** READY -> DRAINING; stops when in-flight reaches 0 or at the deadline (0 = no deadline). */
@@ -375,104 +357,13 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= workers (off lock)
 
-    private void runStart(Slot s, int gen, Slot.Attempt a, boolean adopt) {
-        long t0 = System.nanoTime();
-        long deadline = t0 + s.spec.startTimeout().toNanos();
-        String name = s.spec.container();
-        try {
-            ContainerState st = runtime.inspect(name);
-            runtimeOk();
-            if (!st.running() && adopt) {
-                commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, and nobody asked for it
-                return;
-            }
-            if (!st.running()) {
-                s.op.lock();
-                try {
-                    if (!current(s, gen)) return;
-                    runtime.start(name);
-                } finally {
-                    s.op.unlock();
-                }
-            }
-        } catch (DockerException e) {
-            runtimeResult(e);
-            ApiError err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
-                    ? new ApiError(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
-                    : new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
-                    retrySeconds(s));
-            commitFailure(s, gen, err, e.getMessage(), t0, "error");
-            return;
-        }
-        boolean first = true;
-        while (true) {
-            if (!current(s, gen)) return;
-            long left = deadline - System.nanoTime();
-            Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
-            if (health.healthy(s.spec, probeTimeout)) {
-                commitReady(s, gen, t0);
-                return;
-            }
-            try {
-                ContainerState st = runtime.inspect(name);
-                if (!st.running()) {
-                    String tail = logTail(name);
-                    String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
-                    commitFailure(s, gen, new ApiError(503, "model_start_failed",
-                            "Model '" + s.spec.id() + "' failed to start: " + msg, retrySeconds(s)), st.describeExit(), t0, "exited");
-                    return;
-                }
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    commitFailure(s, gen, new ApiError(503, "model_start_failed", e.getMessage(), retrySeconds(s)), e.getMessage(), t0, "error");
-                    return;
-                }
-            }
-            if (System.nanoTime() >= deadline) {
-                boolean stop;
-                lock.lock();
-                try {
-                    stop = current(s, gen);
-                    if (stop) {
-                        String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
-                        s.attempt.failure = new ApiError(504, "model_start_timeout", msg);
-                        observeStart(s, t0, "timeout");
-                        s.failures++;
-                        s.lastError = msg;
-                        s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
-                        s.state = ModelState.STOPPING;
-                        s.gen++;
-                        gen = s.gen;
-                        s.reason = "start_timeout";
-                        changed.signalAll();
-                        events.publish("state", s.spec.id(), "state", "stopping", "reason", "start_timeout");
-                    }
-                } finally {
-                    lock.unlock();
-                }
-                if (stop) runStop(s, gen, "start_timeout");
-                return;
-            }
-            LockSupportSleep.sleepNanos((first ? Math.min(250, opts.pollInterval().toMillis()) : opts.pollInterval().toMillis()) * 1_000_000L);
-            first = false;
-        }
-    }
-
-    private long retrySeconds(Slot s) {
+    /** Retry-After for a failure about to be counted. */
+    long retrySeconds(Slot s) {
         return Math.max(1, s.spec.backoff(s.failures + 1).toSeconds());
     }
 
-    private String logTail(String name) {
-        try {
-            String t = runtime.logs(name, 20).strip();
-            return t.length() > 4000 ? t.substring(t.length() - 4000) : t;
-        } catch (DockerException e) {
-            return "";
-        }
-    }
-
-    private boolean current(Slot s, int gen) {
+    /** Whether a worker's generation is still the model's (otherwise its outcome is dropped). */
+    boolean current(Slot s, int gen) {
         lock.lock();
         try {
             return s.gen == gen && !closed;
@@ -487,7 +378,7 @@ public final class ModelManager implements AutoCloseable {
                 (System.nanoTime() - t0) / 1e9);
     }
 
-    private void commitReady(Slot s, int gen, long t0) {
+    void commitReady(Slot s, int gen, long t0) {
         lock.lock();
         try {
             if (s.gen != gen) return;
@@ -507,7 +398,7 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void commitGone(Slot s, int gen) {
+    void commitGone(Slot s, int gen) {
         lock.lock();
         try {
             if (s.gen != gen) return;
@@ -523,7 +414,7 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
+    void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
         lock.lock();
         try {
             if (s.gen != gen) return;
@@ -534,42 +425,31 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void runStop(Slot s, int gen, String reason) {
-        s.op.lock();
+    /** The start deadline passed: fail the waiters with 504, back off, stop; returns the stop's generation or -1. */
+    int commitStartTimeout(Slot s, int gen, long t0) {
+        lock.lock();
         try {
-            runStopLocked(s, gen, reason);
+            if (s.gen != gen || closed) return -1;
+            String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
+            if (s.attempt != null) s.attempt.failure = new ApiError(504, "model_start_timeout", msg);
+            observeStart(s, t0, "timeout");
+            s.failures++;
+            s.lastError = msg;
+            s.lastFailureCode = "model_start_timeout";
+            s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
+            s.state = ModelState.STOPPING;
+            s.gen++;
+            s.reason = "start_timeout";
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "stopping", "reason", "start_timeout");
+            return s.gen;
         } finally {
-            s.op.unlock();
+            lock.unlock();
         }
     }
 
-    private void runStopLocked(Slot s, int gen, String reason) {
-        String name = s.spec.container();
-        String error = null;
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try {
-                runtime.stop(name, s.spec.stopTimeout());
-                runtimeOk();
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() != DockerException.Kind.NOT_FOUND) error = e.getMessage();
-            }
-            try {
-                ContainerState st = runtime.inspect(name);
-                if (!st.running()) {
-                    error = null;
-                    break;
-                }
-                error = "container " + name + " still running after docker stop";
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    error = null;
-                    break;
-                }
-                error = e.getMessage();
-            }
-        }
+    /** A stop finished; {@code error} is null when docker confirmed the container is not running. */
+    void commitStopped(Slot s, int gen, String reason, String error) {
         lock.lock();
         try {
             if (s.gen != gen) return;
@@ -577,8 +457,8 @@ public final class ModelManager implements AutoCloseable {
             if (error != null) {
                 LOG.warning("stop of " + s.spec.id() + " not verified: " + error);
                 fail(s, new ApiError(503, "model_unavailable", error, 10), "stop not verified: " + error);
-            } else if ("start_timeout".equals(reason)) {
-                s.state = ModelState.FAILED;
+            } else if (FAILING_STOPS.contains(reason)) {
+                s.state = ModelState.FAILED; // failures and backoff were counted when the stop began
                 s.gen++;
                 changed.signalAll();
                 events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
@@ -724,40 +604,36 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        String crash = null;
-        boolean unhealthy = false;
-        try {
-            ContainerState st = runtime.inspect(s.spec.container());
-            runtimeOk();
-            if (!st.running()) crash = st.describeExit();
-        } catch (DockerException e) {
-            runtimeResult(e);
-            if (e.kind() == DockerException.Kind.NOT_FOUND) crash = "container " + s.spec.container() + " disappeared";
-        }
-        if (crash == null) unhealthy = !health.healthy(s.spec, s.spec.liveness().timeout());
+        worker.checkLiveness(s, gen);
+    }
+
+    /** Outcome of a liveness check: a crash (container gone), a failed health check, or healthy. */
+    void commitLiveness(Slot s, int gen, String crash, String logLine, boolean unhealthy) {
         lock.lock();
         try {
             s.livenessRunning = false;
             s.nextLivenessMillis = now() + s.spec.liveness().interval().toMillis();
             if (s.gen != gen || s.state != ModelState.READY) return;
             if (crash != null) {
-                onCrash(s, crash);
+                LOG.warning("model " + s.spec.id() + " crashed: " + crash);
+                s.crashes++;
+                metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready",
+                        Metrics.labels("model", s.spec.id()));
+                cancelLeases(s);
+                fail(s, new ApiError(503, "model_unavailable", crash, 10),
+                        crash + (logLine.isEmpty() ? "" : "; last log line: " + logLine));
+                warmKeepWarm();
             } else if (unhealthy) {
                 s.livenessFailures++;
                 if (s.livenessFailures >= s.spec.liveness().failureThreshold()) {
                     s.crashes++;
-                    metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
+                    metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready",
+                            Metrics.labels("model", s.spec.id()));
                     s.failures++;
                     s.lastError = "health check failed " + s.livenessFailures + " times";
                     s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
                     cancelLeases(s);
-                    s.state = ModelState.STOPPING;
-                    s.gen++;
-                    int g = s.gen;
-                    s.reason = "unhealthy";
-                    changed.signalAll();
-                    events.publish("state", s.spec.id(), "state", "stopping", "reason", "unhealthy");
-                    Thread.ofVirtual().start(() -> runStopThenFail(s, g));
+                    beginStop(s, "unhealthy");
                 }
             } else {
                 s.livenessFailures = 0;
@@ -765,43 +641,6 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private void runStopThenFail(Slot s, int gen) {
-        s.op.lock();
-        try {
-            runtime.stop(s.spec.container(), s.spec.stopTimeout());
-        } catch (DockerException e) {
-            runtimeResult(e);
-        } finally {
-            s.op.unlock();
-        }
-        lock.lock();
-        try {
-            if (s.gen != gen) return;
-            s.state = ModelState.FAILED;
-            s.gen++;
-            changed.signalAll();
-            events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
-            warmKeepWarm();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void onCrash(Slot s, String why) {
-        LOG.warning("model " + s.spec.id() + " crashed: " + why);
-        s.crashes++;
-        metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
-        cancelLeases(s);
-        String tail = logTail(s.spec.container());
-        fail(s, new ApiError(503, "model_unavailable", why, 10), why + (tail.isEmpty() ? "" : "; last log lines: " + lastLine(tail)));
-        warmKeepWarm();
-    }
-
-    private static String lastLine(String t) {
-        int i = t.lastIndexOf('\n');
-        return i < 0 ? t : t.substring(i + 1);
     }
 
     // ================================================================= control plane
@@ -1064,7 +903,7 @@ public final class ModelManager implements AutoCloseable {
         return s;
     }
 
-    private void runtimeOk() {
+    void runtimeOk() {
         if (!runtimeAvailable) {
             runtimeAvailable = true;
             runtimeError = "";
@@ -1078,7 +917,7 @@ public final class ModelManager implements AutoCloseable {
         runtimeError = e.getMessage();
     }
 
-    private void runtimeResult(DockerException e) {
+    void runtimeResult(DockerException e) {
         if (e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE) runtimeFailed(e);
         else if (e.kind() == DockerException.Kind.NOT_FOUND) runtimeOk();
     }

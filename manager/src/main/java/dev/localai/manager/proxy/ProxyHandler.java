@@ -118,7 +118,13 @@ public final class ProxyHandler {
         if (remote != null) {
             if (!remote.tryAcquire())
                 return new Outcome(false, 0, new ApiError(503, "upstream_unavailable", "Fallback " + target + " is unavailable (circuit open)", 5));
-            Outcome o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
+            Outcome o;
+            try {
+                o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
+            } catch (StreamAbort e) {
+                remote.success(); // it answered; the stream broke later (or the client left): not a reason to open the breaker
+                throw e;
+            }
             if (o.committed && o.status < 500) remote.success();
             else if (o.committed || (o.error != null && !"upstream_busy".equals(o.error.code()))) remote.failure();
             else remote.success();

@@ -621,4 +621,23 @@ class ModelManagerTest {
             assertThat(runtime.count("start", "llama")).isZero();
         }
     }
+
+    @Test
+    void aReadyModelFailingItsHealthCheckIsStoppedVerifiedAndRewarmed() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            rig.neverHealthy.add("tts"); // the container runs but its server hangs
+            rig.manager.checkNow("tts"); // liveness checks run synchronously here; failure_threshold 2
+            assertThat(rig.state("tts")).as("one failed check is tolerated").isEqualTo(READY);
+            rig.manager.checkNow("tts");
+            rig.await("tts", FAILED);
+            assertThat(rig.runtime.isRunning("tts")).as("the hung container was stopped").isFalse();
+            assertThat(rig.manager.view("tts").lastError()).contains("health check failed 2 times");
+            rig.neverHealthy.clear();
+            rig.clock.advance(Duration.ofSeconds(10));
+            rig.tick();
+            rig.await("tts", READY);
+        }
+    }
 }
