@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -197,7 +196,7 @@ public final class ModelManager implements AutoCloseable {
                         case READY -> {
                             if (s.inflight < s.spec.maxConcurrency()) {
                                 s.inflight++;
-                                LeaseImpl l = new LeaseImpl(s);
+                                GrantedLease l = new GrantedLease(s, this::release);
                                 s.leases.add(l);
                                 return l;
                             }
@@ -338,7 +337,7 @@ public final class ModelManager implements AutoCloseable {
     }
 
     private void cancelLeases(Slot s) {
-        for (LeaseImpl l : s.leases) l.cancel();
+        for (GrantedLease l : s.leases) l.cancel();
     }
 
     /** Sets FAILED with backoff; fails the current attempt's waiters. */
@@ -922,54 +921,18 @@ public final class ModelManager implements AutoCloseable {
         else if (e.kind() == DockerException.Kind.NOT_FOUND) runtimeOk();
     }
 
-    // ================================================================= leases
-
-    final class LeaseImpl implements Lease {
-        private final Slot s;
-        private boolean closed;
-        private final List<Runnable> cancels = new CopyOnWriteArrayList<>();
-        private volatile boolean cancelled;
-
-        LeaseImpl(Slot s) {
-            this.s = s;
-        }
-
-        @Override
-        public String model() {
-            return s.spec.id();
-        }
-
-        @Override
-        public void onCancel(Runnable cancel) {
-            cancels.add(cancel);
-            if (cancelled) cancel.run();
-        }
-
-        void cancel() {
-            cancelled = true;
-            for (Runnable r : cancels) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.FINE, "cancel failed", e);
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            lock.lock();
-            try {
-                if (closed) return;
-                closed = true;
-                s.leases.remove(this);
-                s.inflight--;
-                s.lastUsedMillis = now(); // idle time counts from the END of the last request
-                if (s.state == ModelState.DRAINING && s.inflight == 0) beginStop(s, s.reason);
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+    /** A lease ends (under the lock): idle time counts from now, a draining model stops at its last request. */
+    void release(GrantedLease l) {
+        lock.lock();
+        try {
+            Slot s = l.slot();
+            if (!s.leases.remove(l)) return;
+            s.inflight--;
+            s.lastUsedMillis = now(); // idle time counts from the END of the last request
+            if (s.state == ModelState.DRAINING && s.inflight == 0) beginStop(s, s.reason);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 }

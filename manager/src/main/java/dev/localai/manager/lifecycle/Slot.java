@@ -38,7 +38,7 @@ final class Slot {
     boolean livenessRunning;
     int starts;
     int crashes;
-    final List<ModelManager.LeaseImpl> leases = new CopyOnWriteArrayList<>();
+    final List<GrantedLease> leases = new CopyOnWriteArrayList<>();
     /** Held by workers around docker start/stop so a stop always follows a start it overtook. */
     final ReentrantLock op = new ReentrantLock();
 
