@@ -32,6 +32,9 @@ import java.util.logging.Logger;
  * that commit their outcome under the lock only if the model's generation is still the one they were started
  * for; a stop or gaming mode bumps the generation, which cancels an in-progress start. Waiters block on one
  * condition with a deadline and re-decide on every change.
+ *
+ * <p>Collaborators: {@link Admission} plans evictions (pure), {@link ContainerWorker} does the docker and health
+ * work, {@link Slot} holds each model's record, {@link GrantedLease} counts a request in flight.
  */
 public final class ModelManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
@@ -759,9 +762,8 @@ public final class ModelManager implements AutoCloseable {
 
     /** Manual/admin start: ensure ready (with evictions) and release. */
     public void start(String id, Duration wait) {
-        try (Lease l = acquire(id, wait)) {
-            // just warmed
-        }
+        acquire(id, wait).close(); // ready now; the lease is only the proof
+
     }
 
     /** Manual/admin stop (drain up to the drain timeout); waits until verified stopped or the wait ends. */
