@@ -83,7 +83,7 @@ public final class ManagerServer implements AutoCloseable {
         server = WebServer.builder()
                 .host(hp[0])
                 .port(Integer.parseInt(hp[1]))
-                .maxPayloadSize(config.server().maxRequestBodyBytes())
+                // no server-side payload limit: the handlers enforce max_request_body_mb and answer 413 in OpenAI's shape
                 .routing(this::routing)
                 .build()
                 .start();
@@ -125,6 +125,9 @@ public final class ManagerServer implements AutoCloseable {
                 throw new CloseConnectionException(e.getMessage(), e);
             } catch (UncheckedIOException e) {
                 LOG.fine("client went away: " + e.getMessage());
+            } catch (io.helidon.http.RequestException e) {
+                int code = e.status().code();
+                Json.error(res, new ApiError(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage()));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 Json.error(res, new ApiError(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage()));
             } catch (Exception e) {
@@ -340,7 +343,8 @@ public final class ManagerServer implements AutoCloseable {
             }
         }
         Json.send(res, enable ? 200 : 202, Json.obj("success", true, "gaming_mode", r.gamingMode(), "safe_to_game", r.safeToGame(),
-                "stopped_models", r.stoppedModels(), "vram_used_mb", r.vramUsedMb(), "took_ms", r.tookMs()));
+                "stopped_models", r.stoppedModels(), "vram_used_mb", r.vramUsedMb(), "took_ms", r.tookMs(),
+                "persisted", r.persisted()));
     }
 
     private static Boolean parseBool(String s) {

@@ -648,12 +648,30 @@ public final class ModelManager implements AutoCloseable {
     // ================================================================= control plane
 
     /** Result of a gaming-mode switch. */
-    public record GamingResult(boolean gamingMode, boolean safeToGame, List<String> stoppedModels, Long vramUsedMb, long tookMs) {}
+    /**
+     * Result of a gaming-mode switch.
+     *
+     * @param vramUsedMb GPU memory in use afterwards, null without nvidia-smi
+     * @param persisted  false when the state file could not be written (the switch still happened; see the log)
+     */
+    public record GamingResult(boolean gamingMode, boolean safeToGame, List<String> stoppedModels, Long vramUsedMb,
+                               long tookMs, boolean persisted) {}
+
+    /** Writes the mode first; a failed write is logged and reported, never a reason to keep the GPU busy. */
+    private boolean persist(boolean gaming) {
+        try {
+            store.saveGaming(gaming);
+            return true;
+        } catch (IOException e) {
+            LOG.warning("cannot persist gaming mode " + (gaming ? "ON" : "OFF") + " to " + store.file() + ": " + e.getMessage());
+            return false;
+        }
+    }
 
     /** Gaming mode ON: persisted first, GPU requests refused, GPU models drained and stopped (verified). */
-    public GamingResult gamingOn(boolean force, Duration wait) throws IOException {
+    public GamingResult gamingOn(boolean force, Duration wait) {
         long t0 = System.nanoTime();
-        store.saveGaming(true);
+        boolean persisted = persist(true);
         List<String> stopped = new ArrayList<>();
         Duration drain = force ? Duration.ZERO : config.gaming().drainTimeout();
         lock.lock();
@@ -709,13 +727,13 @@ public final class ModelManager implements AutoCloseable {
             sample = gpu.sample();
         }
         return new GamingResult(true, safeToGame(), stopped, sample.map(GpuProbe.Sample::usedMb).orElse(null),
-                (System.nanoTime() - t0) / 1_000_000);
+                (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
     /** Gaming mode OFF: persisted, then keep-warm models restart in priority order. */
-    public GamingResult gamingOff() throws IOException {
+    public GamingResult gamingOff() {
         long t0 = System.nanoTime();
-        store.saveGaming(false);
+        boolean persisted = persist(false);
         lock.lock();
         try {
             if (mode != Mode.NORMAL) events.publish("mode", null, "gaming_mode", false);
@@ -731,7 +749,7 @@ public final class ModelManager implements AutoCloseable {
             lock.unlock();
         }
         return new GamingResult(false, false, List.of(), gpu.sample().map(GpuProbe.Sample::usedMb).orElse(null),
-                (System.nanoTime() - t0) / 1_000_000);
+                (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
     private boolean anyGpuActive() {

@@ -640,4 +640,28 @@ class ModelManagerTest {
             rig.await("tts", READY);
         }
     }
+
+    @Test
+    void anUnwritableStateFileDoesNotKeepTheGpuBusy() throws Exception {
+        Path notADirectory = Files.writeString(tmp.resolve("plain-file"), "x");
+        try (Rig rig = new Rig(onDemand(""), all(), notADirectory.resolve("state.json")).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(r.persisted()).isFalse();
+            assertThat(r.gamingMode()).isTrue();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(r.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void aCorruptStateFileMeansGamingModeOn() throws Exception {
+        Path state = tmp.resolve("state.json");
+        Files.writeString(state, "{not json");
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), state).boot()) {
+            assertThat(rig.manager.gaming()).as("fail safe: never start GPU models under a game").isTrue();
+            rig.tick();
+            assertThat(rig.runtime.count("start", "tts")).isZero();
+        }
+    }
 }

@@ -221,4 +221,25 @@ class ProxyTest {
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(error(r).get("code").asText()).isEqualTo("upstream_unreachable");
     }
+
+    @Test
+    void oversizedBodiesAre413InOpenAisShapeWithOrWithoutContentLength() throws Exception {
+        try (Stack small = new Stack(CONFIG.replace("\"version\": 2,", "\"version\": 2, \"server\": {\"max_request_body_mb\": 0.01},"),
+                null, "tts", "llm", "llm-cpu", "whisper")) {
+            byte[] big = new byte[64 * 1024];
+            java.util.Arrays.fill(big, (byte) ' ');
+            HttpResponse<String> declared = small.http.send(small.request("/v1/chat/completions")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(declared.statusCode()).isEqualTo(413);
+            assertThat(error(declared).get("code").asText()).isEqualTo("request_too_large");
+            // chunked: no Content-Length, the limit is found while reading
+            HttpResponse<String> chunked = small.http.send(small.request("/v1/chat/completions")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(chunked.statusCode()).isEqualTo(413);
+            assertThat(error(chunked).get("code").asText()).isEqualTo("request_too_large");
+        }
+    }
 }
