@@ -149,7 +149,8 @@ public final class ProxyHandler {
 
     private Outcome forward(ServerRequest req, ServerResponse res, URI uri, byte[] body, Lease lease, String target,
                             boolean more, long t0, String endpoint) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(req.prologue().method().text(),
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(config.server().upstreamResponseTimeout())
+                .method(req.prologue().method().text(),
                 body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         for (Header h : req.headers()) {
             String n = h.name().toLowerCase(Locale.ROOT);
@@ -178,6 +179,11 @@ public final class ProxyHandler {
             return new Outcome(false, 0, new ApiError(503, "model_unavailable", "Model '" + target + "' stopped before answering", 5));
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
+            if (c instanceof java.net.http.HttpTimeoutException && !(c instanceof java.net.http.HttpConnectTimeoutException)) {
+                f.cancel(true);
+                return new Outcome(false, 0, new ApiError(504, "upstream_timeout", "'" + target + "' did not answer within "
+                        + config.server().upstreamResponseTimeout().toSeconds() + " s"));
+            }
             String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
             return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
         }

@@ -110,8 +110,10 @@ class DockerCliAgainstFakeEngineTest {
         } finally {
             engine.startGate.countDown();
         }
-        // the daemon still carried the start out: re-inspecting tells the truth
-        assertThat(cli.inspect("tts").running()).isTrue();
+        // the daemon still carries the start out although its client was killed: re-inspecting tells the truth
+        for (int i = 0; i < 1000 && !engine.isRunning("tts"); i++) Thread.onSpinWait();
+        assertThat(engine.requests).anyMatch(r -> r.contains("/containers/tts/start"));
+        assertThat(cli.inspect("tts").running()).isEqualTo(engine.isRunning("tts"));
     }
 
     @Test

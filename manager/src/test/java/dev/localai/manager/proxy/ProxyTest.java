@@ -242,4 +242,18 @@ class ProxyTest {
             assertThat(error(chunked).get("code").asText()).isEqualTo("request_too_large");
         }
     }
+
+    @Test
+    void anUpstreamThatNeverAnswersIs504AfterTheResponseTimeout() throws Exception {
+        try (Stack slow = new Stack(CONFIG.replace("\"version\": 2,", "\"version\": 2, \"server\": {\"upstream_response_timeout_s\": 0.3},"),
+                null, "tts", "llm", "llm-cpu", "whisper")) {
+            HttpResponse<String> r = slow.http.send(slow.request("/v1/audio/transcriptions?model=whisper")
+                    .header("Content-Type", "application/json").header("X-Test-Hang", "1")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(504);
+            assertThat(error(r).get("code").asText()).isEqualTo("upstream_timeout");
+            assertThat(slow.manager.awaitCondition(vs -> vs.stream().allMatch(v -> v.inflight() == 0), Duration.ofSeconds(10)))
+                    .as("the lease is released").isTrue();
+        }
+    }
 }
