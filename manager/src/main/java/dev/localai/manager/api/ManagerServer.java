@@ -161,10 +161,10 @@ public final class ManagerServer implements AutoCloseable {
             } catch (ApiError e) {
                 if (e.status() != 504 || manager.view(id).state() != ModelState.STARTING) throw e;
                 // the wait ended, the start goes on
-                Json.send(res, 202, Json.obj("success", true, "model", id, "status", manager.view(id).state().wire()));
+                Json.send(res, 202, Json.obj("success", true, "model", id, "status", "starting", "state", manager.view(id).state().wire()));
                 return;
             }
-            Json.send(res, 200, Json.obj("success", true, "model", id, "status", manager.view(id).state().wire()));
+            Json.send(res, 200, Json.obj("success", true, "model", id, "status", "running", "state", manager.view(id).state().wire()));
         }));
         r.post("/stop/{id}", h(Auth.Level.ADMIN, (req, res) -> {
             String id = modelParam(req);
@@ -255,7 +255,9 @@ public final class ManagerServer implements AutoCloseable {
 
     private Map<String, Object> brief(ModelView v) {
         return Json.obj("name", v.spec().id(), "id", v.spec().id(), "type", v.spec().type().wire(),
-                "container", v.spec().container(), "status", v.state().wire(), "port", v.spec().port(),
+                // "status" keeps the ancestor's container words; "state" is the lifecycle state
+                "container", v.spec().container(), "status", v.state().active() ? "running" : "stopped",
+                "state", v.state().wire(), "port", v.spec().port(),
                 "keep_warm", v.spec().keepWarm(), "vram_gb", Math.round(v.spec().vramMb() / 102.4) / 10.0,
                 "active_requests", v.inflight());
     }
@@ -324,11 +326,11 @@ public final class ManagerServer implements AutoCloseable {
             byte[] b = body(req);
             if (b.length > 0) {
                 var n = Json.MAPPER.readTree(b);
-                if (n != null && n.has("enable")) enable = n.get("enable").isBoolean() ? n.get("enable").asBoolean() : parseBool(n.get("enable").asText());
-                else if (n != null && n.has("enabled")) enable = n.get("enabled").asBoolean();
+                String key = n == null ? null : n.has("enable") ? "enable" : n.has("enabled") ? "enabled" : null;
+                if (key != null) enable = n.get(key).isBoolean() ? n.get(key).asBoolean() : parseBool(n.get(key).asText());
             }
         }
-        if (enable == null) throw new ApiError(400, "invalid_parameter", "Give enable=true|false as a query parameter or JSON body {\"enable\": true}");
+        if (enable == null) enable = true; // the ancestor's default: a bare POST /gaming-mode turns it on
         boolean force = req.query().contains("force") && Boolean.TRUE.equals(parseBool(req.query().get("force")));
         ModelManager.GamingResult r;
         if (enable) {
@@ -342,7 +344,10 @@ public final class ManagerServer implements AutoCloseable {
                         .allMatch(v -> v.state() == ModelState.READY || v.state() == ModelState.FAILED), waitParam(req, 600));
             }
         }
+        String message = enable ? "Gaming mode enabled. " + (r.safeToGame() ? "All GPU models stopped." : "GPU models are stopping.")
+                : "Gaming mode disabled. Keep-warm models are starting; others start on demand.";
         Json.send(res, enable ? 200 : 202, Json.obj("success", true, "gaming_mode", r.gamingMode(), "safe_to_game", r.safeToGame(),
+                "message", message,
                 "stopped_models", r.stoppedModels(), "vram_used_mb", r.vramUsedMb(), "took_ms", r.tookMs(),
                 "persisted", r.persisted()));
     }

@@ -62,7 +62,8 @@ class ControlApiTest {
             assertThat(tts.get("name").asText()).isEqualTo("chatterbox-turbo");
             assertThat(tts.get("type").asText()).isEqualTo("tts");
             assertThat(tts.get("container").asText()).isEqualTo("tts");
-            assertThat(tts.get("status").asText()).isEqualTo("ready");
+            assertThat(tts.get("status").asText()).as("the ancestor's word").isEqualTo("running");
+            assertThat(tts.get("state").asText()).isEqualTo("ready");
             assertThat(st.get("stopped_models")).extracting(n -> n.get("name").asText()).containsExactly("qwen", "llama");
             // new field set (TUI)
             assertThat(st.get("mode").asText()).isEqualTo("normal");
@@ -101,11 +102,18 @@ class ControlApiTest {
             s.await("chatterbox-turbo", ModelState.READY);
             assertThat(json(s.get("/status")).get("safe_to_game").asBoolean()).isFalse();
 
-            HttpResponse<String> bad = s.post("/gaming-mode", "{}");
+            HttpResponse<String> bad = s.post("/gaming-mode", "{\"enable\": \"maybe\"}");
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(json(bad).get("error").get("code").asText()).isEqualTo("invalid_parameter");
             assertThat(s.post("/gaming-mode?enable=maybe", null).statusCode()).isEqualTo(400);
             assertThat(s.post("/gaming-mode", "{oops").statusCode()).isEqualTo(400);
+            assertThat(s.manager.gaming()).isFalse();
+
+            // like the ancestor, a bare POST turns gaming mode on
+            HttpResponse<String> bare = s.post("/gaming-mode", null);
+            assertThat(bare.statusCode()).isEqualTo(200);
+            assertThat(json(bare).get("gaming_mode").asBoolean()).isTrue();
+            assertThat(json(bare).get("message").asText()).startsWith("Gaming mode enabled");
         }
     }
 
@@ -114,7 +122,8 @@ class ControlApiTest {
         try (Stack s = open("")) {
             HttpResponse<String> start = s.post("/start/qwen", null);
             assertThat(start.statusCode()).isEqualTo(200);
-            assertThat(json(start).get("status").asText()).isEqualTo("ready");
+            assertThat(json(start).get("status").asText()).isEqualTo("running");
+            assertThat(json(start).get("state").asText()).isEqualTo("ready");
             HttpResponse<String> swap = s.post("/swap/llama", null);
             assertThat(swap.statusCode()).isEqualTo(200);
             assertThat(json(swap).get("stopped")).extracting(JsonNode::asText).containsExactly("qwen");
