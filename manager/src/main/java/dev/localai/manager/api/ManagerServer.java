@@ -300,7 +300,10 @@ public final class ManagerServer implements AutoCloseable {
         body.put("running", running);
         body.put("stopped", stopped);
         body.put("active_requests", active);
-        body.put("summary", Json.obj("total", views.size(), "available", available, "running", running.size()));
+        body.put("idle_timeout_seconds", body.get("idle_timeout")); // the oldest clients' name
+        // both generations of the summary: {total, available, running} and {total_models, running, stopped}
+        body.put("summary", Json.obj("total", views.size(), "available", available, "running", running.size(),
+                "total_models", views.size(), "stopped", stopped.size()));
         // extras
         body.put("container_runtime", Json.obj("available", manager.runtimeAvailable(), "error", manager.runtimeError()));
         body.put("models", models);

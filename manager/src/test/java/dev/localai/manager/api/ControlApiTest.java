@@ -77,6 +77,9 @@ class ControlApiTest {
             assertThat(st.get("summary").get("total").asInt()).isEqualTo(3);
             assertThat(st.get("summary").get("available").asInt()).isEqualTo(1);
             assertThat(st.get("summary").get("running").asInt()).isEqualTo(1);
+            assertThat(st.get("summary").get("total_models").asInt()).isEqualTo(3);
+            assertThat(st.get("summary").get("stopped").asInt()).isEqualTo(2);
+            assertThat(st.get("idle_timeout_seconds").asLong()).isEqualTo(600);
             assertThat(st.get("container_runtime").get("available").asBoolean()).isTrue();
         }
     }
