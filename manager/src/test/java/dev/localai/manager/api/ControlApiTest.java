@@ -248,6 +248,9 @@ class ControlApiTest {
             assertThat(s.get("/v1/models", "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
             assertThat(s.get("/v1/models", "Authorization", "Bearer inf-key").statusCode()).isEqualTo(200);
             assertThat(s.get("/status", "x-api-key", "inf-key").statusCode()).isEqualTo(200);
+            String basic = java.util.Base64.getEncoder().encodeToString("user:inf-key".getBytes(StandardCharsets.UTF_8));
+            assertThat(s.get("/running", "Authorization", "Basic " + basic).statusCode()).isEqualTo(200);
+            assertThat(s.get("/metrics").statusCode()).isEqualTo(401);
             HttpResponse<String> speech = s.post("/v1/audio/speech", "{\"model\":\"chatterbox-turbo\",\"input\":\"x\"}",
                     "Authorization", "Bearer inf-key");
             assertThat(speech.statusCode()).isEqualTo(200);
