@@ -710,7 +710,7 @@ public final class ModelManager implements AutoCloseable {
             }
             changed.signalAll();
             long deadline = System.nanoTime() + wait.toNanos();
-            while (anyGpuActive()) {
+            while (mode == Mode.GAMING && anyGpuActive()) { // an OFF meanwhile ends the wait
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
                 changed.awaitNanos(left);
