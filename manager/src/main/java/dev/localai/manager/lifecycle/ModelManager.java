@@ -293,7 +293,15 @@ public final class ModelManager implements AutoCloseable {
         final int gen = s.gen;
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "starting", "reason", reason);
-        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> worker.start(s, gen, "adopt".equals(reason)));
+        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> {
+            try {
+                worker.start(s, gen, "adopt".equals(reason));
+            } catch (RuntimeException e) { // a bug must not leave the model STARTING for ever
+                LOG.log(Level.WARNING, "start of " + s.spec.id() + " failed unexpectedly", e);
+                commitFailure(s, gen, new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e,
+                        retrySeconds(s)), String.valueOf(e), System.nanoTime(), "error");
+            }
+        });
         return s.attempt;
     }
 
@@ -309,7 +317,14 @@ public final class ModelManager implements AutoCloseable {
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "stopping", "reason", reason);
         metrics.inc("manager_model_stops_total", "Model stops by reason", Metrics.labels("model", s.spec.id(), "reason", reason));
-        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> worker.stop(s, gen, reason));
+        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> {
+            try {
+                worker.stop(s, gen, reason);
+            } catch (RuntimeException e) { // a bug must not leave the model STOPPING for ever
+                LOG.log(Level.WARNING, "stop of " + s.spec.id() + " failed unexpectedly", e);
+                commitStopped(s, gen, reason, String.valueOf(e));
+            }
+        });
     }
 
     /** READY -> DRAINING; stops when in-flight reaches 0 or at the deadline (0 = no deadline). */
@@ -606,7 +621,12 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        worker.checkLiveness(s, gen);
+        try {
+            worker.checkLiveness(s, gen);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "liveness check of " + s.spec.id() + " failed unexpectedly", e);
+            commitLiveness(s, gen, null, "", false); // re-arms the next check
+        }
     }
 
     /** Outcome of a liveness check: a crash (container gone), a failed health check, or healthy. */

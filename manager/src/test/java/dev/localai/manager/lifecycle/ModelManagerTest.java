@@ -664,4 +664,17 @@ class ModelManagerTest {
             assertThat(rig.runtime.count("start", "tts")).isZero();
         }
     }
+
+    @Test
+    void anUnexpectedRuntimeBugFailsTheStartInsteadOfWedgingTheModel() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.bugOnStart("llama");
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("model_start_failed");
+                assertThat(e.getMessage()).contains("bug in the runtime");
+            });
+            assertThat(rig.state("llama")).isEqualTo(FAILED);
+        }
+    }
 }

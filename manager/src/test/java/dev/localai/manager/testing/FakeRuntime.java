@@ -31,6 +31,7 @@ public final class FakeRuntime implements ContainerRuntime {
     private final Map<String, Integer> ignoreStops = new ConcurrentHashMap<>();
     private final List<String> calls = new ArrayList<>();
     private volatile boolean daemonDown;
+    private final Set<String> buggyStarts = ConcurrentHashMap.newKeySet();
 
     /** Declares a (stopped) container. */
     public FakeRuntime add(String... names) {
@@ -47,6 +48,11 @@ public final class FakeRuntime implements ContainerRuntime {
     /** The container starts, then exits at once with this code (as docker reports it on the next inspect). */
     public void dieOnStart(String name, int exitCode, boolean oom) {
         dieOnStart.put(name, new Exit(exitCode, oom, ""));
+    }
+
+    /** {@code docker start} throws an unchecked exception (a bug in a runtime implementation). */
+    public void bugOnStart(String name) {
+        buggyStarts.add(name);
     }
 
     /** {@code docker start} blocks until the latch opens. */
@@ -123,6 +129,7 @@ public final class FakeRuntime implements ContainerRuntime {
         checkDaemon();
         exists(name);
         await(startGates.get(name));
+        if (buggyStarts.contains(name)) throw new IllegalStateException("bug in the runtime");
         Exit die = dieOnStart.get(name);
         if (die != null) {
             exits.put(name, die);
