@@ -106,6 +106,10 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        if (argv.length == 1 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
+            System.out.println(USAGE);
+            return;
+        }
         Args args;
         try {
             args = parse(argv);

@@ -10,6 +10,7 @@ import dev.localai.manager.testing.FakeUpstream;
 import dev.localai.manager.testing.Stack;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -255,5 +256,25 @@ class ProxyTest {
             assertThat(slow.manager.awaitCondition(vs -> vs.stream().allMatch(v -> v.inflight() == 0), Duration.ofSeconds(10)))
                     .as("the lease is released").isTrue();
         }
+    }
+
+    @Test
+    void hundredConcurrentHttpRequestsToAStoppedModelCauseOneDockerStartAndAreAllServed() throws Exception {
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        stack.runtime.gateStart("llm", start); // docker start blocks until every request is waiting
+        HttpClient many = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()).build();
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> fs = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            fs.add(many.sendAsync(stack.request("/v1/embeddings").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llm\",\"input\":\"" + i + "\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        assertThat(stack.manager.awaitCondition(vs -> vs.stream().anyMatch(v -> v.spec().id().equals("llm") && v.waiting() == 100),
+                Duration.ofSeconds(20))).as("all 100 wait for the one start").isTrue();
+        start.countDown();
+        for (var f : fs) assertThat(f.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(stack.runtime.count("start", "llm")).isEqualTo(1);
+        assertThat(stack.upstream("llm").count("/v1/embeddings")).isEqualTo(100);
     }
 }
