@@ -100,6 +100,9 @@ public final class ProxyHandler {
                 }
             }
             throw last != null ? last : new ApiError(503, "model_unavailable", "No target could serve '" + requested + "'");
+        } catch (StreamAbort e) {
+            code = e.status() + "_aborted";
+            throw e;
         } catch (ApiError e) {
             code = Integer.toString(e.status());
             Json.error(res, e);
@@ -222,7 +225,7 @@ public final class ProxyHandler {
                     LOG.log(Level.FINE, "upstream " + target + " broke off mid-response", e);
                     metrics.inc("manager_upstream_aborts_total", "Responses cut because the upstream stopped mid-stream",
                             Metrics.labels("model", target));
-                    throw new StreamAbort("upstream " + target + " broke off mid-response", e);
+                    throw new StreamAbort("upstream " + target + " broke off mid-response", status, e);
                 }
                 if (n < 0) break;
                 if (n == 0) continue;
@@ -242,7 +245,7 @@ public final class ProxyHandler {
             f.cancel(true);
             LOG.fine(() -> "client disconnected from " + target + ": upstream cancelled");
             metrics.inc("manager_client_disconnects_total", "Client disconnects mid-response", Metrics.labels("model", target));
-            throw new StreamAbort("client disconnected from " + target, e);
+            throw new StreamAbort("client disconnected from " + target, status, e);
         }
         return new Outcome(true, status, null);
     }
@@ -252,8 +255,16 @@ public final class ProxyHandler {
      * drops the connection instead of terminating the chunked body cleanly.
      */
     public static final class StreamAbort extends RuntimeException {
-        StreamAbort(String message, Throwable cause) {
+        private final int status;
+
+        StreamAbort(String message, int status, Throwable cause) {
             super(message, cause, false, false);
+            this.status = status;
+        }
+
+        /** The status already sent to the client. */
+        public int status() {
+            return status;
         }
     }
 

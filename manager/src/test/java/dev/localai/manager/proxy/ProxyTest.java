@@ -121,6 +121,7 @@ class ProxyTest {
         assertThat(cancelled).as("upstream saw the cancellation").isTrue();
         assertThat(stack.manager.awaitCondition(vs -> vs.stream().allMatch(v -> v.inflight() == 0), Duration.ofSeconds(10)))
                 .as("the lease is released").isTrue();
+        assertThat(stack.manager.metrics().counter("manager_client_disconnects_total", "model=\"llm\"")).isEqualTo(1);
     }
 
     @Test
