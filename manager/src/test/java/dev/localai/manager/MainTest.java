@@ -98,13 +98,19 @@ class MainTest {
                 assertThat(chat.statusCode()).isEqualTo(200);
                 assertThat(engine.isRunning("llm")).isTrue();
 
+                // the TTS container dies: `docker events` reports it, inspection confirms, no liveness tick needed
+                engine.crash("tts", 137);
+                engine.emit("die", "tts");
+                await(r, "chatterbox-turbo", ModelState.FAILED);
+                assertThat(r.manager().view("chatterbox-turbo").lastError()).contains("exit code 137");
+
                 HttpResponse<String> on = http.send(HttpRequest.newBuilder(URI.create(base + "/gaming-mode?enable=true"))
                         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode g = JSON.readTree(on.body());
                 assertThat(g.get("safe_to_game").asBoolean()).isTrue();
                 assertThat(engine.isRunning("tts")).isFalse();
                 assertThat(engine.isRunning("llm")).isFalse();
-                assertThat(engine.requests).anyMatch(q -> q.contains("/containers/tts/stop"));
+                assertThat(engine.requests).anyMatch(q -> q.contains("/containers/llm/stop"));
             }
             assertThat(Files.readString(state.resolve("manager-state.json"))).contains("\"gaming_mode\" : true");
 

@@ -70,6 +70,7 @@ public final class ModelManager implements AutoCloseable {
     private static final Duration RECONCILE_INTERVAL = Duration.ofSeconds(30);
     private long lastReconcileMillis;
     private Thread ticker;
+    private volatile DockerEventWatcher dockerEvents;
     private final ContainerWorker worker;
     /** Stop reasons after which the model is FAILED (with the backoff counted when the stop began), not STOPPED. */
     private static final Set<String> FAILING_STOPS = Set.of("start_timeout", "unhealthy");
@@ -141,6 +142,7 @@ public final class ModelManager implements AutoCloseable {
             lock.unlock();
         }
         Thread.ofVirtual().name("manager-boot-checks").start(() -> worker.warnAboutContainers(config.models().values()));
+        dockerEvents = new DockerEventWatcher(runtime, this::containerDied, this::reconcile).start();
         if (!opts.tickInterval().isZero()) {
             ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
                 while (!closed) {
@@ -157,10 +159,21 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
+    /** A docker event says the container died: confirm by inspection at once if the model was serving. */
+    private void containerDied(String container) {
+        for (Slot s : slots.values()) {
+            if (s.spec.container().equals(container)) {
+                Thread.ofVirtual().name("died-" + s.spec.id()).start(() -> checkNow(s.spec.id()));
+            }
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
         if (ticker != null) ticker.interrupt();
+        DockerEventWatcher w = dockerEvents;
+        if (w != null) w.close();
         lock.lock();
         try {
             changed.signalAll();

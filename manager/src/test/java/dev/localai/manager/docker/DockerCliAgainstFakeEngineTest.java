@@ -122,4 +122,15 @@ class DockerCliAgainstFakeEngineTest {
         assertThatThrownBy(() -> cli.stop("-t", Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
         assertThat(engine.requests).isEmpty();
     }
+
+    @Test
+    void containerEventsStreamThroughTheCliUntilClosed() throws Exception {
+        try (java.io.InputStream in = cli.events()) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+            engine.emit("die", "llm");
+            String line = r.readLine();
+            assertThat(line).contains("\"Action\":\"die\"", "\"name\":\"llm\"");
+        }
+        assertThat(engine.requests).anyMatch(q -> q.startsWith("GET ") && q.contains("/events") && q.contains("filters="));
+    }
 }

@@ -677,4 +677,20 @@ class ModelManagerTest {
             assertThat(rig.state("llama")).isEqualTo(FAILED);
         }
     }
+
+    @Test
+    void aDockerDieEventIsNoticedAtOnceWithoutWaitingForTheLivenessInterval() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.runtime.crash("tts", 137, true);
+            rig.runtime.emit("{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"abc\",\"Attributes\":{\"name\":\"tts\"}}}");
+            rig.await("tts", FAILED); // no clock advance, no tick: the event triggered the check
+            assertThat(rig.manager.view("tts").lastError()).contains("exit code 137", "OOM-killed");
+            // events are hints: a die event for a container that still runs changes nothing
+            rig.runtime.emit("{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"Attributes\":{\"name\":\"qwen\"}}}");
+            rig.runtime.emit("not json at all");
+            rig.manager.awaitCondition(v -> false, Duration.ofMillis(200));
+            assertThat(rig.state("qwen")).isEqualTo(READY);
+        }
+    }
 }
