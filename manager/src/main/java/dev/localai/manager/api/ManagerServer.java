@@ -140,6 +140,8 @@ public final class ManagerServer implements AutoCloseable {
     void routing(HttpRouting.Builder r) {
         for (String p : OPENAI_POST) r.post(p, h(Auth.Level.INFERENCE, (req, res) -> proxy.handle(req, res, p, body(req))));
         r.get("/v1/models", h(Auth.Level.INFERENCE, this::models));
+        r.get("/v1/models/{id}", h(Auth.Level.INFERENCE, (req, res) ->
+                Json.send(res, 200, modelObject(manager.view(modelParam(req))))));
         r.get("/healthz", h(null, (req, res) -> Json.send(res, 200, Json.obj("status", "ok"))));
         r.get("/health/live", h(null, (req, res) -> Json.send(res, 200, Json.obj("status", "ok"))));
         r.get("/health", h(null, this::health));
@@ -231,15 +233,18 @@ public final class ManagerServer implements AutoCloseable {
     private void models(ServerRequest req, ServerResponse res) {
         List<Object> data = new ArrayList<>();
         for (ModelView v : manager.views()) {
-            if (v.spec().unlisted()) continue;
-            Map<String, Object> m = Json.obj("id", v.spec().id(), "object", "model", "created", startedMillis / 1000,
-                    "owned_by", "local-ai-manager", "type", v.spec().type().wire(), "status", v.state().wire(),
-                    "state", v.state().wire(), "keep_warm", v.spec().keepWarm(), "gpu", v.spec().gpu(),
-                    "vram_mb", v.spec().vramMb(), "vram_gb", Math.round(v.spec().vramMb() / 102.4) / 10.0,
-                    "aliases", v.spec().aliases());
-            data.add(m);
+            if (!v.spec().unlisted()) data.add(modelObject(v));
         }
         Json.send(res, 200, Json.obj("object", "list", "data", data));
+    }
+
+    /** OpenAI's model object plus the manager's fields (state, type, VRAM); served from config, never fails. */
+    private Map<String, Object> modelObject(ModelView v) {
+        return Json.obj("id", v.spec().id(), "object", "model", "created", startedMillis / 1000,
+                "owned_by", "local-ai-manager", "type", v.spec().type().wire(), "status", v.state().wire(),
+                "state", v.state().wire(), "keep_warm", v.spec().keepWarm(), "gpu", v.spec().gpu(),
+                "vram_mb", v.spec().vramMb(), "vram_gb", Math.round(v.spec().vramMb() / 102.4) / 10.0,
+                "aliases", v.spec().aliases());
     }
 
     private void health(ServerRequest req, ServerResponse res) {

@@ -166,6 +166,10 @@ class ControlApiTest {
             assertThat(tts.get("type").asText()).isEqualTo("tts");
             assertThat(tts.get("vram_gb").asDouble()).isEqualTo(1.5);
             assertThat(m.get("data").get(1).get("state").asText()).isEqualTo("stopped");
+            JsonNode one = json(s.get("/v1/models/qwen"));
+            assertThat(one.get("id").asText()).isEqualTo("qwen");
+            assertThat(one.get("vram_mb").asLong()).isEqualTo(14000);
+            assertThat(s.get("/v1/models/nope").statusCode()).isEqualTo(404);
         }
     }
 
