@@ -12,7 +12,6 @@ import dev.localai.manager.observe.Event;
 import dev.localai.manager.observe.Metrics;
 import dev.localai.manager.proxy.ProxyHandler;
 import dev.localai.manager.vram.GpuProbe;
-import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
@@ -478,10 +477,5 @@ public final class ManagerServer implements AutoCloseable {
             throw new ApiError(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
                     e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? "container_runtime_unavailable" : "logs_unavailable", e.getMessage());
         }
-    }
-
-    /** For tests: the request path prefix the proxy answers. */
-    static boolean isOpenAi(ServerRequest req) {
-        return req.headers().contains(HeaderNames.CONTENT_TYPE);
     }
 }

@@ -680,7 +680,6 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= control plane
 
-    /** Result of a gaming-mode switch. */
     /**
      * Result of a gaming-mode switch.
      *

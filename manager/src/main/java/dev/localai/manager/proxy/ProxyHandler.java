@@ -16,13 +16,11 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -278,14 +276,5 @@ public final class ProxyHandler {
 
     static String endpointLabel(String path) {
         return path.startsWith("/v1/") ? path : "other";
-    }
-
-    /** Used by the admin API to report fallback health. */
-    public Map<String, RemoteTarget> remotes() {
-        return remotes;
-    }
-
-    public static Duration defaultTimeout() {
-        return Duration.ofMinutes(10);
     }
 }
