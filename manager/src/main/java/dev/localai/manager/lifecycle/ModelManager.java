@@ -413,6 +413,7 @@ public final class ModelManager implements AutoCloseable {
         try {
             if (s.gen != gen) return;
             s.state = ModelState.READY;
+            s.unverifiedStop = false;
             s.failures = 0;
             s.lastError = "";
             s.lastUsedMillis = now();
@@ -484,6 +485,7 @@ public final class ModelManager implements AutoCloseable {
         try {
             if (s.gen != gen) return;
             cancelLeases(s);
+            s.unverifiedStop = error != null;
             if (error != null) {
                 LOG.warning("stop of " + s.spec.id() + " not verified: " + error);
                 fail(s, new ApiError(503, "model_unavailable", error, 10), "stop not verified: " + error);
@@ -597,7 +599,11 @@ public final class ModelManager implements AutoCloseable {
         try {
             for (Map.Entry<Slot, Integer> e : gens.entrySet()) {
                 Slot s = e.getKey();
-                if (s.gen != e.getValue() || !running.contains(s.spec.container())) continue; // changed meanwhile
+                if (s.gen != e.getValue()) continue; // changed meanwhile
+                if (!running.contains(s.spec.container())) {
+                    s.unverifiedStop = false; // docker says it is not running
+                    continue;
+                }
                 if (s.state != ModelState.STOPPED && s.state != ModelState.FAILED) continue;
                 if (mode == Mode.GAMING && s.spec.gpu()) {
                     LOG.warning("container " + s.spec.container() + " is running during gaming mode: stopping it");
@@ -802,7 +808,8 @@ public final class ModelManager implements AutoCloseable {
         boolean ok;
         lock.lock();
         try {
-            ok = mode == Mode.GAMING && !anyGpuActive();
+            ok = mode == Mode.GAMING && !anyGpuActive()
+                    && slots.values().stream().noneMatch(x -> x.spec.gpu() && x.unverifiedStop);
         } finally {
             lock.unlock();
         }

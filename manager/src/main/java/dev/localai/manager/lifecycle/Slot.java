@@ -36,6 +36,8 @@ final class Slot {
     int livenessFailures;
     long nextLivenessMillis;
     boolean livenessRunning;
+    /** The last stop could not be verified (docker unreachable): the container may still hold GPU memory. */
+    boolean unverifiedStop;
     int starts;
     int crashes;
     final List<GrantedLease> leases = new CopyOnWriteArrayList<>();

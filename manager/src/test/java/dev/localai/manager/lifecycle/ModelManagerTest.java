@@ -693,4 +693,23 @@ class ModelManagerTest {
             assertThat(rig.state("qwen")).isEqualTo(READY);
         }
     }
+
+    @Test
+    void safeToGameStaysFalseWhileAStopCouldNotBeVerifiedAndRecoversWithTheDaemon() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            rig.runtime.daemonDown(true);
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(rig.state("llama")).isEqualTo(FAILED);
+            assertThat(rig.runtime.isRunning("llama")).as("the container really still runs").isTrue();
+            assertThat(r.safeToGame()).isFalse();
+            assertThat(rig.manager.safeToGame()).isFalse();
+
+            rig.runtime.daemonDown(false);
+            rig.tick(); // the daemon is back: reconcile finds the container running during gaming mode and stops it
+            rig.await("llama", STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
 }
