@@ -186,10 +186,21 @@ public final class ManagerServer implements AutoCloseable {
             boolean ok = manager.stop(id, "unload", waitParam(req, 120));
             Json.send(res, ok ? 200 : 202, Json.obj("success", ok, "model", id));
         }));
+        r.any("/upstream/*", h(Auth.Level.INFERENCE, this::upstream));
         UiPages.register(r);
         r.route(Method.OPTIONS, (req, res) -> res.status(204).send());
         r.any((req, res) -> Json.error(res, new ApiError(404, "not_found", "No route for " + req.prologue().method().text()
                 + " " + req.path().path())));
+    }
+
+    /** {@code /upstream/{model}/rest...}: the model's own server through the manager's port. */
+    private void upstream(ServerRequest req, ServerResponse res) {
+        String raw = req.path().rawPath().substring("/upstream/".length());
+        int slash = raw.indexOf('/');
+        String model = java.net.URLDecoder.decode(slash < 0 ? raw : raw.substring(0, slash), StandardCharsets.UTF_8);
+        String rest = slash < 0 ? "/" : raw.substring(slash);
+        if (model.isEmpty()) throw new ApiError(404, "model_not_found", "Give /upstream/{model}/path");
+        proxy.passthrough(req, res, model, rest, body(req));
     }
 
     private String modelParam(ServerRequest req) {

@@ -111,6 +111,40 @@ public final class ProxyHandler {
         }
     }
 
+    /**
+     * {@code /upstream/{model}/...}: any method and path, sent unchanged to the model's own server (started on
+     * demand, counted in flight like any request, no type gating, no fallback).
+     */
+    public void passthrough(ServerRequest req, ServerResponse res, String model, String rawSubPath, byte[] body) {
+        long t0 = System.nanoTime();
+        String code = "500";
+        String label = model;
+        try {
+            ModelSpec spec = config.resolve(model)
+                    .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + model + "' does not exist"));
+            label = spec.id();
+            URI uri;
+            try {
+                uri = URI.create(spec.upstream() + (rawSubPath.startsWith("/") ? rawSubPath : "/" + rawSubPath) + query(req));
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(400, "invalid_path", "Not a valid upstream path: " + rawSubPath);
+            }
+            try (Lease lease = manager.acquire(spec.id(), spec.queueTimeout())) {
+                Outcome o = forward(req, res, uri, body, lease, spec.id(), false, t0, "upstream");
+                if (!o.committed) throw o.error;
+                code = Integer.toString(o.status);
+            }
+        } catch (StreamAbort e) {
+            code = e.status() + "_aborted";
+            throw e;
+        } catch (ApiError e) {
+            code = Integer.toString(e.status());
+            Json.error(res, e);
+        } finally {
+            metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", label, "endpoint", "upstream", "code", code));
+        }
+    }
+
     private record Outcome(boolean committed, int status, ApiError error) {}
 
     private Outcome tryTarget(ServerRequest req, ServerResponse res, String path, String contentType, byte[] body,

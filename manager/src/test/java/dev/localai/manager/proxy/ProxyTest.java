@@ -278,4 +278,27 @@ class ProxyTest {
         assertThat(stack.runtime.count("start", "llm")).isEqualTo(1);
         assertThat(stack.upstream("llm").count("/v1/embeddings")).isEqualTo(100);
     }
+
+    @Test
+    void upstreamPassthroughReachesTheModelsOwnServerAndStartsItOnDemand() throws Exception {
+        HttpResponse<String> r = stack.get("/upstream/whisper-1/v1/audio/voices?lang=en");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Served-By")).hasValue("whisper");
+        assertThat(r.body()).contains("\"path\":\"/v1/audio/voices\"");
+        FakeUpstream.Seen seen = stack.upstream("whisper").seen.get(0);
+        assertThat(seen.method()).isEqualTo("GET");
+        assertThat(seen.path()).isEqualTo("/v1/audio/voices?lang=en");
+        assertThat(stack.runtime.count("start", "whisper")).isEqualTo(1);
+
+        HttpResponse<String> put = stack.http.send(stack.request("/upstream/whisper/admin/reload")
+                .PUT(HttpRequest.BodyPublishers.ofString("xyz")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(put.body()).contains("\"bytes\":3");
+        assertThat(stack.upstream("whisper").seen.get(1).method()).isEqualTo("PUT");
+
+        HttpResponse<String> missing = stack.get("/upstream/nope/x");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(error(missing).get("code").asText()).isEqualTo("model_not_found");
+        stack.post("/gaming-mode?enable=true", null);
+        assertThat(stack.get("/upstream/whisper/health").statusCode()).isEqualTo(503);
+    }
 }
