@@ -127,9 +127,12 @@ final class StatusRoutes {
         body.put("running_models", running);
         body.put("stopped_models", stopped);
         // new field set (llm-tui)
-        body.put("mode", gaming ? "gaming" : "normal");
-        body.put("gaming_mode_enabled", gaming);
+        // the ancestor's meanings: "mode" is how models run, "gaming_mode_enabled" says the feature is available,
+        // "gaming_mode_active" is the switch; "manager_mode" is ours
+        body.put("mode", "on-demand");
+        body.put("gaming_mode_enabled", true);
         body.put("gaming_mode_active", gaming);
+        body.put("manager_mode", gaming ? "gaming" : "normal");
         GpuProbe.Sample s = manager.gpuSample().orElse(null);
         body.put("gpu_vram_gb", s == null ? null : Math.round(s.totalMb() / 102.4) / 10.0);
         body.put("gpu_vram_used_gb", s == null ? null : Math.round(s.usedMb() / 102.4) / 10.0);

@@ -66,9 +66,10 @@ class ControlApiTest {
             assertThat(tts.get("state").asText()).isEqualTo("ready");
             assertThat(st.get("stopped_models")).extracting(n -> n.get("name").asText()).containsExactly("qwen", "llama");
             // new field set (TUI)
-            assertThat(st.get("mode").asText()).isEqualTo("normal");
-            assertThat(st.get("gaming_mode_enabled").asBoolean()).isFalse();
+            assertThat(st.get("mode").asText()).as("the ancestor's run mode").isEqualTo("on-demand");
+            assertThat(st.get("gaming_mode_enabled").asBoolean()).as("the feature is available").isTrue();
             assertThat(st.get("gaming_mode_active").asBoolean()).isFalse();
+            assertThat(st.get("manager_mode").asText()).isEqualTo("normal");
             assertThat(st.has("gpu_vram_gb")).isTrue();
             assertThat(st.get("idle_timeout").asLong()).isEqualTo(600);
             assertThat(st.get("running")).hasSize(1);
@@ -94,7 +95,8 @@ class ControlApiTest {
             JsonNode st = json(s.get("/status"));
             assertThat(st.get("gaming_mode").asBoolean()).isTrue();
             assertThat(st.get("safe_to_game").asBoolean()).isTrue();
-            assertThat(st.get("mode").asText()).isEqualTo("gaming");
+            assertThat(st.get("gaming_mode_active").asBoolean()).isTrue();
+            assertThat(st.get("manager_mode").asText()).isEqualTo("gaming");
             assertThat(s.runtime.isRunning("tts")).isFalse();
             // /health does not call a keep-warm model stopped for gaming "degraded"
             assertThat(s.get("/health").statusCode()).isEqualTo(200);
