@@ -86,7 +86,7 @@ final class StatusRoutes {
             if (v.spec().keepWarm() && v.state() != ModelState.READY && !(gaming && v.spec().gpu())) down.add(v.spec().id());
         }
         boolean ok = down.isEmpty() && manager.runtimeAvailable();
-        Json.send(res, ok ? 200 : 503, Json.obj("status", ok ? "ok" : "degraded", "gaming_mode", gaming,
+        Json.send(res, ok ? 200 : 503, Json.obj("status", ok ? "healthy" : "degraded", "gaming_mode", gaming,
                 "container_runtime", manager.runtimeAvailable() ? "available" : "unavailable", "down", down));
     }
 

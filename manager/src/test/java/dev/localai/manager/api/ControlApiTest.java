@@ -233,7 +233,9 @@ class ControlApiTest {
     void healthIsDegradedWhenAKeepWarmModelIsDown() throws Exception {
         try (Stack s = open("")) {
             assertThat(s.get("/healthz").statusCode()).isEqualTo(200);
-            assertThat(s.get("/health").statusCode()).isEqualTo(200);
+            HttpResponse<String> healthy = s.get("/health");
+            assertThat(healthy.statusCode()).isEqualTo(200);
+            assertThat(json(healthy).get("status").asText()).isEqualTo("healthy");
             s.runtime.crash("tts", 1, false);
             s.manager.checkNow("chatterbox-turbo");
             HttpResponse<String> h = s.get("/health");
