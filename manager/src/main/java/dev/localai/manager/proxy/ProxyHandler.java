@@ -66,10 +66,14 @@ public final class ProxyHandler {
         String requested = ModelExtractor.extract(contentType, body, queryModel);
         String endpoint = endpointLabel(path);
         String code = "500";
-        String modelLabel = requested == null ? "" : requested;
+        String modelLabel = "";
         try {
-            if (requested == null || requested.isBlank())
+            if (requested == null || requested.isBlank()) {
+                if (ModelExtractor.malformedJson(contentType, body))
+                    throw new ApiError(400, "invalid_json", "The request body is not valid JSON");
                 throw new ApiError(400, "model_required", "The request names no model (JSON field, form field or ?model=)");
+            }
+            modelLabel = "unknown"; // never a client-chosen label
             ModelSpec spec = config.resolve(requested)
                     .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + requested + "' does not exist"));
             modelLabel = spec.id();

@@ -202,7 +202,7 @@ class ProxyTest {
 
         HttpResponse<String> notJson = stack.post("/v1/chat/completions", "{not json");
         assertThat(notJson.statusCode()).isEqualTo(400);
-        error(notJson);
+        assertThat(error(notJson).get("code").asText()).isEqualTo("invalid_json");
 
         HttpResponse<String> route = stack.get("/v2/nothing");
         assertThat(route.statusCode()).isEqualTo(404);
