@@ -14,7 +14,6 @@ import dev.localai.manager.vram.GpuProbe;
 import dev.localai.manager.vram.NvidiaSmiProbe;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -106,6 +105,10 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        if (argv.length == 1 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
+            System.out.println(USAGE);
+            return;
+        }
         Args args;
         try {
             args = parse(argv);
@@ -129,12 +132,11 @@ public final class Main {
         } catch (IllegalStateException e) {
             System.err.println(e.getMessage());
             System.exit(2);
+        } catch (RuntimeException e) {
+            System.err.println("manager failed to start: " + e.getMessage());
+            System.exit(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    static Duration seconds(long s) {
-        return Duration.ofSeconds(s);
     }
 }

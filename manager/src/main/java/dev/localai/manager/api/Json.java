@@ -3,6 +3,7 @@ package dev.localai.manager.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.localai.tts.api.ErrorResponse;
 import io.helidon.webserver.http.ServerResponse;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,15 +28,9 @@ public final class Json {
         res.send(bytes(body));
     }
 
-    public static Map<String, Object> errorBody(ApiError e) {
-        Map<String, Object> err = new LinkedHashMap<>();
-        err.put("message", e.getMessage());
-        err.put("type", e.type());
-        err.put("param", null);
-        err.put("code", e.code());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", err);
-        return body;
+    /** OpenAI's error envelope, through the wire type shared with the TTS server ({@code tts-api}). */
+    public static ErrorResponse errorBody(ApiError e) {
+        return ErrorResponse.of(e.getMessage(), e.type(), null, e.code());
     }
 
     public static void error(ServerResponse res, ApiError e) {

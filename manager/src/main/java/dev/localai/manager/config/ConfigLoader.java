@@ -107,12 +107,14 @@ public final class ConfigLoader {
         JsonNode s = root.get("server");
         if (s != null) {
             obj(s, "server");
-            strictFields(s, "server", Set.of("listen", "max_request_body_mb", "allow_insecure", "upstream_connect_timeout_s"));
+            strictFields(s, "server", Set.of("listen", "max_request_body_mb", "allow_insecure", "upstream_connect_timeout_s",
+                    "upstream_response_timeout_s"));
             server = new ManagerConfig.Server(
                     str(s, "server.listen", "listen", server.listen()),
                     (long) (num(s, "server.max_request_body_mb", "max_request_body_mb", 64, 0.001, 4096) * 1024 * 1024),
                     bool(s, "server.allow_insecure", "allow_insecure", false),
-                    secs(s, "server.upstream_connect_timeout_s", "upstream_connect_timeout_s", 5));
+                    secs(s, "server.upstream_connect_timeout_s", "upstream_connect_timeout_s", 5),
+                    secs(s, "server.upstream_response_timeout_s", "upstream_response_timeout_s", 600));
             parseListen(server.listen(), "server.listen");
         }
         ManagerConfig.Auth auth = new ManagerConfig.Auth(List.of(), List.of());
@@ -346,7 +348,7 @@ public final class ConfigLoader {
     // ---------------------------------------------------------------- helpers
 
     private static ManagerConfig.Server defaultServer() {
-        return new ManagerConfig.Server("127.0.0.1:8000", 64L * 1024 * 1024, false, Duration.ofSeconds(5));
+        return new ManagerConfig.Server("127.0.0.1:8000", 64L * 1024 * 1024, false, Duration.ofSeconds(5), Duration.ofSeconds(600));
     }
 
     private static ManagerConfig.Docker defaultDocker() {

@@ -28,7 +28,13 @@ public record ManagerConfig(
         warnings = List.copyOf(warnings);
     }
 
-    public record Server(String listen, long maxRequestBodyBytes, boolean allowInsecure, Duration upstreamConnectTimeout) {}
+    /**
+     * The listening side.
+     *
+     * @param upstreamResponseTimeout longest wait for a model's response headers (not for the streamed body)
+     */
+    public record Server(String listen, long maxRequestBodyBytes, boolean allowInsecure, Duration upstreamConnectTimeout,
+                         Duration upstreamResponseTimeout) {}
 
     public record Auth(List<String> apiKeys, List<String> adminKeys) {
         public Auth {

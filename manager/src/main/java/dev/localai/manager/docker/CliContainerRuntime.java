@@ -134,7 +134,16 @@ public final class CliContainerRuntime implements ContainerRuntime {
 
     @Override
     public InputStream followLogs(String name, int tail) throws DockerException {
-        List<String> argv = List.of(binary, "logs", "--tail", Integer.toString(Math.max(0, tail)), "-f", check(name));
+        return stream(List.of(binary, "logs", "--tail", Integer.toString(Math.max(0, tail)), "-f", check(name)));
+    }
+
+    @Override
+    public InputStream events() throws DockerException {
+        return stream(List.of(binary, "events", "--filter", "type=container", "--format", "{{json .}}"));
+    }
+
+    /** A long-running command's output (stdout and stderr merged); closing it kills the command. */
+    private InputStream stream(List<String> argv) throws DockerException {
         try {
             ProcessBuilder pb = runner.builder(argv).redirectErrorStream(true);
             Process p = pb.start();
@@ -142,11 +151,8 @@ public final class CliContainerRuntime implements ContainerRuntime {
             return new FilterInputStream(p.getInputStream()) {
                 @Override
                 public void close() throws IOException {
-                    try {
-                        super.close();
-                    } finally {
-                        ProcessRunner.kill(p);
-                    }
+                    ProcessRunner.kill(p); // first: a reader blocked on the pipe then sees its end
+                    super.close();
                 }
             };
         } catch (IOException e) {

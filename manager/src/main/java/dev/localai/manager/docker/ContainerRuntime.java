@@ -24,6 +24,12 @@ public interface ContainerRuntime {
     /** A live log stream (tail then follow); closing the stream ends it. */
     InputStream followLogs(String name, int tail) throws DockerException;
 
+    /**
+     * A live stream of container events, one JSON object per line ({@code Action}: start, die, oom, stop...;
+     * {@code Actor.Attributes.name}); closing the stream ends it. Events can be missed: it complements inspection.
+     */
+    InputStream events() throws DockerException;
+
     /** Checks that the daemon answers; returns its version. */
     String ping() throws DockerException;
 }

@@ -3,7 +3,6 @@ package dev.localai.manager.docker;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -104,9 +103,5 @@ public final class ProcessRunner {
                 return buf.toString(java.nio.charset.StandardCharsets.UTF_8);
             }
         }
-    }
-
-    static UncheckedIOException unchecked(IOException e) {
-        return new UncheckedIOException(e);
     }
 }

@@ -4,6 +4,7 @@ import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.lifecycle.HttpHealthProbe;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -25,8 +26,16 @@ public final class RemoteTarget {
     private boolean halfOpenInFlight;
     private Boolean lastProbeHealthy;
 
+    private final LongSupplier nanoTime;
+
     public RemoteTarget(ManagerConfig.Remote remote) {
+        this(remote, System::nanoTime);
+    }
+
+    /** With a clock in nanoseconds (tests move it by hand). */
+    public RemoteTarget(ManagerConfig.Remote remote, LongSupplier nanoTime) {
         this.remote = remote;
+        this.nanoTime = nanoTime;
     }
 
     public ManagerConfig.Remote remote() {
@@ -36,7 +45,7 @@ public final class RemoteTarget {
     /** Whether a request may be sent now (a half-open breaker admits exactly one). */
     public synchronized boolean tryAcquire() {
         if (state == BreakerState.OPEN) {
-            if (System.nanoTime() < openUntilNanos) return false;
+            if (nanoTime.getAsLong() < openUntilNanos) return false;
             state = BreakerState.HALF_OPEN;
             halfOpenInFlight = false;
         }
@@ -61,14 +70,14 @@ public final class RemoteTarget {
         if (state == BreakerState.HALF_OPEN || consecutiveFailures >= remote.failureThreshold()) {
             opens++;
             long cool = Math.min(60_000L, 5_000L << Math.min(4, opens - 1));
-            openUntilNanos = System.nanoTime() + cool * 1_000_000L;
+            openUntilNanos = nanoTime.getAsLong() + cool * 1_000_000L;
             if (state != BreakerState.OPEN) LOG.warning("fallback " + remote.name() + ": circuit open for " + cool + " ms");
             state = BreakerState.OPEN;
         }
     }
 
     public synchronized BreakerState state() {
-        if (state == BreakerState.OPEN && System.nanoTime() >= openUntilNanos) return BreakerState.HALF_OPEN;
+        if (state == BreakerState.OPEN && nanoTime.getAsLong() >= openUntilNanos) return BreakerState.HALF_OPEN;
         return state;
     }
 

@@ -4,7 +4,6 @@ import dev.localai.manager.api.ApiError;
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.docker.ContainerRuntime;
-import dev.localai.manager.docker.ContainerState;
 import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.gaming.StateStore;
 import dev.localai.manager.observe.EventBus;
@@ -14,14 +13,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,6 +32,9 @@ import java.util.logging.Logger;
  * that commit their outcome under the lock only if the model's generation is still the one they were started
  * for; a stop or gaming mode bumps the generation, which cancels an in-progress start. Waiters block on one
  * condition with a deadline and re-decide on every change.
+ *
+ * <p>Collaborators: {@link Admission} plans evictions (pure), {@link ContainerWorker} does the docker and health
+ * work, {@link Slot} holds each model's record, {@link GrantedLease} counts a request in flight.
  */
 public final class ModelManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
@@ -66,47 +65,15 @@ public final class ModelManager implements AutoCloseable {
     private volatile boolean runtimeAvailable = true;
     private volatile String runtimeError = "";
     private volatile boolean closed;
+    /** Total GPU memory from the last probe (for "auto" budgets); -1 = unknown. */
+    private volatile long gpuTotalMb = -1;
+    private static final Duration RECONCILE_INTERVAL = Duration.ofSeconds(30);
+    private long lastReconcileMillis;
     private Thread ticker;
-
-    /** Per-start bookkeeping: waiters that joined this attempt receive its failure. */
-    static final class Attempt {
-        ApiError failure;
-    }
-
-    final class Slot {
-        final ModelSpec spec;
-        ModelState state = ModelState.STOPPED;
-        int gen;
-        int inflight;
-        int waiting;
-        long lastUsedMillis;
-        long readySinceMillis;
-        Attempt attempt;
-        int failures;
-        long backoffUntilMillis;
-        String lastError = "";
-        /** Code of the last failure (model_start_failed, container_runtime_unavailable, ...), for backoff answers. */
-        String lastFailureCode = "model_unavailable";
-        String reason = "";
-        boolean manuallyStopped;
-        long drainDeadlineNanos;
-        int livenessFailures;
-        long nextLivenessMillis;
-        boolean livenessRunning;
-        int starts;
-        int crashes;
-        final List<LeaseImpl> leases = new CopyOnWriteArrayList<>();
-        /** Held by workers around docker start/stop so a stop always follows a start it overtook. */
-        final ReentrantLock op = new ReentrantLock();
-
-        Slot(ModelSpec spec) {
-            this.spec = spec;
-        }
-
-        long vram() {
-            return spec.gpu() ? spec.vramMb() : 0;
-        }
-    }
+    private volatile DockerEventWatcher dockerEvents;
+    private final ContainerWorker worker;
+    /** Stop reasons after which the model is FAILED (with the backoff counted when the stop began), not STOPPED. */
+    private static final Set<String> FAILING_STOPS = Set.of("start_timeout", "unhealthy");
 
     public ModelManager(ManagerConfig config, ContainerRuntime runtime, HealthProbe health, GpuProbe gpu,
                         StateStore store, EventBus events, Metrics metrics, Options opts) {
@@ -119,6 +86,7 @@ public final class ModelManager implements AutoCloseable {
         this.metrics = metrics;
         this.opts = opts;
         for (ModelSpec m : config.models().values()) slots.put(m.id(), new Slot(m));
+        this.worker = new ContainerWorker(this, runtime, health, opts.pollInterval());
     }
 
     public ManagerConfig config() {
@@ -146,6 +114,7 @@ public final class ModelManager implements AutoCloseable {
     /** Reads the persisted mode, adopts running containers, stops GPU ones if gaming, warms keep-warm models. */
     public void boot() {
         boolean gaming = store.loadGaming();
+        refreshGpu();
         Set<String> running = Set.of();
         try {
             running = runtime.running();
@@ -156,6 +125,7 @@ public final class ModelManager implements AutoCloseable {
         }
         lock.lock();
         try {
+            lastReconcileMillis = now();
             mode = gaming ? Mode.GAMING : Mode.NORMAL;
             events.publish("mode", null, "gaming_mode", gaming, "reason", "boot");
             for (Slot s : slots.values()) {
@@ -171,7 +141,8 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        Thread.ofVirtual().name("manager-boot-checks").start(this::bootChecks);
+        Thread.ofVirtual().name("manager-boot-checks").start(() -> worker.warnAboutContainers(config.models().values()));
+        dockerEvents = new DockerEventWatcher(runtime, this::containerDied, this::reconcile).start();
         if (!opts.tickInterval().isZero()) {
             ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
                 while (!closed) {
@@ -188,20 +159,11 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void bootChecks() {
-        for (ModelSpec m : config.models().values()) {
-            try {
-                ContainerState st = runtime.inspect(m.container());
-                if (!"no".equals(st.restartPolicy()) && !st.restartPolicy().isEmpty())
-                    LOG.warning("container " + m.container() + " has restart policy '" + st.restartPolicy()
-                            + "': the daemon may restart it during gaming mode; use --restart no");
-                for (String b : st.portBindings()) {
-                    if (b.startsWith("0.0.0.0:") || b.startsWith(":::") || b.startsWith(":"))
-                        LOG.warning("container " + m.container() + " publishes " + b + " on all interfaces; prefer 127.0.0.1");
-                }
-            } catch (DockerException e) {
-                if (e.kind() == DockerException.Kind.NOT_FOUND)
-                    LOG.warning("model " + m.id() + ": container '" + m.container() + "' does not exist (create it first)");
+    /** A docker event says the container died: confirm by inspection at once if the model was serving. */
+    private void containerDied(String container) {
+        for (Slot s : slots.values()) {
+            if (s.spec.container().equals(container)) {
+                Thread.ofVirtual().name("died-" + s.spec.id()).start(() -> checkNow(s.spec.id()));
             }
         }
     }
@@ -210,6 +172,8 @@ public final class ModelManager implements AutoCloseable {
     public void close() {
         closed = true;
         if (ticker != null) ticker.interrupt();
+        DockerEventWatcher w = dockerEvents;
+        if (w != null) w.close();
         lock.lock();
         try {
             changed.signalAll();
@@ -224,6 +188,9 @@ public final class ModelManager implements AutoCloseable {
     public Lease acquire(String id, Duration maxWait) {
         Slot s = slot(id);
         long deadline = System.nanoTime() + Math.min(maxWait.toNanos(), s.spec.queueTimeout().toNanos());
+        boolean patient = maxWait.compareTo(s.spec.queueTimeout()) >= 0; // a shorter wait was asked for explicitly
+        long startDeadline = patient ? Math.max(deadline, System.nanoTime() + s.spec.startTimeout().toNanos() + 5_000_000_000L)
+                : deadline;
         lock.lock();
         try {
             if (s.inflight + s.waiting >= s.spec.maxConcurrency() + s.spec.maxQueue()) {
@@ -233,7 +200,7 @@ public final class ModelManager implements AutoCloseable {
             s.waiting++;
             s.manuallyStopped = false;
             try {
-                Attempt joined = null;
+                Slot.Attempt joined = null;
                 while (true) {
                     if (closed) throw new ApiError(503, "shutting_down", "The manager is shutting down", 5);
                     if (s.spec.gpu() && mode == Mode.GAMING) {
@@ -245,7 +212,7 @@ public final class ModelManager implements AutoCloseable {
                         case READY -> {
                             if (s.inflight < s.spec.maxConcurrency()) {
                                 s.inflight++;
-                                LeaseImpl l = new LeaseImpl(s);
+                                GrantedLease l = new GrantedLease(s, this::release);
                                 s.leases.add(l);
                                 return l;
                             }
@@ -264,7 +231,10 @@ public final class ModelManager implements AutoCloseable {
                         case STOPPED -> joined = admitAndStart(s, "request");
                         default -> { /* DRAINING / STOPPING: wait for the stop, then start again */ }
                     }
-                    long left = deadline - System.nanoTime();
+                    // a request that joined a start waits for that start, which ends by itself at start_timeout_s
+                    // (vLLM cold starts outlast queue_timeout_s); the hard cap only guards against a lost wake-up
+                    long until = s.state == ModelState.STARTING ? startDeadline : deadline;
+                    long left = until - System.nanoTime();
                     if (left <= 0) {
                         boolean starting = s.state == ModelState.STARTING;
                         throw new ApiError(504, starting ? "model_start_timeout" : "queue_timeout",
@@ -291,76 +261,16 @@ public final class ModelManager implements AutoCloseable {
      * Decides (under the lock) whether s can start now. Starts it and returns the attempt, or begins the
      * needed evictions and returns null (the caller waits), or throws insufficient_vram.
      */
-    private Attempt admitAndStart(Slot s, String reason) {
-        Set<Slot> evict;
+    private Slot.Attempt admitAndStart(Slot s, String reason) {
+        Admission.Plan plan;
         try {
-            evict = plan(s, true);
+            plan = Admission.plan(s, slots.values(), budget(), opts.allowEvictKeepWarm());
         } catch (ApiError e) {
             metrics.inc("manager_rejections_total", "Requests refused before reaching a model", rej(s, e.code()));
             throw e;
         }
-        if (evict == null) return null; // must wait for something
-        if (!evict.isEmpty()) {
-            for (Slot e : evict) evictOne(e);
-            return null;
-        }
-        return beginStart(s, reason);
-    }
-
-    /**
-     * Computes the set of models to evict so that s may start. Empty = start now; null = wait (a conflicting
-     * model is starting or stopping). Throws insufficient_vram when the budget cannot be met.
-     */
-    private Set<Slot> plan(Slot s, boolean mayEvict) {
-        if (!s.spec.gpu()) return Set.of();
-        Set<Slot> evict = new LinkedHashSet<>();
-        boolean mustWait = false;
-        for (Slot o : slots.values()) {
-            if (o == s || !o.spec.gpu() || !o.state.active() || !o.spec.sharesGroupWith(s.spec)) continue;
-            if (o.state == ModelState.STOPPING || o.state == ModelState.STARTING) mustWait = true;
-            else evict.add(o);
-        }
-        long budget = budget();
-        if (budget > 0) {
-            long used = 0;
-            for (Slot o : slots.values()) if (o != s && o.state.active() && !evict.contains(o)) used += o.vram();
-            long need = used + s.vram();
-            if (need > budget) {
-                List<Slot> cands = new ArrayList<>();
-                for (Slot o : slots.values()) {
-                    if (o == s || evict.contains(o) || !o.spec.gpu() || o.vram() == 0) continue;
-                    if (o.state != ModelState.READY && o.state != ModelState.DRAINING) continue;
-                    if (o.spec.keepWarm() && !opts.allowEvictKeepWarm()) continue;
-                    cands.add(o);
-                }
-                cands.sort(Comparator.<Slot>comparingInt(o -> o.inflight > 0 ? 1 : 0)
-                        .thenComparingInt(o -> o.spec.priority()).thenComparingLong(o -> o.lastUsedMillis));
-                for (Slot c : cands) {
-                    if (need <= budget) break;
-                    evict.add(c);
-                    need -= c.vram();
-                }
-                if (need > budget) {
-                    // models already stopping or starting may change the picture; otherwise it can never fit
-                    long freeing = 0;
-                    for (Slot o : slots.values()) if (o != s && o.state == ModelState.STOPPING) freeing += o.vram();
-                    if (need - freeing > budget) {
-                        List<String> resident = new ArrayList<>();
-                        for (Slot o : slots.values()) if (o.state.active() && o.vram() > 0) resident.add(o.spec.id() + " (" + o.vram() + " MiB)");
-                        throw new ApiError(503, "insufficient_vram", "Model '" + s.spec.id() + "' needs " + s.vram()
-                                + " MiB but only " + Math.max(0, budget - used) + " MiB of the " + budget
-                                + " MiB budget can be freed; resident: " + String.join(", ", resident), 30);
-                    }
-                    mustWait = true;
-                }
-            }
-        }
-        if (!mayEvict && !evict.isEmpty()) return null;
-        if (mustWait) {
-            if (mayEvict) for (Slot e : evict) evictOne(e);
-            return null;
-        }
-        return evict;
+        for (Slot e : plan.evict()) evictOne(e);
+        return plan.startNow() ? beginStart(s, reason) : null; // null: the caller waits for the evictions
     }
 
     private void evictOne(Slot e) {
@@ -374,24 +284,38 @@ public final class ModelManager implements AutoCloseable {
     long budget() {
         long b = config.gpu().vramBudgetMb();
         if (b >= 0) return b;
-        return gpu.sample().map(x -> Math.max(1, x.totalMb() - config.gpu().reserveMb())).orElse(0L);
+        long total = gpuTotalMb;
+        return total > 0 ? Math.max(1, total - config.gpu().reserveMb()) : 0;
+    }
+
+    /** Samples the GPU outside the lock (nvidia-smi may take a while); "auto" budgets use the last total. */
+    private void refreshGpu() {
+        if (config.gpu().vramBudgetMb() >= 0) return;
+        gpu.sample().ifPresent(x -> gpuTotalMb = x.totalMb());
     }
 
     // ================================================================= transitions (under lock)
 
-    private Attempt beginStart(Slot s, String reason) {
+    private Slot.Attempt beginStart(Slot s, String reason) {
         s.state = ModelState.STARTING;
         s.gen++;
         s.reason = reason;
-        s.attempt = new Attempt();
+        s.attempt = new Slot.Attempt();
         s.livenessFailures = 0;
         s.starts++;
         final int gen = s.gen;
-        final Attempt a = s.attempt;
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "starting", "reason", reason);
-        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> runStart(s, gen, a, "adopt".equals(reason)));
-        return a;
+        Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> {
+            try {
+                worker.start(s, gen, "adopt".equals(reason));
+            } catch (RuntimeException e) { // a bug must not leave the model STARTING for ever
+                LOG.log(Level.WARNING, "start of " + s.spec.id() + " failed unexpectedly", e);
+                commitFailure(s, gen, new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e,
+                        retrySeconds(s)), String.valueOf(e), System.nanoTime(), "error");
+            }
+        });
+        return s.attempt;
     }
 
     private void beginStop(Slot s, String reason) {
@@ -406,7 +330,14 @@ public final class ModelManager implements AutoCloseable {
         changed.signalAll();
         events.publish("state", s.spec.id(), "state", "stopping", "reason", reason);
         metrics.inc("manager_model_stops_total", "Model stops by reason", Metrics.labels("model", s.spec.id(), "reason", reason));
-        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> runStop(s, gen, reason));
+        Thread.ofVirtual().name("stop-" + s.spec.id()).start(() -> {
+            try {
+                worker.stop(s, gen, reason);
+            } catch (RuntimeException e) { // a bug must not leave the model STOPPING for ever
+                LOG.log(Level.WARNING, "stop of " + s.spec.id() + " failed unexpectedly", e);
+                commitStopped(s, gen, reason, String.valueOf(e));
+            }
+        });
     }
 
     /** READY -> DRAINING; stops when in-flight reaches 0 or at the deadline (0 = no deadline). */
@@ -437,7 +368,7 @@ public final class ModelManager implements AutoCloseable {
     }
 
     private void cancelLeases(Slot s) {
-        for (LeaseImpl l : s.leases) l.cancel();
+        for (GrantedLease l : s.leases) l.cancel();
     }
 
     /** Sets FAILED with backoff; fails the current attempt's waiters. */
@@ -456,100 +387,13 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= workers (off lock)
 
-    private void runStart(Slot s, int gen, Attempt a, boolean adopt) {
-        long t0 = System.nanoTime();
-        long deadline = t0 + s.spec.startTimeout().toNanos();
-        String name = s.spec.container();
-        try {
-            ContainerState st = runtime.inspect(name);
-            runtimeOk();
-            if (!st.running()) {
-                s.op.lock();
-                try {
-                    if (!current(s, gen)) return;
-                    runtime.start(name);
-                } finally {
-                    s.op.unlock();
-                }
-            }
-        } catch (DockerException e) {
-            runtimeResult(e);
-            ApiError err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
-                    ? new ApiError(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
-                    : new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
-                    retrySeconds(s));
-            commitFailure(s, gen, err, e.getMessage(), t0, "error");
-            return;
-        }
-        boolean first = true;
-        while (true) {
-            if (!current(s, gen)) return;
-            long left = deadline - System.nanoTime();
-            Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
-            if (health.healthy(s.spec, probeTimeout)) {
-                commitReady(s, gen, t0);
-                return;
-            }
-            try {
-                ContainerState st = runtime.inspect(name);
-                if (!st.running()) {
-                    String tail = logTail(name);
-                    String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
-                    commitFailure(s, gen, new ApiError(503, "model_start_failed",
-                            "Model '" + s.spec.id() + "' failed to start: " + msg, retrySeconds(s)), st.describeExit(), t0, "exited");
-                    return;
-                }
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    commitFailure(s, gen, new ApiError(503, "model_start_failed", e.getMessage(), retrySeconds(s)), e.getMessage(), t0, "error");
-                    return;
-                }
-            }
-            if (System.nanoTime() >= deadline) {
-                boolean stop;
-                lock.lock();
-                try {
-                    stop = current(s, gen);
-                    if (stop) {
-                        String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
-                        s.attempt.failure = new ApiError(504, "model_start_timeout", msg);
-                        observeStart(s, t0, "timeout");
-                        s.failures++;
-                        s.lastError = msg;
-                        s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
-                        s.state = ModelState.STOPPING;
-                        s.gen++;
-                        gen = s.gen;
-                        s.reason = "start_timeout";
-                        changed.signalAll();
-                        events.publish("state", s.spec.id(), "state", "stopping", "reason", "start_timeout");
-                    }
-                } finally {
-                    lock.unlock();
-                }
-                if (stop) runStop(s, gen, "start_timeout");
-                return;
-            }
-            LockSupportSleep.sleepNanos((first ? Math.min(250, opts.pollInterval().toMillis()) : opts.pollInterval().toMillis()) * 1_000_000L);
-            first = false;
-        }
-    }
-
-    private long retrySeconds(Slot s) {
+    /** Retry-After for a failure about to be counted. */
+    long retrySeconds(Slot s) {
         return Math.max(1, s.spec.backoff(s.failures + 1).toSeconds());
     }
 
-    private String logTail(String name) {
-        try {
-            String t = runtime.logs(name, 20).strip();
-            return t.length() > 4000 ? t.substring(t.length() - 4000) : t;
-        } catch (DockerException e) {
-            return "";
-        }
-    }
-
-    private boolean current(Slot s, int gen) {
+    /** Whether a worker's generation is still the model's (otherwise its outcome is dropped). */
+    boolean current(Slot s, int gen) {
         lock.lock();
         try {
             return s.gen == gen && !closed;
@@ -564,11 +408,12 @@ public final class ModelManager implements AutoCloseable {
                 (System.nanoTime() - t0) / 1e9);
     }
 
-    private void commitReady(Slot s, int gen, long t0) {
+    void commitReady(Slot s, int gen, long t0) {
         lock.lock();
         try {
             if (s.gen != gen) return;
             s.state = ModelState.READY;
+            s.unverifiedStop = false;
             s.failures = 0;
             s.lastError = "";
             s.lastUsedMillis = now();
@@ -584,7 +429,23 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
+    void commitGone(Slot s, int gen) {
+        lock.lock();
+        try {
+            if (s.gen != gen) return;
+            s.state = ModelState.STOPPED;
+            s.gen++;
+            if (s.attempt != null && s.attempt.failure == null)
+                s.attempt.failure = new ApiError(503, "model_unavailable", "Model '" + s.spec.id() + "' stopped while being adopted", 1);
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "stopped", "reason", "gone");
+            warmKeepWarm();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void commitFailure(Slot s, int gen, ApiError err, String lastError, long t0, String result) {
         lock.lock();
         try {
             if (s.gen != gen) return;
@@ -595,51 +456,41 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void runStop(Slot s, int gen, String reason) {
-        s.op.lock();
+    /** The start deadline passed: fail the waiters with 504, back off, stop; returns the stop's generation or -1. */
+    int commitStartTimeout(Slot s, int gen, long t0) {
+        lock.lock();
         try {
-            runStopLocked(s, gen, reason);
+            if (s.gen != gen || closed) return -1;
+            String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
+            if (s.attempt != null) s.attempt.failure = new ApiError(504, "model_start_timeout", msg);
+            observeStart(s, t0, "timeout");
+            s.failures++;
+            s.lastError = msg;
+            s.lastFailureCode = "model_start_timeout";
+            s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
+            s.state = ModelState.STOPPING;
+            s.gen++;
+            s.reason = "start_timeout";
+            changed.signalAll();
+            events.publish("state", s.spec.id(), "state", "stopping", "reason", "start_timeout");
+            return s.gen;
         } finally {
-            s.op.unlock();
+            lock.unlock();
         }
     }
 
-    private void runStopLocked(Slot s, int gen, String reason) {
-        String name = s.spec.container();
-        String error = null;
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try {
-                runtime.stop(name, s.spec.stopTimeout());
-                runtimeOk();
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() != DockerException.Kind.NOT_FOUND) error = e.getMessage();
-            }
-            try {
-                ContainerState st = runtime.inspect(name);
-                if (!st.running()) {
-                    error = null;
-                    break;
-                }
-                error = "container " + name + " still running after docker stop";
-            } catch (DockerException e) {
-                runtimeResult(e);
-                if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    error = null;
-                    break;
-                }
-                error = e.getMessage();
-            }
-        }
+    /** A stop finished; {@code error} is null when docker confirmed the container is not running. */
+    void commitStopped(Slot s, int gen, String reason, String error) {
         lock.lock();
         try {
             if (s.gen != gen) return;
             cancelLeases(s);
+            s.unverifiedStop = error != null;
             if (error != null) {
                 LOG.warning("stop of " + s.spec.id() + " not verified: " + error);
                 fail(s, new ApiError(503, "model_unavailable", error, 10), "stop not verified: " + error);
-            } else if ("start_timeout".equals(reason)) {
-                s.state = ModelState.FAILED;
+            } else if (FAILING_STOPS.contains(reason)) {
+                s.state = ModelState.FAILED; // failures and backoff were counted when the stop began
                 s.gen++;
                 changed.signalAll();
                 events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
@@ -670,44 +521,32 @@ public final class ModelManager implements AutoCloseable {
             boolean down = s.state == ModelState.STOPPED
                     || (s.state == ModelState.FAILED && m.restart().onFailure() && now() >= s.backoffUntilMillis);
             if (!down) continue;
-            if (blockedByWaiters(s)) continue;
-            Set<Slot> ev;
+            if (Admission.blockedByWaiters(s, slots.values(), budget())) continue;
             try {
-                ev = plan(s, false);
+                if (!Admission.plan(s, slots.values(), budget(), opts.allowEvictKeepWarm()).startNow()) continue;
             } catch (ApiError e) {
                 continue;
             }
-            if (ev == null || !ev.isEmpty()) continue;
             beginStart(s, s.state == ModelState.FAILED ? "rewarm" : "keep_warm");
             return;
         }
     }
 
-    private boolean blockedByWaiters(Slot s) {
-        for (Slot o : slots.values()) {
-            if (o == s || o.waiting == 0 || !o.spec.gpu() || o.state == ModelState.READY) continue;
-            if (o.spec.sharesGroupWith(s.spec)) return true;
-            long b = budget();
-            if (b > 0) {
-                long used = 0;
-                for (Slot x : slots.values()) if (x.state.active()) used += x.vram();
-                if (used + s.vram() + o.vram() > b) return true;
-            }
-        }
-        return false;
-    }
-
     /** Periodic work: idle stops, liveness, backoff expiry, drain completion, runtime recovery. */
     public void tick() {
         if (closed) return;
+        refreshGpu();
+        boolean recovered = false;
         if (!runtimeAvailable) {
             try {
                 runtime.ping();
                 runtimeOk();
+                recovered = true;
             } catch (DockerException e) {
                 runtimeResult(e);
             }
         }
+        if (recovered || now() - lastReconcileMillis >= RECONCILE_INTERVAL.toMillis()) reconcile();
         List<Slot> probe = new ArrayList<>();
         lock.lock();
         try {
@@ -735,6 +574,50 @@ public final class ModelManager implements AutoCloseable {
         for (Slot s : probe) Thread.ofVirtual().name("liveness-" + s.spec.id()).start(() -> liveness(s));
     }
 
+    /**
+     * Docker is the source of truth: containers found running for models the manager holds as stopped or failed
+     * (started by hand, or missed while the daemon was unreachable) are adopted, or stopped in gaming mode.
+     */
+    public void reconcile() {
+        Map<Slot, Integer> gens = new LinkedHashMap<>();
+        lock.lock();
+        try {
+            lastReconcileMillis = now();
+            for (Slot s : slots.values()) gens.put(s, s.gen);
+        } finally {
+            lock.unlock();
+        }
+        Set<String> running;
+        try {
+            running = runtime.running();
+            runtimeOk();
+        } catch (DockerException e) {
+            runtimeResult(e);
+            return;
+        }
+        lock.lock();
+        try {
+            for (Map.Entry<Slot, Integer> e : gens.entrySet()) {
+                Slot s = e.getKey();
+                if (s.gen != e.getValue()) continue; // changed meanwhile
+                if (!running.contains(s.spec.container())) {
+                    s.unverifiedStop = false; // docker says it is not running
+                    continue;
+                }
+                if (s.state != ModelState.STOPPED && s.state != ModelState.FAILED) continue;
+                if (mode == Mode.GAMING && s.spec.gpu()) {
+                    LOG.warning("container " + s.spec.container() + " is running during gaming mode: stopping it");
+                    beginStop(s, "gaming");
+                } else {
+                    LOG.info("adopting running container " + s.spec.container() + " for " + s.spec.id());
+                    beginStart(s, "adopt");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Checks a READY model now (also used by the proxy after a connection failure). */
     public void checkNow(String id) {
         Slot s = slots.get(id);
@@ -757,40 +640,41 @@ public final class ModelManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        String crash = null;
-        boolean unhealthy = false;
         try {
-            ContainerState st = runtime.inspect(s.spec.container());
-            runtimeOk();
-            if (!st.running()) crash = st.describeExit();
-        } catch (DockerException e) {
-            runtimeResult(e);
-            if (e.kind() == DockerException.Kind.NOT_FOUND) crash = "container " + s.spec.container() + " disappeared";
+            worker.checkLiveness(s, gen);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "liveness check of " + s.spec.id() + " failed unexpectedly", e);
+            commitLiveness(s, gen, null, "", false); // re-arms the next check
         }
-        if (crash == null) unhealthy = !health.healthy(s.spec, s.spec.liveness().timeout());
+    }
+
+    /** Outcome of a liveness check: a crash (container gone), a failed health check, or healthy. */
+    void commitLiveness(Slot s, int gen, String crash, String logLine, boolean unhealthy) {
         lock.lock();
         try {
             s.livenessRunning = false;
             s.nextLivenessMillis = now() + s.spec.liveness().interval().toMillis();
             if (s.gen != gen || s.state != ModelState.READY) return;
             if (crash != null) {
-                onCrash(s, crash);
+                LOG.warning("model " + s.spec.id() + " crashed: " + crash);
+                s.crashes++;
+                metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready",
+                        Metrics.labels("model", s.spec.id()));
+                cancelLeases(s);
+                fail(s, new ApiError(503, "model_unavailable", crash, 10),
+                        crash + (logLine.isEmpty() ? "" : "; last log line: " + logLine));
+                warmKeepWarm();
             } else if (unhealthy) {
                 s.livenessFailures++;
                 if (s.livenessFailures >= s.spec.liveness().failureThreshold()) {
                     s.crashes++;
-                    metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
+                    metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready",
+                            Metrics.labels("model", s.spec.id()));
                     s.failures++;
                     s.lastError = "health check failed " + s.livenessFailures + " times";
                     s.backoffUntilMillis = now() + s.spec.backoff(s.failures).toMillis();
                     cancelLeases(s);
-                    s.state = ModelState.STOPPING;
-                    s.gen++;
-                    int g = s.gen;
-                    s.reason = "unhealthy";
-                    changed.signalAll();
-                    events.publish("state", s.spec.id(), "state", "stopping", "reason", "unhealthy");
-                    Thread.ofVirtual().start(() -> runStopThenFail(s, g));
+                    beginStop(s, "unhealthy");
                 }
             } else {
                 s.livenessFailures = 0;
@@ -800,52 +684,32 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private void runStopThenFail(Slot s, int gen) {
-        s.op.lock();
-        try {
-            runtime.stop(s.spec.container(), s.spec.stopTimeout());
-        } catch (DockerException e) {
-            runtimeResult(e);
-        } finally {
-            s.op.unlock();
-        }
-        lock.lock();
-        try {
-            if (s.gen != gen) return;
-            s.state = ModelState.FAILED;
-            s.gen++;
-            changed.signalAll();
-            events.publish("state", s.spec.id(), "state", "failed", "error", s.lastError);
-            warmKeepWarm();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void onCrash(Slot s, String why) {
-        LOG.warning("model " + s.spec.id() + " crashed: " + why);
-        s.crashes++;
-        metrics.inc("manager_container_crashes_total", "Containers found dead or unhealthy after ready", Metrics.labels("model", s.spec.id()));
-        cancelLeases(s);
-        String tail = logTail(s.spec.container());
-        fail(s, new ApiError(503, "model_unavailable", why, 10), why + (tail.isEmpty() ? "" : "; last log lines: " + lastLine(tail)));
-        warmKeepWarm();
-    }
-
-    private static String lastLine(String t) {
-        int i = t.lastIndexOf('\n');
-        return i < 0 ? t : t.substring(i + 1);
-    }
-
     // ================================================================= control plane
 
-    /** Result of a gaming-mode switch. */
-    public record GamingResult(boolean gamingMode, boolean safeToGame, List<String> stoppedModels, Long vramUsedMb, long tookMs) {}
+    /**
+     * Result of a gaming-mode switch.
+     *
+     * @param vramUsedMb GPU memory in use afterwards, null without nvidia-smi
+     * @param persisted  false when the state file could not be written (the switch still happened; see the log)
+     */
+    public record GamingResult(boolean gamingMode, boolean safeToGame, List<String> stoppedModels, Long vramUsedMb,
+                               long tookMs, boolean persisted) {}
+
+    /** Writes the mode first; a failed write is logged and reported, never a reason to keep the GPU busy. */
+    private boolean persist(boolean gaming) {
+        try {
+            store.saveGaming(gaming);
+            return true;
+        } catch (IOException e) {
+            LOG.warning("cannot persist gaming mode " + (gaming ? "ON" : "OFF") + " to " + store.file() + ": " + e.getMessage());
+            return false;
+        }
+    }
 
     /** Gaming mode ON: persisted first, GPU requests refused, GPU models drained and stopped (verified). */
-    public GamingResult gamingOn(boolean force, Duration wait) throws IOException {
+    public GamingResult gamingOn(boolean force, Duration wait) {
         long t0 = System.nanoTime();
-        store.saveGaming(true);
+        boolean persisted = persist(true);
         List<String> stopped = new ArrayList<>();
         Duration drain = force ? Duration.ZERO : config.gaming().drainTimeout();
         lock.lock();
@@ -884,7 +748,7 @@ public final class ModelManager implements AutoCloseable {
             }
             changed.signalAll();
             long deadline = System.nanoTime() + wait.toNanos();
-            while (anyGpuActive()) {
+            while (mode == Mode.GAMING && anyGpuActive()) { // an OFF meanwhile ends the wait
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
                 changed.awaitNanos(left);
@@ -901,13 +765,13 @@ public final class ModelManager implements AutoCloseable {
             sample = gpu.sample();
         }
         return new GamingResult(true, safeToGame(), stopped, sample.map(GpuProbe.Sample::usedMb).orElse(null),
-                (System.nanoTime() - t0) / 1_000_000);
+                (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
     /** Gaming mode OFF: persisted, then keep-warm models restart in priority order. */
-    public GamingResult gamingOff() throws IOException {
+    public GamingResult gamingOff() {
         long t0 = System.nanoTime();
-        store.saveGaming(false);
+        boolean persisted = persist(false);
         lock.lock();
         try {
             if (mode != Mode.NORMAL) events.publish("mode", null, "gaming_mode", false);
@@ -923,7 +787,7 @@ public final class ModelManager implements AutoCloseable {
             lock.unlock();
         }
         return new GamingResult(false, false, List.of(), gpu.sample().map(GpuProbe.Sample::usedMb).orElse(null),
-                (System.nanoTime() - t0) / 1_000_000);
+                (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
     private boolean anyGpuActive() {
@@ -944,7 +808,8 @@ public final class ModelManager implements AutoCloseable {
         boolean ok;
         lock.lock();
         try {
-            ok = mode == Mode.GAMING && !anyGpuActive();
+            ok = mode == Mode.GAMING && !anyGpuActive()
+                    && slots.values().stream().noneMatch(x -> x.spec.gpu() && x.unverifiedStop);
         } finally {
             lock.unlock();
         }
@@ -954,9 +819,8 @@ public final class ModelManager implements AutoCloseable {
 
     /** Manual/admin start: ensure ready (with evictions) and release. */
     public void start(String id, Duration wait) {
-        try (Lease l = acquire(id, wait)) {
-            // just warmed
-        }
+        acquire(id, wait).close(); // ready now; the lease is only the proof
+
     }
 
     /** Manual/admin stop (drain up to the drain timeout); waits until verified stopped or the wait ends. */
@@ -1037,16 +901,11 @@ public final class ModelManager implements AutoCloseable {
 
     // ================================================================= views
 
-    /** A consistent snapshot of one model. */
-    public record ModelView(ModelSpec spec, ModelState state, int inflight, int waiting, long lastUsedMillis,
-                            long readySinceMillis, String lastError, String reason, int starts, int crashes,
-                            long backoffUntilMillis) {}
-
     public List<ModelView> views() {
         lock.lock();
         try {
             List<ModelView> out = new ArrayList<>();
-            for (Slot s : slots.values()) out.add(view(s));
+            for (Slot s : slots.values()) out.add(s.view());
             return out;
         } finally {
             lock.unlock();
@@ -1056,16 +915,12 @@ public final class ModelManager implements AutoCloseable {
     public ModelView view(String id) {
         lock.lock();
         try {
-            return view(slot(id));
+            return slot(id).view();
         } finally {
             lock.unlock();
         }
     }
 
-    private ModelView view(Slot s) {
-        return new ModelView(s.spec, s.state, s.inflight, s.waiting, s.lastUsedMillis, s.readySinceMillis, s.lastError,
-                s.reason, s.starts, s.crashes, s.backoffUntilMillis);
-    }
 
     public boolean runtimeAvailable() {
         return runtimeAvailable;
@@ -1086,7 +941,7 @@ public final class ModelManager implements AutoCloseable {
         try {
             while (true) {
                 List<ModelView> v = new ArrayList<>();
-                for (Slot s : slots.values()) v.add(view(s));
+                for (Slot s : slots.values()) v.add(s.view());
                 if (p.test(v)) return true;
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
@@ -1106,7 +961,7 @@ public final class ModelManager implements AutoCloseable {
         return s;
     }
 
-    private void runtimeOk() {
+    void runtimeOk() {
         if (!runtimeAvailable) {
             runtimeAvailable = true;
             runtimeError = "";
@@ -1120,59 +975,23 @@ public final class ModelManager implements AutoCloseable {
         runtimeError = e.getMessage();
     }
 
-    private void runtimeResult(DockerException e) {
+    void runtimeResult(DockerException e) {
         if (e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE) runtimeFailed(e);
         else if (e.kind() == DockerException.Kind.NOT_FOUND) runtimeOk();
     }
 
-    // ================================================================= leases
-
-    private final class LeaseImpl implements Lease {
-        private final Slot s;
-        private boolean closed;
-        private final List<Runnable> cancels = new CopyOnWriteArrayList<>();
-        private volatile boolean cancelled;
-
-        LeaseImpl(Slot s) {
-            this.s = s;
-        }
-
-        @Override
-        public String model() {
-            return s.spec.id();
-        }
-
-        @Override
-        public void onCancel(Runnable cancel) {
-            cancels.add(cancel);
-            if (cancelled) cancel.run();
-        }
-
-        void cancel() {
-            cancelled = true;
-            for (Runnable r : cancels) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.FINE, "cancel failed", e);
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            lock.lock();
-            try {
-                if (closed) return;
-                closed = true;
-                s.leases.remove(this);
-                s.inflight--;
-                s.lastUsedMillis = now(); // idle time counts from the END of the last request
-                if (s.state == ModelState.DRAINING && s.inflight == 0) beginStop(s, s.reason);
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+    /** A lease ends (under the lock): idle time counts from now, a draining model stops at its last request. */
+    void release(GrantedLease l) {
+        lock.lock();
+        try {
+            Slot s = l.slot();
+            if (!s.leases.remove(l)) return;
+            s.inflight--;
+            s.lastUsedMillis = now(); // idle time counts from the END of the last request
+            if (s.state == ModelState.DRAINING && s.inflight == 0) beginStop(s, s.reason);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 }

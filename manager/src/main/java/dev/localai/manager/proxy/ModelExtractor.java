@@ -30,6 +30,19 @@ public final class ModelExtractor {
         return queryModel;
     }
 
+    /** A body that claims (or looks) to be JSON but does not parse. */
+    public static boolean malformedJson(String contentType, byte[] body) {
+        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        if (body.length == 0 || ct.startsWith("multipart/") || !(ct.contains("json") || ct.isEmpty() || firstNonSpace(body) == '{'))
+            return false;
+        try {
+            JSON.readTree(body);
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** Replaces the JSON body's {@code model} (used for upstream_model); other bodies are returned unchanged. */
     public static byte[] rewriteModel(String contentType, byte[] body, String newModel) {
         if (newModel == null || contentType == null || !contentType.toLowerCase(Locale.ROOT).contains("json")) return body;

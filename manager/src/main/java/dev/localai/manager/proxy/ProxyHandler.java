@@ -16,13 +16,11 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -68,10 +66,14 @@ public final class ProxyHandler {
         String requested = ModelExtractor.extract(contentType, body, queryModel);
         String endpoint = endpointLabel(path);
         String code = "500";
-        String modelLabel = requested == null ? "" : requested;
+        String modelLabel = "";
         try {
-            if (requested == null || requested.isBlank())
+            if (requested == null || requested.isBlank()) {
+                if (ModelExtractor.malformedJson(contentType, body))
+                    throw new ApiError(400, "invalid_json", "The request body is not valid JSON");
                 throw new ApiError(400, "model_required", "The request names no model (JSON field, form field or ?model=)");
+            }
+            modelLabel = "unknown"; // never a client-chosen label
             ModelSpec spec = config.resolve(requested)
                     .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + requested + "' does not exist"));
             modelLabel = spec.id();
@@ -100,6 +102,9 @@ public final class ProxyHandler {
                 }
             }
             throw last != null ? last : new ApiError(503, "model_unavailable", "No target could serve '" + requested + "'");
+        } catch (StreamAbort e) {
+            code = e.status() + "_aborted";
+            throw e;
         } catch (ApiError e) {
             code = Integer.toString(e.status());
             Json.error(res, e);
@@ -107,6 +112,40 @@ public final class ProxyHandler {
             metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", modelLabel, "endpoint", endpoint, "code", code));
             metrics.observe("manager_request_seconds", "Proxied request duration", Metrics.labels("model", modelLabel, "endpoint", endpoint),
                     (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * {@code /upstream/{model}/...}: any method and path, sent unchanged to the model's own server (started on
+     * demand, counted in flight like any request, no type gating, no fallback).
+     */
+    public void passthrough(ServerRequest req, ServerResponse res, String model, String rawSubPath, byte[] body) {
+        long t0 = System.nanoTime();
+        String code = "500";
+        String label = model;
+        try {
+            ModelSpec spec = config.resolve(model)
+                    .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + model + "' does not exist"));
+            label = spec.id();
+            URI uri;
+            try {
+                uri = URI.create(spec.upstream() + (rawSubPath.startsWith("/") ? rawSubPath : "/" + rawSubPath) + query(req));
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(400, "invalid_path", "Not a valid upstream path: " + rawSubPath);
+            }
+            try (Lease lease = manager.acquire(spec.id(), spec.queueTimeout())) {
+                Outcome o = forward(req, res, uri, body, lease, spec.id(), false, t0, "upstream");
+                if (!o.committed) throw o.error;
+                code = Integer.toString(o.status);
+            }
+        } catch (StreamAbort e) {
+            code = e.status() + "_aborted";
+            throw e;
+        } catch (ApiError e) {
+            code = Integer.toString(e.status());
+            Json.error(res, e);
+        } finally {
+            metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", label, "endpoint", "upstream", "code", code));
         }
     }
 
@@ -118,7 +157,13 @@ public final class ProxyHandler {
         if (remote != null) {
             if (!remote.tryAcquire())
                 return new Outcome(false, 0, new ApiError(503, "upstream_unavailable", "Fallback " + target + " is unavailable (circuit open)", 5));
-            Outcome o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
+            Outcome o;
+            try {
+                o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
+            } catch (StreamAbort e) {
+                remote.success(); // it answered; the stream broke later (or the client left): not a reason to open the breaker
+                throw e;
+            }
             if (o.committed && o.status < 500) remote.success();
             else if (o.committed || (o.error != null && !"upstream_busy".equals(o.error.code()))) remote.failure();
             else remote.success();
@@ -143,7 +188,8 @@ public final class ProxyHandler {
 
     private Outcome forward(ServerRequest req, ServerResponse res, URI uri, byte[] body, Lease lease, String target,
                             boolean more, long t0, String endpoint) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(req.prologue().method().text(),
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(config.server().upstreamResponseTimeout())
+                .method(req.prologue().method().text(),
                 body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         for (Header h : req.headers()) {
             String n = h.name().toLowerCase(Locale.ROOT);
@@ -172,6 +218,11 @@ public final class ProxyHandler {
             return new Outcome(false, 0, new ApiError(503, "model_unavailable", "Model '" + target + "' stopped before answering", 5));
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
+            if (c instanceof java.net.http.HttpTimeoutException && !(c instanceof java.net.http.HttpConnectTimeoutException)) {
+                f.cancel(true);
+                return new Outcome(false, 0, new ApiError(504, "upstream_timeout", "'" + target + "' did not answer within "
+                        + config.server().upstreamResponseTimeout().toSeconds() + " s"));
+            }
             String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
             return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
         }
@@ -210,7 +261,7 @@ public final class ProxyHandler {
                     LOG.log(Level.FINE, "upstream " + target + " broke off mid-response", e);
                     metrics.inc("manager_upstream_aborts_total", "Responses cut because the upstream stopped mid-stream",
                             Metrics.labels("model", target));
-                    throw new StreamAbort("upstream " + target + " broke off mid-response", e);
+                    throw new StreamAbort("upstream " + target + " broke off mid-response", status, e);
                 }
                 if (n < 0) break;
                 if (n == 0) continue;
@@ -230,7 +281,7 @@ public final class ProxyHandler {
             f.cancel(true);
             LOG.fine(() -> "client disconnected from " + target + ": upstream cancelled");
             metrics.inc("manager_client_disconnects_total", "Client disconnects mid-response", Metrics.labels("model", target));
-            throw new StreamAbort("client disconnected from " + target, e);
+            throw new StreamAbort("client disconnected from " + target, status, e);
         }
         return new Outcome(true, status, null);
     }
@@ -240,8 +291,16 @@ public final class ProxyHandler {
      * drops the connection instead of terminating the chunked body cleanly.
      */
     public static final class StreamAbort extends RuntimeException {
-        StreamAbort(String message, Throwable cause) {
+        private final int status;
+
+        StreamAbort(String message, int status, Throwable cause) {
             super(message, cause, false, false);
+            this.status = status;
+        }
+
+        /** The status already sent to the client. */
+        public int status() {
+            return status;
         }
     }
 
@@ -255,14 +314,5 @@ public final class ProxyHandler {
 
     static String endpointLabel(String path) {
         return path.startsWith("/v1/") ? path : "other";
-    }
-
-    /** Used by the admin API to report fallback health. */
-    public Map<String, RemoteTarget> remotes() {
-        return remotes;
-    }
-
-    public static Duration defaultTimeout() {
-        return Duration.ofMinutes(10);
     }
 }

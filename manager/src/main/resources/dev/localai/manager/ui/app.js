@@ -65,7 +65,7 @@
     $('active-requests').textContent = String(st.active_requests || 0);
     const rt = st.container_runtime || {};
     $('runtime').textContent = (rt.available ? 'Docker available' : 'Docker unavailable: ' + (rt.error || ''))
-      + ' · mode: ' + st.mode;
+      + ' · ' + (st.gaming_mode ? 'gaming mode' : 'normal mode');
     const tbody = $('models').querySelector('tbody');
     tbody.replaceChildren();
     const models = st.models || {};

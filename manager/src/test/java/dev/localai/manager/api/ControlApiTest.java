@@ -62,12 +62,14 @@ class ControlApiTest {
             assertThat(tts.get("name").asText()).isEqualTo("chatterbox-turbo");
             assertThat(tts.get("type").asText()).isEqualTo("tts");
             assertThat(tts.get("container").asText()).isEqualTo("tts");
-            assertThat(tts.get("status").asText()).isEqualTo("ready");
+            assertThat(tts.get("status").asText()).as("the ancestor's word").isEqualTo("running");
+            assertThat(tts.get("state").asText()).isEqualTo("ready");
             assertThat(st.get("stopped_models")).extracting(n -> n.get("name").asText()).containsExactly("qwen", "llama");
             // new field set (TUI)
-            assertThat(st.get("mode").asText()).isEqualTo("normal");
-            assertThat(st.get("gaming_mode_enabled").asBoolean()).isFalse();
+            assertThat(st.get("mode").asText()).as("the ancestor's run mode").isEqualTo("on-demand");
+            assertThat(st.get("gaming_mode_enabled").asBoolean()).as("the feature is available").isTrue();
             assertThat(st.get("gaming_mode_active").asBoolean()).isFalse();
+            assertThat(st.get("manager_mode").asText()).isEqualTo("normal");
             assertThat(st.has("gpu_vram_gb")).isTrue();
             assertThat(st.get("idle_timeout").asLong()).isEqualTo(600);
             assertThat(st.get("running")).hasSize(1);
@@ -76,6 +78,9 @@ class ControlApiTest {
             assertThat(st.get("summary").get("total").asInt()).isEqualTo(3);
             assertThat(st.get("summary").get("available").asInt()).isEqualTo(1);
             assertThat(st.get("summary").get("running").asInt()).isEqualTo(1);
+            assertThat(st.get("summary").get("total_models").asInt()).isEqualTo(3);
+            assertThat(st.get("summary").get("stopped").asInt()).isEqualTo(2);
+            assertThat(st.get("idle_timeout_seconds").asLong()).isEqualTo(600);
             assertThat(st.get("container_runtime").get("available").asBoolean()).isTrue();
         }
     }
@@ -90,7 +95,8 @@ class ControlApiTest {
             JsonNode st = json(s.get("/status"));
             assertThat(st.get("gaming_mode").asBoolean()).isTrue();
             assertThat(st.get("safe_to_game").asBoolean()).isTrue();
-            assertThat(st.get("mode").asText()).isEqualTo("gaming");
+            assertThat(st.get("gaming_mode_active").asBoolean()).isTrue();
+            assertThat(st.get("manager_mode").asText()).isEqualTo("gaming");
             assertThat(s.runtime.isRunning("tts")).isFalse();
             // /health does not call a keep-warm model stopped for gaming "degraded"
             assertThat(s.get("/health").statusCode()).isEqualTo(200);
@@ -101,11 +107,18 @@ class ControlApiTest {
             s.await("chatterbox-turbo", ModelState.READY);
             assertThat(json(s.get("/status")).get("safe_to_game").asBoolean()).isFalse();
 
-            HttpResponse<String> bad = s.post("/gaming-mode", "{}");
+            HttpResponse<String> bad = s.post("/gaming-mode", "{\"enable\": \"maybe\"}");
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(json(bad).get("error").get("code").asText()).isEqualTo("invalid_parameter");
             assertThat(s.post("/gaming-mode?enable=maybe", null).statusCode()).isEqualTo(400);
             assertThat(s.post("/gaming-mode", "{oops").statusCode()).isEqualTo(400);
+            assertThat(s.manager.gaming()).isFalse();
+
+            // like the ancestor, a bare POST turns gaming mode on
+            HttpResponse<String> bare = s.post("/gaming-mode", null);
+            assertThat(bare.statusCode()).isEqualTo(200);
+            assertThat(json(bare).get("gaming_mode").asBoolean()).isTrue();
+            assertThat(json(bare).get("message").asText()).startsWith("Gaming mode enabled");
         }
     }
 
@@ -114,7 +127,8 @@ class ControlApiTest {
         try (Stack s = open("")) {
             HttpResponse<String> start = s.post("/start/qwen", null);
             assertThat(start.statusCode()).isEqualTo(200);
-            assertThat(json(start).get("status").asText()).isEqualTo("ready");
+            assertThat(json(start).get("status").asText()).isEqualTo("running");
+            assertThat(json(start).get("state").asText()).isEqualTo("ready");
             HttpResponse<String> swap = s.post("/swap/llama", null);
             assertThat(swap.statusCode()).isEqualTo(200);
             assertThat(json(swap).get("stopped")).extracting(JsonNode::asText).containsExactly("qwen");
@@ -154,6 +168,10 @@ class ControlApiTest {
             assertThat(tts.get("type").asText()).isEqualTo("tts");
             assertThat(tts.get("vram_gb").asDouble()).isEqualTo(1.5);
             assertThat(m.get("data").get(1).get("state").asText()).isEqualTo("stopped");
+            JsonNode one = json(s.get("/v1/models/qwen"));
+            assertThat(one.get("id").asText()).isEqualTo("qwen");
+            assertThat(one.get("vram_mb").asLong()).isEqualTo(14000);
+            assertThat(s.get("/v1/models/nope").statusCode()).isEqualTo(404);
         }
     }
 
@@ -215,7 +233,9 @@ class ControlApiTest {
     void healthIsDegradedWhenAKeepWarmModelIsDown() throws Exception {
         try (Stack s = open("")) {
             assertThat(s.get("/healthz").statusCode()).isEqualTo(200);
-            assertThat(s.get("/health").statusCode()).isEqualTo(200);
+            HttpResponse<String> healthy = s.get("/health");
+            assertThat(healthy.statusCode()).isEqualTo(200);
+            assertThat(json(healthy).get("status").asText()).isEqualTo("healthy");
             s.runtime.crash("tts", 1, false);
             s.manager.checkNow("chatterbox-turbo");
             HttpResponse<String> h = s.get("/health");
@@ -236,6 +256,9 @@ class ControlApiTest {
             assertThat(s.get("/v1/models", "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
             assertThat(s.get("/v1/models", "Authorization", "Bearer inf-key").statusCode()).isEqualTo(200);
             assertThat(s.get("/status", "x-api-key", "inf-key").statusCode()).isEqualTo(200);
+            String basic = java.util.Base64.getEncoder().encodeToString("user:inf-key".getBytes(StandardCharsets.UTF_8));
+            assertThat(s.get("/running", "Authorization", "Basic " + basic).statusCode()).isEqualTo(200);
+            assertThat(s.get("/metrics").statusCode()).isEqualTo(401);
             HttpResponse<String> speech = s.post("/v1/audio/speech", "{\"model\":\"chatterbox-turbo\",\"input\":\"x\"}",
                     "Authorization", "Bearer inf-key");
             assertThat(speech.statusCode()).isEqualTo(200);

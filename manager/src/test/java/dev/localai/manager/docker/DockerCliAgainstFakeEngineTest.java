@@ -110,8 +110,10 @@ class DockerCliAgainstFakeEngineTest {
         } finally {
             engine.startGate.countDown();
         }
-        // the daemon still carried the start out: re-inspecting tells the truth
-        assertThat(cli.inspect("tts").running()).isTrue();
+        // the daemon still carries the start out although its client was killed: re-inspecting tells the truth
+        for (int i = 0; i < 1000 && !engine.isRunning("tts"); i++) Thread.onSpinWait();
+        assertThat(engine.requests).anyMatch(r -> r.contains("/containers/tts/start"));
+        assertThat(cli.inspect("tts").running()).isEqualTo(engine.isRunning("tts"));
     }
 
     @Test
@@ -119,5 +121,16 @@ class DockerCliAgainstFakeEngineTest {
         assertThatThrownBy(() -> cli.start("tts; rm -rf /")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> cli.stop("-t", Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
         assertThat(engine.requests).isEmpty();
+    }
+
+    @Test
+    void containerEventsStreamThroughTheCliUntilClosed() throws Exception {
+        try (java.io.InputStream in = cli.events()) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+            engine.emit("die", "llm");
+            String line = r.readLine();
+            assertThat(line).contains("\"Action\":\"die\"", "\"name\":\"llm\"");
+        }
+        assertThat(engine.requests).anyMatch(q -> q.startsWith("GET ") && q.contains("/events") && q.contains("filters="));
     }
 }

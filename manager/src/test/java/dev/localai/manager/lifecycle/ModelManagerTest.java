@@ -536,4 +536,180 @@ class ModelManagerTest {
             });
         }
     }
+
+    @Test
+    void safeToGameWaitsForGpuMemoryToBeFreed() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong(9000);
+            rig.gpu = () -> java.util.Optional.of(new dev.localai.manager.vram.GpuProbe.Sample(used.get(), 24576));
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT); // vram_wait_s 0.1, target 1024 MiB
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(r.vramUsedMb()).isEqualTo(9000);
+            assertThat(r.safeToGame()).as("a game would not find the memory free").isFalse();
+            used.set(400);
+            assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void anAutoBudgetIsTheMeasuredTotalMinusTheReserve() {
+        String cfg = """
+            {"version": 2, "gpu": {"vram_budget_mb": "auto", "reserve_mb": 1000, "probe": "none"},
+             "defaults": {"queue_timeout_s": 10},
+             "models": {
+               "llama": {"container": "llama", "port": 18001, "vram_mb": 12000},
+               "whisper": {"container": "whisper", "port": 18007, "type": "stt", "vram_mb": 4000, "keep_warm": true}
+             }}""";
+        try (Rig rig = new Rig(cfg, all(), null)) {
+            rig.gpu = () -> java.util.Optional.of(new dev.localai.manager.vram.GpuProbe.Sample(0, 16000));
+            rig.boot();
+            rig.await("whisper", READY);
+            // 4000 + 12000 > 16000 - 1000, and the keep-warm whisper is not evicted
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class,
+                    e -> assertThat(e.getMessage()).contains("15000 MiB budget"));
+        }
+    }
+
+    @Test
+    void aRequestThatJoinedASlowStartWaitsForItBeyondTheQueueTimeout() throws Exception {
+        try (Rig rig = new Rig(onDemand(", \"queue_timeout_s\": 0.2, \"start_timeout_s\": 5"), all(), null).boot();
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            CountDownLatch health = rig.holdHealth();
+            Future<String> w = ex.submit(() -> {
+                try (Lease l = rig.manager.acquire("llama", Duration.ofMillis(200))) {
+                    return l.model();
+                }
+            });
+            rig.awaitWaiting("llama", 1);
+            // well past queue_timeout_s the request still waits for the start it joined
+            assertThat(rig.manager.awaitCondition(v -> false, Duration.ofMillis(400))).isFalse();
+            assertThat(w.isDone()).isFalse();
+            health.countDown();
+            assertThat(w.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
+        }
+    }
+
+    @Test
+    void reconciliationAdoptsContainersStartedByHandAndStopsThemDuringGamingMode() throws Exception {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.addRunning("llama"); // started with `docker start` behind the manager's back
+            rig.clock.advance(Duration.ofSeconds(30));
+            rig.tick();
+            rig.await("llama", READY);
+            assertThat(rig.runtime.count("start", "llama")).isZero();
+
+            rig.manager.gamingOn(false, WAIT);
+            rig.runtime.addRunning("llama"); // and again, in the middle of a game
+            rig.manager.reconcile();
+            rig.await("llama", STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+        }
+    }
+
+    @Test
+    void containersMissedWhileTheDaemonWasDownAreAdoptedWhenItReturns() {
+        FakeRuntime runtime = all();
+        runtime.addRunning("llama");
+        runtime.daemonDown(true);
+        try (Rig rig = new Rig(onDemand(""), runtime, null).boot()) {
+            assertThat(rig.manager.runtimeAvailable()).isFalse();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            runtime.daemonDown(false);
+            rig.tick();
+            rig.await("llama", READY);
+            assertThat(runtime.count("start", "llama")).isZero();
+        }
+    }
+
+    @Test
+    void aReadyModelFailingItsHealthCheckIsStoppedVerifiedAndRewarmed() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.await("qwen", READY);
+            rig.neverHealthy.add("tts"); // the container runs but its server hangs
+            rig.manager.checkNow("tts"); // liveness checks run synchronously here; failure_threshold 2
+            assertThat(rig.state("tts")).as("one failed check is tolerated").isEqualTo(READY);
+            rig.manager.checkNow("tts");
+            rig.await("tts", FAILED);
+            assertThat(rig.runtime.isRunning("tts")).as("the hung container was stopped").isFalse();
+            assertThat(rig.manager.view("tts").lastError()).contains("health check failed 2 times");
+            rig.neverHealthy.clear();
+            rig.clock.advance(Duration.ofSeconds(10));
+            rig.tick();
+            rig.await("tts", READY);
+        }
+    }
+
+    @Test
+    void anUnwritableStateFileDoesNotKeepTheGpuBusy() throws Exception {
+        Path notADirectory = Files.writeString(tmp.resolve("plain-file"), "x");
+        try (Rig rig = new Rig(onDemand(""), all(), notADirectory.resolve("state.json")).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(r.persisted()).isFalse();
+            assertThat(r.gamingMode()).isTrue();
+            assertThat(rig.state("llama")).isEqualTo(STOPPED);
+            assertThat(r.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void aCorruptStateFileMeansGamingModeOn() throws Exception {
+        Path state = tmp.resolve("state.json");
+        Files.writeString(state, "{not json");
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), state).boot()) {
+            assertThat(rig.manager.gaming()).as("fail safe: never start GPU models under a game").isTrue();
+            rig.tick();
+            assertThat(rig.runtime.count("start", "tts")).isZero();
+        }
+    }
+
+    @Test
+    void anUnexpectedRuntimeBugFailsTheStartInsteadOfWedgingTheModel() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.bugOnStart("llama");
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.code()).isEqualTo("model_start_failed");
+                assertThat(e.getMessage()).contains("bug in the runtime");
+            });
+            assertThat(rig.state("llama")).isEqualTo(FAILED);
+        }
+    }
+
+    @Test
+    void aDockerDieEventIsNoticedAtOnceWithoutWaitingForTheLivenessInterval() {
+        try (Rig rig = new Rig(config("24000", "0.3", ""), all(), null).boot()) {
+            rig.await("tts", READY);
+            rig.runtime.crash("tts", 137, true);
+            rig.runtime.emit("{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"abc\",\"Attributes\":{\"name\":\"tts\"}}}");
+            rig.await("tts", FAILED); // no clock advance, no tick: the event triggered the check
+            assertThat(rig.manager.view("tts").lastError()).contains("exit code 137", "OOM-killed");
+            // events are hints: a die event for a container that still runs changes nothing
+            rig.runtime.emit("{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"Attributes\":{\"name\":\"qwen\"}}}");
+            rig.runtime.emit("not json at all");
+            rig.manager.awaitCondition(v -> false, Duration.ofMillis(200));
+            assertThat(rig.state("qwen")).isEqualTo(READY);
+        }
+    }
+
+    @Test
+    void safeToGameStaysFalseWhileAStopCouldNotBeVerifiedAndRecoversWithTheDaemon() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", WAIT).close();
+            rig.runtime.daemonDown(true);
+            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(rig.state("llama")).isEqualTo(FAILED);
+            assertThat(rig.runtime.isRunning("llama")).as("the container really still runs").isTrue();
+            assertThat(r.safeToGame()).isFalse();
+            assertThat(rig.manager.safeToGame()).isFalse();
+
+            rig.runtime.daemonDown(false);
+            rig.tick(); // the daemon is back: reconcile finds the container running during gaming mode and stops it
+            rig.await("llama", STOPPED);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
 }

@@ -10,6 +10,7 @@ import dev.localai.manager.testing.FakeUpstream;
 import dev.localai.manager.testing.Stack;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -120,6 +121,7 @@ class ProxyTest {
         assertThat(cancelled).as("upstream saw the cancellation").isTrue();
         assertThat(stack.manager.awaitCondition(vs -> vs.stream().allMatch(v -> v.inflight() == 0), Duration.ofSeconds(10)))
                 .as("the lease is released").isTrue();
+        assertThat(stack.manager.metrics().counter("manager_client_disconnects_total", "model=\"llm\"")).isEqualTo(1);
     }
 
     @Test
@@ -200,7 +202,7 @@ class ProxyTest {
 
         HttpResponse<String> notJson = stack.post("/v1/chat/completions", "{not json");
         assertThat(notJson.statusCode()).isEqualTo(400);
-        error(notJson);
+        assertThat(error(notJson).get("code").asText()).isEqualTo("invalid_json");
 
         HttpResponse<String> route = stack.get("/v2/nothing");
         assertThat(route.statusCode()).isEqualTo(404);
@@ -220,5 +222,83 @@ class ProxyTest {
         HttpResponse<String> r = stack.post("/v1/audio/speech", "{\"model\":\"chatterbox-turbo\",\"input\":\"x\"}");
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(error(r).get("code").asText()).isEqualTo("upstream_unreachable");
+    }
+
+    @Test
+    void oversizedBodiesAre413InOpenAisShapeWithOrWithoutContentLength() throws Exception {
+        try (Stack small = new Stack(CONFIG.replace("\"version\": 2,", "\"version\": 2, \"server\": {\"max_request_body_mb\": 0.01},"),
+                null, "tts", "llm", "llm-cpu", "whisper")) {
+            byte[] big = new byte[64 * 1024];
+            java.util.Arrays.fill(big, (byte) ' ');
+            HttpResponse<String> declared = small.http.send(small.request("/v1/chat/completions")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(declared.statusCode()).isEqualTo(413);
+            assertThat(error(declared).get("code").asText()).isEqualTo("request_too_large");
+            // chunked: no Content-Length, the limit is found while reading
+            HttpResponse<String> chunked = small.http.send(small.request("/v1/chat/completions")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(chunked.statusCode()).isEqualTo(413);
+            assertThat(error(chunked).get("code").asText()).isEqualTo("request_too_large");
+        }
+    }
+
+    @Test
+    void anUpstreamThatNeverAnswersIs504AfterTheResponseTimeout() throws Exception {
+        try (Stack slow = new Stack(CONFIG.replace("\"version\": 2,", "\"version\": 2, \"server\": {\"upstream_response_timeout_s\": 0.3},"),
+                null, "tts", "llm", "llm-cpu", "whisper")) {
+            HttpResponse<String> r = slow.http.send(slow.request("/v1/audio/transcriptions?model=whisper")
+                    .header("Content-Type", "application/json").header("X-Test-Hang", "1")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(504);
+            assertThat(error(r).get("code").asText()).isEqualTo("upstream_timeout");
+            assertThat(slow.manager.awaitCondition(vs -> vs.stream().allMatch(v -> v.inflight() == 0), Duration.ofSeconds(10)))
+                    .as("the lease is released").isTrue();
+        }
+    }
+
+    @Test
+    void hundredConcurrentHttpRequestsToAStoppedModelCauseOneDockerStartAndAreAllServed() throws Exception {
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        stack.runtime.gateStart("llm", start); // docker start blocks until every request is waiting
+        HttpClient many = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()).build();
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> fs = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            fs.add(many.sendAsync(stack.request("/v1/embeddings").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llm\",\"input\":\"" + i + "\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        assertThat(stack.manager.awaitCondition(vs -> vs.stream().anyMatch(v -> v.spec().id().equals("llm") && v.waiting() == 100),
+                Duration.ofSeconds(20))).as("all 100 wait for the one start").isTrue();
+        start.countDown();
+        for (var f : fs) assertThat(f.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(stack.runtime.count("start", "llm")).isEqualTo(1);
+        assertThat(stack.upstream("llm").count("/v1/embeddings")).isEqualTo(100);
+    }
+
+    @Test
+    void upstreamPassthroughReachesTheModelsOwnServerAndStartsItOnDemand() throws Exception {
+        HttpResponse<String> r = stack.get("/upstream/whisper-1/v1/audio/voices?lang=en");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Served-By")).hasValue("whisper");
+        assertThat(r.body()).contains("\"path\":\"/v1/audio/voices\"");
+        FakeUpstream.Seen seen = stack.upstream("whisper").seen.get(0);
+        assertThat(seen.method()).isEqualTo("GET");
+        assertThat(seen.path()).isEqualTo("/v1/audio/voices?lang=en");
+        assertThat(stack.runtime.count("start", "whisper")).isEqualTo(1);
+
+        HttpResponse<String> put = stack.http.send(stack.request("/upstream/whisper/admin/reload")
+                .PUT(HttpRequest.BodyPublishers.ofString("xyz")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(put.body()).contains("\"bytes\":3");
+        assertThat(stack.upstream("whisper").seen.get(1).method()).isEqualTo("PUT");
+
+        HttpResponse<String> missing = stack.get("/upstream/nope/x");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(error(missing).get("code").asText()).isEqualTo("model_not_found");
+        stack.post("/gaming-mode?enable=true", null);
+        assertThat(stack.get("/upstream/whisper/health").statusCode()).isEqualTo(503);
     }
 }

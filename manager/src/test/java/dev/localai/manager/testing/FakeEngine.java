@@ -28,6 +28,16 @@ public final class FakeEngine implements AutoCloseable {
     private final Map<String, Integer> exitCodes = new ConcurrentHashMap<>();
     /** Every request as {@code "METHOD /path?query"}. */
     public final List<String> requests = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile boolean stopped;
+
+    /** Queues a container event for {@code GET /events} streams. */
+    public void emit(String action, String name) {
+        events.add("{\"status\":\"" + action + "\",\"id\":\"" + id(name) + "\",\"from\":\"img\",\"Type\":\"container\","
+                + "\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + id(name) + "\",\"Attributes\":{\"name\":\"" + name
+                + "\",\"image\":\"img\"}},\"scope\":\"local\",\"time\":1700000000,\"timeNano\":1700000000000000000}");
+    }
+
     /** When set, {@code start} requests block until it opens (a hanging daemon). */
     public volatile CountDownLatch startGate;
 
@@ -80,6 +90,17 @@ public final class FakeEngine implements AutoCloseable {
                 send(ex, 200, "application/json", "{\"Version\":\"28.2.2\",\"ApiVersion\":\"1.47\",\"MinAPIVersion\":\"1.24\","
                         + "\"Os\":\"linux\",\"Arch\":\"amd64\",\"KernelVersion\":\"6.0\",\"GoVersion\":\"go1.24\",\"GitCommit\":\"fake\","
                         + "\"Components\":[{\"Name\":\"Engine\",\"Version\":\"28.2.2\",\"Details\":{\"ApiVersion\":\"1.47\"}}]}");
+                return;
+            }
+            if (path.matches("/v[0-9.]+/events")) {
+                ex.getResponseHeaders().add("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, 0);
+                while (!stopped) {
+                    String e = events.poll(50, TimeUnit.MILLISECONDS);
+                    if (e == null) continue;
+                    ex.getResponseBody().write((e + "\n").getBytes(StandardCharsets.UTF_8));
+                    ex.getResponseBody().flush();
+                }
                 return;
             }
             if (path.matches("/v[0-9.]+/containers/json")) {
@@ -173,6 +194,7 @@ public final class FakeEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        stopped = true;
         server.stop(0);
     }
 }

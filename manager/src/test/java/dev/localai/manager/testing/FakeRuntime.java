@@ -31,6 +31,7 @@ public final class FakeRuntime implements ContainerRuntime {
     private final Map<String, Integer> ignoreStops = new ConcurrentHashMap<>();
     private final List<String> calls = new ArrayList<>();
     private volatile boolean daemonDown;
+    private final Set<String> buggyStarts = ConcurrentHashMap.newKeySet();
 
     /** Declares a (stopped) container. */
     public FakeRuntime add(String... names) {
@@ -47,6 +48,11 @@ public final class FakeRuntime implements ContainerRuntime {
     /** The container starts, then exits at once with this code (as docker reports it on the next inspect). */
     public void dieOnStart(String name, int exitCode, boolean oom) {
         dieOnStart.put(name, new Exit(exitCode, oom, ""));
+    }
+
+    /** {@code docker start} throws an unchecked exception (a bug in a runtime implementation). */
+    public void bugOnStart(String name) {
+        buggyStarts.add(name);
     }
 
     /** {@code docker start} blocks until the latch opens. */
@@ -123,6 +129,7 @@ public final class FakeRuntime implements ContainerRuntime {
         checkDaemon();
         exists(name);
         await(startGates.get(name));
+        if (buggyStarts.contains(name)) throw new IllegalStateException("bug in the runtime");
         Exit die = dieOnStart.get(name);
         if (die != null) {
             exits.put(name, die);
@@ -180,6 +187,64 @@ public final class FakeRuntime implements ContainerRuntime {
     @Override
     public InputStream followLogs(String name, int tail) throws DockerException {
         return new ByteArrayInputStream(logs(name, tail).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private final java.util.concurrent.BlockingQueue<byte[]> events = new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile int eventStreams;
+
+    /** Sends a {@code docker events} line (JSON) to the open event streams' reader. */
+    public void emit(String json) {
+        events.add((json + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** How many times the event stream was opened. */
+    public int eventStreams() {
+        return eventStreams;
+    }
+
+    @Override
+    public InputStream events() throws DockerException {
+        checkDaemon();
+        eventStreams++;
+        return new InputStream() {
+            private static final byte[] END = new byte[0];
+            private byte[] buf = new byte[0];
+            private int pos;
+            private volatile boolean closed;
+
+            @Override
+            public int read() throws java.io.IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws java.io.IOException {
+                while (pos >= buf.length) {
+                    if (closed) return -1;
+                    try {
+                        byte[] next = events.poll(50, TimeUnit.MILLISECONDS);
+                        if (next == END) return -1;
+                        if (next != null) {
+                            buf = next;
+                            pos = 0;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                int n = Math.min(len, buf.length - pos);
+                System.arraycopy(buf, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+
+            @Override
+            public void close() {
+                closed = true;
+            }
+        };
     }
 
     @Override

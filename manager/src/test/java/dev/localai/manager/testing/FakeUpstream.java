@@ -41,6 +41,8 @@ public final class FakeUpstream implements AutoCloseable {
     /** Counted down when an SSE stream has sent its first chunk. */
     public volatile CountDownLatch streaming = new CountDownLatch(1);
     private final Map<String, Integer> counts = new ConcurrentHashMap<>();
+    /** Requests with an {@code X-Test-Hang} header wait for this latch before the server gives up on them. */
+    public final CountDownLatch hang = new CountDownLatch(1);
 
     public FakeUpstream(BooleanSupplier up) throws IOException {
         this.up = up;
@@ -72,6 +74,14 @@ public final class FakeUpstream implements AutoCloseable {
             counts.merge(path, 1, Integer::sum);
         }
         try (ex) {
+            if (ex.getRequestHeaders().containsKey("X-test-hang")) { // a server that accepts and never answers
+                try {
+                    hang.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
             switch (path) {
                 case "/health" -> send(ex, up.getAsBoolean() ? 200 : 503, "application/json", "{\"status\":\"ok\"}");
                 case "/v1/audio/speech" -> {
@@ -128,6 +138,7 @@ public final class FakeUpstream implements AutoCloseable {
 
     @Override
     public void close() {
+        hang.countDown();
         server.stop(0);
     }
 }

@@ -38,6 +38,11 @@ public final class Stack implements AutoCloseable {
     private final HttpClient upstreamClient;
 
     public Stack(String template, Path stateFile, String... containers) throws IOException {
+        this(InstantSource.system(), template, stateFile, containers);
+    }
+
+    /** With the manager's clock (idle timeouts, backoff) under the test's control; the tick is the test's too. */
+    public Stack(InstantSource clock, String template, Path stateFile, String... containers) throws IOException {
         String json = template;
         for (String c : containers) {
             runtime.add(c);
@@ -50,7 +55,7 @@ public final class Stack implements AutoCloseable {
                 .connectTimeout(Duration.ofSeconds(2)).executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         manager = new ModelManager(config, runtime, new HttpHealthProbe(upstreamClient), GpuProbe.none(),
                 new StateStore(stateFile), new EventBus(), new Metrics(),
-                new ModelManager.Options(Duration.ofMillis(5), Duration.ZERO, false, InstantSource.system()));
+                new ModelManager.Options(Duration.ofMillis(5), Duration.ZERO, false, clock));
         manager.boot();
         server = new ManagerServer(manager, upstreamClient).start("127.0.0.1:0");
     }

@@ -1,0 +1,66 @@
+package dev.localai.manager.api;
+
+import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.config.ModelSpec;
+import io.helidon.webserver.http.ServerRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Locale;
+
+/** Reading a request's parameters and body, with typed 400/404/413 errors for bad input. */
+final class RequestParams {
+    private RequestParams() {}
+
+    /** The {@code {id}} path parameter resolved (aliases too) to a model ID; 404 when unknown. */
+    static String modelId(ServerRequest req, ManagerConfig config) {
+        String raw = req.path().pathParameters().get("id");
+        return config.resolve(raw).map(ModelSpec::id)
+                .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + raw + "' does not exist"));
+    }
+
+    /** {@code ?wait_s=} in seconds, or the default. */
+    static Duration waitParam(ServerRequest req, int defSeconds) {
+        if (req.query().contains("wait_s")) {
+            try {
+                return Duration.ofMillis((long) (Double.parseDouble(req.query().get("wait_s")) * 1000));
+            } catch (NumberFormatException e) {
+                throw new ApiError(400, "invalid_parameter", "wait_s must be a number");
+            }
+        }
+        return Duration.ofSeconds(defSeconds);
+    }
+
+    /** A boolean query flag: absent = false. */
+    static boolean flag(ServerRequest req, String name) {
+        return req.query().contains(name) && parseBool(req.query().get(name));
+    }
+
+    static boolean parseBool(String s) {
+        return switch (s.strip().toLowerCase(Locale.ROOT)) {
+            case "true", "1", "on", "yes" -> true;
+            case "false", "0", "off", "no" -> false;
+            default -> throw new ApiError(400, "invalid_parameter", "not a boolean: " + s);
+        };
+    }
+
+    /** The whole body, at most {@code limit} bytes (413 beyond, whether or not a Content-Length was sent). */
+    static byte[] body(ServerRequest req, long limit) {
+        long declared = req.headers().contentLength().orElse(-1);
+        if (declared > limit) throw new ApiError(413, "request_too_large", "Request body exceeds " + limit + " bytes");
+        try (InputStream in = req.content().inputStream()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[16384];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+                if (out.size() > limit) throw new ApiError(413, "request_too_large", "Request body exceeds " + limit + " bytes");
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
