@@ -26,6 +26,12 @@ public final class Main {
             return;
         }
         TtsServer server = TtsServer.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tts-shutdown"));
+        // JUL's own shutdown hook may drop records logged now, so the shutdown speaks on stderr
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("tts-server: shutting down; letting in-flight requests finish (at most "
+                    + config.shutdownTimeout().toSeconds() + " s)");
+            server.shutdown();
+            System.err.println("tts-server: stopped");
+        }, "tts-shutdown"));
     }
 }

@@ -77,10 +77,23 @@ class SpeechErrorsTest {
 
     @Test
     void wrongContentTypeIs415() {
-        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech").header("Content-Type", "text/plain")
+        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech").header("Content-Type", "application/xml")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}"))
                 .build());
         assertThat(Http.error(r, 415).get("message").asText()).contains("application/json");
+    }
+
+    @Test
+    void curlsDefaultContentTypeIsReadAsJson() {
+        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tts-1\",\"input\":\"Curl.\","
+                        + "\"voice\":\"alloy\",\"response_format\":\"pcm\"}")).build());
+        assertThat(r.statusCode()).isEqualTo(200);
+        HttpResponse<byte[]> form = http.send(http.request("/v1/audio/speech")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("model=tts-1&input=x")).build());
+        assertThat(Http.error(form, 400).get("code").asText()).isEqualTo("invalid_json");
     }
 
     @Test
