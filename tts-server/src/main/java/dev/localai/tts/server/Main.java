@@ -12,6 +12,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // JavaCPP reads these when its first class initialises (when the engine loads), so plain
+        // `java -jar tts-server.jar` works: LibTorch's memory is not capped by a heap-derived limit.
+        // (--enable-native-access comes from the jar manifest.)
+        for (String p : new String[] {"org.bytedeco.javacpp.maxPhysicalBytes", "org.bytedeco.javacpp.maxBytes"}) {
+            if (System.getProperty(p) == null) {
+                System.setProperty(p, "0");
+            }
+        }
         ServerConfig config;
         try {
             ConfigLoader.Flags flags = ConfigLoader.parseFlags(args);
