@@ -77,14 +77,24 @@ class ConcurrencyTest {
         assertThat(metrics).containsPattern("tts_client_disconnects_total [1-9]");
     }
 
+    private static long disconnects() {
+        String metrics = new String(http.get("/metrics").body(), StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tts_client_disconnects_total (\\d+)")
+                .matcher(metrics);
+        assertThat(m.find()).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
     @Test
     void anSseClientThatDisconnectsCancelsToo() throws Exception {
+        long before = disconnects();
         HttpResponse<InputStream> running = open(http, LONG.replace("\"speed\"", "\"stream_format\":\"sse\",\"speed\""));
         assertThat(running.statusCode()).isEqualTo(200);
         InputStream body = running.body();
         assertThat(new String(body.readNBytes(20), StandardCharsets.UTF_8)).startsWith("data: {");
         body.close();
         awaitIdleEngine();
+        assertThat(disconnects()).isGreaterThan(before);
         assertThat(http.speech("{\"model\":\"tts-1\",\"input\":\"Free again.\",\"voice\":\"alloy\","
                 + "\"response_format\":\"pcm\",\"max_tokens\":10}").statusCode()).isEqualTo(200);
     }

@@ -35,6 +35,8 @@ import java.util.logging.Logger;
 public final class AudioResponder {
     private static final Logger LOG = Logger.getLogger(AudioResponder.class.getName());
     private static final int SR = AudioClip.SAMPLE_RATE;
+    private static final String TRAILERS = "X-Audio-Duration, X-Generation-Time, X-Real-Time-Factor, "
+            + "X-Time-To-First-Audio";
 
     private final Metrics metrics;
 
@@ -65,6 +67,7 @@ public final class AudioResponder {
             }
             res.header(HeaderNames.CONTENT_TYPE, format.contentType());
             res.header("X-Sample-Rate", Integer.toString(SR));
+            res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
             long firstAt = 0;
             try (AudioEncoder enc = AudioEncoders.streaming(format, client, SR)) {
@@ -77,6 +80,7 @@ public final class AudioResponder {
                     }
                 }
                 enc.finish();
+                trailers(res, stream.stats(), startNanos, firstAt);
                 client.close();
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
@@ -95,6 +99,7 @@ public final class AudioResponder {
             res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Accel-Buffering", "no");
+            res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
             long firstAt = 0;
             ByteArrayOutputStream encoded = new ByteArrayOutputStream();
@@ -115,6 +120,7 @@ public final class AudioResponder {
                 }
                 SynthesisStats s = stream.stats();
                 event(client, SpeechAudioDoneEvent.of(Usage.of(s.inputTokens(), s.outputTokens())));
+                trailers(res, s, startNanos, firstAt);
                 client.close();
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
@@ -163,6 +169,20 @@ public final class AudioResponder {
         double ttfa = firstAt == 0 ? gen : (firstAt - startNanos) / 1e9;
         metrics.synthesis(mode, format.wireName(), ttfa, s.audioSeconds() > 0 ? gen / s.audioSeconds() : 0,
                 s.audioSeconds());
+    }
+
+    /**
+     * The timing figures of a streamed response, known only at its end, as HTTP trailers (declared up front in the
+     * {@code Trailer} header; clients that do not read trailers ignore them).
+     */
+    private static void trailers(ServerResponse res, SynthesisStats s, long startNanos, long firstAt) {
+        double gen = (System.nanoTime() - startNanos) / 1e9;
+        double dur = s.audioSeconds();
+        res.trailers().set(HeaderNames.create("X-Audio-Duration"), fmt(dur));
+        res.trailers().set(HeaderNames.create("X-Generation-Time"), fmt(gen));
+        res.trailers().set(HeaderNames.create("X-Real-Time-Factor"), fmt(dur > 0 ? gen / dur : 0));
+        res.trailers().set(HeaderNames.create("X-Time-To-First-Audio"),
+                fmt(firstAt == 0 ? gen : (firstAt - startNanos) / 1e9));
     }
 
     private static void timingHeaders(ServerResponse res, double audioSeconds, double genSeconds) {
