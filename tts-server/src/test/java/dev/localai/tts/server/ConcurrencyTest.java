@@ -32,7 +32,8 @@ class ConcurrencyTest {
 
     @BeforeAll
     static void start() {
-        single = TestServers.startReady(TestServers.config().maxConcurrent(1).maxQueue(0).maxTokens(null).build());
+        single = TestServers.startReady(TestServers.config().maxConcurrent(1).maxQueue(0).maxTokens(null)
+                .stallTimeout(Duration.ofSeconds(3)).build());
         http = new Http(single);
     }
 
@@ -97,6 +98,20 @@ class ConcurrencyTest {
         assertThat(disconnects()).isGreaterThan(before);
         assertThat(http.speech("{\"model\":\"tts-1\",\"input\":\"Free again.\",\"voice\":\"alloy\","
                 + "\"response_format\":\"pcm\",\"max_tokens\":10}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aClientThatStopsReadingWithoutLeavingLosesItsSlot() throws Exception {
+        HttpResponse<InputStream> stalled = open(http, LONG);
+        assertThat(stalled.statusCode()).isEqualTo(200);
+        InputStream body = stalled.body();
+        assertThat(body.readNBytes(4800)).hasSize(4800);
+        // the client keeps the connection open but reads nothing more: the stall guard cancels the generation
+        awaitIdleEngine();
+        HttpResponse<byte[]> next = http.speech("{\"model\":\"tts-1\",\"input\":\"My turn.\",\"voice\":\"alloy\","
+                + "\"response_format\":\"pcm\",\"max_tokens\":10}");
+        assertThat(next.statusCode()).as(new String(next.body())).isEqualTo(200);
+        body.close();
     }
 
     @Test

@@ -92,8 +92,12 @@ public final class EngineSupervisor implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             LOG.log(Level.SEVERE, "the engine could not be loaded from " + description + ": " + why, e);
-            status.compareAndSet(status.get(), new Status(State.FAILED,
-                    "the model could not be loaded from " + description + ": " + why, null));
+            synchronized (this) {
+                if (status.get().state() != State.CLOSED) {
+                    status.set(new Status(State.FAILED,
+                            "the model could not be loaded from " + description + ": " + why, null));
+                }
+            }
         }
     }
 

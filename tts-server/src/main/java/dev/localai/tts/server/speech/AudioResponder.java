@@ -39,9 +39,15 @@ public final class AudioResponder {
             + "X-Time-To-First-Audio";
 
     private final Metrics metrics;
+    private final StallGuard stalls;
 
-    public AudioResponder(Metrics metrics) {
+    /**
+     * @param metrics where syntheses, errors and disconnects are counted
+     * @param stalls  cancels the generation of clients that stop reading
+     */
+    public AudioResponder(Metrics metrics, StallGuard stalls) {
         this.metrics = metrics;
+        this.stalls = stalls;
     }
 
     /** Sends a finished clip as a complete file. */
@@ -69,6 +75,7 @@ public final class AudioResponder {
             res.header("X-Sample-Rate", Integer.toString(SR));
             res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
+            stalls.watch(client, stream);
             long firstAt = 0;
             try (AudioEncoder enc = AudioEncoders.streaming(format, client, SR)) {
                 while (stream.hasNext()) {
@@ -85,6 +92,8 @@ public final class AudioResponder {
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
                 return;
+            } finally {
+                stalls.release(client);
             }
             record("stream", format, stream.stats(), startNanos, firstAt);
         }
@@ -101,6 +110,7 @@ public final class AudioResponder {
             res.header("X-Accel-Buffering", "no");
             res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
+            stalls.watch(client, stream);
             long firstAt = 0;
             ByteArrayOutputStream encoded = new ByteArrayOutputStream();
             try (AudioEncoder enc = AudioEncoders.streaming(format, encoded, SR)) {
@@ -125,6 +135,8 @@ public final class AudioResponder {
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
                 return;
+            } finally {
+                stalls.release(client);
             }
             record("sse", format, stream.stats(), startNanos, firstAt);
         }
