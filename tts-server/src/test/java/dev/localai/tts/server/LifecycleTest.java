@@ -71,8 +71,10 @@ class LifecycleTest {
             JsonNode r = Http.json(ready);
             assertThat(r.get("state").asText()).isEqualTo("failed");
             assertThat(r.get("detail").asText()).contains("nobody-here/no-such-model");
-            JsonNode e = Http.error(http.speech("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}"), 503);
+            HttpResponse<byte[]> failed = http.speech("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}");
+            JsonNode e = Http.error(failed, 503);
             assertThat(e.get("code").asText()).isEqualTo("model_unavailable");
+            assertThat(failed.headers().firstValue("x-should-retry")).hasValue("false");
             assertThat(e.get("message").asText()).contains("nobody-here/no-such-model");
         } finally {
             server.shutdown();
