@@ -12,6 +12,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // JavaCPP reads these when its first class initialises (when the engine loads), so plain
+        // `java -jar tts-server.jar` works: LibTorch's memory is not capped by a heap-derived limit.
+        // (--enable-native-access comes from the jar manifest.)
+        for (String p : new String[] {"org.bytedeco.javacpp.maxPhysicalBytes", "org.bytedeco.javacpp.maxBytes"}) {
+            if (System.getProperty(p) == null) {
+                System.setProperty(p, "0");
+            }
+        }
         ServerConfig config;
         try {
             ConfigLoader.Flags flags = ConfigLoader.parseFlags(args);
@@ -26,6 +34,12 @@ public final class Main {
             return;
         }
         TtsServer server = TtsServer.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tts-shutdown"));
+        // JUL's own shutdown hook may drop records logged now, so the shutdown speaks on stderr
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("tts-server: shutting down; letting in-flight requests finish (at most "
+                    + config.shutdownTimeout().toSeconds() + " s)");
+            server.shutdown();
+            System.err.println("tts-server: stopped");
+        }, "tts-shutdown"));
     }
 }

@@ -17,6 +17,7 @@ import dev.localai.tts.server.ops.Metrics;
 import dev.localai.tts.server.ops.OpsService;
 import dev.localai.tts.server.speech.AudioResponder;
 import dev.localai.tts.server.speech.SpeechService;
+import dev.localai.tts.server.speech.StallGuard;
 import dev.localai.tts.server.voices.VoicesService;
 import dev.localai.tts.server.web.StaticFiles;
 import io.helidon.http.HttpException;
@@ -45,13 +46,15 @@ public final class TtsServer implements AutoCloseable {
     private final Metrics metrics;
     private final Lifecycle lifecycle;
     private final WebServer web;
+    private final StallGuard stalls;
 
     private TtsServer(ServerConfig config, EngineSupervisor engines) {
         this.config = config;
         this.engines = engines;
         this.metrics = new Metrics(() -> engines.status().engine());
         this.lifecycle = new Lifecycle(metrics.inFlight());
-        AudioResponder responder = new AudioResponder(metrics);
+        this.stalls = new StallGuard(config.stallTimeout());
+        AudioResponder responder = new AudioResponder(metrics, stalls);
         this.web = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
@@ -137,6 +140,7 @@ public final class TtsServer implements AutoCloseable {
      */
     public synchronized void shutdown() {
         if (!web.isRunning()) {
+            stalls.close();
             engines.close();
             return;
         }
@@ -150,6 +154,7 @@ public final class TtsServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         web.stop();
+        stalls.close();
         engines.close();
         LOG.info("stopped");
     }

@@ -32,7 +32,8 @@ class ConcurrencyTest {
 
     @BeforeAll
     static void start() {
-        single = TestServers.startReady(TestServers.config().maxConcurrent(1).maxQueue(0).maxTokens(null).build());
+        single = TestServers.startReady(TestServers.config().maxConcurrent(1).maxQueue(0).maxTokens(null)
+                .stallTimeout(Duration.ofSeconds(3)).build());
         http = new Http(single);
     }
 
@@ -77,16 +78,40 @@ class ConcurrencyTest {
         assertThat(metrics).containsPattern("tts_client_disconnects_total [1-9]");
     }
 
+    private static long disconnects() {
+        String metrics = new String(http.get("/metrics").body(), StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tts_client_disconnects_total (\\d+)")
+                .matcher(metrics);
+        assertThat(m.find()).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
     @Test
     void anSseClientThatDisconnectsCancelsToo() throws Exception {
+        long before = disconnects();
         HttpResponse<InputStream> running = open(http, LONG.replace("\"speed\"", "\"stream_format\":\"sse\",\"speed\""));
         assertThat(running.statusCode()).isEqualTo(200);
         InputStream body = running.body();
         assertThat(new String(body.readNBytes(20), StandardCharsets.UTF_8)).startsWith("data: {");
         body.close();
         awaitIdleEngine();
+        assertThat(disconnects()).isGreaterThan(before);
         assertThat(http.speech("{\"model\":\"tts-1\",\"input\":\"Free again.\",\"voice\":\"alloy\","
                 + "\"response_format\":\"pcm\",\"max_tokens\":10}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aClientThatStopsReadingWithoutLeavingLosesItsSlot() throws Exception {
+        HttpResponse<InputStream> stalled = open(http, LONG);
+        assertThat(stalled.statusCode()).isEqualTo(200);
+        InputStream body = stalled.body();
+        assertThat(body.readNBytes(4800)).hasSize(4800);
+        // the client keeps the connection open but reads nothing more: the stall guard cancels the generation
+        awaitIdleEngine();
+        HttpResponse<byte[]> next = http.speech("{\"model\":\"tts-1\",\"input\":\"My turn.\",\"voice\":\"alloy\","
+                + "\"response_format\":\"pcm\",\"max_tokens\":10}");
+        assertThat(next.statusCode()).as(new String(next.body())).isEqualTo(200);
+        body.close();
     }
 
     @Test

@@ -69,7 +69,7 @@ class OpsTest {
                 .contains("tts_engine_ready 1")
                 .containsPattern("tts_device_memory_used_bytes [1-9]");
         for (String line : text.split("\n")) {
-            assertThat(line).matches("# (HELP|TYPE) .*|[a-z_]+(\\{[^}]*})? [-0-9.eE+NaInf]+");
+            assertThat(line).matches("# (HELP|TYPE) .*|[a-z_]+(\\{([a-z_]+=\"[^\"]*\",?)*})? [-0-9.eE+NaInf]+");
         }
     }
 

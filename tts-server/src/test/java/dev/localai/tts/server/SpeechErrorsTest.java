@@ -48,6 +48,22 @@ class SpeechErrorsTest {
     }
 
     @Test
+    void hostileJsonIsA400NotACrash() {
+        String deep = "{\"model\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+        assertThat(Http.error(http.speech(deep), 400).get("code").asText()).isEqualTo("invalid_json");
+        JsonNode big = Http.error(http.speech("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\","
+                + "\"speed\":1e400}"), 400);
+        assertThat(big.get("param").asText()).isEqualTo("speed");
+        JsonNode seed = Http.error(http.speech("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\","
+                + "\"seed\":123456789012345678901234567890}"), 400);
+        assertThat(seed.get("param").asText()).isEqualTo("seed");
+        byte[] badUtf8 = {'{', '"', 'm', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        Http.error(http.send(http.request("/v1/audio/speech").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(badUtf8)).build()), 400);
+        assertThat(http.get("/health/ready").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void clientFaultsTellTheSdkNotToRetry() {
         HttpResponse<byte[]> r = http.speech("{\"model\":\"tts-1\",\"input\":\"\",\"voice\":\"alloy\"}");
         assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
@@ -77,10 +93,23 @@ class SpeechErrorsTest {
 
     @Test
     void wrongContentTypeIs415() {
-        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech").header("Content-Type", "text/plain")
+        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech").header("Content-Type", "application/xml")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}"))
                 .build());
         assertThat(Http.error(r, 415).get("message").asText()).contains("application/json");
+    }
+
+    @Test
+    void curlsDefaultContentTypeIsReadAsJson() {
+        HttpResponse<byte[]> r = http.send(http.request("/v1/audio/speech")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tts-1\",\"input\":\"Curl.\","
+                        + "\"voice\":\"alloy\",\"response_format\":\"pcm\"}")).build());
+        assertThat(r.statusCode()).isEqualTo(200);
+        HttpResponse<byte[]> form = http.send(http.request("/v1/audio/speech")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("model=tts-1&input=x")).build());
+        assertThat(Http.error(form, 400).get("code").asText()).isEqualTo("invalid_json");
     }
 
     @Test

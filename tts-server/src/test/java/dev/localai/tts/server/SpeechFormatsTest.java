@@ -111,6 +111,54 @@ class SpeechFormatsTest {
     }
 
     @Test
+    void aStreamedResponseEndsWithTheTimingFiguresAsTrailers() throws Exception {
+        String json = "{\"model\":\"tts-1\",\"input\":\"Trailers at the end.\",\"voice\":\"alloy\","
+                + "\"response_format\":\"pcm\",\"seed\":2}";
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", http.uri("/").getPort());
+        socket.setSoTimeout(120_000); // a safety net against a hang, not a timing assertion
+        socket.getOutputStream().write(("POST /v1/audio/speech HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n" + json)
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                socket.getInputStream()));
+        java.util.Map<String, String> headers = new java.util.HashMap<>();
+        String status = line(in);
+        assertThat(status).startsWith("HTTP/1.1 200");
+        for (String l = line(in); !l.isEmpty(); l = line(in)) {
+            headers.put(l.substring(0, l.indexOf(':')).toLowerCase(Locale.ROOT), l.substring(l.indexOf(':') + 1).trim());
+        }
+        assertThat(headers).containsEntry("transfer-encoding", "chunked");
+        assertThat(headers.get("trailer")).contains("X-Audio-Duration");
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (int n = Integer.parseInt(line(in).trim(), 16); n > 0; n = Integer.parseInt(line(in).trim(), 16)) {
+            body.write(in.readNBytes(n));
+            assertThat(line(in)).isEmpty();
+        }
+        java.util.Map<String, String> trailers = new java.util.HashMap<>();
+        for (String l = line(in); !l.isEmpty(); l = line(in)) {
+            trailers.put(l.substring(0, l.indexOf(':')).toLowerCase(Locale.ROOT), l.substring(l.indexOf(':') + 1).trim());
+        }
+        double seconds = body.size() / 2.0 / 24000;
+        assertThat(seconds).isPositive();
+        assertThat(Double.parseDouble(trailers.get("x-audio-duration")))
+                .isCloseTo(seconds, org.assertj.core.data.Offset.offset(0.002));
+        assertThat(Double.parseDouble(trailers.get("x-generation-time"))).isPositive();
+        assertThat(trailers).containsKeys("x-real-time-factor", "x-time-to-first-audio");
+        socket.close();
+    }
+
+    private static String line(java.io.DataInputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') {
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
     void everyAcceptedModelNameAndVoiceShapeWorks() {
         for (String model : new String[] {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "chatterbox-turbo"}) {
             HttpResponse<byte[]> r = http.speech("{\"model\":\"" + model + "\",\"input\":\"Hi.\","

@@ -129,6 +129,8 @@ class VoicesTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(noName)).build()), 400);
         assertThat(noBoundary.get("message").asText()).contains("boundary");
         Http.error(http.postJson("/v1/audio/voices", "{\"name\":\"x\"}"), 415);
+        JsonNode tooBig = Http.error(upload(http, "huge", new byte[11 << 20], "audio_sample"), 413);
+        assertThat(tooBig.get("message").asText()).contains(Long.toString(10L << 20));
 
         assertThat(upload(http, "twice", good, "file").statusCode()).isEqualTo(201);
         JsonNode dup = Http.error(upload(http, "twice", good, "audio_sample"), 409);

@@ -130,6 +130,7 @@ public final class ConfigLoader {
         l.num("server.max-body-bytes", Long::parseLong, b::maxBodyBytes);
         l.num("server.max-upload-bytes", Long::parseLong, b::maxUploadBytes);
         l.num("server.shutdown-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::shutdownTimeout);
+        l.num("server.stall-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::stallTimeout);
         l.str("engine.model", b::model);
         l.str("engine.device", b::device);
         l.num("engine.threads", Integer::parseInt, b::threads);

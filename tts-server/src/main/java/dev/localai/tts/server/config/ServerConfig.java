@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param maxBodyBytes    largest JSON body accepted
  * @param maxUploadBytes  largest voice upload (multipart body) accepted
  * @param shutdownTimeout how long a graceful shutdown waits for in-flight requests
+ * @param stallTimeout    how long one write to a client may block before its generation is cancelled
  * @param engine          what the engine loads and how it schedules
  * @param speech          the speech endpoint's behaviour
  * @param apiKeys         accepted API keys; empty = no authentication
@@ -24,7 +25,7 @@ import java.util.Objects;
  * @param corsOrigins     origins allowed by CORS ({@code *} for any); empty = no CORS headers
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, long maxUploadBytes, Duration shutdownTimeout,
-                           Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
+                           Duration stallTimeout, Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
                            List<String> corsOrigins) {
 
     /** The default port of the design. */
@@ -39,6 +40,9 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
             throw new IllegalArgumentException("body limits must be at least 1024 bytes");
         }
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
+            throw new IllegalArgumentException("the stall timeout must be positive");
+        }
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(speech, "speech");
         apiKeys = apiKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
@@ -112,6 +116,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.maxBodyBytes = maxBodyBytes;
         b.maxUploadBytes = maxUploadBytes;
         b.shutdownTimeout = shutdownTimeout;
+        b.stallTimeout = stallTimeout;
         b.model = engine.model();
         b.device = engine.device();
         b.threads = engine.threads();
@@ -138,6 +143,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         long maxBodyBytes = 1L << 20;
         long maxUploadBytes = 10L << 20;
         Duration shutdownTimeout = Duration.ofSeconds(30);
+        Duration stallTimeout = Duration.ofSeconds(60);
         String model = "ResembleAI/chatterbox-turbo";
         String device = "auto";
         int threads;
@@ -169,6 +175,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
         public Builder maxUploadBytes(long v) { maxUploadBytes = v; return this; }
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+        public Builder stallTimeout(Duration v) { stallTimeout = v; return this; }
         public Builder model(String v) { model = v; return this; }
         public Builder device(String v) { device = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
@@ -188,7 +195,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder corsOrigins(List<String> v) { corsOrigins = v; return this; }
 
         public ServerConfig build() {
-            return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout,
+            return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
                     new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
                     corsOrigins);

@@ -1,8 +1,11 @@
 package dev.localai.tts.server.engine;
 
+import dev.localai.tts.api.ApiError;
 import dev.localai.tts.api.ApiErrors;
+import dev.localai.tts.api.ApiException;
 import dev.localai.tts.core.engine.api.EngineHealth;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -92,8 +95,12 @@ public final class EngineSupervisor implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             LOG.log(Level.SEVERE, "the engine could not be loaded from " + description + ": " + why, e);
-            status.compareAndSet(status.get(), new Status(State.FAILED,
-                    "the model could not be loaded from " + description + ": " + why, null));
+            synchronized (this) {
+                if (status.get().state() != State.CLOSED) {
+                    status.set(new Status(State.FAILED,
+                            "the model could not be loaded from " + description + ": " + why, null));
+                }
+            }
         }
     }
 
@@ -120,7 +127,9 @@ public final class EngineSupervisor implements AutoCloseable {
             case READY -> e;
             case LOADING -> throw ApiErrors.unavailable("model_not_ready",
                     "The model is still loading (" + s.detail() + "); retry shortly.", 5);
-            case FAILED -> throw ApiErrors.unavailable("model_unavailable", s.detail(), 60);
+            // loading is not retried, so neither should the client (OpenAI SDKs honour x-should-retry)
+            case FAILED -> throw new ApiException(503, new ApiError(s.detail(), ApiError.UNAVAILABLE, null,
+                    "model_unavailable"), Map.of("Retry-After", "60", "x-should-retry", "false"), null);
             case CLOSED -> throw ApiErrors.unavailable("shutting_down", "The server is shutting down.", 5);
         };
     }

@@ -52,8 +52,16 @@ public final class ApiFilter implements Filter {
             chain.proceed();
         } finally {
             metrics.inFlight().decrementAndGet();
-            metrics.request(route, req.prologue().method().text(), res.status().code());
+            metrics.request(route, methodLabel(req.prologue().method()), res.status().code());
         }
+    }
+
+    /** A bounded label: the standard methods by name, anything else as OTHER. */
+    private static String methodLabel(Method m) {
+        return switch (m.text()) {
+            case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" -> m.text();
+            default -> "OTHER";
+        };
     }
 
     /** Adds CORS headers; answers a preflight and returns {@code true} when it did. */

@@ -56,10 +56,15 @@ public final class Bodies {
                 .map(v -> v.split(";", 2)[0].trim().toLowerCase(Locale.ROOT)).orElse("");
     }
 
-    /** Throws 415 unless the request's media type is JSON (or absent, which OpenAI-style clients never send). */
+    /**
+     * Throws 415 unless the body may be JSON: {@code application/json} (or {@code +json}), no Content-Type, or the
+     * types {@code curl -d} and some HTTP libraries send by default ({@code application/x-www-form-urlencoded},
+     * {@code text/plain}); the body is then parsed as JSON, and a body that is not JSON gets a precise 400.
+     */
     public static void requireJson(ServerRequest req) {
         String mt = mediaType(req);
-        if (!mt.isEmpty() && !mt.equals("application/json") && !mt.endsWith("+json")) {
+        if (!mt.isEmpty() && !mt.equals("application/json") && !mt.endsWith("+json")
+                && !mt.equals("application/x-www-form-urlencoded") && !mt.equals("text/plain")) {
             throw ApiErrors.unsupportedMediaType(mt, "application/json");
         }
     }

@@ -87,7 +87,7 @@ public final class OpsService implements HttpService {
             m.put("device_memory_used_bytes", h.deviceMemoryUsed());
             m.put("device_memory_total_bytes", h.deviceMemoryTotal());
         }
-        m.put("in_flight", lifecycle.inFlight());
+        m.put("in_flight", Math.max(0, lifecycle.inFlight() - 1)); // not counting this probe
         return m;
     }
 

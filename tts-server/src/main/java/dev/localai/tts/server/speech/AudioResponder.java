@@ -35,11 +35,19 @@ import java.util.logging.Logger;
 public final class AudioResponder {
     private static final Logger LOG = Logger.getLogger(AudioResponder.class.getName());
     private static final int SR = AudioClip.SAMPLE_RATE;
+    private static final String TRAILERS = "X-Audio-Duration, X-Generation-Time, X-Real-Time-Factor, "
+            + "X-Time-To-First-Audio";
 
     private final Metrics metrics;
+    private final StallGuard stalls;
 
-    public AudioResponder(Metrics metrics) {
+    /**
+     * @param metrics where syntheses, errors and disconnects are counted
+     * @param stalls  cancels the generation of clients that stop reading
+     */
+    public AudioResponder(Metrics metrics, StallGuard stalls) {
         this.metrics = metrics;
+        this.stalls = stalls;
     }
 
     /** Sends a finished clip as a complete file. */
@@ -65,7 +73,9 @@ public final class AudioResponder {
             }
             res.header(HeaderNames.CONTENT_TYPE, format.contentType());
             res.header("X-Sample-Rate", Integer.toString(SR));
+            res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
+            stalls.watch(client, stream);
             long firstAt = 0;
             try (AudioEncoder enc = AudioEncoders.streaming(format, client, SR)) {
                 while (stream.hasNext()) {
@@ -77,10 +87,13 @@ public final class AudioResponder {
                     }
                 }
                 enc.finish();
+                trailers(res, stream.stats(), startNanos, firstAt);
                 client.close();
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
                 return;
+            } finally {
+                stalls.release(client);
             }
             record("stream", format, stream.stats(), startNanos, firstAt);
         }
@@ -95,7 +108,9 @@ public final class AudioResponder {
             res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Accel-Buffering", "no");
+            res.header(HeaderNames.TRAILER, TRAILERS);
             ClientStream client = new ClientStream(res.outputStream());
+            stalls.watch(client, stream);
             long firstAt = 0;
             ByteArrayOutputStream encoded = new ByteArrayOutputStream();
             try (AudioEncoder enc = AudioEncoders.streaming(format, encoded, SR)) {
@@ -115,10 +130,13 @@ public final class AudioResponder {
                 }
                 SynthesisStats s = stream.stats();
                 event(client, SpeechAudioDoneEvent.of(Usage.of(s.inputTokens(), s.outputTokens())));
+                trailers(res, s, startNanos, firstAt);
                 client.close();
             } catch (IOException | RuntimeException e) {
                 abandoned(client, stream, e);
                 return;
+            } finally {
+                stalls.release(client);
             }
             record("sse", format, stream.stats(), startNanos, firstAt);
         }
@@ -163,6 +181,20 @@ public final class AudioResponder {
         double ttfa = firstAt == 0 ? gen : (firstAt - startNanos) / 1e9;
         metrics.synthesis(mode, format.wireName(), ttfa, s.audioSeconds() > 0 ? gen / s.audioSeconds() : 0,
                 s.audioSeconds());
+    }
+
+    /**
+     * The timing figures of a streamed response, known only at its end, as HTTP trailers (declared up front in the
+     * {@code Trailer} header; clients that do not read trailers ignore them).
+     */
+    private static void trailers(ServerResponse res, SynthesisStats s, long startNanos, long firstAt) {
+        double gen = (System.nanoTime() - startNanos) / 1e9;
+        double dur = s.audioSeconds();
+        res.trailers().set(HeaderNames.create("X-Audio-Duration"), fmt(dur));
+        res.trailers().set(HeaderNames.create("X-Generation-Time"), fmt(gen));
+        res.trailers().set(HeaderNames.create("X-Real-Time-Factor"), fmt(dur > 0 ? gen / dur : 0));
+        res.trailers().set(HeaderNames.create("X-Time-To-First-Audio"),
+                fmt(firstAt == 0 ? gen : (firstAt - startNanos) / 1e9));
     }
 
     private static void timingHeaders(ServerResponse res, double audioSeconds, double genSeconds) {

@@ -9,7 +9,9 @@ import java.io.OutputStream;
  * away, which cancels the generation, while any other failure is the server's.
  */
 final class ClientStream extends FilterOutputStream {
-    private boolean gone;
+    private volatile boolean gone;
+    private volatile boolean stalled;
+    private volatile long blockedSince;
     private long written;
 
     ClientStream(OutputStream out) {
@@ -23,28 +25,52 @@ final class ClientStream extends FilterOutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        blockedSince = System.nanoTime();
         try {
             out.write(b, off, len);
             written += len;
         } catch (IOException | RuntimeException e) {
             gone = true;
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        } finally {
+            blockedSince = 0;
+        }
+        if (stalled) {
+            gone = true;
+            throw new IOException("the client stopped reading; the response was abandoned");
         }
     }
 
     @Override
     public void flush() throws IOException {
+        blockedSince = System.nanoTime();
         try {
             out.flush();
         } catch (IOException | RuntimeException e) {
             gone = true;
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        } finally {
+            blockedSince = 0;
+        }
+        if (stalled) {
+            gone = true;
+            throw new IOException("the client stopped reading; the response was abandoned");
         }
     }
 
-    /** Whether a write or flush to the client failed. */
+    /** Whether a write or flush to the client failed (or the client stalled). */
     boolean clientGone() {
         return gone;
+    }
+
+    /** When the write or flush in progress began ({@link System#nanoTime()}), or 0 when none is. */
+    long blockedSince() {
+        return blockedSince;
+    }
+
+    /** Marks the client as stalled: the next write fails. */
+    void markStalled() {
+        stalled = true;
     }
 
     /** Bytes handed to the client so far. */
