@@ -145,7 +145,8 @@ async function speak(request, label) {
     const res = await api('v1/audio/speech', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'tts-1', ...request }),
+      // not played while generated: ask for a whole file, which carries the server's timing headers
+      body: JSON.stringify({ model: 'tts-1', ...request, ...(streamPlay ? {} : { stream: false }) }),
       signal: abort.signal,
     });
     const reader = res.body.getReader();
