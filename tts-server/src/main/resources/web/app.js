@@ -307,7 +307,7 @@ function renderVoiceTable() {
 function previewVoice(v) {
   $('voice').value = v.id;
   speak({
-    input: `Hello! This is a preview of the voice ${v.name || v.id}.`,
+    input: `Hello, I am ${v.name || v.id}.`,
     voice: v.id,
     response_format: 'wav',
     speed: 1,
