@@ -83,6 +83,16 @@ class PlaygroundBrowserTest {
         });
     }
 
+    /** {@link HeadlessChromium#await}, failing with what the page's status line says. */
+    private static <T> T awaitExplained(int seconds, String statusId, java.util.function.Function<org.openqa.selenium.WebDriver, T> condition) {
+        try {
+            return browser.await(seconds, condition);
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError("timed out; the page says: "
+                    + browser.driver().findElement(By.id(statusId)).getText(), e);
+        }
+    }
+
     private static void setText(String s) {
         WebElement text = browser.driver().findElement(By.id("text"));
         text.clear();
@@ -138,7 +148,7 @@ class PlaygroundBrowserTest {
         browser.driver().findElement(By.id("voice-name")).sendKeys("vc1");
         browser.driver().findElement(By.id("voice-file")).sendKeys(clip.toAbsolutePath().toString());
         browser.driver().findElement(By.id("upload")).click();
-        WebElement row = browser.await(180, d -> d.findElements(By.cssSelector("#voice-list tr[data-voice-id='vc1']"))
+        WebElement row = awaitExplained(180, "voices-status", d -> d.findElements(By.cssSelector("#voice-list tr[data-voice-id='vc1']"))
                 .stream().findFirst().orElse(null));
         assertThat(voiceIdsOnServer()).contains("vc1");
         assertThat(new Select(browser.driver().findElement(By.id("voice"))).getOptions())
@@ -160,7 +170,7 @@ class PlaygroundBrowserTest {
         input.clear();
         input.sendKeys("vc2");
         browser.driver().findElement(By.cssSelector(".rename-form button[type=submit]")).click();
-        WebElement renamed = browser.await(60, d -> d.findElements(By.cssSelector("#voice-list tr"))
+        WebElement renamed = awaitExplained(60, "voices-status", d -> d.findElements(By.cssSelector("#voice-list tr"))
                 .stream().filter(r -> r.getText().contains("vc2")).findFirst().orElse(null));
         assertThat(voiceNamesOnServer()).contains("vc2").doesNotContain("vc1");
 
