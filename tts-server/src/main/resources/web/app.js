@@ -152,23 +152,22 @@ async function speak(request, label) {
     const reader = res.body.getReader();
     const chunks = [];
     let total = 0;
-    let pcmFrom = format === 'pcm' ? 0 : -1; // where samples start in the stream (after the WAV header)
-    let fed = 0; // stream bytes already given to the player
+    let head = format === 'pcm' ? null : new Uint8Array(0); // WAV bytes until the samples start
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (firstAt === null) firstAt = performance.now();
       chunks.push(value);
       total += value.length;
-      if (player) {
-        if (pcmFrom < 0) {
-          pcmFrom = wavDataOffset(concat(chunks, total));
-          if (pcmFrom >= 0) fed = pcmFrom;
-        }
-        if (pcmFrom >= 0 && total > fed) {
-          const all = concat(chunks, total);
-          player.push(all.subarray(fed));
-          fed = total;
+      if (!player) continue;
+      if (head === null) {
+        player.push(value);
+      } else {
+        head = concat([head, value], head.length + value.length);
+        const off = wavDataOffset(head);
+        if (off >= 0) {
+          player.push(head.subarray(off));
+          head = null;
         }
       }
     }
