@@ -153,6 +153,7 @@ class PlaygroundBrowserTest {
         assertThat(voiceIdsOnServer()).contains("vc1");
         assertThat(new Select(browser.driver().findElement(By.id("voice"))).getOptions())
                 .extracting(o -> o.getAttribute("value")).contains("vc1");
+        browser.js("document.getElementById('voices').scrollIntoView();");
         browser.screenshot("voices");
 
         // the preview as a whole file (faster than streaming on a busy CPU)
