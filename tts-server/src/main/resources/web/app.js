@@ -176,12 +176,14 @@ async function speak(request, label) {
     showResult(bytes, format, res.headers, seconds, firstAt === null ? null : (firstAt - t0) / 1000, !player);
     say(status, `Done: ${label}.`);
   } catch (e) {
-    if (e.name === 'AbortError') say(status, 'Stopped.');
-    else say(status, `Failed: ${e.message}`, true);
     if (player) player.stop();
+    // when a newer request (a preview clicked meanwhile) replaced this one, the status line is the newer one's
+    if (e.name !== 'AbortError') say(status, `Failed: ${e.message}`, true);
   } finally {
-    $('speak').disabled = false;
-    $('stop').disabled = true;
+    if (!current || current.abort === abort) {
+      $('speak').disabled = false;
+      $('stop').disabled = true;
+    }
     if (current && current.abort === abort) current.abort = null;
   }
 }
