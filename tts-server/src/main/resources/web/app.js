@@ -50,6 +50,7 @@ class PcmPlayer {
     this.next = 0;
     this.carry = null; // an odd trailing byte from the previous chunk
     this.sources = [];
+    this.samples = 0; // handed to the speakers so far
   }
 
   push(bytes) {
@@ -71,6 +72,7 @@ class PcmPlayer {
     const buffer = this.ctx.createBuffer(1, n, this.sampleRate);
     const data = buffer.getChannelData(0);
     for (let i = 0; i < n; i++) data[i] = view.getInt16(i * 2, true) / 32768;
+    this.samples += n;
     const src = this.ctx.createBufferSource();
     src.buffer = buffer;
     src.connect(this.ctx.destination);
@@ -174,6 +176,8 @@ async function speak(request, label) {
     const seconds = (performance.now() - t0) / 1000;
     const bytes = concat(chunks, total);
     showResult(bytes, format, res.headers, seconds, firstAt === null ? null : (firstAt - t0) / 1000, !player);
+    // how much of it went to the speakers while it was generated (0 when it was not streamed)
+    $('result').dataset.streamedSamples = String(player ? player.samples : 0);
     say(status, `Done: ${label}.`);
   } catch (e) {
     if (player) player.stop();

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
@@ -110,7 +111,8 @@ class PlaygroundBrowserTest {
         // short: a tiny random checkpoint babbles up to its token cap, and the cap grows with the text
         setText("Hi.");
         new Select(browser.driver().findElement(By.id("format"))).selectByValue("wav");
-        browser.driver().findElement(By.id("speak")).click();
+        // keyboard only: Ctrl+Enter in the text box speaks
+        browser.driver().findElement(By.id("text")).sendKeys(Keys.chord(Keys.CONTROL, Keys.ENTER));
 
         Map<?, ?> audio = awaitPlayableAudio("");
         assertThat(audio.get("error")).as("audio element error: %s", audio).isNull();
@@ -122,6 +124,12 @@ class PlaygroundBrowserTest {
         WebElement download = browser.driver().findElement(By.id("download"));
         assertThat(download.getAttribute("href")).startsWith("blob:");
         assertThat(download.getAttribute("download")).isEqualTo("speech.wav");
+        // every sample of the WAV went to Web Audio while it was being generated
+        long wavSamples = ((Number) browser.js("""
+                return fetch(document.getElementById('download').href).then(r => r.arrayBuffer())
+                    .then(b => (b.byteLength - 44) / 2);""")).longValue();
+        String streamed = browser.driver().findElement(By.id("result")).getAttribute("data-streamed-samples");
+        assertThat(Long.parseLong(streamed)).isEqualTo(wavSamples).isPositive();
         browser.screenshot("playground");
     }
 
