@@ -134,6 +134,23 @@ class PlaygroundBrowserTest {
     }
 
     @Test
+    @Order(0)
+    void everyControlHasALabelAndNothingComesFromElsewhere() {
+        openPage();
+        @SuppressWarnings("unchecked")
+        List<String> unlabelled = (List<String>) browser.js("""
+                return [...document.querySelectorAll('input, select, textarea, button')]
+                    .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+                    .map(c => c.outerHTML);""");
+        assertThat(unlabelled).isEmpty();
+        @SuppressWarnings("unchecked")
+        List<String> foreign = (List<String>) browser.js("""
+                return performance.getEntriesByType('resource').map(e => e.name)
+                    .filter(u => new URL(u).origin !== location.origin);""");
+        assertThat(foreign).isEmpty();
+    }
+
+    @Test
     @Order(2)
     void otherFormatsPlayToo() {
         openPage();
