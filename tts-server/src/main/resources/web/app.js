@@ -50,6 +50,7 @@ class PcmPlayer {
     this.next = 0;
     this.carry = null; // an odd trailing byte from the previous chunk
     this.sources = [];
+    this.samples = 0; // handed to the speakers so far
   }
 
   push(bytes) {
@@ -71,6 +72,7 @@ class PcmPlayer {
     const buffer = this.ctx.createBuffer(1, n, this.sampleRate);
     const data = buffer.getChannelData(0);
     for (let i = 0; i < n; i++) data[i] = view.getInt16(i * 2, true) / 32768;
+    this.samples += n;
     const src = this.ctx.createBufferSource();
     src.buffer = buffer;
     src.connect(this.ctx.destination);
@@ -145,43 +147,47 @@ async function speak(request, label) {
     const res = await api('v1/audio/speech', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'tts-1', ...request }),
+      // not played while generated: ask for a whole file, which carries the server's timing headers
+      body: JSON.stringify({ model: 'tts-1', ...request, ...(streamPlay ? {} : { stream: false }) }),
       signal: abort.signal,
     });
     const reader = res.body.getReader();
     const chunks = [];
     let total = 0;
-    let pcmFrom = format === 'pcm' ? 0 : -1; // where samples start in the stream (after the WAV header)
-    let fed = 0; // stream bytes already given to the player
+    let head = format === 'pcm' ? null : new Uint8Array(0); // WAV bytes until the samples start
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (firstAt === null) firstAt = performance.now();
       chunks.push(value);
       total += value.length;
-      if (player) {
-        if (pcmFrom < 0) {
-          pcmFrom = wavDataOffset(concat(chunks, total));
-          if (pcmFrom >= 0) fed = pcmFrom;
-        }
-        if (pcmFrom >= 0 && total > fed) {
-          const all = concat(chunks, total);
-          player.push(all.subarray(fed));
-          fed = total;
+      if (!player) continue;
+      if (head === null) {
+        player.push(value);
+      } else {
+        head = concat([head, value], head.length + value.length);
+        const off = wavDataOffset(head);
+        if (off >= 0) {
+          player.push(head.subarray(off));
+          head = null;
         }
       }
     }
     const seconds = (performance.now() - t0) / 1000;
     const bytes = concat(chunks, total);
     showResult(bytes, format, res.headers, seconds, firstAt === null ? null : (firstAt - t0) / 1000, !player);
+    // how much of it went to the speakers while it was generated (0 when it was not streamed)
+    $('result').dataset.streamedSamples = String(player ? player.samples : 0);
     say(status, `Done: ${label}.`);
   } catch (e) {
-    if (e.name === 'AbortError') say(status, 'Stopped.');
-    else say(status, `Failed: ${e.message}`, true);
     if (player) player.stop();
+    // when a newer request (a preview clicked meanwhile) replaced this one, the status line is the newer one's
+    if (e.name !== 'AbortError') say(status, `Failed: ${e.message}`, true);
   } finally {
-    $('speak').disabled = false;
-    $('stop').disabled = true;
+    if (!current || current.abort === abort) {
+      $('speak').disabled = false;
+      $('stop').disabled = true;
+    }
     if (current && current.abort === abort) current.abort = null;
   }
 }
@@ -306,7 +312,7 @@ function renderVoiceTable() {
 function previewVoice(v) {
   $('voice').value = v.id;
   speak({
-    input: `Hello! This is a preview of the voice ${v.name || v.id}.`,
+    input: `Hello, I am ${v.name || v.id}.`,
     voice: v.id,
     response_format: 'wav',
     speed: 1,

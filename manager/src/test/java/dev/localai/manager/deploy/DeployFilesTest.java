@@ -78,6 +78,8 @@ class DeployFilesTest {
         assertThat(service.path("container_name").asText()).isEqualTo(tts.container());
         assertThat(texts(service.path("ports"))).containsExactly("127.0.0.1:" + tts.port() + ":8006");
         assertThat(service.path("environment").path("TTS_PORT").asText()).isEqualTo("8006");
+        assertThat(service.path("build").path("dockerfile").asText()).isEqualTo("tts-server/Dockerfile");
+        assertThat(service.path("build").path("args").path("VARIANT").asText()).isEqualTo("cuda");
         JsonNode gpu = service.path("deploy").path("resources").path("reservations").path("devices").path(0);
         assertThat(gpu.path("driver").asText()).isEqualTo("nvidia");
         assertThat(texts(gpu.path("capabilities"))).containsExactly("gpu");
@@ -92,6 +94,7 @@ class DeployFilesTest {
         JsonNode tts = services.path("chatterbox-tts");
         assertThat(tts.path("container_name").asText()).isEqualTo(models().models().get("chatterbox-turbo").container());
         assertThat(tts.path("environment").path("TTS_DEVICE").asText()).isEqualTo("cpu");
+        assertThat(tts.path("build").path("args").path("VARIANT").asText()).isEqualTo("cpu");
         assertThat(tts.path("deploy").path("resources").path("reservations").isMissingNode()).isTrue();
         assertThat(texts(tts.path("ports"))).containsExactly("0.0.0.0:8006:8006");
     }

@@ -95,8 +95,8 @@ class NginxProxyTest {
         HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(front.resolve("tts/v1/audio/speech"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"model":"tts-1","input":"Hello through nginx.","voice":"default","response_format":"wav"}"""))
-                .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                        {"model":"tts-1","input":"Hi.","voice":"default","response_format":"wav"}"""))
+                .timeout(Duration.ofSeconds(300)).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("audio/wav"));
         byte[] b = r.body();
@@ -123,8 +123,11 @@ class NginxProxyTest {
         try (HeadlessChromium browser = HeadlessChromium.start()) {
             browser.driver().get(front.resolve("tts/").toString());
             browser.await(20, d -> d.findElements(By.cssSelector("#voice option[value='default']")).size() == 1);
+            var text = browser.driver().findElement(By.id("text"));
+            text.clear();
+            text.sendKeys("Hi.");
             browser.driver().findElement(By.id("speak")).click();
-            Map<?, ?> audio = browser.await(60, d -> {
+            Map<?, ?> audio = browser.await(240, d -> {
                 Object o = browser.js("""
                         const a = document.getElementById('player');
                         if (a.error) return {error: a.error.code};

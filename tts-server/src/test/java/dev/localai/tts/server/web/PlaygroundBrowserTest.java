@@ -21,6 +21,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
@@ -71,7 +72,7 @@ class PlaygroundBrowserTest {
 
     /** readyState, duration and error code of the page's audio element once it holds playable audio. */
     private static Map<?, ?> awaitPlayableAudio(String previousSrc) {
-        return browser.await(60, d -> {
+        return browser.await(240, d -> {
             Object r = browser.js("""
                     const a = document.getElementById('player');
                     if (!a.src || a.src === arguments[0]) return null;
@@ -83,6 +84,22 @@ class PlaygroundBrowserTest {
         });
     }
 
+    /** {@link HeadlessChromium#await}, failing with what the page's status line says. */
+    private static <T> T awaitExplained(int seconds, String statusId, java.util.function.Function<org.openqa.selenium.WebDriver, T> condition) {
+        try {
+            return browser.await(seconds, condition);
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError("timed out; the page says: "
+                    + browser.driver().findElement(By.id(statusId)).getText(), e);
+        }
+    }
+
+    private static void setText(String s) {
+        WebElement text = browser.driver().findElement(By.id("text"));
+        text.clear();
+        text.sendKeys(s);
+    }
+
     private static String playerSrc() {
         return (String) browser.js("return document.getElementById('player').src;");
     }
@@ -91,29 +108,53 @@ class PlaygroundBrowserTest {
     @Order(1)
     void speaksFromThePlaygroundIntoPlayableAudio() throws Exception {
         openPage();
-        WebElement text = browser.driver().findElement(By.id("text"));
-        text.clear();
-        text.sendKeys("Hello from the browser test. The audio streams while it is generated.");
+        // short: a tiny random checkpoint babbles up to its token cap, and the cap grows with the text
+        setText("Hi.");
         new Select(browser.driver().findElement(By.id("format"))).selectByValue("wav");
-        browser.driver().findElement(By.id("speak")).click();
+        // keyboard only: Ctrl+Enter in the text box speaks
+        browser.driver().findElement(By.id("text")).sendKeys(Keys.chord(Keys.CONTROL, Keys.ENTER));
 
         Map<?, ?> audio = awaitPlayableAudio("");
         assertThat(audio.get("error")).as("audio element error: %s", audio).isNull();
         assertThat(((Number) audio.get("readyState")).intValue()).isGreaterThanOrEqualTo(1);
         assertThat(((Number) audio.get("duration")).doubleValue()).isGreaterThan(0.1);
-        browser.await(10, ExpectedConditions.textToBePresentInElementLocated(By.id("speak-status"), "Done"));
+        browser.await(30, ExpectedConditions.textToBePresentInElementLocated(By.id("speak-status"), "Done"));
         assertThat(browser.driver().findElement(By.id("stat-rtf")).getText()).matches("\\d+\\.\\d+");
         assertThat(browser.driver().findElement(By.id("stat-time")).getText()).matches("\\d+\\.\\d+ s.*");
         WebElement download = browser.driver().findElement(By.id("download"));
         assertThat(download.getAttribute("href")).startsWith("blob:");
         assertThat(download.getAttribute("download")).isEqualTo("speech.wav");
+        // every sample of the WAV went to Web Audio while it was being generated
+        long wavSamples = ((Number) browser.js("""
+                return fetch(document.getElementById('download').href).then(r => r.arrayBuffer())
+                    .then(b => (b.byteLength - 44) / 2);""")).longValue();
+        String streamed = browser.driver().findElement(By.id("result")).getAttribute("data-streamed-samples");
+        assertThat(Long.parseLong(streamed)).isEqualTo(wavSamples).isPositive();
         browser.screenshot("playground");
+    }
+
+    @Test
+    @Order(0)
+    void everyControlHasALabelAndNothingComesFromElsewhere() {
+        openPage();
+        @SuppressWarnings("unchecked")
+        List<String> unlabelled = (List<String>) browser.js("""
+                return [...document.querySelectorAll('input, select, textarea, button')]
+                    .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+                    .map(c => c.outerHTML);""");
+        assertThat(unlabelled).isEmpty();
+        @SuppressWarnings("unchecked")
+        List<String> foreign = (List<String>) browser.js("""
+                return performance.getEntriesByType('resource').map(e => e.name)
+                    .filter(u => new URL(u).origin !== location.origin);""");
+        assertThat(foreign).isEmpty();
     }
 
     @Test
     @Order(2)
     void otherFormatsPlayToo() {
         openPage();
+        setText("Hi.");
         new Select(browser.driver().findElement(By.id("format"))).selectByValue("mp3");
         browser.driver().findElement(By.id("speak")).click();
         Map<?, ?> audio = awaitPlayableAudio("");
@@ -129,16 +170,22 @@ class PlaygroundBrowserTest {
         WavWriter.writePcm16(clip, speechLikeClip(6.0), 24_000);
         openPage();
 
-        browser.driver().findElement(By.id("voice-name")).sendKeys("browser-voice");
+        browser.driver().findElement(By.id("voice-name")).sendKeys("vc1");
         browser.driver().findElement(By.id("voice-file")).sendKeys(clip.toAbsolutePath().toString());
         browser.driver().findElement(By.id("upload")).click();
-        WebElement row = browser.await(60, d -> d.findElements(By.cssSelector("#voice-list tr[data-voice-id='browser-voice']"))
+        WebElement row = awaitExplained(180, "voices-status", d -> d.findElements(By.cssSelector("#voice-list tr[data-voice-id='vc1']"))
                 .stream().findFirst().orElse(null));
-        assertThat(voiceIdsOnServer()).contains("browser-voice");
+        assertThat(voiceIdsOnServer()).contains("vc1");
         assertThat(new Select(browser.driver().findElement(By.id("voice"))).getOptions())
-                .extracting(o -> o.getAttribute("value")).contains("browser-voice");
+                .extracting(o -> o.getAttribute("value")).contains("vc1");
+        browser.js("document.getElementById('voices').scrollIntoView();");
         browser.screenshot("voices");
 
+        // the preview as a whole file (faster than streaming on a busy CPU)
+        WebElement stream = browser.driver().findElement(By.id("stream"));
+        if (stream.isSelected()) {
+            stream.click();
+        }
         String before = playerSrc();
         row.findElement(By.cssSelector("button.preview")).click();
         Map<?, ?> audio = awaitPlayableAudio(before == null ? "" : before);
@@ -147,18 +194,18 @@ class PlaygroundBrowserTest {
         row.findElement(By.cssSelector("button.rename")).click();
         WebElement input = browser.driver().findElement(By.cssSelector(".rename-form input"));
         input.clear();
-        input.sendKeys("renamed-voice");
+        input.sendKeys("vc2");
         browser.driver().findElement(By.cssSelector(".rename-form button[type=submit]")).click();
-        WebElement renamed = browser.await(30, d -> d.findElements(By.cssSelector("#voice-list tr"))
-                .stream().filter(r -> r.getText().contains("renamed-voice")).findFirst().orElse(null));
-        assertThat(voiceNamesOnServer()).contains("renamed-voice").doesNotContain("browser-voice");
+        WebElement renamed = awaitExplained(60, "voices-status", d -> d.findElements(By.cssSelector("#voice-list tr"))
+                .stream().filter(r -> r.getText().contains("vc2")).findFirst().orElse(null));
+        assertThat(voiceNamesOnServer()).contains("vc2").doesNotContain("vc1");
 
         renamed.findElement(By.cssSelector("button.delete")).click();
         Alert confirm = browser.await(10, ExpectedConditions.alertIsPresent());
         confirm.accept();
-        browser.await(30, d -> d.findElements(By.cssSelector("#voice-list tr")).stream()
-                .noneMatch(r -> r.getText().contains("renamed-voice")));
-        assertThat(voiceNamesOnServer()).doesNotContain("renamed-voice");
+        browser.await(60, d -> d.findElements(By.cssSelector("#voice-list tr")).stream()
+                .noneMatch(r -> r.getText().contains("vc2")));
+        assertThat(voiceNamesOnServer()).doesNotContain("vc2");
     }
 
     private static List<String> voiceIdsOnServer() throws Exception {

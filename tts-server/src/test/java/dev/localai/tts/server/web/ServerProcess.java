@@ -30,6 +30,9 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess start(String name, Path model, Path voices) throws Exception {
+        // before the server issue is merged, Main is a placeholder: nothing to test against yet
+        org.junit.jupiter.api.Assumptions.assumeTrue(isPresent("dev.localai.tts.server.TtsServer"),
+                "this build has no tts-server implementation (dev.localai.tts.server.TtsServer) yet");
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -83,6 +86,15 @@ final class ServerProcess implements AutoCloseable {
     String tail() throws IOException {
         String s = Files.readString(log);
         return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+    }
+
+    private static boolean isPresent(String className) {
+        try {
+            Class.forName(className, false, ServerProcess.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     private static int freePort() throws IOException {
