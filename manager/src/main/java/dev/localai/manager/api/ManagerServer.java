@@ -140,10 +140,40 @@ public final class ManagerServer implements AutoCloseable {
         status.register(r, this::h);
         control.register(r, this::h);
         r.any("/upstream/*", h(Auth.Level.INFERENCE, this::upstream));
+        // the TTS server's own API (voice library) and its web playground, through the default TTS model
+        r.any("/v1/audio/voices", h(Auth.Level.INFERENCE, this::ttsApi));
+        r.any("/v1/audio/voices/*", h(Auth.Level.INFERENCE, this::ttsApi));
+        r.get("/v1/audio/models", h(Auth.Level.INFERENCE, this::ttsApi));
+        r.get("/tts", (req, res) -> res.status(301).header(io.helidon.http.HeaderNames.LOCATION, "/tts/").send());
+        r.any("/tts/*", h(Auth.Level.INFERENCE, this::ttsPlayground));
         UiPages.register(r);
         r.route(Method.OPTIONS, (req, res) -> res.status(204).send());
         r.any((req, res) -> Json.error(res, new ApiError(404, "not_found", "No route for " + req.prologue().method().text()
                 + " " + req.path().path())));
+    }
+
+    /** The TTS model a request means: {@code ?model=} if given, else the default TTS model. */
+    private String ttsModel(ServerRequest req) {
+        if (req.query().contains("model")) return req.query().get("model");
+        return config.defaultFor(dev.localai.manager.config.ModelType.TTS)
+                .map(dev.localai.manager.config.ModelSpec::id)
+                .orElseThrow(() -> new ApiError(404, "model_not_found", "No model of type tts is configured"));
+    }
+
+    /** {@code /v1/audio/voices...}, {@code /v1/audio/models}: sent unchanged to the TTS server. */
+    private void ttsApi(ServerRequest req, ServerResponse res) {
+        proxy.passthrough(req, res, ttsModel(req), req.path().rawPath(),
+                RequestParams.body(req, config.server().maxRequestBodyBytes()));
+    }
+
+    /**
+     * {@code /tts/...}: the TTS server's root (its web playground and API) under the same prefix the dashboard's
+     * nginx uses, so the page's relative URLs keep working through the manager.
+     */
+    private void ttsPlayground(ServerRequest req, ServerResponse res) {
+        String rest = req.path().rawPath().substring("/tts".length());
+        proxy.passthrough(req, res, ttsModel(req), rest.isEmpty() ? "/" : rest,
+                RequestParams.body(req, config.server().maxRequestBodyBytes()));
     }
 
     /** {@code /upstream/{model}/rest...}: the model's own server through the manager's port. */

@@ -72,6 +72,24 @@ public record ManagerConfig(
         return Optional.empty();
     }
 
+    /**
+     * The model that serves a type when a request names none (the design's dashboard posts {@code {"input": ...}}
+     * to {@code /v1/audio/speech}): the only model of that type, else the keep-warm one of highest priority, else the
+     * first of highest priority in declaration order. Empty when no model has the type.
+     */
+    public Optional<ModelSpec> defaultFor(ModelType type) {
+        ModelSpec best = null;
+        for (ModelSpec m : models.values()) {
+            if (m.type() != type) continue;
+            if (best == null
+                    || (m.keepWarm() && !best.keepWarm())
+                    || (m.keepWarm() == best.keepWarm() && m.priority() > best.priority())) {
+                best = m;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
     /** Keep-warm models in priority order (highest priority first, then declaration order). */
     public List<ModelSpec> keepWarmInPriorityOrder() {
         List<ModelSpec> out = new ArrayList<>();

@@ -63,7 +63,8 @@ public final class ProxyHandler {
         long t0 = System.nanoTime();
         String contentType = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
         String queryModel = req.query().contains("model") ? req.query().get("model") : null;
-        String requested = ModelExtractor.extract(contentType, body, queryModel);
+        Set<ModelType> types = ModelType.forPath(path);
+        String requested = requestedModel(ModelExtractor.extract(contentType, body, queryModel), types, contentType, body);
         String endpoint = endpointLabel(path);
         String code = "500";
         String modelLabel = "";
@@ -77,7 +78,7 @@ public final class ProxyHandler {
             ModelSpec spec = config.resolve(requested)
                     .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + requested + "' does not exist"));
             modelLabel = spec.id();
-            Set<ModelType> allowed = ModelType.forPath(path);
+            Set<ModelType> allowed = types;
             if (allowed != null && !allowed.contains(spec.type()))
                 throw new ApiError(400, "unsupported_model_for_endpoint",
                         "Model '" + spec.id() + "' (" + spec.type().wire() + ") cannot serve " + path);
@@ -113,6 +114,17 @@ public final class ProxyHandler {
             metrics.observe("manager_request_seconds", "Proxied request duration", Metrics.labels("model", modelLabel, "endpoint", endpoint),
                     (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /**
+     * The model a request names, or for {@code /v1/audio/speech} without one the default TTS model (the design's
+     * dashboard sends only {@code {"input": ...}}). Null or blank when neither exists.
+     */
+    private String requestedModel(String named, Set<ModelType> types, String contentType, byte[] body) {
+        if (named != null && !named.isBlank()) return named;
+        // only speech has an obvious default; the LLM endpoints keep OpenAI's rule that the model is required
+        if (!Set.of(ModelType.TTS).equals(types) || ModelExtractor.malformedJson(contentType, body)) return named;
+        return config.defaultFor(ModelType.TTS).map(ModelSpec::id).orElse(named);
     }
 
     /**

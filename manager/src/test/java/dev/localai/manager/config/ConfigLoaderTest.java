@@ -36,7 +36,7 @@ class ConfigLoaderTest {
         assertThat(tts.keepWarm()).isTrue();
         assertThat(tts.upstream()).isEqualTo(URI.create("http://127.0.0.1:8006"));
         assertThat(tts.gpu()).isTrue();
-        assertThat(tts.healthPath()).isEqualTo("/health");
+        assertThat(tts.healthPath()).as("tts-server is ready only once the model is loaded").isEqualTo("/health/ready");
         assertThat(c.models().get("llama3-8b").keepWarm()).isFalse();
         assertThat(c.models().get("llama3-8b").idleTimeout()).isEqualTo(Duration.ofSeconds(600));
         assertThat(c.keepWarmInPriorityOrder()).extracting(ModelSpec::id).containsExactly("chatterbox-turbo", "qwen2.5-14b-awq");

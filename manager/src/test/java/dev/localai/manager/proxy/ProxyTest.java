@@ -216,6 +216,41 @@ class ProxyTest {
     }
 
     @Test
+    void speechWithoutAModelGoesToTheDefaultTtsModelAsTheDashboardSendsIt() throws Exception {
+        HttpResponse<byte[]> r = stack.http.send(stack.request("/v1/audio/speech")
+                .header("Content-Type", "application/json").header("Authorization", "Bearer client-secret")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input\": \"Hello world\"}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Served-By")).hasValue("chatterbox-turbo");
+        assertThat(r.body()).isEqualTo(FakeUpstream.AUDIO);
+    }
+
+    @Test
+    void theTtsServersVoicesAndPlaygroundAreReachableThroughTheManager() throws Exception {
+        HttpResponse<String> voices = stack.get("/v1/audio/voices");
+        assertThat(voices.statusCode()).as(voices.body()).isEqualTo(200);
+        assertThat(voices.headers().firstValue("X-Served-By")).hasValue("chatterbox-turbo");
+        assertThat(voices.body()).contains("\"path\":\"/v1/audio/voices\"");
+
+        HttpResponse<String> del = stack.http.send(stack.request("/v1/audio/voices/alice").DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(del.statusCode()).isEqualTo(200);
+        assertThat(stack.upstream("tts").seen).anySatisfy(s -> {
+            assertThat(s.method()).isEqualTo("DELETE");
+            assertThat(s.path()).isEqualTo("/v1/audio/voices/alice");
+        });
+
+        HttpResponse<String> page = stack.get("/tts/index.html");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("\"path\":\"/index.html\"");
+        HttpResponse<String> root = stack.get("/tts/");
+        assertThat(root.body()).contains("\"path\":\"/\"");
+        HttpResponse<String> api = stack.get("/tts/v1/audio/voices");
+        assertThat(api.body()).contains("\"path\":\"/v1/audio/voices\"");
+    }
+
+    @Test
     void upstreamUnreachableIs502() throws Exception {
         stack.await("chatterbox-turbo", ModelState.READY);
         stack.upstream("tts").close(); // the container "runs" but its port is closed

@@ -36,6 +36,29 @@ final class HomeLabDocker implements ContainerRuntime {
         }
     }
 
+    /** No container changes by itself here: a stream that stays open without events until closed. */
+    @Override
+    public InputStream events() {
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        return new InputStream() {
+            @Override
+            public int read() throws java.io.IOException {
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException();
+                }
+                return -1;
+            }
+
+            @Override
+            public void close() {
+                closed.countDown();
+            }
+        };
+    }
+
     @Override
     public ContainerState inspect(String name) throws DockerException {
         exists(name);
