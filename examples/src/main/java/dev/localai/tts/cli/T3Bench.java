@@ -51,7 +51,9 @@ final class T3Bench {
             T3Cond cond = new T3Cond(spk, prompt);
             int[] text = rng.ints(p.textTokens(), 0, c.textTokensDictSize()).toArray();
             if (p.warmupTokens() > 0) {
-                decode(t3, cond, text, p.warmupTokens(), p.seed());
+                // warms the kernels and the allocator with a short prefill (no prompt) and a few steps
+                decode(t3, new T3Cond(spk, null), Arrays.copyOf(text, Math.min(text.length, 8)), p.warmupTokens(),
+                        p.seed());
             }
             return decode(t3, cond, text, p.tokens(), p.seed()).withLoad(load);
         }
