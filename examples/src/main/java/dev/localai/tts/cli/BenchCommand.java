@@ -66,12 +66,14 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             Torch.init(threads);
             PrintWriter out = spec.commandLine().getOut();
+            out.println(BenchClock.machine());
+            out.flush();
             for (String d : dtypes) {
                 ScalarType dt = dtype(d);
                 boolean bf16 = dt == ScalarType.BFloat16;
                 T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16PromptTokens : promptTokens, textTokens,
                         bf16 ? bf16Tokens : tokens, bf16 ? 1 : 5, 7);
-                T3Bench.Result r = T3Bench.run(p, out);
+                T3Bench.Result r = T3Bench.run(p);
                 out.println(T3Bench.describe(p, r, Torch.threads()));
                 out.flush();
             }
@@ -108,6 +110,8 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             Torch.init(threads);
             PrintWriter out = spec.commandLine().getOut();
+            out.println(BenchClock.machine());
+            out.flush();
             for (String d : dtypes) {
                 S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
                 out.println(S3GenBench.describe(p, S3GenBench.run(p), Torch.threads()));

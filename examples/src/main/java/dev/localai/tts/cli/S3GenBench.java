@@ -26,7 +26,7 @@ final class S3GenBench {
     record Params(ScalarType flowDtype, int promptTokens, int tokens, int repeats, long seed) {}
 
     /** Median figures over the repeats. */
-    record Result(double audioSeconds, double flowMs, double hiftMs, double loadSeconds) {
+    record Result(double audioSeconds, double flowMs, double hiftMs, double cpuMsPerRun, double loadSeconds) {
         double flowMsPerAudioSecond() {
             return flowMs / audioSeconds;
         }
@@ -60,7 +60,11 @@ final class S3GenBench {
             double[] flowMs = new double[p.repeats()];
             double[] hiftMs = new double[p.repeats()];
             long samples = 0;
+            long cpu0 = 0;
             for (int i = -1; i < p.repeats(); i++) {
+                if (i == 0) {
+                    cpu0 = BenchClock.cpuNanos();
+                }
                 try (PointerScope it = new PointerScope()) {
                     long a = System.nanoTime();
                     Tensor mel = flow.inference(tokens, prompt, promptFeat, embedding, z);
@@ -76,7 +80,8 @@ final class S3GenBench {
                     }
                 }
             }
-            return new Result(samples / (double) hc.sampleRate(), median(flowMs), median(hiftMs), load);
+            double cpuPerRun = (BenchClock.cpuNanos() - cpu0) / 1e6 / p.repeats();
+            return new Result(samples / (double) hc.sampleRate(), median(flowMs), median(hiftMs), cpuPerRun, load);
         }
     }
 
@@ -102,9 +107,10 @@ final class S3GenBench {
         String dt = p.flowDtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
         return String.format(Locale.ROOT, "S3Gen flow %s + HiFT fp32, %d CPU threads, prompt %d tokens, %d tokens "
                         + "-> %.2f s of audio: flow %.0f ms (%.0f ms per s of audio), HiFT %.0f ms (%.0f ms per s), "
-                        + "total %.0f ms per s of audio (RTF %.3f); median of %d runs; random weights built in %.1f s",
+                        + "total %.0f ms per s of audio (RTF %.3f); median of %d runs; %.0f CPU-ms per s of audio; "
+                        + "random weights built in %.1f s",
                 dt, threads, p.promptTokens(), p.tokens(), r.audioSeconds(), r.flowMs(), r.flowMsPerAudioSecond(),
                 r.hiftMs(), r.hiftMsPerAudioSecond(), r.totalMsPerAudioSecond(), r.totalMsPerAudioSecond() / 1000,
-                p.repeats(), r.loadSeconds());
+                p.repeats(), r.cpuMsPerRun() / r.audioSeconds(), r.loadSeconds());
     }
 }

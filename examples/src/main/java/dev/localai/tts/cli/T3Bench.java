@@ -8,7 +8,6 @@ import dev.localai.tts.core.model.t3.T3Cond;
 import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
 import dev.localai.tts.core.runtime.Device;
-import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -29,7 +28,7 @@ final class T3Bench {
 
     /** The figures of one run. */
     record Result(int prefillPositions, double prefillMs, int steps, double meanStepMs, double medianStepMs,
-                  double loadSeconds) {
+                  double cpuMsPerStep, double loadSeconds) {
         double tokensPerSecond() {
             return 1000.0 / meanStepMs;
         }
@@ -38,7 +37,7 @@ final class T3Bench {
     private T3Bench() {
     }
 
-    static Result run(Params p, PrintWriter log) {
+    static Result run(Params p) {
         T3Config c = T3Config.turbo();
         long t0 = System.nanoTime();
         torch.manual_seed(p.seed());
@@ -52,7 +51,9 @@ final class T3Bench {
             T3Cond cond = new T3Cond(spk, prompt);
             int[] text = rng.ints(p.textTokens(), 0, c.textTokensDictSize()).toArray();
             if (p.warmupTokens() > 0) {
-                decode(t3, cond, text, p.warmupTokens(), p.seed());
+                // warms the kernels and the allocator with a short prefill (no prompt) and a few steps
+                decode(t3, new T3Cond(spk, null), Arrays.copyOf(text, Math.min(text.length, 8)), p.warmupTokens(),
+                        p.seed());
             }
             return decode(t3, cond, text, p.tokens(), p.seed()).withLoad(load);
         }
@@ -72,6 +73,7 @@ final class T3Bench {
             double prefill = (System.nanoTime() - a) / 1e6;
             double[] steps = new double[tokens];
             int n = 0;
+            long cpu0 = BenchClock.cpuNanos();
             while (n < tokens) {
                 long b = System.nanoTime();
                 int t = s.next();
@@ -80,18 +82,19 @@ final class T3Bench {
                 }
                 steps[n++] = (System.nanoTime() - b) / 1e6;
             }
+            double cpuPerStep = n == 0 ? Double.NaN : (BenchClock.cpuNanos() - cpu0) / 1e6 / n;
             return new Timing(1 + (cond.promptSpeechTokens() == null ? 0 : (int) cond.promptSpeechTokens().numel())
-                    + text.length + 1, prefill, Arrays.copyOf(steps, n));
+                    + text.length + 1, prefill, Arrays.copyOf(steps, n), cpuPerStep);
         }
     }
 
-    private record Timing(int positions, double prefillMs, double[] steps) {
+    private record Timing(int positions, double prefillMs, double[] steps, double cpuMsPerStep) {
         Result withLoad(double load) {
             double[] s = steps.clone();
             Arrays.sort(s);
             double mean = Arrays.stream(s).average().orElse(Double.NaN);
             double median = s.length == 0 ? Double.NaN : s[s.length / 2];
-            return new Result(positions, prefillMs, s.length, mean, median, load);
+            return new Result(positions, prefillMs, s.length, mean, median, cpuMsPerStep, load);
         }
     }
 
@@ -99,8 +102,9 @@ final class T3Bench {
         String dt = p.dtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
         return String.format(Locale.ROOT, "T3 turbo (24 x 1024, 16 heads) %s, %d CPU threads: prefill %d positions "
                         + "%.0f ms; decode %d tokens: %.1f ms/token mean (median %.1f), %.2f tokens/s "
-                        + "(real time needs 25 tokens/s; T3 RTF %.2f); random weights built in %.1f s",
+                        + "(real time needs 25 tokens/s; T3 RTF %.2f); %.1f CPU-ms/token; random weights built in "
+                        + "%.1f s",
                 dt, threads, r.prefillPositions(), r.prefillMs(), r.steps(), r.meanStepMs(), r.medianStepMs(),
-                r.tokensPerSecond(), 25.0 / r.tokensPerSecond(), r.loadSeconds());
+                r.tokensPerSecond(), 25.0 / r.tokensPerSecond(), r.cpuMsPerStep(), r.loadSeconds());
     }
 }
