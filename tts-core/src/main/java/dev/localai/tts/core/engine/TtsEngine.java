@@ -71,6 +71,8 @@ public final class TtsEngine implements SpeechSynthesizer {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
+    /** Accepted requests not yet finished (so close() can give back the voices of those that never ran). */
+    private final java.util.Set<Job> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private VoiceCloner cloner;
 
     private TtsEngine(Builder b) {
@@ -151,11 +153,13 @@ public final class TtsEngine implements SpeechSynthesizer {
         if (closed.get()) {
             throw EngineException.notReady("the engine is closed");
         }
-        PreparedVoice voice = voices.prepared(voiceIdOf(request));
+        PreparedVoice voice = voices.acquire(voiceIdOf(request));
         Job job = new Job(request, voice, streaming);
+        live.add(job);
         try {
             job.future = workers.submit(job::run);
         } catch (RejectedExecutionException e) {
+            job.releaseVoice();
             throw EngineException.busy("all " + cfg.maxConcurrent + " synthesis slots and " + cfg.maxQueue
                     + " queue places are taken", Duration.ofSeconds(2));
         }
@@ -170,6 +174,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         private final boolean streaming;
         private final BlockingQueue<Object> out = new LinkedBlockingQueue<>(64);
         private final AtomicBoolean cancelled = new AtomicBoolean();
+        private final AtomicBoolean voiceReleased = new AtomicBoolean();
+        private final AtomicBoolean started = new AtomicBoolean();
         private final long acceptedAt = System.nanoTime();
         private volatile Future<?> future;
         private volatile long startedAt;
@@ -189,7 +195,25 @@ public final class TtsEngine implements SpeechSynthesizer {
             this.streaming = streaming;
         }
 
+        /** Gives the voice reference back, once. */
+        void releaseVoice() {
+            if (voiceReleased.compareAndSet(false, true)) {
+                voice.release();
+            }
+            live.remove(this);
+        }
+
+        /** At engine close: a job that never started gives its voice back. */
+        void abandon() {
+            if (started.compareAndSet(false, true)) {
+                releaseVoice();
+            }
+        }
+
         void run() {
+            if (!started.compareAndSet(false, true)) {
+                return;
+            }
             startedAt = System.nanoTime();
             active.incrementAndGet();
             try {
@@ -205,6 +229,7 @@ public final class TtsEngine implements SpeechSynthesizer {
             } finally {
                 doneAt = System.nanoTime();
                 active.decrementAndGet();
+                releaseVoice();
             }
         }
 
@@ -336,6 +361,10 @@ public final class TtsEngine implements SpeechSynthesizer {
                     f.cancel(false);
                     // a request still queued gives its queue place back at once
                     workers.remove((Runnable) f);
+                }
+                if (started.compareAndSet(false, true)) {
+                    // never ran (and now never will): its voice reference is ours to give back
+                    releaseVoice();
                 }
                 out.clear();
             }
@@ -529,6 +558,9 @@ public final class TtsEngine implements SpeechSynthesizer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
+        }
+        for (Job j : live) {
+            j.abandon();
         }
         if (decoder != null) {
             decoder.close();
