@@ -139,9 +139,28 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A request whose audio is in the cache is served from it at once, in half-second chunks.
+     */
     @Override
     public SpeechStream stream(SpeechRequest request) {
+        java.util.Objects.requireNonNull(request, "request");
+        if (closed.get()) {
+            throw EngineException.notReady("the engine is closed");
+        }
+        float[] cached = cache.get(CacheKey.of(request, voices.contentId(voiceIdOf(request))));
+        if (cached != null) {
+            return new ClipStream(cached, SR / 2, new SynthesisStats(0, 0, cached.length / (double) SR, 0, 0, 0));
+        }
         return submit(request, true);
+    }
+
+    /** The request as a reactive-streams publisher (each subscription synthesises it once). */
+    public java.util.concurrent.Flow.Publisher<AudioChunk> publisher(SpeechRequest request,
+            java.util.concurrent.Executor executor) {
+        return new dev.localai.tts.core.engine.api.SpeechPublisher(this, request, executor);
     }
 
     private String voiceIdOf(SpeechRequest r) {

@@ -215,6 +215,93 @@ class TtsEngineTest {
     }
 
     @Test
+    void aCachedRequestStreamsFromTheCache() {
+        SpeechRequest r = SpeechRequest.builder("Cached then streamed.").seed(77L).maxTokens(30).build();
+        float[] whole = engine.synthesize(r).samples();
+        List<AudioChunk> chunks = new ArrayList<>();
+        try (SpeechStream s = engine.stream(r)) {
+            while (s.hasNext()) {
+                chunks.add(s.next());
+            }
+        }
+        assertThat(chunks.get(chunks.size() - 1).last()).isTrue();
+        assertThat(TtsEngine.concat(chunks.stream().map(AudioChunk::samples).toList())).containsExactly(whole);
+    }
+
+    @Test
+    void publisherDeliversOnDemandAndCompletes() throws Exception {
+        SpeechRequest r = SpeechRequest.builder("Reactive streams.").seed(8L).maxTokens(40).build();
+        var done = new java.util.concurrent.CompletableFuture<List<AudioChunk>>();
+        var exec = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            engine.publisher(r, exec).subscribe(new java.util.concurrent.Flow.Subscriber<AudioChunk>() {
+                final List<AudioChunk> got = new ArrayList<>();
+                java.util.concurrent.Flow.Subscription sub;
+
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    sub = s;
+                    s.request(1);
+                }
+
+                @Override
+                public void onNext(AudioChunk c) {
+                    got.add(c);
+                    sub.request(1);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                }
+
+                @Override
+                public void onComplete() {
+                    done.complete(got);
+                }
+            });
+            List<AudioChunk> got = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(got).isNotEmpty();
+            assertThat(got.get(got.size() - 1).last()).isTrue();
+            assertAudio(TtsEngine.concat(got.stream().map(AudioChunk::samples).toList()));
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
+    void publisherReportsBadVoicesAsErrors() throws Exception {
+        var err = new java.util.concurrent.CompletableFuture<Throwable>();
+        var exec = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            engine.publisher(SpeechRequest.builder("x").voiceId("nobody").build(), exec)
+                    .subscribe(new java.util.concurrent.Flow.Subscriber<AudioChunk>() {
+                        @Override
+                        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                            s.request(Long.MAX_VALUE);
+                        }
+
+                        @Override
+                        public void onNext(AudioChunk c) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            err.complete(t);
+                        }
+
+                        @Override
+                        public void onComplete() {
+                            err.complete(null);
+                        }
+                    });
+            assertThat(err.get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(EngineException.class);
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
     void unknownVoiceIsATypedError() {
         assertThatThrownBy(() -> engine.synthesize(SpeechRequest.builder("Hi.").voiceId("nobody").build()))
                 .isInstanceOf(EngineException.class)
