@@ -89,7 +89,8 @@ public final class TtsEngine implements SpeechSynthesizer {
             throw e;
         }
         this.cache = new AudioCache<>(b.cacheBytes);
-        this.decoder = b.maxConcurrent > 1 && b.batchDecoding ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
+        this.decoder = b.maxConcurrent > 1 && batchPays(b.batchDecoding, model)
+                ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
         this.workers = new ThreadPoolExecutor(b.maxConcurrent, b.maxConcurrent, 30, TimeUnit.SECONDS,
                 b.maxQueue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(b.maxQueue),
                 r -> {
@@ -101,6 +102,19 @@ public final class TtsEngine implements SpeechSynthesizer {
             synthesize(SpeechRequest.builder("Hi.").maxTokens(8).build());
             cache.clear();
         }
+    }
+
+    /**
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the
+     * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
+     * serialises; a real one's by reading the weights, which batching shares.
+     */
+    private static boolean batchPays(Boolean configured, ChatterboxModel model) {
+        if (configured != null) {
+            return configured;
+        }
+        var c = model.t3().config();
+        return model.device().isCuda() || (long) c.nLayer() * c.nEmbd() >= 12L * 768;
     }
 
     /** A builder with the defaults: the official model from the Hugging Face cache, the CPU, fp32. */
@@ -611,7 +625,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private int chunkChars = 300;
         private int firstBlockTokens = 10;
         private int maxBlockTokens = 80;
-        private boolean batchDecoding = true;
+        private Boolean batchDecoding;
         private Duration stallTimeout = Duration.ofSeconds(60);
         private java.io.PrintStream progress;
 
@@ -670,9 +684,10 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         /**
-         * Whether the T3 decode steps of concurrent requests run batched (one forward for all, default true; only
-         * with {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched
-         * decoding up to floating-point rounding.
+         * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
+         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
+         * (whose steps are too small to share).
          */
         public Builder batchDecoding(boolean on) {
             this.batchDecoding = on;

@@ -172,7 +172,8 @@ class TtsEngineTest {
                 expected.add(one.synthesize(r).samples());
             }
         }
-        try (TtsEngine four = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).cacheBytes(0).build()) {
+        try (TtsEngine four = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).batchDecoding(true)
+                .cacheBytes(0).build()) {
             var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
             try {
                 var go = new java.util.concurrent.CountDownLatch(1);
