@@ -414,15 +414,21 @@ public final class TtsEngine implements SpeechSynthesizer {
     /**
      * Joins the audio of consecutive chunks: the start of each later chunk has its leading silence cut, the end of
      * each chunk has trailing silence beyond a natural pause cut, and the two meet in a short equal-power crossfade.
-     * Audio flows through with a fixed hold-back (the part a trim could still remove), so streaming stays streaming.
+     * Audio flows through as soon as no trim can touch it any more: only the quiet run after the chunk's last speech
+     * (what a trailing trim could remove; its loudness judged against the chunk's peak so far) and the crossfade
+     * overlap are held back, so the first audio of a stream leaves with the first vocoded block. A later chunk holds
+     * its first half second until its leading trim is decided.
      */
     private static final class Joiner {
-        private static final int HOLD = SR / 2;
+        private static final int LEAD_HOLD = SR / 2;
         private static final int FADE = SR / 100;
+        private static final double THRESHOLD_DB = -45;
+        private static final double KEEP_END_MS = 150;
         private final java.util.function.Consumer<float[]> downstream;
         private float[] held = new float[0];
         private float[] tail;
         private boolean leading;
+        private double chunkPeak;
 
         Joiner(java.util.function.Consumer<float[]> downstream) {
             this.downstream = downstream;
@@ -431,15 +437,16 @@ public final class TtsEngine implements SpeechSynthesizer {
         void beginChunk(boolean first) {
             held = new float[0];
             leading = !first;
+            chunkPeak = 0;
         }
 
         void accept(float[] samples) {
             held = concat(List.of(held, samples));
             if (leading) {
-                if (held.length < HOLD) {
+                if (held.length < LEAD_HOLD) {
                     return;
                 }
-                int start = Seams.speechStart(held, SR, -45, 30);
+                int start = Seams.speechStart(held, SR, THRESHOLD_DB, 30);
                 if (start >= held.length) {
                     held = java.util.Arrays.copyOfRange(held, Math.max(0, held.length - FADE), held.length);
                     return;
@@ -451,8 +458,10 @@ public final class TtsEngine implements SpeechSynthesizer {
                     tail = null;
                 }
             }
-            if (held.length > HOLD) {
-                int n = held.length - HOLD;
+            chunkPeak = Math.max(chunkPeak, Seams.peakRms(held, SR));
+            int end = Seams.speechEnd(held, SR, THRESHOLD_DB, KEEP_END_MS, chunkPeak);
+            int n = Math.min(end, held.length - FADE);
+            if (n > 0) {
                 downstream.accept(java.util.Arrays.copyOfRange(held, 0, n));
                 held = java.util.Arrays.copyOfRange(held, n, held.length);
             }
@@ -460,13 +469,14 @@ public final class TtsEngine implements SpeechSynthesizer {
 
         void endChunk(boolean last) {
             if (leading) {
-                // a chunk shorter than the hold-back: its leading silence is trimmed here
-                int start = Seams.speechStart(held, SR, -45, 30);
+                // a chunk shorter than the lead hold-back: its leading silence is trimmed here
+                int start = Seams.speechStart(held, SR, THRESHOLD_DB, 30);
                 if (start >= held.length) {
                     // the whole chunk was silence: keep the previous tail
                     held = tail != null ? tail : new float[0];
                 } else {
                     held = java.util.Arrays.copyOfRange(held, start, held.length);
+                    chunkPeak = Math.max(chunkPeak, Seams.peakRms(held, SR));
                     if (tail != null) {
                         held = Seams.crossfade(tail, held, FADE);
                     }
@@ -474,7 +484,7 @@ public final class TtsEngine implements SpeechSynthesizer {
                 tail = null;
                 leading = false;
             }
-            int end = Seams.speechEnd(held, SR, -45, 150);
+            int end = Seams.speechEnd(held, SR, THRESHOLD_DB, KEEP_END_MS, chunkPeak);
             float[] body = java.util.Arrays.copyOf(held, Math.max(end, Math.min(held.length, FADE)));
             if (last) {
                 downstream.accept(body);
@@ -623,7 +633,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private boolean warmUp;
         private boolean allowClipPaths;
         private int chunkChars = 300;
-        private int firstBlockTokens = 10;
+        private int firstBlockTokens = 8;
         private int maxBlockTokens = 80;
         private Boolean batchDecoding;
         private Duration stallTimeout = Duration.ofSeconds(60);
@@ -757,7 +767,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             return this;
         }
 
-        /** Speech tokens in the first streamed block (25 = 1 s of audio) and the largest block. */
+        /**
+         * Speech tokens of audio in the first streamed block (25 = 1 s; default 8) and in the largest block (default
+         * 80); blocks double in between. The first block leaves once its tokens plus the model's look-ahead (3
+         * tokens for the flow, about 11 for the vocoder) have been generated.
+         */
         public Builder streamBlocks(int firstTokens, int maxTokens) {
             if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {
                 throw new IllegalArgumentException("need " + (Utterance.LOOKAHEAD_TOKENS + 1)

@@ -303,6 +303,26 @@ class TtsEngineTest {
     }
 
     @Test
+    void theFirstStreamedAudioIsTheFirstSmallBlockNotTheWholeUtterance() {
+        SpeechRequest r = SpeechRequest.builder("First audio early.").seed(31L).maxTokens(80).build();
+        float[] first = null;
+        long total = 0;
+        try (SpeechStream s = engine.stream(r)) {
+            while (s.hasNext()) {
+                float[] x = s.next().samples();
+                if (first == null && x.length > 0) {
+                    first = x;
+                }
+                total += x.length;
+            }
+        }
+        assertThat(first).isNotNull();
+        // the first block is 10 tokens, 3 of them held back as lookahead: at most 10 tokens x 960 samples
+        assertThat(first.length).isLessThanOrEqualTo(10 * 960);
+        assertThat(total).isGreaterThan(3L * first.length);
+    }
+
+    @Test
     void unknownVoiceIsATypedError() {
         assertThatThrownBy(() -> engine.synthesize(SpeechRequest.builder("Hi.").voiceId("nobody").build()))
                 .isInstanceOf(EngineException.class)
