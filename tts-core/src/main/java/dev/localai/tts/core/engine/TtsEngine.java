@@ -249,20 +249,27 @@ public final class TtsEngine implements SpeechSynthesizer {
             }
             startedAt = System.nanoTime();
             active.incrementAndGet();
+            Object last;
             try {
                 produce();
-                put(END);
+                last = END;
             } catch (CancellationException e) {
-                put(END);
+                last = END;
             } catch (EngineException e) {
-                put(e);
+                last = e;
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "synthesis failed", e);
-                put(new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e));
+                last = new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e);
             } finally {
+                // bookkeeping before the end marker, so a caller that saw the end sees the slot free
                 doneAt = System.nanoTime();
                 active.decrementAndGet();
                 releaseVoice();
+            }
+            try {
+                put(last);
+            } catch (CancellationException e) {
+                // nobody is reading any more
             }
         }
 
