@@ -236,10 +236,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             live.remove(this);
         }
 
-        /** At engine close: a job that never started gives its voice back. */
+        /** At engine close: a job that never started gives its voice back and tells its consumer. */
         void abandon() {
             if (started.compareAndSet(false, true)) {
                 releaseVoice();
+                deliverEnd(EngineException.notReady("the engine was closed before this request started"));
             }
         }
 
@@ -254,7 +255,9 @@ public final class TtsEngine implements SpeechSynthesizer {
                 produce();
                 last = END;
             } catch (CancellationException e) {
-                last = END;
+                // the caller's own cancel ends the stream quietly; an engine shutdown is an error the caller sees
+                last = closed.get() && !cancelled.get()
+                        ? EngineException.notReady("the engine was closed during this synthesis") : END;
             } catch (EngineException e) {
                 last = e;
             } catch (RuntimeException | Error e) {
@@ -266,10 +269,22 @@ public final class TtsEngine implements SpeechSynthesizer {
                 active.decrementAndGet();
                 releaseVoice();
             }
+            deliverEnd(last);
+        }
+
+        /**
+         * Hands the end marker (or error) to the consumer whatever happens: a normal put, or — when this thread was
+         * interrupted by an engine shutdown — dropping the audio still queued so the marker fits. Only a consumer
+         * that cancelled itself gets nothing.
+         */
+        private void deliverEnd(Object last) {
             try {
                 put(last);
             } catch (CancellationException e) {
-                // nobody is reading any more
+                if (!cancelled.get()) {
+                    out.clear();
+                    out.offer(last);
+                }
             }
         }
 
@@ -286,7 +301,8 @@ public final class TtsEngine implements SpeechSynthesizer {
                 Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
                         cfg.firstBlockTokens, cfg.maxBlockTokens);
                 joiner.beginChunk(i == 0);
-                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept, cancelled::get);
+                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept,
+                        () -> cancelled.get() || closed.get());
                 inTokens += r.textTokens();
                 outTokens += r.speechTokens();
                 joiner.endChunk(i == chunks.size() - 1);

@@ -323,6 +323,69 @@ class TtsEngineTest {
     }
 
     @Test
+    void cancellingOneOfSeveralBatchedStreamsLeavesTheOthersWhole() throws Exception {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        SpeechRequest keep = SpeechRequest.builder("This one runs to the end.").seed(50L).maxTokens(40).build();
+        float[] expected;
+        try (TtsEngine one = TtsEngine.builder().model(dir).threads(1).cacheBytes(0).build()) {
+            expected = one.synthesize(keep).samples();
+        }
+        try (TtsEngine three = TtsEngine.builder().model(dir).threads(1).maxConcurrent(3).batchDecoding(true)
+                .cacheBytes(0).build()) {
+            SpeechStream cancelled = three.stream(SpeechRequest.builder("Cancel me.").seed(51L).maxTokens(1000)
+                    .build());
+            var kept = three.stream(keep.toBuilder().build());
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                var whole = pool.submit(() -> three.synthesize(keep));
+                assertThat(cancelled.hasNext()).isTrue();
+                cancelled.next();
+                cancelled.close();
+                List<float[]> parts = new ArrayList<>();
+                while (kept.hasNext()) {
+                    parts.add(kept.next().samples());
+                }
+                assertAudio(TtsEngine.concat(parts));
+                assertThat(whole.get().samples()).containsExactly(expected);
+            } finally {
+                kept.close();
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void closingTheEngineStopsRunningBatchedRequests() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        TtsEngine e = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).batchDecoding(true).cacheBytes(0)
+                .build();
+        List<SpeechStream> streams = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            streams.add(e.stream(SpeechRequest.builder("Stopped by close " + i + ".").seed(60L + i).maxTokens(1000)
+                    .build()));
+        }
+        // a fifth waits in the queue behind four long ones
+        SpeechStream queued = e.stream(SpeechRequest.builder("Never started.").seed(70L).build());
+        assertThat(streams.get(0).hasNext()).isTrue();
+        e.close();
+        assertThatThrownBy(queued::hasNext).isInstanceOf(EngineException.class)
+                .satisfies(x -> assertThat(((EngineException) x).kind()).isEqualTo(EngineException.Kind.NOT_READY));
+        assertThat(e.health().state()).isEqualTo(dev.localai.tts.core.engine.api.EngineHealth.State.CLOSED);
+        for (SpeechStream s : streams) {
+            // each ends: drained to its end marker, or an error for a request cut off mid-way
+            try {
+                while (s.hasNext()) {
+                    s.next();
+                }
+            } catch (EngineException | java.util.concurrent.CancellationException expectedEnd) {
+                // fine
+            }
+            s.close();
+        }
+        assertThatThrownBy(() -> e.synthesize(SpeechRequest.of("After close."))).isInstanceOf(EngineException.class);
+    }
+
+    @Test
     void unknownVoiceIsATypedError() {
         assertThatThrownBy(() -> engine.synthesize(SpeechRequest.builder("Hi.").voiceId("nobody").build()))
                 .isInstanceOf(EngineException.class)
