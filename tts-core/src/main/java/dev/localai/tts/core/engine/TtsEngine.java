@@ -707,7 +707,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             return this;
         }
 
-        /** Syntheses that run at once (default 1: on a CPU one synthesis already uses every core). */
+        /**
+         * Syntheses that run at once (default 1). More slots overlap the requests' T3, flow and vocoder work and, with
+         * {@link #batchDecoding}, share T3 decode steps: aggregate throughput rises with load (see
+         * {@code docs/performance.md}), each request's latency grows. On a GPU use 8-16.
+         */
         public Builder maxConcurrent(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("maxConcurrent must be >= 1");
