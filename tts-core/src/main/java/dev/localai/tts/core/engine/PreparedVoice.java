@@ -7,9 +7,12 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A voice's conditionals as tensors on the model's device, made once per voice and shared by every request that uses
- * it (read-only). Close it when the voice is dropped.
+ * it (read-only). Reference-counted so native memory is freed deterministically: the voice table holds one
+ * reference, every request using the voice holds one ({@link #acquire()} / {@link #release()}); the tensors are
+ * freed when the last is released, so deleting a voice never pulls tensors from under a running request.
  */
 final class PreparedVoice implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicInteger refs = new java.util.concurrent.atomic.AtomicInteger(1);
     final String id;
     final T3Cond t3Cond;
     /** (1, P2) int64. */
@@ -50,8 +53,33 @@ final class PreparedVoice implements AutoCloseable {
         return promptToken.size(1);
     }
 
+    /** Takes a reference for a request; false when the voice was already freed (dropped meanwhile). */
+    boolean acquire() {
+        while (true) {
+            int n = refs.get();
+            if (n <= 0) {
+                return false;
+            }
+            if (refs.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one frees the tensors. */
+    void release() {
+        if (refs.decrementAndGet() == 0) {
+            free();
+        }
+    }
+
+    /** Drops the voice table's reference (same as {@link #release()}). */
     @Override
     public void close() {
+        release();
+    }
+
+    private void free() {
         t3Cond.speakerEmb().close();
         t3Cond.promptSpeechTokens().close();
         promptToken.close();

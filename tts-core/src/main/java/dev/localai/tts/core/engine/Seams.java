@@ -13,13 +13,22 @@ public final class Seams {
      * tail so words do not end abruptly.
      */
     public static int speechEnd(float[] x, int sampleRate, double thresholdDb, double keepMs) {
+        return speechEnd(x, sampleRate, thresholdDb, keepMs, 0);
+    }
+
+    /**
+     * As {@link #speechEnd(float[], int, double, double)}, the threshold relative to the larger of {@code x}'s own
+     * peak RMS and {@code referencePeak} (the peak of the audio before {@code x}, when {@code x} is the tail of a
+     * longer clip); with a reference, an all-quiet {@code x} gives 0.
+     */
+    public static int speechEnd(float[] x, int sampleRate, double thresholdDb, double keepMs, double referencePeak) {
         int win = Math.max(1, sampleRate / 100); // 10 ms windows
         int n = x.length / win;
         if (n == 0) {
-            return x.length;
+            return referencePeak > 0 ? 0 : x.length;
         }
         double[] rms = windowRms(x, win, n);
-        double peak = 0;
+        double peak = referencePeak;
         for (double r : rms) {
             peak = Math.max(peak, r);
         }
@@ -64,6 +73,16 @@ public final class Seams {
             }
         }
         return x.length;
+    }
+
+    /** The largest 10 ms-window RMS of {@code x} (0 for fewer than 10 ms). */
+    public static double peakRms(float[] x, int sampleRate) {
+        int win = Math.max(1, sampleRate / 100);
+        double peak = 0;
+        for (double r : windowRms(x, win, x.length / win)) {
+            peak = Math.max(peak, r);
+        }
+        return peak;
     }
 
     private static double[] windowRms(float[] x, int win, int n) {

@@ -71,6 +71,8 @@ public final class TtsEngine implements SpeechSynthesizer {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
+    /** Accepted requests not yet finished (so close() can give back the voices of those that never ran). */
+    private final java.util.Set<Job> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private VoiceCloner cloner;
 
     private TtsEngine(Builder b) {
@@ -87,7 +89,8 @@ public final class TtsEngine implements SpeechSynthesizer {
             throw e;
         }
         this.cache = new AudioCache<>(b.cacheBytes);
-        this.decoder = b.maxConcurrent > 1 && b.batchDecoding ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
+        this.decoder = b.maxConcurrent > 1 && batchPays(b.batchDecoding, model)
+                ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
         this.workers = new ThreadPoolExecutor(b.maxConcurrent, b.maxConcurrent, 30, TimeUnit.SECONDS,
                 b.maxQueue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(b.maxQueue),
                 r -> {
@@ -99,6 +102,19 @@ public final class TtsEngine implements SpeechSynthesizer {
             synthesize(SpeechRequest.builder("Hi.").maxTokens(8).build());
             cache.clear();
         }
+    }
+
+    /**
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the
+     * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
+     * serialises; a real one's by reading the weights, which batching shares.
+     */
+    private static boolean batchPays(Boolean configured, ChatterboxModel model) {
+        if (configured != null) {
+            return configured;
+        }
+        var c = model.t3().config();
+        return model.device().isCuda() || (long) c.nLayer() * c.nEmbd() >= 12L * 768;
     }
 
     /** A builder with the defaults: the official model from the Hugging Face cache, the CPU, fp32. */
@@ -137,9 +153,28 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A request whose audio is in the cache is served from it at once, in half-second chunks.
+     */
     @Override
     public SpeechStream stream(SpeechRequest request) {
+        java.util.Objects.requireNonNull(request, "request");
+        if (closed.get()) {
+            throw EngineException.notReady("the engine is closed");
+        }
+        float[] cached = cache.get(CacheKey.of(request, voices.contentId(voiceIdOf(request))));
+        if (cached != null) {
+            return new ClipStream(cached, SR / 2, new SynthesisStats(0, 0, cached.length / (double) SR, 0, 0, 0));
+        }
         return submit(request, true);
+    }
+
+    /** The request as a reactive-streams publisher (each subscription synthesises it once). */
+    public java.util.concurrent.Flow.Publisher<AudioChunk> publisher(SpeechRequest request,
+            java.util.concurrent.Executor executor) {
+        return new dev.localai.tts.core.engine.api.SpeechPublisher(this, request, executor);
     }
 
     private String voiceIdOf(SpeechRequest r) {
@@ -151,11 +186,13 @@ public final class TtsEngine implements SpeechSynthesizer {
         if (closed.get()) {
             throw EngineException.notReady("the engine is closed");
         }
-        PreparedVoice voice = voices.prepared(voiceIdOf(request));
+        PreparedVoice voice = voices.acquire(voiceIdOf(request));
         Job job = new Job(request, voice, streaming);
+        live.add(job);
         try {
             job.future = workers.submit(job::run);
         } catch (RejectedExecutionException e) {
+            job.releaseVoice();
             throw EngineException.busy("all " + cfg.maxConcurrent + " synthesis slots and " + cfg.maxQueue
                     + " queue places are taken", Duration.ofSeconds(2));
         }
@@ -170,6 +207,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         private final boolean streaming;
         private final BlockingQueue<Object> out = new LinkedBlockingQueue<>(64);
         private final AtomicBoolean cancelled = new AtomicBoolean();
+        private final AtomicBoolean voiceReleased = new AtomicBoolean();
+        private final AtomicBoolean started = new AtomicBoolean();
         private final long acceptedAt = System.nanoTime();
         private volatile Future<?> future;
         private volatile long startedAt;
@@ -189,22 +228,63 @@ public final class TtsEngine implements SpeechSynthesizer {
             this.streaming = streaming;
         }
 
+        /** Gives the voice reference back, once. */
+        void releaseVoice() {
+            if (voiceReleased.compareAndSet(false, true)) {
+                voice.release();
+            }
+            live.remove(this);
+        }
+
+        /** At engine close: a job that never started gives its voice back and tells its consumer. */
+        void abandon() {
+            if (started.compareAndSet(false, true)) {
+                releaseVoice();
+                deliverEnd(EngineException.notReady("the engine was closed before this request started"));
+            }
+        }
+
         void run() {
+            if (!started.compareAndSet(false, true)) {
+                return;
+            }
             startedAt = System.nanoTime();
             active.incrementAndGet();
+            Object last;
             try {
                 produce();
-                put(END);
+                last = END;
             } catch (CancellationException e) {
-                put(END);
+                // the caller's own cancel ends the stream quietly; an engine shutdown is an error the caller sees
+                last = closed.get() && !cancelled.get()
+                        ? EngineException.notReady("the engine was closed during this synthesis") : END;
             } catch (EngineException e) {
-                put(e);
+                last = e;
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.SEVERE, "synthesis failed", e);
-                put(new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e));
+                last = new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e);
             } finally {
+                // bookkeeping before the end marker, so a caller that saw the end sees the slot free
                 doneAt = System.nanoTime();
                 active.decrementAndGet();
+                releaseVoice();
+            }
+            deliverEnd(last);
+        }
+
+        /**
+         * Hands the end marker (or error) to the consumer whatever happens: a normal put, or — when this thread was
+         * interrupted by an engine shutdown — dropping the audio still queued so the marker fits. Only a consumer
+         * that cancelled itself gets nothing.
+         */
+        private void deliverEnd(Object last) {
+            try {
+                put(last);
+            } catch (CancellationException e) {
+                if (!cancelled.get()) {
+                    out.clear();
+                    out.offer(last);
+                }
             }
         }
 
@@ -221,7 +301,8 @@ public final class TtsEngine implements SpeechSynthesizer {
                 Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
                         cfg.firstBlockTokens, cfg.maxBlockTokens);
                 joiner.beginChunk(i == 0);
-                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept, cancelled::get);
+                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept,
+                        () -> cancelled.get() || closed.get());
                 inTokens += r.textTokens();
                 outTokens += r.speechTokens();
                 joiner.endChunk(i == chunks.size() - 1);
@@ -337,6 +418,10 @@ public final class TtsEngine implements SpeechSynthesizer {
                     // a request still queued gives its queue place back at once
                     workers.remove((Runnable) f);
                 }
+                if (started.compareAndSet(false, true)) {
+                    // never ran (and now never will): its voice reference is ours to give back
+                    releaseVoice();
+                }
                 out.clear();
             }
         }
@@ -352,15 +437,21 @@ public final class TtsEngine implements SpeechSynthesizer {
     /**
      * Joins the audio of consecutive chunks: the start of each later chunk has its leading silence cut, the end of
      * each chunk has trailing silence beyond a natural pause cut, and the two meet in a short equal-power crossfade.
-     * Audio flows through with a fixed hold-back (the part a trim could still remove), so streaming stays streaming.
+     * Audio flows through as soon as no trim can touch it any more: only the quiet run after the chunk's last speech
+     * (what a trailing trim could remove; its loudness judged against the chunk's peak so far) and the crossfade
+     * overlap are held back, so the first audio of a stream leaves with the first vocoded block. A later chunk holds
+     * its first half second until its leading trim is decided.
      */
     private static final class Joiner {
-        private static final int HOLD = SR / 2;
+        private static final int LEAD_HOLD = SR / 2;
         private static final int FADE = SR / 100;
+        private static final double THRESHOLD_DB = -45;
+        private static final double KEEP_END_MS = 150;
         private final java.util.function.Consumer<float[]> downstream;
         private float[] held = new float[0];
         private float[] tail;
         private boolean leading;
+        private double chunkPeak;
 
         Joiner(java.util.function.Consumer<float[]> downstream) {
             this.downstream = downstream;
@@ -369,15 +460,16 @@ public final class TtsEngine implements SpeechSynthesizer {
         void beginChunk(boolean first) {
             held = new float[0];
             leading = !first;
+            chunkPeak = 0;
         }
 
         void accept(float[] samples) {
             held = concat(List.of(held, samples));
             if (leading) {
-                if (held.length < HOLD) {
+                if (held.length < LEAD_HOLD) {
                     return;
                 }
-                int start = Seams.speechStart(held, SR, -45, 30);
+                int start = Seams.speechStart(held, SR, THRESHOLD_DB, 30);
                 if (start >= held.length) {
                     held = java.util.Arrays.copyOfRange(held, Math.max(0, held.length - FADE), held.length);
                     return;
@@ -389,8 +481,10 @@ public final class TtsEngine implements SpeechSynthesizer {
                     tail = null;
                 }
             }
-            if (held.length > HOLD) {
-                int n = held.length - HOLD;
+            chunkPeak = Math.max(chunkPeak, Seams.peakRms(held, SR));
+            int end = Seams.speechEnd(held, SR, THRESHOLD_DB, KEEP_END_MS, chunkPeak);
+            int n = Math.min(end, held.length - FADE);
+            if (n > 0) {
                 downstream.accept(java.util.Arrays.copyOfRange(held, 0, n));
                 held = java.util.Arrays.copyOfRange(held, n, held.length);
             }
@@ -398,13 +492,14 @@ public final class TtsEngine implements SpeechSynthesizer {
 
         void endChunk(boolean last) {
             if (leading) {
-                // a chunk shorter than the hold-back: its leading silence is trimmed here
-                int start = Seams.speechStart(held, SR, -45, 30);
+                // a chunk shorter than the lead hold-back: its leading silence is trimmed here
+                int start = Seams.speechStart(held, SR, THRESHOLD_DB, 30);
                 if (start >= held.length) {
                     // the whole chunk was silence: keep the previous tail
                     held = tail != null ? tail : new float[0];
                 } else {
                     held = java.util.Arrays.copyOfRange(held, start, held.length);
+                    chunkPeak = Math.max(chunkPeak, Seams.peakRms(held, SR));
                     if (tail != null) {
                         held = Seams.crossfade(tail, held, FADE);
                     }
@@ -412,7 +507,7 @@ public final class TtsEngine implements SpeechSynthesizer {
                 tail = null;
                 leading = false;
             }
-            int end = Seams.speechEnd(held, SR, -45, 150);
+            int end = Seams.speechEnd(held, SR, THRESHOLD_DB, KEEP_END_MS, chunkPeak);
             float[] body = java.util.Arrays.copyOf(held, Math.max(end, Math.min(held.length, FADE)));
             if (last) {
                 downstream.accept(body);
@@ -535,6 +630,9 @@ public final class TtsEngine implements SpeechSynthesizer {
             Thread.currentThread().interrupt();
             return;
         }
+        for (Job j : live) {
+            j.abandon();
+        }
         if (decoder != null) {
             decoder.close();
         }
@@ -563,9 +661,9 @@ public final class TtsEngine implements SpeechSynthesizer {
         private boolean warmUp;
         private boolean allowClipPaths;
         private int chunkChars = 300;
-        private int firstBlockTokens = 10;
+        private int firstBlockTokens = 8;
         private int maxBlockTokens = 80;
-        private boolean batchDecoding = true;
+        private Boolean batchDecoding;
         private Duration stallTimeout = Duration.ofSeconds(60);
         private java.io.PrintStream progress;
 
@@ -614,7 +712,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             return this;
         }
 
-        /** Syntheses that run at once (default 1: on a CPU one synthesis already uses every core). */
+        /**
+         * Syntheses that run at once (default 1). More slots overlap the requests' T3, flow and vocoder work and, with
+         * {@link #batchDecoding}, share T3 decode steps: aggregate throughput rises with load (see
+         * {@code docs/performance.md}), each request's latency grows. On a GPU use 8-16.
+         */
         public Builder maxConcurrent(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("maxConcurrent must be >= 1");
@@ -624,9 +726,10 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         /**
-         * Whether the T3 decode steps of concurrent requests run batched (one forward for all, default true; only
-         * with {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched
-         * decoding up to floating-point rounding.
+         * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
+         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
+         * (whose steps are too small to share).
          */
         public Builder batchDecoding(boolean on) {
             this.batchDecoding = on;
@@ -696,7 +799,11 @@ public final class TtsEngine implements SpeechSynthesizer {
             return this;
         }
 
-        /** Speech tokens in the first streamed block (25 = 1 s of audio) and the largest block. */
+        /**
+         * Speech tokens of audio in the first streamed block (25 = 1 s; default 8) and in the largest block (default
+         * 80); blocks double in between. The first block leaves once its tokens plus the model's look-ahead (3
+         * tokens for the flow, about 11 for the vocoder) have been generated.
+         */
         public Builder streamBlocks(int firstTokens, int maxTokens) {
             if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {
                 throw new IllegalArgumentException("need " + (Utterance.LOOKAHEAD_TOKENS + 1)

@@ -23,7 +23,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * tokens, three silence tokens appended, the S3Gen flow, HiFT and the start fade — but able to hand audio on while T3
  * is still generating.
  *
- * <p>Streaming: whenever enough new speech tokens have arrived (a small first block, then doubling blocks), the flow
+ * <p>Streaming: whenever enough new speech tokens have arrived (a small first block — counted after the flow's
+ * pre-lookahead and the vocoder's look-ahead, so it really yields that much audio — then doubling blocks), the flow
  * is run over the tokens so far and the mel frames that no later token can change much any more (all but the
  * pre-lookahead tokens at the end) go to a {@link HiftStream}, which vocodes them with the receptive-field context of
  * neighbouring frames and a carried sine phase, so the blocks join without seams. The flow noise is one seeded tensor
@@ -76,7 +77,10 @@ final class Utterance {
             Tensor z = flowNoise(melBins, stride * (promptTokens + cap), p.seed() + 1, m);
             HiftStream vocoder = HiftStream.exact(m.hift(), source, true);
             int emittedFrames = 0;
-            int nextFlush = p.firstBlockTokens();
+            // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too, so
+            // the first block really carries firstBlockTokens of audio
+            int vocoderTokens = (vocoder.latencyFrames() + stride - 1) / stride;
+            int nextFlush = p.firstBlockTokens() + LOOKAHEAD_TOKENS + vocoderTokens;
             int block = p.firstBlockTokens();
             for (int t = session.next(); t != T3Session.END; t = session.next()) {
                 if (cancelled.getAsBoolean()) {

@@ -82,8 +82,11 @@ final class Voices implements AutoCloseable {
             return false;
         }
         boolean deleted = library.delete(id);
-        // not closed here: a request may still be using the tensors; the garbage collector frees them
-        prepared.remove(id);
+        // the table's reference goes; requests still using the voice hold theirs, the last one frees the tensors
+        PreparedVoice old = prepared.remove(id);
+        if (old != null) {
+            old.release();
+        }
         return deleted;
     }
 
@@ -139,14 +142,24 @@ final class Voices implements AutoCloseable {
         throw EngineException.unknownVoice(id);
     }
 
-    /** Device tensors of a voice, made on first use. */
-    PreparedVoice prepared(String id) {
-        PreparedVoice p = prepared.get(id);
-        if (p != null) {
-            return p;
+    /**
+     * Device tensors of a voice, made on first use, with a reference taken for the caller: call
+     * {@link PreparedVoice#release()} when done.
+     */
+    PreparedVoice acquire(String id) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            PreparedVoice p = prepared.get(id);
+            if (p == null) {
+                Conditionals c = conditionals(id);
+                p = prepared.computeIfAbsent(id, k -> PreparedVoice.of(k, c, model.device()));
+            }
+            if (p.acquire()) {
+                return p;
+            }
+            // freed by a concurrent delete between get and acquire: drop the stale entry and look again
+            prepared.remove(id, p);
         }
-        Conditionals c = conditionals(id);
-        return prepared.computeIfAbsent(id, k -> PreparedVoice.of(k, c, model.device()));
+        throw new IllegalStateException("voice " + id + " keeps being replaced");
     }
 
     /** What identifies a voice's content for the audio cache. */
@@ -171,7 +184,7 @@ final class Voices implements AutoCloseable {
 
     @Override
     public void close() {
-        prepared.values().forEach(PreparedVoice::close);
+        prepared.values().forEach(PreparedVoice::release);
         prepared.clear();
     }
 }

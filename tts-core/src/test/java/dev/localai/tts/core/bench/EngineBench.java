@@ -19,7 +19,7 @@ import java.util.concurrent.Future;
  * streamed requests.
  *
  * <pre>
- * tts-core/bench/run.sh EngineBench [--model tiny:3] [--levels 1,4,16] [--rounds 2] [--max-tokens 60]
+ * tts-core/bench/run.sh EngineBench [--model tiny:3|random-turbo|DIR|REPO] [--levels 1,4,16] [--rounds 2] [--max-tokens 60]
  *     [--threads 0] [--ttfa 10] [--compare-unbatched]
  * </pre>
  *
@@ -37,7 +37,7 @@ public final class EngineBench {
 
     public static void main(String[] argv) throws Exception {
         BenchArgs a = new BenchArgs(argv);
-        String model = a.get("model", "tiny:3");
+        String model = RandomTurbo.resolve(a.get("model", "tiny:3"));
         int[] levels = a.ints("levels", "1,4,16");
         int rounds = a.getInt("rounds", 2);
         int maxTokens = a.getInt("max-tokens", 60);

@@ -32,7 +32,7 @@ public final class SoakBench {
 
     public static void main(String[] argv) throws Exception {
         BenchArgs a = new BenchArgs(argv);
-        String model = a.get("model", "tiny:3");
+        String model = RandomTurbo.resolve(a.get("model", "tiny:3"));
         int requests = a.getInt("requests", 1000);
         int concurrent = a.getInt("concurrent", 4);
         int maxTokens = a.getInt("max-tokens", 30);

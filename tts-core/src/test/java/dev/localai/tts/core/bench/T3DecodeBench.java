@@ -26,6 +26,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <pre>
  * tts-core/bench/run.sh T3DecodeBench [--profile turbo|nano|tiny] [--sessions 1,4,16] [--steps 32] [--threads 0]
+ *     [--device cpu|cuda:N] [--dtype fp32|bf16|fp16]
  * </pre>
  *
  * Each session prefills 1 + 40 + 30 + 1 positions (speaker, prompt, text, start), then decodes {@code steps}
@@ -40,6 +41,13 @@ public final class T3DecodeBench {
         String profile = a.get("profile", "turbo");
         int[] sessions = a.ints("sessions", "1,4,16");
         int steps = a.getInt("steps", 32);
+        Device device = Device.parse(a.get("device", "cpu"));
+        ScalarType dtype = switch (a.get("dtype", "fp32")) {
+            case "fp32" -> ScalarType.Float;
+            case "bf16" -> ScalarType.BFloat16;
+            case "fp16" -> ScalarType.Half;
+            default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16");
+        };
         Torch.init(a.getInt("threads", 0));
         T3Config c = switch (profile) {
             case "turbo" -> T3Config.turbo();
@@ -47,11 +55,11 @@ public final class T3DecodeBench {
             case "tiny" -> T3Config.tiny();
             default -> throw new IllegalArgumentException("profile must be turbo, nano or tiny");
         };
-        System.out.printf("T3DecodeBench: %s T3 (%d layers x %d), random fp32 weights, %d decode steps per session, "
-                + "%d LibTorch threads, %s%n", profile, c.nLayer(), c.nEmbd(), steps, Torch.threads(),
-                BenchArgs.machine());
+        System.out.printf("T3DecodeBench: %s T3 (%d layers x %d), random %s weights on %s, %d decode steps per "
+                + "session, %d LibTorch threads, %s%n", profile, c.nLayer(), c.nEmbd(), a.get("dtype", "fp32"), device,
+                steps, Torch.threads(), BenchArgs.machine());
         torch.manual_seed(1);
-        try (T3 t3 = T3.create(ParamSource.random(ScalarType.Float, 0.02), c, Device.cpu())) {
+        try (T3 t3 = create(c, device, dtype)) {
             Tensor spk = torch.randn(1, c.speakerEmbedSize());
             Tensor prompt = torch.randint(0, 6561, new long[] {1, 40});
             T3Cond cond = new T3Cond(spk, prompt);
@@ -69,7 +77,46 @@ public final class T3DecodeBench {
         }
     }
 
-    private static void run(T3 t3, T3Cond cond, int n, int steps, boolean batched) throws Exception {
+    /** A T3 of config {@code c} with random weights in {@code dtype} on {@code device}. */
+    public static T3 create(T3Config c, Device device, ScalarType dtype) {
+        ParamSource cpu = ParamSource.random(ScalarType.Float, 0.02);
+        if (!device.isCuda() && dtype == ScalarType.Float) {
+            return T3.create(cpu, c, device);
+        }
+        return T3.create(onDevice(cpu, device, dtype), c, device);
+    }
+
+    private static ParamSource onDevice(ParamSource p, Device device, ScalarType dtype) {
+        return new ParamSource() {
+            @Override
+            public Tensor take(String key, long... shape) {
+                try (Tensor t = p.take(key, shape); org.bytedeco.pytorch.Device d = device.torchDevice()) {
+                    return t.to(d, dtype).retainReference();
+                }
+            }
+
+            @Override
+            public void skip(String key) {
+                p.skip(key);
+            }
+
+            @Override
+            public ParamSource sub(String name) {
+                return onDevice(p.sub(name), device, dtype);
+            }
+
+            @Override
+            public ScalarType dtype() {
+                return dtype;
+            }
+        };
+    }
+
+    /**
+     * Runs {@code n} sessions of {@code steps} decode steps each (batched through a {@link BatchDecoder} or each on
+     * its own thread) and prints one table row; returns the aggregate decode tokens per second.
+     */
+    public static double run(T3 t3, T3Cond cond, int n, int steps, boolean batched) throws Exception {
         SamplingParams p = new SamplingParams(0.8, 1000, 0.95, 1.2, steps);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try (BatchDecoder decoder = batched ? BatchDecoder.start(t3, n) : null) {
@@ -105,6 +152,7 @@ public final class T3DecodeBench {
             double s = (System.nanoTime() - t0) / 1e9;
             System.out.printf("| %d | %s | %.1f | %.1f | %s |%n", n, batched ? "yes" : "no", tokens / s,
                     s * 1000 / (tokens / (double) n), batched ? String.format("%.2f", decoder.meanBatch()) : "-");
+            return tokens / s;
         } finally {
             pool.shutdownNow();
         }

@@ -172,7 +172,8 @@ class TtsEngineTest {
                 expected.add(one.synthesize(r).samples());
             }
         }
-        try (TtsEngine four = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).cacheBytes(0).build()) {
+        try (TtsEngine four = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).batchDecoding(true)
+                .cacheBytes(0).build()) {
             var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
             try {
                 var go = new java.util.concurrent.CountDownLatch(1);
@@ -212,6 +213,176 @@ class TtsEngineTest {
                 running.close();
             }
         }
+    }
+
+    @Test
+    void aCachedRequestStreamsFromTheCache() {
+        SpeechRequest r = SpeechRequest.builder("Cached then streamed.").seed(77L).maxTokens(30).build();
+        float[] whole = engine.synthesize(r).samples();
+        List<AudioChunk> chunks = new ArrayList<>();
+        try (SpeechStream s = engine.stream(r)) {
+            while (s.hasNext()) {
+                chunks.add(s.next());
+            }
+        }
+        assertThat(chunks.get(chunks.size() - 1).last()).isTrue();
+        assertThat(TtsEngine.concat(chunks.stream().map(AudioChunk::samples).toList())).containsExactly(whole);
+    }
+
+    @Test
+    void publisherDeliversOnDemandAndCompletes() throws Exception {
+        SpeechRequest r = SpeechRequest.builder("Reactive streams.").seed(8L).maxTokens(40).build();
+        var done = new java.util.concurrent.CompletableFuture<List<AudioChunk>>();
+        var exec = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            engine.publisher(r, exec).subscribe(new java.util.concurrent.Flow.Subscriber<AudioChunk>() {
+                final List<AudioChunk> got = new ArrayList<>();
+                java.util.concurrent.Flow.Subscription sub;
+
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    sub = s;
+                    s.request(1);
+                }
+
+                @Override
+                public void onNext(AudioChunk c) {
+                    got.add(c);
+                    sub.request(1);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                }
+
+                @Override
+                public void onComplete() {
+                    done.complete(got);
+                }
+            });
+            List<AudioChunk> got = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(got).isNotEmpty();
+            assertThat(got.get(got.size() - 1).last()).isTrue();
+            assertAudio(TtsEngine.concat(got.stream().map(AudioChunk::samples).toList()));
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
+    void publisherReportsBadVoicesAsErrors() throws Exception {
+        var err = new java.util.concurrent.CompletableFuture<Throwable>();
+        var exec = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            engine.publisher(SpeechRequest.builder("x").voiceId("nobody").build(), exec)
+                    .subscribe(new java.util.concurrent.Flow.Subscriber<AudioChunk>() {
+                        @Override
+                        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                            s.request(Long.MAX_VALUE);
+                        }
+
+                        @Override
+                        public void onNext(AudioChunk c) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            err.complete(t);
+                        }
+
+                        @Override
+                        public void onComplete() {
+                            err.complete(null);
+                        }
+                    });
+            assertThat(err.get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(EngineException.class);
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
+    void theFirstStreamedAudioIsTheFirstSmallBlockNotTheWholeUtterance() {
+        SpeechRequest r = SpeechRequest.builder("First audio early.").seed(31L).maxTokens(80).build();
+        float[] first = null;
+        long total = 0;
+        try (SpeechStream s = engine.stream(r)) {
+            while (s.hasNext()) {
+                float[] x = s.next().samples();
+                if (first == null && x.length > 0) {
+                    first = x;
+                }
+                total += x.length;
+            }
+        }
+        assertThat(first).isNotNull();
+        // the first block is 10 tokens, 3 of them held back as lookahead: at most 10 tokens x 960 samples
+        assertThat(first.length).isLessThanOrEqualTo(10 * 960);
+        assertThat(total).isGreaterThan(3L * first.length);
+    }
+
+    @Test
+    void cancellingOneOfSeveralBatchedStreamsLeavesTheOthersWhole() throws Exception {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        SpeechRequest keep = SpeechRequest.builder("This one runs to the end.").seed(50L).maxTokens(40).build();
+        float[] expected;
+        try (TtsEngine one = TtsEngine.builder().model(dir).threads(1).cacheBytes(0).build()) {
+            expected = one.synthesize(keep).samples();
+        }
+        try (TtsEngine three = TtsEngine.builder().model(dir).threads(1).maxConcurrent(3).batchDecoding(true)
+                .cacheBytes(0).build()) {
+            SpeechStream cancelled = three.stream(SpeechRequest.builder("Cancel me.").seed(51L).maxTokens(1000)
+                    .build());
+            var kept = three.stream(keep.toBuilder().build());
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                var whole = pool.submit(() -> three.synthesize(keep));
+                assertThat(cancelled.hasNext()).isTrue();
+                cancelled.next();
+                cancelled.close();
+                List<float[]> parts = new ArrayList<>();
+                while (kept.hasNext()) {
+                    parts.add(kept.next().samples());
+                }
+                assertAudio(TtsEngine.concat(parts));
+                assertThat(whole.get().samples()).containsExactly(expected);
+            } finally {
+                kept.close();
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void closingTheEngineStopsRunningBatchedRequests() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        TtsEngine e = TtsEngine.builder().model(dir).threads(1).maxConcurrent(4).batchDecoding(true).cacheBytes(0)
+                .build();
+        List<SpeechStream> streams = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            streams.add(e.stream(SpeechRequest.builder("Stopped by close " + i + ".").seed(60L + i).maxTokens(1000)
+                    .build()));
+        }
+        // a fifth waits in the queue behind four long ones
+        SpeechStream queued = e.stream(SpeechRequest.builder("Never started.").seed(70L).build());
+        assertThat(streams.get(0).hasNext()).isTrue();
+        e.close();
+        assertThatThrownBy(queued::hasNext).isInstanceOf(EngineException.class)
+                .satisfies(x -> assertThat(((EngineException) x).kind()).isEqualTo(EngineException.Kind.NOT_READY));
+        assertThat(e.health().state()).isEqualTo(dev.localai.tts.core.engine.api.EngineHealth.State.CLOSED);
+        for (SpeechStream s : streams) {
+            // each ends: drained to its end marker, or an error for a request cut off mid-way
+            try {
+                while (s.hasNext()) {
+                    s.next();
+                }
+            } catch (EngineException | java.util.concurrent.CancellationException expectedEnd) {
+                // fine
+            }
+            s.close();
+        }
+        assertThatThrownBy(() -> e.synthesize(SpeechRequest.of("After close."))).isInstanceOf(EngineException.class);
     }
 
     @Test

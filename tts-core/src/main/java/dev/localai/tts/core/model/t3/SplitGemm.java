@@ -2,7 +2,6 @@ package dev.localai.tts.core.model.t3;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -21,11 +20,9 @@ final class SplitGemm implements AutoCloseable {
 
     private final int parts;
     private final ExecutorService helpers;
-    private final Future<?>[] pending;
 
     SplitGemm(int parts) {
         this.parts = Math.max(1, parts);
-        this.pending = new Future<?>[this.parts];
         this.helpers = this.parts == 1 ? null : Executors.newFixedThreadPool(this.parts - 1, r -> {
             Thread t = new Thread(r, "t3-batch-gemm");
             t.setDaemon(true);
@@ -33,44 +30,38 @@ final class SplitGemm implements AutoCloseable {
         });
     }
 
-    /** out (N, n) contiguous = w (N, K) @ xT (K, n). */
+    /**
+     * out (N, n) contiguous = w (N, K) @ xT (K, n). Work-sharing, not fork-join: the caller computes its slice, then
+     * any slice no helper has started yet, and waits only for slices a helper is already computing, so a busy
+     * machine (helpers not scheduled) costs nothing beyond the unsplit product.
+     */
     void mm(Tensor w, Tensor xT, Tensor out) {
         long rows = w.size(0);
         if (helpers == null || w.is_cuda() || w.numel() < MIN_SPLIT_ELEMENTS) {
             torch.mm_out(out, w, xT);
             return;
         }
-        long per = (rows + parts - 1) / parts;
+        Slices job = new Slices(w, xT, out, rows, parts);
         for (int p = 1; p < parts; p++) {
-            long from = p * per;
-            long len = Math.min(per, rows - from);
-            if (len <= 0) {
-                pending[p] = null;
-                continue;
-            }
-            pending[p] = helpers.submit(() -> {
-                try (PointerScope scope = new PointerScope()) {
-                    torch.mm_out(out.narrow(0, from, len), w.narrow(0, from, len), xT);
-                }
-            });
+            int slice = p;
+            helpers.execute(() -> job.runIfUnclaimed(slice));
         }
         RuntimeException error = null;
-        try (PointerScope scope = new PointerScope()) {
-            torch.mm_out(out.narrow(0, 0, Math.min(per, rows)), w.narrow(0, 0, Math.min(per, rows)), xT);
-        } catch (RuntimeException e) {
-            error = e;
+        for (int p = 0; p < parts; p++) {
+            try {
+                job.runIfUnclaimed(p);
+            } catch (RuntimeException e) {
+                error = e;
+            }
         }
         boolean interrupted = false;
         for (int p = 1; p < parts; p++) {
-            if (pending[p] == null) {
-                continue;
-            }
             while (true) {
                 try {
-                    pending[p].get();
+                    job.done[p].get();
                     break;
                 } catch (InterruptedException e) {
-                    interrupted = true; // the slice uses shared buffers: always wait for it
+                    interrupted = true; // the slice writes shared buffers: always wait for it
                 } catch (java.util.concurrent.ExecutionException e) {
                     if (error == null) {
                         error = new IllegalStateException("batched GEMM slice failed", e.getCause());
@@ -78,13 +69,53 @@ final class SplitGemm implements AutoCloseable {
                     break;
                 }
             }
-            pending[p] = null;
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
         if (error != null) {
             throw error;
+        }
+    }
+
+    /** One product's row slices, each computed exactly once by whichever thread claims it first. */
+    private static final class Slices {
+        final Tensor w;
+        final Tensor xT;
+        final Tensor out;
+        final long rows;
+        final long per;
+        final java.util.concurrent.atomic.AtomicIntegerArray claimed;
+        final java.util.concurrent.CompletableFuture<?>[] done;
+
+        Slices(Tensor w, Tensor xT, Tensor out, long rows, int parts) {
+            this.w = w;
+            this.xT = xT;
+            this.out = out;
+            this.rows = rows;
+            this.per = (rows + parts - 1) / parts;
+            this.claimed = new java.util.concurrent.atomic.AtomicIntegerArray(parts);
+            this.done = new java.util.concurrent.CompletableFuture<?>[parts];
+            for (int p = 0; p < parts; p++) {
+                done[p] = new java.util.concurrent.CompletableFuture<Void>();
+            }
+        }
+
+        void runIfUnclaimed(int p) {
+            if (!claimed.compareAndSet(p, 0, 1)) {
+                return;
+            }
+            try (PointerScope scope = new PointerScope()) {
+                long from = p * per;
+                long len = Math.min(per, rows - from);
+                if (len > 0) {
+                    torch.mm_out(out.narrow(0, from, len), w.narrow(0, from, len), xT);
+                }
+                done[p].complete(null);
+            } catch (RuntimeException | Error e) {
+                done[p].completeExceptionally(e);
+                throw e;
+            }
         }
     }
 
