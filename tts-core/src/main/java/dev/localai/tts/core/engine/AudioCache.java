@@ -13,7 +13,7 @@ import java.util.Objects;
  */
 public final class AudioCache<K> {
     private final long maxBytes;
-    private final LinkedHashMap<K, float[]> map = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<K, Entry> map = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
     private long hits;
     private long misses;
@@ -26,31 +26,55 @@ public final class AudioCache<K> {
         this.maxBytes = maxBytes;
     }
 
+    /**
+     * A finished clip with the token counts of the synthesis that made it (reported again when it is served).
+     *
+     * @param samples      the audio (callers get their own copy)
+     * @param inputTokens  text tokens of the request
+     * @param outputTokens speech tokens generated
+     */
+    public record Entry(float[] samples, long inputTokens, long outputTokens) {
+        public Entry {
+            Objects.requireNonNull(samples, "samples");
+        }
+    }
+
     /** The cached samples for {@code key} (a copy the caller owns), or null. */
-    public synchronized float[] get(K key) {
-        float[] v = map.get(Objects.requireNonNull(key));
+    public float[] get(K key) {
+        Entry e = entry(key);
+        return e == null ? null : e.samples();
+    }
+
+    /** The cached clip for {@code key} (its samples a copy the caller owns), or null. */
+    public synchronized Entry entry(K key) {
+        Entry v = map.get(Objects.requireNonNull(key));
         if (v == null) {
             misses++;
             return null;
         }
         hits++;
-        return v.clone();
+        return new Entry(v.samples().clone(), v.inputTokens(), v.outputTokens());
     }
 
     /** Stores a copy of {@code samples}; clips larger than the whole cache are not stored. */
-    public synchronized void put(K key, float[] samples) {
+    public void put(K key, float[] samples) {
+        put(key, samples, 0, 0);
+    }
+
+    /** Stores a copy of {@code samples} with the token counts that made them; clips larger than the cache are not stored. */
+    public synchronized void put(K key, float[] samples, long inputTokens, long outputTokens) {
         long size = 4L * samples.length;
         if (size > maxBytes) {
             return;
         }
-        float[] old = map.put(Objects.requireNonNull(key), samples.clone());
+        Entry old = map.put(Objects.requireNonNull(key), new Entry(samples.clone(), inputTokens, outputTokens));
         if (old != null) {
-            bytes -= 4L * old.length;
+            bytes -= 4L * old.samples().length;
         }
         bytes += size;
-        for (Iterator<Map.Entry<K, float[]>> it = map.entrySet().iterator(); bytes > maxBytes && it.hasNext();) {
-            Map.Entry<K, float[]> eldest = it.next();
-            bytes -= 4L * eldest.getValue().length;
+        for (Iterator<Map.Entry<K, Entry>> it = map.entrySet().iterator(); bytes > maxBytes && it.hasNext();) {
+            Map.Entry<K, Entry> eldest = it.next();
+            bytes -= 4L * eldest.getValue().samples().length;
             it.remove();
         }
     }

@@ -128,10 +128,12 @@ public final class TtsEngine implements SpeechSynthesizer {
     public AudioClip synthesize(SpeechRequest request) {
         long t0 = System.nanoTime();
         CacheKey key = CacheKey.of(request, voices.contentId(voiceIdOf(request)));
-        float[] cached = cache.get(key);
-        if (cached != null) {
+        AudioCache.Entry hit = cache.entry(key);
+        if (hit != null) {
             long dt = System.nanoTime() - t0;
-            return new AudioClip(cached, SR, new SynthesisStats(0, 0, cached.length / (double) SR, dt, dt, 0));
+            float[] cached = hit.samples();
+            return new AudioClip(cached, SR, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
+                    cached.length / (double) SR, dt, dt, 0));
         }
         try (Job job = submit(request, false)) {
             List<float[]> parts = new ArrayList<>();
@@ -146,8 +148,8 @@ public final class TtsEngine implements SpeechSynthesizer {
                 }
             }
             float[] all = concat(parts);
-            cache.put(key, all);
             SynthesisStats s = job.stats();
+            cache.put(key, all, s.inputTokens(), s.outputTokens());
             return new AudioClip(all, SR, new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
                     s.generationNanos(), s.generationNanos(), s.queueNanos()));
         }
@@ -164,9 +166,11 @@ public final class TtsEngine implements SpeechSynthesizer {
         if (closed.get()) {
             throw EngineException.notReady("the engine is closed");
         }
-        float[] cached = cache.get(CacheKey.of(request, voices.contentId(voiceIdOf(request))));
-        if (cached != null) {
-            return new ClipStream(cached, SR / 2, new SynthesisStats(0, 0, cached.length / (double) SR, 0, 0, 0));
+        AudioCache.Entry hit = cache.entry(CacheKey.of(request, voices.contentId(voiceIdOf(request))));
+        if (hit != null) {
+            float[] cached = hit.samples();
+            return new ClipStream(cached, SR / 2, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
+                    cached.length / (double) SR, 0, 0, 0));
         }
         return submit(request, true);
     }

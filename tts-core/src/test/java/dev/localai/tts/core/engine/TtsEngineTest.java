@@ -49,6 +49,9 @@ class TtsEngineTest {
         assertAudio(a.samples());
         assertThat(a.sampleRate()).isEqualTo(24000);
         assertThat(b.samples()).containsExactly(a.samples());
+        assertThat(b.stats().inputTokens()).as("a cached clip reports the tokens that made it")
+                .isEqualTo(a.stats().inputTokens()).isPositive();
+        assertThat(b.stats().outputTokens()).isEqualTo(a.stats().outputTokens()).isPositive();
         assertThat(engine.cacheStats().get("hits")).isGreaterThanOrEqualTo(1L);
         // (1 + 12 tokens + 3 silence tokens) * 2 frames * 480 samples, minus what the seam trim removes
         assertThat(a.samples().length).isLessThanOrEqualTo((12 + 1 + 3) * 2 * 480);
