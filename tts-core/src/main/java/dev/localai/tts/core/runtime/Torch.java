@@ -40,14 +40,27 @@ public final class Torch {
     }
 
     private static void pinBlasThreads() {
-        String env = System.getenv("OPENBLAS_NUM_THREADS");
-        try {
-            if (env == null || env.isBlank()) {
-                org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+        blasThreads = pinBlasThreads(System.getenv("OPENBLAS_NUM_THREADS"));
+    }
+
+    /**
+     * Sets OpenBLAS to one thread unless {@code env} (the value of {@code OPENBLAS_NUM_THREADS}) is set; returns the
+     * resulting thread count, or -1 if unknown.
+     */
+    static int pinBlasThreads(String env) {
+        if (env != null && !env.isBlank()) {
+            try {
+                return Integer.parseInt(env.trim());
+            } catch (NumberFormatException e) {
+                return -1;
             }
-            blasThreads = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+        }
+        try {
+            org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+            return org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
         } catch (Throwable e) { // natives of another BLAS build, or none: LibTorch still works
             LOG.log(Level.FINE, "could not set the OpenBLAS thread count", e);
+            return -1;
         }
     }
 
@@ -67,7 +80,10 @@ public final class Torch {
         return torch.get_num_threads();
     }
 
-    /** OpenBLAS's thread count as set by {@link #load} (1 unless the environment chose), or -1 if unknown. */
+    /**
+     * OpenBLAS's thread count: 1 as set by {@link #load}, or {@code OPENBLAS_NUM_THREADS} when the environment chose;
+     * -1 if unknown.
+     */
     public static int blasThreads() {
         load();
         return blasThreads;
