@@ -130,7 +130,8 @@ public final class TtsEngine implements SpeechSynthesizer {
             }
             return bf16Flag.map(f -> new Weights(ScalarType.BFloat16, ScalarType.BFloat16,
                             "auto: the CPU has native bf16 (" + f + ")"))
-                    .orElseGet(() -> new Weights(ScalarType.Float, ScalarType.Float, "auto: no native bf16 on this CPU"));
+                    .orElseGet(() -> new Weights(ScalarType.Float, ScalarType.Float,
+                            "auto: no native bf16 on this CPU"));
         }
     }
 

@@ -46,8 +46,8 @@ class S3GenFlowBf16AccuracyTest {
             double l2 = RelErr.l2(low, ref);
             double max = RelErr.max(low, ref);
             double vsUpstream = RelErr.l2(low, g.tensor("out.mel"));
-            System.out.printf("s3gen flow bf16 vs fp32 mel: rel L2 %.3g, rel max %.3g (vs upstream fp32: rel L2 %.3g)%n",
-                    l2, max, vsUpstream);
+            System.out.printf("s3gen flow bf16 vs fp32 mel: rel L2 %.3g, rel max %.3g "
+                    + "(vs upstream fp32: rel L2 %.3g)%n", l2, max, vsUpstream);
             assertThat(l2).isGreaterThan(0).isLessThan(MAX_L2_REL);
             assertThat(max).isLessThan(MAX_REL);
             assertThat(vsUpstream).isLessThan(MAX_L2_REL);

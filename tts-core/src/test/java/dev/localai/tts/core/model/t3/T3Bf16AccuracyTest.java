@@ -44,8 +44,8 @@ class T3Bf16AccuracyTest {
             double l2 = RelErr.l2(low, ref);
             double max = RelErr.max(low, ref);
             double vsUpstream = RelErr.l2(low, g.tensor("out.speech_logits"));
-            System.out.printf("t3 bf16 vs fp32 first logits: rel L2 %.3g, rel max %.3g (vs upstream fp32: rel L2 %.3g)%n",
-                    l2, max, vsUpstream);
+            System.out.printf("t3 bf16 vs fp32 first logits: rel L2 %.3g, rel max %.3g "
+                    + "(vs upstream fp32: rel L2 %.3g)%n", l2, max, vsUpstream);
             assertThat(l2).isGreaterThan(0).isLessThan(MAX_L2_REL);
             assertThat(max).isLessThan(MAX_REL);
             assertThat(vsUpstream).isLessThan(MAX_L2_REL);
