@@ -44,16 +44,16 @@ final class BenchCommand implements Runnable {
                 + "${DEFAULT-VALUE}).")
         int tokens;
 
-        @Option(names = "--bf16-tokens", defaultValue = "4", description = "bf16 decode steps timed (default "
-                + "${DEFAULT-VALUE}: bf16 matmuls are very slow on CPUs without bf16 units).")
+        @Option(names = "--bf16-tokens", defaultValue = "-1", description = "bf16 decode steps timed (default: "
+                + "--tokens on a CPU with native bf16, else 4: bf16 matmuls are very slow on CPUs without bf16 units).")
         int bf16Tokens;
 
         @Option(names = "--prompt-tokens", defaultValue = "375", description = "Prompt speech tokens of the voice "
                 + "(default ${DEFAULT-VALUE}).")
         int promptTokens;
 
-        @Option(names = "--bf16-prompt-tokens", defaultValue = "0",
-                description = "Prompt speech tokens for bf16 (default ${DEFAULT-VALUE}, to keep its prefill short).")
+        @Option(names = "--bf16-prompt-tokens", defaultValue = "-1", description = "Prompt speech tokens for bf16 "
+                + "(default: --prompt-tokens on a CPU with native bf16, else 0, to keep its prefill short).")
         int bf16PromptTokens;
 
         @Option(names = "--text-tokens", defaultValue = "30", description = "Text tokens (default ${DEFAULT-VALUE}).")
@@ -68,11 +68,14 @@ final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
+            boolean fastBf16 = dev.localai.tts.core.runtime.CpuFeatures.nativeBf16();
+            int bf16Steps = bf16Tokens >= 0 ? bf16Tokens : fastBf16 ? tokens : 4;
+            int bf16Prompt = bf16PromptTokens >= 0 ? bf16PromptTokens : fastBf16 ? promptTokens : 0;
             for (String d : dtypes) {
                 ScalarType dt = dtype(d);
-                boolean bf16 = dt == ScalarType.BFloat16;
-                T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16PromptTokens : promptTokens, textTokens,
-                        bf16 ? bf16Tokens : tokens, bf16 ? 1 : 5, 7);
+                boolean bf16 = dt.value == ScalarType.BFloat16.value;
+                T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16Prompt : promptTokens, textTokens,
+                        bf16 ? bf16Steps : tokens, bf16 ? 1 : 5, 7);
                 T3Bench.Result r = T3Bench.run(p);
                 out.println(T3Bench.describe(p, r, Torch.threads()));
                 out.flush();

@@ -76,8 +76,9 @@ final class SpeakCommand implements Callable<Integer> {
             description = "cpu, cuda, cuda:N or auto (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", description = "T3 weights: fp32 (CPU default), bf16 (GPU "
-            + "default) or fp16.")
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "T3 weights (and the S3Gen flow's on a "
+            + "CPU with bf16): fp32, bf16 or fp16. Default: bf16 on a GPU or a CPU with native bf16 (amx_bf16/"
+            + "avx512_bf16), else fp32.")
     String dtype;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

@@ -1,23 +1,66 @@
 package dev.localai.tts.core.runtime;
 
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
-/** Process-wide LibTorch set-up: loading the natives and the intra-op thread count. */
+/**
+ * Process-wide LibTorch set-up: loading the natives, the intra-op thread count and the BLAS thread count.
+ *
+ * <p><b>Threads.</b> The Bytedeco LibTorch build hands fp32 matrix products to OpenBLAS, which keeps its own pool of
+ * pthreads (one per core by default), while every other kernel (oneDNN convolutions and bf16 products, element-wise
+ * ops) runs on LibTorch's OpenMP threads. Both pools spin-wait between jobs, so with two or more intra-op threads they
+ * take the cores from each other: on a 2-core machine fp32 T3 decoding was 3x slower and the fp32 S3Gen flow 3.6x
+ * slower on 2 threads than on 1 (docs/performance.md). {@link #load} therefore sets OpenBLAS to one thread (GEMMs run
+ * on the calling thread; LibTorch's threads and the engine's batched-decode row split supply the parallelism) unless
+ * the environment sets {@code OPENBLAS_NUM_THREADS} itself, in which case that setting is kept.
+ */
 public final class Torch {
+    private static final Logger LOG = Logger.getLogger(Torch.class.getName());
     private static volatile boolean loaded;
+    private static volatile int blasThreads = -1;
 
     private Torch() {}
 
-    /** Loads the LibTorch natives (the first call unpacks them to the JavaCPP cache; later calls are free). */
+    /**
+     * Loads the LibTorch natives (the first call unpacks them to the JavaCPP cache; later calls are free) and pins
+     * OpenBLAS to one thread unless {@code OPENBLAS_NUM_THREADS} is set.
+     */
     public static void load() {
         if (!loaded) {
             synchronized (Torch.class) {
                 if (!loaded) {
                     Loader.load(torch.class);
+                    pinBlasThreads();
                     loaded = true;
                 }
             }
+        }
+    }
+
+    private static void pinBlasThreads() {
+        blasThreads = pinBlasThreads(System.getenv("OPENBLAS_NUM_THREADS"));
+    }
+
+    /**
+     * Sets OpenBLAS to one thread unless {@code env} (the value of {@code OPENBLAS_NUM_THREADS}) is set; returns the
+     * resulting thread count, or -1 if unknown.
+     */
+    static int pinBlasThreads(String env) {
+        if (env != null && !env.isBlank()) {
+            try {
+                return Integer.parseInt(env.trim());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        try {
+            org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+            return org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+        } catch (Throwable e) { // natives of another BLAS build, or none: LibTorch still works
+            LOG.log(Level.FINE, "could not set the OpenBLAS thread count", e);
+            return -1;
         }
     }
 
@@ -35,5 +78,14 @@ public final class Torch {
     public static int threads() {
         load();
         return torch.get_num_threads();
+    }
+
+    /**
+     * OpenBLAS's thread count: 1 as set by {@link #load}, or {@code OPENBLAS_NUM_THREADS} when the environment chose;
+     * -1 if unknown.
+     */
+    public static int blasThreads() {
+        load();
+        return blasThreads;
     }
 }

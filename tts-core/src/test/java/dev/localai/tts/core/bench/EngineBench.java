@@ -20,9 +20,10 @@ import java.util.concurrent.Future;
  *
  * <pre>
  * tts-core/bench/run.sh EngineBench [--model tiny:3|random-turbo|DIR|REPO] [--levels 1,4,16] [--rounds 2] [--max-tokens 60]
- *     [--threads 0] [--ttfa 10] [--compare-unbatched]
+ *     [--threads 0] [--ttfa 10] [--compare-unbatched] [--dtype auto|fp32|bf16]
  * </pre>
  *
+ * {@code --dtype} sets the engine's weight type ({@code auto}, the default, lets the engine choose).
  * Every request has its own seed and text, so nothing is served from the cache (it is also disabled).
  */
 public final class EngineBench {
@@ -44,8 +45,12 @@ public final class EngineBench {
         int threads = a.getInt("threads", 0);
         int ttfaRuns = a.getInt("ttfa", 10);
         boolean compare = a.flag("compare-unbatched");
-        System.out.printf("EngineBench: model %s, %d rounds per client, max %d speech tokens per request, %s%n",
-                model, rounds, maxTokens, BenchArgs.machine());
+        dtype = a.get("dtype", "auto");
+        try (TtsEngine probe = engine(model, threads, 1, false)) {
+            System.out.printf("EngineBench: model %s, weights %s (--dtype %s), %d rounds per client, max %d speech "
+                    + "tokens per request, %s%n", model, probe.modelInfo().dtype(), dtype, rounds, maxTokens,
+                    BenchArgs.machine());
+        }
         System.out.println();
         System.out.println("| concurrent | batched T3 | requests | audio s | wall s | aggregate xRT | aggregate RTF "
                 + "| mean batch | p50 latency s | p95 latency s |");
@@ -61,9 +66,15 @@ public final class EngineBench {
         ttfa(model, threads, ttfaRuns, maxTokens, 4);
     }
 
+    private static String dtype = "auto";
+
     private static TtsEngine engine(String model, int threads, int concurrent, boolean batched) {
-        return TtsEngine.builder().model(model).threads(threads).maxConcurrent(concurrent)
-                .maxQueue(Math.max(16, concurrent * 4)).cacheBytes(0).batchDecoding(batched).build();
+        TtsEngine.Builder b = TtsEngine.builder().model(model).threads(threads).maxConcurrent(concurrent)
+                .maxQueue(Math.max(16, concurrent * 4)).cacheBytes(0).batchDecoding(batched);
+        if (!dtype.equals("auto")) {
+            b.dtype(dtype);
+        }
+        return b.build();
     }
 
     private static SpeechRequest request(int i, int maxTokens) {

@@ -45,6 +45,20 @@ public final class S3GenFlow implements AutoCloseable {
         return build(ParamSource.of(root.sub("flow")), config);
     }
 
+    /**
+     * {@link #load(StateDict, S3GenConfig)} with the weights converted to {@code dtype} ({@code Float} keeps the
+     * checkpoint's fp32). Inputs may stay fp32 (they are cast); the mel comes back in fp32 either way.
+     */
+    public static S3GenFlow load(StateDict root, S3GenConfig config, torch.ScalarType dtype) {
+        ParamSource src = ParamSource.of(root.sub("flow"));
+        return build(dtype.value == torch.ScalarType.Float.value ? src : src.converted(dtype), config);
+    }
+
+    /** The weight type the flow computes in. */
+    public torch.ScalarType dtype() {
+        return flow.dtype();
+    }
+
     /** Opens {@code modelDir/s3gen_meanflow.safetensors}, infers the sizes from it and loads the flow (fp32). */
     public static S3GenFlow load(Path modelDir, Device device) {
         Path file = Files.isDirectory(modelDir) ? modelDir.resolve(CHECKPOINT) : modelDir;

@@ -11,8 +11,9 @@ import org.bytedeco.pytorch.global.torch;
  * threads on the CPU. LibTorch hands a CPU GEMM to OpenBLAS, which runs single-threaded under
  * {@code OPENBLAS_NUM_THREADS=1} (the setting that keeps it from fighting LibTorch's own OpenMP threads); without
  * the split one batched step would use one core while unbatched sessions on several threads use them all. Each
- * slice writes its own rows of {@code out}, so the result is the same as one product. Small weights and the GPU
- * (one kernel already fills the device) are not split.
+ * slice writes its own rows of {@code out}, so the result is the same as one product. Small weights, the GPU (one
+ * kernel already fills the device) and non-fp32 weights (bf16 products go to oneDNN, which already runs on
+ * LibTorch's threads; splitting them too oversubscribes the cores) are not split.
  */
 final class SplitGemm implements AutoCloseable {
     /** Weights smaller than this (elements) are multiplied in one piece: splitting costs more than it gains. */
@@ -37,7 +38,8 @@ final class SplitGemm implements AutoCloseable {
      */
     void mm(Tensor w, Tensor xT, Tensor out) {
         long rows = w.size(0);
-        if (helpers == null || w.is_cuda() || w.numel() < MIN_SPLIT_ELEMENTS) {
+        if (helpers == null || w.is_cuda() || w.numel() < MIN_SPLIT_ELEMENTS
+                || w.scalar_type().value != torch.ScalarType.Float.value) {
             torch.mm_out(out, w, xT);
             return;
         }
