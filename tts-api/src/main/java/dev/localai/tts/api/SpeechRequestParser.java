@@ -51,7 +51,17 @@ public final class SpeechRequestParser {
         return new SpeechRequestParser(true);
     }
 
-    /** A lenient parser (unknown fields ignored; known-unsupported ones still rejected). */
+    /** The model a lenient parser assumes when a request names none. */
+    public static final String DEFAULT_MODEL = "chatterbox-turbo";
+    /** The voice a lenient parser assumes when a request names none (the built-in voice). */
+    public static final String DEFAULT_VOICE = "default";
+
+    /**
+     * A lenient parser: unknown fields are ignored (known-unsupported ones are still rejected), and a missing
+     * {@code model} or {@code voice} means {@link #DEFAULT_MODEL} / {@link #DEFAULT_VOICE}, so the home-lab
+     * dashboard's {@code {"input": "..."}} works as it did against the Python server. Present but wrong values are
+     * errors either way.
+     */
     public static SpeechRequestParser lenient() {
         return new SpeechRequestParser(false);
     }
@@ -100,7 +110,7 @@ public final class SpeechRequestParser {
                         "Unrecognized request argument supplied: '" + f + "'.");
             }
         }
-        String model = requiredString(o, "model");
+        String model = !rejectUnknown && absent(o, "model") ? DEFAULT_MODEL : requiredString(o, "model");
         if (model.isBlank()) {
             throw ApiException.invalid("model", "invalid_value", "'model' must not be empty.");
         }
@@ -109,7 +119,7 @@ public final class SpeechRequestParser {
             throw ApiException.invalid("input", "string_too_short", "'input' must not be empty.");
         }
         checkLength("input", input);
-        VoiceRef voice = voice(o);
+        VoiceRef voice = !rejectUnknown && absent(o, "voice") ? VoiceRef.name(DEFAULT_VOICE) : voice(o);
         String instructions = optionalString(o, "instructions");
         if (instructions != null) {
             checkLength("instructions", instructions);
@@ -209,6 +219,11 @@ public final class SpeechRequestParser {
                     + "': string too long. Expected a string with maximum length " + MAX_INPUT_CHARS
                     + ", but got a string with length " + n + " instead.");
         }
+    }
+
+    private static boolean absent(ObjectNode o, String name) {
+        JsonNode n = o.get(name);
+        return n == null || n.isNull();
     }
 
     private static String requiredString(ObjectNode o, String name) {

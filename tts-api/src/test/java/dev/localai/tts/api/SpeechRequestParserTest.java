@@ -28,6 +28,22 @@ class SpeechRequestParserTest {
     }
 
     @Test
+    void theDashboardsBareInputGetsTheDefaultModelAndVoiceOnlyWhenLenient() {
+        SpeechCreateRequest r = parse("{\"input\": \"Hello world\"}");
+        assertThat(r.model()).isEqualTo(SpeechRequestParser.DEFAULT_MODEL);
+        assertThat(r.voice()).isEqualTo(VoiceRef.name(SpeechRequestParser.DEFAULT_VOICE));
+        assertThat(parse("{\"input\":\"x\",\"model\":null,\"voice\":null}").model()).isEqualTo("chatterbox-turbo");
+        SpeechRequestParser strict = SpeechRequestParser.strict();
+        assertThat(fail(strict, "{\"input\":\"x\",\"voice\":\"v\"}").error().param()).isEqualTo("model");
+        assertThat(fail(strict, "{\"model\":\"m\",\"input\":\"x\"}").error().code())
+                .isEqualTo("missing_required_parameter");
+        assertThat(fail(strict, "{\"model\":\"m\",\"input\":\"x\"}").error().param()).isEqualTo("voice");
+        // present but wrong is wrong in both modes
+        assertThat(fail("{\"model\":\"\",\"input\":\"x\"}").error().param()).isEqualTo("model");
+        assertThat(fail("{\"voice\":7,\"input\":\"x\"}").error().param()).isEqualTo("voice");
+    }
+
+    @Test
     void minimalRequestGetsOpenAiDefaults() {
         SpeechCreateRequest r = parse("{\"model\":\"tts-1\",\"input\":\"Hello\",\"voice\":\"alloy\"}");
         assertThat(r.model()).isEqualTo("tts-1");
@@ -93,9 +109,7 @@ class SpeechRequestParserTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "{\"input\":\"x\",\"voice\":\"v\"}|model|missing_required_parameter",
             "{\"model\":\"m\",\"voice\":\"v\"}|input|missing_required_parameter",
-            "{\"model\":\"m\",\"input\":\"x\"}|voice|missing_required_parameter",
             "{\"model\":\"m\",\"input\":\"   \",\"voice\":\"v\"}|input|string_too_short",
             "{\"model\":\"m\",\"input\":\"\",\"voice\":\"v\"}|input|string_too_short",
             "{\"model\":\"\",\"input\":\"x\",\"voice\":\"v\"}|model|invalid_value",

@@ -26,7 +26,7 @@ class SpeechErrorsTest {
             "empty body|''|400|invalid_json|",
             "wrong type|{\"model\":\"tts-1\",\"input\":5,\"voice\":\"alloy\"}|400|invalid_type|input",
             "empty input|{\"model\":\"tts-1\",\"input\":\" \",\"voice\":\"alloy\"}|400|string_too_short|input",
-            "missing voice|{\"model\":\"tts-1\",\"input\":\"x\"}|400|missing_required_parameter|voice",
+            "empty voice|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"\"}|400|invalid_value|voice",
             "unknown voice|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"nobody\"}|400|voice_not_found|voice",
             "unknown voice id|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":{\"id\":\"alloy\"}}|400|voice_not_found|voice.id",
             "path as voice|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"/etc/passwd\"}|400|voice_not_found|voice",
@@ -45,6 +45,15 @@ class SpeechErrorsTest {
         } else {
             assertThat(e.get("param").asText()).isEqualTo(param);
         }
+    }
+
+    @Test
+    void theHomeLabDashboardsBareCallSpeaksWithTheDefaultModelAndVoice() {
+        // the design's dashboard and curl examples send only the text (lenient mode, the default)
+        HttpResponse<byte[]> r = http.speech("{\"input\": \"Hello world\", \"response_format\": \"wav\"}");
+        assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("audio/wav");
+        assertThat(new String(r.body(), 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("RIFF");
     }
 
     @Test
