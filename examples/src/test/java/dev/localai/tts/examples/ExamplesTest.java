@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.localai.tts.core.audio.WavWriter;
 import dev.localai.tts.core.engine.ModelSource;
 import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.testing.TestClips;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,7 @@ class ExamplesTest {
     @Test
     void cloneVoiceSavesTheVoiceAndSpeaksWithIt() throws Exception {
         Path clip = tmp.resolve("My Clip.wav");
-        WavWriter.writePcm16(clip, speechLikeClip(6.0), 24_000);
+        WavWriter.writePcm16(clip, TestClips.speechLike(6.0), 24_000);
         Path library = tmp.resolve("voices");
         Path out = tmp.resolve("cloned.wav");
 
@@ -92,21 +93,5 @@ class ExamplesTest {
         assertThat(new String(b, 36, 4, StandardCharsets.US_ASCII)).isEqualTo("data");
         assertThat(le.getInt(40)).isEqualTo(b.length - 44).isGreaterThan(0);
         assertThat(le.getInt(24)).isEqualTo(24_000);
-    }
-
-    /** Voiced "syllables": a 140 Hz harmonic series under a 4 Hz envelope, loud enough to pass the clip checks. */
-    static float[] speechLikeClip(double seconds) {
-        int sr = 24_000;
-        float[] x = new float[(int) (seconds * sr)];
-        for (int i = 0; i < x.length; i++) {
-            double t = i / (double) sr;
-            double env = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
-            double v = 0;
-            for (int h = 1; h <= 8; h++) {
-                v += Math.sin(2 * Math.PI * 140 * h * t) / h;
-            }
-            x[i] = (float) (0.25 * env * v);
-        }
-        return x;
     }
 }

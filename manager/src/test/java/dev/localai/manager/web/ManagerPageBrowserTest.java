@@ -11,6 +11,7 @@ import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.observe.EventBus;
 import dev.localai.manager.observe.Metrics;
 import dev.localai.manager.vram.GpuProbe;
+import dev.localai.tts.api.testing.HeadlessChromium;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package dev.localai.tts.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.api.testing.HeadlessChromium;
 import dev.localai.tts.core.engine.ModelSource;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -2,8 +2,10 @@ package dev.localai.tts.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.api.testing.HeadlessChromium;
 import dev.localai.tts.core.audio.WavWriter;
 import dev.localai.tts.core.engine.ModelSource;
+import dev.localai.tts.core.testing.TestClips;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -167,7 +169,7 @@ class PlaygroundBrowserTest {
     @Order(3)
     void uploadsPreviewsRenamesAndDeletesAVoice() throws Exception {
         Path clip = tmp.resolve("browser-clip.wav");
-        WavWriter.writePcm16(clip, speechLikeClip(6.0), 24_000);
+        WavWriter.writePcm16(clip, TestClips.speechLike(6.0), 24_000);
         openPage();
 
         browser.driver().findElement(By.id("voice-name")).sendKeys("vc1");
@@ -222,21 +224,5 @@ class PlaygroundBrowserTest {
         assertThat(r.statusCode()).isEqualTo(200);
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
         return json.path("voices").findValuesAsText(field);
-    }
-
-    /** Voiced "syllables": a 140 Hz harmonic series under a 4 Hz envelope; passes the reference-clip checks. */
-    static float[] speechLikeClip(double seconds) {
-        int sr = 24_000;
-        float[] x = new float[(int) (seconds * sr)];
-        for (int i = 0; i < x.length; i++) {
-            double t = i / (double) sr;
-            double env = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
-            double v = 0;
-            for (int h = 1; h <= 8; h++) {
-                v += Math.sin(2 * Math.PI * 140 * h * t) / h;
-            }
-            x[i] = (float) (0.25 * env * v);
-        }
-        return x;
     }
 }
