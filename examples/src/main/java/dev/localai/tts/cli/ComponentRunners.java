@@ -1,16 +1,16 @@
 package dev.localai.tts.cli;
 
-import dev.localai.tts.core.audio.LoudnessComponent;
-import dev.localai.tts.core.model.CondsComponent;
-import dev.localai.tts.core.model.E2eComponent;
-import dev.localai.tts.core.model.hift.HiftComponent;
-import dev.localai.tts.core.model.s3gen.S3GenComponent;
-import dev.localai.tts.core.model.t3.T3Component;
-import dev.localai.tts.core.text.TokenizerComponent;
-import dev.localai.tts.core.voice.VoiceEncoderComponent;
-import dev.localai.tts.core.voice.campplus.CampPlusComponent;
-import dev.localai.tts.core.voice.ref.EmbedRefComponent;
-import dev.localai.tts.core.voice.s3tokenizer.S3TokenizerComponent;
+import dev.localai.tts.core.parity.CampPlusComponent;
+import dev.localai.tts.core.parity.CondsComponent;
+import dev.localai.tts.core.parity.E2eComponent;
+import dev.localai.tts.core.parity.EmbedRefComponent;
+import dev.localai.tts.core.parity.HiftComponent;
+import dev.localai.tts.core.parity.LoudnessComponent;
+import dev.localai.tts.core.parity.S3GenComponent;
+import dev.localai.tts.core.parity.S3TokenizerComponent;
+import dev.localai.tts.core.parity.T3Component;
+import dev.localai.tts.core.parity.TokenizerComponent;
+import dev.localai.tts.core.parity.VoiceEncoderComponent;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

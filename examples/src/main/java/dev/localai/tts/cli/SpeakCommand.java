@@ -1,9 +1,9 @@
 package dev.localai.tts.cli;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioClip;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import java.io.IOException;
@@ -17,10 +17,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "speak", mixinStandardHelpOptions = true,
         description = "Speak text into an audio file (24 kHz mono). The text comes from --text, --text-file or "

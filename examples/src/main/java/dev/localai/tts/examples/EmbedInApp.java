@@ -1,9 +1,9 @@
 package dev.localai.tts.examples;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioClip;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import java.nio.file.Files;

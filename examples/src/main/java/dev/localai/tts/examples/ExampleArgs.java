@@ -1,7 +1,7 @@
 package dev.localai.tts.examples;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.engine.ModelSource;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

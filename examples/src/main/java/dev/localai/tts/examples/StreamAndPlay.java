@@ -1,12 +1,12 @@
 package dev.localai.tts.examples;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoder;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.audio.encode.Pcm16;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import java.io.OutputStream;

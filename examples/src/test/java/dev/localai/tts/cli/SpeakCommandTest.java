@@ -2,9 +2,9 @@ package dev.localai.tts.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.checkpoint.SafeTensors;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.testing.Golden;
 import dev.localai.tts.core.voice.TensorArrays;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.localai.tts.server;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import java.util.Random;
 
 /** Reference clips for voice uploads: a speech-like signal (harmonics under a syllable-rate envelope). */

@@ -3,8 +3,8 @@ package dev.localai.tts.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.TestAudio;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;

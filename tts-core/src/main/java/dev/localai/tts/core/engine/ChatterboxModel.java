@@ -4,7 +4,7 @@ import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.checkpoint.pickle.CondsPt;
 import dev.localai.tts.core.hub.ChatterboxTurboFiles;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
-import dev.localai.tts.core.model.hift.HiftComponent;
+import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.runtime.Device;
@@ -68,7 +68,7 @@ public final class ChatterboxModel implements AutoCloseable {
         HiFTGenerator hift = null;
         try (StateDict s3gen = StateDict.open(dir.resolve(ChatterboxTurboFiles.S3GEN), device)) {
             flow = S3GenFlow.load(s3gen, S3GenFlow.inferConfig(s3gen), flowDtype);
-            hift = HiFTGenerator.load(s3gen, HiftComponent.configOf(s3gen));
+            hift = HiFTGenerator.load(s3gen, HiftConfig.inferFrom(s3gen));
             Path conds = dir.resolve(ChatterboxTurboFiles.CONDS);
             Conditionals builtin = Files.isRegularFile(conds) ? builtinConditionals(CondsPt.read(conds)) : null;
             return new ChatterboxModel(dir, device, t3Dtype, text, t3, flow, hift, builtin);

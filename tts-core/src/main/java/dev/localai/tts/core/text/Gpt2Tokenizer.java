@@ -1,5 +1,7 @@
 package dev.localai.tts.core.text;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +37,7 @@ import java.util.regex.Pattern;
  * Instances are immutable and thread-safe.
  */
 public final class Gpt2Tokenizer {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** GPT-2's pre-tokenisation pattern, with Unicode {@code \s} (the White_Space property, as Python's regex). */
     private static final Pattern PRE_TOKENIZE = Pattern.compile(
@@ -219,7 +222,12 @@ public final class Gpt2Tokenizer {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readObject(Path file) throws IOException {
-        Object v = MiniJson.parse(Files.readString(file, StandardCharsets.UTF_8));
+        Object v;
+        try {
+            v = JSON.readValue(Files.readString(file, StandardCharsets.UTF_8), Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": not JSON (" + e.getOriginalMessage() + ")", e);
+        }
         if (!(v instanceof Map)) {
             throw new IllegalArgumentException(file + ": not a JSON object");
         }

@@ -1,11 +1,11 @@
 package dev.localai.tts.core.bench;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoder;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.NativeMemory;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioClip;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import java.io.ByteArrayOutputStream;

@@ -2,10 +2,10 @@ package dev.localai.tts.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoder;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.api.AudioClip;
-import dev.localai.tts.core.engine.api.AudioFormat;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import java.io.OutputStream;

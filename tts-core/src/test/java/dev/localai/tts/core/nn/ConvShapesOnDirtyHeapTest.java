@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
-import dev.localai.tts.core.model.CondsComponent;
-import dev.localai.tts.core.model.E2eComponent;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
 import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.s3gen.RandomParams;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import dev.localai.tts.core.parity.CondsComponent;
+import dev.localai.tts.core.parity.E2eComponent;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.testing.Golden;

@@ -2,15 +2,16 @@ package dev.localai.tts.core.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.localai.tts.core.testing.Golden;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import dev.localai.tts.core.testing.Golden;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +27,15 @@ class TokenizerGoldenTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> cases(String json) {
-        return (List<Map<String, Object>>) ((Map<String, Object>) MiniJson.parse(json)).get("cases");
+        return (List<Map<String, Object>>) ((Map<String, Object>) readJson(json)).get("cases");
+    }
+
+    private static Object readJson(String json) {
+        try {
+            return new ObjectMapper().readValue(json, Map.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static int[] ints(Object list) {

@@ -4,7 +4,7 @@ import dev.localai.tts.api.ApiException;
 import dev.localai.tts.api.SpeechCreateRequest;
 import dev.localai.tts.api.SpeechRequestParser;
 import dev.localai.tts.api.StreamFormat;
-import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;

@@ -6,7 +6,7 @@ import dev.localai.tts.api.ApiException;
 import dev.localai.tts.api.Json;
 import dev.localai.tts.api.VoiceList;
 import dev.localai.tts.api.VoiceObject;
-import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;

@@ -1,14 +1,13 @@
 package dev.localai.tts.core.audio.encode;
 
-import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.audio.AudioFormat;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.FloatBuffer;
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.SeekableByteArrayOutputStream;
-
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.FloatBuffer;
 
 /**
  * mp3 / Ogg Opus / ADTS AAC / FLAC through FFmpeg's encoders and muxers (JavaCV's recorder over an

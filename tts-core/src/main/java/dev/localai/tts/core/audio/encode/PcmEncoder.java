@@ -1,7 +1,6 @@
 package dev.localai.tts.core.audio.encode;
 
-import dev.localai.tts.core.engine.api.AudioFormat;
-
+import dev.localai.tts.core.audio.AudioFormat;
 import java.io.IOException;
 import java.io.OutputStream;
 

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.engine.api;
 
+import dev.localai.tts.core.audio.AudioFormat;
 import java.util.Objects;
 
 /**

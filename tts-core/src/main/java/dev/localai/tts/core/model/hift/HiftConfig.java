@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.List;
 
 /**
@@ -70,6 +71,13 @@ public record HiftConfig(
     }
 
     /** Turbo layout with other widths. */
+    /** The config matching a checkpoint: widths are read from the shapes of its {@code mel2wav.*} tensors. */
+    public static HiftConfig inferFrom(StateDict s3gen) {
+        int base = (int) s3gen.shape("mel2wav.conv_pre.parametrizations.weight.original0")[0];
+        int f0 = (int) s3gen.shape("mel2wav.f0_predictor.condnet.0.parametrizations.weight.original0")[0];
+        return withWidth(base, f0);
+    }
+
     public static HiftConfig withWidth(int baseChannels, int f0CondChannels) {
         return new HiftConfig(80, baseChannels, f0CondChannels, 8, 24000, 0.1, 0.003, 10.0,
                 List.of(8, 5, 3), List.of(16, 11, 7), 16, 4,

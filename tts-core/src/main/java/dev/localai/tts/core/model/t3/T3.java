@@ -10,8 +10,8 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Chatterbox Turbo's T3: text tokens plus conditionals to speech tokens. Module tree and field names follow the
@@ -182,7 +182,7 @@ public final class T3 implements AutoCloseable {
     }
 
     /** GPT-2 over the whole prefill: inputs_embeds (L0, D) -> hidden states after ln_f (L0, D); fills {@code cache}. */
-    Tensor prefillHidden(Tensor inputsEmbeds, KvCache cache) {
+    public Tensor prefillHidden(Tensor inputsEmbeds, KvCache cache) {
         return tfmr.prefill(inputsEmbeds, cache);
     }
 
@@ -222,7 +222,7 @@ public final class T3 implements AutoCloseable {
     }
 
     /** Speech logits for every row of hidden states (L, D) -> (L, V) in the model dtype. */
-    Tensor speechHead(Tensor hidden) {
+    public Tensor speechHead(Tensor hidden) {
         return speech_head.forward(hidden);
     }
 

@@ -3,7 +3,7 @@ package dev.localai.tts.core.audio.encode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.localai.tts.core.engine.api.AudioFormat;
+import dev.localai.tts.core.audio.AudioFormat;
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

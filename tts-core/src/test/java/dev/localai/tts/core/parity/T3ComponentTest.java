@@ -1,8 +1,7 @@
-package dev.localai.tts.core.model.t3;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.testing.Golden;
 import dev.localai.tts.core.voice.TensorArrays;
 import java.nio.file.Path;
@@ -10,6 +9,8 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code tts component t3} against the t3_prefill, t3_greedy and t3_sampled goldens (README section 6). */
 class T3ComponentTest {

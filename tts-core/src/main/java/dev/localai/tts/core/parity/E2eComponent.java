@@ -1,18 +1,16 @@
-package dev.localai.tts.core.model;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.CheckpointException;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
-import dev.localai.tts.core.model.hift.HiftComponent;
+import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.hift.SourceNoise;
 import dev.localai.tts.core.model.hift.TrimFade;
-import dev.localai.tts.core.model.s3gen.S3GenComponent;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
-import dev.localai.tts.core.model.t3.T3Component;
 import dev.localai.tts.core.model.t3.T3Cond;
 import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
@@ -63,7 +61,7 @@ public final class E2eComponent {
             out.put("mid.speech_tokens", ids);
             try (StateDict root = StateDict.open(modelDir.resolve(S3GenFlow.CHECKPOINT), device);
                  S3GenFlow flow = S3GenFlow.load(root, S3GenFlow.inferConfig(root));
-                 HiFTGenerator hift = HiFTGenerator.load(root, HiftComponent.configOf(root))) {
+                 HiFTGenerator hift = HiFTGenerator.load(root, HiftConfig.inferFrom(root))) {
                 Tensor promptToken = require(in, "in.prompt_token");
                 Tensor z = S3GenComponent.noiseOf(flow, in, promptToken.size(-1), tokens.length);
                 Tensor mel = flow.inference(ids, promptToken, require(in, "in.prompt_feat"),

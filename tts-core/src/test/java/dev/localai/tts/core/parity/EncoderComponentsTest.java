@@ -1,19 +1,17 @@
-package dev.localai.tts.core.voice.ref;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.DType;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.testing.Golden;
-import dev.localai.tts.core.voice.campplus.CampPlusComponent;
-import dev.localai.tts.core.voice.s3tokenizer.S3TokenizerComponent;
 import java.nio.file.Path;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The component runners read the golden in.* tensors and write every golden name within tolerance. */
 class EncoderComponentsTest {

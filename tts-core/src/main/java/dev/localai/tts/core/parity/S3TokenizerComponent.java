@@ -1,9 +1,11 @@
-package dev.localai.tts.core.voice.s3tokenizer;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.voice.s3tokenizer.S3Tokenizer;
+import dev.localai.tts.core.voice.s3tokenizer.S3TokenizerConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,13 +1,14 @@
-package dev.localai.tts.core.voice;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.testing.Golden;
+import dev.localai.tts.core.voice.TensorArrays;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class VoiceEncoderComponentTest {
 

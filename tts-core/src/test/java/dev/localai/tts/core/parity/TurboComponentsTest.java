@@ -1,6 +1,4 @@
-package dev.localai.tts.core.model;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
@@ -13,6 +11,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The pipeline-level stages ({@code e2e}, {@code conds}) against the goldens (README section 6). */
 class TurboComponentsTest {

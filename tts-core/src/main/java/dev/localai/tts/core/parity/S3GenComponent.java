@@ -1,12 +1,14 @@
-package dev.localai.tts.core.model.s3gen;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
-import dev.localai.tts.core.model.hift.HiftComponent;
+import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.hift.SourceNoise;
 import dev.localai.tts.core.model.hift.TrimFade;
+import dev.localai.tts.core.model.s3gen.FlowTrace;
+import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import java.nio.file.Path;
@@ -74,7 +76,7 @@ public final class S3GenComponent {
     /** HiFT on the flow's mel, then the trim fade; adds the vocoder's golden names to {@code out}. */
     private static void vocode(StateDict root, SafeTensors in, Tensor mel, Map<String, Tensor> out) {
         long seed = Long.parseLong(in.metadata().getOrDefault("seed", "0"));
-        try (HiFTGenerator hift = HiFTGenerator.load(root, HiftComponent.configOf(root));
+        try (HiFTGenerator hift = HiFTGenerator.load(root, HiftConfig.inferFrom(root));
              SourceNoise noise = HiftComponent.noiseOf(in, hift.config().harmonics(), seed ^ 0x5DEECE66DL);
              HiFTGenerator.Output o = hift.inference(mel, noise)) {
             out.put("mid.f0", o.f0().clone());

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.engine.api;
+package dev.localai.tts.core.audio;
 
 import java.util.Locale;
 import java.util.Optional;

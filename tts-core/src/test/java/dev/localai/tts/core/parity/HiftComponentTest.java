@@ -1,6 +1,4 @@
-package dev.localai.tts.core.model.hift;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.testing.Golden;
@@ -8,6 +6,8 @@ import java.nio.file.Path;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class HiftComponentTest {
     @Test

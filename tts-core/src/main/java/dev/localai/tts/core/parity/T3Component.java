@@ -1,8 +1,15 @@
-package dev.localai.tts.core.model.t3;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.CheckpointException;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
+import dev.localai.tts.core.model.t3.KvCache;
+import dev.localai.tts.core.model.t3.SamplingParams;
+import dev.localai.tts.core.model.t3.T3;
+import dev.localai.tts.core.model.t3.T3Cond;
+import dev.localai.tts.core.model.t3.T3Session;
+import dev.localai.tts.core.model.t3.TokenSampler;
+import dev.localai.tts.core.model.t3.UniformSource;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.voice.TensorArrays;
@@ -16,8 +23,8 @@ import java.util.regex.Pattern;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * {@code tts component t3} (also {@code t3_prefill}, {@code t3_greedy}, {@code t3_sampled}): runs T3 of

@@ -1,8 +1,12 @@
-package dev.localai.tts.core.model.hift;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.model.hift.HiFTGenerator;
+import dev.localai.tts.core.model.hift.HiftConfig;
+import dev.localai.tts.core.model.hift.SourceNoise;
+import dev.localai.tts.core.model.hift.TrimFade;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import java.nio.file.Path;
@@ -25,13 +29,6 @@ public final class HiftComponent {
     private HiftComponent() {
     }
 
-    /** The config matching a checkpoint: widths are read from the shapes of its {@code mel2wav.*} tensors. */
-    public static HiftConfig configOf(StateDict s3gen) {
-        int base = (int) s3gen.shape("mel2wav.conv_pre.parametrizations.weight.original0")[0];
-        int f0 = (int) s3gen.shape("mel2wav.f0_predictor.condnet.0.parametrizations.weight.original0")[0];
-        return HiftConfig.withWidth(base, f0);
-    }
-
     public static void run(Path modelDir, Path inFile, Path outFile) {
         run(modelDir, inFile, outFile, 0L);
     }
@@ -39,7 +36,7 @@ public final class HiftComponent {
     public static void run(Path modelDir, Path inFile, Path outFile, long seed) {
         Torch.load();
         try (StateDict sd = StateDict.open(modelDir.resolve("s3gen_meanflow.safetensors"), Device.cpu());
-             HiFTGenerator hift = HiFTGenerator.load(sd, configOf(sd));
+             HiFTGenerator hift = HiFTGenerator.load(sd, HiftConfig.inferFrom(sd));
              SafeTensors in = SafeTensors.open(inFile);
              Tensor mel = in.tensor("in.mel")) {
             SourceNoise noise;

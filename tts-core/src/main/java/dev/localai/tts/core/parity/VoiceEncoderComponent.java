@@ -1,9 +1,12 @@
-package dev.localai.tts.core.voice;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.CheckpointException;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.voice.TensorArrays;
+import dev.localai.tts.core.voice.VoiceEncoder;
+import dev.localai.tts.core.voice.VoiceEncoderConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.model;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.audio.MonoAudio;
 import dev.localai.tts.core.audio.PreparedReference;

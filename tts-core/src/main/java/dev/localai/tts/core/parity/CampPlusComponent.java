@@ -1,9 +1,11 @@
-package dev.localai.tts.core.voice.campplus;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.voice.campplus.CampPlus;
+import dev.localai.tts.core.voice.campplus.CampPlusConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,7 @@
-package dev.localai.tts.core.audio;
+package dev.localai.tts.core.parity;
 
+import dev.localai.tts.core.audio.Loudness;
+import dev.localai.tts.core.audio.ReferenceAudio;
 import dev.localai.tts.core.checkpoint.CheckpointException;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;

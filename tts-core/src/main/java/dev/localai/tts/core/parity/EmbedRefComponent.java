@@ -1,9 +1,11 @@
-package dev.localai.tts.core.voice.ref;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.voice.ref.EmbedRef;
+import dev.localai.tts.core.voice.ref.S3GenRef;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

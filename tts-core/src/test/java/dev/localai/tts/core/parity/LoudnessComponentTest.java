@@ -1,7 +1,4 @@
-package dev.localai.tts.core.audio;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+package dev.localai.tts.core.parity;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.testing.Golden;
@@ -9,6 +6,9 @@ import java.nio.file.Path;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class LoudnessComponentTest {
     @Test

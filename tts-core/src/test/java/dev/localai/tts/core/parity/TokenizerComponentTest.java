@@ -1,7 +1,6 @@
-package dev.localai.tts.core.text;
+package dev.localai.tts.core.parity;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.localai.tts.core.testing.Golden;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,10 +10,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 class TokenizerComponentTest {
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> cases(Path f) throws IOException {
-        return (List<Map<String, Object>>) ((Map<String, Object>) MiniJson.parse(Files.readString(f))).get("cases");
+        return (List<Map<String, Object>>) (new ObjectMapper().readValue(f.toFile(), Map.class)).get("cases");
     }
 
     @Test
@@ -33,7 +35,20 @@ class TokenizerComponentTest {
     }
 
     @Test
-    void quotesControlCharacters() {
-        assertThat(TokenizerComponent.quote("a\"b\\c\n\u0001")).isEqualTo("\"a\\\"b\\\\c\\n\\u0001\"");
+    void keepsQuotesAndControlCharactersOfTheText(@TempDir Path tmp) throws IOException {
+        Path in = tmp.resolve("in.json");
+        String text = "a\"b\\c\n\u0001";
+        new ObjectMapper().writeValue(in.toFile(), Map.of("cases", List.of(Map.of("text", text))));
+        Path out = tmp.resolve("out.json");
+        TokenizerComponent.run(Golden.ckpt(), in, out);
+        assertThat(cases(out).get(0).get("text")).isEqualTo(text);
+    }
+
+    @Test
+    void refusesAFileWithoutCases(@TempDir Path tmp) throws IOException {
+        Path in = tmp.resolve("in.json");
+        Files.writeString(in, "{\"texts\": []}");
+        assertThatThrownBy(() -> TokenizerComponent.run(Golden.ckpt(), in, tmp.resolve("out.json")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cases");
     }
 }
