@@ -3,18 +3,18 @@ package dev.localai.tts.cli;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
 import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.hift.SourceNoise;
-import dev.localai.tts.core.model.hift.TensorSource;
-import dev.localai.tts.core.model.s3gen.RandomParams;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.RandomParams;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * S3Gen (the one-step mean-flow decoder: conformer encoder plus two estimator passes) and the HiFT vocoder at the
@@ -86,14 +86,25 @@ final class S3GenBench {
     }
 
     /** Random vocoder weights at the real sizes; Snake alphas are kept near 1 so the activations stay finite. */
-    private static TensorSource randomHift(long seed) {
-        RandomParams r = new RandomParams(seed);
-        return (key, shape) -> {
-            Tensor t = r.take(key, shape);
-            if (key.endsWith("alpha")) {
-                t.abs_().add_(new Scalar(1.0));
+    private static ParamSource randomHift(long seed) {
+        return snakeSafe(new RandomParams(seed));
+    }
+
+    private static ParamSource snakeSafe(ParamSource r) {
+        return new ParamSource() {
+            @Override
+            public Tensor take(String key, long... shape) {
+                Tensor t = r.take(key, shape);
+                if (key.endsWith("alpha")) {
+                    t.abs_().add_(new Scalar(1.0));
+                }
+                return t;
             }
-            return t;
+
+            @Override
+            public ParamSource sub(String name) {
+                return snakeSafe(r.sub(name));
+            }
         };
     }
 

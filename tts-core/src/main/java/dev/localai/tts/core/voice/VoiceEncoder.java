@@ -1,6 +1,8 @@
 package dev.localai.tts.core.voice;
 
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Weights;
 import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Path;
 import java.util.Map;
@@ -10,8 +12,8 @@ import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The LSTM speaker encoder that produces T3's speaker embedding (upstream {@code VoiceEncoder}, weights
@@ -41,8 +43,10 @@ public final class VoiceEncoder implements AutoCloseable {
     // training-only cosine-similarity scale, loaded for completeness
     private final Tensor similarityWeight;
     private final Tensor similarityBias;
+    private final Weights weights = new Weights();
 
     private VoiceEncoder(VoiceEncoderConfig c, StateDict sd) {
+        ParamSource params = weights.track(ParamSource.of(sd));
         this.config = c;
         this.device = sd.device();
         this.frontEnd = new VoiceEncoderFrontEnd(c);
@@ -53,20 +57,20 @@ public final class VoiceEncoder implements AutoCloseable {
         biasIh = new Tensor[l];
         biasHh = new Tensor[l];
         for (int i = 0; i < l; i++) {
-            weightIh[i] = take(sd, shapes, "lstm.weight_ih_l" + i);
-            weightHh[i] = take(sd, shapes, "lstm.weight_hh_l" + i);
-            biasIh[i] = take(sd, shapes, "lstm.bias_ih_l" + i);
-            biasHh[i] = take(sd, shapes, "lstm.bias_hh_l" + i);
+            weightIh[i] = take(params, shapes, "lstm.weight_ih_l" + i);
+            weightHh[i] = take(params, shapes, "lstm.weight_hh_l" + i);
+            biasIh[i] = take(params, shapes, "lstm.bias_ih_l" + i);
+            biasHh[i] = take(params, shapes, "lstm.bias_hh_l" + i);
         }
-        projWeight = take(sd, shapes, "proj.weight");
-        projBias = take(sd, shapes, "proj.bias");
-        similarityWeight = take(sd, shapes, "similarity_weight");
-        similarityBias = take(sd, shapes, "similarity_bias");
+        projWeight = take(params, shapes, "proj.weight");
+        projBias = take(params, shapes, "proj.bias");
+        similarityWeight = take(params, shapes, "similarity_weight");
+        similarityBias = take(params, shapes, "similarity_bias");
         sd.requireAllConsumed();
     }
 
-    private static Tensor take(StateDict sd, Map<String, long[]> shapes, String key) {
-        return sd.take(key, shapes.get(key));
+    private static Tensor take(ParamSource params, Map<String, long[]> shapes, String key) {
+        return params.take(key, shapes.get(key));
     }
 
     /** Loads from a state dict whose keys are {@code ve.safetensors}' (every key must be consumed). */
@@ -165,14 +169,6 @@ public final class VoiceEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor[] ts : new Tensor[][] {weightIh, weightHh, biasIh, biasHh}) {
-            for (Tensor t : ts) {
-                t.close();
-            }
-        }
-        projWeight.close();
-        projBias.close();
-        similarityWeight.close();
-        similarityBias.close();
+        weights.close();
     }
 }

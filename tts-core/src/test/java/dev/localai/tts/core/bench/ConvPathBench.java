@@ -2,11 +2,11 @@ package dev.localai.tts.core.bench;
 
 import dev.localai.tts.core.model.hift.HiFTGenerator;
 import dev.localai.tts.core.model.hift.HiftConfig;
-import dev.localai.tts.core.model.s3gen.RandomParams;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.nn.ConvShape;
+import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ public final class ConvPathBench {
         long frames = Math.round(seconds * 50);
         Generator g = torch.createCPUGenerator(1);
         try (PointerScope scope = new PointerScope();
-             HiFTGenerator hift = HiFTGenerator.load(new RandomParams(3)::take, HiftConfig.turbo());
+             HiFTGenerator hift = HiFTGenerator.load(new RandomParams(3), HiftConfig.turbo());
              S3GenFlow flow = S3GenFlow.random(S3GenConfig.turbo(), 4, torch.ScalarType.Float)) {
             Tensor mel = torch.randn(new long[] {1, 80, frames}, new GeneratorOptional(g),
                     new TensorOptions(torch.ScalarType.Float));

@@ -6,9 +6,9 @@ import dev.localai.tts.core.checkpoint.SafeTensorsWriter;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
 import dev.localai.tts.core.model.hift.HiftConfig;
-import dev.localai.tts.core.model.s3gen.RandomParams;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.parity.CondsComponent;
 import dev.localai.tts.core.parity.E2eComponent;
 import dev.localai.tts.core.runtime.Device;
@@ -272,7 +272,7 @@ class ConvShapesOnDirtyHeapTest {
         try (PointerScope scope = new PointerScope()) {
             Generator g = torch.createCPUGenerator(7);
             RandomParams params = new RandomParams(11);
-            try (HiFTGenerator hift = HiFTGenerator.load(params::take, HiftConfig.turbo())) {
+            try (HiFTGenerator hift = HiFTGenerator.load(params, HiftConfig.turbo())) {
                 hift.vocode(randn(g, new long[] {1, 80, 24}, 1.0), 3);
             }
             for (torch.ScalarType dt : List.of(torch.ScalarType.Float, torch.ScalarType.BFloat16)) {

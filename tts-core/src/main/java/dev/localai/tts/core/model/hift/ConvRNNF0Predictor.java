@@ -1,8 +1,10 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.Conv1d;
 import static org.bytedeco.pytorch.global.torch.abs;
 import static org.bytedeco.pytorch.global.torch.elu;
-import static org.bytedeco.pytorch.global.torch.linear;
 
 import java.util.LinkedHashMap;
 import org.bytedeco.pytorch.Tensor;
@@ -13,17 +15,15 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class ConvRNNF0Predictor {
     final Conv1d[] condnet;
-    final Tensor classifierWeight;
-    final Tensor classifierBias;
+    final Linear classifier;
 
-    ConvRNNF0Predictor(TensorSource src, Weights w, HiftConfig cfg) {
+    ConvRNNF0Predictor(ParamSource src, HiftConfig cfg) {
         condnet = new Conv1d[cfg.f0Layers()];
         for (int i = 0; i < condnet.length; i++) {
             int in = i == 0 ? cfg.inChannels() : cfg.f0CondChannels();
-            condnet[i] = Conv1d.weightNormed(src.sub("condnet." + (2 * i)), w, in, cfg.f0CondChannels(), 3, 1, 1, 1);
+            condnet[i] = Conv1d.weightNormed(src.sub("condnet." + (2 * i)), in, cfg.f0CondChannels(), 3, 1, 1, 1);
         }
-        classifierWeight = w.keep(src.take("classifier.weight", 1, cfg.f0CondChannels()));
-        classifierBias = w.keep(src.take("classifier.bias", 1));
+        classifier = new Linear(src.sub("classifier"), cfg.f0CondChannels(), 1, true);
     }
 
     static void shapes(LinkedHashMap<String, long[]> m, String p, HiftConfig cfg) {
@@ -31,8 +31,7 @@ final class ConvRNNF0Predictor {
             int in = i == 0 ? cfg.inChannels() : cfg.f0CondChannels();
             Conv1d.weightNormedShapes(m, p + ".condnet." + (2 * i), in, cfg.f0CondChannels(), 3);
         }
-        m.put(p + ".classifier.weight", new long[] {1, cfg.f0CondChannels()});
-        m.put(p + ".classifier.bias", new long[] {1});
+        Linear.shapes(m, p + ".classifier", cfg.f0CondChannels(), 1, true);
     }
 
     /** mel (B, 80, T) to F0 (B, T). */
@@ -41,7 +40,7 @@ final class ConvRNNF0Predictor {
         for (Conv1d c : condnet) {
             x = elu(c.forward(x));
         }
-        Tensor y = linear(x.transpose(1, 2), classifierWeight, classifierBias); // (B, T, 1)
+        Tensor y = classifier.forward(x.transpose(1, 2)); // (B, T, 1)
         return abs(y.squeeze(-1));
     }
 }

@@ -13,6 +13,10 @@ import static org.bytedeco.pytorch.global.torch.stft;
 import static org.bytedeco.pytorch.global.torch.view_as_complex;
 import static org.bytedeco.pytorch.global.torch.view_as_real;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.ConvTranspose1d;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
@@ -46,17 +50,18 @@ public final class HiFTGenerator implements AutoCloseable {
     final ConvRNNF0Predictor f0_predictor;
     final Tensor stftWindow;
 
-    private HiFTGenerator(TensorSource src, HiftConfig cfg) {
+    private HiFTGenerator(ParamSource checkpoint, HiftConfig cfg) {
         this.cfg = cfg;
+        ParamSource src = weights.track(checkpoint);
         try (PointerScope scope = new PointerScope()) {
-            m_source = new SourceModuleHnNSF(src.sub("m_source"), weights, cfg);
-            conv_pre = Conv1d.weightNormed(src.sub("conv_pre"), weights, cfg.inChannels(), cfg.baseChannels(), 7, 1, 3, 1);
+            m_source = new SourceModuleHnNSF(src.sub("m_source"), cfg);
+            conv_pre = Conv1d.weightNormed(src.sub("conv_pre"), cfg.inChannels(), cfg.baseChannels(), 7, 1, 3, 1);
             int levels = cfg.upsampleRates().size();
             ups = new ConvTranspose1d[levels];
             for (int i = 0; i < levels; i++) {
                 int u = cfg.upsampleRates().get(i);
                 int k = cfg.upsampleKernelSizes().get(i);
-                ups[i] = new ConvTranspose1d(src.sub("ups." + i), weights, cfg.baseChannels() >> i,
+                ups[i] = ConvTranspose1d.weightNormed(src.sub("ups." + i), cfg.baseChannels() >> i,
                         cfg.baseChannels() >> (i + 1), k, u, (k - u) / 2);
             }
             source_downs = new Conv1d[levels];
@@ -65,39 +70,39 @@ public final class HiFTGenerator implements AutoCloseable {
             for (int i = 0; i < levels; i++) {
                 int u = down[i];
                 int ch = cfg.levelChannels(i);
-                TensorSource s = src.sub("source_downs." + i);
+                ParamSource s = src.sub("source_downs." + i);
                 source_downs[i] = u == 1
-                        ? Conv1d.plain(s, weights, cfg.nFft() + 2, ch, 1, 1, 0)
-                        : Conv1d.plain(s, weights, cfg.nFft() + 2, ch, 2 * u, u, u / 2);
+                        ? Conv1d.of(s, cfg.nFft() + 2, ch, 1, 1, 0, 1)
+                        : Conv1d.of(s, cfg.nFft() + 2, ch, 2 * u, u, u / 2, 1);
             }
             for (int i = 0; i < levels; i++) {
-                source_resblocks[i] = new ResBlock(src.sub("source_resblocks." + i), weights, cfg.levelChannels(i),
+                source_resblocks[i] = new ResBlock(src.sub("source_resblocks." + i), cfg.levelChannels(i),
                         cfg.sourceResblockKernelSizes().get(i), cfg.sourceResblockDilations());
             }
             int nk = cfg.resblockKernelSizes().size();
             resblocks = new ResBlock[levels * nk];
             for (int i = 0; i < levels; i++) {
                 for (int j = 0; j < nk; j++) {
-                    resblocks[i * nk + j] = new ResBlock(src.sub("resblocks." + (i * nk + j)), weights,
+                    resblocks[i * nk + j] = new ResBlock(src.sub("resblocks." + (i * nk + j)),
                             cfg.levelChannels(i), cfg.resblockKernelSizes().get(j), cfg.resblockDilations());
                 }
             }
-            conv_post = Conv1d.weightNormed(src.sub("conv_post"), weights, cfg.levelChannels(levels - 1),
+            conv_post = Conv1d.weightNormed(src.sub("conv_post"), cfg.levelChannels(levels - 1),
                     cfg.nFft() + 2, 7, 1, 3, 1);
-            f0_predictor = new ConvRNNF0Predictor(src.sub("f0_predictor"), weights, cfg);
-            stftWindow = weights.keep(hannWindow(cfg.nFft()).to(conv_pre.weight.device(),
+            f0_predictor = new ConvRNNF0Predictor(src.sub("f0_predictor"), cfg);
+            stftWindow = src.keep(hannWindow(cfg.nFft()).to(conv_pre.weight.device(),
                     org.bytedeco.pytorch.global.torch.ScalarType.Float));
         }
     }
 
-    /** Loads from a source of {@code mel2wav.}-relative keys (e.g. {@code stateDict.sub("mel2wav")::take}). */
-    public static HiFTGenerator load(TensorSource mel2wav, HiftConfig cfg) {
+    /** Loads from a source of {@code mel2wav.}-relative keys (e.g. {@code ParamSource.of(stateDict.sub("mel2wav"))}). */
+    public static HiFTGenerator load(ParamSource mel2wav, HiftConfig cfg) {
         return new HiFTGenerator(mel2wav, cfg);
     }
 
     /** Loads from a view of s3gen_meanflow.safetensors (root view; {@code mel2wav.} is added here). */
     public static HiFTGenerator load(dev.localai.tts.core.checkpoint.StateDict s3gen, HiftConfig cfg) {
-        return new HiFTGenerator(s3gen.sub(PREFIX)::take, cfg);
+        return new HiFTGenerator(ParamSource.of(s3gen.sub(PREFIX)), cfg);
     }
 
     public HiftConfig config() {
@@ -112,12 +117,12 @@ public final class HiFTGenerator implements AutoCloseable {
         Conv1d.weightNormedShapes(m, p + "conv_pre", cfg.inChannels(), cfg.baseChannels(), 7);
         int levels = cfg.upsampleRates().size();
         for (int i = 0; i < levels; i++) {
-            ConvTranspose1d.shapes(m, p + "ups." + i, cfg.baseChannels() >> i, cfg.baseChannels() >> (i + 1),
+            ConvTranspose1d.weightNormedShapes(m, p + "ups." + i, cfg.baseChannels() >> i, cfg.baseChannels() >> (i + 1),
                     cfg.upsampleKernelSizes().get(i));
         }
         int[] down = downsampleRates(cfg);
         for (int i = 0; i < levels; i++) {
-            Conv1d.plainShapes(m, p + "source_downs." + i, cfg.nFft() + 2, cfg.levelChannels(i),
+            Conv1d.shapes(m, p + "source_downs." + i, cfg.nFft() + 2, cfg.levelChannels(i),
                     down[i] == 1 ? 1 : 2 * down[i]);
         }
         for (int i = 0; i < levels; i++) {

@@ -1,5 +1,7 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
@@ -14,7 +16,7 @@ final class ResBlock {
     final Snake[] activations1;
     final Snake[] activations2;
 
-    ResBlock(TensorSource src, Weights w, int channels, int kernel, List<Integer> dilations) {
+    ResBlock(ParamSource src, int channels, int kernel, List<Integer> dilations) {
         int n = dilations.size();
         convs1 = new Conv1d[n];
         convs2 = new Conv1d[n];
@@ -22,16 +24,16 @@ final class ResBlock {
         activations2 = new Snake[n];
         for (int j = 0; j < n; j++) {
             int d = dilations.get(j);
-            convs1[j] = Conv1d.weightNormed(src.sub("convs1." + j), w, channels, channels, kernel, 1,
+            convs1[j] = Conv1d.weightNormed(src.sub("convs1." + j), channels, channels, kernel, 1,
                     (kernel * d - d) / 2, d);
-            convs2[j] = Conv1d.weightNormed(src.sub("convs2." + j), w, channels, channels, kernel, 1,
+            convs2[j] = Conv1d.weightNormed(src.sub("convs2." + j), channels, channels, kernel, 1,
                     (kernel - 1) / 2, 1);
         }
         for (int j = 0; j < n; j++) {
-            activations1[j] = new Snake(src.sub("activations1." + j), w, channels);
+            activations1[j] = new Snake(src.sub("activations1." + j), channels);
         }
         for (int j = 0; j < n; j++) {
-            activations2[j] = new Snake(src.sub("activations2." + j), w, channels);
+            activations2[j] = new Snake(src.sub("activations2." + j), channels);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.nn.ParamSource;
 import static org.bytedeco.pytorch.global.torch.sin;
 
 import org.bytedeco.pytorch.Scalar;
@@ -10,11 +11,12 @@ final class Snake {
     final Tensor alpha; // [C, 1]: lined up with x [B, C, T]
     final Tensor invAlpha; // 1 / (alpha + 1e-9), [C, 1]
 
-    Snake(TensorSource src, Weights w, int channels) {
+    Snake(ParamSource src, int channels) {
         Tensor a = src.take("alpha", channels);
-        this.alpha = w.keep(a.unsqueeze(-1).contiguous());
+        this.alpha = src.keep(a.unsqueeze(-1).contiguous());
+        src.free(a);
         // Upstream computes 1.0 / (alpha + 1e-9) in float32 at every call; precompute the same values once.
-        this.invAlpha = w.keep(alpha.add(new Scalar(1e-9)).reciprocal());
+        this.invAlpha = src.keep(alpha.add(new Scalar(1e-9)).reciprocal());
     }
 
     Tensor forward(Tensor x) {

@@ -1,7 +1,8 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Linear;
 import static org.bytedeco.pytorch.global.torch.cat;
-import static org.bytedeco.pytorch.global.torch.linear;
 import static org.bytedeco.pytorch.global.torch.sin;
 import static org.bytedeco.pytorch.global.torch.tanh;
 
@@ -23,22 +24,19 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The cumulative phase is carried in a {@link PhaseState} so a stream of chunks gives the same phases as one call.
  */
 final class SourceModuleHnNSF {
-    final Tensor l_linear_weight;
-    final Tensor l_linear_bias;
+    final Linear l_linear;
     private final HiftConfig cfg;
     private final Tensor harmonicNumbers; // (1, H, 1) float 1..H
 
-    SourceModuleHnNSF(TensorSource src, Weights w, HiftConfig cfg) {
+    SourceModuleHnNSF(ParamSource src, HiftConfig cfg) {
         this.cfg = cfg;
-        l_linear_weight = w.keep(src.take("l_linear.weight", 1, cfg.harmonics()));
-        l_linear_bias = w.keep(src.take("l_linear.bias", 1));
-        harmonicNumbers = w.keep(org.bytedeco.pytorch.global.torch.arange(new Scalar(1), new Scalar(cfg.harmonics() + 1))
-                .to(ScalarType.Float).to(l_linear_weight.device(), ScalarType.Float).reshape(1, cfg.harmonics(), 1));
+        l_linear = new Linear(src.sub("l_linear"), cfg.harmonics(), 1, true);
+        harmonicNumbers = src.keep(org.bytedeco.pytorch.global.torch.arange(new Scalar(1), new Scalar(cfg.harmonics() + 1))
+                .to(ScalarType.Float).to(l_linear.weight.device(), ScalarType.Float).reshape(1, cfg.harmonics(), 1));
     }
 
     static void shapes(LinkedHashMap<String, long[]> m, String p, HiftConfig cfg) {
-        m.put(p + ".l_linear.weight", new long[] {1, cfg.harmonics()});
-        m.put(p + ".l_linear.bias", new long[] {1});
+        Linear.shapes(m, p + ".l_linear", cfg.harmonics(), 1, true);
     }
 
     /**
@@ -94,7 +92,7 @@ final class SourceModuleHnNSF {
 
     /** Merged excitation (1, 1, L) from sine waves (1, H, L). */
     Tensor merge(Tensor sineWaves) {
-        Tensor y = tanh(linear(sineWaves.transpose(1, 2), l_linear_weight, l_linear_bias)); // (1, L, 1)
+        Tensor y = tanh(l_linear.forward(sineWaves.transpose(1, 2))); // (1, L, 1)
         return y.transpose(1, 2);
     }
 }

@@ -1,5 +1,9 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -26,8 +30,6 @@ final class BasicTransformerBlock {
     final Linear ff_net2;
     private final long heads;
     private final long headDim;
-    private final TensorOptional noMask = Scopes.keep(new TensorOptional());
-    private final DoubleOptional defaultScale = Scopes.keep(new DoubleOptional());
 
     BasicTransformerBlock(ParamSource p, long dim, long heads, long headDim) {
         long inner = heads * headDim;
@@ -53,7 +55,8 @@ final class BasicTransformerBlock {
             Tensor q = to_q.forward(n).view(b, t, heads, headDim).transpose(1, 2);
             Tensor k = to_k.forward(n).view(b, t, heads, headDim).transpose(1, 2);
             Tensor v = to_v.forward(n).view(b, t, heads, headDim).transpose(1, 2);
-            Tensor o = torch.scaled_dot_product_attention(q, k, v, noMask, 0.0, false, defaultScale, false);
+            Tensor o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false,
+                    new DoubleOptional(), false);
             o = o.transpose(1, 2).reshape(b, t, heads * headDim);
             Tensor x = h.add(to_out0.forward(o));
             Tensor f = ff_net2.forward(torch.gelu(ff_net0_proj.forward(norm3.forward(x))));

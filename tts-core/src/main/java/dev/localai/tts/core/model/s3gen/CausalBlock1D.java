@@ -1,5 +1,9 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

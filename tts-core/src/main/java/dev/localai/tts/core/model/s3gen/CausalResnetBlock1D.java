@@ -1,5 +1,9 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -18,7 +22,7 @@ final class CausalResnetBlock1D {
         this.mlp1 = new Linear(p.sub("mlp.1"), timeEmbDim, dimOut, true);
         this.block1 = new CausalBlock1D(p.sub("block1"), dim, dimOut);
         this.block2 = new CausalBlock1D(p.sub("block2"), dimOut, dimOut);
-        this.res_conv = new Conv1d(p.sub("res_conv"), dim, dimOut, 1, 0, 0);
+        this.res_conv = Conv1d.padded(p.sub("res_conv"), dim, dimOut, 1, 0, 0);
     }
 
     /** x (B, C, T), timeEmb (B, E) -> (B, C_out, T). */

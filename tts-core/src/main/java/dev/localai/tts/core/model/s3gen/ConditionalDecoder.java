@@ -1,5 +1,9 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +82,7 @@ final class ConditionalDecoder {
         }
         this.up_blocks0 = new Level(p.sub("up_blocks.0"), c, 2L * c.channels(), true);
         this.final_block = new CausalBlock1D(p.sub("final_block"), c.channels(), c.channels());
-        this.final_proj = new Conv1d(p.sub("final_proj"), c.channels(), c.melBins(), 1, 0, 0);
+        this.final_proj = Conv1d.padded(p.sub("final_proj"), c.channels(), c.melBins(), 1, 0, 0);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Scopes;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRef;

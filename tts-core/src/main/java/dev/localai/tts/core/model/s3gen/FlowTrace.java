@@ -24,12 +24,12 @@ public interface FlowTrace {
 
         @Override
         public void mu(Tensor t) {
-            this.mu = Scopes.keep(t.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone());
+            this.mu = t.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone().retainReference();
         }
 
         @Override
         public void estimatorOut(int step, Tensor v) {
-            estimatorOuts.add(Scopes.keep(v.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone()));
+            estimatorOuts.add(v.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).clone().retainReference());
         }
 
         public Tensor mu() {

@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -14,8 +17,8 @@ final class PreLookaheadLayer {
     final Conv1d conv2;
 
     PreLookaheadLayer(ParamSource p, long channels, int lookahead) {
-        this.conv1 = new Conv1d(p.sub("conv1"), channels, channels, lookahead + 1, 0, lookahead);
-        this.conv2 = new Conv1d(p.sub("conv2"), channels, channels, 3, 2, 0);
+        this.conv1 = Conv1d.padded(p.sub("conv1"), channels, channels, lookahead + 1, 0, lookahead);
+        this.conv2 = Conv1d.padded(p.sub("conv2"), channels, channels, 3, 2, 0);
     }
 
     Tensor forward(Tensor x) {

@@ -2,6 +2,10 @@ package dev.localai.tts.core.model.s3gen;
 
 import dev.localai.tts.core.checkpoint.CheckpointException;
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.RandomParams;
+import dev.localai.tts.core.nn.Scopes;
+import dev.localai.tts.core.nn.Weights;
 import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,12 +36,12 @@ public final class S3GenFlow implements AutoCloseable {
 
     private final S3GenConfig config;
     private final CausalMaskedDiffWithXvec flow;
-    private final List<Tensor> owned;
+    private final Weights weights;
 
-    private S3GenFlow(S3GenConfig config, CausalMaskedDiffWithXvec flow, List<Tensor> owned) {
+    private S3GenFlow(S3GenConfig config, CausalMaskedDiffWithXvec flow, Weights weights) {
         this.config = config;
         this.flow = flow;
-        this.owned = owned;
+        this.weights = weights;
     }
 
     /** Builds the flow from a root view of the S3Gen checkpoint (keys {@code flow.*}; other prefixes untouched). */
@@ -74,25 +78,13 @@ public final class S3GenFlow implements AutoCloseable {
     }
 
     private static S3GenFlow build(ParamSource src, S3GenConfig config) {
-        List<Tensor> owned = new ArrayList<>();
-        ParamSource tracking = tracking(src, owned);
-        return new S3GenFlow(config, new CausalMaskedDiffWithXvec(tracking, config), owned);
-    }
-
-    private static ParamSource tracking(ParamSource src, List<Tensor> owned) {
-        return new ParamSource() {
-            @Override
-            public Tensor take(String key, long... shape) {
-                Tensor t = src.take(key, shape);
-                owned.add(t);
-                return t;
-            }
-
-            @Override
-            public ParamSource sub(String prefix) {
-                return tracking(src.sub(prefix), owned);
-            }
-        };
+        Weights weights = new Weights();
+        try {
+            return new S3GenFlow(config, new CausalMaskedDiffWithXvec(weights.track(src), config), weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
     }
 
     public S3GenConfig config() {
@@ -147,8 +139,7 @@ public final class S3GenFlow implements AutoCloseable {
     /** Frees the weights. */
     @Override
     public void close() {
-        owned.forEach(Tensor::close);
-        owned.clear();
+        weights.close();
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;

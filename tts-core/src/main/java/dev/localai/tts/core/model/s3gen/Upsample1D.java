@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv1d;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
@@ -13,7 +16,7 @@ final class Upsample1D {
 
     Upsample1D(ParamSource p, long channels, long outChannels, int stride) {
         this.stride = stride;
-        this.conv = new Conv1d(p.sub("conv"), channels, outChannels, 2L * stride + 1, 2L * stride, 0);
+        this.conv = Conv1d.padded(p.sub("conv"), channels, outChannels, 2L * stride + 1, 2L * stride, 0);
     }
 
     Tensor forward(Tensor x) {

@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,8 @@
 package dev.localai.tts.core.voice.campplus;
 
+import dev.localai.tts.core.nn.BatchNorm;
 import dev.localai.tts.core.nn.Conv;
-import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -11,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
  * then the context-aware masking layer ({@code cam_layer}). Its output (growth-rate channels) is concatenated to its
  * input by the block.
  */
-final class CamDenseTdnnLayer implements AutoCloseable {
+final class CamDenseTdnnLayer {
     /** Segment length of CAM's segment pooling, in frames. */
     static final long SEG_LEN = 100;
 
@@ -25,18 +26,18 @@ final class CamDenseTdnnLayer implements AutoCloseable {
     final Tensor camLinear2Bias;
     private final long dilation;
 
-    CamDenseTdnnLayer(StateDict sd, long inChannels, CampPlusConfig c, long dilation) {
+    CamDenseTdnnLayer(ParamSource params, long inChannels, CampPlusConfig c, long dilation) {
         long bn = c.bottleneck();
         long g = c.growthRate();
         this.dilation = dilation;
-        this.nonlinear1 = new BatchNorm(sd.sub("nonlinear1.batchnorm"), inChannels, true);
-        this.linear1Weight = sd.take("linear1.weight", bn, inChannels, 1);
-        this.nonlinear2 = new BatchNorm(sd.sub("nonlinear2.batchnorm"), bn, true);
-        this.camLinearLocalWeight = sd.take("cam_layer.linear_local.weight", g, bn, CampPlusConfig.KERNEL);
-        this.camLinear1Weight = sd.take("cam_layer.linear1.weight", bn / 2, bn, 1);
-        this.camLinear1Bias = sd.take("cam_layer.linear1.bias", bn / 2);
-        this.camLinear2Weight = sd.take("cam_layer.linear2.weight", g, bn / 2, 1);
-        this.camLinear2Bias = sd.take("cam_layer.linear2.bias", g);
+        this.nonlinear1 = new BatchNorm(params.sub("nonlinear1.batchnorm"), inChannels, true);
+        this.linear1Weight = params.take("linear1.weight", bn, inChannels, 1);
+        this.nonlinear2 = new BatchNorm(params.sub("nonlinear2.batchnorm"), bn, true);
+        this.camLinearLocalWeight = params.take("cam_layer.linear_local.weight", g, bn, CampPlusConfig.KERNEL);
+        this.camLinear1Weight = params.take("cam_layer.linear1.weight", bn / 2, bn, 1);
+        this.camLinear1Bias = params.take("cam_layer.linear1.bias", bn / 2);
+        this.camLinear2Weight = params.take("cam_layer.linear2.weight", g, bn / 2, 1);
+        this.camLinear2Bias = params.take("cam_layer.linear2.bias", g);
     }
 
     static void shapes(Map<String, long[]> m, String p, long inChannels, CampPlusConfig c) {
@@ -76,17 +77,5 @@ final class CamDenseTdnnLayer implements AutoCloseable {
 
     static Tensor conv1d(Tensor x, Tensor w, Tensor b, long pad, long dilation) {
         return Conv.conv1d(x, w, b, 1, pad, dilation, 1);
-    }
-
-    @Override
-    public void close() {
-        nonlinear1.close();
-        linear1Weight.close();
-        nonlinear2.close();
-        camLinearLocalWeight.close();
-        camLinear1Weight.close();
-        camLinear1Bias.close();
-        camLinear2Weight.close();
-        camLinear2Bias.close();
     }
 }

@@ -1,7 +1,10 @@
 package dev.localai.tts.core.voice.campplus;
 
-import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.BatchNorm;
+import dev.localai.tts.core.nn.Conv;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -29,12 +32,14 @@ public final class CampPlus implements AutoCloseable {
     final BatchNorm denseNonlinear;     // xvector.dense.nonlinear.batchnorm (affine=False)
     private final CampPlusConfig config;
     private final KaldiFbank fbank;
+    private final Weights weights = new Weights();
 
     /** Loads from a view whose prefix is the speaker encoder's ({@code sd.sub("speaker_encoder")}). */
-    public CampPlus(StateDict sd, CampPlusConfig c) {
+    public CampPlus(StateDict checkpoint, CampPlusConfig c) {
+        ParamSource params = weights.track(ParamSource.of(checkpoint));
         this.config = c;
-        this.head = new Fcm(sd.sub("head"), c);
-        StateDict xv = sd.sub("xvector");
+        this.head = new Fcm(params.sub("head"), c);
+        ParamSource xv = params.sub("xvector");
         long channels = c.initChannels();
         this.tdnnLinearWeight = xv.take("tdnn.linear.weight", channels, c.headOutChannels(), 5);
         this.tdnnNonlinear = new BatchNorm(xv.sub("tdnn.nonlinear.batchnorm"), channels, true);
@@ -141,19 +146,7 @@ public final class CampPlus implements AutoCloseable {
 
     @Override
     public void close() {
-        head.close();
-        tdnnLinearWeight.close();
-        tdnnNonlinear.close();
-        for (int b = 0; b < blocks.length; b++) {
-            for (CamDenseTdnnLayer l : blocks[b]) {
-                l.close();
-            }
-            transitNonlinear[b].close();
-            transitLinearWeight[b].close();
-        }
-        outNonlinear.close();
-        denseLinearWeight.close();
-        denseNonlinear.close();
+        weights.close();
         fbank.close();
     }
 

@@ -1,7 +1,8 @@
 package dev.localai.tts.core.voice.campplus;
 
+import dev.localai.tts.core.nn.BatchNorm;
 import dev.localai.tts.core.nn.Conv;
-import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -12,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
  * 1x1 strided conv + BN shortcut; conv2 3x3 stride (2,1) + BN + ReLU. 80 bins become 10; channels and frequency are
  * flattened to (B, C * F/8, T).
  */
-final class Fcm implements AutoCloseable {
+final class Fcm {
     final Tensor conv1Weight;
     final BatchNorm bn1;
     final BasicResBlock[] layer1;
@@ -20,14 +21,14 @@ final class Fcm implements AutoCloseable {
     final Tensor conv2Weight;
     final BatchNorm bn2;
 
-    Fcm(StateDict sd, CampPlusConfig c) {
+    Fcm(ParamSource params, CampPlusConfig c) {
         long m = c.headChannels();
-        this.conv1Weight = sd.take("conv1.weight", m, 1, 3, 3);
-        this.bn1 = new BatchNorm(sd.sub("bn1"), m, true);
-        this.layer1 = new BasicResBlock[] {new BasicResBlock(sd.sub("layer1.0"), m, 2), new BasicResBlock(sd.sub("layer1.1"), m, 1)};
-        this.layer2 = new BasicResBlock[] {new BasicResBlock(sd.sub("layer2.0"), m, 2), new BasicResBlock(sd.sub("layer2.1"), m, 1)};
-        this.conv2Weight = sd.take("conv2.weight", m, m, 3, 3);
-        this.bn2 = new BatchNorm(sd.sub("bn2"), m, true);
+        this.conv1Weight = params.take("conv1.weight", m, 1, 3, 3);
+        this.bn1 = new BatchNorm(params.sub("bn1"), m, true);
+        this.layer1 = new BasicResBlock[] {new BasicResBlock(params.sub("layer1.0"), m, 2), new BasicResBlock(params.sub("layer1.1"), m, 1)};
+        this.layer2 = new BasicResBlock[] {new BasicResBlock(params.sub("layer2.0"), m, 2), new BasicResBlock(params.sub("layer2.1"), m, 1)};
+        this.conv2Weight = params.take("conv2.weight", m, m, 3, 3);
+        this.bn2 = new BatchNorm(params.sub("bn2"), m, true);
     }
 
     static void shapes(Map<String, long[]> map, String p, CampPlusConfig c) {
@@ -62,22 +63,8 @@ final class Fcm implements AutoCloseable {
         return Conv.conv2d(x, w, null, new long[] {freqStride, 1}, new long[] {pad, pad}, new long[] {1, 1});
     }
 
-    @Override
-    public void close() {
-        conv1Weight.close();
-        bn1.close();
-        for (BasicResBlock b : layer1) {
-            b.close();
-        }
-        for (BasicResBlock b : layer2) {
-            b.close();
-        }
-        conv2Weight.close();
-        bn2.close();
-    }
-
     /** 2-D residual block with two 3x3 convs; stride applies to frequency only. */
-    static final class BasicResBlock implements AutoCloseable {
+    static final class BasicResBlock {
         final Tensor conv1Weight;
         final BatchNorm bn1;
         final Tensor conv2Weight;
@@ -86,15 +73,15 @@ final class Fcm implements AutoCloseable {
         final BatchNorm shortcut1;    // shortcut.1 (BN)
         private final long stride;
 
-        BasicResBlock(StateDict sd, long planes, long stride) {
+        BasicResBlock(ParamSource params, long planes, long stride) {
             this.stride = stride;
-            this.conv1Weight = sd.take("conv1.weight", planes, planes, 3, 3);
-            this.bn1 = new BatchNorm(sd.sub("bn1"), planes, true);
-            this.conv2Weight = sd.take("conv2.weight", planes, planes, 3, 3);
-            this.bn2 = new BatchNorm(sd.sub("bn2"), planes, true);
+            this.conv1Weight = params.take("conv1.weight", planes, planes, 3, 3);
+            this.bn1 = new BatchNorm(params.sub("bn1"), planes, true);
+            this.conv2Weight = params.take("conv2.weight", planes, planes, 3, 3);
+            this.bn2 = new BatchNorm(params.sub("bn2"), planes, true);
             if (stride != 1) {
-                this.shortcut0Weight = sd.take("shortcut.0.weight", planes, planes, 1, 1);
-                this.shortcut1 = new BatchNorm(sd.sub("shortcut.1"), planes, true);
+                this.shortcut0Weight = params.take("shortcut.0.weight", planes, planes, 1, 1);
+                this.shortcut1 = new BatchNorm(params.sub("shortcut.1"), planes, true);
             } else {
                 this.shortcut0Weight = null;
                 this.shortcut1 = null;
@@ -117,18 +104,6 @@ final class Fcm implements AutoCloseable {
             out = bn2.forward(conv2d(out, conv2Weight, 1));
             Tensor sc = shortcut0Weight == null ? x : shortcut1.forward(conv2d(x, shortcut0Weight, stride));
             return torch.relu(out.add(sc));
-        }
-
-        @Override
-        public void close() {
-            conv1Weight.close();
-            bn1.close();
-            conv2Weight.close();
-            bn2.close();
-            if (shortcut0Weight != null) {
-                shortcut0Weight.close();
-                shortcut1.close();
-            }
         }
     }
 }

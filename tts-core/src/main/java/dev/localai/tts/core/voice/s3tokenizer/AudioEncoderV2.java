@@ -1,7 +1,7 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
 import dev.localai.tts.core.nn.Conv;
-import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.global.torch;
  * S3 tokenizer encoder ({@code tokenizer.encoder}): two stride-2 Conv1d (k3, p1) with exact GELU (4x time
  * down-sampling: 100 Hz mel frames to 25 Hz), then the residual attention blocks with rotary positions.
  */
-final class AudioEncoderV2 implements AutoCloseable {
+final class AudioEncoderV2 {
     /** Rotary positions precomputed upstream (a hard-coded table of 2 * 1024 positions, head dim 64). */
     static final int ROPE_POSITIONS = 2048;
 
@@ -23,20 +23,20 @@ final class AudioEncoderV2 implements AutoCloseable {
     private final Tensor cos; // (2048, 64)
     private final Tensor sin; // (2048, 64)
 
-    AudioEncoderV2(StateDict sd, S3TokenizerConfig c) {
+    AudioEncoderV2(ParamSource params, S3TokenizerConfig c) {
         long s = c.nAudioState();
-        this.conv1Weight = sd.take("conv1.weight", s, c.nMels(), 3);
-        this.conv1Bias = sd.take("conv1.bias", s);
-        this.conv2Weight = sd.take("conv2.weight", s, s, 3);
-        this.conv2Bias = sd.take("conv2.bias", s);
+        this.conv1Weight = params.take("conv1.weight", s, c.nMels(), 3);
+        this.conv1Bias = params.take("conv1.bias", s);
+        this.conv2Weight = params.take("conv2.weight", s, s, 3);
+        this.conv2Bias = params.take("conv2.bias", s);
         this.blocks = new ResidualAttentionBlock[c.nAudioLayer()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = new ResidualAttentionBlock(sd.sub("blocks." + i), c);
+            blocks[i] = new ResidualAttentionBlock(params.sub("blocks." + i), c);
         }
         Tensor[] table = ropeTable(S3TokenizerConfig.HEAD_DIM, ROPE_POSITIONS);
-        try (org.bytedeco.pytorch.Device dev = sd.device().torchDevice()) {
-            this.cos = table[0].to(dev, torch.ScalarType.Float);
-            this.sin = table[1].to(dev, torch.ScalarType.Float);
+        try (org.bytedeco.pytorch.Device dev = params.device().torchDevice()) {
+            this.cos = params.keep(table[0].to(dev, torch.ScalarType.Float));
+            this.sin = params.keep(table[1].to(dev, torch.ScalarType.Float));
         }
         table[0].close();
         table[1].close();
@@ -90,18 +90,5 @@ final class AudioEncoderV2 implements AutoCloseable {
             x = block.forward(x, c, s);
         }
         return x;
-    }
-
-    @Override
-    public void close() {
-        conv1Weight.close();
-        conv1Bias.close();
-        conv2Weight.close();
-        conv2Bias.close();
-        for (ResidualAttentionBlock b : blocks) {
-            b.close();
-        }
-        cos.close();
-        sin.close();
     }
 }

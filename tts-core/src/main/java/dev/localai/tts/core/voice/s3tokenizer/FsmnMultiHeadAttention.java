@@ -1,7 +1,8 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
 import dev.localai.tts.core.nn.Conv;
-import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -15,7 +16,7 @@ import org.bytedeco.pytorch.global.torch;
  * ({@code x*cos + [-x2, x1]*sin}). q and k are each scaled by 64^-1/4 before the product; softmax over keys.
  * The FSMN memory is {@code v + depthwise_conv31(v)} (zero padding 15 / 15). Output: {@code out(attn) + memory}.
  */
-final class FsmnMultiHeadAttention implements AutoCloseable {
+final class FsmnMultiHeadAttention {
     final Linear query;
     final Linear key;
     final Linear value;
@@ -24,13 +25,13 @@ final class FsmnMultiHeadAttention implements AutoCloseable {
     private final int nHead;
     private final int kernel;
 
-    FsmnMultiHeadAttention(StateDict sd, S3TokenizerConfig c) {
+    FsmnMultiHeadAttention(ParamSource params, S3TokenizerConfig c) {
         long s = c.nAudioState();
-        this.query = new Linear(sd.sub("query"), s, s, true);
-        this.key = new Linear(sd.sub("key"), s, s, false);
-        this.value = new Linear(sd.sub("value"), s, s, true);
-        this.out = new Linear(sd.sub("out"), s, s, true);
-        this.fsmnBlockWeight = sd.take("fsmn_block.weight", s, 1, c.fsmnKernel());
+        this.query = new Linear(params.sub("query"), s, s, true);
+        this.key = new Linear(params.sub("key"), s, s, false);
+        this.value = new Linear(params.sub("value"), s, s, true);
+        this.out = new Linear(params.sub("out"), s, s, true);
+        this.fsmnBlockWeight = params.take("fsmn_block.weight", s, 1, c.fsmnKernel());
         this.nHead = c.nAudioHead();
         this.kernel = c.fsmnKernel();
     }
@@ -81,14 +82,5 @@ final class FsmnMultiHeadAttention implements AutoCloseable {
         long half = d / 2;
         Tensor rotated = torch.cat(new TensorVector(x.narrow(3, half, half).neg(), x.narrow(3, 0, half)), 3);
         return x.mul(cos).add(rotated.mul(sin));
-    }
-
-    @Override
-    public void close() {
-        query.close();
-        key.close();
-        value.close();
-        out.close();
-        fsmnBlockWeight.close();
     }
 }

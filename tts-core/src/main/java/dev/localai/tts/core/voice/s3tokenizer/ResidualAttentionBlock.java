@@ -1,6 +1,8 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
-import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -10,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
  * Pre-norm transformer block of the S3 tokenizer encoder ({@code encoder.blocks.N}):
  * {@code x += attn(attn_ln(x))} (LayerNorm eps 1e-6), {@code x += mlp(mlp_ln(x))} (eps 1e-5, 4x width, exact GELU).
  */
-final class ResidualAttentionBlock implements AutoCloseable {
+final class ResidualAttentionBlock {
     final FsmnMultiHeadAttention attn;
     final Tensor attnLnWeight;
     final Tensor attnLnBias;
@@ -20,16 +22,16 @@ final class ResidualAttentionBlock implements AutoCloseable {
     final Tensor mlpLnBias;
     private final long state;
 
-    ResidualAttentionBlock(StateDict sd, S3TokenizerConfig c) {
+    ResidualAttentionBlock(ParamSource params, S3TokenizerConfig c) {
         this.state = c.nAudioState();
         long mlp = state * 4;
-        this.attn = new FsmnMultiHeadAttention(sd.sub("attn"), c);
-        this.attnLnWeight = sd.take("attn_ln.weight", state);
-        this.attnLnBias = sd.take("attn_ln.bias", state);
-        this.mlp0 = new Linear(sd.sub("mlp.0"), state, mlp, true);
-        this.mlp2 = new Linear(sd.sub("mlp.2"), mlp, state, true);
-        this.mlpLnWeight = sd.take("mlp_ln.weight", state);
-        this.mlpLnBias = sd.take("mlp_ln.bias", state);
+        this.attn = new FsmnMultiHeadAttention(params.sub("attn"), c);
+        this.attnLnWeight = params.take("attn_ln.weight", state);
+        this.attnLnBias = params.take("attn_ln.bias", state);
+        this.mlp0 = new Linear(params.sub("mlp.0"), state, mlp, true);
+        this.mlp2 = new Linear(params.sub("mlp.2"), mlp, state, true);
+        this.mlpLnWeight = params.take("mlp_ln.weight", state);
+        this.mlpLnBias = params.take("mlp_ln.bias", state);
     }
 
     static void shapes(Map<String, long[]> m, String p, S3TokenizerConfig c) {
@@ -50,16 +52,5 @@ final class ResidualAttentionBlock implements AutoCloseable {
         Tensor m = torch.layer_norm(x, new long[] {state}, new TensorOptional(mlpLnWeight),
                 new TensorOptional(mlpLnBias), 1e-5, false);
         return x.add(mlp2.forward(torch.gelu(mlp0.forward(m))));
-    }
-
-    @Override
-    public void close() {
-        attn.close();
-        attnLnWeight.close();
-        attnLnBias.close();
-        mlp0.close();
-        mlp2.close();
-        mlpLnWeight.close();
-        mlpLnBias.close();
     }
 }

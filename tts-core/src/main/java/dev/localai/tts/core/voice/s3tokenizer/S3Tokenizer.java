@@ -1,6 +1,9 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -25,22 +28,24 @@ public final class S3Tokenizer implements AutoCloseable {
     final Linear projectDown; // quantizer._codebook.project_down
     private final S3TokenizerConfig config;
     private final Tensor powers; // (8) float32: 3^i
+    private final Weights weights = new Weights();
 
     /** Loads from a view whose prefix is the tokenizer's ({@code sd.sub("tokenizer")}). */
-    public S3Tokenizer(StateDict sd, S3TokenizerConfig config) {
+    public S3Tokenizer(StateDict checkpoint, S3TokenizerConfig config) {
+        ParamSource params = weights.track(ParamSource.of(checkpoint));
         this.config = config;
         int bins = S3LogMel.N_FFT / 2 + 1;
-        this.melFilters = sd.take("_mel_filters", config.nMels(), bins);
-        this.window = sd.take("window", S3LogMel.N_FFT);
-        this.encoder = new AudioEncoderV2(sd.sub("encoder"), config);
-        this.projectDown = new Linear(sd.sub("quantizer._codebook.project_down"), config.nAudioState(),
+        this.melFilters = params.take("_mel_filters", config.nMels(), bins);
+        this.window = params.take("window", S3LogMel.N_FFT);
+        this.encoder = new AudioEncoderV2(params.sub("encoder"), config);
+        this.projectDown = new Linear(params.sub("quantizer._codebook.project_down"), config.nAudioState(),
                 S3TokenizerConfig.FSQ_DIM, true);
         float[] p = new float[S3TokenizerConfig.FSQ_DIM];
         for (int i = 0; i < p.length; i++) {
             p[i] = (float) Math.pow(3, i);
         }
-        try (Tensor cpu = Tensor.create(p, p.length); org.bytedeco.pytorch.Device dev = sd.device().torchDevice()) {
-            this.powers = cpu.to(dev, torch.ScalarType.Float);
+        try (Tensor cpu = Tensor.create(p, p.length); org.bytedeco.pytorch.Device dev = params.device().torchDevice()) {
+            this.powers = params.keep(cpu.to(dev, torch.ScalarType.Float));
         }
     }
 
@@ -118,11 +123,7 @@ public final class S3Tokenizer implements AutoCloseable {
 
     @Override
     public void close() {
-        melFilters.close();
-        window.close();
-        encoder.close();
-        projectDown.close();
-        powers.close();
+        weights.close();
     }
 
 }

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.model.s3gen;
+package dev.localai.tts.core.nn;
 
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -41,7 +41,7 @@ public final class RandomParams implements ParamSource {
             out = r.mul(new org.bytedeco.pytorch.Scalar(0.05));
         }
         r.close();
-        return Scopes.detach(out);
+        return out.retainReference();
     }
 
     @Override

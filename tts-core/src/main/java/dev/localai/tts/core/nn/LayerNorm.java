@@ -1,0 +1,30 @@
+package dev.localai.tts.core.nn;
+
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/** {@code torch.nn.LayerNorm(dim, eps)} over the last dimension: keys {@code weight}, {@code bias} (dim). */
+public final class LayerNorm {
+    public final Tensor weight;
+    public final Tensor bias;
+    private final long[] normalizedShape;
+    private final double eps;
+
+    public LayerNorm(ParamSource p, long dim, double eps) {
+        this.weight = p.take("weight", dim);
+        this.bias = p.take("bias", dim);
+        this.normalizedShape = new long[] {dim};
+        this.eps = eps;
+    }
+
+    public Tensor forward(Tensor x) {
+        return torch.layer_norm(x, normalizedShape, new TensorOptional(weight), new TensorOptional(bias), eps, false);
+    }
+
+    public static void shapes(Map<String, long[]> m, String prefix, long dim) {
+        m.put(prefix + ".weight", new long[] {dim});
+        m.put(prefix + ".bias", new long[] {dim});
+    }
+}
