@@ -3,6 +3,7 @@ package dev.localai.tts.cli;
 import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.TtsOptions;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SynthesisStats;
@@ -96,12 +97,12 @@ final class SpeakCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         AudioFormat fmt = format();
         String input = text();
-        SpeechRequest request = SpeechRequest.builder(input).voiceId(voice).format(fmt).speed(speed).seed(seed)
+        SpeechRequest request = SpeechRequest.builder(input).voiceId(voice).speed(speed).seed(seed)
                 .temperature(temperature).topK(topK).topP(topP).repetitionPenalty(repetitionPenalty)
                 .maxTokens(maxTokens).build();
         long t0 = System.nanoTime();
         PrintStream progress = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
-        TtsEngine.Builder b = TtsEngine.builder().model(model.resolve(root, progress)).allowDownload(false)
+        TtsOptions.Builder b = TtsEngine.builder().model(model.resolve(root, progress)).allowDownload(false)
                 .allowClipPaths(true).voicesDir(model.voicesDir(root)).device(device).threads(threads)
                 .cacheBytes(0);
         if (dtype != null) {

@@ -123,7 +123,7 @@ public final class CudaDevices {
         return ScalarType.Float;
     }
 
-    /** The dtype name {@link dev.localai.tts.core.engine.TtsEngine.Builder#dtype(String)} takes. */
+    /** The dtype name {@link dev.localai.tts.core.engine.TtsOptions.Builder#dtype(String)} takes. */
     public static String dtypeName(ScalarType t) {
         if (t == ScalarType.BFloat16) {
             return "bf16";

@@ -1,6 +1,7 @@
 package dev.localai.tts.cuda;
 
 import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.TtsOptions;
 import dev.localai.tts.core.runtime.Device;
 
 /**
@@ -31,9 +32,9 @@ public final class CudaTts {
      *
      * @throws CudaException when a GPU is named but cannot be used
      */
-    public static TtsEngine.Builder builder(String deviceSpec) {
+    public static TtsOptions.Builder builder(String deviceSpec) {
         Device d = CudaDevices.select(deviceSpec);
-        TtsEngine.Builder b = TtsEngine.builder().device(d);
+        TtsOptions.Builder b = TtsEngine.builder().device(d);
         if (d.isCuda()) {
             b.dtype(CudaDevices.dtypeName(CudaDevices.preferredDtype(CudaDevices.computeCapability(d.index()))))
                     .maxConcurrent(DEFAULT_CONCURRENT).maxQueue(4 * DEFAULT_CONCURRENT);

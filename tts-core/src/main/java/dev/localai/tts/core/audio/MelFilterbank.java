@@ -33,14 +33,17 @@ public final class MelFilterbank {
     }
 
     /**
-     * The (nMels, 1 + nFft/2) filterbank, row-major.
+     * The (nMels, 1 + nFft/2) filterbank as {@code librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax)} computes it:
+     * FFT bin frequencies as {@code np.fft.rfftfreq}, each triangle rounded to float32 before the float64 area
+     * normalisation (librosa fills a float32 array, then scales it in place). Matches the filters stored in the
+     * checkpoint within 1e-7.
      */
     public static float[][] slaney(int sampleRate, int nFft, int nMels, double fMin, double fMax) {
         int nFreq = 1 + nFft / 2;
         double[] fft = new double[nFreq];
+        double binWidth = 1.0 / (nFft * (1.0 / sampleRate));
         for (int k = 0; k < nFreq; k++) {
-            // numpy linspace(0, sr/2, nFreq)
-            fft[k] = k == nFreq - 1 ? sampleRate / 2.0 : k * ((sampleRate / 2.0) / (nFreq - 1));
+            fft[k] = k * binWidth;
         }
         double mMin = hzToMel(fMin);
         double mMax = hzToMel(fMax);
@@ -48,7 +51,7 @@ public final class MelFilterbank {
         double[] melF = new double[nPts];
         double stepM = (mMax - mMin) / (nPts - 1);
         for (int i = 0; i < nPts; i++) {
-            melF[i] = melToHz(i == nPts - 1 ? mMax : mMin + i * stepM);
+            melF[i] = melToHz(i == nPts - 1 ? mMax : i * stepM + mMin);
         }
         float[][] w = new float[nMels][nFreq];
         for (int i = 0; i < nMels; i++) {
@@ -58,10 +61,21 @@ public final class MelFilterbank {
             for (int k = 0; k < nFreq; k++) {
                 double lower = -(melF[i] - fft[k]) / dLo;
                 double upper = (melF[i + 2] - fft[k]) / dHi;
-                double v = Math.max(0.0, Math.min(lower, upper));
+                float v = (float) Math.max(0.0, Math.min(lower, upper));
                 w[i][k] = (float) (v * enorm);
             }
         }
         return w;
+    }
+
+    /** {@link #slaney} as one flat row-major array of {@code nMels * (1 + nFft/2)}. */
+    public static float[] slaneyFlat(int sampleRate, int nFft, int nMels, double fMin, double fMax) {
+        float[][] w = slaney(sampleRate, nFft, nMels, fMin, fMax);
+        int nFreq = 1 + nFft / 2;
+        float[] flat = new float[nMels * nFreq];
+        for (int i = 0; i < nMels; i++) {
+            System.arraycopy(w[i], 0, flat, i * nFreq, nFreq);
+        }
+        return flat;
     }
 }

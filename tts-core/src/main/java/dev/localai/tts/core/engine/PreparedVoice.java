@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  * reference, every request using the voice holds one ({@link #acquire()} / {@link #release()}); the tensors are
  * freed when the last is released, so deleting a voice never pulls tensors from under a running request.
  */
-final class PreparedVoice implements AutoCloseable {
+public final class PreparedVoice implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger refs = new java.util.concurrent.atomic.AtomicInteger(1);
     final String id;
     final T3Cond t3Cond;

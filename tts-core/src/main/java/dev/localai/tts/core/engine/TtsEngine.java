@@ -1,43 +1,35 @@
 package dev.localai.tts.core.engine;
 
-import dev.localai.tts.core.audio.encode.TimeStretcher;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.EngineHealth;
 import dev.localai.tts.core.engine.api.ModelInfo;
+import dev.localai.tts.core.engine.api.SpeechPublisher;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
-import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.runtime.CpuFeatures;
-import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
-import dev.localai.tts.core.text.SentenceSplitter;
 import dev.localai.tts.core.voice.Conditionals;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CancellationException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The Chatterbox Turbo speech engine: thread-safe, streaming, with long-text chunking, a bounded request queue and
@@ -50,88 +42,54 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * }
  * }</pre>
  *
- * <p>Long text is split at sentence boundaries into chunks the model handles well ({@link Builder#chunkChars}); every
+ * <p>Long text is split at sentence boundaries into chunks the model handles well ({@link TtsOptions#chunkChars}); every
  * chunk uses the same voice and a seed derived from the request's, trailing silence and hallucinated tails are cut at
  * the seams, and chunks are joined with a short equal-power crossfade. Requests without a seed use seed 0, so the
  * same request gives the same audio (and is served from the cache the second time).
  */
-public final class TtsEngine implements SpeechSynthesizer {
+public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private static final Logger LOG = Logger.getLogger(TtsEngine.class.getName());
     /** Id of the voice shipped in {@code conds.pt}. */
     public static final String BUILTIN_VOICE = "default";
     private static final int SR = AudioClip.SAMPLE_RATE;
 
-    private final Builder cfg;
+    private final TtsOptions options;
     private final ModelSource.Resolved source;
-    private final ChatterboxModel model;
+    private final ChatterboxTurbo model;
     /** Steps the T3 sessions of concurrent requests together; null with one slot or batching off. */
     private final BatchDecoder decoder;
     private final Voices voices;
-    private final ThreadPoolExecutor workers;
+    private final WorkerPool workers;
     private final AudioCache<CacheKey> cache;
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
     /** Accepted requests not yet finished (so close() can give back the voices of those that never ran). */
-    private final java.util.Set<Job> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private VoiceCloner cloner;
+    private final Set<SynthesisJob> live = ConcurrentHashMap.newKeySet();
 
-    private TtsEngine(Builder b) {
-        this.cfg = b;
-        Torch.init(b.threads);
-        this.source = ModelSource.resolve(b.model, b.allowDownload, b.progress);
-        Device device = b.device;
-        Weights w = Weights.choose(b.dtype, device, CpuFeatures.bf16Flag());
-        this.model = ChatterboxModel.load(source.dir(), device, w.t3(), w.flow());
-        LOG.info(() -> "weights: T3 " + dtypeName(w.t3()) + ", S3Gen flow " + dtypeName(w.flow())
+    TtsEngine(TtsOptions o) {
+        this.options = o;
+        Torch.init(o.threads());
+        this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
+        WeightPlan w = WeightPlan.choose(o.dtype(), o.device(), CpuFeatures.bf16Flag());
+        this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow());
+        LOG.info(() -> "weights: T3 " + WeightPlan.name(w.t3()) + ", S3Gen flow " + WeightPlan.name(w.flow())
                 + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
                 + Torch.blasThreads());
         try {
-            this.voices = new Voices(model, b.voicesDir, source.revision(), b.allowClipPaths, this::cloneVoice);
+            this.voices = new Voices(model, o.voicesDir(), source.revision(), o.allowClipPaths(),
+                    model::prepareConditionals);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
-        this.cache = new AudioCache<>(b.cacheBytes);
-        this.decoder = b.maxConcurrent > 1 && batchPays(b.batchDecoding, model)
-                ? BatchDecoder.start(model.t3(), b.maxConcurrent) : null;
-        this.workers = new ThreadPoolExecutor(b.maxConcurrent, b.maxConcurrent, 30, TimeUnit.SECONDS,
-                b.maxQueue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(b.maxQueue),
-                r -> {
-                    Thread t = new Thread(r, "tts-worker");
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
-        if (b.warmUp) {
+        this.cache = new AudioCache<>(o.cacheBytes());
+        this.decoder = o.maxConcurrent() > 1 && batchPays(o.batchDecoding(), model)
+                ? BatchDecoder.start(model.t3(), o.maxConcurrent()) : null;
+        this.workers = new WorkerPool(o.maxConcurrent(), o.maxQueue());
+        if (o.warmUp()) {
             synthesize(SpeechRequest.builder("Hi.").maxTokens(8).build());
             cache.clear();
-        }
-    }
-
-    /**
-     * The weight types of T3 and the S3Gen flow (HiFT and the voice encoders always run in fp32).
-     *
-     * @param why how they were chosen, for the log
-     */
-    record Weights(ScalarType t3, ScalarType flow, String why) {
-        /**
-         * An explicit dtype wins: T3 in it, and on the CPU the flow too when it is bf16 (fp16 flows are not
-         * supported on the CPU; on a GPU the flow stays fp32). Without one: bf16 T3 on a GPU; on a CPU with native
-         * bf16 ({@code bf16Flag}) T3 and flow in bf16, elsewhere fp32 (emulated bf16 is far slower than fp32).
-         */
-        static Weights choose(ScalarType explicit, Device device, java.util.Optional<String> bf16Flag) {
-            boolean bf16 = explicit != null && explicit.value == ScalarType.BFloat16.value;
-            if (explicit != null) {
-                return new Weights(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
-                        "explicit dtype");
-            }
-            if (device.isCuda()) {
-                return new Weights(ScalarType.BFloat16, ScalarType.Float, "auto: GPU");
-            }
-            return bf16Flag.map(f -> new Weights(ScalarType.BFloat16, ScalarType.BFloat16,
-                            "auto: the CPU has native bf16 (" + f + ")"))
-                    .orElseGet(() -> new Weights(ScalarType.Float, ScalarType.Float,
-                            "auto: no native bf16 on this CPU"));
         }
     }
 
@@ -140,7 +98,7 @@ public final class TtsEngine implements SpeechSynthesizer {
      * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
      * serialises; a real one's by reading the weights, which batching shares.
      */
-    private static boolean batchPays(Boolean configured, ChatterboxModel model) {
+    private static boolean batchPays(Boolean configured, ChatterboxTurbo model) {
         if (configured != null) {
             return configured;
         }
@@ -152,8 +110,13 @@ public final class TtsEngine implements SpeechSynthesizer {
      * A builder with the defaults: the official model from the Hugging Face cache, the CPU, bf16 weights for T3 and
      * the S3Gen flow where the CPU has native bf16 (else fp32).
      */
-    public static Builder builder() {
-        return new Builder();
+    public static TtsOptions.Builder builder() {
+        return new TtsOptions.Builder();
+    }
+
+    /** The options this engine was built with. */
+    public TtsOptions options() {
+        return options;
     }
 
     // ---------------------------------------------------------------- synthesis
@@ -169,7 +132,7 @@ public final class TtsEngine implements SpeechSynthesizer {
             return new AudioClip(cached, SR, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
                     cached.length / (double) SR, dt, dt, 0));
         }
-        try (Job job = submit(request, false)) {
+        try (SynthesisJob job = submit(request, false)) {
             List<float[]> parts = new ArrayList<>();
             while (true) {
                 AudioChunk c = job.take();
@@ -196,7 +159,7 @@ public final class TtsEngine implements SpeechSynthesizer {
      */
     @Override
     public SpeechStream stream(SpeechRequest request) {
-        java.util.Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(request, "request");
         if (closed.get()) {
             throw EngineException.notReady("the engine is closed");
         }
@@ -210,266 +173,67 @@ public final class TtsEngine implements SpeechSynthesizer {
     }
 
     /** The request as a reactive-streams publisher (each subscription synthesises it once). */
-    public java.util.concurrent.Flow.Publisher<AudioChunk> publisher(SpeechRequest request,
-            java.util.concurrent.Executor executor) {
-        return new dev.localai.tts.core.engine.api.SpeechPublisher(this, request, executor);
+    public Flow.Publisher<AudioChunk> publisher(SpeechRequest request, Executor executor) {
+        return new SpeechPublisher(this, request, executor);
     }
 
     private String voiceIdOf(SpeechRequest r) {
         return r.voiceId() == null ? BUILTIN_VOICE : r.voiceId();
     }
 
-    private Job submit(SpeechRequest request, boolean streaming) {
+    private SynthesisJob submit(SpeechRequest request, boolean streaming) {
         Objects.requireNonNull(request, "request");
         if (closed.get()) {
             throw EngineException.notReady("the engine is closed");
         }
         PreparedVoice voice = voices.acquire(voiceIdOf(request));
-        Job job = new Job(request, voice, streaming);
+        SynthesisJob job = new SynthesisJob(request, voice, streaming, this);
         live.add(job);
         try {
-            job.future = workers.submit(job::run);
+            job.started(workers.submit(job::run));
         } catch (RejectedExecutionException e) {
             job.releaseVoice();
-            throw EngineException.busy("all " + cfg.maxConcurrent + " synthesis slots and " + cfg.maxQueue
-                    + " queue places are taken", Duration.ofSeconds(2));
+            throw EngineException.busy("all " + options.maxConcurrent() + " synthesis slots and "
+                    + options.maxQueue() + " queue places are taken", Duration.ofSeconds(2));
         }
         requests.incrementAndGet();
         return job;
     }
 
-    /** One request running on a worker, handing chunks to its consumer through a small bounded queue. */
-    private final class Job implements SpeechStream {
-        private final SpeechRequest request;
-        private final PreparedVoice voice;
-        private final boolean streaming;
-        private final BlockingQueue<Object> out = new LinkedBlockingQueue<>(64);
-        private final AtomicBoolean cancelled = new AtomicBoolean();
-        private final AtomicBoolean voiceReleased = new AtomicBoolean();
-        private final AtomicBoolean started = new AtomicBoolean();
-        private final long acceptedAt = System.nanoTime();
-        private volatile Future<?> future;
-        private volatile long startedAt;
-        private volatile long firstAudioAt;
-        private volatile long inTokens;
-        private volatile long outTokens;
-        private volatile long samplesOut;
-        private volatile long doneAt;
-        private AudioChunk pending;
-        private boolean finished;
-        private int index;
-        private long offset;
+    // ---------------------------------------------------------------- what a job asks of the engine
 
-        Job(SpeechRequest request, PreparedVoice voice, boolean streaming) {
-            this.request = request;
-            this.voice = voice;
-            this.streaming = streaming;
-        }
+    @Override
+    public boolean closed() {
+        return closed.get();
+    }
 
-        /** Gives the voice reference back, once. */
-        void releaseVoice() {
-            if (voiceReleased.compareAndSet(false, true)) {
-                voice.release();
-            }
-            live.remove(this);
-        }
+    @Override
+    public void produce(SynthesisJob job) {
+        ChunkedSynthesis.run(model, decoder, options, job.request, job.voice, job.streaming, job, job::cancelled);
+    }
 
-        /** At engine close: a job that never started gives its voice back and tells its consumer. */
-        void abandon() {
-            if (started.compareAndSet(false, true)) {
-                releaseVoice();
-                deliverEnd(EngineException.notReady("the engine was closed before this request started"));
-            }
-        }
-
-        void run() {
-            if (!started.compareAndSet(false, true)) {
-                return;
-            }
-            startedAt = System.nanoTime();
+    @Override
+    public void active(boolean running) {
+        if (running) {
             active.incrementAndGet();
-            Object last;
-            try {
-                produce();
-                last = END;
-            } catch (CancellationException e) {
-                // the caller's own cancel ends the stream quietly; an engine shutdown is an error the caller sees
-                last = closed.get() && !cancelled.get()
-                        ? EngineException.notReady("the engine was closed during this synthesis") : END;
-            } catch (EngineException e) {
-                last = e;
-            } catch (RuntimeException | Error e) {
-                LOG.log(Level.SEVERE, "synthesis failed", e);
-                last = new EngineException(EngineException.Kind.INTERNAL, "synthesis failed: " + e.getMessage(), null, e);
-            } finally {
-                // bookkeeping before the end marker, so a caller that saw the end sees the slot free
-                doneAt = System.nanoTime();
-                active.decrementAndGet();
-                releaseVoice();
-            }
-            deliverEnd(last);
-        }
-
-        /**
-         * Hands the end marker (or error) to the consumer whatever happens: a normal put, or — when this thread was
-         * interrupted by an engine shutdown — dropping the audio still queued so the marker fits. Only a consumer
-         * that cancelled itself gets nothing.
-         */
-        private void deliverEnd(Object last) {
-            try {
-                put(last);
-            } catch (CancellationException e) {
-                if (!cancelled.get()) {
-                    out.clear();
-                    out.offer(last);
-                }
-            }
-        }
-
-        private void produce() {
-            List<String> chunks = SentenceSplitter.chunks(request.text(), cfg.chunkChars);
-            long seed = request.seed() == null ? 0L : request.seed();
-            SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
-                    request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
-            TimeStretcher stretch = request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR);
-            ChunkJoiner joiner = new ChunkJoiner(samples -> emit(stretch == null ? samples : stretch.process(samples)));
-            for (int i = 0; i < chunks.size(); i++) {
-                String text = chunks.get(i);
-                int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
-                Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
-                        cfg.firstBlockTokens, cfg.maxBlockTokens);
-                joiner.beginChunk(i == 0);
-                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept,
-                        () -> cancelled.get() || closed.get());
-                inTokens += r.textTokens();
-                outTokens += r.speechTokens();
-                joiner.endChunk(i == chunks.size() - 1);
-            }
-            if (stretch != null) {
-                emit(stretch.finish());
-            }
-        }
-
-        private void emit(float[] samples) {
-            if (samples.length == 0) {
-                return;
-            }
-            if (firstAudioAt == 0) {
-                firstAudioAt = System.nanoTime();
-            }
-            samplesOut += samples.length;
-            put(samples);
-        }
-
-        private void put(Object o) {
-            long stallSince = System.nanoTime();
-            try {
-                while (!out.offer(o, 100, TimeUnit.MILLISECONDS)) {
-                    if (cancelled.get()) {
-                        throw new CancellationException("synthesis cancelled");
-                    }
-                    if (System.nanoTime() - stallSince > cfg.stallTimeout.toNanos()) {
-                        // the consumer stopped reading without closing the stream: free the slot
-                        LOG.warning("a stream's consumer read nothing for " + cfg.stallTimeout + "; cancelling it");
-                        cancelled.set(true);
-                        out.clear();
-                        throw new CancellationException("stream consumer stalled");
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CancellationException("interrupted");
-            }
-        }
-
-        /** The next chunk (blocking), or null at the end. */
-        AudioChunk take() {
-            if (!hasNext()) {
-                return null;
-            }
-            return next();
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (pending != null) {
-                return true;
-            }
-            if (finished || cancelled.get()) {
-                return false;
-            }
-            Object o;
-            try {
-                o = out.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                close();
-                throw new CancellationException("interrupted while waiting for audio");
-            }
-            if (o == END) {
-                finished = true;
-                // an empty last chunk marks the end for consumers that look at last()
-                pending = new AudioChunk(new float[0], index++, offset, true, stats());
-                return true;
-            }
-            if (o instanceof EngineException e) {
-                finished = true;
-                throw e;
-            }
-            float[] s = (float[]) o;
-            Object peek = out.peek();
-            boolean last = peek == END;
-            if (last) {
-                out.poll();
-                finished = true;
-            }
-            pending = new AudioChunk(s, index++, offset, last, stats());
-            offset += s.length;
-            return true;
-        }
-
-        @Override
-        public AudioChunk next() {
-            if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
-            }
-            AudioChunk c = pending;
-            pending = null;
-            return c;
-        }
-
-        @Override
-        public SynthesisStats stats() {
-            long end = doneAt != 0 ? doneAt : System.nanoTime();
-            long start = acceptedAt;
-            long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
-            long queue = startedAt == 0 ? end - start : startedAt - start;
-            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue);
-        }
-
-        @Override
-        public void close() {
-            if (cancelled.compareAndSet(false, true)) {
-                Future<?> f = future;
-                if (f != null && !f.isDone()) {
-                    f.cancel(false);
-                    // a request still queued gives its queue place back at once
-                    workers.remove((Runnable) f);
-                }
-                if (started.compareAndSet(false, true)) {
-                    // never ran (and now never will): its voice reference is ours to give back
-                    releaseVoice();
-                }
-                out.clear();
-            }
+        } else {
+            active.decrementAndGet();
         }
     }
 
-    private static final Object END = new Object();
+    @Override
+    public void forget(SynthesisJob job) {
+        live.remove(job);
+    }
 
-    /** Speech tokens allowed for a chunk: generous for its length (25 tokens per second of speech), at most 1000. */
-    static int tokenCap(String text) {
-        return (int) Math.min(1000, 50 + 6L * text.length());
+    @Override
+    public void unqueue(Future<?> future) {
+        workers.unqueue(future);
+    }
+
+    @Override
+    public Duration stallTimeout() {
+        return options.stallTimeout();
     }
 
     static float[] concat(List<float[]> parts) {
@@ -508,18 +272,6 @@ public final class TtsEngine implements SpeechSynthesizer {
         return voices.rename(id, newName);
     }
 
-    /** Computes conditionals from a reference clip (the encoders are loaded on first use). */
-    private Conditionals cloneVoice(Path clip) {
-        VoiceCloner c;
-        synchronized (this) {
-            if (cloner == null) {
-                cloner = VoiceCloner.load(source.dir());
-            }
-            c = cloner;
-        }
-        return c.fromClip(clip);
-    }
-
     /** Conditionals of a voice (for saving or inspection). */
     public Conditionals conditionals(String voiceId) {
         return voices.conditionals(voiceId);
@@ -531,18 +283,14 @@ public final class TtsEngine implements SpeechSynthesizer {
             return new EngineHealth(EngineHealth.State.CLOSED, "closed", 0, 0, -1, -1);
         }
         long rss = NativeMemory.residentBytes();
-        return new EngineHealth(EngineHealth.State.READY, "ready", active.get(), workers.getQueue().size(), rss,
+        return new EngineHealth(EngineHealth.State.READY, "ready", active.get(), workers.queued(), rss,
                 NativeMemory.totalBytes());
     }
 
     @Override
     public ModelInfo modelInfo() {
         return new ModelInfo("chatterbox-turbo", source.description(), model.device().toString(),
-                dtypeName(model.t3Dtype()), SR);
-    }
-
-    private static String dtypeName(ScalarType t) {
-        return t.value == ScalarType.BFloat16.value ? "bf16" : t.value == ScalarType.Half.value ? "fp16" : "fp32";
+                WeightPlan.name(model.t3Dtype()), SR);
     }
 
     /** Requests accepted since start. */
@@ -572,9 +320,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        workers.shutdownNow();
         try {
-            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+            if (!workers.shutdown(30)) {
                 LOG.warning("synthesis workers did not stop within 30 s; native memory is kept");
                 return;
             }
@@ -582,215 +329,13 @@ public final class TtsEngine implements SpeechSynthesizer {
             Thread.currentThread().interrupt();
             return;
         }
-        for (Job j : live) {
+        for (SynthesisJob j : live) {
             j.abandon();
         }
         if (decoder != null) {
             decoder.close();
         }
         voices.close();
-        synchronized (this) {
-            if (cloner != null) {
-                cloner.close();
-            }
-        }
         model.close();
     }
-
-    // ---------------------------------------------------------------- builder
-
-    /** Configuration of a {@link TtsEngine}; every setting has a sensible default. */
-    public static final class Builder {
-        private String model = ModelSource.DEFAULT;
-        private Device device = Device.cpu();
-        private ScalarType dtype;
-        private int threads;
-        private int maxConcurrent = 1;
-        private int maxQueue = 16;
-        private long cacheBytes = 64L << 20;
-        private Path voicesDir;
-        private boolean allowDownload = true;
-        private boolean warmUp;
-        private boolean allowClipPaths;
-        private int chunkChars = 300;
-        private int firstBlockTokens = 8;
-        private int maxBlockTokens = 80;
-        private Boolean batchDecoding;
-        private Duration stallTimeout = Duration.ofSeconds(60);
-        private java.io.PrintStream progress;
-
-        private Builder() {}
-
-        /**
-         * Where the model comes from: a directory in the official layout, a Hugging Face repo id
-         * ({@code ResembleAI/chatterbox-turbo}, optionally {@code @revision}), or {@code tiny[:seed]} for a tiny random
-         * checkpoint (noise, for tests).
-         */
-        public Builder model(String source) {
-            this.model = Objects.requireNonNull(source, "source");
-            return this;
-        }
-
-        public Builder model(Path dir) {
-            this.model = dir.toAbsolutePath().toString();
-            return this;
-        }
-
-        /** {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. */
-        public Builder device(String device) {
-            this.device = Device.parse(device);
-            return this;
-        }
-
-        public Builder device(Device device) {
-            this.device = Objects.requireNonNull(device);
-            return this;
-        }
-
-        /**
-         * Weight type of T3: {@code fp32}, {@code bf16} or {@code fp16}; on the CPU {@code bf16} also puts the S3Gen
-         * flow in bf16 (HiFT and the voice encoders always run in fp32). Unset (the default) picks bf16 on a GPU
-         * (T3 only), bf16 for T3 and the flow on a CPU with native bf16 ({@code amx_bf16} / {@code avx512_bf16}),
-         * and fp32 on other CPUs. An explicit value always wins; {@link TtsEngine#modelInfo()} reports T3's.
-         */
-        public Builder dtype(String dtype) {
-            this.dtype = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
-                case "fp32", "float32", "float" -> ScalarType.Float;
-                case "bf16", "bfloat16" -> ScalarType.BFloat16;
-                case "fp16", "float16", "half" -> ScalarType.Half;
-                default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + dtype);
-            };
-            return this;
-        }
-
-        /** Intra-op CPU threads (0: LibTorch's default, one per core). */
-        public Builder threads(int threads) {
-            this.threads = threads;
-            return this;
-        }
-
-        /**
-         * Syntheses that run at once (default 1). More slots overlap the requests' T3, flow and vocoder work and, with
-         * {@link #batchDecoding}, share T3 decode steps: aggregate throughput rises with load (see
-         * {@code docs/performance.md}), each request's latency grows. On a GPU use 8-16.
-         */
-        public Builder maxConcurrent(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("maxConcurrent must be >= 1");
-            }
-            this.maxConcurrent = n;
-            return this;
-        }
-
-        /**
-         * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
-         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
-         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
-         * (whose steps are too small to share).
-         */
-        public Builder batchDecoding(boolean on) {
-            this.batchDecoding = on;
-            return this;
-        }
-
-        /**
-         * How long a stream may wait for its consumer to take the next chunk before it is cancelled and its slot
-         * freed (default 60 s): guards against callers that abandon a stream without closing it.
-         */
-        public Builder stallTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("stallTimeout must be positive");
-            }
-            this.stallTimeout = timeout;
-            return this;
-        }
-
-        /** Requests that may wait for a slot before {@link EngineException.Kind#BUSY}. */
-        public Builder maxQueue(int n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("maxQueue must be >= 0");
-            }
-            this.maxQueue = n;
-            return this;
-        }
-
-        /** Bytes of finished audio kept for repeated requests (0 disables the cache). */
-        public Builder cacheBytes(long bytes) {
-            this.cacheBytes = bytes;
-            return this;
-        }
-
-        /** Directory of the voice library (created if missing); without one only the built-in voice exists. */
-        public Builder voicesDir(Path dir) {
-            this.voicesDir = dir;
-            return this;
-        }
-
-        /** Whether missing model files may be downloaded from the hub (default true; HF_HUB_OFFLINE=1 forbids). */
-        public Builder allowDownload(boolean allow) {
-            this.allowDownload = allow;
-            return this;
-        }
-
-        /**
-         * Whether a request's voice may name a reference clip file on this machine (for command-line tools; never
-         * enable it where requests come from the network). Default false.
-         */
-        public Builder allowClipPaths(boolean allow) {
-            this.allowClipPaths = allow;
-            return this;
-        }
-
-        /** Run one short synthesis while building, so the first request is fast. */
-        public Builder warmUp(boolean warmUp) {
-            this.warmUp = warmUp;
-            return this;
-        }
-
-        /** Largest text chunk in characters (sentences are packed up to this). */
-        public Builder chunkChars(int chars) {
-            if (chars < 20) {
-                throw new IllegalArgumentException("chunkChars must be >= 20");
-            }
-            this.chunkChars = chars;
-            return this;
-        }
-
-        /**
-         * Speech tokens of audio in the first streamed block (25 = 1 s; default 8) and in the largest block (default
-         * 80); blocks double in between. The first block leaves once its tokens plus the model's look-ahead (3
-         * tokens for the flow, about 11 for the vocoder) have been generated.
-         */
-        public Builder streamBlocks(int firstTokens, int maxTokens) {
-            if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {
-                throw new IllegalArgumentException("need " + (Utterance.LOOKAHEAD_TOKENS + 1)
-                        + " <= firstTokens <= maxTokens");
-            }
-            this.firstBlockTokens = firstTokens;
-            this.maxBlockTokens = maxTokens;
-            return this;
-        }
-
-        /** Where download progress goes (default: nowhere). */
-        public Builder progress(java.io.PrintStream out) {
-            this.progress = out;
-            return this;
-        }
-
-        /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */
-        public TtsEngine build() {
-            return new TtsEngine(this);
-        }
-    }
-
-    /** Identity of a finished clip. */
-    private record CacheKey(String text, String voice, String format, double speed, long seed, double temperature,
-            int topK, double topP, double repetitionPenalty, Integer maxTokens) {
-        static CacheKey of(SpeechRequest r, String voiceContent) {
-            return new CacheKey(r.text(), voiceContent, "pcm", r.speed(), r.seed() == null ? 0L : r.seed(),
-                    r.temperatureOrDefault(), r.topKOrDefault(), r.topPOrDefault(), r.repetitionPenaltyOrDefault(),
-                    r.maxTokens());
-        }
-    }
-
 }

@@ -1,8 +1,8 @@
 package dev.localai.tts.core.engine;
 
 import dev.localai.tts.core.model.hift.HiftStream;
-import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.hift.SourceNoise;
+import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Session;
@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Speaks one chunk of text (at most a few sentences) with one voice, as upstream's {@code generate} does — T3 speech
@@ -31,14 +31,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * whose prefix every run reuses, so frames agree between runs. Without streaming, one flow run over all tokens gives
  * exactly upstream's computation (with this engine's noise).
  */
-final class Utterance {
+public final class Utterance {
     /** Receives audio as it becomes final. */
-    interface Sink {
+    public interface Sink {
         void accept(float[] samples);
     }
 
     /** Figures of one utterance. */
-    record Result(int textTokens, int speechTokens, long samples) {}
+    public record Result(int textTokens, int speechTokens, long samples) {}
 
     /**
      * @param sampling         T3 sampling (temperature, top-k, top-p, repetition penalty, token cap)
@@ -47,20 +47,20 @@ final class Utterance {
      * @param firstBlockTokens speech tokens of the first block (25 tokens = 1 s of audio)
      * @param maxBlockTokens   largest block
      */
-    record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens) {}
+    public record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens) {}
 
     /** Tokens held back from a block because the encoder's pre-lookahead still sees them change. */
     static final int LOOKAHEAD_TOKENS = 3;
 
     private Utterance() {}
 
-    static Result run(ChatterboxModel m, PreparedVoice voice, String text, Params p, Sink sink,
+    static Result run(ChatterboxTurbo m, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
         return run(m, null, voice, text, p, sink, cancelled);
     }
 
-    /** As {@link #run(ChatterboxModel, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
-    static Result run(ChatterboxModel m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
+    /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
+    static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
@@ -118,7 +118,7 @@ final class Utterance {
     }
 
     /** Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part. */
-    private static long flush(ChatterboxModel m, PreparedVoice voice, int[] tokens, int n, Tensor z, long promptTokens,
+    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, long promptTokens,
             int from, int to, HiftStream vocoder, Sink sink) {
         if (to <= from) {
             return 0;
@@ -139,7 +139,7 @@ final class Utterance {
         }
     }
 
-    private static Tensor idsTensor(int[] tokens, int n, ChatterboxModel m) {
+    private static Tensor idsTensor(int[] tokens, int n, ChatterboxTurbo m) {
         long[] v = new long[n];
         for (int i = 0; i < n; i++) {
             v[i] = tokens[i];
@@ -154,7 +154,7 @@ final class Utterance {
     }
 
     /** Seeded standard-normal noise (1, mel, frames) on the model's device, from a CPU generator. */
-    private static Tensor flowNoise(int melBins, long frames, long seed, ChatterboxModel m) {
+    private static Tensor flowNoise(int melBins, long frames, long seed, ChatterboxTurbo m) {
         Generator g = torch.createCPUGenerator(seed);
         Tensor cpu = torch.randn(new long[] {1, melBins, frames}, new GeneratorOptional(g),
                 new TensorOptions(ScalarType.Float));

@@ -21,14 +21,14 @@ import java.util.function.Function;
  * content and are shared by all requests.
  */
 final class Voices implements AutoCloseable {
-    private final ChatterboxModel model;
+    private final ChatterboxTurbo model;
     private final VoiceLibrary library;
     private final String revision;
     private final boolean allowClipPaths;
     private final Function<Path, Conditionals> cloner;
     private final Map<String, PreparedVoice> prepared = new ConcurrentHashMap<>();
 
-    Voices(ChatterboxModel model, Path libraryDir, String revision, boolean allowClipPaths,
+    Voices(ChatterboxTurbo model, Path libraryDir, String revision, boolean allowClipPaths,
             Function<Path, Conditionals> cloner) {
         this.model = model;
         this.revision = revision;

@@ -1,12 +1,29 @@
 /**
- * The neural-network layer every model package builds on.
+ * The neural-network layer every model package builds on: {@link dev.localai.tts.core.nn.Linear},
+ * {@link dev.localai.tts.core.nn.LayerNorm}, {@link dev.localai.tts.core.nn.Conv1d},
+ * {@link dev.localai.tts.core.nn.ConvTranspose1d}, {@link dev.localai.tts.core.nn.Embedding},
+ * {@link dev.localai.tts.core.nn.BatchNorm}, weight norm folded at load, and the one parameter source
+ * ({@link dev.localai.tts.core.nn.ParamSource}) they load from. Model classes mirror the upstream module tree and name
+ * their fields after state-dict keys.
  *
  * <p><b>Convolutions</b> all go through {@link dev.localai.tts.core.nn.Conv}, which keeps oneDNN away from the
  * channel shapes where it reads uninitialised padding (issue 12).
  *
- * <p><b>The one rule for native memory.</b> A function in this package returns a new tensor that its caller owns;
- * any temporaries it creates are attached to the caller's innermost open {@code PointerScope} and freed when that
- * scope closes. Model code runs each forward pass inside a scope and calls {@code retainReference()} on the tensors
- * it hands out of the scope; weights are owned by the module that loaded them and freed by its {@code close()}.
+ * <p><b>The one rule for native memory.</b>
+ * <ol>
+ *   <li><b>Parameters</b> belong to the model that loaded them. A model's root (T3, S3GenFlow, HiFTGenerator,
+ *       CampPlus, S3Tokenizer, VoiceEncoder) holds one {@link dev.localai.tts.core.nn.Weights} and builds its module
+ *       tree from {@code weights.track(source)}: every tensor taken through it, and every tensor derived from them at
+ *       load ({@link dev.localai.tts.core.nn.ParamSource#keep}, e.g. a folded weight norm), holds one reference in
+ *       that owner, whatever {@code PointerScope} is open meanwhile. The root's {@code close()} closes the
+ *       {@code Weights}, which releases each exactly once. Modules never close parameters and have no
+ *       {@code close()} of their own; a tensor taken only to compute another is given back with
+ *       {@link dev.localai.tts.core.nn.ParamSource#free}.</li>
+ *   <li><b>Forward passes</b>: a function returns a new tensor that its caller owns; any temporaries it creates are
+ *       attached to the caller's innermost open {@code PointerScope} and freed when that scope closes.
+ *       {@link dev.localai.tts.core.nn.Scopes#run} runs a block in its own scope and hands only its result out.
+ *       Code that must keep a result beyond the scope it was made in (a stream's state, a trace) calls
+ *       {@code retainReference()} on it and releases it when done.</li>
+ * </ol>
  */
 package dev.localai.tts.core.nn;

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.bench;
 
 import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.TtsOptions;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
@@ -69,7 +70,7 @@ public final class EngineBench {
     private static String dtype = "auto";
 
     private static TtsEngine engine(String model, int threads, int concurrent, boolean batched) {
-        TtsEngine.Builder b = TtsEngine.builder().model(model).threads(threads).maxConcurrent(concurrent)
+        TtsOptions.Builder b = TtsEngine.builder().model(model).threads(threads).maxConcurrent(concurrent)
                 .maxQueue(Math.max(16, concurrent * 4)).cacheBytes(0).batchDecoding(batched);
         if (!dtype.equals("auto")) {
             b.dtype(dtype);

@@ -91,7 +91,7 @@ public final class SoakBench {
         // every 7th request repeats an earlier one (a cache hit unless evicted)
         int id = k % 7 == 0 ? k / 7 : k;
         SpeechRequest r = SpeechRequest.builder("Soak request " + id + ", checking that memory stays flat.")
-                .seed((long) id).maxTokens(maxTokens).format(f).speed(k % 5 == 0 ? 1.25 : 1.0).build();
+                .seed((long) id).maxTokens(maxTokens).speed(k % 5 == 0 ? 1.25 : 1.0).build();
         int kind = k % 10;
         if (kind < 6) {
             AudioClip clip = e.synthesize(r);

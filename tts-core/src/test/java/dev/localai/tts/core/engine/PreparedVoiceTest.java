@@ -14,7 +14,7 @@ class PreparedVoiceTest {
     @Test
     void tensorsLiveUntilTheLastReferenceIsReleased() {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
-        try (ChatterboxModel m = ChatterboxModel.load(dir, Device.cpu(), org.bytedeco.pytorch.global.torch.ScalarType.Float)) {
+        try (ChatterboxTurbo m = ChatterboxTurbo.fromPretrained(dir, Device.cpu(), org.bytedeco.pytorch.global.torch.ScalarType.Float)) {
             PreparedVoice v = PreparedVoice.of("default", m.builtinVoice(), Device.cpu());
             assertThat(v.acquire()).isTrue(); // a request
             v.close(); // the voice is deleted while the request runs

@@ -2,6 +2,7 @@ package dev.localai.tts.server.engine;
 
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.TtsOptions;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.server.config.ServerConfig;
 import java.util.function.Supplier;
@@ -14,7 +15,7 @@ public final class EngineFactory {
     /** A factory for the supervisor: loads the model (downloading it if allowed) and warms engine and encoders. */
     public static Supplier<SpeechSynthesizer> chatterbox(ServerConfig.Engine c) {
         return () -> {
-            TtsEngine.Builder b = TtsEngine.builder()
+            TtsOptions.Builder b = TtsEngine.builder()
                     .model(c.model())
                     .device(c.device())
                     .threads(c.threads())

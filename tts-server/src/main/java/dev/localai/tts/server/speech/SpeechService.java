@@ -75,7 +75,7 @@ public final class SpeechService implements HttpService {
     private SpeechRequest toEngine(SpeechCreateRequest r, String voiceId, AudioFormat format) {
         Integer maxTokens = r.maxTokens() != null ? r.maxTokens() : config.speech().maxTokens();
         try {
-            return SpeechRequest.builder(r.input()).voiceId(voiceId).format(format).speed(r.speedOrDefault())
+            return SpeechRequest.builder(r.input()).voiceId(voiceId).speed(r.speedOrDefault())
                     .seed(r.seed()).temperature(r.temperature()).topK(r.topK()).topP(r.topP())
                     .repetitionPenalty(r.repetitionPenalty()).maxTokens(maxTokens).build();
         } catch (IllegalArgumentException e) {

@@ -178,7 +178,7 @@ public final class VoicesService implements HttpService {
         if (engine.voice(id).isEmpty()) {
             throw notFound(id);
         }
-        SpeechRequest.Builder b = SpeechRequest.builder(text).voiceId(id).format(format);
+        SpeechRequest.Builder b = SpeechRequest.builder(text).voiceId(id);
         if (config.speech().maxTokens() != null) {
             b.maxTokens(config.speech().maxTokens());
         }

@@ -27,6 +27,11 @@ public final class TimeStretcher {
     private long inBase;      // absolute input index of in[0]
     private long totalIn;     // input samples received
 
+    /** The slowest speed (the OpenAI speech API's range). */
+    public static final double MIN_SPEED = 0.25;
+    /** The fastest speed. */
+    public static final double MAX_SPEED = 4.0;
+
     private float[] acc = new float[4096];
     private long accBase;     // absolute output index of acc[0]
 
@@ -36,12 +41,13 @@ public final class TimeStretcher {
     private boolean finished;
 
     /**
-     * @param speed      0.25 to 4.0 (values above 1 shorten)
+     * @param speed      {@value #MIN_SPEED} to {@value #MAX_SPEED} (values above 1 shorten)
      * @param sampleRate the audio's rate (sets frame and search lengths)
      */
     public TimeStretcher(double speed, int sampleRate) {
-        if (!(speed >= 0.25 && speed <= 4.0)) {
-            throw new IllegalArgumentException("speed must be between 0.25 and 4.0: " + speed);
+        if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) {
+            throw new IllegalArgumentException("speed must be between " + MIN_SPEED + " and " + MAX_SPEED + ": "
+                    + speed);
         }
         if (sampleRate <= 0) {
             throw new IllegalArgumentException("sampleRate must be positive: " + sampleRate);

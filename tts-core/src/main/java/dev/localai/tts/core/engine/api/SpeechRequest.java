@@ -1,6 +1,6 @@
 package dev.localai.tts.core.engine.api;
 
-import dev.localai.tts.core.audio.AudioFormat;
+import dev.localai.tts.core.audio.encode.TimeStretcher;
 import java.util.Objects;
 
 /**
@@ -11,12 +11,11 @@ import java.util.Objects;
  * top_k {@value #DEFAULT_TOP_K}, top_p {@value #DEFAULT_TOP_P}, repetition penalty
  * {@value #DEFAULT_REPETITION_PENALTY}). Chatterbox Turbo ignores emotion exaggeration, classifier-free guidance
  * (cfg_weight) and min_p upstream, so they are deliberately not part of the request: a front end that accepts them
- * (e.g. an OpenAI-compatible server) should reject them rather than silently drop them. The request's
- * {@code format} does not change the audio the engine makes; it tells the caller which encoder to use.
+ * (e.g. an OpenAI-compatible server) should reject them rather than silently drop them. The engine makes
+ * 24 kHz float PCM; the caller picks the encoder (see {@code audio.encode.AudioEncoders}).
  *
  * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank
  * @param voiceId           a voice library id, or {@code null} for the model's built-in voice
- * @param format            the output format (used by callers that encode; the engine produces float PCM)
  * @param speed             pitch-preserving playback speed, {@value #MIN_SPEED} to {@value #MAX_SPEED}
  * @param seed              random seed for reproducible output, or {@code null} for the engine's default seed
  *                          (the built-in engine uses 0, so equal requests give equal, cacheable audio)
@@ -26,13 +25,13 @@ import java.util.Objects;
  * @param repetitionPenalty repetition penalty in [1, 10], or {@code null}
  * @param maxTokens         cap on speech tokens generated per text chunk (1 to 4096), or {@code null}
  */
-public record SpeechRequest(String text, String voiceId, AudioFormat format, double speed, Long seed,
+public record SpeechRequest(String text, String voiceId, double speed, Long seed,
                             Double temperature, Integer topK, Double topP, Double repetitionPenalty,
                             Integer maxTokens) {
 
     public static final int MAX_TEXT_CHARS = 100_000;
-    public static final double MIN_SPEED = 0.25;
-    public static final double MAX_SPEED = 4.0;
+    public static final double MIN_SPEED = TimeStretcher.MIN_SPEED;
+    public static final double MAX_SPEED = TimeStretcher.MAX_SPEED;
     public static final double DEFAULT_TEMPERATURE = 0.8;
     public static final int DEFAULT_TOP_K = 1000;
     public static final double DEFAULT_TOP_P = 0.95;
@@ -49,11 +48,9 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
         if (voiceId != null && voiceId.isBlank()) {
             throw new IllegalArgumentException("voiceId must be null (built-in voice) or not blank");
         }
-        if (format == null) {
-            format = AudioFormat.MP3;
-        }
         if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) {
-            throw new IllegalArgumentException("speed must be between 0.25 and 4.0: " + speed);
+            throw new IllegalArgumentException(
+                    "speed must be between " + MIN_SPEED + " and " + MAX_SPEED + ": " + speed);
         }
         if (temperature != null && !(temperature > 0 && temperature <= 2)) {
             throw new IllegalArgumentException("temperature must be in (0, 2]: " + temperature);
@@ -84,7 +81,7 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
 
     /** A builder holding this request's values. */
     public Builder toBuilder() {
-        return new Builder(text).voiceId(voiceId).format(format).speed(speed).seed(seed).temperature(temperature)
+        return new Builder(text).voiceId(voiceId).speed(speed).seed(seed).temperature(temperature)
                 .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).maxTokens(maxTokens);
     }
 
@@ -112,7 +109,6 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
     public static final class Builder {
         private String text;
         private String voiceId;
-        private AudioFormat format = AudioFormat.MP3;
         private double speed = 1.0;
         private Long seed;
         private Double temperature;
@@ -127,7 +123,6 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
 
         public Builder text(String v) { this.text = v; return this; }
         public Builder voiceId(String v) { this.voiceId = v; return this; }
-        public Builder format(AudioFormat v) { this.format = v; return this; }
         public Builder speed(double v) { this.speed = v; return this; }
         public Builder seed(Long v) { this.seed = v; return this; }
         public Builder temperature(Double v) { this.temperature = v; return this; }
@@ -137,7 +132,7 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
         public Builder maxTokens(Integer v) { this.maxTokens = v; return this; }
 
         public SpeechRequest build() {
-            return new SpeechRequest(text, voiceId, format, speed, seed, temperature, topK, topP, repetitionPenalty,
+            return new SpeechRequest(text, voiceId, speed, seed, temperature, topK, topP, repetitionPenalty,
                     maxTokens);
         }
     }

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.voice.ref;
 
+import dev.localai.tts.core.audio.MelFilterbank;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -25,7 +26,7 @@ public final class S3GenMel implements AutoCloseable {
     private final Tensor window;   // (1920)
 
     public S3GenMel() {
-        float[] filters = SlaneyMelFilters.create(SAMPLE_RATE, N_FFT, N_MELS, FMIN, FMAX);
+        float[] filters = MelFilterbank.slaneyFlat(SAMPLE_RATE, N_FFT, N_MELS, FMIN, FMAX);
         this.melBasis = Tensor.create(filters, N_MELS, N_FFT / 2 + 1);
         this.window = torch.hann_window(N_FFT);
     }

@@ -6,19 +6,31 @@ import dev.localai.tts.core.hub.ChatterboxTurboFiles;
 import dev.localai.tts.core.model.hift.HiFTGenerator;
 import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
+import dev.localai.tts.core.model.t3.BatchDecoder;
+import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.text.TextFrontEnd;
 import dev.localai.tts.core.voice.Conditionals;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The loaded Chatterbox Turbo model: text front end, T3, the S3Gen flow, the HiFT vocoder and the built-in voice.
- * Immutable after loading and safe to share between threads (the modules keep no per-call state).
+ * Chatterbox Turbo, the model pipeline as upstream's {@code ChatterboxTurboTTS} ({@code tts_turbo.py}) lays it out:
+ * {@link #fromPretrained load} the parts of a model directory (text front end, T3, the S3Gen flow, the HiFT vocoder,
+ * the built-in voice of {@code conds.pt}), {@link #prepareConditionals prepare the conditionals} of a reference
+ * clip, and {@link #generate generate} speech for one text with one voice, whole or {@link #generateStream streamed}
+ * in blocks while T3 is still running.
+ *
+ * <p>Serving (queue, slots, batching across requests, long-text chunking, the cache) is {@link TtsEngine}'s.
+ * Immutable after loading and safe to share between threads (the modules keep no per-call state; the voice
+ * encoders are loaded on the first {@link #prepareConditionals} and serialise their calls).
  */
-public final class ChatterboxModel implements AutoCloseable {
+public final class ChatterboxTurbo implements AutoCloseable {
     private final Path dir;
     private final Device device;
     private final ScalarType t3Dtype;
@@ -27,8 +39,9 @@ public final class ChatterboxModel implements AutoCloseable {
     private final S3GenFlow flow;
     private final HiFTGenerator hift;
     private final Conditionals builtinVoice;
+    private VoiceCloner cloner;
 
-    private ChatterboxModel(Path dir, Device device, ScalarType t3Dtype, TextFrontEnd text, T3 t3, S3GenFlow flow,
+    private ChatterboxTurbo(Path dir, Device device, ScalarType t3Dtype, TextFrontEnd text, T3 t3, S3GenFlow flow,
             HiFTGenerator hift, Conditionals builtinVoice) {
         this.dir = dir;
         this.device = device;
@@ -46,15 +59,15 @@ public final class ChatterboxModel implements AutoCloseable {
      * @param t3Dtype weights of T3: {@code Float} (default, the only fast choice on CPUs without bf16 units),
      *                {@code BFloat16} or {@code Half} (GPU)
      */
-    public static ChatterboxModel load(Path dir, Device device, ScalarType t3Dtype) {
-        return load(dir, device, t3Dtype, ScalarType.Float);
+    public static ChatterboxTurbo fromPretrained(Path dir, Device device, ScalarType t3Dtype) {
+        return fromPretrained(dir, device, t3Dtype, ScalarType.Float);
     }
 
     /**
-     * {@link #load(Path, Device, ScalarType)} with the S3Gen flow's weights in {@code flowDtype} ({@code Float}, or
+     * {@link #fromPretrained(Path, Device, ScalarType)} with the S3Gen flow's weights in {@code flowDtype} ({@code Float}, or
      * {@code BFloat16} on a CPU with native bf16, where it is 3-4x faster). HiFT and the voice encoders stay fp32.
      */
-    public static ChatterboxModel load(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype) {
+    public static ChatterboxTurbo fromPretrained(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype) {
         for (String f : new String[] {ChatterboxTurboFiles.T3, ChatterboxTurboFiles.S3GEN, ChatterboxTurboFiles.VOCAB,
                 ChatterboxTurboFiles.MERGES}) {
             if (!Files.isRegularFile(dir.resolve(f))) {
@@ -71,7 +84,7 @@ public final class ChatterboxModel implements AutoCloseable {
             hift = HiFTGenerator.load(s3gen, HiftConfig.inferFrom(s3gen));
             Path conds = dir.resolve(ChatterboxTurboFiles.CONDS);
             Conditionals builtin = Files.isRegularFile(conds) ? builtinConditionals(CondsPt.read(conds)) : null;
-            return new ChatterboxModel(dir, device, t3Dtype, text, t3, flow, hift, builtin);
+            return new ChatterboxTurbo(dir, device, t3Dtype, text, t3, flow, hift, builtin);
         } catch (RuntimeException e) {
             t3.close();
             if (flow != null) {
@@ -133,8 +146,45 @@ public final class ChatterboxModel implements AutoCloseable {
         return builtinVoice;
     }
 
+    /**
+     * The conditionals of a reference clip (any format FFmpeg decodes, more than 5 s), as upstream's
+     * {@code prepare_conditionals}: see {@link VoiceCloner}.
+     */
+    public Conditionals prepareConditionals(Path clip) {
+        VoiceCloner c;
+        synchronized (this) {
+            if (cloner == null) {
+                cloner = VoiceCloner.load(dir);
+            }
+            c = cloner;
+        }
+        return c.fromClip(clip);
+    }
+
+    /** Speech for one text (a few sentences) with one voice, whole: upstream's {@code generate}. */
+    public float[] generate(String text, PreparedVoice voice, SamplingParams sampling, long seed) {
+        List<float[]> parts = new ArrayList<>();
+        generateStream(text, voice, new Utterance.Params(sampling, seed, false, 0, 0), null, parts::add, () -> false);
+        return TtsEngine.concat(parts);
+    }
+
+    /**
+     * Speech for one text with one voice handed to {@code sink} as it becomes final (in blocks when
+     * {@code params.streaming()}), T3's decode steps shared with other requests through {@code decoder} when it is
+     * not null; {@code cancelled} is polled between steps.
+     */
+    public Utterance.Result generateStream(String text, PreparedVoice voice, Utterance.Params params,
+                                           BatchDecoder decoder, Utterance.Sink sink, BooleanSupplier cancelled) {
+        return Utterance.run(this, decoder, voice, text, params, sink, cancelled);
+    }
+
     @Override
     public void close() {
+        synchronized (this) {
+            if (cloner != null) {
+                cloner.close();
+            }
+        }
         t3.close();
         flow.close();
         hift.close();

@@ -1,0 +1,228 @@
+package dev.localai.tts.core.engine;
+
+import dev.localai.tts.core.runtime.Device;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The configuration of a {@link TtsEngine}, fixed when it is built; make one with {@link TtsEngine#builder()}.
+ *
+ * @param model            a directory in the official layout, a Hugging Face repo id (optionally {@code @revision})
+ *                         or {@code tiny[:seed]}
+ * @param device           where the model runs
+ * @param dtype            T3's weight type, or null to choose by device ({@link WeightPlan})
+ * @param threads          intra-op CPU threads (0: LibTorch's default)
+ * @param maxConcurrent    syntheses that run at once
+ * @param maxQueue         requests that may wait for a slot
+ * @param cacheBytes       bytes of finished audio kept for repeated requests (0: no cache)
+ * @param voicesDir        the voice library, or null for the built-in voice only
+ * @param allowDownload    whether missing model files may be downloaded
+ * @param warmUp           run one short synthesis while building
+ * @param allowClipPaths   whether a request's voice may name a clip file on this machine
+ * @param chunkChars       largest text chunk in characters
+ * @param firstBlockTokens speech tokens in the first streamed block
+ * @param maxBlockTokens   speech tokens in the largest streamed block
+ * @param batchDecoding    whether concurrent requests share T3 decode steps, or null for automatic
+ * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
+ * @param progress         where download progress goes, or null
+ */
+public record TtsOptions(String model, Device device, ScalarType dtype, int threads, int maxConcurrent, int maxQueue,
+                         long cacheBytes, Path voicesDir, boolean allowDownload, boolean warmUp,
+                         boolean allowClipPaths, int chunkChars, int firstBlockTokens, int maxBlockTokens,
+                         Boolean batchDecoding, Duration stallTimeout, PrintStream progress) {
+
+    /** Mutable builder of {@link TtsOptions}; every setting has a sensible default. */
+    public static final class Builder {
+        private String model = ModelSource.DEFAULT;
+        private Device device = Device.cpu();
+        private ScalarType dtype;
+        private int threads;
+        private int maxConcurrent = 1;
+        private int maxQueue = 16;
+        private long cacheBytes = 64L << 20;
+        private Path voicesDir;
+        private boolean allowDownload = true;
+        private boolean warmUp;
+        private boolean allowClipPaths;
+        private int chunkChars = 300;
+        private int firstBlockTokens = 8;
+        private int maxBlockTokens = 80;
+        private Boolean batchDecoding;
+        private Duration stallTimeout = Duration.ofSeconds(60);
+        private PrintStream progress;
+
+        Builder() {}
+
+        /**
+         * Where the model comes from: a directory in the official layout, a Hugging Face repo id
+         * ({@code ResembleAI/chatterbox-turbo}, optionally {@code @revision}), or {@code tiny[:seed]} for a tiny random
+         * checkpoint (noise, for tests).
+         */
+        public Builder model(String source) {
+            this.model = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        public Builder model(Path dir) {
+            this.model = dir.toAbsolutePath().toString();
+            return this;
+        }
+
+        /** {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. */
+        public Builder device(String device) {
+            this.device = Device.parse(device);
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = Objects.requireNonNull(device);
+            return this;
+        }
+
+        /**
+         * Weight type of T3: {@code fp32}, {@code bf16} or {@code fp16}; on the CPU {@code bf16} also puts the S3Gen
+         * flow in bf16 (HiFT and the voice encoders always run in fp32). Unset (the default) picks bf16 on a GPU
+         * (T3 only), bf16 for T3 and the flow on a CPU with native bf16 ({@code amx_bf16} / {@code avx512_bf16}),
+         * and fp32 on other CPUs. An explicit value always wins; {@link TtsEngine#modelInfo()} reports T3's.
+         */
+        public Builder dtype(String dtype) {
+            this.dtype = switch (dtype.toLowerCase(Locale.ROOT)) {
+                case "fp32", "float32", "float" -> ScalarType.Float;
+                case "bf16", "bfloat16" -> ScalarType.BFloat16;
+                case "fp16", "float16", "half" -> ScalarType.Half;
+                default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + dtype);
+            };
+            return this;
+        }
+
+        /** Intra-op CPU threads (0: LibTorch's default, one per core). */
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * Syntheses that run at once (default 1). More slots overlap the requests' T3, flow and vocoder work and, with
+         * {@link #batchDecoding}, share T3 decode steps: aggregate throughput rises with load (see
+         * {@code docs/performance.md}), each request's latency grows. On a GPU use 8-16.
+         */
+        public Builder maxConcurrent(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxConcurrent must be >= 1");
+            }
+            this.maxConcurrent = n;
+            return this;
+        }
+
+        /**
+         * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
+         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
+         * (whose steps are too small to share).
+         */
+        public Builder batchDecoding(boolean on) {
+            this.batchDecoding = on;
+            return this;
+        }
+
+        /**
+         * How long a stream may wait for its consumer to take the next chunk before it is cancelled and its slot
+         * freed (default 60 s): guards against callers that abandon a stream without closing it.
+         */
+        public Builder stallTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("stallTimeout must be positive");
+            }
+            this.stallTimeout = timeout;
+            return this;
+        }
+
+        /** Requests that may wait for a slot before {@code EngineException.Kind#BUSY}. */
+        public Builder maxQueue(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("maxQueue must be >= 0");
+            }
+            this.maxQueue = n;
+            return this;
+        }
+
+        /** Bytes of finished audio kept for repeated requests (0 disables the cache). */
+        public Builder cacheBytes(long bytes) {
+            this.cacheBytes = bytes;
+            return this;
+        }
+
+        /** Directory of the voice library (created if missing); without one only the built-in voice exists. */
+        public Builder voicesDir(Path dir) {
+            this.voicesDir = dir;
+            return this;
+        }
+
+        /** Whether missing model files may be downloaded from the hub (default true; HF_HUB_OFFLINE=1 forbids). */
+        public Builder allowDownload(boolean allow) {
+            this.allowDownload = allow;
+            return this;
+        }
+
+        /**
+         * Whether a request's voice may name a reference clip file on this machine (for command-line tools; never
+         * enable it where requests come from the network). Default false.
+         */
+        public Builder allowClipPaths(boolean allow) {
+            this.allowClipPaths = allow;
+            return this;
+        }
+
+        /** Run one short synthesis while building, so the first request is fast. */
+        public Builder warmUp(boolean warmUp) {
+            this.warmUp = warmUp;
+            return this;
+        }
+
+        /** Largest text chunk in characters (sentences are packed up to this). */
+        public Builder chunkChars(int chars) {
+            if (chars < 20) {
+                throw new IllegalArgumentException("chunkChars must be >= 20");
+            }
+            this.chunkChars = chars;
+            return this;
+        }
+
+        /**
+         * Speech tokens of audio in the first streamed block (25 = 1 s; default 8) and in the largest block (default
+         * 80); blocks double in between. The first block leaves once its tokens plus the model's look-ahead (3
+         * tokens for the flow, about 11 for the vocoder) have been generated.
+         */
+        public Builder streamBlocks(int firstTokens, int maxTokens) {
+            if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {
+                throw new IllegalArgumentException("need " + (Utterance.LOOKAHEAD_TOKENS + 1)
+                        + " <= firstTokens <= maxTokens");
+            }
+            this.firstBlockTokens = firstTokens;
+            this.maxBlockTokens = maxTokens;
+            return this;
+        }
+
+        /** Where download progress goes (default: nowhere). */
+        public Builder progress(PrintStream out) {
+            this.progress = out;
+            return this;
+        }
+
+        /** The options as set so far. */
+        public TtsOptions options() {
+            return new TtsOptions(model, device, dtype, threads, maxConcurrent, maxQueue, cacheBytes, voicesDir,
+                    allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens, maxBlockTokens, batchDecoding,
+                    stallTimeout, progress);
+        }
+
+        /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */
+        public TtsEngine build() {
+            return new TtsEngine(options());
+        }
+    }
+}
