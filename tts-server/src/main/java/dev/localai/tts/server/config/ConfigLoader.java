@@ -30,7 +30,8 @@ public final class ConfigLoader {
                                             [--device auto|cpu|cuda|cuda:N] [--host ADDR] [--config FILE]
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
-             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS).""";
+             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS,
+             TTS_VOICE_MAP=alloy=my-voice,echo=default: OpenAI voice names to library voices).""";
 
     private ConfigLoader() {
     }
@@ -49,6 +50,7 @@ public final class ConfigLoader {
         m.put("TTS_WARM_UP", "engine.warm-up");
         m.put("TTS_API_KEYS", "auth.api-keys");
         m.put("TTS_CORS_ORIGINS", "cors.allowed-origins");
+        m.put("TTS_VOICE_MAP", "speech.voice-map");
         return Map.copyOf(m);
     }
 
@@ -147,6 +149,9 @@ public final class ConfigLoader {
         if (vm.exists()) {
             vm.asMap().ifPresent(m -> m.forEach((k, v) -> b.mapVoice(k.substring(k.lastIndexOf('.') + 1), v)));
         }
+        if (overrides.containsKey("speech.voice-map")) {
+            voiceMapPairs(overrides.get("speech.voice-map")).forEach(b::mapVoice);
+        }
         l.list("auth.api-keys", b::apiKeys);
         l.num("auth.public-listings", ConfigLoader::bool, b::publicListings);
         l.list("cors.allowed-origins", b::corsOrigins);
@@ -155,6 +160,25 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code alloy=my-voice,echo=default} (the form of {@code TTS_VOICE_MAP}) as an ordered map. */
+    static Map<String, String> voiceMapPairs(String s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String pair : s.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? "" : pair.substring(0, eq).trim();
+            String id = eq < 0 ? "" : pair.substring(eq + 1).trim();
+            if (name.isEmpty() || id.isEmpty()) {
+                throw new IllegalArgumentException("invalid value for speech.voice-map (TTS_VOICE_MAP): '"
+                        + pair.trim() + "'; write NAME=VOICE_ID pairs separated by commas, e.g. alloy=my-voice");
+            }
+            m.put(name, id);
+        }
+        return m;
     }
 
     private static boolean bool(String s) {
