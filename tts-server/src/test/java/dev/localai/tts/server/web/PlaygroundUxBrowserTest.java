@@ -188,7 +188,7 @@ class PlaygroundUxBrowserTest {
     }
 
     @Test
-    void theTagPaletteInsertsAtTheCursor() {
+    void theTagPaletteInsertsAtTheCursor() throws Exception {
         open(keyed, KEY);
         browser.driver().findElement(By.cssSelector("#advanced summary")).click();
         await(20, "server-status", d -> d.findElements(By.cssSelector("#tags button[data-tag]")).size() == 19);
@@ -200,6 +200,7 @@ class PlaygroundUxBrowserTest {
                 .isEqualTo("Hello [laugh] [pause:0.5s] world");
         assertThat(browser.driver().findElements(By.cssSelector("#tags button.sound"))).hasSize(9);
         assertThat(browser.driver().findElements(By.cssSelector("#tags button.delivery"))).hasSize(10);
+        browser.screenshot("playground-advanced");
     }
 
     @Test
@@ -233,6 +234,7 @@ class PlaygroundUxBrowserTest {
             assertThat(((Number) r.get("left")).doubleValue()).isGreaterThanOrEqualTo(0);
             assertThat(((Number) r.get("right")).doubleValue()).isLessThanOrEqualTo(((Number) m.get("width")).doubleValue());
         }
+        browser.js("document.getElementById('voices').scrollIntoView();");
         browser.screenshot("playground-400px");
     }
 
