@@ -1,12 +1,16 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.localai.manager.config.ConfigLoader;
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.fallback.RemoteTarget;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.proxy.ProxyHandler;
+import dev.localai.tts.api.ApiException;
+import io.helidon.http.HttpException;
 import io.helidon.http.Method;
-import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -20,12 +24,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The HTTP surface on one port: the OpenAI proxy routes and {@code /upstream}, the read side ({@link StatusRoutes}),
  * the control plane ({@link ControlRoutes}) and the home-lab page ({@link UiPages}); every route goes through the
- * same key check and failure mapping ({@link Guard}).
+ * same key check ({@link Guard}) and the routing's error handlers.
  */
 public final class ManagerServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
@@ -102,37 +107,50 @@ public final class ManagerServer implements AutoCloseable {
         if (server != null) server.stop();
     }
 
+    /** Wraps a handler with the key check of its level (null = open); failures go to the routing's error handlers. */
     private Handler h(Auth.Level level, Handler inner) {
+        if (level == null) return inner;
         return (req, res) -> {
-            try {
-                if (level != null) auth.require(req, level);
-                inner.handle(req, res);
-            } catch (ApiError e) {
-                Json.error(res, e);
-            } catch (ProxyHandler.StreamAbort e) {
-                // the response already started: drop the connection so the client sees a cut, not a clean end
-                throw new CloseConnectionException(e.getMessage(), e);
-            } catch (UncheckedIOException e) {
-                LOG.fine("client went away: " + e.getMessage());
-            } catch (io.helidon.http.RequestException e) {
-                int code = e.status().code();
-                Json.error(res, new ApiError(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage()));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                Json.error(res, new ApiError(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage()));
-            } catch (Exception e) {
-                LOG.log(java.util.logging.Level.WARNING, "unexpected failure on " + req.path().path(), e);
-                Json.error(res, new ApiError(500, "internal_error", "Internal error: " + e));
-            }
+            auth.require(req, level);
+            inner.handle(req, res);
         };
     }
 
-    /** Wraps a handler with the key check of its level (null = open) and the mapping of failures to responses. */
+    /** Wraps a handler with the key check of its level (null = open). */
     @FunctionalInterface
     interface Guard {
         Handler wrap(Auth.Level level, Handler inner);
     }
 
+    /**
+     * Every failure of a route becomes OpenAI's error envelope here. A {@link ProxyHandler.StreamAbort} (the
+     * response had started) is a {@code CloseConnectionException}: Helidon drops the connection, so the client sees
+     * a cut rather than a clean end.
+     */
+    private void errors(HttpRouting.Builder r) {
+        r.error(ApiException.class, (req, res, e) -> Json.error(res, e))
+                .error(JsonProcessingException.class, (req, res, e) -> Json.error(res,
+                        error(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage())))
+                .error(HttpException.class, (req, res, e) -> {
+                    int code = e.status().code();
+                    Json.error(res, error(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage()));
+                })
+                .error(UncheckedIOException.class, (req, res, e) -> {
+                    LOG.fine("client went away: " + e.getMessage());
+                    try {
+                        Json.error(res, error(500, "internal_error", "The connection failed"));
+                    } catch (UncheckedIOException gone) {
+                        // nobody to answer
+                    }
+                })
+                .error(Throwable.class, (req, res, e) -> {
+                    LOG.log(Level.WARNING, "unexpected failure on " + req.path().path(), e);
+                    Json.error(res, error(500, "internal_error", "Internal error; see the manager's log"));
+                });
+    }
+
     void routing(HttpRouting.Builder r) {
+        errors(r);
         long limit = config.server().maxRequestBodyBytes();
         for (String p : OPENAI_POST) {
             r.post(p, h(Auth.Level.INFERENCE, (req, res) -> proxy.handle(req, res, p, RequestParams.body(req, limit))));
@@ -148,8 +166,9 @@ public final class ManagerServer implements AutoCloseable {
         r.any("/tts/*", h(Auth.Level.INFERENCE, this::ttsPlayground));
         UiPages.register(r);
         r.route(Method.OPTIONS, (req, res) -> res.status(204).send());
-        r.any((req, res) -> Json.error(res, new ApiError(404, "not_found", "No route for " + req.prologue().method().text()
-                + " " + req.path().path())));
+        r.any((req, res) -> {
+            throw error(404, "not_found", "No route for " + req.prologue().method().text() + " " + req.path().path());
+        });
     }
 
     /** The TTS model a request means: {@code ?model=} if given, else the default TTS model. */
@@ -157,7 +176,7 @@ public final class ManagerServer implements AutoCloseable {
         if (req.query().contains("model")) return req.query().get("model");
         return config.defaultFor(dev.localai.manager.config.ModelType.TTS)
                 .map(dev.localai.manager.config.ModelSpec::id)
-                .orElseThrow(() -> new ApiError(404, "model_not_found", "No model of type tts is configured"));
+                .orElseThrow(() -> error(404, "model_not_found", "No model of type tts is configured"));
     }
 
     /** {@code /v1/audio/voices...}, {@code /v1/audio/models}: sent unchanged to the TTS server. */
@@ -182,7 +201,7 @@ public final class ManagerServer implements AutoCloseable {
         int slash = raw.indexOf('/');
         String model = java.net.URLDecoder.decode(slash < 0 ? raw : raw.substring(0, slash), StandardCharsets.UTF_8);
         String rest = slash < 0 ? "/" : raw.substring(slash);
-        if (model.isEmpty()) throw new ApiError(404, "model_not_found", "Give /upstream/{model}/path");
+        if (model.isEmpty()) throw error(404, "model_not_found", "Give /upstream/{model}/path");
         proxy.passthrough(req, res, model, rest, RequestParams.body(req, config.server().maxRequestBodyBytes()));
     }
 }

@@ -1,7 +1,11 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
+import io.helidon.http.RequestException;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +22,7 @@ final class RequestParams {
     static String modelId(ServerRequest req, ManagerConfig config) {
         String raw = req.path().pathParameters().get("id");
         return config.resolve(raw).map(ModelSpec::id)
-                .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + raw + "' does not exist"));
+                .orElseThrow(() -> error(404, "model_not_found", "The model '" + raw + "' does not exist"));
     }
 
     /** {@code ?wait_s=} in seconds, or the default. */
@@ -27,7 +31,7 @@ final class RequestParams {
             try {
                 return Duration.ofMillis((long) (Double.parseDouble(req.query().get("wait_s")) * 1000));
             } catch (NumberFormatException e) {
-                throw new ApiError(400, "invalid_parameter", "wait_s must be a number");
+                throw error(400, "invalid_parameter", "wait_s must be a number");
             }
         }
         return Duration.ofSeconds(defSeconds);
@@ -42,25 +46,28 @@ final class RequestParams {
         return switch (s.strip().toLowerCase(Locale.ROOT)) {
             case "true", "1", "on", "yes" -> true;
             case "false", "0", "off", "no" -> false;
-            default -> throw new ApiError(400, "invalid_parameter", "not a boolean: " + s);
+            default -> throw error(400, "invalid_parameter", "not a boolean: " + s);
         };
     }
 
     /** The whole body, at most {@code limit} bytes (413 beyond, whether or not a Content-Length was sent). */
     static byte[] body(ServerRequest req, long limit) {
         long declared = req.headers().contentLength().orElse(-1);
-        if (declared > limit) throw new ApiError(413, "request_too_large", "Request body exceeds " + limit + " bytes");
+        if (declared > limit) throw error(413, "request_too_large", "Request body exceeds " + limit + " bytes");
         try (InputStream in = req.content().inputStream()) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[16384];
             int n;
             while ((n = in.read(buf)) >= 0) {
                 out.write(buf, 0, n);
-                if (out.size() > limit) throw new ApiError(413, "request_too_large", "Request body exceeds " + limit + " bytes");
+                if (out.size() > limit) throw error(413, "request_too_large", "Request body exceeds " + limit + " bytes");
             }
             return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw new CloseConnectionException("the client went away while sending the body", e);
+        } catch (RequestException e) {
+            int code = e.status().code();
+            throw error(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage());
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.docker.DockerException;
@@ -243,7 +245,7 @@ final class StatusRoutes {
             try {
                 tail = Integer.parseInt(req.query().get("tail"));
             } catch (NumberFormatException e) {
-                throw new ApiError(400, "invalid_parameter", "tail must be an integer");
+                throw error(400, "invalid_parameter", "tail must be an integer");
             }
         }
         boolean follow = RequestParams.flag(req, "follow");
@@ -269,7 +271,7 @@ final class StatusRoutes {
                 // client left: closing the stream kills docker logs -f
             }
         } catch (DockerException e) {
-            throw new ApiError(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
+            throw error(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
                     e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? "container_runtime_unavailable" : "logs_unavailable", e.getMessage());
         }
     }

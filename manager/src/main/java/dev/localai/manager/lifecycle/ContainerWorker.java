@@ -1,10 +1,12 @@
 package dev.localai.manager.lifecycle;
 
-import dev.localai.manager.api.ApiError;
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.docker.ContainerRuntime;
 import dev.localai.manager.docker.ContainerState;
 import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.config.ModelSpec;
+import dev.localai.tts.api.ApiException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.logging.Logger;
@@ -40,35 +42,35 @@ final class ContainerWorker {
         String name = s.spec.container();
         try {
             ContainerState st = runtime.inspect(name);
-            owner.runtimeOk();
+            owner.liveness.runtimeOk();
             if (!st.running() && adopt) {
-                owner.commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, nobody asked for it
+                owner.tx.commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, nobody asked for it
                 return;
             }
             if (!st.running()) {
                 s.op.lock();
                 try {
-                    if (!owner.current(s, gen)) return;
+                    if (!owner.tx.current(s, gen)) return;
                     runtime.start(name);
                 } finally {
                     s.op.unlock();
                 }
             }
         } catch (DockerException e) {
-            owner.runtimeResult(e);
-            ApiError err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
-                    ? new ApiError(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
-                    : new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
-                    owner.retrySeconds(s));
-            owner.commitFailure(s, gen, err, e.getMessage(), t0, "error");
+            owner.liveness.runtimeResult(e);
+            ApiException err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
+                    ? error(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
+                    : error(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
+                    owner.tx.retrySeconds(s));
+            owner.tx.commitFailure(s, gen, err, e.getMessage(), t0, "error");
             return;
         }
         boolean first = true;
-        while (owner.current(s, gen)) {
+        while (owner.tx.current(s, gen)) {
             long left = deadline - System.nanoTime();
             Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
             if (health.healthy(s.spec, probeTimeout)) {
-                owner.commitReady(s, gen, t0);
+                owner.tx.commitReady(s, gen, t0);
                 return;
             }
             try {
@@ -76,20 +78,20 @@ final class ContainerWorker {
                 if (!st.running()) {
                     String tail = logTail(name);
                     String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
-                    owner.commitFailure(s, gen, new ApiError(503, "model_start_failed",
-                            "Model '" + s.spec.id() + "' failed to start: " + msg, owner.retrySeconds(s)), st.describeExit(), t0, "exited");
+                    owner.tx.commitFailure(s, gen, error(503, "model_start_failed",
+                            "Model '" + s.spec.id() + "' failed to start: " + msg, owner.tx.retrySeconds(s)), st.describeExit(), t0, "exited");
                     return;
                 }
             } catch (DockerException e) {
-                owner.runtimeResult(e);
+                owner.liveness.runtimeResult(e);
                 if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    owner.commitFailure(s, gen, new ApiError(503, "model_start_failed", e.getMessage(), owner.retrySeconds(s)),
+                    owner.tx.commitFailure(s, gen, error(503, "model_start_failed", e.getMessage(), owner.tx.retrySeconds(s)),
                             e.getMessage(), t0, "error");
                     return;
                 }
             }
             if (System.nanoTime() >= deadline) {
-                int stopGen = owner.commitStartTimeout(s, gen, t0);
+                int stopGen = owner.tx.commitStartTimeout(s, gen, t0);
                 if (stopGen >= 0) stop(s, stopGen, "start_timeout");
                 return;
             }
@@ -108,9 +110,9 @@ final class ContainerWorker {
             for (int attempt = 0; attempt < 2; attempt++) {
                 try {
                     runtime.stop(name, s.spec.stopTimeout());
-                    owner.runtimeOk();
+                    owner.liveness.runtimeOk();
                 } catch (DockerException e) {
-                    owner.runtimeResult(e);
+                    owner.liveness.runtimeResult(e);
                     if (e.kind() != DockerException.Kind.NOT_FOUND) error = e.getMessage();
                 }
                 try {
@@ -121,7 +123,7 @@ final class ContainerWorker {
                     }
                     error = "container " + name + " still running after docker stop";
                 } catch (DockerException e) {
-                    owner.runtimeResult(e);
+                    owner.liveness.runtimeResult(e);
                     if (e.kind() == DockerException.Kind.NOT_FOUND) {
                         error = null;
                         break;
@@ -132,7 +134,7 @@ final class ContainerWorker {
         } finally {
             s.op.unlock();
         }
-        owner.commitStopped(s, gen, reason, error);
+        owner.tx.commitStopped(s, gen, reason, error);
     }
 
     /** One liveness check of a READY model: is the container still running, does its health check pass. */
@@ -140,15 +142,15 @@ final class ContainerWorker {
         String crash = null;
         try {
             ContainerState st = runtime.inspect(s.spec.container());
-            owner.runtimeOk();
+            owner.liveness.runtimeOk();
             if (!st.running()) crash = st.describeExit();
         } catch (DockerException e) {
-            owner.runtimeResult(e);
+            owner.liveness.runtimeResult(e);
             if (e.kind() == DockerException.Kind.NOT_FOUND) crash = "container " + s.spec.container() + " disappeared";
         }
         boolean unhealthy = crash == null && !health.healthy(s.spec, s.spec.liveness().timeout());
         String tail = crash == null ? "" : lastLine(logTail(s.spec.container()));
-        owner.commitLiveness(s, gen, crash, tail, unhealthy);
+        owner.liveness.commit(s, gen, crash, tail, unhealthy);
     }
 
     /** Boot-time advice: missing containers, restart policies that fight gaming mode, ports open to the network. */
