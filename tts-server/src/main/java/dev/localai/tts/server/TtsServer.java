@@ -12,6 +12,7 @@ import dev.localai.tts.server.http.ApiFilter;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.http.Lifecycle;
 import dev.localai.tts.server.http.PublicMessages;
+import dev.localai.tts.server.http.TransportErrors;
 import dev.localai.tts.server.http.RequestIds;
 import dev.localai.tts.server.http.Routes;
 import dev.localai.tts.server.ops.Metrics;
@@ -21,6 +22,7 @@ import dev.localai.tts.server.speech.SpeechService;
 import dev.localai.tts.server.speech.StallGuard;
 import dev.localai.tts.server.voices.VoicesService;
 import dev.localai.tts.server.web.StaticFiles;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -63,6 +65,12 @@ public final class TtsServer implements AutoCloseable {
                 .shutdownGracePeriod(Duration.ofSeconds(2))
                 .idleConnectionTimeout(config.idleTimeout())
                 .idleConnectionPeriod(idleCheckPeriod(config.idleTimeout()))
+                .directHandlers(d -> {
+                    TransportErrors errors = new TransportErrors();
+                    for (DirectHandler.EventType t : DirectHandler.EventType.values()) {
+                        d.addHandler(t, errors);
+                    }
+                })
                 .routing(r -> routing(r, responder))
                 .build();
     }

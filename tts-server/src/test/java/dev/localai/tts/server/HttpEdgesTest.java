@@ -162,6 +162,21 @@ class HttpEdgesTest {
     }
 
     @Test
+    void brokenRequestHeadsAreAnsweredInTheEnvelopeWithARequestId() throws IOException {
+        for (String bad : new String[] {
+                "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon in this line\r\n\r\n",
+                "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n",
+                "GET /he alth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"}) {
+            try (RawHttp raw = new RawHttp(server.port())) {
+                RawHttp.Answer a = raw.send(bad).answer();
+                assertThat(a.status()).as(bad.substring(0, 30)).isBetween(400, 499);
+                assertThat(error(a).get("message").asText()).isNotBlank();
+                assertThat(a.closed()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void idleConnectionsAreClosed() {
         try (RawHttp raw = new RawHttp(server.port())) {
             // never sends a byte: closed after the idle timeout (500 ms here), long before the client gives up
