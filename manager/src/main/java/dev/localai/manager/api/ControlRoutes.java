@@ -85,10 +85,11 @@ final class ControlRoutes {
                         .allMatch(v -> v.state() == ModelState.READY || v.state() == ModelState.FAILED), RequestParams.waitParam(req, 600));
             }
         }
-        String message = enable ? "Gaming mode enabled. " + (r.safeToGame() ? "All GPU models stopped." : "GPU models are stopping.")
+        String message = enable ? "Gaming mode enabled. " + (r.safeToGame() ? "All GPU models stopped."
+                : "Not yet safe to game: " + r.unsafeReason() + ".")
                 : "Gaming mode disabled. Keep-warm models are starting; others start on demand.";
         Json.send(res, enable ? 200 : 202, Json.obj("success", true, "gaming_mode", r.gamingMode(), "safe_to_game", r.safeToGame(),
-                "message", message,
+                "safe_to_game_reason", r.unsafeReason(), "message", message,
                 "stopped_models", r.stoppedModels(), "vram_used_mb", r.vramUsedMb(), "took_ms", r.tookMs(),
                 "persisted", r.persisted()));
     }

@@ -25,16 +25,33 @@ final class RequestParams {
                 .orElseThrow(() -> error(404, "model_not_found", "The model '" + raw + "' does not exist"));
     }
 
-    /** {@code ?wait_s=} in seconds, or the default. */
+    /** The longest wait a request may ask for: one day. */
+    static final double MAX_WAIT_S = 86_400;
+
+    /** {@code ?wait_s=} in seconds (0 to one day), or the default; anything else is a 400, never an overflow. */
     static Duration waitParam(ServerRequest req, int defSeconds) {
-        if (req.query().contains("wait_s")) {
-            try {
-                return Duration.ofMillis((long) (Double.parseDouble(req.query().get("wait_s")) * 1000));
-            } catch (NumberFormatException e) {
-                throw error(400, "invalid_parameter", "wait_s must be a number");
-            }
+        if (!req.query().contains("wait_s")) return Duration.ofSeconds(defSeconds);
+        double s;
+        try {
+            s = Double.parseDouble(req.query().get("wait_s").strip());
+        } catch (NumberFormatException e) {
+            throw error(400, "invalid_parameter", "wait_s must be a number of seconds");
         }
-        return Duration.ofSeconds(defSeconds);
+        if (!(s >= 0 && s <= MAX_WAIT_S))
+            throw error(400, "invalid_parameter", "wait_s must be between 0 and " + (long) MAX_WAIT_S + " seconds");
+        return Duration.ofMillis(Math.round(s * 1000));
+    }
+
+    /** An integer query parameter in [min, max], or the default; anything else is a 400. */
+    static int intParam(ServerRequest req, String name, int def, int min, int max) {
+        if (!req.query().contains(name)) return def;
+        try {
+            int v = Integer.parseInt(req.query().get(name).strip());
+            if (v >= min && v <= max) return v;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw error(400, "invalid_parameter", name + " must be an integer between " + min + " and " + max);
     }
 
     /** A boolean query flag: absent = false. */

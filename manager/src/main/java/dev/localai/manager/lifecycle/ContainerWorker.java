@@ -76,8 +76,11 @@ final class ContainerWorker {
             try {
                 ContainerState st = runtime.inspect(name);
                 if (!st.running()) {
+                    // the container's own log may hold secrets: it goes to the manager's log and to GET /logs (admin key),
+                    // never into an answer that inference-key clients see
                     String tail = logTail(name);
-                    String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
+                    if (!tail.isEmpty()) LOG.warning("model " + s.spec.id() + ": " + st.describeExit() + "; last log lines:\n" + tail);
+                    String msg = st.describeExit() + "; the container's log is at GET /logs/" + s.spec.id() + " (admin key)";
                     owner.tx.commitFailure(s, gen, error(503, "model_start_failed",
                             "Model '" + s.spec.id() + "' failed to start: " + msg, owner.tx.retrySeconds(s)), st.describeExit(), t0, "exited");
                     return;

@@ -1,6 +1,8 @@
 package dev.localai.manager.lifecycle;
 
 import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.docker.ContainerRuntime;
+import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.gaming.StateStore;
 import dev.localai.manager.observe.Metrics;
 import dev.localai.manager.vram.GpuProbe;
@@ -9,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -23,10 +26,12 @@ final class GamingMode {
     private final StateStore store;
     private final GpuProbe gpu;
     private final ManagerConfig.Gaming cfg;
+    private final ContainerRuntime runtime;
     private boolean on;
 
-    GamingMode(ModelManager manager, StateStore store, GpuProbe gpu, ManagerConfig.Gaming cfg) {
+    GamingMode(ModelManager manager, ContainerRuntime runtime, StateStore store, GpuProbe gpu, ManagerConfig.Gaming cfg) {
         this.m = manager;
+        this.runtime = runtime;
         this.store = store;
         this.gpu = gpu;
         this.cfg = cfg;
@@ -76,17 +81,21 @@ final class GamingMode {
                 if (s.spec.gpu()) stopForGame(s, drain);
             }
             m.changed.signalAll();
-            m.awaitLocked(() -> !on || !anyGpuActive(), wait); // an OFF meanwhile ends the wait
         } finally {
             m.lock.unlock();
         }
+        // docker is the truth: a GPU container running unknown to the manager (started by hand, or missed while the
+        // daemon was unreachable) is stopped now, not at the next periodic reconciliation
+        m.liveness.reconcile();
+        m.locked(() -> m.awaitLocked(() -> !on || !anyGpuActive(), wait)); // an OFF meanwhile ends the wait
         Optional<GpuProbe.Sample> sample = gpu.sample();
         long vramDeadline = System.nanoTime() + cfg.vramWait().toNanos();
         while (sample.isPresent() && sample.get().usedMb() > cfg.vramFreeTargetMb() && System.nanoTime() < vramDeadline) {
             LockSupportSleep.sleepNanos(250_000_000L); // drivers report freed memory late
             sample = gpu.sample();
         }
-        return new GamingResult(true, safeToGame(), stopped, sample.map(GpuProbe.Sample::usedMb).orElse(null),
+        GamingSafety safety = safety();
+        return new GamingResult(true, safety.safe(), safety.reason(), stopped, sample.map(GpuProbe.Sample::usedMb).orElse(null),
                 (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
@@ -125,7 +134,7 @@ final class GamingMode {
             m.warmKeepWarm();
             m.changed.signalAll();
         });
-        return new GamingResult(false, false, List.of(), gpu.sample().map(GpuProbe.Sample::usedMb).orElse(null),
+        return new GamingResult(false, false, "gaming mode is off", List.of(), gpu.sample().map(GpuProbe.Sample::usedMb).orElse(null),
                 (System.nanoTime() - t0) / 1_000_000, persisted);
     }
 
@@ -135,11 +144,46 @@ final class GamingMode {
         return false;
     }
 
-    /** Gaming, no GPU container running or possibly running, and GPU memory under the target (or no nvidia-smi). */
+    /**
+     * Safe only when gaming, no GPU model is (or may be) active in the manager's view, docker itself confirms that
+     * no GPU model's container is running, and GPU memory is under the target (or there is no nvidia-smi). When
+     * docker cannot be asked, it is not safe: a container may be running that nobody can see.
+     */
+    GamingSafety safety() {
+        String view = m.locked(() -> {
+            if (!on) return "gaming mode is off";
+            List<String> active = new ArrayList<>();
+            List<String> unverified = new ArrayList<>();
+            for (Slot s : m.slots.values()) {
+                if (!s.spec.gpu()) continue;
+                if (s.state().active()) active.add(s.spec.id());
+                else if (s.unverifiedStop()) unverified.add(s.spec.id());
+            }
+            if (!active.isEmpty()) return "GPU models still stopping: " + String.join(", ", active);
+            if (!unverified.isEmpty()) return "docker has not confirmed the stop of: " + String.join(", ", unverified);
+            return null;
+        });
+        if (view != null) return new GamingSafety(false, view);
+        Set<String> running;
+        try {
+            running = runtime.running();
+            m.liveness.runtimeOk();
+        } catch (DockerException e) {
+            m.liveness.runtimeResult(e);
+            return new GamingSafety(false, "cannot ask the container runtime whether GPU containers are stopped ("
+                    + e.getMessage() + ")");
+        }
+        List<String> up = new ArrayList<>();
+        for (Slot s : m.slots.values()) if (s.spec.gpu() && running.contains(s.spec.container())) up.add(s.spec.container());
+        if (!up.isEmpty()) return new GamingSafety(false, "GPU containers still running: " + String.join(", ", up));
+        Optional<GpuProbe.Sample> sample = gpu.sample();
+        if (sample.isPresent() && sample.get().usedMb() > cfg.vramFreeTargetMb())
+            return new GamingSafety(false, "GPU memory in use (" + sample.get().usedMb() + " MiB) is above the target of "
+                    + cfg.vramFreeTargetMb() + " MiB");
+        return new GamingSafety(true, null);
+    }
+
     boolean safeToGame() {
-        boolean ok = m.locked(() -> on && !anyGpuActive()
-                && m.slots.values().stream().noneMatch(x -> x.spec.gpu() && x.unverifiedStop()));
-        if (!ok) return false;
-        return gpu.sample().map(x -> x.usedMb() <= cfg.vramFreeTargetMb()).orElse(true);
+        return safety().safe();
     }
 }

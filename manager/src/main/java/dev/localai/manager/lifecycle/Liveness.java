@@ -207,8 +207,7 @@ final class Liveness implements AutoCloseable {
                         + (logLine.isEmpty() ? "" : "; last log line: " + logLine));
                 countCrash(s);
                 s.cancelLeases();
-                s.crashed(error(503, "model_unavailable", crash, 10), crash
-                        + (logLine.isEmpty() ? "" : "; last log line: " + logLine), m.now());
+                s.crashed(error(503, "model_unavailable", crash, 10), crash, m.now()); // no log line: admins use /logs
                 m.tx.publishFailed(s);
                 m.warmKeepWarm();
             } else if (unhealthy) {

@@ -40,6 +40,7 @@ import java.util.logging.Logger;
  */
 public final class ModelManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
+    private static final Duration MAX_WAIT = Duration.ofDays(365);
 
     /** Tunables that are not part of models.json. */
     public record Options(Duration pollInterval, Duration tickInterval, boolean allowEvictKeepWarm, InstantSource clock) {
@@ -77,7 +78,7 @@ public final class ModelManager implements AutoCloseable {
         this.liveness = new Liveness(this, runtime, opts.tickInterval());
         this.tx = new Transitions(this);
         this.worker = new ContainerWorker(this, runtime, health, opts.pollInterval());
-        this.gaming = new GamingMode(this, store, gpu, config.gaming());
+        this.gaming = new GamingMode(this, runtime, store, gpu, config.gaming());
     }
 
     public ManagerConfig config() {
@@ -162,7 +163,7 @@ public final class ModelManager implements AutoCloseable {
     /** Waits (bounded) until the model is READY and takes an in-flight place; throws an {@link ApiException} otherwise. */
     public Lease acquire(String id, Duration maxWait) {
         Slot s = slot(id);
-        long deadline = System.nanoTime() + Math.min(maxWait.toNanos(), s.spec.queueTimeout().toNanos());
+        long deadline = System.nanoTime() + Math.min(nanos(maxWait), s.spec.queueTimeout().toNanos());
         boolean patient = maxWait.compareTo(s.spec.queueTimeout()) >= 0; // a shorter wait was asked for explicitly
         long startDeadline = patient ? Math.max(deadline, System.nanoTime() + s.spec.startTimeout().toNanos() + 5_000_000_000L)
                 : deadline;
@@ -350,9 +351,14 @@ public final class ModelManager implements AutoCloseable {
         return ids;
     }
 
+    /** A wait in nanoseconds, capped at a year so that deadline arithmetic never overflows. */
+    static long nanos(Duration d) {
+        return d.isNegative() ? 0 : d.compareTo(MAX_WAIT) > 0 ? MAX_WAIT.toNanos() : d.toNanos();
+    }
+
     /** Waits under the lock until {@code done} holds or the wait ends (or the thread is interrupted). */
     boolean awaitLocked(Supplier<Boolean> done, Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
+        long deadline = System.nanoTime() + nanos(wait);
         try {
             while (!done.get()) {
                 long left = deadline - System.nanoTime();
@@ -382,6 +388,11 @@ public final class ModelManager implements AutoCloseable {
 
     public boolean safeToGame() {
         return gaming.safeToGame();
+    }
+
+    /** Whether it is safe to game now and, if not, why (asks docker: call once per answer). */
+    public GamingSafety gamingSafety() {
+        return gaming.safety();
     }
 
     /** Periodic work: idle stops, liveness, backoff expiry, drain completion, runtime recovery. */

@@ -31,8 +31,8 @@ final class Transitions {
                 m.worker.start(s, gen, "adopt".equals(reason));
             } catch (RuntimeException e) { // a bug must not leave the model STARTING for ever
                 LOG.log(Level.WARNING, "start of " + s.spec.id() + " failed unexpectedly", e);
-                commitFailure(s, gen, error(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e,
-                        retrySeconds(s)), String.valueOf(e), System.nanoTime(), "error");
+                commitFailure(s, gen, error(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start "
+                        + "(an internal error; see the manager's log)", retrySeconds(s)), "internal error", System.nanoTime(), "error");
             }
         });
     }
@@ -52,7 +52,7 @@ final class Transitions {
                 m.worker.stop(s, gen, reason);
             } catch (RuntimeException e) { // a bug must not leave the model STOPPING for ever
                 LOG.log(Level.WARNING, "stop of " + s.spec.id() + " failed unexpectedly", e);
-                commitStopped(s, gen, reason, String.valueOf(e));
+                commitStopped(s, gen, reason, "internal error (see the manager's log)");
             }
         });
     }

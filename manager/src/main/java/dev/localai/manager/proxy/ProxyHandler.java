@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -217,7 +216,7 @@ public final class ProxyHandler {
                 }
             }
         }
-        String rid = req.headers().first(HeaderNames.create("x-request-id")).orElse(UUID.randomUUID().toString());
+        String rid = RequestIds.of(req);
         b.header("X-Request-Id", rid);
         b.header("X-Forwarded-For", req.remotePeer().host());
         CompletableFuture<HttpResponse<InputStream>> f = client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -238,7 +237,8 @@ public final class ProxyHandler {
                 return new Outcome(false, 0, error(504, "upstream_timeout", "'" + target + "' did not answer within "
                         + config.server().upstreamResponseTimeout().toSeconds() + " s"));
             }
-            String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
+            String msg = c instanceof ConnectException ? "connection refused" : "connection failed";
+            LOG.log(Level.FINE, "cannot reach " + target, c);
             return new Outcome(false, 0, error(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
         }
         InputStream upstreamBody = up.body();

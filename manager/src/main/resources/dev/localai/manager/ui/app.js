@@ -58,7 +58,8 @@
     const toggle = $('gaming-toggle');
     if (!toggle.disabled) toggle.checked = gaming;
     const safe = $('safe-to-game');
-    safe.textContent = st.safe_to_game ? 'yes' : 'no';
+    // the reason is the manager's own sentence (docker unreachable, containers still running...), shown as text
+    safe.textContent = st.safe_to_game ? 'yes' : (st.gaming_mode && st.safe_to_game_reason ? 'no: ' + st.safe_to_game_reason : 'no');
     safe.className = st.safe_to_game ? 'yes' : 'no';
     $('vram').textContent = st.gpu_vram_gb == null ? 'unknown (no nvidia-smi)'
       : (st.gpu_vram_used_gb + ' GB used of ' + st.gpu_vram_gb + ' GB');
@@ -101,7 +102,8 @@
     say(enable ? 'Entering gaming mode…' : 'Leaving gaming mode…');
     try {
       const r = await call('POST', '/gaming-mode?enable=' + enable);
-      say(enable ? ('Gaming mode on; safe to game: ' + (r.safe_to_game ? 'yes' : 'no')) : 'Gaming mode off; keep-warm models are starting');
+      say(enable ? ('Gaming mode on; safe to game: ' + (r.safe_to_game ? 'yes' : 'no: ' + (r.safe_to_game_reason || 'unknown')))
+        : 'Gaming mode off; keep-warm models are starting');
     } catch (e) {
       say('Gaming mode switch failed: ' + e.message);
       t.checked = !enable;

@@ -140,7 +140,9 @@ class ModelManagerTest {
             assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
                 assertThat(ManagerErrors.code(e)).isEqualTo("model_start_failed");
-                assertThat(e.getMessage()).contains("exit code 137", "OOM-killed", "CUDA out of memory");
+                assertThat(e.getMessage()).contains("exit code 137", "OOM-killed", "GET /logs/llama");
+                // the container's own log may hold secrets: only admins read it, through /logs
+                assertThat(e.getMessage()).doesNotContain("CUDA out of memory");
                 assertThat(ManagerErrors.retryAfterSeconds(e)).isPositive();
             });
             assertThat(rig.state("llama")).isEqualTo(FAILED);
@@ -673,7 +675,7 @@ class ModelManagerTest {
             assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
                 assertThat(ManagerErrors.code(e)).isEqualTo("model_start_failed");
-                assertThat(e.getMessage()).contains("bug in the runtime");
+                assertThat(e.getMessage()).contains("could not start").doesNotContain("bug in the runtime", "Exception");
             });
             assertThat(rig.state("llama")).isEqualTo(FAILED);
         }
@@ -711,6 +713,49 @@ class ModelManagerTest {
             rig.await("llama", STOPPED);
             assertThat(rig.runtime.isRunning("llama")).isFalse();
             assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void withTheDaemonUnreachableSafeToGameIsNeverTrueAndSaysWhy() {
+        // the probe: docker cannot be asked, the TTS container still runs, the manager never saw it
+        FakeRuntime runtime = all();
+        runtime.addRunning("llama");
+        runtime.daemonDown(true);
+        try (Rig rig = new Rig(onDemand(""), runtime, null).boot()) {
+            GamingResult r = rig.manager.gamingOn(false, Duration.ofMillis(200));
+            assertThat(r.gamingMode()).isTrue();
+            assertThat(r.safeToGame()).isFalse();
+            assertThat(r.unsafeReason()).contains("cannot ask the container runtime", "Cannot connect to the Docker daemon");
+            assertThat(rig.manager.safeToGame()).isFalse();
+            assertThat(rig.manager.gamingSafety().reason()).contains("cannot ask the container runtime");
+            assertThat(runtime.isRunning("llama")).isTrue();
+
+            runtime.daemonDown(false); // back: reconciliation stops the GPU container it finds, then it is safe
+            rig.tick();
+            rig.await("llama", STOPPED);
+            assertThat(runtime.isRunning("llama")).isFalse();
+            assertThat(rig.manager.gamingSafety()).isEqualTo(new GamingSafety(true, null));
+        }
+    }
+
+    @Test
+    void aGpuContainerRunningBehindTheManagersBackIsStoppedByGamingModeAndNamedUntilThen() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.addRunning("llama"); // started by hand; the manager still holds llama as stopped
+            GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(r.safeToGame()).isTrue();
+            assertThat(r.unsafeReason()).isNull();
+        }
+    }
+
+    @Test
+    void absurdWaitsNeverOverflow() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", Duration.ofSeconds(Long.MAX_VALUE)).close();
+            assertThat(rig.manager.stop("llama", "manual", Duration.ofSeconds(Long.MAX_VALUE))).isTrue();
+            assertThat(rig.manager.awaitCondition(v -> true, Duration.ofSeconds(Long.MAX_VALUE))).isTrue();
         }
     }
 }
