@@ -114,6 +114,7 @@ final class StatusRoutes {
         int active = 0;
         int available = 0;
         long now = System.currentTimeMillis();
+        long managerNow = manager.now();
         for (ModelView v : views) {
             if (v.state().active()) running.add(brief(v));
             else stopped.add(brief(v));
@@ -124,7 +125,10 @@ final class StatusRoutes {
                     "vram_mb", v.spec().vramMb(), "inflight", v.inflight(), "queued", v.waiting(),
                     "idle_timeout_s", v.spec().idleTimeout().toSeconds(), "starts", v.starts(), "crashes", v.crashes(),
                     "last_error", v.lastError(), "reason", v.reason(),
-                    "retry_after_ms", Math.max(0, v.backoffUntilMillis() - now)));
+                    "retry_after_ms", Math.max(0, v.backoffUntilMillis() - managerNow),
+                    // cold-start progress: how long the current start has run, of how long it may
+                    "start_elapsed_s", v.state() == ModelState.STARTING ? Math.max(0, managerNow - v.startedMillis()) / 1000 : null,
+                    "start_timeout_s", v.spec().startTimeout().toSeconds()));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         // old field set (dashboard GamingModePanel)

@@ -19,6 +19,7 @@ import java.util.logging.Logger;
 final class ContainerWorker {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
     private static final int LOG_TAIL_LINES = 20;
+    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
 
     private final ModelManager owner;
     private final ContainerRuntime runtime;
@@ -66,7 +67,13 @@ final class ContainerWorker {
             return;
         }
         boolean first = true;
+        long lastProgress = t0 - PROGRESS_EVERY_NANOS; // the first poll reports at once
         while (owner.tx.current(s, gen)) {
+            if (System.nanoTime() - lastProgress >= PROGRESS_EVERY_NANOS) { // cold-start progress for /api/events and the UI
+                lastProgress = System.nanoTime();
+                owner.events().publish("progress", s.spec.id(), "state", "starting", "phase", "health_check",
+                        "elapsed_s", (lastProgress - t0) / 1_000_000_000L, "timeout_s", s.spec.startTimeout().toSeconds());
+            }
             long left = deadline - System.nanoTime();
             Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
             if (health.healthy(s.spec, probeTimeout)) {

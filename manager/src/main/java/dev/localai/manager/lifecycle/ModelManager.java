@@ -97,7 +97,8 @@ public final class ModelManager implements AutoCloseable {
         return runtime;
     }
 
-    long now() {
+    /** The manager's clock (views' times are on it). */
+    public long now() {
         return opts.clock().millis();
     }
 

@@ -44,6 +44,7 @@ final class Slot {
     private int waiting;
     private long lastUsedMillis;
     private long readySinceMillis;
+    private long startedMillis;
     private Attempt attempt;
     private int failures;
     private long backoffUntilMillis;
@@ -141,14 +142,15 @@ final class Slot {
 
     ModelView view() {
         return new ModelView(spec, state, inflight, waiting, lastUsedMillis, readySinceMillis, lastError, reason, starts,
-                crashes, backoffUntilMillis);
+                crashes, backoffUntilMillis, startedMillis);
     }
 
     // ------------------------------------------------------------------ transitions
 
     /** Any state -> STARTING with a fresh attempt; returns the attempt's generation. */
-    int toStarting(String why) {
+    int toStarting(String why, long now) {
         state = ModelState.STARTING;
+        startedMillis = now;
         gen++;
         reason = why;
         attempt = new Attempt();

@@ -23,7 +23,7 @@ final class Transitions {
     }
 
     void beginStart(Slot s, String reason) {
-        int gen = s.toStarting(reason);
+        int gen = s.toStarting(reason, m.now());
         m.changed.signalAll();
         m.events().publish("state", s.spec.id(), "state", "starting", "reason", reason);
         Thread.ofVirtual().name("start-" + s.spec.id()).start(() -> {
@@ -138,7 +138,9 @@ final class Transitions {
     int commitStartTimeout(Slot s, int gen, long t0) {
         return m.locked(() -> {
             if (!s.isCurrent(gen) || m.closed()) return -1;
-            String msg = "Model '" + s.spec.id() + "' did not become healthy within " + s.spec.startTimeout().toMillis() + " ms";
+            String msg = "Model '" + s.spec.id() + "' did not become healthy within its start timeout of "
+                    + s.spec.startTimeout().toMillis() / 1000.0 + " s (its health check GET " + s.spec.healthPath()
+                    + " never passed); the start was given up and will be retried after a backoff";
             observeStart(s, t0, "timeout");
             int stopGen = s.startTimedOut(error(504, "model_start_timeout", msg), msg, m.now());
             m.changed.signalAll();

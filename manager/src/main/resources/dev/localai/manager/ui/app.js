@@ -78,12 +78,16 @@
       th.scope = 'row';
       th.textContent = id;
       tr.appendChild(th);
-      cell(tr, m.type);
-      cell(tr, m.state + (m.last_error ? ' (' + m.last_error + ')' : ''), 'state state-' + m.state);
-      cell(tr, String(m.inflight));
-      cell(tr, m.vram_mb ? (m.vram_mb + ' MiB') : '-');
-      cell(tr, m.keep_warm ? 'yes' : 'no');
+      cell(tr, m.type).dataset.label = 'Type';
+      // a cold start shows its progress (the manager sends a progress event every second while it waits)
+      const state = m.state === 'starting' && m.start_elapsed_s != null
+        ? 'starting (' + m.start_elapsed_s + ' s of ' + m.start_timeout_s + ' s)' : m.state;
+      cell(tr, state + (m.last_error ? ' (' + m.last_error + ')' : ''), 'state state-' + m.state).dataset.label = 'State';
+      cell(tr, String(m.inflight)).dataset.label = 'In flight';
+      cell(tr, m.vram_mb ? (m.vram_mb + ' MiB') : '-').dataset.label = 'VRAM';
+      cell(tr, m.keep_warm ? 'yes' : 'no').dataset.label = 'Keep warm';
       const actions = cell(tr, '');
+      actions.dataset.label = 'Actions';
       actions.appendChild(button('Start', 'Start ' + id, () => call('POST', '/start/' + encodeURIComponent(id) + '?wait_s=1')));
       actions.appendChild(document.createTextNode(' '));
       actions.appendChild(button('Stop', 'Stop ' + id, () => call('POST', '/stop/' + encodeURIComponent(id) + '?wait_s=1')));

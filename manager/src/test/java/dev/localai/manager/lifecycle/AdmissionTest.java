@@ -37,8 +37,8 @@ class AdmissionTest {
     private Slot s(String id, ModelState state, long lastUsedMillis) {
         Slot x = slots.get(id);
         switch (state) {
-            case STARTING -> x.toStarting("test");
-            case READY -> x.toReady(x.toStarting("test"), lastUsedMillis);
+            case STARTING -> x.toStarting("test", 0);
+            case READY -> x.toReady(x.toStarting("test", 0), lastUsedMillis);
             case STOPPING -> x.toStopping("test", null);
             case STOPPED -> {
                 if (x.state().active()) x.stopFinished(x.toStopping("test", null), null, null, 0);
