@@ -5,17 +5,21 @@ import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
+import dev.localai.tts.core.text.Pauses;
 import dev.localai.tts.core.text.SentenceSplitter;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * One request of any length: the text split at sentence boundaries into chunks of at most
+ * One request of any length: the text split at pause tags ({@link Pauses}: exact silence) and sentence boundaries
+ * into chunks of at most
  * {@link TtsOptions#chunkChars()}, each spoken by {@link ChatterboxTurbo#generateStream} with the request's voice and
  * a seed derived from the request's, trailing silence and hallucinated tails cut at the seams, chunks joined with a
  * short equal-power crossfade ({@link ChunkJoiner}) and time-stretched to the request's speed.
  */
 final class ChunkedSynthesis {
+    private static final int SR = AudioClip.SAMPLE_RATE;
+
     /** Receives the audio and the token counts. */
     interface Output {
         void audio(float[] samples);
@@ -27,25 +31,40 @@ final class ChunkedSynthesis {
 
     static void run(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options, SpeechRequest request,
                     PreparedVoice voice, boolean streaming, Output out, BooleanSupplier cancelled) {
-        List<String> chunks = SentenceSplitter.chunks(request.text(), options.chunkChars());
         long seed = request.seed() == null ? 0L : request.seed();
         SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                 request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
-        TimeStretcher stretch = request.speed() == 1.0 ? null : new TimeStretcher(request.speed(),
-                AudioClip.SAMPLE_RATE);
-        ChunkJoiner joiner = new ChunkJoiner(samples -> emit(out, stretch == null ? samples : stretch.process(samples)));
-        for (int i = 0; i < chunks.size(); i++) {
-            String text = chunks.get(i);
-            int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
-            Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
-                    options.firstBlockTokens(), options.maxBlockTokens());
-            joiner.beginChunk(i == 0);
-            Utterance.Result r = model.generateStream(text, voice, p, decoder, joiner::accept, cancelled);
-            out.tokens(r.textTokens(), r.speechTokens());
-            joiner.endChunk(i == chunks.size() - 1);
+        TimeStretcher[] stretch = {request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR)};
+        ChunkJoiner joiner = new ChunkJoiner(samples -> emit(out, stretch[0] == null ? samples
+                : stretch[0].process(samples)));
+        int i = 0; // chunk index over the whole text: seeds as without pause tags
+        boolean afterPause = false;
+        for (Pauses.Part part : Pauses.split(request.text())) {
+            if (part instanceof Pauses.Pause pause) {
+                // exact silence, outside the time-stretch: the speech before it leaves whole first
+                if (stretch[0] != null) {
+                    emit(out, stretch[0].finish());
+                    stretch[0] = new TimeStretcher(request.speed(), SR);
+                }
+                emit(out, new float[pause.samples(SR)]);
+                afterPause = true;
+                continue;
+            }
+            List<String> chunks = SentenceSplitter.chunks(((Pauses.Speech) part).text(), options.chunkChars());
+            for (int k = 0; k < chunks.size(); k++, i++) {
+                String text = chunks.get(k);
+                int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
+                Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
+                        options.firstBlockTokens(), options.maxBlockTokens());
+                // after a pause a chunk starts afresh: leading silence cut, no crossfade across the pause
+                joiner.beginChunk(i == 0 && !afterPause);
+                Utterance.Result r = model.generateStream(text, voice, p, decoder, joiner::accept, cancelled);
+                out.tokens(r.textTokens(), r.speechTokens());
+                joiner.endChunk(k == chunks.size() - 1);
+            }
         }
-        if (stretch != null) {
-            emit(out, stretch.finish());
+        if (stretch[0] != null) {
+            emit(out, stretch[0].finish());
         }
     }
 

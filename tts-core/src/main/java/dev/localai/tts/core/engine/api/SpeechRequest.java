@@ -14,7 +14,9 @@ import java.util.Objects;
  * (e.g. an OpenAI-compatible server) should reject them rather than silently drop them. The engine makes
  * 24 kHz float PCM; the caller picks the encoder (see {@code audio.encode.AudioEncoders}).
  *
- * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank
+ * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank; may hold
+ *                          paralinguistic tags ({@code [laugh]}...) and pause tags ({@code [pause:0.5s]}, see
+ *                          {@link dev.localai.tts.core.text.Pauses}), which must be well formed
  * @param voiceId           a voice library id, or {@code null} for the model's built-in voice
  * @param speed             pitch-preserving playback speed, {@value #MIN_SPEED} to {@value #MAX_SPEED}
  * @param seed              random seed for reproducible output, or {@code null} for the engine's default seed
@@ -45,6 +47,7 @@ public record SpeechRequest(String text, String voiceId, double speed, Long seed
         if (text.length() > MAX_TEXT_CHARS) {
             throw new IllegalArgumentException("text is longer than " + MAX_TEXT_CHARS + " characters: " + text.length());
         }
+        dev.localai.tts.core.text.Pauses.validate(text);
         if (voiceId != null && voiceId.isBlank()) {
             throw new IllegalArgumentException("voiceId must be null (built-in voice) or not blank");
         }
