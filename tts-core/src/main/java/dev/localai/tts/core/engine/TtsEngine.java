@@ -137,16 +137,24 @@ public final class TtsEngine implements SpeechSynthesizer {
     }
 
     /**
-     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the
-     * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
-     * serialises; a real one's by reading the weights, which batching shares.
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for fp32 weights of a T3
+     * at least the size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling,
+     * which batching serialises; a real one's by reading the weights, which batching shares. On the CPU only fp32
+     * batched kernels give the bits of one-row decoding (bf16 ones round differently), so bf16 is batched only when
+     * asked for: the default path stays bit-reproducible whatever the concurrency (docs/numerics.md).
      */
     private static boolean batchPays(Boolean configured, ChatterboxModel model) {
+        var c = model.t3().config();
+        return batchPays(configured, model.device().isCuda(), model.t3Dtype() == ScalarType.Float ? "fp32" : "bf16",
+                (long) c.nLayer() * c.nEmbd());
+    }
+
+    /** {@link #batchPays(Boolean, ChatterboxModel)} on plain values: layers x width is the T3's size. */
+    static boolean batchPays(Boolean configured, boolean cuda, String t3Dtype, long layersTimesWidth) {
         if (configured != null) {
             return configured;
         }
-        var c = model.t3().config();
-        return model.device().isCuda() || (long) c.nLayer() * c.nEmbd() >= 12L * 768;
+        return cuda || ("fp32".equals(t3Dtype) && layersTimesWidth >= 12L * 768);
     }
 
     /**
@@ -701,9 +709,11 @@ public final class TtsEngine implements SpeechSynthesizer {
 
         /**
          * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
-         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
-         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
-         * (whose steps are too small to share).
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load. With fp32 weights on the CPU the audio is
+         * bit-identical to unbatched decoding; with bf16 (and on a GPU) batched kernels round differently, so a
+         * request's audio can depend on what it was batched with. Default: on for a GPU and for real-size fp32
+         * models on the CPU; off for bf16 on the CPU and for tiny test checkpoints (whose steps are too small to
+         * share).
          */
         public Builder batchDecoding(boolean on) {
             this.batchDecoding = on;
