@@ -17,7 +17,7 @@ import java.util.function.Function;
  * Builds the {@link ServerConfig} from three layers, later ones winning: {@code application.yaml} (the one on the
  * classpath, or the file given with {@code --config}), environment variables ({@code TTS_PORT}, {@code TTS_MODEL},
  * ...; see {@link #ENV}), and command-line flags ({@code --model DIR|REPO_ID}, {@code --port N},
- * {@code --voices DIR}, {@code --device D}, {@code --host H}).
+ * {@code --voices DIR}, {@code --device D}, {@code --host H}, {@code --wyoming-port N}).
  */
 public final class ConfigLoader {
 
@@ -28,9 +28,12 @@ public final class ConfigLoader {
     public static final String USAGE = """
             Usage: java -jar tts-server.jar [--model DIR|REPO_ID|tiny[:seed]] [--port N] [--voices DIR]
                                             [--device auto|cpu|cuda|cuda:N] [--host ADDR] [--config FILE]
+                                            [--wyoming-port N]
+            --wyoming-port N also serves the Wyoming protocol (Home Assistant) on port N (10200 is customary).
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
-             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS).""";
+             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS, TTS_WYOMING_ENABLED,
+             TTS_WYOMING_PORT).""";
 
     private ConfigLoader() {
     }
@@ -49,6 +52,8 @@ public final class ConfigLoader {
         m.put("TTS_WARM_UP", "engine.warm-up");
         m.put("TTS_API_KEYS", "auth.api-keys");
         m.put("TTS_CORS_ORIGINS", "cors.allowed-origins");
+        m.put("TTS_WYOMING_ENABLED", "wyoming.enabled");
+        m.put("TTS_WYOMING_PORT", "wyoming.port");
         return Map.copyOf(m);
     }
 
@@ -79,6 +84,7 @@ public final class ConfigLoader {
                 case "--voices" -> "engine.voices-dir";
                 case "--device" -> "engine.device";
                 case "--host" -> "server.host";
+                case "--wyoming-port" -> "wyoming.port";
                 case "--config" -> "config";
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             };
@@ -90,6 +96,10 @@ public final class ConfigLoader {
             }
             if (key.equals("config")) {
                 configFile = Path.of(value);
+            } else if (key.equals("wyoming.port")) {
+                // the port alone turns the endpoint on
+                o.put(key, value);
+                o.put("wyoming.enabled", "true");
             } else {
                 o.put(key, value);
             }
@@ -117,6 +127,10 @@ public final class ConfigLoader {
                 over.put(key, v.trim());
             }
         });
+        if (over.containsKey("wyoming.port")) {
+            // naming a Wyoming port turns the endpoint on, unless TTS_WYOMING_ENABLED says otherwise
+            over.putIfAbsent("wyoming.enabled", "true");
+        }
         over.putAll(flags.overrides());
         return from(yaml, over);
     }
@@ -150,6 +164,12 @@ public final class ConfigLoader {
         l.list("auth.api-keys", b::apiKeys);
         l.num("auth.public-listings", ConfigLoader::bool, b::publicListings);
         l.list("cors.allowed-origins", b::corsOrigins);
+        l.num("wyoming.enabled", ConfigLoader::bool, b::wyomingEnabled);
+        l.num("wyoming.port", Integer::parseInt, b::wyomingPort);
+        l.num("wyoming.max-connections", Integer::parseInt, b::wyomingMaxConnections);
+        l.num("wyoming.idle-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::wyomingIdleTimeout);
+        l.num("wyoming.max-text-chars", Integer::parseInt, b::wyomingMaxTextChars);
+        l.list("wyoming.languages", b::wyomingLanguages);
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
