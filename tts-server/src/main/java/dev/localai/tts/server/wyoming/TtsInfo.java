@@ -44,9 +44,9 @@ final class TtsInfo {
         program.put("version", version);
         ArrayNode list = program.putArray("voices");
         if (voices == null) {
-            voice(list, TtsEngine.BUILTIN_VOICE, TtsEngine.BUILTIN_VOICE, true);
+            voice(list, TtsEngine.BUILTIN_VOICE, "Built-in voice");
         } else {
-            voices.forEach(v -> voice(list, v.id(), v.name(), v.builtIn()));
+            voices.forEach(v -> voice(list, v.id(), v.name()));
         }
         program.put("supports_synthesize_streaming", true);
 
@@ -58,10 +58,11 @@ final class TtsInfo {
         return WyomingEvent.of(WyomingEvent.INFO, data);
     }
 
-    private void voice(ArrayNode list, String id, String name, boolean builtIn) {
+    /** A voice: its id is what {@code synthesize} names, its display name what Home Assistant shows. */
+    private void voice(ArrayNode list, String id, String displayName) {
         ObjectNode v = list.addObject();
         v.put("name", id);
-        v.put("description", builtIn ? name + " (built-in)" : name);
+        v.put("description", displayName);
         attribution(v);
         v.put("installed", true);
         v.putNull("version");

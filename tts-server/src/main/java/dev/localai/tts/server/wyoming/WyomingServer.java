@@ -83,6 +83,10 @@ public final class WyomingServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(() -> cutStalled(stallMillis), period, period, TimeUnit.MILLISECONDS);
         Thread.ofPlatform().daemon(true).name("tts-wyoming-accept").start(this::acceptLoop);
         LOG.info(() -> "Wyoming TTS listening on tcp://" + config.host() + ":" + port());
+        if (!config.apiKeys().isEmpty()) {
+            LOG.warning("the Wyoming protocol has no authentication: API keys do not apply to tcp://" + config.host()
+                    + ":" + port() + "; anyone who can reach it can synthesise speech");
+        }
         return this;
     }
 
