@@ -251,7 +251,8 @@ class WyomingTest {
     @Test
     void oversizedEventsAreRefusedWithoutReadingThem() throws Exception {
         try (WyomingClient c = new WyomingClient(port)) {
-            c.sendRaw(("{\"type\": \"describe\", \"pad\": \"" + "x".repeat(70 * 1024)).getBytes(StandardCharsets.UTF_8));
+            String endless = "{\"type\": \"describe\", \"pad\": \"" + "x".repeat(70 * 1024);
+            c.sendRaw(endless.getBytes(StandardCharsets.UTF_8));
             assertError(c, "event_too_large");
         }
         try (WyomingClient c = new WyomingClient(port)) {

@@ -210,7 +210,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         boolean wyomingEnabled;
         int wyomingPort = DEFAULT_WYOMING_PORT;
         int wyomingMaxConnections = 8;
-        Duration wyomingIdleTimeout = Duration.ofSeconds(60);
+        Duration wyomingIdleTimeout = Duration.ofSeconds(120);
         int wyomingMaxTextChars = 10_000;
         List<String> wyomingLanguages = List.of("en");
 

@@ -29,6 +29,8 @@ import java.util.logging.Logger;
  */
 public final class WyomingServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WyomingServer.class.getName());
+    /** A cap on the data or payload of one event, whatever {@code server.max-body-bytes} says. */
+    private static final long MAX_EVENT_BYTES = 16L << 20;
 
     private final ServerConfig config;
     private final EngineSupervisor engines;
@@ -118,7 +120,8 @@ public final class WyomingServer implements AutoCloseable {
         try {
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.wyoming().idleTimeout().toMillis()));
             socket.setTcpNoDelay(true);
-            c = new Connection(socket, config.maxBodyBytes(), out -> new WyomingSession(config, engines, lifecycle,
+            c = new Connection(socket, Math.min(config.maxBodyBytes(), MAX_EVENT_BYTES), out -> new WyomingSession(
+                    config, engines, lifecycle,
                     info, sender, out, speaking::incrementAndGet, speaking::decrementAndGet));
         } catch (IOException | RuntimeException e) {
             close(socket);

@@ -66,7 +66,8 @@ class EventCodecTest {
 
     @Test
     void mergesInlineDataWithTheDataBytesSkipsBlankLinesAndToleratesCrLf() throws Exception {
-        EventReader r = reader("\r\n\n{\"type\":\"synthesize\",\"data\":{\"text\":\"a\",\"x\":1},\"data_length\":12}\r\n"
+        EventReader r = reader("\r\n\n"
+                + "{\"type\":\"synthesize\",\"data\":{\"text\":\"a\",\"x\":1},\"data_length\":12}\r\n"
                 + "{\"text\":\"b\"}{\"type\":\"describe\",\"data\":null,\"data_length\":null,\"payload_length\":0}\n");
         WyomingEvent e = r.read();
         assertThat(e.data().get("text").asText()).isEqualTo("b");
