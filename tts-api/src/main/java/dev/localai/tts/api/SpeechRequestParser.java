@@ -77,6 +77,7 @@ public final class SpeechRequestParser {
             throw ApiException.invalid(null, "invalid_json",
                     "The request body is empty; send a JSON object with 'model', 'input' and 'voice'.");
         }
+        Utf8.require(body);
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(body);
@@ -152,8 +153,8 @@ public final class SpeechRequestParser {
         }
         Long topK = optionalLong(o, "top_k");
         if (topK != null && (topK < 1 || topK > Integer.MAX_VALUE)) {
-            throw ApiException.invalid("top_k", "integer_below_min_value",
-                    "Invalid 'top_k': " + topK + ". It must be an integer of at least 1.");
+            throw ApiException.invalid("top_k", topK < 1 ? "integer_below_min_value" : "integer_above_max_value",
+                    "Invalid 'top_k': " + topK + ". It must be an integer between 1 and " + Integer.MAX_VALUE + ".");
         }
         Double topP = optionalNumber(o, "top_p");
         if (topP != null && !(topP > 0 && topP <= 1)) {
@@ -273,6 +274,13 @@ public final class SpeechRequestParser {
         }
         if (n.isFloatingPointNumber() && n.canConvertToExactIntegral() && n.canConvertToLong()) {
             return n.asLong();
+        }
+        if (n.isIntegralNumber() || n.isFloatingPointNumber() && n.canConvertToExactIntegral()) {
+            // an integer, just not one that fits 64 bits (2^70): say so, rather than "expected an integer"
+            boolean above = n.decimalValue().signum() > 0;
+            throw ApiException.invalid(name, above ? "integer_above_max_value" : "integer_below_min_value",
+                    "Invalid '" + name + "': " + n.bigIntegerValue() + " is out of range. It must be an integer "
+                            + "between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + " (-2^63 and 2^63-1).");
         }
         throw typeError(name, "an integer", n);
     }

@@ -1,5 +1,6 @@
 package dev.localai.tts.server.config;
 
+import dev.localai.tts.api.http.CrossSiteGuard;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import java.nio.file.Files;
@@ -32,8 +33,8 @@ public final class ConfigLoader {
             --wyoming-port N also serves the Wyoming protocol (Home Assistant) on port N (10200 is customary).
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
-             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS, TTS_WYOMING_ENABLED,
-             TTS_WYOMING_PORT).""";
+             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
+             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS, TTS_WYOMING_ENABLED, TTS_WYOMING_PORT).""";
 
     private ConfigLoader() {
     }
@@ -51,7 +52,11 @@ public final class ConfigLoader {
         m.put("TTS_ALLOW_DOWNLOAD", "engine.allow-download");
         m.put("TTS_WARM_UP", "engine.warm-up");
         m.put("TTS_API_KEYS", "auth.api-keys");
-        m.put("TTS_CORS_ORIGINS", "cors.allowed-origins");
+        m.put("TTS_ALLOWED_HOSTS", "security.allowed-hosts");
+        m.put("TTS_ALLOWED_ORIGINS", "security.allowed-origins");
+        m.put("TTS_CORS_ORIGINS", "cors.allowed-origins"); // the older name; TTS_ALLOWED_ORIGINS wins
+        m.put("TTS_IDLE_TIMEOUT_S", "server.idle-timeout-s");
+        m.put("TTS_MAX_UPLOADS", "server.max-uploads");
         m.put("TTS_WYOMING_ENABLED", "wyoming.enabled");
         m.put("TTS_WYOMING_PORT", "wyoming.port");
         return Map.copyOf(m);
@@ -145,6 +150,8 @@ public final class ConfigLoader {
         l.num("server.max-upload-bytes", Long::parseLong, b::maxUploadBytes);
         l.num("server.shutdown-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::shutdownTimeout);
         l.num("server.stall-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::stallTimeout);
+        l.num("server.idle-timeout-s", ConfigLoader::seconds, b::idleTimeout);
+        l.num("server.max-uploads", Integer::parseInt, b::maxUploads);
         l.str("engine.model", b::model);
         l.str("engine.device", b::device);
         l.num("engine.threads", Integer::parseInt, b::threads);
@@ -163,7 +170,13 @@ public final class ConfigLoader {
         }
         l.list("auth.api-keys", b::apiKeys);
         l.num("auth.public-listings", ConfigLoader::bool, b::publicListings);
-        l.list("cors.allowed-origins", b::corsOrigins);
+        if (overrides.containsKey("security.allowed-origins") || yaml.get("security.allowed-origins").exists()
+                && !overrides.containsKey("cors.allowed-origins")) {
+            l.list("security.allowed-origins", b::allowedOrigins);
+        } else {
+            l.list("cors.allowed-origins", b::allowedOrigins); // the older key
+        }
+        l.list("security.allowed-hosts", b::allowedHosts);
         l.num("wyoming.enabled", ConfigLoader::bool, b::wyomingEnabled);
         l.num("wyoming.port", Integer::parseInt, b::wyomingPort);
         l.num("wyoming.max-connections", Integer::parseInt, b::wyomingMaxConnections);
@@ -171,10 +184,21 @@ public final class ConfigLoader {
         l.num("wyoming.max-text-chars", Integer::parseInt, b::wyomingMaxTextChars);
         l.list("wyoming.languages", b::wyomingLanguages);
         try {
-            return b.build();
+            ServerConfig c = b.build();
+            CrossSiteGuard.of(c.host(), c.allowedHosts(), c.allowedOrigins(), List.of()); // validates the origins
+            return c;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** Whole or fractional seconds ({@code 60}, {@code 0.5}), bounded to a day. */
+    private static Duration seconds(String s) {
+        double d = Double.parseDouble(s);
+        if (!(d > 0 && d <= 86_400)) {
+            throw new IllegalArgumentException("not between 0 and 86400 seconds: " + s);
+        }
+        return Duration.ofMillis(Math.round(d * 1000));
     }
 
     private static boolean bool(String s) {

@@ -12,7 +12,8 @@ import java.util.Objects;
  * Everything the server is configured with, immutable. Read with {@link ConfigLoader} from {@code application.yaml},
  * environment variables and command-line flags, or built with {@link #builder()} (tests, embedding).
  *
- * @param host            interface to bind ({@code 0.0.0.0} for all)
+ * @param host            interface to bind ({@code 127.0.0.1} by default; {@code 0.0.0.0} for all, as the container
+ *                        image sets)
  * @param port            TCP port (0 picks a free one)
  * @param maxBodyBytes    largest JSON body accepted
  * @param maxUploadBytes  largest voice upload (multipart body) accepted
@@ -23,12 +24,18 @@ import java.util.Objects;
  * @param apiKeys         accepted API keys; empty = no authentication
  * @param publicListings  whether {@code GET} listings (models, voices) are served without a key (Open WebUI sends
  *                        none there)
- * @param corsOrigins     origins allowed by CORS ({@code *} for any); empty = no CORS headers
+ * @param allowedOrigins  browser origins allowed to change state and to get CORS headers ({@code *} for any);
+ *                        empty = same-origin only, no CORS headers (see {@code docs/security.md})
+ * @param allowedHosts    names accepted in the {@code Host} header besides IP literals, {@code localhost} and the
+ *                        listen host ({@code *} for any)
+ * @param idleTimeout     how long a keep-alive connection may sit idle before the server closes it
+ * @param maxUploads      voice uploads (and their clone computations) at once; more get 429
  * @param wyoming         the optional Wyoming (Home Assistant) TTS endpoint
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, long maxUploadBytes, Duration shutdownTimeout,
                            Duration stallTimeout, Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
-                           List<String> corsOrigins, Wyoming wyoming) {
+                           List<String> allowedOrigins, List<String> allowedHosts, Duration idleTimeout,
+                           int maxUploads, Wyoming wyoming) {
 
     /** The default port of the design. */
     public static final int DEFAULT_PORT = 8006;
@@ -48,7 +55,14 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(speech, "speech");
         apiKeys = apiKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
-        corsOrigins = List.copyOf(corsOrigins);
+        allowedOrigins = List.copyOf(allowedOrigins);
+        allowedHosts = List.copyOf(allowedHosts);
+        if (idleTimeout == null || idleTimeout.toMillis() < 100) {
+            throw new IllegalArgumentException("the idle timeout must be at least 100 ms");
+        }
+        if (maxUploads < 1) {
+            throw new IllegalArgumentException("max-uploads must be at least 1: " + maxUploads);
+        }
         Objects.requireNonNull(wyoming, "wyoming");
     }
 
@@ -173,7 +187,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.previewText = speech.previewText();
         b.apiKeys = apiKeys;
         b.publicListings = publicListings;
-        b.corsOrigins = corsOrigins;
+        b.allowedOrigins = allowedOrigins;
+        b.allowedHosts = allowedHosts;
+        b.idleTimeout = idleTimeout;
+        b.maxUploads = maxUploads;
         b.wyomingEnabled = wyoming.enabled();
         b.wyomingPort = wyoming.port();
         b.wyomingMaxConnections = wyoming.maxConnections();
@@ -185,7 +202,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
 
     /** Mutable builder with the defaults of {@code application.yaml}. */
     public static final class Builder {
-        String host = "0.0.0.0";
+        String host = "127.0.0.1";
         int port = DEFAULT_PORT;
         long maxBodyBytes = 1L << 20;
         long maxUploadBytes = 10L << 20;
@@ -206,7 +223,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         String previewText = "Hello! This is a preview of my voice.";
         List<String> apiKeys = List.of();
         boolean publicListings = true;
-        List<String> corsOrigins = List.of("*");
+        List<String> allowedOrigins = List.of();
+        List<String> allowedHosts = List.of();
+        Duration idleTimeout = Duration.ofSeconds(60);
+        int maxUploads = 2;
         boolean wyomingEnabled;
         int wyomingPort = DEFAULT_WYOMING_PORT;
         int wyomingMaxConnections = 8;
@@ -245,7 +265,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder previewText(String v) { previewText = v; return this; }
         public Builder apiKeys(List<String> v) { apiKeys = v; return this; }
         public Builder publicListings(boolean v) { publicListings = v; return this; }
-        public Builder corsOrigins(List<String> v) { corsOrigins = v; return this; }
+        public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
+        public Builder allowedHosts(List<String> v) { allowedHosts = v; return this; }
+        public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+        public Builder maxUploads(int v) { maxUploads = v; return this; }
         public Builder wyomingEnabled(boolean v) { wyomingEnabled = v; return this; }
         public Builder wyomingPort(int v) { wyomingPort = v; return this; }
         public Builder wyomingMaxConnections(int v) { wyomingMaxConnections = v; return this; }
@@ -257,8 +280,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
             return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
                     new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
-                    corsOrigins, new Wyoming(wyomingEnabled, wyomingPort, wyomingMaxConnections, wyomingIdleTimeout,
-                    wyomingMaxTextChars, wyomingLanguages));
+                    allowedOrigins, allowedHosts, idleTimeout, maxUploads, new Wyoming(wyomingEnabled, wyomingPort,
+                    wyomingMaxConnections, wyomingIdleTimeout, wyomingMaxTextChars, wyomingLanguages));
         }
     }
 }

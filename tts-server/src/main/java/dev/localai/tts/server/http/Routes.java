@@ -1,5 +1,6 @@
 package dev.localai.tts.server.http;
 
+import dev.localai.tts.api.http.CrossSiteGuard;
 import java.util.regex.Pattern;
 
 /** The API's paths: metric labels (ids replaced by placeholders) and which ones are listings. */
@@ -25,6 +26,16 @@ public final class Routes {
                     : MODEL.matcher(path).matches() ? MODELS + "/{id}"
                     : path.startsWith("/v1/") ? "/v1/other" : "static";
         };
+    }
+
+    /**
+     * The kind of route for the cross-site rule: the JSON endpoints ({@code POST} speech, {@code PATCH} of a voice)
+     * take only JSON bodies; everything else changes state only through its method.
+     */
+    public static CrossSiteGuard.Route crossSiteRoute(String method, String path) {
+        boolean json = method.equals("POST") && path.equals(SPEECH)
+                || method.equals("PATCH") && VOICE.matcher(path).matches();
+        return json ? CrossSiteGuard.Route.JSON : CrossSiteGuard.Route.PLAIN;
     }
 
     /** Read-only listings that may be exempt from the API key (Open WebUI sends no key there). */
