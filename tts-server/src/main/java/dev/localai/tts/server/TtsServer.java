@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
 public final class TtsServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TtsServer.class.getName());
     private static final Pattern API_PATH = Pattern.compile(
-            "/v1/(audio/speech|audio/voices(/[^/]+(/preview)?)?|audio/models|models(/[^/]+)?)");
+            "/v1/(audio/speech|audio/voices(/[^/]+(/preview)?)?|audio/models|audio/tags|models(/[^/]+)?)");
 
     private final ServerConfig config;
     private final EngineSupervisor engines;
@@ -135,7 +135,7 @@ public final class TtsServer implements AutoCloseable {
         }
         throw ApiErrors.notFound(null, "not_found", "No such endpoint: " + req.prologue().method().text() + " "
                 + path + (path.startsWith("/v1/") ? ". The API has " + Routes.SPEECH + ", " + Routes.VOICES + ", "
-                + Routes.MODELS + " and " + Routes.AUDIO_MODELS + "." : "."));
+                + Routes.MODELS + ", " + Routes.AUDIO_MODELS + " and " + Routes.TAGS + "." : "."));
     }
 
     /** How often idle connections are looked for: a quarter of the timeout, between 50 ms and 15 s. */

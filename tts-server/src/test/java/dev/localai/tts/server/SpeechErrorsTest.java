@@ -34,7 +34,9 @@ class SpeechErrorsTest {
             "bad format|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"response_format\":\"ogg\"}|400|invalid_value|response_format",
             "slow speed|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"speed\":0.1}|400|decimal_below_min_value|speed",
             "bad stream format|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"stream_format\":\"ws\"}|400|invalid_value|stream_format",
-            "unsupported knob|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"cfg_weight\":0.3}|400|unsupported_parameter|cfg_weight",
+            "ignored knob of the wrong type|{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\",\"cfg_weight\":\"low\"}|400|invalid_type|cfg_weight",
+            "too long a pause|{\"model\":\"tts-1\",\"input\":\"a [pause:11s] b\",\"voice\":\"alloy\"}|400|invalid_value|input",
+            "malformed pause|{\"model\":\"tts-1\",\"input\":\"a [pause:soon] b\",\"voice\":\"alloy\"}|400|invalid_value|input",
     })
     void badRequestsAreNamed(String what, String body, int status, String code, String param) {
         JsonNode e = Http.error(http.speech(body), status);

@@ -34,7 +34,8 @@ public final class ConfigLoader {
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
              TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
-             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS, TTS_WYOMING_ENABLED, TTS_WYOMING_PORT).""";
+             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS, TTS_WYOMING_ENABLED, TTS_WYOMING_PORT,
+             TTS_VOICE_MAP=alloy=my-voice,echo=default: OpenAI voice names to library voices).""";
 
     private ConfigLoader() {
     }
@@ -57,6 +58,7 @@ public final class ConfigLoader {
         m.put("TTS_CORS_ORIGINS", "cors.allowed-origins"); // the older name; TTS_ALLOWED_ORIGINS wins
         m.put("TTS_IDLE_TIMEOUT_S", "server.idle-timeout-s");
         m.put("TTS_MAX_UPLOADS", "server.max-uploads");
+        m.put("TTS_VOICE_MAP", "speech.voice-map");
         m.put("TTS_WYOMING_ENABLED", "wyoming.enabled");
         m.put("TTS_WYOMING_PORT", "wyoming.port");
         return Map.copyOf(m);
@@ -168,6 +170,9 @@ public final class ConfigLoader {
         if (vm.exists()) {
             vm.asMap().ifPresent(m -> m.forEach((k, v) -> b.mapVoice(k.substring(k.lastIndexOf('.') + 1), v)));
         }
+        if (overrides.containsKey("speech.voice-map")) {
+            voiceMapPairs(overrides.get("speech.voice-map")).forEach(b::mapVoice);
+        }
         l.list("auth.api-keys", b::apiKeys);
         l.num("auth.public-listings", ConfigLoader::bool, b::publicListings);
         if (overrides.containsKey("security.allowed-origins") || yaml.get("security.allowed-origins").exists()
@@ -190,6 +195,25 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code alloy=my-voice,echo=default} (the form of {@code TTS_VOICE_MAP}) as an ordered map. */
+    static Map<String, String> voiceMapPairs(String s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String pair : s.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? "" : pair.substring(0, eq).trim();
+            String id = eq < 0 ? "" : pair.substring(eq + 1).trim();
+            if (name.isEmpty() || id.isEmpty()) {
+                throw new IllegalArgumentException("invalid value for speech.voice-map (TTS_VOICE_MAP): '"
+                        + pair.trim() + "'; write NAME=VOICE_ID pairs separated by commas, e.g. alloy=my-voice");
+            }
+            m.put(name, id);
+        }
+        return m;
     }
 
     /** Whole or fractional seconds ({@code 60}, {@code 0.5}), bounded to a day. */

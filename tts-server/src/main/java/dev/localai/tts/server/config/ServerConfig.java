@@ -93,7 +93,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * The speech endpoint's settings.
      *
      * @param models        accepted model names (the first is the canonical id)
-     * @param voiceMap      OpenAI voice names ({@code alloy} ...) to library voice ids
+     * @param voiceMap      OpenAI voice names ({@code alloy} ...) to library voice ids, in configured order
      * @param strict        reject unknown request fields (OpenAI's schema) instead of ignoring them
      * @param maxTokens     cap on speech tokens per text chunk when a request gives none ({@code null}: engine's)
      * @param previewText   what {@code GET /v1/audio/voices/{id}/preview} says
@@ -105,7 +105,13 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
                 throw new IllegalArgumentException("speech.models must name at least one model");
             }
             models = List.copyOf(models);
-            voiceMap = Map.copyOf(voiceMap);
+            voiceMap.forEach((name, id) -> {
+                if (name == null || name.isBlank() || id == null || id.isBlank()) {
+                    throw new IllegalArgumentException("speech.voice-map: names and voice ids must not be empty: "
+                            + name + " -> " + id);
+                }
+            });
+            voiceMap = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(voiceMap)); // in configured order
             if (maxTokens != null && (maxTokens < 1 || maxTokens > 4096)) {
                 throw new IllegalArgumentException("speech.max-tokens must be 1-4096: " + maxTokens);
             }

@@ -9,6 +9,7 @@ public final class Routes {
     public static final String VOICES = "/v1/audio/voices";
     public static final String AUDIO_MODELS = "/v1/audio/models";
     public static final String MODELS = "/v1/models";
+    public static final String TAGS = "/v1/audio/tags";
 
     private static final Pattern VOICE = Pattern.compile("/v1/audio/voices/[^/]+");
     private static final Pattern PREVIEW = Pattern.compile("/v1/audio/voices/[^/]+/preview");
@@ -20,7 +21,7 @@ public final class Routes {
     /** A bounded label for metrics. */
     public static String label(String path) {
         return switch (path) {
-            case SPEECH, VOICES, AUDIO_MODELS, MODELS, "/health", "/health/live", "/health/ready", "/metrics" -> path;
+            case SPEECH, VOICES, AUDIO_MODELS, MODELS, TAGS, "/health", "/health/live", "/health/ready", "/metrics" -> path;
             default -> PREVIEW.matcher(path).matches() ? VOICES + "/{id}/preview"
                     : VOICE.matcher(path).matches() ? VOICES + "/{id}"
                     : MODEL.matcher(path).matches() ? MODELS + "/{id}"
@@ -40,7 +41,7 @@ public final class Routes {
 
     /** Read-only listings that may be exempt from the API key (Open WebUI sends no key there). */
     public static boolean isListing(String path) {
-        return path.equals(VOICES) || path.equals(AUDIO_MODELS) || path.equals(MODELS)
+        return path.equals(VOICES) || path.equals(AUDIO_MODELS) || path.equals(MODELS) || path.equals(TAGS)
                 || MODEL.matcher(path).matches();
     }
 }

@@ -37,7 +37,8 @@ import java.util.logging.Logger;
 /**
  * The voice library over HTTP:
  * <ul>
- *   <li>{@code GET /v1/audio/voices}: {@code {"object":"list","voices":[{"id","name",...}]}}, or
+ *   <li>{@code GET /v1/audio/voices}: {@code {"object":"list","voices":[{"id","name",...}],"voice_map":{...}}}
+ *       (the voice map: OpenAI voice names and the library voice each stands for), or
  *       {@code {"voices":["id",...]}} with {@code ?legacy=true} / {@code ?format=strings};</li>
  *   <li>{@code POST /v1/audio/voices}: multipart upload of a reference clip ({@code audio_sample}, also
  *       {@code file}/{@code audio}) with a {@code name}, answered 201 with the voice; the clip is spooled to disk
@@ -89,7 +90,7 @@ public final class VoicesService implements HttpService {
         if (legacy) {
             json(res, 200, new VoiceList.LegacyVoiceList(voices.stream().map(VoiceInfo::id).toList()));
         } else {
-            json(res, 200, VoiceList.of(voices.stream().map(VoicesService::wire).toList()));
+            json(res, 200, VoiceList.of(voices.stream().map(VoicesService::wire).toList(), config.speech().voiceMap()));
         }
     }
 

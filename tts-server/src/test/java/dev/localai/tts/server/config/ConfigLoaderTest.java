@@ -146,6 +146,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theVoiceMapComesFromYamlAndTtsVoiceMapChangesSomeOfItsEntries() throws Exception {
+        Path yaml = tmp.resolve("map.yaml");
+        Files.writeString(yaml, """
+                speech:
+                  voice-map:
+                    alloy: narrator
+                    echo: default
+                """);
+        ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
+                Map.of("TTS_VOICE_MAP", " echo = vc1 , nova=vc2,"));
+        assertThat(c.speech().voiceMap()).containsEntry("alloy", "narrator").containsEntry("echo", "vc1")
+                .containsEntry("nova", "vc2").containsEntry("shimmer", "default");
+        assertThat(List.copyOf(c.speech().voiceMap().keySet())).startsWith("alloy", "ash");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_VOICE_MAP", "alloy")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TTS_VOICE_MAP")
+                .hasMessageContaining("alloy=my-voice");
+    }
+
+    @Test
     void wyomingIsOffByDefaultAndNamingAPortTurnsItOn() {
         ServerConfig plain = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of());
         assertThat(plain.wyoming().enabled()).isFalse();
