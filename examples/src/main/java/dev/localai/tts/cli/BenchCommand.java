@@ -45,7 +45,7 @@ final class BenchCommand implements Runnable {
         int tokens;
 
         @Option(names = "--bf16-tokens", defaultValue = "-1", description = "bf16 decode steps timed (default: "
-                + "--tokens on a CPU with native bf16, else 4: bf16 matmuls are very slow on CPUs without bf16 units).")
+                + "--tokens where the weight-type probe found bf16 faster, else 4: bf16 can be very slow on a CPU).")
         int bf16Tokens;
 
         @Option(names = "--prompt-tokens", defaultValue = "375", description = "Prompt speech tokens of the voice "
@@ -53,7 +53,7 @@ final class BenchCommand implements Runnable {
         int promptTokens;
 
         @Option(names = "--bf16-prompt-tokens", defaultValue = "-1", description = "Prompt speech tokens for bf16 "
-                + "(default: --prompt-tokens on a CPU with native bf16, else 0, to keep its prefill short).")
+                + "(default: --prompt-tokens where the probe found bf16 faster, else 0, to keep its prefill short).")
         int bf16PromptTokens;
 
         @Option(names = "--text-tokens", defaultValue = "30", description = "Text tokens (default ${DEFAULT-VALUE}).")
@@ -68,7 +68,10 @@ final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
-            boolean fastBf16 = dev.localai.tts.core.runtime.CpuFeatures.nativeBf16();
+            var probe = dev.localai.tts.core.runtime.DtypeProbe.cached();
+            out.println("weight-type probe: " + probe.describe());
+            boolean fastBf16 = dev.localai.tts.core.runtime.WeightTypes.fromProbe(probe).t3().value
+                    == ScalarType.BFloat16.value;
             int bf16Steps = bf16Tokens >= 0 ? bf16Tokens : fastBf16 ? tokens : 4;
             int bf16Prompt = bf16PromptTokens >= 0 ? bf16PromptTokens : fastBf16 ? promptTokens : 0;
             for (String d : dtypes) {
