@@ -41,9 +41,16 @@ final class T3Bench {
         T3Config c = T3Config.turbo();
         long t0 = System.nanoTime();
         torch.manual_seed(p.seed());
-        try (T3 t3 = T3.create(ParamSource.random(p.dtype(), 0.02), c, Device.cpu());
-             PointerScope scope = new PointerScope()) {
-            double load = (System.nanoTime() - t0) / 1e9;
+        try (T3 t3 = T3.create(ParamSource.random(p.dtype(), 0.02), c, Device.cpu())) {
+            return run(t3, p, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** The same measurement on a loaded T3 (its own weights and config; {@code p.dtype()} is not used). */
+    static Result run(T3 t3, Params p, double loadSeconds) {
+        T3Config c = t3.config();
+        try (PointerScope scope = new PointerScope()) {
+            double load = loadSeconds;
             SplittableRandom rng = new SplittableRandom(p.seed());
             Tensor spk = torch.randn(1, c.speakerEmbedSize());
             Tensor prompt = p.promptTokens() == 0 ? null
