@@ -84,6 +84,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         Device device = b.device;
         WeightTypes.Plan w = WeightTypes.choose(b.dtype, device, DtypeProbe::cached);
         this.model = ChatterboxModel.load(source.dir(), device, w.t3(), w.flow());
+        model.t3().enablePrefixCache(b.prefixCacheBytes);
         LOG.info(() -> "weights: T3 " + dtypeName(w.t3()) + ", S3Gen flow " + dtypeName(w.flow())
                 + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
                 + Torch.blasThreads());
@@ -578,6 +579,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private String model = ModelSource.DEFAULT;
         private Device device = Device.cpu();
         private ScalarType dtype;
+        private long prefixCacheBytes = 256L << 20;
         private int threads;
         private int maxConcurrent = 1;
         private int maxQueue = 16;
@@ -630,6 +632,18 @@ public final class TtsEngine implements SpeechSynthesizer {
          */
         public Builder dtype(String dtype) {
             this.dtype = WeightTypes.scalarType(dtype);
+            return this;
+        }
+
+        /**
+         * Memory for the T3 KV caches of voices' conditioning prefixes (default 256 MiB: three Turbo voices in fp32,
+         * 74 MiB each), so a request prefills only its text; 0 turns it off.
+         */
+        public Builder prefixCacheBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("prefixCacheBytes must be >= 0");
+            }
+            this.prefixCacheBytes = bytes;
             return this;
         }
 
