@@ -71,6 +71,7 @@ final class EngineBenchmark {
             double floor = bytes / (gbps * 1e9) * 1e3;
             r.put("t3_prefill_positions", t.prefillPositions());
             r.put("t3_prefill_ms", Math.round(t.prefillMs()));
+            r.put("t3_prefill_cached_voice_ms", Math.round(t.cachedPrefillMs()));
             r.put("t3_ms_per_token", round(t.meanStepMs(), 1));
             r.put("t3_median_ms_per_token", round(t.medianStepMs(), 1));
             r.put("t3_weight_bytes_per_token", bytes);
