@@ -56,6 +56,7 @@ final class EngineBenchmark {
             r.put("dtype", dtype);
             r.put("threads", Torch.threads());
             r.put("blas_threads", Torch.blasThreads());
+            r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             AudioClip clip = e.synthesize(SpeechRequest.builder(TEXT).seed(2L).maxTokens(UTTERANCE_TOKENS).build());
             r.put("audio_s", round(clip.stats().audioSeconds(), 2));

@@ -25,7 +25,7 @@ final class SplitGemm implements AutoCloseable {
     private static volatile SplitGemm shared;
 
     /**
-     * The splitter of single-session products (prefill and decode steps): one part per LibTorch intra-op thread as
+     * The splitter of single-session products (prefill and decode steps): {@code Torch.splitThreads()} parts as
      * set when first used (the engine sets the count before loading), or the system property
      * {@code localai.tts.t3SplitThreads} (1 turns splitting off). Shared by every session: work-sharing lets
      * concurrent sessions use it without waiting for each other.
@@ -36,7 +36,8 @@ final class SplitGemm implements AutoCloseable {
             synchronized (SplitGemm.class) {
                 s = shared;
                 if (s == null) {
-                    int n = Integer.getInteger("localai.tts.t3SplitThreads", torch.get_num_threads());
+                    int n = Integer.getInteger("localai.tts.t3SplitThreads",
+                            dev.localai.tts.core.runtime.Torch.splitThreads());
                     s = new SplitGemm(n);
                     shared = s;
                 }
