@@ -56,6 +56,9 @@ class ReproducibilityTest {
                     firstStreamed = streamed;
                     assertThat(whole).isNotEmpty();
                     assertThat(parts).as("blocks of the stream").hasSizeGreaterThan(1);
+                    // a later request of the same voice (its T3 prefix now cached) gives the first one's bits
+                    assertThat(engine.synthesize(request(0)).samples()).as("%s: again in the same engine", dtype)
+                            .containsExactly(whole);
                 } else {
                     assertThat(whole).as("%s engine %d vs engine 0, whole", dtype, e).containsExactly(firstWhole);
                     assertThat(streamed).as("%s engine %d vs engine 0, streamed", dtype, e)
