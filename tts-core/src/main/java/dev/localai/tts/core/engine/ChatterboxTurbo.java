@@ -65,7 +65,7 @@ public final class ChatterboxTurbo implements AutoCloseable {
 
     /**
      * {@link #fromPretrained(Path, Device, ScalarType)} with the S3Gen flow's weights in {@code flowDtype} ({@code Float}, or
-     * {@code BFloat16} on a CPU with native bf16, where it is 3-4x faster). HiFT and the voice encoders stay fp32.
+     * {@code BFloat16} where the weight-type probe measured it faster, 3-4x on AMX). HiFT and the voice encoders stay fp32.
      */
     public static ChatterboxTurbo fromPretrained(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype) {
         for (String f : new String[] {ChatterboxTurboFiles.T3, ChatterboxTurboFiles.S3GEN, ChatterboxTurboFiles.VOCAB,

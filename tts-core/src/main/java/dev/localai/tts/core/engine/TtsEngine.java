@@ -12,8 +12,9 @@ import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
-import dev.localai.tts.core.runtime.CpuFeatures;
+import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,9 +72,10 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         this.options = o;
         Torch.init(o.threads());
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
-        WeightPlan w = WeightPlan.choose(o.dtype(), o.device(), CpuFeatures.bf16Flag());
+        WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow());
-        LOG.info(() -> "weights: T3 " + WeightPlan.name(w.t3()) + ", S3Gen flow " + WeightPlan.name(w.flow())
+        model.t3().enablePrefixCache(o.prefixCacheBytes());
+        LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
                 + Torch.blasThreads());
         try {
@@ -93,22 +95,25 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         }
     }
 
-    /**
-     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the
-     * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
-     * serialises; a real one's by reading the weights, which batching shares.
-     */
     private static boolean batchPays(Boolean configured, ChatterboxTurbo model) {
-        if (configured != null) {
-            return configured;
-        }
         var c = model.t3().config();
-        return model.device().isCuda() || (long) c.nLayer() * c.nEmbd() >= 12L * 768;
+        return batchPays(configured, model.device().isCuda(), WeightTypes.name(model.t3Dtype()),
+                (long) c.nLayer() * c.nEmbd());
     }
 
     /**
-     * A builder with the defaults: the official model from the Hugging Face cache, the CPU, bf16 weights for T3 and
-     * the S3Gen flow where the CPU has native bf16 (else fp32).
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for fp32 weights of a T3
+     * at least the size of Turbo's Nano variant (layers x width). A tiny T3's step is dominated by per-call overhead
+     * and sampling, which batching serialises; a real one's by reading the weights, which batching shares. On the
+     * CPU only fp32 batched kernels give the bits of one-row decoding, so bf16 is batched only when asked for.
+     */
+    static boolean batchPays(Boolean configured, boolean cuda, String t3Dtype, long layersTimesWidth) {
+        return configured != null ? configured : cuda || ("fp32".equals(t3Dtype) && layersTimesWidth >= 12L * 768);
+    }
+
+    /**
+     * A builder with the defaults: the official model from the Hugging Face cache, the CPU, and the weight types of
+     * T3 and the S3Gen flow chosen by measurement on this machine ({@link WeightTypes}, {@link DtypeProbe}).
      */
     public static TtsOptions.Builder builder() {
         return new TtsOptions.Builder();
@@ -290,7 +295,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     @Override
     public ModelInfo modelInfo() {
         return new ModelInfo("chatterbox-turbo", source.description(), model.device().toString(),
-                WeightPlan.name(model.t3Dtype()), SR);
+                WeightTypes.name(model.t3Dtype()), SR);
     }
 
     /** Requests accepted since start. */

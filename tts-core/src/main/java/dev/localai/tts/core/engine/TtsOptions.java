@@ -1,10 +1,10 @@
 package dev.localai.tts.core.engine;
 
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.WeightTypes;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param model            a directory in the official layout, a Hugging Face repo id (optionally {@code @revision})
  *                         or {@code tiny[:seed]}
  * @param device           where the model runs
- * @param dtype            T3's weight type, or null to choose by device ({@link WeightPlan})
+ * @param dtype            T3's weight type, or null to choose by measurement ({@link WeightTypes})
+ * @param prefixCacheBytes memory for the T3 KV caches of voices' conditioning prefixes (0: off)
  * @param threads          intra-op CPU threads (0: LibTorch's default)
  * @param maxConcurrent    syntheses that run at once
  * @param maxQueue         requests that may wait for a slot
@@ -30,7 +31,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
  * @param progress         where download progress goes, or null
  */
-public record TtsOptions(String model, Device device, ScalarType dtype, int threads, int maxConcurrent, int maxQueue,
+public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads, int maxConcurrent, int maxQueue,
                          long cacheBytes, Path voicesDir, boolean allowDownload, boolean warmUp,
                          boolean allowClipPaths, int chunkChars, int firstBlockTokens, int maxBlockTokens,
                          Boolean batchDecoding, Duration stallTimeout, PrintStream progress) {
@@ -40,6 +41,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, int thre
         private String model = ModelSource.DEFAULT;
         private Device device = Device.cpu();
         private ScalarType dtype;
+        private long prefixCacheBytes = 256L << 20;
         private int threads;
         private int maxConcurrent = 1;
         private int maxQueue = 16;
@@ -86,16 +88,24 @@ public record TtsOptions(String model, Device device, ScalarType dtype, int thre
         /**
          * Weight type of T3: {@code fp32}, {@code bf16} or {@code fp16}; on the CPU {@code bf16} also puts the S3Gen
          * flow in bf16 (HiFT and the voice encoders always run in fp32). Unset (the default) picks bf16 on a GPU
-         * (T3 only), bf16 for T3 and the flow on a CPU with native bf16 ({@code amx_bf16} / {@code avx512_bf16}),
-         * and fp32 on other CPUs. An explicit value always wins; {@link TtsEngine#modelInfo()} reports T3's.
+         * (T3 only) and, on a CPU, what a short measurement on this machine found fastest within the accuracy bound
+         * ({@link WeightTypes}; measured once per machine and cached). An explicit value always wins;
+         * {@link TtsEngine#modelInfo()} reports T3's.
          */
         public Builder dtype(String dtype) {
-            this.dtype = switch (dtype.toLowerCase(Locale.ROOT)) {
-                case "fp32", "float32", "float" -> ScalarType.Float;
-                case "bf16", "bfloat16" -> ScalarType.BFloat16;
-                case "fp16", "float16", "half" -> ScalarType.Half;
-                default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + dtype);
-            };
+            this.dtype = WeightTypes.scalarType(dtype);
+            return this;
+        }
+
+        /**
+         * Memory for the T3 KV caches of voices' conditioning prefixes (default 256 MiB: three Turbo voices in fp32,
+         * 74 MiB each), so a request prefills only its text; 0 turns it off.
+         */
+        public Builder prefixCacheBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("prefixCacheBytes must be >= 0");
+            }
+            this.prefixCacheBytes = bytes;
             return this;
         }
 
@@ -120,9 +130,11 @@ public record TtsOptions(String model, Device device, ScalarType dtype, int thre
 
         /**
          * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
-         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
-         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
-         * (whose steps are too small to share).
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load. With fp32 weights on the CPU the audio is
+         * bit-identical to unbatched decoding; with bf16 (and on a GPU) batched kernels round differently, so a
+         * request's audio can depend on what it was batched with. Default: on for a GPU and for real-size fp32
+         * models on the CPU; off for bf16 on the CPU and for tiny test checkpoints (whose steps are too small to
+         * share).
          */
         public Builder batchDecoding(boolean on) {
             this.batchDecoding = on;
@@ -215,7 +227,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, int thre
 
         /** The options as set so far. */
         public TtsOptions options() {
-            return new TtsOptions(model, device, dtype, threads, maxConcurrent, maxQueue, cacheBytes, voicesDir,
+            return new TtsOptions(model, device, dtype, prefixCacheBytes, threads, maxConcurrent, maxQueue, cacheBytes, voicesDir,
                     allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens, maxBlockTokens, batchDecoding,
                     stallTimeout, progress);
         }
