@@ -1,20 +1,21 @@
 package dev.localai.tts.cli;
 
-import dev.localai.tts.core.model.t3.ParamSource;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
-import dev.localai.tts.core.model.t3.T3Config;
 import dev.localai.tts.core.model.t3.T3Cond;
+import dev.localai.tts.core.model.t3.T3Config;
 import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Device;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * T3 decode speed at the real Turbo sizes (GPT-2 medium: 24 layers, 1024 wide, 16 heads; 50276 text and 6563 speech
@@ -46,7 +47,7 @@ final class T3Bench {
         T3Config c = T3Config.turbo();
         long t0 = System.nanoTime();
         torch.manual_seed(p.seed());
-        try (T3 t3 = T3.create(ParamSource.random(p.dtype(), 0.02), c, Device.cpu())) {
+        try (T3 t3 = T3.create(RandomParams.normal(p.dtype(), 0.02), c, Device.cpu())) {
             return run(t3, p, (System.nanoTime() - t0) / 1e9);
         }
     }

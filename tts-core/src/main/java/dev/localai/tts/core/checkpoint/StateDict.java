@@ -64,6 +64,11 @@ public final class StateDict implements AutoCloseable {
         return device;
     }
 
+    /** The type floating-point weights are taken in. */
+    public ScalarType dtype() {
+        return dtype;
+    }
+
     public SafeTensors file() {
         return file;
     }

@@ -32,6 +32,11 @@ public interface ParamSource {
     default void skip(String key) {
     }
 
+    /** The type floating-point parameters come in. */
+    default ScalarType dtype() {
+        return ScalarType.Float;
+    }
+
     /** The device parameters live on. */
     default Device device() {
         return Device.cpu();
@@ -75,6 +80,11 @@ public interface ParamSource {
             }
 
             @Override
+            public ScalarType dtype() {
+                return sd.dtype();
+            }
+
+            @Override
             public Device device() {
                 return sd.device();
             }
@@ -112,6 +122,11 @@ public interface ParamSource {
             @Override
             public void skip(String key) {
                 base.skip(key);
+            }
+
+            @Override
+            public ScalarType dtype() {
+                return dtype;
             }
 
             @Override

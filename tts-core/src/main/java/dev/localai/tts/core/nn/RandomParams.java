@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -47,5 +48,44 @@ public final class RandomParams implements ParamSource {
     @Override
     public ParamSource sub(String p) {
         return new RandomParams(generator, prefix + p + ".");
+    }
+
+    /**
+     * Random weights N(0, std^2) (LayerNorm-like 1-D weights around 1) in {@code dtype} on the CPU, from LibTorch's
+     * default generator (seed it with {@code torch.manual_seed}). For benchmarks only.
+     */
+    public static ParamSource normal(ScalarType dtype, double std) {
+        return new ParamSource() {
+            @Override
+            public Tensor take(String key, long... shape) {
+                try (TensorOptions opts = new TensorOptions(ScalarType.Float)) {
+                    Tensor t = torch.randn(shape, opts);
+                    t.mul_(new org.bytedeco.pytorch.Scalar(std));
+                    if (shape.length == 1 && key.endsWith("weight")) {
+                        t.add_(new org.bytedeco.pytorch.Scalar(1.0));
+                    }
+                    if (dtype == ScalarType.Float) {
+                        return t.retainReference();
+                    }
+                    Tensor c = t.to(dtype).retainReference();
+                    t.close();
+                    return c;
+                }
+            }
+
+            @Override
+            public void skip(String key) {
+            }
+
+            @Override
+            public ParamSource sub(String name) {
+                return this;
+            }
+
+            @Override
+            public ScalarType dtype() {
+                return dtype;
+            }
+        };
     }
 }

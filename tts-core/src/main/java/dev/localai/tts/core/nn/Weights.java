@@ -39,6 +39,11 @@ public final class Weights implements AutoCloseable {
             }
 
             @Override
+            public org.bytedeco.pytorch.global.torch.ScalarType dtype() {
+                return source.dtype();
+            }
+
+            @Override
             public dev.localai.tts.core.runtime.Device device() {
                 return source.device();
             }

@@ -1,13 +1,14 @@
 package dev.localai.tts.core.bench;
 
 import dev.localai.tts.core.model.t3.BatchDecoder;
-import dev.localai.tts.core.model.t3.ParamSource;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Cond;
 import dev.localai.tts.core.model.t3.T3Config;
 import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import java.util.ArrayList;
@@ -17,8 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Aggregate T3 decode throughput of concurrent sessions with and without the {@link BatchDecoder}, at the real
@@ -79,7 +80,7 @@ public final class T3DecodeBench {
 
     /** A T3 of config {@code c} with random weights in {@code dtype} on {@code device}. */
     public static T3 create(T3Config c, Device device, ScalarType dtype) {
-        ParamSource cpu = ParamSource.random(ScalarType.Float, 0.02);
+        ParamSource cpu = RandomParams.normal(ScalarType.Float, 0.02);
         if (!device.isCuda() && dtype == ScalarType.Float) {
             return T3.create(cpu, c, device);
         }

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -10,7 +11,7 @@ import org.bytedeco.pytorch.global.torch;
  * transposed to (out, in), contiguous, so one token is a matrix-vector product ({@code addmv}, the fast path on CPU)
  * and many tokens a {@code linear}, both split over the cores by {@link SplitGemm#shared()}.
  */
-final class Conv1D implements AutoCloseable {
+final class Conv1D {
     /** (out, in): the checkpoint's (in, out) weight transposed once at load. */
     final Tensor weight;
     /** (out). */
@@ -21,9 +22,11 @@ final class Conv1D implements AutoCloseable {
     Conv1D(ParamSource p, int nIn, int nOut) {
         this.nIn = nIn;
         this.nOut = nOut;
-        try (Tensor w = p.take("weight", nIn, nOut); Tensor wt = w.t()) {
-            this.weight = wt.contiguous().retainReference();
+        Tensor w = p.take("weight", nIn, nOut);
+        try (Tensor wt = w.t()) {
+            this.weight = p.keep(wt.contiguous());
         }
+        p.free(w);
         this.bias = p.take("bias", nOut);
     }
 
@@ -67,10 +70,4 @@ final class Conv1D implements AutoCloseable {
     }
 
     static final Scalar ONE = new Scalar(1.0).retainReference();
-
-    @Override
-    public void close() {
-        weight.close();
-        bias.close();
-    }
 }

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -9,7 +10,7 @@ import org.bytedeco.pytorch.global.torch;
  * GPT-2 causal self-attention: fused {@code c_attn} (q|k|v), heads of 64, scale 1/sqrt(headDim), {@code c_proj}.
  * Keys and values go into the preallocated {@link KvCache}.
  */
-final class GPT2Attention implements AutoCloseable {
+final class GPT2Attention {
     final Conv1D c_attn;
     final Conv1D c_proj;
     private final int nEmbd;
@@ -113,11 +114,5 @@ final class GPT2Attention implements AutoCloseable {
             bb.attn.select(0, i).copy_(a.view(nEmbd));
         }
         c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
-    }
-
-    @Override
-    public void close() {
-        c_attn.close();
-        c_proj.close();
     }
 }

@@ -1,9 +1,11 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Tensor;
 
 /** Pre-LN GPT-2 block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
-final class GPT2Block implements AutoCloseable {
+final class GPT2Block {
     final LayerNorm ln_1;
     final GPT2Attention attn;
     final LayerNorm ln_2;
@@ -45,13 +47,5 @@ final class GPT2Block implements AutoCloseable {
         x.add_(proj);
         mlp.stepRows(ln_2.forward(x), n, bb);
         x.add_(proj);
-    }
-
-    @Override
-    public void close() {
-        ln_1.close();
-        attn.close();
-        ln_2.close();
-        mlp.close();
     }
 }

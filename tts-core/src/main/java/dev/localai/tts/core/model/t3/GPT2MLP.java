@@ -1,10 +1,11 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** GPT-2 MLP: {@code c_fc} (D -> 4D), {@code gelu_new} (tanh approximation), {@code c_proj} (4D -> D). */
-final class GPT2MLP implements AutoCloseable {
+final class GPT2MLP {
     final Conv1D c_fc;
     final Conv1D c_proj;
 
@@ -32,11 +33,5 @@ final class GPT2MLP implements AutoCloseable {
         c_fc.forwardRows(h, inner, bb.scratch, bb.gemm);
         torch.gelu_(inner, "tanh");
         c_proj.forwardRows(inner, BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
-    }
-
-    @Override
-    public void close() {
-        c_fc.close();
-        c_proj.close();
     }
 }

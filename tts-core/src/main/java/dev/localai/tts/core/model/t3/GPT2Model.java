@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.Embedding;
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -7,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * the whole stream), runs the blocks {@code h} and the final {@code ln_f}. Its token table {@code wte} is in the
  * checkpoint but never used (upstream deletes it after loading), so it is skipped, not loaded.
  */
-final class GPT2Model implements AutoCloseable {
+final class GPT2Model {
     final Embedding wpe;
     final GPT2Block[] h;
     final LayerNorm ln_f;
@@ -102,14 +105,5 @@ final class GPT2Model implements AutoCloseable {
             throw new IllegalStateException("position " + pos + " beyond the " + config.nPositions()
                     + " learned positions");
         }
-    }
-
-    @Override
-    public void close() {
-        wpe.close();
-        for (GPT2Block b : h) {
-            b.close();
-        }
-        ln_f.close();
     }
 }

@@ -2,6 +2,10 @@ package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.Embedding;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Weights;
 import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,8 +42,10 @@ public final class T3 implements AutoCloseable {
     private final ScalarType dtype;
     /** Per-voice conditioning-prefix KV caches; null until {@link #enablePrefixCache} (then sessions use them). */
     private volatile PrefixCache prefixes;
+    private final Weights weights = new Weights();
 
-    private T3(ParamSource p, T3Config c, Device device) {
+    private T3(ParamSource source, T3Config c, Device device) {
+        ParamSource p = weights.track(source);
         this.config = c;
         this.device = device;
         this.dtype = p.dtype();
@@ -56,7 +62,7 @@ public final class T3 implements AutoCloseable {
      * deliberately skipped. Weights come in the view's dtype.
      */
     public static T3 load(StateDict sd, T3Config c, ScalarType dtype) {
-        T3 t3 = new T3(ParamSource.of(sd, dtype), c, sd.device());
+        T3 t3 = new T3(ParamSource.of(sd), c, sd.device());
         try {
             sd.requireAllConsumed();
         } catch (RuntimeException e) {
@@ -259,7 +265,7 @@ public final class T3 implements AutoCloseable {
 
     /** Speech logits of one hidden state (D) as fp32 (V), into {@code out}. */
     void speechLogits(Tensor hidden, DecodeBuffers buf, Tensor out) {
-        speech_head.forwardVec(hidden, buf.logits);
+        SplitGemm.shared().mv(speech_head.weight, speech_head.bias, hidden, buf.logits);
         out.copy_(buf.logits);
     }
 
@@ -288,7 +294,7 @@ public final class T3 implements AutoCloseable {
         }
         Tensor hidden = tfmr.stepRows(n, pos, caches, bb);
         Tensor logits = BatchBuffers.rows(bb.logits, n);
-        speech_head.forwardRows(hidden, logits, bb.scratch, bb.gemm);
+        Conv1D.forwardRows(speech_head.weight, speech_head.bias, hidden, logits, bb.scratch, bb.gemm);
         return logits;
     }
 
@@ -382,10 +388,6 @@ public final class T3 implements AutoCloseable {
         if (p != null) {
             p.clear();
         }
-        tfmr.close();
-        cond_enc.close();
-        text_emb.close();
-        speech_emb.close();
-        speech_head.close();
+        weights.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -7,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
  * and the emotion token are disabled in Turbo; the prompt speech tokens are embedded by T3's {@code speech_emb} and
  * appended after the speaker position.
  */
-final class T3CondEnc implements AutoCloseable {
+final class T3CondEnc {
     final Linear spkr_enc;
     private final int speakerEmbedSize;
 
@@ -19,10 +21,5 @@ final class T3CondEnc implements AutoCloseable {
     /** speaker embedding (any shape with 256 elements) -> (1, D). */
     Tensor speaker(Tensor speakerEmb) {
         return spkr_enc.forward(speakerEmb.reshape(1, speakerEmbedSize));
-    }
-
-    @Override
-    public void close() {
-        spkr_enc.close();
     }
 }
