@@ -61,6 +61,27 @@ class ProxyTest {
     }
 
     @Test
+    void aSameOriginPageIsJudgedHereAndItsCrossSiteSignalsStayHere() throws Exception {
+        // the dashboard's page behind nginx: its Origin matches the Host nginx passes on. The upstream (tts-server,
+        // with the same rule) is reached on loopback under its own Host, so it must not see that Origin.
+        String origin = "http://127.0.0.1:" + stack.server.port();
+        HttpResponse<byte[]> r = stack.http.send(stack.request("/v1/audio/speech")
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer client-secret")
+                .header("Origin", origin)
+                .header("Sec-Fetch-Site", "same-origin")
+                .header("Sec-Fetch-Mode", "cors")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"tts-1\",\"input\":\"Hello\",\"voice\":\"default\",\"response_format\":\"wav\"}"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        FakeUpstream.Seen seen = stack.upstream("tts").seen.get(stack.upstream("tts").seen.size() - 1);
+        assertThat(seen.headers().keySet()).as("cross-site signals stay at the manager")
+                .noneMatch(h -> h.equalsIgnoreCase("Origin") || h.toLowerCase(java.util.Locale.ROOT).startsWith("sec-fetch-"));
+        assertThat(seen.headers().keySet()).anyMatch(h -> h.equalsIgnoreCase("Content-Type"));
+    }
+
+    @Test
     void speechAudioIsStreamedThroughByteForByteByAlias() throws Exception {
         HttpResponse<byte[]> r = stack.http.send(stack.request("/v1/audio/speech")
                 .header("Content-Type", "application/json")
