@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -270,7 +269,7 @@ public final class ConfigLoader {
         }
 
         private static List<String> split(String s) {
-            return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+            return CrossSiteGuard.splitList(s); // the manager splits its MANAGER_* lists the same way
         }
     }
 }
