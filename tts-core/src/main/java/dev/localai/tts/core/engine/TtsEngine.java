@@ -255,6 +255,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         private volatile long outTokens;
         private volatile long samplesOut;
         private volatile long doneAt;
+        private volatile int chunksTotal;
+        private volatile int chunksDone;
         private AudioChunk pending;
         private boolean finished;
         private int index;
@@ -328,6 +330,7 @@ public final class TtsEngine implements SpeechSynthesizer {
 
         private void produce() {
             List<String> chunks = SentenceSplitter.chunks(request.text(), cfg.chunkChars);
+            chunksTotal = chunks.size();
             long seed = request.seed() == null ? 0L : request.seed();
             SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                     request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
@@ -344,6 +347,7 @@ public final class TtsEngine implements SpeechSynthesizer {
                 inTokens += r.textTokens();
                 outTokens += r.speechTokens();
                 joiner.endChunk(i == chunks.size() - 1);
+                chunksDone = i + 1;
             }
             if (stretch != null) {
                 emit(stretch.finish());
@@ -444,7 +448,8 @@ public final class TtsEngine implements SpeechSynthesizer {
             long start = acceptedAt;
             long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
             long queue = startedAt == 0 ? end - start : startedAt - start;
-            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue);
+            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue,
+                    chunksDone, chunksTotal);
         }
 
         @Override
