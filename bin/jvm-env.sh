@@ -35,9 +35,10 @@ tts_find_jdk() {
   return 1
 }
 
-# Prints the JVM flags for the JDK at $1 (space-separated; none contains a space).
+# Prints the JVM flags for the JDK at $1: those of bin/jvm.options, then the version-dependent ones (space-separated;
+# none contains a space, so callers may split on spaces).
 tts_jvm_flags() {
-  _f="@$TTS_ROOT/bin/jvm.options"
+  _f=$(sed -e 's/#.*//' "$TTS_ROOT/bin/jvm.options" | tr -s ' \t\n' '   ' | sed -e 's/^ *//' -e 's/ *$//')
   # Java 23+ warns when JavaCPP and our memory-mapped checkpoints use sun.misc.Unsafe's memory methods
   if [ "$(tts_java_major "$1")" -ge 23 ] 2>/dev/null; then
     _f="$_f --sun-misc-unsafe-memory-access=allow"
@@ -55,8 +56,8 @@ tts_build_if_stale() {
   [ $# -gt 0 ] || set -- .
   _stale=""
   if [ -f "$_jar" ]; then
-    _stale=$(cd "$TTS_ROOT" && find "$@" \( -path '*/src/main/*' -o -name pom.xml \) -newer "$_jar" \
-        -not -path '*/target*' -print -quit 2>/dev/null)
+    _stale=$(cd "$TTS_ROOT" && find "$@" \( -path '*/src/main/*' -o -path '*/src/launcher/*' -o -name pom.xml \) \
+        -newer "$_jar" -not -path '*/target*' -print -quit 2>/dev/null)
   fi
   if [ ! -f "$_jar" ] || [ -n "$_stale" ]; then
     echo "$_who: building $_module (first run or sources changed)..." >&2

@@ -84,11 +84,11 @@ final class ProgressDisplay implements Consumer<SynthesisProgress> {
         if (!p.done()) {
             b.append("  ETA ").append(p.eta().map(ProgressDisplay::clock).orElse("--:--"));
         }
-        int width = b.length();
-        if (width < lastWidth) {
-            b.append(" ".repeat(lastWidth - width));
+        // a shorter line than the last one blanks the rest of it
+        if (b.length() < lastWidth) {
+            b.append(" ".repeat(lastWidth - b.length()));
         }
-        lastWidth = width;
+        lastWidth = b.length();
         err.print(b);
         if (p.done()) {
             err.println();

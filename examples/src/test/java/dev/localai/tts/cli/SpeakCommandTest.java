@@ -116,15 +116,13 @@ class SpeakCommandTest {
         Cli.Result lines = speak(Map.of("TTS_STDERR_TERMINAL", "0"), "", "--model", TinyModel.dir().toString(),
                 "--text", text, "--out", tmp.resolve("l.wav").toString(), "--max-tokens", "5", "--device", "cpu");
         assertThat(lines.code()).as(lines.err()).isZero();
-        // a line when a chunk is finished (which ones the reader sees depends on timing; at least one)
-        assertThat(lines.err()).containsPattern("tts: [12]/2 chunks, [0-9.]+ s of audio, [0-9]+:[0-9]{2} elapsed")
-                .doesNotContain("\r");
+        // (which chunk-finished lines the reader sees depends on timing; ProgressDisplayTest pins the format)
+        assertThat(lines.err()).doesNotContain("\r").contains("wrote " + tmp.resolve("l.wav"));
 
         Cli.Result bar = speak(Map.of("TTS_STDERR_TERMINAL", "1"), "", "--model", TinyModel.dir().toString(),
                 "--text", text, "--out", tmp.resolve("b.wav").toString(), "--max-tokens", "5", "--device", "cpu");
         assertThat(bar.code()).as(bar.err()).isZero();
-        assertThat(bar.err()).contains("\r[").contains(" ETA ")
-                .contains("\r[########################] 2/2 chunks").contains("s of audio");
+        assertThat(bar.err()).contains("\r[########################] 2/2 chunks").contains("s of audio");
 
         Cli.Result off = speak(Map.of("TTS_STDERR_TERMINAL", "1"), "", "--model", TinyModel.dir().toString(),
                 "--text", text, "--out", tmp.resolve("o.wav").toString(), "--max-tokens", "5", "--device", "cpu",

@@ -9,6 +9,7 @@ import dev.localai.tts.core.engine.api.ModelInfo;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
@@ -160,14 +161,26 @@ public final class TtsEngine implements SpeechSynthesizer {
 
     @Override
     public AudioClip synthesize(SpeechRequest request) {
+        return synthesize(request, p -> { });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The same audio as {@link #synthesize(SpeechRequest)}, reported after each text chunk.
+     */
+    @Override
+    public AudioClip synthesize(SpeechRequest request, java.util.function.Consumer<? super SynthesisProgress> progress) {
         long t0 = System.nanoTime();
         CacheKey key = CacheKey.of(request, voices.contentId(voiceIdOf(request)));
         AudioCache.Entry hit = cache.entry(key);
         if (hit != null) {
             long dt = System.nanoTime() - t0;
             float[] cached = hit.samples();
-            return new AudioClip(cached, SR, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
-                    cached.length / (double) SR, dt, dt, 0));
+            SynthesisStats s = new SynthesisStats(hit.inputTokens(), hit.outputTokens(), cached.length / (double) SR,
+                    dt, dt, 0);
+            progress.accept(SynthesisProgress.of(s, true));
+            return new AudioClip(cached, SR, s);
         }
         try (Job job = submit(request, false)) {
             List<float[]> parts = new ArrayList<>();
@@ -177,6 +190,9 @@ public final class TtsEngine implements SpeechSynthesizer {
                     break;
                 }
                 parts.add(c.samples());
+                if (c.samples().length > 0 && !c.last()) {
+                    progress.accept(SynthesisProgress.of(c.stats(), false));
+                }
                 if (c.last()) {
                     break;
                 }
@@ -184,8 +200,10 @@ public final class TtsEngine implements SpeechSynthesizer {
             float[] all = concat(parts);
             SynthesisStats s = job.stats();
             cache.put(key, all, s.inputTokens(), s.outputTokens());
-            return new AudioClip(all, SR, new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
-                    s.generationNanos(), s.generationNanos(), s.queueNanos()));
+            SynthesisStats stats = new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
+                    s.generationNanos(), s.generationNanos(), s.queueNanos(), s.textChunksDone(), s.textChunks());
+            progress.accept(SynthesisProgress.of(stats, true));
+            return new AudioClip(all, SR, stats);
         }
     }
 

@@ -58,7 +58,7 @@ class SdkConveniencesTest {
         assertThat(seen.subList(0, seen.size() - 1)).noneMatch(SynthesisProgress::done);
         assertThat(clip.stats().textChunks()).isEqualTo(chunks);
 
-        // the same audio as the plain call
+        // the same audio as the plain call (the progress only watches)
         AudioClip plain = engine.synthesize(SpeechRequest.builder(text).seed(3).maxTokens(8).build());
         assertThat(clip.samples()).containsExactly(plain.samples());
     }
