@@ -106,6 +106,7 @@ final class Utterance {
             samples += flush(m, voice, tokens, n, z, promptTokens, emittedFrames, n * stride, vocoder, sink);
             try (PointerScope scope = new PointerScope()) {
                 float[] tail = toArray(vocoder.finish());
+                FiniteGuard.check(tail, "HiFT vocoder");
                 samples += tail.length;
                 if (tail.length > 0) {
                     sink.accept(tail);
@@ -127,8 +128,10 @@ final class Utterance {
             int stride = m.flow().config().upsampleStride();
             Tensor zn = z.narrow(2, 0, stride * (promptTokens + n));
             Tensor mel = m.flow().inference(ids, voice.promptToken, voice.promptFeat, voice.embedding, zn);
+            FiniteGuard.check(mel, "S3Gen flow");
             Tensor part = mel.narrow(2, from, to - from).contiguous();
             float[] out = toArray(vocoder.push(part));
+            FiniteGuard.check(out, "HiFT vocoder");
             if (out.length > 0) {
                 sink.accept(out);
             }

@@ -6,7 +6,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Process-wide LibTorch set-up: loading the natives, the intra-op thread count and the BLAS thread count.
+ * Process-wide LibTorch set-up: loading the natives, NNPACK off, the intra-op thread count and the BLAS thread count.
  *
  * <p><b>Threads.</b> The Bytedeco LibTorch build hands fp32 matrix products to OpenBLAS, which keeps its own pool of
  * pthreads (one per core by default), while every other kernel (oneDNN convolutions and bf16 products, element-wise
@@ -32,11 +32,22 @@ public final class Torch {
             synchronized (Torch.class) {
                 if (!loaded) {
                     Loader.load(torch.class);
+                    disableNnpack();
                     pinBlasThreads();
                     loaded = true;
                 }
             }
         }
+    }
+
+    /**
+     * NNPACK is off for the whole process. LibTorch would only pick it for 2-d convolutions of batches of 16 or
+     * more, which no model part runs, but on a CPU NNPACK does not support (AMD Zen 4 among them) it prints
+     * "Could not initialize NNPACK! Reason: Unsupported hardware." at every convolution that asks. Off, nothing is
+     * asked and nothing is printed; the convolutions take the same kernels as before.
+     */
+    private static void disableNnpack() {
+        torch.globalContext().setUserEnabledNNPACK(false);
     }
 
     private static void pinBlasThreads() {

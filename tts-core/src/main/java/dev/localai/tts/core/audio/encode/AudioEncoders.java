@@ -37,12 +37,12 @@ public final class AudioEncoders {
         if (sampleRate <= 0) {
             throw new IllegalArgumentException("sampleRate must be positive: " + sampleRate);
         }
-        return switch (format) {
+        return new CheckedEncoder(switch (format) {
             case PCM -> new PcmEncoder(out);
             case WAV -> new WavEncoder(out, sampleRate, streaming);
             case MP3, OPUS, AAC, FLAC -> new FfmpegEncoder(format, out, sampleRate, streaming,
                     settings == null ? EncoderSettings.DEFAULT : settings);
-        };
+        });
     }
 
     /** Encodes a whole clip to a complete file. */

@@ -1,10 +1,8 @@
 package dev.localai.tts.core.model.hift;
 
-import static org.bytedeco.pytorch.global.torch.conv1d;
-
+import dev.localai.tts.core.nn.Conv;
 import java.util.LinkedHashMap;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 
 /** A 1-d convolution with bias; its weight is either plain or folded from weight-norm g/v at load. */
 final class Conv1d {
@@ -49,7 +47,6 @@ final class Conv1d {
     }
 
     Tensor forward(Tensor x) {
-        return conv1d(x, weight, new TensorOptional(bias), new long[] {stride}, new long[] {padding},
-                new long[] {dilation}, 1);
+        return Conv.conv1d(x, weight, bias, stride, padding, dilation, 1);
     }
 }

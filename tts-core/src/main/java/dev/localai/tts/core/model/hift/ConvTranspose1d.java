@@ -1,10 +1,8 @@
 package dev.localai.tts.core.model.hift;
 
-import static org.bytedeco.pytorch.global.torch.conv_transpose1d;
-
+import dev.localai.tts.core.nn.Conv;
 import java.util.LinkedHashMap;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 
 /** A weight-normed transposed 1-d convolution (weight [in, out, k]; g per input channel). */
 final class ConvTranspose1d {
@@ -29,7 +27,6 @@ final class ConvTranspose1d {
     }
 
     Tensor forward(Tensor x) {
-        return conv_transpose1d(x, weight, new TensorOptional(bias), new long[] {stride}, new long[] {padding},
-                new long[] {0}, 1, 1);
+        return Conv.convTranspose1d(x, weight, bias, stride, padding, 0, 1, 1);
     }
 }

@@ -1,7 +1,7 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Conv;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -10,18 +10,14 @@ import org.bytedeco.pytorch.global.torch;
  * pre-lookahead convs and the encoder upsampler. Keys {@code weight} [out, in, k], {@code bias} [out].
  */
 final class Conv1d {
-    private static final long[] ONE = {1};
-    private static final long[] ZERO = {0};
     final Tensor weight;
     final Tensor bias;
-    private final TensorOptional biasOpt;
     private final long padLeft;
     private final long padRight;
 
     Conv1d(ParamSource p, long in, long out, long kernel, long padLeft, long padRight) {
         this.weight = p.take("weight", out, in, kernel);
         this.bias = p.take("bias", out);
-        this.biasOpt = Scopes.keep(new TensorOptional(bias));
         this.padLeft = padLeft;
         this.padRight = padRight;
     }
@@ -34,7 +30,7 @@ final class Conv1d {
     /** x: (B, C, T) -> (B, out, T + padLeft + padRight - k + 1). */
     Tensor forward(Tensor x) {
         Tensor in = (padLeft == 0 && padRight == 0) ? x : torch.constant_pad_nd(x, padLeft, padRight);
-        return torch.conv1d(in, weight, biasOpt, ONE, ZERO, ONE, 1);
+        return Conv.conv1d(in, weight, bias, 1, 0, 1, 1);
     }
 
     static void shapes(java.util.Map<String, long[]> m, String prefix, long in, long out, long kernel) {

@@ -1,9 +1,9 @@
 package dev.localai.tts.core.voice.campplus;
 
+import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -75,8 +75,7 @@ final class CamDenseTdnnLayer implements AutoCloseable {
     }
 
     static Tensor conv1d(Tensor x, Tensor w, Tensor b, long pad, long dilation) {
-        return torch.conv1d(x, w, b == null ? new TensorOptional() : new TensorOptional(b), new long[] {1},
-                new long[] {pad}, new long[] {dilation}, 1);
+        return Conv.conv1d(x, w, b, 1, pad, dilation, 1);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.voice.campplus;
 
+import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.LinkedHashMap;
 import org.bytedeco.javacpp.PointerScope;
@@ -118,8 +119,7 @@ public final class CampPlus implements AutoCloseable {
     public Tensor forward(Tensor feats) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = head.forward(feats.permute(0, 2, 1));                        // (B, C*F/8, T)
-            x = torch.conv1d(x, tdnnLinearWeight, new org.bytedeco.pytorch.TensorOptional(), new long[] {2},
-                    new long[] {2}, new long[] {1}, 1);
+            x = Conv.conv1d(x, tdnnLinearWeight, null, 2, 2, 1, 1);
             x = torch.relu(tdnnNonlinear.forward(x));
             for (int b = 0; b < blocks.length; b++) {
                 for (CamDenseTdnnLayer layer : blocks[b]) {

@@ -1,9 +1,9 @@
 package dev.localai.tts.core.voice.campplus;
 
+import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -59,8 +59,7 @@ final class Fcm implements AutoCloseable {
     static Tensor conv2d(Tensor x, Tensor w, long freqStride) {
         long k = w.size(2);
         long pad = k == 3 ? 1 : 0;
-        return torch.conv2d(x, w, new TensorOptional(), new long[] {freqStride, 1}, new long[] {pad, pad},
-                new long[] {1, 1}, 1);
+        return Conv.conv2d(x, w, null, new long[] {freqStride, 1}, new long[] {pad, pad}, new long[] {1, 1});
     }
 
     @Override

@@ -1,8 +1,8 @@
 package dev.localai.tts.core.voice.ref;
 
+import dev.localai.tts.core.nn.Conv;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -78,8 +78,7 @@ public final class SincResampler implements AutoCloseable {
             long batch = x.size(0);
             Tensor k = kernel.to(x.device(), torch.ScalarType.Float);
             Tensor padded = torch.constant_pad_nd(x, width, width + origFreq);
-            Tensor conv = torch.conv1d(padded.unsqueeze(1), k, new TensorOptional(),
-                    new long[] {origFreq}, new long[] {0}, new long[] {1}, 1);
+            Tensor conv = Conv.conv1d(padded.unsqueeze(1), k, null, origFreq, 0, 1, 1);
             Tensor inter = conv.transpose(1, 2).reshape(batch, -1);
             long target = outputLength(length);
             Tensor cut = inter.narrow(1, 0, target);

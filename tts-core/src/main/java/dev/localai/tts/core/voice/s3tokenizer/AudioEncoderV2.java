@@ -1,10 +1,10 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
+import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -77,10 +77,8 @@ final class AudioEncoderV2 implements AutoCloseable {
      * @return hidden states (B, ceil(T/4), state)
      */
     Tensor forward(Tensor mel) {
-        Tensor x = torch.gelu(torch.conv1d(mel, conv1Weight, new TensorOptional(conv1Bias), new long[] {2},
-                new long[] {1}, new long[] {1}, 1));
-        x = torch.gelu(torch.conv1d(x, conv2Weight, new TensorOptional(conv2Bias), new long[] {2}, new long[] {1},
-                new long[] {1}, 1));
+        Tensor x = torch.gelu(Conv.conv1d(mel, conv1Weight, conv1Bias, 2, 1, 1, 1));
+        x = torch.gelu(Conv.conv1d(x, conv2Weight, conv2Bias, 2, 1, 1, 1));
         x = x.permute(0, 2, 1);                                                   // (B, T', state)
         long t = x.size(1);
         if (t > ROPE_POSITIONS) {

@@ -1,10 +1,10 @@
 package dev.localai.tts.core.voice.s3tokenizer;
 
+import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.checkpoint.StateDict;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
@@ -66,8 +66,7 @@ final class FsmnMultiHeadAttention implements AutoCloseable {
         int left = (kernel - 1) / 2;
         int right = kernel - 1 - left;
         Tensor vt = torch.constant_pad_nd(vFlat.transpose(1, 2), left, right);
-        Tensor mem = torch.conv1d(vt, fsmnBlockWeight, new TensorOptional(), new long[] {1}, new long[] {0},
-                new long[] {1}, state).transpose(1, 2).add(vFlat);
+        Tensor mem = Conv.conv1d(vt, fsmnBlockWeight, null, 1, 0, 1, state).transpose(1, 2).add(vFlat);
 
         Scalar scale = new Scalar(Math.pow(d, -0.25));
         Tensor qh = q.permute(0, 2, 1, 3).mul(scale);         // (B, H, T, D)
