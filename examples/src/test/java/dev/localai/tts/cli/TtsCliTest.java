@@ -143,7 +143,7 @@ class TtsCliTest {
         Result typo = run(Map.of(), "speak", "--txt", "Hi.", "--out", "x.wav");
         assertThat(typo.code()).isEqualTo(2);
         assertThat(typo.err().strip().lines()).hasSize(1);
-        assertThat(typo.err()).contains("--txt").contains("--text");
+        assertThat(typo.err()).contains("Unknown option").contains("--txt").contains("tts speak --help");
 
         Result badValue = run(Map.of(), "speak", "--text", "Hi.", "--out", "x.wav", "--speed", "fast");
         assertThat(badValue.code()).isEqualTo(2);

@@ -27,7 +27,7 @@ class SdkConveniencesTest {
 
     @BeforeAll
     static void load() {
-        // fp32: bit-reproducible on every CPU (the tiny random model in bf16 is not, on some)
+        // fp32: the same request gives bit-identical audio, whichever call makes it
         engine = TtsEngine.builder().model(ModelSource.tiny(tmp.resolve("tiny"), 3)).dtype("fp32").threads(2)
                 .maxConcurrent(1).maxQueue(2).cacheBytes(0).chunkChars(20).build();
     }
