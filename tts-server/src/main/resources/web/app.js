@@ -5,15 +5,39 @@
 const SAMPLE_RATE = 24000;
 const $ = (id) => document.getElementById(id);
 
+// ------------------------------------------------------------------ API key
+
+const KEY_STORAGE = 'localai-tts.apiKey';
+let memoryKey = ''; // when the browser refuses localStorage
+
+function apiKey() {
+  try { return localStorage.getItem(KEY_STORAGE) || ''; } catch (_) { return memoryKey; }
+}
+
+function storeApiKey(key) {
+  memoryKey = key;
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  } catch (_) { /* private mode: kept for this page only */ }
+}
+
+/** The headers of a call, with the API key as a Bearer token when one is set. */
+function withKey(headers = {}) {
+  const key = apiKey();
+  return key ? { ...headers, Authorization: `Bearer ${key}` } : { ...headers };
+}
+
 /** Calls the API; throws an Error with the server's OpenAI-style message on a non-2xx answer. */
 async function api(path, options = {}) {
-  const res = await fetch(path, options);
+  const res = await fetch(path, { ...options, headers: withKey(options.headers) });
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {
       const body = await res.json();
       if (body && body.error && body.error.message) message = body.error.message;
     } catch (_) { /* not JSON */ }
+    if (res.status === 401) message += apiKey() ? ' Check the API key at the top of the page.'
+      : ' Enter the API key at the top of the page.';
     const err = new Error(message);
     err.status = res.status;
     throw err;
@@ -28,34 +52,60 @@ function say(el, text, isError = false) {
 
 // ------------------------------------------------------------------ server status
 
-async function loadStatus() {
+let serverReady = null; // null: not asked yet
+let healthTimer = null;
+
+/**
+ * Follows GET health/ready: ready (with the model and device), or not ready with the server's reason (loading,
+ * failed to load, shutting down), or unreachable. Polls quickly while not ready; loads the voices once it is.
+ */
+async function pollHealth() {
+  clearTimeout(healthTimer);
   const el = $('server-status');
+  let next = 5000;
   try {
-    const models = await (await api('v1/models')).json();
-    const ids = (models.data || []).map((m) => m.id);
-    say(el, `Connected. Models: ${ids.join(', ') || 'none'}.`);
+    const res = await fetch('health/ready', { headers: withKey(), cache: 'no-store' });
+    let body = {};
+    try { body = await res.json(); } catch (_) { /* not JSON */ }
+    if (res.ok) {
+      const m = body.model;
+      say(el, m ? `Ready: ${m.id} on ${m.device}${m.dtype ? ` (${m.dtype})` : ''}.` : 'Ready.');
+      el.dataset.state = 'ready';
+      if (serverReady !== true) {
+        serverReady = true;
+        loadVoices();
+      }
+      next = 15000;
+    } else {
+      const state = body.state || body.status || `HTTP ${res.status}`;
+      const why = body.detail || res.statusText || '';
+      say(el, `Not ready (${state})${why ? `: ${why}` : ''}`, state === 'failed');
+      el.dataset.state = state;
+      serverReady = false;
+      next = state === 'failed' ? 10000 : 2000;
+    }
   } catch (e) {
     say(el, `Server not reachable: ${e.message}`, true);
+    el.dataset.state = 'unreachable';
+    serverReady = false;
   }
+  healthTimer = setTimeout(pollHealth, next);
 }
 
 // ------------------------------------------------------------------ streaming playback
 
-/** Plays 16-bit little-endian mono PCM as it arrives, by scheduling Web Audio buffers back to back. */
-class PcmPlayer {
-  constructor(sampleRate) {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    this.ctx = Ctx ? new Ctx() : null;
-    this.sampleRate = sampleRate;
-    this.next = 0;
-    this.carry = null; // an odd trailing byte from the previous chunk
-    this.sources = [];
-    this.samples = 0; // handed to the speakers so far
+/**
+ * Turns 16-bit little-endian PCM that arrives in pieces cut anywhere into samples in [-1, 1): an odd last byte is
+ * carried over to the next piece (whatever its value, 0 included).
+ */
+class Pcm16Decoder {
+  constructor() {
+    this.carry = null; // the odd trailing byte of the previous piece, or null
   }
 
+  /** The samples completed by bytes (a Uint8Array), as a Float32Array. */
   push(bytes) {
-    if (!this.ctx || bytes.length === 0) return;
-    if (this.carry) {
+    if (this.carry !== null) {
       const joined = new Uint8Array(bytes.length + 1);
       joined[0] = this.carry;
       joined.set(bytes, 1);
@@ -67,11 +117,32 @@ class PcmPlayer {
       bytes = bytes.subarray(0, bytes.length - 1);
     }
     const n = bytes.length / 2;
-    if (n === 0) return;
+    const out = new Float32Array(n);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true) / 32768;
+    return out;
+  }
+}
+
+/** Plays 16-bit little-endian mono PCM as it arrives, by scheduling Web Audio buffers back to back. */
+class PcmPlayer {
+  constructor(sampleRate) {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    this.ctx = Ctx ? new Ctx() : null;
+    this.sampleRate = sampleRate;
+    this.next = 0;
+    this.decoder = new Pcm16Decoder();
+    this.sources = [];
+    this.samples = 0; // handed to the speakers so far
+  }
+
+  push(bytes) {
+    if (!this.ctx || bytes.length === 0) return;
+    const samples = this.decoder.push(bytes);
+    const n = samples.length;
+    if (n === 0) return;
     const buffer = this.ctx.createBuffer(1, n, this.sampleRate);
-    const data = buffer.getChannelData(0);
-    for (let i = 0; i < n; i++) data[i] = view.getInt16(i * 2, true) / 32768;
+    buffer.getChannelData(0).set(samples);
     this.samples += n;
     const src = this.ctx.createBufferSource();
     src.buffer = buffer;
@@ -128,10 +199,35 @@ let objectUrl = null;
 
 function fmtSeconds(s) { return `${s.toFixed(2)} s`; }
 
-/** Synthesises {input, voice, response_format, speed} and shows, plays and offers the result. */
+/** Hides the previous result: its audio, download and figures. */
+function clearResult() {
+  $('result').hidden = true;
+  const audio = $('player');
+  audio.pause();
+  audio.removeAttribute('src');
+  audio.load();
+  if (objectUrl) { URL.revokeObjectURL(objectUrl); objectUrl = null; }
+  const download = $('download');
+  if (download.dataset.url) { URL.revokeObjectURL(download.dataset.url); delete download.dataset.url; }
+  download.href = '#';
+  for (const id of ['stat-audio', 'stat-time', 'stat-first', 'stat-rtf']) $(id).textContent = '–';
+  delete $('result').dataset.streamedSamples;
+  $('speak-progress').textContent = '';
+}
+
+/** "2.3 s elapsed, 1.10 s of audio" while a request runs: its time so far and how much audio has arrived. */
+function progressText(elapsed, audioSeconds, bytes) {
+  const got = audioSeconds !== null ? `${fmtSeconds(audioSeconds)} of audio`
+    : bytes > 0 ? `${(bytes / 1024).toFixed(1)} KiB received` : 'waiting for the first audio';
+  return `${elapsed.toFixed(1)} s elapsed, ${got}`;
+}
+
+/** Synthesises {input, voice, response_format, speed, ...} and shows, plays and offers the result. */
 async function speak(request, label) {
   stopSpeaking();
+  clearResult();
   const status = $('speak-status');
+  const progress = $('speak-progress');
   const abort = new AbortController();
   const format = request.response_format;
   const streamPlay = $('stream').checked && (format === 'wav' || format === 'pcm');
@@ -143,6 +239,11 @@ async function speak(request, label) {
 
   const t0 = performance.now();
   let firstAt = null;
+  let total = 0;
+  let audioSeconds = null; // known for WAV and PCM as the samples arrive
+  const tick = () => { progress.textContent = progressText((performance.now() - t0) / 1000, audioSeconds, total); };
+  tick();
+  const ticker = setInterval(tick, 200);
   try {
     const res = await api('v1/audio/speech', {
       method: 'POST',
@@ -151,39 +252,47 @@ async function speak(request, label) {
       body: JSON.stringify({ model: 'tts-1', ...request, ...(streamPlay ? {} : { stream: false }) }),
       signal: abort.signal,
     });
+    const warning = res.headers.get('X-TTS-Warning');
     const reader = res.body.getReader();
     const chunks = [];
-    let total = 0;
-    let head = format === 'pcm' ? null : new Uint8Array(0); // WAV bytes until the samples start
+    // where the samples start in the stream: 0 for PCM, after the header for WAV (-1 until it is known)
+    let dataStart = format === 'pcm' ? 0 : format === 'wav' ? -1 : null;
+    let head = new Uint8Array(0); // WAV bytes until the samples start
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (firstAt === null) firstAt = performance.now();
       chunks.push(value);
       total += value.length;
-      if (!player) continue;
-      if (head === null) {
-        player.push(value);
-      } else {
+      if (dataStart === -1) {
         head = concat([head, value], head.length + value.length);
         const off = wavDataOffset(head);
         if (off >= 0) {
-          player.push(head.subarray(off));
+          dataStart = off;
+          if (player) player.push(head.subarray(off));
           head = null;
         }
+      } else if (player) {
+        player.push(value);
       }
+      if (dataStart !== null && dataStart >= 0) audioSeconds = (total - dataStart) / 2 / SAMPLE_RATE;
+      tick();
     }
+    clearInterval(ticker);
     const seconds = (performance.now() - t0) / 1000;
     const bytes = concat(chunks, total);
-    showResult(bytes, format, res.headers, seconds, firstAt === null ? null : (firstAt - t0) / 1000, !player);
+    const shownSeconds = showResult(bytes, format, res.headers, seconds, firstAt === null ? null : (firstAt - t0) / 1000,
+      !player);
     // how much of it went to the speakers while it was generated (0 when it was not streamed)
     $('result').dataset.streamedSamples = String(player ? player.samples : 0);
-    say(status, `Done: ${label}.`);
+    progress.textContent = progressText(seconds, audioSeconds !== null ? audioSeconds : shownSeconds, total);
+    say(status, `Done: ${label}.${warning ? ` (${warning}.)` : ''}`);
   } catch (e) {
     if (player) player.stop();
     // when a newer request (a preview clicked meanwhile) replaced this one, the status line is the newer one's
     if (e.name !== 'AbortError') say(status, `Failed: ${e.message}`, true);
   } finally {
+    clearInterval(ticker);
     if (!current || current.abort === abort) {
       $('speak').disabled = false;
       $('stop').disabled = true;
@@ -199,7 +308,10 @@ function stopSpeaking() {
   current = null;
 }
 
-/** Puts the finished audio into the player and the download link, and fills in the figures. */
+/**
+ * Puts the finished audio into the player and the download link, and fills in the figures. Returns the audio's
+ * length in seconds when known from the bytes or the headers, else null.
+ */
 function showResult(bytes, format, headers, seconds, firstSeconds, autoplay) {
   let playable = bytes;
   let audioSeconds = null;
@@ -244,18 +356,63 @@ function showResult(bytes, format, headers, seconds, firstSeconds, autoplay) {
   }
   $('result').hidden = false;
   if (autoplay) audio.play().catch(() => { /* autoplay refused: the controls are there */ });
+  return audioSeconds || (Number.isFinite(headerDuration) ? headerDuration : null);
 }
 
 function speakFromForm(event) {
   event.preventDefault();
   const text = $('text').value.trim();
   if (!text) { say($('speak-status'), 'Type some text first.', true); $('text').focus(); return; }
-  speak({
+  const request = {
     input: text,
     voice: $('voice').value,
     response_format: $('format').value,
     speed: parseFloat($('speed').value),
-  }, 'speech');
+    temperature: parseFloat($('temperature').value),
+  };
+  const seed = $('seed').value.trim();
+  if (seed !== '') {
+    if (!/^\d+$/.test(seed)) {
+      say($('speak-status'), 'The seed is a whole number (0 or more).', true);
+      $('advanced').open = true;
+      $('seed').focus();
+      return;
+    }
+    request.seed = Number(seed);
+  }
+  speak(request, 'speech');
+}
+
+// ------------------------------------------------------------------ tags
+
+/** Puts tag into the text box at the cursor (replacing a selection), with spaces around it as needed. */
+function insertAtCursor(textarea, tag) {
+  const start = textarea.selectionStart ?? textarea.value.length;
+  const end = textarea.selectionEnd ?? start;
+  const before = textarea.value.slice(0, start);
+  const after = textarea.value.slice(end);
+  const text = (before && !/\s$/.test(before) ? ' ' : '') + tag + (after && !/^\s/.test(after) ? ' ' : '');
+  textarea.setRangeText(text, start, end, 'end');
+  textarea.focus();
+}
+
+/** Fills the tag palette from GET v1/audio/tags. */
+async function loadTags() {
+  const box = $('tags');
+  try {
+    const list = await (await api('v1/audio/tags')).json();
+    box.replaceChildren(...(list.tags || []).map((t) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = `tag ${t.kind || ''}`.trim();
+      b.dataset.tag = t.tag;
+      b.textContent = t.tag;
+      b.title = t.kind === 'sound' ? 'A sound, performed here' : 'Colours the delivery around it';
+      return b;
+    }));
+  } catch (e) {
+    box.textContent = `Tags unavailable: ${e.message}`;
+  }
 }
 
 // ------------------------------------------------------------------ voices
@@ -270,6 +427,7 @@ async function loadVoices() {
     say($('voices-status'), `Cannot list voices: ${e.message}`, true);
     return;
   }
+  if ($('voices-status').textContent.startsWith('Cannot list voices')) say($('voices-status'), '');
   renderVoicePicker();
   renderVoiceTable();
 }
@@ -402,7 +560,25 @@ document.addEventListener('DOMContentLoaded', () => {
   const showSpeed = () => { $('speed-value').textContent = `${parseFloat(speed.value).toFixed(2)}×`; };
   speed.addEventListener('input', showSpeed);
   showSpeed();
+  const temperature = $('temperature');
+  const showTemperature = () => { $('temperature-value').textContent = parseFloat(temperature.value).toFixed(2); };
+  temperature.addEventListener('input', showTemperature);
+  showTemperature();
+  $('tag-palette').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-tag]');
+    if (b) insertAtCursor($('text'), b.dataset.tag);
+  });
+  $('api-key').value = apiKey();
+  $('key-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const key = $('api-key').value.trim();
+    storeApiKey(key);
+    say($('voices-status'), key ? 'API key saved in this browser.' : 'API key forgotten.');
+    pollHealth();
+    loadVoices();
+  });
   $('upload-form').addEventListener('submit', uploadVoice);
-  loadStatus();
+  pollHealth();
+  loadTags();
   loadVoices();
 });

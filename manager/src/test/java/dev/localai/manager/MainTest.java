@@ -88,12 +88,12 @@ class MainTest {
                 assertThat(engine.count("POST", "/containers/tts/start")).isEqualTo(1);
                 String base = "http://127.0.0.1:" + r.server().port();
                 HttpResponse<byte[]> speech = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/audio/speech"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"chatterbox-turbo\",\"input\":\"hi\"}")).build(),
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"chatterbox-turbo\",\"input\":\"hi\"}")).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(speech.body()).isEqualTo(FakeUpstream.AUDIO);
                 // on demand: a cold start through `docker start`
                 HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/embeddings"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llm\",\"input\":\"x\"}")).build(),
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llm\",\"input\":\"x\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(chat.statusCode()).isEqualTo(200);
                 assertThat(engine.isRunning("llm")).isTrue();

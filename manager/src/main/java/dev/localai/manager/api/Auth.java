@@ -1,5 +1,7 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.config.ManagerConfig;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
@@ -33,14 +35,14 @@ public final class Auth {
     public void require(ServerRequest req, Level level) {
         if (!enabled()) return;
         Optional<String> key = presented(req);
-        if (key.isEmpty()) throw new ApiError(401, "invalid_api_key", "Missing API key (Authorization: Bearer ... or x-api-key)");
+        if (key.isEmpty()) throw error(401, "invalid_api_key", "Missing API key (Authorization: Bearer ... or x-api-key)");
         byte[] k = key.get().getBytes(StandardCharsets.UTF_8);
         boolean admin = matches(adminKeys, k);
         boolean inference = matches(apiKeys, k);
         if (level == Level.INFERENCE && (admin || inference)) return;
         if (level == Level.ADMIN && (admin || (adminKeys.isEmpty() && inference))) return;
-        if (level == Level.ADMIN && inference) throw new ApiError(403, "admin_key_required", "This endpoint requires an admin key");
-        throw new ApiError(401, "invalid_api_key", "Invalid API key");
+        if (level == Level.ADMIN && inference) throw error(403, "admin_key_required", "This endpoint requires an admin key");
+        throw error(401, "invalid_api_key", "Invalid API key");
     }
 
     private static boolean matches(List<byte[]> keys, byte[] k) {

@@ -1,8 +1,11 @@
 package dev.localai.manager.api;
 
+
 import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.lifecycle.GamingResult;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.lifecycle.ModelState;
+import dev.localai.tts.api.ApiException;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -28,7 +31,7 @@ final class ControlRoutes {
             String id = RequestParams.modelId(req, config);
             try {
                 manager.start(id, RequestParams.waitParam(req, 600));
-            } catch (ApiError e) {
+            } catch (ApiException e) {
                 if (e.status() != 504 || manager.view(id).state() != ModelState.STARTING) throw e;
                 // the wait ended, the start goes on
                 Json.send(res, 202, Json.obj("success", true, "model", id, "status", "starting", "state", manager.view(id).state().wire()));
@@ -63,14 +66,14 @@ final class ControlRoutes {
         else {
             byte[] b = RequestParams.body(req, config.server().maxRequestBodyBytes());
             if (b.length > 0) {
-                var n = Json.MAPPER.readTree(b);
+                var n = dev.localai.tts.api.Json.MAPPER.readTree(b);
                 String key = n == null ? null : n.has("enable") ? "enable" : n.has("enabled") ? "enabled" : null;
                 if (key != null) enable = n.get(key).isBoolean() ? n.get(key).asBoolean() : RequestParams.parseBool(n.get(key).asText());
             }
         }
         if (enable == null) enable = true; // the ancestor's default: a bare POST /gaming-mode turns it on
         boolean force = RequestParams.flag(req, "force");
-        ModelManager.GamingResult r;
+        GamingResult r;
         if (enable) {
             Duration wait = req.query().contains("wait_s") ? RequestParams.waitParam(req, 0)
                     : config.gaming().drainTimeout().plus(Duration.ofSeconds(60));
@@ -82,10 +85,11 @@ final class ControlRoutes {
                         .allMatch(v -> v.state() == ModelState.READY || v.state() == ModelState.FAILED), RequestParams.waitParam(req, 600));
             }
         }
-        String message = enable ? "Gaming mode enabled. " + (r.safeToGame() ? "All GPU models stopped." : "GPU models are stopping.")
+        String message = enable ? "Gaming mode enabled. " + (r.safeToGame() ? "All GPU models stopped."
+                : "Not yet safe to game: " + r.unsafeReason() + ".")
                 : "Gaming mode disabled. Keep-warm models are starting; others start on demand.";
         Json.send(res, enable ? 200 : 202, Json.obj("success", true, "gaming_mode", r.gamingMode(), "safe_to_game", r.safeToGame(),
-                "message", message,
+                "safe_to_game_reason", r.unsafeReason(), "message", message,
                 "stopped_models", r.stoppedModels(), "vram_used_mb", r.vramUsedMb(), "took_ms", r.tookMs(),
                 "persisted", r.persisted()));
     }

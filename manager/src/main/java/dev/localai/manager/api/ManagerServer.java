@@ -1,12 +1,20 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.localai.manager.config.ConfigLoader;
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.fallback.RemoteTarget;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.proxy.ProxyHandler;
+import dev.localai.tts.api.ApiException;
+import dev.localai.manager.proxy.RequestIds;
+import dev.localai.tts.api.http.CrossSiteGuard;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.HttpException;
 import io.helidon.http.Method;
-import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -20,18 +28,27 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The HTTP surface on one port: the OpenAI proxy routes and {@code /upstream}, the read side ({@link StatusRoutes}),
  * the control plane ({@link ControlRoutes}) and the home-lab page ({@link UiPages}); every route goes through the
- * same key check and failure mapping ({@link Guard}).
+ * same key check ({@link Guard}) and the routing's error handlers.
  */
 public final class ManagerServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
     static final List<String> OPENAI_POST = List.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings",
             "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/images/generations",
             "/v1/images/edits", "/v1/images/variations", "/v1/responses");
+    /** Routes that read a JSON body: another Content-Type is refused (415), closing the text/plain simple request. */
+    static final Set<String> JSON_ROUTES = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+            "/v1/audio/speech", "/v1/images/generations", "/v1/responses", "/gaming-mode");
+    /** GET routes that change state, guarded like a POST. */
+    static final Set<String> STATE_CHANGING_GETS = Set.of("/unload");
 
     private final ManagerConfig config;
     private final Auth auth;
@@ -40,6 +57,7 @@ public final class ManagerServer implements AutoCloseable {
     private final ControlRoutes control;
     private final Map<String, RemoteTarget> remotes = new LinkedHashMap<>();
     private final HttpClient probeClient;
+    private volatile CrossSiteGuard guard;
     private WebServer server;
     private volatile boolean closed;
 
@@ -69,6 +87,8 @@ public final class ManagerServer implements AutoCloseable {
 
     public ManagerServer start(String listen) {
         String[] hp = ConfigLoader.parseListen(listen, "--listen");
+        guard = CrossSiteGuard.of(hp[0], config.server().allowedHosts(), config.server().allowedOrigins(),
+                List.of(RequestIds.HEADER, "Retry-After", "X-Served-By"));
         server = WebServer.builder()
                 .host(hp[0])
                 .port(Integer.parseInt(hp[1]))
@@ -102,37 +122,85 @@ public final class ManagerServer implements AutoCloseable {
         if (server != null) server.stop();
     }
 
+    /** Wraps a handler with the key check of its level (null = open); failures go to the routing's error handlers. */
     private Handler h(Auth.Level level, Handler inner) {
+        if (level == null) return inner;
         return (req, res) -> {
-            try {
-                if (level != null) auth.require(req, level);
-                inner.handle(req, res);
-            } catch (ApiError e) {
-                Json.error(res, e);
-            } catch (ProxyHandler.StreamAbort e) {
-                // the response already started: drop the connection so the client sees a cut, not a clean end
-                throw new CloseConnectionException(e.getMessage(), e);
-            } catch (UncheckedIOException e) {
-                LOG.fine("client went away: " + e.getMessage());
-            } catch (io.helidon.http.RequestException e) {
-                int code = e.status().code();
-                Json.error(res, new ApiError(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage()));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                Json.error(res, new ApiError(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage()));
-            } catch (Exception e) {
-                LOG.log(java.util.logging.Level.WARNING, "unexpected failure on " + req.path().path(), e);
-                Json.error(res, new ApiError(500, "internal_error", "Internal error: " + e));
-            }
+            auth.require(req, level);
+            inner.handle(req, res);
         };
     }
 
-    /** Wraps a handler with the key check of its level (null = open) and the mapping of failures to responses. */
+    /** Wraps a handler with the key check of its level (null = open). */
     @FunctionalInterface
     interface Guard {
         Handler wrap(Auth.Level level, Handler inner);
     }
 
+    /**
+     * Every failure of a route becomes OpenAI's error envelope here. A {@link ProxyHandler.StreamAbort} (the
+     * response had started) is a {@code CloseConnectionException}: Helidon drops the connection, so the client sees
+     * a cut rather than a clean end.
+     */
+    private void errors(HttpRouting.Builder r) {
+        r.error(ApiException.class, ManagerServer::answer)
+                .error(JsonProcessingException.class, (req, res, e) -> answer(req, res,
+                        error(400, "invalid_json", "The request body is not valid JSON: " + e.getOriginalMessage())))
+                .error(HttpException.class, (req, res, e) -> {
+                    int code = e.status().code();
+                    answer(req, res, error(code >= 400 ? code : 400, "bad_request", "Bad request: " + e.getMessage()));
+                })
+                .error(UncheckedIOException.class, (req, res, e) -> {
+                    LOG.fine("client went away: " + e.getMessage());
+                    try {
+                        answer(req, res, error(500, "internal_error", "The connection failed"));
+                    } catch (UncheckedIOException gone) {
+                        // nobody to answer
+                    }
+                })
+                .error(Throwable.class, (req, res, e) -> {
+                    String rid = RequestIds.of(req);
+                    LOG.log(Level.WARNING, "request " + rid + " (" + req.path().path() + ") failed unexpectedly", e);
+                    answer(req, res, error(500, "internal_error", "Internal error (request " + rid + "); see the manager's log"));
+                });
+    }
+
+    /** OpenAI's error envelope, with the request's id (the same id the log and the upstream saw). */
+    private static void answer(ServerRequest req, ServerResponse res, ApiException e) {
+        if (res.isSent()) return;
+        res.header(RequestIds.HEADER, RequestIds.of(req));
+        if (req.headers().contains(HeaderValues.CONNECTION_CLOSE)) res.header(HeaderValues.CONNECTION_CLOSE);
+        Json.error(res, e);
+    }
+
+    /**
+     * The cross-site rule shared with tts-server ({@link CrossSiteGuard}): Host check, foreign Origin refused on
+     * state-changing requests ({@code GET /unload} included), JSON Content-Type on JSON routes, CORS only for
+     * configured origins. Independent of the API keys, which the routes check afterwards.
+     */
+    private void crossSite(HttpRouting.Builder r) {
+        r.addFilter((chain, req, res) -> {
+            String path = req.path().path();
+            String method = req.prologue().method().text();
+            Function<String, String> header = name -> req.headers().first(HeaderNames.create(name)).orElse(null);
+            CrossSiteGuard.Route route = STATE_CHANGING_GETS.contains(path) ? CrossSiteGuard.Route.STATE_CHANGING_GET
+                    : JSON_ROUTES.contains(path) ? CrossSiteGuard.Route.JSON : CrossSiteGuard.Route.PLAIN;
+            guard.corsHeaders(method, header).forEach(res::header);
+            res.header(RequestIds.HEADER, RequestIds.of(req));
+            if (req.headers().contains(HeaderValues.CONNECTION_CLOSE)) res.header(HeaderValues.CONNECTION_CLOSE);
+            Optional<ApiException> refusal = guard.check(method, header, route);
+            if (refusal.isPresent()) {
+                LOG.info("refused " + method + " " + path + " (request " + RequestIds.of(req) + "): "
+                        + refusal.get().error().code());
+                throw refusal.get();
+            }
+            chain.proceed();
+        });
+    }
+
     void routing(HttpRouting.Builder r) {
+        errors(r);
+        crossSite(r);
         long limit = config.server().maxRequestBodyBytes();
         for (String p : OPENAI_POST) {
             r.post(p, h(Auth.Level.INFERENCE, (req, res) -> proxy.handle(req, res, p, RequestParams.body(req, limit))));
@@ -144,12 +212,13 @@ public final class ManagerServer implements AutoCloseable {
         r.any("/v1/audio/voices", h(Auth.Level.INFERENCE, this::ttsApi));
         r.any("/v1/audio/voices/*", h(Auth.Level.INFERENCE, this::ttsApi));
         r.get("/v1/audio/models", h(Auth.Level.INFERENCE, this::ttsApi));
-        r.get("/tts", (req, res) -> res.status(301).header(io.helidon.http.HeaderNames.LOCATION, "/tts/").send());
+        r.get("/tts", (req, res) -> res.status(301).header(HeaderNames.LOCATION, "/tts/").send());
         r.any("/tts/*", h(Auth.Level.INFERENCE, this::ttsPlayground));
         UiPages.register(r);
         r.route(Method.OPTIONS, (req, res) -> res.status(204).send());
-        r.any((req, res) -> Json.error(res, new ApiError(404, "not_found", "No route for " + req.prologue().method().text()
-                + " " + req.path().path())));
+        r.any((req, res) -> {
+            throw error(404, "not_found", "No route for " + req.prologue().method().text() + " " + req.path().path());
+        });
     }
 
     /** The TTS model a request means: {@code ?model=} if given, else the default TTS model. */
@@ -157,7 +226,7 @@ public final class ManagerServer implements AutoCloseable {
         if (req.query().contains("model")) return req.query().get("model");
         return config.defaultFor(dev.localai.manager.config.ModelType.TTS)
                 .map(dev.localai.manager.config.ModelSpec::id)
-                .orElseThrow(() -> new ApiError(404, "model_not_found", "No model of type tts is configured"));
+                .orElseThrow(() -> error(404, "model_not_found", "No model of type tts is configured"));
     }
 
     /** {@code /v1/audio/voices...}, {@code /v1/audio/models}: sent unchanged to the TTS server. */
@@ -182,7 +251,7 @@ public final class ManagerServer implements AutoCloseable {
         int slash = raw.indexOf('/');
         String model = java.net.URLDecoder.decode(slash < 0 ? raw : raw.substring(0, slash), StandardCharsets.UTF_8);
         String rest = slash < 0 ? "/" : raw.substring(slash);
-        if (model.isEmpty()) throw new ApiError(404, "model_not_found", "Give /upstream/{model}/path");
+        if (model.isEmpty()) throw error(404, "model_not_found", "Give /upstream/{model}/path");
         proxy.passthrough(req, res, model, rest, RequestParams.body(req, config.server().maxRequestBodyBytes()));
     }
 }

@@ -1,9 +1,12 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.fallback.RemoteTarget;
+import dev.localai.manager.lifecycle.GamingSafety;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.lifecycle.ModelState;
 import dev.localai.manager.lifecycle.ModelView;
@@ -58,8 +61,11 @@ final class StatusRoutes {
         r.get("/metrics", guard.wrap(Auth.Level.INFERENCE, this::metrics));
         r.get("/api/events", guard.wrap(Auth.Level.INFERENCE, this::events));
         r.get("/logs/{id}", guard.wrap(Auth.Level.ADMIN, this::logs));
-        r.get("/gaming-mode", guard.wrap(Auth.Level.INFERENCE, (req, res) -> Json.send(res, 200,
-                Json.obj("gaming_mode", manager.gaming(), "safe_to_game", manager.safeToGame()))));
+        r.get("/gaming-mode", guard.wrap(Auth.Level.INFERENCE, (req, res) -> {
+            GamingSafety safety = manager.gamingSafety();
+            Json.send(res, 200, Json.obj("gaming_mode", manager.gaming(), "safe_to_game", safety.safe(),
+                    "safe_to_game_reason", safety.reason()));
+        }));
     }
 
     private void models(ServerRequest req, ServerResponse res) {
@@ -108,6 +114,7 @@ final class StatusRoutes {
         int active = 0;
         int available = 0;
         long now = System.currentTimeMillis();
+        long managerNow = manager.now();
         for (ModelView v : views) {
             if (v.state().active()) running.add(brief(v));
             else stopped.add(brief(v));
@@ -118,12 +125,17 @@ final class StatusRoutes {
                     "vram_mb", v.spec().vramMb(), "inflight", v.inflight(), "queued", v.waiting(),
                     "idle_timeout_s", v.spec().idleTimeout().toSeconds(), "starts", v.starts(), "crashes", v.crashes(),
                     "last_error", v.lastError(), "reason", v.reason(),
-                    "retry_after_ms", Math.max(0, v.backoffUntilMillis() - now)));
+                    "retry_after_ms", Math.max(0, v.backoffUntilMillis() - managerNow),
+                    // cold-start progress: how long the current start has run, of how long it may
+                    "start_elapsed_s", v.state() == ModelState.STARTING ? Math.max(0, managerNow - v.startedMillis()) / 1000 : null,
+                    "start_timeout_s", v.spec().startTimeout().toSeconds()));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         // old field set (dashboard GamingModePanel)
         body.put("gaming_mode", gaming);
-        body.put("safe_to_game", manager.safeToGame());
+        GamingSafety safety = manager.gamingSafety();
+        body.put("safe_to_game", safety.safe());
+        body.put("safe_to_game_reason", safety.reason());
         body.put("running_models", running);
         body.put("stopped_models", stopped);
         // new field set (llm-tui)
@@ -235,20 +247,15 @@ final class StatusRoutes {
         out.flush();
     }
 
+    /** Idle time after which a followed log stream sends an empty line: the only way to notice a client that left. */
+    static final long LOG_HEARTBEAT_MS = 5_000;
+
     private void logs(ServerRequest req, ServerResponse res) {
         String id = RequestParams.modelId(req, config);
         ModelSpec m = config.models().get(id);
-        int tail = 200;
-        if (req.query().contains("tail")) {
-            try {
-                tail = Integer.parseInt(req.query().get("tail"));
-            } catch (NumberFormatException e) {
-                throw new ApiError(400, "invalid_parameter", "tail must be an integer");
-            }
-        }
-        boolean follow = RequestParams.flag(req, "follow");
+        int tail = RequestParams.intParam(req, "tail", 200, 0, 100_000);
         try {
-            if (!follow) {
+            if (!RequestParams.flag(req, "follow")) {
                 String text = manager.runtime().logs(m.container(), tail);
                 res.header("Content-Type", "text/plain; charset=utf-8");
                 res.send(text.getBytes(StandardCharsets.UTF_8));
@@ -257,20 +264,49 @@ final class StatusRoutes {
             try (InputStream in = manager.runtime().followLogs(m.container(), tail)) {
                 res.header("Content-Type", "text/plain; charset=utf-8");
                 res.header("X-Accel-Buffering", "no");
-                OutputStream out = res.outputStream();
-                byte[] buf = new byte[8192];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    out.write(buf, 0, n);
-                    out.flush();
-                }
-                out.close();
-            } catch (IOException | UncheckedIOException e) {
-                // client left: closing the stream kills docker logs -f
+                follow(in, res.outputStream());
             }
         } catch (DockerException e) {
-            throw new ApiError(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
+            throw error(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
                     e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? "container_runtime_unavailable" : "logs_unavailable", e.getMessage());
+        } catch (IOException e) {
+            // closing the follow stream (try-with-resources) ended docker logs -f
+        }
+    }
+
+    /**
+     * Copies {@code docker logs -f} to the client until either side ends. A reader thread feeds a queue, so a quiet
+     * container does not block the handler: after {@link #LOG_HEARTBEAT_MS} of silence an empty line is written,
+     * which fails once the client has gone, and the caller then closes the stream (ending the docker child).
+     */
+    private void follow(InputStream in, OutputStream out) {
+        BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>(64);
+        byte[] end = new byte[0];
+        Thread reader = Thread.ofVirtual().name("logs-follow").start(() -> {
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) chunks.put(java.util.Arrays.copyOf(buf, n));
+            } catch (IOException | InterruptedException e) {
+                // closed by the handler, or docker ended
+            } finally {
+                chunks.offer(end);
+            }
+        });
+        try {
+            while (!closed.getAsBoolean()) {
+                byte[] c = chunks.poll(LOG_HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+                if (c == end) break;
+                out.write(c == null ? "\n".getBytes(StandardCharsets.UTF_8) : c);
+                out.flush();
+            }
+            out.close();
+        } catch (IOException | UncheckedIOException e) {
+            // the client left
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reader.interrupt();
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.localai.manager.api;
 
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -30,7 +32,7 @@ final class UiPages {
     private static void file(ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("file");
         if (!FILES.containsKey(name)) {
-            Json.error(res, new ApiError(404, "not_found", "No such page: " + name));
+            Json.error(res, error(404, "not_found", "No such page: " + name));
             return;
         }
         send(res, name);
@@ -38,7 +40,7 @@ final class UiPages {
 
     private static void send(ServerResponse res, String name) {
         try (InputStream in = UiPages.class.getResourceAsStream(BASE + name)) {
-            if (in == null) throw new ApiError(500, "internal_error", "UI resource missing from the jar: " + name);
+            if (in == null) throw error(500, "internal_error", "UI resource missing from the jar: " + name);
             res.header("Content-Type", FILES.get(name));
             res.header("Cache-Control", "no-cache");
             res.header("X-Content-Type-Options", "nosniff");

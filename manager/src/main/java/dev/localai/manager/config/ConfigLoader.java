@@ -33,7 +33,10 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
     static final Pattern CONTAINER_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Upper bound of every duration in the file: 30 days (beyond it, arithmetic on deadlines could overflow). */
+    static final double MAX_SECONDS = 30 * 24 * 3600;
 
     private static final Set<String> MODEL_FIELDS = Set.of(
             "container", "port", "url", "host", "type", "keep_warm", "aliases", "unlisted", "upstream_model",
@@ -72,6 +75,10 @@ public final class ConfigLoader {
         try {
             root = JSON.readTree(text);
         } catch (JsonProcessingException e) {
+            if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
+                    && e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser parser) {
+                throw new ConfigException(duplicatePath(parser, e.getOriginalMessage()), "is defined twice (duplicate key)");
+            }
             throw new ConfigException("", "not valid JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() : ""));
         }
@@ -82,6 +89,16 @@ public final class ConfigLoader {
             return parseV2((ObjectNode) root);
         }
         return parseV1((ObjectNode) root);
+    }
+
+    /** The dotted path of a duplicate key, from the parser's context when Jackson refused it. */
+    private static String duplicatePath(com.fasterxml.jackson.core.JsonParser parser, String message) {
+        String name = message.replaceAll("^Duplicate field '(.*)'$", "$1");
+        List<String> parts = new ArrayList<>();
+        for (var c = parser.getParsingContext().getParent(); c != null && !c.inRoot(); c = c.getParent())
+            parts.add(0, c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+        parts.add(name);
+        return String.join(".", parts).replace(".[", "[");
     }
 
     // ---------------------------------------------------------------- v1
@@ -108,13 +125,16 @@ public final class ConfigLoader {
         if (s != null) {
             obj(s, "server");
             strictFields(s, "server", Set.of("listen", "max_request_body_mb", "allow_insecure", "upstream_connect_timeout_s",
-                    "upstream_response_timeout_s"));
+                    "upstream_response_timeout_s", "allowed_hosts", "allowed_origins"));
             server = new ManagerConfig.Server(
                     str(s, "server.listen", "listen", server.listen()),
                     (long) (num(s, "server.max_request_body_mb", "max_request_body_mb", 64, 0.001, 4096) * 1024 * 1024),
                     bool(s, "server.allow_insecure", "allow_insecure", false),
                     secs(s, "server.upstream_connect_timeout_s", "upstream_connect_timeout_s", 5),
-                    secs(s, "server.upstream_response_timeout_s", "upstream_response_timeout_s", 600));
+                    secs(s, "server.upstream_response_timeout_s", "upstream_response_timeout_s", 600),
+                    s.has("allowed_hosts") ? strings(s, "server.allowed_hosts", "allowed_hosts") : server.allowedHosts(),
+                    s.has("allowed_origins") ? origins(strings(s, "server.allowed_origins", "allowed_origins"))
+                            : server.allowedOrigins());
             parseListen(server.listen(), "server.listen");
         }
         ManagerConfig.Auth auth = new ManagerConfig.Auth(List.of(), List.of());
@@ -218,6 +238,8 @@ public final class ConfigLoader {
         JsonNode portNode = n.get("port");
         String url = str(n, p + ".url", "url", null);
         int port = 0;
+        if (portNode != null && url != null)
+            throw new ConfigException(p + ".url", "give either \"url\" or \"port\", not both");
         if (portNode != null) {
             if (!portNode.canConvertToInt() || !portNode.isIntegralNumber() || portNode.asInt() < 1 || portNode.asInt() > 65535)
                 throw new ConfigException(p + ".port", "must be an integer between 1 and 65535");
@@ -347,8 +369,16 @@ public final class ConfigLoader {
 
     // ---------------------------------------------------------------- helpers
 
-    private static ManagerConfig.Server defaultServer() {
-        return new ManagerConfig.Server("127.0.0.1:8000", 64L * 1024 * 1024, false, Duration.ofSeconds(5), Duration.ofSeconds(600));
+    private ManagerConfig.Server defaultServer() {
+        return new ManagerConfig.Server("127.0.0.1:8000", 64L * 1024 * 1024, false, Duration.ofSeconds(5), Duration.ofSeconds(600),
+                envList("MANAGER_ALLOWED_HOSTS"), envList("MANAGER_ALLOWED_ORIGINS"));
+    }
+
+    /** A comma-separated environment variable as a list (empty when unset). */
+    private List<String> envList(String name) {
+        String v = env.apply(name);
+        if (v == null) return List.of();
+        return java.util.Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
     }
 
     private static ManagerConfig.Docker defaultDocker() {
@@ -459,6 +489,7 @@ public final class ConfigLoader {
         JsonNode v = n.get(key);
         if (v == null || v.isNull()) return def;
         if (!v.isNumber() || v.asDouble() <= 0) throw new ConfigException(field, "must be a positive number of seconds");
+        if (v.asDouble() > MAX_SECONDS) throw new ConfigException(field, "must be at most " + fmt(MAX_SECONDS) + " seconds (30 days)");
         return Duration.ofMillis(Math.max(1, Math.round(v.asDouble() * 1000)));
     }
 
@@ -466,6 +497,7 @@ public final class ConfigLoader {
         JsonNode v = n.get(key);
         if (v == null || v.isNull()) return def;
         if (!v.isNumber() || v.asDouble() < 0) throw new ConfigException(field, "must be a number of seconds >= 0 (0 = never)");
+        if (v.asDouble() > MAX_SECONDS) throw new ConfigException(field, "must be at most " + fmt(MAX_SECONDS) + " seconds (30 days)");
         return Duration.ofMillis(Math.round(v.asDouble() * 1000));
     }
 
@@ -481,6 +513,16 @@ public final class ConfigLoader {
             out.add(s);
         }
         return out;
+    }
+
+    /** Origins checked by the cross-site guard's own parser (scheme://host[:port], or *). */
+    private static List<String> origins(List<String> list) {
+        try {
+            dev.localai.tts.api.http.CrossSiteGuard.of(null, List.of(), list, List.of());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("server.allowed_origins", e.getMessage());
+        }
+        return list;
     }
 
     private List<String> keys(JsonNode n, String field, String key) {

@@ -33,8 +33,15 @@ public record ManagerConfig(
      *
      * @param upstreamResponseTimeout longest wait for a model's response headers (not for the streamed body)
      */
+    /**
+     * The HTTP side.
+     *
+     * @param allowedHosts   names allowed in {@code Host} besides IP literals, localhost and the listen host
+     *                       (DNS-rebinding defence; {@code *} = any)
+     * @param allowedOrigins browser origins allowed to change state and to get CORS headers ({@code *} = any)
+     */
     public record Server(String listen, long maxRequestBodyBytes, boolean allowInsecure, Duration upstreamConnectTimeout,
-                         Duration upstreamResponseTimeout) {}
+                         Duration upstreamResponseTimeout, List<String> allowedHosts, List<String> allowedOrigins) {}
 
     public record Auth(List<String> apiKeys, List<String> adminKeys) {
         public Auth {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /** Persists the gaming-mode flag (written atomically, read at boot). A null file keeps it in memory only. */
 public final class StateStore {
@@ -22,16 +23,27 @@ public final class StateStore {
         return file;
     }
 
+    /**
+     * The persisted flag. No file = first run = off. Anything else that is not an object with a boolean
+     * {@code gaming_mode} (an empty file, {@code []}, {@code {"gaming_mode":"yes"}}, broken JSON) means ON with a
+     * WARNING: a state file that cannot be read must never start GPU models under a game.
+     */
     public boolean loadGaming() {
         if (file == null || !Files.exists(file)) return false;
+        String problem;
         try {
             JsonNode n = JSON.readTree(file.toFile());
-            return n.path("gaming_mode").asBoolean(false);
+            JsonNode flag = n == null ? null : n.get("gaming_mode");
+            if (flag != null && flag.isBoolean() && n.isObject()) return flag.asBoolean();
+            problem = n == null || n.isMissingNode() ? "empty"
+                    : !n.isObject() ? "not a JSON object"
+                    : flag == null ? "no \"gaming_mode\" field" : "\"gaming_mode\" is not true or false";
         } catch (IOException e) {
-            // a corrupt state file must not start GPU models under a game: fail safe
-            java.util.logging.Logger.getLogger("dev.localai.manager").warning("unreadable state file " + file + " (" + e.getMessage() + "): assuming gaming mode ON");
-            return true;
+            problem = e.getMessage();
         }
+        Logger.getLogger("dev.localai.manager").warning("unreadable state file " + file + " (" + problem
+                + "): assuming gaming mode ON (fail safe); switch it off with POST /gaming-mode?enable=false");
+        return true;
     }
 
     public synchronized void saveGaming(boolean gaming) throws IOException {

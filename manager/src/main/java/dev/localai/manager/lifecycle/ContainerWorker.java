@@ -1,10 +1,12 @@
 package dev.localai.manager.lifecycle;
 
-import dev.localai.manager.api.ApiError;
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.docker.ContainerRuntime;
 import dev.localai.manager.docker.ContainerState;
 import dev.localai.manager.docker.DockerException;
 import dev.localai.manager.config.ModelSpec;
+import dev.localai.tts.api.ApiException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.logging.Logger;
@@ -17,6 +19,7 @@ import java.util.logging.Logger;
 final class ContainerWorker {
     private static final Logger LOG = Logger.getLogger("dev.localai.manager");
     private static final int LOG_TAIL_LINES = 20;
+    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
 
     private final ModelManager owner;
     private final ContainerRuntime runtime;
@@ -40,56 +43,65 @@ final class ContainerWorker {
         String name = s.spec.container();
         try {
             ContainerState st = runtime.inspect(name);
-            owner.runtimeOk();
+            owner.liveness.runtimeOk();
             if (!st.running() && adopt) {
-                owner.commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, nobody asked for it
+                owner.tx.commitGone(s, gen); // it stopped since it was seen running: nothing to adopt, nobody asked for it
                 return;
             }
             if (!st.running()) {
                 s.op.lock();
                 try {
-                    if (!owner.current(s, gen)) return;
+                    if (!owner.tx.current(s, gen)) return;
                     runtime.start(name);
                 } finally {
                     s.op.unlock();
                 }
             }
         } catch (DockerException e) {
-            owner.runtimeResult(e);
-            ApiError err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
-                    ? new ApiError(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
-                    : new ApiError(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
-                    owner.retrySeconds(s));
-            owner.commitFailure(s, gen, err, e.getMessage(), t0, "error");
+            owner.liveness.runtimeResult(e);
+            ApiException err = e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE
+                    ? error(503, "container_runtime_unavailable", "Container runtime unavailable: " + e.getMessage(), 10)
+                    : error(503, "model_start_failed", "Model '" + s.spec.id() + "' could not start: " + e.getMessage(),
+                    owner.tx.retrySeconds(s));
+            owner.tx.commitFailure(s, gen, err, e.getMessage(), t0, "error");
             return;
         }
         boolean first = true;
-        while (owner.current(s, gen)) {
+        long lastProgress = t0 - PROGRESS_EVERY_NANOS; // the first poll reports at once
+        while (owner.tx.current(s, gen)) {
+            if (System.nanoTime() - lastProgress >= PROGRESS_EVERY_NANOS) { // cold-start progress for /api/events and the UI
+                lastProgress = System.nanoTime();
+                owner.events().publish("progress", s.spec.id(), "state", "starting", "phase", "health_check",
+                        "elapsed_s", (lastProgress - t0) / 1_000_000_000L, "timeout_s", s.spec.startTimeout().toSeconds());
+            }
             long left = deadline - System.nanoTime();
             Duration probeTimeout = Duration.ofNanos(Math.max(1_000_000L, Math.min(left, s.spec.liveness().timeout().toNanos())));
             if (health.healthy(s.spec, probeTimeout)) {
-                owner.commitReady(s, gen, t0);
+                owner.tx.commitReady(s, gen, t0);
                 return;
             }
             try {
                 ContainerState st = runtime.inspect(name);
                 if (!st.running()) {
+                    // the container's own log may hold secrets: it goes to the manager's log and to GET /logs (admin key),
+                    // never into an answer that inference-key clients see
                     String tail = logTail(name);
-                    String msg = st.describeExit() + (tail.isEmpty() ? "" : "; last log lines:\n" + tail);
-                    owner.commitFailure(s, gen, new ApiError(503, "model_start_failed",
-                            "Model '" + s.spec.id() + "' failed to start: " + msg, owner.retrySeconds(s)), st.describeExit(), t0, "exited");
+                    if (!tail.isEmpty()) LOG.warning("model " + s.spec.id() + ": " + st.describeExit() + "; last log lines:\n" + tail);
+                    String msg = st.describeExit() + "; the container's log is at GET /logs/" + s.spec.id() + " (admin key)";
+                    owner.tx.commitFailure(s, gen, error(503, "model_start_failed",
+                            "Model '" + s.spec.id() + "' failed to start: " + msg, owner.tx.retrySeconds(s)), st.describeExit(), t0, "exited");
                     return;
                 }
             } catch (DockerException e) {
-                owner.runtimeResult(e);
+                owner.liveness.runtimeResult(e);
                 if (e.kind() == DockerException.Kind.NOT_FOUND) {
-                    owner.commitFailure(s, gen, new ApiError(503, "model_start_failed", e.getMessage(), owner.retrySeconds(s)),
+                    owner.tx.commitFailure(s, gen, error(503, "model_start_failed", e.getMessage(), owner.tx.retrySeconds(s)),
                             e.getMessage(), t0, "error");
                     return;
                 }
             }
             if (System.nanoTime() >= deadline) {
-                int stopGen = owner.commitStartTimeout(s, gen, t0);
+                int stopGen = owner.tx.commitStartTimeout(s, gen, t0);
                 if (stopGen >= 0) stop(s, stopGen, "start_timeout");
                 return;
             }
@@ -108,9 +120,9 @@ final class ContainerWorker {
             for (int attempt = 0; attempt < 2; attempt++) {
                 try {
                     runtime.stop(name, s.spec.stopTimeout());
-                    owner.runtimeOk();
+                    owner.liveness.runtimeOk();
                 } catch (DockerException e) {
-                    owner.runtimeResult(e);
+                    owner.liveness.runtimeResult(e);
                     if (e.kind() != DockerException.Kind.NOT_FOUND) error = e.getMessage();
                 }
                 try {
@@ -121,7 +133,7 @@ final class ContainerWorker {
                     }
                     error = "container " + name + " still running after docker stop";
                 } catch (DockerException e) {
-                    owner.runtimeResult(e);
+                    owner.liveness.runtimeResult(e);
                     if (e.kind() == DockerException.Kind.NOT_FOUND) {
                         error = null;
                         break;
@@ -132,7 +144,7 @@ final class ContainerWorker {
         } finally {
             s.op.unlock();
         }
-        owner.commitStopped(s, gen, reason, error);
+        owner.tx.commitStopped(s, gen, reason, error);
     }
 
     /** One liveness check of a READY model: is the container still running, does its health check pass. */
@@ -140,15 +152,15 @@ final class ContainerWorker {
         String crash = null;
         try {
             ContainerState st = runtime.inspect(s.spec.container());
-            owner.runtimeOk();
+            owner.liveness.runtimeOk();
             if (!st.running()) crash = st.describeExit();
         } catch (DockerException e) {
-            owner.runtimeResult(e);
+            owner.liveness.runtimeResult(e);
             if (e.kind() == DockerException.Kind.NOT_FOUND) crash = "container " + s.spec.container() + " disappeared";
         }
         boolean unhealthy = crash == null && !health.healthy(s.spec, s.spec.liveness().timeout());
         String tail = crash == null ? "" : lastLine(logTail(s.spec.container()));
-        owner.commitLiveness(s, gen, crash, tail, unhealthy);
+        owner.liveness.commit(s, gen, crash, tail, unhealthy);
     }
 
     /** Boot-time advice: missing containers, restart policies that fight gaming mode, ports open to the network. */

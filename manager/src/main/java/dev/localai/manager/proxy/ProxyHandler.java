@@ -1,16 +1,19 @@
 package dev.localai.manager.proxy;
 
-import dev.localai.manager.api.ApiError;
-import dev.localai.manager.api.Json;
+import static dev.localai.manager.error.ManagerErrors.error;
+
 import dev.localai.manager.config.ManagerConfig;
+import dev.localai.manager.error.ManagerErrors;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.config.ModelType;
 import dev.localai.manager.fallback.RemoteTarget;
 import dev.localai.manager.lifecycle.Lease;
 import dev.localai.manager.lifecycle.ModelManager;
 import dev.localai.manager.observe.Metrics;
+import dev.localai.tts.api.ApiException;
 import io.helidon.http.Header;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
@@ -26,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -71,21 +73,21 @@ public final class ProxyHandler {
         try {
             if (requested == null || requested.isBlank()) {
                 if (ModelExtractor.malformedJson(contentType, body))
-                    throw new ApiError(400, "invalid_json", "The request body is not valid JSON");
-                throw new ApiError(400, "model_required", "The request names no model (JSON field, form field or ?model=)");
+                    throw error(400, "invalid_json", "The request body is not valid JSON");
+                throw error(400, "model_required", "The request names no model (JSON field, form field or ?model=)");
             }
             modelLabel = "unknown"; // never a client-chosen label
             ModelSpec spec = config.resolve(requested)
-                    .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + requested + "' does not exist"));
+                    .orElseThrow(() -> error(404, "model_not_found", "The model '" + requested + "' does not exist"));
             modelLabel = spec.id();
             Set<ModelType> allowed = types;
             if (allowed != null && !allowed.contains(spec.type()))
-                throw new ApiError(400, "unsupported_model_for_endpoint",
+                throw error(400, "unsupported_model_for_endpoint",
                         "Model '" + spec.id() + "' (" + spec.type().wire() + ") cannot serve " + path);
             List<String> targets = new ArrayList<>();
             targets.add(spec.id());
             targets.addAll(spec.fallback());
-            ApiError last = null;
+            ApiException last = null;
             for (int i = 0; i < targets.size(); i++) {
                 boolean more = i + 1 < targets.size();
                 String t = targets.get(i);
@@ -96,19 +98,19 @@ public final class ProxyHandler {
                         return;
                     }
                     last = o.error;
-                } catch (ApiError e) {
-                    if (!more || !e.fallThrough()) throw e;
-                    LOG.fine(() -> "target " + t + " unavailable (" + e.code() + "), trying next fallback");
+                } catch (ApiException e) {
+                    if (!more || !ManagerErrors.fallThrough(e)) throw e;
+                    LOG.fine(() -> "target " + t + " unavailable (" + ManagerErrors.code(e) + "), trying next fallback");
                     last = e;
                 }
             }
-            throw last != null ? last : new ApiError(503, "model_unavailable", "No target could serve '" + requested + "'");
+            throw last != null ? last : error(503, "model_unavailable", "No target could serve '" + requested + "'");
         } catch (StreamAbort e) {
             code = e.status() + "_aborted";
             throw e;
-        } catch (ApiError e) {
+        } catch (ApiException e) {
             code = Integer.toString(e.status());
-            Json.error(res, e);
+            throw e; // answered by the server's error handler
         } finally {
             metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", modelLabel, "endpoint", endpoint, "code", code));
             metrics.observe("manager_request_seconds", "Proxied request duration", Metrics.labels("model", modelLabel, "endpoint", endpoint),
@@ -137,13 +139,13 @@ public final class ProxyHandler {
         String label = model;
         try {
             ModelSpec spec = config.resolve(model)
-                    .orElseThrow(() -> new ApiError(404, "model_not_found", "The model '" + model + "' does not exist"));
+                    .orElseThrow(() -> error(404, "model_not_found", "The model '" + model + "' does not exist"));
             label = spec.id();
             URI uri;
             try {
                 uri = URI.create(spec.upstream() + (rawSubPath.startsWith("/") ? rawSubPath : "/" + rawSubPath) + query(req));
             } catch (IllegalArgumentException e) {
-                throw new ApiError(400, "invalid_path", "Not a valid upstream path: " + rawSubPath);
+                throw error(400, "invalid_path", "Not a valid upstream path: " + rawSubPath);
             }
             try (Lease lease = manager.acquire(spec.id(), spec.queueTimeout())) {
                 Outcome o = forward(req, res, uri, body, lease, spec.id(), false, t0, "upstream");
@@ -153,22 +155,22 @@ public final class ProxyHandler {
         } catch (StreamAbort e) {
             code = e.status() + "_aborted";
             throw e;
-        } catch (ApiError e) {
+        } catch (ApiException e) {
             code = Integer.toString(e.status());
-            Json.error(res, e);
+            throw e; // answered by the server's error handler
         } finally {
             metrics.inc("manager_requests_total", "Proxied requests", Metrics.labels("model", label, "endpoint", "upstream", "code", code));
         }
     }
 
-    private record Outcome(boolean committed, int status, ApiError error) {}
+    private record Outcome(boolean committed, int status, ApiException error) {}
 
     private Outcome tryTarget(ServerRequest req, ServerResponse res, String path, String contentType, byte[] body,
                               String target, boolean more, long t0, String endpoint) {
         RemoteTarget remote = remotes.get(target);
         if (remote != null) {
             if (!remote.tryAcquire())
-                return new Outcome(false, 0, new ApiError(503, "upstream_unavailable", "Fallback " + target + " is unavailable (circuit open)", 5));
+                return new Outcome(false, 0, error(503, "upstream_unavailable", "Fallback " + target + " is unavailable (circuit open)", 5));
             Outcome o;
             try {
                 o = forward(req, res, URI.create(remote.remote().url() + path + query(req)), body, null, target, more, t0, endpoint);
@@ -177,16 +179,16 @@ public final class ProxyHandler {
                 throw e;
             }
             if (o.committed && o.status < 500) remote.success();
-            else if (o.committed || (o.error != null && !"upstream_busy".equals(o.error.code()))) remote.failure();
+            else if (o.committed || (o.error != null && !"upstream_busy".equals(ManagerErrors.code(o.error)))) remote.failure();
             else remote.success();
             return o;
         }
-        ModelSpec spec = config.resolve(target).orElseThrow(() -> new ApiError(404, "model_not_found", target));
+        ModelSpec spec = config.resolve(target).orElseThrow(() -> error(404, "model_not_found", target));
         byte[] fwd = ModelExtractor.rewriteModel(contentType, body, spec.upstreamModel());
         try (Lease lease = manager.acquire(spec.id(), spec.queueTimeout())) {
             URI uri = URI.create(spec.upstream() + path + query(req));
             Outcome o = forward(req, res, uri, fwd, lease, spec.id(), more, t0, endpoint);
-            if (!o.committed && o.error != null && "upstream_unreachable".equals(o.error.code())) {
+            if (!o.committed && o.error != null && "upstream_unreachable".equals(ManagerErrors.code(o.error))) {
                 Thread.ofVirtual().start(() -> manager.checkNow(spec.id()));
             }
             return o;
@@ -214,7 +216,7 @@ public final class ProxyHandler {
                 }
             }
         }
-        String rid = req.headers().first(HeaderNames.create("x-request-id")).orElse(UUID.randomUUID().toString());
+        String rid = RequestIds.of(req);
         b.header("X-Request-Id", rid);
         b.header("X-Forwarded-For", req.remotePeer().host());
         CompletableFuture<HttpResponse<InputStream>> f = client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -225,25 +227,26 @@ public final class ProxyHandler {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(true);
-            return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "interrupted"));
+            return new Outcome(false, 0, error(502, "upstream_unreachable", "interrupted"));
         } catch (CancellationException e) {
-            return new Outcome(false, 0, new ApiError(503, "model_unavailable", "Model '" + target + "' stopped before answering", 5));
+            return new Outcome(false, 0, error(503, "model_unavailable", "Model '" + target + "' stopped before answering", 5));
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof java.net.http.HttpTimeoutException && !(c instanceof java.net.http.HttpConnectTimeoutException)) {
                 f.cancel(true);
-                return new Outcome(false, 0, new ApiError(504, "upstream_timeout", "'" + target + "' did not answer within "
+                return new Outcome(false, 0, error(504, "upstream_timeout", "'" + target + "' did not answer within "
                         + config.server().upstreamResponseTimeout().toSeconds() + " s"));
             }
-            String msg = c instanceof ConnectException ? "connection refused" : String.valueOf(c);
-            return new Outcome(false, 0, new ApiError(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
+            String msg = c instanceof ConnectException ? "connection refused" : "connection failed";
+            LOG.log(Level.FINE, "cannot reach " + target, c);
+            return new Outcome(false, 0, error(502, "upstream_unreachable", "Cannot reach '" + target + "': " + msg));
         }
         InputStream upstreamBody = up.body();
         if (lease != null) lease.onCancel(() -> closeQuietly(upstreamBody)); // wakes a blocked read: the stream is cut
         int status = up.statusCode();
         if (more && (status == 502 || status == 503 || status == 504)) {
             closeQuietly(up.body());
-            return new Outcome(false, 0, new ApiError(status, status == 503 ? "upstream_busy" : "upstream_unreachable",
+            return new Outcome(false, 0, error(status, status == 503 ? "upstream_busy" : "upstream_unreachable",
                     "'" + target + "' answered " + status));
         }
         res.status(status);
@@ -302,11 +305,11 @@ public final class ProxyHandler {
      * Thrown out of the handler when the upstream breaks off after the response started: the web server then
      * drops the connection instead of terminating the chunked body cleanly.
      */
-    public static final class StreamAbort extends RuntimeException {
+    public static final class StreamAbort extends CloseConnectionException {
         private final int status;
 
         StreamAbort(String message, int status, Throwable cause) {
-            super(message, cause, false, false);
+            super(message, cause);
             this.status = status;
         }
 

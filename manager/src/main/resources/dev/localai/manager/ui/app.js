@@ -58,7 +58,8 @@
     const toggle = $('gaming-toggle');
     if (!toggle.disabled) toggle.checked = gaming;
     const safe = $('safe-to-game');
-    safe.textContent = st.safe_to_game ? 'yes' : 'no';
+    // the reason is the manager's own sentence (docker unreachable, containers still running...), shown as text
+    safe.textContent = st.safe_to_game ? 'yes' : (st.gaming_mode && st.safe_to_game_reason ? 'no: ' + st.safe_to_game_reason : 'no');
     safe.className = st.safe_to_game ? 'yes' : 'no';
     $('vram').textContent = st.gpu_vram_gb == null ? 'unknown (no nvidia-smi)'
       : (st.gpu_vram_used_gb + ' GB used of ' + st.gpu_vram_gb + ' GB');
@@ -77,12 +78,16 @@
       th.scope = 'row';
       th.textContent = id;
       tr.appendChild(th);
-      cell(tr, m.type);
-      cell(tr, m.state + (m.last_error ? ' (' + m.last_error + ')' : ''), 'state state-' + m.state);
-      cell(tr, String(m.inflight));
-      cell(tr, m.vram_mb ? (m.vram_mb + ' MiB') : '-');
-      cell(tr, m.keep_warm ? 'yes' : 'no');
+      cell(tr, m.type).dataset.label = 'Type';
+      // a cold start shows its progress (the manager sends a progress event every second while it waits)
+      const state = m.state === 'starting' && m.start_elapsed_s != null
+        ? 'starting (' + m.start_elapsed_s + ' s of ' + m.start_timeout_s + ' s)' : m.state;
+      cell(tr, state + (m.last_error ? ' (' + m.last_error + ')' : ''), 'state state-' + m.state).dataset.label = 'State';
+      cell(tr, String(m.inflight)).dataset.label = 'In flight';
+      cell(tr, m.vram_mb ? (m.vram_mb + ' MiB') : '-').dataset.label = 'VRAM';
+      cell(tr, m.keep_warm ? 'yes' : 'no').dataset.label = 'Keep warm';
       const actions = cell(tr, '');
+      actions.dataset.label = 'Actions';
       actions.appendChild(button('Start', 'Start ' + id, () => call('POST', '/start/' + encodeURIComponent(id) + '?wait_s=1')));
       actions.appendChild(document.createTextNode(' '));
       actions.appendChild(button('Stop', 'Stop ' + id, () => call('POST', '/stop/' + encodeURIComponent(id) + '?wait_s=1')));
@@ -101,7 +106,8 @@
     say(enable ? 'Entering gaming mode…' : 'Leaving gaming mode…');
     try {
       const r = await call('POST', '/gaming-mode?enable=' + enable);
-      say(enable ? ('Gaming mode on; safe to game: ' + (r.safe_to_game ? 'yes' : 'no')) : 'Gaming mode off; keep-warm models are starting');
+      say(enable ? ('Gaming mode on; safe to game: ' + (r.safe_to_game ? 'yes' : 'no: ' + (r.safe_to_game_reason || 'unknown')))
+        : 'Gaming mode off; keep-warm models are starting');
     } catch (e) {
       say('Gaming mode switch failed: ' + e.message);
       t.checked = !enable;

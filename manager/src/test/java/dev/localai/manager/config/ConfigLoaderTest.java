@@ -139,6 +139,13 @@ class ConfigLoaderTest {
         bad budget               | {"version": 2, "gpu": {"vram_budget_mb": "lots"}, "models": {"a": {"container": "a", "port": 1}}} | gpu.vram_budget_mb | auto
         bad listen               | {"version": 2, "server": {"listen": "8000"}, "models": {"a": {"container": "a", "port": 1}}} | server.listen | host:port
         bad url                  | {"version": 2, "models": {"a": {"container": "a", "url": "ftp://x"}}}                 | models.a.url | http(s) URL
+        duplicate id (flat)      | {"a": {"container": "a", "port": 1}, "a": {"container": "b", "port": 2}} | a                        | defined twice
+        duplicate id (v2)        | {"version": 2, "models": {"a": {"container": "a", "port": 1}, "a": {"container": "b", "port": 2}}} | models.a | defined twice
+        url and port together    | {"version": 2, "models": {"a": {"container": "a", "port": 1, "url": "http://127.0.0.1:1"}}} | models.a.url | not both
+        huge start timeout       | {"version": 2, "models": {"a": {"container": "a", "port": 1, "start_timeout_s": 1e300}}} | models.a.start_timeout_s | at most
+        huge idle timeout        | {"version": 2, "models": {"a": {"container": "a", "port": 1, "idle_timeout_s": 1e300}}}  | models.a.idle_timeout_s  | at most
+        huge default timeout     | {"version": 2, "defaults": {"queue_timeout_s": 1e300}, "models": {"a": {"container": "a", "port": 1}}} | defaults.queue_timeout_s | at most
+        bad allowed origin       | {"version": 2, "server": {"allowed_origins": ["evil.example"]}, "models": {"a": {"container": "a", "port": 1}}} | server.allowed_origins | origin
         backoff max below initial | {"version": 2, "models": {"a": {"container": "a", "port": 1, "restart": {"backoff_initial_s": 10, "backoff_max_s": 5}}}} | models.a.restart.backoff_max_s | >= backoff_initial_s
         """)
     void invalidConfigsNameTheField(String what, String json, String field, String message) {

@@ -43,7 +43,8 @@ class DeployFilesTest {
         assertThat(tts.type()).isEqualTo(ModelType.TTS);
         assertThat(tts.keepWarm()).isTrue();
         assertThat(tts.healthPath()).isEqualTo("/health/ready");
-        assertThat(cfg.resolve("tts-1")).contains(tts);
+        for (String alias : new String[] {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+            assertThat(cfg.resolve(alias)).as(alias).contains(tts);
 
         assertThat(m.get("qwen2.5-14b-awq").container()).isEqualTo("vllm-qwen14b-awq");
         assertThat(m.get("qwen2.5-14b-awq").port()).isEqualTo(8002);
@@ -118,5 +119,13 @@ class DeployFilesTest {
         List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
         return out;
+    }
+
+    @Test
+    void theRepositorysModelsJsonMapsOpenAisSpeechModelsToTheTtsModel() throws Exception {
+        ManagerConfig cfg = new ConfigLoader(n -> null).parse(Files.readString(Path.of("..", "models.json")));
+        ModelSpec tts = cfg.models().get("chatterbox-turbo");
+        for (String alias : new String[] {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+            assertThat(cfg.resolve(alias)).as(alias).contains(tts);
     }
 }

@@ -3,7 +3,8 @@ package dev.localai.manager.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.localai.manager.api.ApiError;
+import dev.localai.manager.error.ManagerErrors;
+import dev.localai.tts.api.ApiException;
 import dev.localai.manager.config.ConfigLoader;
 import dev.localai.manager.config.ManagerConfig;
 import java.util.LinkedHashMap;
@@ -29,8 +30,21 @@ class AdmissionTest {
     }
 
     private Slot s(String id, ModelState state) {
+        return s(id, state, 0);
+    }
+
+    /** Drives the slot to {@code state} through its own transitions. */
+    private Slot s(String id, ModelState state, long lastUsedMillis) {
         Slot x = slots.get(id);
-        x.state = state;
+        switch (state) {
+            case STARTING -> x.toStarting("test", 0);
+            case READY -> x.toReady(x.toStarting("test", 0), lastUsedMillis);
+            case STOPPING -> x.toStopping("test", null);
+            case STOPPED -> {
+                if (x.state().active()) x.stopFinished(x.toStopping("test", null), null, null, 0);
+            }
+            default -> throw new IllegalArgumentException(state.name());
+        }
         return x;
     }
 
@@ -67,15 +81,15 @@ class AdmissionTest {
     @Test
     void budgetEvictionTakesIdleLowPriorityLeastRecentlyUsedNonKeepWarmModelsFirst() {
         s("tts", ModelState.READY);
-        s("image", ModelState.READY).lastUsedMillis = 10;
-        s("stt", ModelState.READY).lastUsedMillis = 30;
-        s("embed", ModelState.READY).lastUsedMillis = 20;
+        s("image", ModelState.READY, 10);
+        s("stt", ModelState.READY, 30);
+        s("embed", ModelState.READY, 20);
         // resident 2000 + 8000 + 3000 + 3000 = 16000; llama needs 12000 of 20000: free 8000 -> two 3000s are not enough
         Admission.Plan p = plan("llama", 20000);
         assertThat(p.evict()).extracting(x -> x.spec.id()).containsExactly("embed", "stt", "image");
 
         // a busy model goes last: the idle ones are taken first
-        s("embed", ModelState.READY).inflight = 1;
+        s("embed", ModelState.READY, 20).grant(l -> { });
         p = plan("llama", 21000);
         assertThat(p.evict()).extracting(x -> x.spec.id()).containsExactly("stt", "image");
     }
@@ -84,8 +98,8 @@ class AdmissionTest {
     void keepWarmResidentsAreNotEvictedForTheBudget() {
         s("tts", ModelState.READY);
         s("qwen", ModelState.READY);
-        assertThatThrownBy(() -> plan("stt", 17000)).isInstanceOfSatisfying(ApiError.class, e -> {
-            assertThat(e.code()).isEqualTo("insufficient_vram");
+        assertThatThrownBy(() -> plan("stt", 17000)).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(ManagerErrors.code(e)).isEqualTo("insufficient_vram");
             assertThat(e.getMessage()).contains("needs 3000 MiB", "tts (2000 MiB)", "qwen (14000 MiB)");
         });
         assertThat(Admission.plan(slots.get("stt"), slots.values(), 17000, true).evict())
@@ -104,7 +118,7 @@ class AdmissionTest {
     @Test
     void aKeepWarmStartYieldsToAWaitingRequestThatNeedsItsGroupOrMemory() {
         s("qwen", ModelState.STOPPED);
-        s("llama", ModelState.STOPPED).waiting = 1;
+        s("llama", ModelState.STOPPED).join();
         assertThat(Admission.blockedByWaiters(slots.get("qwen"), slots.values(), 0)).isTrue();
         assertThat(Admission.blockedByWaiters(slots.get("tts"), slots.values(), 0)).isFalse();
         assertThat(Admission.blockedByWaiters(slots.get("tts"), slots.values(), 13000)).as("no room for both").isTrue();

@@ -9,7 +9,8 @@ import static dev.localai.manager.lifecycle.ModelState.STOPPING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.localai.manager.api.ApiError;
+import dev.localai.manager.error.ManagerErrors;
+import dev.localai.tts.api.ApiException;
 import dev.localai.manager.testing.FakeRuntime;
 import dev.localai.manager.testing.Rig;
 import java.nio.file.Files;
@@ -72,11 +73,11 @@ class ModelManagerTest {
         return new FakeRuntime().add("tts", "qwen", "llama", "whisper", "tts-cpu");
     }
 
-    private static ApiError apiError(Throwable t) {
+    private static ApiException apiError(Throwable t) {
         Throwable c = t;
-        while (c != null && !(c instanceof ApiError)) c = c.getCause();
-        assertThat(c).as("an ApiError in " + t).isNotNull();
-        return (ApiError) c;
+        while (c != null && !(c instanceof ApiException)) c = c.getCause();
+        assertThat(c).as("an ApiException in " + t).isNotNull();
+        return (ApiException) c;
     }
 
     @Test
@@ -106,19 +107,19 @@ class ModelManagerTest {
     void startTimeoutStopsTheContainerAnswers504AndBacksOff() {
         try (Rig rig = new Rig(onDemand(", \"start_timeout_s\": 0.2"), all(), null).boot()) {
             rig.neverHealthy.add("llama");
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(504);
-                assertThat(e.code()).isEqualTo("model_start_timeout");
+                assertThat(ManagerErrors.code(e)).isEqualTo("model_start_timeout");
             });
             rig.await("llama", FAILED);
             assertThat(rig.runtime.startsAndStops()).containsExactly("start llama", "stop llama");
             assertThat(rig.runtime.isRunning("llama")).isFalse();
 
             // inside the backoff window: refused at once, no new start
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("model_unavailable");
-                assertThat(e.retryAfterSeconds()).isBetween(1L, 10L);
+                assertThat(ManagerErrors.code(e)).isEqualTo("model_unavailable");
+                assertThat(ManagerErrors.retryAfterSeconds(e)).isBetween(1L, 10L);
             });
             assertThat(rig.runtime.count("start", "llama")).isEqualTo(1);
 
@@ -136,11 +137,13 @@ class ModelManagerTest {
     void containerExitDuringStartFailsWaitersWithExitCodeAndLogTail() {
         try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
             rig.runtime.dieOnStart("llama", 137, true);
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("model_start_failed");
-                assertThat(e.getMessage()).contains("exit code 137", "OOM-killed", "CUDA out of memory");
-                assertThat(e.retryAfterSeconds()).isPositive();
+                assertThat(ManagerErrors.code(e)).isEqualTo("model_start_failed");
+                assertThat(e.getMessage()).contains("exit code 137", "OOM-killed", "GET /logs/llama");
+                // the container's own log may hold secrets: only admins read it, through /logs
+                assertThat(e.getMessage()).doesNotContain("CUDA out of memory");
+                assertThat(ManagerErrors.retryAfterSeconds(e)).isPositive();
             });
             assertThat(rig.state("llama")).isEqualTo(FAILED);
             assertThat(rig.manager.view("llama").lastError()).contains("137");
@@ -164,7 +167,7 @@ class ModelManagerTest {
             assertThat(rig.manager.view("tts").crashes()).isEqualTo(1);
             assertThat(rig.manager.view("tts").lastError()).contains("exit code 139");
             assertThatThrownBy(() -> rig.manager.acquire("tts", WAIT))
-                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("model_unavailable"));
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(ManagerErrors.code(e)).isEqualTo("model_unavailable"));
             l.close();
 
             rig.clock.advance(Duration.ofSeconds(10)); // backoff
@@ -223,11 +226,11 @@ class ModelManagerTest {
             rig.awaitWaiting("llama", 1);
             assertThat(rig.state("llama")).isEqualTo(STARTING);
 
-            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            GamingResult r = rig.manager.gamingOn(false, WAIT);
             assertThatThrownBy(() -> waiter.get(10, TimeUnit.SECONDS)).satisfies(t -> {
-                ApiError e = apiError(t);
+                ApiException e = apiError(t);
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("gaming_mode_active");
+                assertThat(ManagerErrors.code(e)).isEqualTo("gaming_mode_active");
             });
             assertThat(r.gamingMode()).isTrue();
             assertThat(r.safeToGame()).isTrue();
@@ -237,9 +240,9 @@ class ModelManagerTest {
             assertThat(rig.runtime.startsAndStops()).containsExactly("start llama", "stop llama");
             assertThat(Files.readString(state)).contains("\"gaming_mode\" : true");
 
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
-                assertThat(e.code()).isEqualTo("gaming_mode_active");
-                assertThat(e.retryAfterSeconds()).isPositive();
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
+                assertThat(ManagerErrors.code(e)).isEqualTo("gaming_mode_active");
+                assertThat(ManagerErrors.retryAfterSeconds(e)).isPositive();
             });
             assertThat(rig.runtime.count("start", "llama")).isEqualTo(1);
             // CPU models are not affected
@@ -257,7 +260,7 @@ class ModelManagerTest {
             Lease l = rig.manager.acquire("llama", WAIT);
             AtomicBoolean cut = new AtomicBoolean();
             l.onCancel(() -> cut.set(true));
-            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT); // drain_timeout_s 0.3
+            GamingResult r = rig.manager.gamingOn(false, WAIT); // drain_timeout_s 0.3
             assertThat(cut).isTrue();
             assertThat(r.safeToGame()).isTrue();
             assertThat(rig.state("llama")).isEqualTo(STOPPED);
@@ -276,14 +279,14 @@ class ModelManagerTest {
             Lease l = rig.manager.acquire("qwen", WAIT);
             AtomicBoolean cut = new AtomicBoolean();
             l.onCancel(() -> cut.set(true));
-            Future<ModelManager.GamingResult> on = ex.submit(() -> rig.manager.gamingOn(false, WAIT));
+            Future<GamingResult> on = ex.submit(() -> rig.manager.gamingOn(false, WAIT));
             rig.await("qwen", DRAINING);
             rig.await("tts", STOPPED); // idle: stopped at once
             assertThat(rig.runtime.isRunning("qwen")).as("busy work is not killed").isTrue();
             assertThatThrownBy(() -> rig.manager.acquire("qwen", WAIT))
-                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("gaming_mode_active"));
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(ManagerErrors.code(e)).isEqualTo("gaming_mode_active"));
             l.close();
-            ModelManager.GamingResult r = on.get(10, TimeUnit.SECONDS);
+            GamingResult r = on.get(10, TimeUnit.SECONDS);
             assertThat(cut).isFalse();
             assertThat(r.stoppedModels()).containsExactlyInAnyOrder("tts", "qwen");
             assertThat(r.safeToGame()).isTrue();
@@ -344,9 +347,9 @@ class ModelManagerTest {
         try (Rig rig = new Rig(config("16000", "0.3", ""), all(), null).boot()) {
             rig.await("tts", READY);
             rig.await("qwen", READY);
-            assertThatThrownBy(() -> rig.manager.acquire("whisper", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("whisper", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("insufficient_vram");
+                assertThat(ManagerErrors.code(e)).isEqualTo("insufficient_vram");
                 assertThat(e.getMessage()).contains("whisper", "4000 MiB", "qwen (14000 MiB)", "tts (1800 MiB)");
             });
             assertThat(rig.runtime.startsAndStops()).containsExactly("start tts", "start qwen");
@@ -476,13 +479,13 @@ class ModelManagerTest {
     void dockerDaemonDownIsReportedAndRecovered() {
         try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
             rig.runtime.daemonDown(true);
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("container_runtime_unavailable");
+                assertThat(ManagerErrors.code(e)).isEqualTo("container_runtime_unavailable");
             });
             assertThat(rig.manager.runtimeAvailable()).isFalse();
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class,
-                    e -> assertThat(e.code()).isEqualTo("container_runtime_unavailable"));
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class,
+                    e -> assertThat(ManagerErrors.code(e)).isEqualTo("container_runtime_unavailable"));
             rig.runtime.daemonDown(false);
             rig.tick();
             assertThat(rig.manager.runtimeAvailable()).isTrue();
@@ -504,10 +507,10 @@ class ModelManagerTest {
                 }
             });
             rig.awaitWaiting("llama", 1);
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(429);
-                assertThat(e.code()).isEqualTo("concurrency_limit");
-                assertThat(e.retryAfterSeconds()).isEqualTo(1);
+                assertThat(ManagerErrors.code(e)).isEqualTo("concurrency_limit");
+                assertThat(ManagerErrors.retryAfterSeconds(e)).isEqualTo(1);
             });
             first.close();
             assertThat(queued.get(10, TimeUnit.SECONDS)).isEqualTo("llama");
@@ -530,9 +533,9 @@ class ModelManagerTest {
     @Test
     void unknownModelIsModelNotFound() {
         try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
-            assertThatThrownBy(() -> rig.manager.acquire("nope", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("nope", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(404);
-                assertThat(e.code()).isEqualTo("model_not_found");
+                assertThat(ManagerErrors.code(e)).isEqualTo("model_not_found");
             });
         }
     }
@@ -543,7 +546,7 @@ class ModelManagerTest {
             rig.manager.acquire("llama", WAIT).close();
             java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong(9000);
             rig.gpu = () -> java.util.Optional.of(new dev.localai.manager.vram.GpuProbe.Sample(used.get(), 24576));
-            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT); // vram_wait_s 0.1, target 1024 MiB
+            GamingResult r = rig.manager.gamingOn(false, WAIT); // vram_wait_s 0.1, target 1024 MiB
             assertThat(rig.state("llama")).isEqualTo(STOPPED);
             assertThat(r.vramUsedMb()).isEqualTo(9000);
             assertThat(r.safeToGame()).as("a game would not find the memory free").isFalse();
@@ -566,7 +569,7 @@ class ModelManagerTest {
             rig.boot();
             rig.await("whisper", READY);
             // 4000 + 12000 > 16000 - 1000, and the keep-warm whisper is not evicted
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class,
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class,
                     e -> assertThat(e.getMessage()).contains("15000 MiB budget"));
         }
     }
@@ -646,7 +649,7 @@ class ModelManagerTest {
         Path notADirectory = Files.writeString(tmp.resolve("plain-file"), "x");
         try (Rig rig = new Rig(onDemand(""), all(), notADirectory.resolve("state.json")).boot()) {
             rig.manager.acquire("llama", WAIT).close();
-            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            GamingResult r = rig.manager.gamingOn(false, WAIT);
             assertThat(r.persisted()).isFalse();
             assertThat(r.gamingMode()).isTrue();
             assertThat(rig.state("llama")).isEqualTo(STOPPED);
@@ -669,10 +672,10 @@ class ModelManagerTest {
     void anUnexpectedRuntimeBugFailsTheStartInsteadOfWedgingTheModel() {
         try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
             rig.runtime.bugOnStart("llama");
-            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThatThrownBy(() -> rig.manager.acquire("llama", WAIT)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(503);
-                assertThat(e.code()).isEqualTo("model_start_failed");
-                assertThat(e.getMessage()).contains("bug in the runtime");
+                assertThat(ManagerErrors.code(e)).isEqualTo("model_start_failed");
+                assertThat(e.getMessage()).contains("could not start").doesNotContain("bug in the runtime", "Exception");
             });
             assertThat(rig.state("llama")).isEqualTo(FAILED);
         }
@@ -699,7 +702,7 @@ class ModelManagerTest {
         try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
             rig.manager.acquire("llama", WAIT).close();
             rig.runtime.daemonDown(true);
-            ModelManager.GamingResult r = rig.manager.gamingOn(false, WAIT);
+            GamingResult r = rig.manager.gamingOn(false, WAIT);
             assertThat(rig.state("llama")).isEqualTo(FAILED);
             assertThat(rig.runtime.isRunning("llama")).as("the container really still runs").isTrue();
             assertThat(r.safeToGame()).isFalse();
@@ -710,6 +713,49 @@ class ModelManagerTest {
             rig.await("llama", STOPPED);
             assertThat(rig.runtime.isRunning("llama")).isFalse();
             assertThat(rig.manager.safeToGame()).isTrue();
+        }
+    }
+
+    @Test
+    void withTheDaemonUnreachableSafeToGameIsNeverTrueAndSaysWhy() {
+        // the probe: docker cannot be asked, the TTS container still runs, the manager never saw it
+        FakeRuntime runtime = all();
+        runtime.addRunning("llama");
+        runtime.daemonDown(true);
+        try (Rig rig = new Rig(onDemand(""), runtime, null).boot()) {
+            GamingResult r = rig.manager.gamingOn(false, Duration.ofMillis(200));
+            assertThat(r.gamingMode()).isTrue();
+            assertThat(r.safeToGame()).isFalse();
+            assertThat(r.unsafeReason()).contains("cannot ask the container runtime", "Cannot connect to the Docker daemon");
+            assertThat(rig.manager.safeToGame()).isFalse();
+            assertThat(rig.manager.gamingSafety().reason()).contains("cannot ask the container runtime");
+            assertThat(runtime.isRunning("llama")).isTrue();
+
+            runtime.daemonDown(false); // back: reconciliation stops the GPU container it finds, then it is safe
+            rig.tick();
+            rig.await("llama", STOPPED);
+            assertThat(runtime.isRunning("llama")).isFalse();
+            assertThat(rig.manager.gamingSafety()).isEqualTo(new GamingSafety(true, null));
+        }
+    }
+
+    @Test
+    void aGpuContainerRunningBehindTheManagersBackIsStoppedByGamingModeAndNamedUntilThen() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.runtime.addRunning("llama"); // started by hand; the manager still holds llama as stopped
+            GamingResult r = rig.manager.gamingOn(false, WAIT);
+            assertThat(rig.runtime.isRunning("llama")).isFalse();
+            assertThat(r.safeToGame()).isTrue();
+            assertThat(r.unsafeReason()).isNull();
+        }
+    }
+
+    @Test
+    void absurdWaitsNeverOverflow() {
+        try (Rig rig = new Rig(onDemand(""), all(), null).boot()) {
+            rig.manager.acquire("llama", Duration.ofSeconds(Long.MAX_VALUE)).close();
+            assertThat(rig.manager.stop("llama", "manual", Duration.ofSeconds(Long.MAX_VALUE))).isTrue();
+            assertThat(rig.manager.awaitCondition(v -> true, Duration.ofSeconds(Long.MAX_VALUE))).isTrue();
         }
     }
 }

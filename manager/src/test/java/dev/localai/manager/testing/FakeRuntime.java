@@ -184,9 +184,40 @@ public final class FakeRuntime implements ContainerRuntime {
         return "booting " + name + "\nCUDA out of memory while loading weights";
     }
 
+    /** When set, {@code docker logs -f} prints the tail and then stays quiet until closed (like a live container). */
+    public volatile boolean quietFollow;
+    /** {@code docker logs -f} children alive now (opened and not yet closed). */
+    public final java.util.concurrent.atomic.AtomicInteger liveFollows = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public InputStream followLogs(String name, int tail) throws DockerException {
-        return new ByteArrayInputStream(logs(name, tail).getBytes(StandardCharsets.UTF_8));
+        byte[] head = logs(name, tail).getBytes(StandardCharsets.UTF_8);
+        if (!quietFollow) return new ByteArrayInputStream(head);
+        liveFollows.incrementAndGet();
+        CountDownLatch closed = new CountDownLatch(1);
+        return new java.io.SequenceInputStream(new ByteArrayInputStream(head), new InputStream() {
+            @Override
+            public int read() throws java.io.IOException {
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return -1;
+            }
+        }) {
+            private boolean done;
+
+            @Override
+            public synchronized void close() throws java.io.IOException {
+                if (!done) {
+                    done = true;
+                    liveFollows.decrementAndGet();
+                    closed.countDown();
+                }
+                super.close();
+            }
+        };
     }
 
     private final java.util.concurrent.BlockingQueue<byte[]> events = new java.util.concurrent.LinkedBlockingQueue<>();

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
@@ -112,6 +113,19 @@ class ManagerPageBrowserTest {
         WebElement toggle = browser.driver().findElement(By.id("gaming-toggle"));
         assertThat(toggle.isSelected()).isFalse();
         browser.screenshot("manager");
+
+        // at 400 px (a phone) the models table fits inside its card: nothing spills out, no sideways scrolling
+        browser.driver().manage().window().setSize(new Dimension(400, 1000));
+        browser.await(10, d -> ((Number) browser.js("return window.innerWidth")).intValue() <= 400);
+        assertThat(((Number) browser.js("return document.documentElement.scrollWidth - window.innerWidth")).intValue())
+                .as("page wider than the window").isLessThanOrEqualTo(0);
+        assertThat(((Number) browser.js("const t = document.getElementById('models').getBoundingClientRect();"
+                + "const c = document.getElementById('models').closest('.card').getBoundingClientRect();"
+                + "return Math.max(0, t.right - c.right, c.left - t.left)")).doubleValue())
+                .as("table spills out of its card").isLessThanOrEqualTo(0.5);
+        assertThat(browser.driver().findElement(By.cssSelector("#model-llama3-8b button")).isDisplayed()).isTrue();
+        browser.screenshot("manager-400px");
+        browser.driver().manage().window().setSize(new Dimension(1200, 1000));
 
         toggle.click();
         browser.await(30, ExpectedConditions.textToBePresentInElementLocated(By.id("safe-to-game"), "yes"));

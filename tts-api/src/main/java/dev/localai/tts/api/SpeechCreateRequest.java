@@ -25,6 +25,10 @@ import java.util.Objects;
  * @param topP              extension: nucleus top-p (0, 1], or {@code null}
  * @param repetitionPenalty extension: repetition penalty [1, 10], or {@code null}
  * @param maxTokens         extension: cap on generated speech tokens per text chunk, or {@code null}
+ * @param exaggeration      accepted for clients of the other Chatterbox servers and ignored (Turbo has no emotion
+ *                          exaggeration control), as upstream Turbo does; see {@link #ignoredParameters()}
+ * @param cfgWeight         accepted and ignored likewise (Turbo does not use classifier-free guidance)
+ * @param minP              accepted and ignored likewise (Turbo samples with top_k/top_p)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SpeechCreateRequest(
@@ -41,7 +45,10 @@ public record SpeechCreateRequest(
         @JsonProperty("top_k") Integer topK,
         @JsonProperty("top_p") Double topP,
         @JsonProperty("repetition_penalty") Double repetitionPenalty,
-        @JsonProperty("max_tokens") Integer maxTokens) {
+        @JsonProperty("max_tokens") Integer maxTokens,
+        Double exaggeration,
+        @JsonProperty("cfg_weight") Double cfgWeight,
+        @JsonProperty("min_p") Double minP) {
 
     public SpeechCreateRequest {
         Objects.requireNonNull(model, "model");
@@ -49,10 +56,51 @@ public record SpeechCreateRequest(
         Objects.requireNonNull(voice, "voice");
     }
 
+    /** A request without the ignored fields of the other Chatterbox servers. */
+    public SpeechCreateRequest(String model, String input, VoiceRef voice, String instructions,
+                               ResponseFormat responseFormat, Double speed, StreamFormat streamFormat, Boolean stream,
+                               Long seed, Double temperature, Integer topK, Double topP, Double repetitionPenalty,
+                               Integer maxTokens) {
+        this(model, input, voice, instructions, responseFormat, speed, streamFormat, stream, seed, temperature, topK,
+                topP, repetitionPenalty, maxTokens, null, null, null);
+    }
+
+    /**
+     * The wire names of the fields this request carries that Chatterbox Turbo ignores ({@code exaggeration},
+     * {@code cfg_weight}, {@code min_p}), in that order; empty when none. A server reports them in a warning header.
+     */
+    public java.util.List<String> ignoredParameters() {
+        java.util.List<String> out = new java.util.ArrayList<>(3);
+        if (exaggeration != null) {
+            out.add("exaggeration");
+        }
+        if (cfgWeight != null) {
+            out.add("cfg_weight");
+        }
+        if (minP != null) {
+            out.add("min_p");
+        }
+        return java.util.List.copyOf(out);
+    }
+
     /** A request with only the required fields (the rest default). */
     public static SpeechCreateRequest of(String model, String input, String voice) {
         return new SpeechCreateRequest(model, input, VoiceRef.name(voice), null, null, null, null,
                 null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The warning a server sends (as {@code X-TTS-Warning}) for a request with ignored fields, e.g.
+     * {@code "exaggeration and cfg_weight are ignored by Chatterbox Turbo"}, or {@code null} when there are none.
+     */
+    public String ignoredParametersWarning() {
+        java.util.List<String> names = ignoredParameters();
+        if (names.isEmpty()) {
+            return null;
+        }
+        String joined = names.size() == 1 ? names.get(0)
+                : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
+        return joined + (names.size() == 1 ? " is" : " are") + " ignored by Chatterbox Turbo";
     }
 
     /** {@link #responseFormat()} or its default {@code mp3}. */

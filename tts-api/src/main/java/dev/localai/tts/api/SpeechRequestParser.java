@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -28,19 +27,20 @@ public final class SpeechRequestParser {
 
     private static final Set<String> KNOWN = Set.of("model", "input", "voice", "instructions", "response_format",
             "speed", "stream_format", "stream", "seed", "temperature", "top_k", "top_p", "repetition_penalty",
-            "max_tokens");
+            "max_tokens", "exaggeration", "cfg_weight", "min_p");
 
-    /** Parameters of other Chatterbox variants that Turbo does not honour: rejected rather than ignored. */
-    private static final Map<String, String> UNSUPPORTED = Map.of(
-            "exaggeration", "Chatterbox Turbo has no emotion exaggeration control",
-            "cfg_weight", "Chatterbox Turbo does not use classifier-free guidance",
-            "min_p", "Chatterbox Turbo samples with top_k/top_p, not min_p");
+    /**
+     * Parameters of other Chatterbox variants that Turbo does not honour: accepted (they must be numbers) and
+     * ignored, as upstream Turbo does, and reported by {@link SpeechCreateRequest#ignoredParameters()}.
+     */
+    public static final Set<String> IGNORED = Set.of("exaggeration", "cfg_weight", "min_p");
 
     private final boolean rejectUnknown;
 
     /**
      * @param rejectUnknown {@code true} to answer unknown fields with 400 {@code unknown_parameter} as OpenAI does;
-     *                      {@code false} to ignore them (fields known to be unsupported are rejected either way)
+     *                      {@code false} to ignore them ({@link #IGNORED} fields are accepted and reported either
+     *                      way)
      */
     public SpeechRequestParser(boolean rejectUnknown) {
         this.rejectUnknown = rejectUnknown;
@@ -57,7 +57,7 @@ public final class SpeechRequestParser {
     public static final String DEFAULT_VOICE = "default";
 
     /**
-     * A lenient parser: unknown fields are ignored (known-unsupported ones are still rejected), and a missing
+     * A lenient parser: unknown fields are ignored, and a missing
      * {@code model} or {@code voice} means {@link #DEFAULT_MODEL} / {@link #DEFAULT_VOICE}, so the home-lab
      * dashboard's {@code {"input": "..."}} works as it did against the Python server. Present but wrong values are
      * errors either way.
@@ -77,6 +77,7 @@ public final class SpeechRequestParser {
             throw ApiException.invalid(null, "invalid_json",
                     "The request body is empty; send a JSON object with 'model', 'input' and 'voice'.");
         }
+        Utf8.require(body);
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(body);
@@ -101,10 +102,6 @@ public final class SpeechRequestParser {
         ObjectNode o = (ObjectNode) root;
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
             String f = it.next();
-            if (UNSUPPORTED.containsKey(f)) {
-                throw ApiException.invalid(f, "unsupported_parameter",
-                        "Unsupported parameter: '" + f + "'. " + UNSUPPORTED.get(f) + ".");
-            }
             if (rejectUnknown && !KNOWN.contains(f)) {
                 throw ApiException.invalid(f, "unknown_parameter",
                         "Unrecognized request argument supplied: '" + f + "'.");
@@ -152,8 +149,8 @@ public final class SpeechRequestParser {
         }
         Long topK = optionalLong(o, "top_k");
         if (topK != null && (topK < 1 || topK > Integer.MAX_VALUE)) {
-            throw ApiException.invalid("top_k", "integer_below_min_value",
-                    "Invalid 'top_k': " + topK + ". It must be an integer of at least 1.");
+            throw ApiException.invalid("top_k", topK < 1 ? "integer_below_min_value" : "integer_above_max_value",
+                    "Invalid 'top_k': " + topK + ". It must be an integer between 1 and " + Integer.MAX_VALUE + ".");
         }
         Double topP = optionalNumber(o, "top_p");
         if (topP != null && !(topP > 0 && topP <= 1)) {
@@ -170,9 +167,13 @@ public final class SpeechRequestParser {
             throw ApiException.invalid("max_tokens", maxTokens < 1 ? "integer_below_min_value" : "integer_above_max_value",
                     "Invalid 'max_tokens': " + maxTokens + ". It must be between 1 and " + MAX_TOKENS_LIMIT + ".");
         }
+        // accepted for the clients of other Chatterbox servers, checked only for their type, and ignored
+        Double exaggeration = optionalNumber(o, "exaggeration");
+        Double cfgWeight = optionalNumber(o, "cfg_weight");
+        Double minP = optionalNumber(o, "min_p");
         return new SpeechCreateRequest(model, input, voice, instructions, format, speed, streamFormat, stream, seed,
                 temperature, topK == null ? null : topK.intValue(), topP, rep,
-                maxTokens == null ? null : maxTokens.intValue());
+                maxTokens == null ? null : maxTokens.intValue(), exaggeration, cfgWeight, minP);
     }
 
     private static VoiceRef voice(ObjectNode o) {
@@ -273,6 +274,13 @@ public final class SpeechRequestParser {
         }
         if (n.isFloatingPointNumber() && n.canConvertToExactIntegral() && n.canConvertToLong()) {
             return n.asLong();
+        }
+        if (n.isIntegralNumber() || n.isFloatingPointNumber() && n.canConvertToExactIntegral()) {
+            // an integer, just not one that fits 64 bits (2^70): say so, rather than "expected an integer"
+            boolean above = n.decimalValue().signum() > 0;
+            throw ApiException.invalid(name, above ? "integer_above_max_value" : "integer_below_min_value",
+                    "Invalid '" + name + "': " + n.bigIntegerValue() + " is out of range. It must be an integer "
+                            + "between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + " (-2^63 and 2^63-1).");
         }
         throw typeError(name, "an integer", n);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -133,14 +134,33 @@ class SpeechRequestParserTest {
             "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"top_p\":1.5}|top_p|invalid_value",
             "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"repetition_penalty\":0.5}|repetition_penalty|invalid_value",
             "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"max_tokens\":5000}|max_tokens|integer_above_max_value",
-            "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"cfg_weight\":0.5}|cfg_weight|unsupported_parameter",
-            "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"exaggeration\":0.5}|exaggeration|unsupported_parameter",
+            "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"cfg_weight\":\"high\"}|cfg_weight|invalid_type",
+            "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"exaggeration\":true}|exaggeration|invalid_type",
     })
     void badFieldsAreNamedPrecisely(String json, String param, String code) {
         ApiException e = fail(json);
         assertThat(e.error().param()).isEqualTo(param);
         assertThat(e.error().code()).isEqualTo(code);
         assertThat(e.error().message()).contains(param.contains(".") ? param.substring(param.indexOf('.') + 1) : param);
+    }
+
+    @Test
+    void theOtherChatterboxServersKnobsAreAcceptedIgnoredAndReported() {
+        String json = "{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"exaggeration\":0.7,\"cfg_weight\":0.3}";
+        for (SpeechRequestParser p : List.of(SpeechRequestParser.lenient(), SpeechRequestParser.strict())) {
+            SpeechCreateRequest r = p.parse(json.getBytes(StandardCharsets.UTF_8));
+            assertThat(r.ignoredParameters()).containsExactly("exaggeration", "cfg_weight");
+            assertThat(r.ignoredParametersWarning()).isEqualTo("exaggeration and cfg_weight are ignored by Chatterbox Turbo");
+        }
+        SpeechCreateRequest three = parse("{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"exaggeration\":1,"
+                + "\"cfg_weight\":0,\"min_p\":0.05}");
+        assertThat(three.ignoredParametersWarning())
+                .isEqualTo("exaggeration, cfg_weight and min_p are ignored by Chatterbox Turbo");
+        assertThat(parse("{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\",\"min_p\":0.1}").ignoredParametersWarning())
+                .isEqualTo("min_p is ignored by Chatterbox Turbo");
+        SpeechCreateRequest none = parse("{\"model\":\"m\",\"input\":\"x\",\"voice\":\"v\"}");
+        assertThat(none.ignoredParameters()).isEmpty();
+        assertThat(none.ignoredParametersWarning()).isNull();
     }
 
     @Test

@@ -61,6 +61,29 @@ class WireShapesTest {
     }
 
     @Test
+    void theVoiceMapRidesAlongTheVoiceListInItsOrderAndIsOmittedWhenEmpty() throws Exception {
+        java.util.Map<String, String> map = new java.util.LinkedHashMap<>();
+        map.put("echo", "vc1");
+        map.put("alloy", "default");
+        JsonNode v = tree(VoiceList.of(List.of(VoiceObject.of("default", "Built-in", 0, true)), map));
+        assertThat(v.get("voice_map").fieldNames()).toIterable().containsExactly("echo", "alloy");
+        assertThat(v.get("voice_map").get("echo").asText()).isEqualTo("vc1");
+        assertThat(tree(VoiceList.of(List.of())).has("voice_map")).isFalse();
+    }
+
+    @Test
+    void textTagsListTheTagsAndThePauseSyntax() throws Exception {
+        JsonNode t = tree(TextTags.of(List.of(new TextTags.Tag("[laugh]", "sound")),
+                new TextTags.PauseSyntax("[pause:0.5s]", List.of("[pause:0.5s]", "[pause:500ms]"), 10, 60)));
+        assertThat(t.get("object").asText()).isEqualTo("list");
+        assertThat(t.get("tags").get(0).get("tag").asText()).isEqualTo("[laugh]");
+        assertThat(t.get("tags").get(0).get("kind").asText()).isEqualTo("sound");
+        assertThat(t.get("pause").get("syntax").asText()).isEqualTo("[pause:0.5s]");
+        assertThat(t.get("pause").get("max_seconds").asDouble()).isEqualTo(10.0);
+        assertThat(t.get("pause").get("max_total_seconds").asDouble()).isEqualTo(60.0);
+    }
+
+    @Test
     void sseEventsHaveExactTypesAndUsage() throws Exception {
         byte[] audio = {1, 2, 3, (byte) 0xff};
         JsonNode d = tree(SpeechAudioDeltaEvent.of(audio));

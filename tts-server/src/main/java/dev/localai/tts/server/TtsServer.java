@@ -11,6 +11,8 @@ import dev.localai.tts.server.engine.EngineSupervisor;
 import dev.localai.tts.server.http.ApiFilter;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.http.Lifecycle;
+import dev.localai.tts.server.http.PublicMessages;
+import dev.localai.tts.server.http.TransportErrors;
 import dev.localai.tts.server.http.RequestIds;
 import dev.localai.tts.server.http.Routes;
 import dev.localai.tts.server.ops.Metrics;
@@ -20,6 +22,7 @@ import dev.localai.tts.server.speech.SpeechService;
 import dev.localai.tts.server.speech.StallGuard;
 import dev.localai.tts.server.voices.VoicesService;
 import dev.localai.tts.server.web.StaticFiles;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -39,7 +42,7 @@ import java.util.regex.Pattern;
 public final class TtsServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TtsServer.class.getName());
     private static final Pattern API_PATH = Pattern.compile(
-            "/v1/(audio/speech|audio/voices(/[^/]+(/preview)?)?|audio/models|models(/[^/]+)?)");
+            "/v1/(audio/speech|audio/voices(/[^/]+(/preview)?)?|audio/models|audio/tags|models(/[^/]+)?)");
 
     private final ServerConfig config;
     private final EngineSupervisor engines;
@@ -60,6 +63,14 @@ public final class TtsServer implements AutoCloseable {
                 .port(config.port())
                 .shutdownHook(false)
                 .shutdownGracePeriod(Duration.ofSeconds(2))
+                .idleConnectionTimeout(config.idleTimeout())
+                .idleConnectionPeriod(idleCheckPeriod(config.idleTimeout()))
+                .directHandlers(d -> {
+                    TransportErrors errors = new TransportErrors();
+                    for (DirectHandler.EventType t : DirectHandler.EventType.values()) {
+                        d.addHandler(t, errors);
+                    }
+                })
                 .routing(r -> routing(r, responder))
                 .build();
     }
@@ -81,18 +92,21 @@ public final class TtsServer implements AutoCloseable {
     }
 
     private void routing(HttpRouting.Builder r, AudioResponder responder) {
+        VoicesService voices = new VoicesService(config, engines, responder, lifecycle);
+        metrics.uploadsInProgress(voices::uploadsInProgress);
         r.addFilter(new ApiFilter(config, metrics))
                 .register(new OpsService(config, engines, metrics, lifecycle))
                 .register(new SpeechService(config, engines, responder, lifecycle))
-                .register(new VoicesService(config, engines, responder, lifecycle))
+                .register(voices)
                 .register(new StaticFiles("web"))
                 .any(this::fallback)
                 .error(ApiException.class, (req, res, e) -> answer(req, res, e))
                 .error(EngineException.class, (req, res, e) -> answer(req, res,
                         ErrorResponses.fromEngine(e, "voice", false)))
                 .error(HttpException.class, (req, res, e) -> answer(req, res, new ApiException(e.status().code(),
-                        new ApiError(e.getMessage(), e.status().code() < 500 ? ApiError.INVALID_REQUEST
-                                : ApiError.SERVER_ERROR, null, null))))
+                        new ApiError(PublicMessages.clean(e.getMessage(), e.status().reasonPhrase()),
+                                e.status().code() < 500 ? ApiError.INVALID_REQUEST : ApiError.SERVER_ERROR, null,
+                                null))))
                 .error(Throwable.class, (req, res, e) -> {
                     LOG.log(Level.SEVERE, "request " + RequestIds.of(req) + " failed", e);
                     answer(req, res, ApiErrors.internal("Internal server error (request " + RequestIds.of(req)
@@ -107,11 +121,19 @@ public final class TtsServer implements AutoCloseable {
         }
         throw ApiErrors.notFound(null, "not_found", "No such endpoint: " + req.prologue().method().text() + " "
                 + path + (path.startsWith("/v1/") ? ". The API has " + Routes.SPEECH + ", " + Routes.VOICES + ", "
-                + Routes.MODELS + " and " + Routes.AUDIO_MODELS + "." : "."));
+                + Routes.MODELS + ", " + Routes.AUDIO_MODELS + " and " + Routes.TAGS + "." : "."));
+    }
+
+    /** How often idle connections are looked for: a quarter of the timeout, between 50 ms and 15 s. */
+    static Duration idleCheckPeriod(Duration idleTimeout) {
+        return Duration.ofMillis(Math.clamp(idleTimeout.toMillis() / 4, 50, 15_000));
     }
 
     private void answer(ServerRequest req, ServerResponse res, ApiException e) {
         metrics.error(e.error().type(), e.status());
+        Level level = e.status() >= 500 ? Level.WARNING : Level.FINE;
+        LOG.log(level, () -> "request " + RequestIds.of(req) + ": " + e.status() + " " + e.error().code() + " "
+                + e.error().message());
         if (res.isSent()) {
             return;
         }

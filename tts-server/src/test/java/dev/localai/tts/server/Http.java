@@ -18,9 +18,19 @@ final class Http {
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     private final String base;
+    private final boolean freshConnections;
 
     Http(TtsServer server) {
+        this(server, false);
+    }
+
+    /**
+     * @param freshConnections a new connection for every request: for servers with an idle timeout shorter than
+     *                         the client's keep-alive, where a pooled connection may already be closed
+     */
+    Http(TtsServer server, boolean freshConnections) {
         this.base = "http://127.0.0.1:" + server.port();
+        this.freshConnections = freshConnections;
     }
 
     URI uri(String path) {
@@ -32,6 +42,17 @@ final class Http {
     }
 
     HttpResponse<byte[]> send(HttpRequest r) {
+        if (freshConnections) {
+            try (HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build()) {
+                return c.send(r, HttpResponse.BodyHandlers.ofByteArray());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
         try {
             return CLIENT.send(r, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {

@@ -33,7 +33,7 @@ class OpenAiClientTest {
     @BeforeAll
     static void start() {
         server = TestServers.startReady(TestServers.config().apiKeys(List.of(KEY, "second-key"))
-                .publicListings(false).build());
+                .publicListings(false).allowedOrigins(List.of("http://x")).build());
         client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey(KEY)
                 .maxRetries(0).build();
         http = new Http(server);

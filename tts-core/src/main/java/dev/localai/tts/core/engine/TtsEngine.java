@@ -17,6 +17,7 @@ import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.runtime.CpuFeatures;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.text.Pauses;
 import dev.localai.tts.core.text.SentenceSplitter;
 import dev.localai.tts.core.voice.Conditionals;
 import java.nio.file.Path;
@@ -276,6 +277,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private volatile int chunksTotal;
         private volatile int chunksDone;
         private AudioChunk pending;
+        private TimeStretcher stretch;
         private boolean finished;
         private int index;
         private long offset;
@@ -347,25 +349,42 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         private void produce() {
-            List<String> chunks = SentenceSplitter.chunks(request.text(), cfg.chunkChars);
-            chunksTotal = chunks.size();
+            List<Pauses.Part> parts = Pauses.split(request.text());
+            chunksTotal = parts.stream().filter(Pauses.Speech.class::isInstance)
+                    .mapToInt(sp -> SentenceSplitter.chunks(((Pauses.Speech) sp).text(), cfg.chunkChars).size()).sum();
             long seed = request.seed() == null ? 0L : request.seed();
             SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                     request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
-            TimeStretcher stretch = request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR);
+            stretch = request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR);
             ChunkJoiner joiner = new ChunkJoiner(samples -> emit(stretch == null ? samples : stretch.process(samples)));
-            for (int i = 0; i < chunks.size(); i++) {
-                String text = chunks.get(i);
-                int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
-                Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
-                        cfg.firstBlockTokens, cfg.maxBlockTokens);
-                joiner.beginChunk(i == 0);
-                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept,
-                        () -> cancelled.get() || closed.get());
-                inTokens += r.textTokens();
-                outTokens += r.speechTokens();
-                joiner.endChunk(i == chunks.size() - 1);
-                chunksDone = i + 1;
+            int i = 0; // chunk index over the whole text: seeds as without pause tags
+            boolean afterPause = false;
+            for (Pauses.Part part : parts) {
+                if (part instanceof Pauses.Pause pause) {
+                    // exact silence, outside the time-stretch: the speech before it leaves whole first
+                    if (stretch != null) {
+                        emit(stretch.finish());
+                        stretch = new TimeStretcher(request.speed(), SR);
+                    }
+                    emit(new float[pause.samples(SR)]);
+                    afterPause = true;
+                    continue;
+                }
+                List<String> chunks = SentenceSplitter.chunks(((Pauses.Speech) part).text(), cfg.chunkChars);
+                for (int k = 0; k < chunks.size(); k++, i++) {
+                    String text = chunks.get(k);
+                    int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
+                    Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
+                            cfg.firstBlockTokens, cfg.maxBlockTokens);
+                    // after a pause a chunk starts afresh: leading silence cut, no crossfade across the pause
+                    joiner.beginChunk(i == 0 && !afterPause);
+                    Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept,
+                            () -> cancelled.get() || closed.get());
+                    inTokens += r.textTokens();
+                    outTokens += r.speechTokens();
+                    joiner.endChunk(k == chunks.size() - 1);
+                    chunksDone = i + 1;
+                }
             }
             if (stretch != null) {
                 emit(stretch.finish());

@@ -1,5 +1,6 @@
 package dev.localai.tts.server.config;
 
+import dev.localai.tts.api.http.CrossSiteGuard;
 import dev.localai.tts.core.engine.api.VoiceLibraryDirs;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -32,7 +33,9 @@ public final class ConfigLoader {
                                             [--device auto|cpu|cuda|cuda:N] [--host ADDR] [--config FILE]
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
-             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_CORS_ORIGINS).""";
+             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
+             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS,
+             TTS_VOICE_MAP=alloy=my-voice,echo=default: OpenAI voice names to library voices).""";
 
     private ConfigLoader() {
     }
@@ -50,7 +53,12 @@ public final class ConfigLoader {
         m.put("TTS_ALLOW_DOWNLOAD", "engine.allow-download");
         m.put("TTS_WARM_UP", "engine.warm-up");
         m.put("TTS_API_KEYS", "auth.api-keys");
-        m.put("TTS_CORS_ORIGINS", "cors.allowed-origins");
+        m.put("TTS_ALLOWED_HOSTS", "security.allowed-hosts");
+        m.put("TTS_ALLOWED_ORIGINS", "security.allowed-origins");
+        m.put("TTS_CORS_ORIGINS", "cors.allowed-origins"); // the older name; TTS_ALLOWED_ORIGINS wins
+        m.put("TTS_IDLE_TIMEOUT_S", "server.idle-timeout-s");
+        m.put("TTS_MAX_UPLOADS", "server.max-uploads");
+        m.put("TTS_VOICE_MAP", "speech.voice-map");
         return Map.copyOf(m);
     }
 
@@ -138,6 +146,8 @@ public final class ConfigLoader {
         l.num("server.max-upload-bytes", Long::parseLong, b::maxUploadBytes);
         l.num("server.shutdown-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::shutdownTimeout);
         l.num("server.stall-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::stallTimeout);
+        l.num("server.idle-timeout-s", ConfigLoader::seconds, b::idleTimeout);
+        l.num("server.max-uploads", Integer::parseInt, b::maxUploads);
         l.str("engine.model", b::model);
         l.str("engine.device", b::device);
         l.num("engine.threads", Integer::parseInt, b::threads);
@@ -154,14 +164,53 @@ public final class ConfigLoader {
         if (vm.exists()) {
             vm.asMap().ifPresent(m -> m.forEach((k, v) -> b.mapVoice(k.substring(k.lastIndexOf('.') + 1), v)));
         }
+        if (overrides.containsKey("speech.voice-map")) {
+            voiceMapPairs(overrides.get("speech.voice-map")).forEach(b::mapVoice);
+        }
         l.list("auth.api-keys", b::apiKeys);
         l.num("auth.public-listings", ConfigLoader::bool, b::publicListings);
-        l.list("cors.allowed-origins", b::corsOrigins);
+        if (overrides.containsKey("security.allowed-origins") || yaml.get("security.allowed-origins").exists()
+                && !overrides.containsKey("cors.allowed-origins")) {
+            l.list("security.allowed-origins", b::allowedOrigins);
+        } else {
+            l.list("cors.allowed-origins", b::allowedOrigins); // the older key
+        }
+        l.list("security.allowed-hosts", b::allowedHosts);
         try {
-            return b.build();
+            ServerConfig c = b.build();
+            CrossSiteGuard.of(c.host(), c.allowedHosts(), c.allowedOrigins(), List.of()); // validates the origins
+            return c;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code alloy=my-voice,echo=default} (the form of {@code TTS_VOICE_MAP}) as an ordered map. */
+    static Map<String, String> voiceMapPairs(String s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String pair : s.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? "" : pair.substring(0, eq).trim();
+            String id = eq < 0 ? "" : pair.substring(eq + 1).trim();
+            if (name.isEmpty() || id.isEmpty()) {
+                throw new IllegalArgumentException("invalid value for speech.voice-map (TTS_VOICE_MAP): '"
+                        + pair.trim() + "'; write NAME=VOICE_ID pairs separated by commas, e.g. alloy=my-voice");
+            }
+            m.put(name, id);
+        }
+        return m;
+    }
+
+    /** Whole or fractional seconds ({@code 60}, {@code 0.5}), bounded to a day. */
+    private static Duration seconds(String s) {
+        double d = Double.parseDouble(s);
+        if (!(d > 0 && d <= 86_400)) {
+            throw new IllegalArgumentException("not between 0 and 86400 seconds: " + s);
+        }
+        return Duration.ofMillis(Math.round(d * 1000));
     }
 
     private static boolean bool(String s) {

@@ -11,7 +11,8 @@ import java.util.Objects;
  * Everything the server is configured with, immutable. Read with {@link ConfigLoader} from {@code application.yaml},
  * environment variables and command-line flags, or built with {@link #builder()} (tests, embedding).
  *
- * @param host            interface to bind ({@code 0.0.0.0} for all)
+ * @param host            interface to bind ({@code 127.0.0.1} by default; {@code 0.0.0.0} for all, as the container
+ *                        image sets)
  * @param port            TCP port (0 picks a free one)
  * @param maxBodyBytes    largest JSON body accepted
  * @param maxUploadBytes  largest voice upload (multipart body) accepted
@@ -22,11 +23,17 @@ import java.util.Objects;
  * @param apiKeys         accepted API keys; empty = no authentication
  * @param publicListings  whether {@code GET} listings (models, voices) are served without a key (Open WebUI sends
  *                        none there)
- * @param corsOrigins     origins allowed by CORS ({@code *} for any); empty = no CORS headers
+ * @param allowedOrigins  browser origins allowed to change state and to get CORS headers ({@code *} for any);
+ *                        empty = same-origin only, no CORS headers (see {@code docs/security.md})
+ * @param allowedHosts    names accepted in the {@code Host} header besides IP literals, {@code localhost} and the
+ *                        listen host ({@code *} for any)
+ * @param idleTimeout     how long a keep-alive connection may sit idle before the server closes it
+ * @param maxUploads      voice uploads (and their clone computations) at once; more get 429
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, long maxUploadBytes, Duration shutdownTimeout,
                            Duration stallTimeout, Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
-                           List<String> corsOrigins) {
+                           List<String> allowedOrigins, List<String> allowedHosts, Duration idleTimeout,
+                           int maxUploads) {
 
     /** The default port of the design. */
     public static final int DEFAULT_PORT = 8006;
@@ -46,7 +53,14 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(speech, "speech");
         apiKeys = apiKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
-        corsOrigins = List.copyOf(corsOrigins);
+        allowedOrigins = List.copyOf(allowedOrigins);
+        allowedHosts = List.copyOf(allowedHosts);
+        if (idleTimeout == null || idleTimeout.toMillis() < 100) {
+            throw new IllegalArgumentException("the idle timeout must be at least 100 ms");
+        }
+        if (maxUploads < 1) {
+            throw new IllegalArgumentException("max-uploads must be at least 1: " + maxUploads);
+        }
     }
 
     /**
@@ -76,7 +90,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * The speech endpoint's settings.
      *
      * @param models        accepted model names (the first is the canonical id)
-     * @param voiceMap      OpenAI voice names ({@code alloy} ...) to library voice ids
+     * @param voiceMap      OpenAI voice names ({@code alloy} ...) to library voice ids, in configured order
      * @param strict        reject unknown request fields (OpenAI's schema) instead of ignoring them
      * @param maxTokens     cap on speech tokens per text chunk when a request gives none ({@code null}: engine's)
      * @param previewText   what {@code GET /v1/audio/voices/{id}/preview} says
@@ -88,7 +102,13 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
                 throw new IllegalArgumentException("speech.models must name at least one model");
             }
             models = List.copyOf(models);
-            voiceMap = Map.copyOf(voiceMap);
+            voiceMap.forEach((name, id) -> {
+                if (name == null || name.isBlank() || id == null || id.isBlank()) {
+                    throw new IllegalArgumentException("speech.voice-map: names and voice ids must not be empty: "
+                            + name + " -> " + id);
+                }
+            });
+            voiceMap = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(voiceMap)); // in configured order
             if (maxTokens != null && (maxTokens < 1 || maxTokens > 4096)) {
                 throw new IllegalArgumentException("speech.max-tokens must be 1-4096: " + maxTokens);
             }
@@ -132,13 +152,16 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.previewText = speech.previewText();
         b.apiKeys = apiKeys;
         b.publicListings = publicListings;
-        b.corsOrigins = corsOrigins;
+        b.allowedOrigins = allowedOrigins;
+        b.allowedHosts = allowedHosts;
+        b.idleTimeout = idleTimeout;
+        b.maxUploads = maxUploads;
         return b;
     }
 
     /** Mutable builder with the defaults of {@code application.yaml}. */
     public static final class Builder {
-        String host = "0.0.0.0";
+        String host = "127.0.0.1";
         int port = DEFAULT_PORT;
         long maxBodyBytes = 1L << 20;
         long maxUploadBytes = 10L << 20;
@@ -159,7 +182,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         String previewText = "Hello! This is a preview of my voice.";
         List<String> apiKeys = List.of();
         boolean publicListings = true;
-        List<String> corsOrigins = List.of("*");
+        List<String> allowedOrigins = List.of();
+        List<String> allowedHosts = List.of();
+        Duration idleTimeout = Duration.ofSeconds(60);
+        int maxUploads = 2;
 
         private Builder() {
         }
@@ -192,13 +218,16 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder previewText(String v) { previewText = v; return this; }
         public Builder apiKeys(List<String> v) { apiKeys = v; return this; }
         public Builder publicListings(boolean v) { publicListings = v; return this; }
-        public Builder corsOrigins(List<String> v) { corsOrigins = v; return this; }
+        public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
+        public Builder allowedHosts(List<String> v) { allowedHosts = v; return this; }
+        public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+        public Builder maxUploads(int v) { maxUploads = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
                     new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
-                    corsOrigins);
+                    allowedOrigins, allowedHosts, idleTimeout, maxUploads);
         }
     }
 }

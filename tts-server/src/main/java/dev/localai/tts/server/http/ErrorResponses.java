@@ -46,7 +46,8 @@ public final class ErrorResponses {
      *                   request field (400)
      */
     public static ApiException fromEngine(EngineException e, String voiceParam, boolean voiceIs404) {
-        String msg = e.getMessage() == null ? e.kind().name() : e.getMessage();
+        String raw = e.getMessage() == null ? e.kind().name() : e.getMessage();
+        String msg = PublicMessages.clean(raw, "the engine refused the request");
         return switch (e.kind()) {
             case BUSY -> ApiErrors.busy("The server is busy: " + msg + ". Retry later.",
                     e.retryAfter().map(d -> (d.toMillis() + 999) / 1000).orElse(1L));
@@ -54,7 +55,9 @@ public final class ErrorResponses {
             case UNKNOWN_VOICE -> voiceIs404 ? ApiErrors.notFound(voiceParam, "voice_not_found", msg)
                     : ApiException.invalid(voiceParam, "voice_not_found", msg);
             case INVALID_AUDIO -> ApiException.invalid("audio_sample", "invalid_audio",
-                    "The reference clip cannot be used: " + msg);
+                    "The reference clip cannot be used: " + PublicMessages.clean(raw, "it is not audio that can be "
+                            + "decoded") + ". Send at least 5 seconds of speech in a common audio format (WAV, MP3, "
+                            + "FLAC, Ogg, M4A).");
             case INVALID_REQUEST -> ApiException.invalid(null, "invalid_request", msg);
             case CONFLICT -> ApiErrors.conflict("name", msg);
             case FORBIDDEN -> ApiErrors.forbidden(voiceParam, msg);

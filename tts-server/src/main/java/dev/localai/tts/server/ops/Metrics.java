@@ -27,6 +27,7 @@ public final class Metrics {
     private final LongAdder disconnects = new LongAdder();
     private final AtomicLong inFlight = new AtomicLong();
     private final Supplier<EngineHealth> health;
+    private volatile java.util.function.LongSupplier uploads = () -> 0;
 
     /** @param health the engine's health, or {@code null} while there is no engine */
     public Metrics(Supplier<EngineHealth> health) {
@@ -68,6 +69,11 @@ public final class Metrics {
         disconnects.increment();
     }
 
+    /** Where the number of voice uploads holding a place comes from. */
+    public void uploadsInProgress(java.util.function.LongSupplier source) {
+        this.uploads = source;
+    }
+
     /** The in-flight gauge, shared with the request filter. */
     public AtomicLong inFlight() {
         return inFlight;
@@ -85,6 +91,8 @@ public final class Metrics {
         gauge(sb, "tts_client_disconnects_total", "Responses abandoned by the client (generation cancelled).",
                 "counter", disconnects.sum());
         gauge(sb, "tts_http_in_flight_requests", "HTTP requests being handled.", "gauge", inFlight.get());
+        gauge(sb, "tts_voice_uploads_in_progress", "Voice uploads holding a place (server.max-uploads).", "gauge",
+                uploads.getAsLong());
         EngineHealth h = health == null ? null : health.get();
         gauge(sb, "tts_engine_ready", "1 when the model is loaded and warmed.", "gauge", h != null && h.ready() ? 1 : 0);
         if (h != null) {

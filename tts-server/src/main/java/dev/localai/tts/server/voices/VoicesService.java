@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.localai.tts.api.ApiErrors;
 import dev.localai.tts.api.ApiException;
 import dev.localai.tts.api.Json;
+import dev.localai.tts.api.Utf8;
 import dev.localai.tts.api.VoiceList;
 import dev.localai.tts.api.VoiceObject;
 import dev.localai.tts.core.engine.api.AudioFormat;
@@ -17,6 +18,7 @@ import dev.localai.tts.server.http.Bodies;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.http.Lifecycle;
 import dev.localai.tts.server.http.Multipart;
+import dev.localai.tts.server.http.RequestIds;
 import dev.localai.tts.server.http.Routes;
 import dev.localai.tts.server.speech.AudioResponder;
 import io.helidon.http.HeaderNames;
@@ -25,33 +27,50 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The voice library over HTTP:
  * <ul>
- *   <li>{@code GET /v1/audio/voices}: {@code {"object":"list","voices":[{"id","name",...}]}}, or
+ *   <li>{@code GET /v1/audio/voices}: {@code {"object":"list","voices":[{"id","name",...}],"voice_map":{...}}}
+ *       (the voice map: OpenAI voice names and the library voice each stands for), or
  *       {@code {"voices":["id",...]}} with {@code ?legacy=true} / {@code ?format=strings};</li>
  *   <li>{@code POST /v1/audio/voices}: multipart upload of a reference clip ({@code audio_sample}, also
- *       {@code file}/{@code audio}) with a {@code name}, answered 201 with the voice;</li>
- *   <li>{@code GET /v1/audio/voices/{id}}, {@code PATCH} (rename with {@code {"name": ...}}), {@code DELETE};</li>
+ *       {@code file}/{@code audio}) with a {@code name}, answered 201 with the voice; the clip is spooled to disk
+ *       as it arrives, and uploads take places from a small pool ({@code server.max-uploads}, 429 when full);</li>
+ *   <li>{@code GET /v1/audio/voices/{id}}, {@code PATCH} (rename with {@code {"name": ...}}), {@code DELETE}; an
+ *       id matches regardless of case, and answers carry the id as stored;</li>
  *   <li>{@code GET /v1/audio/voices/{id}/preview[?response_format=mp3&input=...]}: a short sample in that voice.</li>
  * </ul>
  */
 public final class VoicesService implements HttpService {
     private static final int MAX_PREVIEW_CHARS = 300;
+    private static final Logger LOG = Logger.getLogger(VoicesService.class.getName());
+    /** Where uploads are spooled while they arrive (deleted when the request ends). */
+    private static final Path SPOOL = Path.of(System.getProperty("java.io.tmpdir"));
 
     private final ServerConfig config;
     private final EngineSupervisor engines;
     private final AudioResponder responder;
     private final Lifecycle lifecycle;
+    private final UploadSlots uploads;
 
     public VoicesService(ServerConfig config, EngineSupervisor engines, AudioResponder responder, Lifecycle lifecycle) {
         this.config = config;
         this.engines = engines;
         this.responder = responder;
         this.lifecycle = lifecycle;
+        this.uploads = new UploadSlots(config.maxUploads());
+    }
+
+    /** Uploads holding a place now. */
+    public long uploadsInProgress() {
+        return uploads.taken();
     }
 
     @Override
@@ -71,14 +90,23 @@ public final class VoicesService implements HttpService {
         if (legacy) {
             json(res, 200, new VoiceList.LegacyVoiceList(voices.stream().map(VoiceInfo::id).toList()));
         } else {
-            json(res, 200, VoiceList.of(voices.stream().map(VoicesService::wire).toList()));
+            json(res, 200, VoiceList.of(voices.stream().map(VoicesService::wire).toList(), config.speech().voiceMap()));
         }
     }
 
     private void get(ServerRequest req, ServerResponse res) {
-        String id = req.path().pathParameters().get("id");
-        VoiceInfo v = engines.require().voice(id).orElseThrow(() -> notFound(id));
-        json(res, 200, wire(v));
+        json(res, 200, wire(stored(engines.require(), req.path().pathParameters().get("id"))));
+    }
+
+    /**
+     * The voice a path names: the exact id, else the one id that differs only in case (the library's names are
+     * case-insensitive), so that every route answers with the id as stored.
+     */
+    private static VoiceInfo stored(SpeechSynthesizer engine, String id) {
+        List<VoiceInfo> all = engine.voices();
+        return all.stream().filter(v -> v.id().equals(id)).findFirst()
+                .or(() -> all.stream().filter(v -> v.id().equalsIgnoreCase(id)).findFirst())
+                .orElseThrow(() -> notFound(id));
     }
 
     private void upload(ServerRequest req, ServerResponse res) {
@@ -88,24 +116,30 @@ public final class VoicesService implements HttpService {
             throw ApiErrors.unsupportedMediaType(Bodies.mediaType(req), "multipart/form-data with 'name' and "
                     + "'audio_sample'");
         }
-        Multipart form = Multipart.parse(ct, Bodies.read(req, config.maxUploadBytes()));
-        String name = form.part("name").map(Multipart.Part::text).map(String::trim).orElseThrow(() ->
-                ApiException.invalid("name", "missing_required_parameter", "Missing required field: 'name'."));
-        if (name.isEmpty()) {
-            throw ApiException.invalid("name", "invalid_value", "'name' must not be empty.");
-        }
-        Multipart.Part clip = form.anyPart("audio_sample", "file", "audio").orElseThrow(() ->
-                ApiException.invalid("audio_sample", "missing_required_parameter",
-                        "Missing required file field: 'audio_sample' (a reference clip of at least 5 seconds)."));
-        if (clip.data().length == 0) {
-            throw ApiException.invalid("audio_sample", "invalid_audio", "The uploaded file 'audio_sample' is empty.");
-        }
         SpeechSynthesizer engine = engines.require();
-        try {
+        try (UploadSlots.Place place = uploads.take();
+             Multipart form = Multipart.read(ct, Bodies.open(req, config.maxUploadBytes()), SPOOL)) {
+            String name = form.part("name").map(Multipart.Part::text).map(String::trim).orElseThrow(() ->
+                    ApiException.invalid("name", "missing_required_parameter", "Missing required field: 'name'."));
+            if (name.isEmpty()) {
+                throw ApiException.invalid("name", "invalid_value", "'name' must not be empty.");
+            }
+            Multipart.Part clip = form.anyPart("audio_sample", "file", "audio").orElseThrow(() ->
+                    ApiException.invalid("audio_sample", "missing_required_parameter",
+                            "Missing required file field: 'audio_sample' (a reference clip of at least 5 seconds)."));
+            if (clip.size() == 0) {
+                throw ApiException.invalid("audio_sample", "invalid_audio",
+                        "The uploaded file 'audio_sample' is empty.");
+            }
             VoiceInfo v = engine.addVoice(name, clip.data());
             json(res, 201, wire(v));
         } catch (EngineException e) {
             throw ErrorResponses.fromEngine(e, "name", false);
+        } catch (UncheckedIOException e) {
+            LOG.log(Level.WARNING, "request " + RequestIds.of(req) + ": the upload could not be spooled: "
+                    + e.getCause());
+            throw ApiErrors.internal("The upload could not be stored for processing (request " + RequestIds.of(req)
+                    + "); see the server log.");
         }
     }
 
@@ -114,6 +148,7 @@ public final class VoicesService implements HttpService {
         String id = req.path().pathParameters().get("id");
         Bodies.requireJson(req);
         byte[] body = Bodies.read(req, config.maxBodyBytes());
+        Utf8.require(body);
         JsonNode n;
         try {
             n = Json.MAPPER.readTree(body);
@@ -131,11 +166,9 @@ public final class VoicesService implements HttpService {
             throw ApiException.invalid("name", "invalid_type", "Invalid type for 'name': expected a string.");
         }
         SpeechSynthesizer engine = engines.require();
-        if (engine.voice(id).isEmpty()) {
-            throw notFound(id);
-        }
+        VoiceInfo voice = stored(engine, id);
         try {
-            json(res, 200, wire(engine.renameVoice(id, name.asText().trim())));
+            json(res, 200, wire(engine.renameVoice(voice.id(), name.asText().trim())));
         } catch (EngineException e) {
             throw e.kind() == EngineException.Kind.INVALID_REQUEST
                     ? ApiException.invalid("name", "invalid_value", e.getMessage())
@@ -147,16 +180,17 @@ public final class VoicesService implements HttpService {
         lifecycle.requireAccepting();
         String id = req.path().pathParameters().get("id");
         SpeechSynthesizer engine = engines.require();
+        String storedId = stored(engine, id).id();
         boolean deleted;
         try {
-            deleted = engine.deleteVoice(id);
+            deleted = engine.deleteVoice(storedId);
         } catch (EngineException e) {
             throw ErrorResponses.fromEngine(e, "id", true);
         }
         if (!deleted) {
             throw notFound(id);
         }
-        json(res, 200, new Deleted(id, "audio.voice.deleted", true));
+        json(res, 200, new Deleted(storedId, "audio.voice.deleted", true));
     }
 
     private void preview(ServerRequest req, ServerResponse res) {
@@ -175,10 +209,7 @@ public final class VoicesService implements HttpService {
                     + MAX_PREVIEW_CHARS + " characters.");
         }
         SpeechSynthesizer engine = engines.require();
-        if (engine.voice(id).isEmpty()) {
-            throw notFound(id);
-        }
-        SpeechRequest.Builder b = SpeechRequest.builder(text).voiceId(id).format(format);
+        SpeechRequest.Builder b = SpeechRequest.builder(text).voiceId(stored(engine, id).id()).format(format);
         if (config.speech().maxTokens() != null) {
             b.maxTokens(config.speech().maxTokens());
         }

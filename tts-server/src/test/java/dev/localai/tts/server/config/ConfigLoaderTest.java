@@ -19,7 +19,7 @@ class ConfigLoaderTest {
     void theBundledApplicationYamlGivesTheDesignDefaults() {
         ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of("HOME", "/home/someone"));
         assertThat(c.port()).isEqualTo(8006);
-        assertThat(c.host()).isEqualTo("0.0.0.0");
+        assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.engine().model()).isEqualTo("ResembleAI/chatterbox-turbo");
         assertThat(c.engine().device()).isEqualTo("auto");
         assertThat(c.engine().voicesDir()).as("the tts CLI's library")
@@ -33,7 +33,55 @@ class ConfigLoaderTest {
         assertThat(c.apiKeys()).isEmpty();
         assertThat(c.maxUploadBytes()).isEqualTo(10L << 20);
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(c.corsOrigins()).containsExactly("*");
+        assertThat(c.allowedOrigins()).isEmpty();
+        assertThat(c.allowedHosts()).isEmpty();
+        assertThat(c.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.maxUploads()).isEqualTo(2);
+        assertThat(ServerConfig.builder().build().host()).isEqualTo("127.0.0.1");
+        assertThat(ServerConfig.builder().build().allowedOrigins()).isEmpty();
+    }
+
+    @Test
+    void theSecurityKeysComeFromYamlAndEnvironment() throws Exception {
+        Path yaml = tmp.resolve("sec.yaml");
+        Files.writeString(yaml, """
+                server:
+                  idle-timeout-s: 2.5
+                  max-uploads: 3
+                security:
+                  allowed-hosts: [tts.lan]
+                  allowed-origins: ["https://dash.lan"]
+                """);
+        ServerConfig y = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
+                Map.of());
+        assertThat(y.allowedHosts()).containsExactly("tts.lan");
+        assertThat(y.allowedOrigins()).containsExactly("https://dash.lan");
+        assertThat(y.idleTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(y.maxUploads()).isEqualTo(3);
+        ServerConfig e = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
+                Map.of("TTS_ALLOWED_HOSTS", "a.lan, b.lan", "TTS_ALLOWED_ORIGINS", "*", "TTS_IDLE_TIMEOUT_S", "30",
+                        "TTS_MAX_UPLOADS", "1"));
+        assertThat(e.allowedHosts()).containsExactly("a.lan", "b.lan");
+        assertThat(e.allowedOrigins()).containsExactly("*");
+        assertThat(e.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(e.maxUploads()).isEqualTo(1);
+        // the older name still works, and the new one wins over it
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of("TTS_CORS_ORIGINS",
+                "http://x.lan")).allowedOrigins()).containsExactly("http://x.lan");
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of("TTS_CORS_ORIGINS",
+                "http://x.lan", "TTS_ALLOWED_ORIGINS", "http://y.lan")).allowedOrigins())
+                .containsExactly("http://y.lan");
+    }
+
+    @Test
+    void badSecurityValuesAreExplained() {
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_ALLOWED_ORIGINS", "dash.lan"))).hasMessageContaining("dash.lan")
+                .hasMessageContaining("invalid configuration");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_IDLE_TIMEOUT_S", "1e300"))).hasMessageContaining("server.idle-timeout-s");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_MAX_UPLOADS", "0"))).hasMessageContaining("max-uploads");
     }
 
     @Test
@@ -98,5 +146,25 @@ class ConfigLoaderTest {
         ServerConfig c = ServerConfig.builder().port(1234).apiKeys(List.of(" a ", "")).build();
         assertThat(c.apiKeys()).containsExactly("a");
         assertThat(c.toBuilder().build()).isEqualTo(c);
+    }
+
+    @Test
+    void theVoiceMapComesFromYamlAndTtsVoiceMapChangesSomeOfItsEntries() throws Exception {
+        Path yaml = tmp.resolve("map.yaml");
+        Files.writeString(yaml, """
+                speech:
+                  voice-map:
+                    alloy: narrator
+                    echo: default
+                """);
+        ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
+                Map.of("TTS_VOICE_MAP", " echo = vc1 , nova=vc2,"));
+        assertThat(c.speech().voiceMap()).containsEntry("alloy", "narrator").containsEntry("echo", "vc1")
+                .containsEntry("nova", "vc2").containsEntry("shimmer", "default");
+        assertThat(List.copyOf(c.speech().voiceMap().keySet())).startsWith("alloy", "ash");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_VOICE_MAP", "alloy")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TTS_VOICE_MAP")
+                .hasMessageContaining("alloy=my-voice");
     }
 }

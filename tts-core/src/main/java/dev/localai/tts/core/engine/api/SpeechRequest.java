@@ -13,7 +13,9 @@ import java.util.Objects;
  * (e.g. an OpenAI-compatible server) should reject them rather than silently drop them. The request's
  * {@code format} does not change the audio the engine makes; it tells the caller which encoder to use.
  *
- * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank
+ * @param text              the text to speak, 1 to {@value #MAX_TEXT_CHARS} characters, not blank; may hold
+ *                          paralinguistic tags ({@code [laugh]}...) and pause tags ({@code [pause:0.5s]}, see
+ *                          {@link dev.localai.tts.core.text.Pauses}), which must be well formed
  * @param voiceId           a voice library id, or {@code null} for the model's built-in voice
  * @param format            the output format (used by callers that encode; the engine produces float PCM)
  * @param speed             pitch-preserving playback speed, {@value #MIN_SPEED} to {@value #MAX_SPEED}
@@ -45,6 +47,7 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
         if (text.length() > MAX_TEXT_CHARS) {
             throw new IllegalArgumentException("text is longer than " + MAX_TEXT_CHARS + " characters: " + text.length());
         }
+        dev.localai.tts.core.text.Pauses.validate(text);
         if (voiceId != null && voiceId.isBlank()) {
             throw new IllegalArgumentException("voiceId must be null (built-in voice) or not blank");
         }

@@ -1,0 +1,95 @@
+package dev.localai.tts.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Same model, text, voice, seed and settings on the same machine give bit-identical audio (issue 12), checked by
+ * repetition rather than by one lucky pair: ten fresh engines per weight type, each run streamed and whole, and
+ * the same requests batched four at a time against each alone.
+ */
+class ReproducibilityTest {
+    private static final int ENGINES = 10;
+    @TempDir
+    static Path tmp;
+
+    private static SpeechRequest request(int i) {
+        return SpeechRequest.builder("Reproducible speech, take " + i + ".").seed(100L + i).maxTokens(40).build();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "bf16"})
+    void tenFreshEnginesGiveBitIdenticalAudioStreamedAndWhole(String dtype) {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 5);
+        float[] first = null;
+        for (int e = 0; e < ENGINES; e++) {
+            try (TtsEngine engine = TtsEngine.builder().model(dir).dtype(dtype).threads(2).cacheBytes(0).build()) {
+                float[] whole = engine.synthesize(request(0)).samples();
+                List<float[]> parts = new ArrayList<>();
+                try (SpeechStream s = engine.stream(request(0))) {
+                    while (s.hasNext()) {
+                        AudioChunk c = s.next();
+                        parts.add(c.samples());
+                    }
+                }
+                float[] streamed = TtsEngine.concat(parts);
+                assertThat(streamed).as("%s engine %d: streamed vs whole", dtype, e).containsExactly(whole);
+                if (first == null) {
+                    first = whole;
+                    assertThat(first).isNotEmpty();
+                } else {
+                    assertThat(whole).as("%s engine %d vs engine 0", dtype, e).containsExactly(first);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "bf16"})
+    void batchedRequestsGiveTheAudioTheyGiveAlone(String dtype) throws Exception {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 5);
+        List<float[]> alone = new ArrayList<>();
+        try (TtsEngine one = TtsEngine.builder().model(dir).dtype(dtype).threads(2).cacheBytes(0).build()) {
+            for (int i = 0; i < 4; i++) {
+                alone.add(one.synthesize(request(i)).samples());
+            }
+        }
+        for (int round = 0; round < 3; round++) {
+            try (TtsEngine four = TtsEngine.builder().model(dir).dtype(dtype).threads(2).maxConcurrent(4)
+                    .batchDecoding(true).cacheBytes(0).build()) {
+                ExecutorService pool = Executors.newFixedThreadPool(4);
+                try {
+                    CountDownLatch go = new CountDownLatch(1);
+                    List<Future<float[]>> fs = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        SpeechRequest r = request(i);
+                        fs.add(pool.submit(() -> {
+                            go.await();
+                            return four.synthesize(r).samples();
+                        }));
+                    }
+                    go.countDown();
+                    for (int i = 0; i < 4; i++) {
+                        assertThat(fs.get(i).get()).as("%s round %d request %d", dtype, round, i)
+                                .containsExactly(alone.get(i));
+                    }
+                } finally {
+                    pool.shutdown();
+                }
+            }
+        }
+    }
+}

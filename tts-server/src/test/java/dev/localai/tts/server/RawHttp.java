@@ -1,0 +1,128 @@
+package dev.localai.tts.server;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A raw HTTP/1.1 client on loopback for the probes the JDK client cannot send (any Host, broken chunking, aborted
+ * bodies): it writes bytes as given and reads what comes back until the server closes the socket or a generous
+ * read timeout passes. "Closed" means the server ended the connection; a hang shows as {@code closed == false}.
+ */
+final class RawHttp implements AutoCloseable {
+    /** Far longer than any answer takes; only a server that never closes runs into it. */
+    static final int READ_TIMEOUT_MS = 15_000;
+
+    private final Socket socket;
+
+    RawHttp(int port) {
+        try {
+            socket = new Socket();
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What came back. */
+    record Answer(int status, Map<String, String> headers, String body, boolean closed) {
+        String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    RawHttp send(String text) {
+        return send(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    RawHttp send(byte[] bytes) {
+        try {
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** Reads one response (status, headers, a Content-Length body) and then whether the server closed after it. */
+    Answer answer() {
+        try {
+            InputStream in = socket.getInputStream();
+            String head = readHead(in);
+            if (head == null) {
+                return new Answer(0, Map.of(), "", true);
+            }
+            String[] lines = head.split("\r\n");
+            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            Map<String, String> h = new LinkedHashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int c = lines[i].indexOf(':');
+                if (c > 0) {
+                    h.put(lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim());
+                }
+            }
+            int len = Integer.parseInt(h.getOrDefault("content-length", "0"));
+            byte[] body = in.readNBytes(len);
+            return new Answer(status, h, new String(body, StandardCharsets.UTF_8), closedByServer());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether the server closes the connection (EOF or reset) before the read timeout. */
+    boolean closedByServer() {
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset by the server
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int state = 0;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                return out.size() == 0 ? null : out.toString(StandardCharsets.ISO_8859_1);
+            }
+            out.write(b);
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                    ? state + 1 : (b == '\r' ? 1 : 0);
+            if (state == 4) {
+                return out.toString(StandardCharsets.ISO_8859_1);
+            }
+        }
+    }
+
+    /** Closes the client side at once (RST when data is unread): an aborting client. */
+    void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException ignored) {
+            // gone either way
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}
