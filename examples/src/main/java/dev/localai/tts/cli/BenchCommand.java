@@ -9,13 +9,66 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code tts bench t3|s3gen}: speed figures at the real Turbo sizes with random weights (no checkpoint needed). */
+/**
+ * {@code tts bench engine|t3|s3gen}: speed figures at the real Turbo sizes (random weights need no checkpoint).
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure model speed at the real Chatterbox Turbo sizes with random weights (CPU).",
-        subcommands = {BenchCommand.T3.class, BenchCommand.S3Gen.class})
+        description = "Measure speed at the real Chatterbox Turbo sizes (CPU).",
+        subcommands = {BenchCommand.Engine.class, BenchCommand.T3.class, BenchCommand.S3Gen.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
+
+    @picocli.CommandLine.ParentCommand
+    TtsCli root;
+
+    @Command(name = "engine", mixinStandardHelpOptions = true,
+            description = "What users feel, with the engine's defaults: RTF of one ~5 s utterance, time to first "
+                    + "streamed audio, T3 ms/token against its memory-bandwidth floor.")
+    static final class Engine implements Callable<Integer> {
+        @Option(names = "--model", paramLabel = "random-turbo[:seed]|DIR|REPO_ID", defaultValue = "random-turbo",
+                description = "random-turbo (random weights at the real sizes, written once to the cache, about "
+                        + "3 GB), a model directory or a Hugging Face repo id. Default: ${DEFAULT-VALUE}.")
+        String model;
+
+        @Option(names = "--offline", description = "Never download: a repo id must be in the hub cache.")
+        boolean offline;
+
+        @Option(names = "--json", description = "Print one JSON object instead of lines.")
+        boolean json;
+
+        @Option(names = "--t3-tokens", defaultValue = "60", description = "T3 decode steps timed (default "
+                + "${DEFAULT-VALUE}).")
+        int t3Tokens;
+
+        @picocli.CommandLine.ParentCommand
+        BenchCommand bench;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            String dir;
+            if (model.startsWith("random-turbo")) {
+                dir = dev.localai.tts.core.engine.RandomTurbo.resolve(model);
+            } else {
+                ModelOptions m = new ModelOptions();
+                m.model = model;
+                m.offline = offline;
+                dir = m.resolve(bench.root, System.err);
+            }
+            var r = EngineBenchmark.run(dir, t3Tokens);
+            if (json) {
+                out.println(EngineBenchmark.json(r));
+            } else {
+                r.forEach((k, v) -> out.println(k + ": " + v));
+            }
+            out.flush();
+            return 0;
+        }
+    }
 
     @Override
     public void run() {
@@ -45,7 +98,7 @@ final class BenchCommand implements Runnable {
         int tokens;
 
         @Option(names = "--bf16-tokens", defaultValue = "-1", description = "bf16 decode steps timed (default: "
-                + "--tokens on a CPU with native bf16, else 4: bf16 matmuls are very slow on CPUs without bf16 units).")
+                + "--tokens where the weight-type probe found bf16 faster, else 4: bf16 can be very slow on a CPU).")
         int bf16Tokens;
 
         @Option(names = "--prompt-tokens", defaultValue = "375", description = "Prompt speech tokens of the voice "
@@ -53,7 +106,7 @@ final class BenchCommand implements Runnable {
         int promptTokens;
 
         @Option(names = "--bf16-prompt-tokens", defaultValue = "-1", description = "Prompt speech tokens for bf16 "
-                + "(default: --prompt-tokens on a CPU with native bf16, else 0, to keep its prefill short).")
+                + "(default: --prompt-tokens where the probe found bf16 faster, else 0, to keep its prefill short).")
         int bf16PromptTokens;
 
         @Option(names = "--text-tokens", defaultValue = "30", description = "Text tokens (default ${DEFAULT-VALUE}).")
@@ -68,7 +121,10 @@ final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
-            boolean fastBf16 = dev.localai.tts.core.runtime.CpuFeatures.nativeBf16();
+            var probe = dev.localai.tts.core.runtime.DtypeProbe.cached();
+            out.println("weight-type probe: " + probe.describe());
+            boolean fastBf16 = dev.localai.tts.core.runtime.WeightTypes.fromProbe(probe).t3().value
+                    == ScalarType.BFloat16.value;
             int bf16Steps = bf16Tokens >= 0 ? bf16Tokens : fastBf16 ? tokens : 4;
             int bf16Prompt = bf16PromptTokens >= 0 ? bf16PromptTokens : fastBf16 ? promptTokens : 0;
             for (String d : dtypes) {

@@ -57,8 +57,9 @@ final class SpeakCommand implements Callable<Integer> {
                     + "built-in voice.")
     String voice;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 0: the same text gives the same "
-            + "audio).")
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 0). On one machine the same model, text, "
+            + "voice, seed and settings give bit-identical audio, fp32 or bf16; other CPUs may differ in the last bits "
+            + "(docs/numerics.md).")
     Long seed;
 
     @Option(names = "--speed", defaultValue = "1.0", paramLabel = "X",

@@ -207,7 +207,12 @@ public final class ProxyHandler {
                 body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         for (Header h : req.headers()) {
             String n = h.name().toLowerCase(Locale.ROOT);
-            if (HOP.contains(n) || n.startsWith("x-forwarded") || n.equals("x-request-id")) continue;
+            // Origin and Sec-Fetch-* stay here: the manager has applied the cross-site rule to them already, and the
+            // model server is called by the manager, not by the browser (docs/security.md)
+            if (HOP.contains(n) || n.startsWith("x-forwarded") || n.equals("x-request-id") || n.equals("origin")
+                    || n.startsWith("sec-fetch-")) {
+                continue;
+            }
             for (String v : h.allValues()) {
                 try {
                     b.header(h.name(), v);

@@ -61,6 +61,24 @@ class ProxyTest {
     }
 
     @Test
+    void theBrowsersOriginAndFetchMetadataStayAtTheManager() throws Exception {
+        HttpRequest.Builder b = stack.request("/v1/audio/speech");
+        java.net.URI uri = b.build().uri();
+        HttpResponse<byte[]> r = stack.http.send(b
+                .header("Content-Type", "application/json")
+                .header("Origin", uri.getScheme() + "://" + uri.getAuthority())
+                .header("Sec-Fetch-Site", "same-origin")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"tts-1\",\"input\":\"Hello\",\"voice\":\"default\"}"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).as("a same-origin page may call the manager").isEqualTo(200);
+        FakeUpstream.Seen seen = stack.upstream("tts").seen.get(stack.upstream("tts").seen.size() - 1);
+        assertThat(seen.headers().keySet()).as("the model server is called by the manager, not by the page")
+                .noneMatch(h -> h.equalsIgnoreCase("Origin") || h.toLowerCase(java.util.Locale.ROOT)
+                        .startsWith("sec-fetch-"));
+    }
+
+    @Test
     void speechAudioIsStreamedThroughByteForByteByAlias() throws Exception {
         HttpResponse<byte[]> r = stack.http.send(stack.request("/v1/audio/speech")
                 .header("Content-Type", "application/json")

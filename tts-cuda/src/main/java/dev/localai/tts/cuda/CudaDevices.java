@@ -110,17 +110,11 @@ public final class CudaDevices {
     }
 
     /**
-     * The weight type for T3 on a GPU of the given compute capability: bf16 from Ampere (8.0) on, where it is as
-     * fast as fp16 and cannot overflow; fp16 on Volta/Turing (7.x), which have no bf16 tensor cores; fp32 below.
+     * The weight type for T3 on a GPU of the given compute capability: the engine's one rule,
+     * {@link dev.localai.tts.core.runtime.WeightTypes#gpuDtype} (bf16 from Ampere on, fp16 on 7.x, fp32 below).
      */
     public static ScalarType preferredDtype(int computeCapability) {
-        if (computeCapability >= 80) {
-            return ScalarType.BFloat16;
-        }
-        if (computeCapability >= 70) {
-            return ScalarType.Half;
-        }
-        return ScalarType.Float;
+        return dev.localai.tts.core.runtime.WeightTypes.gpuDtype(java.util.OptionalInt.of(computeCapability));
     }
 
     /** The dtype name {@link dev.localai.tts.core.engine.TtsEngine.Builder#dtype(String)} takes. */

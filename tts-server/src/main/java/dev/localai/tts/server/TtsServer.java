@@ -22,6 +22,7 @@ import dev.localai.tts.server.speech.SpeechService;
 import dev.localai.tts.server.speech.StallGuard;
 import dev.localai.tts.server.voices.VoicesService;
 import dev.localai.tts.server.web.StaticFiles;
+import dev.localai.tts.server.wyoming.WyomingServer;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
@@ -29,6 +30,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,6 +40,7 @@ import java.util.regex.Pattern;
  * The OpenAI-compatible TTS server: Helidon SE routing over an {@link EngineSupervisor}. Starts listening at once;
  * the model loads in the background (readiness and speech answer 503 meanwhile, with the reason if loading fails).
  * {@link #shutdown()} is graceful: new work is refused, in-flight requests finish, then the engine is closed.
+ * When {@code wyoming.enabled}, a {@link WyomingServer} serves the same engine to Home Assistant.
  */
 public final class TtsServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TtsServer.class.getName());
@@ -50,6 +53,7 @@ public final class TtsServer implements AutoCloseable {
     private final Lifecycle lifecycle;
     private final WebServer web;
     private final StallGuard stalls;
+    private final WyomingServer wyoming;
 
     private TtsServer(ServerConfig config, EngineSupervisor engines) {
         this.config = config;
@@ -73,6 +77,7 @@ public final class TtsServer implements AutoCloseable {
                 })
                 .routing(r -> routing(r, responder))
                 .build();
+        this.wyoming = config.wyoming().enabled() ? new WyomingServer(config, engines, lifecycle, metrics) : null;
     }
 
     /** Starts a server whose engine is the Chatterbox engine configured in {@code config}. */
@@ -86,6 +91,15 @@ public final class TtsServer implements AutoCloseable {
         EngineSupervisor sup = new EngineSupervisor(factory, description);
         TtsServer s = new TtsServer(config, sup);
         s.web.start();
+        if (s.wyoming != null) {
+            try {
+                s.wyoming.start();
+            } catch (RuntimeException e) {
+                s.web.stop();
+                s.stalls.close();
+                throw e;
+            }
+        }
         sup.start();
         LOG.info(() -> "listening on http://" + config.host() + ":" + s.port() + " (model " + description + ")");
         return s;
@@ -146,6 +160,11 @@ public final class TtsServer implements AutoCloseable {
         return web.port();
     }
 
+    /** The Wyoming port listened on, when the endpoint is enabled. */
+    public OptionalInt wyomingPort() {
+        return wyoming == null ? OptionalInt.empty() : OptionalInt.of(wyoming.port());
+    }
+
     /** The engine's supervisor (readiness, the engine once loaded). */
     public EngineSupervisor engines() {
         return engines;
@@ -162,23 +181,35 @@ public final class TtsServer implements AutoCloseable {
      */
     public synchronized void shutdown() {
         if (!web.isRunning()) {
+            closeWyoming();
             stalls.close();
             engines.close();
             return;
         }
         lifecycle.drain();
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         try {
             if (!lifecycle.awaitIdle(config.shutdownTimeout(), 0)) {
                 LOG.warning(() -> lifecycle.inFlight() + " requests still running after "
                         + config.shutdownTimeout().toSeconds() + " s; stopping anyway");
             }
+            if (wyoming != null && !wyoming.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                LOG.warning("Wyoming syntheses still running at the shutdown timeout; stopping anyway");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closeWyoming();
         web.stop();
         stalls.close();
         engines.close();
         LOG.info("stopped");
+    }
+
+    private void closeWyoming() {
+        if (wyoming != null) {
+            wyoming.close();
+        }
     }
 
     @Override

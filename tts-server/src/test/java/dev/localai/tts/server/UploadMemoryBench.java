@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * java -cp "target/test-classes:target/classes:target/lib/*:$(cat target/test-cp.txt)" \
  *     dev.localai.tts.server.UploadMemoryBench
  * </pre>
- * (test-cp.txt: {@code ./mvnw -o -q -pl tts-server dependency:build-classpath -Dmdep.outputFile=target/test-cp.txt}).
+ * (test-cp.txt: {@code ./mvnw -o -q -pl tts-server dependency:build-classpath -Dmdep.outputFile=target/test-cp.txt};
+ * or assertj-core, byte-buddy and tts-core's tests jar by hand). An optional argument sets the clip's seconds.
  */
 public final class UploadMemoryBench {
     private UploadMemoryBench() {
@@ -85,7 +86,7 @@ public final class UploadMemoryBench {
         String boundary = "----bench" + System.nanoTime();
         byte[] body = Clips.multipart(boundary, new Object[] {"name", null, name},
                 new Object[] {"audio_sample", "long.ogg", clip});
-        return http.send(http.request("/v1/audio/voices")
+        return http.send(http.request("/v1/audio/voices").timeout(java.time.Duration.ofMinutes(30))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
     }

@@ -52,7 +52,7 @@ public final class ChatterboxModel implements AutoCloseable {
 
     /**
      * {@link #load(Path, Device, ScalarType)} with the S3Gen flow's weights in {@code flowDtype} ({@code Float}, or
-     * {@code BFloat16} on a CPU with native bf16, where it is 3-4x faster). HiFT and the voice encoders stay fp32.
+     * {@code BFloat16} where the weight-type probe measured it faster, 3-4x on AMX). HiFT and the voice encoders stay fp32.
      */
     public static ChatterboxModel load(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype) {
         for (String f : new String[] {ChatterboxTurboFiles.T3, ChatterboxTurboFiles.S3GEN, ChatterboxTurboFiles.VOCAB,

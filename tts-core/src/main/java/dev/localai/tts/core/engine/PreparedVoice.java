@@ -22,7 +22,12 @@ final class PreparedVoice implements AutoCloseable {
     /** (1, 192) float32. */
     final Tensor embedding;
 
-    private PreparedVoice(String id, T3Cond t3Cond, Tensor promptToken, Tensor promptFeat, Tensor embedding) {
+    /** Drops what the model cached for this voice (its T3 prefix) when the voice is freed; may be null. */
+    private final java.util.function.Consumer<T3Cond> forget;
+
+    private PreparedVoice(String id, T3Cond t3Cond, Tensor promptToken, Tensor promptFeat, Tensor embedding,
+            java.util.function.Consumer<T3Cond> forget) {
+        this.forget = forget;
         this.id = id;
         this.t3Cond = t3Cond;
         this.promptToken = promptToken;
@@ -31,6 +36,11 @@ final class PreparedVoice implements AutoCloseable {
     }
 
     static PreparedVoice of(String id, Conditionals c, Device device) {
+        return of(id, c, device, null);
+    }
+
+    /** As {@link #of(String, Conditionals, Device)}; {@code forget} runs when the voice is freed. */
+    static PreparedVoice of(String id, Conditionals c, Device device, java.util.function.Consumer<T3Cond> forget) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice();
              Tensor spk = c.speakerEmbTensor();
              Tensor cpt = c.condPromptSpeechTokensTensor();
@@ -44,7 +54,7 @@ final class PreparedVoice implements AutoCloseable {
                     new T3Cond(spk.to(dev, spk.scalar_type()).clone(), cpt.to(dev, cpt.scalar_type()).clone()),
                     ptValid.to(dev, pt.scalar_type()).contiguous().clone(),
                     pfValid.to(dev, pf.scalar_type()).contiguous().clone(),
-                    emb.to(dev, emb.scalar_type()).clone());
+                    emb.to(dev, emb.scalar_type()).clone(), forget);
         }
     }
 
@@ -80,6 +90,9 @@ final class PreparedVoice implements AutoCloseable {
     }
 
     private void free() {
+        if (forget != null) {
+            forget.accept(t3Cond);
+        }
         t3Cond.speakerEmb().close();
         t3Cond.promptSpeechTokens().close();
         promptToken.close();

@@ -14,9 +14,10 @@ import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
-import dev.localai.tts.core.runtime.CpuFeatures;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.text.Pauses;
 import dev.localai.tts.core.text.SentenceSplitter;
 import dev.localai.tts.core.voice.Conditionals;
@@ -83,8 +84,9 @@ public final class TtsEngine implements SpeechSynthesizer {
         Torch.init(b.threads);
         this.source = ModelSource.resolve(b.model, b.allowDownload, b.progress);
         Device device = b.device;
-        Weights w = Weights.choose(b.dtype, device, CpuFeatures.bf16Flag());
+        WeightTypes.Plan w = WeightTypes.choose(b.dtype, device, DtypeProbe::cached);
         this.model = ChatterboxModel.load(source.dir(), device, w.t3(), w.flow());
+        model.t3().enablePrefixCache(b.prefixCacheBytes);
         LOG.info(() -> "weights: T3 " + dtypeName(w.t3()) + ", S3Gen flow " + dtypeName(w.flow())
                 + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
                 + Torch.blasThreads());
@@ -111,48 +113,29 @@ public final class TtsEngine implements SpeechSynthesizer {
     }
 
     /**
-     * The weight types of T3 and the S3Gen flow (HiFT and the voice encoders always run in fp32).
-     *
-     * @param why how they were chosen, for the log
-     */
-    record Weights(ScalarType t3, ScalarType flow, String why) {
-        /**
-         * An explicit dtype wins: T3 in it, and on the CPU the flow too when it is bf16 (fp16 flows are not
-         * supported on the CPU; on a GPU the flow stays fp32). Without one: bf16 T3 on a GPU; on a CPU with native
-         * bf16 ({@code bf16Flag}) T3 and flow in bf16, elsewhere fp32 (emulated bf16 is far slower than fp32).
-         */
-        static Weights choose(ScalarType explicit, Device device, java.util.Optional<String> bf16Flag) {
-            boolean bf16 = explicit != null && explicit.value == ScalarType.BFloat16.value;
-            if (explicit != null) {
-                return new Weights(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
-                        "explicit dtype");
-            }
-            if (device.isCuda()) {
-                return new Weights(ScalarType.BFloat16, ScalarType.Float, "auto: GPU");
-            }
-            return bf16Flag.map(f -> new Weights(ScalarType.BFloat16, ScalarType.BFloat16,
-                            "auto: the CPU has native bf16 (" + f + ")"))
-                    .orElseGet(() -> new Weights(ScalarType.Float, ScalarType.Float,
-                            "auto: no native bf16 on this CPU"));
-        }
-    }
-
-    /**
-     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the
-     * size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling, which batching
-     * serialises; a real one's by reading the weights, which batching shares.
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for fp32 weights of a T3
+     * at least the size of Turbo's Nano variant. A tiny T3's step is dominated by per-call overhead and sampling,
+     * which batching serialises; a real one's by reading the weights, which batching shares. On the CPU only fp32
+     * batched kernels give the bits of one-row decoding (bf16 ones round differently), so bf16 is batched only when
+     * asked for: the default path stays bit-reproducible whatever the concurrency (docs/numerics.md).
      */
     private static boolean batchPays(Boolean configured, ChatterboxModel model) {
+        var c = model.t3().config();
+        return batchPays(configured, model.device().isCuda(), model.t3Dtype() == ScalarType.Float ? "fp32" : "bf16",
+                (long) c.nLayer() * c.nEmbd());
+    }
+
+    /** {@link #batchPays(Boolean, ChatterboxModel)} on plain values: layers x width is the T3's size. */
+    static boolean batchPays(Boolean configured, boolean cuda, String t3Dtype, long layersTimesWidth) {
         if (configured != null) {
             return configured;
         }
-        var c = model.t3().config();
-        return model.device().isCuda() || (long) c.nLayer() * c.nEmbd() >= 12L * 768;
+        return cuda || ("fp32".equals(t3Dtype) && layersTimesWidth >= 12L * 768);
     }
 
     /**
-     * A builder with the defaults: the official model from the Hugging Face cache, the CPU, bf16 weights for T3 and
-     * the S3Gen flow where the CPU has native bf16 (else fp32).
+     * A builder with the defaults: the official model from the Hugging Face cache, the CPU, and the weight types of
+     * T3 and the S3Gen flow chosen by measurement on this machine ({@link WeightTypes}, {@link DtypeProbe}).
      */
     public static Builder builder() {
         return new Builder();
@@ -584,7 +567,7 @@ public final class TtsEngine implements SpeechSynthesizer {
     }
 
     private static String dtypeName(ScalarType t) {
-        return t.value == ScalarType.BFloat16.value ? "bf16" : t.value == ScalarType.Half.value ? "fp16" : "fp32";
+        return WeightTypes.name(t);
     }
 
     /** Requests accepted since start. */
@@ -646,6 +629,7 @@ public final class TtsEngine implements SpeechSynthesizer {
         private String model = ModelSource.DEFAULT;
         private Device device = Device.cpu();
         private ScalarType dtype;
+        private long prefixCacheBytes = 256L << 20;
         private int threads;
         private int maxConcurrent = 1;
         private int maxQueue = 16;
@@ -692,16 +676,24 @@ public final class TtsEngine implements SpeechSynthesizer {
         /**
          * Weight type of T3: {@code fp32}, {@code bf16} or {@code fp16}; on the CPU {@code bf16} also puts the S3Gen
          * flow in bf16 (HiFT and the voice encoders always run in fp32). Unset (the default) picks bf16 on a GPU
-         * (T3 only), bf16 for T3 and the flow on a CPU with native bf16 ({@code amx_bf16} / {@code avx512_bf16}),
-         * and fp32 on other CPUs. An explicit value always wins; {@link TtsEngine#modelInfo()} reports T3's.
+         * (T3 only) and, on a CPU, what a short measurement on this machine found fastest within the accuracy bound
+         * ({@link WeightTypes}; measured once per machine and cached). An explicit value always wins;
+         * {@link TtsEngine#modelInfo()} reports T3's.
          */
         public Builder dtype(String dtype) {
-            this.dtype = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
-                case "fp32", "float32", "float" -> ScalarType.Float;
-                case "bf16", "bfloat16" -> ScalarType.BFloat16;
-                case "fp16", "float16", "half" -> ScalarType.Half;
-                default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + dtype);
-            };
+            this.dtype = WeightTypes.scalarType(dtype);
+            return this;
+        }
+
+        /**
+         * Memory for the T3 KV caches of voices' conditioning prefixes (default 256 MiB: three Turbo voices in fp32,
+         * 74 MiB each), so a request prefills only its text; 0 turns it off.
+         */
+        public Builder prefixCacheBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("prefixCacheBytes must be >= 0");
+            }
+            this.prefixCacheBytes = bytes;
             return this;
         }
 
@@ -726,9 +718,11 @@ public final class TtsEngine implements SpeechSynthesizer {
 
         /**
          * Whether the T3 decode steps of concurrent requests run batched (one forward for all; only with
-         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load; tokens are those of unbatched decoding up
-         * to floating-point rounding. Default: on for a GPU and for real-size models, off for tiny test checkpoints
-         * (whose steps are too small to share).
+         * {@link #maxConcurrent} &gt; 1). Throughput then rises with load. With fp32 weights on the CPU the audio is
+         * bit-identical to unbatched decoding; with bf16 (and on a GPU) batched kernels round differently, so a
+         * request's audio can depend on what it was batched with. Default: on for a GPU and for real-size fp32
+         * models on the CPU; off for bf16 on the CPU and for tiny test checkpoints (whose steps are too small to
+         * share).
          */
         public Builder batchDecoding(boolean on) {
             this.batchDecoding = on;

@@ -151,7 +151,8 @@ final class Voices implements AutoCloseable {
             PreparedVoice p = prepared.get(id);
             if (p == null) {
                 Conditionals c = conditionals(id);
-                p = prepared.computeIfAbsent(id, k -> PreparedVoice.of(k, c, model.device()));
+                p = prepared.computeIfAbsent(id, k -> PreparedVoice.of(k, c, model.device(),
+                        model.t3()::forgetPrefix));
             }
             if (p.acquire()) {
                 return p;

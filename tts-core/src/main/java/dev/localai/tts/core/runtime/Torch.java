@@ -20,6 +20,7 @@ public final class Torch {
     private static final Logger LOG = Logger.getLogger(Torch.class.getName());
     private static volatile boolean loaded;
     private static volatile int blasThreads = -1;
+    private static volatile int requestedThreads;
 
     private Torch() {}
 
@@ -81,9 +82,22 @@ public final class Torch {
      */
     public static void init(int threads) {
         load();
+        if (threads > 0) {
+            requestedThreads = threads;
+        }
         if (threads > 0 && torch.get_num_threads() != threads) {
             torch.set_num_threads(threads);
         }
+    }
+
+    /**
+     * Threads for the engine's own row splits of single-session products: the count {@link #init} was given, else
+     * one per logical core. Not LibTorch's default, which counts physical cores: on a 2-vCPU VM whose vCPUs are
+     * reported as SMT siblings it is 1 (measured on a 2-core Zen 4 EPYC).
+     */
+    public static int splitThreads() {
+        int n = requestedThreads;
+        return n > 0 ? n : Runtime.getRuntime().availableProcessors();
     }
 
     public static int threads() {

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.bench;
 
+import dev.localai.tts.core.engine.RandomTurbo;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;

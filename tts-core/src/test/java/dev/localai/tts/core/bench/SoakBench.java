@@ -3,6 +3,7 @@ package dev.localai.tts.core.bench;
 import dev.localai.tts.core.audio.encode.AudioEncoder;
 import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.NativeMemory;
+import dev.localai.tts.core.engine.RandomTurbo;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.AudioFormat;

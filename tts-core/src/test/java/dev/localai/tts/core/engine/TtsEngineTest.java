@@ -8,7 +8,8 @@ import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
-import dev.localai.tts.core.runtime.CpuFeatures;
+import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.runtime.WeightTypes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,8 +124,9 @@ class TtsEngineTest {
     }
 
     @Test
-    void weightsAreBf16WhereTheCpuHasNativeBf16AndAnExplicitFp32Wins() {
-        assertThat(engine.modelInfo().dtype()).isEqualTo(CpuFeatures.nativeBf16() ? "bf16" : "fp32");
+    void weightsAreWhatTheProbeFoundFastestAndAnExplicitFp32Wins() {
+        assertThat(engine.modelInfo().dtype())
+                .isEqualTo(WeightTypes.name(WeightTypes.fromProbe(DtypeProbe.cached()).t3()));
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
         try (TtsEngine fp32 = TtsEngine.builder().model(dir).dtype("fp32").threads(1).cacheBytes(0).build()) {
             assertThat(fp32.modelInfo().dtype()).isEqualTo("fp32");
@@ -174,7 +176,7 @@ class TtsEngineTest {
 
     /*
      * The two batched-vs-alone tests pin fp32: only there is a batched GEMM bit-identical to the one-row product.
-     * In bf16 (the CPU default where the CPU has native bf16, and the GPU default) the batched and single-row
+     * In bf16 (the CPU default where the probe measured it faster, and the GPU default) the batched and single-row
      * kernels round differently, so sampled tokens may differ after a while; both are valid bf16 results.
      */
     @Test

@@ -19,8 +19,8 @@ import java.util.function.Function;
  * Builds the {@link ServerConfig} from three layers, later ones winning: {@code application.yaml} (the one on the
  * classpath, or the file given with {@code --config}), environment variables ({@code TTS_PORT}, {@code TTS_MODEL},
  * ...; see {@link #ENV}), and command-line flags ({@code --model DIR|REPO_ID}, {@code --port N},
- * {@code --voices DIR}, {@code --device D}, {@code --host H}). Without a voices directory in any layer, the library
- * is the per-user one the {@code tts} CLI uses ({@link VoiceLibraryDirs#defaultDir}).
+ * {@code --voices DIR}, {@code --device D}, {@code --host H}, {@code --wyoming-port N}). Without a voices directory
+ * in any layer, the library is the per-user one the {@code tts} CLI uses ({@link VoiceLibraryDirs#defaultDir}).
  */
 public final class ConfigLoader {
 
@@ -31,10 +31,12 @@ public final class ConfigLoader {
     public static final String USAGE = """
             Usage: java -jar tts-server.jar [--model DIR|REPO_ID|tiny[:seed]] [--port N] [--voices DIR]
                                             [--device auto|cpu|cuda|cuda:N] [--host ADDR] [--config FILE]
+                                            [--wyoming-port N]
+            --wyoming-port N also serves the Wyoming protocol (Home Assistant) on port N (10200 is customary).
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
              TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
-             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS,
+             TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS, TTS_WYOMING_ENABLED, TTS_WYOMING_PORT,
              TTS_VOICE_MAP=alloy=my-voice,echo=default: OpenAI voice names to library voices).""";
 
     private ConfigLoader() {
@@ -59,6 +61,8 @@ public final class ConfigLoader {
         m.put("TTS_IDLE_TIMEOUT_S", "server.idle-timeout-s");
         m.put("TTS_MAX_UPLOADS", "server.max-uploads");
         m.put("TTS_VOICE_MAP", "speech.voice-map");
+        m.put("TTS_WYOMING_ENABLED", "wyoming.enabled");
+        m.put("TTS_WYOMING_PORT", "wyoming.port");
         return Map.copyOf(m);
     }
 
@@ -89,6 +93,7 @@ public final class ConfigLoader {
                 case "--voices" -> "engine.voices-dir";
                 case "--device" -> "engine.device";
                 case "--host" -> "server.host";
+                case "--wyoming-port" -> "wyoming.port";
                 case "--config" -> "config";
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'\n" + USAGE);
             };
@@ -100,6 +105,10 @@ public final class ConfigLoader {
             }
             if (key.equals("config")) {
                 configFile = Path.of(value);
+            } else if (key.equals("wyoming.port")) {
+                // the port alone turns the endpoint on
+                o.put(key, value);
+                o.put("wyoming.enabled", "true");
             } else {
                 o.put(key, value);
             }
@@ -127,6 +136,10 @@ public final class ConfigLoader {
                 over.put(key, v.trim());
             }
         });
+        if (over.containsKey("wyoming.port")) {
+            // naming a Wyoming port turns the endpoint on, unless TTS_WYOMING_ENABLED says otherwise
+            over.putIfAbsent("wyoming.enabled", "true");
+        }
         over.putAll(flags.overrides());
         if (!over.containsKey("engine.voices-dir") && !yaml.get("engine.voices-dir").exists()) {
             // the per-user library the tts CLI uses too, so voices added with one are there for the other
@@ -176,6 +189,12 @@ public final class ConfigLoader {
             l.list("cors.allowed-origins", b::allowedOrigins); // the older key
         }
         l.list("security.allowed-hosts", b::allowedHosts);
+        l.num("wyoming.enabled", ConfigLoader::bool, b::wyomingEnabled);
+        l.num("wyoming.port", Integer::parseInt, b::wyomingPort);
+        l.num("wyoming.max-connections", Integer::parseInt, b::wyomingMaxConnections);
+        l.num("wyoming.idle-timeout-s", s -> Duration.ofSeconds(Long.parseLong(s)), b::wyomingIdleTimeout);
+        l.num("wyoming.max-text-chars", Integer::parseInt, b::wyomingMaxTextChars);
+        l.list("wyoming.languages", b::wyomingLanguages);
         try {
             ServerConfig c = b.build();
             CrossSiteGuard.of(c.host(), c.allowedHosts(), c.allowedOrigins(), List.of()); // validates the origins

@@ -1,5 +1,6 @@
 package dev.localai.tts.server.config;
 
+import dev.localai.tts.core.engine.api.SpeechRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,11 +30,12 @@ import java.util.Objects;
  *                        listen host ({@code *} for any)
  * @param idleTimeout     how long a keep-alive connection may sit idle before the server closes it
  * @param maxUploads      voice uploads (and their clone computations) at once; more get 429
+ * @param wyoming         the optional Wyoming (Home Assistant) TTS endpoint
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, long maxUploadBytes, Duration shutdownTimeout,
                            Duration stallTimeout, Engine engine, Speech speech, List<String> apiKeys, boolean publicListings,
                            List<String> allowedOrigins, List<String> allowedHosts, Duration idleTimeout,
-                           int maxUploads) {
+                           int maxUploads, Wyoming wyoming) {
 
     /** The default port of the design. */
     public static final int DEFAULT_PORT = 8006;
@@ -61,6 +63,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         if (maxUploads < 1) {
             throw new IllegalArgumentException("max-uploads must be at least 1: " + maxUploads);
         }
+        Objects.requireNonNull(wyoming, "wyoming");
     }
 
     /**
@@ -116,6 +119,44 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         }
     }
 
+    /**
+     * The Wyoming TTS endpoint (the protocol Home Assistant speaks to wyoming-piper), on the server's host.
+     *
+     * @param enabled        whether it listens
+     * @param port           its TCP port (0 picks a free one); {@value #DEFAULT_WYOMING_PORT} by default, as
+     *                       wyoming-piper
+     * @param maxConnections connections served at once; more are answered with an error event and closed
+     * @param idleTimeout    how long a connection may wait for the client's next event before it is closed
+     * @param maxTextChars   longest text one synthesis takes (a whole {@code synthesize}, or one sentence of a
+     *                       streamed one)
+     * @param languages      the languages the voices are listed with (Home Assistant picks voices by language)
+     */
+    public record Wyoming(boolean enabled, int port, int maxConnections, Duration idleTimeout, int maxTextChars,
+                          List<String> languages) {
+        public Wyoming {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("wyoming.port must be 0-65535: " + port);
+            }
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("wyoming.max-connections must be at least 1: " + maxConnections);
+            }
+            if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("wyoming.idle-timeout-s must be positive");
+            }
+            if (maxTextChars < 1 || maxTextChars > SpeechRequest.MAX_TEXT_CHARS) {
+                throw new IllegalArgumentException("wyoming.max-text-chars must be 1-" + SpeechRequest.MAX_TEXT_CHARS
+                        + ": " + maxTextChars);
+            }
+            languages = languages.stream().map(String::trim).filter(l -> !l.isEmpty()).toList();
+            if (languages.isEmpty()) {
+                throw new IllegalArgumentException("wyoming.languages must name at least one language");
+            }
+        }
+    }
+
+    /** The Wyoming port Home Assistant users know from wyoming-piper. */
+    public static final int DEFAULT_WYOMING_PORT = 10200;
+
     /** OpenAI's voice names, all mapped to the built-in voice unless configured otherwise. */
     public static final List<String> OPENAI_VOICES = List.of("alloy", "ash", "ballad", "coral", "echo", "fable",
             "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar");
@@ -156,6 +197,12 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.allowedHosts = allowedHosts;
         b.idleTimeout = idleTimeout;
         b.maxUploads = maxUploads;
+        b.wyomingEnabled = wyoming.enabled();
+        b.wyomingPort = wyoming.port();
+        b.wyomingMaxConnections = wyoming.maxConnections();
+        b.wyomingIdleTimeout = wyoming.idleTimeout();
+        b.wyomingMaxTextChars = wyoming.maxTextChars();
+        b.wyomingLanguages = wyoming.languages();
         return b;
     }
 
@@ -186,6 +233,12 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         List<String> allowedHosts = List.of();
         Duration idleTimeout = Duration.ofSeconds(60);
         int maxUploads = 2;
+        boolean wyomingEnabled;
+        int wyomingPort = DEFAULT_WYOMING_PORT;
+        int wyomingMaxConnections = 8;
+        Duration wyomingIdleTimeout = Duration.ofSeconds(120);
+        int wyomingMaxTextChars = 10_000;
+        List<String> wyomingLanguages = List.of("en");
 
         private Builder() {
         }
@@ -222,12 +275,19 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder allowedHosts(List<String> v) { allowedHosts = v; return this; }
         public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
         public Builder maxUploads(int v) { maxUploads = v; return this; }
+        public Builder wyomingEnabled(boolean v) { wyomingEnabled = v; return this; }
+        public Builder wyomingPort(int v) { wyomingPort = v; return this; }
+        public Builder wyomingMaxConnections(int v) { wyomingMaxConnections = v; return this; }
+        public Builder wyomingIdleTimeout(Duration v) { wyomingIdleTimeout = v; return this; }
+        public Builder wyomingMaxTextChars(int v) { wyomingMaxTextChars = v; return this; }
+        public Builder wyomingLanguages(List<String> v) { wyomingLanguages = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
                     new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
-                    allowedOrigins, allowedHosts, idleTimeout, maxUploads);
+                    allowedOrigins, allowedHosts, idleTimeout, maxUploads, new Wyoming(wyomingEnabled, wyomingPort,
+                    wyomingMaxConnections, wyomingIdleTimeout, wyomingMaxTextChars, wyomingLanguages));
         }
     }
 }

@@ -167,4 +167,56 @@ class ConfigLoaderTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TTS_VOICE_MAP")
                 .hasMessageContaining("alloy=my-voice");
     }
+
+    @Test
+    void wyomingIsOffByDefaultAndNamingAPortTurnsItOn() {
+        ServerConfig plain = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of());
+        assertThat(plain.wyoming().enabled()).isFalse();
+        assertThat(plain.wyoming().port()).isEqualTo(ServerConfig.DEFAULT_WYOMING_PORT).isEqualTo(10200);
+        assertThat(plain.wyoming().languages()).containsExactly("en");
+
+        ServerConfig byFlag = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--wyoming-port", "10300"}),
+                Map.of());
+        assertThat(byFlag.wyoming().enabled()).isTrue();
+        assertThat(byFlag.wyoming().port()).isEqualTo(10300);
+
+        ServerConfig byEnv = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_WYOMING_PORT", "10400"));
+        assertThat(byEnv.wyoming().enabled()).isTrue();
+        assertThat(byEnv.wyoming().port()).isEqualTo(10400);
+
+        ServerConfig onDefaultPort = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_WYOMING_ENABLED", "true"));
+        assertThat(onDefaultPort.wyoming().enabled()).isTrue();
+        assertThat(onDefaultPort.wyoming().port()).isEqualTo(10200);
+
+        ServerConfig off = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_WYOMING_PORT", "10400", "TTS_WYOMING_ENABLED", "false"));
+        assertThat(off.wyoming().enabled()).isFalse();
+    }
+
+    @Test
+    void wyomingSettingsFromYamlAreCheckedByName() throws Exception {
+        Path yaml = tmp.resolve("w.yaml");
+        Files.writeString(yaml, """
+                wyoming:
+                  enabled: true
+                  max-connections: 3
+                  idle-timeout-s: 5
+                  max-text-chars: 500
+                  languages: [en_US, en_GB]
+                """);
+        ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
+                Map.of());
+        assertThat(c.wyoming().enabled()).isTrue();
+        assertThat(c.wyoming().maxConnections()).isEqualTo(3);
+        assertThat(c.wyoming().idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.wyoming().maxTextChars()).isEqualTo(500);
+        assertThat(c.wyoming().languages()).containsExactly("en_US", "en_GB");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--wyoming-port", "70000"}),
+                Map.of())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("wyoming.port");
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_WYOMING_PORT", "ten"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("wyoming.port");
+    }
 }

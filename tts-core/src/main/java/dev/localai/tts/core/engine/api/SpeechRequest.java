@@ -20,7 +20,11 @@ import java.util.Objects;
  * @param format            the output format (used by callers that encode; the engine produces float PCM)
  * @param speed             pitch-preserving playback speed, {@value #MIN_SPEED} to {@value #MAX_SPEED}
  * @param seed              random seed for reproducible output, or {@code null} for the engine's default seed
- *                          (the built-in engine uses 0, so equal requests give equal, cacheable audio)
+ *                          (the built-in engine uses 0, so equal requests give equal, cacheable audio). On one
+ *                          machine the same model, text, voice, seed and settings give bit-identical audio in fp32
+ *                          and bf16, each of the streamed and the whole path by itself (streamed blocks differ from
+ *                          the whole clip near their seams), alone or batched in fp32; bf16 batched decoding, which
+ *                          the engine only does when asked, rounds differently (docs/numerics.md)
  * @param temperature       sampling temperature in (0, 2], or {@code null}
  * @param topK              top-k &gt;= 1, or {@code null}
  * @param topP              nucleus top-p in (0, 1], or {@code null}

@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Hugging Face's GPT-2 {@code Conv1D}: y = x W + b with W stored (in, out) in the checkpoint. The weight is kept
  * transposed to (out, in), contiguous, so one token is a matrix-vector product ({@code addmv}, the fast path on CPU)
- * and many tokens a {@code linear}.
+ * and many tokens a {@code linear}, both split over the cores by {@link SplitGemm#shared()}.
  */
 final class Conv1D implements AutoCloseable {
     /** (out, in): the checkpoint's (in, out) weight transposed once at load. */
@@ -29,12 +29,12 @@ final class Conv1D implements AutoCloseable {
 
     /** x (..., in) -> (..., out). */
     Tensor forward(Tensor x) {
-        return torch.linear(x, weight, new TensorOptional(bias));
+        return SplitGemm.shared().linear(x, weight, bias);
     }
 
     /** out (out) = W x + b for one vector x (in), written into a preallocated {@code out}. */
     void forwardVec(Tensor x, Tensor out) {
-        torch.addmv_out(out, bias, weight, x, ONE, ONE);
+        SplitGemm.shared().mv(weight, bias, x, out);
     }
 
     /**

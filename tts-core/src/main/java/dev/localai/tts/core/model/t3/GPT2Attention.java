@@ -29,6 +29,18 @@ final class GPT2Attention implements AutoCloseable {
      * projected attention output (L, D).
      */
     Tensor prefill(Tensor h, KvCache cache, int layer) {
+        return prefill(h, cache, layer, 0);
+    }
+
+    /**
+     * Prefill of positions {@code from..from+L-1} after a cache whose rows 0..from-1 are already filled (a voice's
+     * prefix): writes K/V rows from..from+L-1 and attends each query over every earlier key and itself. From 0 this
+     * is exactly {@link #prefill(Tensor, KvCache, int)}.
+     */
+    Tensor prefill(Tensor h, KvCache cache, int layer, int from) {
+        if (from > 0) {
+            return prefillAfter(h, cache, layer, from);
+        }
         long len = h.size(0);
         Tensor qkv = c_attn.forward(h);
         Tensor q = qkv.narrow(1, 0, nEmbd).view(len, nHead, headDim).transpose(0, 1);
@@ -39,6 +51,24 @@ final class GPT2Attention implements AutoCloseable {
         kc.copy_(k);
         vc.copy_(v);
         Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, true,
+                new DoubleOptional(), false);
+        Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
+        return c_proj.forward(merged);
+    }
+
+    private Tensor prefillAfter(Tensor h, KvCache cache, int layer, int from) {
+        long len = h.size(0);
+        Tensor qkv = c_attn.forward(h);
+        Tensor q = qkv.narrow(1, 0, nEmbd).view(len, nHead, headDim).transpose(0, 1);
+        Tensor k = qkv.narrow(1, nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
+        Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
+        cache.k(layer).narrow(1, from, len).copy_(k);
+        cache.v(layer).narrow(1, from, len).copy_(v);
+        Tensor kc = cache.k(layer).narrow(1, 0, from + len);
+        Tensor vc = cache.v(layer).narrow(1, 0, from + len);
+        // query i sits at position from + i: it sees keys 0..from+i (is_causal would align the mask top-left)
+        Tensor mask = torch.ones(len, from + len).to(torch.ScalarType.Bool).tril(from);
+        Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(mask), 0.0, false,
                 new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
         return c_proj.forward(merged);

@@ -20,7 +20,12 @@ final class GPT2Block implements AutoCloseable {
 
     /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */
     Tensor prefill(Tensor x, KvCache cache) {
-        Tensor h = x.add(attn.prefill(ln_1.forward(x), cache, index));
+        return prefill(x, cache, 0);
+    }
+
+    /** x (L, D) at positions from..from+L-1 -> (L, D), filling those cache rows (rows before {@code from} are set). */
+    Tensor prefill(Tensor x, KvCache cache, int from) {
+        Tensor h = x.add(attn.prefill(ln_1.forward(x), cache, index, from));
         return h.add(mlp.forward(ln_2.forward(h)));
     }
 

@@ -37,6 +37,28 @@ final class GPT2Model implements AutoCloseable {
         return ln_f.forward(x);
     }
 
+    /**
+     * inputs_embeds (L, D) at positions from..from+L-1, after a cache already holding rows 0..from-1 (a voice's
+     * prefix) -> hidden states after ln_f (L, D); fills the cache up to from+L.
+     */
+    Tensor prefillFrom(Tensor inputsEmbeds, KvCache cache, int from) {
+        if (from == 0) {
+            return prefill(inputsEmbeds, cache);
+        }
+        if (cache.length() != from) {
+            throw new IllegalStateException("prefill from position " + from + " but the cache holds "
+                    + cache.length());
+        }
+        long len = inputsEmbeds.size(0);
+        checkPosition(from + len - 1);
+        Tensor x = inputsEmbeds.add(wpe.weight.narrow(0, from, len));
+        for (GPT2Block b : h) {
+            x = b.prefill(x, cache, from);
+        }
+        cache.setLength((int) (from + len));
+        return ln_f.forward(x);
+    }
+
     /** One token embedding (D) at position {@code pos} (= cache length) -> hidden state after ln_f (D). */
     Tensor step(Tensor embed, int pos, KvCache cache, DecodeBuffers buf) {
         if (pos != cache.length()) {

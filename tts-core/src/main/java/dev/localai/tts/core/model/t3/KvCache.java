@@ -58,6 +58,10 @@ public final class KvCache implements AutoCloseable {
         return v[layer];
     }
 
+    int layers() {
+        return k.length;
+    }
+
     /** Bytes held by the cache. */
     public long bytes() {
         return bytes;

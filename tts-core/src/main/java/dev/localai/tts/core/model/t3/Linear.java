@@ -21,11 +21,7 @@ final class Linear implements AutoCloseable {
 
     /** out (out) = W x + b for one vector x (in), written into a preallocated {@code out}. */
     void forwardVec(Tensor x, Tensor out) {
-        if (bias == null) {
-            torch.mv_out(out, weight, x);
-        } else {
-            torch.addmv_out(out, bias, weight, x, Conv1D.ONE, Conv1D.ONE);
-        }
+        SplitGemm.shared().mv(weight, bias, x, out);
     }
 
     /** Rows x (n, in) -> {@code out} (n, out), see {@link Conv1D#forwardRows}. */

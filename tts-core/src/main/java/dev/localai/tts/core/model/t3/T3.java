@@ -36,6 +36,8 @@ public final class T3 implements AutoCloseable {
     private final T3Config config;
     private final Device device;
     private final ScalarType dtype;
+    /** Per-voice conditioning-prefix KV caches; null until {@link #enablePrefixCache} (then sessions use them). */
+    private volatile PrefixCache prefixes;
 
     private T3(ParamSource p, T3Config c, Device device) {
         this.config = c;
@@ -166,6 +168,75 @@ public final class T3 implements AutoCloseable {
         Tensor text = text_emb.forward(checkedIds(textTokens, config.textTokensDictSize(), "text token"));
         Tensor start = speech_emb.row(config.startSpeechToken()).unsqueeze(0);
         return torch.cat(new TensorVector(condEmb, text, start), 0);
+    }
+
+    /**
+     * Keeps the KV cache of each voice's conditioning prefix ({@link T3Prefix}) for reuse by later sessions of that
+     * voice, up to {@code budgetBytes} (least recently used out; 0 turns it off). A session started with a cached
+     * prefix copies it and prefills only [text | start]: mathematically the same stream, rounded slightly
+     * differently (see {@code T3PrefixTest}); off by default, so the golden parity tests run the whole prefill.
+     */
+    public void enablePrefixCache(long budgetBytes) {
+        PrefixCache old = prefixes;
+        prefixes = budgetBytes > 0 ? new PrefixCache(budgetBytes) : null;
+        if (old != null) {
+            old.clear();
+        }
+    }
+
+    /** Drops the cached prefix of a voice's conditionals (call when the voice goes). */
+    public void forgetPrefix(T3Cond cond) {
+        PrefixCache p = prefixes;
+        if (p != null) {
+            p.forget(cond);
+        }
+    }
+
+    /** Bytes of cached prefixes (0 when off). */
+    public long prefixCacheBytes() {
+        PrefixCache p = prefixes;
+        return p == null ? 0 : p.bytes();
+    }
+
+    /**
+     * The cached prefix of {@code cond}, acquired (release it), computed now on a miss; null when the cache is off,
+     * the voice has no prompt or the budget cannot hold it.
+     */
+    T3Prefix acquirePrefix(T3Cond cond) {
+        PrefixCache p = prefixes;
+        if (p == null || cond.promptSpeechTokens() == null || cond.promptSpeechTokens().numel() == 0) {
+            return null;
+        }
+        return p.acquire(cond, this::buildPrefix);
+    }
+
+    /** Runs GPT-2 over the conditioning embeddings into a cache of exactly their length. */
+    T3Prefix buildPrefix(T3Cond cond) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor emb = condEmbeddingsIn(cond);
+            KvCache cache = newCache((int) emb.size(0));
+            try {
+                tfmr.prefill(emb, cache);
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
+            }
+            return new T3Prefix(cache);
+        }
+    }
+
+    /** [text_emb(text) (T) | speech_emb(start) (1)]: what follows a voice's prefix. The caller owns the result. */
+    Tensor suffixEmbeddings(Tensor textTokens) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor text = text_emb.forward(checkedIds(textTokens, config.textTokensDictSize(), "text token"));
+            Tensor start = speech_emb.row(config.startSpeechToken()).unsqueeze(0);
+            return torch.cat(new TensorVector(text, start), 0).retainReference();
+        }
+    }
+
+    /** GPT-2 over positions from..: inputs_embeds (L, D) after a cache holding rows 0..from-1. */
+    Tensor prefillHiddenFrom(Tensor inputsEmbeds, KvCache cache, int from) {
+        return tfmr.prefillFrom(inputsEmbeds, cache, from);
     }
 
     /** A preallocated KV cache for {@code capacity} positions. */
@@ -307,6 +378,10 @@ public final class T3 implements AutoCloseable {
 
     @Override
     public void close() {
+        PrefixCache p = prefixes;
+        if (p != null) {
+            p.clear();
+        }
         tfmr.close();
         cond_enc.close();
         text_emb.close();

@@ -43,6 +43,8 @@ public final class T3Session implements AutoCloseable {
     private final Tensor lastLogits;
     private final Tensor lastProbs;
     private Tensor inputsEmbeds;
+    /** Positions copied from the voice's cached prefix (0: the first call prefills the whole stream). */
+    private final int prefixLength;
     private final int[] tokens;
     private int count;
     private int pos;
@@ -55,16 +57,36 @@ public final class T3Session implements AutoCloseable {
         this.config = model.config();
         this.processor = new LogitsProcessor(params);
         this.sampler = sampler;
-        this.inputsEmbeds = model.inputEmbeddings(cond, textTokens);
-        int l0 = (int) inputsEmbeds.size(0);
-        if (l0 > config.nPositions()) {
-            inputsEmbeds.close();
-            throw new IllegalArgumentException("input of " + l0 + " positions exceeds the model's "
-                    + config.nPositions());
+        T3Prefix prefix = model.acquirePrefix(cond);
+        this.prefixLength = prefix == null ? 0 : prefix.length();
+        int l0;
+        try {
+            this.inputsEmbeds = prefix == null ? model.inputEmbeddings(cond, textTokens)
+                    : model.suffixEmbeddings(textTokens);
+            l0 = prefixLength + (int) inputsEmbeds.size(0);
+            if (l0 > config.nPositions()) {
+                inputsEmbeds.close();
+                throw new IllegalArgumentException("input of " + l0 + " positions exceeds the model's "
+                        + config.nPositions());
+            }
+        } catch (RuntimeException e) {
+            if (prefix != null) {
+                prefix.release();
+            }
+            throw e;
         }
         int steps = Math.min(params.maxGenLen(), config.nPositions() - l0);
         this.maxTokens = 1 + steps;
-        this.cache = model.newCache(l0 + steps);
+        try {
+            this.cache = model.newCache(l0 + steps);
+            if (prefix != null) {
+                prefix.copyInto(cache);
+            }
+        } finally {
+            if (prefix != null) {
+                prefix.release();
+            }
+        }
         this.buf = model.newBuffers();
         this.tokens = new int[maxTokens];
         try (org.bytedeco.pytorch.Device dev = model.device().torchDevice();
@@ -101,8 +123,9 @@ public final class T3Session implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor hist;
             if (count == 0) {
-                Tensor hidden = model.prefillHidden(inputsEmbeds, cache);
-                pos = (int) inputsEmbeds.size(0);
+                Tensor hidden = prefixLength == 0 ? model.prefillHidden(inputsEmbeds, cache)
+                        : model.prefillHiddenFrom(inputsEmbeds, cache, prefixLength);
+                pos = prefixLength + (int) inputsEmbeds.size(0);
                 inputsEmbeds.close();
                 inputsEmbeds = null;
                 model.speechLogits(hidden.select(0, hidden.size(0) - 1), buf, lastLogits);

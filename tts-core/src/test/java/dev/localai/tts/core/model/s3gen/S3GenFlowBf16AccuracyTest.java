@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * How far bf16 flow weights (the engine's CPU default where the CPU has native bf16) move the mel from fp32 on the
+ * How far bf16 flow weights (the engine's CPU default where the weight-type probe measured it faster) move the mel from fp32 on the
  * tiny golden checkpoint, from the same noise. The fp32 parity with upstream is {@link S3GenFlowParityTest}'s job.
  */
 class S3GenFlowBf16AccuracyTest {

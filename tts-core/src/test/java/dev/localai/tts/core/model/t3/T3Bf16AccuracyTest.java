@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How far bf16 T3 weights move the first-step speech logits from fp32 on the tiny golden checkpoint (the engine's
- * CPU default is bf16 where the CPU has native bf16). bf16 keeps 8 mantissa bits (relative rounding 2^-9 = 2e-3 per
+ * CPU default is bf16 where the weight-type probe measured it faster). bf16 keeps 8 mantissa bits (relative rounding 2^-9 = 2e-3 per
  * value); through two layers, the layer norms and the head the logits stay within a few 1e-2 of fp32, relative.
  * The fp32 parity with upstream is {@link T3ParityTest}'s job.
  */

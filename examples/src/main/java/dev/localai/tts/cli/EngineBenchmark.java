@@ -1,0 +1,198 @@
+package dev.localai.tts.cli;
+
+import dev.localai.tts.core.engine.TtsEngine;
+import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.AudioClip;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechStream;
+import dev.localai.tts.core.model.t3.T3;
+import dev.localai.tts.core.model.t3.T3Config;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.runtime.WeightTypes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * What a user feels, with the engine's defaults: the real-time factor of one ~5 s utterance with the built-in voice
+ * (a cloned voice's prompt lengths), the time to the first streamed audio with the voice already prepared, T3's decode
+ * time per token against its memory-bandwidth floor (the bytes of weights one decode step reads over the bandwidth of
+ * a large fp32 matrix-vector product on all cores, measured in the same run). Prints figures; asserts nothing.
+ */
+final class EngineBenchmark {
+    /** About 5 s of speech at Turbo's 25 tokens per second. */
+    static final int UTTERANCE_TOKENS = 125;
+    static final String TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home again.";
+
+    private EngineBenchmark() {
+    }
+
+    /** Every figure, in output order. */
+    static Map<String, Object> run(String modelDir, int t3Tokens) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        Torch.load();
+        r.put("cpu", DtypeProbe.cpuModel());
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("load_average", loadAverage());
+        r.put("model", modelDir);
+        double gbps = matvecGbps();
+        r.put("fp32_matvec_gbps", round(gbps, 1));
+        String dtype;
+        try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).build()) {
+            dtype = e.modelInfo().dtype();
+            r.put("dtype", dtype);
+            r.put("threads", Torch.threads());
+            r.put("blas_threads", Torch.blasThreads());
+            r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
+            e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
+            AudioClip clip = e.synthesize(SpeechRequest.builder(TEXT).seed(2L).maxTokens(UTTERANCE_TOKENS).build());
+            r.put("audio_s", round(clip.stats().audioSeconds(), 2));
+            r.put("generation_s", round(clip.stats().generationSeconds(), 2));
+            r.put("rtf", round(clip.stats().generationSeconds() / clip.stats().audioSeconds(), 3));
+            r.put("first_audio_ms", Math.round(firstAudioMs(e)));
+        }
+        ScalarType t3Type = WeightTypes.scalarType(dtype);
+        try (T3 t3 = T3.load(Path.of(modelDir).resolve("t3_turbo_v1.safetensors"), Device.cpu(), t3Type)) {
+            T3Bench.Params p = new T3Bench.Params(t3Type, 375, 30, t3Tokens, 5, 7);
+            T3Bench.Result t = T3Bench.run(t3, p, 0);
+            long bytes = t3WeightBytesPerToken(t3.config(), t3Type);
+            double floor = bytes / (gbps * 1e9) * 1e3;
+            r.put("t3_prefill_positions", t.prefillPositions());
+            r.put("t3_prefill_ms", Math.round(t.prefillMs()));
+            r.put("t3_prefill_cached_voice_ms", Math.round(t.cachedPrefillMs()));
+            r.put("t3_ms_per_token", round(t.meanStepMs(), 1));
+            r.put("t3_median_ms_per_token", round(t.medianStepMs(), 1));
+            r.put("t3_weight_bytes_per_token", bytes);
+            r.put("t3_floor_ms_per_token", round(floor, 1));
+            r.put("t3_over_floor", round(t.meanStepMs() / floor, 2));
+        }
+        return r;
+    }
+
+    /** Time to the first non-empty streamed chunk of a new request (the voice is prepared; the rest is cancelled). */
+    private static double firstAudioMs(TtsEngine e) {
+        long t0 = System.nanoTime();
+        try (SpeechStream s = e.stream(SpeechRequest.builder(TEXT).seed(3L).maxTokens(UTTERANCE_TOKENS).build())) {
+            while (s.hasNext()) {
+                AudioChunk c = s.next();
+                if (c.samples().length > 0) {
+                    return (System.nanoTime() - t0) / 1e6;
+                }
+            }
+        }
+        return Double.NaN;
+    }
+
+    /**
+     * Bytes of weights one T3 decode step reads: per block the fused q|k|v, attention output and both MLP matrices
+     * with their biases and two layer norms, then the final norm, the speech head, one position and one token row.
+     */
+    static long t3WeightBytesPerToken(T3Config c, ScalarType dtype) {
+        long d = c.nEmbd();
+        long inner = c.nInner();
+        long perBlock = d * 3 * d + 3 * d + d * d + d + d * inner + inner + inner * d + d + 4 * d;
+        long v = c.speechTokensDictSize();
+        long elements = c.nLayer() * perBlock + 2 * d + v * d + v + 2 * d;
+        return elements * (dtype.value == ScalarType.Float.value ? 4 : 2);
+    }
+
+    /**
+     * Bandwidth (GB/s) of an fp32 matrix-vector product over a 512 MB matrix, its rows split over one thread per
+     * core (as the engine's decode splits its products): the best of a few runs after a warm-up.
+     */
+    static double matvecGbps() throws Exception {
+        int threads = Runtime.getRuntime().availableProcessors();
+        long rows = 16384;
+        long cols = 8192;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor w = torch.randn(rows, cols);
+            Tensor x = torch.randn(cols);
+            Tensor y = torch.empty(rows);
+            long per = (rows + threads - 1) / threads;
+            double[] ms = new double[8];
+            for (int i = 0; i < ms.length; i++) {
+                long t0 = System.nanoTime();
+                List<Future<?>> fs = new ArrayList<>();
+                for (int p = 0; p < threads; p++) {
+                    long from = p * per;
+                    long len = Math.min(per, rows - from);
+                    fs.add(pool.submit(() -> {
+                        try (PointerScope s = new PointerScope()) {
+                            torch.mv_out(y.narrow(0, from, len), w.narrow(0, from, len), x);
+                        }
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get();
+                }
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            double best = Arrays.stream(ms, 1, ms.length).min().orElseThrow();
+            return rows * cols * 4.0 / (best / 1e3) / 1e9;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    /** One JSON object (strings escaped; numbers as they are). */
+    static String json(Map<String, Object> r) {
+        StringBuilder b = new StringBuilder("{");
+        r.forEach((k, v) -> {
+            if (b.length() > 1) {
+                b.append(", ");
+            }
+            b.append('"').append(k).append("\": ");
+            if (v instanceof Number n) {
+                b.append(Double.isFinite(n.doubleValue()) ? n.toString() : "null");
+            } else {
+                b.append('"').append(escape(String.valueOf(v))).append('"');
+            }
+        });
+        return b.append('}').toString();
+    }
+
+    private static String escape(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (ch < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,307 @@
+package dev.localai.tts.core.runtime;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Measures, once per machine, how fast each candidate weight type runs the products that dominate the engine, and
+ * how far its results are from fp32 ({@link WeightTypes#fromProbe} turns the figures into a choice):
+ *
+ * <ul>
+ *   <li><b>T3 decode step</b>: the four matrix-vector products of GPT-2 medium layers at Turbo's sizes (1024 wide,
+ *       3072 fused q|k|v, 4096 MLP), over {@value #LAYERS} layers so the weights come from memory as in real decoding;
+ *       </li>
+ *   <li><b>flow</b>: one transformer block and one convolution of the S3Gen flow's estimator at its sizes (256
+ *       channels, 8 heads of 64, feed-forward 1024, a k3 convolution 512 to 256) over {@value #FLOW_FRAMES} frames.
+ *       Its attention matters most: on a Zen 4 EPYC bf16 products run 3-10x faster than fp32 ones through oneDNN,
+ *       but bf16 {@code scaled_dot_product_attention} 15x slower, which made the whole bf16 flow 6.6x slower.</li>
+ * </ul>
+ * It takes about a second (more on a CPU where a candidate is very slow: each timing stops after a fixed budget).
+ * The figures are kept in {@code <cache>/localai-tts/dtype-probe.properties} ({@code $XDG_CACHE_HOME} or
+ * {@code ~/.cache}), keyed by CPU model, LibTorch version and core count: a file for another key, or one that cannot
+ * be read, is measured again and replaced.
+ */
+public final class DtypeProbe {
+    private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
+    static final String FILE = "dtype-probe.properties";
+    static final int LAYERS = 4;
+    static final long FLOW_FRAMES = 300;
+    /** Wall-time budget of one candidate's timing loop, ms. */
+    static final double BUDGET_MS = 250;
+    private static volatile WeightTypes.Probe cached;
+
+    private DtypeProbe() {}
+
+    /** This machine's figures: from memory, else from the cache file when its key matches, else measured now. */
+    public static WeightTypes.Probe cached() {
+        WeightTypes.Probe p = cached;
+        if (p == null) {
+            synchronized (DtypeProbe.class) {
+                p = cached;
+                if (p == null) {
+                    Torch.load();
+                    p = loadOrMeasure(cacheFile(), machineKey(), DtypeProbe::measure);
+                    cached = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /**
+     * The figures in {@code file} when it holds {@code key}; otherwise {@code measure}'s, written to {@code file}
+     * (a write that fails is logged and ignored) and logged once.
+     */
+    static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure) {
+        WeightTypes.Probe p = read(file);
+        if (p != null && p.key().equals(key)) {
+            return p;
+        }
+        p = measure.get();
+        p = new WeightTypes.Probe(key, p.figures());
+        LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
+        write(file, p);
+        return p;
+    }
+
+    /** The figures in a probe file, or null when it is missing or unreadable. */
+    static WeightTypes.Probe read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        Properties props = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(r);
+            String key = props.getProperty("key");
+            String names = props.getProperty("dtypes");
+            if (key == null || names == null || names.isBlank()) {
+                return null;
+            }
+            Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+            for (String n : names.split(",")) {
+                f.put(n, new WeightTypes.Figure(number(props, n + ".t3_step_ms"), number(props, n + ".flow_ms"),
+                        number(props, n + ".relative_error")));
+            }
+            if (!f.containsKey("fp32")) {
+                return null;
+            }
+            return new WeightTypes.Probe(key, f);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
+            return null;
+        }
+    }
+
+    private static double number(Properties p, String name) {
+        String v = p.getProperty(name);
+        if (v == null) {
+            throw new IllegalArgumentException("missing " + name);
+        }
+        return Double.parseDouble(v.trim());
+    }
+
+    static void write(Path file, WeightTypes.Probe p) {
+        Properties props = new Properties();
+        props.setProperty("key", p.key());
+        props.setProperty("dtypes", String.join(",", p.figures().keySet()));
+        p.figures().forEach((n, f) -> {
+            props.setProperty(n + ".t3_step_ms", Double.toString(f.t3StepMs()));
+            props.setProperty(n + ".flow_ms", Double.toString(f.flowMs()));
+            props.setProperty(n + ".relative_error", Double.toString(f.relativeError()));
+        });
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                props.store(w, "localai-tts weight-type probe (delete to measure again)");
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "could not keep the weight-type probe in " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code <cache>/localai-tts/dtype-probe.properties}. */
+    public static Path cacheFile() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("localai-tts").resolve(FILE);
+    }
+
+    /** CPU model, LibTorch version and core count, e.g. {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores}. */
+    public static String machineKey() {
+        String version;
+        try {
+            version = Loader.getVersion("org.bytedeco", "pytorch");
+        } catch (IOException | RuntimeException e) {
+            version = null;
+        }
+        return cpuModel() + " | pytorch " + (version == null ? "?" : version) + " | "
+                + Runtime.getRuntime().availableProcessors() + " cores";
+    }
+
+    /** The CPU's model name ({@code /proc/cpuinfo} on Linux, else {@code os.arch}). */
+    public static String cpuModel() {
+        try {
+            Path p = Path.of("/proc/cpuinfo");
+            if (Files.isReadable(p)) {
+                try (var lines = Files.lines(p)) {
+                    var m = lines.filter(l -> l.startsWith("model name")).findFirst();
+                    if (m.isPresent()) {
+                        return m.get().substring(m.get().indexOf(':') + 1).trim();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return System.getProperty("os.arch");
+    }
+
+    /** Times every CPU candidate now (about a second); the key is left empty. */
+    public static WeightTypes.Probe measure() {
+        Torch.load();
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(12345);
+            Products fp32 = Products.random();
+            Tensor[] ref = fp32.run();
+            for (String name : WeightTypes.CPU_CANDIDATES) {
+                try (PointerScope inner = new PointerScope()) {
+                    ScalarType t = WeightTypes.scalarType(name);
+                    Products p = name.equals("fp32") ? fp32 : fp32.to(t);
+                    double err = name.equals("fp32") ? 0 : relativeError(p.run(), ref);
+                    f.put(name, new WeightTypes.Figure(time(p::decodeStep), time(p::flow), err));
+                }
+            }
+        }
+        return new WeightTypes.Probe("", f);
+    }
+
+    /** Median wall time of {@code op} in ms, after one warm-up, over at most {@link #BUDGET_MS}. */
+    static double time(Runnable op) {
+        op.run();
+        double[] t = new double[64];
+        int n = 0;
+        long start = System.nanoTime();
+        while (n < t.length && (n < 1 || (System.nanoTime() - start) / 1e6 < BUDGET_MS)) {
+            long a = System.nanoTime();
+            op.run();
+            t[n++] = (System.nanoTime() - a) / 1e6;
+        }
+        double[] s = Arrays.copyOf(t, n);
+        Arrays.sort(s);
+        return s[n / 2];
+    }
+
+    private static double relativeError(Tensor[] got, Tensor[] ref) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            try (Tensor d = got[i].to(ScalarType.Float).sub(ref[i])) {
+                num += Math.pow(d.norm().item_double(), 2);
+                den += Math.pow(ref[i].norm().item_double(), 2);
+            }
+        }
+        return Math.sqrt(num / den);
+    }
+
+    /** The probe's weights and inputs in one dtype. */
+    private record Products(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flowW, Tensor flowX,
+                            Tensor convX, Tensor[] outs) {
+        static final long D = 1024;
+        static final long QKV = 3 * D;
+        static final long INNER = 4 * D;
+        static final long C = 256;
+        static final Scalar ONE = new Scalar(1.0);
+
+        static Products random() {
+            List<Tensor[]> layers = new java.util.ArrayList<>();
+            for (int i = 0; i < LAYERS; i++) {
+                layers.add(new Tensor[] {w(QKV, D), w(D, D), w(INNER, D), w(D, INNER), w(QKV), w(D), w(INNER), w(D)});
+            }
+            // to_q, to_k, to_v (512, 256), to_out (256, 512), ff in (1024, 256), ff out (256, 1024), conv (256, 512, 3)
+            Tensor[] flow = {w(2 * C, C), w(2 * C, C), w(2 * C, C), w(C, 2 * C), w(4 * C, C), w(C, 4 * C),
+                w(C, 2 * C, 3)};
+            return new Products(layers, torch.randn(D), torch.randn(INNER), flow, torch.randn(1, FLOW_FRAMES, C),
+                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float));
+        }
+
+        private static Tensor w(long... shape) {
+            return torch.randn(shape).mul_(new Scalar(0.02));
+        }
+
+        private static Tensor[] outs(ScalarType t) {
+            return new Tensor[] {torch.empty(new long[] {QKV}, new org.bytedeco.pytorch.TensorOptions(t), null),
+                torch.empty(new long[] {D}, new org.bytedeco.pytorch.TensorOptions(t), null),
+                torch.empty(new long[] {INNER}, new org.bytedeco.pytorch.TensorOptions(t), null),
+                torch.empty(new long[] {D}, new org.bytedeco.pytorch.TensorOptions(t), null)};
+        }
+
+        private static Tensor[] to(Tensor[] ts, ScalarType t) {
+            return Arrays.stream(ts).map(w -> w.to(t)).toArray(Tensor[]::new);
+        }
+
+        Products to(ScalarType t) {
+            List<Tensor[]> l = layers.stream().map(ws -> to(ws, t)).toList();
+            return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t));
+        }
+
+        /** One decode step's products over every layer (the inputs stay fixed: only the speed matters). */
+        void decodeStep() {
+            for (Tensor[] w : layers) {
+                torch.addmv_out(outs[0], w[4], w[0], x, ONE, ONE);
+                torch.addmv_out(outs[1], w[5], w[1], x, ONE, ONE);
+                torch.addmv_out(outs[2], w[6], w[2], x, ONE, ONE);
+                torch.addmv_out(outs[3], w[7], w[3], inner, ONE, ONE);
+            }
+        }
+
+        void flow() {
+            try (PointerScope s = new PointerScope()) {
+                flowOut();
+            }
+        }
+
+        /** Attention block, feed-forward and convolution; returns the block's output (1, T, C). */
+        private Tensor flowOut() {
+            TensorOptional none = new TensorOptional();
+            long t = FLOW_FRAMES;
+            Tensor q = torch.linear(flowX, flowW[0], none).view(1, t, 8, 64).transpose(1, 2);
+            Tensor k = torch.linear(flowX, flowW[1], none).view(1, t, 8, 64).transpose(1, 2);
+            Tensor v = torch.linear(flowX, flowW[2], none).view(1, t, 8, 64).transpose(1, 2);
+            Tensor a = torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
+                    new org.bytedeco.pytorch.DoubleOptional(), false).transpose(1, 2).reshape(1, t, 2 * C);
+            Tensor h = flowX.add(torch.linear(a, flowW[3], none));
+            Tensor f = h.add(torch.linear(torch.gelu(torch.linear(h, flowW[4], none)), flowW[5], none));
+            torch.conv1d(convX, flowW[6], none, new long[] {1}, new long[] {1}, new long[] {1}, 1);
+            return f;
+        }
+
+        /** The first layer's products and the flow block, for the error against fp32. */
+        Tensor[] run() {
+            Tensor[] w = layers.get(0);
+            return new Tensor[] {torch.addmv(w[4], w[0], x), torch.addmv(w[7], w[3], inner), flowOut()};
+        }
+    }
+}

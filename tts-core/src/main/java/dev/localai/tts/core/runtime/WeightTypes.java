@@ -1,0 +1,168 @@
+package dev.localai.tts.core.runtime;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The one place that decides the weight types (dtypes) of T3 and the S3Gen flow; HiFT and the voice encoders always
+ * run in fp32.
+ *
+ * <ul>
+ *   <li><b>An explicit dtype always wins</b>: T3 in it; the flow in it too on the CPU when it is bf16 (fp16 flows are
+ *       not supported on the CPU), else fp32.</li>
+ *   <li><b>GPU</b>: T3 in bf16 from compute capability 8.0 (Ampere) on, fp16 on 7.x (no bf16 tensor cores), fp32
+ *       below; the flow in fp32 ({@link #gpuDtype}). When the capability is unknown (the engine alone cannot ask
+ *       the CUDA driver; {@code tts-cuda} can) bf16 is assumed.</li>
+ *   <li><b>CPU: by measurement, not by cpuinfo flags.</b> A {@code avx512_bf16} flag does not say bf16 is fast: on a
+ *       Zen 4 EPYC bf16 T3 decode is 3x and the flow 6.6x <em>slower</em> than fp32, on an Intel AMX Xeon 2-3.6x
+ *       faster. {@link DtypeProbe} times a T3 decode step and a flow-sized product in each candidate dtype once per
+ *       machine; for T3 and the flow separately the fastest candidate whose measured error against fp32 is within
+ *       its bound wins.</li>
+ * </ul>
+ */
+public final class WeightTypes {
+    /**
+     * Largest relative (L2) error of a probe product against fp32 that a dtype may show and still be chosen. The same
+     * bound as the end-to-end accuracy tests ({@code T3Bf16AccuracyTest}, {@code S3GenFlowBf16AccuracyTest}: 3e-2 L2
+     * on the T3 logits and the flow mel); one product's error is a small part of that (bf16 rounding, about 3e-3).
+     */
+    public static final double MAX_RELATIVE_ERROR = 3e-2;
+    /** A candidate must beat the current choice by this factor to replace fp32 (timing noise is not a reason). */
+    static final double MIN_GAIN = 1.05;
+
+    private WeightTypes() {}
+
+    /**
+     * The weight types chosen.
+     *
+     * @param t3   T3's weight type
+     * @param flow the S3Gen flow's weight type
+     * @param why  how they were chosen, for the log
+     */
+    public record Plan(ScalarType t3, ScalarType flow, String why) {}
+
+    /**
+     * What the probe measured for one candidate dtype.
+     *
+     * @param t3StepMs      time of the T3-sized decode products (matrix-vector at Turbo sizes), ms
+     * @param flowMs        time of the flow-sized product, ms ({@code NaN}: not measured, not a flow candidate)
+     * @param relativeError relative L2 error of the products against fp32 (0 for fp32)
+     */
+    public record Figure(double t3StepMs, double flowMs, double relativeError) {}
+
+    /**
+     * The probe's figures, by dtype name ({@code fp32}, {@code bf16}, ...), for a machine {@code key}.
+     *
+     * @param key     the machine the figures are for (CPU model, LibTorch version, cores)
+     * @param figures by dtype name, fp32 first
+     */
+    public record Probe(String key, Map<String, Figure> figures) {
+        public Probe {
+            figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
+        }
+
+        /** One line for the log: every candidate's times and error. */
+        public String describe() {
+            StringBuilder b = new StringBuilder();
+            figures.forEach((name, f) -> {
+                if (!b.isEmpty()) {
+                    b.append("; ");
+                }
+                b.append(String.format(Locale.ROOT, "%s T3 step %.2f ms, flow block %.2f ms, error %.1e", name,
+                        f.t3StepMs(), f.flowMs(), f.relativeError()));
+            });
+            return b.toString();
+        }
+    }
+
+    /**
+     * The weight types: {@code explicit} when given, the GPU rule on CUDA, else the fastest accurate candidates of
+     * {@code probe} (called only on the CPU without an explicit dtype).
+     */
+    public static Plan choose(ScalarType explicit, Device device, Supplier<Probe> probe) {
+        if (explicit != null) {
+            boolean bf16 = explicit.value == ScalarType.BFloat16.value;
+            return new Plan(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
+                    "explicit dtype");
+        }
+        if (device.isCuda()) {
+            ScalarType t3 = gpuDtype(OptionalInt.empty());
+            return new Plan(t3, ScalarType.Float, "auto: GPU (compute capability unknown here; "
+                    + "tts-cuda's CudaTts passes the rule's choice for the real one)");
+        }
+        return fromProbe(probe.get());
+    }
+
+    /**
+     * T3's weight type on a GPU of compute capability {@code major * 10 + minor}: bf16 from Ampere (80) on, where it is
+     * as fast as fp16 and cannot overflow; fp16 on Volta/Turing (7x); fp32 below. Unknown: bf16.
+     */
+    public static ScalarType gpuDtype(OptionalInt computeCapability) {
+        if (computeCapability.isEmpty() || computeCapability.getAsInt() >= 80) {
+            return ScalarType.BFloat16;
+        }
+        return computeCapability.getAsInt() >= 70 ? ScalarType.Half : ScalarType.Float;
+    }
+
+    /**
+     * The CPU choice from measured figures (pure logic): for T3 the candidate with the shortest decode step and for
+     * the flow the one with the shortest flow product, among those within {@link #MAX_RELATIVE_ERROR}; fp32 unless
+     * another is at least {@link #MIN_GAIN} times faster.
+     */
+    public static Plan fromProbe(Probe p) {
+        Map<String, Figure> f = p.figures();
+        String t3 = fastest(f, true);
+        String flow = fastest(f, false);
+        return new Plan(scalarType(t3), scalarType(flow), "auto: measured on this CPU (" + p.describe() + ")");
+    }
+
+    private static String fastest(Map<String, Figure> figures, boolean t3) {
+        Figure fp32 = figures.get("fp32");
+        String best = "fp32";
+        double bestMs = fp32 == null ? Double.POSITIVE_INFINITY : ms(fp32, t3);
+        for (var e : figures.entrySet()) {
+            Figure f = e.getValue();
+            double ms = ms(f, t3);
+            boolean accurate = f.relativeError() <= MAX_RELATIVE_ERROR; // NaN fails too
+            if (!e.getKey().equals("fp32") && accurate && ms > 0 && ms * MIN_GAIN < bestMs) {
+                best = e.getKey();
+                bestMs = ms;
+            }
+        }
+        return best;
+    }
+
+    private static double ms(Figure f, boolean t3) {
+        double ms = t3 ? f.t3StepMs() : f.flowMs();
+        return Double.isFinite(ms) ? ms : Double.POSITIVE_INFINITY;
+    }
+
+    /** The dtype names the engine takes, in the probe's order. */
+    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16");
+
+    /** {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}. */
+    public static ScalarType scalarType(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "fp32", "float32", "float" -> ScalarType.Float;
+            case "bf16", "bfloat16" -> ScalarType.BFloat16;
+            case "fp16", "float16", "half" -> ScalarType.Half;
+            default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + name);
+        };
+    }
+
+    /** The short name of a weight type: {@code fp32}, {@code bf16} or {@code fp16}. */
+    public static String name(ScalarType t) {
+        if (t.value == ScalarType.BFloat16.value) {
+            return "bf16";
+        }
+        if (t.value == ScalarType.Half.value) {
+            return "fp16";
+        }
+        return "fp32";
+    }
+}

@@ -1,0 +1,132 @@
+package dev.localai.tts.core.model.t3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.testing.Golden;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-voice prefix cache: a session that copies the voice's cached conditioning KV and prefills only
+ * [text | start] follows upstream's golden greedy decode as the whole prefill does, and the cache is reused,
+ * bounded and invalidated.
+ */
+class T3PrefixTest {
+    private static T3 t3;
+
+    @BeforeAll
+    static void load() {
+        t3 = T3.load(Golden.ckpt().resolve("t3_turbo_v1.safetensors"), Device.cpu(), ScalarType.Float);
+    }
+
+    @AfterAll
+    static void close() {
+        t3.close();
+    }
+
+    @AfterEach
+    void off() {
+        t3.enablePrefixCache(0);
+    }
+
+    private static T3Cond cond(SafeTensors g) {
+        return new T3Cond(g.tensor("in.speaker_emb"), g.tensor("in.cond_prompt_speech_tokens"));
+    }
+
+    /** Every step's raw logits of a greedy run (and the tokens, last row). */
+    private static List<float[]> greedy(T3Cond cond, Tensor text, int steps, List<Integer> tokens) {
+        List<float[]> out = new ArrayList<>();
+        SamplingParams p = SamplingParams.defaults().withMaxGenLen(steps - 1);
+        try (T3Session s = t3.start(cond, text, p, TokenSampler.greedy())) {
+            for (int t = s.next(); t != T3Session.END; t = s.next()) {
+                tokens.add(t);
+                float[] l = new float[(int) s.lastLogits().numel()];
+                s.lastLogits().contiguous().data_ptr_float().get(l);
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aCachedPrefixGivesUpstreamsGreedyTokensAndTheWholePrefillsLogits() {
+        try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
+            T3Cond cond = cond(g);
+            Tensor text = g.tensor("in.text_tokens");
+            int steps = (int) g.tensor("out.sampled_ids_all").numel();
+            List<Integer> plainTokens = new ArrayList<>();
+            List<float[]> plain = greedy(cond, text, steps, plainTokens);
+            t3.enablePrefixCache(64L << 20);
+            List<Integer> firstTokens = new ArrayList<>();
+            List<float[]> first = greedy(cond, text, steps, firstTokens); // builds the prefix
+            long bytes = t3.prefixCacheBytes();
+            assertThat(bytes).isPositive();
+            List<Integer> againTokens = new ArrayList<>();
+            List<float[]> again = greedy(cond, text, steps, againTokens); // reuses it
+            assertThat(t3.prefixCacheBytes()).isEqualTo(bytes);
+            assertThat(firstTokens).isEqualTo(plainTokens).isEqualTo(againTokens);
+            Tensor expected = g.tensor("out.sampled_ids_all").reshape(-1);
+            for (int i = 0; i < plainTokens.size(); i++) {
+                assertThat(plainTokens.get(i)).isEqualTo((int) expected.select(0, i).item_long());
+            }
+            double worst = 0;
+            for (int i = 0; i < plain.size(); i++) {
+                for (int j = 0; j < plain.get(i).length; j++) {
+                    worst = Math.max(worst, Math.abs(plain.get(i)[j] - first.get(i)[j]));
+                    assertThat(again.get(i)[j]).isEqualTo(first.get(i)[j]);
+                }
+            }
+            System.out.println("prefix cache: max abs logit difference from the whole prefill " + worst);
+            assertThat(worst).isLessThanOrEqualTo(1e-5);
+        }
+    }
+
+    @Test
+    void forgettingAVoiceDropsItsPrefixAndATooSmallBudgetPrefillsWhole() {
+        try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
+            T3Cond cond = cond(g);
+            Tensor text = g.tensor("in.text_tokens");
+            List<Integer> plain = new ArrayList<>();
+            greedy(cond, text, 4, plain);
+            t3.enablePrefixCache(64L << 20);
+            greedy(cond, text, 4, new ArrayList<>());
+            assertThat(t3.prefixCacheBytes()).isPositive();
+            t3.forgetPrefix(cond);
+            assertThat(t3.prefixCacheBytes()).isZero();
+            t3.enablePrefixCache(1024);
+            List<Integer> small = new ArrayList<>();
+            greedy(cond, text, 4, small);
+            assertThat(t3.prefixCacheBytes()).isZero();
+            assertThat(small).isEqualTo(plain);
+        }
+    }
+
+    @Test
+    void theBudgetEvictsTheLeastRecentlyUsedVoice() {
+        try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
+            T3Cond a = cond(g);
+            T3Cond b = cond(g); // another voice object with the same tensors: its own entry
+            Tensor text = g.tensor("in.text_tokens");
+            t3.enablePrefixCache(64L << 20);
+            greedy(a, text, 2, new ArrayList<>());
+            long one = t3.prefixCacheBytes();
+            t3.enablePrefixCache(one + one / 2);
+            greedy(a, text, 2, new ArrayList<>());
+            greedy(b, text, 2, new ArrayList<>());
+            assertThat(t3.prefixCacheBytes()).isEqualTo(one);
+            t3.forgetPrefix(a); // already evicted: nothing left to drop
+            assertThat(t3.prefixCacheBytes()).isEqualTo(one);
+            t3.forgetPrefix(b);
+            assertThat(t3.prefixCacheBytes()).isZero();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.localai.tts.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The probe's cache file: reused for the same machine, measured again for another one or when unreadable. */
+class DtypeProbeTest {
+    @TempDir
+    Path tmp;
+
+    private final AtomicInteger measured = new AtomicInteger();
+
+    private Supplier<WeightTypes.Probe> measure(double bf16Step) {
+        return () -> {
+            measured.incrementAndGet();
+            Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+            f.put("fp32", new WeightTypes.Figure(10, 8, 0));
+            f.put("bf16", new WeightTypes.Figure(bf16Step, 50, 3e-3));
+            return new WeightTypes.Probe("", f);
+        };
+    }
+
+    @Test
+    void theFirstUseMeasuresAndLaterUsesReadTheFile() {
+        Path file = tmp.resolve("localai-tts").resolve(DtypeProbe.FILE);
+        WeightTypes.Probe first = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
+        assertThat(measured).hasValue(1);
+        assertThat(first.key()).isEqualTo("CPU A | pytorch 1 | 2 cores");
+        assertThat(file).isRegularFile();
+        WeightTypes.Probe again = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(1));
+        assertThat(measured).hasValue(1);
+        assertThat(again).isEqualTo(first);
+        assertThat(WeightTypes.fromProbe(again).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
+    }
+
+    @Test
+    void anotherMachineKeyMeasuresAgainAndReplacesTheFile() {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
+        WeightTypes.Probe other = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 16 cores", measure(5));
+        assertThat(measured).hasValue(2);
+        assertThat(other.figures().get("bf16").t3StepMs()).isEqualTo(5);
+        assertThat(DtypeProbe.read(file).key()).isEqualTo("CPU A | pytorch 1 | 16 cores");
+    }
+
+    @Test
+    void aCorruptFileIsMeasuredAgain() throws Exception {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        for (String junk : new String[] {"garbage \u0000\u0001 = = =", "key=CPU\ndtypes=fp32,bf16\nfp32.t3_step_ms=x\n",
+            "key=CPU\ndtypes=bf16\nbf16.t3_step_ms=1\nbf16.flow_ms=1\nbf16.relative_error=0\n", ""}) {
+            Files.writeString(file, junk);
+            assertThat(DtypeProbe.read(file)).isNull();
+            int before = measured.get();
+            WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", measure(30));
+            assertThat(measured.get()).isEqualTo(before + 1);
+            assertThat(DtypeProbe.read(file)).isEqualTo(p);
+        }
+    }
+
+    @Test
+    void anUnwritableCacheStillGivesFigures() throws Exception {
+        Path blocker = tmp.resolve("not-a-dir");
+        Files.writeString(blocker, "x");
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(blocker.resolve(DtypeProbe.FILE), "CPU", measure(30));
+        assertThat(p.figures()).containsKeys("fp32", "bf16");
+    }
+
+    @Test
+    void theRealProbeMeasuresEveryCandidateWithinTheBound() {
+        WeightTypes.Probe p = DtypeProbe.measure();
+        assertThat(p.figures().keySet()).containsExactlyElementsOf(WeightTypes.CPU_CANDIDATES);
+        p.figures().values().forEach(f -> {
+            assertThat(f.t3StepMs()).isPositive();
+            assertThat(f.flowMs()).isPositive();
+        });
+        assertThat(p.figures().get("fp32").relativeError()).isZero();
+        assertThat(p.figures().get("bf16").relativeError()).isBetween(1e-4, WeightTypes.MAX_RELATIVE_ERROR);
+        assertThat(DtypeProbe.machineKey()).contains("pytorch").contains("cores");
+        System.out.println("probe on " + DtypeProbe.machineKey() + ": " + p.describe() + " -> "
+                + WeightTypes.fromProbe(p));
+    }
+}

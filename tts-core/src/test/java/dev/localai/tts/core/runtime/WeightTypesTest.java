@@ -1,0 +1,109 @@
+package dev.localai.tts.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.Test;
+
+/** The weight-type policy on injected timings (no LibTorch calls). */
+class WeightTypesTest {
+    private static WeightTypes.Probe probe(double fp32Step, double fp32Flow, double bf16Step, double bf16Flow,
+            double bf16Error) {
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(fp32Step, fp32Flow, 0));
+        f.put("bf16", new WeightTypes.Figure(bf16Step, bf16Flow, bf16Error));
+        return new WeightTypes.Probe("cpu", f);
+    }
+
+    private static Supplier<WeightTypes.Probe> never() {
+        return () -> {
+            throw new AssertionError("the probe must not run");
+        };
+    }
+
+    private static void assertPlan(WeightTypes.Plan p, ScalarType t3, ScalarType flow) {
+        assertThat(p.t3().value).as("T3").isEqualTo(t3.value);
+        assertThat(p.flow().value).as("flow").isEqualTo(flow.value);
+    }
+
+    @Test
+    void zen4TimingsKeepFp32WhereBf16IsSlower() {
+        // figures of the kind measured on a 2-core Zen 4 EPYC that lists avx512_bf16: bf16 3x and 6.6x slower
+        WeightTypes.Plan p = WeightTypes.fromProbe(probe(10, 8, 30, 53, 3e-3));
+        assertPlan(p, ScalarType.Float, ScalarType.Float);
+        assertThat(p.why()).contains("measured").contains("fp32 T3 step 10.00 ms, flow block 8.00 ms").contains("bf16");
+    }
+
+    @Test
+    void amxTimingsPickBf16ForBoth() {
+        assertPlan(WeightTypes.fromProbe(probe(20, 30, 10, 8, 3e-3)), ScalarType.BFloat16, ScalarType.BFloat16);
+    }
+
+    @Test
+    void t3AndFlowAreChosenSeparately() {
+        assertPlan(WeightTypes.fromProbe(probe(20, 8, 10, 30, 3e-3)), ScalarType.BFloat16, ScalarType.Float);
+    }
+
+    @Test
+    void aFasterCandidateOutsideTheAccuracyBoundIsNotChosen() {
+        assertPlan(WeightTypes.fromProbe(probe(20, 30, 10, 8, 0.2)), ScalarType.Float, ScalarType.Float);
+        assertPlan(WeightTypes.fromProbe(probe(20, 30, 10, 8, Double.NaN)), ScalarType.Float, ScalarType.Float);
+    }
+
+    @Test
+    void aGainWithinTimingNoiseKeepsFp32() {
+        assertPlan(WeightTypes.fromProbe(probe(10, 10, 9.8, 9.9, 3e-3)), ScalarType.Float, ScalarType.Float);
+    }
+
+    @Test
+    void missingOrBrokenTimingsNeverWin() {
+        assertPlan(WeightTypes.fromProbe(probe(10, 10, Double.NaN, 0, 3e-3)), ScalarType.Float, ScalarType.Float);
+    }
+
+    @Test
+    void anExplicitDtypeAlwaysWinsAndSkipsTheProbe() {
+        assertPlan(WeightTypes.choose(ScalarType.Float, Device.cpu(), never()), ScalarType.Float, ScalarType.Float);
+        assertPlan(WeightTypes.choose(ScalarType.BFloat16, Device.cpu(), never()), ScalarType.BFloat16,
+                ScalarType.BFloat16);
+        assertPlan(WeightTypes.choose(ScalarType.Half, Device.cpu(), never()), ScalarType.Half, ScalarType.Float);
+        assertPlan(WeightTypes.choose(ScalarType.BFloat16, Device.cuda(0), never()), ScalarType.BFloat16,
+                ScalarType.Float);
+        assertThat(WeightTypes.choose(ScalarType.Float, Device.cpu(), never()).why()).isEqualTo("explicit dtype");
+    }
+
+    @Test
+    void theCpuDefaultComesFromTheProbe() {
+        AtomicInteger calls = new AtomicInteger();
+        WeightTypes.Plan p = WeightTypes.choose(null, Device.cpu(), () -> {
+            calls.incrementAndGet();
+            return probe(20, 30, 10, 8, 3e-3);
+        });
+        assertPlan(p, ScalarType.BFloat16, ScalarType.BFloat16);
+        assertThat(calls).hasValue(1);
+    }
+
+    @Test
+    void theGpuRuleIsByComputeCapability() {
+        assertPlan(WeightTypes.choose(null, Device.cuda(0), never()), ScalarType.BFloat16, ScalarType.Float);
+        assertThat(WeightTypes.gpuDtype(OptionalInt.of(90)).value).isEqualTo(ScalarType.BFloat16.value);
+        assertThat(WeightTypes.gpuDtype(OptionalInt.of(80)).value).isEqualTo(ScalarType.BFloat16.value);
+        assertThat(WeightTypes.gpuDtype(OptionalInt.of(75)).value).isEqualTo(ScalarType.Half.value);
+        assertThat(WeightTypes.gpuDtype(OptionalInt.of(61)).value).isEqualTo(ScalarType.Float.value);
+        assertThat(WeightTypes.gpuDtype(OptionalInt.empty()).value).isEqualTo(ScalarType.BFloat16.value);
+    }
+
+    @Test
+    void dtypeNamesRoundTrip() {
+        for (String n : new String[] {"fp32", "bf16", "fp16"}) {
+            assertThat(WeightTypes.name(WeightTypes.scalarType(n))).isEqualTo(n);
+        }
+        assertThat(WeightTypes.scalarType("BFloat16").value).isEqualTo(ScalarType.BFloat16.value);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WeightTypes.scalarType("int4"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dtype must be");
+    }
+}
