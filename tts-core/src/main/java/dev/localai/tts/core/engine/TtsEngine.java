@@ -9,6 +9,7 @@ import dev.localai.tts.core.engine.api.ModelInfo;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
@@ -144,14 +145,26 @@ public final class TtsEngine implements SpeechSynthesizer {
 
     @Override
     public AudioClip synthesize(SpeechRequest request) {
+        return synthesize(request, p -> { });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The same audio as {@link #synthesize(SpeechRequest)}, reported after each text chunk.
+     */
+    @Override
+    public AudioClip synthesize(SpeechRequest request, java.util.function.Consumer<? super SynthesisProgress> progress) {
         long t0 = System.nanoTime();
         CacheKey key = CacheKey.of(request, voices.contentId(voiceIdOf(request)));
         AudioCache.Entry hit = cache.entry(key);
         if (hit != null) {
             long dt = System.nanoTime() - t0;
             float[] cached = hit.samples();
-            return new AudioClip(cached, SR, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
-                    cached.length / (double) SR, dt, dt, 0));
+            SynthesisStats s = new SynthesisStats(hit.inputTokens(), hit.outputTokens(), cached.length / (double) SR,
+                    dt, dt, 0);
+            progress.accept(SynthesisProgress.of(s, true));
+            return new AudioClip(cached, SR, s);
         }
         try (Job job = submit(request, false)) {
             List<float[]> parts = new ArrayList<>();
@@ -161,6 +174,9 @@ public final class TtsEngine implements SpeechSynthesizer {
                     break;
                 }
                 parts.add(c.samples());
+                if (c.samples().length > 0 && !c.last()) {
+                    progress.accept(SynthesisProgress.of(c.stats(), false));
+                }
                 if (c.last()) {
                     break;
                 }
@@ -168,8 +184,10 @@ public final class TtsEngine implements SpeechSynthesizer {
             float[] all = concat(parts);
             SynthesisStats s = job.stats();
             cache.put(key, all, s.inputTokens(), s.outputTokens());
-            return new AudioClip(all, SR, new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
-                    s.generationNanos(), s.generationNanos(), s.queueNanos()));
+            SynthesisStats stats = new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
+                    s.generationNanos(), s.generationNanos(), s.queueNanos(), s.textChunksDone(), s.textChunks());
+            progress.accept(SynthesisProgress.of(stats, true));
+            return new AudioClip(all, SR, stats);
         }
     }
 
@@ -239,6 +257,8 @@ public final class TtsEngine implements SpeechSynthesizer {
         private volatile long outTokens;
         private volatile long samplesOut;
         private volatile long doneAt;
+        private volatile int chunksTotal;
+        private volatile int chunksDone;
         private AudioChunk pending;
         private TimeStretcher stretch;
         private boolean finished;
@@ -312,6 +332,9 @@ public final class TtsEngine implements SpeechSynthesizer {
         }
 
         private void produce() {
+            List<Pauses.Part> parts = Pauses.split(request.text());
+            chunksTotal = parts.stream().filter(Pauses.Speech.class::isInstance)
+                    .mapToInt(sp -> SentenceSplitter.chunks(((Pauses.Speech) sp).text(), cfg.chunkChars).size()).sum();
             long seed = request.seed() == null ? 0L : request.seed();
             SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                     request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
@@ -319,7 +342,7 @@ public final class TtsEngine implements SpeechSynthesizer {
             ChunkJoiner joiner = new ChunkJoiner(samples -> emit(stretch == null ? samples : stretch.process(samples)));
             int i = 0; // chunk index over the whole text: seeds as without pause tags
             boolean afterPause = false;
-            for (Pauses.Part part : Pauses.split(request.text())) {
+            for (Pauses.Part part : parts) {
                 if (part instanceof Pauses.Pause pause) {
                     // exact silence, outside the time-stretch: the speech before it leaves whole first
                     if (stretch != null) {
@@ -343,6 +366,7 @@ public final class TtsEngine implements SpeechSynthesizer {
                     inTokens += r.textTokens();
                     outTokens += r.speechTokens();
                     joiner.endChunk(k == chunks.size() - 1);
+                    chunksDone = i + 1;
                 }
             }
             if (stretch != null) {
@@ -444,7 +468,8 @@ public final class TtsEngine implements SpeechSynthesizer {
             long start = acceptedAt;
             long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
             long queue = startedAt == 0 ? end - start : startedAt - start;
-            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue);
+            return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue,
+                    chunksDone, chunksTotal);
         }
 
         @Override

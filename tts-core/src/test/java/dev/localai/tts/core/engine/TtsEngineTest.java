@@ -144,7 +144,7 @@ class TtsEngineTest {
                         .isInstanceOf(EngineException.class)
                         .satisfies(e -> {
                             assertThat(((EngineException) e).kind()).isEqualTo(EngineException.Kind.BUSY);
-                            assertThat(((EngineException) e).retryAfter()).isNotNull();
+                            assertThat(((EngineException) e).retryAfter()).isPresent();
                         });
             } finally {
                 running.close();

@@ -135,7 +135,10 @@ public record SpeechRequest(String text, String voiceId, AudioFormat format, dou
         public Builder voiceId(String v) { this.voiceId = v; return this; }
         public Builder format(AudioFormat v) { this.format = v; return this; }
         public Builder speed(double v) { this.speed = v; return this; }
+        /** The random seed, or {@code null} for the engine's default. */
         public Builder seed(Long v) { this.seed = v; return this; }
+        /** The random seed; {@code seed(42)} and {@code seed(42L)} both land here. */
+        public Builder seed(long v) { this.seed = v; return this; }
         public Builder temperature(Double v) { this.temperature = v; return this; }
         public Builder topK(Integer v) { this.topK = v; return this; }
         public Builder topP(Double v) { this.topP = v; return this; }
