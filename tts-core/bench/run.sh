@@ -4,7 +4,7 @@
 #   tts-core/bench/run.sh SoakBench --requests 1000
 #   tts-core/bench/run.sh T3DecodeBench --profile turbo --sessions 1,4,16
 # It compiles tts-core's main and test classes (no tests run), then starts the program with the same native flags
-# as the test JVMs. Set JAVA to pick the JVM; by default JAVA_HOME's if it is 21+, else the newest under /usr/lib/jvm.
+# as the test JVMs (bin/jvm.options). Set JAVA to pick the JVM; by default the JDK 21+ that bin/jvm-env.sh finds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 main="${1:?usage: tts-core/bench/run.sh EngineBench|SoakBench|T3DecodeBench [--option value ...]}"
@@ -14,18 +14,14 @@ suffix="${BUILD_SUFFIX:-}"
 target="tts-core/target${suffix}"
 ./mvnw -B -q -pl tts-core -am test-compile dependency:build-classpath -Dbuild.suffix="$suffix" \
     -Dmdep.outputFile="$PWD/$target/bench-classpath.txt" -Dmdep.includeScope=test >&2
+TTS_ROOT="$here"
+. "$TTS_ROOT/bin/jvm-env.sh"
 if [[ -z "${JAVA:-}" ]]; then
-    if [[ -n "${JAVA_HOME:-}" ]] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
-        JAVA="$JAVA_HOME/bin/java"
-    else
-        JAVA="$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)"
-        for j in /usr/lib/jvm/*/bin/java; do
-            if "$j" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then JAVA="$j"; fi
-        done
-    fi
+    jdk="$(tts_find_jdk)" || { echo "bench: needs a JDK 21 or newer (set JAVA_HOME or TTS_JAVA_HOME)" >&2; exit 1; }
+    JAVA="$jdk/bin/java"
 fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-exec "$JAVA" -Xss4m --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 \
-    -Dorg.bytedeco.javacpp.maxBytes=0 \
+# shellcheck disable=SC2046 # the flags contain no spaces
+exec "$JAVA" $(tts_jvm_flags "$(dirname "$(dirname "$JAVA")")") \
     -cp "$target/classes:$target/test-classes:$(cat "$target/bench-classpath.txt")" \
     "dev.localai.tts.core.bench.$main" "$@"

@@ -9,10 +9,14 @@ cd "$here"
 ./mvnw -B -q -Pcuda -pl tts-cuda -am test -Dtest='Cuda*Test' -Dsurefire.failIfNoSpecifiedTests=false
 ./mvnw -B -q -Pcuda -pl tts-cuda dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$PWD/tts-cuda/target/bench-classpath.txt" >&2
-JAVA="${JAVA:-$(for j in "${JAVA_HOME:-/nonexistent}/bin/java" /usr/lib/jvm/*/bin/java; do
-    [[ -x "$j" ]] && "$j" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])' && echo "$j"; done | tail -1)}"
+TTS_ROOT="$here"
+. "$TTS_ROOT/bin/jvm-env.sh"
+if [[ -z "${JAVA:-}" ]]; then
+    jdk="$(tts_find_jdk)" || { echo "gpu-check: needs a JDK 21 or newer (set JAVA_HOME or TTS_JAVA_HOME)" >&2; exit 1; }
+    JAVA="$jdk/bin/java"
+fi
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-"$JAVA" -Xss4m --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 \
-    -Dorg.bytedeco.javacpp.maxBytes=0 \
+# shellcheck disable=SC2046 # the flags contain no spaces
+"$JAVA" $(tts_jvm_flags "$(dirname "$(dirname "$JAVA")")") \
     -cp "tts-cuda/target/classes:tts-cuda/target/test-classes:$(cat tts-cuda/target/bench-classpath.txt)" \
     dev.localai.tts.cuda.bench.CudaDecodeBench "$@"

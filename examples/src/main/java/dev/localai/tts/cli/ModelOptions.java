@@ -1,5 +1,6 @@
 package dev.localai.tts.cli;
 
+import dev.localai.tts.core.engine.api.VoiceLibraryDirs;
 import dev.localai.tts.core.hub.ChatterboxTurboFiles;
 import dev.localai.tts.core.hub.HubCache;
 import dev.localai.tts.core.hub.HubDownloader;
@@ -31,7 +32,7 @@ final class ModelOptions {
     boolean offline;
 
     @Option(names = "--voices", paramLabel = "DIR", description = "Voice library directory (default: "
-            + "$XDG_DATA_HOME/localai-tts/voices or ~/.local/share/localai-tts/voices).")
+            + "$XDG_DATA_HOME/localai-tts/voices or ~/.local/share/localai-tts/voices, shared with tts-server).")
     Path voices;
 
     /**
@@ -67,9 +68,8 @@ final class ModelOptions {
         return voices != null ? voices : defaultVoicesDir(root);
     }
 
+    /** The per-user library that tts-server uses by default too. */
     static Path defaultVoicesDir(TtsCli root) {
-        String xdg = root.env.get("XDG_DATA_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : root.userHome.resolve(".local/share");
-        return base.resolve("localai-tts").resolve("voices");
+        return VoiceLibraryDirs.defaultDir(root.env, root.userHome);
     }
 }

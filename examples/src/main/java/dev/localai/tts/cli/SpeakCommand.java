@@ -5,8 +5,10 @@ import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.TtsOptions;
 import dev.localai.tts.core.engine.api.AudioClip;
+import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SynthesisStats;
+import dev.localai.tts.core.voice.VoiceLibrary;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -14,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,24 +28,30 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(name = "speak", mixinStandardHelpOptions = true,
-        description = "Speak text into an audio file (24 kHz mono). The text comes from --text, --text-file or "
-                + "standard input; the format from --format or the file extension.")
+        description = "Speak text into an audio file (24 kHz mono), or to standard output with --out -. The text "
+                + "comes from --text, --text-file or standard input (also --text -); the format from --format or the "
+                + "file extension (WAV on standard output).")
 final class SpeakCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--text", paramLabel = "TEXT", description = "The text to speak.")
+    @Option(names = "--text", paramLabel = "TEXT", description = "The text to speak ('-': read standard input).")
     String text;
 
     @Option(names = "--text-file", paramLabel = "FILE", description = "Read the text from a UTF-8 file.")
     Path textFile;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Audio file to write.")
+    @Option(names = "--out", required = true, paramLabel = "FILE",
+            description = "Audio file to write ('-': standard output).")
     Path out;
 
     @Option(names = "--format", paramLabel = "FMT",
-            description = "mp3, opus, aac, flac, wav or pcm (default: from the --out extension).")
+            description = "mp3, opus, aac, flac, wav or pcm (default: from the --out extension; wav for --out -).")
     String format;
+
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+            description = "auto (a bar on a terminal, else a line per finished text chunk), bar, lines or off.")
+    String progressMode;
 
     @Option(names = "--voice", paramLabel = "NAME|CLIP",
             description = "A voice of the library, or a reference clip file (> 5 s) to clone. Default: the model's "
@@ -97,37 +107,81 @@ final class SpeakCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         AudioFormat fmt = format();
+        ProgressDisplay display = new ProgressDisplay(err, ProgressDisplay.mode(progressMode, root.env));
         String input = text();
         SpeechRequest request = SpeechRequest.builder(input).voiceId(voice).speed(speed).seed(seed)
                 .temperature(temperature).topK(topK).topP(topP).repetitionPenalty(repetitionPenalty)
                 .maxTokens(maxTokens).build();
+        Path voicesDir = model.voicesDir(root);
+        checkVoice(voicesDir);
         long t0 = System.nanoTime();
         PrintStream progress = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
         TtsOptions.Builder b = TtsEngine.builder().model(model.resolve(root, progress)).allowDownload(false)
-                .allowClipPaths(true).voicesDir(model.voicesDir(root)).device(device).threads(threads)
+                .allowClipPaths(true).voicesDir(voicesDir).device(device).threads(threads)
                 .cacheBytes(0);
         if (dtype != null) {
             b.dtype(dtype);
         }
         try (TtsEngine engine = b.build()) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            AudioClip clip = engine.synthesize(request);
+            AudioClip clip;
+            try {
+                clip = engine.synthesize(request, display);
+            } catch (EngineException e) {
+                if (e.kind() == EngineException.Kind.UNKNOWN_VOICE) {
+                    throw new IllegalArgumentException(e.getMessage() + " " + choices(engine.voices().stream()
+                            .map(v -> v.builtIn() ? v.id() + " (built-in)" : v.id()).toList(), voicesDir), e);
+                }
+                throw e;
+            }
             byte[] bytes = AudioEncoders.encode(fmt, clip.samples(), clip.sampleRate());
             write(bytes);
             SynthesisStats s = clip.stats();
             err.printf(Locale.ROOT, "wrote %s (%s, %d Hz mono): %.2f s of audio in %.2f s, RTF %.3f "
                             + "(%d text tokens, %d speech tokens; model loaded in %.1f s on %s)%n",
-                    out, fmt.wireName(), clip.sampleRate(), clip.durationSeconds(), s.generationSeconds(),
-                    s.realTimeFactor(), s.inputTokens(), s.outputTokens(), loadSeconds, engine.modelInfo().device());
+                    toStdout() ? "standard output" : out, fmt.wireName(), clip.sampleRate(), clip.durationSeconds(),
+                    s.generationSeconds(), s.realTimeFactor(), s.inputTokens(), s.outputTokens(), loadSeconds,
+                    engine.modelInfo().device());
             err.flush();
         }
         return 0;
+    }
+
+    private boolean toStdout() {
+        return out.toString().equals("-");
+    }
+
+    /**
+     * Refuses an unknown voice before the model is loaded (which takes a while), listing the voices there are. A
+     * clip file, the built-in voice and anything that is not a library name are left to the engine.
+     */
+    private void checkVoice(Path voicesDir) {
+        if (voice == null || TtsEngine.BUILTIN_VOICE.equals(voice) || !VoiceLibrary.isValidName(voice)
+                || Files.isRegularFile(Path.of(voice))) {
+            return;
+        }
+        List<String> names = Files.isDirectory(voicesDir)
+                ? VoicesCommand.library(voicesDir).list().stream().map(VoiceLibrary.Voice::name).toList() : List.of();
+        if (names.stream().noneMatch(n -> n.equalsIgnoreCase(voice))) {
+            List<String> all = new ArrayList<>();
+            all.add(TtsEngine.BUILTIN_VOICE + " (built-in)");
+            all.addAll(names);
+            throw new IllegalArgumentException("Unknown voice: '" + voice + "'. " + choices(all, voicesDir));
+        }
+    }
+
+    private static String choices(List<String> voices, Path voicesDir) {
+        return "Available voices: " + String.join(", ", voices) + " (library " + voicesDir
+                + "); add one with 'tts voices add NAME clip.wav', or pass a clip file.";
     }
 
     private AudioFormat format() {
         if (format != null) {
             return AudioFormat.fromName(format).orElseThrow(() -> new IllegalArgumentException("unknown format '"
                     + format + "': use mp3, opus, aac, flac, wav or pcm"));
+        }
+        if (toStdout()) {
+            return AudioFormat.WAV;
         }
         String name = out.getFileName() == null ? "" : out.getFileName().toString();
         int dot = name.lastIndexOf('.');
@@ -141,7 +195,9 @@ final class SpeakCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give either --text or --text-file, not both");
         }
         String t;
-        if (text != null) {
+        if ("-".equals(text)) {
+            t = new String(root.stdin.readAllBytes(), StandardCharsets.UTF_8);
+        } else if (text != null) {
             t = text;
         } else if (textFile != null) {
             t = Files.readString(textFile, StandardCharsets.UTF_8);
@@ -154,8 +210,13 @@ final class SpeakCommand implements Callable<Integer> {
         return t.strip();
     }
 
-    /** Writes the file atomically (a temporary file in the same directory, then a rename). */
+    /** Writes the file atomically (a temporary file in the same directory, then a rename), or to stdout. */
     private void write(byte[] bytes) throws IOException {
+        if (toStdout()) {
+            root.stdout.write(bytes);
+            root.stdout.flush();
+            return;
+        }
         Path abs = out.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) {

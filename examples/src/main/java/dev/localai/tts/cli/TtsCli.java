@@ -3,10 +3,10 @@ package dev.localai.tts.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /** The {@code tts} command line. */
 @Command(name = "tts", mixinStandardHelpOptions = true, version = "tts 0.1.0",
@@ -26,8 +26,10 @@ public final class TtsCli implements Runnable {
     /** The process environment, replaceable in tests. */
     final Map<String, String> env;
     final Path userHome;
-    /** Where {@code speak} reads text from when neither --text nor --text-file is given. */
+    /** Where {@code speak} reads text from when neither --text nor --text-file is given (or --text -). */
     java.io.InputStream stdin = System.in;
+    /** Where {@code speak --out -} writes the audio: the process's standard output, as bytes. */
+    java.io.OutputStream stdout = System.out;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -49,9 +51,20 @@ public final class TtsCli implements Runnable {
 
     /** A configured command line reading standard input from {@code stdin}. */
     public static CommandLine commandLine(Map<String, String> env, Path userHome, java.io.InputStream stdin) {
+        return commandLine(env, userHome, stdin, System.out);
+    }
+
+    /**
+     * A configured command line reading standard input from {@code stdin} and writing audio for {@code --out -} to
+     * {@code stdout} (text output goes to the command line's {@code getOut()} writer, as always).
+     */
+    public static CommandLine commandLine(Map<String, String> env, Path userHome, java.io.InputStream stdin,
+                                          java.io.OutputStream stdout) {
         TtsCli root = new TtsCli(env, userHome);
         root.stdin = stdin;
+        root.stdout = stdout;
         CommandLine cl = new CommandLine(root);
+        cl.setParameterExceptionHandler(TtsCli::usageError);
         cl.setExecutionStrategy(parseResult -> {
             Logging.configure(root.verbose);
             return new CommandLine.RunLast().execute(parseResult);
@@ -67,6 +80,23 @@ public final class TtsCli implements Runnable {
             return Errors.exitCode(ex);
         });
         return cl;
+    }
+
+    /**
+     * A usage mistake (missing or unknown option, bad value) is one line naming the mistake and where the help is,
+     * not the whole usage text. Exit code 2, as picocli's default.
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String message = ex.getMessage() == null ? "invalid arguments" : ex.getMessage().strip();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            message += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        }
+        err.println("tts: error: " + message.lines().findFirst().orElse(message) + "; see '"
+                + cl.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     public static void main(String[] args) {

@@ -14,11 +14,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tts voices add|list|rename|delete}: the voice library on disk. */
 @Command(name = "voices", mixinStandardHelpOptions = true,
@@ -94,7 +94,8 @@ final class VoicesCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the voices of the library.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the voices: the model's built-in "
+            + "voice, then those of the library.")
     static final class ListVoices implements Callable<Integer> {
         @Option(names = "--voices", paramLabel = "DIR", description = "Voice library directory.")
         Path voices;
@@ -109,8 +110,11 @@ final class VoicesCommand implements Runnable {
         public Integer call() {
             Path dir = dir(voices, parent.root);
             PrintWriter out = spec.commandLine().getOut();
+            // the model's own voice is always there (speak uses it when --voice is not given)
+            out.printf(Locale.ROOT, "%-24s %s%n", TtsEngine.BUILTIN_VOICE, "built-in (the model's own voice)");
             if (!Files.isDirectory(dir)) {
-                out.println("no voices yet (" + dir + " does not exist); add one with 'tts voices add NAME clip.wav'");
+                out.println("no library voices yet (" + dir + " does not exist); add one with "
+                        + "'tts voices add NAME clip.wav'");
                 out.flush();
                 return 0;
             }
@@ -121,7 +125,7 @@ final class VoicesCommand implements Runnable {
                         v.originalFileName());
             }
             if (all.isEmpty()) {
-                out.println("no voices in " + dir + "; add one with 'tts voices add NAME clip.wav'");
+                out.println("no library voices in " + dir + "; add one with 'tts voices add NAME clip.wav'");
             }
             out.flush();
             PrintWriter err = spec.commandLine().getErr();

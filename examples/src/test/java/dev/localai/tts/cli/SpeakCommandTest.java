@@ -7,11 +7,13 @@ import dev.localai.tts.core.audio.encode.AudioEncoders;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.testing.Golden;
 import dev.localai.tts.core.voice.TensorArrays;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import javax.sound.sampled.AudioFileFormat;
+import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
 import javax.sound.sampled.UnsupportedAudioFileException;
 import org.bytedeco.pytorch.Tensor;
@@ -82,6 +84,58 @@ class SpeakCommandTest {
     }
 
     @Test
+    void outDashWritesAWavToStandardOutputAndTextDashReadsStandardInput() throws Exception {
+        Cli.Result r = speak(Map.of(), "Words from a pipe.", "--model", TinyModel.dir().toString(), "--text", "-",
+                "--out", "-", "--max-tokens", "20", "--seed", "5", "--device", "cpu");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).as("no text mixed into the audio").isEmpty();
+        assertThat(tmp.resolve("-")).doesNotExist();
+        AudioInputStream wav = AudioSystem.getAudioInputStream(new ByteArrayInputStream(r.stdout()));
+        assertThat(wav.getFormat().getSampleRate()).isEqualTo(24000f);
+        assertThat(wav.getFormat().getChannels()).isEqualTo(1);
+        assertThat(wav.getFrameLength()).isPositive();
+        assertThat(r.stdout().length).isEqualTo(44 + 2 * (int) wav.getFrameLength());
+        assertThat(r.err()).contains("wrote standard output (wav, 24000 Hz mono)");
+
+        // the same words from a file give the same audio, and --format picks another encoding for stdout
+        Path f = tmp.resolve("same.wav");
+        Cli.Result file = speak(Map.of(), "", "--model", TinyModel.dir().toString(), "--text", "Words from a pipe.",
+                "--out", f.toString(), "--max-tokens", "20", "--seed", "5", "--device", "cpu");
+        assertThat(file.code()).as(file.err()).isZero();
+        assertThat(Files.readAllBytes(f)).isEqualTo(r.stdout());
+        Cli.Result pcm = speak(Map.of(), "Words from a pipe.", "--model", TinyModel.dir().toString(), "--out", "-",
+                "--format", "pcm", "--max-tokens", "20", "--seed", "5", "--device", "cpu");
+        assertThat(pcm.code()).as(pcm.err()).isZero();
+        assertThat(pcm.stdout()).hasSize(r.stdout().length - 44);
+    }
+
+    @Test
+    void progressIsABarOnATerminalAndLinesOtherwise() {
+        // more than the engine's 300-character chunk: the text is spoken in several chunks
+        String text = ("This sentence is one of several that make the text long enough to be split. ").repeat(6);
+        Cli.Result lines = speak(Map.of("TTS_STDERR_TERMINAL", "0"), "", "--model", TinyModel.dir().toString(),
+                "--text", text, "--out", tmp.resolve("l.wav").toString(), "--max-tokens", "5", "--device", "cpu");
+        assertThat(lines.code()).as(lines.err()).isZero();
+        // (which chunk-finished lines the reader sees depends on timing; ProgressDisplayTest pins the format)
+        assertThat(lines.err()).doesNotContain("\r").contains("wrote " + tmp.resolve("l.wav"));
+
+        Cli.Result bar = speak(Map.of("TTS_STDERR_TERMINAL", "1"), "", "--model", TinyModel.dir().toString(),
+                "--text", text, "--out", tmp.resolve("b.wav").toString(), "--max-tokens", "5", "--device", "cpu");
+        assertThat(bar.code()).as(bar.err()).isZero();
+        assertThat(bar.err()).contains("\r[########################] 2/2 chunks").contains("s of audio");
+
+        Cli.Result off = speak(Map.of("TTS_STDERR_TERMINAL", "1"), "", "--model", TinyModel.dir().toString(),
+                "--text", text, "--out", tmp.resolve("o.wav").toString(), "--max-tokens", "5", "--device", "cpu",
+                "--progress", "off");
+        assertThat(off.code()).as(off.err()).isZero();
+        assertThat(off.err()).doesNotContain("chunks");
+
+        Cli.Result short1 = speak(Map.of("TTS_STDERR_TERMINAL", "0"), "", "--model", TinyModel.dir().toString(),
+                "--text", "Short.", "--out", tmp.resolve("s.wav").toString(), "--max-tokens", "5", "--device", "cpu");
+        assertThat(short1.err()).as("one chunk: only the summary line").doesNotContain("chunks");
+    }
+
+    @Test
     void formatComesFromTheExtensionOrTheOption() throws IOException {
         Path pcm = tmp.resolve("x.raw");
         Cli.Result r = speak(Map.of(), "", "--model", TinyModel.dir().toString(), "--text", "Hi.", "--out",
@@ -121,7 +175,9 @@ class SpeakCommandTest {
         Cli.Result voice = speak(Map.of(), "", "--model", TinyModel.dir().toString(), "--text", "Hi.", "--out",
                 tmp.resolve("h.wav").toString(), "--voice", "nobody", "--voices", tmp.resolve("v").toString());
         assertThat(voice.code()).isEqualTo(TtsCli.EXIT_FAILURE);
-        assertThat(voice.err()).contains("Unknown voice: 'nobody'").doesNotContain("\tat ");
+        assertThat(voice.err()).contains("Unknown voice: 'nobody'").contains("Available voices: default (built-in)")
+                .doesNotContain("\tat ");
+        assertThat(voice.err().strip().lines()).hasSize(1);
 
         Cli.Result speed = speak(Map.of(), "", "--model", TinyModel.dir().toString(), "--text", "Hi.", "--out",
                 tmp.resolve("h.wav").toString(), "--speed", "9");

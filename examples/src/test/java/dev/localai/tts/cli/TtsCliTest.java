@@ -132,7 +132,23 @@ class TtsCliTest {
     void usageErrorsAndHelp() {
         Result missing = run(Map.of(), "make-tiny-checkpoint");
         assertThat(missing.code()).isEqualTo(2);
-        assertThat(missing.err()).contains("Missing required option: '--out=DIR'");
+        assertThat(missing.err()).isEqualTo("tts: error: Missing required option: '--out=DIR'; see "
+                + "'tts make-tiny-checkpoint --help'" + System.lineSeparator());
+
+        Result noOut = run(Map.of(), "speak", "--text", "Hi.");
+        assertThat(noOut.code()).isEqualTo(2);
+        assertThat(noOut.err().strip().lines()).as("one line, not the whole usage").hasSize(1);
+        assertThat(noOut.err()).contains("Missing required option: '--out=FILE'").contains("tts speak --help");
+
+        Result typo = run(Map.of(), "speak", "--txt", "Hi.", "--out", "x.wav");
+        assertThat(typo.code()).isEqualTo(2);
+        assertThat(typo.err().strip().lines()).hasSize(1);
+        assertThat(typo.err()).contains("Unknown option").contains("--txt").contains("tts speak --help");
+
+        Result badValue = run(Map.of(), "speak", "--text", "Hi.", "--out", "x.wav", "--speed", "fast");
+        assertThat(badValue.code()).isEqualTo(2);
+        assertThat(badValue.err().strip().lines()).hasSize(1);
+        assertThat(badValue.err()).contains("--speed").contains("fast");
 
         Result help = run(Map.of(), "--help");
         assertThat(help.code()).isZero();

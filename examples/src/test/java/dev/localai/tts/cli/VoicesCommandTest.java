@@ -36,6 +36,15 @@ class VoicesCommandTest {
         Cli.Result list = tts("voices", "list", "--voices", lib);
         assertThat(list.code()).as(list.err()).isZero();
         assertThat(list.out()).contains("alice").contains("ref.wav");
+        assertThat(list.out().lines().findFirst()).hasValueSatisfying(first ->
+                assertThat(first).startsWith("default ").contains("built-in"));
+
+        Cli.Result unknown = tts("speak", "--model", model, "--voices", lib, "--voice", "carol", "--text", "Hi.",
+                "--out", tmp.resolve("carol.wav").toString());
+        assertThat(unknown.code()).isEqualTo(TtsCli.EXIT_FAILURE);
+        assertThat(unknown.err().strip().lines()).hasSize(1);
+        assertThat(unknown.err()).contains("Unknown voice: 'carol'").contains("Available voices: default (built-in), "
+                + "alice").doesNotContain("\tat ");
 
         Path out = tmp.resolve("alice.wav");
         Cli.Result speak = tts("speak", "--model", model, "--voices", lib, "--voice", "alice", "--text", "Hi.",
@@ -49,7 +58,8 @@ class VoicesCommandTest {
 
         Cli.Result delete = tts("voices", "delete", "bob", "--voices", lib);
         assertThat(delete.code()).as(delete.err()).isZero();
-        assertThat(tts("voices", "list", "--voices", lib).out()).contains("no voices in");
+        assertThat(tts("voices", "list", "--voices", lib).out()).contains("no library voices in")
+                .startsWith("default");
 
         Cli.Result again = tts("voices", "delete", "bob", "--voices", lib);
         assertThat(again.code()).isEqualTo(TtsCli.EXIT_FAILURE);
@@ -80,7 +90,8 @@ class VoicesCommandTest {
         Cli.Result list = Cli.run(tmp.resolve("home"), Map.of("XDG_DATA_HOME", tmp.resolve("data").toString()), "",
                 "voices", "list");
         assertThat(list.code()).isZero();
-        assertThat(list.out()).contains(tmp.resolve("data/localai-tts/voices").toString());
+        assertThat(list.out()).contains(tmp.resolve("data/localai-tts/voices").toString())
+                .as("the built-in voice is listed even without a library").startsWith("default ");
         Cli.Result home = tts("voices", "list");
         assertThat(home.out()).contains(tmp.resolve("home/.local/share/localai-tts/voices").toString());
     }

@@ -12,7 +12,9 @@ import dev.localai.manager.lifecycle.ModelState;
 import dev.localai.manager.lifecycle.ModelView;
 import dev.localai.manager.observe.Event;
 import dev.localai.manager.observe.Metrics;
+import dev.localai.manager.proxy.RequestIds;
 import dev.localai.manager.vram.GpuProbe;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -29,12 +31,14 @@ import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
 
 /**
  * The read side: models, the ancestor's {@code /status}, health, running models, Prometheus metrics, the SSE event
  * stream and container logs.
  */
 final class StatusRoutes {
+    private static final Logger LOG = Logger.getLogger("dev.localai.manager.api");
     private final ModelManager manager;
     private final ManagerConfig config;
     private final Map<String, RemoteTarget> remotes;
@@ -231,13 +235,22 @@ final class StatusRoutes {
                 writeEvent(out, e.type(), d);
             }
             out.close();
-        } catch (IOException | UncheckedIOException e) {
-            // subscriber left
+        } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+            // a closed tab or a dropped connection: the next write fails (Helidon reports it as a
+            // ServerConnectionException, "Broken pipe"); an ordinary end, nothing to report above FINE
+            manager.events().unsubscribe(q);
+            throw left(req, "events", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             manager.events().unsubscribe(q);
         }
+    }
+
+    /** Logs a streaming client's departure at FINE (no trace) and gives what the handler throws to drop the line. */
+    private static ClientGone left(ServerRequest req, String what, Exception e) {
+        LOG.fine(() -> what + " client left (request " + RequestIds.of(req) + "): " + e.getMessage());
+        return new ClientGone(what + " client left", e);
     }
 
     private static void writeEvent(OutputStream out, String type, Object data) throws IOException {
@@ -264,7 +277,7 @@ final class StatusRoutes {
             try (InputStream in = manager.runtime().followLogs(m.container(), tail)) {
                 res.header("Content-Type", "text/plain; charset=utf-8");
                 res.header("X-Accel-Buffering", "no");
-                follow(in, res.outputStream());
+                follow(req, in, res.outputStream());
             }
         } catch (DockerException e) {
             throw error(e.kind() == DockerException.Kind.DAEMON_UNAVAILABLE ? 503 : 502,
@@ -279,7 +292,7 @@ final class StatusRoutes {
      * container does not block the handler: after {@link #LOG_HEARTBEAT_MS} of silence an empty line is written,
      * which fails once the client has gone, and the caller then closes the stream (ending the docker child).
      */
-    private void follow(InputStream in, OutputStream out) {
+    private void follow(ServerRequest req, InputStream in, OutputStream out) {
         BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>(64);
         byte[] end = new byte[0];
         Thread reader = Thread.ofVirtual().name("logs-follow").start(() -> {
@@ -301,8 +314,9 @@ final class StatusRoutes {
                 out.flush();
             }
             out.close();
-        } catch (IOException | UncheckedIOException e) {
-            // the client left
+        } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+            reader.interrupt();
+            throw left(req, "log follow", e); // the caller's try-with-resources closes docker logs -f on the way out
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -374,11 +374,9 @@ public final class ConfigLoader {
                 envList("MANAGER_ALLOWED_HOSTS"), envList("MANAGER_ALLOWED_ORIGINS"));
     }
 
-    /** A comma-separated environment variable as a list (empty when unset). */
+    /** A comma-separated environment variable as a list (empty when unset), split as tts-server splits its own. */
     private List<String> envList(String name) {
-        String v = env.apply(name);
-        if (v == null) return List.of();
-        return java.util.Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+        return dev.localai.tts.api.http.CrossSiteGuard.splitList(env.apply(name));
     }
 
     private static ManagerConfig.Docker defaultDocker() {

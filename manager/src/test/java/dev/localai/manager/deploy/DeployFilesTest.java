@@ -9,6 +9,7 @@ import dev.localai.manager.config.ConfigLoader;
 import dev.localai.manager.config.ManagerConfig;
 import dev.localai.manager.config.ModelSpec;
 import dev.localai.manager.config.ModelType;
+import dev.localai.tts.api.http.CrossSiteGuard;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +27,13 @@ class DeployFilesTest {
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     static ManagerConfig models() throws Exception {
-        Map<String, String> env = Map.of("LOCALAI_API_KEY", "k-inference", "LOCALAI_ADMIN_KEY", "k-admin");
+        return models(Map.of());
+    }
+
+    static ManagerConfig models(Map<String, String> more) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(more);
+        env.put("LOCALAI_API_KEY", "k-inference");
+        env.put("LOCALAI_ADMIN_KEY", "k-admin");
         return new ConfigLoader(env::get).parse(Files.readString(DEPLOY.resolve("models.json")));
     }
 
@@ -98,6 +105,67 @@ class DeployFilesTest {
         assertThat(tts.path("build").path("args").path("VARIANT").asText()).isEqualTo("cpu");
         assertThat(tts.path("deploy").path("resources").path("reservations").isMissingNode()).isTrue();
         assertThat(texts(tts.path("ports"))).containsExactly("0.0.0.0:8006:8006");
+    }
+
+    @Test
+    void theContainersListenOnEveryInterfaceAndTakeTheirAllowedHostsFromTheEnvironment() throws Exception {
+        JsonNode normal = YAML.readTree(DEPLOY.resolve("docker-compose.yml").toFile()).path("services");
+        JsonNode gaming = YAML.readTree(DEPLOY.resolve("docker-compose.gaming.yml").toFile()).path("services");
+
+        // the manager: 0.0.0.0 on the port models.json names, by flag in compose and in the image
+        List<String> command = texts(normal.path("manager").path("command"));
+        assertThat(command).containsSequence("--listen", "0.0.0.0:8000");
+        assertThat(models().server().listen()).isEqualTo("0.0.0.0:8000");
+        String dockerfile = Files.readString(DEPLOY.resolve("manager.Dockerfile"));
+        assertThat(dockerfile).containsPattern("CMD \\[.*\"--listen\", \"0\\.0\\.0\\.0:8000\"\\]");
+        JsonNode env = normal.path("manager").path("environment");
+        assertThat(env.path("MANAGER_ALLOWED_HOSTS").asText()).isEqualTo("${MANAGER_ALLOWED_HOSTS:-}");
+        assertThat(env.path("MANAGER_ALLOWED_ORIGINS").asText()).isEqualTo("${MANAGER_ALLOWED_ORIGINS:-}");
+
+        // tts-server: 0.0.0.0 in the image and in both compose files; its allowed hosts from the environment
+        assertThat(Files.readString(Path.of("..", "tts-server", "Dockerfile"))).containsPattern("TTS_HOST=0\\.0\\.0\\.0\\b");
+        for (JsonNode tts : List.of(normal.path("chatterbox-tts"), gaming.path("chatterbox-tts"))) {
+            assertThat(tts.path("environment").path("TTS_HOST").asText()).isEqualTo("0.0.0.0");
+            assertThat(tts.path("environment").path("TTS_ALLOWED_HOSTS").asText()).isEqualTo("${TTS_ALLOWED_HOSTS:-}");
+            assertThat(tts.path("environment").path("TTS_ALLOWED_ORIGINS").asText())
+                    .isEqualTo("${TTS_ALLOWED_ORIGINS:-}");
+        }
+        // the placeholder is documented where it is set, with an example
+        for (String file : List.of("docker-compose.yml", "docker-compose.gaming.yml", "manager.Dockerfile"))
+            assertThat(Files.readString(DEPLOY.resolve(file))).as(file).containsPattern("ALLOWED_HOSTS=gaming-pc\\.lan,dashboard\\.lan");
+    }
+
+    @Test
+    void aDeploymentReachedByNameThroughNginxIsAllowedOnceItsNameIsSet() throws Exception {
+        // nginx passes the browser's Host ($http_host); the deployed models.json leaves the list to the environment
+        CrossSiteGuard.Route plain = CrossSiteGuard.Route.PLAIN;
+        ManagerConfig unset = models();
+        CrossSiteGuard before = CrossSiteGuard.of("0.0.0.0", unset.server().allowedHosts(), unset.server().allowedOrigins(),
+                List.of());
+        assertThat(before.check("GET", h -> h.equals("Host") ? "dashboard.lan" : null, plain))
+                .hasValueSatisfying(e -> assertThat(e.error().code()).isEqualTo(CrossSiteGuard.HOST_NOT_ALLOWED));
+        assertThat(before.check("GET", h -> h.equals("Host") ? "192.168.1.20:8000" : null, plain)).isEmpty();
+
+        ManagerConfig set = models(Map.of("MANAGER_ALLOWED_HOSTS", "gaming-pc.lan, dashboard.lan"));
+        CrossSiteGuard after = CrossSiteGuard.of("0.0.0.0", set.server().allowedHosts(), set.server().allowedOrigins(),
+                List.of());
+        assertThat(after.check("GET", h -> h.equals("Host") ? "dashboard.lan" : null, plain)).isEmpty();
+        assertThat(after.check("GET", h -> h.equals("Host") ? "gaming-pc.lan:8000" : null, plain)).isEmpty();
+        // the dashboard's page, same-origin through nginx, may change state (a speech POST)
+        assertThat(after.check("POST", h -> switch (h) {
+            case "Host" -> "dashboard.lan";
+            case "Origin" -> "http://dashboard.lan";
+            case "Content-Type" -> "application/json";
+            case "Sec-Fetch-Site" -> "same-origin";
+            default -> null;
+        }, CrossSiteGuard.Route.JSON)).isEmpty();
+        assertThat(after.check("GET", h -> h.equals("Host") ? "evil.example" : null, plain)).isPresent();
+    }
+
+    @Test
+    void theHomeLabGuideSaysWhatToSet() throws Exception {
+        String guide = Files.readString(Path.of("..", "docs", "homelab.md"));
+        assertThat(guide).contains("MANAGER_ALLOWED_HOSTS", "TTS_ALLOWED_HOSTS", "host_not_allowed", "0.0.0.0");
     }
 
     @Test

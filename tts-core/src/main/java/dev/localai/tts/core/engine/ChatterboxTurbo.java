@@ -165,7 +165,7 @@ public final class ChatterboxTurbo implements AutoCloseable {
     public float[] generate(String text, PreparedVoice voice, SamplingParams sampling, long seed) {
         List<float[]> parts = new ArrayList<>();
         generateStream(text, voice, new Utterance.Params(sampling, seed, false, 0, 0), null, parts::add, () -> false);
-        return TtsEngine.concat(parts);
+        return ChunkJoiner.concat(parts);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.engine;
 
+import java.util.List;
 /**
  * Joins the audio of consecutive chunks: the start of each later chunk has its leading silence cut, the end of
  * each chunk has trailing silence beyond a natural pause cut, and the two meet in a short equal-power crossfade.
@@ -31,7 +32,7 @@ final class ChunkJoiner {
     }
 
     void accept(float[] samples) {
-        held = TtsEngine.concat(java.util.List.of(held, samples));
+        held = concat(List.of(held, samples));
         if (leading) {
             if (held.length < LEAD_HOLD) {
                 return;
@@ -84,5 +85,20 @@ final class ChunkJoiner {
         downstream.accept(java.util.Arrays.copyOf(body, body.length - keep));
         tail = java.util.Arrays.copyOfRange(body, body.length - keep, body.length);
         held = new float[0];
+    }
+
+    /** The parts one after another. */
+    static float[] concat(List<float[]> parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 }

@@ -25,6 +25,9 @@ final class ChunkedSynthesis {
         void audio(float[] samples);
 
         void tokens(int textTokens, int speechTokens);
+
+        /** {@code done} of the request's {@code total} text chunks are spoken. */
+        void chunks(int done, int total);
     }
 
     private ChunkedSynthesis() {}
@@ -37,9 +40,13 @@ final class ChunkedSynthesis {
         TimeStretcher[] stretch = {request.speed() == 1.0 ? null : new TimeStretcher(request.speed(), SR)};
         ChunkJoiner joiner = new ChunkJoiner(samples -> emit(out, stretch[0] == null ? samples
                 : stretch[0].process(samples)));
+        List<Pauses.Part> parts = Pauses.split(request.text());
+        int total = parts.stream().filter(Pauses.Speech.class::isInstance)
+                .mapToInt(sp -> SentenceSplitter.chunks(((Pauses.Speech) sp).text(), options.chunkChars()).size()).sum();
+        out.chunks(0, total);
         int i = 0; // chunk index over the whole text: seeds as without pause tags
         boolean afterPause = false;
-        for (Pauses.Part part : Pauses.split(request.text())) {
+        for (Pauses.Part part : parts) {
             if (part instanceof Pauses.Pause pause) {
                 // exact silence, outside the time-stretch: the speech before it leaves whole first
                 if (stretch[0] != null) {
@@ -61,6 +68,7 @@ final class ChunkedSynthesis {
                 Utterance.Result r = model.generateStream(text, voice, p, decoder, joiner::accept, cancelled);
                 out.tokens(r.textTokens(), r.speechTokens());
                 joiner.endChunk(k == chunks.size() - 1);
+                out.chunks(i + 1, total);
             }
         }
         if (stretch[0] != null) {

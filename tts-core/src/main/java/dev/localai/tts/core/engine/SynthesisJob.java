@@ -63,6 +63,8 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
     private volatile long outTokens;
     private volatile long samplesOut;
     private volatile long doneAt;
+    private volatile int chunksTotal;
+    private volatile int chunksDone;
     private AudioChunk pending;
     private boolean finished;
     private int index;
@@ -159,6 +161,12 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
         outTokens += speechTokens;
     }
 
+    @Override
+    public void chunks(int done, int total) {
+        chunksDone = done;
+        chunksTotal = total;
+    }
+
     private void put(Object o) {
         long stallSince = System.nanoTime();
         Duration stall = host.stallTimeout();
@@ -243,7 +251,8 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
         long start = acceptedAt;
         long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
         long queue = startedAt == 0 ? end - start : startedAt - start;
-        return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue);
+        return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue,
+                chunksDone, chunksTotal);
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.localai.tts.core.engine.api.SpeechPublisher;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
@@ -30,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -128,14 +130,22 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     @Override
     public AudioClip synthesize(SpeechRequest request) {
+        return synthesize(request, p -> { });
+    }
+
+    /** {@inheritDoc} <p>The same audio as {@link #synthesize(SpeechRequest)}, reported after each text chunk. */
+    @Override
+    public AudioClip synthesize(SpeechRequest request, Consumer<? super SynthesisProgress> progress) {
         long t0 = System.nanoTime();
         CacheKey key = CacheKey.of(request, voices.contentId(voiceIdOf(request)));
         AudioCache.Entry hit = cache.entry(key);
         if (hit != null) {
             long dt = System.nanoTime() - t0;
             float[] cached = hit.samples();
-            return new AudioClip(cached, SR, new SynthesisStats(hit.inputTokens(), hit.outputTokens(),
-                    cached.length / (double) SR, dt, dt, 0));
+            SynthesisStats s = new SynthesisStats(hit.inputTokens(), hit.outputTokens(), cached.length / (double) SR,
+                    dt, dt, 0);
+            progress.accept(SynthesisProgress.of(s, true));
+            return new AudioClip(cached, SR, s);
         }
         try (SynthesisJob job = submit(request, false)) {
             List<float[]> parts = new ArrayList<>();
@@ -145,15 +155,20 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                     break;
                 }
                 parts.add(c.samples());
+                if (c.samples().length > 0 && !c.last()) {
+                    progress.accept(SynthesisProgress.of(c.stats(), false));
+                }
                 if (c.last()) {
                     break;
                 }
             }
-            float[] all = concat(parts);
+            float[] all = ChunkJoiner.concat(parts);
             SynthesisStats s = job.stats();
             cache.put(key, all, s.inputTokens(), s.outputTokens());
-            return new AudioClip(all, SR, new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
-                    s.generationNanos(), s.generationNanos(), s.queueNanos()));
+            SynthesisStats stats = new SynthesisStats(s.inputTokens(), s.outputTokens(), all.length / (double) SR,
+                    s.generationNanos(), s.generationNanos(), s.queueNanos(), s.textChunksDone(), s.textChunks());
+            progress.accept(SynthesisProgress.of(stats, true));
+            return new AudioClip(all, SR, stats);
         }
     }
 
@@ -239,20 +254,6 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     @Override
     public Duration stallTimeout() {
         return options.stallTimeout();
-    }
-
-    static float[] concat(List<float[]> parts) {
-        int n = 0;
-        for (float[] p : parts) {
-            n += p.length;
-        }
-        float[] out = new float[n];
-        int at = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 
     // ---------------------------------------------------------------- voices, health, info

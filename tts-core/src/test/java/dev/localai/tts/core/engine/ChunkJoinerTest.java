@@ -21,7 +21,7 @@ class ChunkJoinerTest {
     private static float[] join(float[]... parts) {
         float[] out = new float[0];
         for (float[] p : parts) {
-            out = TtsEngine.concat(List.of(out, p));
+            out = ChunkJoiner.concat(List.of(out, p));
         }
         return out;
     }
@@ -36,7 +36,7 @@ class ChunkJoinerTest {
             }
             j.endChunk(c == chunks.size() - 1);
         }
-        return TtsEngine.concat(out);
+        return ChunkJoiner.concat(out);
     }
 
     @Test
@@ -66,6 +66,6 @@ class ChunkJoinerTest {
         j.beginChunk(true);
         j.accept(tone(SR / 5));
         assertThat(out).as("speech leaves at once, only the fade overlap is held").isNotEmpty();
-        assertThat(TtsEngine.concat(out).length).isGreaterThanOrEqualTo(SR / 5 - FADE);
+        assertThat(ChunkJoiner.concat(out).length).isGreaterThanOrEqualTo(SR / 5 - FADE);
     }
 }

@@ -78,7 +78,7 @@ class PauseSynthesisTest {
                 parts.add(c.samples());
             }
         }
-        float[] x = TtsEngine.concat(parts);
+        float[] x = ChunkJoiner.concat(parts);
         assertThat(longestSilence(x)[1]).isGreaterThanOrEqualTo((int) (0.8 * SR));
         assertThat(longestSilence(x)[1]).as("only the tail kept after speech adds to it").isLessThan(SR);
     }

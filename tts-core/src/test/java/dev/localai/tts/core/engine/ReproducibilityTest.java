@@ -47,7 +47,7 @@ class ReproducibilityTest {
                         parts.add(c.samples());
                     }
                 }
-                float[] streamed = TtsEngine.concat(parts);
+                float[] streamed = ChunkJoiner.concat(parts);
                 // streamed blocks run the flow on the tokens so far, the whole clip on all of them: the same
                 // length and the same speech, but not the same bits near the block seams (docs/numerics.md)
                 assertThat(streamed).as("%s engine %d: streamed length", dtype, e).hasSameSizeAs(whole);

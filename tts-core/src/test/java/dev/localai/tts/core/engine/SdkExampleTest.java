@@ -25,7 +25,7 @@ class SdkExampleTest {
         Path mp3 = tmp.resolve("hello.mp3");
         Path opus = tmp.resolve("stream.opus");
         try (TtsEngine tts = TtsEngine.builder().model(model).build()) {
-            AudioClip clip = tts.synthesize(SpeechRequest.builder("Hello from the JVM.").seed(42L).maxTokens(20).build());
+            AudioClip clip = tts.synthesize(SpeechRequest.builder("Hello from the JVM.").seed(42).maxTokens(20).build());
             Files.write(mp3, AudioEncoders.encode(AudioFormat.MP3, clip.samples(), clip.sampleRate()));
             try (SpeechStream s = tts.stream(SpeechRequest.builder("Streaming starts after the first few words.")
                          .maxTokens(40).build());

@@ -73,7 +73,7 @@ class TtsEngineTest {
         }
         assertThat(chunks.size()).isGreaterThan(2);
         assertThat(chunks.get(chunks.size() - 1).last()).isTrue();
-        float[] streamed = TtsEngine.concat(chunks.stream().map(AudioChunk::samples).toList());
+        float[] streamed = ChunkJoiner.concat(chunks.stream().map(AudioChunk::samples).toList());
         assertAudio(streamed);
         float[] whole = engine.synthesize(r).samples();
         System.out.printf("streamed %d samples in %d chunks, whole %d%n", streamed.length, chunks.size(), whole.length);
@@ -144,7 +144,7 @@ class TtsEngineTest {
                         .isInstanceOf(EngineException.class)
                         .satisfies(e -> {
                             assertThat(((EngineException) e).kind()).isEqualTo(EngineException.Kind.BUSY);
-                            assertThat(((EngineException) e).retryAfter()).isNotNull();
+                            assertThat(((EngineException) e).retryAfter()).isPresent();
                         });
             } finally {
                 running.close();
@@ -247,7 +247,7 @@ class TtsEngineTest {
             }
         }
         assertThat(chunks.get(chunks.size() - 1).last()).isTrue();
-        assertThat(TtsEngine.concat(chunks.stream().map(AudioChunk::samples).toList())).containsExactly(whole);
+        assertThat(ChunkJoiner.concat(chunks.stream().map(AudioChunk::samples).toList())).containsExactly(whole);
     }
 
     @Test
@@ -285,7 +285,7 @@ class TtsEngineTest {
             List<AudioChunk> got = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(got).isNotEmpty();
             assertThat(got.get(got.size() - 1).last()).isTrue();
-            assertAudio(TtsEngine.concat(got.stream().map(AudioChunk::samples).toList()));
+            assertAudio(ChunkJoiner.concat(got.stream().map(AudioChunk::samples).toList()));
         } finally {
             exec.shutdownNow();
         }
@@ -366,7 +366,7 @@ class TtsEngineTest {
                 while (kept.hasNext()) {
                     parts.add(kept.next().samples());
                 }
-                assertAudio(TtsEngine.concat(parts));
+                assertAudio(ChunkJoiner.concat(parts));
                 assertThat(whole.get().samples()).containsExactly(expected);
             } finally {
                 kept.close();

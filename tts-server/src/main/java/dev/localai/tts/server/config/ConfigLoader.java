@@ -1,13 +1,13 @@
 package dev.localai.tts.server.config;
 
 import dev.localai.tts.api.http.CrossSiteGuard;
+import dev.localai.tts.core.engine.api.VoiceLibraryDirs;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +18,8 @@ import java.util.function.Function;
  * Builds the {@link ServerConfig} from three layers, later ones winning: {@code application.yaml} (the one on the
  * classpath, or the file given with {@code --config}), environment variables ({@code TTS_PORT}, {@code TTS_MODEL},
  * ...; see {@link #ENV}), and command-line flags ({@code --model DIR|REPO_ID}, {@code --port N},
- * {@code --voices DIR}, {@code --device D}, {@code --host H}, {@code --wyoming-port N}).
+ * {@code --voices DIR}, {@code --device D}, {@code --host H}, {@code --wyoming-port N}). Without a voices directory
+ * in any layer, the library is the per-user one the {@code tts} CLI uses ({@link VoiceLibraryDirs#defaultDir}).
  */
 public final class ConfigLoader {
 
@@ -139,6 +140,11 @@ public final class ConfigLoader {
             over.putIfAbsent("wyoming.enabled", "true");
         }
         over.putAll(flags.overrides());
+        if (!over.containsKey("engine.voices-dir") && !yaml.get("engine.voices-dir").exists()) {
+            // the per-user library the tts CLI uses too, so voices added with one are there for the other
+            String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+            over.put("engine.voices-dir", VoiceLibraryDirs.defaultDir(env, Path.of(home)).toString());
+        }
         return from(yaml, over);
     }
 
@@ -270,7 +276,7 @@ public final class ConfigLoader {
         }
 
         private static List<String> split(String s) {
-            return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+            return CrossSiteGuard.splitList(s); // the manager splits its MANAGER_* lists the same way
         }
     }
 }

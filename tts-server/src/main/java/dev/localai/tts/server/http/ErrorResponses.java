@@ -50,7 +50,7 @@ public final class ErrorResponses {
         String msg = PublicMessages.clean(raw, "the engine refused the request");
         return switch (e.kind()) {
             case BUSY -> ApiErrors.busy("The server is busy: " + msg + ". Retry later.",
-                    e.retryAfter() == null ? 1 : (e.retryAfter().toMillis() + 999) / 1000);
+                    e.retryAfter().map(d -> (d.toMillis() + 999) / 1000).orElse(1L));
             case NOT_READY -> ApiErrors.unavailable("model_not_ready", msg, 5);
             case UNKNOWN_VOICE -> voiceIs404 ? ApiErrors.notFound(voiceParam, "voice_not_found", msg)
                     : ApiException.invalid(voiceParam, "voice_not_found", msg);

@@ -17,12 +17,15 @@ class ConfigLoaderTest {
 
     @Test
     void theBundledApplicationYamlGivesTheDesignDefaults() {
-        ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of());
+        ServerConfig c = ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of("HOME", "/home/someone"));
         assertThat(c.port()).isEqualTo(8006);
         assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.engine().model()).isEqualTo("ResembleAI/chatterbox-turbo");
         assertThat(c.engine().device()).isEqualTo("auto");
-        assertThat(c.engine().voicesDir()).isEqualTo(Path.of("voices"));
+        assertThat(c.engine().voicesDir()).as("the tts CLI's library")
+                .isEqualTo(Path.of("/home/someone/.local/share/localai-tts/voices"));
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of("XDG_DATA_HOME", "/xdg"))
+                .engine().voicesDir()).isEqualTo(Path.of("/xdg/localai-tts/voices"));
         assertThat(c.engine().allowDownload()).isTrue();
         assertThat(c.speech().models()).containsExactly("chatterbox-turbo", "tts-1", "tts-1-hd", "gpt-4o-mini-tts");
         assertThat(c.speech().voiceMap()).containsEntry("alloy", "default").containsKeys(

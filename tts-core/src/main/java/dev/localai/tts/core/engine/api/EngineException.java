@@ -1,6 +1,7 @@
 package dev.localai.tts.core.engine.api;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Failures of a {@link SpeechSynthesizer} that callers can act on; each kind maps onto an HTTP status in the server.
@@ -59,8 +60,8 @@ public class EngineException extends RuntimeException {
         return kind;
     }
 
-    /** A hint of when to retry ({@link Kind#BUSY}, {@link Kind#NOT_READY}), or {@code null}. */
-    public Duration retryAfter() {
-        return retryAfter;
+    /** A hint of when to retry ({@link Kind#BUSY}, {@link Kind#NOT_READY}); empty when there is none. */
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
     }
 }

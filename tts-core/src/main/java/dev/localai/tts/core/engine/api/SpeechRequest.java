@@ -131,7 +131,10 @@ public record SpeechRequest(String text, String voiceId, double speed, Long seed
         public Builder text(String v) { this.text = v; return this; }
         public Builder voiceId(String v) { this.voiceId = v; return this; }
         public Builder speed(double v) { this.speed = v; return this; }
+        /** The random seed, or {@code null} for the engine's default. */
         public Builder seed(Long v) { this.seed = v; return this; }
+        /** The random seed; {@code seed(42)} and {@code seed(42L)} both land here. */
+        public Builder seed(long v) { this.seed = v; return this; }
         public Builder temperature(Double v) { this.temperature = v; return this; }
         public Builder topK(Integer v) { this.topK = v; return this; }
         public Builder topP(Double v) { this.topP = v; return this; }

@@ -1,7 +1,11 @@
 package dev.localai.tts.core.engine.api;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The speech engine as its users (the server, JVM applications) see it. Implementations are thread-safe: any number
@@ -29,6 +33,48 @@ public interface SpeechSynthesizer extends AutoCloseable {
      * @throws EngineException on an unknown voice, when not ready, when busy, or on an engine fault
      */
     AudioClip synthesize(SpeechRequest request);
+
+    /**
+     * Synthesises the whole request, reporting progress as the audio is generated: after every block of audio (on
+     * the calling thread, so keep the listener quick), and once more with {@link SynthesisProgress#done()} set.
+     * The default implementation streams the request and joins the chunks.
+     *
+     * @throws EngineException as {@link #synthesize(SpeechRequest)}
+     */
+    default AudioClip synthesize(SpeechRequest request, Consumer<? super SynthesisProgress> progress) {
+        Objects.requireNonNull(progress, "progress");
+        List<float[]> parts = new ArrayList<>();
+        int length = 0;
+        try (SpeechStream s = stream(request)) {
+            while (s.hasNext()) {
+                AudioChunk c = s.next();
+                if (c.samples().length > 0) {
+                    parts.add(c.samples());
+                    length += c.samples().length;
+                    progress.accept(SynthesisProgress.of(c.stats(), false));
+                }
+            }
+            SynthesisStats stats = s.stats();
+            float[] all = new float[length];
+            int at = 0;
+            for (float[] p : parts) {
+                System.arraycopy(p, 0, all, at, p.length);
+                at += p.length;
+            }
+            progress.accept(SynthesisProgress.of(stats, true));
+            return new AudioClip(all, AudioClip.SAMPLE_RATE, stats);
+        }
+    }
+
+    /**
+     * Synthesises the request on a virtual thread of its own. The future completes with the clip, or exceptionally
+     * with the {@link EngineException} that {@link #synthesize(SpeechRequest)} would throw; cancelling it cancels
+     * the generation and frees its slot.
+     */
+    default CompletableFuture<AudioClip> synthesizeAsync(SpeechRequest request) {
+        Objects.requireNonNull(request, "request");
+        return AsyncSynthesis.start(() -> synthesize(request));
+    }
 
     /**
      * Starts a streamed synthesis. The request is validated (voice known, engine ready, a slot or queue place free)

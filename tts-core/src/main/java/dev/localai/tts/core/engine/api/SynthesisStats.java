@@ -9,11 +9,19 @@ package dev.localai.tts.core.engine.api;
  * @param generationNanos     wall time from the request being accepted to the last sample
  * @param timeToFirstAudioNanos wall time to the first audio chunk (equals generationNanos when not streamed)
  * @param queueNanos          time spent waiting for a free slot before generation began
+ * @param textChunksDone      text chunks (long text is split at sentences) fully generated so far
+ * @param textChunks          text chunks of the request, or 0 when unknown (e.g. audio served from a cache)
  */
 public record SynthesisStats(long inputTokens, long outputTokens, double audioSeconds, long generationNanos,
-                             long timeToFirstAudioNanos, long queueNanos) {
+                             long timeToFirstAudioNanos, long queueNanos, int textChunksDone, int textChunks) {
 
     public static final SynthesisStats EMPTY = new SynthesisStats(0, 0, 0, 0, 0, 0);
+
+    /** Figures without the text-chunk counts (unknown: 0 of 0). */
+    public SynthesisStats(long inputTokens, long outputTokens, double audioSeconds, long generationNanos,
+                          long timeToFirstAudioNanos, long queueNanos) {
+        this(inputTokens, outputTokens, audioSeconds, generationNanos, timeToFirstAudioNanos, queueNanos, 0, 0);
+    }
 
     /** Generation time in seconds. */
     public double generationSeconds() {

@@ -1,0 +1,66 @@
+# shellcheck shell=sh
+# Sourced (POSIX sh) by ./tts, examples/run, .ci/run and the bench scripts: finds a JDK 21+ and holds the JVM
+# flags, so there is one place for both. The flags themselves are in bin/jvm.options (also read by the test JVMs).
+#
+#   TTS_ROOT="$(cd "$(dirname "$0")" && pwd)"; . "$TTS_ROOT/bin/jvm-env.sh"
+#   jdk="$(tts_find_jdk)" || { echo "needs a JDK 21 or newer (set JAVA_HOME or TTS_JAVA_HOME)" >&2; exit 1; }
+#   exec "$jdk/bin/java" $(tts_jvm_flags "$jdk") -jar some.jar
+#
+# TTS_JAVA_HOME, then JAVA_HOME, then the usual install places are tried; the first Java 21+ wins.
+
+: "${TTS_ROOT:?set TTS_ROOT to the repository root before sourcing bin/jvm-env.sh}"
+TTS_MIN_JAVA=21
+
+# The feature version of the java in JDK home $1 (8 for 1.8), or nothing when it does not run.
+tts_java_major() {
+  _v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
+  case "$_v" in
+    1.*) _v="${_v#1.}" ;;
+  esac
+  echo "${_v%%.*}"
+}
+
+# Prints the home of the first JDK 21+ found; with the argument "javac" only full JDKs count. Returns 1 if none.
+tts_find_jdk() {
+  for _j in "${TTS_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/* "$HOME"/.sdkman/candidates/java/* /opt/java/* \
+            /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+    [ -n "$_j" ] && [ -x "$_j/bin/java" ] || continue
+    [ "${1:-}" != javac ] || [ -x "$_j/bin/javac" ] || continue
+    _m=$(tts_java_major "$_j")
+    if [ "${_m:-0}" -ge "$TTS_MIN_JAVA" ] 2>/dev/null; then
+      echo "$_j"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Prints the JVM flags for the JDK at $1: those of bin/jvm.options, then the version-dependent ones (space-separated;
+# none contains a space, so callers may split on spaces).
+tts_jvm_flags() {
+  _f=$(sed -e 's/#.*//' "$TTS_ROOT/bin/jvm.options" | tr -s ' \t\n' '   ' | sed -e 's/^ *//' -e 's/ *$//')
+  # Java 23+ warns when JavaCPP and our memory-mapped checkpoints use sun.misc.Unsafe's memory methods
+  if [ "$(tts_java_major "$1")" -ge 23 ] 2>/dev/null; then
+    _f="$_f --sun-misc-unsafe-memory-access=allow"
+  fi
+  echo "$_f"
+}
+
+# tts_build_if_stale WHO MODULE JAR [PATH...]: builds MODULE (and what it needs) with Maven's package phase, never
+# install, when JAR is missing or older than a main source file or pom.xml under the PATHs (relative to the
+# repository root; default: the whole tree). JAR is an absolute path.
+# Maven's output goes to stderr; WHO names the caller in the message.
+tts_build_if_stale() {
+  _who="$1" _module="$2" _jar="$3"
+  shift 3
+  [ $# -gt 0 ] || set -- .
+  _stale=""
+  if [ -f "$_jar" ]; then
+    _stale=$(cd "$TTS_ROOT" && find "$@" \( -path '*/src/main/*' -o -path '*/src/launcher/*' -o -name pom.xml \) \
+        -newer "$_jar" -not -path '*/target*' -print -quit 2>/dev/null)
+  fi
+  if [ ! -f "$_jar" ] || [ -n "$_stale" ]; then
+    echo "$_who: building $_module (first run or sources changed)..." >&2
+    (cd "$TTS_ROOT" && ./mvnw -q -B -DskipTests -pl "$_module" -am package) >&2
+  fi
+}

@@ -1,0 +1,84 @@
+package dev.localai.tts.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The one place that finds the JDK and holds the JVM flags ({@code bin/jvm-env.sh} and {@code bin/jvm.options}, used
+ * by {@code ./tts}, {@code examples/run}, {@code .ci/run} and the bench scripts): on the Java that runs these tests,
+ * the CLI speaks with those flags and the JDK prints no warning.
+ */
+class JvmFlagsTest {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    private static Run run(List<String> cmd) throws IOException, InterruptedException {
+        Path errFile = Files.createTempFile("jvm-flags-", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(errFile.toFile()).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("exits").isTrue();
+            return new Run(p.exitValue(), out, Files.readString(errFile));
+        } finally {
+            Files.deleteIfExists(errFile);
+        }
+    }
+
+    /** What {@code bin/jvm-env.sh} says for the JDK at {@code javaHome}, run by a POSIX shell. */
+    private static Run jvmEnv(String function, String arg) throws IOException, InterruptedException {
+        return run(List.of("sh", "-c", "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; " + function + " \"$2\"",
+                "sh", ROOT.toString(), arg));
+    }
+
+    @Test
+    void theScriptFindsAJdk21AndGivesFlagsForIt() throws Exception {
+        Run found = jvmEnv("tts_find_jdk", "");
+        assertThat(found.code()).as(found.err()).isZero();
+        Path jdk = Path.of(found.out().strip());
+        Run major = jvmEnv("tts_java_major", jdk.toString());
+        assertThat(Integer.parseInt(major.out().strip())).isGreaterThanOrEqualTo(21);
+
+        String home = System.getProperty("java.home");
+        Run flags = jvmEnv("tts_jvm_flags", home);
+        assertThat(flags.code()).isZero();
+        List<String> options = Files.readAllLines(ROOT.resolve("bin/jvm.options")).stream()
+                .map(l -> l.replaceAll("#.*", "").strip()).filter(l -> !l.isEmpty()).toList();
+        assertThat(options).contains("--enable-native-access=ALL-UNNAMED");
+        assertThat(flags.out().strip().split(" ")).startsWith(options.toArray(String[]::new));
+        boolean unsafeFlag = flags.out().contains("--sun-misc-unsafe-memory-access=allow");
+        assertThat(unsafeFlag).as("the Unsafe flag exactly on Java 23+").isEqualTo(Runtime.version().feature() >= 23);
+    }
+
+    @Test
+    void theCliSpeaksWithTheseFlagsWithoutAJdkWarning() throws Exception {
+        String home = System.getProperty("java.home");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(home, "bin", "java").toString());
+        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", home).out().strip().split(" ")));
+        Path wav = tmp.resolve("x.wav");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TtsCli.class.getName(), "speak",
+                "--model", TinyModel.dir().toString(), "--text", "Hi.", "--out", wav.toString(),
+                "--max-tokens", "5", "--device", "cpu", "--threads", "1", "--progress", "off"));
+        Run r = run(cmd);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(wav).isRegularFile();
+        // the JDK's warnings (restricted native access, sun.misc.Unsafe) all start so; LibTorch's own are "[W..."
+        assertThat(r.err().lines().filter(l -> l.startsWith("WARNING")).toList()).as(r.err()).isEmpty();
+        assertThat(Files.size(wav)).isGreaterThan(44);
+    }
+}
