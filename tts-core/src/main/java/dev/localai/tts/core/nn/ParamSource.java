@@ -96,8 +96,7 @@ public interface ParamSource {
      * to an untracked source, then track the result.
      */
     default ParamSource converted(ScalarType dtype) {
-        ParamSource base = this;
-        return new ParamSource() {
+        return new ForwardingParamSource(this) {
             @Override
             public Tensor take(String key, long... shape) {
                 Tensor t = base.take(key, shape);
@@ -115,23 +114,8 @@ public interface ParamSource {
             }
 
             @Override
-            public boolean has(String key) {
-                return base.has(key);
-            }
-
-            @Override
-            public void skip(String key) {
-                base.skip(key);
-            }
-
-            @Override
             public ScalarType dtype() {
                 return dtype;
-            }
-
-            @Override
-            public Device device() {
-                return base.device();
             }
         };
     }

@@ -17,35 +17,15 @@ public final class Weights implements AutoCloseable {
     /** A view of {@code source} whose tensors (and those kept through it) this owner releases. */
     public ParamSource track(ParamSource source) {
         Weights owner = this;
-        return new ParamSource() {
+        return new ForwardingParamSource(source) {
             @Override
             public Tensor take(String key, long... shape) {
-                return owner.adopt(source.take(key, shape));
+                return owner.adopt(base.take(key, shape));
             }
 
             @Override
             public ParamSource sub(String name) {
-                return owner.track(source.sub(name));
-            }
-
-            @Override
-            public boolean has(String key) {
-                return source.has(key);
-            }
-
-            @Override
-            public void skip(String key) {
-                source.skip(key);
-            }
-
-            @Override
-            public org.bytedeco.pytorch.global.torch.ScalarType dtype() {
-                return source.dtype();
-            }
-
-            @Override
-            public dev.localai.tts.core.runtime.Device device() {
-                return source.device();
+                return owner.track(base.sub(name));
             }
 
             @Override
