@@ -79,7 +79,8 @@ final class BenchCommand implements Runnable {
         return switch (s.toLowerCase(java.util.Locale.ROOT)) {
             case "fp32", "float32" -> ScalarType.Float;
             case "bf16", "bfloat16" -> ScalarType.BFloat16;
-            default -> throw new IllegalArgumentException("dtype must be fp32 or bf16: " + s);
+            case "int8" -> ScalarType.Char;
+            default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or int8: " + s);
         };
     }
 

@@ -103,10 +103,17 @@ final class EngineBenchmark {
     static long t3WeightBytesPerToken(T3Config c, ScalarType dtype) {
         long d = c.nEmbd();
         long inner = c.nInner();
-        long perBlock = d * 3 * d + 3 * d + d * d + d + d * inner + inner + inner * d + d + 4 * d;
+        long matrices = d * 3 * d + d * d + d * inner + inner * d;
+        long rows = 3 * d + d + inner + d;
+        long perBlockRest = rows + 4 * d; // biases and the two layer norms
         long v = c.speechTokensDictSize();
-        long elements = c.nLayer() * perBlock + 2 * d + v * d + v + 2 * d;
-        return elements * (dtype.value == ScalarType.Float.value ? 4 : 2);
+        long rest = 2 * d + v * d + v + 2 * d; // final norm, speech head, one position and one token row
+        if (dtype.value == ScalarType.Char.value) {
+            // int8 matrices with an fp32 scale and an int32 row sum per row; everything else fp32
+            return c.nLayer() * (matrices + 8 * rows + 4 * perBlockRest) + 4 * rest;
+        }
+        long bytes = dtype.value == ScalarType.Float.value ? 4 : 2;
+        return (c.nLayer() * (matrices + perBlockRest) + rest) * bytes;
     }
 
     /**

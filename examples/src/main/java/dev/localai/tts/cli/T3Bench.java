@@ -47,7 +47,9 @@ final class T3Bench {
         T3Config c = T3Config.turbo();
         long t0 = System.nanoTime();
         torch.manual_seed(p.seed());
-        try (T3 t3 = T3.create(RandomParams.normal(p.dtype(), 0.02), c, Device.cpu())) {
+        boolean int8 = p.dtype() == ScalarType.Char;
+        try (T3 t3 = T3.create(RandomParams.normal(int8 ? ScalarType.Float : p.dtype(), 0.02), c, Device.cpu(),
+                int8)) {
             return run(t3, p, (System.nanoTime() - t0) / 1e9);
         }
     }
@@ -123,7 +125,7 @@ final class T3Bench {
     }
 
     static String describe(Params p, Result r, int threads) {
-        String dt = p.dtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
+        String dt = dev.localai.tts.core.runtime.WeightTypes.name(p.dtype());
         return String.format(Locale.ROOT, "T3 turbo (24 x 1024, 16 heads) %s, %d CPU threads: prefill %d positions "
                         + "%.0f ms (%.0f ms with the voice's prefix cached); decode %d tokens: %.1f ms/token mean (median %.1f), %.2f tokens/s "
                         + "(real time needs 25 tokens/s; T3 RTF %.2f); %.1f CPU-ms/token; random weights built in "

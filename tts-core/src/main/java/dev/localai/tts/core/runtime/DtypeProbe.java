@@ -44,6 +44,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class DtypeProbe {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
     static final String FILE = "dtype-probe.properties";
+    /** Part of the key: a probe with other candidates or products measures again (2: int8 added). */
+    static final int PROBE_VERSION = 2;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timing loop, ms. */
@@ -148,7 +150,10 @@ public final class DtypeProbe {
         return base.resolve("localai-tts").resolve(FILE);
     }
 
-    /** CPU model, LibTorch version and core count, e.g. {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores}. */
+    /**
+     * CPU model, LibTorch version, core count and probe version, e.g.
+     * {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores | probe 2}.
+     */
     public static String machineKey() {
         String version;
         try {
@@ -157,7 +162,7 @@ public final class DtypeProbe {
             version = null;
         }
         return cpuModel() + " | pytorch " + (version == null ? "?" : version) + " | "
-                + Runtime.getRuntime().availableProcessors() + " cores";
+                + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION;
     }
 
     /** The CPU's model name ({@code /proc/cpuinfo} on Linux, else {@code os.arch}). */
@@ -186,7 +191,11 @@ public final class DtypeProbe {
             torch.manual_seed(12345);
             Products fp32 = Products.random();
             Tensor[] ref = fp32.run();
-            for (String name : WeightTypes.CPU_CANDIDATES) {
+            for (String name : candidates()) {
+                if (name.equals("int8")) {
+                    f.put(name, measureInt8(fp32, ref));
+                    continue;
+                }
                 try (PointerScope inner = new PointerScope()) {
                     ScalarType t = WeightTypes.scalarType(name);
                     Products p = name.equals("fp32") ? fp32 : fp32.to(t);
@@ -196,6 +205,49 @@ public final class DtypeProbe {
             }
         }
         return new WeightTypes.Probe("", f);
+    }
+
+    /** The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2). */
+    static java.util.List<String> candidates() {
+        return WeightTypes.CPU_CANDIDATES.stream()
+                .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported())
+                .toList();
+    }
+
+    /**
+     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix}, and
+     * their error against fp32 on the first layer's products (the flow is not a candidate: NaN).
+     */
+    private static WeightTypes.Figure measureInt8(Products fp32, Tensor[] ref) {
+        try (PointerScope inner = new PointerScope();
+             dev.localai.tts.core.nn.Weights owner = new dev.localai.tts.core.nn.Weights()) {
+            List<dev.localai.tts.core.nn.Int8Matrix[]> layers = new java.util.ArrayList<>();
+            for (Tensor[] w : fp32.layers()) {
+                layers.add(new dev.localai.tts.core.nn.Int8Matrix[] {
+                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner),
+                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner),
+                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner),
+                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner)});
+            }
+            Tensor[] outs = fp32.outs();
+            Runnable step = () -> {
+                for (int i = 0; i < layers.size(); i++) {
+                    Tensor[] w = fp32.layers().get(i);
+                    dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
+                    q[0].forwardVec(fp32.x(), w[4], outs[0]);
+                    q[1].forwardVec(fp32.x(), w[5], outs[1]);
+                    q[2].forwardVec(fp32.x(), w[6], outs[2]);
+                    q[3].forwardVec(fp32.inner(), w[7], outs[3]);
+                }
+            };
+            Tensor[] w = fp32.layers().get(0);
+            Tensor a = torch.empty(w[0].size(0));
+            Tensor b = torch.empty(w[3].size(0));
+            layers.get(0)[0].forwardVec(fp32.x(), w[4], a);
+            layers.get(0)[3].forwardVec(fp32.inner(), w[7], b);
+            double err = relativeError(new Tensor[] {a, b}, new Tensor[] {ref[0], ref[1]});
+            return new WeightTypes.Figure(time(step), Double.NaN, err);
+        }
     }
 
     /** Median wall time of {@code op} in ms, after one warm-up, over at most {@link #BUDGET_MS}. */

@@ -51,6 +51,35 @@ public final class Torch {
         torch.globalContext().setUserEnabledNNPACK(false);
     }
 
+    /**
+     * Runs {@code op} with LibTorch's own log (c10's {@code [W...]} lines on stderr) raised to errors only, then puts
+     * the warning level back. For one-time calls whose warnings say nothing to a user: LibTorch's FBGEMM int8
+     * functions print a deprecation warning once per process (they are deprecated in favour of the
+     * {@code quantized::} operators, which the Java bindings do not reach); calling them once in here uses up that
+     * "once" quietly. Serialised, since the level is process-wide.
+     */
+    public static synchronized <T> T withNativeWarningsQuiet(java.util.function.Supplier<T> op) {
+        load();
+        setNativeLogLevel(2);
+        try {
+            return op.get();
+        } finally {
+            setNativeLogLevel(1);
+        }
+    }
+
+    /** c10's {@code caffe2_log_level}: 0 info, 1 warnings (LibTorch's default), 2 errors. */
+    private static void setNativeLogLevel(int level) {
+        try (org.bytedeco.javacpp.PointerPointer<org.bytedeco.javacpp.BytePointer> argv =
+                     new org.bytedeco.javacpp.PointerPointer<>("localai-tts", "--caffe2_log_level=" + level)) {
+            int[] argc = {2};
+            torch.ParseCommandLineFlags(argc, argv);
+            torch.UpdateLoggingLevelsFromFlags();
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not set LibTorch's log level", e);
+        }
+    }
+
     private static void pinBlasThreads() {
         blasThreads = pinBlasThreads(System.getenv("OPENBLAS_NUM_THREADS"));
     }

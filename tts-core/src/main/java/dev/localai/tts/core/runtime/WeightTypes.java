@@ -86,6 +86,9 @@ public final class WeightTypes {
      */
     public static Plan choose(ScalarType explicit, Device device, Supplier<Probe> probe) {
         if (explicit != null) {
+            if (explicit.value == ScalarType.Char.value && device.isCuda()) {
+                throw new IllegalArgumentException("int8 weights are a CPU option; on a GPU use bf16 or fp16");
+            }
             boolean bf16 = explicit.value == ScalarType.BFloat16.value;
             return new Plan(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
                     "explicit dtype");
@@ -142,21 +145,31 @@ public final class WeightTypes {
         return Double.isFinite(ms) ? ms : Double.POSITIVE_INFINITY;
     }
 
-    /** The dtype names the engine takes, in the probe's order. */
-    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16");
+    /**
+     * The dtype names the probe times on the CPU, in order. {@code int8} is a T3-only candidate (its flow time is not
+     * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere).
+     */
+    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8");
 
-    /** {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}. */
+    /**
+     * {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}, or
+     * {@code int8} ({@code Char}: T3's GPT-2 matrices in int8 on the CPU, everything else fp32).
+     */
     public static ScalarType scalarType(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "fp32", "float32", "float" -> ScalarType.Float;
             case "bf16", "bfloat16" -> ScalarType.BFloat16;
             case "fp16", "float16", "half" -> ScalarType.Half;
-            default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16: " + name);
+            case "int8" -> ScalarType.Char;
+            default -> throw new IllegalArgumentException("dtype must be fp32, bf16, fp16 or int8: " + name);
         };
     }
 
-    /** The short name of a weight type: {@code fp32}, {@code bf16} or {@code fp16}. */
+    /** The short name of a weight type: {@code fp32}, {@code bf16}, {@code fp16} or {@code int8}. */
     public static String name(ScalarType t) {
+        if (t.value == ScalarType.Char.value) {
+            return "int8";
+        }
         if (t.value == ScalarType.BFloat16.value) {
             return "bf16";
         }

@@ -26,6 +26,8 @@ final class BatchBuffers implements AutoCloseable {
     final Tensor logits;
     /** Flat scratch of the transposed GEMM result, large enough for (V, B). */
     final Tensor scratch;
+    /** The fp32 CPU single-query attention's buffers, shared by the rows (they run one after another). */
+    final AttentionScratch att;
     /** Splits the step's large CPU matrix products over threads. */
     final SplitGemm gemm;
 
@@ -44,6 +46,7 @@ final class BatchBuffers implements AutoCloseable {
             logits = torch.empty(new long[] {maxBatch, c.speechTokensDictSize()}, opts, null).retainReference();
             scratch = torch.empty(new long[] {widest * maxBatch}, opts, null).retainReference();
         }
+        att = new AttentionScratch(c, dtype, device);
     }
 
     /** The first n rows of a (B, ...) buffer. */
@@ -60,6 +63,7 @@ final class BatchBuffers implements AutoCloseable {
         inner.close();
         logits.close();
         scratch.close();
+        att.close();
         gemm.close();
     }
 }

@@ -1,5 +1,8 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.Int8Matrix;
+import org.bytedeco.javacpp.PointerScope;
+
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -12,19 +15,31 @@ import org.bytedeco.pytorch.global.torch;
  * and many tokens a {@code linear}, both split over the cores by {@link SplitGemm#shared()}.
  */
 final class Conv1D {
-    /** (out, in): the checkpoint's (in, out) weight transposed once at load. */
+    /** (out, in): the checkpoint's (in, out) weight transposed once at load; null when {@link #int8} holds it. */
     final Tensor weight;
+    /** The weight in int8 with per-row scales (T3 loaded with int8 weights), else null. */
+    final Int8Matrix int8;
     /** (out). */
     final Tensor bias;
     final int nIn;
     final int nOut;
 
-    Conv1D(ParamSource p, int nIn, int nOut) {
+    /**
+     * @param int8 keep the weight as an {@link Int8Matrix} (fp32 in, fp32 out) instead of in the source's dtype
+     */
+    Conv1D(ParamSource p, int nIn, int nOut, boolean int8) {
         this.nIn = nIn;
         this.nOut = nOut;
         Tensor w = p.take("weight", nIn, nOut);
-        try (Tensor wt = w.t()) {
-            this.weight = p.keep(wt.contiguous());
+        try (PointerScope scope = new PointerScope()) {
+            Tensor wt = w.t().contiguous();
+            if (int8) {
+                this.int8 = Int8Matrix.quantize(wt, p);
+                this.weight = null;
+            } else {
+                this.int8 = null;
+                this.weight = p.keep(wt);
+            }
         }
         p.free(w);
         this.bias = p.take("bias", nOut);
@@ -32,11 +47,18 @@ final class Conv1D {
 
     /** x (..., in) -> (..., out). */
     Tensor forward(Tensor x) {
+        if (int8 != null) {
+            return int8.forward(x, bias);
+        }
         return SplitGemm.shared().linear(x, weight, bias);
     }
 
     /** out (out) = W x + b for one vector x (in), written into a preallocated {@code out}. */
     void forwardVec(Tensor x, Tensor out) {
+        if (int8 != null) {
+            int8.forwardVec(x, bias, out);
+            return;
+        }
         SplitGemm.shared().mv(weight, bias, x, out);
     }
 
@@ -46,6 +68,10 @@ final class Conv1D {
      * flat scratch {@code tmp} (at least out * n elements), then transposed into {@code out} with the bias added.
      */
     void forwardRows(Tensor x, Tensor out, Tensor tmp, SplitGemm gemm) {
+        if (int8 != null) {
+            int8.forwardRows(x, bias, out);
+            return;
+        }
         forwardRows(weight, bias, x, out, tmp, gemm);
     }
 

@@ -18,6 +18,8 @@ final class DecodeBuffers implements AutoCloseable {
     final Tensor inner;
     /** Speech logits (V) in the model dtype. */
     final Tensor logits;
+    /** The fp32 CPU single-query attention's buffers. */
+    final AttentionScratch att;
 
     DecodeBuffers(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
         try (DeviceOptional dev = new DeviceOptional(device);
@@ -29,6 +31,7 @@ final class DecodeBuffers implements AutoCloseable {
             inner = torch.empty(new long[] {c.nInner()}, opts, null).retainReference();
             logits = torch.empty(new long[] {c.speechTokensDictSize()}, opts, null).retainReference();
         }
+        att = new AttentionScratch(c, dtype, device);
     }
 
     @Override
@@ -38,5 +41,6 @@ final class DecodeBuffers implements AutoCloseable {
         proj.close();
         inner.close();
         logits.close();
+        att.close();
     }
 }

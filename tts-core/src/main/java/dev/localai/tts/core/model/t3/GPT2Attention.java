@@ -2,9 +2,11 @@ package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * GPT-2 causal self-attention: fused {@code c_attn} (q|k|v), heads of 64, scale 1/sqrt(headDim), {@code c_proj}.
@@ -16,13 +18,18 @@ final class GPT2Attention {
     private final int nEmbd;
     private final int nHead;
     private final int headDim;
+    /** 1 / sqrt(headDim): GPT-2's attention scale (one per head size, kept for the process like the constants). */
+    private final Scalar scale;
+    private static final Scalar ZERO = new Scalar(0.0).retainReference();
+    private static final java.util.Map<Integer, Scalar> SCALES = new java.util.concurrent.ConcurrentHashMap<>();
 
-    GPT2Attention(ParamSource p, T3Config c) {
+    GPT2Attention(ParamSource p, T3Config c, boolean int8) {
         this.nEmbd = c.nEmbd();
         this.nHead = c.nHead();
         this.headDim = c.headDim();
-        this.c_attn = new Conv1D(p.sub("c_attn"), nEmbd, 3 * nEmbd);
-        this.c_proj = new Conv1D(p.sub("c_proj"), nEmbd, nEmbd);
+        this.scale = SCALES.computeIfAbsent(headDim, d -> new Scalar(1.0 / Math.sqrt(d)).retainReference());
+        this.c_attn = new Conv1D(p.sub("c_attn"), nEmbd, 3 * nEmbd, int8);
+        this.c_proj = new Conv1D(p.sub("c_proj"), nEmbd, nEmbd, int8);
     }
 
     /**
@@ -86,10 +93,34 @@ final class GPT2Attention {
         cache.v(layer).select(1, pos).copy_(buf.qkv.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
         Tensor kc = cache.k(layer).narrow(1, 0, pos + 1);
         Tensor vc = cache.v(layer).narrow(1, 0, pos + 1);
-        // one query sees every cached key: no mask (is_causal would align the mask top-left)
-        Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
-                new DoubleOptional(), false);
-        c_proj.forwardVec(a.view(nEmbd), buf.proj);
+        Tensor a = attendOne(q, kc, vc, pos + 1, buf.att);
+        c_proj.forwardVec(a.reshape(nEmbd), buf.proj);
+    }
+
+    /**
+     * softmax(q k^T / sqrt(headDim)) v for one query per head (heads, 1, headDim) over {@code len} cached keys, in
+     * fp32 on the CPU, into the session's buffers: the same sums as {@code scaled_dot_product_attention}, which for a
+     * single query runs its blocked flash kernel at 2-3x the cost of three plain batched products (T3 decode at Turbo
+     * sizes: 13-18 ms of SDPA per step against 6 ms, docs/performance.md).
+     */
+    private Tensor oneQueryAttention(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s) {
+        Tensor scores = s.scores.narrow(2, 0, len);
+        Tensor probs = s.probs.narrow(2, 0, len);
+        // beta 0: the scores buffer's old contents are ignored, not read
+        torch.baddbmm_out(scores, scores, q, kc.transpose(1, 2), ZERO, scale);
+        torch.softmax_out(probs, scores, -1);
+        torch.bmm_out(s.out, probs, vc);
+        return s.out;
+    }
+
+    /** The single-query attention of one decode step: the plain products in fp32 on the CPU, else SDPA. */
+    private Tensor attendOne(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s) {
+        if (kc.is_cuda() || kc.scalar_type().value != ScalarType.Float.value) {
+            // one query sees every cached key: no mask (is_causal would align the mask top-left)
+            return torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
+                    new DoubleOptional(), false);
+        }
+        return oneQueryAttention(q, kc, vc, len, s);
     }
 
     /**
@@ -109,9 +140,8 @@ final class GPT2Attention {
             cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
             Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
             Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
-            Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
-                    new DoubleOptional(), false);
-            bb.attn.select(0, i).copy_(a.view(nEmbd));
+            Tensor a = attendOne(q, kc, vc, p + 1, bb.att);
+            bb.attn.select(0, i).copy_(a.reshape(nEmbd));
         }
         c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
     }

@@ -12,12 +12,12 @@ final class GPT2Block {
     final GPT2MLP mlp;
     private final int index;
 
-    GPT2Block(ParamSource p, T3Config c, int index) {
+    GPT2Block(ParamSource p, T3Config c, int index, boolean int8) {
         this.index = index;
         this.ln_1 = new LayerNorm(p.sub("ln_1"), c.nEmbd(), c.layerNormEps());
-        this.attn = new GPT2Attention(p.sub("attn"), c);
+        this.attn = new GPT2Attention(p.sub("attn"), c, int8);
         this.ln_2 = new LayerNorm(p.sub("ln_2"), c.nEmbd(), c.layerNormEps());
-        this.mlp = new GPT2MLP(p.sub("mlp"), c);
+        this.mlp = new GPT2MLP(p.sub("mlp"), c, int8);
     }
 
     /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */

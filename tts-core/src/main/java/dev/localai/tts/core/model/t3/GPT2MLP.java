@@ -9,9 +9,9 @@ final class GPT2MLP {
     final Conv1D c_fc;
     final Conv1D c_proj;
 
-    GPT2MLP(ParamSource p, T3Config c) {
-        this.c_fc = new Conv1D(p.sub("c_fc"), c.nEmbd(), c.nInner());
-        this.c_proj = new Conv1D(p.sub("c_proj"), c.nInner(), c.nEmbd());
+    GPT2MLP(ParamSource p, T3Config c, boolean int8) {
+        this.c_fc = new Conv1D(p.sub("c_fc"), c.nEmbd(), c.nInner(), int8);
+        this.c_proj = new Conv1D(p.sub("c_proj"), c.nInner(), c.nEmbd(), int8);
     }
 
     Tensor forward(Tensor h) {

@@ -16,14 +16,14 @@ final class GPT2Model {
     final LayerNorm ln_f;
     private final T3Config config;
 
-    GPT2Model(ParamSource p, T3Config c) {
+    GPT2Model(ParamSource p, T3Config c, boolean int8) {
         this.config = c;
         p.skip("wte.weight");
         this.wpe = new Embedding(p.sub("wpe"), c.nPositions(), c.nEmbd());
         this.h = new GPT2Block[c.nLayer()];
         ParamSource hs = p.sub("h");
         for (int i = 0; i < c.nLayer(); i++) {
-            h[i] = new GPT2Block(hs.sub(Integer.toString(i)), c, i);
+            h[i] = new GPT2Block(hs.sub(Integer.toString(i)), c, i, int8);
         }
         this.ln_f = new LayerNorm(p.sub("ln_f"), c.nEmbd(), c.layerNormEps());
     }

@@ -44,12 +44,19 @@ public final class T3 implements AutoCloseable {
     private volatile PrefixCache prefixes;
     private final Weights weights = new Weights();
 
-    private T3(ParamSource source, T3Config c, Device device) {
+    /** True when the GPT-2 blocks' four matrices are {@link dev.localai.tts.core.nn.Int8Matrix int8}. */
+    private final boolean int8;
+
+    private T3(ParamSource source, T3Config c, Device device, boolean int8) {
         ParamSource p = weights.track(source);
         this.config = c;
         this.device = device;
         this.dtype = p.dtype();
-        this.tfmr = new GPT2Model(p.sub("tfmr"), c);
+        if (int8 && (device.isCuda() || dtype.value != ScalarType.Float.value)) {
+            throw new IllegalArgumentException("int8 T3 weights are made from fp32 weights on the CPU");
+        }
+        this.int8 = int8;
+        this.tfmr = new GPT2Model(p.sub("tfmr"), c, int8);
         this.cond_enc = new T3CondEnc(p.sub("cond_enc"), c);
         this.text_emb = new Embedding(p.sub("text_emb"), c.textTokensDictSize(), c.nEmbd());
         this.speech_emb = new Embedding(p.sub("speech_emb"), c.speechTokensDictSize(), c.nEmbd());
@@ -62,7 +69,7 @@ public final class T3 implements AutoCloseable {
      * deliberately skipped. Weights come in the view's dtype.
      */
     public static T3 load(StateDict sd, T3Config c, ScalarType dtype) {
-        T3 t3 = new T3(ParamSource.of(sd), c, sd.device());
+        T3 t3 = new T3(ParamSource.of(sd), c, sd.device(), dtype.value == ScalarType.Char.value);
         try {
             sd.requireAllConsumed();
         } catch (RuntimeException e) {
@@ -72,10 +79,16 @@ public final class T3 implements AutoCloseable {
         return t3;
     }
 
-    /** Loads a T3 file (fp32 or bf16 weights on {@code device}); the config is inferred from the tensor shapes. */
+    /**
+     * Loads a T3 file on {@code device} with weights in {@code dtype}: {@code Float}, {@code BFloat16}, {@code Half}
+     * (GPU), or {@code Char} for int8 weights on the CPU (the GPT-2 blocks' matrices as
+     * {@link dev.localai.tts.core.nn.Int8Matrix}, everything else and all activations fp32). The config is inferred
+     * from the tensor shapes.
+     */
     public static T3 load(Path file, Device device, ScalarType dtype) {
+        ScalarType stored = dtype.value == ScalarType.Char.value ? ScalarType.Float : dtype;
         try (SafeTensors st = SafeTensors.open(file);
-             StateDict sd = StateDict.of(st, device, dtype, false)) {
+             StateDict sd = StateDict.of(st, device, stored, false)) {
             return load(sd, T3Config.fromCheckpoint(st), dtype);
         }
     }
@@ -87,7 +100,12 @@ public final class T3 implements AutoCloseable {
 
     /** Builds T3 from any weight source (random weights for benchmarks). */
     public static T3 create(ParamSource p, T3Config c, Device device) {
-        return new T3(p, c, device);
+        return new T3(p, c, device, false);
+    }
+
+    /** {@link #create(ParamSource, T3Config, Device)} with the blocks' matrices made int8 from fp32 {@code p}. */
+    public static T3 create(ParamSource p, T3Config c, Device device, boolean int8) {
+        return new T3(p, c, device, int8);
     }
 
     public T3Config config() {
@@ -98,8 +116,14 @@ public final class T3 implements AutoCloseable {
         return device;
     }
 
+    /** The type of activations, the KV cache and the weights that are not int8 ({@code Float} for int8 weights). */
     public ScalarType dtype() {
         return dtype;
+    }
+
+    /** The weights' type as loaded: {@link #dtype()}, or {@code Char} when the blocks' matrices are int8. */
+    public ScalarType weightType() {
+        return int8 ? ScalarType.Char : dtype;
     }
 
     /**

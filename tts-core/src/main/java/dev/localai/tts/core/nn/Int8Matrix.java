@@ -1,0 +1,238 @@
+package dev.localai.tts.core.nn;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * A linear layer's (out, in) fp32 weight stored as int8 with one scale per output row, multiplied through FBGEMM's
+ * int8 GEMM: {@code y = s ⊙ (q x) + b}. FBGEMM quantizes each call's input to uint8 with one scale and zero point
+ * for the whole input (dynamic quantization, as PyTorch's {@code quantize_dynamic} does on the CPU), multiplies in
+ * int32 and dequantizes to fp32; the per-row weight scales and the bias are applied here, after the product.
+ *
+ * <p>Why: a T3 decode step is a matrix-vector product per weight matrix, bound by how fast the weights stream from
+ * memory; int8 weights are a quarter of fp32's bytes. The kernel is LibTorch's
+ * {@code fbgemm_linear_int8_weight_fp32_activation} (deprecated upstream in favour of the {@code quantized::}
+ * operators, which the Java bindings do not reach; it is the same FBGEMM kernel). It runs on LibTorch's intra-op
+ * threads and needs AVX2: {@link #supported()} says whether this CPU has it.
+ *
+ * <p>Accuracy: per-row weight rounding (half a step of {@code max|row|/127}) and the input's 8-bit rounding; measured
+ * against fp32 by {@code Int8MatrixTest} and, end to end, by {@code T3Int8AccuracyTest}.
+ *
+ * <p>Memory: the packed int8 matrix, the row scales and column sums are kept through {@link ParamSource#keep}, so they
+ * belong to the model's {@link Weights}; the fp32 weight is not kept (the caller frees it).
+ */
+public final class Int8Matrix {
+    /** (out): fp32 row scales. */
+    public final Tensor scale;
+    private final Tensor packed;
+    /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point). */
+    private final Tensor rowSums;
+    /** (out, in) int8 view of one element, expanded: FBGEMM reads only the weight's shape from it. */
+    private final Tensor shape;
+    /** (out) fp32 zeros: the bias FBGEMM adds before the row scales are applied. */
+    private final Tensor zeros;
+    private final long out;
+    private final long in;
+
+    private static volatile Boolean supported;
+
+    private Int8Matrix(Tensor scale, Tensor packed, Tensor rowSums, Tensor shape, Tensor zeros, long out, long in) {
+        this.scale = scale;
+        this.packed = packed;
+        this.rowSums = rowSums;
+        this.shape = shape;
+        this.zeros = zeros;
+        this.out = out;
+        this.in = in;
+    }
+
+    /**
+     * Quantizes an fp32 (out, in) weight: per row, scale {@code max|w|/127} (1 for an all-zero row) and
+     * {@code q = round(w / scale)} in [-127, 127]. The new tensors are handed to {@code owner} ({@link ParamSource#keep});
+     * {@code w} is left to the caller.
+     */
+    public static Int8Matrix quantize(Tensor w, ParamSource owner) {
+        return quantize(w, owner::keep);
+    }
+
+    /** {@link #quantize(Tensor, ParamSource)} with the new tensors kept by {@code owner}. */
+    public static Int8Matrix quantize(Tensor w, Weights owner) {
+        return quantize(w, owner::keep);
+    }
+
+    private static Int8Matrix quantize(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
+        if (w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value || w.is_cuda()) {
+            throw new IllegalArgumentException("int8 weights are made from a 2-d fp32 CPU tensor");
+        }
+        long out = w.size(0);
+        long in = w.size(1);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor absMax = w.abs().amax(new long[] {1}, true);
+            Tensor s = absMax.div(new Scalar(127.0));
+            s.masked_fill_(s.eq(new Scalar(0.0)), new Scalar(1.0));
+            Tensor q = w.div(s).round().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).to(ScalarType.Char).contiguous();
+            Tensor sums = q.to(ScalarType.Int).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(
+                    ScalarType.Int)).contiguous();
+            Tensor packed = torch.fbgemm_pack_quantized_matrix(q);
+            Tensor one = torch.zeros(1, 1).to(ScalarType.Char);
+            Tensor shape = one.expand(out, in);
+            Tensor zeros = torch.zeros(out);
+            return new Int8Matrix(owner.apply(s.view(out).contiguous()), owner.apply(packed), owner.apply(sums),
+                    owner.apply(shape), owner.apply(zeros), out, in);
+        }
+    }
+
+    /** Rows of the weight. */
+    public long out() {
+        return out;
+    }
+
+    /** Columns of the weight. */
+    public long in() {
+        return in;
+    }
+
+    /** Bytes the product reads per call: the int8 matrix plus the row scales and sums. */
+    public long bytes() {
+        return out * in + 8 * out;
+    }
+
+    /** x (..., in) fp32 -> a new (..., out) = x W^T + bias ({@code bias} may be null). */
+    public Tensor forward(Tensor x, Tensor bias) {
+        Tensor y = raw(x);
+        if (bias == null) {
+            return y.mul_(scale);
+        }
+        return torch.addcmul(bias, y, scale);
+    }
+
+    /** One vector x (in) -> {@code dst} (out) = W x + bias, written in place. */
+    public void forwardVec(Tensor x, Tensor bias, Tensor dst) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor y = raw(x.reshape(1, in)).view(out);
+            if (bias == null) {
+                torch.mul_out(dst, y, scale);
+            } else {
+                torch.addcmul_out(dst, bias, y, scale);
+            }
+        }
+    }
+
+    /** x (n, in) -> the preallocated {@code dst} (n, out) = x W^T + bias ({@code bias} may be null). */
+    public void forwardRows(Tensor x, Tensor bias, Tensor dst) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor y = raw(x);
+            if (bias == null) {
+                torch.mul_out(dst, y, scale);
+            } else {
+                torch.addcmul_out(dst, bias, y, scale);
+            }
+        }
+    }
+
+    private Tensor raw(Tensor x) {
+        Tensor x2 = x.dim() == 2 ? x : x.reshape(-1, in);
+        Tensor y = x2.size(0) == 1 ? product(x2) : productByBands(x2.contiguous());
+        if (x.dim() == 2) {
+            return y;
+        }
+        long[] dims = x.sizes().vec().get();
+        dims[dims.length - 1] = out;
+        return y.view(dims);
+    }
+
+    /** FBGEMM's product without the row scales: x (m, in) -> (m, out), x quantized with one scale for all m rows. */
+    private Tensor product(Tensor x2) {
+        return torch.fbgemm_linear_int8_weight_fp32_activation(x2, shape, packed, rowSums, ONE, ZERO, zeros);
+    }
+
+    /**
+     * Several rows: FBGEMM quantizes its whole input with one scale, so one row of much larger magnitude (a
+     * transformer's first position often is one) would leave the others only a few levels. Rows are therefore
+     * grouped by magnitude, in bands of {@value #BAND}x of the largest row's, each band one product (each reads the
+     * matrix again: usually there is one band, at most a few): no row is quantized with a step more than
+     * {@value #BAND} times its own.
+     */
+    private Tensor productByBands(Tensor x2) {
+        long m = x2.size(0);
+        float[] mags = new float[(int) m];
+        try (Tensor r = x2.abs().amax(new long[] {1}, false).contiguous()) {
+            r.data_ptr_float().get(mags);
+        }
+        float top = 0;
+        for (float v : mags) {
+            top = Math.max(top, v);
+        }
+        int[] band = new int[mags.length];
+        int bands = 1;
+        for (int i = 0; i < mags.length; i++) {
+            double ratio = mags[i] > 0 ? top / mags[i] : 1;
+            band[i] = ratio <= 1 ? 0 : (int) Math.floor(Math.log(ratio) / Math.log(BAND));
+            bands = Math.max(bands, band[i] + 1);
+        }
+        if (bands == 1) {
+            return product(x2);
+        }
+        Tensor y = torch.empty(m, out);
+        for (int b = 0; b < bands; b++) {
+            int count = 0;
+            for (int v : band) {
+                count += v == b ? 1 : 0;
+            }
+            if (count == 0) {
+                continue;
+            }
+            long[] rows = new long[count];
+            for (int i = 0, k = 0; i < band.length; i++) {
+                if (band[i] == b) {
+                    rows[k++] = i;
+                }
+            }
+            try (PointerScope scope = new PointerScope()) {
+                Tensor idx = torch.from_blob(new org.bytedeco.javacpp.LongPointer(rows), new long[] {count},
+                        new org.bytedeco.pytorch.TensorOptions(ScalarType.Long)).clone();
+                y.index_copy_(0, idx, product(x2.index_select(0, idx).contiguous()));
+            }
+        }
+        return y;
+    }
+
+    /** Width of a magnitude band of {@link #productByBands}. */
+    static final double BAND = 4;
+
+    /**
+     * Whether this CPU runs FBGEMM (x86-64 with AVX2): measured once by packing and multiplying a small matrix, since
+     * LibTorch throws on CPUs FBGEMM does not support.
+     */
+    public static boolean supported() {
+        Boolean s = supported;
+        if (s == null) {
+            synchronized (Int8Matrix.class) {
+                s = supported;
+                if (s == null) {
+                    s = dev.localai.tts.core.runtime.Torch.withNativeWarningsQuiet(Int8Matrix::probe);
+                    supported = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    private static boolean probe() {
+        try (PointerScope scope = new PointerScope(); Weights owner = new Weights()) {
+            Int8Matrix m = quantize(torch.eye(32), owner);
+            Tensor x = torch.arange(new Scalar(32)).to(ScalarType.Float);
+            Tensor y = m.forward(x, null);
+            return y.sub(x).abs().max().item_double() < 0.5;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static final Scalar ONE = new Scalar(1.0).retainReference();
+    private static final Scalar ZERO = new Scalar(0L).retainReference();
+}
