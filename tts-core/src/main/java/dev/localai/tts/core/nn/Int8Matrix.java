@@ -38,6 +38,8 @@ public final class Int8Matrix {
     private final long in;
 
     private static volatile Boolean supported;
+    /** True on the thread running {@link #probe}. */
+    private static final ThreadLocal<Boolean> PROBING = ThreadLocal.withInitial(() -> false);
 
     private Int8Matrix(Tensor scale, Tensor packed, Tensor rowSums, Tensor shape, Tensor zeros, long out, long in) {
         this.scale = scale;
@@ -64,6 +66,10 @@ public final class Int8Matrix {
     }
 
     private static Int8Matrix quantize(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
+        if (!PROBING.get() && !supported()) { // the first call also uses up LibTorch's one-time deprecation warnings quietly
+            throw new UnsupportedOperationException("int8 weights need FBGEMM, which this CPU does not run "
+                    + "(x86-64 with AVX2 needed); use fp32 or bf16");
+        }
         if (w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value || w.is_cuda()) {
             throw new IllegalArgumentException("int8 weights are made from a 2-d fp32 CPU tensor");
         }
@@ -214,7 +220,12 @@ public final class Int8Matrix {
             synchronized (Int8Matrix.class) {
                 s = supported;
                 if (s == null) {
-                    s = dev.localai.tts.core.runtime.Torch.withNativeWarningsQuiet(Int8Matrix::probe);
+                    PROBING.set(true);
+                    try {
+                        s = dev.localai.tts.core.runtime.Torch.withNativeWarningsQuiet(Int8Matrix::probe);
+                    } finally {
+                        PROBING.remove();
+                    }
                     supported = s;
                 }
             }

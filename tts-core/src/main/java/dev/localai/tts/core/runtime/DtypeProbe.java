@@ -152,7 +152,8 @@ public final class DtypeProbe {
 
     /**
      * CPU model, LibTorch version, core count and probe version, e.g.
-     * {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores | probe 2}.
+     * {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores | probe 2}, plus any kernel-dispatch cap set in the
+     * environment ({@code ATEN_CPU_CAPABILITY}, {@code ONEDNN_MAX_CPU_ISA}): capped kernels are other kernels.
      */
     public static String machineKey() {
         String version;
@@ -161,8 +162,15 @@ public final class DtypeProbe {
         } catch (IOException | RuntimeException e) {
             version = null;
         }
+        StringBuilder isa = new StringBuilder();
+        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+            String val = System.getenv(v);
+            if (val != null && !val.isBlank()) {
+                isa.append(" | ").append(v).append('=').append(val.trim());
+            }
+        }
         return cpuModel() + " | pytorch " + (version == null ? "?" : version) + " | "
-                + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION;
+                + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION + isa;
     }
 
     /** The CPU's model name ({@code /proc/cpuinfo} on Linux, else {@code os.arch}). */
