@@ -89,8 +89,8 @@ final class SpeakCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--dtype", paramLabel = "TYPE", description = "T3 weights (and the S3Gen flow's on a "
-            + "CPU with bf16): fp32, bf16 or fp16. Default: bf16 on a GPU or a CPU with native bf16 (amx_bf16/"
-            + "avx512_bf16), else fp32.")
+            + "CPU with bf16): fp32, bf16, fp16 (GPU) or int8 (CPU: T3's matrices in int8, the rest fp32). "
+            + "Default: bf16 on a GPU; on a CPU what a one-time measurement found fastest within the accuracy bound.")
     String dtype;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

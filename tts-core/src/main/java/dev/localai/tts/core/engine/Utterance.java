@@ -49,6 +49,104 @@ public final class Utterance {
      */
     public record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens) {}
 
+    /**
+     * Whether a streamed utterance runs each block's flow and HiFT on a second thread while T3 decodes the next block
+     * (on by default; {@code -Dlocalai.tts.overlapFlush=false} runs them in line, for comparisons). The audio is the
+     * same either way: the blocks are the same computations in the same order.
+     */
+    static volatile boolean overlap = !"false".equals(System.getProperty("localai.tts.overlapFlush"));
+
+    /**
+     * Runs flush jobs in order on one helper thread, at most one in flight: {@link #submit} first waits for the
+     * previous job (so a failure surfaces at the next block, and audio leaves in order); {@link #finish} waits for
+     * the last; {@link #close} always waits for a running job before the utterance frees what it uses. Disabled, it
+     * runs each job in line.
+     */
+    private static final class FlushPipeline implements AutoCloseable {
+        private final java.util.concurrent.ExecutorService thread;
+        private java.util.concurrent.Future<Long> running;
+        private long samples;
+
+        FlushPipeline(boolean enabled) {
+            this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "tts-stream-flush");
+                t.setDaemon(true);
+                return t;
+            }) : null;
+        }
+
+        void submit(java.util.concurrent.Callable<Long> job) {
+            if (thread == null) {
+                try {
+                    samples += job.call();
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return;
+            }
+            await();
+            running = thread.submit(job);
+        }
+
+        /** Waits for the job in flight; returns the samples of every job. */
+        long finish() {
+            await();
+            return samples;
+        }
+
+        private void await() {
+            if (running == null) {
+                return;
+            }
+            java.util.concurrent.Future<Long> f = running;
+            running = null;
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        samples += f.get();
+                        return;
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the job uses the utterance's tensors: always wait for it
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        Throwable c = e.getCause();
+                        if (c instanceof RuntimeException r) {
+                            throw r;
+                        }
+                        if (c instanceof Error err) {
+                            throw err;
+                        }
+                        throw new IllegalStateException(c);
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (thread == null) {
+                return;
+            }
+            try {
+                if (running != null) {
+                    try {
+                        await();
+                    } catch (RuntimeException | Error e) {
+                        // the utterance is already failing or cancelled: its own exception is the one to report
+                    }
+                }
+            } finally {
+                thread.shutdown();
+            }
+        }
+    }
+
     /** Tokens held back from a block because the encoder's pre-lookahead still sees them change. */
     static final int LOOKAHEAD_TOKENS = 3;
 
@@ -82,20 +180,27 @@ public final class Utterance {
             int vocoderTokens = (vocoder.latencyFrames() + stride - 1) / stride;
             int nextFlush = p.firstBlockTokens() + LOOKAHEAD_TOKENS + vocoderTokens;
             int block = p.firstBlockTokens();
-            for (int t = session.next(); t != T3Session.END; t = session.next()) {
-                if (cancelled.getAsBoolean()) {
-                    throw new CancellationException("synthesis cancelled");
+            try (FlushPipeline pipeline = new FlushPipeline(p.streaming() && overlap)) {
+                for (int t = session.next(); t != T3Session.END; t = session.next()) {
+                    if (cancelled.getAsBoolean()) {
+                        throw new CancellationException("synthesis cancelled");
+                    }
+                    if (t < T3.SPEECH_VOCAB) {
+                        tokens[n++] = t;
+                    }
+                    if (p.streaming() && n >= nextFlush) {
+                        int stable = (n - LOOKAHEAD_TOKENS) * stride;
+                        int[] upTo = java.util.Arrays.copyOf(tokens, n);
+                        int from = emittedFrames;
+                        // the flow and HiFT of this block run while T3 decodes the next one (at most one in flight)
+                        pipeline.submit(() -> flush(m, voice, upTo, upTo.length, z, promptTokens, from, stable,
+                                vocoder, sink));
+                        emittedFrames = stable;
+                        block = Math.min(p.maxBlockTokens(), block * 2);
+                        nextFlush = n + block;
+                    }
                 }
-                if (t < T3.SPEECH_VOCAB) {
-                    tokens[n++] = t;
-                }
-                if (p.streaming() && n >= nextFlush) {
-                    int stable = (n - LOOKAHEAD_TOKENS) * stride;
-                    samples += flush(m, voice, tokens, n, z, promptTokens, emittedFrames, stable, vocoder, sink);
-                    emittedFrames = stable;
-                    block = Math.min(p.maxBlockTokens(), block * 2);
-                    nextFlush = n + block;
-                }
+                samples += pipeline.finish();
             }
             if (cancelled.getAsBoolean()) {
                 throw new CancellationException("synthesis cancelled");

@@ -86,8 +86,13 @@ public final class WeightTypes {
      */
     public static Plan choose(ScalarType explicit, Device device, Supplier<Probe> probe) {
         if (explicit != null) {
-            if (explicit.value == ScalarType.Char.value && device.isCuda()) {
-                throw new IllegalArgumentException("int8 weights are a CPU option; on a GPU use bf16 or fp16");
+            if (explicit.value == ScalarType.Char.value) {
+                if (device.isCuda()) {
+                    throw new IllegalArgumentException("int8 weights are a CPU option; on a GPU use bf16 or fp16");
+                }
+                // int8 is T3's alone: the flow takes the type measured fastest for it
+                Plan measured = fromProbe(probe.get());
+                return new Plan(explicit, measured.flow(), "explicit int8 T3; flow " + measured.why());
             }
             boolean bf16 = explicit.value == ScalarType.BFloat16.value;
             return new Plan(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,

@@ -80,6 +80,40 @@ class ReproducibilityTest {
      * #batchDecoding}); the engine therefore never batches bf16 on its own, and asked to, each request's audio is
      * still reproducible at the same concurrency.
      */
+    /**
+     * A streamed request's blocks run their flow and HiFT on a second thread while T3 decodes on (issue 13); the
+     * audio must be the bits of running them in line, chunk by chunk, for several requests and seeds.
+     */
+    @Test
+    void overlappedStreamingGivesTheBitsOfInlineStreaming() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny-overlap"), 6);
+        boolean before = Utterance.overlap;
+        try (TtsEngine engine = TtsEngine.builder().model(dir).dtype("fp32").threads(2).cacheBytes(0).build()) {
+            for (int r = 0; r < 3; r++) {
+                Utterance.overlap = false;
+                List<float[]> inline = streamChunks(engine, request(r));
+                Utterance.overlap = true;
+                List<float[]> overlapped = streamChunks(engine, request(r));
+                // chunk boundaries follow timing (the stream hands on what has arrived), the samples may not
+                assertThat(ChunkJoiner.concat(overlapped)).as("request %d", r)
+                        .containsExactly(ChunkJoiner.concat(inline));
+                assertThat(inline.size()).as("several blocks, so something overlapped").isGreaterThan(2);
+            }
+        } finally {
+            Utterance.overlap = before;
+        }
+    }
+
+    private static List<float[]> streamChunks(TtsEngine engine, SpeechRequest req) {
+        List<float[]> parts = new ArrayList<>();
+        try (SpeechStream s = engine.stream(req)) {
+            while (s.hasNext()) {
+                parts.add(s.next().samples());
+            }
+        }
+        return parts;
+    }
+
     @Test
     void bf16IsNotBatchedUnlessAskedFor() {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 5);

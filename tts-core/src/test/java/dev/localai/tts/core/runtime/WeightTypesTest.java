@@ -88,6 +88,24 @@ class WeightTypesTest {
     }
 
     @Test
+    void int8IsAT3OnlyCandidateThatWinsByItsStepTime() {
+        java.util.Map<String, WeightTypes.Figure> f = new java.util.LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(20, 30, 0));
+        f.put("bf16", new WeightTypes.Figure(15, 8, 3e-3));
+        f.put("int8", new WeightTypes.Figure(5, Double.NaN, 1e-2));
+        assertPlan(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)), ScalarType.Char, ScalarType.BFloat16);
+        // beyond the accuracy bound it does not win, however fast
+        f.put("int8", new WeightTypes.Figure(5, Double.NaN, 0.1));
+        assertPlan(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)), ScalarType.BFloat16, ScalarType.BFloat16);
+        // asked for explicitly: T3 in int8, the flow as measured; never on a GPU
+        f.put("int8", new WeightTypes.Figure(5, Double.NaN, 1e-2));
+        assertPlan(WeightTypes.choose(ScalarType.Char, Device.cpu(), () -> new WeightTypes.Probe("k", f)),
+                ScalarType.Char, ScalarType.BFloat16);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WeightTypes.choose(ScalarType.Char, Device.cuda(0),
+                never())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CPU");
+    }
+
+    @Test
     void theGpuRuleIsByComputeCapability() {
         assertPlan(WeightTypes.choose(null, Device.cuda(0), never()), ScalarType.BFloat16, ScalarType.Float);
         assertThat(WeightTypes.gpuDtype(OptionalInt.of(90)).value).isEqualTo(ScalarType.BFloat16.value);
@@ -99,7 +117,7 @@ class WeightTypesTest {
 
     @Test
     void dtypeNamesRoundTrip() {
-        for (String n : new String[] {"fp32", "bf16", "fp16"}) {
+        for (String n : new String[] {"fp32", "bf16", "fp16", "int8"}) {
             assertThat(WeightTypes.name(WeightTypes.scalarType(n))).isEqualTo(n);
         }
         assertThat(WeightTypes.scalarType("BFloat16").value).isEqualTo(ScalarType.BFloat16.value);

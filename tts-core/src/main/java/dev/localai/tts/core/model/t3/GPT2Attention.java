@@ -93,7 +93,7 @@ final class GPT2Attention {
         cache.v(layer).select(1, pos).copy_(buf.qkv.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
         Tensor kc = cache.k(layer).narrow(1, 0, pos + 1);
         Tensor vc = cache.v(layer).narrow(1, 0, pos + 1);
-        Tensor a = attendOne(q, kc, vc, pos + 1, buf.att);
+        Tensor a = attendOne(q, kc, vc, pos + 1, buf.att, SplitGemm.shared());
         c_proj.forwardVec(a.reshape(nEmbd), buf.proj);
     }
 
@@ -103,24 +103,30 @@ final class GPT2Attention {
      * single query runs its blocked flash kernel at 2-3x the cost of three plain batched products (T3 decode at Turbo
      * sizes: 13-18 ms of SDPA per step against 6 ms, docs/performance.md).
      */
-    private Tensor oneQueryAttention(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s) {
+    private Tensor oneQueryAttention(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s, SplitGemm gemm) {
         Tensor scores = s.scores.narrow(2, 0, len);
         Tensor probs = s.probs.narrow(2, 0, len);
-        // beta 0: the scores buffer's old contents are ignored, not read
-        torch.baddbmm_out(scores, scores, q, kc.transpose(1, 2), ZERO, scale);
-        torch.softmax_out(probs, scores, -1);
-        torch.bmm_out(s.out, probs, vc);
+        Tensor kt = kc.transpose(1, 2);
+        // heads are independent: split over the cores, each part writing its own heads (bitwise the unsplit result)
+        gemm.forEachPart(nHead, 2L * len * headDim, (from, n) -> {
+            Tensor sc = scores.narrow(0, from, n);
+            Tensor pr = probs.narrow(0, from, n);
+            // beta 0: the scores buffer's old contents are ignored, not read
+            torch.baddbmm_out(sc, sc, q.narrow(0, from, n), kt.narrow(0, from, n), ZERO, scale);
+            torch.softmax_out(pr, sc, -1);
+            torch.bmm_out(s.out.narrow(0, from, n), pr, vc.narrow(0, from, n));
+        });
         return s.out;
     }
 
     /** The single-query attention of one decode step: the plain products in fp32 on the CPU, else SDPA. */
-    private Tensor attendOne(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s) {
+    private Tensor attendOne(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s, SplitGemm gemm) {
         if (kc.is_cuda() || kc.scalar_type().value != ScalarType.Float.value) {
             // one query sees every cached key: no mask (is_causal would align the mask top-left)
             return torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
                     new DoubleOptional(), false);
         }
-        return oneQueryAttention(q, kc, vc, len, s);
+        return oneQueryAttention(q, kc, vc, len, s, gemm);
     }
 
     /**
@@ -140,7 +146,7 @@ final class GPT2Attention {
             cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
             Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
             Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
-            Tensor a = attendOne(q, kc, vc, p + 1, bb.att);
+            Tensor a = attendOne(q, kc, vc, p + 1, bb.att, bb.gemm);
             bb.attn.select(0, i).copy_(a.reshape(nEmbd));
         }
         c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);

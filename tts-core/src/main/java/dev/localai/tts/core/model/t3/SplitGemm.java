@@ -113,6 +113,22 @@ final class SplitGemm implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Runs {@code op} over {@code [0, rows)} in this splitter's parts (each part its own rows, so the result is the
+     * unsplit one), or in one piece when there is one part or less than {@code minWork} elements of work per row
+     * times rows. For work that is not a weight product, e.g. the heads of one decode step's attention.
+     */
+    void forEachPart(long rows, long workPerRow, SliceOp op) {
+        if (helpers == null || rows < parts || rows * workPerRow < MIN_SPLIT_WORK) {
+            op.run(0, rows);
+            return;
+        }
+        run(new Slices(op, rows, parts));
+    }
+
+    /** Less work than this (elements touched) is not split in {@link #forEachPart}. */
+    static final long MIN_SPLIT_WORK = 1L << 16;
+
     private boolean splits(Tensor w) {
         return helpers != null && !w.is_cuda() && w.numel() >= MIN_SPLIT_ELEMENTS
                 && w.scalar_type().value == torch.ScalarType.Float.value;
