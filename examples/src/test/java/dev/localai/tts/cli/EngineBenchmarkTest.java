@@ -1,0 +1,37 @@
+package dev.localai.tts.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.model.t3.T3Config;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.Test;
+
+/** The arithmetic behind {@code tts bench engine}'s floor and its JSON (the timings themselves are not tested). */
+class EngineBenchmarkTest {
+    @Test
+    void weightBytesPerTokenFollowTheWeightType() {
+        T3Config c = T3Config.turbo();
+        long fp32 = EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.Float);
+        long bf16 = EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.BFloat16);
+        long int8 = EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.Char);
+        // 24 GPT-2 medium blocks (12.6 M weights each) plus the speech head and norms, 4 bytes each
+        assertThat(fp32).isEqualTo(1_236_162_188L);
+        assertThat(bf16 * 2).isEqualTo(fp32);
+        // int8: one byte per block matrix weight, 8 bytes per row (scale and sum), the rest stays fp32
+        long matrices = 24L * (1024 * 3072 + 1024 * 1024 + 1024 * 4096 + 4096 * 1024);
+        assertThat(int8).isGreaterThan(matrices).isLessThan(fp32 / 3);
+        assertThat(int8).isEqualTo(331_961_996L);
+    }
+
+    @Test
+    void jsonIsOneObjectWithEscapedStringsAndNullForNonFiniteNumbers() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("cpu", "Intel \"X\"\\n");
+        r.put("rtf", 1.5);
+        r.put("first_audio_ms", Double.NaN);
+        assertThat(EngineBenchmark.json(r))
+                .isEqualTo("{\"cpu\": \"Intel \\\"X\\\"\\\\n\", \"rtf\": 1.5, \"first_audio_ms\": null}");
+    }
+}
