@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <ul>
  *   <li><b>An explicit dtype always wins</b>: T3 in it; the flow in it too on the CPU when it is bf16 (fp16 flows are
- *       not supported on the CPU), else fp32.</li>
+ *       not supported on the CPU), else fp32; for {@code int8} (T3's GPT-2 matrices in int8, a CPU-only type) the
+ *       flow takes the type the probe measured fastest for it.</li>
  *   <li><b>GPU</b>: T3 in bf16 from compute capability 8.0 (Ampere) on, fp16 on 7.x (no bf16 tensor cores), fp32
  *       below; the flow in fp32 ({@link #gpuDtype}). When the capability is unknown (the engine alone cannot ask
  *       the CUDA driver; {@code tts-cuda} can) bf16 is assumed.</li>
@@ -22,7 +23,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       Zen 4 EPYC bf16 T3 decode is 3x and the flow 6.6x <em>slower</em> than fp32, on an Intel AMX Xeon 2-3.6x
  *       faster. {@link DtypeProbe} times a T3 decode step and a flow-sized product in each candidate dtype once per
  *       machine; for T3 and the flow separately the fastest candidate whose measured error against fp32 is within
- *       its bound wins.</li>
+ *       its bound wins. {@code int8} is a T3-only candidate where FBGEMM runs.</li>
  * </ul>
  */
 public final class WeightTypes {
