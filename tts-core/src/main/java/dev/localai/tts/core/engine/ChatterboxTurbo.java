@@ -68,6 +68,15 @@ public final class ChatterboxTurbo implements AutoCloseable {
      * {@code BFloat16} where the weight-type probe measured it faster, 3-4x on AMX). HiFT and the voice encoders stay fp32.
      */
     public static ChatterboxTurbo fromPretrained(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype) {
+        return fromPretrained(dir, device, t3Dtype, flowDtype, false);
+    }
+
+    /**
+     * {@link #fromPretrained(Path, Device, ScalarType, ScalarType)} with the flow estimator's attention in fp32 when
+     * {@code flowAttentionFp32} (a bf16 flow on a CPU where the weight-type probe found bf16 attention slow).
+     */
+    public static ChatterboxTurbo fromPretrained(Path dir, Device device, ScalarType t3Dtype, ScalarType flowDtype,
+                                                 boolean flowAttentionFp32) {
         for (String f : new String[] {ChatterboxTurboFiles.T3, ChatterboxTurboFiles.S3GEN, ChatterboxTurboFiles.VOCAB,
                 ChatterboxTurboFiles.MERGES}) {
             if (!Files.isRegularFile(dir.resolve(f))) {
@@ -80,7 +89,8 @@ public final class ChatterboxTurbo implements AutoCloseable {
         S3GenFlow flow = null;
         HiFTGenerator hift = null;
         try (StateDict s3gen = StateDict.open(dir.resolve(ChatterboxTurboFiles.S3GEN), device)) {
-            flow = S3GenFlow.load(s3gen, S3GenFlow.inferConfig(s3gen), flowDtype);
+            flow = S3GenFlow.load(s3gen, S3GenFlow.inferConfig(s3gen).withAttentionInFp32(flowAttentionFp32),
+                    flowDtype);
             hift = HiFTGenerator.load(s3gen, HiftConfig.inferFrom(s3gen));
             Path conds = dir.resolve(ChatterboxTurboFiles.CONDS);
             Conditionals builtin = Files.isRegularFile(conds) ? builtinConditionals(CondsPt.read(conds)) : null;

@@ -75,9 +75,11 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         Torch.init(o.threads());
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
-        this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow());
+        this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
+                w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
+                + (w.flowAttentionFp32() ? " (attention fp32)" : "")
                 + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
                 + Torch.blasThreads());
         try {

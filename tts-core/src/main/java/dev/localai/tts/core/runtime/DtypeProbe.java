@@ -44,8 +44,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class DtypeProbe {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
     static final String FILE = "dtype-probe.properties";
-    /** Part of the key: a probe with other candidates or products measures again (2: int8 added). */
-    static final int PROBE_VERSION = 2;
+    /**
+     * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
+     * fp32 attention added).
+     */
+    static final int PROBE_VERSION = 3;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timing loop, ms. */
@@ -204,6 +207,14 @@ public final class DtypeProbe {
                     f.put(name, measureInt8(fp32, ref));
                     continue;
                 }
+                if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
+                    try (PointerScope inner = new PointerScope()) {
+                        Products p = fp32.to(ScalarType.BFloat16).withAttentionInFp32();
+                        double err = relativeError(p.run(), ref);
+                        f.put(name, new WeightTypes.Figure(Double.NaN, time(p::flow), err));
+                    }
+                    continue;
+                }
                 try (PointerScope inner = new PointerScope()) {
                     ScalarType t = WeightTypes.scalarType(name);
                     Products p = name.equals("fp32") ? fp32 : fp32.to(t);
@@ -288,7 +299,7 @@ public final class DtypeProbe {
 
     /** The probe's weights and inputs in one dtype. */
     private record Products(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flowW, Tensor flowX,
-                            Tensor convX, Tensor[] outs) {
+                            Tensor convX, Tensor[] outs, boolean attentionInFp32) {
         static final long D = 1024;
         static final long QKV = 3 * D;
         static final long INNER = 4 * D;
@@ -304,7 +315,7 @@ public final class DtypeProbe {
             Tensor[] flow = {w(2 * C, C), w(2 * C, C), w(2 * C, C), w(C, 2 * C), w(4 * C, C), w(C, 4 * C),
                 w(C, 2 * C, 3)};
             return new Products(layers, torch.randn(D), torch.randn(INNER), flow, torch.randn(1, FLOW_FRAMES, C),
-                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float));
+                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false);
         }
 
         private static Tensor w(long... shape) {
@@ -324,7 +335,12 @@ public final class DtypeProbe {
 
         Products to(ScalarType t) {
             List<Tensor[]> l = layers.stream().map(ws -> to(ws, t)).toList();
-            return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t));
+            return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t), false);
+        }
+
+        /** The same products with the flow block's attention computed in fp32 (as the flow's estimator can). */
+        Products withAttentionInFp32() {
+            return new Products(layers, x, inner, flowW, flowX, convX, outs, true);
         }
 
         /** One decode step's products over every layer (the inputs stay fixed: only the speed matters). */
@@ -350,8 +366,14 @@ public final class DtypeProbe {
             Tensor q = torch.linear(flowX, flowW[0], none).view(1, t, 8, 64).transpose(1, 2);
             Tensor k = torch.linear(flowX, flowW[1], none).view(1, t, 8, 64).transpose(1, 2);
             Tensor v = torch.linear(flowX, flowW[2], none).view(1, t, 8, 64).transpose(1, 2);
-            Tensor a = torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
-                    new org.bytedeco.pytorch.DoubleOptional(), false).transpose(1, 2).reshape(1, t, 2 * C);
+            ScalarType type = q.scalar_type();
+            Tensor a = attentionInFp32
+                    ? torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float),
+                            v.to(ScalarType.Float), none, 0.0, false, new org.bytedeco.pytorch.DoubleOptional(), false)
+                            .to(type)
+                    : torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
+                            new org.bytedeco.pytorch.DoubleOptional(), false);
+            a = a.transpose(1, 2).reshape(1, t, 2 * C);
             Tensor h = flowX.add(torch.linear(a, flowW[3], none));
             Tensor f = h.add(torch.linear(torch.gelu(torch.linear(h, flowW[4], none)), flowW[5], none));
             torch.conv1d(convX, flowW[6], none, new long[] {1}, new long[] {1}, new long[] {1}, 1);

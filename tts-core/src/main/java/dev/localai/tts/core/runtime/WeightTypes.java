@@ -41,11 +41,23 @@ public final class WeightTypes {
     /**
      * The weight types chosen.
      *
-     * @param t3   T3's weight type
-     * @param flow the S3Gen flow's weight type
-     * @param why  how they were chosen, for the log
+     * @param t3                T3's weight type
+     * @param flow              the S3Gen flow's weight type
+     * @param flowAttentionFp32 the flow's estimator attention computed in fp32 (a bf16 flow on the CPU)
+     * @param why               how they were chosen, for the log
      */
-    public record Plan(ScalarType t3, ScalarType flow, String why) {}
+    public record Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, String why) {
+        /** A plan whose flow attends in its own weight type. */
+        public Plan(ScalarType t3, ScalarType flow, String why) {
+            this(t3, flow, false, why);
+        }
+    }
+
+    /**
+     * The flow-only candidate: bf16 weights with the estimator's attention in fp32 (where bf16 attention is slow but
+     * bf16 products are fast, as on a Zen 4 EPYC).
+     */
+    public static final String BF16_FP32_ATTENTION = "bf16-fp32-attention";
 
     /**
      * What the probe measured for one candidate dtype.
@@ -93,7 +105,8 @@ public final class WeightTypes {
                 }
                 // int8 is T3's alone: the flow takes the type measured fastest for it
                 Plan measured = fromProbe(probe.get());
-                return new Plan(explicit, measured.flow(), "explicit int8 T3; flow " + measured.why());
+                return new Plan(explicit, measured.flow(), measured.flowAttentionFp32(),
+                        "explicit int8 T3; flow " + measured.why());
             }
             boolean bf16 = explicit.value == ScalarType.BFloat16.value;
             return new Plan(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
@@ -127,7 +140,9 @@ public final class WeightTypes {
         Map<String, Figure> f = p.figures();
         String t3 = fastest(f, true);
         String flow = fastest(f, false);
-        return new Plan(scalarType(t3), scalarType(flow), "auto: measured on this CPU (" + p.describe() + ")");
+        boolean attn32 = flow.equals(BF16_FP32_ATTENTION);
+        return new Plan(scalarType(t3), attn32 ? ScalarType.BFloat16 : scalarType(flow), attn32,
+                "auto: measured on this CPU (" + p.describe() + ")");
     }
 
     private static String fastest(Map<String, Figure> figures, boolean t3) {
@@ -153,9 +168,10 @@ public final class WeightTypes {
 
     /**
      * The dtype names the probe times on the CPU, in order. {@code int8} is a T3-only candidate (its flow time is not
-     * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere).
+     * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere); {@link #BF16_FP32_ATTENTION}
+     * a flow-only one (its T3 time is not measured).
      */
-    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8");
+    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8", BF16_FP32_ATTENTION);
 
     /**
      * {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}, or

@@ -106,6 +106,27 @@ class WeightTypesTest {
     }
 
     @Test
+    void aBf16FlowWithFp32AttentionWinsWhereBf16AttentionIsSlow() {
+        java.util.Map<String, WeightTypes.Figure> f = new java.util.LinkedHashMap<>();
+        // the Zen 4 pattern: bf16 products fast, bf16 attention slow, so the bf16 flow loses to fp32 ...
+        f.put("fp32", new WeightTypes.Figure(15, 29, 0));
+        f.put("bf16", new WeightTypes.Figure(44, 272, 3e-3));
+        f.put("int8", new WeightTypes.Figure(5, Double.NaN, 1e-2));
+        f.put(WeightTypes.BF16_FP32_ATTENTION, new WeightTypes.Figure(Double.NaN, 12, 3e-3));
+        WeightTypes.Plan p = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        // ... but with its attention in fp32 it wins; a flow-only candidate never becomes T3's type
+        assertPlan(p, ScalarType.Char, ScalarType.BFloat16);
+        assertThat(p.flowAttentionFp32()).isTrue();
+        // the AMX pattern: plain bf16 is fastest, attention stays bf16
+        f.put("bf16", new WeightTypes.Figure(12, 4, 3e-3));
+        WeightTypes.Plan amx = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(amx, ScalarType.Char, ScalarType.BFloat16);
+        assertThat(amx.flowAttentionFp32()).isFalse();
+        // an explicit dtype never asks for it
+        assertThat(WeightTypes.choose(ScalarType.BFloat16, Device.cpu(), never()).flowAttentionFp32()).isFalse();
+    }
+
+    @Test
     void theGpuRuleIsByComputeCapability() {
         assertPlan(WeightTypes.choose(null, Device.cuda(0), never()), ScalarType.BFloat16, ScalarType.Float);
         assertThat(WeightTypes.gpuDtype(OptionalInt.of(90)).value).isEqualTo(ScalarType.BFloat16.value);

@@ -31,7 +31,8 @@ final class ConditionalDecoder {
             long out = c.channels();
             this.resnet = new CausalResnetBlock1D(p.sub("0"), in, out, c.timeEmbedDim());
             for (int i = 0; i < c.nBlocks(); i++) {
-                transformer_blocks.add(new BasicTransformerBlock(p.sub("1." + i), out, c.numHeads(), c.attentionHeadDim()));
+                transformer_blocks.add(new BasicTransformerBlock(p.sub("1." + i), out, c.numHeads(), c.attentionHeadDim(),
+                        c.attentionInFp32()));
             }
             this.sample = withConv ? Conv1d.causal(p.sub("2"), out, out, 3) : null;
         }

@@ -24,6 +24,9 @@ package dev.localai.tts.core.model.s3gen;
  * @param attentionHeadDim    estimator attention head width
  * @param meanflow            whether the estimator embeds (t, r) through {@code time_embed_mixer}
  * @param nTimesteps          Euler steps of the solver (Turbo: 2, t = 0 -> 0.5 -> 1)
+ * @param attentionInFp32     an inference choice, not a size (like {@code nTimesteps}): the estimator's attention of a
+ *                            bf16 flow on the CPU computed in fp32, where the weight-type probe measured that faster
+ *                            (a Zen 4 EPYC's bf16 {@code scaled_dot_product_attention} is 15x slower than fp32)
  */
 public record S3GenConfig(
         int vocabSize,
@@ -44,7 +47,8 @@ public record S3GenConfig(
         int numHeads,
         int attentionHeadDim,
         boolean meanflow,
-        int nTimesteps) {
+        int nTimesteps,
+        boolean attentionInFp32) {
 
     public S3GenConfig {
         if (dModel % attentionHeads != 0) {
@@ -63,12 +67,12 @@ public record S3GenConfig(
 
     /** The official Chatterbox Turbo sizes ({@code S3Token2Wav(meanflow=True)}). */
     public static S3GenConfig turbo() {
-        return new S3GenConfig(6561, 512, 512, 8, 2048, 6, 4, 3, 2, 80, 192, 320, 256, 4, 12, 8, 64, true, 2);
+        return new S3GenConfig(6561, 512, 512, 8, 2048, 6, 4, 3, 2, 80, 192, 320, 256, 4, 12, 8, 64, true, 2, false);
     }
 
     /** The tiny profile of {@code shared/golden/tiny/manifest.json} ({@code arch.s3gen}). */
     public static S3GenConfig tiny() {
-        return new S3GenConfig(6561, 64, 64, 2, 128, 1, 1, 3, 2, 80, 192, 320, 64, 1, 1, 2, 32, true, 2);
+        return new S3GenConfig(6561, 64, 64, 2, 128, 1, 1, 3, 2, 80, 192, 320, 64, 1, 1, 2, 32, true, 2, false);
     }
 
     /** Width of the time embedding: {@code channels * 4}. */
@@ -85,6 +89,13 @@ public record S3GenConfig(
     public S3GenConfig withTimesteps(int steps) {
         return new S3GenConfig(vocabSize, inputSize, dModel, attentionHeads, linearUnits, numBlocks, numUpBlocks,
                 preLookaheadLen, upsampleStride, melBins, spkEmbedDim, estimatorInChannels, channels, nBlocks,
-                numMidBlocks, numHeads, attentionHeadDim, meanflow, steps);
+                numMidBlocks, numHeads, attentionHeadDim, meanflow, steps, attentionInFp32);
+    }
+
+    /** Same sizes with the estimator's attention in fp32 (for a bf16 flow on the CPU) or in the weights' type. */
+    public S3GenConfig withAttentionInFp32(boolean fp32) {
+        return new S3GenConfig(vocabSize, inputSize, dModel, attentionHeads, linearUnits, numBlocks, numUpBlocks,
+                preLookaheadLen, upsampleStride, melBins, spkEmbedDim, estimatorInChannels, channels, nBlocks,
+                numMidBlocks, numHeads, attentionHeadDim, meanflow, nTimesteps, fp32);
     }
 }

@@ -184,7 +184,7 @@ public final class S3GenFlow implements AutoCloseable {
         }
         return new S3GenConfig((int) emb[0], (int) embed[1], (int) embed[0], heads, (int) w1[0], numBlocks, numUp,
                 (int) la[2] - 1, (int) (up[2] - 1) / 2, (int) proj[0], (int) spk[1], (int) l1[1], (int) r1[0],
-                nBlocks, mid, heads, (int) (q[0] / heads), est.has("time_embed_mixer.weight"), 2);
+                nBlocks, mid, heads, (int) (q[0] / heads), est.has("time_embed_mixer.weight"), 2, false);
     }
 
     private static int count(StateDict sd, String pattern) {
