@@ -29,8 +29,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <ul>
  *   <li><b>T3 decode step</b>: the four matrix-vector products of GPT-2 medium layers at Turbo's sizes (1024 wide,
- *       3072 fused q|k|v, 4096 MLP), over {@value #LAYERS} layers so the weights come from memory as in real decoding;
- *       </li>
+ *       3072 fused q|k|v, 4096 MLP), over {@value #LAYERS} layers so the weights come from memory as in real decoding,
+ *       each with its single-query attention over a few hundred cached positions, computed as T3 computes it in that
+ *       type (on an AMX Xeon bf16 products were faster than fp32 but bf16 attention made the whole bf16 step 2x
+ *       slower);</li>
  *   <li><b>flow</b>: one transformer block and one convolution of the S3Gen flow's estimator at its sizes (256
  *       channels, 8 heads of 64, feed-forward 1024, a k3 convolution 512 to 256) over {@value #FLOW_FRAMES} frames.
  *       Its attention matters most: on a Zen 4 EPYC bf16 products run 3-10x faster than fp32 ones through oneDNN,
@@ -46,9 +48,10 @@ public final class DtypeProbe {
     static final String FILE = "dtype-probe.properties";
     /**
      * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
-     * fp32 attention added).
+     * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
+     * CPUs).
      */
-    static final int PROBE_VERSION = 3;
+    static final int PROBE_VERSION = 4;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timing loop, ms. */
@@ -257,6 +260,7 @@ public final class DtypeProbe {
                     q[1].forwardVec(fp32.x(), w[5], outs[1]);
                     q[2].forwardVec(fp32.x(), w[6], outs[2]);
                     q[3].forwardVec(fp32.inner(), w[7], outs[3]);
+                    fp32.attendOnce();
                 }
             };
             Tensor[] w = fp32.layers().get(0);
@@ -299,7 +303,7 @@ public final class DtypeProbe {
 
     /** The probe's weights and inputs in one dtype. */
     private record Products(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flowW, Tensor flowX,
-                            Tensor convX, Tensor[] outs, boolean attentionInFp32) {
+                            Tensor convX, Tensor[] outs, boolean attentionInFp32, Tensor kv) {
         static final long D = 1024;
         static final long QKV = 3 * D;
         static final long INNER = 4 * D;
@@ -315,7 +319,7 @@ public final class DtypeProbe {
             Tensor[] flow = {w(2 * C, C), w(2 * C, C), w(2 * C, C), w(C, 2 * C), w(4 * C, C), w(C, 4 * C),
                 w(C, 2 * C, 3)};
             return new Products(layers, torch.randn(D), torch.randn(INNER), flow, torch.randn(1, FLOW_FRAMES, C),
-                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false);
+                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false, torch.randn(32, CACHED, 64));
         }
 
         private static Tensor w(long... shape) {
@@ -335,21 +339,49 @@ public final class DtypeProbe {
 
         Products to(ScalarType t) {
             List<Tensor[]> l = layers.stream().map(ws -> to(ws, t)).toList();
-            return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t), false);
+            return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t), false,
+                    kv.to(t));
         }
 
         /** The same products with the flow block's attention computed in fp32 (as the flow's estimator can). */
         Products withAttentionInFp32() {
-            return new Products(layers, x, inner, flowW, flowX, convX, outs, true);
+            return new Products(layers, x, inner, flowW, flowX, convX, outs, true, kv);
         }
 
-        /** One decode step's products over every layer (the inputs stay fixed: only the speed matters). */
+        /**
+         * One decode step over every layer: its products and its single-query attention over
+         * {@value #CACHED} cached positions (the inputs stay fixed: only the speed matters).
+         */
         void decodeStep() {
             for (Tensor[] w : layers) {
                 torch.addmv_out(outs[0], w[4], w[0], x, ONE, ONE);
                 torch.addmv_out(outs[1], w[5], w[1], x, ONE, ONE);
                 torch.addmv_out(outs[2], w[6], w[2], x, ONE, ONE);
                 torch.addmv_out(outs[3], w[7], w[3], inner, ONE, ONE);
+                attendOnce();
+            }
+        }
+
+        /** Positions in the attention of the probe's decode step (a voice prompt plus a sentence). */
+        static final long CACHED = 420;
+
+        /**
+         * One layer's decode attention as T3 computes it in this type: the plain products in fp32 (int8 weights
+         * included), {@code scaled_dot_product_attention} otherwise; 16 heads of 64 over {@value #CACHED} keys.
+         */
+        void attendOnce() {
+            try (PointerScope s = new PointerScope()) {
+                ScalarType t = x.scalar_type();
+                Tensor q = x.view(16, 1, 64);
+                Tensor k = kv.narrow(0, 0, 16);
+                Tensor v = kv.narrow(0, 16, 16);
+                if (t.value == ScalarType.Float.value) {
+                    Tensor scores = torch.bmm(q, k.transpose(1, 2)).mul_(new Scalar(0.125));
+                    torch.bmm(torch.softmax(scores, -1), v);
+                } else {
+                    torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false,
+                            new org.bytedeco.pytorch.DoubleOptional(), false);
+                }
             }
         }
 
