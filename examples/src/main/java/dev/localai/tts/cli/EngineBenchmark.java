@@ -102,7 +102,7 @@ final class EngineBenchmark {
                 samples += c.samples().length;
             }
         }
-        return new double[] {first, (System.nanoTime() - t0) / 1e6, samples / 24000.0};
+        return new double[] {first, (System.nanoTime() - t0) / 1e6, samples / (double) e.modelInfo().sampleRate()};
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.localai.tts.core.engine;
 
 import dev.localai.tts.core.model.t3.T3Cond;
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.RefCount;
 import dev.localai.tts.core.voice.Conditionals;
 import org.bytedeco.pytorch.Tensor;
 
@@ -12,7 +13,7 @@ import org.bytedeco.pytorch.Tensor;
  * freed when the last is released, so deleting a voice never pulls tensors from under a running request.
  */
 public final class PreparedVoice implements AutoCloseable {
-    private final java.util.concurrent.atomic.AtomicInteger refs = new java.util.concurrent.atomic.AtomicInteger(1);
+    private final RefCount refs = new RefCount(this::free);
     final String id;
     final T3Cond t3Cond;
     /** (1, P2) int64. */
@@ -65,22 +66,12 @@ public final class PreparedVoice implements AutoCloseable {
 
     /** Takes a reference for a request; false when the voice was already freed (dropped meanwhile). */
     boolean acquire() {
-        while (true) {
-            int n = refs.get();
-            if (n <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return refs.acquire();
     }
 
     /** Drops a reference; the last one frees the tensors. */
     void release() {
-        if (refs.decrementAndGet() == 0) {
-            free();
-        }
+        refs.release();
     }
 
     /** Drops the voice table's reference (same as {@link #release()}). */

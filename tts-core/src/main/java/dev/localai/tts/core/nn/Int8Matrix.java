@@ -26,7 +26,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class Int8Matrix {
     /** (out): fp32 row scales. */
-    public final Tensor scale;
+    private final Tensor scale;
     private final Tensor packed;
     /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point). */
     private final Tensor rowSums;
@@ -38,8 +38,8 @@ public final class Int8Matrix {
     private final long in;
 
     private static volatile Boolean supported;
-    /** True on the thread running {@link #probe}. */
-    private static final ThreadLocal<Boolean> PROBING = ThreadLocal.withInitial(() -> false);
+    /** Width of a magnitude band of {@link #productByBands}. */
+    static final double BAND = 4;
 
     private Int8Matrix(Tensor scale, Tensor packed, Tensor rowSums, Tensor shape, Tensor zeros, long out, long in) {
         this.scale = scale;
@@ -57,19 +57,23 @@ public final class Int8Matrix {
      * {@code w} is left to the caller.
      */
     public static Int8Matrix quantize(Tensor w, ParamSource owner) {
-        return quantize(w, owner::keep);
+        return quantizeOnSupportedCpu(w, owner::keep);
     }
 
     /** {@link #quantize(Tensor, ParamSource)} with the new tensors kept by {@code owner}. */
     public static Int8Matrix quantize(Tensor w, Weights owner) {
-        return quantize(w, owner::keep);
+        return quantizeOnSupportedCpu(w, owner::keep);
     }
 
-    private static Int8Matrix quantize(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
-        if (!PROBING.get() && !supported()) { // the first call also uses up LibTorch's one-time deprecation warnings quietly
+    private static Int8Matrix quantizeOnSupportedCpu(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
+        if (!supported()) { // the first call also uses up LibTorch's one-time deprecation warnings quietly
             throw new UnsupportedOperationException("int8 weights need FBGEMM, which this CPU does not run "
                     + "(x86-64 with AVX2 needed); use fp32 or bf16");
         }
+        return quantizeUnchecked(w, owner);
+    }
+
+    private static Int8Matrix quantizeUnchecked(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
         if (w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value || w.is_cuda()) {
             throw new IllegalArgumentException("int8 weights are made from a 2-d fp32 CPU tensor");
         }
@@ -92,40 +96,15 @@ public final class Int8Matrix {
         }
     }
 
-    /** Rows of the weight. */
-    public long out() {
-        return out;
-    }
-
-    /** Columns of the weight. */
-    public long in() {
-        return in;
-    }
-
-    /** Bytes the product reads per call: the int8 matrix plus the row scales and sums. */
-    public long bytes() {
-        return out * in + 8 * out;
-    }
-
     /** x (..., in) fp32 -> a new (..., out) = x W^T + bias ({@code bias} may be null). */
     public Tensor forward(Tensor x, Tensor bias) {
         Tensor y = raw(x);
-        if (bias == null) {
-            return y.mul_(scale);
-        }
-        return torch.addcmul(bias, y, scale);
+        return bias == null ? y.mul_(scale) : torch.addcmul(bias, y, scale);
     }
 
     /** One vector x (in) -> {@code dst} (out) = W x + bias, written in place. */
     public void forwardVec(Tensor x, Tensor bias, Tensor dst) {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor y = raw(x.reshape(1, in)).view(out);
-            if (bias == null) {
-                torch.mul_out(dst, y, scale);
-            } else {
-                torch.addcmul_out(dst, bias, y, scale);
-            }
-        }
+        forwardRows(x.reshape(1, in), bias, dst.view(1, out));
     }
 
     /** x (n, in) -> the preallocated {@code dst} (n, out) = x W^T + bias ({@code bias} may be null). */
@@ -207,9 +186,6 @@ public final class Int8Matrix {
         return y;
     }
 
-    /** Width of a magnitude band of {@link #productByBands}. */
-    static final double BAND = 4;
-
     /**
      * Whether this CPU runs FBGEMM (x86-64 with AVX2): measured once by packing and multiplying a small matrix, since
      * LibTorch throws on CPUs FBGEMM does not support.
@@ -220,12 +196,7 @@ public final class Int8Matrix {
             synchronized (Int8Matrix.class) {
                 s = supported;
                 if (s == null) {
-                    PROBING.set(true);
-                    try {
-                        s = dev.localai.tts.core.runtime.Torch.withNativeWarningsQuiet(Int8Matrix::probe);
-                    } finally {
-                        PROBING.remove();
-                    }
+                    s = dev.localai.tts.core.runtime.Torch.withNativeWarningsQuiet(Int8Matrix::probe);
                     supported = s;
                 }
             }
@@ -235,7 +206,7 @@ public final class Int8Matrix {
 
     private static boolean probe() {
         try (PointerScope scope = new PointerScope(); Weights owner = new Weights()) {
-            Int8Matrix m = quantize(torch.eye(32), owner);
+            Int8Matrix m = quantizeUnchecked(torch.eye(32), owner::keep);
             Tensor x = torch.arange(new Scalar(32)).to(ScalarType.Float);
             Tensor y = m.forward(x, null);
             return y.sub(x).abs().max().item_double() < 0.5;

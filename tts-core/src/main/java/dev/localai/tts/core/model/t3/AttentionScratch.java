@@ -12,11 +12,16 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * scores and their softmax (heads, 1, positions) and the output (heads, 1, headDim).
  */
 final class AttentionScratch implements AutoCloseable {
+    /** The buffers for a model computing in {@code dtype} on {@code device}, or null where SDPA runs instead. */
+    static AttentionScratch ifUsed(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+        return device.is_cuda() || dtype.value != ScalarType.Float.value ? null : new AttentionScratch(c, dtype, device);
+    }
+
     final Tensor scores;
     final Tensor probs;
     final Tensor out;
 
-    AttentionScratch(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+    private AttentionScratch(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
         try (DeviceOptional dev = new DeviceOptional(device);
              TensorOptions o = new TensorOptions(dtype);
              TensorOptions opts = o.device(dev)) {

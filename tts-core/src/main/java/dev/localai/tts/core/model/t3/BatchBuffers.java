@@ -26,7 +26,10 @@ final class BatchBuffers implements AutoCloseable {
     final Tensor logits;
     /** Flat scratch of the transposed GEMM result, large enough for (V, B). */
     final Tensor scratch;
-    /** The fp32 CPU single-query attention's buffers, shared by the rows (they run one after another). */
+    /**
+     * The fp32 CPU single-query attention's buffers, shared by the rows (they run one after another); null where
+     * SDPA runs.
+     */
     final AttentionScratch att;
     /** Splits the step's large CPU matrix products over threads. */
     final SplitGemm gemm;
@@ -46,7 +49,7 @@ final class BatchBuffers implements AutoCloseable {
             logits = torch.empty(new long[] {maxBatch, c.speechTokensDictSize()}, opts, null).retainReference();
             scratch = torch.empty(new long[] {widest * maxBatch}, opts, null).retainReference();
         }
-        att = new AttentionScratch(c, dtype, device);
+        att = AttentionScratch.ifUsed(c, dtype, device);
     }
 
     /** The first n rows of a (B, ...) buffer. */
@@ -63,7 +66,9 @@ final class BatchBuffers implements AutoCloseable {
         inner.close();
         logits.close();
         scratch.close();
-        att.close();
+        if (att != null) {
+            att.close();
+        }
         gemm.close();
     }
 }

@@ -18,7 +18,7 @@ final class DecodeBuffers implements AutoCloseable {
     final Tensor inner;
     /** Speech logits (V) in the model dtype. */
     final Tensor logits;
-    /** The fp32 CPU single-query attention's buffers. */
+    /** The fp32 CPU single-query attention's buffers (null where SDPA runs). */
     final AttentionScratch att;
 
     DecodeBuffers(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
@@ -31,7 +31,7 @@ final class DecodeBuffers implements AutoCloseable {
             inner = torch.empty(new long[] {c.nInner()}, opts, null).retainReference();
             logits = torch.empty(new long[] {c.speechTokensDictSize()}, opts, null).retainReference();
         }
-        att = new AttentionScratch(c, dtype, device);
+        att = AttentionScratch.ifUsed(c, dtype, device);
     }
 
     @Override
@@ -41,6 +41,8 @@ final class DecodeBuffers implements AutoCloseable {
         proj.close();
         inner.close();
         logits.close();
-        att.close();
+        if (att != null) {
+            att.close();
+        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.localai.tts.core.runtime.RefCount;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -14,10 +14,11 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class T3Prefix {
     final KvCache cache;
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final RefCount refs;
 
     T3Prefix(KvCache cache) {
         this.cache = cache;
+        this.refs = new RefCount(cache::close);
     }
 
     /** Positions the prefix covers (1 + P). */
@@ -30,21 +31,11 @@ final class T3Prefix {
     }
 
     boolean acquire() {
-        while (true) {
-            int n = refs.get();
-            if (n <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return refs.acquire();
     }
 
     void release() {
-        if (refs.decrementAndGet() == 0) {
-            cache.close();
-        }
+        refs.release();
     }
 
     /** Copies the prefix's K/V rows into rows 0..length-1 of {@code into} and sets its length. */
