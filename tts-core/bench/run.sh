@@ -3,6 +3,7 @@
 #   tts-core/bench/run.sh EngineBench --levels 1,4,16
 #   tts-core/bench/run.sh SoakBench --requests 1000
 #   tts-core/bench/run.sh T3DecodeBench --profile turbo --sessions 1,4,16
+#   tts-core/bench/run.sh dev.localai.tts.core.model.t3.T3StepBreakdown --dtype int8   (a fully qualified name)
 # It compiles tts-core's main and test classes (no tests run), then starts the program with the same native flags
 # as the test JVMs (bin/jvm.options). Set JAVA to pick the JVM; by default the JDK 21+ that bin/jvm-env.sh finds.
 set -euo pipefail
@@ -24,4 +25,4 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 # shellcheck disable=SC2046 # the flags contain no spaces
 exec "$JAVA" $(tts_jvm_flags "$(dirname "$(dirname "$JAVA")")") \
     -cp "$target/classes:$target/test-classes:$(cat "$target/bench-classpath.txt")" \
-    "dev.localai.tts.core.bench.$main" "$@"
+    "$([[ "$main" == *.* ]] && echo "$main" || echo "dev.localai.tts.core.bench.$main")" "$@"

@@ -41,6 +41,10 @@ final class BenchCommand implements Runnable {
                 + "${DEFAULT-VALUE}).")
         int t3Tokens;
 
+        @Option(names = "--repeats", defaultValue = "1", description = "Runs of the utterance and of the streamed "
+                + "request; medians and ranges are printed (default ${DEFAULT-VALUE}).")
+        int repeats;
+
         @picocli.CommandLine.ParentCommand
         BenchCommand bench;
 
@@ -59,7 +63,7 @@ final class BenchCommand implements Runnable {
                 m.offline = offline;
                 dir = m.resolve(bench.root, System.err);
             }
-            var r = EngineBenchmark.run(dir, t3Tokens);
+            var r = EngineBenchmark.run(dir, t3Tokens, repeats);
             if (json) {
                 out.println(EngineBenchmark.json(r));
             } else {

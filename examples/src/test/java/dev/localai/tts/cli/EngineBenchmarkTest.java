@@ -34,4 +34,12 @@ class EngineBenchmarkTest {
         assertThat(EngineBenchmark.json(r))
                 .isEqualTo("{\"cpu\": \"Intel \\\"X\\\"\\\\n\", \"rtf\": 1.5, \"first_audio_ms\": null}");
     }
+
+    @Test
+    void repeatedRunsReportTheMedianAndTheRange() {
+        assertThat(EngineBenchmark.median(new double[] {3, 1, 2})).isEqualTo(2);
+        assertThat(EngineBenchmark.median(new double[] {4, 1, 2, 3})).isEqualTo(2.5);
+        assertThat(EngineBenchmark.range(new double[] {1.23456, 0.5, 2}, 3)).isEqualTo("0.5-2.0");
+        assertThat(EngineBenchmark.range(new double[] {1834.4, 2210.6}, 0)).isEqualTo("1834-2211");
+    }
 }

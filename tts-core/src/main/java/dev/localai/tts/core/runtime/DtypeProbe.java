@@ -38,7 +38,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       Its attention matters most: on a Zen 4 EPYC bf16 products run 3-10x faster than fp32 ones through oneDNN,
  *       but bf16 {@code scaled_dot_product_attention} 15x slower, which made the whole bf16 flow 6.6x slower.</li>
  * </ul>
- * It takes about a second (more on a CPU where a candidate is very slow: each timing stops after a fixed budget).
+ * It takes a second or two (more on a CPU where a candidate is very slow: each candidate's timing stops after a fixed
+ * budget); the candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike.
  * The figures are kept in {@code <cache>/localai-tts/dtype-probe.properties} ({@code $XDG_CACHE_HOME} or
  * {@code ~/.cache}), keyed by CPU model, LibTorch version and core count: a file for another key, or one that cannot
  * be read, is measured again and replaced.
@@ -49,12 +50,13 @@ public final class DtypeProbe {
     /**
      * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
-     * CPUs).
+     * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
+     * measured again).
      */
-    static final int PROBE_VERSION = 4;
+    static final int PROBE_VERSION = 5;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
-    /** Wall-time budget of one candidate's timing loop, ms. */
+    /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
     static final double BUDGET_MS = 250;
     private static volatile WeightTypes.Probe cached;
 
@@ -197,36 +199,59 @@ public final class DtypeProbe {
         return System.getProperty("os.arch");
     }
 
-    /** Times every CPU candidate now (about a second); the key is left empty. */
+    /**
+     * Times every CPU candidate now (a second or two); the key is left empty. Every candidate's products are built
+     * first and then timed by turns ({@link InterleavedTimer}), so a machine whose speed drifts during the probe
+     * (a shared virtual machine) cannot make a later candidate look slower than an earlier one.
+     */
     public static WeightTypes.Probe measure() {
         Torch.load();
-        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+             dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
             torch.manual_seed(12345);
             Products fp32 = Products.random();
             Tensor[] ref = fp32.run();
-            for (String name : candidates()) {
+            List<String> names = candidates();
+            double[] errors = new double[names.size()];
+            // per candidate: its decode step and its flow block, or null where it is not a candidate for that part
+            Runnable[] steps = new Runnable[names.size()];
+            Runnable[] flows = new Runnable[names.size()];
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
                 if (name.equals("int8")) {
-                    f.put(name, measureInt8(fp32, ref));
-                    continue;
-                }
-                if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
-                    try (PointerScope inner = new PointerScope()) {
-                        Products p = fp32.to(ScalarType.BFloat16).withAttentionInFp32();
-                        double err = relativeError(p.run(), ref);
-                        f.put(name, new WeightTypes.Figure(Double.NaN, time(p::flow), err));
-                    }
-                    continue;
-                }
-                try (PointerScope inner = new PointerScope()) {
-                    ScalarType t = WeightTypes.scalarType(name);
-                    Products p = name.equals("fp32") ? fp32 : fp32.to(t);
-                    double err = name.equals("fp32") ? 0 : relativeError(p.run(), ref);
-                    f.put(name, new WeightTypes.Figure(time(p::decodeStep), time(p::flow), err));
+                    Int8Step s = int8Step(fp32, ref, int8Owner);
+                    steps[i] = s.step();
+                    errors[i] = s.error();
+                } else if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
+                    Products p = fp32.to(ScalarType.BFloat16).withAttentionInFp32();
+                    errors[i] = relativeError(p.run(), ref);
+                    flows[i] = p::flow;
+                } else {
+                    Products p = name.equals("fp32") ? fp32 : fp32.to(WeightTypes.scalarType(name));
+                    errors[i] = name.equals("fp32") ? 0 : relativeError(p.run(), ref);
+                    steps[i] = p::decodeStep;
+                    flows[i] = p::flow;
                 }
             }
+            List<Runnable> ops = new java.util.ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                if (steps[i] != null) {
+                    ops.add(steps[i]);
+                }
+                if (flows[i] != null) {
+                    ops.add(flows[i]);
+                }
+            }
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+            int k = 0;
+            for (int i = 0; i < names.size(); i++) {
+                double step = steps[i] != null ? ms[k++] : Double.NaN;
+                double flow = flows[i] != null ? ms[k++] : Double.NaN;
+                f.put(names.get(i), new WeightTypes.Figure(step, flow, errors[i]));
+            }
+            return new WeightTypes.Probe("", f);
         }
-        return new WeightTypes.Probe("", f);
     }
 
     /** The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2). */
@@ -236,57 +261,40 @@ public final class DtypeProbe {
                 .toList();
     }
 
-    /**
-     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix}, and
-     * their error against fp32 on the first layer's products (the flow is not a candidate: NaN).
-     */
-    private static WeightTypes.Figure measureInt8(Products fp32, Tensor[] ref) {
-        try (PointerScope inner = new PointerScope();
-             dev.localai.tts.core.nn.Weights owner = new dev.localai.tts.core.nn.Weights()) {
-            List<dev.localai.tts.core.nn.Int8Matrix[]> layers = new java.util.ArrayList<>();
-            for (Tensor[] w : fp32.layers()) {
-                layers.add(new dev.localai.tts.core.nn.Int8Matrix[] {
-                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner),
-                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner),
-                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner),
-                    dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner)});
-            }
-            Tensor[] outs = fp32.outs();
-            Runnable step = () -> {
-                for (int i = 0; i < layers.size(); i++) {
-                    Tensor[] w = fp32.layers().get(i);
-                    dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
-                    q[0].forwardVec(fp32.x(), w[4], outs[0]);
-                    q[1].forwardVec(fp32.x(), w[5], outs[1]);
-                    q[2].forwardVec(fp32.x(), w[6], outs[2]);
-                    q[3].forwardVec(fp32.inner(), w[7], outs[3]);
-                    fp32.attendOnce();
-                }
-            };
-            Tensor[] w = fp32.layers().get(0);
-            Tensor a = torch.empty(w[0].size(0));
-            Tensor b = torch.empty(w[3].size(0));
-            layers.get(0)[0].forwardVec(fp32.x(), w[4], a);
-            layers.get(0)[3].forwardVec(fp32.inner(), w[7], b);
-            double err = relativeError(new Tensor[] {a, b}, new Tensor[] {ref[0], ref[1]});
-            return new WeightTypes.Figure(time(step), Double.NaN, err);
-        }
-    }
+    private record Int8Step(Runnable step, double error) {}
 
-    /** Median wall time of {@code op} in ms, after one warm-up, over at most {@link #BUDGET_MS}. */
-    static double time(Runnable op) {
-        op.run();
-        double[] t = new double[64];
-        int n = 0;
-        long start = System.nanoTime();
-        while (n < t.length && (n < 1 || (System.nanoTime() - start) / 1e6 < BUDGET_MS)) {
-            long a = System.nanoTime();
-            op.run();
-            t[n++] = (System.nanoTime() - a) / 1e6;
+    /**
+     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix}
+     * (kept by {@code owner}), and their error against fp32 on the first layer's products.
+     */
+    private static Int8Step int8Step(Products fp32, Tensor[] ref, dev.localai.tts.core.nn.Weights owner) {
+        List<dev.localai.tts.core.nn.Int8Matrix[]> layers = new java.util.ArrayList<>();
+        for (Tensor[] w : fp32.layers()) {
+            layers.add(new dev.localai.tts.core.nn.Int8Matrix[] {
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner)});
         }
-        double[] s = Arrays.copyOf(t, n);
-        Arrays.sort(s);
-        return s[n / 2];
+        Tensor[] outs = fp32.outs();
+        Runnable step = () -> {
+            for (int i = 0; i < layers.size(); i++) {
+                Tensor[] w = fp32.layers().get(i);
+                dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
+                q[0].forwardVec(fp32.x(), w[4], outs[0]);
+                q[1].forwardVec(fp32.x(), w[5], outs[1]);
+                q[2].forwardVec(fp32.x(), w[6], outs[2]);
+                q[3].forwardVec(fp32.inner(), w[7], outs[3]);
+                fp32.attendOnce();
+            }
+        };
+        Tensor[] w = fp32.layers().get(0);
+        Tensor a = torch.empty(w[0].size(0));
+        Tensor b = torch.empty(w[3].size(0));
+        layers.get(0)[0].forwardVec(fp32.x(), w[4], a);
+        layers.get(0)[3].forwardVec(fp32.inner(), w[7], b);
+        double err = relativeError(new Tensor[] {a, b}, new Tensor[] {ref[0], ref[1]});
+        return new Int8Step(step, err);
     }
 
     private static double relativeError(Tensor[] got, Tensor[] ref) {
