@@ -34,6 +34,17 @@ final class ChunkedSynthesis {
 
     static void run(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options, SpeechRequest request,
                     PreparedVoice voice, boolean streaming, Output out, BooleanSupplier cancelled) {
+        // one vocoding pipeline for the whole request: a chunk's last flow and HiFT run there while the next chunk's
+        // T3 decodes; everything that touches the audio (joiner, stretcher, pauses, progress) is queued behind them
+        try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(Utterance.overlap)) {
+            runChunks(model, decoder, options, request, voice, streaming, out, cancelled, pipeline);
+            pipeline.finish();
+        }
+    }
+
+    private static void runChunks(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options,
+                                  SpeechRequest request, PreparedVoice voice, boolean streaming, Output out,
+                                  BooleanSupplier cancelled, Utterance.FlushPipeline pipeline) {
         long seed = request.seed() == null ? 0L : request.seed();
         SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                 request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);
@@ -49,11 +60,13 @@ final class ChunkedSynthesis {
         for (Pauses.Part part : parts) {
             if (part instanceof Pauses.Pause pause) {
                 // exact silence, outside the time-stretch: the speech before it leaves whole first
-                if (stretch[0] != null) {
-                    emit(out, stretch[0].finish());
-                    stretch[0] = new TimeStretcher(request.speed(), SR);
-                }
-                emit(out, new float[pause.samples(SR)]);
+                pipeline.then(() -> {
+                    if (stretch[0] != null) {
+                        emit(out, stretch[0].finish());
+                        stretch[0] = new TimeStretcher(request.speed(), SR);
+                    }
+                    emit(out, new float[pause.samples(SR)]);
+                });
                 afterPause = true;
                 continue;
             }
@@ -64,16 +77,24 @@ final class ChunkedSynthesis {
                 Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
                         options.firstBlockTokens(), options.maxBlockTokens());
                 // after a pause a chunk starts afresh: leading silence cut, no crossfade across the pause
-                joiner.beginChunk(i == 0 && !afterPause);
-                Utterance.Result r = model.generateStream(text, voice, p, decoder, joiner::accept, cancelled);
+                boolean fresh = i == 0 && !afterPause;
+                pipeline.then(() -> joiner.beginChunk(fresh));
+                Utterance.Result r = Utterance.run(model, decoder, voice, text, p, joiner::accept, cancelled,
+                        pipeline);
                 out.tokens(r.textTokens(), r.speechTokens());
-                joiner.endChunk(k == chunks.size() - 1);
-                out.chunks(i + 1, total);
+                boolean lastOfPart = k == chunks.size() - 1;
+                int done = i + 1;
+                pipeline.then(() -> {
+                    joiner.endChunk(lastOfPart);
+                    out.chunks(done, total);
+                });
             }
         }
-        if (stretch[0] != null) {
-            emit(out, stretch[0].finish());
-        }
+        pipeline.then(() -> {
+            if (stretch[0] != null) {
+                emit(out, stretch[0].finish());
+            }
+        });
     }
 
     private static void emit(Output out, float[] samples) {

@@ -37,7 +37,12 @@ public final class Utterance {
         void accept(float[] samples);
     }
 
-    /** Figures of one utterance. */
+    /**
+     * Figures of one utterance.
+     *
+     * @param samples the samples handed on by the time {@code run} returned (all of them, unless the last part was
+     *                left to a request's shared pipeline)
+     */
     public record Result(int textTokens, int speechTokens, long samples) {}
 
     /**
@@ -57,14 +62,16 @@ public final class Utterance {
     static volatile boolean overlap = !"false".equals(System.getProperty("localai.tts.overlapFlush"));
 
     /**
-     * Runs flush jobs in order on one helper thread, at most one in flight: {@link #submit} first waits for the
-     * previous job (so a failure surfaces at the next block, and audio leaves in order); {@link #finish} waits for
-     * the last; {@link #close} always waits for a running job before the utterance frees what it uses. Disabled, or
-     * for a job submitted {@code inline}, it runs the job on the caller's thread.
+     * Runs vocoding jobs in order on one helper thread: {@link #submit} first waits for everything submitted before
+     * (so at most one heavy job is in flight, a failure surfaces at the next submit, and audio leaves in order);
+     * {@link #then} queues a small action behind them without waiting (the seams and progress of a request's text
+     * chunks); {@link #finish} waits for all; {@link #close} always waits for running work before its owner frees
+     * what that work uses. Disabled, or for a job submitted {@code inline}, work runs on the caller's thread. One per
+     * utterance, or one per request when its text chunks share it ({@link ChunkedSynthesis}).
      */
-    private static final class FlushPipeline implements AutoCloseable {
+    static final class FlushPipeline implements AutoCloseable {
         private final java.util.concurrent.ExecutorService thread;
-        private java.util.concurrent.Future<Long> running;
+        private final java.util.ArrayDeque<java.util.concurrent.Future<Long>> pending = new java.util.ArrayDeque<>();
         private long samples;
 
         FlushPipeline(boolean enabled) {
@@ -75,9 +82,11 @@ public final class Utterance {
             }) : null;
         }
 
+        /** Runs {@code job} after everything submitted before: on the helper thread, or here when {@code inline}. */
         void submit(java.util.concurrent.Callable<Long> job, boolean inline) {
+            await();
+            submitted = true;
             if (thread == null || inline) {
-                await();
                 try {
                     samples += job.call();
                 } catch (RuntimeException e) {
@@ -87,45 +96,94 @@ public final class Utterance {
                 }
                 return;
             }
-            await();
-            running = thread.submit(job);
+            pending.add(thread.submit(() -> guarded(job)));
         }
 
-        /** Waits for the job in flight; returns the samples of every job. */
+        /** Runs a queued job unless one before it failed (its audio would come after a hole). */
+        private Long guarded(java.util.concurrent.Callable<Long> job) throws Exception {
+            if (failed) {
+                return 0L;
+            }
+            try {
+                return job.call();
+            } catch (Exception | Error e) {
+                failed = true;
+                throw e;
+            }
+        }
+
+        private volatile boolean failed;
+
+        /** Queues {@code action} behind the work submitted so far without waiting for it (here, when disabled). */
+        void then(Runnable action) {
+            if (thread == null) {
+                action.run();
+                return;
+            }
+            pending.add(thread.submit(() -> guarded(() -> {
+                action.run();
+                return 0L;
+            })));
+        }
+
+        /** True before the first {@link #submit}: no audio job has run or is running. */
+        boolean untouched() {
+            return !submitted;
+        }
+
+        private boolean submitted;
+
+        /** Samples of the jobs finished so far. */
+        long samples() {
+            return samples;
+        }
+
+        /** Waits for all submitted work; returns the samples of every job. */
         long finish() {
             await();
             return samples;
         }
 
-        private void await() {
-            if (running == null) {
-                return;
-            }
-            java.util.concurrent.Future<Long> f = running;
-            running = null;
-            boolean interrupted = false;
+        /** Waits for all submitted work, ignoring its failures: the caller is already failing with its own. */
+        void awaitQuietly() {
             try {
+                await();
+            } catch (RuntimeException | Error e) {
+                // the caller's exception is the one to report
+            }
+        }
+
+        private void await() {
+            RuntimeException failure = null;
+            Error error = null;
+            boolean interrupted = false;
+            while (!pending.isEmpty()) {
+                java.util.concurrent.Future<Long> f = pending.poll();
                 while (true) {
                     try {
                         samples += f.get();
-                        return;
+                        break;
                     } catch (InterruptedException e) {
-                        interrupted = true; // the job uses the utterance's tensors: always wait for it
+                        interrupted = true; // the work uses its owner's tensors: always wait for it
                     } catch (java.util.concurrent.ExecutionException e) {
                         Throwable c = e.getCause();
-                        if (c instanceof RuntimeException r) {
-                            throw r;
-                        }
                         if (c instanceof Error err) {
-                            throw err;
+                            error = error == null ? err : error;
+                        } else if (failure == null) {
+                            failure = c instanceof RuntimeException r ? r : new IllegalStateException(c);
                         }
-                        throw new IllegalStateException(c);
+                        break;
                     }
                 }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (error != null) {
+                throw error;
+            }
+            if (failure != null) {
+                throw failure;
             }
         }
 
@@ -135,13 +193,7 @@ public final class Utterance {
                 return;
             }
             try {
-                if (running != null) {
-                    try {
-                        await();
-                    } catch (RuntimeException | Error e) {
-                        // the utterance is already failing or cancelled: its own exception is the one to report
-                    }
-                }
+                awaitQuietly();
             } finally {
                 thread.shutdown();
             }
@@ -155,33 +207,48 @@ public final class Utterance {
 
     static Result run(ChatterboxTurbo m, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
-        return run(m, null, voice, text, p, sink, cancelled);
+        return run(m, null, voice, text, p, sink, cancelled, null);
     }
 
     /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
     static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
+        return run(m, decoder, voice, text, p, sink, cancelled, null);
+    }
+
+    /**
+     * Speaks {@code text}; with a {@code shared} pipeline (one per request, see {@link ChunkedSynthesis}) the
+     * utterance's blocks go through it, and so does its last part (the flow over every token and the rest of the
+     * vocoding): it is left running there and this returns as soon as T3 is done, so the next text chunk's T3 can
+     * decode while this one is vocoded. The caller then {@link FlushPipeline#finish finishes} the pipeline before the
+     * request ends. Without one, everything has run when this returns.
+     */
+    static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
+            BooleanSupplier cancelled, FlushPipeline shared) {
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
         int stride = m.flow().config().upsampleStride();
-        int melBins = m.flow().config().melBins();
         int cap = p.sampling().maxGenLen() + 2 + 3;
-        long samples = 0;
         int[] tokens = new int[cap];
         int n = 0;
-        try (PointerScope outer = new PointerScope();
-             T3Session session = m.t3().start(voice.t3Cond, textIds, p.sampling(), TokenSampler.seeded(p.seed()),
-                     decoder);
-             SourceNoise source = SourceNoise.seeded(p.seed() ^ 0x5DEECE66DL, m.hift().config().harmonics())) {
-            Tensor z = flowNoise(melBins, stride * (promptTokens + cap), p.seed() + 1, m);
-            HiftStream vocoder = HiftStream.exact(m.hift(), source, true);
-            int emittedFrames = 0;
-            // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too, so
-            // the first block really carries firstBlockTokens of audio
-            int vocoderTokens = (vocoder.latencyFrames() + stride - 1) / stride;
-            int nextFlush = p.firstBlockTokens() + LOOKAHEAD_TOKENS + vocoderTokens;
-            int block = p.firstBlockTokens();
-            try (FlushPipeline pipeline = new FlushPipeline(p.streaming() && overlap)) {
+        FlushPipeline own = shared == null ? new FlushPipeline(p.streaming() && overlap) : null;
+        FlushPipeline pipeline = shared != null ? shared : own;
+        Vocoding v = new Vocoding(m, p.seed(), stride * (promptTokens + cap));
+        boolean handedOff = false;
+        long samplesBefore = pipeline.samples();
+        // the request's first block runs in line (nothing else is in flight then); a later chunk's first block goes
+        // behind the previous chunk's vocoding instead of waiting for it
+        boolean firstAudio = pipeline.untouched();
+        try {
+            try (T3Session session = m.t3().start(voice.t3Cond, textIds, p.sampling(), TokenSampler.seeded(p.seed()),
+                    decoder)) {
+                int emittedFrames = 0;
+                // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too,
+                // so the first block really carries firstBlockTokens of audio
+                int vocoderTokens = (v.vocoder.latencyFrames() + stride - 1) / stride;
+                int nextFlush = p.firstBlockTokens() + LOOKAHEAD_TOKENS + vocoderTokens;
+                int block = p.firstBlockTokens();
+                boolean first = true;
                 for (int t = session.next(); t != T3Session.END; t = session.next()) {
                     if (cancelled.getAsBoolean()) {
                         throw new CancellationException("synthesis cancelled");
@@ -193,35 +260,97 @@ public final class Utterance {
                         int stable = (n - LOOKAHEAD_TOKENS) * stride;
                         int[] upTo = java.util.Arrays.copyOf(tokens, n);
                         int from = emittedFrames;
-                        // the flow and HiFT of this block run while T3 decodes the next one (at most one in flight);
-                        // the first block in line: first audio is what a listener waits for, and T3 decoding beside
-                        // it would take the cores from it (measured: its flow 1094 ms beside T3 against 871 alone)
-                        pipeline.submit(() -> flush(m, voice, upTo, upTo.length, z, promptTokens, from, stable,
-                                vocoder, sink), from == 0);
+                        // the flow and HiFT of this block run while T3 decodes the next one (at most one in
+                        // flight); the first block in line: first audio is what a listener waits for, and T3
+                        // decoding beside it would take the cores from it (measured: its flow 1094 ms beside T3
+                        // against 871 alone)
+                        pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, promptTokens, from, stable,
+                                v.vocoder, sink), first && firstAudio);
+                        first = false;
                         emittedFrames = stable;
                         block = Math.min(p.maxBlockTokens(), block * 2);
                         nextFlush = n + block;
                     }
                 }
-                samples += pipeline.finish();
-            }
-            if (cancelled.getAsBoolean()) {
-                throw new CancellationException("synthesis cancelled");
-            }
-            for (int i = 0; i < 3; i++) {
-                tokens[n++] = T3.S3GEN_SIL;
-            }
-            samples += flush(m, voice, tokens, n, z, promptTokens, emittedFrames, n * stride, vocoder, sink);
-            try (PointerScope scope = new PointerScope()) {
-                float[] tail = toArray(vocoder.finish());
-                FiniteGuard.check(tail, "HiFT vocoder");
-                samples += tail.length;
-                if (tail.length > 0) {
-                    sink.accept(tail);
+                if (cancelled.getAsBoolean()) {
+                    throw new CancellationException("synthesis cancelled");
                 }
+                for (int i = 0; i < 3; i++) {
+                    tokens[n++] = T3.S3GEN_SIL;
+                }
+                int total = n;
+                int from = emittedFrames;
+                java.util.concurrent.Callable<Long> last = () -> {
+                    try (v) {
+                        if (cancelled.getAsBoolean()) {
+                            throw new CancellationException("synthesis cancelled");
+                        }
+                        long out = flush(m, voice, tokens, total, v.z, promptTokens, from, total * stride, v.vocoder,
+                                sink);
+                        try (PointerScope scope = new PointerScope()) {
+                            float[] tail = toArray(v.vocoder.finish());
+                            FiniteGuard.check(tail, "HiFT vocoder");
+                            if (tail.length > 0) {
+                                sink.accept(tail);
+                            }
+                            return out + tail.length;
+                        }
+                    }
+                };
+                // with a request's pipeline the last part runs there, beside the next chunk's T3; alone, in line
+                pipeline.submit(last, own != null);
+                handedOff = true;
             }
+            if (own != null) {
+                own.finish();
+            }
+            return new Result(textIds.length, n - 3, pipeline.samples() - samplesBefore);
+        } catch (RuntimeException | Error e) {
+            if (!handedOff) {
+                pipeline.awaitQuietly(); // a block in flight still reads v
+                v.close(); // idempotent: an inline last part has closed it already
+            }
+            throw e;
+        } finally {
+            if (own != null) {
+                own.close();
+            }
+        }
+    }
+
+    /**
+     * What one utterance's flow and vocoder hold until its last audio has left: the flow noise (one seeded tensor
+     * whose prefix every flush reuses), the vocoder's source noise and its stream.
+     */
+    private static final class Vocoding implements AutoCloseable {
+        final Tensor z;
+        final SourceNoise source;
+        final HiftStream vocoder;
+        private boolean closed;
+
+        Vocoding(ChatterboxTurbo m, long seed, long frames) {
+            SourceNoise s = SourceNoise.seeded(seed ^ 0x5DEECE66DL, m.hift().config().harmonics());
+            try (PointerScope scope = new PointerScope()) {
+                Tensor noise = flowNoise(m.flow().config().melBins(), frames, seed + 1, m);
+                noise.retainReference();
+                this.z = noise;
+            } catch (RuntimeException | Error e) {
+                s.close();
+                throw e;
+            }
+            this.source = s;
+            this.vocoder = HiftStream.exact(m.hift(), s, true);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             vocoder.close();
-            return new Result(textIds.length, n - 3, samples);
+            source.close();
+            z.releaseReference();
         }
     }
 

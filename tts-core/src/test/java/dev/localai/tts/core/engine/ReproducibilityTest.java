@@ -104,6 +104,38 @@ class ReproducibilityTest {
         }
     }
 
+    /**
+     * A request of several text chunks vocodes each chunk's last part on the request's pipeline while the next
+     * chunk's T3 decodes: whole or streamed, with a pause tag and a speed change in the way, the samples must be
+     * the bits of running every chunk in line.
+     */
+    @Test
+    void chunksVocodedBesideTheNextChunksT3GiveTheBitsOfInlineChunks() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny-chunks"), 6);
+        boolean before = Utterance.overlap;
+        String text = "First sentence of several here. Second one follows it closely. [pause:0.2s] Third one comes "
+                + "after a pause. And a fourth to close.";
+        try (TtsEngine engine = TtsEngine.builder().model(dir).dtype("fp32").threads(2).cacheBytes(0).chunkChars(40)
+                .build()) {
+            for (int r = 0; r < 2; r++) {
+                SpeechRequest.Builder b = SpeechRequest.builder(text).seed(300L + r).maxTokens(20);
+                SpeechRequest req = (r == 1 ? b.speed(1.25) : b).build();
+                Utterance.overlap = false;
+                float[] inlineWhole = engine.synthesize(req).samples();
+                List<float[]> inlineStream = streamChunks(engine, req);
+                Utterance.overlap = true;
+                float[] overlappedWhole = engine.synthesize(req).samples();
+                List<float[]> overlappedStream = streamChunks(engine, req);
+                assertThat(inlineWhole.length).as("several chunks of audio").isGreaterThan(4 * 4800);
+                assertThat(overlappedWhole).as("whole, request %d", r).containsExactly(inlineWhole);
+                assertThat(ChunkJoiner.concat(overlappedStream)).as("streamed, request %d", r)
+                        .containsExactly(ChunkJoiner.concat(inlineStream));
+            }
+        } finally {
+            Utterance.overlap = before;
+        }
+    }
+
     private static List<float[]> streamChunks(TtsEngine engine, SpeechRequest req) {
         List<float[]> parts = new ArrayList<>();
         try (SpeechStream s = engine.stream(req)) {
