@@ -58,7 +58,8 @@ final class EngineBenchmark {
         r.put("model", modelDir);
         r.put("repeats", repeats);
         String dtype;
-        try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).build()) {
+        // no audio cache: a repeated request must be synthesized again, not served from memory
+        try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).cacheBytes(0).build()) {
             dtype = e.modelInfo().dtype();
             r.put("dtype", dtype);
             r.put("threads", Torch.threads());
