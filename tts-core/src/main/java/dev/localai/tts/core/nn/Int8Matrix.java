@@ -27,7 +27,42 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Int8Matrix {
     /** (out): fp32 row scales. */
     private final Tensor scale;
-    private final Tensor packed;
+    /** FBGEMM's packed matrix; null until {@link #pack()} (see {@link #quantizeUnpacked}). */
+    private volatile Tensor packed;
+    /** (out, in) int8, held only until it is packed. */
+    private Tensor unpacked;
+    private final Owner owner;
+
+    /** Where a matrix's tensors belong: a model's {@link Weights} (through its source) or a caller's. */
+    private interface Owner {
+        Tensor keep(Tensor t);
+
+        void free(Tensor t);
+
+        static Owner of(ParamSource p) {
+            return new Owner() {
+                public Tensor keep(Tensor t) {
+                    return p.keep(t);
+                }
+
+                public void free(Tensor t) {
+                    p.free(t);
+                }
+            };
+        }
+
+        static Owner of(Weights w) {
+            return new Owner() {
+                public Tensor keep(Tensor t) {
+                    return w.keep(t);
+                }
+
+                public void free(Tensor t) {
+                    w.free(t);
+                }
+            };
+        }
+    }
     /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point). */
     private final Tensor rowSums;
     /** (out, in) int8 view of one element, expanded: FBGEMM reads only the weight's shape from it. */
@@ -41,9 +76,11 @@ public final class Int8Matrix {
     /** Width of a magnitude band of {@link #productByBands}. */
     static final double BAND = 4;
 
-    private Int8Matrix(Tensor scale, Tensor packed, Tensor rowSums, Tensor shape, Tensor zeros, long out, long in) {
+    private Int8Matrix(Tensor scale, Tensor unpacked, Tensor rowSums, Tensor shape, Tensor zeros, long out, long in,
+                       Owner owner) {
         this.scale = scale;
-        this.packed = packed;
+        this.unpacked = unpacked;
+        this.owner = owner;
         this.rowSums = rowSums;
         this.shape = shape;
         this.zeros = zeros;
@@ -53,19 +90,96 @@ public final class Int8Matrix {
 
     /**
      * Quantizes an fp32 (out, in) weight: per row, scale {@code max|w|/127} (1 for an all-zero row) and
-     * {@code q = round(w / scale)} in [-127, 127]. The new tensors are handed to {@code owner} ({@link ParamSource#keep});
-     * {@code w} is left to the caller.
+     * {@code q = round(w / scale)} in [-127, 127]. {@code w} may be a transposed view of the checkpoint's (in, out)
+     * tensor: it is read in place, and only the int8 result is made contiguous. The new tensors are handed to
+     * {@code owner} ({@link ParamSource#keep}); {@code w} is left to the caller.
      */
     public static Int8Matrix quantize(Tensor w, ParamSource owner) {
-        return quantizeOnSupportedCpu(w, owner::keep);
+        Int8Matrix m = quantizeOnSupportedCpu(w, Owner.of(owner));
+        m.pack();
+        return m;
     }
 
     /** {@link #quantize(Tensor, ParamSource)} with the new tensors kept by {@code owner}. */
     public static Int8Matrix quantize(Tensor w, Weights owner) {
-        return quantizeOnSupportedCpu(w, owner::keep);
+        Int8Matrix m = quantizeOnSupportedCpu(w, Owner.of(owner));
+        m.pack();
+        return m;
     }
 
-    private static Int8Matrix quantizeOnSupportedCpu(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
+    /**
+     * {@link #quantize(Tensor, ParamSource)} without FBGEMM's packing, the slowest part of loading (about 40 ms for a
+     * 4096 x 1024 matrix, on one core): a model loading many matrices quantizes them all, then packs them over the
+     * cores with {@link #packAll}. Multiplying before the matrix is packed throws.
+     */
+    public static Int8Matrix quantizeUnpacked(Tensor w, ParamSource owner) {
+        return quantizeOnSupportedCpu(w, Owner.of(owner));
+    }
+
+    /** Packs the matrix for FBGEMM (once; later calls do nothing) and frees its unpacked copy. */
+    public synchronized void pack() {
+        if (packed != null) {
+            return;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            packed = owner.keep(torch.fbgemm_pack_quantized_matrix(unpacked));
+        }
+        owner.free(unpacked);
+        unpacked = null;
+    }
+
+    /**
+     * Packs every matrix of {@code matrices} not packed yet, several at a time on one thread per core (FBGEMM packs
+     * each on one), so a model's load does not wait for them one by one. Rethrows the first failure after all
+     * have finished.
+     */
+    public static void packAll(java.util.List<Int8Matrix> matrices) {
+        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), matrices.size()));
+        if (threads == 1) {
+            matrices.forEach(Int8Matrix::pack);
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "int8-pack");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.List<java.util.concurrent.Future<?>> jobs = new java.util.ArrayList<>();
+            for (Int8Matrix m : matrices) {
+                jobs.add(pool.submit(m::pack));
+            }
+            RuntimeException failure = null;
+            boolean interrupted = false;
+            for (java.util.concurrent.Future<?> f : jobs) {
+                while (true) {
+                    try {
+                        f.get();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the jobs write into the model: always wait for them
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        Throwable c = e.getCause();
+                        if (failure == null) {
+                            failure = c instanceof RuntimeException r ? r
+                                    : new IllegalStateException("packing an int8 matrix failed", c);
+                        }
+                        break;
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static Int8Matrix quantizeOnSupportedCpu(Tensor w, Owner owner) {
         if (!supported()) { // the first call also uses up LibTorch's one-time deprecation warnings quietly
             throw new UnsupportedOperationException("int8 weights need FBGEMM, which this CPU does not run "
                     + "(x86-64 with AVX2 needed); use fp32 or bf16");
@@ -73,7 +187,7 @@ public final class Int8Matrix {
         return quantizeUnchecked(w, owner);
     }
 
-    private static Int8Matrix quantizeUnchecked(Tensor w, java.util.function.UnaryOperator<Tensor> owner) {
+    private static Int8Matrix quantizeUnchecked(Tensor w, Owner owner) {
         if (w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value || w.is_cuda()) {
             throw new IllegalArgumentException("int8 weights are made from a 2-d fp32 CPU tensor");
         }
@@ -83,16 +197,17 @@ public final class Int8Matrix {
             Tensor absMax = w.abs().amax(new long[] {1}, true);
             Tensor s = absMax.div(new Scalar(127.0));
             s.masked_fill_(s.eq(new Scalar(0.0)), new Scalar(1.0));
-            Tensor q = w.div(s).round().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+            // one temporary: round and clamp in place, then int8 (made contiguous: w may be a transposed view)
+            Tensor q = w.div(s).round_().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
                     new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).to(ScalarType.Char).contiguous();
             Tensor sums = q.to(ScalarType.Int).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(
                     ScalarType.Int)).contiguous();
-            Tensor packed = torch.fbgemm_pack_quantized_matrix(q);
             Tensor one = torch.zeros(1, 1).to(ScalarType.Char);
             Tensor shape = one.expand(out, in);
             Tensor zeros = torch.zeros(out);
-            return new Int8Matrix(owner.apply(s.view(out).contiguous()), owner.apply(packed), owner.apply(sums),
-                    owner.apply(shape), owner.apply(zeros), out, in);
+            // the int8 copy belongs to the owner too (freed at its close if never packed), until pack() frees it
+            return new Int8Matrix(owner.keep(s.view(out).contiguous()), owner.keep(q), owner.keep(sums),
+                    owner.keep(shape), owner.keep(zeros), out, in, owner);
         }
     }
 
@@ -132,7 +247,11 @@ public final class Int8Matrix {
 
     /** FBGEMM's product without the row scales: x (m, in) -> (m, out), x quantized with one scale for all m rows. */
     private Tensor product(Tensor x2) {
-        return torch.fbgemm_linear_int8_weight_fp32_activation(x2, shape, packed, rowSums, ONE, ZERO, zeros);
+        Tensor p = packed;
+        if (p == null) {
+            throw new IllegalStateException("int8 matrix used before it was packed");
+        }
+        return torch.fbgemm_linear_int8_weight_fp32_activation(x2, shape, p, rowSums, ONE, ZERO, zeros);
     }
 
     /**
@@ -206,7 +325,8 @@ public final class Int8Matrix {
 
     private static boolean probe() {
         try (PointerScope scope = new PointerScope(); Weights owner = new Weights()) {
-            Int8Matrix m = quantizeUnchecked(torch.eye(32), owner::keep);
+            Int8Matrix m = quantizeUnchecked(torch.eye(32), Owner.of(owner));
+            m.pack();
             Tensor x = torch.arange(new Scalar(32)).to(ScalarType.Float);
             Tensor y = m.forward(x, null);
             return y.sub(x).abs().max().item_double() < 0.5;

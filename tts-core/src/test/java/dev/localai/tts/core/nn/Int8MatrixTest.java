@@ -135,4 +135,39 @@ class Int8MatrixTest {
                     .isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    /**
+     * Loading path: quantized from the checkpoint's transposed view and packed later, several at a time, the
+     * matrices multiply to the same bits as quantized from a contiguous copy and packed at once; before packing a
+     * matrix refuses to multiply, and its unpacked copy is given back once packed.
+     */
+    @Test
+    void aTransposedViewPackedLaterOverTheCoresGivesTheSameBits() {
+        try (PointerScope scope = new PointerScope(); Weights mine = new Weights()) {
+            Generator g = torch.createCPUGenerator(11);
+            java.util.List<Int8Matrix> later = new java.util.ArrayList<>();
+            java.util.List<Int8Matrix> now = new java.util.ArrayList<>();
+            java.util.List<Tensor> inputs = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                Tensor checkpoint = randn(g, 96, 160 + 32 * i); // (in, out), as GPT-2's Conv1D stores it
+                ParamSource src = mine.track(RandomParams.normal(ScalarType.Float, 0.02));
+                later.add(Int8Matrix.quantizeUnpacked(checkpoint.t(), src));
+                now.add(Int8Matrix.quantize(checkpoint.t().contiguous(), owner));
+                inputs.add(randn(g, 3, 96));
+            }
+            Tensor x0 = inputs.get(0);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> later.get(0).forward(x0, null))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("packed");
+            int held = mine.count();
+            Int8Matrix.packAll(later);
+            assertThat(mine.count()).as("each unpacked copy given back, each packed matrix kept").isEqualTo(held);
+            for (int i = 0; i < later.size(); i++) {
+                Tensor a = later.get(i).forward(inputs.get(i), null);
+                Tensor b = now.get(i).forward(inputs.get(i), null);
+                assertThat(a.equal(b)).as("matrix %d", i).isTrue();
+            }
+            later.get(0).pack(); // packing again does nothing
+            assertThat(mine.count()).isEqualTo(held);
+        }
+    }
 }

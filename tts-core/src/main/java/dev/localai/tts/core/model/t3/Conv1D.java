@@ -32,13 +32,14 @@ final class Conv1D {
         this.nOut = nOut;
         Tensor w = p.take("weight", nIn, nOut);
         try (PointerScope scope = new PointerScope()) {
-            Tensor wt = w.t().contiguous();
             if (int8) {
-                this.int8 = Int8Matrix.quantize(wt, p);
+                // quantized from the transposed view (only the int8 result is copied); packed later, by T3, with
+                // the other blocks' matrices over the cores
+                this.int8 = Int8Matrix.quantizeUnpacked(w.t(), p);
                 this.weight = null;
             } else {
                 this.int8 = null;
-                this.weight = p.keep(wt);
+                this.weight = p.keep(w.t().contiguous());
             }
         }
         p.free(w);

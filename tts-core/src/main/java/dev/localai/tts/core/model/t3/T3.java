@@ -57,6 +57,17 @@ public final class T3 implements AutoCloseable {
         }
         this.int8 = int8;
         this.tfmr = new GPT2Model(p.sub("tfmr"), c, int8);
+        if (int8) {
+            // FBGEMM packs each matrix on one core: the 96 of them together, over all cores
+            java.util.List<dev.localai.tts.core.nn.Int8Matrix> matrices = new java.util.ArrayList<>();
+            for (GPT2Block b : tfmr.h) {
+                matrices.add(b.attn.c_attn.int8);
+                matrices.add(b.attn.c_proj.int8);
+                matrices.add(b.mlp.c_fc.int8);
+                matrices.add(b.mlp.c_proj.int8);
+            }
+            dev.localai.tts.core.nn.Int8Matrix.packAll(matrices);
+        }
         this.cond_enc = new T3CondEnc(p.sub("cond_enc"), c);
         this.text_emb = new Embedding(p.sub("text_emb"), c.textTokensDictSize(), c.nEmbd());
         this.speech_emb = new Embedding(p.sub("speech_emb"), c.speechTokensDictSize(), c.nEmbd());
