@@ -233,7 +233,15 @@ public final class Utterance {
         int n = 0;
         FlushPipeline own = shared == null ? new FlushPipeline(p.streaming() && overlap) : null;
         FlushPipeline pipeline = shared != null ? shared : own;
-        Vocoding v = new Vocoding(m, p.seed(), stride * (promptTokens + cap));
+        Vocoding v;
+        try {
+            v = new Vocoding(m, p.seed(), stride * (promptTokens + cap));
+        } catch (RuntimeException | Error e) {
+            if (own != null) {
+                own.close();
+            }
+            throw e;
+        }
         boolean handedOff = false;
         long samplesBefore = pipeline.samples();
         // the request's first block runs in line (nothing else is in flight then); a later chunk's first block goes
