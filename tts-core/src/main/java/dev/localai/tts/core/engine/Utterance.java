@@ -73,6 +73,10 @@ public final class Utterance {
         private final java.util.concurrent.ExecutorService thread;
         private final java.util.ArrayDeque<java.util.concurrent.Future<Long>> pending = new java.util.ArrayDeque<>();
         private long samples;
+        /** Whether a job has been submitted: the first block of a request runs in line only before that. */
+        private boolean submitted;
+        /** Set by a failed job: the work queued behind it is skipped. */
+        private volatile boolean failed;
 
         FlushPipeline(boolean enabled) {
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -112,8 +116,6 @@ public final class Utterance {
             }
         }
 
-        private volatile boolean failed;
-
         /** Queues {@code action} behind the work submitted so far without waiting for it (here, when disabled). */
         void then(Runnable action) {
             if (thread == null) {
@@ -130,8 +132,6 @@ public final class Utterance {
         boolean untouched() {
             return !submitted;
         }
-
-        private boolean submitted;
 
         /** Samples of the jobs finished so far. */
         long samples() {

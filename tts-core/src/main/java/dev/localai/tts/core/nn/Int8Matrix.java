@@ -34,35 +34,16 @@ public final class Int8Matrix {
     private final Owner owner;
 
     /** Where a matrix's tensors belong: a model's {@link Weights} (through its source) or a caller's. */
-    private interface Owner {
-        Tensor keep(Tensor t);
-
-        void free(Tensor t);
-
+    private record Owner(java.util.function.UnaryOperator<Tensor> keep, java.util.function.Consumer<Tensor> free) {
         static Owner of(ParamSource p) {
-            return new Owner() {
-                public Tensor keep(Tensor t) {
-                    return p.keep(t);
-                }
-
-                public void free(Tensor t) {
-                    p.free(t);
-                }
-            };
+            return new Owner(p::keep, p::free);
         }
 
         static Owner of(Weights w) {
-            return new Owner() {
-                public Tensor keep(Tensor t) {
-                    return w.keep(t);
-                }
-
-                public void free(Tensor t) {
-                    w.free(t);
-                }
-            };
+            return new Owner(w::keep, w::free);
         }
     }
+
     /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point). */
     private final Tensor rowSums;
     /** (out, in) int8 view of one element, expanded: FBGEMM reads only the weight's shape from it. */
@@ -110,73 +91,25 @@ public final class Int8Matrix {
     /**
      * {@link #quantize(Tensor, ParamSource)} without FBGEMM's packing, the slowest part of loading (about 40 ms for a
      * 4096 x 1024 matrix, on one core): a model loading many matrices quantizes them all, then packs them over the
-     * cores with {@link #packAll}. Multiplying before the matrix is packed throws.
+     * cores (T3 does, through its matrix splitter). Multiplying before the matrix is packed throws.
      */
     public static Int8Matrix quantizeUnpacked(Tensor w, ParamSource owner) {
         return quantizeOnSupportedCpu(w, Owner.of(owner));
     }
 
-    /** Packs the matrix for FBGEMM (once; later calls do nothing) and frees its unpacked copy. */
+    /**
+     * Packs the matrix for FBGEMM (once; later calls do nothing) and frees its unpacked copy. Matrices may be packed
+     * from several threads at once.
+     */
     public synchronized void pack() {
         if (packed != null) {
             return;
         }
         try (PointerScope scope = new PointerScope()) {
-            packed = owner.keep(torch.fbgemm_pack_quantized_matrix(unpacked));
+            packed = owner.keep().apply(torch.fbgemm_pack_quantized_matrix(unpacked));
         }
-        owner.free(unpacked);
+        owner.free().accept(unpacked);
         unpacked = null;
-    }
-
-    /**
-     * Packs every matrix of {@code matrices} not packed yet, several at a time on one thread per core (FBGEMM packs
-     * each on one), so a model's load does not wait for them one by one. Rethrows the first failure after all
-     * have finished.
-     */
-    public static void packAll(java.util.List<Int8Matrix> matrices) {
-        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), matrices.size()));
-        if (threads == 1) {
-            matrices.forEach(Int8Matrix::pack);
-            return;
-        }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "int8-pack");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            java.util.List<java.util.concurrent.Future<?>> jobs = new java.util.ArrayList<>();
-            for (Int8Matrix m : matrices) {
-                jobs.add(pool.submit(m::pack));
-            }
-            RuntimeException failure = null;
-            boolean interrupted = false;
-            for (java.util.concurrent.Future<?> f : jobs) {
-                while (true) {
-                    try {
-                        f.get();
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true; // the jobs write into the model: always wait for them
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        Throwable c = e.getCause();
-                        if (failure == null) {
-                            failure = c instanceof RuntimeException r ? r
-                                    : new IllegalStateException("packing an int8 matrix failed", c);
-                        }
-                        break;
-                    }
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            if (failure != null) {
-                throw failure;
-            }
-        } finally {
-            pool.shutdown();
-        }
     }
 
     private static Int8Matrix quantizeOnSupportedCpu(Tensor w, Owner owner) {
@@ -206,8 +139,8 @@ public final class Int8Matrix {
             Tensor shape = one.expand(out, in);
             Tensor zeros = torch.zeros(out);
             // the int8 copy belongs to the owner too (freed at its close if never packed), until pack() frees it
-            return new Int8Matrix(owner.keep(s.view(out).contiguous()), owner.keep(q), owner.keep(sums),
-                    owner.keep(shape), owner.keep(zeros), out, in, owner);
+            return new Int8Matrix(owner.keep().apply(s.view(out).contiguous()), owner.keep().apply(q), owner.keep().apply(sums),
+                    owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
         }
     }
 

@@ -137,12 +137,12 @@ class Int8MatrixTest {
     }
 
     /**
-     * Loading path: quantized from the checkpoint's transposed view and packed later, several at a time, the
+     * Loading path: quantized from the checkpoint's transposed view and packed later, the
      * matrices multiply to the same bits as quantized from a contiguous copy and packed at once; before packing a
      * matrix refuses to multiply, and its unpacked copy is given back once packed.
      */
     @Test
-    void aTransposedViewPackedLaterOverTheCoresGivesTheSameBits() {
+    void aTransposedViewPackedLaterGivesTheSameBits() {
         try (PointerScope scope = new PointerScope(); Weights mine = new Weights()) {
             Generator g = torch.createCPUGenerator(11);
             java.util.List<Int8Matrix> later = new java.util.ArrayList<>();
@@ -159,7 +159,7 @@ class Int8MatrixTest {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> later.get(0).forward(x0, null))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("packed");
             int held = mine.count();
-            Int8Matrix.packAll(later);
+            later.forEach(Int8Matrix::pack);
             assertThat(mine.count()).as("each unpacked copy given back, each packed matrix kept").isEqualTo(held);
             for (int i = 0; i < later.size(); i++) {
                 Tensor a = later.get(i).forward(inputs.get(i), null);

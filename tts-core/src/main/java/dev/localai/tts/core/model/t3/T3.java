@@ -66,7 +66,12 @@ public final class T3 implements AutoCloseable {
                 matrices.add(b.mlp.c_fc.int8);
                 matrices.add(b.mlp.c_proj.int8);
             }
-            dev.localai.tts.core.nn.Int8Matrix.packAll(matrices);
+            // (work per matrix: its elements, so the split always pays)
+            SplitGemm.shared().forEachPart(matrices.size(), c.nEmbd() * (long) c.nInner(), (from, n) -> {
+                for (long i = from; i < from + n; i++) {
+                    matrices.get((int) i).pack();
+                }
+            });
         }
         this.cond_enc = new T3CondEnc(p.sub("cond_enc"), c);
         this.text_emb = new Embedding(p.sub("text_emb"), c.textTokensDictSize(), c.nEmbd());
