@@ -14,6 +14,7 @@ import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.runtime.IntraOpThreads;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
@@ -73,6 +74,11 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     TtsEngine(TtsOptions o) {
         this.options = o;
         Torch.init(o.threads());
+        // no count configured: on the CPU the probe measures whether another count than LibTorch's default pays
+        int measuredThreads = o.threads() > 0 ? 0 : IntraOpThreads.choose(0, o.device().isCuda(),
+                Torch.threadsSetByEnvironment(), Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(),
+                DtypeProbe::cached);
+        Torch.init(measuredThreads);
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
@@ -80,7 +86,9 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
-                + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads, OpenBLAS threads "
+                + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads"
+                + (o.threads() > 0 ? " (configured)" : measuredThreads > 0 ? " (measured faster than LibTorch's "
+                        + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "
                 + Torch.blasThreads());
         try {
             this.voices = new Voices(model, o.voicesDir(), source.revision(), o.allowClipPaths(),

@@ -28,6 +28,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * how far its results are from fp32 ({@link WeightTypes#fromProbe} turns the figures into a choice):
  *
  * <ul>
+ *   <li><b>intra-op threads</b> (first, where LibTorch's default count differs from the logical core count and the
+ *       environment does not set it): a flow block and a HiFT-sized convolution at each count
+ *       ({@link IntraOpThreads}); the dtypes below are then timed at the count chosen;</li>
  *   <li><b>T3 decode step</b>: the four matrix-vector products of GPT-2 medium layers at Turbo's sizes (1024 wide,
  *       3072 fused q|k|v, 4096 MLP), over {@value #LAYERS} layers so the weights come from memory as in real decoding,
  *       each with its single-query attention over a few hundred cached positions, computed as T3 computes it in that
@@ -51,9 +54,9 @@ public final class DtypeProbe {
      * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
-     * measured again).
+     * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen).
      */
-    static final int PROBE_VERSION = 5;
+    static final int PROBE_VERSION = 6;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -88,7 +91,7 @@ public final class DtypeProbe {
             return p;
         }
         p = measure.get();
-        p = new WeightTypes.Probe(key, p.figures());
+        p = new WeightTypes.Probe(key, p.figures(), p.threadMs());
         LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
         write(file, p);
         return p;
@@ -115,7 +118,18 @@ public final class DtypeProbe {
             if (!f.containsKey("fp32")) {
                 return null;
             }
-            return new WeightTypes.Probe(key, f);
+            Map<Integer, Double> threads = new java.util.TreeMap<>();
+            String counts = props.getProperty("threads");
+            if (counts != null && !counts.isBlank()) {
+                for (String n : counts.split(",")) {
+                    int c = Integer.parseInt(n.trim());
+                    if (c < 1) {
+                        return null;
+                    }
+                    threads.put(c, number(props, "threads." + c + ".ms"));
+                }
+            }
+            return new WeightTypes.Probe(key, f, threads);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
@@ -139,6 +153,10 @@ public final class DtypeProbe {
             props.setProperty(n + ".flow_ms", Double.toString(f.flowMs()));
             props.setProperty(n + ".relative_error", Double.toString(f.relativeError()));
         });
+        if (!p.threadMs().isEmpty()) {
+            props.setProperty("threads", String.join(",", p.threadMs().keySet().stream().map(String::valueOf).toList()));
+            p.threadMs().forEach((n, ms) -> props.setProperty("threads." + n + ".ms", Double.toString(ms)));
+        }
         try {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
@@ -200,16 +218,25 @@ public final class DtypeProbe {
     }
 
     /**
-     * Times every CPU candidate now (a second or two); the key is left empty. Every candidate's products are built
-     * first and then timed by turns ({@link InterleavedTimer}), so a machine whose speed drifts during the probe
-     * (a shared virtual machine) cannot make a later candidate look slower than an earlier one.
+     * Times every CPU candidate now (a second or two); the key is left empty. First the intra-op thread counts
+     * ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then the
+     * dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back afterwards
+     * (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
+     * ({@link InterleavedTimer}), so a machine whose speed drifts during the probe (a shared virtual machine) cannot
+     * make a later candidate look slower than an earlier one.
      */
     public static WeightTypes.Probe measure() {
         Torch.load();
+        int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope();
              dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
             torch.manual_seed(12345);
             Products fp32 = Products.random();
+            List<Integer> counts = IntraOpThreads.candidates(Torch.defaultThreads(),
+                    Runtime.getRuntime().availableProcessors(), Torch.threadsSetByEnvironment());
+            Map<Integer, Double> threadMs = counts.size() > 1 ? timeThreads(fp32, counts) : Map.of();
+            int chosen = IntraOpThreads.fromTimings(threadMs, Torch.defaultThreads());
+            torch.set_num_threads(chosen > 0 ? chosen : Math.max(1, Torch.defaultThreads()));
             Tensor[] ref = fp32.run();
             List<String> names = candidates();
             double[] errors = new double[names.size()];
@@ -250,7 +277,44 @@ public final class DtypeProbe {
                 double flow = flows[i] != null ? ms[k++] : Double.NaN;
                 f.put(names.get(i), new WeightTypes.Figure(step, flow, errors[i]));
             }
-            return new WeightTypes.Probe("", f);
+            return new WeightTypes.Probe("", f, threadMs);
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    /**
+     * The median time of the probe's thread workload at each intra-op thread count in {@code counts}, timed by turns
+     * (each run sets its count first); LibTorch's count is put back afterwards. The workload is what runs on those
+     * threads in the engine: a flow block (oneDNN convolution, attention, element-wise ops) and a HiFT-sized dilated
+     * convolution (64 channels, kernel 7, dilation 3, over 0.2 s of 24 kHz samples).
+     */
+    static Map<Integer, Double> timeThreads(List<Integer> counts) {
+        Torch.load();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(12345);
+            return timeThreads(Products.random(), counts);
+        }
+    }
+
+    private static Map<Integer, Double> timeThreads(Products p, List<Integer> counts) {
+        int before = torch.get_num_threads();
+        try {
+            List<Runnable> ops = new java.util.ArrayList<>();
+            for (int n : counts) {
+                ops.add(() -> {
+                    torch.set_num_threads(n);
+                    p.threadWork();
+                });
+            }
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            Map<Integer, Double> out = new java.util.TreeMap<>();
+            for (int i = 0; i < counts.size(); i++) {
+                out.put(counts.get(i), ms[i]);
+            }
+            return out;
+        } finally {
+            torch.set_num_threads(before);
         }
     }
 
@@ -311,7 +375,8 @@ public final class DtypeProbe {
 
     /** The probe's weights and inputs in one dtype. */
     private record Products(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flowW, Tensor flowX,
-                            Tensor convX, Tensor[] outs, boolean attentionInFp32, Tensor kv) {
+                            Tensor convX, Tensor[] outs, boolean attentionInFp32, Tensor kv, Tensor hiftW,
+                            Tensor hiftX) {
         static final long D = 1024;
         static final long QKV = 3 * D;
         static final long INNER = 4 * D;
@@ -327,7 +392,8 @@ public final class DtypeProbe {
             Tensor[] flow = {w(2 * C, C), w(2 * C, C), w(2 * C, C), w(C, 2 * C), w(4 * C, C), w(C, 4 * C),
                 w(C, 2 * C, 3)};
             return new Products(layers, torch.randn(D), torch.randn(INNER), flow, torch.randn(1, FLOW_FRAMES, C),
-                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false, torch.randn(32, CACHED, 64));
+                    torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false, torch.randn(32, CACHED, 64),
+                    w(64, 64, 7), torch.randn(1, 64, 4800));
         }
 
         private static Tensor w(long... shape) {
@@ -348,12 +414,12 @@ public final class DtypeProbe {
         Products to(ScalarType t) {
             List<Tensor[]> l = layers.stream().map(ws -> to(ws, t)).toList();
             return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t), false,
-                    kv.to(t));
+                    kv.to(t), hiftW, hiftX);
         }
 
         /** The same products with the flow block's attention computed in fp32 (as the flow's estimator can). */
         Products withAttentionInFp32() {
-            return new Products(layers, x, inner, flowW, flowX, convX, outs, true, kv);
+            return new Products(layers, x, inner, flowW, flowX, convX, outs, true, kv, hiftW, hiftX);
         }
 
         /**
@@ -390,6 +456,14 @@ public final class DtypeProbe {
                     torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false,
                             new org.bytedeco.pytorch.DoubleOptional(), false);
                 }
+            }
+        }
+
+        /** The thread probe's workload (fp32): a flow block and a HiFT-sized dilated convolution. */
+        void threadWork() {
+            try (PointerScope s = new PointerScope()) {
+                flowOut();
+                torch.conv1d(hiftX, hiftW, new TensorOptional(), new long[] {1}, new long[] {9}, new long[] {3}, 1);
             }
         }
 

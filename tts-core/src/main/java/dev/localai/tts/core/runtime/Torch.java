@@ -21,6 +21,8 @@ public final class Torch {
     private static volatile boolean loaded;
     private static volatile int blasThreads = -1;
     private static volatile int requestedThreads;
+    /** LibTorch's intra-op thread count as it chose it, before anyone set it (0: not loaded yet). */
+    private static volatile int defaultThreads;
 
     private Torch() {}
 
@@ -33,6 +35,7 @@ public final class Torch {
             synchronized (Torch.class) {
                 if (!loaded) {
                     Loader.load(torch.class);
+                    defaultThreads = torch.get_num_threads();
                     disableNnpack();
                     pinBlasThreads();
                     loaded = true;
@@ -127,6 +130,24 @@ public final class Torch {
     public static int splitThreads() {
         int n = requestedThreads;
         return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * LibTorch's own intra-op thread count, as it was before any {@link #init}: its count of physical cores, or what
+     * {@code OMP_NUM_THREADS} / {@code MKL_NUM_THREADS} say.
+     */
+    public static int defaultThreads() {
+        load();
+        return defaultThreads;
+    }
+
+    /** Whether the environment sets LibTorch's thread count ({@code OMP_NUM_THREADS} or {@code MKL_NUM_THREADS}). */
+    public static boolean threadsSetByEnvironment() {
+        return setIn(System.getenv("OMP_NUM_THREADS")) || setIn(System.getenv("MKL_NUM_THREADS"));
+    }
+
+    private static boolean setIn(String v) {
+        return v != null && !v.isBlank();
     }
 
     public static int threads() {

@@ -71,17 +71,27 @@ public final class WeightTypes {
     /**
      * The probe's figures, by dtype name ({@code fp32}, {@code bf16}, ...), for a machine {@code key}.
      *
-     * @param key     the machine the figures are for (CPU model, LibTorch version, cores)
-     * @param figures by dtype name, fp32 first
+     * @param key      the machine the figures are for (CPU model, LibTorch version, cores)
+     * @param figures  by dtype name, fp32 first
+     * @param threadMs the time of the probe's thread workload by intra-op thread count, ms, in ascending count
+     *                 (empty when only one count was a candidate; {@link IntraOpThreads#fromTimings} chooses)
      */
-    public record Probe(String key, Map<String, Figure> figures) {
+    public record Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs) {
         public Probe {
             figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
+            threadMs = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(threadMs));
         }
 
-        /** One line for the log: every candidate's times and error. */
+        /** Figures without thread timings (one thread count was a candidate). */
+        public Probe(String key, Map<String, Figure> figures) {
+            this(key, figures, Map.of());
+        }
+
+        /** One line for the log: the thread timings, then every candidate's times and error. */
         public String describe() {
             StringBuilder b = new StringBuilder();
+            threadMs.forEach((n, ms) -> b.append(String.format(Locale.ROOT, "%s%d thread%s %.2f ms",
+                    b.isEmpty() ? "" : ", ", n, n == 1 ? "" : "s", ms)));
             figures.forEach((name, f) -> {
                 if (!b.isEmpty()) {
                     b.append("; ");

@@ -66,6 +66,43 @@ class DtypeProbeTest {
     }
 
     @Test
+    void theThreadTimingsAreKeptWithTheDtypeFigures() {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(10, 8, 0));
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
+                () -> new WeightTypes.Probe("", f, Map.of(2, 16.5, 1, 30.25)));
+        assertThat(p.threadMs()).containsExactly(Map.entry(1, 30.25), Map.entry(2, 16.5));
+        WeightTypes.Probe again = DtypeProbe.read(file);
+        assertThat(again).isEqualTo(p);
+        assertThat(again.describe()).startsWith("1 thread 30.25 ms, 2 threads 16.50 ms; fp32 T3 step");
+        assertThat(IntraOpThreads.fromTimings(again.threadMs(), 1)).isEqualTo(2);
+    }
+
+    @Test
+    void brokenThreadFiguresAreMeasuredAgain() throws Exception {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        String dtypes = "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";
+        for (String junk : new String[] {"threads=1,2\nthreads.1.ms=3\n", "threads=x\n", "threads=0\nthreads.0.ms=1\n",
+            "threads=1\nthreads.1.ms=fast\n"}) {
+            Files.writeString(file, dtypes + junk);
+            assertThat(DtypeProbe.read(file)).as(junk).isNull();
+        }
+        Files.writeString(file, dtypes);
+        assertThat(DtypeProbe.read(file).threadMs()).as("no thread figures: one count was a candidate").isEmpty();
+    }
+
+    @Test
+    void theRealThreadTimingMeasuresEachCountAndPutsLibTorchsCountBack() {
+        int before = Torch.threads();
+        Map<Integer, Double> ms = DtypeProbe.timeThreads(java.util.List.of(1, 2));
+        assertThat(ms).containsOnlyKeys(1, 2);
+        assertThat(ms.values()).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        assertThat(Torch.threads()).isEqualTo(before);
+        System.out.println("thread probe on " + DtypeProbe.cpuModel() + ": " + ms);
+    }
+
+    @Test
     void anUnwritableCacheStillGivesFigures() throws Exception {
         Path blocker = tmp.resolve("not-a-dir");
         Files.writeString(blocker, "x");

@@ -1,0 +1,83 @@
+package dev.localai.tts.core.runtime;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * How many intra-op threads LibTorch runs on the CPU (the OpenMP threads of its convolutions, bf16 and int8 products,
+ * attention and element-wise kernels; fp32 products run on OpenBLAS, pinned to one thread by {@link Torch#load}).
+ *
+ * <p>LibTorch's own default is the number of <em>physical</em> cores, as its CPU detection sees them. A virtual
+ * machine whose two vCPUs are reported as two SMT threads of one core (measured on a 2-core Zen 4 EPYC) gets one
+ * thread: the flow, HiFT and FBGEMM's int8 products then leave the second vCPU idle, whether or not it is really a
+ * sibling. A flag cannot say which; a measurement can. On the 2-core Intel Xeon VM, one thread against two: HiFT
+ * 2x slower, the bf16 flow 1.5x, FBGEMM's int8 products 2x (docs/performance.md). So, with no count configured, the
+ * probe ({@link DtypeProbe}) times the same work at LibTorch's default and at the logical core count, and the
+ * default stays unless the other count is at least {@value #MIN_GAIN_PERCENT}% faster.
+ */
+public final class IntraOpThreads {
+    /** Another count must be this much faster than LibTorch's default to replace it (timing noise is no reason). */
+    static final double MIN_GAIN = 1.05;
+    static final int MIN_GAIN_PERCENT = 5;
+
+    private IntraOpThreads() {}
+
+    /**
+     * The thread count an engine runs with: {@code configured} when positive; 0 (LibTorch's own default) on a GPU,
+     * when the environment sets it ({@code OMP_NUM_THREADS}, {@code MKL_NUM_THREADS}: the user's choice, as
+     * {@code OPENBLAS_NUM_THREADS} is for OpenBLAS) or when the default already is the logical core count (the probe
+     * is not asked then); else the probe's choice, 0 when that is LibTorch's default (so the engine's own splits keep
+     * their logical-core count).
+     */
+    public static int choose(int configured, boolean cuda, boolean setByEnvironment, int libTorchDefault,
+            int logicalCores, Supplier<WeightTypes.Probe> probe) {
+        if (configured > 0) {
+            return configured;
+        }
+        if (cuda || candidates(libTorchDefault, logicalCores, setByEnvironment).size() < 2) {
+            return 0;
+        }
+        int n = fromTimings(probe.get().threadMs(), libTorchDefault);
+        return n == libTorchDefault ? 0 : n;
+    }
+
+    /**
+     * The counts worth timing: LibTorch's default and the logical core count, when they differ (and the environment
+     * does not set the count); otherwise only the default, which is then not timed.
+     */
+    static List<Integer> candidates(int libTorchDefault, int logicalCores, boolean setByEnvironment) {
+        TreeSet<Integer> c = new TreeSet<>();
+        c.add(Math.max(1, libTorchDefault));
+        if (!setByEnvironment) {
+            c.add(Math.max(1, logicalCores));
+        }
+        return List.copyOf(c);
+    }
+
+    /**
+     * The count to run with, from the probe's times by count (pure logic): LibTorch's default unless another count
+     * took at most 1/{@value #MIN_GAIN} of its time; 0 (keep the default) when fewer than two counts were measured or
+     * the default's time is missing or not finite.
+     */
+    static int fromTimings(Map<Integer, Double> ms, int libTorchDefault) {
+        if (ms.size() < 2) {
+            return 0;
+        }
+        Double base = ms.get(libTorchDefault);
+        if (base == null || !Double.isFinite(base) || base <= 0) {
+            return 0;
+        }
+        int best = libTorchDefault;
+        double bestMs = base;
+        for (var e : ms.entrySet()) {
+            double t = e.getValue();
+            if (e.getKey() > 0 && Double.isFinite(t) && t > 0 && t * MIN_GAIN < bestMs) {
+                best = e.getKey();
+                bestMs = t;
+            }
+        }
+        return best;
+    }
+}
