@@ -63,6 +63,8 @@ final class EngineBenchmark {
             dtype = e.modelInfo().dtype();
             r.put("dtype", dtype);
             r.put("threads", Torch.threads());
+            // LibTorch's own count (physical cores): where it differs, the engine measured which is faster
+            r.put("libtorch_default_threads", Torch.defaultThreads());
             r.put("blas_threads", Torch.blasThreads());
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
