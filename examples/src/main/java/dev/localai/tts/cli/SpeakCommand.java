@@ -94,7 +94,8 @@ final class SpeakCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "CPU threads (default: one per core).")
+            description = "CPU threads (default: automatic, one per core; measured once per machine where "
+                    + "cores and logical CPUs differ).")
     int threads;
 
     @ParentCommand

@@ -16,7 +16,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param device           where the model runs
  * @param dtype            T3's weight type, or null to choose by measurement ({@link WeightTypes})
  * @param prefixCacheBytes memory for the T3 KV caches of voices' conditioning prefixes (0: off)
- * @param threads          intra-op CPU threads (0: LibTorch's default)
+ * @param threads          intra-op CPU threads (0: automatic: LibTorch's default, or the logical core count where
+ *                         the probe measured that faster; see {@code runtime.IntraOpThreads})
  * @param maxConcurrent    syntheses that run at once
  * @param maxQueue         requests that may wait for a slot
  * @param cacheBytes       bytes of finished audio kept for repeated requests (0: no cache)
@@ -110,7 +111,10 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
             return this;
         }
 
-        /** Intra-op CPU threads (0: LibTorch's default, one per core). */
+        /**
+         * Intra-op CPU threads (0: automatic: LibTorch's default, one per physical core, or one per logical core
+         * where the weight-type probe measured that faster).
+         */
         public Builder threads(int threads) {
             this.threads = threads;
             return this;
