@@ -15,7 +15,9 @@ import java.util.function.Supplier;
  * sibling. A flag cannot say which; a measurement can. On the 2-core Intel Xeon VM, one thread against two: HiFT
  * 2x slower, the bf16 flow 1.5x, FBGEMM's int8 products 2x (docs/performance.md). So, with no count configured, the
  * probe ({@link DtypeProbe}) times the same work at LibTorch's default and at the logical core count, and the
- * default stays unless the other count is at least {@value #MIN_GAIN_PERCENT}% faster.
+ * default stays unless the other count is at least {@value #MIN_GAIN_PERCENT}% faster. The logical count is Java's
+ * {@code availableProcessors()}, which honours a container's CPU limit: in a container given 2 CPUs of a 16-core host,
+ * LibTorch's default of 16 threads is timed against 2.
  */
 public final class IntraOpThreads {
     /** Another count must be this much faster than LibTorch's default to replace it (timing noise is no reason). */
