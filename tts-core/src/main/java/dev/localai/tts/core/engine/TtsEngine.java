@@ -81,12 +81,14 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         Torch.init(measuredThreads);
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
+        dev.localai.tts.core.nn.Linear.useOnednnForFp32(w.fp32LinearOnednn());
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
-                + ", HiFT fp32 (" + w.why() + "); " + Torch.threads() + " intra-op threads"
+                + ", HiFT fp32" + (w.fp32LinearOnednn() ? ", fp32 linear layers on oneDNN" : "") + " (" + w.why()
+                + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : measuredThreads > 0 ? " (measured faster than LibTorch's "
                         + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "
                 + Torch.blasThreads());

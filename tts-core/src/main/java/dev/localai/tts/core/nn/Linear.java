@@ -1,11 +1,30 @@
 package dev.localai.tts.core.nn;
 
 import java.util.Map;
+import org.bytedeco.pytorch.GenericList;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.IValueVector;
+import org.bytedeco.pytorch.NumberType;
+import org.bytedeco.pytorch.OperatorHandle;
+import org.bytedeco.pytorch.OptionalType;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.Type;
 import org.bytedeco.pytorch.global.torch;
 
-/** {@code torch.nn.Linear(in, out, bias)}: keys {@code weight} (out, in) and, when present, {@code bias} (out). */
+/**
+ * {@code torch.nn.Linear(in, out, bias)}: keys {@code weight} (out, in) and, when present, {@code bias} (out).
+ *
+ * <p><b>The fp32 product's kernel.</b> LibTorch hands an fp32 {@code linear} on the CPU to OpenBLAS, which this
+ * project pins to one thread ({@code runtime.Torch}); oneDNN's fp32 matmul ({@code mkldnn::_linear_pointwise}, reached
+ * through the dispatcher) runs on LibTorch's intra-op threads with its own kernels. On the 2-core Intel Xeon VM the
+ * fp32 S3Gen flow took 3.9-4.1 s for 5 s of audio with oneDNN against 5.4-6.3 s with OpenBLAS, in less CPU time; on
+ * another CPU it may be the other way round, so the weight-type probe measures both ({@code fp32-onednn}) and the
+ * engine sets {@link #useOnednnForFp32} process-wide (a property of the machine's kernels, like the thread count).
+ * Only inputs of at least {@value #MIN_ONEDNN_ROWS} rows with both sizes multiples of 16 take it: oneDNN stores
+ * other sizes in padded blocked layouts, the kind that read never-written padding in issue 12's convolutions; and a
+ * single row is a matrix-vector product, OpenBLAS's strength.
+ */
 public final class Linear {
     public final Tensor weight;
     /** Null without a bias. */
@@ -18,7 +37,78 @@ public final class Linear {
 
     /** x (..., in) -> (..., out). */
     public Tensor forward(Tensor x) {
-        return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+        return linear(x, weight, bias);
+    }
+
+    /** Fewest input rows an fp32 product needs to go to oneDNN when {@link #useOnednnForFp32} is on. */
+    public static final long MIN_ONEDNN_ROWS = 16;
+    private static volatile boolean onednnFp32;
+    /** Products sent to oneDNN so far (tests check the routing with it: on small sizes both kernels agree bitwise). */
+    static final java.util.concurrent.atomic.AtomicLong ONEDNN_CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * oneDNN's fp32 linear, looked up at first use; retained, so a {@code PointerScope} open at that moment does not
+     * free it when it closes.
+     */
+    private static final class OnednnOp {
+        static final OperatorHandle LINEAR = org.bytedeco.pytorch.Dispatcher.singleton().findSchemaOrThrow(
+                "mkldnn::_linear_pointwise", "").retainReference();
+    }
+
+    /**
+     * Sends the fp32 CPU products of every {@code Linear} (of enough rows, sizes multiples of 16) to oneDNN instead
+     * of OpenBLAS, process-wide. Off by default; the engine turns it on where the probe measured oneDNN faster. Stays
+     * off where the LibTorch build has no oneDNN linear ({@link #onednnAvailable}).
+     */
+    public static void useOnednnForFp32(boolean on) {
+        onednnFp32 = on && onednnAvailable();
+    }
+
+    /** Whether this LibTorch build has oneDNN's linear operator (looked up once). */
+    public static boolean onednnAvailable() {
+        try {
+            return OnednnOp.LINEAR != null;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Whether fp32 products go to oneDNN ({@link #useOnednnForFp32}). */
+    public static boolean onednnForFp32() {
+        return onednnFp32;
+    }
+
+    /** x (..., in) W^T + bias ({@code bias} may be null), on the kernel {@link #useOnednnForFp32} chose. */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return linear(x, w, bias, onednnFp32);
+    }
+
+    /** The same with the kernel given: {@code onednn} for fp32 CPU products that qualify, else LibTorch's own. */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias, boolean onednn) {
+        if (onednn && qualifies(x, w)) {
+            return onednnLinear(x, w, bias);
+        }
+        return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+    }
+
+    private static boolean qualifies(Tensor x, Tensor w) {
+        int f = torch.ScalarType.Float.value;
+        return !x.is_cuda() && x.scalar_type().value == f && w.scalar_type().value == f && w.dim() == 2
+                && w.size(0) % 16 == 0 && w.size(1) % 16 == 0 && x.dim() >= 2 && x.size(-1) == w.size(1)
+                && x.numel() / x.size(-1) >= MIN_ONEDNN_ROWS;
+    }
+
+    private static Tensor onednnLinear(Tensor x, Tensor w, Tensor bias) {
+        OperatorHandle op = OnednnOp.LINEAR;
+        ONEDNN_CALLS.incrementAndGet();
+        // (X, W, B?, attr "none", scalars [], algorithm None): the plain product
+        try (IValueVector stack = new IValueVector(new IValue(x), new IValue(w),
+                bias == null ? new IValue() : new IValue(bias), new IValue("none"),
+                new IValue(new GenericList(OptionalType.get(new Type.TypePtr(
+                        NumberType.getNumberIntTypePtr().get())))), new IValue())) {
+            op.callBoxed(stack);
+            return new Tensor(stack.get(0).toTensor()); // a reference of its own: the stack is freed here
+        }
     }
 
     /** The keys of one Linear with their shapes, for checkpoint writers and shape checks. */

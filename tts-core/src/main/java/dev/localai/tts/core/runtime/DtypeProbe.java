@@ -54,9 +54,10 @@ public final class DtypeProbe {
      * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
-     * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen).
+     * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
+     * flow block's fp32 products on oneDNN, {@code fp32-onednn}).
      */
-    static final int PROBE_VERSION = 6;
+    static final int PROBE_VERSION = 7;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -253,6 +254,10 @@ public final class DtypeProbe {
                     Products p = fp32.to(ScalarType.BFloat16).withAttentionInFp32();
                     errors[i] = relativeError(p.run(), ref);
                     flows[i] = p::flow;
+                } else if (name.equals(WeightTypes.FP32_ONEDNN)) {
+                    Products p = fp32.withOnednnLinear();
+                    errors[i] = relativeError(p.run(), ref);
+                    flows[i] = p::flow;
                 } else {
                     Products p = name.equals("fp32") ? fp32 : fp32.to(WeightTypes.scalarType(name));
                     errors[i] = name.equals("fp32") ? 0 : relativeError(p.run(), ref);
@@ -318,10 +323,14 @@ public final class DtypeProbe {
         }
     }
 
-    /** The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2). */
+    /**
+     * The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2), fp32-onednn only where the
+     * LibTorch build has oneDNN's linear.
+     */
     static java.util.List<String> candidates() {
         return WeightTypes.CPU_CANDIDATES.stream()
                 .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported())
+                .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || dev.localai.tts.core.nn.Linear.onednnAvailable())
                 .toList();
     }
 
@@ -376,7 +385,7 @@ public final class DtypeProbe {
     /** The probe's weights and inputs in one dtype. */
     private record Products(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flowW, Tensor flowX,
                             Tensor convX, Tensor[] outs, boolean attentionInFp32, Tensor kv, Tensor hiftW,
-                            Tensor hiftX) {
+                            Tensor hiftX, boolean onednnLinear) {
         static final long D = 1024;
         static final long QKV = 3 * D;
         static final long INNER = 4 * D;
@@ -393,7 +402,7 @@ public final class DtypeProbe {
                 w(C, 2 * C, 3)};
             return new Products(layers, torch.randn(D), torch.randn(INNER), flow, torch.randn(1, FLOW_FRAMES, C),
                     torch.randn(1, 2 * C, FLOW_FRAMES), outs(ScalarType.Float), false, torch.randn(32, CACHED, 64),
-                    w(64, 64, 7), torch.randn(1, 64, 4800));
+                    w(64, 64, 7), torch.randn(1, 64, 4800), false);
         }
 
         private static Tensor w(long... shape) {
@@ -414,12 +423,17 @@ public final class DtypeProbe {
         Products to(ScalarType t) {
             List<Tensor[]> l = layers.stream().map(ws -> to(ws, t)).toList();
             return new Products(l, x.to(t), inner.to(t), to(flowW, t), flowX.to(t), convX.to(t), outs(t), false,
-                    kv.to(t), hiftW, hiftX);
+                    kv.to(t), hiftW, hiftX, false);
         }
 
         /** The same products with the flow block's attention computed in fp32 (as the flow's estimator can). */
         Products withAttentionInFp32() {
-            return new Products(layers, x, inner, flowW, flowX, convX, outs, true, kv, hiftW, hiftX);
+            return new Products(layers, x, inner, flowW, flowX, convX, outs, true, kv, hiftW, hiftX, false);
+        }
+
+        /** The same fp32 products with the flow block's linear layers on oneDNN ({@code nn.Linear}'s other kernel). */
+        Products withOnednnLinear() {
+            return new Products(layers, x, inner, flowW, flowX, convX, outs, false, kv, hiftW, hiftX, true);
         }
 
         /**
@@ -477,9 +491,9 @@ public final class DtypeProbe {
         private Tensor flowOut() {
             TensorOptional none = new TensorOptional();
             long t = FLOW_FRAMES;
-            Tensor q = torch.linear(flowX, flowW[0], none).view(1, t, 8, 64).transpose(1, 2);
-            Tensor k = torch.linear(flowX, flowW[1], none).view(1, t, 8, 64).transpose(1, 2);
-            Tensor v = torch.linear(flowX, flowW[2], none).view(1, t, 8, 64).transpose(1, 2);
+            Tensor q = lin(flowX, flowW[0]).view(1, t, 8, 64).transpose(1, 2);
+            Tensor k = lin(flowX, flowW[1]).view(1, t, 8, 64).transpose(1, 2);
+            Tensor v = lin(flowX, flowW[2]).view(1, t, 8, 64).transpose(1, 2);
             ScalarType type = q.scalar_type();
             Tensor a = attentionInFp32
                     ? torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float),
@@ -488,10 +502,15 @@ public final class DtypeProbe {
                     : torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
                             new org.bytedeco.pytorch.DoubleOptional(), false);
             a = a.transpose(1, 2).reshape(1, t, 2 * C);
-            Tensor h = flowX.add(torch.linear(a, flowW[3], none));
-            Tensor f = h.add(torch.linear(torch.gelu(torch.linear(h, flowW[4], none)), flowW[5], none));
+            Tensor h = flowX.add(lin(a, flowW[3]));
+            Tensor f = h.add(lin(torch.gelu(lin(h, flowW[4])), flowW[5]));
             torch.conv1d(convX, flowW[6], none, new long[] {1}, new long[] {1}, new long[] {1}, 1);
             return f;
+        }
+
+        /** A flow-block product on the kernel this candidate uses ({@code nn.Linear}'s rule, as the flow runs it). */
+        private Tensor lin(Tensor in, Tensor w) {
+            return dev.localai.tts.core.nn.Linear.linear(in, w, null, onednnLinear);
         }
 
         /** The first layer's products and the flow block, for the error against fp32. */

@@ -44,9 +44,17 @@ public final class WeightTypes {
      * @param t3                T3's weight type
      * @param flow              the S3Gen flow's weight type
      * @param flowAttentionFp32 the flow's estimator attention computed in fp32 (a bf16 flow on the CPU)
+     * @param fp32LinearOnednn  fp32 {@code nn.Linear} products on oneDNN rather than OpenBLAS (measured faster on this
+     *                          CPU: {@link #FP32_ONEDNN}); process-wide, for the flow, HiFT and the voice encoders
      * @param why               how they were chosen, for the log
      */
-    public record Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, String why) {
+    public record Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, boolean fp32LinearOnednn,
+                       String why) {
+        /** A plan whose fp32 products stay on LibTorch's own kernel. */
+        public Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, String why) {
+            this(t3, flow, flowAttentionFp32, false, why);
+        }
+
         /** A plan whose flow attends in its own weight type. */
         public Plan(ScalarType t3, ScalarType flow, String why) {
             this(t3, flow, false, why);
@@ -58,6 +66,13 @@ public final class WeightTypes {
      * bf16 products are fast, as on a Zen 4 EPYC).
      */
     public static final String BF16_FP32_ATTENTION = "bf16-fp32-attention";
+
+    /**
+     * The flow-only candidate fp32 with its linear layers' products on oneDNN instead of OpenBLAS (pinned to one
+     * thread): where it wins, fp32 {@code nn.Linear} products go to oneDNN process-wide, whichever dtype the flow
+     * takes (HiFT and the voice encoders are fp32).
+     */
+    public static final String FP32_ONEDNN = "fp32-onednn";
 
     /**
      * What the probe measured for one candidate dtype.
@@ -115,7 +130,7 @@ public final class WeightTypes {
                 }
                 // int8 is T3's alone: the flow takes the type measured fastest for it
                 Plan measured = fromProbe(probe.get());
-                return new Plan(explicit, measured.flow(), measured.flowAttentionFp32(),
+                return new Plan(explicit, measured.flow(), measured.flowAttentionFp32(), measured.fp32LinearOnednn(),
                         "explicit int8 T3; flow " + measured.why());
             }
             boolean bf16 = explicit.value == ScalarType.BFloat16.value;
@@ -151,7 +166,13 @@ public final class WeightTypes {
         String t3 = fastest(f, true);
         String flow = fastest(f, false);
         boolean attn32 = flow.equals(BF16_FP32_ATTENTION);
-        return new Plan(scalarType(t3), attn32 ? ScalarType.BFloat16 : scalarType(flow), attn32,
+        Figure onednn = f.get(FP32_ONEDNN);
+        Figure fp32 = f.get("fp32");
+        boolean linearOnednn = onednn != null && fp32 != null && onednn.relativeError() <= MAX_RELATIVE_ERROR
+                && ms(onednn, false) * MIN_GAIN < ms(fp32, false);
+        ScalarType flowType = attn32 ? ScalarType.BFloat16 : flow.equals(FP32_ONEDNN) ? ScalarType.Float
+                : scalarType(flow);
+        return new Plan(scalarType(t3), flowType, attn32, linearOnednn,
                 "auto: measured on this CPU (" + p.describe() + ")");
     }
 
@@ -179,9 +200,10 @@ public final class WeightTypes {
     /**
      * The dtype names the probe times on the CPU, in order. {@code int8} is a T3-only candidate (its flow time is not
      * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere); {@link #BF16_FP32_ATTENTION}
-     * a flow-only one (its T3 time is not measured).
+     * and {@link #FP32_ONEDNN} flow-only ones (their T3 time is not measured).
      */
-    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8", BF16_FP32_ATTENTION);
+    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8", BF16_FP32_ATTENTION,
+            FP32_ONEDNN);
 
     /**
      * {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}, or

@@ -127,6 +127,32 @@ class WeightTypesTest {
     }
 
     @Test
+    void oneDnnForFp32LinearLayersIsChosenByTheFp32FlowBlocksTwoTimings() {
+        java.util.Map<String, WeightTypes.Figure> f = new java.util.LinkedHashMap<>();
+        // an AVX2-only or Zen 4 pattern: bf16 slow, fp32 on oneDNN faster than on OpenBLAS -> an fp32 flow on oneDNN
+        f.put("fp32", new WeightTypes.Figure(15, 30, 0));
+        f.put("bf16", new WeightTypes.Figure(44, 272, 3e-3));
+        f.put(WeightTypes.FP32_ONEDNN, new WeightTypes.Figure(Double.NaN, 20, 2e-7));
+        WeightTypes.Plan p = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(p, ScalarType.Float, ScalarType.Float);
+        assertThat(p.fp32LinearOnednn()).isTrue();
+        // the AMX pattern: the flow takes bf16, and fp32 linear layers (HiFT, voice encoders) still take oneDNN
+        f.put("bf16", new WeightTypes.Figure(12, 8, 3e-3));
+        WeightTypes.Plan amx = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(amx, ScalarType.BFloat16, ScalarType.BFloat16);
+        assertThat(amx.fp32LinearOnednn()).isTrue();
+        // within timing noise, or not measured: LibTorch's own kernel
+        f.put(WeightTypes.FP32_ONEDNN, new WeightTypes.Figure(Double.NaN, 29.5, 2e-7));
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).fp32LinearOnednn()).isFalse();
+        f.remove(WeightTypes.FP32_ONEDNN);
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).fp32LinearOnednn()).isFalse();
+        // never a T3 type, and an explicit dtype does not ask
+        f.put(WeightTypes.FP32_ONEDNN, new WeightTypes.Figure(Double.NaN, 1, 2e-7));
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).t3().value).isEqualTo(ScalarType.BFloat16.value);
+        assertThat(WeightTypes.choose(ScalarType.Float, Device.cpu(), never()).fp32LinearOnednn()).isFalse();
+    }
+
+    @Test
     void theGpuRuleIsByComputeCapability() {
         assertPlan(WeightTypes.choose(null, Device.cuda(0), never()), ScalarType.BFloat16, ScalarType.Float);
         assertThat(WeightTypes.gpuDtype(OptionalInt.of(90)).value).isEqualTo(ScalarType.BFloat16.value);

@@ -22,6 +22,22 @@ class S3GenFlowParityTest {
 
     @Test
     void melMatchesUpstreamFromTheSameNoise() {
+        melMatchesUpstream();
+    }
+
+    /** The same parity with the fp32 linear layers on oneDNN (where the weight-type probe found it faster). */
+    @Test
+    void melMatchesUpstreamWithTheLinearLayersOnOnednn() {
+        dev.localai.tts.core.nn.Linear.useOnednnForFp32(true);
+        try {
+            melMatchesUpstream();
+        } finally {
+            dev.localai.tts.core.nn.Linear.useOnednnForFp32(false);
+        }
+    }
+
+    private static void melMatchesUpstream() {
+        {
         try (StateDict root = StateDict.open(Golden.ckpt().resolve(S3GenFlow.CHECKPOINT), Device.cpu());
              S3GenFlow flow = S3GenFlow.load(root, S3GenConfig.tiny());
              SafeTensors g = Golden.load("s3gen.safetensors");
@@ -43,6 +59,7 @@ class S3GenFlowParityTest {
             assertThat(e0).isLessThan(5e-4);
             assertThat(e1).isLessThan(5e-4);
             assertThat(m).isLessThan(1e-3);
+        }
         }
     }
 
