@@ -180,7 +180,8 @@ public final class DtypeProbe {
     /**
      * CPU model, LibTorch version, core count and probe version, e.g.
      * {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores | probe 2}, plus any kernel-dispatch cap set in the
-     * environment ({@code ATEN_CPU_CAPABILITY}, {@code ONEDNN_MAX_CPU_ISA}): capped kernels are other kernels.
+     * environment ({@code ATEN_CPU_CAPABILITY}, {@code ONEDNN_MAX_CPU_ISA}, and {@code OPENBLAS_CORETYPE}, which picks
+     * OpenBLAS's fp32 kernels): capped kernels are other kernels.
      */
     public static String machineKey() {
         String version;
@@ -190,7 +191,8 @@ public final class DtypeProbe {
             version = null;
         }
         StringBuilder isa = new StringBuilder();
-        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
+            "OPENBLAS_CORETYPE"}) {
             String val = System.getenv(v);
             if (val != null && !val.isBlank()) {
                 isa.append(" | ").append(v).append('=').append(val.trim());
