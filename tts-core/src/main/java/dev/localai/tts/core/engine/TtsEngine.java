@@ -81,13 +81,20 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         Torch.init(measuredThreads);
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
-        dev.localai.tts.core.nn.Linear.useOnednnForFp32(w.fp32LinearOnednn());
+        // which kernel runs fp32 linear layers is the machine's, whatever the dtypes: every CPU engine of the process
+        // sets the same value (an explicit dtype asks the probe too), so one engine never changes another's numerics
+        boolean linearOnednn = !o.device().isCuda()
+                && (o.dtype() == null ? w.fp32LinearOnednn()
+                        : WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn());
+        if (!o.device().isCuda()) {
+            dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
+        }
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
-                + ", HiFT fp32" + (w.fp32LinearOnednn() ? ", fp32 linear layers on oneDNN" : "") + " (" + w.why()
+                + ", HiFT fp32" + (linearOnednn ? ", fp32 linear layers on oneDNN" : "") + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : measuredThreads > 0 ? " (measured faster than LibTorch's "
                         + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "

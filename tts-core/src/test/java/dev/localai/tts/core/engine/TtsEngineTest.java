@@ -130,6 +130,9 @@ class TtsEngineTest {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
         try (TtsEngine fp32 = TtsEngine.builder().model(dir).dtype("fp32").threads(1).cacheBytes(0).build()) {
             assertThat(fp32.modelInfo().dtype()).isEqualTo("fp32");
+            // the fp32 products' kernel is the machine's: an explicit dtype does not flip it for the other engine
+            assertThat(dev.localai.tts.core.nn.Linear.onednnForFp32())
+                    .isEqualTo(WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn());
             assertAudio(fp32.synthesize(SpeechRequest.builder("Hi.").seed(1L).maxTokens(8).build()).samples());
         }
     }
