@@ -73,19 +73,15 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     TtsEngine(TtsOptions o) {
         this.options = o;
-        Torch.init(o.threads());
-        // no count configured: on the CPU the probe measures whether another count than LibTorch's default pays
-        int measuredThreads = o.threads() > 0 ? 0 : IntraOpThreads.choose(0, o.device().isCuda(),
-                Torch.threadsSetByEnvironment(), Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(),
-                DtypeProbe::cached);
-        Torch.init(measuredThreads);
+        // configured, else (on the CPU) measured against LibTorch's default by the probe, else LibTorch's default (0)
+        int threads = IntraOpThreads.choose(o.threads(), o.device().isCuda(), Torch.threadsSetByEnvironment(),
+                Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(), DtypeProbe::cached);
+        Torch.init(threads);
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
         // which kernel runs fp32 linear layers is the machine's, whatever the dtypes: every CPU engine of the process
         // sets the same value (an explicit dtype asks the probe too), so one engine never changes another's numerics
-        boolean linearOnednn = !o.device().isCuda()
-                && (o.dtype() == null ? w.fp32LinearOnednn()
-                        : WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn());
+        boolean linearOnednn = !o.device().isCuda() && WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn();
         if (!o.device().isCuda()) {
             dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
         }
@@ -96,7 +92,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
                 + ", HiFT fp32" + (linearOnednn ? ", fp32 linear layers on oneDNN" : "") + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
-                + (o.threads() > 0 ? " (configured)" : measuredThreads > 0 ? " (measured faster than LibTorch's "
+                + (o.threads() > 0 ? " (configured)" : threads > 0 ? " (measured faster than LibTorch's "
                         + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "
                 + Torch.blasThreads());
         try {

@@ -47,12 +47,16 @@ public final class Linear {
     static final java.util.concurrent.atomic.AtomicLong ONEDNN_CALLS = new java.util.concurrent.atomic.AtomicLong();
 
     /**
-     * oneDNN's fp32 linear, looked up at first use; retained, so a {@code PointerScope} open at that moment does not
-     * free it when it closes.
+     * oneDNN's fp32 linear and its constant arguments (attr "none", no scalars, no algorithm: the plain product),
+     * made at first use; retained, so a {@code PointerScope} open at that moment does not free them when it closes.
      */
     private static final class OnednnOp {
         static final OperatorHandle LINEAR = org.bytedeco.pytorch.Dispatcher.singleton().findSchemaOrThrow(
                 "mkldnn::_linear_pointwise", "").retainReference();
+        static final IValue NONE = new IValue().retainReference();
+        static final IValue ATTR = new IValue("none").retainReference();
+        static final IValue NO_SCALARS = new IValue(new GenericList(OptionalType.get(new Type.TypePtr(
+                NumberType.getNumberIntTypePtr().get())))).retainReference();
     }
 
     /**
@@ -101,11 +105,9 @@ public final class Linear {
     private static Tensor onednnLinear(Tensor x, Tensor w, Tensor bias) {
         OperatorHandle op = OnednnOp.LINEAR;
         ONEDNN_CALLS.incrementAndGet();
-        // (X, W, B?, attr "none", scalars [], algorithm None): the plain product
+        // (X, W, B?, attr, scalars, algorithm)
         try (IValueVector stack = new IValueVector(new IValue(x), new IValue(w),
-                bias == null ? new IValue() : new IValue(bias), new IValue("none"),
-                new IValue(new GenericList(OptionalType.get(new Type.TypePtr(
-                        NumberType.getNumberIntTypePtr().get())))), new IValue())) {
+                bias == null ? OnednnOp.NONE : new IValue(bias), OnednnOp.ATTR, OnednnOp.NO_SCALARS, OnednnOp.NONE)) {
             op.callBoxed(stack);
             return new Tensor(stack.get(0).toTensor()); // a reference of its own: the stack is freed here
         }

@@ -15,15 +15,11 @@ import java.util.function.Supplier;
  * sibling. A flag cannot say which; a measurement can. On the 2-core Intel Xeon VM, one thread against two: HiFT
  * 2x slower, the bf16 flow 1.5x, FBGEMM's int8 products 2x (docs/performance.md). So, with no count configured, the
  * probe ({@link DtypeProbe}) times the same work at LibTorch's default and at the logical core count, and the
- * default stays unless the other count is at least {@value #MIN_GAIN_PERCENT}% faster. The logical count is Java's
- * {@code availableProcessors()}, which honours a container's CPU limit: in a container given 2 CPUs of a 16-core host,
- * LibTorch's default of 16 threads is timed against 2.
+ * default stays unless the other count is faster by the probe's noise margin ({@link WeightTypes#MIN_GAIN}, 5%). The
+ * logical count is Java's {@code availableProcessors()}, which honours a container's CPU limit: in a container given
+ * 2 CPUs of a 16-core host, LibTorch's default of 16 threads is timed against 2.
  */
 public final class IntraOpThreads {
-    /** Another count must be this much faster than LibTorch's default to replace it (timing noise is no reason). */
-    static final double MIN_GAIN = 1.05;
-    static final int MIN_GAIN_PERCENT = 5;
-
     private IntraOpThreads() {}
 
     /**
@@ -60,8 +56,8 @@ public final class IntraOpThreads {
 
     /**
      * The count to run with, from the probe's times by count (pure logic): LibTorch's default unless another count
-     * took at most 1/{@value #MIN_GAIN} of its time; 0 (keep the default) when fewer than two counts were measured or
-     * the default's time is missing or not finite.
+     * took at most 1/{@link WeightTypes#MIN_GAIN} of its time; 0 (keep the default) when fewer than two counts were
+     * measured or the default's time is missing or not finite.
      */
     static int fromTimings(Map<Integer, Double> ms, int libTorchDefault) {
         if (ms.size() < 2) {
@@ -75,7 +71,7 @@ public final class IntraOpThreads {
         double bestMs = base;
         for (var e : ms.entrySet()) {
             double t = e.getValue();
-            if (e.getKey() > 0 && Double.isFinite(t) && t > 0 && t * MIN_GAIN < bestMs) {
+            if (e.getKey() > 0 && Double.isFinite(t) && t > 0 && t * WeightTypes.MIN_GAIN < bestMs) {
                 best = e.getKey();
                 bestMs = t;
             }
