@@ -167,6 +167,11 @@ final class BenchCommand implements Runnable {
                 + "${DEFAULT-VALUE}).")
         int repeats;
 
+        @Option(names = "--conv-layout", split = ",", defaultValue = "auto",
+                description = "Convolution layouts to measure: auto (the engine's, measured by the weight-type "
+                        + "probe), contiguous, channels-last (default ${DEFAULT-VALUE}).")
+        java.util.List<String> layouts;
+
         @Spec
         CommandSpec spec;
 
@@ -176,10 +181,22 @@ final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
-            for (String d : dtypes) {
-                S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
-                out.println(S3GenBench.describe(p, S3GenBench.run(p), Torch.threads()));
-                out.flush();
+            for (String layout : layouts) {
+                boolean channelsLast = switch (layout) {
+                    case "auto" -> dev.localai.tts.core.runtime.ConvLayout.channelsLast(
+                            dev.localai.tts.core.runtime.DtypeProbe.cached().convLayoutMs());
+                    case "contiguous" -> false;
+                    case "channels-last" -> true;
+                    default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--conv-layout must be auto, contiguous or channels-last: " + layout);
+                };
+                dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
+                for (String d : dtypes) {
+                    S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
+                    out.println(S3GenBench.describe(p, S3GenBench.run(p), Torch.threads())
+                            + (channelsLast ? "; convolutions channels-last" : "; convolutions contiguous"));
+                    out.flush();
+                }
             }
             return 0;
         }

@@ -66,6 +66,7 @@ final class EngineBenchmark {
             // LibTorch's own count (physical cores): where it differs, the engine measured which is faster
             r.put("libtorch_default_threads", Torch.defaultThreads());
             r.put("blas_threads", Torch.blasThreads());
+            r.put("conv_layout", dev.localai.tts.core.nn.Conv.channelsLast() ? "channels-last" : "contiguous");
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             double[] rtf = new double[repeats];

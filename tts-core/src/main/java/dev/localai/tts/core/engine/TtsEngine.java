@@ -13,6 +13,7 @@ import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
+import dev.localai.tts.core.runtime.ConvLayout;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.IntraOpThreads;
 import dev.localai.tts.core.runtime.Torch;
@@ -82,15 +83,20 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         // which kernel runs fp32 linear layers is the machine's, whatever the dtypes: every CPU engine of the process
         // sets the same value (an explicit dtype asks the probe too), so one engine never changes another's numerics
         boolean linearOnednn = !o.device().isCuda() && WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn();
+        // the convolution layout likewise (measured: HiFT's convolutions 1.3-1.9x faster channels-last on the Xeon VM)
+        boolean channelsLast = !o.device().isCuda()
+                && ConvLayout.channelsLast(DtypeProbe.cached().convLayoutMs());
         if (!o.device().isCuda()) {
             dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
+            dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
         }
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
-                + ", HiFT fp32" + (linearOnednn ? ", fp32 linear layers on oneDNN" : "") + " (" + w.why()
+                + ", HiFT fp32" + (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
+                + (channelsLast ? ", convolutions channels-last" : "") + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : threads > 0 ? " (measured faster than LibTorch's "
                         + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "

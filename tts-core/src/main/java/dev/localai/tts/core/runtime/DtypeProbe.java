@@ -40,6 +40,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       channels, 8 heads of 64, feed-forward 1024, a k3 convolution 512 to 256) over {@value #FLOW_FRAMES} frames.
  *       Its attention matters most: on a Zen 4 EPYC bf16 products run 3-10x faster than fp32 ones through oneDNN,
  *       but bf16 {@code scaled_dot_product_attention} 15x slower, which made the whole bf16 flow 6.6x slower.</li>
+ *   <li><b>convolution layout</b> (last, at the chosen thread count): a chain shaped like HiFT's last level (a
+ *       transposed convolution 128 to 64 channels, stride 3, then two kernel-7 convolutions over 0.2 s of 24 kHz
+ *       samples) in LibTorch's default layout and channels-last ({@link ConvLayout}).</li>
  * </ul>
  * It takes a second or two (more on a CPU where a candidate is very slow: each candidate's timing stops after a fixed
  * budget); the candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike.
@@ -55,9 +58,9 @@ public final class DtypeProbe {
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
      * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
-     * flow block's fp32 products on oneDNN, {@code fp32-onednn}).
+     * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout).
      */
-    static final int PROBE_VERSION = 7;
+    static final int PROBE_VERSION = 8;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -92,7 +95,7 @@ public final class DtypeProbe {
             return p;
         }
         p = measure.get();
-        p = new WeightTypes.Probe(key, p.figures(), p.threadMs());
+        p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs());
         LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
         write(file, p);
         return p;
@@ -130,7 +133,14 @@ public final class DtypeProbe {
                     threads.put(c, number(props, "threads." + c + ".ms"));
                 }
             }
-            return new WeightTypes.Probe(key, f, threads);
+            Map<String, Double> layouts = new LinkedHashMap<>();
+            String names2 = props.getProperty("conv_layouts");
+            if (names2 != null && !names2.isBlank()) {
+                for (String n : names2.split(",")) {
+                    layouts.put(n.trim(), number(props, "conv_layout." + n.trim() + ".ms"));
+                }
+            }
+            return new WeightTypes.Probe(key, f, threads, layouts);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
@@ -157,6 +167,10 @@ public final class DtypeProbe {
         if (!p.threadMs().isEmpty()) {
             props.setProperty("threads", String.join(",", p.threadMs().keySet().stream().map(String::valueOf).toList()));
             p.threadMs().forEach((n, ms) -> props.setProperty("threads." + n + ".ms", Double.toString(ms)));
+        }
+        if (!p.convLayoutMs().isEmpty()) {
+            props.setProperty("conv_layouts", String.join(",", p.convLayoutMs().keySet()));
+            p.convLayoutMs().forEach((n, ms) -> props.setProperty("conv_layout." + n + ".ms", Double.toString(ms)));
         }
         try {
             Files.createDirectories(file.getParent());
@@ -284,7 +298,7 @@ public final class DtypeProbe {
                 double flow = flows[i] != null ? ms[k++] : Double.NaN;
                 f.put(names.get(i), new WeightTypes.Figure(step, flow, errors[i]));
             }
-            return new WeightTypes.Probe("", f, threadMs);
+            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts());
         } finally {
             torch.set_num_threads(before);
         }
@@ -322,6 +336,46 @@ public final class DtypeProbe {
             return out;
         } finally {
             torch.set_num_threads(before);
+        }
+    }
+
+    /**
+     * The median time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
+     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}), timed by turns at the current thread count:
+     * a transposed convolution 128 to 64 channels (kernel 7, stride 3, as HiFT's last upsampling) from 1600 to 4800
+     * samples, then a kernel-7 convolution of dilation 3 and one of dilation 1 (a residual block's pair); the chain
+     * starts from LibTorch's default layout, so channels-last pays its one conversion as HiFT does. The gateway's
+     * layout switch is put back afterwards.
+     */
+    static Map<String, Double> timeConvLayouts() {
+        Torch.load();
+        boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(54321);
+            Tensor x = torch.randn(1, 128, 1600);
+            Tensor up = torch.randn(128, 64, 7).mul_(new Scalar(0.05));
+            Tensor upBias = torch.randn(64);
+            Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
+            Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
+            Tensor bias = torch.randn(64);
+            List<Runnable> ops = new java.util.ArrayList<>();
+            for (boolean cl : new boolean[] {false, true}) {
+                ops.add(() -> {
+                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+                    try (PointerScope s = new PointerScope()) {
+                        Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
+                        y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
+                        dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
+                    }
+                });
+            }
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            Map<String, Double> out = new LinkedHashMap<>();
+            out.put(ConvLayout.CONTIGUOUS, ms[0]);
+            out.put(ConvLayout.CHANNELS_LAST, ms[1]);
+            return out;
+        } finally {
+            dev.localai.tts.core.nn.Conv.useChannelsLast(before);
         }
     }
 

@@ -90,11 +90,20 @@ public final class WeightTypes {
      * @param figures  by dtype name, fp32 first
      * @param threadMs the time of the probe's thread workload by intra-op thread count, ms, in ascending count
      *                 (empty when only one count was a candidate; {@link IntraOpThreads#fromTimings} chooses)
+     * @param convLayoutMs the time of the probe's convolution chain by layout ({@link ConvLayout#CONTIGUOUS},
+     *                 {@link ConvLayout#CHANNELS_LAST}), ms ({@link ConvLayout#channelsLast} chooses)
      */
-    public record Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs) {
+    public record Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs,
+                        Map<String, Double> convLayoutMs) {
         public Probe {
             figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
             threadMs = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(threadMs));
+            convLayoutMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(convLayoutMs));
+        }
+
+        /** Figures and thread timings without convolution-layout timings (the default layout stays). */
+        public Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs) {
+            this(key, figures, threadMs, Map.of());
         }
 
         /** Figures without thread timings (one thread count was a candidate). */
@@ -114,6 +123,8 @@ public final class WeightTypes {
                 b.append(String.format(Locale.ROOT, "%s T3 step %.2f ms, flow block %.2f ms, error %.1e", name,
                         f.t3StepMs(), f.flowMs(), f.relativeError()));
             });
+            convLayoutMs.forEach((name, ms) -> b.append(String.format(Locale.ROOT, "%sconvolutions %s %.2f ms",
+                    b.isEmpty() ? "" : "; ", name.replace('_', '-'), ms)));
             return b.toString();
         }
     }

@@ -133,6 +133,9 @@ class TtsEngineTest {
             // the fp32 products' kernel is the machine's: an explicit dtype does not flip it for the other engine
             assertThat(dev.localai.tts.core.nn.Linear.onednnForFp32())
                     .isEqualTo(WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn());
+            // and so is the convolution layout
+            assertThat(dev.localai.tts.core.nn.Conv.channelsLast())
+                    .isEqualTo(dev.localai.tts.core.runtime.ConvLayout.channelsLast(DtypeProbe.cached().convLayoutMs()));
             assertAudio(fp32.synthesize(SpeechRequest.builder("Hi.").seed(1L).maxTokens(8).build()).samples());
         }
     }

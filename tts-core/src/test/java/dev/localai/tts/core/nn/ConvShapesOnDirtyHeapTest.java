@@ -89,10 +89,28 @@ class ConvShapesOnDirtyHeapTest {
 
     @TestFactory
     Stream<DynamicTest> everyShapeMatchesADoublePrecisionLoopOnAPoisonedHeap() {
-        return shapes.stream().map(s -> DynamicTest.dynamicTest(s.toString(), () -> check(s)));
+        return shapes.stream().map(s -> DynamicTest.dynamicTest(s.toString(), () -> check(s, false)));
     }
 
-    private static void check(ConvShape s) {
+    /**
+     * The same with the gateway's channels-last layout on (the engine's choice where the probe measured it faster),
+     * the input in LibTorch's default layout for one half of the shapes and already channels-last for the other (as
+     * inside HiFT's chain): the block rule must hold in that layout too, and the output must stay channels-last.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyShapeMatchesItChannelsLastToo() {
+        return shapes.stream().map(s -> DynamicTest.dynamicTest("channels-last " + s, () -> {
+            boolean before = Conv.channelsLast();
+            Conv.useChannelsLast(true);
+            try {
+                check(s, (s.hashCode() & 1) == 0);
+            } finally {
+                Conv.useChannelsLast(before);
+            }
+        }));
+    }
+
+    private static void check(ConvShape s, boolean channelsLastInput) {
         for (float poison : HeapPoison.VALUES) {
             try (PointerScope scope = new PointerScope()) {
                 Generator g = torch.createCPUGenerator(s.hashCode());
@@ -102,13 +120,21 @@ class ConvShapesOnDirtyHeapTest {
                 long[] ws = s.weight().stream().mapToLong(Long::longValue).toArray();
                 long fanIn = s.inputChannelsPerGroup() * ws[2] * (ws.length == 4 ? ws[3] : 1);
                 Tensor x = randn(g, xs, 1.0).to(dt);
+                if (channelsLastInput && xs.length == 3) {
+                    x = Conv.channelsLast4d(x).squeeze(2);
+                }
                 Tensor w = randn(g, ws, 1.0 / Math.sqrt(fanIn)).to(dt);
                 long outCh = s.kind() == ConvShape.Kind.CONV_TRANSPOSE1D ? ws[1] * s.groups() : ws[0];
                 Tensor b = randn(g, new long[] {outCh}, 0.1).to(dt);
                 long padded = xs[0] * roundUp(xs[1], Conv.BLOCK) * product(xs, 2) * x.element_size();
                 long paddedW = roundUp(ws[0], Conv.BLOCK) * roundUp(ws[1], Conv.BLOCK) * product(ws, 2) * 4;
                 HeapPoison.poison(poison, padded, paddedW);
-                Tensor y = run(s, x, w, b).to(torch.ScalarType.Float).contiguous();
+                Tensor out = run(s, x, w, b);
+                if (Conv.channelsLast() && s.kind() != ConvShape.Kind.CONV2D && s.groups() == 1
+                        && Conv.oneDnnSafe(s.inputChannelsPerGroup(), s.groups()) && out.size(1) > 1) {
+                    assertThat(Conv.isChannelsLast(out)).as("%s gives its output channels-last", s).isTrue();
+                }
+                Tensor y = out.to(torch.ScalarType.Float).contiguous();
                 double[] ref = reference(s, floats(x), xs, floats(w), ws, floats(b));
                 float[] got = TensorArrays.floats(y);
                 assertThat(got).as("output size of %s", s).hasSize(ref.length);

@@ -80,6 +80,47 @@ class DtypeProbeTest {
     }
 
     @Test
+    void theConvolutionLayoutTimingsAreKeptToo() {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(10, 8, 0));
+        Map<String, Double> layouts = new LinkedHashMap<>();
+        layouts.put(ConvLayout.CONTIGUOUS, 12.5);
+        layouts.put(ConvLayout.CHANNELS_LAST, 8.25);
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
+                () -> new WeightTypes.Probe("", f, Map.of(), layouts));
+        WeightTypes.Probe again = DtypeProbe.read(file);
+        assertThat(again).isEqualTo(p);
+        assertThat(again.convLayoutMs()).containsExactly(Map.entry(ConvLayout.CONTIGUOUS, 12.5),
+                Map.entry(ConvLayout.CHANNELS_LAST, 8.25));
+        assertThat(again.describe()).endsWith("convolutions contiguous 12.50 ms; convolutions channels-last 8.25 ms");
+        assertThat(ConvLayout.channelsLast(again.convLayoutMs())).isTrue();
+    }
+
+    @Test
+    void brokenLayoutFiguresAreMeasuredAgain() throws Exception {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        String dtypes = "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";
+        for (String junk : new String[] {"conv_layouts=contiguous,channels_last\nconv_layout.contiguous.ms=3\n",
+            "conv_layouts=contiguous\nconv_layout.contiguous.ms=slow\n"}) {
+            Files.writeString(file, dtypes + junk);
+            assertThat(DtypeProbe.read(file)).as(junk).isNull();
+        }
+        Files.writeString(file, dtypes);
+        assertThat(DtypeProbe.read(file).convLayoutMs()).as("a file of an older probe: the default layout").isEmpty();
+    }
+
+    @Test
+    void theRealLayoutTimingMeasuresBothAndPutsTheSwitchBack() {
+        boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
+        Map<String, Double> ms = DtypeProbe.timeConvLayouts();
+        assertThat(ms).containsOnlyKeys(ConvLayout.CONTIGUOUS, ConvLayout.CHANNELS_LAST);
+        assertThat(ms.values()).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        assertThat(dev.localai.tts.core.nn.Conv.channelsLast()).isEqualTo(before);
+        System.out.println("convolution layout probe on " + DtypeProbe.cpuModel() + ": " + ms);
+    }
+
+    @Test
     void brokenThreadFiguresAreMeasuredAgain() throws Exception {
         Path file = tmp.resolve(DtypeProbe.FILE);
         String dtypes = "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";

@@ -58,7 +58,7 @@ final class ResBlock {
             xt = convs1[j].forward(xt);
             xt = activations2[j].forward(xt);
             xt = convs2[j].forward(xt);
-            x = xt.add(x);
+            x = xt.add_(x); // xt is this block's own new tensor
         }
         return x;
     }

@@ -1,8 +1,6 @@
 package dev.localai.tts.core.model.hift;
 
 import dev.localai.tts.core.nn.ParamSource;
-import static org.bytedeco.pytorch.global.torch.sin;
-
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
@@ -19,8 +17,16 @@ final class Snake {
         this.invAlpha = src.keep(alpha.add(new Scalar(1e-9)).reciprocal());
     }
 
+    /**
+     * One new tensor, the rest in place: the same elementwise operations in the same order as
+     * {@code x + invAlpha * sin(alpha x)^2} (products and sums commute bit for bit), without four temporaries of the
+     * input's size (at HiFT's last level, 7.7 MB each per 5 s of audio).
+     */
     Tensor forward(Tensor x) {
-        Tensor s = sin(x.mul(alpha));
-        return x.add(invAlpha.mul(s.mul(s)));
+        Tensor s = x.mul(alpha);
+        s.sin_();
+        s.mul_(s);
+        s.mul_(invAlpha);
+        return s.add_(x);
     }
 }

@@ -1,0 +1,45 @@
+package dev.localai.tts.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The layout choice from the probe's timings: channels-last only when measured faster by the noise margin. */
+class ConvLayoutTest {
+    private static Map<String, Double> ms(Double contiguous, Double channelsLast) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        if (contiguous != null) {
+            m.put(ConvLayout.CONTIGUOUS, contiguous);
+        }
+        if (channelsLast != null) {
+            m.put(ConvLayout.CHANNELS_LAST, channelsLast);
+        }
+        return m;
+    }
+
+    @Test
+    void channelsLastWhenClearlyFaster() {
+        assertThat(ConvLayout.channelsLast(ms(10.0, 6.0))).isTrue();
+        assertThat(ConvLayout.channelsLast(ms(10.0, 9.4))).isTrue();
+    }
+
+    @Test
+    void theDefaultWhenWithinTheNoiseMarginOrSlower() {
+        assertThat(ConvLayout.channelsLast(ms(10.0, 9.6))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(10.0, 10.0))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(10.0, 14.0))).isFalse();
+    }
+
+    @Test
+    void theDefaultWithoutTwoUsableFigures() {
+        assertThat(ConvLayout.channelsLast(Map.of())).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(10.0, null))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(null, 1.0))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(Double.NaN, 1.0))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(10.0, Double.NaN))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(10.0, 0.0))).isFalse();
+        assertThat(ConvLayout.channelsLast(ms(Double.POSITIVE_INFINITY, 1.0))).isFalse();
+    }
+}
