@@ -177,6 +177,12 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
+            for (String layout : layouts) {
+                if (!java.util.List.of("auto", "contiguous", "channels-last").contains(layout)) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--conv-layout must be auto, contiguous or channels-last: " + layout);
+                }
+            }
             Torch.init(threads);
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
@@ -186,9 +192,7 @@ final class BenchCommand implements Runnable {
                     case "auto" -> dev.localai.tts.core.runtime.ConvLayout.channelsLast(
                             dev.localai.tts.core.runtime.DtypeProbe.cached().convLayoutMs());
                     case "contiguous" -> false;
-                    case "channels-last" -> true;
-                    default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                            "--conv-layout must be auto, contiguous or channels-last: " + layout);
+                    default -> true;
                 };
                 dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
                 for (String d : dtypes) {

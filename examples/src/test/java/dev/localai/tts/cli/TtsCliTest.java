@@ -57,6 +57,15 @@ class TtsCliTest {
     }
 
     @Test
+    void benchS3genRefusesAnUnknownConvolutionLayoutBeforeAnyWork() {
+        Result r = run(Map.of(), "bench", "s3gen", "--conv-layout", "contiguous,sideways");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--conv-layout must be auto, contiguous or channels-last: sideways")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(r.out()).as("nothing measured, not even the machine line").isEmpty();
+    }
+
+    @Test
     void downloadOfflineFailsFastWithAClearMessage() {
         Result r = run(Map.of("HF_HOME", tmp.resolve("hf").toString()), "download", "--offline");
         assertThat(r.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);
