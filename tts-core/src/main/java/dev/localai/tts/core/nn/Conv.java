@@ -36,8 +36,8 @@ import org.bytedeco.pytorch.global.torch;
  * (docs/performance.md). Where the weight-type probe measured it faster, the engine turns {@link #useChannelsLast} on
  * process-wide: every oneDNN-safe convolution (groups 1, float or bf16, CPU) then takes its input channels-last (a
  * copy where it is not already) and returns its output channels-last; element-wise operations keep that layout, so a
- * chain of convolutions (HiFT's resblocks) converts once. The two layouts differ in summation order only (about
- * 1e-6 relative per fp32 convolution; HiFT's golden waveform within 1.2e-7 of the default layout's).
+ * chain of convolutions (HiFT's resblocks) converts once. The two layouts differ in summation order only (1e-6 to
+ * 1e-5 relative per fp32 convolution; HiFT's golden waveform within 1.2e-7 of the default layout's).
  * The block rule above applies unchanged: channels that are multiples of {@value #BLOCK} need no padded lanes in
  * any layout.
  *
