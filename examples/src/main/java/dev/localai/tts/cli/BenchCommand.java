@@ -177,23 +177,14 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            for (String layout : layouts) {
-                if (!java.util.List.of("auto", "contiguous", "channels-last").contains(layout)) {
-                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                            "--conv-layout must be auto, contiguous or channels-last: " + layout);
-                }
-            }
+            // every name checked before any work ("auto" is resolved later: it may run the probe, after Torch.init)
+            layouts.stream().filter(l -> !l.equals("auto")).forEach(this::channelsLast);
             Torch.init(threads);
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
             for (String layout : layouts) {
-                boolean channelsLast = switch (layout) {
-                    case "auto" -> dev.localai.tts.core.runtime.ConvLayout.channelsLast(
-                            dev.localai.tts.core.runtime.DtypeProbe.cached().convLayoutMs());
-                    case "contiguous" -> false;
-                    default -> true;
-                };
+                boolean channelsLast = channelsLast(layout);
                 dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
                 for (String d : dtypes) {
                     S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
@@ -203,6 +194,18 @@ final class BenchCommand implements Runnable {
                 }
             }
             return 0;
+        }
+
+        /** Whether {@code --conv-layout} {@code layout} runs channels-last ({@code auto}: as the probe measured). */
+        private boolean channelsLast(String layout) {
+            return switch (layout) {
+                case "auto" -> dev.localai.tts.core.runtime.ConvLayout.channelsLast(
+                        dev.localai.tts.core.runtime.DtypeProbe.cached().convLayoutMs());
+                case "contiguous" -> false;
+                case "channels-last" -> true;
+                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--conv-layout must be auto, contiguous or channels-last: " + layout);
+            };
         }
     }
 }

@@ -72,6 +72,21 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     /** Accepted requests not yet finished (so close() can give back the voices of those that never ran). */
     private final Set<SynthesisJob> live = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Sets the CPU kernels that are the machine's rather than a model's: which kernel runs fp32 linear layers and the
+     * convolutions' layout, both as the probe measured them. Every CPU engine of the process sets the same values,
+     * whatever its dtypes (an explicit dtype asks the probe too), so one engine never changes another's numerics.
+     * Returns what was switched on, for the log.
+     */
+    private static String useMachineKernels(WeightTypes.Probe probe) {
+        boolean linearOnednn = WeightTypes.fromProbe(probe).fp32LinearOnednn();
+        boolean channelsLast = ConvLayout.channelsLast(probe.convLayoutMs());
+        dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
+        dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
+        return (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
+                + (channelsLast ? ", convolutions channels-last" : "");
+    }
+
     TtsEngine(TtsOptions o) {
         this.options = o;
         // configured, else (on the CPU) measured against LibTorch's default by the probe, else LibTorch's default (0)
@@ -80,23 +95,13 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         Torch.init(threads);
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
-        // which kernel runs fp32 linear layers is the machine's, whatever the dtypes: every CPU engine of the process
-        // sets the same value (an explicit dtype asks the probe too), so one engine never changes another's numerics
-        boolean linearOnednn = !o.device().isCuda() && WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn();
-        // the convolution layout likewise (measured: HiFT's convolutions 1.3-1.9x faster channels-last on the Xeon VM)
-        boolean channelsLast = !o.device().isCuda()
-                && ConvLayout.channelsLast(DtypeProbe.cached().convLayoutMs());
-        if (!o.device().isCuda()) {
-            dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
-            dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
-        }
+        String kernels = o.device().isCuda() ? "" : useMachineKernels(DtypeProbe.cached());
         this.model = ChatterboxTurbo.fromPretrained(source.dir(), o.device(), w.t3(), w.flow(),
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
                 + (w.flowAttentionFp32() ? " (attention fp32)" : "")
-                + ", HiFT fp32" + (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
-                + (channelsLast ? ", convolutions channels-last" : "") + " (" + w.why()
+                + ", HiFT fp32" + kernels + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : threads > 0 ? " (measured faster than LibTorch's "
                         + "default of " + Torch.defaultThreads() + ")" : "") + ", OpenBLAS threads "

@@ -28,7 +28,6 @@ public final class ConvLayout {
     public static boolean channelsLast(Map<String, Double> ms) {
         Double base = ms.get(CONTIGUOUS);
         Double cl = ms.get(CHANNELS_LAST);
-        return base != null && cl != null && Double.isFinite(base) && Double.isFinite(cl) && cl > 0 && base > 0
-                && cl * WeightTypes.MIN_GAIN < base;
+        return base != null && cl != null && WeightTypes.clearlyFaster(cl, base);
     }
 }

@@ -123,27 +123,40 @@ public final class DtypeProbe {
                 return null;
             }
             Map<Integer, Double> threads = new java.util.TreeMap<>();
-            String counts = props.getProperty("threads");
-            if (counts != null && !counts.isBlank()) {
-                for (String n : counts.split(",")) {
-                    int c = Integer.parseInt(n.trim());
-                    if (c < 1) {
-                        return null;
-                    }
-                    threads.put(c, number(props, "threads." + c + ".ms"));
+            for (var e : timings(props, "threads", "threads.").entrySet()) {
+                int c = Integer.parseInt(e.getKey());
+                if (c < 1) {
+                    return null;
                 }
+                threads.put(c, e.getValue());
             }
-            Map<String, Double> layouts = new LinkedHashMap<>();
-            String names2 = props.getProperty("conv_layouts");
-            if (names2 != null && !names2.isBlank()) {
-                for (String n : names2.split(",")) {
-                    layouts.put(n.trim(), number(props, "conv_layout." + n.trim() + ".ms"));
-                }
-            }
-            return new WeightTypes.Probe(key, f, threads, layouts);
+            return new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
+        }
+    }
+
+    /**
+     * The timings listed under {@code list} (comma-separated names), each read from {@code prefix + name + ".ms"};
+     * empty when the list is absent (a file of an older probe).
+     */
+    private static Map<String, Double> timings(Properties p, String list, String prefix) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        String names = p.getProperty(list);
+        if (names != null && !names.isBlank()) {
+            for (String n : names.split(",")) {
+                out.put(n.trim(), number(p, prefix + n.trim() + ".ms"));
+            }
+        }
+        return out;
+    }
+
+    /** Writes {@code ms} as {@link #timings} reads it back; nothing when it is empty. */
+    private static void putTimings(Properties p, String list, String prefix, Map<?, Double> ms) {
+        if (!ms.isEmpty()) {
+            p.setProperty(list, String.join(",", ms.keySet().stream().map(String::valueOf).toList()));
+            ms.forEach((n, v) -> p.setProperty(prefix + n + ".ms", Double.toString(v)));
         }
     }
 
@@ -164,14 +177,8 @@ public final class DtypeProbe {
             props.setProperty(n + ".flow_ms", Double.toString(f.flowMs()));
             props.setProperty(n + ".relative_error", Double.toString(f.relativeError()));
         });
-        if (!p.threadMs().isEmpty()) {
-            props.setProperty("threads", String.join(",", p.threadMs().keySet().stream().map(String::valueOf).toList()));
-            p.threadMs().forEach((n, ms) -> props.setProperty("threads." + n + ".ms", Double.toString(ms)));
-        }
-        if (!p.convLayoutMs().isEmpty()) {
-            props.setProperty("conv_layouts", String.join(",", p.convLayoutMs().keySet()));
-            p.convLayoutMs().forEach((n, ms) -> props.setProperty("conv_layout." + n + ".ms", Double.toString(ms)));
-        }
+        putTimings(props, "threads", "threads.", p.threadMs());
+        putTimings(props, "conv_layouts", "conv_layout.", p.convLayoutMs());
         try {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");

@@ -71,7 +71,7 @@ public final class IntraOpThreads {
         double bestMs = base;
         for (var e : ms.entrySet()) {
             double t = e.getValue();
-            if (e.getKey() > 0 && Double.isFinite(t) && t > 0 && t * WeightTypes.MIN_GAIN < bestMs) {
+            if (e.getKey() > 0 && WeightTypes.clearlyFaster(t, bestMs)) {
                 best = e.getKey();
                 bestMs = t;
             }

@@ -36,6 +36,15 @@ public final class WeightTypes {
     /** A candidate must beat the current choice by this factor to replace fp32 (timing noise is not a reason). */
     static final double MIN_GAIN = 1.05;
 
+    /**
+     * Whether a measured time beats a baseline by the noise margin: both finite and positive, and {@code ms} at
+     * most 1/{@link #MIN_GAIN} of {@code baseMs}. The one test behind every measured choice of a kernel, layout or
+     * thread count against the default.
+     */
+    static boolean clearlyFaster(double ms, double baseMs) {
+        return Double.isFinite(ms) && Double.isFinite(baseMs) && ms > 0 && baseMs > 0 && ms * MIN_GAIN < baseMs;
+    }
+
     private WeightTypes() {}
 
     /**

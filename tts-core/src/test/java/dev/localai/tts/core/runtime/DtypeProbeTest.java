@@ -97,16 +97,25 @@ class DtypeProbeTest {
         assertThat(ConvLayout.channelsLast(again.convLayoutMs())).isTrue();
     }
 
+    /** A probe file holding only fp32's figures, to which a test appends broken timing lines. */
+    private static final String FP32_ONLY =
+            "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";
+
+    /** Each of {@code junk} after fp32's figures makes the file unreadable (measured again); returns the file. */
+    private Path assertUnreadableWith(String... junk) throws Exception {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        for (String j : junk) {
+            Files.writeString(file, FP32_ONLY + j);
+            assertThat(DtypeProbe.read(file)).as(j).isNull();
+        }
+        Files.writeString(file, FP32_ONLY);
+        return file;
+    }
+
     @Test
     void brokenLayoutFiguresAreMeasuredAgain() throws Exception {
-        Path file = tmp.resolve(DtypeProbe.FILE);
-        String dtypes = "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";
-        for (String junk : new String[] {"conv_layouts=contiguous,channels_last\nconv_layout.contiguous.ms=3\n",
-            "conv_layouts=contiguous\nconv_layout.contiguous.ms=slow\n"}) {
-            Files.writeString(file, dtypes + junk);
-            assertThat(DtypeProbe.read(file)).as(junk).isNull();
-        }
-        Files.writeString(file, dtypes);
+        Path file = assertUnreadableWith("conv_layouts=contiguous,channels_last\nconv_layout.contiguous.ms=3\n",
+                "conv_layouts=contiguous\nconv_layout.contiguous.ms=slow\n");
         assertThat(DtypeProbe.read(file).convLayoutMs()).as("a file of an older probe: the default layout").isEmpty();
     }
 
@@ -122,14 +131,8 @@ class DtypeProbeTest {
 
     @Test
     void brokenThreadFiguresAreMeasuredAgain() throws Exception {
-        Path file = tmp.resolve(DtypeProbe.FILE);
-        String dtypes = "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";
-        for (String junk : new String[] {"threads=1,2\nthreads.1.ms=3\n", "threads=x\n", "threads=0\nthreads.0.ms=1\n",
-            "threads=1\nthreads.1.ms=fast\n"}) {
-            Files.writeString(file, dtypes + junk);
-            assertThat(DtypeProbe.read(file)).as(junk).isNull();
-        }
-        Files.writeString(file, dtypes);
+        Path file = assertUnreadableWith("threads=1,2\nthreads.1.ms=3\n", "threads=x\n",
+                "threads=0\nthreads.0.ms=1\n", "threads=1\nthreads.1.ms=fast\n");
         assertThat(DtypeProbe.read(file).threadMs()).as("no thread figures: one count was a candidate").isEmpty();
     }
 
