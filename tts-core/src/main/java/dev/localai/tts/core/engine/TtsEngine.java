@@ -73,18 +73,22 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private final Set<SynthesisJob> live = ConcurrentHashMap.newKeySet();
 
     /**
-     * Sets the CPU kernels that are the machine's rather than a model's: which kernel runs fp32 linear layers and the
-     * convolutions' layout, both as the probe measured them. Every CPU engine of the process sets the same values,
+     * Sets the CPU kernels that are the machine's rather than a model's: which kernel runs fp32 linear layers, the
+     * convolutions' layout and which kernel int8 matrices get, all as the probe measured them. Every CPU engine of the process sets the same values,
      * whatever its dtypes (an explicit dtype asks the probe too), so one engine never changes another's numerics.
      * Returns what was switched on, for the log.
      */
     private static String useMachineKernels(WeightTypes.Probe probe) {
-        boolean linearOnednn = WeightTypes.fromProbe(probe).fp32LinearOnednn();
+        WeightTypes.Plan measured = WeightTypes.fromProbe(probe);
+        boolean linearOnednn = measured.fp32LinearOnednn();
         boolean channelsLast = ConvLayout.channelsLast(probe.convLayoutMs());
         dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
         dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
+        boolean int8Native = dev.localai.tts.core.nn.Int8Matrix.useMeasuredKernel(measured.int8Native());
         return (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
-                + (channelsLast ? ", convolutions channels-last" : "");
+                + (channelsLast ? ", convolutions channels-last" : "")
+                + (int8Native ? ", int8 products on the native kernel ("
+                        + dev.localai.tts.core.nn.Int8Kernel.isa().label() + ")" : "");
     }
 
     TtsEngine(TtsOptions o) {

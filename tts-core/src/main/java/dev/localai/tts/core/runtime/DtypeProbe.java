@@ -58,9 +58,10 @@ public final class DtypeProbe {
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
      * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
-     * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout).
+     * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
+     * kernel, {@code int8-native}).
      */
-    static final int PROBE_VERSION = 8;
+    static final int PROBE_VERSION = 9;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -269,8 +270,10 @@ public final class DtypeProbe {
             Runnable[] flows = new Runnable[names.size()];
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
-                if (name.equals("int8")) {
-                    Int8Step s = int8Step(fp32, ref, int8Owner);
+                if (name.equals("int8") || name.equals(WeightTypes.INT8_NATIVE)) {
+                    Int8Step s = int8Step(fp32, ref, int8Owner, name.equals("int8")
+                            ? dev.localai.tts.core.nn.Int8Matrix.Kernel.FBGEMM
+                            : dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE);
                     steps[i] = s.step();
                     errors[i] = s.error();
                 } else if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
@@ -387,12 +390,13 @@ public final class DtypeProbe {
     }
 
     /**
-     * The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2), fp32-onednn only where the
-     * LibTorch build has oneDNN's linear.
+     * The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2), int8-native only where this
+     * project's int8 kernel is built (Linux x86-64), fp32-onednn only where the LibTorch build has oneDNN's linear.
      */
     static java.util.List<String> candidates() {
         return WeightTypes.CPU_CANDIDATES.stream()
                 .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported())
+                .filter(n -> !n.equals(WeightTypes.INT8_NATIVE) || dev.localai.tts.core.nn.Int8Kernel.available())
                 .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || dev.localai.tts.core.nn.Linear.onednnAvailable())
                 .toList();
     }
@@ -400,17 +404,18 @@ public final class DtypeProbe {
     private record Int8Step(Runnable step, double error) {}
 
     /**
-     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix}
-     * (kept by {@code owner}), and their error against fp32 on the first layer's products.
+     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix} on
+     * {@code kernel} (kept by {@code owner}), and their error against fp32 on the first layer's products.
      */
-    private static Int8Step int8Step(Products fp32, Tensor[] ref, dev.localai.tts.core.nn.Weights owner) {
+    private static Int8Step int8Step(Products fp32, Tensor[] ref, dev.localai.tts.core.nn.Weights owner,
+                                     dev.localai.tts.core.nn.Int8Matrix.Kernel kernel) {
         List<dev.localai.tts.core.nn.Int8Matrix[]> layers = new java.util.ArrayList<>();
         for (Tensor[] w : fp32.layers()) {
             layers.add(new dev.localai.tts.core.nn.Int8Matrix[] {
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner)});
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner, kernel),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner, kernel),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner, kernel),
+                dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner, kernel)});
         }
         Tensor[] outs = fp32.outs();
         Runnable step = () -> {

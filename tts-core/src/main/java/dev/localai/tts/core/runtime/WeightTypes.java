@@ -55,10 +55,17 @@ public final class WeightTypes {
      * @param flowAttentionFp32 the flow's estimator attention computed in fp32 (a bf16 flow on the CPU)
      * @param fp32LinearOnednn  fp32 {@code nn.Linear} products on oneDNN rather than OpenBLAS (measured faster on this
      *                          CPU: {@link #FP32_ONEDNN}); process-wide, for the flow, HiFT and the voice encoders
+     * @param int8Native        int8 matrices on this project's kernel rather than FBGEMM's (measured faster on this
+     *                          CPU: {@link #INT8_NATIVE}); process-wide, for T3's int8 weights
      * @param why               how they were chosen, for the log
      */
     public record Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, boolean fp32LinearOnednn,
-                       String why) {
+                       boolean int8Native, String why) {
+        /** A plan whose int8 matrices (if any) stay on FBGEMM. */
+        public Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, boolean fp32LinearOnednn, String why) {
+            this(t3, flow, flowAttentionFp32, fp32LinearOnednn, false, why);
+        }
+
         /** A plan whose fp32 products stay on LibTorch's own kernel. */
         public Plan(ScalarType t3, ScalarType flow, boolean flowAttentionFp32, String why) {
             this(t3, flow, flowAttentionFp32, false, why);
@@ -82,6 +89,13 @@ public final class WeightTypes {
      * takes (HiFT and the voice encoders are fp32).
      */
     public static final String FP32_ONEDNN = "fp32-onednn";
+
+    /**
+     * The T3-only candidate int8 on this project's kernel ({@code nn.Int8Kernel}: each input row quantized on its own,
+     * the weights read at memory speed) instead of FBGEMM's: where it is measured faster than FBGEMM's int8, every
+     * int8 matrix takes it, whichever T3 type is chosen or given.
+     */
+    public static final String INT8_NATIVE = "int8-native";
 
     /**
      * What the probe measured for one candidate dtype.
@@ -151,7 +165,7 @@ public final class WeightTypes {
                 // int8 is T3's alone: the flow takes the type measured fastest for it
                 Plan measured = fromProbe(probe.get());
                 return new Plan(explicit, measured.flow(), measured.flowAttentionFp32(), measured.fp32LinearOnednn(),
-                        "explicit int8 T3; flow " + measured.why());
+                        measured.int8Native(), "explicit int8 T3; flow " + measured.why());
             }
             boolean bf16 = explicit.value == ScalarType.BFloat16.value;
             return new Plan(explicit, bf16 && !device.isCuda() ? ScalarType.BFloat16 : ScalarType.Float,
@@ -192,8 +206,21 @@ public final class WeightTypes {
                 && ms(onednn, false) * MIN_GAIN < ms(fp32, false);
         ScalarType flowType = attn32 ? ScalarType.BFloat16 : flow.equals(FP32_ONEDNN) ? ScalarType.Float
                 : scalarType(flow);
-        return new Plan(scalarType(t3), flowType, attn32, linearOnednn,
-                "auto: measured on this CPU (" + p.describe() + ")");
+        return new Plan(t3.equals(INT8_NATIVE) ? ScalarType.Char : scalarType(t3), flowType, attn32, linearOnednn,
+                int8Native(f), "auto: measured on this CPU (" + p.describe() + ")");
+    }
+
+    /**
+     * Whether int8 matrices take the native kernel: its figure within the error bound and its decode step clearly
+     * faster ({@link #clearlyFaster}) than FBGEMM's int8, or FBGEMM's not measured (it does not run here).
+     */
+    static boolean int8Native(Map<String, Figure> f) {
+        Figure n = f.get(INT8_NATIVE);
+        if (n == null || !(n.relativeError() <= MAX_RELATIVE_ERROR) || !Double.isFinite(n.t3StepMs())) {
+            return false;
+        }
+        Figure fb = f.get("int8");
+        return fb == null || clearlyFaster(n.t3StepMs(), fb.t3StepMs());
     }
 
     private static String fastest(Map<String, Figure> figures, boolean t3) {
@@ -219,11 +246,12 @@ public final class WeightTypes {
 
     /**
      * The dtype names the probe times on the CPU, in order. {@code int8} is a T3-only candidate (its flow time is not
-     * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere); {@link #BF16_FP32_ATTENTION}
+     * measured), and only where FBGEMM runs ({@code DtypeProbe} leaves it out elsewhere), {@link #INT8_NATIVE} the same
+     * on this project's kernel, where it is built; {@link #BF16_FP32_ATTENTION}
      * and {@link #FP32_ONEDNN} flow-only ones (their T3 time is not measured).
      */
-    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8", BF16_FP32_ATTENTION,
-            FP32_ONEDNN);
+    public static final List<String> CPU_CANDIDATES = List.of("fp32", "bf16", "int8", INT8_NATIVE,
+            BF16_FP32_ATTENTION, FP32_ONEDNN);
 
     /**
      * {@code fp32}/{@code float32}, {@code bf16}/{@code bfloat16}, {@code fp16}/{@code float16}/{@code half}, or

@@ -1,5 +1,8 @@
 package dev.localai.tts.core.bench;
 
+import dev.localai.tts.core.nn.Int8Kernel;
+import dev.localai.tts.core.nn.Int8Matrix;
+import dev.localai.tts.core.nn.Weights;
 import dev.localai.tts.core.runtime.Torch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +19,10 @@ import org.bytedeco.pytorch.global.torch;
  * 4096x1024 and 1024x4096) over 24 copies of the block (1.2 GB of fp32, so the weights come from memory, as in a
  * real step), and prints ms per step and the weight bandwidth it reached.
  *
- * <pre>tts-core/bench/run.sh MatvecKernelBench [--layers 24] [--repeats 7] [--threads 0]</pre>
+ * <p>Then the two kernels of {@code nn.Int8Matrix} (what T3's int8 weights run on: FBGEMM, and this project's native
+ * kernel) by turns, three rounds each, so a drifting machine hits both alike.
+ *
+ * <pre>tts-core/bench/run.sh MatvecKernelBench [--layers 24] [--repeats 7] [--threads 0] [--int8-only]</pre>
  */
 public final class MatvecKernelBench {
     private MatvecKernelBench() {}
@@ -53,6 +59,10 @@ public final class MatvecKernelBench {
                 outs[m] = torch.empty(shapes[m][0]);
             }
             Scalar one = new Scalar(1.0);
+            if (a.flag("int8-only")) {
+                int8Kernels(w, b, layers, shapes, repeats, xs, outs, fp32Bytes / 4);
+                return;
+            }
             report("fp32 addmv (one thread, OpenBLAS)", fp32Bytes, time(layers, shapes.length, repeats, xs, outs,
                     (l, m, x, o) -> torch.addmv_out(o, b[l][m], w[l][m], x, one, one)));
 
@@ -99,6 +109,34 @@ public final class MatvecKernelBench {
                         repeats, xs, outs, (l, m, x, o) -> o.copy_(torch.fbgemm_linear_int8_weight_fp32_activation(
                                 x.view(1, -1), q[l][m], qpacked[l][m], colOff[l][m], new Scalar(scale[l][m]),
                                 new Scalar(zero[l][m]), b[l][m]).view(-1))));
+            }
+            int8Kernels(w, b, layers, shapes, repeats, xs, outs, fp32Bytes / 4);
+        }
+    }
+
+    /** {@code nn.Int8Matrix}'s two kernels on the same weights, by turns. */
+    private static void int8Kernels(Tensor[][] w, Tensor[][] b, int layers, long[][] shapes, int repeats, Tensor[] xs,
+                                    Tensor[] outs, long bytes) {
+        if (!Int8Matrix.usable()) {
+            System.out.println("int8: neither FBGEMM nor the native kernel runs here");
+            return;
+        }
+        try (Weights owner = new Weights()) {
+            Int8Matrix[][] fb = new Int8Matrix[layers][shapes.length];
+            Int8Matrix[][] nat = new Int8Matrix[layers][shapes.length];
+            for (int l = 0; l < layers; l++) {
+                for (int m = 0; m < shapes.length; m++) {
+                    fb[l][m] = Int8Matrix.quantize(w[l][m], owner, Int8Matrix.Kernel.FBGEMM);
+                    nat[l][m] = Int8Matrix.quantize(w[l][m], owner, Int8Matrix.Kernel.NATIVE);
+                }
+            }
+            String natName = "int8 Int8Matrix, native kernel (" + (Int8Kernel.available() ? Int8Kernel.isa().label()
+                    + ", " + torch.get_num_threads() + " threads" : "unavailable") + ")";
+            for (int round = 0; round < 3; round++) {
+                report("int8 Int8Matrix, FBGEMM (" + fb[0][0].kernel() + ")", bytes, time(layers, shapes.length,
+                        repeats, xs, outs, (l, m, x, o) -> fb[l][m].forwardVec(x, b[l][m], o)));
+                report(natName, bytes, time(layers, shapes.length, repeats, xs, outs,
+                        (l, m, x, o) -> nat[l][m].forwardVec(x, b[l][m], o)));
             }
         }
     }

@@ -21,7 +21,16 @@ class Int8MatrixTest {
     @BeforeAll
     static void load() {
         Torch.load();
-        assumeTrue(Int8Matrix.supported(), "FBGEMM needs an x86-64 CPU with AVX2");
+        assumeTrue(Int8Matrix.usable(), "int8 weights need FBGEMM (x86-64 with AVX2) or the native int8 kernel");
+    }
+
+    /** A matrix for {@code kernel}, the test skipped where that kernel does not run here. */
+    private static Int8Matrix quantize(Tensor w, Int8Matrix.Kernel kernel) {
+        assumeTrue(kernel == Int8Matrix.Kernel.NATIVE ? Int8Kernel.available() : Int8Matrix.supported(),
+                kernel + " does not run here");
+        Int8Matrix m = Int8Matrix.quantize(w, owner, kernel);
+        assertThat(m.kernel()).isEqualTo(kernel);
+        return m;
     }
 
     private static Weights owner;
@@ -44,8 +53,9 @@ class Int8MatrixTest {
         return got.sub(ref).norm().item_double() / ref.norm().item_double();
     }
 
-    @Test
-    void matchesFp32WithinInt8RoundingOnGpt2Shapes() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
+    void matchesFp32WithinInt8RoundingOnGpt2Shapes(Int8Matrix.Kernel kernel) {
         long[][] shapes = {{3072, 1024}, {1024, 1024}, {4096, 1024}, {1024, 4096}, {6563, 1024}, {40, 24}};
         for (int seed = 1; seed <= 3; seed++) {
             for (long[] s : shapes) {
@@ -53,7 +63,7 @@ class Int8MatrixTest {
                     Generator g = torch.createCPUGenerator(seed * 1000L + s[0]);
                     Tensor w = randn(g, s).mul_(new Scalar(0.02));
                     Tensor b = randn(g, s[0]).mul_(new Scalar(0.1));
-                    Int8Matrix m = Int8Matrix.quantize(w, owner);
+                    Int8Matrix m = quantize(w, kernel);
                     for (long rows : new long[] {1, 7, 31}) {
                         Tensor x = randn(g, rows, s[1]);
                         Tensor ref = torch.linear(x, w, new TensorOptional(b));
@@ -74,13 +84,14 @@ class Int8MatrixTest {
         }
     }
 
-    @Test
-    void aRowOfHugeMagnitudeDoesNotCostTheOthersTheirPrecision() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
+    void aRowOfHugeMagnitudeDoesNotCostTheOthersTheirPrecision(Int8Matrix.Kernel kernel) {
         for (int seed = 1; seed <= 3; seed++) {
             try (PointerScope scope = new PointerScope()) {
                 Generator g = torch.createCPUGenerator(77 + seed);
                 Tensor w = randn(g, 256, 512).mul_(new Scalar(0.02));
-                Int8Matrix m = Int8Matrix.quantize(w, owner);
+                Int8Matrix m = quantize(w, kernel);
                 Tensor x = randn(g, 9, 512);
                 // a transformer's first position: 300x the others' magnitude
                 x.select(0, 0).mul_(new Scalar(300.0));
@@ -95,12 +106,13 @@ class Int8MatrixTest {
         }
     }
 
-    @Test
-    void forwardOnAnUnbatchedOrBatchedInputKeepsLeadingDims() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
+    void forwardOnAnUnbatchedOrBatchedInputKeepsLeadingDims(Int8Matrix.Kernel kernel) {
         try (PointerScope scope = new PointerScope()) {
             Generator g = torch.createCPUGenerator(5);
             Tensor w = randn(g, 48, 32);
-            Int8Matrix m = Int8Matrix.quantize(w, owner);
+            Int8Matrix m = quantize(w, kernel);
             Tensor x = randn(g, 2, 3, 32);
             Tensor y = m.forward(x, null);
             assertThat(y.sizes().vec().get()).containsExactly(2, 3, 48);
@@ -108,14 +120,15 @@ class Int8MatrixTest {
         }
     }
 
-    @Test
-    void zeroRowsAndExactIntegersSurvive() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
+    void zeroRowsAndExactIntegersSurvive(Int8Matrix.Kernel kernel) {
         try (PointerScope scope = new PointerScope()) {
             // row 0 all zeros (scale falls back to 1), row 1 integers whose largest magnitude is 127 (scale 1): exact
             Tensor w = torch.zeros(2, 64);
             w.select(0, 1).copy_(torch.arange(new Scalar(64)).to(ScalarType.Float).sub_(new Scalar(32)));
             w.select(0, 1).select(0, 0).fill_(new Scalar(127.0));
-            Int8Matrix m = Int8Matrix.quantize(w, owner);
+            Int8Matrix m = quantize(w, kernel);
             Tensor x = torch.zeros(1, 64);
             x.select(1, 40).fill_(new Scalar(1.0));
             Tensor y = m.forward(x, null);
@@ -143,6 +156,9 @@ class Int8MatrixTest {
      */
     @Test
     void aTransposedViewPackedLaterGivesTheSameBits() {
+        assumeTrue(Int8Matrix.supported(), "FBGEMM's packing needs an x86-64 CPU with AVX2");
+        boolean before = Int8Matrix.nativeKernel();
+        Int8Matrix.useNativeKernel(false);
         try (PointerScope scope = new PointerScope(); Weights mine = new Weights()) {
             Generator g = torch.createCPUGenerator(11);
             java.util.List<Int8Matrix> later = new java.util.ArrayList<>();
@@ -152,7 +168,7 @@ class Int8MatrixTest {
                 Tensor checkpoint = randn(g, 96, 160 + 32 * i); // (in, out), as GPT-2's Conv1D stores it
                 ParamSource src = mine.track(RandomParams.normal(ScalarType.Float, 0.02));
                 later.add(Int8Matrix.quantizeUnpacked(checkpoint.t(), src));
-                now.add(Int8Matrix.quantize(checkpoint.t().contiguous(), owner));
+                now.add(Int8Matrix.quantize(checkpoint.t().contiguous(), owner, Int8Matrix.Kernel.FBGEMM));
                 inputs.add(randn(g, 3, 96));
             }
             Tensor x0 = inputs.get(0);
@@ -168,6 +184,8 @@ class Int8MatrixTest {
             }
             later.get(0).pack(); // packing again does nothing
             assertThat(mine.count()).isEqualTo(held);
+        } finally {
+            Int8Matrix.useNativeKernel(before);
         }
     }
 }

@@ -159,13 +159,15 @@ class DtypeProbeTest {
         WeightTypes.Probe p = DtypeProbe.measure();
         assertThat(p.figures().keySet()).containsExactlyElementsOf(DtypeProbe.candidates());
         assertThat(DtypeProbe.candidates()).containsSubsequence("fp32", "bf16");
+        assertThat(DtypeProbe.candidates().contains(WeightTypes.INT8_NATIVE))
+                .isEqualTo(dev.localai.tts.core.nn.Int8Kernel.available());
         p.figures().forEach((name, f) -> {
             if (name.equals(WeightTypes.BF16_FP32_ATTENTION) || name.equals(WeightTypes.FP32_ONEDNN)) {
                 assertThat(f.t3StepMs()).as("a flow-only candidate").isNaN();
             } else {
                 assertThat(f.t3StepMs()).isPositive().isFinite();
             }
-            if (name.equals("int8")) {
+            if (name.equals("int8") || name.equals(WeightTypes.INT8_NATIVE)) {
                 assertThat(f.flowMs()).as("int8 is a T3-only candidate").isNaN();
             } else {
                 assertThat(f.flowMs()).isPositive().isFinite();

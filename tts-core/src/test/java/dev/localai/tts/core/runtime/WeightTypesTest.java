@@ -153,6 +153,38 @@ class WeightTypesTest {
     }
 
     @Test
+    void theNativeInt8KernelIsChosenByTheTwoInt8StepTimings() {
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(20, 10, 0));
+        f.put("int8", new WeightTypes.Figure(8, Double.NaN, 1.1e-2));
+        f.put(WeightTypes.INT8_NATIVE, new WeightTypes.Figure(6, Double.NaN, 1.1e-2));
+        WeightTypes.Plan p = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(p, ScalarType.Char, ScalarType.Float);
+        assertThat(p.int8Native()).as("native clearly faster than FBGEMM").isTrue();
+        // an explicit int8 keeps the machine's kernel; another explicit type does not ask
+        assertThat(WeightTypes.choose(ScalarType.Char, Device.cpu(), () -> new WeightTypes.Probe("k", f)).int8Native())
+                .isTrue();
+        // within the noise margin, FBGEMM stays (and int8 is still T3's type)
+        f.put(WeightTypes.INT8_NATIVE, new WeightTypes.Figure(7.9, Double.NaN, 1.1e-2));
+        p = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(p, ScalarType.Char, ScalarType.Float);
+        assertThat(p.int8Native()).isFalse();
+        // outside the accuracy bound or not measured: never
+        f.put(WeightTypes.INT8_NATIVE, new WeightTypes.Figure(1, Double.NaN, 0.5));
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).int8Native()).isFalse();
+        f.put(WeightTypes.INT8_NATIVE, new WeightTypes.Figure(Double.NaN, Double.NaN, 1.1e-2));
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).int8Native()).isFalse();
+        // where FBGEMM does not run (no int8 figure), the native kernel alone is int8 and wins by its step time
+        f.remove("int8");
+        f.put(WeightTypes.INT8_NATIVE, new WeightTypes.Figure(6, Double.NaN, 1.1e-2));
+        p = WeightTypes.fromProbe(new WeightTypes.Probe("k", f));
+        assertPlan(p, ScalarType.Char, ScalarType.Float);
+        assertThat(p.int8Native()).isTrue();
+        f.remove(WeightTypes.INT8_NATIVE);
+        assertThat(WeightTypes.fromProbe(new WeightTypes.Probe("k", f)).int8Native()).isFalse();
+    }
+
+    @Test
     void theGpuRuleIsByComputeCapability() {
         assertPlan(WeightTypes.choose(null, Device.cuda(0), never()), ScalarType.BFloat16, ScalarType.Float);
         assertThat(WeightTypes.gpuDtype(OptionalInt.of(90)).value).isEqualTo(ScalarType.BFloat16.value);

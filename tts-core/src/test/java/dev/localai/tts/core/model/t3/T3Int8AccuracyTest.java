@@ -25,13 +25,27 @@ import org.junit.jupiter.api.Test;
  */
 class T3Int8AccuracyTest {
     @BeforeAll
-    static void fbgemm() {
+    static void int8() {
         Torch.load();
-        assumeTrue(Int8Matrix.supported(), "int8 weights need FBGEMM (x86-64 with AVX2)");
+        assumeTrue(Int8Matrix.usable(), "int8 weights need FBGEMM (x86-64 with AVX2) or the native int8 kernel");
     }
 
-    @Test
-    void int8LogitsStayCloseToFp32OverPrefillAndDecode() {
+    /** On each kernel (the native kernel quantizes each input row on its own, FBGEMM the whole input at once). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
+    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel) {
+        assumeTrue(kernel == Int8Matrix.Kernel.NATIVE ? dev.localai.tts.core.nn.Int8Kernel.available()
+                : Int8Matrix.supported(), kernel + " does not run here");
+        boolean before = Int8Matrix.nativeKernel();
+        Int8Matrix.useNativeKernel(kernel == Int8Matrix.Kernel.NATIVE);
+        try {
+            check(kernel);
+        } finally {
+            Int8Matrix.useNativeKernel(before);
+        }
+    }
+
+    private static void check(Int8Matrix.Kernel kernel) {
         var file = Golden.ckpt().resolve("t3_turbo_v1.safetensors");
         try (T3 fp32 = T3.load(file, Device.cpu(), ScalarType.Float);
              T3 int8 = T3.load(file, Device.cpu(), ScalarType.Char);
@@ -70,9 +84,9 @@ class T3Int8AccuracyTest {
                         token = next;
                     }
                 }
-                System.out.printf("t3 int8 vs fp32 logits over prefill + %d steps: worst rel L2 %.3g, worst rel max "
-                        + "%.3g, greedy top-1 agreement %d/%d (first logits vs upstream fp32: rel L2 %.3g)%n", steps,
-                        worstL2, worstMax, agree, steps, vsUpstream);
+                System.out.printf("t3 int8 (%s) vs fp32 logits over prefill + %d steps: worst rel L2 %.3g, worst rel "
+                        + "max %.3g, greedy top-1 agreement %d/%d (first logits vs upstream fp32: rel L2 %.3g)%n",
+                        kernel, steps, worstL2, worstMax, agree, steps, vsUpstream);
                 assertThat(worstL2).isGreaterThan(0).isLessThan(T3Bf16AccuracyTest.MAX_L2_REL);
                 assertThat(worstMax).isLessThan(T3Bf16AccuracyTest.MAX_REL);
                 assertThat(vsUpstream).isLessThan(T3Bf16AccuracyTest.MAX_L2_REL);

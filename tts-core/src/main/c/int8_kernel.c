@@ -1,0 +1,283 @@
+/*
+ * The int8 weight x fp32 activation product of T3's decode steps (nn.Int8Kernel), for x86-64.
+ *
+ * y[r][n] = (step_r * scale[n]) * sum_k w[n][k] * xq[r][k] + bias[n], where w is the (out, in) int8 weight (one
+ * scale per output row, made by nn.Int8Matrix) and xq[r] = rint(x[r] / step_r) in [-127, 127] with
+ * step_r = max|x[r]| / 127: every input row is quantized on its own, so a row's result never depends on the other
+ * rows of the call, nor on how the output rows are split over threads.
+ *
+ * The integer dot products are exact (|sum| <= in * 127 * 127 < 2^31 for in <= 65536), so every instruction set gives
+ * the same int32 and, through one shared epilogue compiled without contraction into fused multiply-adds, the same
+ * float bits: AVX-512 VNNI (vpdpbusd, 64 bytes per instruction), AVX-VNNI (its 256-bit form), AVX2 (vpmaddubsw +
+ * vpmaddwd) and plain C. The unsigned-by-signed byte products take |x| and w with x's sign, so no pair can saturate
+ * vpmaddubsw's int16 (2 * 127 * 127 < 32768).
+ *
+ * A row holding NaN or an infinity gives NaN outputs (the caller's checks see them); a zero row gives the bias.
+ * Threads: OpenMP, the same libgomp as LibTorch's (the library is loaded after LibTorch, whose libgomp.so.1 then
+ * serves it), so the products run on LibTorch's intra-op threads, already awake between its other operations,
+ * rather than on threads of their own that would compete with them for the cores.
+ *
+ * Written for this project (issue 13): LibTorch's int8 kernels (FBGEMM, oneDNN) read the weights at 7 GB/s per core
+ * for one row, compute-bound; this one is bound by memory.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <immintrin.h>
+#include <omp.h>
+
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX_VNNI = 2, ISA_AVX512_VNNI = 3 };
+
+/* Output rows per block: the block's weights stay in cache while every input row passes over them. */
+#define BLOCK 16
+
+/* ---- quantization of one input row (SSE2, part of every x86-64): the same code and bits for every ISA ---- */
+
+static float quantize_row(const float* x, long in, int8_t* xq) {
+    __m128 mx = _mm_setzero_ps();
+    __m128 bad = _mm_setzero_ps();
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    long k = 0;
+    for (; k + 4 <= in; k += 4) {
+        __m128 v = _mm_loadu_ps(x + k);
+        bad = _mm_or_ps(bad, _mm_cmpunord_ps(v, v));
+        mx = _mm_max_ps(mx, _mm_and_ps(v, absmask));
+    }
+    float m4[4];
+    _mm_storeu_ps(m4, mx);
+    float m = m4[0];
+    for (int i = 1; i < 4; i++) m = m4[i] > m ? m4[i] : m;
+    int nan = _mm_movemask_ps(bad) != 0;
+    for (; k < in; k++) {
+        float a = x[k] < 0 ? -x[k] : x[k];
+        if (a != a) nan = 1;
+        m = a > m ? a : m;
+    }
+    if (nan || m > 3.4028234663852886e38f) {
+        return __builtin_nanf("");
+    }
+    if (m == 0.0f) {
+        memset(xq, 0, (size_t) in);
+        return 0.0f;
+    }
+    const float inv = 127.0f / m;
+    const __m128 vinv = _mm_set1_ps(inv);
+    k = 0;
+    for (; k + 16 <= in; k += 16) {
+        /* cvtps2dq rounds to nearest even, as rintf; |x * inv| < 127.5, so the packs never saturate */
+        __m128i a = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + k), vinv));
+        __m128i b = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + k + 4), vinv));
+        __m128i c = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + k + 8), vinv));
+        __m128i d = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + k + 12), vinv));
+        _mm_storeu_si128((__m128i*) (xq + k), _mm_packs_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d)));
+    }
+    for (; k < in; k++) {
+        xq[k] = (int8_t) _mm_cvtss_si32(_mm_set_ss(x[k] * inv));
+    }
+    return m / 127.0f;
+}
+
+/* ---- exact int32 dot products of output rows [n0, n1) with one quantized row ---- */
+
+static void dots_scalar(const int8_t* w, long in, const int8_t* xq, long n0, long n1, int32_t* d) {
+    for (long n = n0; n < n1; n++) {
+        const int8_t* r = w + n * in;
+        int32_t s = 0;
+        for (long k = 0; k < in; k++) s += r[k] * xq[k];
+        d[n - n0] = s;
+    }
+}
+
+/* the tail of a row past the last whole vector */
+static int32_t tail(const int8_t* r, const int8_t* xq, long from, long in) {
+    int32_t s = 0;
+    for (long k = from; k < in; k++) s += r[k] * xq[k];
+    return s;
+}
+
+__attribute__((target("avx2")))
+static int32_t hsum256(__m256i v) {
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return _mm_cvtsi128_si32(h);
+}
+
+__attribute__((target("avx2")))
+static void dots_avx2(const int8_t* w, long in, const int8_t* xq, long n0, long n1, int32_t* d) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const long vin = in & ~31L;
+    long n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const int8_t* r0 = w + n * in;
+        const int8_t* r1 = r0 + in;
+        const int8_t* r2 = r1 + in;
+        const int8_t* r3 = r2 + in;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (long k = 0; k < vin; k += 32) {
+            __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k));
+            __m256i ax = _mm256_sign_epi8(xv, xv);
+#define STEP(A, R) A = _mm256_add_epi32(A, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, \
+                _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*) ((R) + k)), xv)), ones))
+            STEP(a0, r0); STEP(a1, r1); STEP(a2, r2); STEP(a3, r3);
+#undef STEP
+        }
+        d[n - n0] = hsum256(a0) + tail(r0, xq, vin, in);
+        d[n - n0 + 1] = hsum256(a1) + tail(r1, xq, vin, in);
+        d[n - n0 + 2] = hsum256(a2) + tail(r2, xq, vin, in);
+        d[n - n0 + 3] = hsum256(a3) + tail(r3, xq, vin, in);
+    }
+    if (n < n1) dots_scalar(w, in, xq, n, n1, d + (n - n0));
+}
+
+__attribute__((target("avx2,avxvnni")))
+static void dots_avx_vnni(const int8_t* w, long in, const int8_t* xq, long n0, long n1, int32_t* d) {
+    const long vin = in & ~31L;
+    long n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const int8_t* r0 = w + n * in;
+        const int8_t* r1 = r0 + in;
+        const int8_t* r2 = r1 + in;
+        const int8_t* r3 = r2 + in;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (long k = 0; k < vin; k += 32) {
+            __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k));
+            __m256i ax = _mm256_sign_epi8(xv, xv);
+#define STEP(A, R) A = _mm256_dpbusd_avx_epi32(A, ax, \
+                _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*) ((R) + k)), xv))
+            STEP(a0, r0); STEP(a1, r1); STEP(a2, r2); STEP(a3, r3);
+#undef STEP
+        }
+        d[n - n0] = hsum256(a0) + tail(r0, xq, vin, in);
+        d[n - n0 + 1] = hsum256(a1) + tail(r1, xq, vin, in);
+        d[n - n0 + 2] = hsum256(a2) + tail(r2, xq, vin, in);
+        d[n - n0 + 3] = hsum256(a3) + tail(r3, xq, vin, in);
+    }
+    if (n < n1) dots_scalar(w, in, xq, n, n1, d + (n - n0));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void dots_avx512_vnni(const int8_t* w, long in, const int8_t* xq, long n0, long n1, int32_t* d) {
+    const long vin = in & ~63L;
+    const __m512i zero = _mm512_setzero_si512();
+    long n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const int8_t* r0 = w + n * in;
+        const int8_t* r1 = r0 + in;
+        const int8_t* r2 = r1 + in;
+        const int8_t* r3 = r2 + in;
+        __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+        for (long k = 0; k < vin; k += 64) {
+            __m512i xv = _mm512_loadu_si512(xq + k);
+            __m512i ax = _mm512_abs_epi8(xv);
+            __mmask64 neg = _mm512_movepi8_mask(xv);
+#define STEP(A, R) { __m512i wv = _mm512_loadu_si512((R) + k); \
+                A = _mm512_dpbusd_epi32(A, ax, _mm512_mask_sub_epi8(wv, neg, zero, wv)); }
+            STEP(a0, r0); STEP(a1, r1); STEP(a2, r2); STEP(a3, r3);
+#undef STEP
+        }
+        d[n - n0] = _mm512_reduce_add_epi32(a0) + tail(r0, xq, vin, in);
+        d[n - n0 + 1] = _mm512_reduce_add_epi32(a1) + tail(r1, xq, vin, in);
+        d[n - n0 + 2] = _mm512_reduce_add_epi32(a2) + tail(r2, xq, vin, in);
+        d[n - n0 + 3] = _mm512_reduce_add_epi32(a3) + tail(r3, xq, vin, in);
+    }
+    if (n < n1) dots_scalar(w, in, xq, n, n1, d + (n - n0));
+}
+
+static int detect(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vnni")) {
+        return ISA_AVX512_VNNI;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni")) {
+        return ISA_AVX_VNNI;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        return ISA_AVX2;
+    }
+    return ISA_SCALAR;
+}
+
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_detect(JNIEnv* env, jclass cls) {
+    (void) env;
+    (void) cls;
+    return detect();
+}
+
+/* columns [n0, n1) of y for every quantized row: blocks of output rows, each passed by every input row */
+static void product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m, const float* scale,
+        const float* bias, float* y, long out, long n0, long n1, int isa) {
+    int32_t d[BLOCK];
+    for (long b = n0; b < n1; b += BLOCK) {
+        long e = b + BLOCK < n1 ? b + BLOCK : n1;
+        for (long r = 0; r < m; r++) {
+            const int8_t* q = xq + r * in;
+            switch (isa) {
+                case ISA_AVX512_VNNI: dots_avx512_vnni(w, in, q, b, e, d); break;
+                case ISA_AVX_VNNI: dots_avx_vnni(w, in, q, b, e, d); break;
+                case ISA_AVX2: dots_avx2(w, in, q, b, e, d); break;
+                default: dots_scalar(w, in, q, b, e, d); break;
+            }
+            float* yr = y + r * out;
+            const float step = steps[r];
+            for (long n = b; n < e; n++) {
+                float v = (float) d[n - b] * (step * scale[n]);
+                yr[n] = bias != NULL ? v + bias[n] : v;
+            }
+        }
+    }
+}
+
+/*
+ * y (m, out), row-major, columns [n0, n1) of each row written; x (m, in); w (out, in) int8; scale (out); bias (out)
+ * or 0; on up to `threads` OpenMP threads, each its own groups of four output rows. Returns 0, or -1 when scratch
+ * memory could not be had (nothing written), -2 for an ISA this CPU lacks.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* env, jclass cls, jlong xAddr, jint m,
+        jint in, jlong wAddr, jlong scaleAddr, jlong biasAddr, jlong yAddr, jint out, jint n0, jint n1, jint isa,
+        jint threads) {
+    (void) env;
+    (void) cls;
+    if (isa > detect()) {
+        return -2;
+    }
+    const float* x = (const float*) (intptr_t) xAddr;
+    const int8_t* w = (const int8_t*) (intptr_t) wAddr;
+    const float* scale = (const float*) (intptr_t) scaleAddr;
+    const float* bias = (const float*) (intptr_t) biasAddr;
+    float* y = (float*) (intptr_t) yAddr;
+    size_t need = (size_t) m * (size_t) in + (size_t) m * sizeof(float) + 64;
+    _Alignas(64) unsigned char stack[32768];
+    unsigned char* scratch = need <= sizeof(stack) ? stack : malloc(need);
+    if (scratch == NULL) {
+        return -1;
+    }
+    float* steps = (float*) scratch;
+    int8_t* xq = (int8_t*) (scratch + ((size_t) m * sizeof(float) + 63) / 64 * 64);
+    for (long r = 0; r < m; r++) {
+        steps[r] = quantize_row(x + r * (long) in, in, xq + r * (long) in);
+    }
+    const long quads = (n1 - n0 + 3) / 4;
+    if (threads <= 1 || quads < 2) {
+        product(w, in, xq, steps, m, scale, bias, y, out, n0, n1, isa);
+    } else {
+        const int team = threads < quads ? threads : (int) quads;
+#pragma omp parallel num_threads(team)
+        {
+            const long t = omp_get_thread_num();
+            const long nt = omp_get_num_threads();
+            const long per = (quads + nt - 1) / nt;
+            const long a = n0 + t * per * 4;
+            const long z = n0 + (t + 1) * per * 4 < n1 ? n0 + (t + 1) * per * 4 : n1;
+            if (a < z) {
+                product(w, in, xq, steps, m, scale, bias, y, out, a, z, isa);
+            }
+        }
+    }
+    if (scratch != stack) {
+        free(scratch);
+    }
+    return 0;
+}

@@ -1,0 +1,262 @@
+package dev.localai.tts.core.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.runtime.Torch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native int8 kernel ({@link Int8Kernel}) computes exactly its documented formula, bit for bit, on every
+ * instruction set this CPU runs (AVX-512 VNNI, AVX-VNNI, AVX2, plain C), for any split of its output rows over calls
+ * or threads, and each
+ * input row on its own; checked against a plain Java rendering of the formula over several shapes (vector tails
+ * included), row counts and seeds.
+ */
+class Int8KernelTest {
+    @BeforeAll
+    static void load() {
+        Torch.load();
+    }
+
+    /** Where the build could compile it (Linux x86-64 with gcc), the library must be in the build and load. */
+    @Test
+    void theKernelIsBuiltAndLoadsWhereGccIs() {
+        boolean linuxX64 = "Linux".equals(System.getProperty("os.name"))
+                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
+        boolean gcc = System.getenv("PATH") != null && java.util.Arrays.stream(System.getenv("PATH").split(":"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "gcc")));
+        assumeTrue(linuxX64 && gcc, "the kernel is built on Linux x86-64 with gcc only");
+        assertThat(Int8Kernel.available()).as(String.valueOf(Int8Kernel.unavailableReason())).isTrue();
+        assertThat(Int8Kernel.best()).isNotNull();
+        assertThat(Int8Kernel.isa()).isEqualTo(Int8Kernel.best());
+    }
+
+    private static List<Int8Kernel.Isa> isas() {
+        assumeTrue(Int8Kernel.available(), "no native int8 kernel here: " + Int8Kernel.unavailableReason());
+        List<Int8Kernel.Isa> out = new ArrayList<>();
+        for (Int8Kernel.Isa i : Int8Kernel.Isa.values()) {
+            if (i.ordinal() <= Int8Kernel.best().ordinal()) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    private static Tensor randn(Generator g, long... shape) {
+        return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(ScalarType.Float));
+    }
+
+    private static Tensor randInt8(Generator g, long out, long in) {
+        return torch.randint(-127, 128, new long[] {out, in}, new GeneratorOptional(g),
+                new TensorOptions(ScalarType.Char));
+    }
+
+    private static float[] floats(Tensor t) {
+        float[] a = new float[(int) t.numel()];
+        t.contiguous().data_ptr_float().get(a);
+        return a;
+    }
+
+    private static byte[] bytes(Tensor t) {
+        byte[] a = new byte[(int) t.numel()];
+        t.contiguous().data_ptr_char().get(a);
+        return a;
+    }
+
+    /** The formula of int8_kernel.c in plain Java (float arithmetic, round half to even): the expected bits. */
+    static float[] reference(float[] x, int m, int in, byte[] q, int out, float[] scale, float[] bias) {
+        float[] y = new float[m * out];
+        byte[] xq = new byte[in];
+        for (int r = 0; r < m; r++) {
+            float max = 0;
+            boolean bad = false;
+            for (int k = 0; k < in; k++) {
+                float a = Math.abs(x[r * in + k]);
+                bad |= !Float.isFinite(a);
+                max = Math.max(max, a);
+            }
+            float step;
+            if (bad) {
+                step = Float.NaN;
+            } else if (max == 0) {
+                step = 0;
+                java.util.Arrays.fill(xq, (byte) 0);
+            } else {
+                float inv = 127f / max;
+                for (int k = 0; k < in; k++) {
+                    xq[k] = (byte) Math.rint(x[r * in + k] * inv);
+                }
+                step = max / 127f;
+            }
+            for (int n = 0; n < out; n++) {
+                int d = 0;
+                for (int k = 0; k < in; k++) {
+                    d += q[n * in + k] * xq[k];
+                }
+                float v = (float) d * (step * scale[n]);
+                y[r * out + n] = bias != null ? v + bias[n] : v;
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void everyInstructionSetComputesTheDocumentedFormulaBitForBit() {
+        List<Int8Kernel.Isa> isas = isas();
+        int[][] shapes = {{1024, 4096}, {4096, 1024}, {37, 100}, {6, 64}, {3, 5}, {9, 200}};
+        for (int seed = 1; seed <= 3; seed++) {
+            for (int[] s : shapes) {
+                for (int m : new int[] {1, 3, 17}) {
+                    if ((long) m * s[0] * s[1] > 20_000_000L) {
+                        continue; // the Java reference is slow: the big shapes with few rows
+                    }
+                    try (PointerScope scope = new PointerScope()) {
+                        Generator g = torch.createCPUGenerator(seed * 7919L + s[0] * 31L + m);
+                        Tensor x = randn(g, m, s[1]);
+                        x.select(0, 0).mul_(new Scalar(1e3)); // rows of very different magnitudes
+                        Tensor q = randInt8(g, s[0], s[1]);
+                        Tensor scale = torch.rand(new long[] {s[0]}, new GeneratorOptional(g),
+                                new TensorOptions(ScalarType.Float)).mul_(new Scalar(0.01)).add_(new Scalar(1e-4));
+                        Tensor bias = seed == 2 ? null : randn(g, s[0]);
+                        float[] want = reference(floats(x), m, s[1], bytes(q), s[0], floats(scale),
+                                bias == null ? null : floats(bias));
+                        for (Int8Kernel.Isa isa : isas) {
+                            Tensor y = torch.full(new long[] {m, s[0]}, new Scalar(Float.NaN));
+                            Int8Kernel.check(x, q, scale, bias, y);
+                            Int8Kernel.linear(x, q, scale, bias, y, 0, s[0], isa, 1 + seed % 2);
+                            assertThat(floats(y)).as("%s, %dx%d, %d rows, seed %d", isa, s[0], s[1], m, seed)
+                                    .containsExactly(want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void anySplitOfTheOutputRowsGivesTheSameBits() {
+        List<Int8Kernel.Isa> isas = isas();
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(4242);
+            Tensor x = randn(g, 5, 1024);
+            Tensor q = randInt8(g, 301, 1024);
+            Tensor scale = torch.full(new long[] {301}, new Scalar(0.003));
+            Tensor bias = randn(g, 301);
+            for (Int8Kernel.Isa isa : isas) {
+                Tensor whole = torch.empty(5, 301);
+                Int8Kernel.linear(x, q, scale, bias, whole, 0, 301, isa, 1);
+                for (int cut : new int[] {1, 5, 13, 150, 300}) {
+                    Tensor parts = torch.full(new long[] {5, 301}, new Scalar(Float.NaN));
+                    Int8Kernel.linear(x, q, scale, bias, parts, cut, 301, isa, 1);
+                    Int8Kernel.linear(x, q, scale, bias, parts, 0, cut, isa, 1);
+                    assertThat(torch.equal(parts, whole)).as("%s cut at %d", isa, cut).isTrue();
+                }
+                for (int threads : new int[] {2, 3, 7, 64}) {
+                    Tensor split = torch.full(new long[] {5, 301}, new Scalar(Float.NaN));
+                    Int8Kernel.linear(x, q, scale, bias, split, 0, 301, isa, threads);
+                    assertThat(torch.equal(split, whole)).as("%s on %d threads", isa, threads).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void eachRowIsQuantizedOnItsOwnAndANonFiniteRowSpoilsOnlyItself() {
+        List<Int8Kernel.Isa> isas = isas();
+        for (int seed = 1; seed <= 3; seed++) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(seed);
+                Tensor x = randn(g, 6, 256);
+                x.select(0, 0).mul_(new Scalar(300.0)); // a transformer's first position
+                x.select(0, 2).zero_();
+                x.select(0, 3).select(0, 17).fill_(new Scalar(Float.NaN));
+                x.select(0, 4).select(0, 200).fill_(new Scalar(Float.POSITIVE_INFINITY));
+                Tensor q = randInt8(g, 64, 256);
+                Tensor scale = torch.full(new long[] {64}, new Scalar(0.01));
+                Tensor bias = randn(g, 64);
+                for (Int8Kernel.Isa isa : isas) {
+                    Tensor all = torch.empty(6, 64);
+                    Int8Kernel.linear(x, q, scale, bias, all, 0, 64, isa, 2);
+                    for (int r = 0; r < 6; r++) {
+                        Tensor alone = torch.empty(1, 64);
+                        Int8Kernel.linear(x.narrow(0, r, 1).contiguous(), q, scale, bias, alone, 0, 64, isa, 1);
+                        Tensor row = all.narrow(0, r, 1);
+                        if (r == 3 || r == 4) {
+                            assertThat(torch.isnan(row).all().item_bool()).as("%s row %d", isa, r).isTrue();
+                        } else {
+                            assertThat(torch.equal(row, alone)).as("%s row %d alone", isa, r).isTrue();
+                            assertThat(torch.isfinite(row).all().item_bool()).isTrue();
+                        }
+                    }
+                    assertThat(torch.equal(all.select(0, 2), bias)).as("a zero row gives the bias").isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aForcedInstructionSetIsUsedOnlyWhereTheCpuRunsIt() {
+        isas();
+        String before = System.getProperty("localai.tts.int8Isa");
+        try {
+            System.setProperty("localai.tts.int8Isa", "avx2");
+            assertThat(Int8Kernel.isa()).isEqualTo(Int8Kernel.best().ordinal() >= Int8Kernel.Isa.AVX2.ordinal()
+                    ? Int8Kernel.Isa.AVX2 : Int8Kernel.best());
+            System.setProperty("localai.tts.int8Isa", "scalar");
+            assertThat(Int8Kernel.isa()).isEqualTo(Int8Kernel.Isa.SCALAR);
+            System.setProperty("localai.tts.int8Isa", "no-such-isa");
+            assertThat(Int8Kernel.isa()).isEqualTo(Int8Kernel.best());
+        } finally {
+            if (before == null) {
+                System.clearProperty("localai.tts.int8Isa");
+            } else {
+                System.setProperty("localai.tts.int8Isa", before);
+            }
+        }
+    }
+
+    @Test
+    void libTorchsDispatchCapCapsTheKernelToo() {
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, null)).isEqualTo(Int8Kernel.Isa.AVX512_VNNI);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "avx2")).isEqualTo(Int8Kernel.Isa.AVX2);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX_VNNI, "AVX2")).isEqualTo(Int8Kernel.Isa.AVX2);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX2, "avx512")).isEqualTo(Int8Kernel.Isa.AVX2);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "default")).isEqualTo(Int8Kernel.Isa.SCALAR);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.SCALAR, "avx2")).isEqualTo(Int8Kernel.Isa.SCALAR);
+        if (Int8Kernel.available() && "avx2".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
+            assertThat(Int8Kernel.best().ordinal()).isLessThanOrEqualTo(Int8Kernel.Isa.AVX2.ordinal());
+        }
+    }
+
+    @Test
+    void mismatchedTensorsAreRefusedBeforeTheKernelReadsThem() {
+        isas();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor q = torch.zeros(8, 64).to(ScalarType.Char);
+            Tensor scale = torch.ones(8);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> Int8Kernel.check(torch.ones(2, 32), q, scale, null, torch.empty(2, 8)))
+                    .isInstanceOf(IllegalArgumentException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> Int8Kernel.check(torch.ones(2, 64), q, scale, null, torch.empty(8, 2).t()))
+                    .isInstanceOf(IllegalArgumentException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> Int8Kernel.check(torch.ones(2, 64).to(ScalarType.Double), q, scale, null,
+                            torch.empty(2, 8))).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
