@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds nn.Int8Kernel's native library into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
+# Builds the native library of nn.Int8Kernel and nn.CpuAttention (libtts_cpu.so) into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
 #   tts-core/src/main/c/build.sh <output classes dir>
 # Linux x86-64 with gcc only. Elsewhere, or without gcc, it says so and builds nothing: Int8Kernel then reports
 # itself unavailable and int8 weights use FBGEMM's kernel, as before.
@@ -8,12 +8,12 @@ out="${1:?usage: build.sh <classes dir>}"
 here="$(cd "$(dirname "$0")" && pwd)"
 dest="$out/dev/localai/tts/core/nn/native/linux-x86_64"
 if [[ "$(uname -s)" != Linux || "$(uname -m)" != x86_64 ]]; then
-    echo "int8 kernel: not built ($(uname -s) $(uname -m); Linux x86-64 only): int8 weights use FBGEMM" >&2
+    echo "native kernels: not built ($(uname -s) $(uname -m); Linux x86-64 only): int8 weights use FBGEMM, decode attention LibTorch" >&2
     exit 0
 fi
 cc="${CC:-gcc}"
 if ! command -v "$cc" >/dev/null 2>&1; then
-    echo "int8 kernel: not built (no $cc on PATH): int8 weights use FBGEMM" >&2
+    echo "native kernels: not built (no $cc on PATH): int8 weights use FBGEMM, decode attention LibTorch" >&2
     exit 0
 fi
 # jni.h: from the JDK running the build (java.home is passed as JAVA_HOME), else javac's
@@ -22,12 +22,12 @@ if [[ -z "$jdk" || ! -f "$jdk/include/jni.h" ]]; then
     jdk="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
 fi
 mkdir -p "$dest"
-lib="$dest/libtts_int8.so"
-if [[ -f "$lib" && "$lib" -nt "$here/int8_kernel.c" && "$lib" -nt "$0" ]]; then
+lib="$dest/libtts_cpu.so"
+if [[ -f "$lib" && "$lib" -nt "$here/int8_kernel.c" && "$lib" -nt "$here/attention_kernel.c" && "$lib" -nt "$0" ]]; then
     exit 0
 fi
 # -ffp-contract=off: no fused multiply-adds, so every instruction set gives the same float bits; -fopenmp: the
 # products run on LibTorch's OpenMP threads (its libgomp.so.1, loaded first, serves this library too)
 "$cc" -O3 -std=gnu11 -fPIC -shared -fopenmp -ffp-contract=off -fno-strict-aliasing -Wall -Wextra \
-    -I"$jdk/include" -I"$jdk/include/linux" -o "$lib.tmp" "$here/int8_kernel.c"
+    -I"$jdk/include" -I"$jdk/include/linux" -o "$lib.tmp" "$here/int8_kernel.c" "$here/attention_kernel.c"
 mv -f "$lib.tmp" "$lib"

@@ -69,6 +69,8 @@ final class EngineBenchmark {
             r.put("conv_layout", dev.localai.tts.core.nn.Conv.channelsLast() ? "channels-last" : "contiguous");
             r.put("int8_kernel", dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
                     ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label() : "fbgemm");
+            r.put("decode_attention", dev.localai.tts.core.nn.CpuAttention.usedForDecode()
+                    ? "native " + dev.localai.tts.core.nn.CpuAttention.path() : "libtorch");
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             double[] rtf = new double[repeats];

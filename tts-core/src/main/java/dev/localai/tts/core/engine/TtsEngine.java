@@ -74,7 +74,8 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     /**
      * Sets the CPU kernels that are the machine's rather than a model's: which kernel runs fp32 linear layers, the
-     * convolutions' layout and which kernel int8 matrices get, all as the probe measured them. Every CPU engine of the process sets the same values,
+     * convolutions' layout, which kernel int8 matrices get and which form T3's decode attention takes, all as the probe
+     * measured them. Every CPU engine of the process sets the same values,
      * whatever its dtypes (an explicit dtype asks the probe too), so one engine never changes another's numerics.
      * Returns what was switched on, for the log.
      */
@@ -85,7 +86,11 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         dev.localai.tts.core.nn.Linear.useOnednnForFp32(linearOnednn);
         dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
         boolean int8Native = dev.localai.tts.core.nn.Int8Matrix.useMeasuredKernel(measured.int8Native());
+        boolean attention = dev.localai.tts.core.nn.CpuAttention.useForDecode(
+                WeightTypes.nativeDecodeAttention(probe.decodeAttentionMs()));
         return (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
+                + (attention ? ", decode attention on the native kernel ("
+                        + dev.localai.tts.core.nn.CpuAttention.path() + ")" : "")
                 + (channelsLast ? ", convolutions channels-last" : "")
                 + (int8Native ? ", int8 products on the native kernel ("
                         + dev.localai.tts.core.nn.Int8Kernel.isa().label() + ")" : "");

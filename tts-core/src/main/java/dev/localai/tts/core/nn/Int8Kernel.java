@@ -1,15 +1,11 @@
 package dev.localai.tts.core.nn;
 
-import java.io.File;
 import java.util.Locale;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * This project's int8-weight product for the CPU ({@code src/main/c/int8_kernel.c}, built into the jar by Maven on
- * Linux x86-64): {@code y = (step_r * s) ⊙ (q xq_r) + b}, each input row {@code r} quantized on its own to int8
+ * This project's int8-weight product for the CPU ({@code src/main/c/int8_kernel.c}, loaded by {@link NativeKernels}): {@code y = (step_r * s) ⊙ (q xq_r) + b}, each input row {@code r} quantized on its own to int8
  * ({@code step_r = max|x_r| / 127}), the (out, in) int8 weight {@code q} read row-major as {@link Int8Matrix} keeps it.
  *
  * <p>Why: a T3 decode step multiplies every weight by one vector, so it is bound by how fast the weights stream from
@@ -29,8 +25,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * outlives a call (its scratch for the quantized input is on the native stack, or malloc'd and freed for large inputs).
  */
 public final class Int8Kernel {
-    private static final Logger LOG = Logger.getLogger(Int8Kernel.class.getName());
-    private static final String RESOURCE = "native/linux-x86_64/libtts_int8.so";
 
     /** The instruction sets the kernel has a path for, in the order of their codes (the C side's). */
     public enum Isa {
@@ -48,34 +42,8 @@ public final class Int8Kernel {
         }
     }
 
-    private static final Isa BEST;
-    private static final String UNAVAILABLE;
-
-    static {
-        Isa best = null;
-        String why = null;
-        if (!"Linux".equals(System.getProperty("os.name"))
-                || !("amd64".equals(System.getProperty("os.arch")) || "x86_64".equals(System.getProperty("os.arch")))) {
-            why = "Linux x86-64 only";
-        } else {
-            try {
-                // LibTorch first: its libgomp.so.1 then serves this library's OpenMP too (one thread pool)
-                dev.localai.tts.core.runtime.Torch.load();
-                File lib = org.bytedeco.javacpp.Loader.cacheResource(Int8Kernel.class, RESOURCE);
-                if (lib == null) {
-                    why = "the native library is not in this build (built without gcc)";
-                } else {
-                    System.load(lib.getAbsolutePath());
-                    best = capped(Isa.values()[detect()], System.getenv("ATEN_CPU_CAPABILITY"));
-                }
-            } catch (Exception | LinkageError e) {
-                why = "the native library did not load: " + e.getMessage();
-                LOG.log(Level.FINE, "int8 kernel unavailable", e);
-            }
-        }
-        BEST = best;
-        UNAVAILABLE = why;
-    }
+    private static final Isa BEST = NativeKernels.available()
+            ? capped(Isa.values()[detect()], System.getenv("ATEN_CPU_CAPABILITY")) : null;
 
     private Int8Kernel() {}
 
@@ -103,7 +71,7 @@ public final class Int8Kernel {
 
     /** Why the kernel is not available (null when it is). */
     public static String unavailableReason() {
-        return UNAVAILABLE;
+        return NativeKernels.unavailableReason();
     }
 
     /**

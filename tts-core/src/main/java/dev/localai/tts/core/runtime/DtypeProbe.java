@@ -43,6 +43,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li><b>convolution layout</b> (last, at the chosen thread count): a chain shaped like HiFT's last level (a
  *       transposed convolution 128 to 64 channels, stride 3, then two kernel-7 convolutions over 0.2 s of 24 kHz
  *       samples) in LibTorch's default layout and channels-last ({@link ConvLayout}).</li>
+ *   <li><b>decode attention</b>: one T3 decode step's attention over its cache on LibTorch's products and on the
+ *       native kernel ({@link #timeDecodeAttention}).</li>
  * </ul>
  * It takes a second or two (more on a CPU where a candidate is very slow: each candidate's timing stops after a fixed
  * budget); the candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike.
@@ -59,7 +61,7 @@ public final class DtypeProbe {
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
      * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
-     * kernel, {@code int8-native}).
+     * kernel, {@code int8-native}, and T3's decode attention on LibTorch's products or the native kernel).
      */
     static final int PROBE_VERSION = 9;
     static final int LAYERS = 4;
@@ -96,7 +98,7 @@ public final class DtypeProbe {
             return p;
         }
         p = measure.get();
-        p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs());
+        p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs());
         LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
         write(file, p);
         return p;
@@ -131,7 +133,8 @@ public final class DtypeProbe {
                 }
                 threads.put(c, e.getValue());
             }
-            return new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."));
+            return new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."),
+                    timings(props, "decode_attentions", "decode_attention."));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
@@ -180,6 +183,7 @@ public final class DtypeProbe {
         });
         putTimings(props, "threads", "threads.", p.threadMs());
         putTimings(props, "conv_layouts", "conv_layout.", p.convLayoutMs());
+        putTimings(props, "decode_attentions", "decode_attention.", p.decodeAttentionMs());
         try {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
@@ -308,7 +312,7 @@ public final class DtypeProbe {
                 double flow = flows[i] != null ? ms[k++] : Double.NaN;
                 f.put(names.get(i), new WeightTypes.Figure(step, flow, errors[i]));
             }
-            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts());
+            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts(), timeDecodeAttention());
         } finally {
             torch.set_num_threads(before);
         }
@@ -388,6 +392,94 @@ public final class DtypeProbe {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);
         }
     }
+
+    /**
+     * The median time of one T3 decode step's attention (24 layers of 16 heads of 64, one query over
+     * {@value #ATTENTION_POSITIONS} cached positions each, 82 MB of keys and values, so they come from memory as in
+     * real decoding) in each form as T3 runs it, by turns: LibTorch's plain products ({@code baddbmm}, {@code softmax},
+     * {@code bmm}) with the heads split over {@link Torch#splitThreads()} Java threads as T3's splitter does, and the
+     * native kernel on LibTorch's intra-op threads. Empty where the native kernel is not loaded.
+     */
+    static Map<String, Double> timeDecodeAttention() {
+        Torch.load();
+        if (!dev.localai.tts.core.nn.CpuAttention.available()) {
+            return Map.of();
+        }
+        int parts = Math.max(1, Math.min(16, Torch.splitThreads()));
+        java.util.concurrent.ExecutorService helpers = parts == 1 ? null
+                : java.util.concurrent.Executors.newFixedThreadPool(parts - 1, r -> {
+                    Thread t = new Thread(r, "probe-attention");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(2468);
+            int layers = 24;
+            long heads = 16;
+            Tensor k = torch.randn(layers, heads, ATTENTION_POSITIONS, 64);
+            Tensor v = torch.randn(layers, heads, ATTENTION_POSITIONS, 64);
+            Tensor q = torch.randn(heads, 1, 64);
+            Tensor scores = torch.empty(heads, 1, ATTENTION_POSITIONS);
+            Tensor probs = torch.empty(heads, 1, ATTENTION_POSITIONS);
+            Tensor out = torch.empty(heads, 1, 64);
+            Scalar zero = new Scalar(0.0);
+            Scalar scale = new Scalar(0.125);
+            long per = (heads + parts - 1) / parts;
+            Runnable libtorch = () -> {
+                for (int l = 0; l < layers; l++) {
+                    int layer = l;
+                    java.util.function.LongConsumer part = p -> {
+                        long from = p * per;
+                        long n = Math.min(per, heads - from);
+                        try (PointerScope s = new PointerScope()) {
+                            Tensor sc = scores.narrow(0, from, n);
+                            Tensor pr = probs.narrow(0, from, n);
+                            torch.baddbmm_out(sc, sc, q.narrow(0, from, n),
+                                    k.select(0, layer).narrow(0, from, n).transpose(1, 2), zero, scale);
+                            torch.softmax_out(pr, sc, -1);
+                            torch.bmm_out(out.narrow(0, from, n), pr, v.select(0, layer).narrow(0, from, n));
+                        }
+                    };
+                    List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                    for (long p = 1; p < parts; p++) {
+                        long pp = p;
+                        done.add(helpers.submit(() -> part.accept(pp)));
+                    }
+                    part.accept(0);
+                    for (var f : done) {
+                        try {
+                            f.get();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException("interrupted while probing", e);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            throw new IllegalStateException(e.getCause());
+                        }
+                    }
+                }
+            };
+            Runnable nat = () -> {
+                for (int l = 0; l < layers; l++) {
+                    try (PointerScope s = new PointerScope()) {
+                        dev.localai.tts.core.nn.CpuAttention.oneQuery(q, k.select(0, l), v.select(0, l),
+                                (int) ATTENTION_POSITIONS, 0.125, out);
+                    }
+                }
+            };
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(List.of(libtorch, nat));
+            Map<String, Double> res = new LinkedHashMap<>();
+            res.put(WeightTypes.ATTENTION_LIBTORCH, ms[0]);
+            res.put(WeightTypes.ATTENTION_NATIVE, ms[1]);
+            return res;
+        } finally {
+            if (helpers != null) {
+                helpers.shutdownNow();
+            }
+        }
+    }
+
+    /** Cached positions of the probe's decode attention (a voice prompt plus a sentence). */
+    static final long ATTENTION_POSITIONS = 420;
 
     /**
      * The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2), int8-native only where this

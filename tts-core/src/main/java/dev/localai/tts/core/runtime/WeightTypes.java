@@ -97,6 +97,21 @@ public final class WeightTypes {
      */
     public static final String INT8_NATIVE = "int8-native";
 
+    /** The probe's name of T3's decode attention on LibTorch's plain products. */
+    public static final String ATTENTION_LIBTORCH = "libtorch";
+    /** The probe's name of T3's decode attention on this project's kernel ({@code nn.CpuAttention}). */
+    public static final String ATTENTION_NATIVE = "native";
+
+    /**
+     * T3's decode attention on the native kernel, from the probe's times by form (pure logic): only when both were
+     * measured and the native one is {@link #clearlyFaster}.
+     */
+    public static boolean nativeDecodeAttention(Map<String, Double> ms) {
+        Double base = ms.get(ATTENTION_LIBTORCH);
+        Double nat = ms.get(ATTENTION_NATIVE);
+        return base != null && nat != null && clearlyFaster(nat, base);
+    }
+
     /**
      * What the probe measured for one candidate dtype.
      *
@@ -115,13 +130,23 @@ public final class WeightTypes {
      *                 (empty when only one count was a candidate; {@link IntraOpThreads#fromTimings} chooses)
      * @param convLayoutMs the time of the probe's convolution chain by layout ({@link ConvLayout#CONTIGUOUS},
      *                 {@link ConvLayout#CHANNELS_LAST}), ms ({@link ConvLayout#channelsLast} chooses)
+     * @param decodeAttentionMs the time of a T3 decode step's attention over its cache by form
+     *                 ({@link #ATTENTION_LIBTORCH}, {@link #ATTENTION_NATIVE}), ms ({@link #nativeDecodeAttention}
+     *                 chooses)
      */
     public record Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs,
-                        Map<String, Double> convLayoutMs) {
+                        Map<String, Double> convLayoutMs, Map<String, Double> decodeAttentionMs) {
         public Probe {
             figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
             threadMs = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(threadMs));
             convLayoutMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(convLayoutMs));
+            decodeAttentionMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(decodeAttentionMs));
+        }
+
+        /** Without decode-attention timings (LibTorch's form stays). */
+        public Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs,
+                     Map<String, Double> convLayoutMs) {
+            this(key, figures, threadMs, convLayoutMs, Map.of());
         }
 
         /** Figures and thread timings without convolution-layout timings (the default layout stays). */
@@ -148,6 +173,8 @@ public final class WeightTypes {
             });
             convLayoutMs.forEach((name, ms) -> b.append(String.format(Locale.ROOT, "%sconvolutions %s %.2f ms",
                     b.isEmpty() ? "" : "; ", name.replace('_', '-'), ms)));
+            decodeAttentionMs.forEach((name, ms) -> b.append(String.format(Locale.ROOT,
+                    "%sdecode attention %s %.2f ms", b.isEmpty() ? "" : "; ", name, ms)));
             return b.toString();
         }
     }

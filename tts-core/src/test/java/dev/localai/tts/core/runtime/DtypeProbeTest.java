@@ -97,6 +97,42 @@ class DtypeProbeTest {
         assertThat(ConvLayout.channelsLast(again.convLayoutMs())).isTrue();
     }
 
+    @Test
+    void theDecodeAttentionTimingsAreKeptAndChoose() throws Exception {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(10, 8, 0));
+        Map<String, Double> att = new LinkedHashMap<>();
+        att.put(WeightTypes.ATTENTION_LIBTORCH, 9.5);
+        att.put(WeightTypes.ATTENTION_NATIVE, 4.25);
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
+                () -> new WeightTypes.Probe("", f, Map.of(), Map.of(), att));
+        WeightTypes.Probe again = DtypeProbe.read(file);
+        assertThat(again).isEqualTo(p);
+        assertThat(again.decodeAttentionMs()).containsExactly(Map.entry(WeightTypes.ATTENTION_LIBTORCH, 9.5),
+                Map.entry(WeightTypes.ATTENTION_NATIVE, 4.25));
+        assertThat(again.describe()).endsWith("decode attention libtorch 9.50 ms; decode attention native 4.25 ms");
+        assertThat(WeightTypes.nativeDecodeAttention(again.decodeAttentionMs())).isTrue();
+        att.put(WeightTypes.ATTENTION_NATIVE, 9.2); // within the noise margin
+        assertThat(WeightTypes.nativeDecodeAttention(att)).isFalse();
+        assertThat(WeightTypes.nativeDecodeAttention(Map.of(WeightTypes.ATTENTION_NATIVE, 1.0))).isFalse();
+        Path broken = assertUnreadableWith("decode_attentions=libtorch,native\ndecode_attention.libtorch.ms=3\n",
+                "decode_attentions=native\ndecode_attention.native.ms=quick\n");
+        assertThat(DtypeProbe.read(broken).decodeAttentionMs()).as("an older probe's file: LibTorch's form").isEmpty();
+    }
+
+    @Test
+    void theRealDecodeAttentionTimingMeasuresBothForms() {
+        Map<String, Double> ms = DtypeProbe.timeDecodeAttention();
+        if (!dev.localai.tts.core.nn.CpuAttention.available()) {
+            assertThat(ms).isEmpty();
+            return;
+        }
+        assertThat(ms).containsOnlyKeys(WeightTypes.ATTENTION_LIBTORCH, WeightTypes.ATTENTION_NATIVE);
+        assertThat(ms.values()).allSatisfy(v -> assertThat(v).isPositive().isFinite());
+        System.out.println("decode attention probe on " + DtypeProbe.cpuModel() + ": " + ms);
+    }
+
     /** A probe file holding only fp32's figures, to which a test appends broken timing lines. */
     private static final String FP32_ONLY =
             "key=CPU\ndtypes=fp32\nfp32.t3_step_ms=1\nfp32.flow_ms=1\nfp32.relative_error=0\n";

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.CpuAttention;
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -20,6 +21,7 @@ final class GPT2Attention {
     private final int headDim;
     /** 1 / sqrt(headDim): GPT-2's attention scale (one per head size, kept for the process like the constants). */
     private final Scalar scale;
+    private final double scaleValue;
     private static final Scalar ZERO = new Scalar(0.0).retainReference();
     private static final java.util.Map<Integer, Scalar> SCALES = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -28,6 +30,7 @@ final class GPT2Attention {
         this.nHead = c.nHead();
         this.headDim = c.headDim();
         this.scale = SCALES.computeIfAbsent(headDim, d -> new Scalar(1.0 / Math.sqrt(d)).retainReference());
+        this.scaleValue = 1.0 / Math.sqrt(headDim);
         this.c_attn = new Conv1D(p.sub("c_attn"), nEmbd, 3 * nEmbd, int8);
         this.c_proj = new Conv1D(p.sub("c_proj"), nEmbd, nEmbd, int8);
     }
@@ -119,12 +122,19 @@ final class GPT2Attention {
         return s.out;
     }
 
-    /** The single-query attention of one decode step: the plain products in fp32 on the CPU, else SDPA. */
+    /**
+     * The single-query attention of one decode step: in fp32 on the CPU this project's kernel where the engine chose it
+     * ({@link CpuAttention}), else the plain products; SDPA otherwise.
+     */
     private Tensor attendOne(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s, SplitGemm gemm) {
         if (kc.is_cuda() || kc.scalar_type().value != ScalarType.Float.value) {
             // one query sees every cached key: no mask (is_causal would align the mask top-left)
             return torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
                     new DoubleOptional(), false);
+        }
+        if (CpuAttention.usedForDecode()) {
+            CpuAttention.oneQuery(q, kc, vc, len, scaleValue, s.out);
+            return s.out;
         }
         return oneQueryAttention(q, kc, vc, len, s, gemm);
     }

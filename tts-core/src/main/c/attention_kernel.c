@@ -1,0 +1,167 @@
+/*
+ * One decode step's attention for the CPU (nn.CpuAttention): for each head h, one query q[h] (d) against the first
+ * `len` rows of that head's cached keys and values (rows of d floats, heads `stride` floats apart):
+ *
+ *   s[j] = scale * (q[h] . k[h][j]),  p[j] = exp(s[j] - max s),  out[h] = (sum_j p[j] v[h][j]) / (sum_j p[j])
+ *
+ * the same sums as softmax(q k^T * scale) v. Keys and values are read once each, straight from the cache, so the step
+ * is bound by memory: LibTorch's plain batched products (baddbmm, softmax, bmm) read them at about half of that on
+ * the Intel Xeon VM, its flash kernel slower still (docs/performance.md). Heads are split over LibTorch's OpenMP
+ * threads (each head on one thread, so the result does not depend on the thread count). fp32 throughout; the
+ * AVX-512 and AVX2 paths add in a different order than plain C, so their results differ by rounding only.
+ */
+#include <jni.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <immintrin.h>
+#include <omp.h>
+
+enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
+
+static void head_scalar(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
+        float* out) {
+    float m = -INFINITY;
+    for (long j = 0; j < len; j++) {
+        const float* kj = k + j * d;
+        float a = 0.0f;
+        for (long i = 0; i < d; i++) a += q[i] * kj[i];
+        s[j] = a * scale;
+        m = s[j] > m ? s[j] : m;
+    }
+    float sum = 0.0f;
+    for (long j = 0; j < len; j++) {
+        s[j] = expf(s[j] - m);
+        sum += s[j];
+    }
+    for (long i = 0; i < d; i++) out[i] = 0.0f;
+    for (long j = 0; j < len; j++) {
+        const float* vj = v + j * d;
+        for (long i = 0; i < d; i++) out[i] += s[j] * vj[i];
+    }
+    const float inv = 1.0f / sum;
+    for (long i = 0; i < d; i++) out[i] *= inv;
+}
+
+static float softmax_in_place(float* s, long len, float m) {
+    float sum = 0.0f;
+    for (long j = 0; j < len; j++) {
+        s[j] = expf(s[j] - m);
+        sum += s[j];
+    }
+    return sum;
+}
+
+/* d a multiple of 8 */
+__attribute__((target("avx2,fma")))
+static void head_avx2(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
+        float* out) {
+    float m = -INFINITY;
+    for (long j = 0; j < len; j++) {
+        const float* kj = k + j * d;
+        __m256 a = _mm256_setzero_ps();
+        for (long i = 0; i < d; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        s[j] = _mm_cvtss_f32(h) * scale;
+        m = s[j] > m ? s[j] : m;
+    }
+    const float inv = 1.0f / softmax_in_place(s, len, m);
+    for (long i = 0; i < d; i += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (long j = 0; j < len; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(v + j * d + i), acc);
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(acc, _mm256_set1_ps(inv)));
+    }
+}
+
+/* d a multiple of 16 */
+__attribute__((target("avx512f")))
+static void head_avx512(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
+        float* out) {
+    float m = -INFINITY;
+    for (long j = 0; j < len; j++) {
+        const float* kj = k + j * d;
+        __m512 a = _mm512_setzero_ps();
+        for (long i = 0; i < d; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(kj + i), a);
+        s[j] = _mm512_reduce_add_ps(a) * scale;
+        m = s[j] > m ? s[j] : m;
+    }
+    const float inv = 1.0f / softmax_in_place(s, len, m);
+    if (d == 64) {
+        /* the whole output row in four registers: each value row read once */
+        __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
+        for (long j = 0; j < len; j++) {
+            const float* vj = v + j * 64;
+            __m512 p = _mm512_set1_ps(s[j]);
+            o0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj), o0);
+            o1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 16), o1);
+            o2 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 32), o2);
+            o3 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 48), o3);
+        }
+        __m512 vi = _mm512_set1_ps(inv);
+        _mm512_storeu_ps(out, _mm512_mul_ps(o0, vi));
+        _mm512_storeu_ps(out + 16, _mm512_mul_ps(o1, vi));
+        _mm512_storeu_ps(out + 32, _mm512_mul_ps(o2, vi));
+        _mm512_storeu_ps(out + 48, _mm512_mul_ps(o3, vi));
+        return;
+    }
+    for (long i = 0; i < d; i += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (long j = 0; j < len; j++) acc = _mm512_fmadd_ps(_mm512_set1_ps(s[j]), _mm512_loadu_ps(v + j * d + i), acc);
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(acc, _mm512_set1_ps(inv)));
+    }
+}
+
+static int attention_path(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return PATH_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PATH_AVX2;
+    return PATH_SCALAR;
+}
+
+static void head(int path, const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
+        float* out) {
+    if (path >= PATH_AVX512 && d % 16 == 0) {
+        head_avx512(q, k, v, d, len, scale, s, out);
+    } else if (path >= PATH_AVX2 && d % 8 == 0) {
+        head_avx2(q, k, v, d, len, scale, s, out);
+    } else {
+        head_scalar(q, k, v, d, len, scale, s, out);
+    }
+}
+
+/*
+ * q (heads, d) contiguous; k, v: head h's rows at k + h * stride, rows of d contiguous floats; out (heads, d).
+ * path: 3 AVX-512, 1 AVX2 + FMA, 0 plain C (capped to what the CPU runs). Returns 0, or -1 when no scratch memory.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong kAddr, jlong vAddr, jint heads, jint d, jlong stride, jint len, jfloat scale, jlong outAddr, jint path,
+        jint threads) {
+    (void) env;
+    (void) cls;
+    const int best = attention_path();
+    if (path > best) path = best;
+    const float* q = (const float*) (intptr_t) qAddr;
+    const float* k = (const float*) (intptr_t) kAddr;
+    const float* v = (const float*) (intptr_t) vAddr;
+    float* out = (float*) (intptr_t) outAddr;
+    int team = threads < heads ? threads : heads;
+    if (team < 1) team = 1;
+    float* scratch = malloc(sizeof(float) * (size_t) len * (size_t) team);
+    if (scratch == NULL) return -1;
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (int h = 0; h < heads; h++) {
+        float* s = scratch + (size_t) omp_get_thread_num() * (size_t) len;
+        head(path, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
+                out + (long) h * d);
+    }
+    free(scratch);
+    return 0;
+}
+
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_bestPath(JNIEnv* env, jclass cls) {
+    (void) env;
+    (void) cls;
+    return attention_path();
+}

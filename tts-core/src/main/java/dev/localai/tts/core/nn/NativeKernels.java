@@ -1,0 +1,48 @@
+package dev.localai.tts.core.nn;
+
+import java.io.File;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Loads this project's native CPU kernels ({@code src/main/c}: {@link Int8Kernel}, {@link CpuAttention}), built into
+ * the jar as {@code libtts_cpu.so} by Maven on Linux x86-64 with gcc. Loaded once, after LibTorch, whose
+ * {@code libgomp.so.1} then serves the kernels' OpenMP too, so they run on LibTorch's intra-op threads. Where the
+ * library is missing or does not load, {@link #available()} is false and callers keep LibTorch's kernels.
+ */
+final class NativeKernels {
+    private static final Logger LOG = Logger.getLogger(NativeKernels.class.getName());
+    private static final String RESOURCE = "native/linux-x86_64/libtts_cpu.so";
+    private static final String UNAVAILABLE = load();
+
+    private NativeKernels() {}
+
+    /** Whether the library is loaded. */
+    static boolean available() {
+        return UNAVAILABLE == null;
+    }
+
+    /** Why the library is not loaded (null when it is). */
+    static String unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    private static String load() {
+        String arch = System.getProperty("os.arch");
+        if (!"Linux".equals(System.getProperty("os.name")) || !("amd64".equals(arch) || "x86_64".equals(arch))) {
+            return "Linux x86-64 only";
+        }
+        try {
+            dev.localai.tts.core.runtime.Torch.load();
+            File lib = org.bytedeco.javacpp.Loader.cacheResource(NativeKernels.class, RESOURCE);
+            if (lib == null) {
+                return "the native library is not in this build (built without gcc)";
+            }
+            System.load(lib.getAbsolutePath());
+            return null;
+        } catch (Exception | LinkageError e) {
+            LOG.log(Level.FINE, "native CPU kernels unavailable", e);
+            return "the native library did not load: " + e.getMessage();
+        }
+    }
+}

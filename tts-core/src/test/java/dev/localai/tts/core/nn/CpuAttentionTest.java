@@ -1,0 +1,153 @@
+package dev.localai.tts.core.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.runtime.Torch;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native decode attention ({@link CpuAttention}) against a double-precision rendering of
+ * softmax(q k^T * scale) v and against LibTorch's plain products, over head sizes that take each of its paths, cache
+ * lengths from 1 to past 1000, caches longer than the attended length whose unused rows hold NaN, and seeds.
+ */
+class CpuAttentionTest {
+    @BeforeAll
+    static void load() {
+        Torch.load();
+        assumeTrue(CpuAttention.available(), "the native kernels are not loaded here");
+    }
+
+    private static Tensor randn(Generator g, long... shape) {
+        return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(ScalarType.Float));
+    }
+
+    /** softmax(q k^T * scale) v per head in double precision: (heads, d). */
+    private static Tensor reference(Tensor q, Tensor k, Tensor v, int len, double scale) {
+        Tensor qd = q.to(ScalarType.Double).view(k.size(0), 1, k.size(2));
+        Tensor kd = k.narrow(1, 0, len).to(ScalarType.Double);
+        Tensor vd = v.narrow(1, 0, len).to(ScalarType.Double);
+        Tensor s = torch.bmm(qd, kd.transpose(1, 2)).mul_(new Scalar(scale));
+        return torch.bmm(torch.softmax(s, -1), vd).view(k.size(0), k.size(2));
+    }
+
+    private static double relErr(Tensor got, Tensor ref) {
+        return got.to(ScalarType.Double).sub(ref).norm().item_double() / ref.norm().item_double();
+    }
+
+    @Test
+    void matchesDoublePrecisionOnEveryPathAndLength() {
+        int[][] shapes = {{16, 64}, {4, 24}, {3, 12}, {8, 80}};
+        for (int seed = 1; seed <= 3; seed++) {
+            for (int[] s : shapes) {
+                for (int len : new int[] {1, 7, 500, 1001}) {
+                    try (PointerScope scope = new PointerScope()) {
+                        Generator g = torch.createCPUGenerator(seed * 131L + len * 7L + s[1]);
+                        int rows = len + 37;
+                        Tensor k = randn(g, s[0], rows, s[1]).mul_(new Scalar(3.0));
+                        Tensor v = randn(g, s[0], rows, s[1]);
+                        // rows past len are never read: NaN there must not reach the output
+                        k.narrow(1, len, rows - len).fill_(new Scalar(Float.NaN));
+                        v.narrow(1, len, rows - len).fill_(new Scalar(Float.NaN));
+                        Tensor q = randn(g, s[0], 1, s[1]);
+                        double scale = 1.0 / Math.sqrt(s[1]);
+                        Tensor out = torch.full(new long[] {s[0], 1, s[1]}, new Scalar(Float.NaN));
+                        CpuAttention.oneQuery(q, k.narrow(1, 0, len), v.narrow(1, 0, len), len, scale, out);
+                        assertThat(torch.isfinite(out).all().item_bool()).isTrue();
+                        Tensor ref = reference(q, k, v, len, scale);
+                        assertThat(relErr(out.view(s[0], s[1]), ref))
+                                .as("heads %d, d %d, len %d, seed %d, path %s", s[0], s[1], len, seed,
+                                        CpuAttention.path())
+                                .isLessThan(2e-6);
+                        // LibTorch's plain products (T3's other form) agree to fp32 rounding
+                        Tensor sc = torch.bmm(q, k.narrow(1, 0, len).transpose(1, 2)).mul_(new Scalar(scale));
+                        Tensor lt = torch.bmm(torch.softmax(sc, -1), v.narrow(1, 0, len));
+                        assertThat(relErr(out, lt.to(ScalarType.Double))).isLessThan(2e-6);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theResultDoesNotDependOnTheThreadCount() {
+        int before = torch.get_num_threads();
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(99);
+            Tensor k = randn(g, 16, 700, 64);
+            Tensor v = randn(g, 16, 700, 64);
+            Tensor q = randn(g, 16, 1, 64);
+            Tensor one = torch.empty(16, 1, 64);
+            Tensor many = torch.empty(16, 1, 64);
+            torch.set_num_threads(1);
+            CpuAttention.oneQuery(q, k, v, 650, 0.125, one);
+            torch.set_num_threads(Math.max(2, Runtime.getRuntime().availableProcessors()));
+            for (int i = 0; i < 5; i++) {
+                CpuAttention.oneQuery(q, k, v, 650, 0.125, many);
+                assertThat(torch.equal(one, many)).as("run %d", i).isTrue();
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    @Test
+    void theDecodeSwitchFollowsTheMeasurementUnlessFixed() {
+        boolean before = CpuAttention.usedForDecode();
+        String fixed = System.getProperty(CpuAttention.PROPERTY);
+        try {
+            System.clearProperty(CpuAttention.PROPERTY);
+            assertThat(CpuAttention.useForDecode(true)).isTrue();
+            assertThat(CpuAttention.useForDecode(false)).isFalse();
+            System.setProperty(CpuAttention.PROPERTY, "native");
+            assertThat(CpuAttention.useForDecode(false)).isTrue();
+            System.setProperty(CpuAttention.PROPERTY, "libtorch");
+            assertThat(CpuAttention.useForDecode(true)).isFalse();
+        } finally {
+            if (fixed == null) {
+                System.clearProperty(CpuAttention.PROPERTY);
+            } else {
+                System.setProperty(CpuAttention.PROPERTY, fixed);
+            }
+            CpuAttention.useForDecode(before);
+        }
+    }
+
+    @Test
+    void libTorchsDispatchCapCapsThePath() {
+        assertThat(CpuAttention.capped(3, null)).isEqualTo(3);
+        assertThat(CpuAttention.capped(3, "avx2")).isEqualTo(1);
+        assertThat(CpuAttention.capped(3, "default")).isZero();
+        assertThat(CpuAttention.capped(1, "avx512")).isEqualTo(1);
+        if ("avx2".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
+            assertThat(CpuAttention.path()).isIn("avx2", "scalar");
+        }
+    }
+
+    @Test
+    void tensorsItCannotReadAreRefused() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor k = torch.zeros(4, 10, 16);
+            Tensor out = torch.empty(4, 1, 16);
+            Tensor q = torch.zeros(4, 1, 16);
+            assertThatThrownBy(() -> CpuAttention.oneQuery(q, k, k, 11, 0.25, out))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> CpuAttention.oneQuery(q, k, k, 0, 0.25, out))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> CpuAttention.oneQuery(q, k.transpose(1, 2), k, 5, 0.25, out))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> CpuAttention.oneQuery(q.to(ScalarType.Double), k, k, 5, 0.25, out))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
