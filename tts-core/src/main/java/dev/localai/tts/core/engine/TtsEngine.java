@@ -135,17 +135,20 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private static boolean batchPays(Boolean configured, ChatterboxTurbo model) {
         var c = model.t3().config();
         return batchPays(configured, model.device().isCuda(), WeightTypes.name(model.t3Dtype()),
-                (long) c.nLayer() * c.nEmbd());
+                (long) c.nLayer() * c.nEmbd(), model.t3().int8RowsIndependent());
     }
 
     /**
-     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for fp32 weights of a T3
-     * at least the size of Turbo's Nano variant (layers x width). A tiny T3's step is dominated by per-call overhead
-     * and sampling, which batching serialises; a real one's by reading the weights, which batching shares. On the
-     * CPU only fp32 batched kernels give the bits of one-row decoding, so bf16 is batched only when asked for.
+     * Whether to batch T3 decode steps: as configured, else (auto) on a GPU, or on the CPU for a T3 at least the size of
+     * Turbo's Nano variant (layers x width) whose batched kernels give each row the bits of one-row decoding: fp32, and
+     * int8 on the native kernel ({@code int8RowsIndependent}, each row quantized on its own). A tiny T3's step is
+     * dominated by per-call overhead and sampling, which batching serialises; a real one's by reading the weights,
+     * which batching shares. bf16, and int8 on FBGEMM (one quantization for all rows), are batched only when asked for.
      */
-    static boolean batchPays(Boolean configured, boolean cuda, String t3Dtype, long layersTimesWidth) {
-        return configured != null ? configured : cuda || ("fp32".equals(t3Dtype) && layersTimesWidth >= 12L * 768);
+    static boolean batchPays(Boolean configured, boolean cuda, String t3Dtype, long layersTimesWidth,
+                             boolean int8RowsIndependent) {
+        boolean rowExact = "fp32".equals(t3Dtype) || ("int8".equals(t3Dtype) && int8RowsIndependent);
+        return configured != null ? configured : cuda || (rowExact && layersTimesWidth >= 12L * 768);
     }
 
     /**

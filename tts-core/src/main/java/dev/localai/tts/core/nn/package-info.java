@@ -24,6 +24,17 @@
  *       {@link dev.localai.tts.core.nn.Scopes#run} runs a block in its own scope and hands only its result out.
  *       Code that must keep a result beyond the scope it was made in (a stream's state, a trace) calls
  *       {@code retainReference()} on it and releases it when done.</li>
+ *   <li><b>Native kernels</b> ({@link dev.localai.tts.core.nn.Int8Kernel}, {@link dev.localai.tts.core.nn.CpuAttention},
+ *       this project's C code in {@code src/main/c}) read and write only tensors their caller passes and owns, and
+ *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
+ *       return).</li>
  * </ol>
+ *
+ * <p><b>Native kernels.</b> Two kernels are this project's own C code ({@code libtts_cpu.so}, built by Maven with gcc
+ * on Linux x86-64, loaded by {@code NativeKernels} after LibTorch, whose OpenMP threads they share): the int8-weight
+ * product of T3's decode steps ({@link dev.localai.tts.core.nn.Int8Kernel}) and one decode step's attention
+ * ({@link dev.localai.tts.core.nn.CpuAttention}). Each exists because LibTorch's own kernels were measured slower for
+ * that shape (docs/performance.md), and each is used only where the weight-type probe measures it faster on the
+ * machine at hand; elsewhere, or without the library, LibTorch's kernels run.
  */
 package dev.localai.tts.core.nn;

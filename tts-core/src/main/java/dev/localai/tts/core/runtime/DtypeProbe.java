@@ -61,9 +61,9 @@ public final class DtypeProbe {
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
      * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
-     * kernel, {@code int8-native}, and T3's decode attention on LibTorch's products or the native kernel).
+     * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel).
      */
-    static final int PROBE_VERSION = 9;
+    static final int PROBE_VERSION = 10;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */

@@ -75,6 +75,37 @@ class ReproducibilityTest {
         batchedMatchesAlone("fp32");
     }
 
+    /** int8 on the native kernel (each row quantized on its own) and the native decode attention: batched == alone. */
+    @Test
+    void batchedRequestsGiveTheAudioTheyGiveAloneInInt8OnTheNativeKernels() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.localai.tts.core.nn.Int8Kernel.available()
+                && dev.localai.tts.core.nn.CpuAttention.available(), "the native kernels are not loaded here");
+        String int8 = System.getProperty(dev.localai.tts.core.nn.Int8Matrix.KERNEL_PROPERTY);
+        String att = System.getProperty(dev.localai.tts.core.nn.CpuAttention.PROPERTY);
+        boolean int8Before = dev.localai.tts.core.nn.Int8Matrix.nativeKernel();
+        boolean attBefore = dev.localai.tts.core.nn.CpuAttention.usedForDecode();
+        System.setProperty(dev.localai.tts.core.nn.Int8Matrix.KERNEL_PROPERTY, "native");
+        System.setProperty(dev.localai.tts.core.nn.CpuAttention.PROPERTY, "native");
+        try {
+            batchedMatchesAlone("int8");
+            assertThat(dev.localai.tts.core.nn.Int8Matrix.nativeKernel()).isTrue();
+            assertThat(dev.localai.tts.core.nn.CpuAttention.usedForDecode()).isTrue();
+        } finally {
+            restore(dev.localai.tts.core.nn.Int8Matrix.KERNEL_PROPERTY, int8);
+            restore(dev.localai.tts.core.nn.CpuAttention.PROPERTY, att);
+            dev.localai.tts.core.nn.Int8Matrix.useNativeKernel(int8Before);
+            dev.localai.tts.core.nn.CpuAttention.useForDecode(attBefore);
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
     /**
      * In bf16 the batched kernels round differently from the one-row ones (documented in {@code TtsOptions.Builder
      * #batchDecoding}); the engine therefore never batches bf16 on its own, and asked to, each request's audio is
@@ -149,11 +180,14 @@ class ReproducibilityTest {
     @Test
     void bf16IsNotBatchedUnlessAskedFor() {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 5);
-        assertThat(TtsEngine.batchPays(null, false, "bf16", 12 * 768)).isFalse();
-        assertThat(TtsEngine.batchPays(null, false, "fp32", 12 * 768)).isTrue();
-        assertThat(TtsEngine.batchPays(true, false, "bf16", 12 * 768)).isTrue();
-        // int8: FBGEMM quantizes a batch's rows together, so a row's rounding depends on its neighbours
-        assertThat(TtsEngine.batchPays(null, false, "int8", 12 * 768)).isFalse();
+        assertThat(TtsEngine.batchPays(null, false, "bf16", 12 * 768, false)).isFalse();
+        assertThat(TtsEngine.batchPays(null, false, "fp32", 12 * 768, false)).isTrue();
+        assertThat(TtsEngine.batchPays(true, false, "bf16", 12 * 768, false)).isTrue();
+        // int8 on FBGEMM quantizes a batch's rows together, so a row's rounding depends on its neighbours
+        assertThat(TtsEngine.batchPays(null, false, "int8", 12 * 768, false)).isFalse();
+        // the native int8 kernel quantizes each row on its own: batched rows keep their bits
+        assertThat(TtsEngine.batchPays(null, false, "int8", 12 * 768, true)).isTrue();
+        assertThat(TtsEngine.batchPays(null, false, "int8", 4 * 256, true)).as("a tiny T3").isFalse();
         assertThat(dir).exists();
     }
 

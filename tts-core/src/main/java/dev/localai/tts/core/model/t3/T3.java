@@ -143,6 +143,17 @@ public final class T3 implements AutoCloseable {
     }
 
     /**
+     * Whether the blocks' matrices are int8 on the native kernel ({@link dev.localai.tts.core.nn.Int8Kernel}), which
+     * quantizes each input row on its own: a batched row then gets the bits it gets alone.
+     */
+    public boolean int8RowsIndependent() {
+        return int8 && java.util.Arrays.stream(tfmr.h).allMatch(b -> b.attn.c_attn.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix
+                .Kernel.NATIVE && b.attn.c_proj.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE
+                && b.mlp.c_fc.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE
+                && b.mlp.c_proj.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE);
+    }
+
+    /**
      * Every key of the official T3 file and its shape, in upstream's module order: {@code tfmr.wte}, {@code tfmr.wpe},
      * the blocks, {@code tfmr.ln_f}, {@code cond_enc.spkr_enc}, {@code text_emb}, {@code speech_emb},
      * {@code text_head}, {@code speech_head}. Conv1D weights are (in, out).
