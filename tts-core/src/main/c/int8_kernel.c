@@ -185,19 +185,21 @@ static void dots_avx512_vnni(const int8_t* w, long in, const int8_t* xq, long n0
     if (n < n1) dots_scalar(w, in, xq, n, n1, d + (n - n0));
 }
 
+/* The paths this CPU runs, one bit per ISA code: not a ladder (a Zen 4 has AVX-512 VNNI but not AVX-VNNI). */
 static int detect(void) {
     __builtin_cpu_init();
+    int mask = 1 << ISA_SCALAR;
+    if (__builtin_cpu_supports("avx2")) {
+        mask |= 1 << ISA_AVX2;
+        if (__builtin_cpu_supports("avxvnni")) {
+            mask |= 1 << ISA_AVX_VNNI;
+        }
+    }
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vnni")) {
-        return ISA_AVX512_VNNI;
+        mask |= 1 << ISA_AVX512_VNNI;
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni")) {
-        return ISA_AVX_VNNI;
-    }
-    if (__builtin_cpu_supports("avx2")) {
-        return ISA_AVX2;
-    }
-    return ISA_SCALAR;
+    return mask;
 }
 
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_detect(JNIEnv* env, jclass cls) {
@@ -233,14 +235,14 @@ static void product(const int8_t* w, long in, const int8_t* xq, const float* ste
 /*
  * y (m, out), row-major, columns [n0, n1) of each row written; x (m, in); w (out, in) int8; scale (out); bias (out)
  * or 0; on up to `threads` OpenMP threads, each its own groups of four output rows. Returns 0, or -1 when scratch
- * memory could not be had (nothing written), -2 for an ISA this CPU lacks.
+ * memory could not be had (nothing written), -2 for an ISA this CPU lacks (nothing run).
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* env, jclass cls, jlong xAddr, jint m,
         jint in, jlong wAddr, jlong scaleAddr, jlong biasAddr, jlong yAddr, jint out, jint n0, jint n1, jint isa,
         jint threads) {
     (void) env;
     (void) cls;
-    if (isa > detect()) {
+    if (isa < 0 || isa > ISA_AVX512_VNNI || !(detect() & (1 << isa))) {
         return -2;
     }
     const float* x = (const float*) (intptr_t) xAddr;

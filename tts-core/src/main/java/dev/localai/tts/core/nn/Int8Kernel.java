@@ -42,8 +42,10 @@ public final class Int8Kernel {
         }
     }
 
-    private static final Isa BEST = NativeKernels.available()
-            ? capped(Isa.values()[detect()], System.getenv("ATEN_CPU_CAPABILITY")) : null;
+    /** The ISAs this CPU runs, one bit per {@link Isa#ordinal()} (0 when the kernel is not loaded). */
+    private static final int MASK = NativeKernels.available() ? detect() : 0;
+    private static final Isa BEST = MASK == 0 ? null
+            : capped(Isa.values()[31 - Integer.numberOfLeadingZeros(MASK)], System.getenv("ATEN_CPU_CAPABILITY"));
 
     private Int8Kernel() {}
 
@@ -83,8 +85,16 @@ public final class Int8Kernel {
     }
 
     /**
+     * Whether products can run on {@code isa} here: the CPU runs it and it is not above {@link #best()} (LibTorch's
+     * dispatch cap included). Not a ladder: a Zen 4 runs AVX-512 VNNI but not AVX-VNNI.
+     */
+    public static boolean runs(Isa isa) {
+        return BEST != null && (MASK >> isa.ordinal() & 1) != 0 && isa.ordinal() <= BEST.ordinal();
+    }
+
+    /**
      * The instruction set products use: {@link #best()}, or the system property {@code localai.tts.int8Isa}
-     * ({@code scalar}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}) when it names one this CPU runs (for
+     * ({@code scalar}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}) when it names one that {@link #runs} (for
      * comparisons; the results are the same bits; another value is ignored).
      */
     public static Isa isa() {
@@ -92,7 +102,7 @@ public final class Int8Kernel {
         if (forced != null && !forced.isBlank() && BEST != null) {
             try {
                 Isa f = Isa.parse(forced);
-                if (f.ordinal() <= BEST.ordinal()) {
+                if (runs(f)) {
                     return f;
                 }
             } catch (IllegalArgumentException e) {
