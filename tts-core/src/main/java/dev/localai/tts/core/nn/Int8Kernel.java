@@ -5,7 +5,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * This project's int8-weight product for the CPU ({@code src/main/c/int8_kernel.c}, loaded by {@link NativeKernels}): {@code y = (step_r * s) ⊙ (q xq_r) + b}, each input row {@code r} quantized on its own to int8
+ * This project's int8-weight product for the CPU ({@code src/main/c/int8_kernel.c}, loaded by {@link NativeKernels}):
+ * {@code y = (step_r * s) ⊙ (q xq_r) + b}, each input row {@code r} quantized on its own to int8
  * ({@code step_r = max|x_r| / 127}), the (out, in) int8 weight {@code q} read row-major as {@link Int8Matrix} keeps it.
  *
  * <p>Why: a T3 decode step multiplies every weight by one vector, so it is bound by how fast the weights stream from

@@ -89,8 +89,8 @@ public final class Int8Matrix {
     /** Width of a magnitude band of {@link #productByBands}. */
     static final double BAND = 4;
 
-    private Int8Matrix(Kernel kernel, Tensor scale, Tensor unpacked, Tensor rowSums, Tensor shape, Tensor zeros, long out,
-                       long in, Owner owner) {
+    private Int8Matrix(Kernel kernel, Tensor scale, Tensor unpacked, Tensor rowSums, Tensor shape, Tensor zeros,
+                       long out, long in, Owner owner) {
         this.kernel = kernel;
         this.scale = scale;
         this.unpacked = unpacked;
@@ -213,8 +213,8 @@ public final class Int8Matrix {
             Tensor shape = one.expand(out, in);
             Tensor zeros = torch.zeros(out);
             // the int8 copy belongs to the owner too (freed at its close if never packed), until pack() frees it
-            return new Int8Matrix(kernel, owner.keep().apply(s.view(out).contiguous()), owner.keep().apply(q), owner.keep().apply(sums),
-                    owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
+            return new Int8Matrix(kernel, owner.keep().apply(s.view(out).contiguous()), owner.keep().apply(q),
+                    owner.keep().apply(sums), owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
         }
     }
 

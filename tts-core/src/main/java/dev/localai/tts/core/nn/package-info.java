@@ -24,8 +24,8 @@
  *       {@link dev.localai.tts.core.nn.Scopes#run} runs a block in its own scope and hands only its result out.
  *       Code that must keep a result beyond the scope it was made in (a stream's state, a trace) calls
  *       {@code retainReference()} on it and releases it when done.</li>
- *   <li><b>Native kernels</b> ({@link dev.localai.tts.core.nn.Int8Kernel}, {@link dev.localai.tts.core.nn.CpuAttention},
- *       this project's C code in {@code src/main/c}) read and write only tensors their caller passes and owns, and
+ *   <li><b>Native kernels</b> ({@link dev.localai.tts.core.nn.Int8Kernel},
+ *       {@link dev.localai.tts.core.nn.CpuAttention}, this project's C code in {@code src/main/c}) read and write only tensors their caller passes and owns, and
  *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
  *       return).</li>
  * </ol>

@@ -3,6 +3,7 @@ package dev.localai.tts.core.model.t3;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.nn.Embedding;
+import dev.localai.tts.core.nn.Int8Matrix;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Weights;
@@ -147,10 +148,8 @@ public final class T3 implements AutoCloseable {
      * quantizes each input row on its own: a batched row then gets the bits it gets alone.
      */
     public boolean int8RowsIndependent() {
-        return int8 && java.util.Arrays.stream(tfmr.h).allMatch(b -> b.attn.c_attn.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix
-                .Kernel.NATIVE && b.attn.c_proj.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE
-                && b.mlp.c_fc.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE
-                && b.mlp.c_proj.int8.kernel() == dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE);
+        return int8 && java.util.Arrays.stream(tfmr.h).allMatch(b -> java.util.stream.Stream.of(b.attn.c_attn,
+                b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj).allMatch(c -> c.int8.kernel() == Int8Matrix.Kernel.NATIVE));
     }
 
     /**
