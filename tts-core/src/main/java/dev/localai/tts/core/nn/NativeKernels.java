@@ -8,11 +8,15 @@ import java.util.logging.Logger;
  * Loads this project's native CPU kernels ({@code src/main/c}: {@link Int8Kernel}, {@link CpuAttention}), built into
  * the jar as {@code libtts_cpu.so} by Maven on Linux x86-64 with gcc. Loaded once, after LibTorch, whose
  * {@code libgomp.so.1} then serves the kernels' OpenMP too, so they run on LibTorch's intra-op threads. Where the
- * library is missing or does not load, {@link #available()} is false and callers keep LibTorch's kernels.
+ * library is missing or does not load, {@link #available()} is false and callers keep LibTorch's kernels; the system
+ * property {@code localai.tts.nativeKernels=false} keeps it from loading at all (an escape hatch: LibTorch's kernels
+ * then run everywhere).
  */
 final class NativeKernels {
     private static final Logger LOG = Logger.getLogger(NativeKernels.class.getName());
     private static final String RESOURCE = "native/linux-x86_64/libtts_cpu.so";
+    /** The system property that, set to {@code false}, keeps the library from loading. */
+    static final String PROPERTY = "localai.tts.nativeKernels";
     private static final String UNAVAILABLE = load();
 
     private NativeKernels() {}
@@ -27,10 +31,25 @@ final class NativeKernels {
         return UNAVAILABLE;
     }
 
-    private static String load() {
-        String arch = System.getProperty("os.arch");
-        if (!"Linux".equals(System.getProperty("os.name")) || !("amd64".equals(arch) || "x86_64".equals(arch))) {
+    /**
+     * Why the library is not to be loaded on this platform with this {@link #PROPERTY} value (pure logic), or null
+     * when it is.
+     */
+    static String reasonNotToLoad(String os, String arch, String property) {
+        if ("false".equalsIgnoreCase(property == null ? null : property.trim())) {
+            return "turned off (" + PROPERTY + "=false)";
+        }
+        if (!"Linux".equals(os) || !("amd64".equals(arch) || "x86_64".equals(arch))) {
             return "Linux x86-64 only";
+        }
+        return null;
+    }
+
+    private static String load() {
+        String no = reasonNotToLoad(System.getProperty("os.name"), System.getProperty("os.arch"),
+                System.getProperty(PROPERTY));
+        if (no != null) {
+            return no;
         }
         try {
             dev.localai.tts.core.runtime.Torch.load();

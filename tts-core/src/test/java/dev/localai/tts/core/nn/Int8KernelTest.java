@@ -236,6 +236,16 @@ class Int8KernelTest {
     }
 
     @Test
+    void theNativeKernelsLoadOnLinuxX64UnlessTurnedOff() {
+        assertThat(NativeKernels.reasonNotToLoad("Linux", "amd64", null)).isNull();
+        assertThat(NativeKernels.reasonNotToLoad("Linux", "x86_64", "true")).isNull();
+        assertThat(NativeKernels.reasonNotToLoad("Linux", "amd64", "false")).contains("turned off");
+        assertThat(NativeKernels.reasonNotToLoad("Linux", "amd64", " FALSE ")).contains("turned off");
+        assertThat(NativeKernels.reasonNotToLoad("Linux", "aarch64", null)).contains("x86-64");
+        assertThat(NativeKernels.reasonNotToLoad("Mac OS X", "x86_64", null)).contains("x86-64");
+    }
+
+    @Test
     void libTorchsDispatchCapCapsTheKernelToo() {
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, null)).isEqualTo(Int8Kernel.Isa.AVX512_VNNI);
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "avx2")).isEqualTo(Int8Kernel.Isa.AVX2);
