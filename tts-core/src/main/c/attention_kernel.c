@@ -4,11 +4,13 @@
  *
  *   s[j] = scale * (q[h] . k[h][j]),  p[j] = exp(s[j] - max s),  out[h] = (sum_j p[j] v[h][j]) / (sum_j p[j])
  *
- * the same sums as softmax(q k^T * scale) v. Keys and values are read once each, straight from the cache, so the step
- * is bound by memory: LibTorch's plain batched products (baddbmm, softmax, bmm) read them at about half of that on
- * the Intel Xeon VM, its flash kernel slower still (docs/performance.md). Heads are split over LibTorch's OpenMP
- * threads (each head on one thread, so the result does not depend on the thread count). fp32 throughout; the
- * AVX-512 and AVX2 paths add in a different order than plain C, so their results differ by rounding only.
+ * the same sums as softmax(q k^T * scale) v. Heads of 64 (GPT-2's) have an AVX-512 path; other sizes that are a
+ * multiple of 8 take the AVX2 + FMA one, the rest plain C. Keys and values are read once each, straight from the
+ * cache, so the step is bound by memory: LibTorch's plain batched products (baddbmm, softmax, bmm) read them at
+ * about half of that on the Intel Xeon VM, its flash kernel slower still (docs/performance.md). Heads are split over
+ * LibTorch's OpenMP threads (each head on one thread, so the result does not depend on the thread count). fp32
+ * throughout; the AVX-512 and AVX2 paths add in a different order than plain C, so their results differ by rounding
+ * only.
  */
 #include <jni.h>
 #include <math.h>
@@ -18,6 +20,16 @@
 #include <omp.h>
 
 enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
+
+/* p[j] = exp(s[j] - m) in place; returns their sum */
+static float softmax_in_place(float* s, long len, float m) {
+    float sum = 0.0f;
+    for (long j = 0; j < len; j++) {
+        s[j] = expf(s[j] - m);
+        sum += s[j];
+    }
+    return sum;
+}
 
 static void head_scalar(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
         float* out) {
@@ -29,11 +41,7 @@ static void head_scalar(const float* q, const float* k, const float* v, long d, 
         s[j] = a * scale;
         m = s[j] > m ? s[j] : m;
     }
-    float sum = 0.0f;
-    for (long j = 0; j < len; j++) {
-        s[j] = expf(s[j] - m);
-        sum += s[j];
-    }
+    const float sum = softmax_in_place(s, len, m);
     for (long i = 0; i < d; i++) out[i] = 0.0f;
     for (long j = 0; j < len; j++) {
         const float* vj = v + j * d;
@@ -41,15 +49,6 @@ static void head_scalar(const float* q, const float* k, const float* v, long d, 
     }
     const float inv = 1.0f / sum;
     for (long i = 0; i < d; i++) out[i] *= inv;
-}
-
-static float softmax_in_place(float* s, long len, float m) {
-    float sum = 0.0f;
-    for (long j = 0; j < len; j++) {
-        s[j] = expf(s[j] - m);
-        sum += s[j];
-    }
-    return sum;
 }
 
 /* d a multiple of 8 */
@@ -130,39 +129,22 @@ static void head_avx512_64(const float* q, const float* k, const float* v, long 
     }
 }
 
-/* d a multiple of 16 */
-__attribute__((target("avx512f")))
-static void head_avx512(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
-        float* out) {
-    float m = -INFINITY;
-    for (long j = 0; j < len; j++) {
-        const float* kj = k + j * d;
-        __m512 a = _mm512_setzero_ps();
-        for (long i = 0; i < d; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(kj + i), a);
-        s[j] = _mm512_reduce_add_ps(a) * scale;
-        m = s[j] > m ? s[j] : m;
-    }
-    const float inv = 1.0f / softmax_in_place(s, len, m);
-    for (long i = 0; i < d; i += 16) {
-        __m512 acc = _mm512_setzero_ps();
-        for (long j = 0; j < len; j++) acc = _mm512_fmadd_ps(_mm512_set1_ps(s[j]), _mm512_loadu_ps(v + j * d + i), acc);
-        _mm512_storeu_ps(out + i, _mm512_mul_ps(acc, _mm512_set1_ps(inv)));
-    }
-}
+/* Read once; a race between first callers writes the same value. */
+static int best_path = -1;
 
 static int attention_path(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return PATH_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PATH_AVX2;
-    return PATH_SCALAR;
+    if (best_path < 0) {
+        __builtin_cpu_init();
+        best_path = __builtin_cpu_supports("avx512f") ? PATH_AVX512
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? PATH_AVX2 : PATH_SCALAR;
+    }
+    return best_path;
 }
 
 static void head(int path, const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
         float* out) {
     if (path >= PATH_AVX512 && d == 64) {
         head_avx512_64(q, k, v, len, scale, s, out);
-    } else if (path >= PATH_AVX512 && d % 16 == 0) {
-        head_avx512(q, k, v, d, len, scale, s, out);
     } else if (path >= PATH_AVX2 && d % 8 == 0) {
         head_avx2(q, k, v, d, len, scale, s, out);
     } else {

@@ -105,44 +105,40 @@ static int32_t hsum256(__m256i v) {
     return _mm_cvtsi128_si32(h);
 }
 
+/* What the two 32-byte paths add per 32 bytes: |x| times w with x's sign, into int32 lanes. */
 __attribute__((target("avx2")))
-static void dot4_avx2(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq,
-        long in, int32_t* s) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    const long vin = in & ~31L;
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    for (long k = 0; k < vin; k += 32) {
-        __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k));
-        __m256i ax = _mm256_sign_epi8(xv, xv);
-#define STEP(A, R) A = _mm256_add_epi32(A, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, \
-            _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*) ((R) + k)), xv)), ones))
-        STEP(a0, r0); STEP(a1, r1); STEP(a2, r2); STEP(a3, r3);
-#undef STEP
-    }
-    s[0] = hsum256(a0) + dot1(r0, xq, vin, in);
-    s[1] = hsum256(a1) + dot1(r1, xq, vin, in);
-    s[2] = hsum256(a2) + dot1(r2, xq, vin, in);
-    s[3] = hsum256(a3) + dot1(r3, xq, vin, in);
+static inline __m256i acc_avx2(__m256i a, __m256i ax, __m256i w) {
+    return _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, w), _mm256_set1_epi16(1)));
 }
 
 __attribute__((target("avx2,avxvnni")))
-static void dot4_avx_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq,
-        long in, int32_t* s) {
-    const long vin = in & ~31L;
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    for (long k = 0; k < vin; k += 32) {
-        __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k));
-        __m256i ax = _mm256_sign_epi8(xv, xv);
-#define STEP(A, R) A = _mm256_dpbusd_avx_epi32(A, ax, \
-            _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*) ((R) + k)), xv))
-        STEP(a0, r0); STEP(a1, r1); STEP(a2, r2); STEP(a3, r3);
-#undef STEP
-    }
-    s[0] = hsum256(a0) + dot1(r0, xq, vin, in);
-    s[1] = hsum256(a1) + dot1(r1, xq, vin, in);
-    s[2] = hsum256(a2) + dot1(r2, xq, vin, in);
-    s[3] = hsum256(a3) + dot1(r3, xq, vin, in);
+static inline __m256i acc_avx_vnni(__m256i a, __m256i ax, __m256i w) {
+    return _mm256_dpbusd_avx_epi32(a, ax, w);
 }
+
+/* The 32-byte paths (AVX2, AVX-VNNI): one body, each compiled for its own instruction set with its own ACC. */
+#define DOT4_256(NAME, TARGET, ACC) \
+    __attribute__((target(TARGET))) \
+    static void NAME(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq, \
+            long in, int32_t* s) { \
+        const long vin = in & ~31L; \
+        const int8_t* r[4] = {r0, r1, r2, r3}; \
+        __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), \
+            _mm256_setzero_si256()}; \
+        for (long k = 0; k < vin; k += 32) { \
+            __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k)); \
+            __m256i ax = _mm256_sign_epi8(xv, xv); \
+            for (int j = 0; j < 4; j++) { \
+                a[j] = ACC(a[j], ax, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*) (r[j] + k)), xv)); \
+            } \
+        } \
+        for (int j = 0; j < 4; j++) { \
+            s[j] = hsum256(a[j]) + dot1(r[j], xq, vin, in); \
+        } \
+    }
+
+DOT4_256(dot4_avx2, "avx2", acc_avx2)
+DOT4_256(dot4_avx_vnni, "avx2,avxvnni", acc_avx_vnni)
 
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3,
@@ -165,8 +161,16 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
     s[3] = _mm512_reduce_add_epi32(a3) + dot1(r3, xq, vin, in);
 }
 
-/* The paths this CPU runs, one bit per ISA code: not a ladder (a Zen 4 has AVX-512 VNNI but not AVX-VNNI). */
+/*
+ * The paths this CPU runs, one bit per ISA code: not a ladder (a Zen 4 has AVX-512 VNNI but not AVX-VNNI). Read
+ * once; a race between first callers writes the same value.
+ */
+static int detected = 0;
+
 static int detect(void) {
+    if (detected != 0) {
+        return detected;
+    }
     __builtin_cpu_init();
     int mask = 1 << ISA_SCALAR;
     if (__builtin_cpu_supports("avx2")) {
@@ -179,6 +183,7 @@ static int detect(void) {
             && __builtin_cpu_supports("avx512vnni")) {
         mask |= 1 << ISA_AVX512_VNNI;
     }
+    detected = mask;
     return mask;
 }
 

@@ -1,6 +1,5 @@
 package dev.localai.tts.core.nn;
 
-import java.util.Locale;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -46,17 +45,9 @@ public final class CpuAttention {
         };
     }
 
-    /** The path under LibTorch's dispatch cap ({@code ATEN_CPU_CAPABILITY=avx2} or {@code default}), as Int8Kernel. */
+    /** The path under LibTorch's dispatch cap ({@link NativeKernels#capped}: avx2 gives 1, default 0). */
     static int capped(int cpu, String atenCapability) {
-        if (atenCapability == null) {
-            return cpu;
-        }
-        int cap = switch (atenCapability.trim().toLowerCase(Locale.ROOT)) {
-            case "avx2" -> AVX2;
-            case "default" -> SCALAR;
-            default -> cpu;
-        };
-        return Math.min(cap, cpu);
+        return NativeKernels.capped(cpu, atenCapability);
     }
 
     /** Whether T3's decode steps use this kernel (see {@link #useForDecode}). */

@@ -50,21 +50,9 @@ public final class Int8Kernel {
 
     private Int8Kernel() {}
 
-    /**
-     * The CPU's best ISA under LibTorch's own dispatch cap ({@code ATEN_CPU_CAPABILITY}): {@code avx2} keeps this
-     * kernel to its AVX2 path and {@code default} to plain C, as LibTorch's kernels are kept, so a run with the cap
-     * (the test suite's second dispatch path, a comparison with an AVX2-only CPU) exercises the same path here.
-     */
+    /** The CPU's best ISA under LibTorch's own dispatch cap ({@link NativeKernels#capped}). */
     static Isa capped(Isa cpu, String atenCapability) {
-        if (atenCapability == null) {
-            return cpu;
-        }
-        Isa cap = switch (atenCapability.trim().toLowerCase(Locale.ROOT)) {
-            case "avx2" -> Isa.AVX2;
-            case "default" -> Isa.SCALAR;
-            default -> cpu;
-        };
-        return cap.ordinal() < cpu.ordinal() ? cap : cpu;
+        return Isa.values()[NativeKernels.capped(cpu.ordinal(), atenCapability)];
     }
 
     /** Whether the kernel is loaded on this machine. */
@@ -100,6 +88,21 @@ public final class Int8Kernel {
      */
     public static Isa isa() {
         String forced = System.getProperty("localai.tts.int8Isa");
+        Forced last = lastForced;
+        // parsed once per value of the property, not once per product
+        if (last == null || !java.util.Objects.equals(last.property(), forced)) {
+            last = new Forced(forced, forcedIsa(forced));
+            lastForced = last;
+        }
+        return last.isa();
+    }
+
+    /** The property's last value and the ISA it gives. */
+    private record Forced(String property, Isa isa) {}
+
+    private static volatile Forced lastForced;
+
+    private static Isa forcedIsa(String forced) {
         if (forced != null && !forced.isBlank() && BEST != null) {
             try {
                 Isa f = Isa.parse(forced);

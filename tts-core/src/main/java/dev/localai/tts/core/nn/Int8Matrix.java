@@ -76,11 +76,11 @@ public final class Int8Matrix {
         }
     }
 
-    /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point). */
+    /** (out) int32: the sum of each row's int8 values (FBGEMM's correction for the input's zero point); FBGEMM only. */
     private final Tensor rowSums;
-    /** (out, in) int8 view of one element, expanded: FBGEMM reads only the weight's shape from it. */
+    /** (out, in) int8 view of one element, expanded: FBGEMM reads only the weight's shape from it; FBGEMM only. */
     private final Tensor shape;
-    /** (out) fp32 zeros: the bias FBGEMM adds before the row scales are applied. */
+    /** (out) fp32 zeros: the bias FBGEMM adds before the row scales are applied; FBGEMM only. */
     private final Tensor zeros;
     private final long out;
     private final long in;
@@ -207,14 +207,18 @@ public final class Int8Matrix {
             // one temporary: round and clamp in place, then int8 (made contiguous: w may be a transposed view)
             Tensor q = w.div(s).round_().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
                     new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).to(ScalarType.Char).contiguous();
+            Tensor scale = owner.keep().apply(s.view(out).contiguous());
+            if (kernel == Kernel.NATIVE) { // reads the int8 matrix and the scales only
+                return new Int8Matrix(kernel, scale, owner.keep().apply(q), null, null, null, out, in, owner);
+            }
             Tensor sums = q.to(ScalarType.Int).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(
                     ScalarType.Int)).contiguous();
             Tensor one = torch.zeros(1, 1).to(ScalarType.Char);
             Tensor shape = one.expand(out, in);
             Tensor zeros = torch.zeros(out);
             // the int8 copy belongs to the owner too (freed at its close if never packed), until pack() frees it
-            return new Int8Matrix(kernel, owner.keep().apply(s.view(out).contiguous()), owner.keep().apply(q),
-                    owner.keep().apply(sums), owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
+            return new Int8Matrix(kernel, scale, owner.keep().apply(q), owner.keep().apply(sums),
+                    owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
         }
     }
 

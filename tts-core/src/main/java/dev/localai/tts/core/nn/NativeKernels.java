@@ -32,6 +32,25 @@ final class NativeKernels {
     }
 
     /**
+     * A kernel's path code under LibTorch's own dispatch cap ({@code ATEN_CPU_CAPABILITY}, pure logic): {@code avx2}
+     * caps it at 1 (the AVX2 path), {@code default} at 0 (plain C), anything else leaves {@code cpu}. Both kernels
+     * number their paths so (0 plain C, 1 AVX2, higher for more), and follow the cap as LibTorch's kernels do, so a
+     * run with it (the test suite's second dispatch path, a comparison with an AVX2-only CPU) exercises their AVX2
+     * path.
+     */
+    static int capped(int cpu, String atenCapability) {
+        if (atenCapability == null) {
+            return cpu;
+        }
+        int cap = switch (atenCapability.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "avx2" -> 1;
+            case "default" -> 0;
+            default -> cpu;
+        };
+        return Math.min(cap, cpu);
+    }
+
+    /**
      * Why the library is not to be loaded on this platform with this {@link #PROPERTY} value (pure logic), or null
      * when it is.
      */

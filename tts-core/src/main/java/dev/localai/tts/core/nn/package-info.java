@@ -25,9 +25,9 @@
  *       Code that must keep a result beyond the scope it was made in (a stream's state, a trace) calls
  *       {@code retainReference()} on it and releases it when done.</li>
  *   <li><b>Native kernels</b> ({@link dev.localai.tts.core.nn.Int8Kernel},
- *       {@link dev.localai.tts.core.nn.CpuAttention}, this project's C code in {@code src/main/c}) read and write only tensors their caller passes and owns, and
- *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
- *       return).</li>
+ *       {@link dev.localai.tts.core.nn.CpuAttention}, this project's C code in {@code src/main/c}) read and write
+ *       only tensors their caller passes and owns, and allocate nothing that outlives the call (their scratch is on
+ *       the native stack or freed before they return).</li>
  * </ol>
  *
  * <p><b>Native kernels.</b> Two kernels are this project's own C code ({@code libtts_cpu.so}, built by Maven with gcc

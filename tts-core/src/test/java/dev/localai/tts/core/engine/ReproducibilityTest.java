@@ -91,18 +91,11 @@ class ReproducibilityTest {
             assertThat(dev.localai.tts.core.nn.Int8Matrix.nativeKernel()).isTrue();
             assertThat(dev.localai.tts.core.nn.CpuAttention.usedForDecode()).isTrue();
         } finally {
-            restore(dev.localai.tts.core.nn.Int8Matrix.KERNEL_PROPERTY, int8);
-            restore(dev.localai.tts.core.nn.CpuAttention.PROPERTY, att);
+            dev.localai.tts.core.testing.SystemProperties.restore(dev.localai.tts.core.nn.Int8Matrix.KERNEL_PROPERTY,
+                    int8);
+            dev.localai.tts.core.testing.SystemProperties.restore(dev.localai.tts.core.nn.CpuAttention.PROPERTY, att);
             dev.localai.tts.core.nn.Int8Matrix.useNativeKernel(int8Before);
             dev.localai.tts.core.nn.CpuAttention.useForDecode(attBefore);
-        }
-    }
-
-    private static void restore(String property, String value) {
-        if (value == null) {
-            System.clearProperty(property);
-        } else {
-            System.setProperty(property, value);
         }
     }
 

@@ -114,11 +114,7 @@ class CpuAttentionTest {
             System.setProperty(CpuAttention.PROPERTY, "libtorch");
             assertThat(CpuAttention.useForDecode(true)).isFalse();
         } finally {
-            if (fixed == null) {
-                System.clearProperty(CpuAttention.PROPERTY);
-            } else {
-                System.setProperty(CpuAttention.PROPERTY, fixed);
-            }
+            dev.localai.tts.core.testing.SystemProperties.restore(CpuAttention.PROPERTY, fixed);
             CpuAttention.useForDecode(before);
         }
     }

@@ -78,6 +78,14 @@ class Int8KernelTest {
         return a;
     }
 
+    /** Random input rows, a random int8 weight, one row scale for every row and a random bias. */
+    private record Inputs(Tensor x, Tensor q, Tensor scale, Tensor bias) {
+        static Inputs random(Generator g, long rows, long out, long in, double scale) {
+            return new Inputs(randn(g, rows, in), randInt8(g, out, in), torch.full(new long[] {out}, new Scalar(scale)),
+                    randn(g, out));
+        }
+    }
+
     /** The formula of int8_kernel.c in plain Java (float arithmetic, round half to even): the expected bits. */
     static float[] reference(float[] x, int m, int in, byte[] q, int out, float[] scale, float[] bias) {
         float[] y = new float[m * out];
@@ -152,11 +160,11 @@ class Int8KernelTest {
     void anySplitOfTheOutputRowsGivesTheSameBits() {
         List<Int8Kernel.Isa> isas = isas();
         try (PointerScope scope = new PointerScope()) {
-            Generator g = torch.createCPUGenerator(4242);
-            Tensor x = randn(g, 5, 1024);
-            Tensor q = randInt8(g, 301, 1024);
-            Tensor scale = torch.full(new long[] {301}, new Scalar(0.003));
-            Tensor bias = randn(g, 301);
+            Inputs in = Inputs.random(torch.createCPUGenerator(4242), 5, 301, 1024, 0.003);
+            Tensor x = in.x();
+            Tensor q = in.q();
+            Tensor scale = in.scale();
+            Tensor bias = in.bias();
             for (Int8Kernel.Isa isa : isas) {
                 Tensor whole = torch.empty(5, 301);
                 Int8Kernel.linear(x, q, scale, bias, whole, 0, 301, isa, 1);
@@ -180,15 +188,15 @@ class Int8KernelTest {
         List<Int8Kernel.Isa> isas = isas();
         for (int seed = 1; seed <= 3; seed++) {
             try (PointerScope scope = new PointerScope()) {
-                Generator g = torch.createCPUGenerator(seed);
-                Tensor x = randn(g, 6, 256);
+                Inputs in = Inputs.random(torch.createCPUGenerator(seed), 6, 64, 256, 0.01);
+                Tensor x = in.x();
                 x.select(0, 0).mul_(new Scalar(300.0)); // a transformer's first position
                 x.select(0, 2).zero_();
                 x.select(0, 3).select(0, 17).fill_(new Scalar(Float.NaN));
                 x.select(0, 4).select(0, 200).fill_(new Scalar(Float.POSITIVE_INFINITY));
-                Tensor q = randInt8(g, 64, 256);
-                Tensor scale = torch.full(new long[] {64}, new Scalar(0.01));
-                Tensor bias = randn(g, 64);
+                Tensor q = in.q();
+                Tensor scale = in.scale();
+                Tensor bias = in.bias();
                 for (Int8Kernel.Isa isa : isas) {
                     Tensor all = torch.empty(6, 64);
                     Int8Kernel.linear(x, q, scale, bias, all, 0, 64, isa, 2);
@@ -227,11 +235,7 @@ class Int8KernelTest {
             System.setProperty("localai.tts.int8Isa", "no-such-isa");
             assertThat(Int8Kernel.isa()).isEqualTo(Int8Kernel.best());
         } finally {
-            if (before == null) {
-                System.clearProperty("localai.tts.int8Isa");
-            } else {
-                System.setProperty("localai.tts.int8Isa", before);
-            }
+            dev.localai.tts.core.testing.SystemProperties.restore("localai.tts.int8Isa", before);
         }
     }
 

@@ -79,18 +79,28 @@ class DtypeProbeTest {
         assertThat(IntraOpThreads.fromTimings(again.threadMs(), 1)).isEqualTo(2);
     }
 
-    @Test
-    void theConvolutionLayoutTimingsAreKeptToo() {
-        Path file = tmp.resolve(DtypeProbe.FILE);
+    /** fp32's figures alone, as a measured probe's. */
+    private static Map<String, WeightTypes.Figure> fp32Figures() {
         Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
         f.put("fp32", new WeightTypes.Figure(10, 8, 0));
+        return f;
+    }
+
+    /** {@code measured} kept in a probe file and read back: the same figures. Returns what was read. */
+    private WeightTypes.Probe keptAndReadBack(WeightTypes.Probe measured) {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", () -> measured);
+        WeightTypes.Probe again = DtypeProbe.read(file);
+        assertThat(again).isEqualTo(p);
+        return again;
+    }
+
+    @Test
+    void theConvolutionLayoutTimingsAreKeptToo() {
         Map<String, Double> layouts = new LinkedHashMap<>();
         layouts.put(ConvLayout.CONTIGUOUS, 12.5);
         layouts.put(ConvLayout.CHANNELS_LAST, 8.25);
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
-                () -> new WeightTypes.Probe("", f, Map.of(), layouts));
-        WeightTypes.Probe again = DtypeProbe.read(file);
-        assertThat(again).isEqualTo(p);
+        WeightTypes.Probe again = keptAndReadBack(new WeightTypes.Probe("", fp32Figures(), Map.of(), layouts));
         assertThat(again.convLayoutMs()).containsExactly(Map.entry(ConvLayout.CONTIGUOUS, 12.5),
                 Map.entry(ConvLayout.CHANNELS_LAST, 8.25));
         assertThat(again.describe()).endsWith("convolutions contiguous 12.50 ms; convolutions channels-last 8.25 ms");
@@ -99,16 +109,10 @@ class DtypeProbeTest {
 
     @Test
     void theDecodeAttentionTimingsAreKeptAndChoose() throws Exception {
-        Path file = tmp.resolve(DtypeProbe.FILE);
-        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
-        f.put("fp32", new WeightTypes.Figure(10, 8, 0));
         Map<String, Double> att = new LinkedHashMap<>();
         att.put(WeightTypes.ATTENTION_LIBTORCH, 9.5);
         att.put(WeightTypes.ATTENTION_NATIVE, 4.25);
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
-                () -> new WeightTypes.Probe("", f, Map.of(), Map.of(), att));
-        WeightTypes.Probe again = DtypeProbe.read(file);
-        assertThat(again).isEqualTo(p);
+        WeightTypes.Probe again = keptAndReadBack(new WeightTypes.Probe("", fp32Figures(), Map.of(), Map.of(), att));
         assertThat(again.decodeAttentionMs()).containsExactly(Map.entry(WeightTypes.ATTENTION_LIBTORCH, 9.5),
                 Map.entry(WeightTypes.ATTENTION_NATIVE, 4.25));
         assertThat(again.describe()).endsWith("decode attention libtorch 9.50 ms; decode attention native 4.25 ms");

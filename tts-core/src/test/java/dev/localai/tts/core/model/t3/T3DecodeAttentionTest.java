@@ -73,9 +73,7 @@ class T3DecodeAttentionTest {
                 assertThat(agree).isEqualTo(steps);
             }
         } finally {
-            if (fixed != null) {
-                System.setProperty(CpuAttention.PROPERTY, fixed);
-            }
+            dev.localai.tts.core.testing.SystemProperties.restore(CpuAttention.PROPERTY, fixed);
             CpuAttention.useForDecode(before);
         }
     }
