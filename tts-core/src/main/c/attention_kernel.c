@@ -4,7 +4,7 @@
  *
  *   s[j] = scale * (q[h] . k[h][j]),  p[j] = exp(s[j] - max s),  out[h] = (sum_j p[j] v[h][j]) / (sum_j p[j])
  *
- * the same sums as softmax(q k^T * scale) v. Heads of 64 (GPT-2's) have an AVX-512 path; other sizes that are a
+ * the same sums as softmax(q k^T * scale) v (the exponentials by tts_math.c's exp, in a vector loop). Heads of 64 (GPT-2's) have an AVX-512 path; other sizes that are a
  * multiple of 8 take the AVX2 + FMA one, the rest plain C. Keys and values are read once each, straight from the
  * cache, so the step is bound by memory: LibTorch's plain batched products (baddbmm, softmax, bmm) read them at
  * about half of that on the Intel Xeon VM, its flash kernel slower still (docs/performance.md). Heads are split over
@@ -18,18 +18,7 @@
 #include <stdlib.h>
 #include <immintrin.h>
 #include <omp.h>
-
-enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
-
-/* p[j] = exp(s[j] - m) in place; returns their sum */
-static float softmax_in_place(float* s, long len, float m) {
-    float sum = 0.0f;
-    for (long j = 0; j < len; j++) {
-        s[j] = expf(s[j] - m);
-        sum += s[j];
-    }
-    return sum;
-}
+#include "tts_kernels.h"
 
 static void head_scalar(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
         float* out) {
@@ -41,7 +30,7 @@ static void head_scalar(const float* q, const float* k, const float* v, long d, 
         s[j] = a * scale;
         m = s[j] > m ? s[j] : m;
     }
-    const float sum = softmax_in_place(s, len, m);
+    const float sum = tts_exp_shifted_sum(s, len, m);
     for (long i = 0; i < d; i++) out[i] = 0.0f;
     for (long j = 0; j < len; j++) {
         const float* vj = v + j * d;
@@ -66,7 +55,7 @@ static void head_avx2(const float* q, const float* k, const float* v, long d, lo
         s[j] = _mm_cvtss_f32(h) * scale;
         m = s[j] > m ? s[j] : m;
     }
-    const float inv = 1.0f / softmax_in_place(s, len, m);
+    const float inv = 1.0f / tts_exp_shifted_sum(s, len, m);
     for (long i = 0; i < d; i += 8) {
         __m256 acc = _mm256_setzero_ps();
         for (long j = 0; j < len; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(v + j * d + i), acc);
@@ -104,7 +93,7 @@ static void head_avx512_64(const float* q, const float* k, const float* v, long 
         s[t] = dot64(q, k + t * 64) * scale;
         m = s[t] > m ? s[t] : m;
     }
-    const float inv = 1.0f / softmax_in_place(s, len, m);
+    const float inv = 1.0f / tts_exp_shifted_sum(s, len, m);
     __m512 o[4][4];
     for (int j = 0; j < 4; j++) {
         for (int c = 0; c < 4; c++) o[j][c] = _mm512_setzero_ps();
@@ -132,7 +121,7 @@ static void head_avx512_64(const float* q, const float* k, const float* v, long 
 /* Read once; a race between first callers writes the same value. */
 static int best_path = -1;
 
-static int attention_path(void) {
+int tts_attention_path(void) {
     if (best_path < 0) {
         __builtin_cpu_init();
         best_path = __builtin_cpu_supports("avx512f") ? PATH_AVX512
@@ -141,8 +130,8 @@ static int attention_path(void) {
     return best_path;
 }
 
-static void head(int path, const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
-        float* out) {
+void tts_attention_head(int path, const float* q, const float* k, const float* v, long d, long len, float scale,
+        float* s, float* out) {
     if (path >= PATH_AVX512 && d == 64) {
         head_avx512_64(q, k, v, len, scale, s, out);
     } else if (path >= PATH_AVX2 && d % 8 == 0) {
@@ -161,7 +150,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv
         jint threads) {
     (void) env;
     (void) cls;
-    const int best = attention_path();
+    const int best = tts_attention_path();
     if (path > best) path = best;
     const float* q = (const float*) (intptr_t) qAddr;
     const float* k = (const float*) (intptr_t) kAddr;
@@ -174,7 +163,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv
 #pragma omp parallel for num_threads(team) schedule(static)
     for (int h = 0; h < heads; h++) {
         float* s = scratch + (size_t) omp_get_thread_num() * (size_t) len;
-        head(path, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
+        tts_attention_head(path, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
                 out + (long) h * d);
     }
     free(scratch);
@@ -184,5 +173,5 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_bestPath(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    return attention_path();
+    return tts_attention_path();
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native library of nn.Int8Kernel and nn.CpuAttention (libtts_cpu.so) into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
+# Builds the native library of nn.Int8Kernel, nn.CpuAttention and nn.DecoderBlockKernel (libtts_cpu.so) into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
 #   tts-core/src/main/c/build.sh <output classes dir>
 # Linux x86-64 with gcc only. Elsewhere, or without gcc, it says so and builds nothing: Int8Kernel then reports
 # itself unavailable and int8 weights use FBGEMM's kernel, as before.
@@ -23,11 +23,11 @@ if [[ -z "$jdk" || ! -f "$jdk/include/jni.h" ]]; then
 fi
 mkdir -p "$dest"
 lib="$dest/libtts_cpu.so"
-if [[ -f "$lib" && "$lib" -nt "$here/int8_kernel.c" && "$lib" -nt "$here/attention_kernel.c" && "$lib" -nt "$0" ]]; then
-    exit 0
+if [[ -f "$lib" && -z "$(find "$here" -newer "$lib" -print -quit)" ]]; then
+    exit 0 # nothing here is newer than the library
 fi
 # -ffp-contract=off: no fused multiply-adds, so every instruction set gives the same float bits; -fopenmp: the
 # products run on LibTorch's OpenMP threads (its libgomp.so.1, loaded first, serves this library too)
 "$cc" -O3 -std=gnu11 -fPIC -shared -fopenmp -ffp-contract=off -fno-strict-aliasing -Wall -Wextra \
-    -I"$jdk/include" -I"$jdk/include/linux" -o "$lib.tmp" "$here/int8_kernel.c" "$here/attention_kernel.c"
+    -I"$jdk/include" -I"$jdk/include/linux" -o "$lib.tmp" "$here"/*.c
 mv -f "$lib.tmp" "$lib"

@@ -26,15 +26,14 @@
 #include <string.h>
 #include <immintrin.h>
 #include <omp.h>
-
-enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX_VNNI = 2, ISA_AVX512_VNNI = 3 };
+#include "tts_kernels.h"
 
 /* Output rows per block of a several-row product: the block's weights stay in cache while every input row passes. */
 #define BLOCK 64
 
 /* ---- quantization of one input row (SSE2, part of every x86-64): the same code and bits for every ISA ---- */
 
-static float quantize_row(const float* x, long in, int8_t* xq) {
+float tts_quantize_row(const float* x, long in, int8_t* xq) {
     __m128 mx = _mm_setzero_ps();
     __m128 bad = _mm_setzero_ps();
     const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
@@ -167,7 +166,7 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
  */
 static int detected = 0;
 
-static int detect(void) {
+int tts_int8_detect(void) {
     if (detected != 0) {
         return detected;
     }
@@ -190,7 +189,7 @@ static int detect(void) {
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    return detect();
+    return tts_int8_detect();
 }
 
 /* one output value: the shared epilogue, compiled without contraction (the same bits on every path) */
@@ -229,8 +228,8 @@ static void rows(int isa, const int8_t* w, long in, const int8_t* q, float step,
  * columns [n0, n1) of y for every quantized row. One input row: the whole range at once (its quarters are the
  * streams). Several: blocks of BLOCK output rows, each passed by every input row while its weights are in cache.
  */
-static void product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m, const float* scale,
-        const float* bias, float* y, long out, long n0, long n1, int isa) {
+void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
+        const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa) {
     const long block = m == 1 ? n1 - n0 : BLOCK;
     for (long b = n0; b < n1; b += block) {
         const long e = b + block < n1 ? b + block : n1;
@@ -250,7 +249,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
         jint threads) {
     (void) env;
     (void) cls;
-    if (isa < 0 || isa > ISA_AVX512_VNNI || !(detect() & (1 << isa))) {
+    if (isa < 0 || isa > ISA_AVX512_VNNI || !(tts_int8_detect() & (1 << isa))) {
         return -2;
     }
     const float* x = (const float*) (intptr_t) xAddr;
@@ -267,11 +266,11 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
     float* steps = (float*) scratch;
     int8_t* xq = (int8_t*) (scratch + ((size_t) m * sizeof(float) + 63) / 64 * 64);
     for (long r = 0; r < m; r++) {
-        steps[r] = quantize_row(x + r * (long) in, in, xq + r * (long) in);
+        steps[r] = tts_quantize_row(x + r * (long) in, in, xq + r * (long) in);
     }
     const long quads = (n1 - n0 + 3) / 4;
     if (threads <= 1 || quads < 2) {
-        product(w, in, xq, steps, m, scale, bias, y, out, n0, n1, isa);
+        tts_int8_product(w, in, xq, steps, m, scale, bias, y, out, n0, n1, isa);
     } else {
         const int team = threads < quads ? threads : (int) quads;
 #pragma omp parallel num_threads(team)
@@ -282,7 +281,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
             const long a = n0 + t * per * 4;
             const long z = n0 + (t + 1) * per * 4 < n1 ? n0 + (t + 1) * per * 4 : n1;
             if (a < z) {
-                product(w, in, xq, steps, m, scale, bias, y, out, a, z, isa);
+                tts_int8_product(w, in, xq, steps, m, scale, bias, y, out, a, z, isa);
             }
         }
     }

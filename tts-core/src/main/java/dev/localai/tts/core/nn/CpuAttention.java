@@ -50,6 +50,11 @@ public final class CpuAttention {
         return NativeKernels.capped(cpu, atenCapability);
     }
 
+    /** The path's code for the C side (-1 when not available). */
+    static int pathCode() {
+        return PATH;
+    }
+
     /** Whether T3's decode steps use this kernel (see {@link #useForDecode}). */
     public static boolean usedForDecode() {
         return forDecode;

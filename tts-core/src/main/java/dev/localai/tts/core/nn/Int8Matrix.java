@@ -279,6 +279,26 @@ public final class Int8Matrix {
         Int8Kernel.linear(x2, q, scale, b, y, 0, out, Int8Kernel.isa(), threads);
     }
 
+    /** The native kernel's (out, in) int8 matrix (null for FBGEMM's), for {@link DecoderBlockKernel}. */
+    Tensor nativeMatrix() {
+        return kernel == Kernel.NATIVE ? unpacked : null;
+    }
+
+    /** The (out) fp32 row scales. */
+    Tensor rowScales() {
+        return scale;
+    }
+
+    /** Input features. */
+    public long in() {
+        return in;
+    }
+
+    /** Output features. */
+    public long out() {
+        return out;
+    }
+
     /** Products with fewer multiply-adds than this run on one thread: the others' wake-up would cost more. */
     static final long MIN_SPLIT_WORK = 1L << 16;
 

@@ -20,6 +20,13 @@ final class DecodeBuffers implements AutoCloseable {
     final Tensor logits;
     /** The fp32 CPU single-query attention's buffers (null where SDPA runs). */
     final AttentionScratch att;
+    /** {@link #x} as one row (1, D), for the native block kernel. */
+    final Tensor xRow;
+    /** The native block kernel's per-row arguments for one row: cache addresses, capacity, position. */
+    final long[] kRow = new long[1];
+    final long[] vRow = new long[1];
+    final int[] capacityRow = new int[1];
+    final int[] posRow = new int[1];
 
     DecodeBuffers(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
         try (DeviceOptional dev = new DeviceOptional(device);
@@ -30,12 +37,14 @@ final class DecodeBuffers implements AutoCloseable {
             proj = torch.empty(new long[] {c.nEmbd()}, opts, null).retainReference();
             inner = torch.empty(new long[] {c.nInner()}, opts, null).retainReference();
             logits = torch.empty(new long[] {c.speechTokensDictSize()}, opts, null).retainReference();
+            xRow = x.view(1, c.nEmbd()).retainReference();
         }
         att = AttentionScratch.ifUsed(c, dtype, device);
     }
 
     @Override
     public void close() {
+        xRow.close();
         x.close();
         qkv.close();
         proj.close();

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.DecoderBlockKernel;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.Tensor;
@@ -11,6 +12,8 @@ final class GPT2Block {
     final LayerNorm ln_2;
     final GPT2MLP mlp;
     private final int index;
+    /** The whole decode step as one native call, where the matrices are on the native int8 kernel; else null. */
+    private final DecoderBlockKernel fused;
 
     GPT2Block(ParamSource p, T3Config c, int index, boolean int8) {
         this.index = index;
@@ -18,6 +21,14 @@ final class GPT2Block {
         this.attn = new GPT2Attention(p.sub("attn"), c, int8);
         this.ln_2 = new LayerNorm(p.sub("ln_2"), c.nEmbd(), c.layerNormEps());
         this.mlp = new GPT2MLP(p.sub("mlp"), c, int8);
+        this.fused = int8 ? DecoderBlockKernel.of(ln_1, attn.c_attn.int8, attn.c_attn.bias, attn.c_proj.int8,
+                attn.c_proj.bias, ln_2, mlp.c_fc.int8, mlp.c_fc.bias, mlp.c_proj.int8, mlp.c_proj.bias, c.nHead(),
+                c.layerNormEps()) : null;
+    }
+
+    /** Whether this block's decode steps run as one native call now ({@link DecoderBlockKernel}). */
+    boolean fusedFor(KvCache cache) {
+        return fused != null && cache.cpuFloat() && DecoderBlockKernel.enabled();
     }
 
     /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */
@@ -33,6 +44,14 @@ final class GPT2Block {
 
     /** Updates the residual {@code buf.x} (D) in place for the token at {@code pos}. */
     void step(int pos, KvCache cache, DecodeBuffers buf) {
+        if (fusedFor(cache)) {
+            buf.kRow[0] = cache.kAddress(index);
+            buf.vRow[0] = cache.vAddress(index);
+            buf.capacityRow[0] = cache.capacity();
+            buf.posRow[0] = pos;
+            fused.step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow);
+            return;
+        }
         attn.step(ln_1.forward(buf.x), pos, cache, index, buf);
         buf.x.add_(buf.proj);
         mlp.step(ln_2.forward(buf.x), buf);
@@ -41,11 +60,29 @@ final class GPT2Block {
 
     /** Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}. */
     void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
+        if (fused != null && DecoderBlockKernel.enabled() && allCpuFloat(caches, n)) {
+            for (int i = 0; i < n; i++) {
+                bb.kRows[i] = caches[i].kAddress(index);
+                bb.vRows[i] = caches[i].vAddress(index);
+                bb.capacities[i] = caches[i].capacity();
+            }
+            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos);
+            return;
+        }
         Tensor x = BatchBuffers.rows(bb.x, n);
         Tensor proj = BatchBuffers.rows(bb.proj, n);
         attn.stepRows(ln_1.forward(x), n, pos, caches, index, bb);
         x.add_(proj);
         mlp.stepRows(ln_2.forward(x), n, bb);
         x.add_(proj);
+    }
+
+    private static boolean allCpuFloat(KvCache[] caches, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!caches[i].cpuFloat()) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -16,6 +16,10 @@ public final class KvCache implements AutoCloseable {
     private final Tensor[] v;
     private final int capacity;
     private final long bytes;
+    /** Each layer's K and V data addresses (for the native decode kernel), read once. */
+    private final long[] kAddress;
+    private final long[] vAddress;
+    private final boolean cpuFloat;
     private int length;
 
     KvCache(int nLayer, int nHead, int headDim, int capacity, ScalarType dtype, org.bytedeco.pytorch.Device device) {
@@ -32,6 +36,28 @@ public final class KvCache implements AutoCloseable {
                 v[i] = torch.empty(shape, o2, null).retainReference();
             }
         }
+        this.cpuFloat = dtype == ScalarType.Float && !device.is_cuda();
+        this.kAddress = new long[nLayer];
+        this.vAddress = new long[nLayer];
+        for (int i = 0; i < nLayer; i++) {
+            kAddress[i] = k[i].data_ptr().address();
+            vAddress[i] = v[i].data_ptr().address();
+        }
+    }
+
+    /** Whether the cache is fp32 in CPU memory (what the native decode kernel reads). */
+    boolean cpuFloat() {
+        return cpuFloat;
+    }
+
+    /** The address of layer {@code layer}'s K tensor, contiguous (heads, capacity, headDim). */
+    long kAddress(int layer) {
+        return kAddress[layer];
+    }
+
+    /** The address of layer {@code layer}'s V tensor, contiguous (heads, capacity, headDim). */
+    long vAddress(int layer) {
+        return vAddress[layer];
     }
 
     public int capacity() {

@@ -30,22 +30,30 @@ class T3Int8AccuracyTest {
         assumeTrue(Int8Matrix.usable(), "int8 weights need FBGEMM (x86-64 with AVX2) or the native int8 kernel");
     }
 
-    /** On each kernel (the native kernel quantizes each input row on its own, FBGEMM the whole input at once). */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(Int8Matrix.Kernel.class)
-    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel) {
+    /**
+     * On each kernel (the native kernel quantizes each input row on its own, FBGEMM the whole input at once), and on
+     * the native kernel with LibTorch's operations between the products or the whole block as one native call
+     * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, fused block {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"FBGEMM, false", "NATIVE, false", "NATIVE, true"})
+    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel, boolean fused) {
         assumeTrue(kernel == Int8Matrix.Kernel.NATIVE ? dev.localai.tts.core.nn.Int8Kernel.available()
                 : Int8Matrix.supported(), kernel + " does not run here");
+        assumeTrue(!fused || dev.localai.tts.core.nn.DecoderBlockKernel.available(), "no native block kernel here");
         boolean before = Int8Matrix.nativeKernel();
+        boolean fusedBefore = dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
         Int8Matrix.useNativeKernel(kernel == Int8Matrix.Kernel.NATIVE);
+        dev.localai.tts.core.nn.DecoderBlockKernel.use(fused);
         try {
-            check(kernel);
+            check(kernel + (fused ? " fused" : ""));
         } finally {
             Int8Matrix.useNativeKernel(before);
+            dev.localai.tts.core.nn.DecoderBlockKernel.use(fusedBefore);
         }
     }
 
-    private static void check(Int8Matrix.Kernel kernel) {
+    private static void check(String kernel) {
         var file = Golden.ckpt().resolve("t3_turbo_v1.safetensors");
         try (T3 fp32 = T3.load(file, Device.cpu(), ScalarType.Float);
              T3 int8 = T3.load(file, Device.cpu(), ScalarType.Char);

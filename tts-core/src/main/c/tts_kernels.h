@@ -1,0 +1,46 @@
+/*
+ * What the kernels of libtts_cpu.so share (int8_kernel.c, attention_kernel.c, decoder_kernel.c): hidden from the
+ * library's exports, which are the JNI entry points only.
+ */
+#ifndef TTS_KERNELS_H
+#define TTS_KERNELS_H
+
+#include <stdint.h>
+
+#define TTS_INTERNAL __attribute__((visibility("hidden")))
+
+/* int8_kernel.c: instruction-set codes (nn.Int8Kernel.Isa's ordinals) */
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX_VNNI = 2, ISA_AVX512_VNNI = 3 };
+
+/* The ISAs this CPU runs, one bit per code. */
+TTS_INTERNAL int tts_int8_detect(void);
+
+/* xq = rint(x / step) with step = max|x| / 127, returned (0 for a zero row, NaN for a non-finite one). */
+TTS_INTERNAL float tts_quantize_row(const float* x, long in, int8_t* xq);
+
+/*
+ * Columns [n0, n1) of y (m, out) for m quantized rows xq (m, in) with their steps: w (out, in) int8, scale (out),
+ * bias (out) or NULL. One thread; the same bits for any split of the columns.
+ */
+TTS_INTERNAL void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
+        const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa);
+
+/* attention_kernel.c: path codes (0 plain C, 1 AVX2 + FMA, 3 AVX-512) */
+enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
+
+/* The best path this CPU runs. */
+TTS_INTERNAL int tts_attention_path(void);
+
+/* One head: out (d) = softmax(scale * q k^T) v over len rows of k and v (d floats each); s: len floats of scratch. */
+TTS_INTERNAL void tts_attention_head(int path, const float* q, const float* k, const float* v, long d, long len,
+        float scale, float* s, float* out);
+
+/* tts_math.c: element-wise functions, the same bits on every path (plain IEEE operations, no contraction) */
+
+/* s[j] = exp(s[j] - m) for j < len; returns their sum (added in a fixed order). */
+TTS_INTERNAL float tts_exp_shifted_sum(float* s, long len, float m);
+
+/* y[j] = gelu_tanh(y[j]) = y / (1 + exp(-2 sqrt(2/pi) (y + 0.044715 y^3))) in place (GPT-2's gelu_new). */
+TTS_INTERNAL void tts_gelu_tanh(float* y, long n);
+
+#endif

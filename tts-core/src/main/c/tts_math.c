@@ -1,0 +1,100 @@
+/*
+ * Element-wise functions of the native kernels: exp for the attention's softmax and GPT-2's tanh GELU.
+ *
+ * exp(x) = 2^n * p(r), n = round(x / ln 2), r = x - n ln 2 (in two parts), p a degree-7 polynomial (Cephes' expf
+ * coefficients): within 2 ulp of exp over the float range, inputs clamped to [-87.3, 88] (so 2^n stays a normal
+ * float; below, the results are about 1e-38 rather than 0, which no softmax or GELU tells apart). Written with plain
+ * IEEE operations only (no libm call, no fused multiply-add: the library is built with -ffp-contract=off), so the
+ * compiler's vector clones for AVX-512 and AVX2 and the plain code give the same bits; each loop is compiled for the
+ * three and the CPU's best is picked on first use.
+ *
+ * libm's expf is one call per element: the attention's softmax runs 190 000 of them per T3 decode step at 500
+ * positions, the GELU 100 000.
+ */
+#pragma GCC optimize("no-trapping-math") /* lets the clamps below become vector blends; no result changes */
+#include <stdint.h>
+#include <string.h>
+#include "tts_kernels.h"
+
+static inline float exp_body(float x) {
+    x = x < -87.33654f ? -87.33654f : x; /* a NaN fails both tests and stays NaN */
+    x = x > 88.0f ? 88.0f : x;
+    float n = x * 1.44269504088896341f;
+    n = (n + 12582912.0f) - 12582912.0f; /* round to nearest even: 1.5 * 2^23 */
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    const float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r2 + r;
+    p = p + 1.0f;
+    /* 2^n: n in [-126, 127] here (a NaN's garbage exponent is multiplied by a NaN) */
+    const uint32_t bits = (uint32_t) ((int32_t) n + 127) << 23;
+    float two;
+    memcpy(&two, &bits, sizeof two);
+    return p * two;
+}
+
+/* The loops, each compiled for AVX-512, AVX2 and plain x86-64 (the compiler vectorizes each for its target). */
+#define CLONES(NAME, PARAMS, BODY) \
+    __attribute__((target("avx512f"))) static void NAME##_avx512 PARAMS BODY \
+    __attribute__((target("avx2"))) static void NAME##_avx2 PARAMS BODY \
+    static void NAME##_plain PARAMS BODY
+
+CLONES(exp_shifted, (float* s, long len, float m), {
+    for (long j = 0; j < len; j++) {
+        s[j] = exp_body(s[j] - m);
+    }
+})
+
+CLONES(gelu, (float* y, long n), {
+    for (long j = 0; j < n; j++) {
+        const float x = y[j];
+        const float u = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
+        /* 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)) */
+        y[j] = x / (1.0f + exp_body(-2.0f * u));
+    }
+})
+
+/* 2 AVX-512, 1 AVX2, 0 plain: read once (a race between first callers writes the same value) */
+static int level = -1;
+
+static int clone_level(void) {
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return level;
+}
+
+static void exp_shifted(float* s, long len, float m) {
+    switch (clone_level()) {
+        case 2: exp_shifted_avx512(s, len, m); break;
+        case 1: exp_shifted_avx2(s, len, m); break;
+        default: exp_shifted_plain(s, len, m); break;
+    }
+}
+
+float tts_exp_shifted_sum(float* s, long len, float m) {
+    exp_shifted(s, len, m);
+    /* eight running sums, then a fixed tree: the same order everywhere, and not one long chain of dependent adds */
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    long j = 0;
+    for (; j + 8 <= len; j += 8) {
+        for (int i = 0; i < 8; i++) a[i] += s[j + i];
+    }
+    for (int i = 0; j < len; j++, i++) a[i] += s[j];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+void tts_gelu_tanh(float* y, long n) {
+    switch (clone_level()) {
+        case 2: gelu_avx512(y, n); break;
+        case 1: gelu_avx2(y, n); break;
+        default: gelu_plain(y, n); break;
+    }
+}

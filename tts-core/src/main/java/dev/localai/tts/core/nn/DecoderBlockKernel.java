@@ -1,0 +1,157 @@
+package dev.localai.tts.core.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * One decode step of a pre-LN GPT-2 block on the CPU as one native call ({@code src/main/c/decoder_kernel.c}), for
+ * one or more rows, each the newest token of its own sequence:
+ * <pre>
+ *   h = ln_1(x);  q|k|v = c_attn(h);  k, v -&gt; the row's cache;  x += c_proj(attention(q, cache))
+ *   h = ln_2(x);  x += mlp.c_proj(gelu_tanh(mlp.c_fc(h)))
+ * </pre>
+ * The four matrices are int8 on {@link Int8Kernel} (the same quantization and bits as {@link Int8Matrix}'s native
+ * kernel), the attention is {@link CpuAttention}'s, the layer norms sum their moments in double, the GELU is GPT-2's
+ * {@code gelu_new} ({@code x / (1 + exp(-2u))}, {@code u = sqrt(2/pi) (x + 0.044715 x^3)}, the same function as
+ * {@code 0.5 x (1 + tanh u)}), all in one OpenMP region on LibTorch's threads.
+ *
+ * <p>Why: with the products and the attention at the memory's speed, a T3 decode step made of LibTorch operations
+ * still spent about a quarter of its time between them: twenty-odd operations per block, each created, dispatched
+ * and freed through the Java bindings, for layer norms and additions of a thousand values (docs/performance.md).
+ *
+ * <p>Numerics: a row's result depends only on that row, and not on the thread count (every value is computed by one
+ * thread in a fixed order), so batched rows get the bits they get alone. Against the same block as LibTorch
+ * operations it differs by rounding in the layer norms and the GELU, which an int8 input quantization can turn into
+ * one quantization step of a value; {@code DecoderBlockKernelTest} bounds it, {@code T3Int8AccuracyTest} bounds the
+ * whole model against fp32 with it.
+ *
+ * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with fp32
+ * CPU caches; the system property {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run
+ * between the native kernels, for comparisons). Memory: it reads the block's tensors (owned by the model's
+ * {@link Weights}) and the caller's residual rows and caches in place; its scratch is freed before it returns.
+ */
+public final class DecoderBlockKernel {
+    /** The system property that, set to {@code false}, keeps blocks on LibTorch's operations. */
+    public static final String PROPERTY = "localai.tts.fusedDecode";
+    /** Blocks with fewer multiply-adds per row than this run on one thread. */
+    private static final long MIN_SPLIT_WORK = 1L << 16;
+    private static volatile boolean on = !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
+
+    private final long[] params;
+    private final int d;
+    private final int heads;
+    private final int inner;
+    private final float eps;
+    private final float scale;
+    private final long work;
+
+    private DecoderBlockKernel(long[] params, int d, int heads, int inner, double eps) {
+        this.params = params;
+        this.d = d;
+        this.heads = heads;
+        this.inner = inner;
+        this.eps = (float) eps;
+        this.scale = (float) (1.0 / Math.sqrt(d / heads));
+        this.work = (long) d * (4L * d + 2L * inner);
+    }
+
+    /** Whether the kernel is loaded here. */
+    public static boolean available() {
+        return Int8Kernel.available() && CpuAttention.available();
+    }
+
+    /** Whether blocks that can use the kernel do ({@link #PROPERTY}, {@link #use}). */
+    public static boolean enabled() {
+        return on && available();
+    }
+
+    /** Turns the kernel on or off for every block from now on (for comparisons and tests). */
+    public static void use(boolean enabled) {
+        on = enabled;
+    }
+
+    /**
+     * The kernel for one block, or null where it cannot run it: the kernel is not loaded, or a matrix is not on
+     * {@link Int8Matrix.Kernel#NATIVE}. Matrices are {@code (out, in)}: {@code qkv} (3D, D), {@code attnProj} (D, D),
+     * {@code fc} (inner, D), {@code proj} (D, inner); every other tensor a contiguous fp32 vector (biases may be null).
+     */
+    public static DecoderBlockKernel of(LayerNorm ln1, Int8Matrix qkv, Tensor qkvBias, Int8Matrix attnProj,
+                                        Tensor attnBias, LayerNorm ln2, Int8Matrix fc, Tensor fcBias,
+                                        Int8Matrix proj, Tensor projBias, int heads, double eps) {
+        if (!available()) {
+            return null;
+        }
+        for (Int8Matrix m : new Int8Matrix[] {qkv, attnProj, fc, proj}) {
+            if (m.nativeMatrix() == null) {
+                return null;
+            }
+        }
+        int d = (int) qkv.in();
+        int inner = (int) fc.out();
+        if (heads <= 0 || d % heads != 0 || qkv.out() != 3L * d || attnProj.in() != d || attnProj.out() != d
+                || fc.in() != d || proj.in() != inner || proj.out() != d) {
+            throw new IllegalArgumentException("decoder block kernel: matrices of a GPT-2 block of width " + d
+                    + " and " + heads + " heads needed");
+        }
+        long[] p = {
+            vector(ln1.weight, d), vector(ln1.bias, d),
+            matrix(qkv), vector(qkv.rowScales(), 3 * d), vector(qkvBias, 3 * d),
+            matrix(attnProj), vector(attnProj.rowScales(), d), vector(attnBias, d),
+            vector(ln2.weight, d), vector(ln2.bias, d),
+            matrix(fc), vector(fc.rowScales(), inner), vector(fcBias, inner),
+            matrix(proj), vector(proj.rowScales(), d), vector(projBias, d)
+        };
+        return new DecoderBlockKernel(p, d, heads, inner, eps);
+    }
+
+    private static long matrix(Int8Matrix m) {
+        return m.nativeMatrix().data_ptr().address();
+    }
+
+    private static long vector(Tensor t, long n) {
+        if (t == null) {
+            return 0;
+        }
+        if (t.scalar_type().value != ScalarType.Float.value || t.is_cuda() || !t.is_contiguous() || t.numel() != n) {
+            throw new IllegalArgumentException("decoder block kernel: a contiguous fp32 CPU vector of " + n
+                    + " values needed, got " + t.sizes().vec());
+        }
+        return t.data_ptr().address();
+    }
+
+    /**
+     * Updates rows {@code [0, m)} of the residual {@code x} (at least m rows of D, contiguous fp32 CPU) in place: row
+     * r is the token at position {@code pos[r]} of its sequence, whose key and value it writes at that position of its
+     * layer cache ({@code k[r]}, {@code v[r]}: the addresses of contiguous fp32 (heads, capacity[r], D / heads)
+     * tensors) before attending over positions {@code 0..pos[r]}.
+     */
+    public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos) {
+        boolean ok = m > 0 && x.dim() == 2 && x.size(0) >= m && x.size(1) == d && x.is_contiguous() && !x.is_cuda()
+                && x.scalar_type().value == ScalarType.Float.value && k.length >= m && v.length >= m
+                && capacity.length >= m && pos.length >= m;
+        for (int r = 0; ok && r < m; r++) {
+            ok = pos[r] >= 0 && pos[r] < capacity[r] && k[r] != 0 && v[r] != 0;
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("decoder block kernel: x " + x.sizes().vec() + " for " + m
+                    + " rows of width " + d + ", positions within their caches, needed");
+        }
+        int threads = work * m < MIN_SPLIT_WORK ? 1 : torch.get_num_threads();
+        int rc = step(x.data_ptr().address(), m, d, heads, inner, params, eps, scale, k, v, capacity, pos,
+                Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
+        if (rc == -1) {
+            throw new OutOfMemoryError("decoder block kernel: no memory for the activations of " + m + " rows");
+        }
+        if (rc == -3) {
+            throw new IllegalArgumentException("decoder block kernel: a position outside its cache");
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("decoder block kernel: " + Int8Kernel.isa().label()
+                    + " is not supported by this CPU");
+        }
+    }
+
+    private static native int step(long x, int m, int d, int heads, int inner, long[] params, float eps, float scale,
+                                   long[] k, long[] v, int[] capacity, int[] pos, int isa, int attPath, int threads);
+}

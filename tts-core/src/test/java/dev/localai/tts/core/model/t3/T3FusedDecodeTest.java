@@ -1,0 +1,86 @@
+package dev.localai.tts.core.model.t3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.checkpoint.SafeTensors;
+import dev.localai.tts.core.nn.DecoderBlockKernel;
+import dev.localai.tts.core.nn.Int8Matrix;
+import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.testing.Golden;
+import dev.localai.tts.core.testing.RelErr;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * T3's decode steps with the whole block as one native call ({@link DecoderBlockKernel}) against the same int8 model
+ * with LibTorch's operations between the native kernels, on the tiny golden checkpoint: 60 greedy steps from the
+ * golden prefill, both fed the LibTorch run's tokens, so each step's logits compare on the same history.
+ */
+class T3FusedDecodeTest {
+    @BeforeAll
+    static void load() {
+        Torch.load();
+        assumeTrue(DecoderBlockKernel.available(), "the native kernels are not loaded here");
+    }
+
+    @Test
+    void theFusedBlockGivesTheLogitsOfLibTorchsOperationsBetweenTheNativeKernels() {
+        var file = Golden.ckpt().resolve("t3_turbo_v1.safetensors");
+        boolean before = DecoderBlockKernel.enabled();
+        boolean nativeBefore = Int8Matrix.nativeKernel();
+        Int8Matrix.useNativeKernel(true);
+        try (T3 t3 = T3.load(file, Device.cpu(), ScalarType.Char);
+             SafeTensors g = Golden.load("t3_prefill.safetensors");
+             PointerScope scope = new PointerScope()) {
+            T3Cond cond = new T3Cond(g.tensor("in.speaker_emb"), g.tensor("in.cond_prompt_speech_tokens"));
+            Tensor embeds = t3.inputEmbeddings(cond, g.tensor("in.text_tokens"));
+            int l0 = (int) embeds.size(0);
+            int steps = 60;
+            try (KvCache ca = t3.newCache(l0 + steps);
+                 KvCache cb = t3.newCache(l0 + steps);
+                 DecodeBuffers ba = t3.newBuffers();
+                 DecodeBuffers bb = t3.newBuffers()) {
+                Tensor ha = t3.prefillHidden(embeds, ca);
+                t3.prefillHidden(embeds, cb);
+                int token = (int) t3.speechHead(ha.narrow(0, l0 - 1, 1)).argmax().item_long();
+                Tensor la = torch.empty(t3.config().speechTokensDictSize());
+                Tensor lb = torch.empty(t3.config().speechTokensDictSize());
+                double worst = 0;
+                int agree = 0;
+                for (int i = 0; i < steps; i++) {
+                    try (PointerScope step = new PointerScope()) {
+                        DecoderBlockKernel.use(false);
+                        assertThat(t3.tfmr.h[0].fusedFor(ca)).isFalse();
+                        t3.speechLogits(t3.stepHidden(token, l0 + i, ca, ba), ba, la);
+                        DecoderBlockKernel.use(true);
+                        for (GPT2Block b : t3.tfmr.h) {
+                            assertThat(b.fusedFor(cb)).isTrue();
+                        }
+                        t3.speechLogits(t3.stepHidden(token, l0 + i, cb, bb), bb, lb);
+                        assertThat(torch.isfinite(lb).all().item_bool()).isTrue();
+                        worst = Math.max(worst, RelErr.l2(lb, la));
+                        int next = (int) la.argmax().item_long();
+                        agree += next == (int) lb.argmax().item_long() ? 1 : 0;
+                        token = next;
+                    }
+                }
+                System.out.printf("int8 T3 decode, the fused block vs LibTorch's operations between the native kernels "
+                        + "over %d steps: worst rel L2 of the logits %.3g, greedy agreement %d/%d%n", steps, worst,
+                        agree, steps);
+                // rounding of the layer norms and the GELU, now and then one int8 step of an input: far below int8's
+                // own distance from fp32 (T3Int8AccuracyTest)
+                assertThat(worst).isLessThan(1e-4);
+                assertThat(agree).isEqualTo(steps);
+            }
+        } finally {
+            DecoderBlockKernel.use(before);
+            Int8Matrix.useNativeKernel(nativeBefore);
+        }
+    }
+}

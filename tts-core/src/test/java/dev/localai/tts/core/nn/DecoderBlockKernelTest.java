@@ -1,0 +1,290 @@
+package dev.localai.tts.core.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.testing.SystemProperties;
+import java.util.Arrays;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native GPT-2 block decode step ({@link DecoderBlockKernel}) against the same block as LibTorch operations
+ * between the native int8 product and decode attention, over widths that take the attention's AVX-512 (heads of 64)
+ * and other paths, cache positions from 0 to past 500, batches of rows at different positions, and seeds; and the
+ * bitwise properties the engine relies on (thread count, batching, instruction set).
+ */
+class DecoderBlockKernelTest {
+    private static final double EPS = 1e-5;
+
+    @BeforeAll
+    static void load() {
+        Torch.load();
+        assumeTrue(DecoderBlockKernel.available(), "the native kernels are not loaded here");
+    }
+
+    /** One random block: its layer norms, int8 matrices and biases, and the kernel over them. */
+    private record Block(Weights owner, LayerNorm ln1, Int8Matrix qkv, Tensor qkvB, Int8Matrix attn, Tensor attnB,
+                         LayerNorm ln2, Int8Matrix fc, Tensor fcB, Int8Matrix proj, Tensor projB, int d, int heads,
+                         DecoderBlockKernel kernel) implements AutoCloseable {
+        static Block random(long seed, int d, int heads) {
+            Weights w = new Weights();
+            ParamSource p = w.track(new RandomParams(seed));
+            int inner = 4 * d;
+            LayerNorm ln1 = new LayerNorm(p.sub("ln_1"), d, EPS);
+            Int8Matrix qkv = Int8Matrix.quantize(p.take("c_attn.weight", 3L * d, d), w, Int8Matrix.Kernel.NATIVE);
+            Tensor qkvB = p.take("c_attn.bias", 3L * d);
+            Int8Matrix attn = Int8Matrix.quantize(p.take("c_proj.weight", d, d), w, Int8Matrix.Kernel.NATIVE);
+            Tensor attnB = p.take("c_proj.bias", d);
+            LayerNorm ln2 = new LayerNorm(p.sub("ln_2"), d, EPS);
+            Int8Matrix fc = Int8Matrix.quantize(p.take("fc.weight", inner, d), w, Int8Matrix.Kernel.NATIVE);
+            Tensor fcB = p.take("fc.bias", inner);
+            Int8Matrix proj = Int8Matrix.quantize(p.take("proj.weight", d, inner), w, Int8Matrix.Kernel.NATIVE);
+            Tensor projB = p.take("proj.bias", d);
+            DecoderBlockKernel k = DecoderBlockKernel.of(ln1, qkv, qkvB, attn, attnB, ln2, fc, fcB, proj, projB,
+                    heads, EPS);
+            return new Block(w, ln1, qkv, qkvB, attn, attnB, ln2, fc, fcB, proj, projB, d, heads, k);
+        }
+
+        /** The same step as LibTorch operations between the native kernels, one row: x (d) updated in place. */
+        void reference(Tensor x, Tensor k, Tensor v, int pos) {
+            int hd = d / heads;
+            Tensor h = ln1.forward(x.view(1, d));
+            Tensor q3 = torch.empty(1, 3L * d);
+            qkv.forwardRows(h, qkvB, q3);
+            Tensor row = q3.view(3L * d);
+            k.select(1, pos).copy_(row.narrow(0, d, d).view(heads, hd));
+            v.select(1, pos).copy_(row.narrow(0, 2L * d, d).view(heads, hd));
+            Tensor a = torch.empty(heads, hd);
+            CpuAttention.oneQuery(row.narrow(0, 0, d).view(heads, 1, hd), k.narrow(1, 0, pos + 1),
+                    v.narrow(1, 0, pos + 1), pos + 1, 1.0 / Math.sqrt(hd), a);
+            Tensor o = torch.empty(1, d);
+            attn.forwardRows(a.view(1, d), attnB, o);
+            x.add_(o.view(d));
+            Tensor h2 = ln2.forward(x.view(1, d));
+            Tensor in = torch.empty(1, 4L * d);
+            fc.forwardRows(h2, fcB, in);
+            torch.gelu_(in, "tanh");
+            proj.forwardRows(in, projB, o);
+            x.add_(o.view(d));
+        }
+
+        @Override
+        public void close() {
+            owner.close();
+        }
+    }
+
+    private static Tensor randn(Generator g, long... shape) {
+        return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(ScalarType.Float));
+    }
+
+    /** A layer cache (heads, capacity, d / heads) with its first {@code filled} rows random and the rest NaN. */
+    private static Tensor cache(Generator g, int heads, int capacity, int hd, int filled) {
+        Tensor c = randn(g, heads, capacity, hd);
+        if (filled < capacity) {
+            c.narrow(1, filled, capacity - filled).fill_(new Scalar(Float.NaN));
+        }
+        return c;
+    }
+
+    private static float[] floats(Tensor t) {
+        Tensor c = t.contiguous();
+        float[] a = new float[(int) c.numel()];
+        c.data_ptr_float().get(a);
+        return a;
+    }
+
+    private static double relL2(Tensor got, Tensor ref) {
+        return got.sub(ref).norm().item_double() / ref.norm().item_double();
+    }
+
+    private static void run(Block b, Tensor x, int m, Tensor[] k, Tensor[] v, int[] pos) {
+        long[] ka = new long[m];
+        long[] va = new long[m];
+        int[] cap = new int[m];
+        for (int r = 0; r < m; r++) {
+            ka[r] = k[r].data_ptr().address();
+            va[r] = v[r].data_ptr().address();
+            cap[r] = (int) k[r].size(1);
+        }
+        b.kernel().step(x, m, ka, va, cap, pos);
+    }
+
+    @Test
+    void matchesTheBlockAsLibTorchOperationsBetweenTheNativeKernels() {
+        int[][] shapes = {{1024, 16}, {256, 4}, {96, 8}, {80, 2}};
+        double worst = 0;
+        for (int seed = 1; seed <= 2; seed++) {
+            for (int[] s : shapes) {
+                try (Block b = Block.random(seed * 31L + s[0], s[0], s[1]); PointerScope scope = new PointerScope()) {
+                    assertThat(b.kernel()).isNotNull();
+                    int hd = s[0] / s[1];
+                    for (int pos : new int[] {0, 1, 37, 501}) {
+                        Generator g = torch.createCPUGenerator(seed * 7L + pos);
+                        Tensor x = randn(g, 1, s[0]).mul_(new Scalar(2.0));
+                        Tensor k = cache(g, s[1], pos + 9, hd, pos);
+                        Tensor v = cache(g, s[1], pos + 9, hd, pos);
+                        Tensor xr = x.clone().view(s[0]);
+                        Tensor kr = k.clone();
+                        Tensor vr = v.clone();
+                        b.reference(xr, kr, vr, pos);
+                        run(b, x, 1, new Tensor[] {k}, new Tensor[] {v}, new int[] {pos});
+                        assertThat(torch.isfinite(x).all().item_bool()).isTrue();
+                        // the new key and value rows are the product's outputs: within the same bound
+                        double err = Math.max(relL2(x.view(s[0]), xr),
+                                Math.max(relL2(k.select(1, pos), kr.select(1, pos)),
+                                        relL2(v.select(1, pos), vr.select(1, pos))));
+                        worst = Math.max(worst, err);
+                        // rows before pos are left as they were; rows after it are not written
+                        assertThat(torch.equal(k.narrow(1, 0, pos), kr.narrow(1, 0, pos))).isTrue();
+                        assertThat(torch.isnan(k.narrow(1, pos + 1, 8)).all().item_bool()).isTrue();
+                    }
+                }
+            }
+        }
+        System.out.printf("decoder block kernel vs LibTorch operations between the native kernels: worst rel L2 %.3g%n",
+                worst);
+        // the two differ by the layer norms' and the GELU's rounding, which an 8-bit input quantization turns into at
+        // most a step (1/127 of a row's largest value) of a few inputs: far below int8's own error (about 1e-2)
+        assertThat(worst).isLessThan(2e-3);
+    }
+
+    @Test
+    void givesTheSameBitsOnAnyThreadCountAndForARowInABatchAsAlone() {
+        int d = 256;
+        int heads = 4;
+        int hd = d / heads;
+        int[] pos = {3, 120, 0, 57};
+        int m = pos.length;
+        int before = torch.get_num_threads();
+        try (Block b = Block.random(5, d, heads); PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(11);
+            Tensor x0 = randn(g, m, d);
+            Tensor[] k0 = new Tensor[m];
+            Tensor[] v0 = new Tensor[m];
+            for (int r = 0; r < m; r++) {
+                k0[r] = cache(g, heads, pos[r] + 1 + r, hd, pos[r]);
+                v0[r] = cache(g, heads, pos[r] + 1 + r, hd, pos[r]);
+            }
+            float[] batched = null;
+            for (int threads : new int[] {1, 2, 3}) {
+                torch.set_num_threads(threads);
+                for (int rep = 0; rep < 3; rep++) {
+                    Tensor x = x0.clone();
+                    Tensor[] k = Arrays.stream(k0).map(Tensor::clone).toArray(Tensor[]::new);
+                    Tensor[] v = Arrays.stream(v0).map(Tensor::clone).toArray(Tensor[]::new);
+                    run(b, x, m, k, v, pos);
+                    float[] got = floats(x);
+                    if (batched == null) {
+                        batched = got;
+                    }
+                    assertThat(got).as("%d threads, run %d", threads, rep).containsExactly(batched);
+                }
+            }
+            torch.set_num_threads(before);
+            for (int r = 0; r < m; r++) {
+                Tensor x = x0.narrow(0, r, 1).clone();
+                run(b, x, 1, new Tensor[] {k0[r].clone()}, new Tensor[] {v0[r].clone()}, new int[] {pos[r]});
+                assertThat(floats(x)).as("row %d alone", r)
+                        .containsExactly(Arrays.copyOfRange(batched, r * d, (r + 1) * d));
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    @Test
+    void everyInt8InstructionSetGivesTheSameBits() {
+        int d = 128;
+        String fixed = System.getProperty("localai.tts.int8Isa");
+        try (Block b = Block.random(9, d, 2); PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(3);
+            Tensor x0 = randn(g, 2, d);
+            Tensor k0 = cache(g, 2, 40, 64, 30);
+            Tensor v0 = cache(g, 2, 40, 64, 30);
+            float[] first = null;
+            for (Int8Kernel.Isa isa : Int8Kernel.Isa.values()) {
+                if (!Int8Kernel.runs(isa)) {
+                    continue;
+                }
+                System.setProperty("localai.tts.int8Isa", isa.label());
+                assertThat(Int8Kernel.isa()).isEqualTo(isa);
+                Tensor x = x0.clone();
+                run(b, x, 2, new Tensor[] {k0.clone(), k0.clone()}, new Tensor[] {v0.clone(), v0.clone()},
+                        new int[] {30, 12});
+                float[] got = floats(x);
+                if (first == null) {
+                    first = got;
+                }
+                assertThat(got).as(isa.label()).containsExactly(first);
+            }
+        } finally {
+            SystemProperties.restore("localai.tts.int8Isa", fixed);
+        }
+    }
+
+    @Test
+    void aNonFiniteRowSpoilsOnlyItself() {
+        int d = 96;
+        try (Block b = Block.random(2, d, 8); PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(4);
+            Tensor x = randn(g, 2, d);
+            x.select(0, 0).select(0, 5).fill_(new Scalar(Float.POSITIVE_INFINITY));
+            Tensor clean = x.narrow(0, 1, 1).clone();
+            Tensor k = cache(g, 8, 10, 12, 4);
+            Tensor v = cache(g, 8, 10, 12, 4);
+            Tensor k2 = k.clone();
+            Tensor v2 = v.clone();
+            Tensor k3 = k.clone();
+            Tensor v3 = v.clone();
+            run(b, x, 2, new Tensor[] {k, k2}, new Tensor[] {v, v2}, new int[] {4, 4});
+            assertThat(torch.isfinite(x.select(0, 0)).any().item_bool()).isFalse();
+            run(b, clean, 1, new Tensor[] {k3}, new Tensor[] {v3}, new int[] {4});
+            assertThat(floats(x.select(0, 1))).containsExactly(floats(clean));
+        }
+    }
+
+    @Test
+    void refusesPositionsOutsideTheCacheAndWrongShapes() {
+        try (Block b = Block.random(1, 64, 4); PointerScope scope = new PointerScope()) {
+            Tensor x = torch.zeros(1, 64);
+            Tensor k = torch.zeros(4, 8, 16);
+            Tensor v = torch.zeros(4, 8, 16);
+            assertThatThrownBy(() -> run(b, x, 1, new Tensor[] {k}, new Tensor[] {v}, new int[] {8}))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> run(b, x, 1, new Tensor[] {k}, new Tensor[] {v}, new int[] {-1}))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> run(b, torch.zeros(1, 32), 1, new Tensor[] {k}, new Tensor[] {v},
+                    new int[] {0})).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> run(b, x, 2, new Tensor[] {k, k}, new Tensor[] {v, v}, new int[] {0, 0}))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void isNotMadeForMatricesOnFbgemm() {
+        assumeTrue(Int8Matrix.supported(), "FBGEMM does not run here");
+        try (Weights w = new Weights(); PointerScope scope = new PointerScope()) {
+            ParamSource p = w.track(new RandomParams(1));
+            int d = 64;
+            LayerNorm ln = new LayerNorm(p.sub("ln"), d, EPS);
+            Int8Matrix fb = Int8Matrix.quantize(p.take("a", 3L * d, d), w, Int8Matrix.Kernel.FBGEMM);
+            Int8Matrix n1 = Int8Matrix.quantize(p.take("b", d, d), w, Int8Matrix.Kernel.NATIVE);
+            Int8Matrix n2 = Int8Matrix.quantize(p.take("c", 4L * d, d), w, Int8Matrix.Kernel.NATIVE);
+            Int8Matrix n3 = Int8Matrix.quantize(p.take("e", d, 4L * d), w, Int8Matrix.Kernel.NATIVE);
+            assertThat(DecoderBlockKernel.of(ln, fb, null, n1, null, ln, n2, null, n3, null, 4, EPS)).isNull();
+        }
+    }
+}
