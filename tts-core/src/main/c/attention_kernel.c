@@ -20,103 +20,29 @@
 #include <omp.h>
 #include "tts_kernels.h"
 
-static void head_scalar(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
-        float* out) {
-    float m = -INFINITY;
-    for (long j = 0; j < len; j++) {
-        const float* kj = k + j * d;
-        float a = 0.0f;
-        for (long i = 0; i < d; i++) a += q[i] * kj[i];
-        s[j] = a * scale;
-        m = s[j] > m ? s[j] : m;
-    }
-    const float sum = tts_exp_shifted_sum(s, len, m);
-    for (long i = 0; i < d; i++) out[i] = 0.0f;
-    for (long j = 0; j < len; j++) {
-        const float* vj = v + j * d;
-        for (long i = 0; i < d; i++) out[i] += s[j] * vj[i];
-    }
-    const float inv = 1.0f / sum;
-    for (long i = 0; i < d; i++) out[i] *= inv;
-}
+#define ELEM float
+#define SUFFIX _f32
+#define LOAD_1(p) (*(p))
+#define LOAD_8(p) _mm256_loadu_ps(p)
+#define LOAD_16(p) _mm512_loadu_ps(p)
+#include "attention_head.inc"
+#undef ELEM
+#undef SUFFIX
+#undef LOAD_1
+#undef LOAD_8
+#undef LOAD_16
 
-/* d a multiple of 8 */
-__attribute__((target("avx2,fma")))
-static void head_avx2(const float* q, const float* k, const float* v, long d, long len, float scale, float* s,
-        float* out) {
-    float m = -INFINITY;
-    for (long j = 0; j < len; j++) {
-        const float* kj = k + j * d;
-        __m256 a = _mm256_setzero_ps();
-        for (long i = 0; i < d; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kj + i), a);
-        __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_add_ss(h, _mm_movehdup_ps(h));
-        s[j] = _mm_cvtss_f32(h) * scale;
-        m = s[j] > m ? s[j] : m;
-    }
-    const float inv = 1.0f / tts_exp_shifted_sum(s, len, m);
-    for (long i = 0; i < d; i += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (long j = 0; j < len; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(v + j * d + i), acc);
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(acc, _mm256_set1_ps(inv)));
-    }
-}
-
-/* q . k for d = 64 */
-__attribute__((target("avx512f")))
-static inline float dot64(const float* q, const float* k) {
-    __m512 a = _mm512_mul_ps(_mm512_loadu_ps(q), _mm512_loadu_ps(k));
-    a = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16), _mm512_loadu_ps(k + 16), a);
-    a = _mm512_fmadd_ps(_mm512_loadu_ps(q + 32), _mm512_loadu_ps(k + 32), a);
-    a = _mm512_fmadd_ps(_mm512_loadu_ps(q + 48), _mm512_loadu_ps(k + 48), a);
-    return _mm512_reduce_add_ps(a);
-}
-
-/*
- * d = 64 (GPT-2's heads): keys and values read as four long sequential streams, one from each quarter of the cache,
- * which the memory serves faster than one stream (as for Int8Kernel's rows).
- */
-__attribute__((target("avx512f")))
-static void head_avx512_64(const float* q, const float* k, const float* v, long len, float scale, float* s,
-        float* out) {
-    const long quarter = len / 4;
-    float m = -INFINITY;
-    for (long i = 0; i < quarter; i++) {
-        for (int j = 0; j < 4; j++) {
-            const long t = i + j * quarter;
-            s[t] = dot64(q, k + t * 64) * scale;
-            m = s[t] > m ? s[t] : m;
-        }
-    }
-    for (long t = 4 * quarter; t < len; t++) {
-        s[t] = dot64(q, k + t * 64) * scale;
-        m = s[t] > m ? s[t] : m;
-    }
-    const float inv = 1.0f / tts_exp_shifted_sum(s, len, m);
-    __m512 o[4][4];
-    for (int j = 0; j < 4; j++) {
-        for (int c = 0; c < 4; c++) o[j][c] = _mm512_setzero_ps();
-    }
-    for (long i = 0; i < quarter; i++) {
-        for (int j = 0; j < 4; j++) {
-            const long t = i + j * quarter;
-            const float* vt = v + t * 64;
-            const __m512 p = _mm512_set1_ps(s[t]);
-            for (int c = 0; c < 4; c++) o[j][c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vt + 16 * c), o[j][c]);
-        }
-    }
-    for (long t = 4 * quarter; t < len; t++) {
-        const float* vt = v + t * 64;
-        const __m512 p = _mm512_set1_ps(s[t]);
-        for (int c = 0; c < 4; c++) o[0][c] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vt + 16 * c), o[0][c]);
-    }
-    const __m512 vi = _mm512_set1_ps(inv);
-    for (int c = 0; c < 4; c++) {
-        __m512 sum = _mm512_add_ps(_mm512_add_ps(o[0][c], o[1][c]), _mm512_add_ps(o[2][c], o[3][c]));
-        _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(sum, vi));
-    }
-}
+#define ELEM uint16_t
+#define SUFFIX _f16
+#define LOAD_1(p) tts_half_to_float(*(p))
+#define LOAD_8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*) (p)))
+#define LOAD_16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*) (p)))
+#include "attention_head.inc"
+#undef ELEM
+#undef SUFFIX
+#undef LOAD_1
+#undef LOAD_8
+#undef LOAD_16
 
 /* Read once; a race between first callers writes the same value. */
 static int best_path = -1;
@@ -125,19 +51,18 @@ int tts_attention_path(void) {
     if (best_path < 0) {
         __builtin_cpu_init();
         best_path = __builtin_cpu_supports("avx512f") ? PATH_AVX512
-                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? PATH_AVX2 : PATH_SCALAR;
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")
+                ? PATH_AVX2 : PATH_SCALAR;
     }
     return best_path;
 }
 
-void tts_attention_head(int path, const float* q, const float* k, const float* v, long d, long len, float scale,
-        float* s, float* out) {
-    if (path >= PATH_AVX512 && d == 64) {
-        head_avx512_64(q, k, v, len, scale, s, out);
-    } else if (path >= PATH_AVX2 && d % 8 == 0) {
-        head_avx2(q, k, v, d, len, scale, s, out);
+void tts_attention_head(int path, int half, const float* q, const void* k, const void* v, long d, long len,
+        float scale, float* s, float* out) {
+    if (half) {
+        head_f16(path, q, (const uint16_t*) k, (const uint16_t*) v, d, len, scale, s, out);
     } else {
-        head_scalar(q, k, v, d, len, scale, s, out);
+        head_f32(path, q, (const float*) k, (const float*) v, d, len, scale, s, out);
     }
 }
 
@@ -163,7 +88,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv
 #pragma omp parallel for num_threads(team) schedule(static)
     for (int h = 0; h < heads; h++) {
         float* s = scratch + (size_t) omp_get_thread_num() * (size_t) len;
-        tts_attention_head(path, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
+        tts_attention_head(path, 0, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
                 out + (long) h * d);
     }
     free(scratch);

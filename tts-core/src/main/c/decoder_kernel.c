@@ -79,13 +79,14 @@ static void product(const int8_t* w, const float* s, const float* b, long in, co
 /*
  * x (m, d) fp32, updated in place. params: N_PARAMS addresses (int8 matrices (out, in) row-major with fp32 row
  * scales; biases may be 0). Row r writes its key and value at position pos[r] of its cache (k[r], v[r]: the layer's
- * contiguous (heads, cap[r], d / heads) tensors) and attends over positions 0..pos[r]. Returns 0, -1 when scratch
+ * contiguous (heads, cap[r], d / heads) tensors, fp16 where half, else fp32) and attends over positions 0..pos[r].
+ * An fp16 cache stores the key and value rounded to nearest, saturated at +-65504. Returns 0, -1 when scratch
  * memory could not be had (nothing written), -2 for an ISA this CPU lacks, -3 for a position outside its cache
  * (nothing run).
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIEnv* env, jclass cls, jlong xAddr,
         jint m, jint d, jint heads, jint inner, jlongArray paramArray, jfloat eps, jfloat scale, jlongArray kArray,
-        jlongArray vArray, jintArray capArray, jintArray posArray, jint isa, jint attPath, jint threads) {
+        jlongArray vArray, jintArray capArray, jintArray posArray, jint half, jint isa, jint attPath, jint threads) {
     (void) cls;
     if (isa < 0 || isa > ISA_AVX512_VNNI || !(tts_int8_detect() & (1 << isa))) {
         return -2;
@@ -161,12 +162,20 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
             const long r = u / heads;
             const long hh = u % heads;
             const float* q = qkv + r * 3 * d + hh * hd;
-            float* kc = (float*) (intptr_t) meta[r] + hh * meta[2L * m + r];
-            float* vc = (float*) (intptr_t) meta[m + r] + hh * meta[2L * m + r];
-            memcpy(kc + (long) pos[r] * hd, q + d, sizeof(float) * (size_t) hd);
-            memcpy(vc + (long) pos[r] * hd, q + 2L * d, sizeof(float) * (size_t) hd);
-            tts_attention_head(attPath, q, kc, vc, hd, pos[r] + 1L, scale, scores + (long) t * maxLen,
-                    att + r * d + hh * hd);
+            const long at = hh * meta[2L * m + r] + (long) pos[r] * hd; /* this head's row pos, in elements */
+            char* kc = (char*) (intptr_t) meta[r];
+            char* vc = (char*) (intptr_t) meta[m + r];
+            if (half) {
+                tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
+                tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
+            } else {
+                memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
+                memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
+            }
+            const size_t size = half ? sizeof(uint16_t) : sizeof(float);
+            const long head0 = hh * meta[2L * m + r];
+            tts_attention_head(attPath, half, q, kc + head0 * size, vc + head0 * size, hd, pos[r] + 1L, scale,
+                    scores + (long) t * maxLen, att + r * d + hh * hd);
         }
 #pragma omp barrier
         for (long r = t; r < m; r += nt) {

@@ -31,9 +31,12 @@ enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
 /* The best path this CPU runs. */
 TTS_INTERNAL int tts_attention_path(void);
 
-/* One head: out (d) = softmax(scale * q k^T) v over len rows of k and v (d floats each); s: len floats of scratch. */
-TTS_INTERNAL void tts_attention_head(int path, const float* q, const float* k, const float* v, long d, long len,
-        float scale, float* s, float* out);
+/*
+ * One head: out (d) = softmax(scale * q k^T) v over len rows of k and v (d values each: fp32, or fp16 where half);
+ * s: len floats of scratch.
+ */
+TTS_INTERNAL void tts_attention_head(int path, int half, const float* q, const void* k, const void* v, long d,
+        long len, float scale, float* s, float* out);
 
 /* tts_math.c: element-wise functions, the same bits on every path (plain IEEE operations, no contraction) */
 
@@ -42,5 +45,23 @@ TTS_INTERNAL float tts_exp_shifted_sum(float* s, long len, float m);
 
 /* y[j] = gelu_tanh(y[j]) = y / (1 + exp(-2 sqrt(2/pi) (y + 0.044715 y^3))) in place (GPT-2's gelu_new). */
 TTS_INTERNAL void tts_gelu_tanh(float* y, long n);
+
+/* fp16 <-> fp32: a half converts exactly; a float rounds to nearest even, saturating at +-65504 (NaN stays NaN). */
+static inline float tts_half_to_float(uint16_t h) {
+    const uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+    const uint32_t e = (h >> 10) & 0x1f;
+    const uint32_t m = h & 0x3ff;
+    uint32_t bits;
+    if (e == 0) {
+        const float f = (float) m * (1.0f / 16777216.0f); /* subnormal: m * 2^-24, exact */
+        return sign ? -f : f;
+    }
+    bits = sign | (e == 31 ? 0x7f800000u | (m << 13) : ((e + 112) << 23) | (m << 13));
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+TTS_INTERNAL void tts_float_to_half(const float* x, uint16_t* h, long n);
 
 #endif

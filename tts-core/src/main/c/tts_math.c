@@ -98,3 +98,29 @@ void tts_gelu_tanh(float* y, long n) {
         default: gelu_plain(y, n); break;
     }
 }
+
+void tts_float_to_half(const float* x, uint16_t* h, long n) {
+    for (long i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        const uint16_t sign = (uint16_t) ((b >> 16) & 0x8000);
+        const uint32_t a = b & 0x7fffffffu;
+        uint16_t r;
+        if (a > 0x7f800000u) {
+            r = 0x7e00; /* NaN */
+        } else if (a >= 0x477fe000u) {
+            r = 0x7bff; /* 65504 and beyond, infinity included: the largest half */
+        } else if (a >= 0x38800000u) {
+            /* a normal half: rebias the exponent, round the 13 dropped bits to nearest even */
+            r = (uint16_t) ((a - 0x38000000u + 0xfffu + ((a >> 13) & 1u)) >> 13);
+        } else {
+            /* a subnormal half (or zero): the value in units of 2^-24, rounded to nearest even as a float */
+            float f;
+            memcpy(&f, &a, sizeof f);
+            f = f * 16777216.0f;
+            f = (f + 8388608.0f) - 8388608.0f;
+            r = (uint16_t) f;
+        }
+        h[i] = sign | r;
+    }
+}

@@ -27,7 +27,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * whole model against fp32 with it.
  *
  * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with fp32
- * CPU caches; the system property {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run
+ * or fp16 CPU caches (fp16 by default: {@link #halfCache()}); the system property {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run
  * between the native kernels, for comparisons). Memory: it reads the block's tensors (owned by the model's
  * {@link Weights}) and the caller's residual rows and caches in place; its scratch is freed before it returns.
  */
@@ -37,6 +37,10 @@ public final class DecoderBlockKernel {
     /** Blocks with fewer multiply-adds per row than this run on one thread. */
     private static final long MIN_SPLIT_WORK = 1L << 16;
     private static volatile boolean on = !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
+    /** The system property that, set to {@code fp32}, keeps the caches of fused blocks in fp32 instead of fp16. */
+    public static final String CACHE_PROPERTY = "localai.tts.kvCache";
+    private static volatile boolean halfCache =
+            !"fp32".equalsIgnoreCase(System.getProperty(CACHE_PROPERTY, "").trim());
 
     private final long[] params;
     private final int d;
@@ -69,6 +73,21 @@ public final class DecoderBlockKernel {
     /** Turns the kernel on or off for every block from now on (for comparisons and tests). */
     public static void use(boolean enabled) {
         on = enabled;
+    }
+
+    /**
+     * Whether caches made from now on for fused blocks hold fp16 ({@value #CACHE_PROPERTY}; on unless it says
+     * {@code fp32}). A decode step reads every cached key and value once: at 500 positions T3's cache is 98 MB in
+     * fp32, a third of its int8 weights' bytes. fp16 halves that; its rounding (2^-11 of a value) is far below the
+     * int8 products' own, and values beyond fp16's range are saturated at +-65504, never made infinite.
+     */
+    public static boolean halfCache() {
+        return halfCache;
+    }
+
+    /** Sets {@link #halfCache()} for caches made from now on (for comparisons and tests). */
+    public static void useHalfCache(boolean half) {
+        halfCache = half;
     }
 
     /**
@@ -123,10 +142,10 @@ public final class DecoderBlockKernel {
     /**
      * Updates rows {@code [0, m)} of the residual {@code x} (at least m rows of D, contiguous fp32 CPU) in place: row
      * r is the token at position {@code pos[r]} of its sequence, whose key and value it writes at that position of its
-     * layer cache ({@code k[r]}, {@code v[r]}: the addresses of contiguous fp32 (heads, capacity[r], D / heads)
-     * tensors) before attending over positions {@code 0..pos[r]}.
+     * layer cache ({@code k[r]}, {@code v[r]}: the addresses of contiguous (heads, capacity[r], D / heads) tensors, all
+     * fp16 where {@code half}, else all fp32) before attending over positions {@code 0..pos[r]}.
      */
-    public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos) {
+    public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
         boolean ok = m > 0 && x.dim() == 2 && x.size(0) >= m && x.size(1) == d && x.is_contiguous() && !x.is_cuda()
                 && x.scalar_type().value == ScalarType.Float.value && k.length >= m && v.length >= m
                 && capacity.length >= m && pos.length >= m;
@@ -139,7 +158,7 @@ public final class DecoderBlockKernel {
         }
         int threads = work * m < MIN_SPLIT_WORK ? 1 : torch.get_num_threads();
         int rc = step(x.data_ptr().address(), m, d, heads, inner, params, eps, scale, k, v, capacity, pos,
-                Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
+                half ? 1 : 0, Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
         if (rc == -1) {
             throw new OutOfMemoryError("decoder block kernel: no memory for the activations of " + m + " rows");
         }
@@ -153,5 +172,6 @@ public final class DecoderBlockKernel {
     }
 
     private static native int step(long x, int m, int d, int heads, int inner, long[] params, float eps, float scale,
-                                   long[] k, long[] v, int[] capacity, int[] pos, int isa, int attPath, int threads);
+                                   long[] k, long[] v, int[] capacity, int[] pos, int half, int isa, int attPath,
+                                   int threads);
 }

@@ -61,7 +61,8 @@ final class GPT2Attention {
         Tensor vc = cache.v(layer).narrow(1, 0, len);
         kc.copy_(k);
         vc.copy_(v);
-        Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, true,
+        // attention reads what the cache holds (an fp16 cache: its rounded keys and values, as decode steps will)
+        Tensor a = torch.scaled_dot_product_attention(q, like(kc, q), like(vc, q), new TensorOptional(), 0.0, true,
                 new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
         return c_proj.forward(merged);
@@ -75,8 +76,8 @@ final class GPT2Attention {
         Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         cache.k(layer).narrow(1, from, len).copy_(k);
         cache.v(layer).narrow(1, from, len).copy_(v);
-        Tensor kc = cache.k(layer).narrow(1, 0, from + len);
-        Tensor vc = cache.v(layer).narrow(1, 0, from + len);
+        Tensor kc = like(cache.k(layer).narrow(1, 0, from + len), q);
+        Tensor vc = like(cache.v(layer).narrow(1, 0, from + len), q);
         // query i sits at position from + i: it sees keys 0..from+i (is_causal would align the mask top-left)
         Tensor mask = torch.ones(len, from + len).to(torch.ScalarType.Bool).tril(from);
         Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(mask), 0.0, false,
@@ -126,7 +127,9 @@ final class GPT2Attention {
      * The single-query attention of one decode step: in fp32 on the CPU this project's kernel where the engine chose it
      * ({@link CpuAttention}), else the plain products; SDPA otherwise.
      */
-    private Tensor attendOne(Tensor q, Tensor kc, Tensor vc, int len, AttentionScratch s, SplitGemm gemm) {
+    private Tensor attendOne(Tensor q, Tensor cachedK, Tensor cachedV, int len, AttentionScratch s, SplitGemm gemm) {
+        Tensor kc = like(cachedK, q);
+        Tensor vc = like(cachedV, q);
         if (kc.is_cuda() || kc.scalar_type().value != ScalarType.Float.value) {
             // one query sees every cached key: no mask (is_causal would align the mask top-left)
             return torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(), 0.0, false,
@@ -137,6 +140,11 @@ final class GPT2Attention {
             return s.out;
         }
         return oneQueryAttention(q, kc, vc, len, s, gemm);
+    }
+
+    /** {@code c}, or a copy of it in {@code q}'s dtype where the cache holds another (an fp16 cache of int8 T3). */
+    private static Tensor like(Tensor c, Tensor q) {
+        return c.scalar_type().value == q.scalar_type().value ? c : c.to(q.scalar_type());
     }
 
     /**

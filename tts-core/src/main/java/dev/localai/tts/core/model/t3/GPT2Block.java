@@ -26,9 +26,14 @@ final class GPT2Block {
                 c.layerNormEps()) : null;
     }
 
+    /** Whether this block can run its decode steps as one native call ({@link DecoderBlockKernel}). */
+    boolean fusable() {
+        return fused != null;
+    }
+
     /** Whether this block's decode steps run as one native call now ({@link DecoderBlockKernel}). */
     boolean fusedFor(KvCache cache) {
-        return fused != null && cache.cpuFloat() && DecoderBlockKernel.enabled();
+        return fused != null && cache.nativeReadable() && DecoderBlockKernel.enabled();
     }
 
     /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */
@@ -49,7 +54,7 @@ final class GPT2Block {
             buf.vRow[0] = cache.vAddress(index);
             buf.capacityRow[0] = cache.capacity();
             buf.posRow[0] = pos;
-            fused.step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow);
+            fused.step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow, cache.half());
             return;
         }
         attn.step(ln_1.forward(buf.x), pos, cache, index, buf);
@@ -60,13 +65,13 @@ final class GPT2Block {
 
     /** Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}. */
     void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
-        if (fused != null && DecoderBlockKernel.enabled() && allCpuFloat(caches, n)) {
+        if (fused != null && DecoderBlockKernel.enabled() && sameNativeReadable(caches, n)) {
             for (int i = 0; i < n; i++) {
                 bb.kRows[i] = caches[i].kAddress(index);
                 bb.vRows[i] = caches[i].vAddress(index);
                 bb.capacities[i] = caches[i].capacity();
             }
-            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos);
+            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos, caches[0].half());
             return;
         }
         Tensor x = BatchBuffers.rows(bb.x, n);
@@ -77,9 +82,10 @@ final class GPT2Block {
         x.add_(proj);
     }
 
-    private static boolean allCpuFloat(KvCache[] caches, int n) {
+    /** Whether the native kernel reads all n caches, all of one type. */
+    private static boolean sameNativeReadable(KvCache[] caches, int n) {
         for (int i = 0; i < n; i++) {
-            if (!caches[i].cpuFloat()) {
+            if (!caches[i].nativeReadable() || caches[i].half() != caches[0].half()) {
                 return false;
             }
         }

@@ -19,7 +19,8 @@ public final class KvCache implements AutoCloseable {
     /** Each layer's K and V data addresses (for the native decode kernel), read once. */
     private final long[] kAddress;
     private final long[] vAddress;
-    private final boolean cpuFloat;
+    private final boolean nativeReadable;
+    private final boolean half;
     private int length;
 
     KvCache(int nLayer, int nHead, int headDim, int capacity, ScalarType dtype, org.bytedeco.pytorch.Device device) {
@@ -36,7 +37,8 @@ public final class KvCache implements AutoCloseable {
                 v[i] = torch.empty(shape, o2, null).retainReference();
             }
         }
-        this.cpuFloat = dtype == ScalarType.Float && !device.is_cuda();
+        this.half = dtype == ScalarType.Half;
+        this.nativeReadable = (dtype == ScalarType.Float || half) && !device.is_cuda();
         this.kAddress = new long[nLayer];
         this.vAddress = new long[nLayer];
         for (int i = 0; i < nLayer; i++) {
@@ -45,9 +47,14 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Whether the cache is fp32 in CPU memory (what the native decode kernel reads). */
-    boolean cpuFloat() {
-        return cpuFloat;
+    /** Whether the cache is fp32 or fp16 in CPU memory (what the native block kernel reads). */
+    boolean nativeReadable() {
+        return nativeReadable;
+    }
+
+    /** Whether the cache holds fp16. */
+    boolean half() {
+        return half;
     }
 
     /** The address of layer {@code layer}'s K tensor, contiguous (heads, capacity, headDim). */

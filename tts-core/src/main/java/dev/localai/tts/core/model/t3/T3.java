@@ -2,6 +2,7 @@ package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.StateDict;
+import dev.localai.tts.core.nn.DecoderBlockKernel;
 import dev.localai.tts.core.nn.Embedding;
 import dev.localai.tts.core.nn.Int8Matrix;
 import dev.localai.tts.core.nn.Linear;
@@ -295,11 +296,20 @@ public final class T3 implements AutoCloseable {
         return tfmr.prefillFrom(inputsEmbeds, cache, from);
     }
 
-    /** A preallocated KV cache for {@code capacity} positions. */
+    /**
+     * A preallocated KV cache for {@code capacity} positions: in the model's dtype, or fp16 where the blocks run their
+     * decode steps as one native call and {@link DecoderBlockKernel#halfCache()} (int8 T3 on this project's kernels).
+     */
     public KvCache newCache(int capacity) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
-            return new KvCache(config.nLayer(), config.nHead(), config.headDim(), capacity, dtype, dev);
+            return new KvCache(config.nLayer(), config.nHead(), config.headDim(), capacity, cacheType(), dev);
         }
+    }
+
+    /** The element type of caches made now ({@link #newCache}). */
+    ScalarType cacheType() {
+        boolean fused = tfmr.h.length > 0 && tfmr.h[0].fusable() && DecoderBlockKernel.enabled();
+        return fused && DecoderBlockKernel.halfCache() ? ScalarType.Half : dtype;
     }
 
     DecodeBuffers newBuffers() {

@@ -35,25 +35,29 @@ class T3Int8AccuracyTest {
      * the native kernel with LibTorch's operations between the products or the whole block as one native call
      * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}).
      */
-    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, fused block {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"FBGEMM, false", "NATIVE, false", "NATIVE, true"})
-    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel, boolean fused) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, fused block {1}, fp16 cache {2}")
+    @org.junit.jupiter.params.provider.CsvSource({"FBGEMM, false, false", "NATIVE, false, false",
+        "NATIVE, true, false", "NATIVE, true, true"})
+    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel, boolean fused, boolean half) {
         assumeTrue(kernel == Int8Matrix.Kernel.NATIVE ? dev.localai.tts.core.nn.Int8Kernel.available()
                 : Int8Matrix.supported(), kernel + " does not run here");
         assumeTrue(!fused || dev.localai.tts.core.nn.DecoderBlockKernel.available(), "no native block kernel here");
         boolean before = Int8Matrix.nativeKernel();
         boolean fusedBefore = dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
+        boolean halfBefore = dev.localai.tts.core.nn.DecoderBlockKernel.halfCache();
         Int8Matrix.useNativeKernel(kernel == Int8Matrix.Kernel.NATIVE);
         dev.localai.tts.core.nn.DecoderBlockKernel.use(fused);
+        dev.localai.tts.core.nn.DecoderBlockKernel.useHalfCache(half);
         try {
-            check(kernel + (fused ? " fused" : ""));
+            check(kernel + (fused ? " fused" : "") + (half ? ", fp16 cache" : ""), fused && half);
         } finally {
             Int8Matrix.useNativeKernel(before);
             dev.localai.tts.core.nn.DecoderBlockKernel.use(fusedBefore);
+            dev.localai.tts.core.nn.DecoderBlockKernel.useHalfCache(halfBefore);
         }
     }
 
-    private static void check(String kernel) {
+    private static void check(String kernel, boolean halfCache) {
         var file = Golden.ckpt().resolve("t3_turbo_v1.safetensors");
         try (T3 fp32 = T3.load(file, Device.cpu(), ScalarType.Float);
              T3 int8 = T3.load(file, Device.cpu(), ScalarType.Char);
@@ -69,6 +73,7 @@ class T3Int8AccuracyTest {
                  KvCache c8 = int8.newCache(l0 + steps);
                  DecodeBuffers b32 = fp32.newBuffers();
                  DecodeBuffers b8 = int8.newBuffers()) {
+                assertThat(c8.half()).isEqualTo(halfCache);
                 Tensor h32 = fp32.prefillHidden(embeds, c32);
                 Tensor h8 = int8.prefillHidden(embeds, c8);
                 Tensor ref = fp32.speechHead(h32.narrow(0, l0 - 1, 1));
