@@ -71,6 +71,12 @@ final class EngineBenchmark {
                     ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label() : "fbgemm");
             r.put("decode_attention", dev.localai.tts.core.nn.CpuAttention.usedForDecode()
                     ? "native " + dev.localai.tts.core.nn.CpuAttention.path() : "libtorch");
+            boolean fused = dtype.equals("int8") && dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
+                    && dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
+            r.put("t3_decode_blocks", fused ? "native" : "libtorch ops");
+            r.put("t3_kv_cache", fused && dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16"
+                    : dtype.equals("int8") ? "fp32" : dtype);
+            r.put("t3_speech_head", fused ? "fp16" : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             double[] rtf = new double[repeats];
@@ -111,7 +117,10 @@ final class EngineBenchmark {
             double gbps = (before + after) / 2;
             r.put("fp32_matvec_gbps", round(gbps, 1));
             r.put("fp32_matvec_gbps_before_after", round(before, 1) + "/" + round(after, 1));
-            long bytes = t3WeightBytesPerToken(t3.config(), t3Type);
+            boolean int8Native = t3Type.value == ScalarType.Char.value
+                    && dev.localai.tts.core.nn.Int8Matrix.nativeKernel();
+            long bytes = t3WeightBytesPerToken(t3.config(), t3Type, int8Native,
+                    int8Native && dev.localai.tts.core.nn.DecoderBlockKernel.enabled());
             double floor = bytes / (gbps * 1e9) * 1e3;
             r.put("t3_prefill_positions", t.prefillPositions());
             r.put("t3_prefill_ms", Math.round(t.prefillMs()));
@@ -164,21 +173,31 @@ final class EngineBenchmark {
     /**
      * Bytes of weights one T3 decode step reads: per block the fused q|k|v, attention output and both MLP matrices
      * with their biases and two layer norms, then the final norm, the speech head, one position and one token row.
+     * FBGEMM's int8 matrices read an fp32 scale and an int32 row sum per row, the native kernel's the scale only.
      */
     static long t3WeightBytesPerToken(T3Config c, ScalarType dtype) {
+        return t3WeightBytesPerToken(c, dtype, false, false);
+    }
+
+    /**
+     * {@link #t3WeightBytesPerToken(T3Config, ScalarType)} for int8 matrices on the native kernel
+     * ({@code int8Native}: no row sums) and a speech head in fp16 ({@code halfHead}, the fused decode's).
+     */
+    static long t3WeightBytesPerToken(T3Config c, ScalarType dtype, boolean int8Native, boolean halfHead) {
         long d = c.nEmbd();
         long inner = c.nInner();
         long matrices = d * 3 * d + d * d + d * inner + inner * d;
         long rows = 3 * d + d + inner + d;
         long perBlockRest = rows + 4 * d; // biases and the two layer norms
         long v = c.speechTokensDictSize();
-        long rest = 2 * d + v * d + v + 2 * d; // final norm, speech head, one position and one token row
+        long head = v * d;
+        long rest = 2 * d + v + 2 * d; // final norm, the head's bias, one position and one token row
         if (dtype.value == ScalarType.Char.value) {
-            // int8 matrices with an fp32 scale and an int32 row sum per row; everything else fp32
-            return c.nLayer() * (matrices + 8 * rows + 4 * perBlockRest) + 4 * rest;
+            long perRow = int8Native ? 4 : 8;
+            return c.nLayer() * (matrices + perRow * rows + 4 * perBlockRest) + 4 * rest + (halfHead ? 2 : 4) * head;
         }
         long bytes = dtype.value == ScalarType.Float.value ? 4 : 2;
-        return (c.nLayer() * (matrices + perBlockRest) + rest) * bytes;
+        return (c.nLayer() * (matrices + perBlockRest) + rest + head) * bytes;
     }
 
     /**

@@ -23,6 +23,12 @@ class EngineBenchmarkTest {
         long matrices = 24L * (1024 * 3072 + 1024 * 1024 + 1024 * 4096 + 4096 * 1024);
         assertThat(int8).isGreaterThan(matrices).isLessThan(fp32 / 3);
         assertThat(int8).isEqualTo(331_961_996L);
+        // the native kernel reads no row sums; the fused decode's speech head is fp16 (6563 x 1024 x 2 bytes less)
+        long rows = 24L * (3072 + 1024 + 4096 + 1024);
+        assertThat(EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.Char, true, false)).isEqualTo(int8 - 4 * rows);
+        assertThat(EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.Char, true, true))
+                .isEqualTo(int8 - 4 * rows - 2L * 6563 * 1024);
+        assertThat(EngineBenchmark.t3WeightBytesPerToken(c, ScalarType.Float, true, true)).isEqualTo(fp32);
     }
 
     @Test

@@ -93,7 +93,11 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                         + dev.localai.tts.core.nn.CpuAttention.path() + ")" : "")
                 + (channelsLast ? ", convolutions channels-last" : "")
                 + (int8Native ? ", int8 products on the native kernel ("
-                        + dev.localai.tts.core.nn.Int8Kernel.isa().label() + ")" : "");
+                        + dev.localai.tts.core.nn.Int8Kernel.isa().label() + ")" : "")
+                + (int8Native && dev.localai.tts.core.nn.DecoderBlockKernel.enabled()
+                        ? ", int8 T3 decode blocks as one native call ("
+                        + (dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16" : "fp32")
+                        + " KV cache, fp16 speech head)" : "");
     }
 
     TtsEngine(TtsOptions o) {

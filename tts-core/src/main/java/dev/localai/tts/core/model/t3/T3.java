@@ -39,6 +39,11 @@ public final class T3 implements AutoCloseable {
     final Embedding text_emb;
     final Embedding speech_emb;
     final Linear speech_head;
+    /**
+     * {@code speech_head}'s weight in fp16 for decode steps where the blocks run as one native call (a step reads the
+     * head whole: 27 MB in fp32); null otherwise. {@link #speechHead} (logits of many rows) keeps the fp32 head.
+     */
+    private final dev.localai.tts.core.nn.HalfMatrix speechHeadHalf;
     private final T3Config config;
     private final Device device;
     private final ScalarType dtype;
@@ -80,6 +85,14 @@ public final class T3 implements AutoCloseable {
         this.speech_emb = new Embedding(p.sub("speech_emb"), c.speechTokensDictSize(), c.nEmbd());
         p.skip("text_head.weight");
         this.speech_head = new Linear(p.sub("speech_head"), c.nEmbd(), c.speechTokensDictSize(), true);
+        this.speechHeadHalf = int8 && tfmr.h.length > 0 && tfmr.h[0].fusable()
+                && dev.localai.tts.core.nn.HalfMatrix.available()
+                ? dev.localai.tts.core.nn.HalfMatrix.of(speech_head.weight, p) : null;
+    }
+
+    /** Whether decode steps take the fp16 speech head now (with the fused blocks). */
+    private boolean halfHead() {
+        return speechHeadHalf != null && DecoderBlockKernel.enabled();
     }
 
     /**
@@ -325,7 +338,12 @@ public final class T3 implements AutoCloseable {
 
     /** Speech logits of one hidden state (D) as fp32 (V), into {@code out}. */
     void speechLogits(Tensor hidden, DecodeBuffers buf, Tensor out) {
-        SplitGemm.shared().mv(speech_head.weight, speech_head.bias, hidden, buf.logits);
+        if (halfHead() && hidden.is_contiguous()) {
+            speechHeadHalf.forwardRows(hidden.view(1, config.nEmbd()), speech_head.bias,
+                    buf.logits.view(1, config.speechTokensDictSize()));
+        } else {
+            SplitGemm.shared().mv(speech_head.weight, speech_head.bias, hidden, buf.logits);
+        }
         out.copy_(buf.logits);
     }
 
@@ -354,7 +372,12 @@ public final class T3 implements AutoCloseable {
         }
         Tensor hidden = tfmr.stepRows(n, pos, caches, bb);
         Tensor logits = BatchBuffers.rows(bb.logits, n);
-        Conv1D.forwardRows(speech_head.weight, speech_head.bias, hidden, logits, bb.scratch, bb.gemm);
+        if (halfHead() && hidden.is_contiguous()) {
+            // a row's logits are the bits it gets alone
+            speechHeadHalf.forwardRows(hidden, speech_head.bias, logits);
+        } else {
+            Conv1D.forwardRows(speech_head.weight, speech_head.bias, hidden, logits, bb.scratch, bb.gemm);
+        }
         return logits;
     }
 
