@@ -19,6 +19,18 @@ public final class LayerNorm {
         this.eps = eps;
     }
 
+    /** A layer norm over given weight and bias (dim), owned by the caller (for measurements outside a model). */
+    public static LayerNorm of(Tensor weight, Tensor bias, double eps) {
+        return new LayerNorm(weight, bias, eps);
+    }
+
+    private LayerNorm(Tensor weight, Tensor bias, double eps) {
+        this.weight = weight;
+        this.bias = bias;
+        this.normalizedShape = new long[] {weight.size(0)};
+        this.eps = eps;
+    }
+
     public Tensor forward(Tensor x) {
         return torch.layer_norm(x, normalizedShape, new TensorOptional(weight), new TensorOptional(bias), eps, false);
     }

@@ -61,9 +61,10 @@ public final class DtypeProbe {
      * CPUs; 5: the candidates are timed by turns, so figures measured one after the other on a drifting machine are
      * measured again; 6: the intra-op thread count is measured first, and the dtypes at the count chosen; 7: the
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
-     * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel).
+     * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel; 11: the
+     * {@code int8-native} step is the whole block as one native call where T3 would run it so).
      */
-    static final int PROBE_VERSION = 10;
+    static final int PROBE_VERSION = 11;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -510,7 +511,8 @@ public final class DtypeProbe {
                 dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner, kernel)});
         }
         Tensor[] outs = fp32.outs();
-        Runnable step = () -> {
+        Runnable fused = fusedStep(fp32, layers);
+        Runnable step = fused != null ? fused : () -> {
             for (int i = 0; i < layers.size(); i++) {
                 Tensor[] w = fp32.layers().get(i);
                 dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
@@ -528,6 +530,48 @@ public final class DtypeProbe {
         layers.get(0)[3].forwardVec(fp32.inner(), w[7], b);
         double err = relativeError(new Tensor[] {a, b}, new Tensor[] {ref[0], ref[1]});
         return new Int8Step(step, err);
+    }
+
+    /**
+     * The probe's int8 layers as T3 runs them on the native kernel where the whole block is one native call
+     * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}): layer norms, the four products, the attention over the
+     * probe's cache (fp16 where T3's caches are) and the GELU, in place on a copy of the input; null where blocks do
+     * not run so. A step of the other candidates is their four products and an attention: the fused step does at least
+     * the same work.
+     */
+    private static Runnable fusedStep(Products fp32, List<dev.localai.tts.core.nn.Int8Matrix[]> layers) {
+        if (!dev.localai.tts.core.nn.DecoderBlockKernel.enabled()) {
+            return null;
+        }
+        long d = Products.D;
+        dev.localai.tts.core.nn.LayerNorm ln = dev.localai.tts.core.nn.LayerNorm.of(torch.ones(d), torch.zeros(d),
+                1e-5);
+        List<dev.localai.tts.core.nn.DecoderBlockKernel> blocks = new java.util.ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
+            Tensor[] w = fp32.layers().get(i);
+            dev.localai.tts.core.nn.DecoderBlockKernel b = dev.localai.tts.core.nn.DecoderBlockKernel.of(ln, q[0],
+                    w[4], q[1], w[5], ln, q[2], w[6], q[3], w[7], (int) (d / 64), 1e-5);
+            if (b == null) {
+                return null;
+            }
+            blocks.add(b);
+        }
+        boolean half = dev.localai.tts.core.nn.DecoderBlockKernel.halfCache();
+        Tensor kv = half ? fp32.kv().to(ScalarType.Half) : fp32.kv();
+        int cached = (int) kv.size(1);
+        long bytesPerHalf = kv.numel() / 2 * (half ? 2 : 4);
+        long[] k = {kv.data_ptr().address()};
+        long[] v = {k[0] + bytesPerHalf};
+        int[] capacity = {cached};
+        int[] pos = {cached - 1};
+        Tensor x = torch.empty(1, d);
+        return () -> {
+            x.copy_(fp32.x().view(1, d));
+            for (dev.localai.tts.core.nn.DecoderBlockKernel b : blocks) {
+                b.step(x, 1, k, v, capacity, pos, half);
+            }
+        };
     }
 
     private static double relativeError(Tensor[] got, Tensor[] ref) {
