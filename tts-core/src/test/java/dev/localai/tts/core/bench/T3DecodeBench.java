@@ -27,7 +27,9 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <pre>
  * tts-core/bench/run.sh T3DecodeBench [--profile turbo|nano|tiny] [--sessions 1,4,16] [--steps 32] [--threads 0]
- *     [--device cpu|cuda:N] [--dtype fp32|bf16|fp16]
+ *     [--device cpu|cuda:N] [--dtype fp32|bf16|fp16|int8]
+ * (int8: the CPU's int8 blocks on this project's native kernel, as the probe's int8-native; run it with
+ * JAVA_TOOL_OPTIONS=-Dlocalai.tts.fusedDecode=false for LibTorch's operations between the kernels)
  * </pre>
  *
  * Each session prefills 1 + 40 + 30 + 1 positions (speaker, prompt, text, start), then decodes {@code steps}
@@ -47,7 +49,8 @@ public final class T3DecodeBench {
             case "fp32" -> ScalarType.Float;
             case "bf16" -> ScalarType.BFloat16;
             case "fp16" -> ScalarType.Half;
-            default -> throw new IllegalArgumentException("dtype must be fp32, bf16 or fp16");
+            case "int8" -> ScalarType.Char;
+            default -> throw new IllegalArgumentException("dtype must be fp32, bf16, fp16 or int8");
         };
         Torch.init(a.getInt("threads", 0));
         T3Config c = switch (profile) {
@@ -81,6 +84,11 @@ public final class T3DecodeBench {
     /** A T3 of config {@code c} with random weights in {@code dtype} on {@code device}. */
     public static T3 create(T3Config c, Device device, ScalarType dtype) {
         ParamSource cpu = RandomParams.normal(ScalarType.Float, 0.02);
+        if (!device.isCuda() && dtype == ScalarType.Char) {
+            dev.localai.tts.core.nn.Int8Matrix.useNativeKernel(true);
+            dev.localai.tts.core.nn.CpuAttention.useForDecode(true);
+            return T3.create(cpu, c, device, true);
+        }
         if (!device.isCuda() && dtype == ScalarType.Float) {
             return T3.create(cpu, c, device);
         }
