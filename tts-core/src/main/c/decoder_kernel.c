@@ -58,22 +58,26 @@ static void layer_norm(const float* x, const float* w, const float* b, float eps
     }
 }
 
-/* this thread's share [a, z) of n columns: groups of four (the int8 kernel's unit), split evenly */
-static void share(long n, int t, int nt, long* a, long* z) {
-    const long quads = (n + 3) / 4;
-    const long per = (quads + nt - 1) / nt;
-    *a = t * per * 4 < n ? t * per * 4 : n;
-    *z = (t + 1) * per * 4 < n ? (t + 1) * per * 4 : n;
-}
-
 /* x (m, in) quantized rows -> y (m, n): this thread's columns */
 static void product(const int8_t* w, const float* s, const float* b, long in, const int8_t* xq, const float* steps,
         long m, float* y, long n, int t, int nt, int isa) {
     long a, z;
-    share(n, t, nt, &a, &z);
+    tts_share(0, n, t, nt, &a, &z);
     if (a < z) {
         tts_int8_product(w, in, xq, steps, m, s, b, y, n, a, z, isa);
     }
+}
+
+/* this thread's rows of src (m, width): quantized into xq (m, width) with their steps */
+static void quantize_rows(const float* src, long m, long width, float* steps, int8_t* xq, int t, int nt) {
+    for (long r = t; r < m; r += nt) {
+        steps[r] = tts_quantize_row(src + r * width, width, xq + r * width);
+    }
+}
+
+/* x[r] += y[r] (d values) */
+static void add_row(float* x, const float* y, long d) {
+    for (long k = 0; k < d; k++) x[k] += y[k];
 }
 
 /*
@@ -98,17 +102,12 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
     const long hd = d / heads;
     const long wide = 3L * d > inner ? 3L * d : inner;
     int team = threads < 1 ? 1 : threads;
-    /* per row: its position and cache addresses; the activations and quantized inputs; the attention's scores */
-    const size_t floats = (size_t) m * (size_t) (d + 3L * d + d + d + inner + 1);
-    jint* pos = malloc(sizeof(jint) * 2 * (size_t) m);
-    jlong* meta = malloc(sizeof(jlong) * 3 * (size_t) m);
-    float* buf = malloc(sizeof(float) * floats + (size_t) m * (size_t) wide);
-    if (pos == NULL || meta == NULL || buf == NULL) {
-        free(pos);
-        free(meta);
-        free(buf);
+    /* per row: its cache addresses and head stride (meta), position and capacity (pos) */
+    jlong* meta = malloc(sizeof(jlong) * 3 * (size_t) m + sizeof(jint) * 2 * (size_t) m);
+    if (meta == NULL) {
         return -1;
     }
+    jint* pos = (jint*) (meta + 3L * m);
     (*env)->GetIntArrayRegion(env, posArray, 0, m, pos);
     (*env)->GetIntArrayRegion(env, capArray, 0, m, pos + m);
     (*env)->GetLongArrayRegion(env, kArray, 0, m, meta);
@@ -121,16 +120,14 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
         meta[2L * m + r] = (jlong) pos[m + r] * hd; /* floats between heads */
     }
     if (outside) {
-        free(pos);
         free(meta);
-        free(buf);
         return -3;
     }
-    float* scores = malloc(sizeof(float) * (size_t) maxLen * (size_t) team);
-    if (scores == NULL) {
-        free(pos);
+    /* the activations, the attention's scores (maxLen per thread), then the quantized inputs */
+    const size_t floats = (size_t) m * (size_t) (d + 3L * d + d + d + inner + 1) + (size_t) maxLen * (size_t) team;
+    float* buf = malloc(sizeof(float) * floats + (size_t) m * (size_t) wide);
+    if (buf == NULL) {
         free(meta);
-        free(buf);
         return -1;
     }
     float* x = (float*) (intptr_t) xAddr;
@@ -140,7 +137,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
     float* tmp = att + (long) m * d;       /* (m, d): a projection's output */
     float* inn = tmp + (long) m * d;       /* (m, inner) */
     float* steps = inn + (long) m * inner; /* (m) */
-    int8_t* xq = (int8_t*) (steps + m);    /* (m, wide): the quantized input of a product */
+    float* scores = steps + m;             /* (team, maxLen) */
+    int8_t* xq = (int8_t*) (scores + maxLen * team); /* (m, wide): the quantized input of a product */
     const int8_t* qkvW = (const int8_t*) (intptr_t) p[QKV_W];
     const int8_t* attnW = (const int8_t*) (intptr_t) p[ATTN_W];
     const int8_t* fcW = (const int8_t*) (intptr_t) p[FC_W];
@@ -178,43 +176,35 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
                     scores + (long) t * maxLen, att + r * d + hh * hd);
         }
 #pragma omp barrier
-        for (long r = t; r < m; r += nt) {
-            steps[r] = tts_quantize_row(att + r * d, d, xq + r * d);
-        }
+        quantize_rows(att, m, d, steps, xq, t, nt);
 #pragma omp barrier
         product(attnW, F(ATTN_S), F(ATTN_B), d, xq, steps, m, tmp, d, t, nt, isa);
 #pragma omp barrier
         for (long r = t; r < m; r += nt) {
-            float* xr = x + r * d;
-            for (long k = 0; k < d; k++) xr[k] += tmp[r * d + k];
-            layer_norm(xr, F(LN2_W), F(LN2_B), eps, d, h + r * d);
+            add_row(x + r * d, tmp + r * d, d);
+            layer_norm(x + r * d, F(LN2_W), F(LN2_B), eps, d, h + r * d);
             steps[r] = tts_quantize_row(h + r * d, d, xq + r * d);
         }
 #pragma omp barrier
         {
             long a, z;
-            share(inner, t, nt, &a, &z);
+            tts_share(0, inner, t, nt, &a, &z);
             if (a < z) {
                 tts_int8_product(fcW, d, xq, steps, m, F(FC_S), F(FC_B), inn, inner, a, z, isa);
                 for (long r = 0; r < m; r++) tts_gelu_tanh(inn + r * inner + a, z - a);
             }
         }
 #pragma omp barrier
-        for (long r = t; r < m; r += nt) {
-            steps[r] = tts_quantize_row(inn + r * inner, inner, xq + r * inner);
-        }
+        quantize_rows(inn, m, inner, steps, xq, t, nt);
 #pragma omp barrier
         product(projW, F(PROJ_S), F(PROJ_B), inner, xq, steps, m, tmp, d, t, nt, isa);
 #pragma omp barrier
         for (long r = t; r < m; r += nt) {
-            float* xr = x + r * d;
-            for (long k = 0; k < d; k++) xr[k] += tmp[r * d + k];
+            add_row(x + r * d, tmp + r * d, d);
         }
     }
 #undef F
-    free(scores);
     free(buf);
     free(meta);
-    free(pos);
     return 0;
 }

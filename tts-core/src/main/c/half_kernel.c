@@ -145,11 +145,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_HalfMatrix_linear(JNIEnv* en
     const int team = threads < quads ? threads : (int) quads;
 #pragma omp parallel num_threads(team)
     {
-        const long t = omp_get_thread_num();
-        const long nt = omp_get_num_threads();
-        const long per = (quads + nt - 1) / nt;
-        const long a = t * per * 4 < out ? t * per * 4 : out;
-        const long z = (t + 1) * per * 4 < out ? (t + 1) * per * 4 : out;
+        long a, z;
+        tts_share(0, out, omp_get_thread_num(), omp_get_num_threads(), &a, &z);
         if (a < z) {
             product(path, w, in, x, m, bias, y, out, a, z);
         }

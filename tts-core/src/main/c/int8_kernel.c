@@ -275,11 +275,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
         const int team = threads < quads ? threads : (int) quads;
 #pragma omp parallel num_threads(team)
         {
-            const long t = omp_get_thread_num();
-            const long nt = omp_get_num_threads();
-            const long per = (quads + nt - 1) / nt;
-            const long a = n0 + t * per * 4;
-            const long z = n0 + (t + 1) * per * 4 < n1 ? n0 + (t + 1) * per * 4 : n1;
+            long a, z;
+            tts_share(n0, n1, omp_get_thread_num(), omp_get_num_threads(), &a, &z);
             if (a < z) {
                 tts_int8_product(w, in, xq, steps, m, scale, bias, y, out, a, z, isa);
             }

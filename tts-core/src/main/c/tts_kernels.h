@@ -25,6 +25,16 @@ TTS_INTERNAL float tts_quantize_row(const float* x, long in, int8_t* xq);
 TTS_INTERNAL void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
         const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa);
 
+/*
+ * Thread t's share [*a, *z) of the columns [n0, n1) among nt threads: whole groups of four (the products' unit of four
+ * far-apart rows), as even as they go; empty for threads past the end.
+ */
+static inline void tts_share(long n0, long n1, long t, long nt, long* a, long* z) {
+    const long per = ((n1 - n0 + 3) / 4 + nt - 1) / nt * 4;
+    *a = n0 + t * per < n1 ? n0 + t * per : n1;
+    *z = n0 + (t + 1) * per < n1 ? n0 + (t + 1) * per : n1;
+}
+
 /* attention_kernel.c: path codes (0 plain C, 1 AVX2 + FMA, 3 AVX-512) */
 enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
 

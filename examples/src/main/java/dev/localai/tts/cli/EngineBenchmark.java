@@ -58,6 +58,7 @@ final class EngineBenchmark {
         r.put("model", modelDir);
         r.put("repeats", repeats);
         String dtype;
+        boolean fused; // int8 T3 decoding through the native block kernel
         // no audio cache: a repeated request must be synthesized again, not served from memory
         try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).cacheBytes(0).build()) {
             dtype = e.modelInfo().dtype();
@@ -71,7 +72,7 @@ final class EngineBenchmark {
                     ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label() : "fbgemm");
             r.put("decode_attention", dev.localai.tts.core.nn.CpuAttention.usedForDecode()
                     ? "native " + dev.localai.tts.core.nn.CpuAttention.path() : "libtorch");
-            boolean fused = dtype.equals("int8") && dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
+            fused = dtype.equals("int8") && dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
                     && dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
             r.put("t3_decode_blocks", fused ? "native" : "libtorch ops");
             r.put("t3_kv_cache", fused && dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16"
@@ -119,8 +120,7 @@ final class EngineBenchmark {
             r.put("fp32_matvec_gbps_before_after", round(before, 1) + "/" + round(after, 1));
             boolean int8Native = t3Type.value == ScalarType.Char.value
                     && dev.localai.tts.core.nn.Int8Matrix.nativeKernel();
-            long bytes = t3WeightBytesPerToken(t3.config(), t3Type, int8Native,
-                    int8Native && dev.localai.tts.core.nn.DecoderBlockKernel.enabled());
+            long bytes = t3WeightBytesPerToken(t3.config(), t3Type, int8Native, fused);
             double floor = bytes / (gbps * 1e9) * 1e3;
             r.put("t3_prefill_positions", t.prefillPositions());
             r.put("t3_prefill_ms", Math.round(t.prefillMs()));

@@ -28,6 +28,11 @@ final class GPT2Model {
         this.ln_f = new LayerNorm(p.sub("ln_f"), c.nEmbd(), c.layerNormEps());
     }
 
+    /** Whether the blocks can run their decode steps as one native call each (all are made alike). */
+    boolean fusable() {
+        return h.length > 0 && h[0].fusable();
+    }
+
     /** inputs_embeds (L, D) at positions 0..L-1 -> last hidden states after ln_f (L, D); fills the cache. */
     Tensor prefill(Tensor inputsEmbeds, KvCache cache) {
         long len = inputsEmbeds.size(0);

@@ -85,7 +85,7 @@ public final class T3 implements AutoCloseable {
         this.speech_emb = new Embedding(p.sub("speech_emb"), c.speechTokensDictSize(), c.nEmbd());
         p.skip("text_head.weight");
         this.speech_head = new Linear(p.sub("speech_head"), c.nEmbd(), c.speechTokensDictSize(), true);
-        this.speechHeadHalf = int8 && tfmr.h.length > 0 && tfmr.h[0].fusable()
+        this.speechHeadHalf = int8 && tfmr.fusable()
                 && dev.localai.tts.core.nn.HalfMatrix.available()
                 ? dev.localai.tts.core.nn.HalfMatrix.of(speech_head.weight, p) : null;
     }
@@ -321,8 +321,8 @@ public final class T3 implements AutoCloseable {
 
     /** The element type of caches made now ({@link #newCache}). */
     ScalarType cacheType() {
-        boolean fused = tfmr.h.length > 0 && tfmr.h[0].fusable() && DecoderBlockKernel.enabled();
-        return fused && DecoderBlockKernel.halfCache() ? ScalarType.Half : dtype;
+        return tfmr.fusable() && DecoderBlockKernel.enabled() && DecoderBlockKernel.halfCache() ? ScalarType.Half
+                : dtype;
     }
 
     DecodeBuffers newBuffers() {
