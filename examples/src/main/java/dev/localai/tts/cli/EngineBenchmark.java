@@ -78,6 +78,7 @@ final class EngineBenchmark {
             r.put("t3_kv_cache", fused && dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16"
                     : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_speech_head", fused ? "fp16" : dtype.equals("int8") ? "fp32" : dtype);
+            r.put("t3_sampling", dev.localai.tts.core.nn.LogitsKernel.enabled() ? "native" : "libtorch");
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             double[] rtf = new double[repeats];

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.LogitsKernel;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
@@ -7,8 +8,10 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Upstream's logits processor chain for Turbo, in its order: temperature, then top-k, then top-p, then repetition
- * penalty (last, so it acts on already masked logits). Each step is the same tensor operation as the Hugging Face
- * warper it mirrors, so results match to the bit where LibTorch kernels agree.
+ * penalty (last, so it acts on already masked logits). {@link #process} runs each step as the same tensor operation as
+ * the Hugging Face warper it mirrors, so results match to the bit where LibTorch kernels agree; {@link #processInto},
+ * what a decode step uses, runs the chain as one call of {@link LogitsKernel} where the native kernels are loaded (the
+ * same bits, except that its top-p cut is decided in double precision: see there), else the same operations.
  */
 public final class LogitsProcessor {
     private static final Scalar NEG_INF = new Scalar(Double.NEGATIVE_INFINITY).retainReference();
@@ -28,6 +31,25 @@ public final class LogitsProcessor {
 
     public SamplingParams params() {
         return params;
+    }
+
+    /**
+     * Processes fp32 logits (V) into the preallocated {@code out} (V), the penalty's history ids int64 (n); returns
+     * whether any processed logit is finite (upstream stops a generation whose processed logits are all -inf).
+     */
+    public boolean processInto(Tensor logits, Tensor history, Tensor out) {
+        if (LogitsKernel.enabled() && !logits.is_cuda() && !out.is_cuda() && logits.is_contiguous()
+                && out.is_contiguous() && history.is_contiguous()) {
+            int finite = LogitsKernel.warp(logits, params.temperature(), params.topK(), params.topP(),
+                    params.repetitionPenalty(), history, out);
+            if (finite != LogitsKernel.NOT_FINITE) {
+                return finite > 0;
+            }
+        }
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            out.copy_(process(logits, history));
+            return out.max().item_float() != Float.NEGATIVE_INFINITY;
+        }
     }
 
     /**

@@ -41,6 +41,7 @@ public final class T3Session implements AutoCloseable {
     private final Tensor history;
     private final Tensor startHistory;
     private final Tensor lastLogits;
+    private final Tensor lastProcessed;
     private final Tensor lastProbs;
     private Tensor inputsEmbeds;
     /** Positions copied from the voice's cached prefix (0: the first call prefills the whole stream). */
@@ -101,6 +102,8 @@ public final class T3Session implements AutoCloseable {
             }
             this.lastLogits = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
                     .retainReference();
+            this.lastProcessed = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
+                    .retainReference();
             this.lastProbs = torch.empty(new long[] {config.speechTokensDictSize()}, floatOpts, null)
                     .retainReference();
         }
@@ -143,14 +146,18 @@ public final class T3Session implements AutoCloseable {
                 pos++;
                 hist = history.narrow(0, 0, count);
             }
-            Tensor processed = processor.process(lastLogits, hist);
-            if (count > 0 && allNegInf(processed)) {
+            boolean anyFinite = processor.processInto(lastLogits, hist, lastProcessed);
+            if (count > 0 && !anyFinite) {
                 done = true;
                 return END;
             }
-            torch.softmax_out(lastProbs, processed, -1);
+            torch.softmax_out(lastProbs, lastProcessed, -1);
             int token = sampler.sample(lastProbs);
-            history.select(0, count).fill_(new org.bytedeco.pytorch.Scalar(token));
+            if (history.is_cuda()) {
+                history.select(0, count).fill_(new org.bytedeco.pytorch.Scalar(token));
+            } else {
+                history.data_ptr_long().put(count, token); // no kernel launch for one value
+            }
             tokens[count++] = token;
             if ((count > 1 && token == config.stopSpeechToken()) || count >= maxTokens) {
                 done = true;
@@ -174,10 +181,6 @@ public final class T3Session implements AutoCloseable {
             registered = false;
             decoder.deregister();
         }
-    }
-
-    private static boolean allNegInf(Tensor t) {
-        return t.max().item_float() == Float.NEGATIVE_INFINITY;
     }
 
     /** Runs to the end; returns every token with a trailing stop token removed (upstream's return value). */
@@ -227,6 +230,7 @@ public final class T3Session implements AutoCloseable {
         history.close();
         startHistory.close();
         lastLogits.close();
+        lastProcessed.close();
         lastProbs.close();
     }
 }
