@@ -161,6 +161,43 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
 }
 
 /*
+ * Four weight rows with four quantized input rows at once (several-row products: a prefill, a batch of decode steps),
+ * AVX-512 VNNI: each weight vector is loaded once for the four inputs and used as vpdpbusd's signed operand, the input
+ * offset to unsigned (xq + 128, by flipping its sign bit) as the other; sum (xq + 128) w - 128 sum w is the same exact
+ * int32 as sum xq w, so the results are the single-row path's bits. |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for
+ * in <= 65536. s[i][j] = dot(weight row i, input row j).
+ */
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, long in, int32_t s[4][4]) {
+    const long vin = in & ~63L;
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i ones = _mm512_set1_epi8(1);
+    const __m512i flip = _mm512_set1_epi8((char) 0x80);
+    __m512i acc[4][4];
+    __m512i sw[4];
+    for (int i = 0; i < 4; i++) {
+        sw[i] = zero;
+        for (int j = 0; j < 4; j++) acc[i][j] = zero;
+    }
+    for (long k = 0; k < vin; k += 64) {
+        __m512i xu[4];
+        for (int j = 0; j < 4; j++) xu[j] = _mm512_xor_si512(_mm512_loadu_si512(x[j] + k), flip);
+        for (int i = 0; i < 4; i++) {
+            const __m512i w = _mm512_loadu_si512(r[i] + k);
+            sw[i] = _mm512_dpbusd_epi32(sw[i], ones, w);
+            for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xu[j], w);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        const int32_t sumw = _mm512_reduce_add_epi32(sw[i]);
+        for (int j = 0; j < 4; j++) {
+            s[i][j] = (int32_t) ((uint32_t) _mm512_reduce_add_epi32(acc[i][j]) - 128u * (uint32_t) sumw)
+                    + dot1(r[i], x[j], vin, in);
+        }
+    }
+}
+
+/*
  * The paths this CPU runs, one bit per ISA code: not a ladder (a Zen 4 has AVX-512 VNNI but not AVX-VNNI). Read
  * once; a race between first callers writes the same value.
  */
@@ -224,16 +261,45 @@ static void rows(int isa, const int8_t* w, long in, const int8_t* q, float step,
     }
 }
 
+/* columns [b, e) of input rows r0..r0+3 (AVX-512 VNNI): four weight rows (one from each quarter) by four inputs */
+static void rows4(const int8_t* w, long in, const int8_t* xq, const float* steps, long r0, const float* scale,
+        const float* bias, float* y, long out, long b, long e) {
+    const long quarter = (e - b) / 4;
+    const int8_t* x[4] = {xq + r0 * in, xq + (r0 + 1) * in, xq + (r0 + 2) * in, xq + (r0 + 3) * in};
+    int32_t s[4][4];
+    for (long i = 0; i < quarter; i++) {
+        const long n = b + i;
+        const int8_t* r[4] = {w + n * in, w + (n + quarter) * in, w + (n + 2 * quarter) * in,
+                w + (n + 3 * quarter) * in};
+        dot4x4_avx512_vnni(r, x, in, s);
+        for (int a = 0; a < 4; a++) {
+            for (int j = 0; j < 4; j++) {
+                emit(y + (r0 + j) * out, n + a * quarter, s[a][j], steps[r0 + j], scale, bias);
+            }
+        }
+    }
+    for (long n = b + 4 * quarter; n < e; n++) {
+        for (int j = 0; j < 4; j++) {
+            emit(y + (r0 + j) * out, n, dot1(w + n * in, x[j], 0, in), steps[r0 + j], scale, bias);
+        }
+    }
+}
+
 /*
  * columns [n0, n1) of y for every quantized row. One input row: the whole range at once (its quarters are the
- * streams). Several: blocks of BLOCK output rows, each passed by every input row while its weights are in cache.
+ * streams). Several: blocks of BLOCK output rows, each passed by every input row while its weights are in cache,
+ * four input rows at a time where AVX-512 VNNI runs (the same integers, so the same bits).
  */
 void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
         const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa) {
     const long block = m == 1 ? n1 - n0 : BLOCK;
+    const long fours = isa == ISA_AVX512_VNNI && in <= 65536 ? m / 4 * 4 : 0;
     for (long b = n0; b < n1; b += block) {
         const long e = b + block < n1 ? b + block : n1;
-        for (long r = 0; r < m; r++) {
+        for (long r = 0; r < fours; r += 4) {
+            rows4(w, in, xq, steps, r, scale, bias, y, out, b, e);
+        }
+        for (long r = fours; r < m; r++) {
             rows(isa, w, in, xq + r * in, steps[r], scale, bias, y + r * out, b, e);
         }
     }
