@@ -100,3 +100,40 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_bestPath(JNIEnv
     (void) cls;
     return tts_attention_path();
 }
+
+/*
+ * A prefill's attention over a cache: query row r (of rows) sits at position from + r and attends, per head, over the
+ * cache rows 0..from + r (causal), which hold its own and every earlier row's keys and values already. q: row r's
+ * heads * d query values at q + r * ldq; k, v: (heads, capacity, d) fp32, or fp16 where half, the head stride given;
+ * out (rows, heads * d). Each (row, head) is one tts_attention_head call, whatever thread runs it: the same bits for
+ * any thread count. Returns 0, or -1 when scratch memory cannot be had (nothing written).
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_prefill(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong ldq, jint rows, jint from, jlong kAddr, jlong vAddr, jint heads, jint d, jlong stride, jint half,
+        jfloat scale, jlong outAddr, jint path, jint threads) {
+    (void) env;
+    (void) cls;
+    const int best = tts_attention_path();
+    if (path > best) path = best;
+    const float* q = (const float*) (intptr_t) qAddr;
+    const size_t elem = half ? sizeof(uint16_t) : sizeof(float);
+    const char* k = (const char*) (intptr_t) kAddr;
+    const char* v = (const char*) (intptr_t) vAddr;
+    float* out = (float*) (intptr_t) outAddr;
+    const long pairs = (long) rows * heads;
+    const long maxLen = (long) from + rows;
+    int team = threads < pairs ? threads : (int) pairs;
+    if (team < 1) team = 1;
+    float* scratch = malloc(sizeof(float) * (size_t) maxLen * (size_t) team);
+    if (scratch == NULL) return -1;
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (long p = 0; p < pairs; p++) {
+        const long r = p / heads;
+        const long h = p % heads;
+        float* s = scratch + (size_t) omp_get_thread_num() * (size_t) maxLen;
+        tts_attention_head(path, half, q + r * ldq + h * d, k + (size_t) (h * stride) * elem,
+                v + (size_t) (h * stride) * elem, d, from + r + 1, scale, s, out + r * (long) heads * d + h * d);
+    }
+    free(scratch);
+    return 0;
+}

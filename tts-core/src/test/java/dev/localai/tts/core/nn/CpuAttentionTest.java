@@ -79,6 +79,74 @@ class CpuAttentionTest {
         }
     }
 
+    /**
+     * The prefill form: each query row at position from + r against the double-precision causal reference over the
+     * cache's rows 0..from + r, with fp32 and fp16 caches (the fp16 reference reads the rounded values), NaN in the
+     * rows past the last position (never read); every row the bits of the one-query form at its position (where the
+     * cache is fp32), whatever the thread count.
+     */
+    @Test
+    void prefillRowsAttendCausallyStraightFromTheCache() {
+        int before = torch.get_num_threads();
+        try {
+            for (boolean half : new boolean[] {false, true}) {
+                for (int[] c : new int[][] {{16, 64, 376, 31}, {4, 24, 0, 9}, {3, 80, 5, 1}, {8, 12, 200, 60}}) {
+                    int heads = c[0];
+                    int d = c[1];
+                    int from = c[2];
+                    int rows = c[3];
+                    int capacity = from + rows + 7;
+                    try (PointerScope scope = new PointerScope()) {
+                        Generator g = torch.createCPUGenerator(7L * heads + d + from + (half ? 1 : 0));
+                        ScalarType t = half ? ScalarType.Half : ScalarType.Float;
+                        Tensor k = randn(g, heads, capacity, d).mul_(new Scalar(3.0)).to(t);
+                        Tensor v = randn(g, heads, capacity, d).to(t);
+                        k.narrow(1, from + rows, 7).fill_(new Scalar(Float.NaN));
+                        v.narrow(1, from + rows, 7).fill_(new Scalar(Float.NaN));
+                        // the queries as a q|k|v product leaves them: rows of 3 * heads * d, q first
+                        Tensor qkv = randn(g, rows, 3L * heads * d);
+                        Tensor q = qkv.narrow(1, 0, (long) heads * d);
+                        double scale = 1.0 / Math.sqrt(d);
+                        Tensor out = torch.full(new long[] {rows, (long) heads * d}, new Scalar(Float.NaN));
+                        torch.set_num_threads(1 + (rows % 2));
+                        CpuAttention.prefill(q, from, k.data_ptr().address(), v.data_ptr().address(), heads, d,
+                                capacity, half, scale, out);
+                        Tensor kf = k.to(ScalarType.Float);
+                        Tensor vf = v.to(ScalarType.Float);
+                        for (int r = 0; r < rows; r++) {
+                            Tensor qr = q.select(0, r).contiguous().view(heads, 1, d);
+                            Tensor ref = reference(qr, kf, vf, from + r + 1, scale);
+                            assertThat(relErr(out.select(0, r).view(heads, d), ref))
+                                    .as("half %s, %s, row %d", half, java.util.Arrays.toString(c), r)
+                                    .isLessThan(half ? 3e-6 : 2e-6);
+                            if (!half) {
+                                Tensor one = torch.empty(heads, 1, d);
+                                CpuAttention.oneQuery(qr, k, v, from + r + 1, scale, one);
+                                assertThat(torch.equal(one.view(heads * d), out.select(0, r))).as("row %d", r)
+                                        .isTrue();
+                            }
+                        }
+                        Tensor again = torch.empty(rows, (long) heads * d);
+                        torch.set_num_threads(2 - (rows % 2));
+                        CpuAttention.prefill(q, from, k.data_ptr().address(), v.data_ptr().address(), heads, d,
+                                capacity, half, scale, again);
+                        assertThat(torch.equal(again, out)).as("threads").isTrue();
+                    }
+                }
+            }
+            try (PointerScope scope = new PointerScope()) {
+                Tensor k = torch.zeros(2, 10, 8);
+                long a = k.data_ptr().address();
+                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 7, a, a, 2, 8, 10, false, 1.0,
+                        torch.empty(4, 16))).isInstanceOf(IllegalArgumentException.class); // past the capacity
+                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 0, a, a, 2, 8, 10, false, 1.0,
+                        torch.empty(4, 8))).isInstanceOf(IllegalArgumentException.class);
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
     @Test
     void theResultDoesNotDependOnTheThreadCount() {
         int before = torch.get_num_threads();

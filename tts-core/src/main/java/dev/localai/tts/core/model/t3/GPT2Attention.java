@@ -76,6 +76,15 @@ final class GPT2Attention {
         Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         cache.k(layer).narrow(1, from, len).copy_(k);
         cache.v(layer).narrow(1, from, len).copy_(v);
+        if (CpuAttention.usedForDecode() && cache.nativeReadable() && !h.is_cuda()
+                && h.scalar_type().value == torch.ScalarType.Float.value) {
+            // each query straight from the cache, as decode steps read it (LibTorch's attention with a mask of
+            // this shape ran at about 17 GFLOP/s, most of a cached-voice prefill's attention time)
+            Tensor merged = torch.empty(len, nEmbd);
+            CpuAttention.prefill(qkv.narrow(1, 0, nEmbd), from, cache.kAddress(layer), cache.vAddress(layer), nHead,
+                    headDim, cache.capacity(), cache.half(), scaleValue, merged);
+            return c_proj.forward(merged);
+        }
         Tensor kc = like(cache.k(layer).narrow(1, 0, from + len), q);
         Tensor vc = like(cache.v(layer).narrow(1, 0, from + len), q);
         // query i sits at position from + i: it sees keys 0..from+i (is_causal would align the mask top-left)

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.model.t3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.runtime.Device;
@@ -59,6 +60,30 @@ class T3PrefixTest {
 
     @Test
     void aCachedPrefixGivesUpstreamsGreedyTokensAndTheWholePrefillsLogits() {
+        boolean before = dev.localai.tts.core.nn.CpuAttention.usedForDecode();
+        try {
+            dev.localai.tts.core.nn.CpuAttention.useForDecode(false);
+            cachedPrefixGivesTheWholePrefillsLogits("LibTorch attention");
+        } finally {
+            dev.localai.tts.core.nn.CpuAttention.useForDecode(before);
+        }
+    }
+
+    /** The same with the native attention, which reads a cached-voice prefill's queries straight from the cache. */
+    @Test
+    void aCachedPrefixPrefilledByTheNativeAttentionGivesTheWholePrefillsLogits() {
+        assumeTrue(dev.localai.tts.core.nn.CpuAttention.available(),
+                "the native kernels are not loaded here");
+        boolean before = dev.localai.tts.core.nn.CpuAttention.usedForDecode();
+        try {
+            assumeTrue(dev.localai.tts.core.nn.CpuAttention.useForDecode(true), "fixed off by its property");
+            cachedPrefixGivesTheWholePrefillsLogits("native attention");
+        } finally {
+            dev.localai.tts.core.nn.CpuAttention.useForDecode(before);
+        }
+    }
+
+    private void cachedPrefixGivesTheWholePrefillsLogits(String form) {
         try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
             T3Cond cond = cond(g);
             Tensor text = g.tensor("in.text_tokens");
@@ -85,7 +110,8 @@ class T3PrefixTest {
                     assertThat(again.get(i)[j]).isEqualTo(first.get(i)[j]);
                 }
             }
-            System.out.println("prefix cache: max abs logit difference from the whole prefill " + worst);
+            System.out.println("prefix cache (" + form + "): max abs logit difference from the whole prefill "
+                    + worst);
             assertThat(worst).isLessThanOrEqualTo(1e-5);
         }
     }
