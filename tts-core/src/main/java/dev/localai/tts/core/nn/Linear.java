@@ -29,15 +29,69 @@ public final class Linear {
     public final Tensor weight;
     /** Null without a bias. */
     public final Tensor bias;
+    /** The bf16 weight in oneDNN's own blocked layout (see {@link #packed}), or null. */
+    private final Tensor packedWeight;
+
+    /** The system property that, set to {@code false}, keeps bf16 weights in LibTorch's layout. */
+    public static final String PACK_PROPERTY = "localai.tts.packedBf16Linear";
 
     public Linear(ParamSource p, long in, long out, boolean hasBias) {
         this.weight = p.take("weight", out, in);
         this.bias = hasBias ? p.take("bias", out) : null;
+        this.packedWeight = packable(weight) ? p.keep(Packed.pack(weight)) : null;
     }
 
     /** x (..., in) -> (..., out). */
     public Tensor forward(Tensor x) {
+        if (packedWeight != null && x.scalar_type().value == torch.ScalarType.BFloat16.value && !x.is_cuda()
+                && x.dim() >= 2 && x.numel() / x.size(-1) >= MIN_ONEDNN_ROWS) {
+            return pointwise(x.contiguous(), packedWeight, bias);
+        }
         return linear(x, weight, bias);
+    }
+
+    /**
+     * Whether this layer's weight is kept packed: bf16 on the CPU, where this LibTorch build has oneDNN's linear
+     * weight reorder. LibTorch's own bf16 {@code linear} hands oneDNN the weight in LibTorch's layout, and oneDNN
+     * reorders it into its blocked layout on every call; packed once at load, the S3Gen flow's products at its sizes
+     * (256 -> 512, 256 -> 1024, 1024 -> 256, 512 -> 256 over 60 to 1500 rows) took 5-30% less time on the Intel
+     * Xeon VM, with the same bits (docs/performance.md, "Sixth round of 2026-12-03"). Inputs of fewer than
+     * {@value #MIN_ONEDNN_ROWS} rows (decode steps) keep LibTorch's path.
+     */
+    public boolean packed() {
+        return packedWeight != null;
+    }
+
+    private static boolean packable(Tensor w) {
+        return w.scalar_type().value == torch.ScalarType.BFloat16.value && !w.is_cuda() && w.dim() == 2
+                && w.size(0) % 16 == 0 && w.size(1) % 16 == 0
+                && !"false".equalsIgnoreCase(System.getProperty(PACK_PROPERTY)) && Packed.available();
+    }
+
+    /** oneDNN's linear weight reorder, looked up once (absent from builds without oneDNN). */
+    private static final class Packed {
+        private static final OperatorHandle REORDER = find();
+
+        private static OperatorHandle find() {
+            try {
+                return org.bytedeco.pytorch.Dispatcher.singleton().findSchemaOrThrow("mkldnn::_reorder_linear_weight",
+                        "").retainReference();
+            } catch (RuntimeException | LinkageError e) {
+                return null;
+            }
+        }
+
+        static boolean available() {
+            return REORDER != null && onednnAvailable();
+        }
+
+        /** w (out, in) -> a new tensor of the same values in oneDNN's layout (no batch-size hint: any row count). */
+        static Tensor pack(Tensor w) {
+            try (IValueVector stack = new IValueVector(new IValue(w), OnednnOp.NONE)) {
+                REORDER.callBoxed(stack);
+                return new Tensor(stack.get(0).toTensor()); // a reference of its own: the stack is freed here
+            }
+        }
     }
 
     /** Fewest input rows an fp32 product needs to go to oneDNN when {@link #useOnednnForFp32} is on. */
@@ -103,8 +157,13 @@ public final class Linear {
     }
 
     private static Tensor onednnLinear(Tensor x, Tensor w, Tensor bias) {
-        OperatorHandle op = OnednnOp.LINEAR;
         ONEDNN_CALLS.incrementAndGet();
+        return pointwise(x, w, bias);
+    }
+
+    /** oneDNN's plain linear: x (..., in) W^T + bias, W in LibTorch's layout or packed. */
+    private static Tensor pointwise(Tensor x, Tensor w, Tensor bias) {
+        OperatorHandle op = OnednnOp.LINEAR;
         // (X, W, B?, attr, scalars, algorithm)
         try (IValueVector stack = new IValueVector(new IValue(x), new IValue(w),
                 bias == null ? OnednnOp.NONE : new IValue(bias), OnednnOp.ATTR, OnednnOp.NO_SCALARS, OnednnOp.NONE)) {
