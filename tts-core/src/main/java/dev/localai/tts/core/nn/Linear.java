@@ -68,9 +68,24 @@ public final class Linear {
                 && !"false".equalsIgnoreCase(System.getProperty(PACK_PROPERTY)) && Packed.available();
     }
 
-    /** oneDNN's linear weight reorder, looked up once (absent from builds without oneDNN). */
+    /**
+     * oneDNN's linear weight reorder, looked up once (absent from builds without oneDNN), and whether it takes bf16
+     * here: oneDNN refuses bf16 weights on CPUs (or under an {@code ONEDNN_MAX_CPU_ISA} cap) without AVX-512 BW/VL/DQ
+     * or AVX-NE-CONVERT, so a small weight is packed and used once to find out.
+     */
     private static final class Packed {
         private static final OperatorHandle REORDER = find();
+        private static final boolean WORKS = REORDER != null && onednnAvailable() && tryOnce();
+
+        private static boolean tryOnce() {
+            try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+                Tensor w = torch.ones(16, 16).to(torch.ScalarType.BFloat16);
+                Tensor y = pointwise(torch.ones(16, 16).to(torch.ScalarType.BFloat16), pack(w), null);
+                return y.size(0) == 16 && y.size(1) == 16;
+            } catch (RuntimeException e) {
+                return false; // e.g. "bf16 path needs the cpu support avx_ne_convert or avx512bw, avx512vl and avx512dq"
+            }
+        }
 
         private static OperatorHandle find() {
             try {
@@ -82,7 +97,7 @@ public final class Linear {
         }
 
         static boolean available() {
-            return REORDER != null && onednnAvailable();
+            return WORKS;
         }
 
         /** w (out, in) -> a new tensor of the same values in oneDNN's layout (no batch-size hint: any row count). */
