@@ -79,6 +79,14 @@ float tts_quantize_row(const float* x, long in, int8_t* xq) {
 
 /* ---- exact int32 dot products of four weight rows with one quantized row ---- */
 
+/*
+ * Software prefetch of each stream's bytes this far ahead (past a row's end: the start of the stream's next row, which
+ * is what it reads next). The hardware prefetchers alone kept the 96 products of a decode step at 17.5-18.1 GB/s on
+ * the Intel Xeon VM; 1-4 kB ahead gave 19.8-20.2 GB/s (a C harness, the distances by turns, 40 rounds). A prefetch
+ * changes no arithmetic and never faults, so results and their bits are unchanged.
+ */
+#define PREFETCH_AHEAD 1024
+
 /* The four rows are far apart (quarters of the caller's range): four long sequential streams, which the memory
    system serves at about 1.5x the rate of four adjacent rows read side by side (measured for 1024-byte rows). */
 
@@ -125,6 +133,9 @@ static inline __m256i acc_avx_vnni(__m256i a, __m256i ax, __m256i w) {
         __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), \
             _mm256_setzero_si256()}; \
         for (long k = 0; k < vin; k += 32) { \
+            if ((k & 63) == 0) { \
+                for (int j = 0; j < 4; j++) _mm_prefetch((const char*) (r[j] + k + PREFETCH_AHEAD), _MM_HINT_T0); \
+            } \
             __m256i xv = _mm256_loadu_si256((const __m256i*) (xq + k)); \
             __m256i ax = _mm256_sign_epi8(xv, xv); \
             for (int j = 0; j < 4; j++) { \
@@ -146,6 +157,10 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
     const __m512i zero = _mm512_setzero_si512();
     __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
     for (long k = 0; k < vin; k += 64) {
+        _mm_prefetch((const char*) (r0 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r1 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r2 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r3 + k + PREFETCH_AHEAD), _MM_HINT_T0);
         __m512i xv = _mm512_loadu_si512(xq + k);
         __m512i ax = _mm512_abs_epi8(xv);
         __mmask64 neg = _mm512_movepi8_mask(xv);
@@ -183,6 +198,7 @@ static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, l
         __m512i xu[4];
         for (int j = 0; j < 4; j++) xu[j] = _mm512_xor_si512(_mm512_loadu_si512(x[j] + k), flip);
         for (int i = 0; i < 4; i++) {
+            _mm_prefetch((const char*) (r[i] + k + PREFETCH_AHEAD), _MM_HINT_T0);
             const __m512i w = _mm512_loadu_si512(r[i] + k);
             sw[i] = _mm512_dpbusd_epi32(sw[i], ones, w);
             for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xu[j], w);
