@@ -61,11 +61,33 @@ final class GPT2Attention {
         Tensor vc = cache.v(layer).narrow(1, 0, len);
         kc.copy_(k);
         vc.copy_(v);
+        if (nativeFor(cache, h)) {
+            return c_proj.forward(nativePrefill(qkv, len, cache, layer, 0));
+        }
         // attention reads what the cache holds (an fp16 cache: its rounded keys and values, as decode steps will)
         Tensor a = torch.scaled_dot_product_attention(q, like(kc, q), like(vc, q), new TensorOptional(), 0.0, true,
                 new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
         return c_proj.forward(merged);
+    }
+
+    /**
+     * Whether a prefill's attention reads the cache through the native kernel: where the decode attention does (the
+     * probe's choice) and the cache is one it reads. LibTorch's attention ran at about 17 GFLOP/s with the mask of a
+     * prefill after a prefix, and its causal form over 407 positions took 470-610 ms for 24 layers (with the fp16
+     * cache's conversion) against 226-235 native (docs/performance.md, "Sixth round of 2026-12-03").
+     */
+    private static boolean nativeFor(KvCache cache, Tensor h) {
+        return CpuAttention.usedForDecode() && cache.nativeReadable() && !h.is_cuda()
+                && h.scalar_type().value == torch.ScalarType.Float.value;
+    }
+
+    /** Rows from..from+len-1 (already in the cache) attend causally, each straight from the cache: (len, D). */
+    private Tensor nativePrefill(Tensor qkv, long len, KvCache cache, int layer, int from) {
+        Tensor merged = torch.empty(len, nEmbd);
+        CpuAttention.prefill(qkv.narrow(1, 0, nEmbd), from, cache.kAddress(layer), cache.vAddress(layer), nHead,
+                headDim, cache.capacity(), cache.half(), scaleValue, merged);
+        return merged;
     }
 
     private Tensor prefillAfter(Tensor h, KvCache cache, int layer, int from) {
@@ -76,14 +98,8 @@ final class GPT2Attention {
         Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         cache.k(layer).narrow(1, from, len).copy_(k);
         cache.v(layer).narrow(1, from, len).copy_(v);
-        if (CpuAttention.usedForDecode() && cache.nativeReadable() && !h.is_cuda()
-                && h.scalar_type().value == torch.ScalarType.Float.value) {
-            // each query straight from the cache, as decode steps read it (LibTorch's attention with a mask of
-            // this shape ran at about 17 GFLOP/s, most of a cached-voice prefill's attention time)
-            Tensor merged = torch.empty(len, nEmbd);
-            CpuAttention.prefill(qkv.narrow(1, 0, nEmbd), from, cache.kAddress(layer), cache.vAddress(layer), nHead,
-                    headDim, cache.capacity(), cache.half(), scaleValue, merged);
-            return c_proj.forward(merged);
+        if (nativeFor(cache, h)) {
+            return c_proj.forward(nativePrefill(qkv, len, cache, layer, from));
         }
         Tensor kc = like(cache.k(layer).narrow(1, 0, from + len), q);
         Tensor vc = like(cache.v(layer).narrow(1, 0, from + len), q);

@@ -76,8 +76,30 @@ class T3PrefixTest {
                 "the native kernels are not loaded here");
         boolean before = dev.localai.tts.core.nn.CpuAttention.usedForDecode();
         try {
+            List<float[]> libTorch;
+            List<Integer> libTokens = new ArrayList<>();
+            try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
+                dev.localai.tts.core.nn.CpuAttention.useForDecode(false);
+                libTorch = greedy(cond(g), g.tensor("in.text_tokens"),
+                        (int) g.tensor("out.sampled_ids_all").numel(), libTokens);
+            }
             assumeTrue(dev.localai.tts.core.nn.CpuAttention.useForDecode(true), "fixed off by its property");
             cachedPrefixGivesTheWholePrefillsLogits("native attention");
+            // the whole prefill's attention is native too: as close to LibTorch's as rounding
+            try (SafeTensors g = Golden.load("t3_greedy.safetensors"); PointerScope scope = new PointerScope()) {
+                List<Integer> tokens = new ArrayList<>();
+                List<float[]> nat = greedy(cond(g), g.tensor("in.text_tokens"),
+                        (int) g.tensor("out.sampled_ids_all").numel(), tokens);
+                assertThat(tokens).isEqualTo(libTokens);
+                double worst = 0;
+                for (int i = 0; i < nat.size(); i++) {
+                    for (int j = 0; j < nat.get(i).length; j++) {
+                        worst = Math.max(worst, Math.abs(nat.get(i)[j] - libTorch.get(i)[j]));
+                    }
+                }
+                System.out.println("whole prefill, native vs LibTorch attention: max abs logit difference " + worst);
+                assertThat(worst).isLessThanOrEqualTo(1e-5);
+            }
         } finally {
             dev.localai.tts.core.nn.CpuAttention.useForDecode(before);
         }
