@@ -204,11 +204,32 @@ static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, l
             for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xu[j], w);
         }
     }
+    /* the sixteen horizontal sums at once (a transposing tree of adds; int32 adds in any order give the same
+       integers): lane 4i + j of t = the sum of acc[i][j] */
+    __m512i h8[8];
+    for (int p = 0; p < 8; p++) {
+        const __m512i a = acc[(2 * p) / 4][(2 * p) % 4];
+        const __m512i b = acc[(2 * p + 1) / 4][(2 * p + 1) % 4];
+        h8[p] = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+    }
+    __m512i h4[4];
+    for (int p = 0; p < 4; p++) {
+        h4[p] = _mm512_add_epi32(_mm512_unpacklo_epi64(h8[2 * p], h8[2 * p + 1]),
+                _mm512_unpackhi_epi64(h8[2 * p], h8[2 * p + 1]));
+    }
+    __m512i h2[2];
+    for (int p = 0; p < 2; p++) {
+        h2[p] = _mm512_add_epi32(_mm512_shuffle_i32x4(h4[2 * p], h4[2 * p + 1], 0x88),
+                _mm512_shuffle_i32x4(h4[2 * p], h4[2 * p + 1], 0xdd));
+    }
+    const __m512i t = _mm512_add_epi32(_mm512_shuffle_i32x4(h2[0], h2[1], 0x88),
+            _mm512_shuffle_i32x4(h2[0], h2[1], 0xdd));
+    int32_t sums[16];
+    _mm512_storeu_si512(sums, t);
     for (int i = 0; i < 4; i++) {
         const int32_t sumw = _mm512_reduce_add_epi32(sw[i]);
         for (int j = 0; j < 4; j++) {
-            s[i][j] = (int32_t) ((uint32_t) _mm512_reduce_add_epi32(acc[i][j]) - 128u * (uint32_t) sumw)
-                    + dot1(r[i], x[j], vin, in);
+            s[i][j] = (int32_t) ((uint32_t) sums[4 * i + j] - 128u * (uint32_t) sumw) + dot1(r[i], x[j], vin, in);
         }
     }
 }
