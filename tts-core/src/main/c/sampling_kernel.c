@@ -137,11 +137,16 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_LogitsKernel_warp(JNIEnv* en
     }
     const int topk = topK > 0 && topK < n;
     const int topp = topPThreshold >= 0;
-    if (topk || topp) {
-        /* 16 bytes a value (105 kB for T3's row, under malloc's threshold for fresh pages every call): the keys and
-           the selection's scratch, then the sorted entries and the sort's scratch, then the kept values' exps */
-        entry* e = (entry*) malloc((size_t) n * 2 * sizeof(entry));
+    const int penalise = penalty != 1.0f && h > 0;
+    /* one scratch block, 16 bytes a value (105 kB for T3's row, under malloc's threshold for fresh pages every
+       call): the keys and the selection's scratch, then the sorted entries and the sort's scratch, then the kept
+       values' exps, then the penalty's marks */
+    entry* e = NULL;
+    if (topk || topp || penalise) {
+        e = (entry*) malloc((size_t) n * 2 * sizeof(entry));
         if (e == NULL) return -3;
+    }
+    if (topk || topp) {
         entry* tmp = e + n;
         if (topk) {
             /* the k-th largest value, duplicates counted; everything below it goes (equal values stay) */
@@ -196,12 +201,11 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_LogitsKernel_warp(JNIEnv* en
                 }
             }
         }
-        free(e);
     }
-    if (penalty != 1.0f && h > 0) {
+    if (penalise) {
         /* every occurrence of an id reads the value before any write (a gather, then a scatter): once per id */
-        uint8_t* seen = (uint8_t*) calloc((size_t) n, 1);
-        if (seen == NULL) return -3;
+        uint8_t* seen = (uint8_t*) e;
+        memset(seen, 0, (size_t) n);
         for (long i = 0; i < h; i++) {
             const long id = (long) history[i];
             if (!seen[id]) {
@@ -210,8 +214,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_LogitsKernel_warp(JNIEnv* en
                 s[id] = v < 0 ? v * penalty : v / penalty;
             }
         }
-        free(seen);
     }
+    free(e);
     jint finite = 0;
     for (long i = 0; i < n; i++) {
         finite += s[i] != -INFINITY;

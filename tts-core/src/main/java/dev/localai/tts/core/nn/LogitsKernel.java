@@ -36,6 +36,14 @@ public final class LogitsKernel {
         enabled = on;
     }
 
+    /**
+     * Whether this kernel runs sampling now ({@link #enabled}) and can read {@code t}: one contiguous fp32 row on the
+     * CPU (logits, their warped copy, probabilities).
+     */
+    public static boolean takes(Tensor t) {
+        return enabled() && floats(t);
+    }
+
     /** What {@link #warp} returns when the logits hold NaN or +inf: the caller uses LibTorch's operations. */
     public static final int NOT_FINITE = -1;
 

@@ -38,8 +38,7 @@ public final class LogitsProcessor {
      * whether any processed logit is finite (upstream stops a generation whose processed logits are all -inf).
      */
     public boolean processInto(Tensor logits, Tensor history, Tensor out) {
-        if (LogitsKernel.enabled() && !logits.is_cuda() && !out.is_cuda() && logits.is_contiguous()
-                && out.is_contiguous() && history.is_contiguous()) {
+        if (LogitsKernel.takes(logits) && LogitsKernel.takes(out) && history.is_contiguous() && !history.is_cuda()) {
             int finite = LogitsKernel.warp(logits, params.temperature(), params.topK(), params.topP(),
                     params.repetitionPenalty(), history, out);
             if (finite != LogitsKernel.NOT_FINITE) {

@@ -29,9 +29,7 @@ public interface TokenSampler {
     static TokenSampler inverseCdf(UniformSource uniforms) {
         return probs -> {
             float u = uniforms.nextUniform();
-            if (dev.localai.tts.core.nn.LogitsKernel.enabled() && probs.dim() == 1 && !probs.is_cuda()
-                    && probs.is_contiguous() && probs.scalar_type().value
-                    == org.bytedeco.pytorch.global.torch.ScalarType.Float.value) {
+            if (dev.localai.tts.core.nn.LogitsKernel.takes(probs)) {
                 return dev.localai.tts.core.nn.LogitsKernel.draw(probs, u); // the same rule, the same bits
             }
             try (Tensor c = probs.cumsum(-1);
