@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.AmxAttention;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
@@ -15,7 +16,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Diffusers-style transformer block as the estimator uses it (self-attention only, no AdaLN):
  * h += attn1(norm1(h)); h += ff(norm3(h)). attn1: to_q/to_k/to_v without bias, scaled dot-product attention over the
  * whole sequence (the additive mask is all zeros for one utterance), {@code to_out.0} with bias. ff: {@code net.0.proj}
- * + exact GELU, {@code net.2}.
+ * + exact GELU, {@code net.2}. A bf16 flow on an AMX CPU attends with {@link AmxAttention} (heads of 64, rows as the
+ * products write them), elsewhere with LibTorch's {@code scaled_dot_product_attention}.
  */
 final class BasicTransformerBlock {
     final LayerNorm norm1;
@@ -55,11 +57,17 @@ final class BasicTransformerBlock {
             long b = h.size(0);
             long t = h.size(1);
             Tensor n = norm1.forward(h);
-            Tensor q = to_q.forward(n).view(b, t, heads, headDim).transpose(1, 2);
-            Tensor k = to_k.forward(n).view(b, t, heads, headDim).transpose(1, 2);
-            Tensor v = to_v.forward(n).view(b, t, heads, headDim).transpose(1, 2);
-            Tensor o = attention(q, k, v);
-            o = o.transpose(1, 2).reshape(b, t, heads * headDim);
+            Tensor q = to_q.forward(n);
+            Tensor k = to_k.forward(n);
+            Tensor v = to_v.forward(n);
+            Tensor o;
+            if (AmxAttention.takes(q, k, v, heads)) {
+                // the rows as the products wrote them, no transposes (bf16 on an AMX CPU)
+                o = AmxAttention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim));
+            } else {
+                o = attention(q.view(b, t, heads, headDim).transpose(1, 2), k.view(b, t, heads, headDim).transpose(1, 2),
+                        v.view(b, t, heads, headDim).transpose(1, 2)).transpose(1, 2).reshape(b, t, heads * headDim);
+            }
             Tensor x = h.add(to_out0.forward(o));
             Tensor f = ff_net2.forward(torch.gelu(ff_net0_proj.forward(norm3.forward(x))));
             return x.add(f);

@@ -1,0 +1,408 @@
+/*
+ * Bidirectional multi-head attention over bf16 queries, keys and values on Intel AMX (nn.AmxAttention): for each
+ * head h and frame i of one sequence of t frames,
+ *
+ *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
+ *   s[i, j] = scale * (q[i, h] . k[j, h])
+ *
+ * with no mask: S3Gen's flow estimator attends over all frames of one utterance (upstream's static chunk 0). q, k, v
+ * and out are rows of heads * 64 bf16 values, `ld` (`ldo`) apart: the outputs of the to_q, to_k, to_v products as they
+ * are, and the input of to_out, so no transposes are made around it.
+ *
+ * How: per head, the keys are first rearranged into the tiles AMX multiplies with (pairs of head dimensions, sixteen
+ * keys wide) and the values likewise (pairs of frames, sixteen dimensions wide), zero beyond the last frame. Then for
+ * each block of sixteen query frames: the scores of all keys by tile products (bf16 in, fp32 sums), the softmax of
+ * each row in fp32 (an exp accurate to 3e-6, the sum in a fixed order), the unnormalized probabilities rounded to bf16
+ * and multiplied with the values by tile products into fp32, each row divided by its sum and rounded to bf16 (nearest
+ * even). LibTorch's bf16 flash attention computes the same quantities (bf16 products with fp32 sums, fp32 softmax,
+ * bf16 probabilities times the values) in a different order, so the two differ by rounding; AmxAttentionTest bounds
+ * both against fp32 attention over the same bf16 inputs.
+ *
+ * Threads: the (head, query block) pairs are split over LibTorch's OpenMP threads; each is computed by one thread in
+ * a fixed order, so the result does not depend on the thread count. Scratch is written before it is read, padding
+ * included (no result depends on what memory held before).
+ *
+ * Runs only where the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 and Linux grants the tile data state
+ * (arch_prctl ARCH_REQ_XCOMP_PERM); amx_usable() says so, and the JNI entry refuses (-2) otherwise.
+ */
+#include <jni.h>
+#include <cpuid.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <immintrin.h>
+#include <omp.h>
+#include "tts_kernels.h"
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+/* head size the kernel runs (the flow estimator's: 8 heads of 64) */
+#define HD 64
+
+/* -1 not asked yet, 0 no, 1 yes; a race between first callers computes the same value */
+static int usable = -1;
+
+static int amx_detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1)) { /* OSXSAVE */
+        return 0;
+    }
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        return 0;
+    }
+    const int avx512 = (b >> 16 & 1) && (b >> 30 & 1); /* AVX512F, AVX512BW */
+    const int amx = (d >> 22 & 1) && (d >> 24 & 1);    /* AMX-BF16, AMX-TILE */
+    if (!avx512 || !amx || !__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a >> 5 & 1)) { /* AVX512-BF16 */
+        return 0;
+    }
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void) hi;
+    if ((lo & 0xe6) != 0xe6) { /* the OS saves the SSE, AVX and AVX-512 states */
+        return 0;
+    }
+    /* the tile data state is granted per process, on request (Linux 5.16+); granting it again is harmless */
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+static int amx_usable(void) {
+    if (usable < 0) {
+        usable = amx_detect();
+    }
+    return usable;
+}
+
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_AmxAttention_detect(JNIEnv* env, jclass cls) {
+    (void) env;
+    (void) cls;
+    return amx_usable();
+}
+
+typedef struct __attribute__((packed)) {
+    uint8_t palette;
+    uint8_t start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+/* eight tiles of 16 rows x 64 bytes: for the scores 1-2 the query block, 0 and 4 two groups' scores, 3, 5, 6, 7
+   their keys; for the output 1-2 the probabilities, 0 and 3 the values, 4-7 the four groups of sixteen dimensions */
+__attribute__((target("amx-tile")))
+static void configure_tiles(void) {
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        cfg.colsb[i] = 64;
+        cfg.rows[i] = 16;
+    }
+    /* gcc 12's _tile_loadconfig tells the compiler it reads only the first 8 bytes, which lets it drop the stores
+       to the rest: the instruction with the whole 64-byte operand instead */
+    __asm__ volatile("ldtilecfg %0" : : "m"(*(const unsigned char(*)[64]) &cfg));
+}
+
+__attribute__((target("amx-tile")))
+static void release_tiles(void) {
+    _tile_release();
+}
+
+/*
+ * Keys of one head as the B operand of q k^T: for each group g of sixteen keys and half c of the head, a 16 x 16
+ * matrix of bf16 pairs, row r holding dimensions (32c + 2r, 32c + 2r + 1) of the sixteen keys; zero past the last key.
+ * A full group's row is one gather of the sixteen keys' pairs.
+ */
+__attribute__((target("avx512f")))
+static void pack_keys(const uint16_t* k, long ld, long t, long groups, uint32_t* kp) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int) (ld / 2)));
+    for (long g = 0; g < groups; g++) {
+        const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
+        const __mmask16 m = valid == 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << valid) - 1);
+        const int* base = (const int*) (k + g * 16 * ld);
+        for (int c = 0; c < 2; c++) {
+            uint32_t* blk = kp + (g * 2 + c) * 256;
+            for (int r = 0; r < 16; r++) {
+                const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(c * 16 + r));
+                _mm512_storeu_si512(blk + r * 16,
+                        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, base, 4));
+            }
+        }
+    }
+}
+
+/*
+ * Values of one head as the B operand of p v: for each group of 32 frames and group e of sixteen dimensions, 16 rows
+ * of sixteen (frame 2r, frame 2r + 1) pairs of dimension 16e + n; zero past the last frame. A row interleaves the
+ * two frames' sixteen values in one permutation.
+ */
+__attribute__((target("avx512f,avx512bw")))
+static void pack_values(const uint16_t* v, long ld, long t, long groups, uint16_t* vp) {
+    static const uint16_t order[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 8, 40, 9, 41, 10, 42,
+            11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    const __m512i idx = _mm512_loadu_si512(order);
+    for (long g = 0; g < groups; g++) {
+        for (int r = 0; r < 16; r++) {
+            const long f0 = g * 32 + 2L * r;
+            for (int e = 0; e < 4; e++) {
+                const __m512i a = f0 < t
+                        ? _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*) (v + f0 * ld + e * 16)))
+                        : _mm512_setzero_si512();
+                const __m512i b = f0 + 1 < t
+                        ? _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*) (v + (f0 + 1) * ld + e * 16)))
+                        : _mm512_setzero_si512();
+                _mm512_storeu_si512(vp + ((g * 4 + e) * 16 + r) * 32, _mm512_permutex2var_epi16(a, idx, b));
+            }
+        }
+    }
+}
+
+/* fp32 -> bf16, nearest even (NaN stays NaN) */
+__attribute__((target("avx512f,avx512bf16")))
+static void to_bf16(const float* x, uint16_t* y, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
+        memcpy(y + i, &h, 32);
+    }
+    for (; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, x + i, sizeof b);
+        if ((b & 0x7fffffffu) > 0x7f800000u) {
+            y[i] = (uint16_t) ((b >> 16) | 0x40); /* quiet NaN */
+        } else {
+            y[i] = (uint16_t) ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+        }
+    }
+}
+
+/*
+ * exp(x) for x <= 0 (and NaN): 2^(x log2 e) as 2^n 2^f, n = round(x log2 e), |f| <= 1/2, 2^f by its Taylor polynomial
+ * of degree 5 (relative error below 3e-6, against bf16's 2^-9 rounding of the probabilities it feeds); scalef makes
+ * 2^n without overflow or a clamp (0 far below, NaN stays NaN).
+ */
+__attribute__((target("avx512f")))
+static inline __m512 exp_nonpositive(__m512 x) {
+    const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(y, n);
+    __m512 p = _mm512_set1_ps(1.3333558146e-3f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108665e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650696e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718056e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/*
+ * One row of scores (t values, raw q . k): p[j] = bf16(exp(scale (s[j] - max s))) for j < t, 0 for t <= j < sld;
+ * returns sum_j exp(...) of the unrounded values, in sixteen lanes then a fixed tree. scale > 0.
+ */
+__attribute__((target("avx512f,avx512bf16")))
+static float softmax_row(const float* s, long t, long sld, float scale, uint16_t* p) {
+    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+    long j = 0;
+    for (; j + 32 <= t; j += 32) {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
+    }
+    for (; j < t; j += 16) {
+        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+        m0 = _mm512_mask_max_ps(m0, k, m0, _mm512_maskz_loadu_ps(k, s + j));
+    }
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(_mm512_max_ps(m0, m1)));
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j < t; j += 16) {
+        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+        const __m512 e = _mm512_maskz_mov_ps(k,
+                exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc)));
+        sum = _mm512_add_ps(sum, e);
+        __m256bh h = _mm512_cvtneps_pbh(e);
+        memcpy(p + j, &h, 32); /* lanes past t are 0: the padding up to the next 16 */
+    }
+    for (; j < sld; j += 16) {
+        memset(p + j, 0, 32);
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+
+/* One thread's scratch: scores (16 x sld fp32), probabilities (16 x sld bf16), a padded query block, the output. */
+typedef struct {
+    float* s;
+    uint16_t* p;
+    uint16_t* q;
+    float* o;
+} scratch_t;
+
+/*
+ * Query frames [q0, q0 + 16) of one head (rows past t are computed from zero queries and not written). kp, vp: the
+ * head's packed keys and values; sld: score row length (a multiple of 32, at least t).
+ */
+__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16")))
+static void query_block(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
+        long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    const uint16_t* qa;
+    long qstride;
+    if (rows == 16) {
+        qa = q + q0 * ld;
+        qstride = ld * 2;
+    } else {
+        memset(w->q, 0, 16 * HD * sizeof(uint16_t));
+        for (long i = 0; i < rows; i++) {
+            memcpy(w->q + i * HD, q + (q0 + i) * ld, HD * sizeof(uint16_t));
+        }
+        qa = w->q;
+        qstride = HD * 2;
+    }
+    _tile_loadd(1, qa, qstride);
+    _tile_loadd(2, qa + 32, qstride);
+    /* two groups of sixteen keys at a time, into two accumulators (0, 4), so the tile products overlap */
+    long g = 0;
+    for (; g + 2 <= kgroups; g += 2) {
+        _tile_zero(0);
+        _tile_zero(4);
+        _tile_loadd(3, kp + (g * 2) * 256, 64);
+        _tile_loadd(5, kp + (g * 2 + 2) * 256, 64);
+        _tile_dpbf16ps(0, 1, 3);
+        _tile_dpbf16ps(4, 1, 5);
+        _tile_loadd(6, kp + (g * 2 + 1) * 256, 64);
+        _tile_loadd(7, kp + (g * 2 + 3) * 256, 64);
+        _tile_dpbf16ps(0, 2, 6);
+        _tile_dpbf16ps(4, 2, 7);
+        _tile_stored(0, w->s + g * 16, sld * 4);
+        _tile_stored(4, w->s + g * 16 + 16, sld * 4);
+    }
+    if (g < kgroups) {
+        _tile_zero(0);
+        _tile_loadd(3, kp + (g * 2) * 256, 64);
+        _tile_dpbf16ps(0, 1, 3);
+        _tile_loadd(6, kp + (g * 2 + 1) * 256, 64);
+        _tile_dpbf16ps(0, 2, 6);
+        _tile_stored(0, w->s + g * 16, sld * 4);
+    }
+    float sums[16];
+    for (int i = 0; i < 16; i++) {
+        sums[i] = softmax_row(w->s + i * sld, t, sld, scale, w->p + i * sld);
+    }
+    _tile_zero(4);
+    _tile_zero(5);
+    _tile_zero(6);
+    _tile_zero(7);
+    /* the probabilities alternate between tiles 1 and 2, the values between 0 and 3, so loads overlap products */
+    for (g = 0; g < vgroups; g++) {
+        const uint16_t* b = vp + g * 4 * 512;
+        if ((g & 1) == 0) {
+            _tile_loadd(1, w->p + g * 32, sld * 2);
+            _tile_loadd(0, b, 64);
+            _tile_dpbf16ps(4, 1, 0);
+            _tile_loadd(3, b + 512, 64);
+            _tile_dpbf16ps(5, 1, 3);
+            _tile_loadd(0, b + 1024, 64);
+            _tile_dpbf16ps(6, 1, 0);
+            _tile_loadd(3, b + 1536, 64);
+            _tile_dpbf16ps(7, 1, 3);
+        } else {
+            _tile_loadd(2, w->p + g * 32, sld * 2);
+            _tile_loadd(0, b, 64);
+            _tile_dpbf16ps(4, 2, 0);
+            _tile_loadd(3, b + 512, 64);
+            _tile_dpbf16ps(5, 2, 3);
+            _tile_loadd(0, b + 1024, 64);
+            _tile_dpbf16ps(6, 2, 0);
+            _tile_loadd(3, b + 1536, 64);
+            _tile_dpbf16ps(7, 2, 3);
+        }
+    }
+    _tile_stored(4, w->o, HD * 4);
+    _tile_stored(5, w->o + 16, HD * 4);
+    _tile_stored(6, w->o + 32, HD * 4);
+    _tile_stored(7, w->o + 48, HD * 4);
+    for (long i = 0; i < rows; i++) {
+        float* o = w->o + i * HD;
+        const float inv = 1.0f / sums[i];
+        for (int d = 0; d < HD; d++) {
+            o[d] *= inv;
+        }
+        to_bf16(o, out + (q0 + i) * ldo, HD);
+    }
+}
+
+/*
+ * q, k, v: t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart. d must be 64. Returns 0; -1 when
+ * scratch memory could not be had, -2 where AMX is not usable, -3 for sizes it does not take (nothing written then).
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_AmxAttention_attend(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
+        jint threads) {
+    (void) env;
+    (void) cls;
+    if (!amx_usable()) {
+        return -2;
+    }
+    if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
+        return -3;
+    }
+    if (t == 0) {
+        return 0;
+    }
+    const uint16_t* q = (const uint16_t*) (intptr_t) qAddr;
+    const uint16_t* k = (const uint16_t*) (intptr_t) kAddr;
+    const uint16_t* v = (const uint16_t*) (intptr_t) vAddr;
+    uint16_t* out = (uint16_t*) (intptr_t) outAddr;
+    const long kgroups = (t + 15) / 16;
+    const long vgroups = (t + 31) / 32;
+    const long sld = vgroups * 32;
+    const long qblocks = kgroups;
+    const size_t kpHead = (size_t) kgroups * 2 * 256;  /* uint32 */
+    const size_t vpHead = (size_t) vgroups * 4 * 512;  /* uint16 */
+    const long items = (long) heads * qblocks;
+    int team = threads < 1 ? 1 : threads;
+    if (team > items) team = (int) items;
+    const size_t perThread = 16 * (size_t) sld * 4 + 16 * (size_t) sld * 2 + 16 * HD * 2 + 16 * HD * 4 + 256;
+    const size_t packed = (size_t) heads * (kpHead * 4 + vpHead * 2);
+    unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
+    if (mem == NULL) {
+        return -1;
+    }
+    uint32_t* kp = (uint32_t*) mem;
+    uint16_t* vp = (uint16_t*) (mem + (size_t) heads * kpHead * 4);
+    unsigned char* scratch = mem + packed;
+#pragma omp parallel num_threads(team)
+    {
+        const int th = omp_get_thread_num();
+        const int nt = omp_get_num_threads();
+        for (long h = th; h < heads; h += nt) {
+            pack_keys(k + h * HD, ld, t, kgroups, kp + h * kpHead);
+            pack_values(v + h * HD, ld, t, vgroups, vp + h * vpHead);
+        }
+#pragma omp barrier
+        unsigned char* mine = scratch + perThread * (size_t) th;
+        scratch_t w;
+        w.s = (float*) mine;
+        w.p = (uint16_t*) (mine + 16 * (size_t) sld * 4);
+        w.o = (float*) (mine + 16 * (size_t) sld * 6);
+        w.q = (uint16_t*) (mine + 16 * (size_t) sld * 6 + 16 * HD * 4);
+        /* contiguous runs of (head, block) pairs, as even as they go */
+        const long per = (items + nt - 1) / nt;
+        const long from = th * per;
+        const long to = from + per < items ? from + per : items;
+        if (from < to) {
+            configure_tiles();
+            for (long u = from; u < to; u++) {
+                const long h = u / qblocks;
+                const long qb = u % qblocks;
+                query_block(q + h * HD, ld, t, qb * 16, kp + h * kpHead, vp + h * vpHead, kgroups, vgroups, sld,
+                        scale, out + h * HD, ldo, &w);
+            }
+            release_tiles();
+        }
+    }
+    free(mem);
+    return 0;
+}
