@@ -695,17 +695,26 @@ public final class DtypeProbe {
         private Tensor flowOut() {
             TensorOptional none = new TensorOptional();
             long t = FLOW_FRAMES;
-            Tensor q = lin(flowX, flowW[0]).view(1, t, 8, 64).transpose(1, 2);
-            Tensor k = lin(flowX, flowW[1]).view(1, t, 8, 64).transpose(1, 2);
-            Tensor v = lin(flowX, flowW[2]).view(1, t, 8, 64).transpose(1, 2);
-            ScalarType type = q.scalar_type();
-            Tensor a = attentionInFp32
-                    ? torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float),
-                            v.to(ScalarType.Float), none, 0.0, false, new org.bytedeco.pytorch.DoubleOptional(), false)
-                            .to(type)
-                    : torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
-                            new org.bytedeco.pytorch.DoubleOptional(), false);
-            a = a.transpose(1, 2).reshape(1, t, 2 * C);
+            Tensor qr = lin(flowX, flowW[0]);
+            Tensor kr = lin(flowX, flowW[1]);
+            Tensor vr = lin(flowX, flowW[2]);
+            Tensor a;
+            if (!attentionInFp32 && dev.localai.tts.core.nn.AmxAttention.takes(qr, kr, vr, 8)) {
+                // as the flow's blocks attend on an AMX CPU (BasicTransformerBlock's rule)
+                a = dev.localai.tts.core.nn.AmxAttention.attend(qr, kr, vr, 8, 0.125);
+            } else {
+                Tensor q = qr.view(1, t, 8, 64).transpose(1, 2);
+                Tensor k = kr.view(1, t, 8, 64).transpose(1, 2);
+                Tensor v = vr.view(1, t, 8, 64).transpose(1, 2);
+                ScalarType type = q.scalar_type();
+                a = attentionInFp32
+                        ? torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float),
+                                v.to(ScalarType.Float), none, 0.0, false, new org.bytedeco.pytorch.DoubleOptional(),
+                                false).to(type)
+                        : torch.scaled_dot_product_attention(q, k, v, none, 0.0, false,
+                                new org.bytedeco.pytorch.DoubleOptional(), false);
+                a = a.transpose(1, 2).reshape(1, t, 2 * C);
+            }
             Tensor h = flowX.add(lin(a, flowW[3]));
             Tensor f = h.add(lin(torch.gelu(lin(h, flowW[4])), flowW[5]));
             torch.conv1d(convX, flowW[6], none, new long[] {1}, new long[] {1}, new long[] {1}, 1);
