@@ -128,8 +128,15 @@ final class BenchCommand implements Runnable {
             out.flush();
             var probe = dev.localai.tts.core.runtime.DtypeProbe.cached();
             out.println("weight-type probe: " + probe.describe());
-            boolean fastBf16 = dev.localai.tts.core.runtime.WeightTypes.fromProbe(probe).t3().value
-                    == ScalarType.BFloat16.value;
+            var plan = dev.localai.tts.core.runtime.WeightTypes.fromProbe(probe);
+            // the kernels the engine picks from the same probe, so int8 is timed as the engine runs it (measured:
+            // 32 ms per token on FBGEMM's kernel against 12 on the native one the engine took, Intel Xeon VM)
+            boolean int8Native = dev.localai.tts.core.nn.Int8Matrix.useMeasuredKernel(plan.int8Native());
+            boolean nativeAttention = dev.localai.tts.core.nn.CpuAttention.useForDecode(
+                    dev.localai.tts.core.runtime.WeightTypes.nativeDecodeAttention(probe.decodeAttentionMs()));
+            out.println("int8 products: " + (int8Native ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label()
+                    : "fbgemm") + "; decode attention: " + (nativeAttention ? "native" : "libtorch"));
+            boolean fastBf16 = plan.t3().value == ScalarType.BFloat16.value;
             int bf16Steps = bf16Tokens >= 0 ? bf16Tokens : fastBf16 ? tokens : 4;
             int bf16Prompt = bf16PromptTokens >= 0 ? bf16PromptTokens : fastBf16 ? promptTokens : 0;
             for (String d : dtypes) {
