@@ -699,9 +699,9 @@ public final class DtypeProbe {
             Tensor kr = lin(flowX, flowW[1]);
             Tensor vr = lin(flowX, flowW[2]);
             Tensor a;
-            if (!attentionInFp32 && dev.localai.tts.core.nn.AmxAttention.takes(qr, kr, vr, 8)) {
-                // as the flow's blocks attend on an AMX CPU (BasicTransformerBlock's rule)
-                a = dev.localai.tts.core.nn.AmxAttention.attend(qr, kr, vr, 8, 0.125);
+            if (!attentionInFp32 && dev.localai.tts.core.nn.Bf16Attention.takes(qr, kr, vr, 8)) {
+                // as the flow's blocks attend where the kernel runs (BasicTransformerBlock's rule)
+                a = dev.localai.tts.core.nn.Bf16Attention.attend(qr, kr, vr, 8, 0.125);
             } else {
                 Tensor q = qr.view(1, t, 8, 64).transpose(1, 2);
                 Tensor k = kr.view(1, t, 8, 64).transpose(1, 2);

@@ -1,6 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
-import dev.localai.tts.core.nn.AmxAttention;
+import dev.localai.tts.core.nn.Bf16Attention;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
@@ -16,8 +16,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Diffusers-style transformer block as the estimator uses it (self-attention only, no AdaLN):
  * h += attn1(norm1(h)); h += ff(norm3(h)). attn1: to_q/to_k/to_v without bias, scaled dot-product attention over the
  * whole sequence (the additive mask is all zeros for one utterance), {@code to_out.0} with bias. ff: {@code net.0.proj}
- * + exact GELU, {@code net.2}. A bf16 flow on an AMX CPU attends with {@link AmxAttention} (heads of 64, rows as the
- * products write them), elsewhere with LibTorch's {@code scaled_dot_product_attention}.
+ * + exact GELU, {@code net.2}. A bf16 flow attends with {@link Bf16Attention} where it runs (AVX512-BF16 or AMX;
+ * heads of 64, rows as the products write them), elsewhere with LibTorch's {@code scaled_dot_product_attention}.
  */
 final class BasicTransformerBlock {
     final LayerNorm norm1;
@@ -61,9 +61,9 @@ final class BasicTransformerBlock {
             Tensor k = to_k.forward(n);
             Tensor v = to_v.forward(n);
             Tensor o;
-            if (AmxAttention.takes(q, k, v, heads)) {
-                // the rows as the products wrote them, no transposes (bf16 on an AMX CPU)
-                o = AmxAttention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim));
+            if (!attentionInFp32 && Bf16Attention.takes(q, k, v, heads)) {
+                // the rows as the products wrote them, no transposes (bf16 on a CPU with AVX512-BF16 or AMX)
+                o = Bf16Attention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim));
             } else {
                 o = attention(q.view(b, t, heads, headDim).transpose(1, 2), k.view(b, t, heads, headDim).transpose(1, 2),
                         v.view(b, t, heads, headDim).transpose(1, 2)).transpose(1, 2).reshape(b, t, heads * headDim);

@@ -1,6 +1,6 @@
 /*
- * Bidirectional multi-head attention over bf16 queries, keys and values on Intel AMX (nn.AmxAttention): for each
- * head h and frame i of one sequence of t frames,
+ * Bidirectional multi-head attention over bf16 queries, keys and values (nn.Bf16Attention): for each head h and frame
+ * i of one sequence of t frames,
  *
  *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
  *   s[i, j] = scale * (q[i, h] . k[j, h])
@@ -9,21 +9,22 @@
  * and out are rows of heads * 64 bf16 values, `ld` (`ldo`) apart: the outputs of the to_q, to_k, to_v products as they
  * are, and the input of to_out, so no transposes are made around it.
  *
- * How: per head, the keys are first rearranged into the tiles AMX multiplies with (pairs of head dimensions, sixteen
+ * How: per head, the keys are first rearranged into the operand layout of q k^T (pairs of head dimensions, sixteen
  * keys wide) and the values likewise (pairs of frames, sixteen dimensions wide), zero beyond the last frame. Then for
- * each block of sixteen query frames: the scores of all keys by tile products (bf16 in, fp32 sums), the softmax of
- * each row in fp32 (an exp accurate to 3e-6, the sum in a fixed order), the unnormalized probabilities rounded to bf16
- * and multiplied with the values by tile products into fp32, each row divided by its sum and rounded to bf16 (nearest
- * even). LibTorch's bf16 flash attention computes the same quantities (bf16 products with fp32 sums, fp32 softmax,
- * bf16 probabilities times the values) in a different order, so the two differ by rounding; AmxAttentionTest bounds
- * both against fp32 attention over the same bf16 inputs.
+ * each block of sixteen query frames: the scores of all keys (bf16 products, fp32 sums), the softmax of each row in
+ * fp32 (an exp accurate to 3e-6, the sum in a fixed order), the unnormalized probabilities rounded to bf16 and
+ * multiplied with the values (fp32 sums), each row divided by its sum and rounded to bf16 (nearest even). LibTorch's
+ * bf16 flash attention computes the same quantities in a different order, so the two differ by rounding;
+ * Bf16AttentionTest bounds both against fp32 attention over the same bf16 inputs.
+ *
+ * Two back ends multiply the same 16 x 32 by 32 x 16 blocks: Intel AMX tiles (path 2: AMX-TILE and AMX-BF16, with the
+ * tile data state granted by Linux's arch_prctl) and AVX512-BF16's vdpbf16ps with the 16 x 16 operand held in
+ * registers (path 1: AMD Zen 4, Intel Cooper Lake and later). Both sum each dot product's pairs in the same order
+ * within a 32-wide block but differ in how the instruction rounds, so their results differ by rounding.
  *
  * Threads: the (head, query block) pairs are split over LibTorch's OpenMP threads; each is computed by one thread in
  * a fixed order, so the result does not depend on the thread count. Scratch is written before it is read, padding
  * included (no result depends on what memory held before).
- *
- * Runs only where the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16 and Linux grants the tile data state
- * (arch_prctl ARCH_REQ_XCOMP_PERM); amx_usable() says so, and the JNI entry refuses (-2) otherwise.
  */
 #include <jni.h>
 #include <cpuid.h>
@@ -42,10 +43,11 @@
 /* head size the kernel runs (the flow estimator's: 8 heads of 64) */
 #define HD 64
 
-/* -1 not asked yet, 0 no, 1 yes; a race between first callers computes the same value */
-static int usable = -1;
+/* bit 1 (path 1): AVX512-BF16, bit 2 (path 2): AMX; -1 not asked yet; a race between first callers computes the same
+   value */
+static int paths = -1;
 
-static int amx_detect(void) {
+static int detect_paths(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1)) { /* OSXSAVE */
         return 0;
@@ -55,7 +57,8 @@ static int amx_detect(void) {
     }
     const int avx512 = (b >> 16 & 1) && (b >> 30 & 1); /* AVX512F, AVX512BW */
     const int amx = (d >> 22 & 1) && (d >> 24 & 1);    /* AMX-BF16, AMX-TILE */
-    if (!avx512 || !amx || !__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a >> 5 & 1)) { /* AVX512-BF16 */
+    unsigned a1, b1, c1, d1;
+    if (!avx512 || !__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) || !(a1 >> 5 & 1)) { /* AVX512-BF16 */
         return 0;
     }
     unsigned lo, hi;
@@ -64,21 +67,26 @@ static int amx_detect(void) {
     if ((lo & 0xe6) != 0xe6) { /* the OS saves the SSE, AVX and AVX-512 states */
         return 0;
     }
+    int mask = 1 << 1;
     /* the tile data state is granted per process, on request (Linux 5.16+); granting it again is harmless */
-    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
-}
-
-static int amx_usable(void) {
-    if (usable < 0) {
-        usable = amx_detect();
+    if (amx && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0) {
+        mask |= 1 << 2;
     }
-    return usable;
+    return mask;
 }
 
-JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_AmxAttention_detect(JNIEnv* env, jclass cls) {
+static int usable_paths(void) {
+    if (paths < 0) {
+        paths = detect_paths();
+    }
+    return paths;
+}
+
+/* The paths this CPU runs: bit 1 AVX512-BF16, bit 2 AMX. */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    return amx_usable();
+    return usable_paths();
 }
 
 typedef struct __attribute__((packed)) {
@@ -160,22 +168,12 @@ static void pack_values(const uint16_t* v, long ld, long t, long groups, uint16_
     }
 }
 
-/* fp32 -> bf16, nearest even (NaN stays NaN) */
+/* fp32 -> bf16, nearest even (NaN stays NaN); n a multiple of 16 */
 __attribute__((target("avx512f,avx512bf16")))
 static void to_bf16(const float* x, uint16_t* y, long n) {
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (long i = 0; i < n; i += 16) {
         __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
         memcpy(y + i, &h, 32);
-    }
-    for (; i < n; i++) {
-        uint32_t b;
-        memcpy(&b, x + i, sizeof b);
-        if ((b & 0x7fffffffu) > 0x7f800000u) {
-            y[i] = (uint16_t) ((b >> 16) | 0x40); /* quiet NaN */
-        } else {
-            y[i] = (uint16_t) ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-        }
     }
 }
 
@@ -239,29 +237,52 @@ typedef struct {
     float* o;
 } scratch_t;
 
+/* The padded block of sixteen query rows starting at q0 (rows past t zero): in place when all sixteen exist. */
+static const uint16_t* query_rows(const uint16_t* q, long ld, long t, long q0, uint16_t* pad, long* stride) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    if (rows == 16) {
+        *stride = ld;
+        return q + q0 * ld;
+    }
+    memset(pad, 0, 16 * HD * sizeof(uint16_t));
+    for (long i = 0; i < rows; i++) {
+        memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(uint16_t));
+    }
+    *stride = HD;
+    return pad;
+}
+
+/* Softmax of the block's sixteen score rows into bf16 probabilities; their sums. */
+static void softmax_rows(const scratch_t* w, long t, long sld, float scale, float* sums) {
+    for (int i = 0; i < 16; i++) {
+        sums[i] = softmax_row(w->s + i * sld, t, sld, scale, w->p + i * sld);
+    }
+}
+
+/* The block's valid rows of w->o divided by their sums, rounded to bf16 into out. */
+static void emit_rows(const scratch_t* w, long t, long q0, const float* sums, uint16_t* out, long ldo) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    for (long i = 0; i < rows; i++) {
+        float* o = w->o + i * HD;
+        const float inv = 1.0f / sums[i];
+        for (int d = 0; d < HD; d++) {
+            o[d] *= inv;
+        }
+        to_bf16(o, out + (q0 + i) * ldo, HD);
+    }
+}
+
 /*
- * Query frames [q0, q0 + 16) of one head (rows past t are computed from zero queries and not written). kp, vp: the
- * head's packed keys and values; sld: score row length (a multiple of 32, at least t).
+ * Path 2, AMX. Query frames [q0, q0 + 16) of one head (rows past t are computed from zero queries and not written).
+ * kp, vp: the head's packed keys and values; sld: score row length (a multiple of 32, at least t).
  */
 __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16")))
-static void query_block(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
+static void query_block_amx(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
         long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
-    const long rows = t - q0 < 16 ? t - q0 : 16;
-    const uint16_t* qa;
-    long qstride;
-    if (rows == 16) {
-        qa = q + q0 * ld;
-        qstride = ld * 2;
-    } else {
-        memset(w->q, 0, 16 * HD * sizeof(uint16_t));
-        for (long i = 0; i < rows; i++) {
-            memcpy(w->q + i * HD, q + (q0 + i) * ld, HD * sizeof(uint16_t));
-        }
-        qa = w->q;
-        qstride = HD * 2;
-    }
-    _tile_loadd(1, qa, qstride);
-    _tile_loadd(2, qa + 32, qstride);
+    long qs;
+    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs);
+    _tile_loadd(1, qa, qs * 2);
+    _tile_loadd(2, qa + 32, qs * 2);
     /* two groups of sixteen keys at a time, into two accumulators (0, 4), so the tile products overlap */
     long g = 0;
     for (; g + 2 <= kgroups; g += 2) {
@@ -287,9 +308,7 @@ static void query_block(const uint16_t* q, long ld, long t, long q0, const uint3
         _tile_stored(0, w->s + g * 16, sld * 4);
     }
     float sums[16];
-    for (int i = 0; i < 16; i++) {
-        sums[i] = softmax_row(w->s + i * sld, t, sld, scale, w->p + i * sld);
-    }
+    softmax_rows(w, t, sld, scale, sums);
     _tile_zero(4);
     _tile_zero(5);
     _tile_zero(6);
@@ -323,26 +342,75 @@ static void query_block(const uint16_t* q, long ld, long t, long q0, const uint3
     _tile_stored(5, w->o + 16, HD * 4);
     _tile_stored(6, w->o + 32, HD * 4);
     _tile_stored(7, w->o + 48, HD * 4);
-    for (long i = 0; i < rows; i++) {
-        float* o = w->o + i * HD;
-        const float inv = 1.0f / sums[i];
-        for (int d = 0; d < HD; d++) {
-            o[d] *= inv;
-        }
-        to_bf16(o, out + (q0 + i) * ldo, HD);
-    }
+    emit_rows(w, t, q0, sums, out, ldo);
 }
 
 /*
- * q, k, v: t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart. d must be 64. Returns 0; -1 when
- * scratch memory could not be had, -2 where AMX is not usable, -3 for sizes it does not take (nothing written then).
+ * Path 1's block product, what one AMX tile product computes: c (16 rows, ldc floats apart) = (accumulate ? c : 0)
+ * + a b, a: 16 rows of 32 bf16 (lda elements apart), b: 16 rows of sixteen bf16 pairs (64 bytes each; row r pairs
+ * the a columns 2r, 2r + 1). b stays in sixteen registers; four rows of c at a time, each a chain of sixteen
+ * vdpbf16ps (eight at a time measured slower: 6.1-6.5 against 4.8-6.0 ms for a 544-frame attention).
  */
-JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_AmxAttention_attend(JNIEnv* env, jclass cls, jlong qAddr,
+__attribute__((target("avx512f,avx512bf16")))
+static void block_product(float* c, long ldc, const uint16_t* a, long lda, const void* b, int accumulate) {
+    __m512bh br[16];
+    for (int r = 0; r < 16; r++) {
+        __m512i v = _mm512_loadu_si512((const char*) b + r * 64);
+        memcpy(&br[r], &v, 64);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        __m512 acc[4];
+        const uint32_t* ar[4];
+        for (int k = 0; k < 4; k++) {
+            acc[k] = accumulate ? _mm512_loadu_ps(c + (i + k) * ldc) : _mm512_setzero_ps();
+            ar[k] = (const uint32_t*) (a + (i + k) * lda);
+        }
+        for (int r = 0; r < 16; r++) {
+            for (int k = 0; k < 4; k++) {
+                __m512i x = _mm512_set1_epi32((int) ar[k][r]);
+                __m512bh xb;
+                memcpy(&xb, &x, 64);
+                acc[k] = _mm512_dpbf16_ps(acc[k], xb, br[r]);
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            _mm512_storeu_ps(c + (i + k) * ldc, acc[k]);
+        }
+    }
+}
+
+/* Path 1, AVX512-BF16: query_block_amx's computation with block_product in place of the tile products. */
+__attribute__((target("avx512f,avx512bf16")))
+static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
+        long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
+    long qs;
+    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs);
+    for (long g = 0; g < kgroups; g++) {
+        block_product(w->s + g * 16, sld, qa, qs, kp + (g * 2) * 256, 0);
+        block_product(w->s + g * 16, sld, qa + 32, qs, kp + (g * 2 + 1) * 256, 1);
+    }
+    float sums[16];
+    softmax_rows(w, t, sld, scale, sums);
+    for (long g = 0; g < vgroups; g++) {
+        const uint16_t* b = vp + g * 4 * 512;
+        for (int e = 0; e < 4; e++) {
+            block_product(w->o + e * 16, HD, w->p + g * 32, sld, b + e * 512, g > 0);
+        }
+    }
+    emit_rows(w, t, q0, sums, out, ldo);
+}
+
+/*
+ * q, k, v: t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart; d must be 64; path 2 AMX, 1 AVX512-BF16.
+ * Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not
+ * take (nothing written then).
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
         jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
-        jint threads) {
+        jint path, jint threads) {
     (void) env;
     (void) cls;
-    if (!amx_usable()) {
+    if ((path != 1 && path != 2) || !(usable_paths() & (1 << path))) {
         return -2;
     }
     if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
@@ -392,15 +460,20 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_AmxAttention_attend(JNIEnv* 
         const long per = (items + nt - 1) / nt;
         const long from = th * per;
         const long to = from + per < items ? from + per : items;
-        if (from < to) {
+        if (from < to && path == 2) {
             configure_tiles();
             for (long u = from; u < to; u++) {
                 const long h = u / qblocks;
-                const long qb = u % qblocks;
-                query_block(q + h * HD, ld, t, qb * 16, kp + h * kpHead, vp + h * vpHead, kgroups, vgroups, sld,
-                        scale, out + h * HD, ldo, &w);
+                query_block_amx(q + h * HD, ld, t, (u % qblocks) * 16, kp + h * kpHead, vp + h * vpHead, kgroups,
+                        vgroups, sld, scale, out + h * HD, ldo, &w);
             }
             release_tiles();
+        } else {
+            for (long u = from; u < to; u++) {
+                const long h = u / qblocks;
+                query_block_avx512(q + h * HD, ld, t, (u % qblocks) * 16, kp + h * kpHead, vp + h * vpHead, kgroups,
+                        vgroups, sld, scale, out + h * HD, ldo, &w);
+            }
         }
     }
     free(mem);

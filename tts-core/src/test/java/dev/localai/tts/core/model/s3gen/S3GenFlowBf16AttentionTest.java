@@ -3,7 +3,7 @@ package dev.localai.tts.core.model.s3gen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.localai.tts.core.nn.AmxAttention;
+import dev.localai.tts.core.nn.Bf16Attention;
 import dev.localai.tts.core.testing.RelErr;
 import dev.localai.tts.core.runtime.Torch;
 import java.util.SplittableRandom;
@@ -14,17 +14,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bf16 flow at Turbo's sizes (heads of 64, where {@link AmxAttention} takes the estimator's attention) with the
- * AMX attention against the same flow with LibTorch's bf16 attention, both measured against the fp32 flow of the same
+ * The bf16 flow at Turbo's sizes (heads of 64, where {@link Bf16Attention} takes the estimator's attention) with the
+ * kernel (on its path here) against the same flow with LibTorch's bf16 attention, both measured against the fp32 flow of the same
  * random weights from the same noise: the kernel must not move the mel further from fp32 than LibTorch's attention
  * does. Skipped where the kernel does not run.
  */
-class S3GenFlowAmxAttentionTest {
+class S3GenFlowBf16AttentionTest {
     @Test
-    void amxAttentionKeepsTheBf16FlowAsCloseToFp32AsLibTorchs() {
+    void theKernelKeepsTheBf16FlowAsCloseToFp32AsLibTorchsAttention() {
         Torch.init(2);
-        assumeTrue(AmxAttention.supported(), "AMX attention does not run here (no AMX, or a capped dispatch)");
-        boolean before = AmxAttention.enabled();
+        assumeTrue(Bf16Attention.supported(), "the bf16 attention kernel does not run here");
+        boolean before = Bf16Attention.enabled();
         S3GenConfig c = S3GenConfig.turbo();
         try (S3GenFlow fp32 = S3GenFlow.random(c, 11, ScalarType.Float);
              S3GenFlow bf16 = S3GenFlow.random(c, 11, ScalarType.BFloat16);
@@ -40,20 +40,20 @@ class S3GenFlowAmxAttentionTest {
                 Tensor embedding = torch.randn(1, 192);
                 Tensor z = fp32.noise(prompt, gen, seed);
                 Tensor ref = fp32.inference(tokens, promptTokens, feat, embedding, z);
-                AmxAttention.use(false);
+                Bf16Attention.use(false);
                 Tensor libtorch = bf16.inference(tokens, promptTokens, feat, embedding, z);
-                AmxAttention.use(true);
-                Tensor amx = bf16.inference(tokens, promptTokens, feat, embedding, z);
-                assertThat(amx.isfinite().all().item_bool()).isTrue();
-                double ours = RelErr.l2(amx, ref);
+                Bf16Attention.use(true);
+                Tensor kernel = bf16.inference(tokens, promptTokens, feat, embedding, z);
+                assertThat(kernel.isfinite().all().item_bool()).isTrue();
+                double ours = RelErr.l2(kernel, ref);
                 double theirs = RelErr.l2(libtorch, ref);
-                System.out.printf("turbo-sized bf16 flow, %d frames: rel L2 from fp32 %.3g with AMX attention, %.3g "
-                        + "with LibTorch's%n", 2 * (prompt + gen), ours, theirs);
+                System.out.printf("turbo-sized bf16 flow, %d frames: rel L2 from fp32 %.3g with the kernel (%s), %.3g "
+                        + "with LibTorch's%n", 2 * (prompt + gen), ours, Bf16Attention.path(), theirs);
                 assertThat(ours).isGreaterThan(0).isLessThanOrEqualTo(Math.max(1.5 * theirs, 1e-3));
-                assertThat(RelErr.l2(amx, libtorch)).isLessThanOrEqualTo(Math.max(2 * theirs, 1e-3));
+                assertThat(RelErr.l2(kernel, libtorch)).isLessThanOrEqualTo(Math.max(2 * theirs, 1e-3));
             }
         } finally {
-            AmxAttention.use(before);
+            Bf16Attention.use(before);
         }
     }
 }
