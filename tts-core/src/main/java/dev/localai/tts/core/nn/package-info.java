@@ -27,7 +27,7 @@
  *   <li><b>Native kernels</b> ({@link dev.localai.tts.core.nn.Int8Kernel},
  *       {@link dev.localai.tts.core.nn.CpuAttention}, {@link dev.localai.tts.core.nn.DecoderBlockKernel},
  *       {@link dev.localai.tts.core.nn.HalfMatrix}, {@link dev.localai.tts.core.nn.LogitsKernel},
- *       {@link dev.localai.tts.core.nn.AmxAttention}, this project's C code in {@code src/main/c}) read and write
+ *       {@link dev.localai.tts.core.nn.Bf16Attention}, this project's C code in {@code src/main/c}) read and write
  *       only tensors their caller passes and owns (or, as a forward pass, return a new one the caller owns), and
  *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
  *       return).</li>
@@ -39,13 +39,13 @@
  * ({@link dev.localai.tts.core.nn.CpuAttention}), a GPT-2 block's whole int8 decode step built from both
  * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}, with fp16 or fp32 caches) and an fp16-weight product
  * ({@link dev.localai.tts.core.nn.HalfMatrix}, T3's speech head beside the fused blocks), and T3's sampling warpers
- * and draw on one row of logits ({@link dev.localai.tts.core.nn.LogitsKernel}), and the flow estimator's bf16
- * attention on Intel AMX tiles ({@link dev.localai.tts.core.nn.AmxAttention}). Each exists because LibTorch's own
- * kernels were measured slower for that shape (docs/performance.md); the products and the decode attention are used
- * only where the weight-type probe measures them faster on the machine at hand, the sampling wherever the library is
- * loaded (one pass over 6563 values against about fifteen operations), the AMX attention wherever AMX runs (it was
- * faster than LibTorch's bf16 flash attention at every length timed, and the probe's bf16 flow block includes it, so
- * the flow's weight type is still chosen by measurement); elsewhere, or without the library, LibTorch's kernels
- * run.
+ * and draw on one row of logits ({@link dev.localai.tts.core.nn.LogitsKernel}), and the bf16 flow estimator's
+ * attention on Intel AMX tiles or AVX512-BF16 ({@link dev.localai.tts.core.nn.Bf16Attention}). Each exists because
+ * LibTorch's own kernels were measured slower for that shape (docs/performance.md); the products and the decode
+ * attention are used only where the weight-type probe measures them faster on the machine at hand, the sampling
+ * wherever the library is loaded (one pass over 6563 values against about fifteen operations), the bf16 attention
+ * wherever its instructions run (faster than LibTorch's bf16 attention at every length timed, by 1.1-1.6x on AMX and
+ * 30x without it; the probe's bf16 flow block includes it, so whether the flow runs in bf16 at all is still chosen
+ * by measurement); elsewhere, or without the library, LibTorch's kernels run.
  */
 package dev.localai.tts.core.nn;
