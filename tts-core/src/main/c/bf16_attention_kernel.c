@@ -479,3 +479,202 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
     free(mem);
     return 0;
 }
+
+/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 FMA ---- */
+
+/*
+ * exp(x) for x <= 0 (and NaN) as exp_nonpositive, with the Taylor polynomial of degree 6: relative error about 1.2e-7,
+ * fp32's own rounding.
+ */
+__attribute__((target("avx512f")))
+static inline __m512 exp_nonpositive_f32(__m512 x) {
+    const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(y, n);
+    __m512 p = _mm512_set1_ps(1.5403530393e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558146e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108665e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650696e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718056e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* One row of raw scores in place: s[j] = exp(scale (s[j] - max s)) for j < t, 0 up to sld; returns their sum. */
+__attribute__((target("avx512f")))
+static float softmax_row_f32(float* s, long t, long sld, float scale) {
+    __m512 m0 = _mm512_set1_ps(-INFINITY);
+    long j = 0;
+    for (; j < t; j += 16) {
+        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+        m0 = _mm512_mask_max_ps(m0, k, m0, _mm512_maskz_loadu_ps(k, s + j));
+    }
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(m0));
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j < t; j += 16) {
+        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+        const __m512 e = _mm512_maskz_mov_ps(k,
+                exp_nonpositive_f32(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc)));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_storeu_ps(s + j, e); /* lanes past t are 0 */
+    }
+    for (; j < sld; j += 16) {
+        _mm512_storeu_ps(s + j, _mm512_setzero_ps());
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+
+/* Keys of one head transposed per group of sixteen: kt[g][d][n] = k[16g + n][d], 0 past the last key. */
+__attribute__((target("avx512f")))
+static void pack_keys_f32(const float* k, long ld, long t, long groups, float* kt) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int) ld));
+    for (long g = 0; g < groups; g++) {
+        const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
+        const __mmask16 m = valid == 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << valid) - 1);
+        const float* base = k + g * 16 * ld;
+        for (int d = 0; d < HD; d++) {
+            const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(d));
+            _mm512_storeu_ps(kt + (g * HD + d) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4));
+        }
+    }
+}
+
+/*
+ * Query frames [q0, q0 + 16) of one head, fp32: scores s (16 x sld) by sixteen accumulators over the 64 dimensions
+ * per group of keys, the softmax in place, then o (16 x 64) = p v sixteen rows by sixteen dimensions at a time over
+ * every key (v: the head's values, contiguous rows of 64).
+ * pad: 16 x 64 floats for a partial block's queries.
+ */
+__attribute__((target("avx512f")))
+static void query_block_f32(const float* q, long ld, long t, long q0, const float* kt, const float* v, long kgroups,
+        long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    const float* qa = q + q0 * ld;
+    long qs = ld;
+    if (rows < 16) {
+        memset(pad, 0, 16 * HD * sizeof(float));
+        for (long i = 0; i < rows; i++) {
+            memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
+        }
+        qa = pad;
+        qs = HD;
+    }
+    for (long g = 0; g < kgroups; g++) {
+        __m512 acc[16];
+        for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+        const float* b = kt + g * HD * 16;
+        for (int d = 0; d < HD; d++) {
+            const __m512 bd = _mm512_loadu_ps(b + d * 16);
+            for (int i = 0; i < 16; i++) {
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(qa[i * qs + d]), bd, acc[i]);
+            }
+        }
+        for (int i = 0; i < 16; i++) _mm512_storeu_ps(s + i * sld + g * 16, acc[i]);
+    }
+    float sums[16];
+    for (int i = 0; i < 16; i++) {
+        sums[i] = softmax_row_f32(s + i * sld, t, sld, scale);
+    }
+    /* sixteen rows by one group of sixteen dimensions at a time: each value row is read once per group */
+    for (int c = 0; c < 4; c++) {
+        __m512 acc[16];
+        for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+        for (long j = 0; j < t; j++) {
+            const __m512 vj = _mm512_loadu_ps(v + j * HD + c * 16);
+            for (int i = 0; i < 16; i++) {
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(s[i * sld + j]), vj, acc[i]);
+            }
+        }
+        for (int i = 0; i < 16; i++) _mm512_storeu_ps(o + i * HD + c * 16, acc[i]);
+    }
+    for (long i = 0; i < rows; i++) {
+        const __m512 inv = _mm512_set1_ps(1.0f / sums[i]);
+        for (int c = 0; c < 4; c++) {
+            _mm512_storeu_ps(out + (q0 + i) * ldo + c * 16, _mm512_mul_ps(_mm512_loadu_ps(o + i * HD + c * 16), inv));
+        }
+    }
+}
+
+/* Whether the fp32 path runs here: AVX-512 F with the OS saving its state. */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
+    (void) env;
+    (void) cls;
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !__get_cpuid_count(7, 0, &a, &b, &c, &d)
+            || !(b >> 16 & 1)) {
+        return 0;
+    }
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void) hi;
+    return (lo & 0xe6) == 0xe6;
+}
+
+/*
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64. Returns 0; -1 when
+ * scratch memory could not be had, -2 where AVX-512 does not run, -3 for sizes it does not take.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
+        jint threads) {
+    if (!Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
+        return -2;
+    }
+    if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
+        return -3;
+    }
+    if (t == 0) {
+        return 0;
+    }
+    const float* q = (const float*) (intptr_t) qAddr;
+    const float* k = (const float*) (intptr_t) kAddr;
+    const float* v = (const float*) (intptr_t) vAddr;
+    float* out = (float*) (intptr_t) outAddr;
+    const long kgroups = (t + 15) / 16;
+    const long sld = kgroups * 16;
+    const long qblocks = kgroups;
+    const size_t ktHead = (size_t) kgroups * HD * 16; /* floats */
+    const size_t vHead = (size_t) t * HD;             /* floats */
+    const long items = (long) heads * qblocks;
+    int team = threads < 1 ? 1 : threads;
+    if (team > items) team = (int) items;
+    const size_t perThread = (16 * (size_t) sld + 2 * 16 * HD) * sizeof(float);
+    const size_t packed = (size_t) heads * (ktHead + (vHead + 15) / 16 * 16) * sizeof(float);
+    unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
+    if (mem == NULL) {
+        return -1;
+    }
+    float* kt = (float*) mem;
+    float* vc = kt + (size_t) heads * ktHead;
+    unsigned char* scratch = mem + packed;
+#pragma omp parallel num_threads(team)
+    {
+        const int th = omp_get_thread_num();
+        const int nt = omp_get_num_threads();
+        for (long h = th; h < heads; h += nt) {
+            pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+            /* the head's values contiguous: p v then reads them as one stream, not one cache line per 2 kB row */
+            float* vh = vc + h * ((vHead + 15) / 16 * 16);
+            for (long j = 0; j < t; j++) {
+                memcpy(vh + j * HD, v + j * ld + h * HD, HD * sizeof(float));
+            }
+        }
+#pragma omp barrier
+        float* s = (float*) (scratch + perThread * (size_t) th);
+        float* pad = s + 16 * sld;
+        float* o = pad + 16 * HD;
+        const long per = (items + nt - 1) / nt;
+        const long from = th * per;
+        const long to = from + per < items ? from + per : items;
+        for (long u = from; u < to; u++) {
+            const long h = u / qblocks;
+            query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vc + h * ((vHead + 15) / 16 * 16),
+                    kgroups, sld, scale, out + h * HD, ldo, s, pad, o);
+        }
+    }
+    free(mem);
+    return 0;
+}

@@ -63,7 +63,7 @@ public final class DtypeProbe {
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
      * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel; 11: the
      * {@code int8-native} step is the whole block as one native call where T3 would run it so; 12: the bf16 flow
-     * block attends with {@code nn.Bf16Attention} where it runs, which can turn a CPU's flow from fp32 to bf16).
+     * block attends with {@code nn.Bf16Attention} where it runs, the fp32 block with {@code nn.Fp32Attention}).
      */
     static final int PROBE_VERSION = 12;
     static final int LAYERS = 4;
@@ -703,6 +703,8 @@ public final class DtypeProbe {
             if (!attentionInFp32 && dev.localai.tts.core.nn.Bf16Attention.takes(qr, kr, vr, 8)) {
                 // as the flow's blocks attend where the kernel runs (BasicTransformerBlock's rule)
                 a = dev.localai.tts.core.nn.Bf16Attention.attend(qr, kr, vr, 8, 0.125);
+            } else if (dev.localai.tts.core.nn.Fp32Attention.takes(qr, kr, vr, 8)) {
+                a = dev.localai.tts.core.nn.Fp32Attention.attend(qr, kr, vr, 8, 0.125);
             } else {
                 Tensor q = qr.view(1, t, 8, 64).transpose(1, 2);
                 Tensor k = kr.view(1, t, 8, 64).transpose(1, 2);

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.model.s3gen;
 
 import dev.localai.tts.core.nn.Bf16Attention;
+import dev.localai.tts.core.nn.Fp32Attention;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
@@ -17,7 +18,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * h += attn1(norm1(h)); h += ff(norm3(h)). attn1: to_q/to_k/to_v without bias, scaled dot-product attention over the
  * whole sequence (the additive mask is all zeros for one utterance), {@code to_out.0} with bias. ff: {@code net.0.proj}
  * + exact GELU, {@code net.2}. A bf16 flow attends with {@link Bf16Attention} where it runs (AVX512-BF16 or AMX;
- * heads of 64, rows as the products write them), elsewhere with LibTorch's {@code scaled_dot_product_attention}.
+ * heads of 64, rows as the products write them), an fp32 flow with {@link Fp32Attention} where AVX-512 runs, elsewhere
+ * with LibTorch's {@code scaled_dot_product_attention}.
  */
 final class BasicTransformerBlock {
     final LayerNorm norm1;
@@ -64,6 +66,8 @@ final class BasicTransformerBlock {
             if (!attentionInFp32 && Bf16Attention.takes(q, k, v, heads)) {
                 // the rows as the products wrote them, no transposes (bf16 on a CPU with AVX512-BF16 or AMX)
                 o = Bf16Attention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim));
+            } else if (Fp32Attention.takes(q, k, v, heads)) {
+                o = Fp32Attention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim)); // an fp32 flow, AVX-512
             } else {
                 o = attention(q.view(b, t, heads, headDim).transpose(1, 2), k.view(b, t, heads, headDim).transpose(1, 2),
                         v.view(b, t, heads, headDim).transpose(1, 2)).transpose(1, 2).reshape(b, t, heads * headDim);

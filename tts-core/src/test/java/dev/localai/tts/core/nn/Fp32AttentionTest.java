@@ -1,0 +1,122 @@
+package dev.localai.tts.core.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.runtime.Torch;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fp32 attention kernel ({@link Fp32Attention}) against double-precision attention, next to LibTorch's fp32
+ * attention against the same reference: frame counts around its blocks of 16 up to the flow's longest runs, seeds,
+ * heads and magnitudes, the thread count, and what it refuses. Skipped where it does not run (no AVX-512, or
+ * LibTorch's dispatch capped below it).
+ */
+class Fp32AttentionTest {
+    private static final double SCALE = 0.125;
+
+    @BeforeAll
+    static void load() {
+        Torch.load();
+        assumeTrue(Fp32Attention.enabled(), "the fp32 attention kernel does not run here");
+    }
+
+    private static Tensor randn(Generator g, double scale, long... shape) {
+        return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(ScalarType.Float))
+                .mul_(new Scalar(scale));
+    }
+
+    private static Tensor heads(Tensor x, long h) {
+        return x.view(1, x.size(1), h, 64).transpose(1, 2);
+    }
+
+    /** LibTorch's attention of (1, T, H*64) rows, back as (1, T, H*64), in the inputs' type */
+    private static Tensor libtorch(Tensor q, Tensor k, Tensor v, long h) {
+        return torch.scaled_dot_product_attention(heads(q, h), heads(k, h), heads(v, h), new TensorOptional(), 0.0,
+                false, new DoubleOptional(), false).transpose(1, 2).reshape(1, q.size(1), h * 64);
+    }
+
+    private static double err(Tensor got, Tensor ref) {
+        return got.to(ScalarType.Double).sub(ref).abs().max().item_double() / ref.abs().max().item_double();
+    }
+
+    @Test
+    void matchesDoublePrecisionAsCloselyAsLibTorch() {
+        for (int seed = 1; seed <= 3; seed++) {
+            for (int t : new int[] {1, 2, 15, 16, 17, 33, 100, 544, 1006}) {
+                for (double magnitude : new double[] {1.0, 4.0}) {
+                    try (PointerScope scope = new PointerScope()) {
+                        long h = seed == 2 ? 3 : 8;
+                        Generator g = torch.createCPUGenerator(seed * 7919L + t * 13L + (long) magnitude);
+                        Tensor q = randn(g, magnitude, 1, t, h * 64);
+                        Tensor k = randn(g, magnitude, 1, t, h * 64);
+                        Tensor v = randn(g, 1.0, 1, t, h * 64);
+                        Tensor ref = libtorch(q.to(ScalarType.Double), k.to(ScalarType.Double),
+                                v.to(ScalarType.Double), h);
+                        Tensor got = Fp32Attention.attend(q, k, v, h, SCALE);
+                        assertThat(got.scalar_type().value).isEqualTo(ScalarType.Float.value);
+                        assertThat(got.sizes().vec().get()).containsExactly(1, t, h * 64);
+                        double ours = err(got, ref);
+                        double theirs = err(libtorch(q, k, v, h), ref);
+                        assertThat(ours).as("seed %d, %d frames, magnitude %.0f: LibTorch %.2e", seed, t, magnitude,
+                                theirs).isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void resultDoesNotDependOnTheThreadCount() {
+        int before = torch.get_num_threads();
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(3);
+            Tensor q = randn(g, 2.0, 1, 300, 512);
+            Tensor k = randn(g, 2.0, 1, 300, 512);
+            Tensor v = randn(g, 1.0, 1, 300, 512);
+            Tensor many = Fp32Attention.attend(q, k, v, 8, SCALE);
+            torch.set_num_threads(1);
+            Tensor one = Fp32Attention.attend(q, k, v, 8, SCALE);
+            assertThat(torch.equal(many, one)).isTrue();
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    @Test
+    void takesOnlyContiguousFp32RowsOfHeadsOf64() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor ok = torch.zeros(1, 10, 512);
+            assertThat(Fp32Attention.takes(ok, ok, ok, 8)).isTrue();
+            assertThat(Fp32Attention.takes(ok, ok, ok, 16)).isFalse();
+            Tensor b = ok.to(ScalarType.BFloat16);
+            assertThat(Fp32Attention.takes(b, b, b, 8)).isFalse();
+            Tensor strided = torch.zeros(1, 512, 10).transpose(1, 2);
+            assertThat(Fp32Attention.takes(strided, strided, strided, 8)).isFalse();
+            assertThatThrownBy(() -> Fp32Attention.attend(b, b, b, 8, SCALE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp32");
+            assertThatThrownBy(() -> Fp32Attention.attend(ok, ok, ok, 8, -1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scale");
+        }
+    }
+
+    @Test
+    void capsTurnItOff() {
+        assertThat(Fp32Attention.allowedBy(null)).isTrue();
+        assertThat(Fp32Attention.allowedBy("avx512")).isTrue();
+        assertThat(Fp32Attention.allowedBy("AVX2")).isFalse();
+        assertThat(Fp32Attention.allowedBy("default")).isFalse();
+    }
+}
