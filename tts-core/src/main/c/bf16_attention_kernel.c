@@ -544,23 +544,20 @@ static void pack_keys_f32(const float* k, long ld, long t, long groups, float* k
 
 /*
  * Query frames [q0, q0 + 16) of one head, fp32: scores s (16 x sld) by sixteen accumulators over the 64 dimensions
- * per group of keys, the softmax in place, then o (16 x 64) = p v sixteen rows by sixteen dimensions at a time over
- * every key (v: the head's values, contiguous rows of 64).
- * pad: 16 x 64 floats for a partial block's queries.
+ * per group of keys, the softmax in place, then o (16 x 64) = p v four rows by 64 dimensions at a time over every
+ * key (v: the head's values, contiguous rows of 64). pad: 16 x 64 floats for the block's queries.
  */
 __attribute__((target("avx512f")))
 static void query_block_f32(const float* q, long ld, long t, long q0, const float* kt, const float* v, long kgroups,
         long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
     const long rows = t - q0 < 16 ? t - q0 : 16;
-    const float* qa = q + q0 * ld;
-    long qs = ld;
+    /* the block's queries copied to 16 contiguous rows of 64 (zero past t): every broadcast below is then one base
+       register plus a constant, where sixteen row pointers would not fit the general registers */
     if (rows < 16) {
         memset(pad, 0, 16 * HD * sizeof(float));
-        for (long i = 0; i < rows; i++) {
-            memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
-        }
-        qa = pad;
-        qs = HD;
+    }
+    for (long i = 0; i < rows; i++) {
+        memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
     }
     for (long g = 0; g < kgroups; g++) {
         __m512 acc[16];
@@ -569,7 +566,7 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
         for (int d = 0; d < HD; d++) {
             const __m512 bd = _mm512_loadu_ps(b + d * 16);
             for (int i = 0; i < 16; i++) {
-                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(qa[i * qs + d]), bd, acc[i]);
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(pad[i * HD + d]), bd, acc[i]);
             }
         }
         for (int i = 0; i < 16; i++) _mm512_storeu_ps(s + i * sld + g * 16, acc[i]);
@@ -578,17 +575,28 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
     for (int i = 0; i < 16; i++) {
         sums[i] = softmax_row_f32(s + i * sld, t, sld, scale);
     }
-    /* sixteen rows by one group of sixteen dimensions at a time: each value row is read once per group */
-    for (int c = 0; c < 4; c++) {
-        __m512 acc[16];
-        for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    /* four rows by all 64 dimensions at a time: each value row (contiguous) is read once per four rows */
+    for (int i0 = 0; i0 < 16; i0 += 4) {
+        __m512 acc[4][4];
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+        }
+        const float* p0 = s + i0 * sld;
         for (long j = 0; j < t; j++) {
-            const __m512 vj = _mm512_loadu_ps(v + j * HD + c * 16);
-            for (int i = 0; i < 16; i++) {
-                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(s[i * sld + j]), vj, acc[i]);
+            const float* vj = v + j * HD;
+            const __m512 v0 = _mm512_loadu_ps(vj), v1 = _mm512_loadu_ps(vj + 16);
+            const __m512 v2 = _mm512_loadu_ps(vj + 32), v3 = _mm512_loadu_ps(vj + 48);
+            for (int r = 0; r < 4; r++) {
+                const __m512 p = _mm512_set1_ps(p0[r * sld + j]);
+                acc[r][0] = _mm512_fmadd_ps(p, v0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(p, v1, acc[r][1]);
+                acc[r][2] = _mm512_fmadd_ps(p, v2, acc[r][2]);
+                acc[r][3] = _mm512_fmadd_ps(p, v3, acc[r][3]);
             }
         }
-        for (int i = 0; i < 16; i++) _mm512_storeu_ps(o + i * HD + c * 16, acc[i]);
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < 4; c++) _mm512_storeu_ps(o + (i0 + r) * HD + c * 16, acc[r][c]);
+        }
     }
     for (long i = 0; i < rows; i++) {
         const __m512 inv = _mm512_set1_ps(1.0f / sums[i]);
