@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Bidirectional multi-head attention over bf16 tensors on the CPU by this project's kernel
- * ({@code src/main/c/bf16_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
+ * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, no mask, heads of 64, reading q, k and v as the rows the products before it wrote ((1, T, heads * 64))
  * and writing the rows the product after it reads, so no transposes are made around it. Its block products run on
  * Intel AMX tiles ({@code amx}) or on AVX512-BF16 dot products ({@code avx512-bf16}: AMD Zen 4, Intel without AMX).

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 FMA
- * ({@code src/main/c/bf16_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
+ * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, heads of 64, q, k, v and the output as the rows the flow's products read and write ((1, T, heads * 64)),
  * no transposes around it.
  *

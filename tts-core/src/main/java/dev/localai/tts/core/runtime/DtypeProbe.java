@@ -63,9 +63,9 @@ public final class DtypeProbe {
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
      * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel; 11: the
      * {@code int8-native} step is the whole block as one native call where T3 would run it so; 12: the bf16 flow
-     * block attends with {@code nn.Bf16Attention} where it runs, the fp32 block with {@code nn.Fp32Attention}).
+     * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}).
      */
-    static final int PROBE_VERSION = 12;
+    static final int PROBE_VERSION = 13;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */

@@ -1,6 +1,7 @@
 /*
- * Bidirectional multi-head attention over bf16 queries, keys and values (nn.Bf16Attention): for each head h and frame
- * i of one sequence of t frames,
+ * The S3Gen flow estimator's attention: bidirectional multi-head attention over bf16 queries, keys and values
+ * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512 FMA). For each head h
+ * and frame i of one sequence of t frames,
  *
  *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
  *   s[i, j] = scale * (q[i, h] . k[j, h])
