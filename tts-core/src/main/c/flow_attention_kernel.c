@@ -481,7 +481,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
     return 0;
 }
 
-/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 or AVX2 FMA ---- */
+/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 FMA ---- */
 
 /*
  * exp(x) for x <= 0 (and NaN) as exp_nonpositive, with the Taylor polynomial of degree 6: relative error about 1.2e-7,
@@ -607,130 +607,29 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
     }
 }
 
-/* The best fp32 path this CPU runs: 3 AVX-512 F, 1 AVX2 + FMA, 0 none (with the OS saving the registers' state). */
+/* Whether the fp32 path runs here: AVX-512 F with the OS saving its state. */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    __builtin_cpu_init();
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1)) {
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !__get_cpuid_count(7, 0, &a, &b, &c, &d)
+            || !(b >> 16 & 1)) {
         return 0;
     }
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     (void) hi;
-    if ((lo & 0xe6) == 0xe6 && __builtin_cpu_supports("avx512f")) {
-        return 3;
-    }
-    return (lo & 0x6) == 0x6 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-}
-
-/* Keys of one head transposed per group of sixteen (plain C, for the AVX2 path): kt[g][d][n] = k[16g + n][d]. */
-static void pack_keys_f32_plain(const float* k, long ld, long t, long groups, float* kt) {
-    for (long g = 0; g < groups; g++) {
-        for (int n = 0; n < 16; n++) {
-            const long key = g * 16 + n;
-            for (int dd = 0; dd < HD; dd++) {
-                kt[(g * HD + dd) * 16 + n] = key < t ? k[key * ld + dd] : 0.0f;
-            }
-        }
-    }
+    return (lo & 0xe6) == 0xe6;
 }
 
 /*
- * The AVX2 + FMA path of query_block_f32: the same fused multiply-adds in the same order for every score and every
- * output sum (eight lanes where AVX-512 has sixteen); the softmax by tts_math.c's exp (2 ulp) instead of the
- * degree-6 polynomial, so the two paths differ by that rounding.
- */
-__attribute__((target("avx2,fma")))
-static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const float* kt, const float* v,
-        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
-    const long rows = t - q0 < 16 ? t - q0 : 16;
-    if (rows < 16) {
-        memset(pad, 0, 16 * HD * sizeof(float));
-    }
-    for (long i = 0; i < rows; i++) {
-        memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
-    }
-    for (long g = 0; g < kgroups; g++) {
-        const float* b = kt + g * HD * 16;
-        for (int half = 0; half < 2; half++) {
-            for (int r0 = 0; r0 < 16; r0 += 8) {
-                __m256 acc[8];
-                for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
-                for (int dd = 0; dd < HD; dd++) {
-                    const __m256 bd = _mm256_loadu_ps(b + dd * 16 + half * 8);
-                    for (int i = 0; i < 8; i++) {
-                        acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(pad + (r0 + i) * HD + dd), bd, acc[i]);
-                    }
-                }
-                for (int i = 0; i < 8; i++) _mm256_storeu_ps(s + (r0 + i) * sld + g * 16 + half * 8, acc[i]);
-            }
-        }
-    }
-    float sums[16];
-    const __m256 sc = _mm256_set1_ps(scale);
-    for (int i = 0; i < 16; i++) {
-        float* row = s + i * sld;
-        __m256 mv = _mm256_set1_ps(-INFINITY);
-        long j = 0;
-        for (; j + 8 <= t; j += 8) {
-            const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(row + j), sc);
-            _mm256_storeu_ps(row + j, x);
-            mv = _mm256_max_ps(mv, x);
-        }
-        float lanes[8];
-        _mm256_storeu_ps(lanes, mv);
-        float m = lanes[0];
-        for (int l = 1; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
-        for (; j < t; j++) {
-            row[j] *= scale;
-            m = row[j] > m ? row[j] : m;
-        }
-        sums[i] = tts_exp_shifted_sum(row, t, m);
-    }
-    for (int i0 = 0; i0 < 16; i0 += 2) {
-        for (int c2 = 0; c2 < 2; c2++) {
-            __m256 acc[2][4];
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
-            }
-            const float* p0 = s + i0 * sld;
-            for (long j = 0; j < t; j++) {
-                const float* vj = v + j * HD + c2 * 32;
-                const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8);
-                const __m256 v2 = _mm256_loadu_ps(vj + 16), v3 = _mm256_loadu_ps(vj + 24);
-                for (int r = 0; r < 2; r++) {
-                    const __m256 pr = _mm256_broadcast_ss(p0 + r * sld + j);
-                    acc[r][0] = _mm256_fmadd_ps(pr, v0, acc[r][0]);
-                    acc[r][1] = _mm256_fmadd_ps(pr, v1, acc[r][1]);
-                    acc[r][2] = _mm256_fmadd_ps(pr, v2, acc[r][2]);
-                    acc[r][3] = _mm256_fmadd_ps(pr, v3, acc[r][3]);
-                }
-            }
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) _mm256_storeu_ps(o + (i0 + r) * HD + c2 * 32 + c * 8, acc[r][c]);
-            }
-        }
-    }
-    for (long i = 0; i < rows; i++) {
-        const float inv = 1.0f / sums[i];
-        for (int dd = 0; dd < HD; dd++) {
-            out[(q0 + i) * ldo + dd] = o[i * HD + dd] * inv;
-        }
-    }
-}
-
-/*
- * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 1 AVX2 +
- * FMA. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
- * not take.
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64. Returns 0; -1 when
+ * scratch memory could not be had, -2 where AVX-512 does not run, -3 for sizes it does not take.
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
         jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
-        jint path, jint threads) {
-    const int best = Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls);
-    if ((path != 1 && path != 3) || path > best) {
+        jint threads) {
+    if (!Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
     if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
@@ -765,11 +664,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         const int th = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
-            if (path == 3) {
-                pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
-            } else {
-                pack_keys_f32_plain(k + h * HD, ld, t, kgroups, kt + h * ktHead);
-            }
+            pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
             /* the head's values contiguous: p v then reads them as one stream, not one cache line per 2 kB row */
             float* vh = vc + h * ((vHead + 15) / 16 * 16);
             for (long j = 0; j < t; j++) {
@@ -785,14 +680,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         const long to = from + per < items ? from + per : items;
         for (long u = from; u < to; u++) {
             const long h = u / qblocks;
-            const float* vh = vc + h * ((vHead + 15) / 16 * 16);
-            if (path == 3) {
-                query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o);
-            } else {
-                query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o);
-            }
+            query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vc + h * ((vHead + 15) / 16 * 16),
+                    kgroups, sld, scale, out + h * HD, ldo, s, pad, o);
         }
     }
     free(mem);

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 or AVX2 FMA
+ * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 FMA
  * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, heads of 64, q, k, v and the output as the rows the flow's products read and write ((1, T, heads * 64)),
  * no transposes around it.
@@ -21,31 +21,23 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code Fp32AttentionTest} bounds both against double precision). One (head, query block) per thread at a time:
  * the result does not depend on the thread count.
  *
- * <p>Where it runs: CPUs with AVX-512 ({@code avx512}) or AVX2 and FMA ({@code avx2}: most gaming PCs' AMD Zen 1-3
- * and Intel desktop CPUs, whose flow is fp32), following {@code ATEN_CPU_CAPABILITY} as LibTorch's kernels do
- * ({@code avx2} caps it at the AVX2 path, {@code default} turns it off); the system property {@value #PROPERTY} set to
- * {@code false} turns it off. The two paths make the same fused multiply-adds in the same order; the softmax's exp
- * differs (a degree-6 polynomial on AVX-512, {@code tts_math.c}'s on AVX2), so they differ by rounding. Memory: packed keys and scratch are allocated and freed inside each call; the
+ * <p>Where it runs: CPUs with AVX-512, unless {@code ATEN_CPU_CAPABILITY} caps LibTorch below it ({@code avx2},
+ * {@code default}: an emulation of an older CPU keeps LibTorch's attention); the system property {@value #PROPERTY}
+ * set to {@code false} turns it off. Memory: packed keys and scratch are allocated and freed inside each call; the
  * output is a new tensor its caller owns.
  */
 public final class Fp32Attention {
     /** The system property that, set to {@code false}, keeps LibTorch's attention for fp32. */
     public static final String PROPERTY = "localai.tts.fp32Attention";
 
-    /** Path codes on the C side. */
-    static final int AVX2 = 1;
-    static final int AVX512 = 3;
-    /** The best path this CPU runs (0: none). */
-    private static final int CPU = NativeKernels.available() ? detectQuietly() : 0;
-    /** The path in use: the CPU's best under LibTorch's dispatch cap, as LibTorch's own kernels follow it. */
-    private static final int PATH = pathUnder(CPU, System.getenv("ATEN_CPU_CAPABILITY"));
-    private static final boolean SUPPORTED = PATH > 0;
+    private static final boolean SUPPORTED = NativeKernels.available() && detectQuietly()
+            && allowedBy(System.getenv("ATEN_CPU_CAPABILITY"));
     private static volatile boolean on = SUPPORTED
             && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
 
     private Fp32Attention() {}
 
-    /** Whether the kernel runs here (AVX-512 or AVX2 and FMA, under LibTorch's dispatch cap). */
+    /** Whether the kernel runs here (AVX-512 and no dispatch cap below it). */
     public static boolean supported() {
         return SUPPORTED;
     }
@@ -60,26 +52,13 @@ public final class Fp32Attention {
         on = enabled && SUPPORTED;
     }
 
-    /** The path in use: {@code avx512} or {@code avx2}; null where the kernel does not run. */
-    public static String path() {
-        return PATH == AVX512 ? "avx512" : PATH == AVX2 ? "avx2" : null;
-    }
-
-    /** Whether {@code path} runs on this CPU (tests compare the paths where both do). */
-    static boolean runs(int path) {
-        return (path == AVX2 || path == AVX512) && path <= CPU;
-    }
-
-    /**
-     * The path under LibTorch's dispatch cap (pure logic): {@code avx2} caps it at the AVX2 path, {@code default}
-     * turns it off (LibTorch's plain C kernels then run everywhere), anything else leaves the CPU's best.
-     */
-    static int pathUnder(int cpu, String atenCapability) {
+    /** Whether LibTorch's dispatch cap leaves AVX-512 in use (pure logic). */
+    static boolean allowedBy(String atenCapability) {
         if (atenCapability == null) {
-            return cpu;
+            return true;
         }
         String a = atenCapability.trim().toLowerCase(Locale.ROOT);
-        return a.equals("default") ? 0 : a.equals("avx2") ? Math.min(cpu, AVX2) : cpu;
+        return !(a.equals("avx2") || a.equals("default"));
     }
 
     /**
@@ -111,20 +90,12 @@ public final class Fp32Attention {
                     + Bf16Attention.HEAD_DIM + ") needed"
                     + (on ? "" : " (and the kernel, which is off or not supported here)"));
         }
-        return attendOn(PATH, q, k, v, heads, scale);
-    }
-
-    /** {@link #attend} on a given path (one that {@link #runs}); the shapes as {@link #takes} requires. */
-    static Tensor attendOn(int path, Tensor q, Tensor k, Tensor v, long heads, double scale) {
-        if (!runs(path)) {
-            throw new IllegalStateException("fp32 attention: path " + path + " does not run here");
-        }
         long t = q.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
         Tensor out = torch.empty_like(q);
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
         int rc = attend(q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), width, (int) t,
-                (int) heads, Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, path, threads);
+                (int) heads, Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, threads);
         if (rc != 0) {
             out.close();
             if (rc == -1) {
@@ -135,16 +106,16 @@ public final class Fp32Attention {
         return out;
     }
 
-    private static int detectQuietly() {
+    private static boolean detectQuietly() {
         try {
-            return detect();
+            return detect() == 1;
         } catch (UnsatisfiedLinkError e) { // a library built before this kernel existed
-            return 0;
+            return false;
         }
     }
 
     private static native int detect();
 
     private static native int attend(long q, long k, long v, long ld, int t, int heads, int d, float scale, long out,
-                                     long ldo, int path, int threads);
+                                     long ldo, int threads);
 }

@@ -19,11 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fp32 attention kernel ({@link Fp32Attention}), on each of its paths this CPU runs, against double-precision
- * attention, next to LibTorch's fp32
+ * The fp32 attention kernel ({@link Fp32Attention}) against double-precision attention, next to LibTorch's fp32
  * attention against the same reference: frame counts around its blocks of 16 up to the flow's longest runs, seeds,
- * heads and magnitudes, the paths against each other, the thread count, and what it refuses. Skipped where it does
- * not run (no AVX2, or LibTorch's dispatch capped at {@code default}).
+ * heads and magnitudes, the thread count, and what it refuses. Skipped where it does not run (no AVX-512, or
+ * LibTorch's dispatch capped below it).
  */
 class Fp32AttentionTest {
     private static final double SCALE = 0.125;
@@ -53,14 +52,8 @@ class Fp32AttentionTest {
         return got.to(ScalarType.Double).sub(ref).abs().max().item_double() / ref.abs().max().item_double();
     }
 
-    /** The paths this CPU runs. */
-    private static int[] paths() {
-        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2).filter(Fp32Attention::runs)
-                .toArray();
-    }
-
     @Test
-    void matchesDoublePrecisionAsCloselyAsLibTorchOnEveryPath() {
+    void matchesDoublePrecisionAsCloselyAsLibTorch() {
         for (int seed = 1; seed <= 3; seed++) {
             for (int t : new int[] {1, 2, 15, 16, 17, 33, 100, 544, 1006}) {
                 for (double magnitude : new double[] {1.0, 4.0}) {
@@ -72,15 +65,13 @@ class Fp32AttentionTest {
                         Tensor v = randn(g, 1.0, 1, t, h * 64);
                         Tensor ref = libtorch(q.to(ScalarType.Double), k.to(ScalarType.Double),
                                 v.to(ScalarType.Double), h);
+                        Tensor got = Fp32Attention.attend(q, k, v, h, SCALE);
+                        assertThat(got.scalar_type().value).isEqualTo(ScalarType.Float.value);
+                        assertThat(got.sizes().vec().get()).containsExactly(1, t, h * 64);
+                        double ours = err(got, ref);
                         double theirs = err(libtorch(q, k, v, h), ref);
-                        for (int path : paths()) {
-                            Tensor got = Fp32Attention.attendOn(path, q, k, v, h, SCALE);
-                            assertThat(got.scalar_type().value).isEqualTo(ScalarType.Float.value);
-                            assertThat(got.sizes().vec().get()).containsExactly(1, t, h * 64);
-                            double ours = err(got, ref);
-                            assertThat(ours).as("path %d, seed %d, %d frames, magnitude %.0f: LibTorch %.2e", path,
-                                    seed, t, magnitude, theirs).isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
-                        }
+                        assertThat(ours).as("seed %d, %d frames, magnitude %.0f: LibTorch %.2e", seed, t, magnitude,
+                                theirs).isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
                     }
                 }
             }
@@ -95,13 +86,10 @@ class Fp32AttentionTest {
             Tensor q = randn(g, 2.0, 1, 300, 512);
             Tensor k = randn(g, 2.0, 1, 300, 512);
             Tensor v = randn(g, 1.0, 1, 300, 512);
-            for (int path : paths()) {
-                torch.set_num_threads(before);
-                Tensor many = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
-                torch.set_num_threads(1);
-                Tensor one = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
-                assertThat(torch.equal(many, one)).as("path %d", path).isTrue();
-            }
+            Tensor many = Fp32Attention.attend(q, k, v, 8, SCALE);
+            torch.set_num_threads(1);
+            Tensor one = Fp32Attention.attend(q, k, v, 8, SCALE);
+            assertThat(torch.equal(many, one)).isTrue();
         } finally {
             torch.set_num_threads(before);
         }
@@ -125,16 +113,10 @@ class Fp32AttentionTest {
     }
 
     @Test
-    void thePathsAgreeToTheExpsRounding() {
-        assumeTrue(paths().length == 2, "one path runs here");
-        try (PointerScope scope = new PointerScope()) {
-            Generator g = torch.createCPUGenerator(29);
-            Tensor q = randn(g, 3.0, 1, 333, 512);
-            Tensor k = randn(g, 3.0, 1, 333, 512);
-            Tensor v = randn(g, 1.0, 1, 333, 512);
-            Tensor a = Fp32Attention.attendOn(Fp32Attention.AVX512, q, k, v, 8, SCALE);
-            Tensor b = Fp32Attention.attendOn(Fp32Attention.AVX2, q, k, v, 8, SCALE);
-            assertThat(err(a, b.to(ScalarType.Double))).isLessThan(2e-6);
-        }
+    void capsTurnItOff() {
+        assertThat(Fp32Attention.allowedBy(null)).isTrue();
+        assertThat(Fp32Attention.allowedBy("avx512")).isTrue();
+        assertThat(Fp32Attention.allowedBy("AVX2")).isFalse();
+        assertThat(Fp32Attention.allowedBy("default")).isFalse();
     }
 }
