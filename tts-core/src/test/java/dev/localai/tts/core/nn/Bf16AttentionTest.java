@@ -99,6 +99,38 @@ class Bf16AttentionTest {
     }
 
     @Test
+    void theLongestFlowRunStaysAsClose() {
+        // upstream's longest: 1000 speech tokens after a 10 s prompt (250 tokens): 2500 frames
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(2500);
+            Tensor q = randnBf16(g, 1.0, 1, 2500, 512);
+            Tensor k = randnBf16(g, 1.0, 1, 2500, 512);
+            Tensor v = randnBf16(g, 1.0, 1, 2500, 512);
+            Tensor ref = libtorch(fp32(q), fp32(k), fp32(v), 8);
+            for (int path : paths()) {
+                assertThat(err(Bf16Attention.attendOn(path, q, k, v, 8, SCALE), ref)).as("path %d", path)
+                        .isLessThan(8e-3);
+            }
+        }
+    }
+
+    @Test
+    void aNonFiniteInputComesOutNonFiniteWithoutHarm() {
+        for (int path : paths()) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(31);
+                Tensor q = randnBf16(g, 1.0, 1, 40, 512);
+                Tensor k = randnBf16(g, 1.0, 1, 40, 512);
+                Tensor v = randnBf16(g, 1.0, 1, 40, 512);
+                v.select(1, 7).fill_(new Scalar(Float.NaN));
+                Tensor got = fp32(Bf16Attention.attendOn(path, q, k, v, 8, SCALE));
+                // every frame attends to frame 7: NaN everywhere, which the flow's finite check then reports
+                assertThat(got.isnan().all().item_bool()).as("path %d", path).isTrue();
+            }
+        }
+    }
+
+    @Test
     void oneFrameAttendsOnlyToItself() {
         for (int path : paths()) {
             try (PointerScope scope = new PointerScope()) {

@@ -79,6 +79,31 @@ class Fp32AttentionTest {
     }
 
     @Test
+    void theLongestFlowRunStaysAsClose() {
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(2500);
+            Tensor q = randn(g, 1.0, 1, 2500, 512);
+            Tensor k = randn(g, 1.0, 1, 2500, 512);
+            Tensor v = randn(g, 1.0, 1, 2500, 512);
+            Tensor ref = libtorch(q.to(ScalarType.Double), k.to(ScalarType.Double), v.to(ScalarType.Double), 8);
+            assertThat(err(Fp32Attention.attend(q, k, v, 8, SCALE), ref))
+                    .isLessThanOrEqualTo(Math.max(4 * err(libtorch(q, k, v, 8), ref), 2e-6));
+        }
+    }
+
+    @Test
+    void aNonFiniteInputComesOutNonFinite() {
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(37);
+            Tensor q = randn(g, 1.0, 1, 40, 512);
+            Tensor k = randn(g, 1.0, 1, 40, 512);
+            Tensor v = randn(g, 1.0, 1, 40, 512);
+            v.select(1, 3).fill_(new Scalar(Float.NaN));
+            assertThat(Fp32Attention.attend(q, k, v, 8, SCALE).isnan().all().item_bool()).isTrue();
+        }
+    }
+
+    @Test
     void resultDoesNotDependOnTheThreadCount() {
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope()) {
