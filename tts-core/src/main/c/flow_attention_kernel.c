@@ -44,28 +44,37 @@
 /* head size the kernel runs (the flow estimator's: 8 heads of 64) */
 #define HD 64
 
+/* The lanes of the first min(n, 16) of sixteen values. */
+static inline __mmask16 first_lanes(long n) {
+    return n >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << n) - 1);
+}
+
 /* bit 1 (path 1): AVX512-BF16, bit 2 (path 2): AMX; -1 not asked yet; a race between first callers computes the same
    value */
 static int paths = -1;
 
-static int detect_paths(void) {
+/* Whether the CPU has AVX-512 F and the OS saves the SSE, AVX and AVX-512 register states (OSXSAVE, XCR0). */
+static int avx512_state_saved(void) {
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1)) { /* OSXSAVE */
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !__get_cpuid_count(7, 0, &a, &b, &c, &d)
+            || !(b >> 16 & 1)) {
         return 0;
     }
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void) hi;
+    return (lo & 0xe6) == 0xe6;
+}
+
+static int detect_paths(void) {
+    unsigned a, b, c, d;
+    if (!avx512_state_saved() || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         return 0;
     }
     const int avx512 = (b >> 16 & 1) && (b >> 30 & 1); /* AVX512F, AVX512BW */
     const int amx = (d >> 22 & 1) && (d >> 24 & 1);    /* AMX-BF16, AMX-TILE */
     unsigned a1, b1, c1, d1;
     if (!avx512 || !__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) || !(a1 >> 5 & 1)) { /* AVX512-BF16 */
-        return 0;
-    }
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void) hi;
-    if ((lo & 0xe6) != 0xe6) { /* the OS saves the SSE, AVX and AVX-512 states */
         return 0;
     }
     int mask = 1 << 1;
@@ -130,7 +139,7 @@ static void pack_keys(const uint16_t* k, long ld, long t, long groups, uint32_t*
             _mm512_set1_epi32((int) (ld / 2)));
     for (long g = 0; g < groups; g++) {
         const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
-        const __mmask16 m = valid == 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << valid) - 1);
+        const __mmask16 m = first_lanes(valid);
         const int* base = (const int*) (k + g * 16 * ld);
         for (int c = 0; c < 2; c++) {
             uint32_t* blk = kp + (g * 2 + c) * 256;
@@ -169,6 +178,22 @@ static void pack_values(const uint16_t* v, long ld, long t, long groups, uint16_
     }
 }
 
+/* The largest of s[0..t) (t >= 1), by lanes (a max is exact: any order gives the same value). */
+__attribute__((target("avx512f")))
+static float row_max(const float* s, long t) {
+    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+    long j = 0;
+    for (; j + 32 <= t; j += 32) {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
+    }
+    for (; j < t; j += 16) {
+        const __mmask16 k = first_lanes(t - j);
+        m0 = _mm512_mask_max_ps(m0, k, m0, _mm512_maskz_loadu_ps(k, s + j));
+    }
+    return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+}
+
 /* fp32 -> bf16, nearest even (NaN stays NaN); n a multiple of 16 */
 __attribute__((target("avx512f,avx512bf16")))
 static void to_bf16(const float* x, uint16_t* y, long n) {
@@ -180,15 +205,19 @@ static void to_bf16(const float* x, uint16_t* y, long n) {
 
 /*
  * exp(x) for x <= 0 (and NaN): 2^(x log2 e) as 2^n 2^f, n = round(x log2 e), |f| <= 1/2, 2^f by its Taylor polynomial
- * of degree 5 (relative error below 3e-6, against bf16's 2^-9 rounding of the probabilities it feeds); scalef makes
- * 2^n without overflow or a clamp (0 far below, NaN stays NaN).
+ * of degree 5 (relative error below 3e-6, against bf16's 2^-9 rounding of the probabilities it feeds) or, with
+ * degree6, 6 (about 1.2e-7, fp32's own rounding); scalef makes 2^n without overflow or a clamp (0 far below, NaN
+ * stays NaN). degree6 is a constant at every call, so each caller compiles to its own straight line.
  */
 __attribute__((target("avx512f")))
-static inline __m512 exp_nonpositive(__m512 x) {
+static inline __m512 exp_nonpositive(__m512 x, int degree6) {
     const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
     const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512 f = _mm512_sub_ps(y, n);
     __m512 p = _mm512_set1_ps(1.3333558146e-3f);
+    if (degree6) {
+        p = _mm512_fmadd_ps(_mm512_set1_ps(1.5403530393e-4f), f, p);
+    }
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076e-3f));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108665e-2f));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650696e-1f));
@@ -203,23 +232,14 @@ static inline __m512 exp_nonpositive(__m512 x) {
  */
 __attribute__((target("avx512f,avx512bf16")))
 static float softmax_row(const float* s, long t, long sld, float scale, uint16_t* p) {
-    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
-    long j = 0;
-    for (; j + 32 <= t; j += 32) {
-        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
-        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
-    }
-    for (; j < t; j += 16) {
-        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
-        m0 = _mm512_mask_max_ps(m0, k, m0, _mm512_maskz_loadu_ps(k, s + j));
-    }
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(_mm512_max_ps(m0, m1)));
+    const __m512 m = _mm512_set1_ps(row_max(s, t));
     const __m512 sc = _mm512_set1_ps(scale);
     __m512 sum = _mm512_setzero_ps();
-    for (j = 0; j < t; j += 16) {
-        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+    long j = 0;
+    for (; j < t; j += 16) {
+        const __mmask16 k = first_lanes(t - j);
         const __m512 e = _mm512_maskz_mov_ps(k,
-                exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc)));
+                exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc), 0));
         sum = _mm512_add_ps(sum, e);
         __m256bh h = _mm512_cvtneps_pbh(e);
         memcpy(p + j, &h, 32); /* lanes past t are 0: the padding up to the next 16 */
@@ -483,41 +503,17 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
 
 /* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 FMA ---- */
 
-/*
- * exp(x) for x <= 0 (and NaN) as exp_nonpositive, with the Taylor polynomial of degree 6: relative error about 1.2e-7,
- * fp32's own rounding.
- */
-__attribute__((target("avx512f")))
-static inline __m512 exp_nonpositive_f32(__m512 x) {
-    const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-    const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m512 f = _mm512_sub_ps(y, n);
-    __m512 p = _mm512_set1_ps(1.5403530393e-4f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558146e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108665e-2f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650696e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718056e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
 /* One row of raw scores in place: s[j] = exp(scale (s[j] - max s)) for j < t, 0 up to sld; returns their sum. */
 __attribute__((target("avx512f")))
 static float softmax_row_f32(float* s, long t, long sld, float scale) {
-    __m512 m0 = _mm512_set1_ps(-INFINITY);
-    long j = 0;
-    for (; j < t; j += 16) {
-        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
-        m0 = _mm512_mask_max_ps(m0, k, m0, _mm512_maskz_loadu_ps(k, s + j));
-    }
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(m0));
+    const __m512 m = _mm512_set1_ps(row_max(s, t));
     const __m512 sc = _mm512_set1_ps(scale);
     __m512 sum = _mm512_setzero_ps();
-    for (j = 0; j < t; j += 16) {
-        const __mmask16 k = t - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (t - j)) - 1);
+    long j = 0;
+    for (; j < t; j += 16) {
+        const __mmask16 k = first_lanes(t - j);
         const __m512 e = _mm512_maskz_mov_ps(k,
-                exp_nonpositive_f32(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc)));
+                exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m), sc), 1));
         sum = _mm512_add_ps(sum, e);
         _mm512_storeu_ps(s + j, e); /* lanes past t are 0 */
     }
@@ -534,7 +530,7 @@ static void pack_keys_f32(const float* k, long ld, long t, long groups, float* k
             _mm512_set1_epi32((int) ld));
     for (long g = 0; g < groups; g++) {
         const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
-        const __mmask16 m = valid == 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << valid) - 1);
+        const __mmask16 m = first_lanes(valid);
         const float* base = k + g * 16 * ld;
         for (int d = 0; d < HD; d++) {
             const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(d));
@@ -611,15 +607,7 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    unsigned a, b, c, d;
-    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !__get_cpuid_count(7, 0, &a, &b, &c, &d)
-            || !(b >> 16 & 1)) {
-        return 0;
-    }
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void) hi;
-    return (lo & 0xe6) == 0xe6;
+    return avx512_state_saved();
 }
 
 /*

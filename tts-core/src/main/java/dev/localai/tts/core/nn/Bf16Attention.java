@@ -119,13 +119,36 @@ public final class Bf16Attention {
      * shape (1, T, heads * 64).
      */
     public static boolean takes(Tensor q, Tensor k, Tensor v, long heads) {
-        return on && fits(q, heads) && fits(k, heads) && fits(v, heads) && q.size(1) == k.size(1)
+        return on && rowsOf(ScalarType.BFloat16, heads, q, k, v);
+    }
+
+    /**
+     * Whether q, k, v are contiguous CPU tensors of {@code type} and the same shape (1, T, heads * 64): what both
+     * attention kernels read (this one and {@link Fp32Attention}).
+     */
+    static boolean rowsOf(ScalarType type, long heads, Tensor q, Tensor k, Tensor v) {
+        return fits(q, type, heads) && fits(k, type, heads) && fits(v, type, heads) && q.size(1) == k.size(1)
                 && q.size(1) == v.size(1);
     }
 
-    private static boolean fits(Tensor t, long heads) {
-        return t.scalar_type().value == ScalarType.BFloat16.value && !t.is_cuda() && t.dim() == 3 && t.size(0) == 1
+    private static boolean fits(Tensor t, ScalarType type, long heads) {
+        return t.scalar_type().value == type.value && !t.is_cuda() && t.dim() == 3 && t.size(0) == 1
                 && t.size(2) == heads * HEAD_DIM && t.is_contiguous();
+    }
+
+    /**
+     * The kernels' return code: 0 passes; otherwise {@code out} is freed and the failure thrown ({@code what}: the
+     * kernel's name in the message).
+     */
+    static void check(int rc, Tensor out, String what, long t, long heads) {
+        if (rc == 0) {
+            return;
+        }
+        out.close();
+        if (rc == -1) {
+            throw new OutOfMemoryError(what + ": no memory for " + t + " frames");
+        }
+        throw new IllegalStateException(what + " refused " + t + " frames of " + heads + " heads: " + rc);
     }
 
     /**
@@ -156,13 +179,7 @@ public final class Bf16Attention {
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
         int rc = attend(q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), width, (int) t,
                 (int) heads, HEAD_DIM, (float) scale, out.data_ptr().address(), width, path, threads);
-        if (rc != 0) {
-            out.close();
-            if (rc == -1) {
-                throw new OutOfMemoryError("bf16 attention: no memory for " + t + " frames");
-            }
-            throw new IllegalStateException("bf16 attention refused " + t + " frames of " + heads + " heads: " + rc);
-        }
+        check(rc, out, "bf16 attention", t, heads);
         return out;
     }
 

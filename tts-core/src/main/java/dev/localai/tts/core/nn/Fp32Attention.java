@@ -66,13 +66,7 @@ public final class Fp32Attention {
      * shape (1, T, heads * 64).
      */
     public static boolean takes(Tensor q, Tensor k, Tensor v, long heads) {
-        return on && fits(q, heads) && fits(k, heads) && fits(v, heads) && q.size(1) == k.size(1)
-                && q.size(1) == v.size(1);
-    }
-
-    private static boolean fits(Tensor t, long heads) {
-        return t.scalar_type().value == ScalarType.Float.value && !t.is_cuda() && t.dim() == 3 && t.size(0) == 1
-                && t.size(2) == heads * Bf16Attention.HEAD_DIM && t.is_contiguous();
+        return on && Bf16Attention.rowsOf(ScalarType.Float, heads, q, k, v);
     }
 
     /**
@@ -96,13 +90,7 @@ public final class Fp32Attention {
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
         int rc = attend(q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), width, (int) t,
                 (int) heads, Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, threads);
-        if (rc != 0) {
-            out.close();
-            if (rc == -1) {
-                throw new OutOfMemoryError("fp32 attention: no memory for " + t + " frames");
-            }
-            throw new IllegalStateException("fp32 attention refused " + t + " frames of " + heads + " heads: " + rc);
-        }
+        Bf16Attention.check(rc, out, "fp32 attention", t, heads);
         return out;
     }
 
