@@ -11,6 +11,13 @@
 : "${TTS_ROOT:?set TTS_ROOT to the repository root before sourcing bin/jvm-env.sh}"
 TTS_MIN_JAVA=21
 
+# glibc's malloc gives every thread that allocates its own arena; a thread other than the main one keeps its memory in
+# 64 MiB heaps that are unmapped as soon as they empty, so LibTorch's large tensors (HiFT's 8 MB activations) fault
+# their pages in again on every operation. The engine runs the models on its own threads: one arena keeps that memory
+# mapped (measured: HiFT 3.5x faster off the main thread, engine RTF 1.31 -> 0.85 on a 2-core AMD EPYC;
+# docs/performance.md, "Eighth round"). The user's own setting wins.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+
 # The feature version of the java in JDK home $1 (8 for 1.8), or nothing when it does not run.
 tts_java_major() {
   _v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')

@@ -65,6 +65,19 @@ class JvmFlagsTest {
     }
 
     @Test
+    void theScriptLimitsGlibcToOneArenaUnlessTheUserSetsIt() throws Exception {
+        // the environment a launcher's java starts with: one arena by default, the user's own value kept
+        Run fresh = run(List.of("env", "-u", "MALLOC_ARENA_MAX", "sh", "-c",
+                "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; sh -c 'echo $MALLOC_ARENA_MAX'", "sh",
+                ROOT.toString()));
+        assertThat(fresh.out().strip()).as(fresh.err()).isEqualTo("1");
+        Run own = run(List.of("env", "MALLOC_ARENA_MAX=4", "sh", "-c",
+                "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; sh -c 'echo $MALLOC_ARENA_MAX'", "sh",
+                ROOT.toString()));
+        assertThat(own.out().strip()).as(own.err()).isEqualTo("4");
+    }
+
+    @Test
     void theCliSpeaksWithTheseFlagsWithoutAJdkWarning() throws Exception {
         String home = System.getProperty("java.home");
         List<String> cmd = new ArrayList<>();

@@ -38,6 +38,10 @@ public final class Torch {
                     defaultThreads = torch.get_num_threads();
                     disableNnpack();
                     pinBlasThreads();
+                    String hint = mallocArenaHint(System.getenv(), System.getProperty("os.name"));
+                    if (hint != null) {
+                        LOG.info(hint);
+                    }
                     loaded = true;
                 }
             }
@@ -81,6 +85,50 @@ public final class Torch {
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "could not set LibTorch's log level", e);
         }
+    }
+
+    /**
+     * glibc's {@code malloc} arena limit of this process as its environment sets it ({@code MALLOC_ARENA_MAX}, or
+     * {@code glibc.malloc.arena_max} in {@code GLIBC_TUNABLES}), or {@code "unset"}.
+     */
+    public static String mallocArenaMax() {
+        return mallocArenaMax(System.getenv());
+    }
+
+    static String mallocArenaMax(java.util.Map<String, String> env) {
+        String v = env.get("MALLOC_ARENA_MAX");
+        if (v != null && !v.isBlank()) {
+            return v.trim();
+        }
+        String tunables = env.get("GLIBC_TUNABLES");
+        if (tunables != null) {
+            for (String t : tunables.split(":")) {
+                int eq = t.indexOf('=');
+                if (eq > 0 && t.substring(0, eq).trim().equals("glibc.malloc.arena_max")) {
+                    return t.substring(eq + 1).trim();
+                }
+            }
+        }
+        return "unset";
+    }
+
+    /**
+     * The start-up hint for a Linux process that runs without a glibc arena limit (pure logic), or null. glibc gives
+     * each thread that allocates its own arena, and a thread other than the main one keeps its memory in 64 MiB heaps
+     * that are unmapped as soon as they empty: the engine runs the models on its own threads, so LibTorch's large
+     * tensors fault their pages in again at every operation (measured: HiFT 3.5x slower than on the main thread, the
+     * engine's RTF 1.31 against 0.85 with one arena, on a 2-core AMD EPYC; docs/performance.md). The limit must be in
+     * the environment when the process starts ({@code mallopt} later does not move threads that already have an
+     * arena), so an embedding application is told rather than fixed; {@code ./tts}, the bench scripts and the server
+     * image set it.
+     */
+    static String mallocArenaHint(java.util.Map<String, String> env, String os) {
+        if (os == null || !os.startsWith("Linux") || !"unset".equals(mallocArenaMax(env))) {
+            return null;
+        }
+        return "MALLOC_ARENA_MAX is not set: glibc gives each engine thread its own malloc arena, which unmaps and "
+                + "refaults the models' large tensors at every operation (vocoding measured up to 3.5x slower); "
+                + "start the JVM with MALLOC_ARENA_MAX=1 in its environment (./tts and the server image do)";
     }
 
     private static void pinBlasThreads() {
