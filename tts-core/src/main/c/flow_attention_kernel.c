@@ -366,37 +366,40 @@ static void query_block_amx(const uint16_t* q, long ld, long t, long q0, const u
     emit_rows(w, t, q0, sums, out, ldo);
 }
 
+/* Sixteen rows of 32 bf16 (lda elements apart) as one contiguous block of sixteen bf16 pairs per row. */
+static inline void pack_rows(const uint16_t* a, long lda, uint32_t* dst) {
+    for (int i = 0; i < 16; i++) {
+        memcpy(dst + i * 16, a + i * lda, 64);
+    }
+}
+
 /*
  * Path 1's block product, what one AMX tile product computes: c (16 rows, ldc floats apart) = (accumulate ? c : 0)
- * + a b, a: 16 rows of 32 bf16 (lda elements apart), b: 16 rows of sixteen bf16 pairs (64 bytes each; row r pairs
- * the a columns 2r, 2r + 1). b stays in sixteen registers; four rows of c at a time, each a chain of sixteen
- * vdpbf16ps (eight at a time measured slower: 6.1-6.5 against 4.8-6.0 ms for a 544-frame attention).
+ * + a b, a: 16 rows of sixteen bf16 pairs, contiguous (pack_rows), b: 16 rows of sixteen bf16 pairs (64 bytes each;
+ * row r pairs the a columns 2r, 2r + 1). All sixteen rows of c are accumulators at once: each b row is loaded once
+ * and meets the sixteen a pairs of its column, broadcast from the packed block at fixed offsets, so sixteen
+ * independent vdpbf16ps chains hide the instruction's latency. (Four chains with b held in registers left it
+ * latency-bound: docs/performance.md, "Eighth round".) Each c element still sums r = 0..15 in order: the same bits.
  */
 __attribute__((target("avx512f,avx512bf16")))
-static void block_product(float* c, long ldc, const uint16_t* a, long lda, const void* b, int accumulate) {
-    __m512bh br[16];
-    for (int r = 0; r < 16; r++) {
-        __m512i v = _mm512_loadu_si512((const char*) b + r * 64);
-        memcpy(&br[r], &v, 64);
+static void block_product(float* c, long ldc, const uint32_t* a, const void* b, int accumulate) {
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) {
+        acc[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
     }
-    for (int i = 0; i < 16; i += 4) {
-        __m512 acc[4];
-        const uint32_t* ar[4];
-        for (int k = 0; k < 4; k++) {
-            acc[k] = accumulate ? _mm512_loadu_ps(c + (i + k) * ldc) : _mm512_setzero_ps();
-            ar[k] = (const uint32_t*) (a + (i + k) * lda);
+    for (int r = 0; r < 16; r++) {
+        const __m512i bv = _mm512_loadu_si512((const char*) b + r * 64);
+        __m512bh bb;
+        memcpy(&bb, &bv, 64);
+        for (int i = 0; i < 16; i++) {
+            const __m512i x = _mm512_set1_epi32((int) a[i * 16 + r]);
+            __m512bh xb;
+            memcpy(&xb, &x, 64);
+            acc[i] = _mm512_dpbf16_ps(acc[i], xb, bb);
         }
-        for (int r = 0; r < 16; r++) {
-            for (int k = 0; k < 4; k++) {
-                __m512i x = _mm512_set1_epi32((int) ar[k][r]);
-                __m512bh xb;
-                memcpy(&xb, &x, 64);
-                acc[k] = _mm512_dpbf16_ps(acc[k], xb, br[r]);
-            }
-        }
-        for (int k = 0; k < 4; k++) {
-            _mm512_storeu_ps(c + (i + k) * ldc, acc[k]);
-        }
+    }
+    for (int i = 0; i < 16; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc[i]);
     }
 }
 
@@ -406,16 +409,22 @@ static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, cons
         long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
     long qs;
     const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs);
+    uint32_t qlo[256] __attribute__((aligned(64)));
+    uint32_t qhi[256] __attribute__((aligned(64)));
+    pack_rows(qa, qs, qlo);
+    pack_rows(qa + 32, qs, qhi);
     for (long g = 0; g < kgroups; g++) {
-        block_product(w->s + g * 16, sld, qa, qs, kp + (g * 2) * 256, 0);
-        block_product(w->s + g * 16, sld, qa + 32, qs, kp + (g * 2 + 1) * 256, 1);
+        block_product(w->s + g * 16, sld, qlo, kp + (g * 2) * 256, 0);
+        block_product(w->s + g * 16, sld, qhi, kp + (g * 2 + 1) * 256, 1);
     }
     float sums[16];
     softmax_rows(w, t, sld, scale, sums);
+    uint32_t pk[256] __attribute__((aligned(64)));
     for (long g = 0; g < vgroups; g++) {
         const uint16_t* b = vp + g * 4 * 512;
+        pack_rows(w->p + g * 32, sld, pk);
         for (int e = 0; e < 4; e++) {
-            block_product(w->o + e * 16, HD, w->p + g * 32, sld, b + e * 512, g > 0);
+            block_product(w->o + e * 16, HD, pk, b + e * 512, g > 0);
         }
     }
     emit_rows(w, t, q0, sums, out, ldo);
