@@ -41,8 +41,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *       Its attention matters most: on a Zen 4 EPYC bf16 products run 3-10x faster than fp32 ones through oneDNN,
  *       but bf16 {@code scaled_dot_product_attention} 15x slower, which made the whole bf16 flow 6.6x slower.</li>
  *   <li><b>convolution layout</b> (last, at the chosen thread count): a chain shaped like HiFT's last level (a
- *       transposed convolution 128 to 64 channels, stride 3, then two kernel-7 convolutions over 0.2 s of 24 kHz
- *       samples) in LibTorch's default layout and channels-last ({@link ConvLayout}).</li>
+ *       transposed convolution 128 to 64 channels, stride 3, then two kernel-7 convolutions) over 4800 and over
+ *       19200 samples (a small first block and the largest streamed block) in LibTorch's default layout and
+ *       channels-last ({@link ConvLayout}).</li>
  *   <li><b>decode attention</b>: one T3 decode step's attention over its cache on LibTorch's products and on the
  *       native kernel ({@link #timeDecodeAttention}).</li>
  * </ul>
@@ -63,9 +64,10 @@ public final class DtypeProbe {
      * flow block's fp32 products on oneDNN, {@code fp32-onednn}; 8: the convolution layout; 9: int8 on the native
      * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel; 11: the
      * {@code int8-native} step is the whole block as one native call where T3 would run it so; 12: the bf16 flow
-     * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}).
+     * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}; 14:
+     * the convolution chain also at the length of the largest streamed block, where the layouts part ways).
      */
-    static final int PROBE_VERSION = 13;
+    static final int PROBE_VERSION = 14;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -356,44 +358,58 @@ public final class DtypeProbe {
     }
 
     /**
-     * The median time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
-     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}), timed by turns at the current thread count:
-     * a transposed convolution 128 to 64 channels (kernel 7, stride 3, as HiFT's last upsampling) from 1600 to 4800
-     * samples, then a kernel-7 convolution of dilation 3 and one of dilation 1 (a residual block's pair); the chain
-     * starts from LibTorch's default layout, so channels-last pays its one conversion as HiFT does. The gateway's
-     * layout switch is put back afterwards.
+     * The time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
+     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the sum of its medians at two lengths, all
+     * four timed by turns at the current thread count. The chain: a transposed convolution 128 to 64 channels (kernel
+     * 7, stride 3, as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation
+     * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last pays
+     * its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
+     * largest streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently
+     * at the two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain
+     * about four times the short one in either layout). The gateway's layout switch is put back afterwards.
      */
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(54321);
-            Tensor x = torch.randn(1, 128, 1600);
             Tensor up = torch.randn(128, 64, 7).mul_(new Scalar(0.05));
             Tensor upBias = torch.randn(64);
             Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor bias = torch.randn(64);
             List<Runnable> ops = new java.util.ArrayList<>();
-            for (boolean cl : new boolean[] {false, true}) {
-                ops.add(() -> {
-                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
-                    try (PointerScope s = new PointerScope()) {
-                        Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
-                        y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
-                        dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
-                    }
-                });
+            for (int samples : CONV_LENGTHS) {
+                Tensor x = torch.randn(1, 128, samples / 3);
+                for (boolean cl : new boolean[] {false, true}) {
+                    ops.add(() -> {
+                        dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+                        try (PointerScope s = new PointerScope()) {
+                            Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
+                            y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
+                            dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
+                        }
+                    });
+                }
             }
             double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            double contiguous = 0;
+            double channelsLast = 0;
+            for (int i = 0; i < CONV_LENGTHS.length; i++) {
+                contiguous += ms[2 * i];
+                channelsLast += ms[2 * i + 1];
+            }
             Map<String, Double> out = new LinkedHashMap<>();
-            out.put(ConvLayout.CONTIGUOUS, ms[0]);
-            out.put(ConvLayout.CHANNELS_LAST, ms[1]);
+            out.put(ConvLayout.CONTIGUOUS, contiguous);
+            out.put(ConvLayout.CHANNELS_LAST, channelsLast);
             return out;
         } finally {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);
         }
     }
+
+    /** Output lengths (24 kHz-side samples) of the probe's convolution chain: a first block's and the largest. */
+    static final int[] CONV_LENGTHS = {4800, 19200};
 
     /**
      * The median time of one T3 decode step's attention (24 layers of 16 heads of 64, one query over
