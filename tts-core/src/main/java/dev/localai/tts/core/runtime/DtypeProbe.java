@@ -362,8 +362,8 @@ public final class DtypeProbe {
      * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the sum of its medians at two lengths, all
      * four timed by turns at the current thread count. The chain: a transposed convolution 128 to 64 channels (kernel
      * 7, stride 3, as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation
-     * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last pays
-     * its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
+     * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last
+     * pays its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
      * largest streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently
      * at the two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain
      * about four times the short one in either layout). The gateway's layout switch is put back afterwards.
