@@ -177,31 +177,30 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
 
 /*
  * Four weight rows with four quantized input rows at once (several-row products: a prefill, a batch of decode steps),
- * AVX-512 VNNI: each weight vector is loaded once for the four inputs and used as vpdpbusd's signed operand, the input
- * offset to unsigned (xq + 128, by flipping its sign bit) as the other; sum (xq + 128) w - 128 sum w is the same exact
- * int32 as sum xq w, so the results are the single-row path's bits. |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for
- * in <= 65536. s[i][j] = dot(weight row i, input row j).
+ * AVX-512 VNNI: each weight vector is loaded once for the four inputs and used as vpdpbusd's signed operand, the inputs
+ * offset to unsigned (xu = xq + 128, flipped once per product by flip_rows) as the other; sum (xq + 128) w - 128 sum w
+ * is the same exact int32 as sum xq w, so the results are the single-row path's bits. The weight rows' sums (sw, over
+ * the first vin bytes) come from row_sums, once per block of weight rows rather than once per four inputs; with only
+ * the sixteen accumulators, four inputs and one weight vector live, nothing spills (the previous form, with the sums
+ * and the flip inside, spilled registers in its loop: 32 rows through a GPT-2 medium's 24 layers of products took
+ * 51-57 ms against 36-41 now on a Zen 5 EPYC, docs/performance.md). |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for in <= 65536. s[i][j] = dot(weight row
+ * i, input row j).
  */
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, long in, int32_t s[4][4]) {
+static void dot4x4_avx512_vnni(const int8_t* const* r, const uint8_t* const* xu, const int8_t* const* x, long in,
+        const int32_t* sw, int32_t s[4][4]) {
     const long vin = in & ~63L;
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i ones = _mm512_set1_epi8(1);
-    const __m512i flip = _mm512_set1_epi8((char) 0x80);
     __m512i acc[4][4];
-    __m512i sw[4];
     for (int i = 0; i < 4; i++) {
-        sw[i] = zero;
-        for (int j = 0; j < 4; j++) acc[i][j] = zero;
+        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_si512();
     }
     for (long k = 0; k < vin; k += 64) {
-        __m512i xu[4];
-        for (int j = 0; j < 4; j++) xu[j] = _mm512_xor_si512(_mm512_loadu_si512(x[j] + k), flip);
+        __m512i xv[4];
+        for (int j = 0; j < 4; j++) xv[j] = _mm512_loadu_si512(xu[j] + k);
         for (int i = 0; i < 4; i++) {
             _mm_prefetch((const char*) (r[i] + k + PREFETCH_AHEAD), _MM_HINT_T0);
             const __m512i w = _mm512_loadu_si512(r[i] + k);
-            sw[i] = _mm512_dpbusd_epi32(sw[i], ones, w);
-            for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xu[j], w);
+            for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xv[j], w);
         }
     }
     /* the sixteen horizontal sums at once (a transposing tree of adds; int32 adds in any order give the same
@@ -227,11 +226,36 @@ static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, l
     int32_t sums[16];
     _mm512_storeu_si512(sums, t);
     for (int i = 0; i < 4; i++) {
-        const int32_t sumw = _mm512_reduce_add_epi32(sw[i]);
         for (int j = 0; j < 4; j++) {
-            s[i][j] = (int32_t) ((uint32_t) sums[4 * i + j] - 128u * (uint32_t) sumw) + dot1(r[i], x[j], vin, in);
+            s[i][j] = (int32_t) ((uint32_t) sums[4 * i + j] - 128u * (uint32_t) sw[i])
+                    + (vin < in ? dot1(r[i], x[j], vin, in) : 0);
         }
     }
+}
+
+/* sw[n - b] = the sum of weight row n's first vin bytes (vin a multiple of 64), for n in [b, e) (AVX-512 VNNI). */
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void row_sums(const int8_t* w, long in, long b, long e, int32_t* sw) {
+    const long vin = in & ~63L;
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (long n = b; n < e; n++) {
+        const int8_t* r = w + n * in;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+        long k = 0;
+        for (; k + 128 <= vin; k += 128) {
+            a0 = _mm512_dpbusd_epi32(a0, ones, _mm512_loadu_si512(r + k));
+            a1 = _mm512_dpbusd_epi32(a1, ones, _mm512_loadu_si512(r + k + 64));
+        }
+        for (; k < vin; k += 64) {
+            a0 = _mm512_dpbusd_epi32(a0, ones, _mm512_loadu_si512(r + k));
+        }
+        sw[n - b] = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
+    }
+}
+
+/* xu = xq + 128 as unsigned bytes (the sign bit flipped), for n bytes */
+static void flip_rows(const int8_t* xq, long n, uint8_t* xu) {
+    for (long i = 0; i < n; i++) xu[i] = (uint8_t) xq[i] ^ 0x80u;
 }
 
 /*
@@ -298,17 +322,20 @@ static void rows(int isa, const int8_t* w, long in, const int8_t* q, float step,
     }
 }
 
-/* columns [b, e) of input rows r0..r0+3 (AVX-512 VNNI): four weight rows (one from each quarter) by four inputs */
-static void rows4(const int8_t* w, long in, const int8_t* xq, const float* steps, long r0, const float* scale,
-        const float* bias, float* y, long out, long b, long e) {
+/* columns [b, e) of input rows r0..r0+3 (AVX-512 VNNI): four weight rows (one from each quarter) by four inputs;
+   xu: the flipped inputs, sw: the weight rows' sums from b on */
+static void rows4(const int8_t* w, long in, const int8_t* xq, const uint8_t* xu, const int32_t* sw,
+        const float* steps, long r0, const float* scale, const float* bias, float* y, long out, long b, long e) {
     const long quarter = (e - b) / 4;
     const int8_t* x[4] = {xq + r0 * in, xq + (r0 + 1) * in, xq + (r0 + 2) * in, xq + (r0 + 3) * in};
+    const uint8_t* u[4] = {xu + r0 * in, xu + (r0 + 1) * in, xu + (r0 + 2) * in, xu + (r0 + 3) * in};
     int32_t s[4][4];
     for (long i = 0; i < quarter; i++) {
         const long n = b + i;
         const int8_t* r[4] = {w + n * in, w + (n + quarter) * in, w + (n + 2 * quarter) * in,
                 w + (n + 3 * quarter) * in};
-        dot4x4_avx512_vnni(r, x, in, s);
+        const int32_t sums[4] = {sw[i], sw[i + quarter], sw[i + 2 * quarter], sw[i + 3 * quarter]};
+        dot4x4_avx512_vnni(r, u, x, in, sums, s);
         for (int a = 0; a < 4; a++) {
             for (int j = 0; j < 4; j++) {
                 emit(y + (r0 + j) * out, n + a * quarter, s[a][j], steps[r0 + j], scale, bias);
@@ -330,15 +357,33 @@ static void rows4(const int8_t* w, long in, const int8_t* xq, const float* steps
 void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
         const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa) {
     const long block = m == 1 ? n1 - n0 : BLOCK;
-    const long fours = isa == ISA_AVX512_VNNI && in <= 65536 ? m / 4 * 4 : 0;
+    long fours = isa == ISA_AVX512_VNNI && in <= 65536 ? m / 4 * 4 : 0;
+    /* the flipped inputs of the four-row path: on the stack up to 32 kB, else the heap (else the one-row path) */
+    _Alignas(64) uint8_t stack[32768];
+    uint8_t* xu = NULL;
+    if (fours > 0) {
+        xu = (size_t) fours * (size_t) in <= sizeof(stack) ? stack : malloc((size_t) fours * (size_t) in);
+        if (xu == NULL) {
+            fours = 0;
+        } else {
+            flip_rows(xq, fours * in, xu);
+        }
+    }
+    int32_t sw[BLOCK];
     for (long b = n0; b < n1; b += block) {
         const long e = b + block < n1 ? b + block : n1;
+        if (fours > 0) {
+            row_sums(w, in, b, e, sw);
+        }
         for (long r = 0; r < fours; r += 4) {
-            rows4(w, in, xq, steps, r, scale, bias, y, out, b, e);
+            rows4(w, in, xq, xu, sw, steps, r, scale, bias, y, out, b, e);
         }
         for (long r = fours; r < m; r++) {
             rows(isa, w, in, xq + r * in, steps[r], scale, bias, y + r * out, b, e);
         }
+    }
+    if (xu != NULL && xu != stack) {
+        free(xu);
     }
 }
 
