@@ -182,27 +182,37 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
  * is the same exact int32 as sum xq w, so the results are the single-row path's bits. The weight rows' sums (sw, over
  * the first vin bytes) come from row_sums, once per block of weight rows rather than once per four inputs; with only
  * the sixteen accumulators, four inputs and one weight vector live, nothing spills (the previous form, with the sums
- * and the flip inside, spilled registers in its loop: 32 rows through a GPT-2 medium's 24 layers of products took
- * 51-57 ms against 36-41 now on a Zen 5 EPYC, docs/performance.md). |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for in <= 65536. s[i][j] = dot(weight row
+ * and the flip inside and the accumulators an array, copied and spilled registers in its loop: 32 rows through a GPT-2
+ * medium's 24 layers of products took 51-57 ms against 26-27 now on a Zen 5 EPYC, docs/performance.md). |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for in <= 65536. s[i][j] = dot(weight row
  * i, input row j).
  */
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void dot4x4_avx512_vnni(const int8_t* const* r, const uint8_t* const* xu, const int8_t* const* x, long in,
         const int32_t* sw, int32_t s[4][4]) {
     const long vin = in & ~63L;
-    __m512i acc[4][4];
-    for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_si512();
-    }
+    /* sixteen named accumulators: as an array, gcc 12 copied each to a fresh register and back at every step */
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
+            a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (long k = 0; k < vin; k += 64) {
-        __m512i xv[4];
-        for (int j = 0; j < 4; j++) xv[j] = _mm512_loadu_si512(xu[j] + k);
-        for (int i = 0; i < 4; i++) {
-            _mm_prefetch((const char*) (r[i] + k + PREFETCH_AHEAD), _MM_HINT_T0);
-            const __m512i w = _mm512_loadu_si512(r[i] + k);
-            for (int j = 0; j < 4; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xv[j], w);
-        }
+        const __m512i x0 = _mm512_loadu_si512(xu[0] + k), x1 = _mm512_loadu_si512(xu[1] + k);
+        const __m512i x2 = _mm512_loadu_si512(xu[2] + k), x3 = _mm512_loadu_si512(xu[3] + k);
+#define TTS_ROW4(I)                                                                                             \
+        do {                                                                                                    \
+            _mm_prefetch((const char*) (r[I] + k + PREFETCH_AHEAD), _MM_HINT_T0);                             \
+            const __m512i w = _mm512_loadu_si512(r[I] + k);                                                     \
+            a##I##0 = _mm512_dpbusd_epi32(a##I##0, x0, w);                                                      \
+            a##I##1 = _mm512_dpbusd_epi32(a##I##1, x1, w);                                                      \
+            a##I##2 = _mm512_dpbusd_epi32(a##I##2, x2, w);                                                      \
+            a##I##3 = _mm512_dpbusd_epi32(a##I##3, x3, w);                                                      \
+        } while (0)
+        TTS_ROW4(0);
+        TTS_ROW4(1);
+        TTS_ROW4(2);
+        TTS_ROW4(3);
+#undef TTS_ROW4
     }
+    const __m512i acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23},
+            {a30, a31, a32, a33}};
     /* the sixteen horizontal sums at once (a transposing tree of adds; int32 adds in any order give the same
        integers): lane 4i + j of t = the sum of acc[i][j] */
     __m512i h8[8];
