@@ -90,6 +90,7 @@ final class EngineBenchmark {
             double[] rtf = new double[repeats];
             double[] first = new double[repeats];
             double[] streamedRtf = new double[repeats];
+            double[] stall = new double[repeats];
             double audio = 0;
             double generation = 0;
             double streamedAudio = 0;
@@ -103,6 +104,7 @@ final class EngineBenchmark {
                 first[i] = st[0];
                 streamedAudio = st[2];
                 streamedRtf[i] = st[1] / 1e3 / st[2];
+                stall[i] = st[3];
             }
             r.put("audio_s", round(audio, 2));
             r.put("generation_s", round(generation / repeats, 2));
@@ -110,10 +112,13 @@ final class EngineBenchmark {
             r.put("first_audio_ms", Math.round(median(first)));
             r.put("streamed_audio_s", round(streamedAudio, 2));
             r.put("streamed_rtf", round(median(streamedRtf), 3));
+            // the silence a real-time player of the stream would have inserted while waiting for audio
+            r.put("streamed_stall_ms", Math.round(median(stall)));
             if (repeats > 1) {
                 r.put("rtf_range", range(rtf, 3));
                 r.put("first_audio_ms_range", range(first, 0));
                 r.put("streamed_rtf_range", range(streamedRtf, 3));
+                r.put("streamed_stall_ms_range", range(stall, 0));
             }
         }
         ScalarType t3Type = WeightTypes.scalarType(dtype);
@@ -165,16 +170,46 @@ final class EngineBenchmark {
         long t0 = System.nanoTime();
         double first = Double.NaN;
         long samples = 0;
+        int rate = e.modelInfo().sampleRate();
+        java.util.List<double[]> chunks = new java.util.ArrayList<>(); // arrival ms, seconds of audio
         try (SpeechStream s = e.stream(SpeechRequest.builder(TEXT).seed(3L).maxTokens(UTTERANCE_TOKENS).build())) {
             while (s.hasNext()) {
                 AudioChunk c = s.next();
+                double at = (System.nanoTime() - t0) / 1e6;
                 if (c.samples().length > 0 && Double.isNaN(first)) {
-                    first = (System.nanoTime() - t0) / 1e6;
+                    first = at;
                 }
+                chunks.add(new double[] {at, c.samples().length / (double) rate});
                 samples += c.samples().length;
             }
         }
-        return new double[] {first, (System.nanoTime() - t0) / 1e6, samples / (double) e.modelInfo().sampleRate()};
+        double[] arrival = chunks.stream().mapToDouble(c -> c[0]).toArray();
+        double[] seconds = chunks.stream().mapToDouble(c -> c[1]).toArray();
+        return new double[] {first, (System.nanoTime() - t0) / 1e6, samples / (double) rate,
+                playbackStallMs(arrival, seconds)};
+    }
+
+    /**
+     * The silence a real-time player would insert, in ms (pure logic): it starts playing when the first audio arrives
+     * (at {@code arrivalMs}, ms from the request) and plays each chunk's {@code seconds} of audio in turn; a chunk that
+     * arrives after the audio before it has played out stalls it until then. 0 when the stream keeps ahead.
+     */
+    static double playbackStallMs(double[] arrivalMs, double[] seconds) {
+        double runsOut = Double.NaN; // when the audio received so far has played out
+        double stall = 0;
+        for (int i = 0; i < arrivalMs.length; i++) {
+            if (seconds[i] <= 0) {
+                continue;
+            }
+            if (Double.isNaN(runsOut)) {
+                runsOut = arrivalMs[i];
+            } else if (arrivalMs[i] > runsOut) {
+                stall += arrivalMs[i] - runsOut;
+                runsOut = arrivalMs[i];
+            }
+            runsOut += seconds[i] * 1e3;
+        }
+        return stall;
     }
 
     /**

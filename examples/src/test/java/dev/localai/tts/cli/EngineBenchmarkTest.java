@@ -42,6 +42,19 @@ class EngineBenchmarkTest {
     }
 
     @Test
+    void aPlayerStallsOnlyWhenTheNextChunkArrivesAfterTheAudioBeforeItHasPlayed() {
+        // first audio at 1000 ms (0.5 s of it), the next at 1400 (in time), then at 2500 (1 s of audio had run out
+        // at 1000 + 500 + 500 = 2000: a 500 ms stall), an empty chunk changes nothing
+        assertThat(EngineBenchmark.playbackStallMs(new double[] {900, 1000, 1400, 2500, 2600},
+                new double[] {0, 0.5, 0.5, 1.0, 0})).isEqualTo(500.0);
+        assertThat(EngineBenchmark.playbackStallMs(new double[] {100, 200, 300}, new double[] {1, 1, 1})).isZero();
+        assertThat(EngineBenchmark.playbackStallMs(new double[] {}, new double[] {})).isZero();
+        // two stalls add up, and the clock restarts at each late arrival
+        assertThat(EngineBenchmark.playbackStallMs(new double[] {0, 300, 900}, new double[] {0.1, 0.1, 0.1}))
+                .isCloseTo(200.0 + 500.0, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
     void repeatedRunsReportTheMedianAndTheRange() {
         assertThat(EngineBenchmark.median(new double[] {3, 1, 2})).isEqualTo(2);
         assertThat(EngineBenchmark.median(new double[] {4, 1, 2, 3})).isEqualTo(2.5);
