@@ -430,6 +430,24 @@ static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, cons
     emit_rows(w, t, q0, sums, out, ldo);
 }
 
+/* The sizes both entry points take: heads of 64 values, rows (ld, ldo apart) that hold every head. */
+static int sizes_taken(jint t, jint heads, jint d, jlong ld, jlong ldo) {
+    return d == HD && t >= 0 && heads >= 1 && ld >= (long) heads * HD && ldo >= (long) heads * HD;
+}
+
+/* The threads to start for `items` units of work: `threads`, at least one, at most one per unit. */
+static int team_for(jint threads, long items) {
+    const int team = threads < 1 ? 1 : threads;
+    return team > items ? (int) items : team;
+}
+
+/* Thread th's contiguous run [*from, *to) of items among nt threads, as even as they go. */
+static void run_of(long items, int th, int nt, long* from, long* to) {
+    const long per = (items + nt - 1) / nt;
+    *from = th * per < items ? th * per : items;
+    *to = *from + per < items ? *from + per : items;
+}
+
 /*
  * q, k, v: t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart; d must be 64; path 2 AMX, 1 AVX512-BF16.
  * Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not
@@ -443,7 +461,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
     if ((path != 1 && path != 2) || !(usable_paths() & (1 << path))) {
         return -2;
     }
-    if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
+    if (!sizes_taken(t, heads, d, ld, ldo)) {
         return -3;
     }
     if (t == 0) {
@@ -460,8 +478,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
     const size_t kpHead = (size_t) kgroups * 2 * 256;  /* uint32 */
     const size_t vpHead = (size_t) vgroups * 4 * 512;  /* uint16 */
     const long items = (long) heads * qblocks;
-    int team = threads < 1 ? 1 : threads;
-    if (team > items) team = (int) items;
+    const int team = team_for(threads, items);
     const size_t perThread = 16 * (size_t) sld * 4 + 16 * (size_t) sld * 2 + 16 * HD * 2 + 16 * HD * 4 + 256;
     const size_t packed = (size_t) heads * (kpHead * 4 + vpHead * 2);
     unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
@@ -487,9 +504,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
         w.o = (float*) (mine + 16 * (size_t) sld * 6);
         w.q = (uint16_t*) (mine + 16 * (size_t) sld * 6 + 16 * HD * 4);
         /* contiguous runs of (head, block) pairs, as even as they go */
-        const long per = (items + nt - 1) / nt;
-        const long from = th * per;
-        const long to = from + per < items ? from + per : items;
+        long from, to;
+        run_of(items, th, nt, &from, &to);
         if (from < to && path == 2) {
             configure_tiles();
             for (long u = from; u < to; u++) {
@@ -629,7 +645,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
     if (!Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
-    if (d != HD || t < 0 || heads < 1 || ld < (long) heads * HD || ldo < (long) heads * HD) {
+    if (!sizes_taken(t, heads, d, ld, ldo)) {
         return -3;
     }
     if (t == 0) {
@@ -645,8 +661,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
     const size_t ktHead = (size_t) kgroups * HD * 16; /* floats */
     const size_t vHead = (size_t) t * HD;             /* floats */
     const long items = (long) heads * qblocks;
-    int team = threads < 1 ? 1 : threads;
-    if (team > items) team = (int) items;
+    const int team = team_for(threads, items);
     const size_t perThread = (16 * (size_t) sld + 2 * 16 * HD) * sizeof(float);
     const size_t packed = (size_t) heads * (ktHead + (vHead + 15) / 16 * 16) * sizeof(float);
     unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
@@ -672,9 +687,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         float* s = (float*) (scratch + perThread * (size_t) th);
         float* pad = s + 16 * sld;
         float* o = pad + 16 * HD;
-        const long per = (items + nt - 1) / nt;
-        const long from = th * per;
-        const long to = from + per < items ? from + per : items;
+        long from, to;
+        run_of(items, th, nt, &from, &to);
         for (long u = from; u < to; u++) {
             const long h = u / qblocks;
             query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vc + h * ((vHead + 15) / 16 * 16),

@@ -178,24 +178,27 @@ static void dot4_avx512_vnni(const int8_t* r0, const int8_t* r1, const int8_t* r
 /*
  * Four weight rows with four quantized input rows at once (several-row products: a prefill, a batch of decode steps),
  * AVX-512 VNNI: each weight vector is loaded once for the four inputs and used as vpdpbusd's signed operand, the inputs
- * offset to unsigned (xu = xq + 128, flipped once per product by flip_rows) as the other; sum (xq + 128) w - 128 sum w
+ * offset to unsigned (xq + 128, by flipping the sign bit as they are loaded) as the other; sum (xq + 128) w - 128 sum w
  * is the same exact int32 as sum xq w, so the results are the single-row path's bits. The weight rows' sums (sw, over
- * the first vin bytes) come from row_sums, once per block of weight rows rather than once per four inputs; with only
- * the sixteen accumulators, four inputs and one weight vector live, nothing spills (the previous form, with the sums
- * and the flip inside and the accumulators an array, copied and spilled registers in its loop: 32 rows through a GPT-2
- * medium's 24 layers of products took 51-57 ms against 26-27 now on a Zen 5 EPYC, docs/performance.md). |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for in <= 65536. s[i][j] = dot(weight row
- * i, input row j).
+ * the first vin bytes) come from row_sums, once per block of weight rows rather than once per four inputs, and the
+ * sixteen accumulators are named variables: with the sums inside and the accumulators an array, gcc 12 copied and
+ * spilled registers in the loop (32 rows through a GPT-2 medium's 24 layers of products: 51-57 ms against 26-27 now on
+ * a Zen 5 EPYC, docs/performance.md). |sum (xq + 128) w| <= in * 255 * 127 < 2^31 for in <= 65536. s[i][j] =
+ * dot(weight row i, input row j).
  */
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void dot4x4_avx512_vnni(const int8_t* const* r, const uint8_t* const* xu, const int8_t* const* x, long in,
-        const int32_t* sw, int32_t s[4][4]) {
+static void dot4x4_avx512_vnni(const int8_t* const* r, const int8_t* const* x, long in, const int32_t* sw,
+        int32_t s[4][4]) {
     const long vin = in & ~63L;
+    const __m512i flip = _mm512_set1_epi8((char) 0x80);
     /* sixteen named accumulators: as an array, gcc 12 copied each to a fresh register and back at every step */
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
             a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (long k = 0; k < vin; k += 64) {
-        const __m512i x0 = _mm512_loadu_si512(xu[0] + k), x1 = _mm512_loadu_si512(xu[1] + k);
-        const __m512i x2 = _mm512_loadu_si512(xu[2] + k), x3 = _mm512_loadu_si512(xu[3] + k);
+        const __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(x[0] + k), flip);
+        const __m512i x1 = _mm512_xor_si512(_mm512_loadu_si512(x[1] + k), flip);
+        const __m512i x2 = _mm512_xor_si512(_mm512_loadu_si512(x[2] + k), flip);
+        const __m512i x3 = _mm512_xor_si512(_mm512_loadu_si512(x[3] + k), flip);
 #define TTS_ROW4(I)                                                                                             \
         do {                                                                                                    \
             _mm_prefetch((const char*) (r[I] + k + PREFETCH_AHEAD), _MM_HINT_T0);                             \
@@ -263,11 +266,6 @@ static void row_sums(const int8_t* w, long in, long b, long e, int32_t* sw) {
     }
 }
 
-/* xu = xq + 128 as unsigned bytes (the sign bit flipped), for n bytes */
-static void flip_rows(const int8_t* xq, long n, uint8_t* xu) {
-    for (long i = 0; i < n; i++) xu[i] = (uint8_t) xq[i] ^ 0x80u;
-}
-
 /*
  * The paths this CPU runs, one bit per ISA code: not a ladder (a Zen 4 has AVX-512 VNNI but not AVX-VNNI). Read
  * once; a race between first callers writes the same value.
@@ -333,19 +331,18 @@ static void rows(int isa, const int8_t* w, long in, const int8_t* q, float step,
 }
 
 /* columns [b, e) of input rows r0..r0+3 (AVX-512 VNNI): four weight rows (one from each quarter) by four inputs;
-   xu: the flipped inputs, sw: the weight rows' sums from b on */
-static void rows4(const int8_t* w, long in, const int8_t* xq, const uint8_t* xu, const int32_t* sw,
-        const float* steps, long r0, const float* scale, const float* bias, float* y, long out, long b, long e) {
+   sw: the weight rows' sums from b on */
+static void rows4(const int8_t* w, long in, const int8_t* xq, const int32_t* sw, const float* steps, long r0,
+        const float* scale, const float* bias, float* y, long out, long b, long e) {
     const long quarter = (e - b) / 4;
     const int8_t* x[4] = {xq + r0 * in, xq + (r0 + 1) * in, xq + (r0 + 2) * in, xq + (r0 + 3) * in};
-    const uint8_t* u[4] = {xu + r0 * in, xu + (r0 + 1) * in, xu + (r0 + 2) * in, xu + (r0 + 3) * in};
     int32_t s[4][4];
     for (long i = 0; i < quarter; i++) {
         const long n = b + i;
         const int8_t* r[4] = {w + n * in, w + (n + quarter) * in, w + (n + 2 * quarter) * in,
                 w + (n + 3 * quarter) * in};
         const int32_t sums[4] = {sw[i], sw[i + quarter], sw[i + 2 * quarter], sw[i + 3 * quarter]};
-        dot4x4_avx512_vnni(r, u, x, in, sums, s);
+        dot4x4_avx512_vnni(r, x, in, sums, s);
         for (int a = 0; a < 4; a++) {
             for (int j = 0; j < 4; j++) {
                 emit(y + (r0 + j) * out, n + a * quarter, s[a][j], steps[r0 + j], scale, bias);
@@ -367,18 +364,7 @@ static void rows4(const int8_t* w, long in, const int8_t* xq, const uint8_t* xu,
 void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* steps, long m,
         const float* scale, const float* bias, float* y, long out, long n0, long n1, int isa) {
     const long block = m == 1 ? n1 - n0 : BLOCK;
-    long fours = isa == ISA_AVX512_VNNI && in <= 65536 ? m / 4 * 4 : 0;
-    /* the flipped inputs of the four-row path: on the stack up to 32 kB, else the heap (else the one-row path) */
-    _Alignas(64) uint8_t stack[32768];
-    uint8_t* xu = NULL;
-    if (fours > 0) {
-        xu = (size_t) fours * (size_t) in <= sizeof(stack) ? stack : malloc((size_t) fours * (size_t) in);
-        if (xu == NULL) {
-            fours = 0;
-        } else {
-            flip_rows(xq, fours * in, xu);
-        }
-    }
+    const long fours = isa == ISA_AVX512_VNNI && in <= 65536 ? m / 4 * 4 : 0;
     int32_t sw[BLOCK];
     for (long b = n0; b < n1; b += block) {
         const long e = b + block < n1 ? b + block : n1;
@@ -386,14 +372,11 @@ void tts_int8_product(const int8_t* w, long in, const int8_t* xq, const float* s
             row_sums(w, in, b, e, sw);
         }
         for (long r = 0; r < fours; r += 4) {
-            rows4(w, in, xq, xu, sw, steps, r, scale, bias, y, out, b, e);
+            rows4(w, in, xq, sw, steps, r, scale, bias, y, out, b, e);
         }
         for (long r = fours; r < m; r++) {
             rows(isa, w, in, xq + r * in, steps[r], scale, bias, y + r * out, b, e);
         }
-    }
-    if (xu != NULL && xu != stack) {
-        free(xu);
     }
 }
 

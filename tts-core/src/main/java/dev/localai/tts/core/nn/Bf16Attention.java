@@ -81,11 +81,8 @@ public final class Bf16Attention {
      * names an ISA with bf16 (AMX, BF16, FP16 or AVX10 in its name).
      */
     static int allowedPaths(int detected, String atenCapability, String onednnMaxIsa) {
-        if (atenCapability != null) {
-            String a = atenCapability.trim().toLowerCase(Locale.ROOT);
-            if (a.equals("avx2") || a.equals("default")) {
-                return 0;
-            }
+        if (NativeKernels.capsBelowAvx512(atenCapability)) {
+            return 0;
         }
         int allowed = detected & ((1 << AVX512_BF16) | (1 << AMX));
         if (onednnMaxIsa != null && !onednnMaxIsa.isBlank()) {

@@ -1,6 +1,5 @@
 package dev.localai.tts.core.nn;
 
-import java.util.Locale;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -54,11 +53,7 @@ public final class Fp32Attention {
 
     /** Whether LibTorch's dispatch cap leaves AVX-512 in use (pure logic). */
     static boolean allowedBy(String atenCapability) {
-        if (atenCapability == null) {
-            return true;
-        }
-        String a = atenCapability.trim().toLowerCase(Locale.ROOT);
-        return !(a.equals("avx2") || a.equals("default"));
+        return !NativeKernels.capsBelowAvx512(atenCapability);
     }
 
     /**

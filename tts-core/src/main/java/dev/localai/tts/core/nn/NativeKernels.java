@@ -51,6 +51,14 @@ final class NativeKernels {
     }
 
     /**
+     * Whether LibTorch's dispatch cap ({@code avx2}, {@code default}) keeps a kernel beyond AVX2 off (pure logic: what
+     * {@link #capped} leaves of an unbounded path code).
+     */
+    static boolean capsBelowAvx512(String atenCapability) {
+        return capped(Integer.MAX_VALUE, atenCapability) < Integer.MAX_VALUE;
+    }
+
+    /**
      * Why the library is not to be loaded on this platform with this {@link #PROPERTY} value (pure logic), or null
      * when it is.
      */
