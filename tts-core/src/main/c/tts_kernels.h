@@ -6,6 +6,7 @@
 #define TTS_KERNELS_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define TTS_INTERNAL __attribute__((visibility("hidden")))
 
@@ -47,6 +48,33 @@ TTS_INTERNAL int tts_attention_path(void);
  */
 TTS_INTERNAL void tts_attention_head(int path, int half, const float* q, const void* k, const void* v, long d,
         long len, float scale, float* s, float* out);
+
+/*
+ * exp(x) = 2^n * p(r) (tts_math.c says how): within 2 ulp over the float range, inputs clamped to [-87.3, 88], plain
+ * IEEE operations only, so every instruction set gives the same bits. Inline, so each caller's vector clones inline it.
+ */
+static inline float tts_exp(float x) {
+    x = x < -87.33654f ? -87.33654f : x; /* a NaN fails both tests and stays NaN */
+    x = x > 88.0f ? 88.0f : x;
+    float n = x * 1.44269504088896341f;
+    n = (n + 12582912.0f) - 12582912.0f; /* round to nearest even: 1.5 * 2^23 */
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    const float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r2 + r;
+    p = p + 1.0f;
+    /* 2^n: n in [-126, 127] here (a NaN's garbage exponent is multiplied by a NaN) */
+    const uint32_t bits = (uint32_t) ((int32_t) n + 127) << 23;
+    float two;
+    memcpy(&two, &bits, sizeof two);
+    return p * two;
+}
 
 /* tts_math.c: element-wise functions, the same bits on every path (plain IEEE operations, no contraction) */
 

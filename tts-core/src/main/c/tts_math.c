@@ -16,29 +16,6 @@
 #include <string.h>
 #include "tts_kernels.h"
 
-static inline float exp_body(float x) {
-    x = x < -87.33654f ? -87.33654f : x; /* a NaN fails both tests and stays NaN */
-    x = x > 88.0f ? 88.0f : x;
-    float n = x * 1.44269504088896341f;
-    n = (n + 12582912.0f) - 12582912.0f; /* round to nearest even: 1.5 * 2^23 */
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    const float r2 = r * r;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r2 + r;
-    p = p + 1.0f;
-    /* 2^n: n in [-126, 127] here (a NaN's garbage exponent is multiplied by a NaN) */
-    const uint32_t bits = (uint32_t) ((int32_t) n + 127) << 23;
-    float two;
-    memcpy(&two, &bits, sizeof two);
-    return p * two;
-}
-
 /* The loops, each compiled for AVX-512, AVX2 and plain x86-64 (the compiler vectorizes each for its target). */
 #define CLONES(NAME, PARAMS, BODY) \
     __attribute__((target("avx512f"))) static void NAME##_avx512 PARAMS BODY \
@@ -47,7 +24,7 @@ static inline float exp_body(float x) {
 
 CLONES(exp_shifted, (float* s, long len, float m), {
     for (long j = 0; j < len; j++) {
-        s[j] = exp_body(s[j] - m);
+        s[j] = tts_exp(s[j] - m);
     }
 })
 
@@ -56,7 +33,7 @@ CLONES(gelu, (float* y, long n), {
         const float x = y[j];
         const float u = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
         /* 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)) */
-        y[j] = x / (1.0f + exp_body(-2.0f * u));
+        y[j] = x / (1.0f + tts_exp(-2.0f * u));
     }
 })
 

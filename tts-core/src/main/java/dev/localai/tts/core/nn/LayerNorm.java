@@ -35,6 +35,21 @@ public final class LayerNorm {
         return torch.layer_norm(x, normalizedShape, new TensorOptional(weight), new TensorOptional(bias), eps, false);
     }
 
+    /**
+     * {@code mish(forward(x)) + add} ({@code add}: one value per channel, broadcast over the rows, or null): in one
+     * native pass where {@link NormMishKernel} takes the tensors (CPU, fp32 or bf16, contiguous), else LibTorch's
+     * operations. Returns a new tensor its caller owns (or its enclosing scope does).
+     */
+    public Tensor forwardMish(Tensor x, Tensor add) {
+        if (NormMishKernel.takes(x, weight, bias, add)) {
+            return NormMishKernel.normMish(x, weight, bias, eps, add);
+        }
+        return Scopes.run(() -> {
+            Tensor y = torch.mish(forward(x));
+            return add == null ? y : y.add(add.reshape(add.numel()));
+        });
+    }
+
     public static void shapes(Map<String, long[]> m, String prefix, long dim) {
         m.put(prefix + ".weight", new long[] {dim});
         m.put(prefix + ".bias", new long[] {dim});

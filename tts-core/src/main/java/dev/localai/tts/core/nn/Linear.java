@@ -36,9 +36,22 @@ public final class Linear {
     public static final String PACK_PROPERTY = "localai.tts.packedBf16Linear";
 
     public Linear(ParamSource p, long in, long out, boolean hasBias) {
-        this.weight = p.take("weight", out, in);
-        this.bias = hasBias ? p.take("bias", out) : null;
+        this(p, p.take("weight", out, in), hasBias ? p.take("bias", out) : null);
+    }
+
+    private Linear(ParamSource p, Tensor weight, Tensor bias) {
+        this.weight = weight;
+        this.bias = bias;
         this.packedWeight = packable(weight) ? p.keep(Packed.pack(weight)) : null;
+    }
+
+    /**
+     * A product over a weight (out, in) and bias (out, or null) that {@code p}'s owner already holds (taken, or kept
+     * when derived at load, as {@link RowConv1d}'s matrix is); packed as {@link #Linear(ParamSource, long, long,
+     * boolean)} packs.
+     */
+    public static Linear over(ParamSource p, Tensor weight, Tensor bias) {
+        return new Linear(p, weight, bias);
     }
 
     /** x (..., in) -> (..., out). */

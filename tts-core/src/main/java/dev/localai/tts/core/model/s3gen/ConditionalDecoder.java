@@ -1,8 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
-import dev.localai.tts.core.nn.Conv1d;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.RowConv1d;
 import dev.localai.tts.core.nn.Scopes;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +16,9 @@ import org.bytedeco.pytorch.global.torch;
  * The mean-flow estimator: a one-level causal 1-D U-Net with transformer blocks (CosyVoice/Chatterbox
  * {@code ConditionalDecoder(causal=True, meanflow=True)}). Input channels are [x | mu | spks | cond] (4 x 80);
  * the time conditioning embeds t and r through the shared {@code time_mlp} and mixes them with the bias-free
- * {@code time_embed_mixer}. Attention is bidirectional over the whole sequence (static chunk 0).
+ * {@code time_embed_mixer}. Attention is bidirectional over the whole sequence (static chunk 0). Between its input
+ * and its output the sequence stays as rows (B, T, C): the transformer blocks' products read and write rows, and the
+ * convolutions run over rows too ({@link RowConv1d}), so nothing is transposed inside.
  */
 final class ConditionalDecoder {
 
@@ -25,7 +27,7 @@ final class ConditionalDecoder {
         final CausalResnetBlock1D resnet;
         final List<BasicTransformerBlock> transformer_blocks = new ArrayList<>();
         /** null for mid blocks */
-        final Conv1d sample;
+        final RowConv1d sample;
 
         Level(ParamSource p, S3GenConfig c, long in, boolean withConv) {
             long out = c.channels();
@@ -34,17 +36,17 @@ final class ConditionalDecoder {
                 transformer_blocks.add(new BasicTransformerBlock(p.sub("1." + i), out, c.numHeads(), c.attentionHeadDim(),
                         c.attentionInFp32()));
             }
-            this.sample = withConv ? Conv1d.causal(p.sub("2"), out, out, 3) : null;
+            this.sample = withConv ? RowConv1d.causal(p.sub("2"), out, out, 3) : null;
         }
 
-        /** resnet + transformer blocks, (B, C_in, T) -> (B, C, T); the conv is applied by the caller. */
+        /** resnet + transformer blocks, rows (B, T, C_in) -> (B, T, C); the conv is applied by the caller. */
         Tensor forward(Tensor x, Tensor timeEmb) {
             return Scopes.run(() -> {
-                Tensor h = resnet.forward(x, timeEmb).transpose(1, 2).contiguous();
+                Tensor h = resnet.forward(x, timeEmb);
                 for (BasicTransformerBlock tb : transformer_blocks) {
                     h = tb.forward(h);
                 }
-                return h.transpose(1, 2).contiguous();
+                return h;
             });
         }
 
@@ -55,7 +57,7 @@ final class ConditionalDecoder {
                 BasicTransformerBlock.shapes(m, prefix + ".1." + i, out, c.numHeads(), c.attentionHeadDim());
             }
             if (withConv) {
-                Conv1d.shapes(m, prefix + ".2", out, out, 3);
+                RowConv1d.shapes(m, prefix + ".2", out, out, 3);
             }
         }
     }
@@ -69,7 +71,7 @@ final class ConditionalDecoder {
     /** key {@code up_blocks.0} */
     final Level up_blocks0;
     final CausalBlock1D final_block;
-    final Conv1d final_proj;
+    final RowConv1d final_proj;
     private final S3GenConfig config;
 
     ConditionalDecoder(ParamSource p, S3GenConfig c) {
@@ -83,7 +85,7 @@ final class ConditionalDecoder {
         }
         this.up_blocks0 = new Level(p.sub("up_blocks.0"), c, 2L * c.channels(), true);
         this.final_block = new CausalBlock1D(p.sub("final_block"), c.channels(), c.channels());
-        this.final_proj = Conv1d.padded(p.sub("final_proj"), c.channels(), c.melBins(), 1, 0, 0);
+        this.final_proj = RowConv1d.padded(p.sub("final_proj"), c.channels(), c.melBins(), 1, 0, 0);
     }
 
     /**
@@ -109,18 +111,20 @@ final class ConditionalDecoder {
         return Scopes.run(() -> {
             long t = x.size(2);
             Tensor s = spks.unsqueeze(-1).expand(spks.size(0), spks.size(1), t);
-            Tensor h = torch.cat(new TensorArrayRef(new TensorVector(x, mu, s, cond)), 1);
+            // (1, 4 x 80, T) as rows (1, T, 320): the one transpose on the way in
+            Tensor h = torch.cat(new TensorArrayRef(new TensorVector(x, mu, s, cond)), 1).transpose(1, 2)
+                    .contiguous();
             h = down_blocks0.forward(h, timeEmb);
             Tensor skip = h;
             h = down_blocks0.sample.forward(h);
             for (Level mid : mid_blocks) {
                 h = mid.forward(h, timeEmb);
             }
-            h = torch.cat(new TensorArrayRef(new TensorVector(h.narrow(2, 0, skip.size(2)), skip)), 1);
+            h = torch.cat(new TensorArrayRef(new TensorVector(h.narrow(1, 0, skip.size(1)), skip)), 2);
             h = up_blocks0.forward(h, timeEmb);
             h = up_blocks0.sample.forward(h);
             h = final_block.forward(h);
-            return final_proj.forward(h);
+            return final_proj.forward(h).transpose(1, 2).contiguous(); // and the one on the way out
         });
     }
 
@@ -140,6 +144,6 @@ final class ConditionalDecoder {
         }
         Level.shapes(m, prefix + ".up_blocks.0", c, 2L * c.channels(), true);
         CausalBlock1D.shapes(m, prefix + ".final_block", c.channels(), c.channels());
-        Conv1d.shapes(m, prefix + ".final_proj", c.channels(), c.melBins(), 1);
+        RowConv1d.shapes(m, prefix + ".final_proj", c.channels(), c.melBins(), 1);
     }
 }
