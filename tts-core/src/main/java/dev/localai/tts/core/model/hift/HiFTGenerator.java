@@ -198,11 +198,88 @@ public final class HiFTGenerator implements AutoCloseable {
     /** The filter part: mel (1, 80, T) and excitation s (1, 1, 480 T) to the clamped waveform (1, 480 T). */
     public Tensor decode(Tensor mel, Tensor s) {
         try (PointerScope scope = new PointerScope()) {
-            return keep(decodeInScope(mel, s));
+            return keep(decodeInScope(mel, s, 0, mel.size(2)));
         }
     }
 
-    private Tensor decodeInScope(Tensor mel, Tensor s) {
+    /**
+     * The samples of frames [from, to) of {@link #decode(Tensor, Tensor)}'s output, (1, 480 (to - from)), computing
+     * only what they depend on: before each upsampling and each level's resblocks the signal is cut to the frames
+     * within {@link HiftConfig#trimRadiiFrames()} of the wanted ones. A streamed window's context frames are there for
+     * the edges of what it emits; most of their samples at the finer levels, where most of the work is, are not
+     * needed. Equal to cutting the whole output up to float rounding (the convolutions run over other lengths).
+     */
+    public Tensor decode(Tensor mel, Tensor s, long from, long to) {
+        if (from < 0 || to < from || to > mel.size(2)) {
+            throw new IllegalArgumentException("frames [" + from + ", " + to + ") of a window of " + mel.size(2));
+        }
+        try (PointerScope scope = new PointerScope()) {
+            return keep(decodeInScope(mel, s, from, to));
+        }
+    }
+
+    /**
+     * Whether cutting the signal between layers keeps samples aligned: each transposed convolution's output is
+     * exactly stride times its input ((k - u) even, the padding (k - u) / 2).
+     */
+    private boolean trimmable() {
+        for (int i = 0; i < ups.length; i++) {
+            if ((cfg.upsampleKernelSizes().get(i) - cfg.upsampleRates().get(i)) % 2 != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A signal x covering samples [lo, hi) of its level (rate samples per frame): cut to what frames [from, to) need. */
+    private static final class Span {
+        Tensor x;
+        long lo;
+        long hi;
+
+        Span(Tensor x, long lo, long hi) {
+            this.x = x;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        /** Keeps samples within {@code radius} frames of [from, to) (one more sample for the last level's pad). */
+        void cut(long from, long to, double radius, long rate) {
+            long a = Math.max(lo, (long) Math.floor((from - radius) * rate));
+            long b = Math.min(hi, (long) Math.ceil((to + radius) * rate) + 1);
+            if (a > lo || b < hi) {
+                x = x.narrow(2, a - lo, b - a);
+                lo = a;
+                hi = b;
+            }
+        }
+    }
+
+    /**
+     * Level i's source signal over the span's samples (of {@code full} at that level): the source STFT downsampled
+     * and filtered, from the STFT frames they need only when {@code trim}.
+     */
+    private Tensor source(int i, Tensor sStft, Span sp, long full, boolean trim) {
+        if (!trim) {
+            Tensor si = source_resblocks[i].forward(source_downs[i].forward(sStft));
+            return sp.lo == 0 && sp.hi == si.size(2) ? si : si.narrow(2, sp.lo, sp.hi - sp.lo);
+        }
+        long d = downsampleRates(cfg)[i];
+        long reach = source_resblocks[i].radius + 2; // and one more sample for source_downs' padding
+        long a = Math.max(0, sp.lo - reach);
+        long b = Math.min(full, sp.hi + reach);
+        // source_downs[i] (stride d, kernel 2d, padding d / 2; kernel 1 when d = 1): from STFT frames starting at
+        // a d, its output n is the whole signal's a + n (wrong only within reach of a cut edge)
+        long s0 = a * d;
+        long s1 = Math.min(sStft.size(2), b * d + 2 * d);
+        Tensor si = source_resblocks[i].forward(source_downs[i].forward(sStft.narrow(2, s0, s1 - s0)));
+        return si.narrow(2, sp.lo - a, sp.hi - sp.lo);
+    }
+
+    private Tensor decodeInScope(Tensor mel, Tensor s, long from, long to) {
+        long frames = mel.size(2);
+        boolean trim = (from > 0 || to < frames) && trimmable();
+        double[] radii = trim ? cfg.trimRadiiFrames() : null;
         int nFft = cfg.nFft();
         int hop = cfg.hop();
         Tensor spec = stft(s.squeeze(1), nFft, new LongOptional(hop), new LongOptional(nFft),
@@ -211,26 +288,41 @@ public final class HiFTGenerator implements AutoCloseable {
         Tensor ri = view_as_real(spec); // (1, F, N, 2)
         Tensor sStft = cat(new TensorVector(ri.select(3, 0), ri.select(3, 1)), 1);
 
-        Tensor x = conv_pre.forward(mel);
+        Span sp = new Span(conv_pre.forward(mel), 0, frames);
         int levels = ups.length;
         int nk = cfg.resblockKernelSizes().size();
         Scalar slope = new Scalar(cfg.lreluSlope());
+        long rate = 1;
         for (int i = 0; i < levels; i++) {
-            x = leaky_relu(x, slope);
-            x = ups[i].forward(x);
-            if (i == levels - 1) {
-                x = reflection_pad1d(x, 1, 0);
+            if (trim) {
+                sp.cut(from, to, radii[2 * i], rate);
             }
-            Tensor si = source_downs[i].forward(sStft);
-            si = source_resblocks[i].forward(si);
-            x = x.add(si);
+            int u = cfg.upsampleRates().get(i);
+            Tensor x = ups[i].forward(leaky_relu(sp.x, slope));
+            rate *= u;
+            sp = new Span(x, sp.lo * u, sp.hi * u);
+            if (i == levels - 1) {
+                // upstream pads one reflected sample before the whole signal: where this span starts later, that
+                // sample lies before it, and its samples move one place on
+                if (sp.lo == 0) {
+                    sp.x = reflection_pad1d(sp.x, 1, 0);
+                } else {
+                    sp.lo++;
+                }
+                sp.hi++;
+            }
+            sp.x = sp.x.add(source(i, sStft, sp, frames * rate + (i == levels - 1 ? 1 : 0), trim));
+            if (trim) {
+                sp.cut(from, to, radii[2 * i + 1], rate);
+            }
             Tensor xs = null;
             for (int j = 0; j < nk; j++) {
-                Tensor r = resblocks[i * nk + j].forward(x);
+                Tensor r = resblocks[i * nk + j].forward(sp.x);
                 xs = xs == null ? r : xs.add_(r);
             }
-            x = xs.div(new Scalar((double) nk));
+            sp.x = xs.div(new Scalar((double) nk));
         }
+        Tensor x = sp.x;
         x = leaky_relu(x, new Scalar(0.01));
         x = conv_post.forward(x);
         int bins = nFft / 2 + 1;
@@ -242,6 +334,12 @@ public final class HiFTGenerator implements AutoCloseable {
         Tensor complex = view_as_complex(stack(new TensorVector(real, imag), -1).contiguous());
         Tensor wav = istft(complex, nFft, new LongOptional(hop), new LongOptional(nFft), new TensorOptional(stftWindow),
                 true, false, new BoolOptional(), new LongOptional(), false);
+        // sample m of the window's output is centred on the last level's sample m / hop (the reflected one is 0)
+        long first = from * cfg.samplesPerFrame() - sp.lo * hop;
+        long count = (to - from) * cfg.samplesPerFrame();
+        if (first != 0 || count != wav.size(1)) {
+            wav = wav.narrow(1, first, count);
+        }
         double lim = cfg.audioLimit();
         return clamp(wav, new ScalarOptional(new Scalar(-lim)), new ScalarOptional(new Scalar(lim)));
     }
@@ -266,7 +364,7 @@ public final class HiFTGenerator implements AutoCloseable {
             try {
                 Tensor f0 = f0_predictor.forward(mel);
                 Tensor s = source(f0, state, noise);
-                Tensor wav = decodeInScope(mel, s);
+                Tensor wav = decodeInScope(mel, s, 0, mel.size(2));
                 return new Output(keep(wav), keep(s), keep(f0));
             } finally {
                 state.release();

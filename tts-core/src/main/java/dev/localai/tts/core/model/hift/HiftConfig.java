@@ -146,6 +146,43 @@ public record HiftConfig(
         return (int) Math.ceil(Math.max(xPath, sourcePath)) + 1;
     }
 
+    /**
+     * How far, in mel frames, the decoder's intermediate signals reach an output sample (conservative, as
+     * {@link #decoderRadiusFrames()}, with a frame to spare): element {@code 2i} for the input of {@code ups[i]},
+     * {@code 2i + 1} for the input of level i's resblocks (after the source is added). Samples farther than that from
+     * every wanted output sample need not be computed ({@link HiFTGenerator#decode(org.bytedeco.pytorch.Tensor,
+     * org.bytedeco.pytorch.Tensor, long, long)}).
+     */
+    public double[] trimRadiiFrames() {
+        int levels = upsampleRates.size();
+        double maxRes = 0;
+        for (int k : resblockKernelSizes) {
+            maxRes = Math.max(maxRes, resblockRadius(k, resblockDilations));
+        }
+        double[] rate = new double[levels];
+        double[] upsRadius = new double[levels];
+        double r = 1;
+        for (int i = 0; i < levels; i++) {
+            int u = upsampleRates.get(i);
+            int k = upsampleKernelSizes.get(i);
+            int p = (k - u) / 2;
+            upsRadius[i] = Math.max(k - 1 - p, p) / (double) u;
+            r *= u;
+            rate[i] = r;
+        }
+        double last = rate[levels - 1];
+        double after = 1 / last /* reflection pad */ + 3 / last /* conv_post */ + (nFft / 2.0) / samplesPerFrame();
+        double[] out = new double[2 * levels];
+        for (int i = levels - 1; i >= 0; i--) {
+            double beforeRes = maxRes / rate[i] + after;
+            double beforeUps = upsRadius[i] / (i == 0 ? 1 : rate[i - 1]) + beforeRes;
+            out[2 * i] = beforeUps + 1;
+            out[2 * i + 1] = beforeRes + 1;
+            after = beforeUps;
+        }
+        return out;
+    }
+
     private static double resblockRadius(int k, List<Integer> dilations) {
         int half = (k - 1) / 2;
         double r = 0;

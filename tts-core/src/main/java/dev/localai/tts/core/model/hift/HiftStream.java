@@ -113,9 +113,10 @@ public final class HiftStream implements AutoCloseable {
         if (emitReady > emitted) {
             long w0 = Math.max(0, emitted - context);
             long w1 = last ? received : emitReady + context;
-            Tensor wav = hift.decode(melRange(w0, w1), srcRange(w0, w1));
+            // only the emitted frames' samples: the context frames are computed only as far as those need them
+            Tensor wav = hift.decode(melRange(w0, w1), srcRange(w0, w1), emitted - w0, emitReady - w0);
             try {
-                out = wav.narrow(1, (emitted - w0) * spf, (emitReady - emitted) * spf).clone();
+                out = wav.alias(); // this scope's, as every other tensor made here
             } finally {
                 wav.releaseReference();
             }

@@ -12,12 +12,19 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class ResBlock {
     final Conv1d[] convs1;
+    /** How many samples either side of an output sample its input reaches (the convolutions' padding). */
+    final int radius;
     final Conv1d[] convs2;
     final Snake[] activations1;
     final Snake[] activations2;
 
     ResBlock(ParamSource src, int channels, int kernel, List<Integer> dilations) {
         int n = dilations.size();
+        int r = 0;
+        for (int d : dilations) {
+            r += (kernel - 1) / 2 * d + (kernel - 1) / 2;
+        }
+        this.radius = r;
         convs1 = new Conv1d[n];
         convs2 = new Conv1d[n];
         activations1 = new Snake[n];

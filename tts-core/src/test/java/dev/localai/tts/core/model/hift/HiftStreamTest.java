@@ -144,6 +144,28 @@ class HiftStreamTest {
     }
 
     @Test
+    void decodingPartOfAWindowComputesOnlyWhatItNeedsAndEqualsCuttingTheWhole() {
+        int spf = hift.cfg.samplesPerFrame();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            Tensor f0 = hift.f0_predictor.forward(mel);
+            Tensor s = hift.source(f0, new SourceModuleHnNSF.PhaseState(), SourceNoise.of(phase, noise));
+            Tensor all = hift.decode(mel, s);
+            long frames = mel.size(2);
+            double peak = all.abs().max().item_double();
+            // window starts and ends: the utterance's edges, just inside them, and deep inside
+            long[][] parts = {{0, 16}, {0, 1}, {1, 2}, {17, 33}, {33, 66}, {40, 41}, {100, frames}, {frames - 1, frames},
+                {0, frames}, {5, frames - 5}, {70, 75}};
+            for (long[] ft : parts) {
+                Tensor part = hift.decode(mel, s, ft[0], ft[1]);
+                assertThat(part.size(1)).isEqualTo((ft[1] - ft[0]) * spf);
+                double err = part.sub(all.narrow(1, ft[0] * spf, (ft[1] - ft[0]) * spf)).abs().max().item_double();
+                assertThat(err).as("frames [%d, %d)", ft[0], ft[1]).isLessThan(1e-6 * Math.max(1, peak));
+            }
+            assertThat(hift.decode(mel, s, 7, 7).size(1)).isZero();
+        }
+    }
+
+    @Test
     void seededNoiseIsReproducible() {
         try (Tensor a = hift.vocode(mel.narrow(2, 0, 20), 42); Tensor b = hift.vocode(mel.narrow(2, 0, 20), 42);
              Tensor c = hift.vocode(mel.narrow(2, 0, 20), 43)) {
