@@ -58,7 +58,7 @@ final class RelPositionMultiHeadedAttention {
             if (bd.size(3) != ac.size(3)) {
                 bd = relShift(bd);
             }
-            Tensor scores = ac.add(bd).div(new Scalar(Math.sqrt(dk)));
+            Tensor scores = ac.add_(bd).div_(new Scalar(Math.sqrt(dk))); // ac is this call's own
             Tensor attn = torch.softmax(scores, -1);
             Tensor ctx = torch.matmul(attn, v).transpose(1, 2).contiguous().view(b, t, h * dk);
             return linear_out.forward(ctx);
@@ -74,6 +74,11 @@ final class RelPositionMultiHeadedAttention {
         long hh = x.size(1);
         long t1 = x.size(2);
         long t2 = x.size(3);
+        if (t2 == 2 * t1 - 1 && x.is_contiguous()) {
+            // the same elements as a view, no copy: row i starts t2 - 1 elements after row i - 1, at T-1-i
+            return x.as_strided(new long[] {b, hh, t1, t1}, new long[] {hh * t1 * t2, t1 * t2, t2 - 1, 1},
+                    new org.bytedeco.pytorch.LongOptional(x.storage_offset() + t1 - 1));
+        }
         Tensor zero = torch.zeros(new long[] {b, hh, t1, 1}, new TensorOptions(x.scalar_type()));
         Tensor padded = torch.cat(new TensorArrayRef(new TensorVector(zero, x)), -1).view(b, hh, t2 + 1, t1);
         return padded.narrow(2, 1, t2).reshape(b, hh, t1, t2).narrow(3, 0, t2 / 2 + 1);
