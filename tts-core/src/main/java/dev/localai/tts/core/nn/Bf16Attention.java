@@ -164,18 +164,53 @@ public final class Bf16Attention {
 
     /** {@link #attend} on a given path (one that {@link #runs}); the shapes as {@link #takes} requires. */
     static Tensor attendOn(int path, Tensor q, Tensor k, Tensor v, long heads, double scale) {
+        return run(path, q, q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), heads * HEAD_DIM,
+                heads, scale);
+    }
+
+    /**
+     * Whether {@link #attendPacked} takes {@code qkv} now: enabled, and a contiguous bf16 CPU tensor (1, T,
+     * 3 * heads * 64) holding each frame's q, k and v side by side (one product over the three weights stacked).
+     */
+    public static boolean takesPacked(Tensor qkv, long heads) {
+        return on && packedRows(ScalarType.BFloat16, heads, qkv);
+    }
+
+    /** Whether {@code qkv} is a contiguous CPU tensor of {@code type}, (1, T, 3 * heads * 64). */
+    static boolean packedRows(ScalarType type, long heads, Tensor qkv) {
+        return qkv.scalar_type().value == type.value && !qkv.is_cuda() && qkv.dim() == 3 && qkv.size(0) == 1
+                && qkv.size(2) == 3 * heads * HEAD_DIM && qkv.is_contiguous();
+    }
+
+    /**
+     * {@link #attend} over q, k and v packed in one tensor (1, T, 3 * heads * 64) as {@link #takesPacked} requires:
+     * the kernel reads them in place, rows 3 * heads * 64 apart. Returns a new (1, T, heads * 64) bf16 tensor.
+     */
+    public static Tensor attendPacked(Tensor qkv, long heads, double scale) {
+        if (!takesPacked(qkv, heads)) {
+            throw new IllegalArgumentException("bf16 attention: qkv " + qkv.sizes().vec() + ", " + heads
+                    + " heads: a contiguous bf16 CPU tensor (1, T, 3 * heads * " + HEAD_DIM + ") needed"
+                    + (on ? "" : " (and the kernel, which is off or not supported here)"));
+        }
+        long width = heads * HEAD_DIM;
+        long base = qkv.data_ptr().address();
+        return run(BEST, qkv, base, base + 2 * width, base + 4 * width, 3 * width, heads, scale);
+    }
+
+    /** Runs the kernel over rows ld elements apart; the output (1, T, heads * 64) is like {@code like}'s type. */
+    private static Tensor run(int path, Tensor like, long q, long k, long v, long ld, long heads, double scale) {
         if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("bf16 attention: scale must be positive and finite, got " + scale);
         }
         if (!runs(path)) {
             throw new IllegalStateException("bf16 attention: path " + path + " does not run here");
         }
-        long t = q.size(1);
+        long t = like.size(1);
         long width = heads * HEAD_DIM;
-        Tensor out = torch.empty_like(q);
+        Tensor out = torch.empty(new long[] {1, t, width}, like.options(), null);
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
-        int rc = attend(q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), width, (int) t,
-                (int) heads, HEAD_DIM, (float) scale, out.data_ptr().address(), width, path, threads);
+        int rc = attend(q, k, v, ld, (int) t, (int) heads, HEAD_DIM, (float) scale, out.data_ptr().address(), width,
+                path, threads);
         check(rc, out, "bf16 attention", t, heads);
         return out;
     }

@@ -79,12 +79,40 @@ public final class Fp32Attention {
                     + Bf16Attention.HEAD_DIM + ") needed"
                     + (on ? "" : " (and the kernel, which is off or not supported here)"));
         }
-        long t = q.size(1);
+        return run(q, q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(),
+                heads * Bf16Attention.HEAD_DIM, heads, scale);
+    }
+
+    /** Whether {@link #attendPacked} takes {@code qkv} now: enabled, a contiguous fp32 CPU (1, T, 3 * heads * 64). */
+    public static boolean takesPacked(Tensor qkv, long heads) {
+        return on && Bf16Attention.packedRows(ScalarType.Float, heads, qkv);
+    }
+
+    /**
+     * {@link #attend} over q, k and v packed side by side in each row of {@code qkv} (1, T, 3 * heads * 64), read in
+     * place; returns a new (1, T, heads * 64) fp32 tensor.
+     */
+    public static Tensor attendPacked(Tensor qkv, long heads, double scale) {
+        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("fp32 attention: scale must be positive and finite, got " + scale);
+        }
+        if (!takesPacked(qkv, heads)) {
+            throw new IllegalArgumentException("fp32 attention: qkv " + qkv.sizes().vec() + ", " + heads
+                    + " heads: a contiguous fp32 CPU tensor (1, T, 3 * heads * " + Bf16Attention.HEAD_DIM + ") needed"
+                    + (on ? "" : " (and the kernel, which is off or not supported here)"));
+        }
         long width = heads * Bf16Attention.HEAD_DIM;
-        Tensor out = torch.empty_like(q);
+        long base = qkv.data_ptr().address();
+        return run(qkv, base, base + 4 * width, base + 8 * width, 3 * width, heads, scale);
+    }
+
+    private static Tensor run(Tensor like, long q, long k, long v, long ld, long heads, double scale) {
+        long t = like.size(1);
+        long width = heads * Bf16Attention.HEAD_DIM;
+        Tensor out = torch.empty(new long[] {1, t, width}, like.options(), null);
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
-        int rc = attend(q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(), width, (int) t,
-                (int) heads, Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, threads);
+        int rc = attend(q, k, v, ld, (int) t, (int) heads, Bf16Attention.HEAD_DIM, (float) scale,
+                out.data_ptr().address(), width, threads);
         Bf16Attention.check(rc, out, "fp32 attention", t, heads);
         return out;
     }

@@ -161,6 +161,24 @@ class Bf16AttentionTest {
     }
 
     @Test
+    void packedRowsGiveTheBitsOfSeparateTensors() {
+        for (int t : new int[] {1, 17, 272, 545}) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(t);
+                Tensor qkv = torch.randn(new long[] {1, t, 3 * 512}, new GeneratorOptional(g),
+                        new TensorOptions(ScalarType.Float)).to(ScalarType.BFloat16);
+                assertThat(Bf16Attention.takesPacked(qkv, 8)).isTrue();
+                assertThat(Bf16Attention.takesPacked(qkv.narrow(2, 0, 512), 8)).isFalse();
+                Tensor packed = Bf16Attention.attendPacked(qkv, 8, 0.125);
+                Tensor apart = Bf16Attention.attend(qkv.narrow(2, 0, 512).contiguous(),
+                        qkv.narrow(2, 512, 512).contiguous(), qkv.narrow(2, 1024, 512).contiguous(), 8, 0.125);
+                assertThat(packed.sizes().vec().get()).containsExactly(1, t, 512);
+                assertThat(torch.equal(packed, apart)).as("%d frames", t).isTrue();
+            }
+        }
+    }
+
+    @Test
     void resultDoesNotDependOnTheThreadCount() {
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope()) {

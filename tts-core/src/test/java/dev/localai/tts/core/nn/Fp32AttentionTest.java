@@ -53,6 +53,22 @@ class Fp32AttentionTest {
     }
 
     @Test
+    void packedRowsGiveTheBitsOfSeparateTensors() {
+        for (int t : new int[] {1, 17, 272, 545}) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(t);
+                Tensor qkv = randn(g, 1.0, 1, t, 3 * 512);
+                assertThat(Fp32Attention.takesPacked(qkv, 8)).isTrue();
+                assertThat(Fp32Attention.takesPacked(qkv.to(ScalarType.BFloat16), 8)).isFalse();
+                Tensor packed = Fp32Attention.attendPacked(qkv, 8, SCALE);
+                Tensor apart = Fp32Attention.attend(qkv.narrow(2, 0, 512).contiguous(),
+                        qkv.narrow(2, 512, 512).contiguous(), qkv.narrow(2, 1024, 512).contiguous(), 8, SCALE);
+                assertThat(torch.equal(packed, apart)).as("%d frames", t).isTrue();
+            }
+        }
+    }
+
+    @Test
     void matchesDoublePrecisionAsCloselyAsLibTorch() {
         for (int seed = 1; seed <= 3; seed++) {
             for (int t : new int[] {1, 2, 15, 16, 17, 33, 100, 544, 1006}) {

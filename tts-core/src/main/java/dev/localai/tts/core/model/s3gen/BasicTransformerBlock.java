@@ -10,6 +10,8 @@ import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -23,9 +25,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 final class BasicTransformerBlock {
     final LayerNorm norm1;
-    final Linear to_q;
-    final Linear to_k;
-    final Linear to_v;
+    /**
+     * keys {@code attn1.to_q}, {@code attn1.to_k}, {@code attn1.to_v} (no biases), stacked at load into one
+     * (3 inner, dim) product: each frame's q, k and v come out side by side, and the attention kernels read them in
+     * place. One product instead of three over the same input (the three weights are not kept apart).
+     */
+    final Linear to_qkv;
     /** key {@code attn1.to_out.0} */
     final Linear to_out0;
     final LayerNorm norm3;
@@ -44,9 +49,14 @@ final class BasicTransformerBlock {
         this.headDim = headDim;
         this.norm1 = new LayerNorm(p.sub("norm1"), dim, 1e-5);
         ParamSource a = p.sub("attn1");
-        this.to_q = new Linear(a.sub("to_q"), dim, inner, false);
-        this.to_k = new Linear(a.sub("to_k"), dim, inner, false);
-        this.to_v = new Linear(a.sub("to_v"), dim, inner, false);
+        Tensor wq = a.sub("to_q").take("weight", inner, dim);
+        Tensor wk = a.sub("to_k").take("weight", inner, dim);
+        Tensor wv = a.sub("to_v").take("weight", inner, dim);
+        Tensor stacked = a.keep(torch.cat(new TensorArrayRef(new TensorVector(wq, wk, wv)), 0));
+        a.sub("to_q").free(wq);
+        a.sub("to_k").free(wk);
+        a.sub("to_v").free(wv);
+        this.to_qkv = Linear.over(a, stacked, null);
         this.to_out0 = new Linear(a.sub("to_out.0"), inner, dim, true);
         this.norm3 = new LayerNorm(p.sub("norm3"), dim, 1e-5);
         this.ff_net0_proj = new Linear(p.sub("ff.net.0.proj"), dim, dim * 4, true);
@@ -58,17 +68,18 @@ final class BasicTransformerBlock {
         return Scopes.run(() -> {
             long b = h.size(0);
             long t = h.size(1);
-            Tensor n = norm1.forward(h);
-            Tensor q = to_q.forward(n);
-            Tensor k = to_k.forward(n);
-            Tensor v = to_v.forward(n);
+            Tensor qkv = to_qkv.forward(norm1.forward(h)); // (B, T, 3 inner): q | k | v
+            long inner = heads * headDim;
             Tensor o;
-            if (!attentionInFp32 && Bf16Attention.takes(q, k, v, heads)) {
-                // the rows as the products wrote them, no transposes (bf16 on a CPU with AVX512-BF16 or AMX)
-                o = Bf16Attention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim));
-            } else if (Fp32Attention.takes(q, k, v, heads)) {
-                o = Fp32Attention.attend(q, k, v, heads, 1.0 / Math.sqrt(headDim)); // an fp32 flow, AVX-512
+            if (!attentionInFp32 && Bf16Attention.takesPacked(qkv, heads)) {
+                // the rows as the product wrote them, no transposes (bf16 on a CPU with AVX512-BF16 or AMX)
+                o = Bf16Attention.attendPacked(qkv, heads, 1.0 / Math.sqrt(headDim));
+            } else if (Fp32Attention.takesPacked(qkv, heads)) {
+                o = Fp32Attention.attendPacked(qkv, heads, 1.0 / Math.sqrt(headDim)); // an fp32 flow, AVX-512
             } else {
+                Tensor q = qkv.narrow(2, 0, inner);
+                Tensor k = qkv.narrow(2, inner, inner);
+                Tensor v = qkv.narrow(2, 2 * inner, inner);
                 o = attention(q.view(b, t, heads, headDim).transpose(1, 2), k.view(b, t, heads, headDim).transpose(1, 2),
                         v.view(b, t, heads, headDim).transpose(1, 2)).transpose(1, 2).reshape(b, t, heads * headDim);
             }
