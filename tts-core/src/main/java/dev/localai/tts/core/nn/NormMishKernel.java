@@ -33,10 +33,6 @@ final class NormMishKernel {
         on = enabled && SUPPORTED;
     }
 
-    static boolean enabled() {
-        return on;
-    }
-
     /**
      * Whether the kernel takes these: enabled; x, weight, bias (and add) contiguous CPU tensors of one type, fp32 or
      * bf16; x's last dimension the weight's length; add null or that many values (one row of them).

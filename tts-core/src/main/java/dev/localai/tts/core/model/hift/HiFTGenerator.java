@@ -49,6 +49,10 @@ public final class HiFTGenerator implements AutoCloseable {
     final Conv1d conv_post;
     final ConvRNNF0Predictor f0_predictor;
     final Tensor stftWindow;
+    /** Each level's source STFT downsampling ({@link #downsampleRates}). */
+    private final int[] down;
+    /** {@link HiftConfig#trimRadiiFrames()}, or null where cutting between layers would misalign samples. */
+    private final double[] trimRadii;
 
     private HiFTGenerator(ParamSource checkpoint, HiftConfig cfg) {
         this.cfg = cfg;
@@ -66,7 +70,8 @@ public final class HiFTGenerator implements AutoCloseable {
             }
             source_downs = new Conv1d[levels];
             source_resblocks = new ResBlock[levels];
-            int[] down = downsampleRates(cfg);
+            down = downsampleRates(cfg);
+            trimRadii = trimmable(cfg) ? cfg.trimRadiiFrames() : null;
             for (int i = 0; i < levels; i++) {
                 int u = down[i];
                 int ch = cfg.levelChannels(i);
@@ -222,8 +227,8 @@ public final class HiFTGenerator implements AutoCloseable {
      * Whether cutting the signal between layers keeps samples aligned: each transposed convolution's output is
      * exactly stride times its input ((k - u) even, the padding (k - u) / 2).
      */
-    private boolean trimmable() {
-        for (int i = 0; i < ups.length; i++) {
+    private static boolean trimmable(HiftConfig cfg) {
+        for (int i = 0; i < cfg.upsampleRates().size(); i++) {
             if ((cfg.upsampleKernelSizes().get(i) - cfg.upsampleRates().get(i)) % 2 != 0) {
                 return false;
             }
@@ -264,7 +269,7 @@ public final class HiFTGenerator implements AutoCloseable {
             Tensor si = source_resblocks[i].forward(source_downs[i].forward(sStft));
             return sp.lo == 0 && sp.hi == si.size(2) ? si : si.narrow(2, sp.lo, sp.hi - sp.lo);
         }
-        long d = downsampleRates(cfg)[i];
+        long d = down[i];
         long reach = source_resblocks[i].radius + 2; // and one more sample for source_downs' padding
         long a = Math.max(0, sp.lo - reach);
         long b = Math.min(full, sp.hi + reach);
@@ -278,8 +283,8 @@ public final class HiFTGenerator implements AutoCloseable {
 
     private Tensor decodeInScope(Tensor mel, Tensor s, long from, long to) {
         long frames = mel.size(2);
-        boolean trim = (from > 0 || to < frames) && trimmable();
-        double[] radii = trim ? cfg.trimRadiiFrames() : null;
+        boolean trim = (from > 0 || to < frames) && trimRadii != null;
+        double[] radii = trimRadii;
         int nFft = cfg.nFft();
         int hop = cfg.hop();
         Tensor spec = stft(s.squeeze(1), nFft, new LongOptional(hop), new LongOptional(nFft),

@@ -115,25 +115,12 @@ public record HiftConfig(
      * side reproduce the whole-utterance output up to float rounding.
      */
     public int decoderRadiusFrames() {
-        int levels = upsampleRates.size();
-        double maxRes = 0;
-        for (int k : resblockKernelSizes) {
-            maxRes = Math.max(maxRes, resblockRadius(k, resblockDilations));
-        }
-        double[] rate = new double[levels]; // samples per frame after level i
-        double[] upsRadius = new double[levels]; // in input samples of ups[i]
-        double r = 1;
-        for (int i = 0; i < levels; i++) {
-            int u = upsampleRates.get(i);
-            int k = upsampleKernelSizes.get(i);
-            int p = (k - u) / 2;
-            upsRadius[i] = Math.max(k - 1 - p, p) / (double) u;
-            r *= u;
-            rate[i] = r;
-        }
-        double last = rate[levels - 1];
-        double tail = 1 / last /* reflection pad */ + 3 / last /* conv_post */ + (nFft / 2.0) / samplesPerFrame();
-        double afterLevel0 = maxRes / rate[0] + tail;
+        Reach g = reach();
+        int levels = g.rate.length;
+        double maxRes = g.maxRes;
+        double[] rate = g.rate;
+        double[] upsRadius = g.upsRadius;
+        double afterLevel0 = maxRes / rate[0] + g.tail;
         for (int i = 1; i < levels; i++) {
             afterLevel0 += upsRadius[i] / rate[i - 1] + maxRes / rate[i];
         }
@@ -154,6 +141,28 @@ public record HiftConfig(
      * org.bytedeco.pytorch.Tensor, long, long)}).
      */
     public double[] trimRadiiFrames() {
+        Reach g = reach();
+        int levels = g.rate.length;
+        double after = g.tail;
+        double[] out = new double[2 * levels];
+        for (int i = levels - 1; i >= 0; i--) {
+            double beforeRes = g.maxRes / g.rate[i] + after;
+            double beforeUps = g.upsRadius[i] / (i == 0 ? 1 : g.rate[i - 1]) + beforeRes;
+            out[2 * i] = beforeUps + 1;
+            out[2 * i + 1] = beforeRes + 1;
+            after = beforeUps;
+        }
+        return out;
+    }
+
+    /**
+     * The decoder's reach, level by level: the widest resblock's radius in samples of its level ({@code maxRes}),
+     * samples per frame after each level ({@code rate}), each transposed convolution's radius in its input samples
+     * ({@code upsRadius}), and what follows the last level (reflection pad, conv_post, iSTFT) in frames ({@code tail}).
+     */
+    private record Reach(double maxRes, double[] rate, double[] upsRadius, double tail) {}
+
+    private Reach reach() {
         int levels = upsampleRates.size();
         double maxRes = 0;
         for (int k : resblockKernelSizes) {
@@ -171,16 +180,8 @@ public record HiftConfig(
             rate[i] = r;
         }
         double last = rate[levels - 1];
-        double after = 1 / last /* reflection pad */ + 3 / last /* conv_post */ + (nFft / 2.0) / samplesPerFrame();
-        double[] out = new double[2 * levels];
-        for (int i = levels - 1; i >= 0; i--) {
-            double beforeRes = maxRes / rate[i] + after;
-            double beforeUps = upsRadius[i] / (i == 0 ? 1 : rate[i - 1]) + beforeRes;
-            out[2 * i] = beforeUps + 1;
-            out[2 * i + 1] = beforeRes + 1;
-            after = beforeUps;
-        }
-        return out;
+        double tail = 1 / last /* reflection pad */ + 3 / last /* conv_post */ + (nFft / 2.0) / samplesPerFrame();
+        return new Reach(maxRes, rate, upsRadius, tail);
     }
 
     private static double resblockRadius(int k, List<Integer> dilations) {

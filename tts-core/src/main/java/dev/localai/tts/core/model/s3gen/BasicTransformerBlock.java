@@ -53,9 +53,9 @@ final class BasicTransformerBlock {
         Tensor wk = a.sub("to_k").take("weight", inner, dim);
         Tensor wv = a.sub("to_v").take("weight", inner, dim);
         Tensor stacked = a.keep(torch.cat(new TensorArrayRef(new TensorVector(wq, wk, wv)), 0));
-        a.sub("to_q").free(wq);
-        a.sub("to_k").free(wk);
-        a.sub("to_v").free(wv);
+        a.free(wq);
+        a.free(wk);
+        a.free(wv);
         this.to_qkv = Linear.over(a, stacked, null);
         this.to_out0 = new Linear(a.sub("to_out.0"), inner, dim, true);
         this.norm3 = new LayerNorm(p.sub("norm3"), dim, 1e-5);
