@@ -8,8 +8,9 @@
  * with the four int8 matrices multiplied as int8_kernel.c does (each input row quantized on its own, exact int32
  * sums, one epilogue), the attention as attention_kernel.c does, the layer norms in double-precision sums and the
  * GELU by tts_math.c. Everything runs in one OpenMP parallel region on LibTorch's threads, the phases separated by
- * barriers: a step of T3 made of LibTorch operations spends about a quarter of its time between its kernels
- * (creating and dispatching some twenty operations per block); this does none of that.
+ * barriers (tts_barrier_wait, which spins for tens of microseconds before it sleeps: see tts_kernels.h): a step of
+ * T3 made of LibTorch operations spends about a quarter of its time between its kernels (creating and dispatching
+ * some twenty operations per block); this does none of that.
  *
  * Determinism: a row's result depends only on that row (its products, layer norms and attention are its own), and
  * every value is computed by one thread in a fixed order, so neither the number of threads nor the other rows of a
@@ -25,6 +26,7 @@
 #include "tts_kernels.h"
 
 /* the block's tensors, in the order of nn.DecoderBlockKernel's address array */
+_Atomic unsigned long long tts_barrier_spin = TTS_BARRIER_SPIN_MAX;
 enum {
     LN1_W, LN1_B, QKV_W, QKV_S, QKV_B, ATTN_W, ATTN_S, ATTN_B, LN2_W, LN2_B, FC_W, FC_S, FC_B, PROJ_W, PROJ_S,
     PROJ_B, N_PARAMS
@@ -144,6 +146,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
     const int8_t* fcW = (const int8_t*) (intptr_t) p[FC_W];
     const int8_t* projW = (const int8_t*) (intptr_t) p[PROJ_W];
 #define F(i) ((const float*) (intptr_t) p[i])
+    tts_barrier bar = {0, 0, 0};
 #pragma omp parallel num_threads(team)
     {
         const int t = omp_get_thread_num();
@@ -152,9 +155,9 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
             layer_norm(x + r * d, F(LN1_W), F(LN1_B), eps, d, h + r * d);
             steps[r] = tts_quantize_row(h + r * d, d, xq + r * d);
         }
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         product(qkvW, F(QKV_S), F(QKV_B), d, xq, steps, m, qkv, 3L * d, t, nt, isa);
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         /* one (row, head) at a time: its key and value into the cache, then its attention */
         for (long u = t; u < (long) m * heads; u += nt) {
             const long r = u / heads;
@@ -175,17 +178,17 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
             tts_attention_head(attPath, half, q, kc + head0 * size, vc + head0 * size, hd, pos[r] + 1L, scale,
                     scores + (long) t * maxLen, att + r * d + hh * hd);
         }
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         quantize_rows(att, m, d, steps, xq, t, nt);
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         product(attnW, F(ATTN_S), F(ATTN_B), d, xq, steps, m, tmp, d, t, nt, isa);
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         for (long r = t; r < m; r += nt) {
             add_row(x + r * d, tmp + r * d, d);
             layer_norm(x + r * d, F(LN2_W), F(LN2_B), eps, d, h + r * d);
             steps[r] = tts_quantize_row(h + r * d, d, xq + r * d);
         }
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         {
             long a, z;
             tts_share(0, inner, t, nt, &a, &z);
@@ -194,11 +197,11 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIE
                 for (long r = 0; r < m; r++) tts_gelu_tanh(inn + r * inner + a, z - a);
             }
         }
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         quantize_rows(inn, m, inner, steps, xq, t, nt);
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         product(projW, F(PROJ_S), F(PROJ_B), inner, xq, steps, m, tmp, d, t, nt, isa);
-#pragma omp barrier
+        tts_barrier_wait(&bar, nt);
         for (long r = t; r < m; r += nt) {
             add_row(x + r * d, tmp + r * d, d);
         }

@@ -102,4 +102,75 @@ static inline float tts_half_to_float(uint16_t h) {
 
 TTS_INTERNAL void tts_float_to_half(const float* x, uint16_t* h, long n);
 
+/*
+ * A barrier for the threads of one parallel region that spins, then sleeps on a futex. libgomp's own barrier spins
+ * only about a hundred rounds before sleeping whenever the process has more OpenMP threads than CPUs, idle pools of
+ * other threads included (nn.ThreadPools), and a decode step crosses 216 barriers, each of which then costs a futex
+ * round trip (a step 8.2 ms with no idle pool against 10.6 ms with one, docs/performance.md, "Tenth round"). Here a
+ * waiter spins on the generation for up to TTS_BARRIER_SPIN_MAX time-stamp cycles (tens of microseconds, longer than a
+ * phase's imbalance), then sleeps until the last thread's wake. The budget adapts: a quarter after a wait that lasted
+ * longer than the longest spin (with more threads than CPUs, e.g. T3 decoding beside the flow, a spinning waiter holds
+ * the CPU its descheduled teammate needs: a fixed 30 us spin made such steps 26 ms against libgomp's 17.5), double
+ * after a shorter one. Acquire/release ordering: what a thread wrote before the
+ * barrier is visible to all after it; the sleeper count and the generation are sequentially consistent, so a wake
+ * cannot be lost. Zero-initialise one per region, shared by its team; nt is the team's size (omp_get_num_threads()).
+ */
+#include <immintrin.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#define TTS_BARRIER_SPIN_MAX 100000ULL
+#define TTS_BARRIER_SPIN_MIN 1000ULL
+
+typedef struct {
+    atomic_int arrived;
+    atomic_int generation;
+    atomic_int sleepers;
+} tts_barrier;
+
+/* the spin budget in time-stamp cycles, shared by every barrier of the library (decoder_kernel.c) */
+extern _Atomic unsigned long long tts_barrier_spin;
+
+static inline void tts_barrier_wait(tts_barrier* b, int nt) {
+    if (nt <= 1) {
+        return;
+    }
+    const int g = atomic_load_explicit(&b->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == nt - 1) {
+        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+        atomic_store_explicit(&b->generation, g + 1, memory_order_seq_cst);
+        if (atomic_load_explicit(&b->sleepers, memory_order_seq_cst) > 0) {
+            syscall(SYS_futex, &b->generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        }
+        return;
+    }
+    const unsigned long long budget = atomic_load_explicit(&tts_barrier_spin, memory_order_relaxed);
+    const unsigned long long start = __rdtsc();
+    while (__rdtsc() - start < budget) {
+        if (atomic_load_explicit(&b->generation, memory_order_acquire) != g) {
+            if (budget < TTS_BARRIER_SPIN_MAX) {
+                atomic_store_explicit(&tts_barrier_spin, budget * 2 < TTS_BARRIER_SPIN_MAX ? budget * 2
+                        : TTS_BARRIER_SPIN_MAX, memory_order_relaxed);
+            }
+            return;
+        }
+        _mm_pause();
+    }
+    atomic_fetch_add_explicit(&b->sleepers, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&b->generation, memory_order_seq_cst) == g) {
+        syscall(SYS_futex, &b->generation, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
+    }
+    atomic_fetch_sub_explicit(&b->sleepers, 1, memory_order_relaxed);
+    /* a wait that ended soon after the budget: spinning longer would have saved the sleep; a long one (a descheduled
+       teammate): spin less */
+    const unsigned long long waited = __rdtsc() - start;
+    const unsigned long long next = waited < TTS_BARRIER_SPIN_MAX ? (budget * 2 < TTS_BARRIER_SPIN_MAX ? budget * 2
+            : TTS_BARRIER_SPIN_MAX) : (budget / 4 > TTS_BARRIER_SPIN_MIN ? budget / 4 : TTS_BARRIER_SPIN_MIN);
+    atomic_store_explicit(&tts_barrier_spin, next, memory_order_relaxed);
+}
+
 #endif

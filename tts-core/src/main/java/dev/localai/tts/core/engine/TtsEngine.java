@@ -13,6 +13,7 @@ import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
+import dev.localai.tts.core.nn.ThreadPools;
 import dev.localai.tts.core.runtime.ConvLayout;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.IntraOpThreads;
@@ -134,6 +135,9 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             synthesize(SpeechRequest.builder("Hi.").maxTokens(8).build());
             cache.clear();
         }
+        // loading and the weight-type probe computed on this thread: its idle OpenMP workers would slow the
+        // engine's own threads from now on (ThreadPools)
+        ThreadPools.release();
     }
 
     private static boolean batchPays(Boolean configured, ChatterboxTurbo model) {
@@ -249,6 +253,8 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             throw EngineException.notReady("the engine is closed");
         }
         PreparedVoice voice = voices.acquire(voiceIdOf(request));
+        // a voice prepared here (first use) computed on the caller's thread: hand its idle OpenMP workers back
+        ThreadPools.release();
         SynthesisJob job = new SynthesisJob(request, voice, streaming, this);
         live.add(job);
         try {

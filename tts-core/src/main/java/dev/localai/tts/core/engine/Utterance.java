@@ -7,6 +7,7 @@ import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
+import dev.localai.tts.core.nn.ThreadPools;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import org.bytedeco.javacpp.LongPointer;
@@ -103,16 +104,24 @@ public final class Utterance {
             pending.add(thread.submit(() -> guarded(job)));
         }
 
-        /** Runs a queued job unless one before it failed (its audio would come after a hole). */
+        /**
+         * Runs a queued job unless one before it failed (its audio would come after a hole); then hands back this
+         * thread's OpenMP workers ({@link ThreadPools}: an idle pool here would slow T3's decoding on the request's
+         * thread until the next block).
+         */
         private Long guarded(java.util.concurrent.Callable<Long> job) throws Exception {
-            if (failed) {
-                return 0L;
-            }
             try {
-                return job.call();
-            } catch (Exception | Error e) {
-                failed = true;
-                throw e;
+                if (failed) {
+                    return 0L;
+                }
+                try {
+                    return job.call();
+                } catch (Exception | Error e) {
+                    failed = true;
+                    throw e;
+                }
+            } finally {
+                ThreadPools.release();
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.engine;
 
+import dev.localai.tts.core.nn.ThreadPools;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -7,7 +8,11 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-/** The synthesis slots: {@code slots} daemon worker threads and a bounded wait queue of {@code queue} places. */
+/**
+ * The synthesis slots: {@code slots} daemon worker threads and a bounded wait queue of {@code queue} places. A worker
+ * hands back its OpenMP threads after each request ({@link ThreadPools}): an idle worker's pool would otherwise slow
+ * every other thread's parallel work on a machine with few CPUs.
+ */
 final class WorkerPool {
     private final ThreadPoolExecutor workers;
 
@@ -18,7 +23,12 @@ final class WorkerPool {
                     Thread t = new Thread(r, "tts-worker");
                     t.setDaemon(true);
                     return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                }, new ThreadPoolExecutor.AbortPolicy()) {
+            @Override
+            protected void afterExecute(Runnable r, Throwable t) {
+                ThreadPools.release();
+            }
+        };
     }
 
     /** Runs {@code task} in a free slot or queues it; throws {@link RejectedExecutionException} when full. */

@@ -258,6 +258,62 @@ class DecoderBlockKernelTest {
         }
     }
 
+    /**
+     * The phases' barrier (tts_barrier_wait: spins, then sleeps on a futex, its spin budget adapting) under more
+     * threads than CPUs and beside another thread's parallel work, where waits outlast the spin and end in a sleep
+     * and a wake: every run gives the one-thread bits, and none hangs (a lost wake would).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void theBarrierHoldsWithMoreThreadsThanCpusAndBesideOtherWork() throws Exception {
+        int d = 256;
+        int heads = 4;
+        int[] pos = {7, 90};
+        int m = pos.length;
+        int before = torch.get_num_threads();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread busy = new Thread(() -> {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor t = torch.ones(1 << 21);
+                while (!stop.get()) {
+                    t.mul_(new Scalar(1.0)); // parallel LibTorch work on its own OpenMP pool
+                }
+            }
+        }, "barrier-busy");
+        try (Block b = Block.random(9, d, heads); PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(13);
+            Tensor x0 = randn(g, m, d);
+            Tensor[] k0 = new Tensor[m];
+            Tensor[] v0 = new Tensor[m];
+            for (int r = 0; r < m; r++) {
+                k0[r] = cache(g, heads, pos[r] + 1, d / heads, pos[r]).to(ScalarType.Half);
+                v0[r] = cache(g, heads, pos[r] + 1, d / heads, pos[r]).to(ScalarType.Half);
+            }
+            torch.set_num_threads(1);
+            float[] expected = step(b, x0, k0, v0, pos);
+            busy.start();
+            for (int threads : new int[] {2, 4, 2, 5}) {
+                torch.set_num_threads(threads);
+                for (int rep = 0; rep < 40; rep++) {
+                    assertThat(step(b, x0, k0, v0, pos)).as("%d threads, run %d", threads, rep)
+                            .containsExactly(expected);
+                }
+            }
+        } finally {
+            stop.set(true);
+            busy.join();
+            torch.set_num_threads(before);
+        }
+    }
+
+    private static float[] step(Block b, Tensor x0, Tensor[] k0, Tensor[] v0, int[] pos) {
+        Tensor x = x0.clone();
+        Tensor[] k = Arrays.stream(k0).map(Tensor::clone).toArray(Tensor[]::new);
+        Tensor[] v = Arrays.stream(v0).map(Tensor::clone).toArray(Tensor[]::new);
+        run(b, x, pos.length, k, v, pos);
+        return floats(x);
+    }
+
     @Test
     void everyInt8InstructionSetGivesTheSameBits() {
         int d = 128;

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import dev.localai.tts.core.nn.ThreadPools;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -24,6 +25,10 @@ import org.bytedeco.pytorch.Tensor;
  * batch's compute time, bounded by {@link #MAX_GATHER_NANOS} — then runs whatever has arrived, up to
  * {@code maxBatch} rows. A session busy elsewhere (vocoding a streamed block) therefore delays the others by a
  * bounded, small amount and simply joins a later batch.
+ *
+ * <p>A session registered alone steps on its own thread ({@link #localSteps()}): there is nothing to batch it with,
+ * and the hand-over each way and a second thread's OpenMP pool would only slow it. The decoder thread hands its
+ * OpenMP workers back whenever it goes idle ({@link ThreadPools}).
  *
  * <p>Thread-safe. {@link #close()} stops the decoder thread; steps still waiting then fail with
  * {@link CancellationException}. Close every session before closing the T3.
@@ -45,6 +50,9 @@ public final class BatchDecoder implements AutoCloseable {
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong busyNanos = new AtomicLong();
+    private final AtomicLong localSteps = new AtomicLong();
+    /** Whether the decoder thread ran a batch since it last handed back its OpenMP workers (decoder thread only). */
+    private boolean computed;
     private int registered;
     private boolean closed;
     private long lastBatchNanos = MIN_GATHER_NANOS;
@@ -125,6 +133,11 @@ public final class BatchDecoder implements AutoCloseable {
         return rows.get();
     }
 
+    /** Steps a session ran on its own thread because it was the only one registered. */
+    public long localSteps() {
+        return localSteps.get();
+    }
+
     /** Mean rows per batch so far (0 before the first). */
     public double meanBatch() {
         long b = batches.get();
@@ -171,6 +184,18 @@ public final class BatchDecoder implements AutoCloseable {
             if (closed) {
                 throw new CancellationException("the batch decoder is closed");
             }
+            if (registered <= 1 && pending.isEmpty()) {
+                // the only session: nothing to batch with, so it steps on its own thread (the bits of a batch of
+                // one), without a hand-over each way and without a second thread's OpenMP pool (ThreadPools)
+                lock.unlock();
+                try {
+                    session.stepLocal(token, pos);
+                } finally {
+                    lock.lock();
+                }
+                localSteps.incrementAndGet();
+                return;
+            }
             pending.add(s);
             arrived.signalAll();
             while (!s.done) {
@@ -207,6 +232,12 @@ public final class BatchDecoder implements AutoCloseable {
             int n;
             lock.lock();
             try {
+                if (pending.isEmpty() && !closed && computed) {
+                    // going idle: hand back this thread's OpenMP workers, whose idle pool would slow the sessions'
+                    // own threads (a sole session steps there); the next batch makes a new one
+                    computed = false;
+                    ThreadPools.release();
+                }
                 while (pending.isEmpty() && !closed) {
                     arrived.awaitUninterruptibly();
                 }
@@ -245,6 +276,7 @@ public final class BatchDecoder implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            computed = true;
             long t0 = System.nanoTime();
             Throwable error = null;
             try {

@@ -123,8 +123,11 @@ class BatchDecoderTest {
         int[] expected = t3.generate(cond, text(2), params(), TokenSampler.seeded(5));
         try (BatchDecoder decoder = BatchDecoder.start(t3, 4);
              T3Session s = t3.start(cond, text(2), params(), TokenSampler.seeded(5), decoder)) {
-            assertThat(s.generateAll()).containsExactly(expected);
-            assertThat(decoder.meanBatch()).isEqualTo(1.0);
+            int[] got = s.generateAll();
+            assertThat(got).containsExactly(expected);
+            // alone, it steps on its own thread: no batch, every step local
+            assertThat(decoder.batches()).isZero();
+            assertThat(decoder.localSteps()).isEqualTo(s.tokens().length - 1); // the first token comes from the prefill
         }
     }
 
