@@ -17,10 +17,15 @@ final class WorkerPool {
     private final ThreadPoolExecutor workers;
 
     WorkerPool(int slots, int queue) {
+        this(slots, queue, "tts-worker");
+    }
+
+    /** As {@link #WorkerPool(int, int)}, the threads named {@code name}. */
+    WorkerPool(int slots, int queue, String name) {
         this.workers = new ThreadPoolExecutor(slots, slots, 30, TimeUnit.SECONDS,
                 queue == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queue),
                 r -> {
-                    Thread t = new Thread(r, "tts-worker");
+                    Thread t = new Thread(r, name);
                     t.setDaemon(true);
                     return t;
                 }, new ThreadPoolExecutor.AbortPolicy()) {

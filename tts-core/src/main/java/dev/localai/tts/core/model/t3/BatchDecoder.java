@@ -28,7 +28,7 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>A session registered alone steps on its own thread ({@link #localSteps()}): there is nothing to batch it with,
  * and the hand-over each way and a second thread's OpenMP pool would only slow it. The decoder thread hands its
- * OpenMP workers back whenever it goes idle ({@link ThreadPools}).
+ * OpenMP workers back when at most one session is left ({@link ThreadPools}).
  *
  * <p>Thread-safe. {@link #close()} stops the decoder thread; steps still waiting then fail with
  * {@link CancellationException}. Close every session before closing the T3.
@@ -232,13 +232,14 @@ public final class BatchDecoder implements AutoCloseable {
             int n;
             lock.lock();
             try {
-                if (pending.isEmpty() && !closed && computed) {
-                    // going idle: hand back this thread's OpenMP workers, whose idle pool would slow the sessions'
-                    // own threads (a sole session steps there); the next batch makes a new one
-                    computed = false;
-                    ThreadPools.release();
-                }
                 while (pending.isEmpty() && !closed) {
+                    if (computed && registered <= 1) {
+                        // idle until a second session registers (between batches the sessions are only sampling):
+                        // hand back this thread's OpenMP workers, whose idle pool would slow a sole session stepping
+                        // on its own thread; the next batch makes a new one
+                        computed = false;
+                        ThreadPools.release();
+                    }
                     arrived.awaitUninterruptibly();
                 }
                 if (closed) {
