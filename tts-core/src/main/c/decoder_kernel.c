@@ -25,8 +25,10 @@
 #include <omp.h>
 #include "tts_kernels.h"
 
-/* the block's tensors, in the order of nn.DecoderBlockKernel's address array */
+/* tts_barrier_wait's spin budget (tts_kernels.h): the longest spin to begin with */
 _Atomic unsigned long long tts_barrier_spin = TTS_BARRIER_SPIN_MAX;
+
+/* the block's tensors, in the order of nn.DecoderBlockKernel's address array */
 enum {
     LN1_W, LN1_B, QKV_W, QKV_S, QKV_B, ATTN_W, ATTN_S, ATTN_B, LN2_W, LN2_B, FC_W, FC_S, FC_B, PROJ_W, PROJ_S,
     PROJ_B, N_PARAMS

@@ -106,14 +106,15 @@ TTS_INTERNAL void tts_float_to_half(const float* x, uint16_t* h, long n);
  * A barrier for the threads of one parallel region that spins, then sleeps on a futex. libgomp's own barrier spins
  * only about a hundred rounds before sleeping whenever the process has more OpenMP threads than CPUs, idle pools of
  * other threads included (nn.ThreadPools), and a decode step crosses 216 barriers, each of which then costs a futex
- * round trip (a step 8.2 ms with no idle pool against 10.6 ms with one, docs/performance.md, "Tenth round"). Here a
- * waiter spins on the generation for up to TTS_BARRIER_SPIN_MAX time-stamp cycles (tens of microseconds, longer than a
- * phase's imbalance), then sleeps until the last thread's wake. The budget adapts: a quarter after a wait that lasted
- * longer than the longest spin (with more threads than CPUs, e.g. T3 decoding beside the flow, a spinning waiter holds
- * the CPU its descheduled teammate needs: a fixed 30 us spin made such steps 26 ms against libgomp's 17.5), double
- * after a shorter one. Acquire/release ordering: what a thread wrote before the
- * barrier is visible to all after it; the sleeper count and the generation are sequentially consistent, so a wake
- * cannot be lost. Zero-initialise one per region, shared by its team; nt is the team's size (omp_get_num_threads()).
+ * round trip (a step 9.4-11.3 ms with another thread's idle pool against 7.4-10.1 with this barrier,
+ * docs/performance.md, "Tenth round"). Here a waiter spins on the generation for up to TTS_BARRIER_SPIN_MAX
+ * time-stamp cycles (tens of microseconds, longer than a phase's imbalance), then sleeps until the last thread's wake.
+ * The budget adapts: a quarter after a wait that lasted longer than the longest spin (with more threads than CPUs,
+ * e.g. T3 decoding beside the flow, a spinning waiter holds the CPU its descheduled teammate needs: a fixed 30 us spin
+ * made such steps 26 ms against libgomp's 17.5), double after a shorter one. Acquire/release ordering: what a thread
+ * wrote before the barrier is visible to all after it; the sleeper count and the generation are sequentially
+ * consistent, so a wake cannot be lost. Zero-initialise one per region, shared by its team; nt is the team's size
+ * (omp_get_num_threads()).
  */
 #include <immintrin.h>
 #include <limits.h>

@@ -313,7 +313,12 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     @Override
     public VoiceInfo addVoice(String name, byte[] audio) {
-        return voices.add(name, audio);
+        try {
+            return voices.add(name, audio);
+        } finally {
+            // cloning computed on the caller's thread: hand its idle OpenMP workers back (ThreadPools)
+            ThreadPools.release();
+        }
     }
 
     @Override
