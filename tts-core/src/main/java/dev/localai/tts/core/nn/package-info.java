@@ -54,5 +54,12 @@
  * kernels wherever their instructions run (faster than LibTorch's at every length timed: bf16 1.1-1.6x on AMX and 30x
  * without it, fp32 1.5-2x; the probe's flow blocks include them, so the flow's weight type is still chosen by
  * measurement); elsewhere, or without the library, LibTorch's kernels run.
+ *
+ * <p><b>The one rule for OpenMP threads.</b> LibTorch's intra-op threads and these kernels' are libgomp's, which keeps
+ * a pool of worker threads for every thread that ever ran a parallel region and, once the process has more such
+ * threads than CPUs, sleeps on a futex at every barrier and region start instead of spinning. So a thread that ran
+ * model work and is about to wait for more calls {@link dev.localai.tts.core.nn.ThreadPools#release()} (the engine's
+ * workers, flush threads and batch decoder, and the callers it computes on); and the fused decode kernel's phases wait
+ * on their own barrier, which spins, then sleeps, whatever libgomp decides.
  */
 package dev.localai.tts.core.nn;
