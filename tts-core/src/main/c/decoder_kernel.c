@@ -72,143 +72,233 @@ static void product(const int8_t* w, const float* s, const float* b, long in, co
     }
 }
 
-/* this thread's rows of src (m, width): quantized into xq (m, width) with their steps */
-static void quantize_rows(const float* src, long m, long width, float* steps, int8_t* xq, int t, int nt) {
-    for (long r = t; r < m; r += nt) {
-        steps[r] = tts_quantize_row(src + r * width, width, xq + r * width);
-    }
-}
-
 /* x[r] += y[r] (d values) */
 static void add_row(float* x, const float* y, long d) {
     for (long k = 0; k < d; k++) x[k] += y[k];
 }
 
+/* what every thread of one call shares */
+typedef struct {
+    long m, d, heads, inner, hd;
+    float eps, scale;
+    int half, isa, attPath;
+    const jlong* params;     /* (layers, N_PARAMS) */
+    const jlong* k;          /* (layers, m): each row's cache of each layer */
+    const jlong* v;
+    const jint* pos;         /* (m) */
+    const jlong* headStride; /* (m): elements between two heads of a row's cache */
+    float* x;                /* (m, d): the caller's residual rows */
+    float* qkv;              /* (m, 3d) */
+    float* att;              /* (m, d): the heads' outputs */
+    float* tmp;              /* (m, d): a projection's output */
+    float* inn;              /* (m, inner) */
+    float* scores;           /* (team, maxLen) */
+    long maxLen;
+} shared_t;
+
+/* where a thread keeps the residual, a layer norm's output and a product's quantized input with its steps: the
+   shared ones (rows divided among the threads), or its own copies of every row (own) */
+typedef struct {
+    float* xr;
+    float* h;
+    float* steps;
+    int8_t* xq;
+    int own;
+} rows_t;
+
+/* the rows this thread does row work for: all of them in its own copies, else every nt-th */
+#define FOR_ROWS(c, w, t, nt, r) for (long r = (w)->own ? 0 : (t); r < (c)->m; r += (w)->own ? 1 : (nt))
+
+/* one block (layer l) for thread t of nt; the barriers separate what one thread writes from what another reads */
+static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, const rows_t* w) {
+    const jlong* p = c->params + (long) l * N_PARAMS;
+#define F(i) ((const float*) (intptr_t) p[i])
+#define W(i) ((const int8_t*) (intptr_t) p[i])
+    const long m = c->m, d = c->d, hd = c->hd, inner = c->inner;
+    FOR_ROWS(c, w, t, nt, r) {
+        layer_norm(w->xr + r * d, F(LN1_W), F(LN1_B), c->eps, d, w->h + r * d);
+        w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
+    }
+    if (!w->own) tts_barrier_wait(bar, nt);
+    product(W(QKV_W), F(QKV_S), F(QKV_B), d, w->xq, w->steps, m, c->qkv, 3L * d, t, nt, c->isa);
+    tts_barrier_wait(bar, nt);
+    /* one (row, head) at a time: its key and value into the cache, then its attention */
+    for (long u = t; u < m * c->heads; u += nt) {
+        const long r = u / c->heads;
+        const long hh = u % c->heads;
+        const float* q = c->qkv + r * 3 * d + hh * hd;
+        const long head0 = hh * c->headStride[r];
+        const long at = head0 + (long) c->pos[r] * hd; /* this head's row pos, in elements */
+        char* kc = (char*) (intptr_t) c->k[(long) l * m + r];
+        char* vc = (char*) (intptr_t) c->v[(long) l * m + r];
+        if (c->half) {
+            tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
+            tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
+        } else {
+            memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
+            memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
+        }
+        const size_t size = c->half ? sizeof(uint16_t) : sizeof(float);
+        tts_attention_head(c->attPath, c->half, q, kc + head0 * size, vc + head0 * size, hd, c->pos[r] + 1L,
+                c->scale, c->scores + (long) t * c->maxLen, c->att + r * d + hh * hd);
+    }
+    tts_barrier_wait(bar, nt);
+    FOR_ROWS(c, w, t, nt, r) {
+        w->steps[r] = tts_quantize_row(c->att + r * d, d, w->xq + r * d);
+    }
+    if (!w->own) tts_barrier_wait(bar, nt);
+    product(W(ATTN_W), F(ATTN_S), F(ATTN_B), d, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
+    tts_barrier_wait(bar, nt);
+    FOR_ROWS(c, w, t, nt, r) {
+        add_row(w->xr + r * d, c->tmp + r * d, d);
+        layer_norm(w->xr + r * d, F(LN2_W), F(LN2_B), c->eps, d, w->h + r * d);
+        w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
+    }
+    if (!w->own) tts_barrier_wait(bar, nt);
+    {
+        long a, z;
+        tts_share(0, inner, t, nt, &a, &z);
+        if (a < z) {
+            tts_int8_product(W(FC_W), d, w->xq, w->steps, m, F(FC_S), F(FC_B), c->inn, inner, a, z, c->isa);
+            for (long r = 0; r < m; r++) tts_gelu_tanh(c->inn + r * inner + a, z - a);
+        }
+    }
+    tts_barrier_wait(bar, nt);
+    FOR_ROWS(c, w, t, nt, r) {
+        w->steps[r] = tts_quantize_row(c->inn + r * inner, inner, w->xq + r * inner);
+    }
+    if (!w->own) tts_barrier_wait(bar, nt);
+    product(W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
+    tts_barrier_wait(bar, nt);
+    /* the next block's first rows work reads the same rows of xr as this writes: no barrier between blocks */
+    FOR_ROWS(c, w, t, nt, r) {
+        add_row(w->xr + r * d, c->tmp + r * d, d);
+    }
+#undef W
+#undef F
+}
+
+/* bytes rounded up to whole cache lines */
+static size_t lines(size_t bytes) {
+    return (bytes + 63) & ~(size_t) 63;
+}
+
 /*
- * x (m, d) fp32, updated in place. params: N_PARAMS addresses (int8 matrices (out, in) row-major with fp32 row
- * scales; biases may be 0). Row r writes its key and value at position pos[r] of its cache (k[r], v[r]: the layer's
- * contiguous (heads, cap[r], d / heads) tensors, fp16 where half, else fp32) and attends over positions 0..pos[r].
- * An fp16 cache stores the key and value rounded to nearest, saturated at +-65504. Returns 0, -1 when scratch
- * memory could not be had (nothing written), -2 for an ISA this CPU lacks, -3 for a position outside its cache
- * (nothing run).
+ * x (m, d) fp32, updated in place by `layers` blocks in turn. params: layers x N_PARAMS addresses (int8 matrices
+ * (out, in) row-major with fp32 row scales; biases may be 0). k, v: layers x m addresses, row r of layer l at
+ * [l * m + r]. Row r writes its key and value at position pos[r] of its caches (the layer's contiguous (heads, cap[r],
+ * d / heads) tensors, fp16 where half, else fp32) and attends over positions 0..pos[r]. An fp16 cache stores the key
+ * and value rounded to nearest, saturated at +-65504.
+ *
+ * The blocks run in one OpenMP region. Where there are fewer rows than threads (one session's step), a thread with
+ * no row of its own would only wait while another does the row work (the layer norms, the residual adds, the
+ * quantization of a product's input), so every thread does all of it on its own copies of the rows instead: four
+ * barriers fewer per block, and the same operations on the same values, so the same bits.
+ *
+ * Returns 0, -1 when scratch memory could not be had (nothing written), -2 for an ISA this CPU lacks, -3 for a
+ * position outside its cache (nothing run).
  */
-JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_step(JNIEnv* env, jclass cls, jlong xAddr,
-        jint m, jint d, jint heads, jint inner, jlongArray paramArray, jfloat eps, jfloat scale, jlongArray kArray,
-        jlongArray vArray, jintArray capArray, jintArray posArray, jint half, jint isa, jint attPath, jint threads) {
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNIEnv* env, jclass cls, jlong xAddr,
+        jint m, jint d, jint heads, jint inner, jint layers, jlongArray paramArray, jfloat eps, jfloat scale,
+        jlongArray kArray, jlongArray vArray, jintArray capArray, jintArray posArray, jint half, jint isa,
+        jint attPath, jint threads) {
     (void) cls;
     if (isa < 0 || isa > ISA_AVX512_VNNI || !(tts_int8_detect() & (1 << isa))) {
         return -2;
     }
+    if (m < 1 || layers < 1) {
+        return -3;
+    }
     const int best = tts_attention_path();
     if (attPath > best) attPath = best;
-    jlong p[N_PARAMS];
-    (*env)->GetLongArrayRegion(env, paramArray, 0, N_PARAMS, p);
     const long hd = d / heads;
     const long wide = 3L * d > inner ? 3L * d : inner;
-    int team = threads < 1 ? 1 : threads;
-    /* per row: its cache addresses and head stride (meta), position and capacity (pos) */
-    jlong* meta = malloc(sizeof(jlong) * 3 * (size_t) m + sizeof(jint) * 2 * (size_t) m);
+    const int team = threads < 1 ? 1 : threads;
+    const int own = m < team;
+    /* the addresses (params, k, v), then per row its head stride, then its position and capacity */
+    const size_t nAddr = (size_t) layers * N_PARAMS + 2 * (size_t) layers * (size_t) m;
+    jlong* meta = malloc(sizeof(jlong) * (nAddr + (size_t) m) + sizeof(jint) * 2 * (size_t) m);
     if (meta == NULL) {
         return -1;
     }
-    jint* pos = (jint*) (meta + 3L * m);
+    jlong* prm = meta;
+    jlong* kk = prm + (long) layers * N_PARAMS;
+    jlong* vv = kk + (long) layers * m;
+    jlong* stride = vv + (long) layers * m;
+    jint* pos = (jint*) (stride + m);
+    (*env)->GetLongArrayRegion(env, paramArray, 0, layers * N_PARAMS, prm);
+    (*env)->GetLongArrayRegion(env, kArray, 0, layers * m, kk);
+    (*env)->GetLongArrayRegion(env, vArray, 0, layers * m, vv);
     (*env)->GetIntArrayRegion(env, posArray, 0, m, pos);
     (*env)->GetIntArrayRegion(env, capArray, 0, m, pos + m);
-    (*env)->GetLongArrayRegion(env, kArray, 0, m, meta);
-    (*env)->GetLongArrayRegion(env, vArray, 0, m, meta + m);
     long maxLen = 1;
     int outside = 0;
     for (int r = 0; r < m; r++) {
         maxLen = pos[r] + 1 > maxLen ? pos[r] + 1 : maxLen;
         outside |= pos[r] < 0 || pos[r] >= pos[m + r];
-        meta[2L * m + r] = (jlong) pos[m + r] * hd; /* floats between heads */
+        stride[r] = (jlong) pos[m + r] * hd;
     }
     if (outside) {
         free(meta);
         return -3;
     }
-    /* the activations, the attention's scores (maxLen per thread), then the quantized inputs */
-    const size_t floats = (size_t) m * (size_t) (d + 3L * d + d + d + inner + 1) + (size_t) maxLen * (size_t) team;
-    float* buf = malloc(sizeof(float) * floats + (size_t) m * (size_t) wide);
+    /* shared: the products' outputs and the attention's scores; then the row buffers, once shared or once per thread */
+    const size_t sharedBytes = lines(sizeof(float) * ((size_t) m * (size_t) (3L * d + d + d + inner)
+            + (size_t) maxLen * (size_t) team));
+    const size_t rowBytes = lines(sizeof(float) * (size_t) m * (size_t) (own ? 2L * d : d))
+            + lines(sizeof(float) * (size_t) m) + lines((size_t) m * (size_t) wide);
+    char* buf = aligned_alloc(64, sharedBytes + rowBytes * (size_t) (own ? team : 1));
     if (buf == NULL) {
         free(meta);
         return -1;
     }
-    float* x = (float*) (intptr_t) xAddr;
-    float* h = buf;                        /* (m, d): a layer norm's output */
-    float* qkv = h + (long) m * d;         /* (m, 3d) */
-    float* att = qkv + 3L * m * d;         /* (m, d): the heads' outputs */
-    float* tmp = att + (long) m * d;       /* (m, d): a projection's output */
-    float* inn = tmp + (long) m * d;       /* (m, inner) */
-    float* steps = inn + (long) m * inner; /* (m) */
-    float* scores = steps + m;             /* (team, maxLen) */
-    int8_t* xq = (int8_t*) (scores + maxLen * team); /* (m, wide): the quantized input of a product */
-    const int8_t* qkvW = (const int8_t*) (intptr_t) p[QKV_W];
-    const int8_t* attnW = (const int8_t*) (intptr_t) p[ATTN_W];
-    const int8_t* fcW = (const int8_t*) (intptr_t) p[FC_W];
-    const int8_t* projW = (const int8_t*) (intptr_t) p[PROJ_W];
-#define F(i) ((const float*) (intptr_t) p[i])
+    shared_t c;
+    c.m = m;
+    c.d = d;
+    c.heads = heads;
+    c.inner = inner;
+    c.hd = hd;
+    c.eps = eps;
+    c.scale = scale;
+    c.half = half;
+    c.isa = isa;
+    c.attPath = attPath;
+    c.params = prm;
+    c.k = kk;
+    c.v = vv;
+    c.pos = pos;
+    c.headStride = stride;
+    c.x = (float*) (intptr_t) xAddr;
+    c.qkv = (float*) buf;
+    c.att = c.qkv + 3L * m * d;
+    c.tmp = c.att + (long) m * d;
+    c.inn = c.tmp + (long) m * d;
+    c.scores = c.inn + (long) m * inner;
+    c.maxLen = maxLen;
     tts_barrier bar = {0, 0, 0};
 #pragma omp parallel num_threads(team)
     {
         const int t = omp_get_thread_num();
         const int nt = omp_get_num_threads();
-        for (long r = t; r < m; r += nt) {
-            layer_norm(x + r * d, F(LN1_W), F(LN1_B), eps, d, h + r * d);
-            steps[r] = tts_quantize_row(h + r * d, d, xq + r * d);
+        char* mine = buf + sharedBytes + (own ? (size_t) t * rowBytes : 0);
+        rows_t w;
+        w.own = own;
+        float* rows = (float*) mine;
+        w.xr = own ? rows : c.x;
+        w.h = own ? rows + (long) m * d : rows;
+        w.steps = (float*) (mine + lines(sizeof(float) * (size_t) m * (size_t) (own ? 2L * d : d)));
+        w.xq = (int8_t*) ((char*) w.steps + lines(sizeof(float) * (size_t) m));
+        if (own) {
+            memcpy(w.xr, c.x, sizeof(float) * (size_t) m * (size_t) d);
         }
-        tts_barrier_wait(&bar, nt);
-        product(qkvW, F(QKV_S), F(QKV_B), d, xq, steps, m, qkv, 3L * d, t, nt, isa);
-        tts_barrier_wait(&bar, nt);
-        /* one (row, head) at a time: its key and value into the cache, then its attention */
-        for (long u = t; u < (long) m * heads; u += nt) {
-            const long r = u / heads;
-            const long hh = u % heads;
-            const float* q = qkv + r * 3 * d + hh * hd;
-            const long at = hh * meta[2L * m + r] + (long) pos[r] * hd; /* this head's row pos, in elements */
-            char* kc = (char*) (intptr_t) meta[r];
-            char* vc = (char*) (intptr_t) meta[m + r];
-            if (half) {
-                tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
-                tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
-            } else {
-                memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
-                memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
-            }
-            const size_t size = half ? sizeof(uint16_t) : sizeof(float);
-            const long head0 = hh * meta[2L * m + r];
-            tts_attention_head(attPath, half, q, kc + head0 * size, vc + head0 * size, hd, pos[r] + 1L, scale,
-                    scores + (long) t * maxLen, att + r * d + hh * hd);
+        for (int l = 0; l < layers; l++) {
+            block(&c, l, t, nt, &bar, &w);
         }
-        tts_barrier_wait(&bar, nt);
-        quantize_rows(att, m, d, steps, xq, t, nt);
-        tts_barrier_wait(&bar, nt);
-        product(attnW, F(ATTN_S), F(ATTN_B), d, xq, steps, m, tmp, d, t, nt, isa);
-        tts_barrier_wait(&bar, nt);
-        for (long r = t; r < m; r += nt) {
-            add_row(x + r * d, tmp + r * d, d);
-            layer_norm(x + r * d, F(LN2_W), F(LN2_B), eps, d, h + r * d);
-            steps[r] = tts_quantize_row(h + r * d, d, xq + r * d);
-        }
-        tts_barrier_wait(&bar, nt);
-        {
-            long a, z;
-            tts_share(0, inner, t, nt, &a, &z);
-            if (a < z) {
-                tts_int8_product(fcW, d, xq, steps, m, F(FC_S), F(FC_B), inn, inner, a, z, isa);
-                for (long r = 0; r < m; r++) tts_gelu_tanh(inn + r * inner + a, z - a);
-            }
-        }
-        tts_barrier_wait(&bar, nt);
-        quantize_rows(inn, m, inner, steps, xq, t, nt);
-        tts_barrier_wait(&bar, nt);
-        product(projW, F(PROJ_S), F(PROJ_B), inner, xq, steps, m, tmp, d, t, nt, isa);
-        tts_barrier_wait(&bar, nt);
-        for (long r = t; r < m; r += nt) {
-            add_row(x + r * d, tmp + r * d, d);
+        /* every thread holds the same rows: the first writes them back */
+        if (own && t == 0) {
+            memcpy(c.x, w.xr, sizeof(float) * (size_t) m * (size_t) d);
         }
     }
-#undef F
     free(buf);
     free(meta);
     return 0;

@@ -19,6 +19,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Why: with the products and the attention at the memory's speed, a T3 decode step made of LibTorch operations
  * still spent about a quarter of its time between them: twenty-odd operations per block, each created, dispatched
  * and freed through the Java bindings, for layer norms and additions of a thousand values (docs/performance.md).
+ * A {@link Stack} runs all of a model's blocks in one call and one OpenMP region; where a step has fewer rows than
+ * threads (one session), every thread does the row work (layer norms, adds, quantizing a product's input) on its own
+ * copy of the rows, so the threads meet only where one needs what another computed: five barriers a block, not nine.
  *
  * <p>Numerics: a row's result depends only on that row, and not on the thread count (every value is computed by one
  * thread in a fixed order), so batched rows get the bits they get alone. Against the same block as LibTorch
@@ -146,18 +149,77 @@ public final class DecoderBlockKernel {
      * fp16 where {@code half}, else all fp32) before attending over positions {@code 0..pos[r]}.
      */
     public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
+        run(x, m, 1, params, d, heads, inner, eps, scale, work, k, v, capacity, pos, half);
+    }
+
+    /**
+     * Several blocks of one width run in turn as one native call ({@link #stack}): one OpenMP region for the whole
+     * stack instead of one per block. The same bits as the blocks' {@link DecoderBlockKernel#step} one after another.
+     */
+    public static final class Stack {
+        private final long[] params;
+        private final DecoderBlockKernel first;
+        private final int layers;
+
+        private Stack(DecoderBlockKernel[] blocks) {
+            this.first = blocks[0];
+            this.layers = blocks.length;
+            this.params = new long[layers * N_PARAMS];
+            for (int l = 0; l < layers; l++) {
+                DecoderBlockKernel b = blocks[l];
+                if (b.d != first.d || b.heads != first.heads || b.inner != first.inner || b.eps != first.eps) {
+                    throw new IllegalArgumentException("decoder block kernel: a stack of blocks of one shape needed");
+                }
+                System.arraycopy(b.params, 0, params, l * N_PARAMS, N_PARAMS);
+            }
+        }
+
+        /** The number of blocks. */
+        public int layers() {
+            return layers;
+        }
+
+        /**
+         * As {@link DecoderBlockKernel#step} through every block in turn; {@code k} and {@code v} hold each layer's
+         * cache addresses for the m rows, layer after layer ({@code k[l * m + r]}).
+         */
+        public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
+            if (k.length < (long) layers * m || v.length < (long) layers * m) {
+                throw new IllegalArgumentException("decoder block kernel: " + layers + " x " + m
+                        + " cache addresses needed");
+            }
+            run(x, m, layers, params, first.d, first.heads, first.inner, first.eps, first.scale, first.work, k, v,
+                    capacity, pos, half);
+        }
+    }
+
+    /** The blocks (at least one, all of one width, heads and inner width) as one {@link Stack}. */
+    public static Stack stack(DecoderBlockKernel... blocks) {
+        if (blocks.length == 0) {
+            throw new IllegalArgumentException("decoder block kernel: a stack of at least one block needed");
+        }
+        return new Stack(blocks.clone());
+    }
+
+    private static final int N_PARAMS = 16;
+
+    private static void run(Tensor x, int m, int layers, long[] params, int d, int heads, int inner, float eps,
+                            float scale, long work, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
         boolean ok = m > 0 && x.dim() == 2 && x.size(0) >= m && x.size(1) == d && x.is_contiguous() && !x.is_cuda()
-                && x.scalar_type().value == ScalarType.Float.value && k.length >= m && v.length >= m
-                && capacity.length >= m && pos.length >= m;
+                && x.scalar_type().value == ScalarType.Float.value && k.length >= (long) layers * m
+                && v.length >= (long) layers * m && capacity.length >= m && pos.length >= m;
         for (int r = 0; ok && r < m; r++) {
-            ok = pos[r] >= 0 && pos[r] < capacity[r] && k[r] != 0 && v[r] != 0;
+            ok = pos[r] >= 0 && pos[r] < capacity[r];
+        }
+        for (int i = 0; ok && i < layers * m; i++) {
+            ok = k[i] != 0 && v[i] != 0;
         }
         if (!ok) {
             throw new IllegalArgumentException("decoder block kernel: x " + x.sizes().vec() + " for " + m
                     + " rows of width " + d + ", positions within their caches, needed");
         }
         int threads = work * m < MIN_SPLIT_WORK ? 1 : torch.get_num_threads();
-        int rc = step(x.data_ptr().address(), m, d, heads, inner, params, eps, scale, k, v, capacity, pos,
+        int rc = steps(x.data_ptr().address(), m, d, heads, inner, layers, params, eps, scale, k, v, capacity, pos,
                 half ? 1 : 0, Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
         if (rc == -1) {
             throw new OutOfMemoryError("decoder block kernel: no memory for the activations of " + m + " rows");
@@ -171,7 +233,7 @@ public final class DecoderBlockKernel {
         }
     }
 
-    private static native int step(long x, int m, int d, int heads, int inner, long[] params, float eps, float scale,
-                                   long[] k, long[] v, int[] capacity, int[] pos, int half, int isa, int attPath,
-                                   int threads);
+    private static native int steps(long x, int m, int d, int heads, int inner, int layers, long[] params, float eps,
+                                    float scale, long[] k, long[] v, int[] capacity, int[] pos, int half, int isa,
+                                    int attPath, int threads);
 }

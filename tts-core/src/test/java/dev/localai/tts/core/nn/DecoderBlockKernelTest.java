@@ -259,6 +259,91 @@ class DecoderBlockKernelTest {
     }
 
     /**
+     * A stack of blocks in one call gives the bits of its blocks called one after another, on any thread count and
+     * for any number of rows: with fewer rows than threads every thread does the row work on its own copy of the
+     * rows (one session's step), otherwise the threads divide the rows; both must equal the one-thread run.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "fp16 cache {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aStackGivesTheBitsOfItsBlocksInTurnOnAnyThreadCount(boolean half) {
+        int d = 256;
+        int heads = 4;
+        int hd = d / heads;
+        int layers = 3;
+        int before = torch.get_num_threads();
+        Block[] blocks = new Block[layers];
+        try (PointerScope scope = new PointerScope()) {
+            for (int l = 0; l < layers; l++) {
+                blocks[l] = Block.random(21 + l, d, heads);
+            }
+            DecoderBlockKernel.Stack stack = DecoderBlockKernel.stack(
+                    Arrays.stream(blocks).map(Block::kernel).toArray(DecoderBlockKernel[]::new));
+            assertThat(stack.layers()).isEqualTo(layers);
+            ScalarType type = half ? ScalarType.Half : ScalarType.Float;
+            for (int m = 1; m <= 3; m++) {
+                Generator g = torch.createCPUGenerator(31 + m);
+                int[] pos = new int[m];
+                Tensor x0 = randn(g, m, d);
+                Tensor[][] k0 = new Tensor[layers][m];
+                Tensor[][] v0 = new Tensor[layers][m];
+                for (int r = 0; r < m; r++) {
+                    pos[r] = 5 + 40 * r;
+                    for (int l = 0; l < layers; l++) {
+                        k0[l][r] = cache(g, heads, pos[r] + 2, hd, pos[r]).to(type);
+                        v0[l][r] = cache(g, heads, pos[r] + 2, hd, pos[r]).to(type);
+                    }
+                }
+                torch.set_num_threads(1);
+                Tensor xr = x0.clone();
+                for (int l = 0; l < layers; l++) {
+                    run(blocks[l], xr, m, clones(k0[l]), clones(v0[l]), pos);
+                }
+                float[] expected = floats(xr);
+                for (int threads : new int[] {1, 2, 3, 4}) {
+                    torch.set_num_threads(threads);
+                    for (int rep = 0; rep < 3; rep++) {
+                        Tensor x = x0.clone();
+                        long[] ka = new long[layers * m];
+                        long[] va = new long[layers * m];
+                        Tensor[][] k = new Tensor[layers][];
+                        Tensor[][] v = new Tensor[layers][];
+                        int[] cap = new int[m];
+                        for (int l = 0; l < layers; l++) {
+                            k[l] = clones(k0[l]);
+                            v[l] = clones(v0[l]);
+                            for (int r = 0; r < m; r++) {
+                                ka[l * m + r] = k[l][r].data_ptr().address();
+                                va[l * m + r] = v[l][r].data_ptr().address();
+                                cap[r] = (int) k[l][r].size(1);
+                            }
+                        }
+                        stack.step(x, m, ka, va, cap, pos, half);
+                        assertThat(floats(x)).as("%d rows, %d threads, run %d", m, threads, rep)
+                                .containsExactly(expected);
+                        for (int l = 0; l < layers; l++) {
+                            for (int r = 0; r < m; r++) {
+                                assertThat(torch.isfinite(k[l][r].select(1, pos[r])).all().item_bool())
+                                        .as("layer %d row %d's key written", l, r).isTrue();
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            torch.set_num_threads(before);
+            for (Block b : blocks) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+    }
+
+    private static Tensor[] clones(Tensor[] ts) {
+        return Arrays.stream(ts).map(Tensor::clone).toArray(Tensor[]::new);
+    }
+
+    /**
      * The phases' barrier (tts_barrier_wait: spins, then sleeps on a futex, its spin budget adapting) under more
      * threads than CPUs and beside another thread's parallel work, where waits outlast the spin and end in a sleep
      * and a wake: every run gives the one-thread bits, and none hangs (a lost wake would).

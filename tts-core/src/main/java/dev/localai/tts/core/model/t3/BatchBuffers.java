@@ -33,15 +33,15 @@ final class BatchBuffers implements AutoCloseable {
     final AttentionScratch att;
     /** Splits the step's large CPU matrix products over threads. */
     final SplitGemm gemm;
-    /** The native block kernel's per-row arguments: cache addresses and capacities. */
+    /** The native block kernels' arguments: each layer's cache addresses of the rows (layer after layer), capacities. */
     final long[] kRows;
     final long[] vRows;
     final int[] capacities;
 
     BatchBuffers(T3Config c, int maxBatch, ScalarType dtype, org.bytedeco.pytorch.Device device, int gemmThreads) {
         this.maxBatch = maxBatch;
-        this.kRows = new long[maxBatch];
-        this.vRows = new long[maxBatch];
+        this.kRows = new long[c.nLayer() * maxBatch];
+        this.vRows = new long[c.nLayer() * maxBatch];
         this.capacities = new int[maxBatch];
         this.gemm = new SplitGemm(device.is_cuda() ? 1 : gemmThreads);
         long widest = Math.max(c.speechTokensDictSize(), Math.max(3L * c.nEmbd(), c.nInner()));

@@ -22,13 +22,16 @@ final class DecodeBuffers implements AutoCloseable {
     final AttentionScratch att;
     /** {@link #x} as one row (1, D), for the native block kernel. */
     final Tensor xRow;
-    /** The native block kernel's per-row arguments for one row: cache addresses, capacity, position. */
-    final long[] kRow = new long[1];
-    final long[] vRow = new long[1];
+    /** The native block kernels' arguments for one row: each layer's cache addresses, capacity, position. */
+    final long[] kLayers;
+    final long[] vLayers;
+    final KvCache[] caches = new KvCache[1];
     final int[] capacityRow = new int[1];
     final int[] posRow = new int[1];
 
     DecodeBuffers(T3Config c, ScalarType dtype, org.bytedeco.pytorch.Device device) {
+        kLayers = new long[c.nLayer()];
+        vLayers = new long[c.nLayer()];
         try (DeviceOptional dev = new DeviceOptional(device);
              TensorOptions o = new TensorOptions(dtype);
              TensorOptions opts = o.device(dev)) {

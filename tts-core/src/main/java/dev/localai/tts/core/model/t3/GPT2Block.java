@@ -31,9 +31,9 @@ final class GPT2Block {
         return fused != null;
     }
 
-    /** Whether this block's decode steps run as one native call now ({@link DecoderBlockKernel}). */
-    boolean fusedFor(KvCache cache) {
-        return fused != null && cache.nativeReadable() && DecoderBlockKernel.enabled();
+    /** The block's decode step as one native call, or null ({@link #fusable()}). */
+    DecoderBlockKernel kernel() {
+        return fused;
     }
 
     /** x (L, D) -> (L, D), filling the cache rows 0..L-1. */
@@ -47,48 +47,27 @@ final class GPT2Block {
         return h.add(mlp.forward(ln_2.forward(h)));
     }
 
-    /** Updates the residual {@code buf.x} (D) in place for the token at {@code pos}. */
+    /**
+     * Updates the residual {@code buf.x} (D) in place for the token at {@code pos}, as LibTorch operations between
+     * the kernels of its layers (where the blocks run fused, {@link GPT2Model} runs them all as one native call).
+     */
     void step(int pos, KvCache cache, DecodeBuffers buf) {
-        if (fusedFor(cache)) {
-            buf.kRow[0] = cache.kAddress(index);
-            buf.vRow[0] = cache.vAddress(index);
-            buf.capacityRow[0] = cache.capacity();
-            buf.posRow[0] = pos;
-            fused.step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow, cache.half());
-            return;
-        }
         attn.step(ln_1.forward(buf.x), pos, cache, index, buf);
         buf.x.add_(buf.proj);
         mlp.step(ln_2.forward(buf.x), buf);
         buf.x.add_(buf.proj);
     }
 
-    /** Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}. */
+    /**
+     * Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}, as LibTorch
+     * operations (fused blocks run from {@link GPT2Model}).
+     */
     void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
-        if (fused != null && DecoderBlockKernel.enabled() && sameNativeReadable(caches, n)) {
-            for (int i = 0; i < n; i++) {
-                bb.kRows[i] = caches[i].kAddress(index);
-                bb.vRows[i] = caches[i].vAddress(index);
-                bb.capacities[i] = caches[i].capacity();
-            }
-            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos, caches[0].half());
-            return;
-        }
         Tensor x = BatchBuffers.rows(bb.x, n);
         Tensor proj = BatchBuffers.rows(bb.proj, n);
         attn.stepRows(ln_1.forward(x), n, pos, caches, index, bb);
         x.add_(proj);
         mlp.stepRows(ln_2.forward(x), n, bb);
         x.add_(proj);
-    }
-
-    /** Whether the native kernel reads all n caches, all of one type. */
-    private static boolean sameNativeReadable(KvCache[] caches, int n) {
-        for (int i = 0; i < n; i++) {
-            if (!caches[i].nativeReadable() || caches[i].half() != caches[0].half()) {
-                return false;
-            }
-        }
-        return true;
     }
 }

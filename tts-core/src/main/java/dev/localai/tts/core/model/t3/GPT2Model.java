@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.DecoderBlockKernel;
 import dev.localai.tts.core.nn.Embedding;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.ParamSource;
@@ -15,6 +16,8 @@ final class GPT2Model {
     final GPT2Block[] h;
     final LayerNorm ln_f;
     private final T3Config config;
+    /** All blocks' decode steps as one native call, where every block has the kernel; else null. */
+    private final DecoderBlockKernel.Stack fused;
 
     GPT2Model(ParamSource p, T3Config c, boolean int8) {
         this.config = c;
@@ -26,11 +29,36 @@ final class GPT2Model {
             h[i] = new GPT2Block(hs.sub(Integer.toString(i)), c, i, int8);
         }
         this.ln_f = new LayerNorm(p.sub("ln_f"), c.nEmbd(), c.layerNormEps());
+        DecoderBlockKernel[] kernels = new DecoderBlockKernel[h.length];
+        boolean all = h.length > 0;
+        for (int i = 0; i < h.length && all; i++) {
+            kernels[i] = h[i].kernel();
+            all = kernels[i] != null;
+        }
+        this.fused = all ? DecoderBlockKernel.stack(kernels) : null;
     }
 
-    /** Whether the blocks can run their decode steps as one native call each (all are made alike). */
+    /** Whether the blocks can run their decode steps as one native call (all are made alike). */
     boolean fusable() {
-        return h.length > 0 && h[0].fusable();
+        return fused != null;
+    }
+
+    /** Whether decode steps over this cache run as one native call now ({@link DecoderBlockKernel}). */
+    boolean fusedFor(KvCache cache) {
+        return fusedFor(new KvCache[] {cache}, 1);
+    }
+
+    /** Whether decode steps over these caches run as one native call now ({@link DecoderBlockKernel}). */
+    private boolean fusedFor(KvCache[] caches, int n) {
+        if (fused == null || !DecoderBlockKernel.enabled()) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!caches[i].nativeReadable() || caches[i].half() != caches[0].half()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** inputs_embeds (L, D) at positions 0..L-1 -> last hidden states after ln_f (L, D); fills the cache. */
@@ -75,8 +103,19 @@ final class GPT2Model {
         checkPosition(pos);
         buf.x.copy_(embed);
         buf.x.add_(wpe.row(pos));
-        for (GPT2Block b : h) {
-            b.step(pos, cache, buf);
+        buf.caches[0] = cache;
+        if (fusedFor(buf.caches, 1)) {
+            for (int l = 0; l < h.length; l++) {
+                buf.kLayers[l] = cache.kAddress(l);
+                buf.vLayers[l] = cache.vAddress(l);
+            }
+            buf.capacityRow[0] = cache.capacity();
+            buf.posRow[0] = pos;
+            fused.step(buf.xRow, 1, buf.kLayers, buf.vLayers, buf.capacityRow, buf.posRow, cache.half());
+        } else {
+            for (GPT2Block b : h) {
+                b.step(pos, cache, buf);
+            }
         }
         cache.setLength(pos + 1);
         return ln_f.forward(buf.x);
@@ -96,8 +135,21 @@ final class GPT2Model {
             checkPosition(pos[i]);
             bb.x.select(0, i).add_(wpe.row(pos[i]));
         }
-        for (GPT2Block b : h) {
-            b.stepRows(n, pos, caches, bb);
+        if (fusedFor(caches, n)) {
+            for (int l = 0; l < h.length; l++) {
+                for (int i = 0; i < n; i++) {
+                    bb.kRows[l * n + i] = caches[i].kAddress(l);
+                    bb.vRows[l * n + i] = caches[i].vAddress(l);
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                bb.capacities[i] = caches[i].capacity();
+            }
+            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos, caches[0].half());
+        } else {
+            for (GPT2Block b : h) {
+                b.stepRows(n, pos, caches, bb);
+            }
         }
         for (int i = 0; i < n; i++) {
             caches[i].setLength(pos[i] + 1);

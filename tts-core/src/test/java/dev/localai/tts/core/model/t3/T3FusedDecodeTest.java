@@ -69,13 +69,11 @@ class T3FusedDecodeTest {
                 for (int i = 0; i < steps; i++) {
                     try (PointerScope step = new PointerScope()) {
                         DecoderBlockKernel.use(false);
-                        assertThat(t3.tfmr.h[0].fusedFor(ca)).isFalse();
+                        assertThat(t3.tfmr.fusedFor(ca)).isFalse();
                         Tensor hiddenA = t3.stepHidden(token, l0 + i, ca, ba).clone();
                         t3.speechLogits(hiddenA, ba, la);
                         DecoderBlockKernel.use(true);
-                        for (GPT2Block b : t3.tfmr.h) {
-                            assertThat(b.fusedFor(cb)).isTrue();
-                        }
+                        assertThat(t3.tfmr.fusedFor(cb)).isTrue();
                         Tensor hiddenB = t3.stepHidden(token, l0 + i, cb, bb).clone();
                         t3.speechLogits(hiddenB, bb, lb);
                         worstHidden = Math.max(worstHidden, RelErr.l2(hiddenB, hiddenA));
