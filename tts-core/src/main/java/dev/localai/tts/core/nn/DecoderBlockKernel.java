@@ -45,6 +45,11 @@ public final class DecoderBlockKernel {
     private static volatile boolean halfCache =
             !"fp32".equalsIgnoreCase(System.getProperty(CACHE_PROPERTY, "").trim());
 
+    /** The system property that, set to {@code false}, runs a model's blocks one native call each (for comparisons). */
+    public static final String STACK_PROPERTY = "localai.tts.stackedDecode";
+    private static volatile boolean stacked =
+            !"false".equalsIgnoreCase(System.getProperty(STACK_PROPERTY, "").trim());
+
     private final long[] params;
     private final int d;
     private final int heads;
@@ -76,6 +81,16 @@ public final class DecoderBlockKernel {
     /** Turns the kernel on or off for every block from now on (for comparisons and tests). */
     public static void use(boolean enabled) {
         on = enabled;
+    }
+
+    /** Whether a model runs its fused blocks as one {@link Stack} call ({@value #STACK_PROPERTY}), or one call each. */
+    public static boolean stacked() {
+        return stacked;
+    }
+
+    /** Sets {@link #stacked()} (for comparisons and tests). */
+    public static void useStack(boolean stack) {
+        stacked = stack;
     }
 
     /**

@@ -26,6 +26,9 @@ final class DecodeBuffers implements AutoCloseable {
     final long[] kLayers;
     final long[] vLayers;
     final KvCache[] caches = new KvCache[1];
+    /** One layer's cache addresses, where the blocks run one call each ({@code DecoderBlockKernel.stacked()} off). */
+    final long[] kRow = new long[1];
+    final long[] vRow = new long[1];
     final int[] capacityRow = new int[1];
     final int[] posRow = new int[1];
 

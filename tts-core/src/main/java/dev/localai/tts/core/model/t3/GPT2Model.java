@@ -111,7 +111,15 @@ final class GPT2Model {
             }
             buf.capacityRow[0] = cache.capacity();
             buf.posRow[0] = pos;
-            fused.step(buf.xRow, 1, buf.kLayers, buf.vLayers, buf.capacityRow, buf.posRow, cache.half());
+            if (DecoderBlockKernel.stacked()) {
+                fused.step(buf.xRow, 1, buf.kLayers, buf.vLayers, buf.capacityRow, buf.posRow, cache.half());
+            } else {
+                for (int l = 0; l < h.length; l++) {
+                    buf.kRow[0] = buf.kLayers[l];
+                    buf.vRow[0] = buf.vLayers[l];
+                    h[l].kernel().step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow, cache.half());
+                }
+            }
         } else {
             for (GPT2Block b : h) {
                 b.step(pos, cache, buf);
