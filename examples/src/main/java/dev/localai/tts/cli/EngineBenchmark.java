@@ -81,6 +81,12 @@ final class EngineBenchmark {
                     : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_speech_head", fused ? "fp16" : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_sampling", dev.localai.tts.core.nn.LogitsKernel.enabled() ? "native" : "libtorch");
+            // streamed blocks vocoded beside T3's next block or in line (the probe's measurement, or the property)
+            String overlapProperty = System.getProperty("localai.tts.overlapFlush", "").trim();
+            r.put("stream_overlap", overlapProperty.isEmpty()
+                    ? dev.localai.tts.core.runtime.WeightTypes.overlapStreaming(
+                            dev.localai.tts.core.runtime.DtypeProbe.cached().streamOverlapMs())
+                    : !"false".equals(overlapProperty));
             // the kernels a bf16 and an fp32 flow attend with
             r.put("bf16_attention", dev.localai.tts.core.nn.Bf16Attention.enabled()
                     ? "native " + dev.localai.tts.core.nn.Bf16Attention.path() : "libtorch");
@@ -94,17 +100,19 @@ final class EngineBenchmark {
             double audio = 0;
             double generation = 0;
             double streamedAudio = 0;
+            String chunks = "";
             for (int i = 0; i < repeats; i++) {
                 AudioClip clip = e.synthesize(SpeechRequest.builder(TEXT).seed(2L).maxTokens(UTTERANCE_TOKENS)
                         .build());
                 audio = clip.stats().audioSeconds();
                 generation += clip.stats().generationSeconds();
                 rtf[i] = clip.stats().generationSeconds() / audio;
-                double[] st = streamed(e);
-                first[i] = st[0];
-                streamedAudio = st[2];
-                streamedRtf[i] = st[1] / 1e3 / st[2];
-                stall[i] = st[3];
+                Streamed st = streamed(e);
+                first[i] = st.firstMs();
+                streamedAudio = st.audioS();
+                streamedRtf[i] = st.totalMs() / 1e3 / st.audioS();
+                stall[i] = st.stallMs();
+                chunks = st.chunks();
             }
             r.put("audio_s", round(audio, 2));
             r.put("generation_s", round(generation / repeats, 2));
@@ -114,6 +122,8 @@ final class EngineBenchmark {
             r.put("streamed_rtf", round(median(streamedRtf), 3));
             // the silence a real-time player of the stream would have inserted while waiting for audio
             r.put("streamed_stall_ms", Math.round(median(stall)));
+            // the last streamed request's chunks: "arrival ms+audio ms" each, for seeing where a player would wait
+            r.put("streamed_chunks", chunks);
             if (repeats > 1) {
                 r.put("rtf_range", range(rtf, 3));
                 r.put("first_audio_ms_range", range(first, 0));
@@ -163,10 +173,14 @@ final class EngineBenchmark {
     }
 
     /**
-     * A streamed request of the same length (the voice is prepared): ms to its first non-empty chunk, ms to its end,
-     * and its seconds of audio.
+     * A streamed request: ms to its first non-empty chunk, ms to its end, its seconds of audio, the stall a real-time
+     * player would have had ({@link #playbackStallMs}) and its non-empty chunks as "arrival ms+audio ms", comma
+     * separated.
      */
-    private static double[] streamed(TtsEngine e) {
+    record Streamed(double firstMs, double totalMs, double audioS, double stallMs, String chunks) {}
+
+    /** A streamed request of the same length (the voice is prepared). */
+    private static Streamed streamed(TtsEngine e) {
         long t0 = System.nanoTime();
         double first = Double.NaN;
         long samples = 0;
@@ -185,8 +199,15 @@ final class EngineBenchmark {
         }
         double[] arrival = chunks.stream().mapToDouble(c -> c[0]).toArray();
         double[] seconds = chunks.stream().mapToDouble(c -> c[1]).toArray();
-        return new double[] {first, (System.nanoTime() - t0) / 1e6, samples / (double) rate,
-                playbackStallMs(arrival, seconds)};
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < arrival.length; i++) {
+            if (seconds[i] > 0) {
+                list.append(list.isEmpty() ? "" : ",").append(Math.round(arrival[i])).append('+')
+                        .append(Math.round(seconds[i] * 1e3));
+            }
+        }
+        return new Streamed(first, (System.nanoTime() - t0) / 1e6, samples / (double) rate,
+                playbackStallMs(arrival, seconds), list.toString());
     }
 
     /**

@@ -89,7 +89,9 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         boolean int8Native = dev.localai.tts.core.nn.Int8Matrix.useMeasuredKernel(measured.int8Native());
         boolean attention = dev.localai.tts.core.nn.CpuAttention.useForDecode(
                 WeightTypes.nativeDecodeAttention(probe.decodeAttentionMs()));
+        boolean overlap = Utterance.useMeasuredOverlap(WeightTypes.overlapStreaming(probe.streamOverlapMs()));
         return (linearOnednn ? ", fp32 linear layers on oneDNN" : "")
+                + (overlap ? ", streamed blocks vocoded beside T3" : ", streamed blocks vocoded in line")
                 + (attention ? ", decode attention on the native kernel ("
                         + dev.localai.tts.core.nn.CpuAttention.path() + ")" : "")
                 + (channelsLast ? ", convolutions channels-last" : "")

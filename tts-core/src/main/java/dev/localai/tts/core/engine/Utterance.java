@@ -55,12 +55,29 @@ public final class Utterance {
      */
     public record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens) {}
 
+    static final String OVERLAP_PROPERTY = "localai.tts.overlapFlush";
+
     /**
-     * Whether a streamed utterance runs each block's flow and HiFT on a second thread while T3 decodes the next block
-     * (on by default; {@code -Dlocalai.tts.overlapFlush=false} runs them in line, for comparisons). The audio is the
-     * same either way: the blocks are the same computations in the same order.
+     * Whether a streamed utterance runs each block's flow and HiFT on a second thread while T3 decodes the next block,
+     * or in line while T3 waits. The engine sets it from the probe's measurement of the two ways
+     * ({@link #useMeasuredOverlap}); {@code -Dlocalai.tts.overlapFlush=true|false} fixes it. The audio is the same
+     * either way: the blocks are the same computations in the same order. A request's text chunks share the setting
+     * ({@link ChunkedSynthesis}: a chunk's last part beside the next chunk's T3).
      */
-    static volatile boolean overlap = !"false".equals(System.getProperty("localai.tts.overlapFlush"));
+    static volatile boolean overlap = !"false".equals(System.getProperty(OVERLAP_PROPERTY));
+
+    /**
+     * Sets {@link #overlap} from a measurement, unless {@code localai.tts.overlapFlush} fixes it; returns the value
+     * in force.
+     */
+    static boolean useMeasuredOverlap(boolean measured) {
+        String fixed = System.getProperty(OVERLAP_PROPERTY);
+        if (fixed == null || fixed.isBlank()) {
+            overlap = measured;
+        }
+        return overlap;
+    }
+
 
     /**
      * Runs vocoding jobs in order on one helper thread: {@link #submit} first waits for everything submitted before

@@ -67,7 +67,7 @@ public final class DtypeProbe {
      * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}; 14:
      * the convolution chain also at the length of the largest streamed block, where the layouts part ways).
      */
-    static final int PROBE_VERSION = 14;
+    static final int PROBE_VERSION = 15;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -102,7 +102,8 @@ public final class DtypeProbe {
             return p;
         }
         p = measure.get();
-        p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs());
+        p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs(),
+                p.streamOverlapMs());
         LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
         write(file, p);
         return p;
@@ -138,7 +139,8 @@ public final class DtypeProbe {
                 threads.put(c, e.getValue());
             }
             return new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."),
-                    timings(props, "decode_attentions", "decode_attention."));
+                    timings(props, "decode_attentions", "decode_attention."),
+                    timings(props, "stream_overlaps", "stream_overlap."));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
@@ -188,6 +190,7 @@ public final class DtypeProbe {
         putTimings(props, "threads", "threads.", p.threadMs());
         putTimings(props, "conv_layouts", "conv_layout.", p.convLayoutMs());
         putTimings(props, "decode_attentions", "decode_attention.", p.decodeAttentionMs());
+        putTimings(props, "stream_overlaps", "stream_overlap.", p.streamOverlapMs());
         try {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
@@ -311,14 +314,88 @@ public final class DtypeProbe {
             double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
             Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
             int k = 0;
+            int fastestStep = -1;
+            int fastestFlow = -1;
             for (int i = 0; i < names.size(); i++) {
                 double step = steps[i] != null ? ms[k++] : Double.NaN;
                 double flow = flows[i] != null ? ms[k++] : Double.NaN;
                 f.put(names.get(i), new WeightTypes.Figure(step, flow, errors[i]));
+                if (steps[i] != null && (fastestStep < 0 || step < f.get(names.get(fastestStep)).t3StepMs())) {
+                    fastestStep = i;
+                }
+                if (flows[i] != null && (fastestFlow < 0 || flow < f.get(names.get(fastestFlow)).flowMs())) {
+                    fastestFlow = i;
+                }
             }
-            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts(), timeDecodeAttention());
+            Map<String, Double> overlap = fastestStep < 0 || fastestFlow < 0 ? Map.of()
+                    : timeStreamOverlap(steps[fastestStep], f.get(names.get(fastestStep)).t3StepMs(),
+                    flows[fastestFlow], f.get(names.get(fastestFlow)).flowMs());
+            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts(), timeDecodeAttention(), overlap);
         } finally {
             torch.set_num_threads(before);
+        }
+    }
+
+    /** Milliseconds of each side of the streamed-block proxy: T3's decoding and the flow, each about this long alone. */
+    static final double STREAM_SIDE_MS = 40;
+
+    /**
+     * A streamed block's two ways, timed by turns ({@link InterleavedTimer}): a flow and T3's decoding of the next
+     * block one after the other on this thread ({@link WeightTypes#STREAM_IN_LINE}), or the flow on a second thread
+     * while this one decodes ({@link WeightTypes#STREAM_OVERLAPPED}), each side about {@link #STREAM_SIDE_MS} alone
+     * (whole decode steps and flow blocks of the fastest candidates, which the engine will run). Both use LibTorch's
+     * intra-op threads as the engine does, so beside each other two teams share the cores: whether that hides one
+     * side behind the other or makes both wait is what this measures. The helper hands its OpenMP workers back after
+     * each run ({@code ThreadPools}), as the engine's flush thread does.
+     */
+    static Map<String, Double> timeStreamOverlap(Runnable step, double stepMs, Runnable flow, double flowMs) {
+        int steps = (int) Math.max(1, Math.min(200, Math.round(STREAM_SIDE_MS / Math.max(stepMs, 1e-3))));
+        int flows = (int) Math.max(1, Math.min(200, Math.round(STREAM_SIDE_MS / Math.max(flowMs, 1e-3))));
+        Runnable decode = () -> {
+            for (int i = 0; i < steps; i++) {
+                step.run();
+            }
+        };
+        Runnable vocode = () -> {
+            for (int i = 0; i < flows; i++) {
+                flow.run();
+            }
+        };
+        java.util.concurrent.ExecutorService helper = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tts-probe-flush");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Runnable inLine = () -> {
+                vocode.run();
+                decode.run();
+            };
+            Runnable overlapped = () -> {
+                java.util.concurrent.Future<?> done = helper.submit(() -> {
+                    try {
+                        vocode.run();
+                    } finally {
+                        dev.localai.tts.core.nn.ThreadPools.release();
+                    }
+                });
+                decode.run();
+                try {
+                    done.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("probe interrupted", e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("probe's flow failed", e.getCause());
+                }
+            };
+            double[] ms = new InterleavedTimer(8 * STREAM_SIDE_MS, 7).medians(List.of(inLine, overlapped));
+            Map<String, Double> out = new LinkedHashMap<>();
+            out.put(WeightTypes.STREAM_IN_LINE, ms[0]);
+            out.put(WeightTypes.STREAM_OVERLAPPED, ms[1]);
+            return out;
+        } finally {
+            helper.shutdownNow();
         }
     }
 

@@ -112,6 +112,27 @@ public final class WeightTypes {
         return base != null && nat != null && clearlyFaster(nat, base);
     }
 
+    /** The probe's name of a streamed block's flow run on the request's thread while T3 waits. */
+    public static final String STREAM_IN_LINE = "in_line";
+    /** The probe's name of a streamed block's flow run on a second thread while T3 decodes the next block. */
+    public static final String STREAM_OVERLAPPED = "overlapped";
+
+    /**
+     * Whether a streamed request runs each block's flow and vocoder beside T3's decoding of the next block, from the
+     * probe's times of the two ways (pure logic): in line unless both were measured and overlapping is
+     * {@link #clearlyFaster}. Both ways do the same work on the same cores; beside each other they share them, and on
+     * a machine where that costs more than it hides (oversubscribed OpenMP teams waiting for each other) every block
+     * comes later. With no figures (a probe that did not time it) it overlaps, as before the probe did.
+     */
+    public static boolean overlapStreaming(Map<String, Double> ms) {
+        Double inLine = ms.get(STREAM_IN_LINE);
+        Double overlapped = ms.get(STREAM_OVERLAPPED);
+        if (inLine == null || overlapped == null) {
+            return true;
+        }
+        return clearlyFaster(overlapped, inLine);
+    }
+
     /**
      * What the probe measured for one candidate dtype.
      *
@@ -133,14 +154,24 @@ public final class WeightTypes {
      * @param decodeAttentionMs the time of a T3 decode step's attention over its cache by form
      *                 ({@link #ATTENTION_LIBTORCH}, {@link #ATTENTION_NATIVE}), ms ({@link #nativeDecodeAttention}
      *                 chooses)
+     * @param streamOverlapMs the time of a streamed block's proxy (T3 decode steps and flow blocks) by way
+     *                 ({@link #STREAM_IN_LINE}, {@link #STREAM_OVERLAPPED}), ms ({@link #overlapStreaming} chooses)
      */
     public record Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs,
-                        Map<String, Double> convLayoutMs, Map<String, Double> decodeAttentionMs) {
+                        Map<String, Double> convLayoutMs, Map<String, Double> decodeAttentionMs,
+                        Map<String, Double> streamOverlapMs) {
         public Probe {
             figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
             threadMs = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(threadMs));
             convLayoutMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(convLayoutMs));
             decodeAttentionMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(decodeAttentionMs));
+            streamOverlapMs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(streamOverlapMs));
+        }
+
+        /** Without streamed-block timings (streaming overlaps, as before the probe timed it). */
+        public Probe(String key, Map<String, Figure> figures, Map<Integer, Double> threadMs,
+                     Map<String, Double> convLayoutMs, Map<String, Double> decodeAttentionMs) {
+            this(key, figures, threadMs, convLayoutMs, decodeAttentionMs, Map.of());
         }
 
         /** Without decode-attention timings (LibTorch's form stays). */
@@ -175,6 +206,8 @@ public final class WeightTypes {
                     b.isEmpty() ? "" : "; ", name.replace('_', '-'), ms)));
             decodeAttentionMs.forEach((name, ms) -> b.append(String.format(Locale.ROOT,
                     "%sdecode attention %s %.2f ms", b.isEmpty() ? "" : "; ", name, ms)));
+            streamOverlapMs.forEach((name, ms) -> b.append(String.format(Locale.ROOT,
+                    "%sstreamed block %s %.2f ms", b.isEmpty() ? "" : "; ", name.replace('_', ' '), ms)));
             return b.toString();
         }
     }

@@ -108,6 +108,60 @@ class DtypeProbeTest {
     }
 
     @Test
+    void theStreamedBlockTimingsAreKeptAndChoose() {
+        Map<String, Double> ways = new LinkedHashMap<>();
+        ways.put(WeightTypes.STREAM_IN_LINE, 65.5);
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 78.25);
+        WeightTypes.Probe again = keptAndReadBack(new WeightTypes.Probe("", fp32Figures(), Map.of(), Map.of(),
+                Map.of(), ways));
+        assertThat(again.streamOverlapMs()).containsExactly(Map.entry(WeightTypes.STREAM_IN_LINE, 65.5),
+                Map.entry(WeightTypes.STREAM_OVERLAPPED, 78.25));
+        assertThat(again.describe()).endsWith("streamed block in line 65.50 ms; streamed block overlapped 78.25 ms");
+        assertThat(WeightTypes.overlapStreaming(again.streamOverlapMs())).as("overlapping came later").isFalse();
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 64.0); // within the noise margin: in line
+        assertThat(WeightTypes.overlapStreaming(ways)).isFalse();
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 45.0);
+        assertThat(WeightTypes.overlapStreaming(ways)).isTrue();
+        assertThat(WeightTypes.overlapStreaming(Map.of())).as("an older probe's file: overlapped, as before").isTrue();
+        assertThat(new WeightTypes.Probe("", fp32Figures()).streamOverlapMs()).isEmpty();
+    }
+
+    /**
+     * The measurement itself, on work whose answer is known whatever the CPU: two sides that sleep can overlap
+     * completely, two that hold one lock cannot at all. Three rounds each.
+     */
+    @Test
+    void theStreamedBlockMeasurementSeesWhetherTheTwoSidesCanRunTogether() {
+        Runnable nap = () -> sleep(2);
+        Object lock = new Object();
+        Runnable locked = () -> {
+            synchronized (lock) {
+                sleep(2);
+            }
+        };
+        for (int round = 0; round < 3; round++) {
+            Map<String, Double> free = DtypeProbe.timeStreamOverlap(nap, 2, nap, 2);
+            assertThat(free.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: sides that can overlap", round)
+                    .isLessThan(0.8 * free.get(WeightTypes.STREAM_IN_LINE));
+            assertThat(WeightTypes.overlapStreaming(free)).isTrue();
+            Map<String, Double> serial = DtypeProbe.timeStreamOverlap(locked, 2, locked, 2);
+            assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: twenty naps of 2 ms", round)
+                    .isGreaterThanOrEqualTo(40.0);
+            assertThat(WeightTypes.overlapStreaming(serial)).as("round %d: sides that cannot overlap", round)
+                    .isFalse();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void theDecodeAttentionTimingsAreKeptAndChoose() throws Exception {
         Map<String, Double> att = new LinkedHashMap<>();
         att.put(WeightTypes.ATTENTION_LIBTORCH, 9.5);
