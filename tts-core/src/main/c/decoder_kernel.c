@@ -109,6 +109,16 @@ typedef struct {
 /* the rows this thread does row work for: all of them in its own copies, else every nt-th */
 #define FOR_ROWS(c, w, t, nt, r) for (long r = (w)->own ? 0 : (t); r < (c)->m; r += (w)->own ? 1 : (nt))
 
+/* a product's input rows src (m, width), shared, quantized into this thread's rows (own) or its share of the shared
+   ones, then, where shared, the barrier before any thread reads them */
+static void quantize_input(const float* src, long width, const shared_t* c, const rows_t* w, int t, int nt,
+        tts_barrier* bar) {
+    FOR_ROWS(c, w, t, nt, r) {
+        w->steps[r] = tts_quantize_row(src + r * width, width, w->xq + r * width);
+    }
+    if (!w->own) tts_barrier_wait(bar, nt);
+}
+
 /* one block (layer l) for thread t of nt; the barriers separate what one thread writes from what another reads */
 static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, const rows_t* w) {
     const jlong* p = c->params + (long) l * N_PARAMS;
@@ -143,10 +153,7 @@ static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, con
                 c->scale, c->scores + (long) t * c->maxLen, c->att + r * d + hh * hd);
     }
     tts_barrier_wait(bar, nt);
-    FOR_ROWS(c, w, t, nt, r) {
-        w->steps[r] = tts_quantize_row(c->att + r * d, d, w->xq + r * d);
-    }
-    if (!w->own) tts_barrier_wait(bar, nt);
+    quantize_input(c->att, d, c, w, t, nt, bar);
     product(W(ATTN_W), F(ATTN_S), F(ATTN_B), d, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
     tts_barrier_wait(bar, nt);
     FOR_ROWS(c, w, t, nt, r) {
@@ -164,10 +171,7 @@ static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, con
         }
     }
     tts_barrier_wait(bar, nt);
-    FOR_ROWS(c, w, t, nt, r) {
-        w->steps[r] = tts_quantize_row(c->inn + r * inner, inner, w->xq + r * inner);
-    }
-    if (!w->own) tts_barrier_wait(bar, nt);
+    quantize_input(c->inn, inner, c, w, t, nt, bar);
     product(W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
     tts_barrier_wait(bar, nt);
     /* the next block's first rows work reads the same rows of xr as this writes: no barrier between blocks */

@@ -25,7 +25,6 @@ final class DecodeBuffers implements AutoCloseable {
     /** The native block kernels' arguments for one row: each layer's cache addresses, capacity, position. */
     final long[] kLayers;
     final long[] vLayers;
-    final KvCache[] caches = new KvCache[1];
     /** One layer's cache addresses, where the blocks run one call each ({@code DecoderBlockKernel.stacked()} off). */
     final long[] kRow = new long[1];
     final long[] vRow = new long[1];

@@ -45,7 +45,7 @@ final class GPT2Model {
 
     /** Whether decode steps over this cache run as one native call now ({@link DecoderBlockKernel}). */
     boolean fusedFor(KvCache cache) {
-        return fusedFor(new KvCache[] {cache}, 1);
+        return fused != null && DecoderBlockKernel.enabled() && cache.nativeReadable();
     }
 
     /** Whether decode steps over these caches run as one native call now ({@link DecoderBlockKernel}). */
@@ -103,8 +103,7 @@ final class GPT2Model {
         checkPosition(pos);
         buf.x.copy_(embed);
         buf.x.add_(wpe.row(pos));
-        buf.caches[0] = cache;
-        if (fusedFor(buf.caches, 1)) {
+        if (fusedFor(cache)) {
             for (int l = 0; l < h.length; l++) {
                 buf.kLayers[l] = cache.kAddress(l);
                 buf.vLayers[l] = cache.vAddress(l);
