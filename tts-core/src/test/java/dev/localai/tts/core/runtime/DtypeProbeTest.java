@@ -128,7 +128,7 @@ class DtypeProbeTest {
 
     /**
      * The measurement itself, on work whose answer is known whatever the CPU: two sides that sleep can overlap
-     * completely, two that hold one lock cannot at all. Three rounds each.
+     * completely (half the time), two that hold one lock cannot at all (all the naps either way). Three rounds each.
      */
     @Test
     void theStreamedBlockMeasurementSeesWhetherTheTwoSidesCanRunTogether() {
@@ -144,11 +144,13 @@ class DtypeProbeTest {
             assertThat(free.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: sides that can overlap", round)
                     .isLessThan(0.8 * free.get(WeightTypes.STREAM_IN_LINE));
             assertThat(WeightTypes.overlapStreaming(free)).isTrue();
+            // sides that cannot overlap: both ways take at least all forty naps (the medians' noise on a busy
+            // machine can exceed the choice's 5% margin, so the choice itself is checked on fixed figures above)
             Map<String, Double> serial = DtypeProbe.timeStreamOverlap(locked, 2, locked, 2);
-            assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: twenty naps of 2 ms", round)
-                    .isGreaterThanOrEqualTo(40.0);
-            assertThat(WeightTypes.overlapStreaming(serial)).as("round %d: sides that cannot overlap", round)
-                    .isFalse();
+            assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: forty naps of 2 ms", round)
+                    .isGreaterThanOrEqualTo(80.0);
+            assertThat(serial.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: forty naps under one lock", round)
+                    .isGreaterThanOrEqualTo(80.0);
         }
     }
 
