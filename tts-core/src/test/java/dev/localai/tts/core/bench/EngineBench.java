@@ -22,10 +22,12 @@ import java.util.concurrent.Future;
  *
  * <pre>
  * tts-core/bench/run.sh EngineBench [--model tiny:3|random-turbo|DIR|REPO] [--levels 1,4,16] [--rounds 2] [--max-tokens 60]
- *     [--threads 0] [--ttfa 10] [--compare-unbatched] [--dtype auto|fp32|bf16]
+ *     [--threads 0] [--ttfa 10] [--compare-unbatched] [--dtype auto|fp32|bf16] [--device cpu|cuda|cuda:N]
  * </pre>
  *
  * {@code --dtype} sets the engine's weight type ({@code auto}, the default, lets the engine choose).
+ * {@code --device} runs the engine there ({@code cpu} unless set; on a GPU give {@code --dtype bf16} for the weight
+ * type {@code tts-cuda} chooses).
  * Every request has its own seed and text, so nothing is served from the cache (it is also disabled).
  */
 public final class EngineBench {
@@ -48,9 +50,11 @@ public final class EngineBench {
         int ttfaRuns = a.getInt("ttfa", 10);
         boolean compare = a.flag("compare-unbatched");
         dtype = a.get("dtype", "auto");
+        device = a.get("device", "cpu");
         try (TtsEngine probe = engine(model, threads, 1, false)) {
             System.out.printf("EngineBench: model %s, weights %s (--dtype %s), %d rounds per client, max %d speech "
-                    + "tokens per request, %s%n", model, probe.modelInfo().dtype(), dtype, rounds, maxTokens,
+                    + "tokens per request, on %s, %s%n", model, probe.modelInfo().dtype(), dtype, rounds, maxTokens,
+                    probe.modelInfo().device(),
                     BenchArgs.machine());
         }
         System.out.println();
@@ -69,10 +73,12 @@ public final class EngineBench {
     }
 
     private static String dtype = "auto";
+    private static String device = "cpu";
 
     private static TtsEngine engine(String model, int threads, int concurrent, boolean batched) {
         TtsOptions.Builder b = TtsEngine.builder().model(model).threads(threads).maxConcurrent(concurrent)
-                .maxQueue(Math.max(16, concurrent * 4)).cacheBytes(0).batchDecoding(batched);
+                .maxQueue(Math.max(16, concurrent * 4)).cacheBytes(0).batchDecoding(batched)
+                .device(device);
         if (!dtype.equals("auto")) {
             b.dtype(dtype);
         }
