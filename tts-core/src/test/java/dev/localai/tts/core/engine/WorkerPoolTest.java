@@ -25,7 +25,9 @@ class WorkerPoolTest {
         assumeTrue(ThreadPools.supported(), "native kernels not loaded");
         assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "Linux /proc needed");
         String name = "wp-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36); // under 15 characters
-        WorkerPool pool = new WorkerPool(1, 0, name);
+        // a queue of one: the next request waits there while the worker is still in afterExecute (handing back its
+        // OpenMP pool) after the previous one's future completed; with no queue it would be rejected then
+        WorkerPool pool = new WorkerPool(1, 1, name);
         int before = torch.get_num_threads();
         torch.set_num_threads(2);
         try {

@@ -39,7 +39,12 @@ public final class CudaDecodeBench {
             Tensor spk = torch.randn(1, 256);
             Tensor prompt = torch.randint(0, 6561, new long[] {1, 40});
             T3Cond cond = new T3Cond(spk, prompt);
-            T3DecodeBench.run(t3, cond, 1, 8, false); // warm-up
+            // warm-up (not figures): the first use of each kernel loads it (CUDA's lazy module loading), and the
+            // batched step uses kernels a single session does not
+            System.out.println("warm-up (not figures):");
+            T3DecodeBench.run(t3, cond, 1, 8, false);
+            T3DecodeBench.run(t3, cond, 4, 8, true);
+            T3DecodeBench.run(t3, cond, 16, 8, true);
             System.out.println();
             System.out.println("| sessions | batched | decode tokens/s (all sessions) | ms per step per session "
                     + "| mean batch |");

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.hift;
 
+import dev.localai.tts.core.nn.OnDevice;
 import static org.bytedeco.pytorch.global.torch.cat;
 import static org.bytedeco.pytorch.global.torch.clamp;
 import static org.bytedeco.pytorch.global.torch.cos;
@@ -195,8 +196,9 @@ public final class HiFTGenerator implements AutoCloseable {
      */
     Tensor source(Tensor f0, SourceModuleHnNSF.PhaseState state, SourceNoise noise) {
         Tensor f0Up = upsampleF0(f0);
-        Tensor n = noise.next(f0Up.size(2));
-        Tensor sw = m_source.sineWaves(f0Up, state, noise.initialPhase(), n);
+        // the noise is drawn on the CPU in upstream's order (the same audio on any device), then used where F0 is
+        Tensor n = OnDevice.of(noise.next(f0Up.size(2)), f0Up);
+        Tensor sw = m_source.sineWaves(f0Up, state, OnDevice.of(noise.initialPhase(), f0Up), n);
         return m_source.merge(sw);
     }
 

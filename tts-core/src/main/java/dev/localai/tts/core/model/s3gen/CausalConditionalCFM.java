@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Scopes;
 import org.bytedeco.pytorch.Scalar;
@@ -30,9 +31,10 @@ final class CausalConditionalCFM {
             float[] ts = new float[nTimesteps + 1];
             tSpan.data_ptr_float().get(ts);
             Tensor x = z;
+            Tensor span = OnDevice.of(tSpan, z); // the time grid where the estimator runs
             for (int i = 0; i < nTimesteps; i++) {
-                Tensor t = tSpan.narrow(0, i, 1);
-                Tensor r = tSpan.narrow(0, i + 1, 1);
+                Tensor t = span.narrow(0, i, 1);
+                Tensor r = span.narrow(0, i + 1, 1);
                 Tensor emb = estimator.timeEmbedding(t, r, z.scalar_type());
                 Tensor v = estimator.forward(x, mu, spks, cond, emb);
                 trace.estimatorOut(i, v);

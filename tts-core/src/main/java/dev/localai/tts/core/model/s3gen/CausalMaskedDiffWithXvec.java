@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Scopes;
@@ -80,7 +81,7 @@ final class CausalMaskedDiffWithXvec {
             trace.mu(muBt);
             Tensor mu = muBt.transpose(1, 2).contiguous();
 
-            Tensor cond = torch.zeros(new long[] {1, frames, config.melBins()}, new TensorOptions(dt));
+            Tensor cond = OnDevice.of(torch.zeros(new long[] {1, frames, config.melBins()}, new TensorOptions(dt)), mu);
             cond.narrow(1, 0, m1).copy_(promptFeat.to(dt));
             cond = cond.transpose(1, 2).contiguous();
 

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
@@ -34,7 +35,7 @@ final class LinearNoSubsampling {
 
     /** The (1, 2T-1, d) relative position table for T frames, in {@code like}'s dtype. */
     Tensor posEmb(long t, Tensor like) {
-        Tensor table = EspnetRelPositionalEncoding.table(t, dModel);
+        Tensor table = OnDevice.of(EspnetRelPositionalEncoding.table(t, dModel), like);
         if (table.scalar_type() != like.scalar_type()) {
             return table.to(like.scalar_type());
         }

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Scopes;
@@ -79,7 +80,7 @@ final class RelPositionMultiHeadedAttention {
             return x.as_strided(new long[] {b, hh, t1, t1}, new long[] {hh * t1 * t2, t1 * t2, t2 - 1, 1},
                     new org.bytedeco.pytorch.LongOptional(x.storage_offset() + t1 - 1));
         }
-        Tensor zero = torch.zeros(new long[] {b, hh, t1, 1}, new TensorOptions(x.scalar_type()));
+        Tensor zero = OnDevice.of(torch.zeros(new long[] {b, hh, t1, 1}, new TensorOptions(x.scalar_type())), x);
         Tensor padded = torch.cat(new TensorArrayRef(new TensorVector(zero, x)), -1).view(b, hh, t2 + 1, t1);
         return padded.narrow(2, 1, t2).reshape(b, hh, t1, t2).narrow(3, 0, t2 / 2 + 1);
     }

@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Scopes;
@@ -39,8 +40,8 @@ final class TimestepEmbedding {
         return Scopes.run(() -> {
             long half = dim / 2;
             double step = Math.log(10000) / (half - 1);
-            Tensor freqs = torch.arange(new Scalar(half), new TensorOptions(torch.ScalarType.Float))
-                    .mul(new Scalar(-step)).exp();
+            Tensor freqs = OnDevice.of(torch.arange(new Scalar(half), new TensorOptions(torch.ScalarType.Float))
+                    .mul(new Scalar(-step)).exp(), t);
             Tensor e = t.mul(new Scalar(1000)).unsqueeze(1).mul(freqs.unsqueeze(0));
             return torch.cat(new TensorArrayRef(new TensorVector(e.sin(), e.cos())), -1);
         });

@@ -37,8 +37,12 @@ final class BatchBuffers implements AutoCloseable {
     final long[] kRows;
     final long[] vRows;
     final int[] capacities;
+    /** The sessions' KV caches as slots of one tensor per layer (a GPU's batched steps, {@link KvPool}), or null. */
+    final KvPool pool;
 
-    BatchBuffers(T3Config c, int maxBatch, ScalarType dtype, org.bytedeco.pytorch.Device device, int gemmThreads) {
+    BatchBuffers(T3Config c, int maxBatch, ScalarType dtype, org.bytedeco.pytorch.Device device, int gemmThreads,
+                 KvPool pool) {
+        this.pool = pool;
         this.maxBatch = maxBatch;
         this.kRows = new long[c.nLayer() * maxBatch];
         this.vRows = new long[c.nLayer() * maxBatch];
@@ -77,5 +81,8 @@ final class BatchBuffers implements AutoCloseable {
             att.close();
         }
         gemm.close();
+        if (pool != null) {
+            pool.close();
+        }
     }
 }

@@ -78,11 +78,11 @@ public final class BatchDecoder implements AutoCloseable {
         }
     }
 
-    private BatchDecoder(T3 model, int maxBatch, double gatherFraction) {
+    private BatchDecoder(T3 model, int maxBatch, double gatherFraction, boolean pooled) {
         this.model = model;
         this.maxBatch = maxBatch;
         this.gatherFraction = gatherFraction;
-        this.buffers = model.newBatchBuffers(maxBatch, dev.localai.tts.core.runtime.Torch.threads());
+        this.buffers = model.newBatchBuffers(maxBatch, dev.localai.tts.core.runtime.Torch.threads(), pooled);
         this.tokens = new int[maxBatch];
         this.positions = new int[maxBatch];
         this.caches = new KvCache[maxBatch];
@@ -99,13 +99,28 @@ public final class BatchDecoder implements AutoCloseable {
      *                       whatever has arrived at once)
      */
     public static BatchDecoder start(T3 model, int maxBatch, double gatherFraction) {
+        return start(model, maxBatch, gatherFraction, model.device().isCuda() && POOLED_ON_GPU);
+    }
+
+    /**
+     * {@code -Dlocalai.tts.kvPool=true} puts a GPU's sessions' caches in a {@link KvPool}. Off by default: the one
+     * pooled form measured on a GPU (LibTorch's fused attention with a mask) was slower than per-row attention at 4
+     * sessions, and the spelled-out attention that replaced it has not run on a GPU yet (docs/performance.md "GPU").
+     */
+    private static final boolean POOLED_ON_GPU = "true".equals(System.getProperty("localai.tts.kvPool", "").trim());
+
+    /**
+     * {@link #start(T3, int, double)} with the sessions' KV caches in a {@link KvPool} or not: on a GPU where
+     * {@code -Dlocalai.tts.kvPool=true} asks for it, and chosen here by tests on the CPU.
+     */
+    static BatchDecoder start(T3 model, int maxBatch, double gatherFraction, boolean pooled) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1: " + maxBatch);
         }
         if (!(gatherFraction >= 0 && gatherFraction <= 10)) {
             throw new IllegalArgumentException("gatherFraction must be in [0, 10]: " + gatherFraction);
         }
-        BatchDecoder d = new BatchDecoder(model, maxBatch, gatherFraction);
+        BatchDecoder d = new BatchDecoder(model, maxBatch, gatherFraction, pooled);
         d.thread.start();
         return d;
     }
@@ -117,6 +132,30 @@ public final class BatchDecoder implements AutoCloseable {
 
     T3 model() {
         return model;
+    }
+
+    /**
+     * A KV cache for a session of this decoder: a slot of its pool where it has one with a slot free and
+     * {@code positions} fit, else null (the session then makes its own).
+     */
+    KvCache cacheFor(int positions) {
+        lock.lock();
+        try {
+            // a closed decoder's pool is freed (or about to be): the session then fails to register
+            return buffers.pool == null || closed ? null : buffers.pool.lease(positions);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The batch buffers (tests drive batched steps through them). */
+    BatchBuffers buffers() {
+        return buffers;
+    }
+
+    /** Sessions' caches leased from the pool now (0 without a pool). */
+    int pooledCaches() {
+        return buffers.pool == null ? 0 : buffers.pool.leased();
     }
 
     public int maxBatch() {

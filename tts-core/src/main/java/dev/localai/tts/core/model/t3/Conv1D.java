@@ -87,6 +87,15 @@ final class Conv1D {
             }
             return;
         }
+        if (x.is_cuda()) {
+            // one launch: the transposed product below is for the CPU's GEMMs
+            if (bias == null) {
+                torch.mm_out(out, x, weight.t());
+            } else {
+                torch.addmm_out(out, bias, x, weight.t(), ONE, ONE);
+            }
+            return;
+        }
         long nOut = weight.size(0);
         Tensor t = tmp.narrow(0, 0, nOut * n).view(nOut, n);
         gemm.mm(weight, x.t(), t);

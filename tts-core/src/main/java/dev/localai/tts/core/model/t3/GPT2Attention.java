@@ -1,5 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.CpuAttention;
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -104,7 +105,7 @@ final class GPT2Attention {
         Tensor kc = like(cache.k(layer).narrow(1, 0, from + len), q);
         Tensor vc = like(cache.v(layer).narrow(1, 0, from + len), q);
         // query i sits at position from + i: it sees keys 0..from+i (is_causal would align the mask top-left)
-        Tensor mask = torch.ones(len, from + len).to(torch.ScalarType.Bool).tril(from);
+        Tensor mask = OnDevice.of(torch.ones(len, from + len).to(torch.ScalarType.Bool).tril(from), q);
         Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(mask), 0.0, false,
                 new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
@@ -177,6 +178,31 @@ final class GPT2Attention {
      * {@code caches[i]} and attends over that cache's own {@code pos[i] + 1} positions (per-row lengths, no
      * padding); the projected outputs land in the first n rows of {@code bb.proj}.
      */
+    /**
+     * {@link #stepRows} for rows whose caches are slots of {@code pool}: the new keys and values of all rows go into
+     * the pool with one indexed copy each, and all rows attend at once over the first {@code rows.maxLen} positions
+     * of their slots, each masked to its own length.
+     */
+    void stepRowsPooled(Tensor h, int n, KvPool pool, KvPool.Rows rows, int layer, BatchBuffers bb) {
+        Tensor qkv = BatchBuffers.rows(bb.qkv, n);
+        c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);
+        Tensor pk = pool.k(layer);
+        Tensor pv = pool.v(layer);
+        long flatRows = pk.size(0) * pk.size(1);
+        pk.view(flatRows, nEmbd).index_copy_(0, rows.flat, qkv.narrow(1, nEmbd, nEmbd).to(pk.scalar_type()));
+        pv.view(flatRows, nEmbd).index_copy_(0, rows.flat, qkv.narrow(1, 2L * nEmbd, nEmbd).to(pv.scalar_type()));
+        Tensor q = qkv.narrow(1, 0, nEmbd).view(n, nHead, 1, headDim).mul(new Scalar(scaleValue));
+        // (n, maxLen, heads, headDim) gathered from the slots, seen as (n, heads, maxLen, headDim)
+        Tensor kc = like(pk.narrow(1, 0, rows.maxLen).index_select(0, rows.slots).transpose(1, 2), q);
+        Tensor vc = like(pv.narrow(1, 0, rows.maxLen).index_select(0, rows.slots).transpose(1, 2), q);
+        // softmax(q k^T + bias) v spelled out: LibTorch's fused attention with this mask stalled the step on an H200
+        // (every stack sample of a 4-row step was inside it; docs/performance.md "GPU")
+        Tensor scores = torch.matmul(q, kc.transpose(2, 3)).to(ScalarType.Float).add_(rows.bias); // (n, H, 1, L)
+        Tensor probs = torch.softmax(scores, -1).to(q.scalar_type());
+        Tensor a = torch.matmul(probs, vc); // (n, H, 1, headDim)
+        c_proj.forwardRows(a.reshape(n, nEmbd), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
+    }
+
     void stepRows(Tensor h, int n, int[] pos, KvCache[] caches, int layer, BatchBuffers bb) {
         Tensor qkv = BatchBuffers.rows(bb.qkv, n);
         c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);

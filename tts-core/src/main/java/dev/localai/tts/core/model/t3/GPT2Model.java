@@ -164,6 +164,29 @@ final class GPT2Model {
         return ln_f.forward(BatchBuffers.rows(bb.x, n));
     }
 
+    /**
+     * {@link #stepRows} where every row's cache is a slot of {@code bb.pool}: the positions' embeddings, each block's
+     * cache writes and attention go through {@code rows}' index tensors, one operation for all rows.
+     */
+    Tensor stepRowsPooled(int n, int[] pos, KvCache[] caches, BatchBuffers bb, KvPool.Rows rows) {
+        for (int i = 0; i < n; i++) {
+            if (pos[i] != caches[i].length()) {
+                throw new IllegalStateException("row " + i + " steps at position " + pos[i] + " but its cache holds "
+                        + caches[i].length());
+            }
+            checkPosition(pos[i]);
+        }
+        Tensor x = BatchBuffers.rows(bb.x, n);
+        x.add_(wpe.weight.index_select(0, rows.positions));
+        for (GPT2Block b : h) {
+            b.stepRowsPooled(n, bb, rows);
+        }
+        for (int i = 0; i < n; i++) {
+            caches[i].setLength(pos[i] + 1);
+        }
+        return ln_f.forward(x);
+    }
+
     private void checkPosition(long pos) {
         if (pos >= config.nPositions()) {
             throw new IllegalStateException("position " + pos + " beyond the " + config.nPositions()

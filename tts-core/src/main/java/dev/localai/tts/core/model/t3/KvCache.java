@@ -21,7 +21,11 @@ public final class KvCache implements AutoCloseable {
     private final long[] vAddress;
     private final boolean nativeReadable;
     private final boolean half;
+    /** The pool whose slot this cache is, or null where it owns its tensors. */
+    private final KvPool pool;
+    private final int slot;
     private int length;
+    private boolean closed;
 
     KvCache(int nLayer, int nHead, int headDim, int capacity, ScalarType dtype, org.bytedeco.pytorch.Device device) {
         this.capacity = capacity;
@@ -39,12 +43,42 @@ public final class KvCache implements AutoCloseable {
         }
         this.half = dtype == ScalarType.Half;
         this.nativeReadable = (dtype == ScalarType.Float || half) && !device.is_cuda();
+        this.pool = null;
+        this.slot = -1;
         this.kAddress = new long[nLayer];
         this.vAddress = new long[nLayer];
         for (int i = 0; i < nLayer; i++) {
             kAddress[i] = k[i].data_ptr().address();
             vAddress[i] = v[i].data_ptr().address();
         }
+    }
+
+    /**
+     * Slot {@code slot} of {@code pool}: per layer K and V views (heads, capacity, headDim), strided, which this cache
+     * holds a reference to and releases on {@link #close()}, when the slot goes back to the pool. Never read by the
+     * native CPU kernels (their caches are contiguous and their own).
+     */
+    KvCache(Tensor[] k, Tensor[] v, int capacity, ScalarType dtype, KvPool pool, int slot) {
+        this.k = k;
+        this.v = v;
+        this.capacity = capacity;
+        this.bytes = 2L * k.length * k[0].numel() * (dtype == ScalarType.Float ? 4 : 2);
+        this.half = dtype == ScalarType.Half;
+        this.nativeReadable = false;
+        this.pool = pool;
+        this.slot = slot;
+        this.kAddress = new long[k.length];
+        this.vAddress = new long[k.length];
+    }
+
+    /** The pool this cache is a slot of, or null. */
+    KvPool pool() {
+        return pool;
+    }
+
+    /** Its slot in {@link #pool()}, or -1. */
+    int slot() {
+        return slot;
     }
 
     /** Whether the cache is fp32 or fp16 in CPU memory (what the native block kernel reads). */
@@ -102,9 +136,16 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return; // a second close must not hand back a slot leased again meanwhile
+        }
+        closed = true;
         for (int i = 0; i < k.length; i++) {
             k[i].close();
             v[i].close();
+        }
+        if (pool != null) {
+            pool.release(slot);
         }
     }
 }

@@ -356,21 +356,49 @@ public final class T3 implements AutoCloseable {
      * Buffers for batched decode steps of up to {@code maxBatch} sessions, the CPU matrix products split over
      * {@code gemmThreads} threads.
      */
-    BatchBuffers newBatchBuffers(int maxBatch, int gemmThreads) {
+    BatchBuffers newBatchBuffers(int maxBatch, int gemmThreads, boolean pooled) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
-            return new BatchBuffers(config, maxBatch, dtype, dev, gemmThreads);
+            KvPool pool = pooled ? new KvPool(config, maxBatch, Math.min(config.nPositions(), KV_POOL_POSITIONS),
+                    cacheType(), dev) : null;
+            try {
+                return new BatchBuffers(config, maxBatch, dtype, dev, gemmThreads, pool);
+            } catch (RuntimeException e) {
+                if (pool != null) {
+                    pool.close();
+                }
+                throw e;
+            }
         }
     }
+
+    /**
+     * Positions of one slot of a batched decoder's KV pool ({@link KvPool}, on a GPU): an engine chunk needs at most
+     * its voice prompt (375), its text and 1 000 speech tokens. A longer session gets a cache of its own.
+     */
+    static final int KV_POOL_POSITIONS = 2048;
 
     /**
      * One batched decode step: the previous token {@code tokens[i]} of session i at position {@code pos[i]} (the
      * length of {@code caches[i]}) -> speech logits (n, V) in the model dtype, a view of {@code bb.logits}.
      */
     Tensor stepLogitsRows(int n, int[] tokens, int[] pos, KvCache[] caches, BatchBuffers bb) {
-        for (int i = 0; i < n; i++) {
-            bb.x.select(0, i).copy_(speech_emb.row(tokens[i]));
+        KvPool.Rows rows = null;
+        if (bb.pool != null) {
+            try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+                rows = bb.pool.rows(n, tokens, pos, caches, dev);
+            }
         }
-        Tensor hidden = tfmr.stepRows(n, pos, caches, bb);
+        Tensor hidden;
+        if (rows != null) {
+            // every row's cache is a slot of the pool: a few launches per layer whatever n is
+            torch.index_select_out(BatchBuffers.rows(bb.x, n), speech_emb.weight, 0, rows.tokens);
+            hidden = tfmr.stepRowsPooled(n, pos, caches, bb, rows);
+        } else {
+            for (int i = 0; i < n; i++) {
+                bb.x.select(0, i).copy_(speech_emb.row(tokens[i]));
+            }
+            hidden = tfmr.stepRows(n, pos, caches, bb);
+        }
         Tensor logits = BatchBuffers.rows(bb.logits, n);
         if (halfHead() && hidden.is_contiguous()) {
             // a row's logits are the bits it gets alone

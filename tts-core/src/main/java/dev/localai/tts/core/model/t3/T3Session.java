@@ -79,7 +79,8 @@ public final class T3Session implements AutoCloseable {
         int steps = Math.min(params.maxGenLen(), config.nPositions() - l0);
         this.maxTokens = 1 + steps;
         try {
-            this.cache = model.newCache(l0 + steps);
+            KvCache pooled = decoder != null ? decoder.cacheFor(l0 + steps) : null;
+            this.cache = pooled != null ? pooled : model.newCache(l0 + steps);
             if (prefix != null) {
                 prefix.copyInto(cache);
             }

@@ -58,7 +58,7 @@ class BatchDecoderTest {
         int n = 3;
         List<T3Session> a = new ArrayList<>();
         List<T3Session> b = new ArrayList<>();
-        try (PointerScope scope = new PointerScope(); BatchBuffers bb = t3.newBatchBuffers(4, 2)) {
+        try (PointerScope scope = new PointerScope(); BatchBuffers bb = t3.newBatchBuffers(4, 2, false)) {
             for (int i = 0; i < n; i++) {
                 a.add(t3.start(cond, text(i), params(), TokenSampler.greedy()));
                 b.add(t3.start(cond, text(i), params(), TokenSampler.greedy()));
@@ -83,6 +83,116 @@ class BatchDecoderTest {
         } finally {
             a.forEach(T3Session::close);
             b.forEach(T3Session::close);
+        }
+    }
+
+    @Test
+    void pooledCachesGiveTheLogitsOfSingleStepsStepAfterStep() {
+        int n = 3;
+        List<T3Session> a = new ArrayList<>();
+        List<T3Session> b = new ArrayList<>();
+        // the GPU's layout (one tensor per layer for all sessions' caches), run here on the CPU
+        try (BatchDecoder decoder = BatchDecoder.start(t3, 4, 2.0, true)) {
+            try (PointerScope scope = new PointerScope()) {
+                for (int i = 0; i < n; i++) {
+                    a.add(t3.start(cond, text(i), params(), TokenSampler.greedy()));
+                    b.add(t3.start(cond, text(i), params(), TokenSampler.greedy(), decoder));
+                    a.get(i).next();
+                    b.get(i).next();
+                    assertThat(b.get(i).cache().pool()).as("a slot of the pool").isNotNull();
+                    assertThat(a.get(i).cache().pool()).isNull();
+                }
+                assertThat(decoder.pooledCaches()).isEqualTo(n);
+                int[] tokens = new int[n];
+                int[] pos = new int[n];
+                KvCache[] caches = new KvCache[n];
+                for (int i = 0; i < n; i++) {
+                    tokens[i] = a.get(i).tokens()[0];
+                }
+                for (int step = 0; step < 6; step++) {
+                    for (int i = 0; i < n; i++) {
+                        pos[i] = a.get(i).cache().length();
+                        caches[i] = b.get(i).cache();
+                        a.get(i).stepLocal(tokens[i], pos[i]);
+                    }
+                    Tensor rows = t3.stepLogitsRows(n, tokens, pos, caches, decoder.buffers());
+                    for (int i = 0; i < n; i++) {
+                        double d = Golden.maxAbsDiff(rows.select(0, i).to(ScalarType.Float), a.get(i).lastLogits());
+                        assertThat(d).as("step " + step + " row " + i).isLessThanOrEqualTo(1e-4);
+                        assertThat(caches[i].length()).isEqualTo(pos[i] + 1);
+                        tokens[i] = (int) a.get(i).lastLogits().argmax().item_long();
+                    }
+                }
+            } finally {
+                a.forEach(T3Session::close);
+                b.forEach(T3Session::close);
+            }
+            assertThat(decoder.pooledCaches()).as("closed sessions hand their slots back").isZero();
+        }
+    }
+
+    @Test
+    void withEverySlotTakenASessionMakesItsOwnCacheAndMixedBatchesGiveTheUnbatchedTokens() throws Exception {
+        int n = 3;
+        int[][] expected = new int[n][];
+        for (int i = 0; i < n; i++) {
+            expected[i] = t3.generate(cond, text(i), params(), TokenSampler.seeded(200 + i));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        // two slots for three sessions: batches mix pooled rows and a row with its own cache
+        try (BatchDecoder decoder = BatchDecoder.start(t3, 2, 2.0, true)) {
+            CountDownLatch started = new CountDownLatch(n);
+            List<Future<int[]>> fs = new ArrayList<>();
+            List<Boolean> pooled = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                fs.add(pool.submit(() -> {
+                    try (T3Session s = t3.start(cond, text(k), params(), TokenSampler.seeded(200 + k), decoder)) {
+                        pooled.add(s.cache().pool() != null);
+                        started.countDown();
+                        started.await();
+                        return s.generateAll();
+                    }
+                }));
+            }
+            for (int i = 0; i < n; i++) {
+                assertThat(fs.get(i).get()).as("session " + i).containsExactly(expected[i]);
+            }
+            assertThat(pooled).containsExactlyInAnyOrder(true, true, false);
+            assertThat(decoder.pooledCaches()).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentSessionsWithPooledCachesGiveTheUnbatchedTokens() throws Exception {
+        int n = 4;
+        int[][] expected = new int[n][];
+        for (int i = 0; i < n; i++) {
+            expected[i] = t3.generate(cond, text(i), params(), TokenSampler.seeded(300 + i));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try (BatchDecoder decoder = BatchDecoder.start(t3, n, 2.0, true)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<int[]>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    try (T3Session s = t3.start(cond, text(k), params(), TokenSampler.seeded(300 + k), decoder)) {
+                        assertThat(s.cache().pool()).isNotNull();
+                        return s.generateAll();
+                    }
+                }));
+            }
+            go.countDown();
+            for (int i = 0; i < n; i++) {
+                assertThat(fs.get(i).get()).as("session " + i).containsExactly(expected[i]);
+            }
+            assertThat(decoder.meanBatch()).isGreaterThan(1.0);
+        } finally {
+            pool.shutdownNow();
         }
     }
 
