@@ -3,6 +3,8 @@
 #   tts-cuda/bench/gpu-check.sh [device spec] [decode steps]
 # 1. the tts-cuda tests with the GPU natives of LibTorch (-Pcuda; downloads them once, about 460 MB),
 # 2. CudaDecodeBench: Turbo-size T3 decode throughput at 1/4/16 sessions, batched and not, with VRAM figures.
+# A GPU machine without network access (or a JDK): tts-cuda/bench/offline/bundle.sh builds the same checks, and the
+# engine benchmark on CUDA, as chunks to carry there (docs/performance.md, "GPU").
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$here"

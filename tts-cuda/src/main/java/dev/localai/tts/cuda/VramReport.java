@@ -21,12 +21,12 @@ public record VramReport(int device, String name, long totalBytes, long freeByte
 
     @Override
     public String toString() {
-        return String.format("cuda:%d %s: %.2f / %.2f GiB in use; LibTorch allocated %.2f GiB, reserved %.2f GiB, "
-                + "peak %.2f GiB", device, name, gib(usedBytes()), gib(totalBytes), gib(torchAllocated),
-                gib(torchReserved), gib(torchPeak));
+        return String.format("cuda:%d %s: %s / %s in use; LibTorch allocated %s, reserved %s, peak %s", device, name,
+                gib(usedBytes()), gib(totalBytes), gib(torchAllocated), gib(torchReserved), gib(torchPeak));
     }
 
-    private static double gib(long b) {
-        return b / (double) (1L << 30);
+    /** GiB with two decimals, or "n/a" for a figure that could not be read (-1: the allocator had not started). */
+    private static String gib(long b) {
+        return b < 0 ? "n/a" : String.format("%.2f GiB", b / (double) (1L << 30));
     }
 }

@@ -17,6 +17,8 @@ import dev.localai.tts.core.nn.ThreadPools;
 import dev.localai.tts.core.runtime.ConvLayout;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.IntraOpThreads;
+import dev.localai.tts.core.runtime.Device;
+import org.bytedeco.pytorch.global.torch;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
@@ -109,6 +111,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         int threads = IntraOpThreads.choose(o.threads(), o.device().isCuda(), Torch.threadsSetByEnvironment(),
                 Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(), DtypeProbe::cached);
         Torch.init(threads);
+        requireDevice(o.device());
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
         String kernels = o.device().isCuda() ? "" : useMachineKernels(DtypeProbe.cached());
@@ -140,6 +143,27 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         // loading and the weight-type probe computed on this thread: its idle OpenMP workers would slow the
         // engine's own threads from now on (ThreadPools)
         ThreadPools.release();
+    }
+
+    /**
+     * A clear error, before any weights load, where a GPU is asked for that LibTorch cannot use (CPU natives, no GPU
+     * or driver, or no GPU of that index); without it the first tensor moved there fails deep inside LibTorch.
+     */
+    static void requireDevice(Device device) {
+        if (!device.isCuda()) {
+            return;
+        }
+        if (!torch.cuda_is_available()) {
+            throw new IllegalArgumentException("device " + device + " was asked for, but LibTorch sees no CUDA GPU "
+                    + "(these are its CPU natives, or the machine has no GPU and driver): use cpu or auto, or the "
+                    + "-Pcuda build on a GPU machine");
+        }
+        long gpus = torch.cuda_device_count();
+        if (device.index() >= gpus) {
+            throw new IllegalArgumentException("device " + device + " was asked for, but LibTorch sees " + gpus
+                    + " GPU" + (gpus == 1 ? "" : "s") + " (cuda:0" + (gpus > 1 ? " to cuda:" + (gpus - 1) : "")
+                    + ")");
+        }
     }
 
     private static boolean batchPays(Boolean configured, ChatterboxTurbo model) {
