@@ -17,6 +17,7 @@ app_only=false
 arch="${1:-90}"
 out="tts-cuda/target/offline"
 work="$out/work"
+TTS_ROOT="$root"
 . bin/jvm-env.sh
 jdk="$(tts_find_jdk)" || { echo "bundle: needs a JDK 21 or newer" >&2; exit 1; }
 mkdir -p "$work"
