@@ -167,51 +167,31 @@ class BatchDecoderTest {
 
     @Test
     void concurrentSessionsWithPooledCachesGiveTheUnbatchedTokens() throws Exception {
-        int n = 4;
-        int[][] expected = new int[n][];
-        for (int i = 0; i < n; i++) {
-            expected[i] = t3.generate(cond, text(i), params(), TokenSampler.seeded(300 + i));
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try (BatchDecoder decoder = BatchDecoder.start(t3, n, 2.0, true)) {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<int[]>> fs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int k = i;
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    try (T3Session s = t3.start(cond, text(k), params(), TokenSampler.seeded(300 + k), decoder)) {
-                        assertThat(s.cache().pool()).isNotNull();
-                        return s.generateAll();
-                    }
-                }));
-            }
-            go.countDown();
-            for (int i = 0; i < n; i++) {
-                assertThat(fs.get(i).get()).as("session " + i).containsExactly(expected[i]);
-            }
-            assertThat(decoder.meanBatch()).isGreaterThan(1.0);
-        } finally {
-            pool.shutdownNow();
-        }
+        concurrentSessionsGiveTheUnbatchedTokens(true, 300);
     }
 
     @Test
     void concurrentSessionsThroughTheDecoderGiveTheUnbatchedTokens() throws Exception {
+        concurrentSessionsGiveTheUnbatchedTokens(false, 100);
+    }
+
+    /** Four sessions at once through one decoder, its caches pooled or each session's own: the tokens of each alone. */
+    private static void concurrentSessionsGiveTheUnbatchedTokens(boolean pooledCaches, int seed) throws Exception {
         int n = 4;
         int[][] expected = new int[n][];
         for (int i = 0; i < n; i++) {
-            expected[i] = t3.generate(cond, text(i), params(), TokenSampler.seeded(100 + i));
+            expected[i] = t3.generate(cond, text(i), params(), TokenSampler.seeded(seed + i));
         }
         ExecutorService pool = Executors.newFixedThreadPool(n);
-        try (BatchDecoder decoder = BatchDecoder.start(t3, n, 2.0)) {
+        try (BatchDecoder decoder = BatchDecoder.start(t3, n, 2.0, pooledCaches)) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<int[]>> fs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int k = i;
                 fs.add(pool.submit(() -> {
                     go.await();
-                    try (T3Session s = t3.start(cond, text(k), params(), TokenSampler.seeded(100 + k), decoder)) {
+                    try (T3Session s = t3.start(cond, text(k), params(), TokenSampler.seeded(seed + k), decoder)) {
+                        assertThat(s.cache().pool() != null).as("a slot of the pool").isEqualTo(pooledCaches);
                         return s.generateAll();
                     }
                 }));
@@ -220,8 +200,8 @@ class BatchDecoderTest {
             for (int i = 0; i < n; i++) {
                 assertThat(fs.get(i).get()).as("session " + i).containsExactly(expected[i]);
             }
-            System.out.printf("batch decoder: %d batches, %d steps, mean batch %.2f%n", decoder.batches(),
-                    decoder.steps(), decoder.meanBatch());
+            System.out.printf("batch decoder (pooled caches %s): %d batches, %d steps, mean batch %.2f%n",
+                    pooledCaches, decoder.batches(), decoder.steps(), decoder.meanBatch());
             assertThat(decoder.meanBatch()).isGreaterThan(1.0);
         } finally {
             pool.shutdownNow();
