@@ -380,14 +380,7 @@ public final class DtypeProbe {
                     }
                 });
                 decode.run();
-                try {
-                    done.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("probe interrupted", e);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw new IllegalStateException("probe's flow failed", e.getCause());
-                }
+                await(done);
             };
             double[] ms = new InterleavedTimer(8 * STREAM_SIDE_MS, 7).medians(List.of(inLine, overlapped));
             Map<String, Double> out = new LinkedHashMap<>();
@@ -542,14 +535,7 @@ public final class DtypeProbe {
                     }
                     part.accept(0);
                     for (var f : done) {
-                        try {
-                            f.get();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new IllegalStateException("interrupted while probing", e);
-                        } catch (java.util.concurrent.ExecutionException e) {
-                            throw new IllegalStateException(e.getCause());
-                        }
+                        await(f);
                     }
                 }
             };
@@ -826,6 +812,18 @@ public final class DtypeProbe {
         Tensor[] run() {
             Tensor[] w = layers.get(0);
             return new Tensor[] {torch.addmv(w[4], w[0], x), torch.addmv(w[7], w[3], inner), flowOut()};
+        }
+    }
+
+    /** Waits for a probe's helper task; its failure (or an interrupt) fails the probe. */
+    private static void await(java.util.concurrent.Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while probing", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("a probe's helper task failed", e.getCause());
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.localai.tts.core.model.hift;
 
-import dev.localai.tts.core.nn.OnDevice;
 import static org.bytedeco.pytorch.global.torch.cat;
 import static org.bytedeco.pytorch.global.torch.clamp;
 import static org.bytedeco.pytorch.global.torch.cos;
@@ -16,6 +15,7 @@ import static org.bytedeco.pytorch.global.torch.view_as_real;
 
 import dev.localai.tts.core.nn.Conv1d;
 import dev.localai.tts.core.nn.ConvTranspose1d;
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package dev.localai.tts.core.model.s3gen;
 
-import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
 import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.localai.tts.core.model.t3;
 
-import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.CpuAttention;
+import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -191,7 +191,7 @@ final class GPT2Attention {
         long flatRows = pk.size(0) * pk.size(1);
         pk.view(flatRows, nEmbd).index_copy_(0, rows.flat, qkv.narrow(1, nEmbd, nEmbd).to(pk.scalar_type()));
         pv.view(flatRows, nEmbd).index_copy_(0, rows.flat, qkv.narrow(1, 2L * nEmbd, nEmbd).to(pv.scalar_type()));
-        Tensor q = qkv.narrow(1, 0, nEmbd).view(n, nHead, 1, headDim).mul(new Scalar(scaleValue));
+        Tensor q = qkv.narrow(1, 0, nEmbd).view(n, nHead, 1, headDim).mul(scale);
         // (n, maxLen, heads, headDim) gathered from the slots, seen as (n, heads, maxLen, headDim)
         Tensor kc = like(pk.narrow(1, 0, rows.maxLen).index_select(0, rows.slots).transpose(1, 2), q);
         Tensor vc = like(pv.narrow(1, 0, rows.maxLen).index_select(0, rows.slots).transpose(1, 2), q);

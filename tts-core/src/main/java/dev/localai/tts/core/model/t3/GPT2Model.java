@@ -134,12 +134,8 @@ final class GPT2Model {
      * hidden states after ln_f (n, D) are returned.
      */
     Tensor stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
+        checkRows(n, pos, caches);
         for (int i = 0; i < n; i++) {
-            if (pos[i] != caches[i].length()) {
-                throw new IllegalStateException("row " + i + " steps at position " + pos[i] + " but its cache holds "
-                        + caches[i].length());
-            }
-            checkPosition(pos[i]);
             bb.x.select(0, i).add_(wpe.row(pos[i]));
         }
         if (fusedFor(caches, n)) {
@@ -169,13 +165,7 @@ final class GPT2Model {
      * cache writes and attention go through {@code rows}' index tensors, one operation for all rows.
      */
     Tensor stepRowsPooled(int n, int[] pos, KvCache[] caches, BatchBuffers bb, KvPool.Rows rows) {
-        for (int i = 0; i < n; i++) {
-            if (pos[i] != caches[i].length()) {
-                throw new IllegalStateException("row " + i + " steps at position " + pos[i] + " but its cache holds "
-                        + caches[i].length());
-            }
-            checkPosition(pos[i]);
-        }
+        checkRows(n, pos, caches);
         Tensor x = BatchBuffers.rows(bb.x, n);
         x.add_(wpe.weight.index_select(0, rows.positions));
         for (GPT2Block b : h) {
@@ -185,6 +175,17 @@ final class GPT2Model {
             caches[i].setLength(pos[i] + 1);
         }
         return ln_f.forward(x);
+    }
+
+    /** Each row steps at its cache's length, within the learned positions. */
+    private void checkRows(int n, int[] pos, KvCache[] caches) {
+        for (int i = 0; i < n; i++) {
+            if (pos[i] != caches[i].length()) {
+                throw new IllegalStateException("row " + i + " steps at position " + pos[i] + " but its cache holds "
+                        + caches[i].length());
+            }
+            checkPosition(pos[i]);
+        }
     }
 
     private void checkPosition(long pos) {
