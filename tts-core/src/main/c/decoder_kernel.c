@@ -62,13 +62,56 @@ static void layer_norm(const float* x, const float* w, const float* b, float eps
     }
 }
 
-/* x (m, in) quantized rows -> y (m, n): this thread's columns */
+/* a work counter, alone on its cache line */
+typedef struct {
+    atomic_long next;
+    char pad[64 - sizeof(atomic_long)];
+} counter_t;
+
+/*
+ * Load balancing. The two vCPUs of a VM do not run at one speed: with each product split in halves, one thread waited
+ * 0.3-1.9 ms a step at the barriers for the other, and which one varied from round to round (AMD EPYC Zen 5 VM). So
+ * each phase's work (a product's output rows, the attention's (row, head) pairs) is split into units: every thread
+ * first takes its even share of the first three quarters of the units, in one piece, and then claims the rest one
+ * unit at a time from the phase's counter, so the faster thread does more of the tail. Whichever thread computes a
+ * unit computes it whole, in the same order, so the results are the same bits (docs/performance.md, "Twelfth round").
+ */
+#define TAIL_NUM 1
+#define TAIL_DEN 4
+/* a product's unit: about 128 KB of int8 weights (64 KB was slower: short streams), whole groups of four rows */
+#define UNIT_BYTES 131072L
+
+/* the first unit of thread t's even share of `fixed` units, and the one after it */
+static void fixed_share(long fixed, int t, int nt, long* a, long* z) {
+    *a = fixed / nt * t;
+    *z = t == nt - 1 ? fixed : fixed / nt * (t + 1);
+}
+
+/* units from `fixed` on, one at a time, until there are none */
+static long claim(counter_t* next, long fixed) {
+    return fixed + atomic_fetch_add_explicit(&next->next, 1, memory_order_relaxed);
+}
+
+/* x (m, in) quantized rows -> y (m, n), GELU'd where gelu: this thread's units of output rows */
 static void product(const int8_t* w, const float* s, const float* b, long in, const int8_t* xq, const float* steps,
-        long m, float* y, long n, int t, int nt, int isa) {
-    long a, z;
-    tts_share(0, n, t, nt, &a, &z);
-    if (a < z) {
-        tts_int8_product(w, in, xq, steps, m, s, b, y, n, a, z, isa);
+        long m, float* y, long n, int t, int nt, int isa, counter_t* next, int gelu) {
+    long per = UNIT_BYTES / in / 4 * 4;
+    per = per < 4 ? 4 : per;
+    const long units = (n + per - 1) / per;
+    const long fixed = units * (TAIL_DEN - TAIL_NUM) / TAIL_DEN;
+    long u0, u1;
+    fixed_share(fixed, t, nt, &u0, &u1);
+    while (u0 < units) {
+        const long a = u0 * per;
+        const long z = u1 * per < n ? u1 * per : n;
+        if (a < z) {
+            tts_int8_product(w, in, xq, steps, m, s, b, y, n, a, z, isa);
+            if (gelu) {
+                for (long r = 0; r < m; r++) tts_gelu_tanh(y + r * n + a, z - a);
+            }
+        }
+        u0 = claim(next, fixed);
+        u1 = u0 + 1;
     }
 }
 
@@ -94,7 +137,11 @@ typedef struct {
     float* inn;              /* (m, inner) */
     float* scores;           /* (team, maxLen) */
     long maxLen;
+    counter_t* work;         /* (layers, PHASES): each phase's counter of claimed tail units, from 0 */
 } shared_t;
+
+/* the phases of a block whose work is shared out by units */
+enum { PH_QKV, PH_ATTENTION, PH_ATTN_PROJ, PH_FC, PH_PROJ, PHASES };
 
 /* where a thread keeps the residual, a layer norm's output and a product's quantized input with its steps: the
    shared ones (rows divided among the threads), or its own copies of every row (own) */
@@ -130,10 +177,15 @@ static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, con
         w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
     }
     if (!w->own) tts_barrier_wait(bar, nt);
-    product(W(QKV_W), F(QKV_S), F(QKV_B), d, w->xq, w->steps, m, c->qkv, 3L * d, t, nt, c->isa);
+    counter_t* work = c->work + (long) l * PHASES;
+    product(W(QKV_W), F(QKV_S), F(QKV_B), d, w->xq, w->steps, m, c->qkv, 3L * d, t, nt, c->isa, work + PH_QKV, 0);
     tts_barrier_wait(bar, nt);
-    /* one (row, head) at a time: its key and value into the cache, then its attention */
-    for (long u = t; u < m * c->heads; u += nt) {
+    /* one (row, head) at a time: its key and value into the cache, then its attention; pairs of the fixed share
+       every nt-th (neighbouring heads on different threads), then the tail as claimed */
+    const long pairs = m * c->heads;
+    const long fixedPairs = pairs * (TAIL_DEN - TAIL_NUM) / TAIL_DEN / nt * nt;
+    for (long u = t < fixedPairs ? t : claim(work + PH_ATTENTION, fixedPairs); u < pairs;
+            u = u + nt < fixedPairs ? u + nt : claim(work + PH_ATTENTION, fixedPairs)) {
         const long r = u / c->heads;
         const long hh = u % c->heads;
         const float* q = c->qkv + r * 3 * d + hh * hd;
@@ -154,7 +206,8 @@ static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, con
     }
     tts_barrier_wait(bar, nt);
     quantize_input(c->att, d, c, w, t, nt, bar);
-    product(W(ATTN_W), F(ATTN_S), F(ATTN_B), d, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
+    product(W(ATTN_W), F(ATTN_S), F(ATTN_B), d, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa, work + PH_ATTN_PROJ,
+            0);
     tts_barrier_wait(bar, nt);
     FOR_ROWS(c, w, t, nt, r) {
         add_row(w->xr + r * d, c->tmp + r * d, d);
@@ -162,17 +215,10 @@ static void block(const shared_t* c, int l, int t, int nt, tts_barrier* bar, con
         w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
     }
     if (!w->own) tts_barrier_wait(bar, nt);
-    {
-        long a, z;
-        tts_share(0, inner, t, nt, &a, &z);
-        if (a < z) {
-            tts_int8_product(W(FC_W), d, w->xq, w->steps, m, F(FC_S), F(FC_B), c->inn, inner, a, z, c->isa);
-            for (long r = 0; r < m; r++) tts_gelu_tanh(c->inn + r * inner + a, z - a);
-        }
-    }
+    product(W(FC_W), F(FC_S), F(FC_B), d, w->xq, w->steps, m, c->inn, inner, t, nt, c->isa, work + PH_FC, 1);
     tts_barrier_wait(bar, nt);
     quantize_input(c->inn, inner, c, w, t, nt, bar);
-    product(W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa);
+    product(W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, w->xq, w->steps, m, c->tmp, d, t, nt, c->isa, work + PH_PROJ, 0);
     tts_barrier_wait(bar, nt);
     /* the next block's first rows work reads the same rows of xr as this writes: no barrier between blocks */
     FOR_ROWS(c, w, t, nt, r) {
@@ -251,10 +297,15 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
             + (size_t) maxLen * (size_t) team));
     const size_t rowBytes = lines(sizeof(float) * (size_t) m * (size_t) (own ? 2L * d : d))
             + lines(sizeof(float) * (size_t) m) + lines((size_t) m * (size_t) wide);
-    char* buf = aligned_alloc(64, sharedBytes + rowBytes * (size_t) (own ? team : 1));
+    const size_t workBytes = sizeof(counter_t) * (size_t) layers * PHASES;
+    char* buf = aligned_alloc(64, workBytes + sharedBytes + rowBytes * (size_t) (own ? team : 1));
     if (buf == NULL) {
         free(meta);
         return -1;
+    }
+    counter_t* work = (counter_t*) buf;
+    for (long i = 0; i < (long) layers * PHASES; i++) {
+        atomic_init(&work[i].next, 0);
     }
     shared_t c;
     c.m = m;
@@ -273,18 +324,19 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
     c.pos = pos;
     c.headStride = stride;
     c.x = (float*) (intptr_t) xAddr;
-    c.qkv = (float*) buf;
+    c.qkv = (float*) (buf + workBytes);
     c.att = c.qkv + 3L * m * d;
     c.tmp = c.att + (long) m * d;
     c.inn = c.tmp + (long) m * d;
     c.scores = c.inn + (long) m * inner;
     c.maxLen = maxLen;
+    c.work = work;
     tts_barrier bar = {0, 0, 0};
 #pragma omp parallel num_threads(team)
     {
         const int t = omp_get_thread_num();
         const int nt = omp_get_num_threads();
-        char* mine = buf + sharedBytes + (own ? (size_t) t * rowBytes : 0);
+        char* mine = buf + workBytes + sharedBytes + (own ? (size_t) t * rowBytes : 0);
         rows_t w;
         w.own = own;
         float* rows = (float*) mine;

@@ -259,6 +259,47 @@ class DecoderBlockKernelTest {
     }
 
     /**
+     * At GPT-2 medium's widths every phase is many units (the query/key/value product 24, the output projection 32,
+     * the attention 16 per row), so the threads' fixed shares and the claimed tail both carry work, and which thread
+     * claims which tail unit changes from run to run: the bits must not.
+     */
+    @Test
+    void atGpt2MediumWidthsWhoeverClaimsATailUnitTheBitsAreTheSame() {
+        int d = 1024;
+        int heads = 16;
+        int hd = d / heads;
+        int[] pos = {200, 7, 450};
+        int before = torch.get_num_threads();
+        try (Block b = Block.random(9, d, heads); PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(13);
+            for (int m = 1; m <= pos.length; m += 2) {
+                Tensor x0 = randn(g, m, d);
+                Tensor[] k0 = new Tensor[m];
+                Tensor[] v0 = new Tensor[m];
+                for (int r = 0; r < m; r++) {
+                    k0[r] = cache(g, heads, pos[r] + 1, hd, pos[r]).to(ScalarType.Half);
+                    v0[r] = cache(g, heads, pos[r] + 1, hd, pos[r]).to(ScalarType.Half);
+                }
+                float[] expected = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    torch.set_num_threads(threads);
+                    for (int rep = 0; rep < 4; rep++) {
+                        Tensor x = x0.clone();
+                        run(b, x, m, clones(k0), clones(v0), Arrays.copyOf(pos, m));
+                        float[] got = floats(x);
+                        if (expected == null) {
+                            expected = got;
+                        }
+                        assertThat(got).as("%d rows, %d threads, run %d", m, threads, rep).containsExactly(expected);
+                    }
+                }
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    /**
      * A stack of blocks in one call gives the bits of its blocks called one after another, on any thread count and
      * for any number of rows: with fewer rows than threads every thread does the row work on its own copy of the
      * rows (one session's step), otherwise the threads divide the rows; both must equal the one-thread run.
