@@ -56,6 +56,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class DtypeProbe {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
     static final String FILE = "dtype-probe.properties";
+    /** The share of the CPUs other processes may use during a probe whose figures are kept (a quarter). */
+    static final double BUSY_SHARE = 0.25;
     /**
      * Part of the key: a probe with other candidates or products measures again (2: int8 added; 3: bf16 flow with
      * fp32 attention added; 4: the T3 step includes its attention, which bf16 makes several times slower on some
@@ -97,13 +99,33 @@ public final class DtypeProbe {
      * (a write that fails is logged and ignored) and logged once.
      */
     static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure) {
+        return loadOrMeasure(file, key, measure, CpuLoad::sample);
+    }
+
+    /**
+     * {@link #loadOrMeasure(Path, String, Supplier)}, reading the machine's load with {@code load} before and after
+     * measuring: where other processes used more than {@link #BUSY_SHARE} of the CPUs meanwhile, the figures serve this
+     * process only and are not written (the next start measures again). On 2026-12-04 a probe run beside another
+     * benchmark timed 2 threads at 108.7 ms against 15.4 for 1 and kept that: every later run on the quiet machine
+     * used one thread of two (docs/performance.md, "Twelfth round").
+     */
+    static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure,
+            Supplier<CpuLoad.Sample> load) {
         WeightTypes.Probe p = read(file);
         if (p != null && p.key().equals(key)) {
             return p;
         }
+        CpuLoad.Sample before = load.get();
         p = measure.get();
+        double others = CpuLoad.othersShare(before, load.get());
         p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs(),
                 p.streamOverlapMs());
+        if (others > BUSY_SHARE) {
+            LOG.warning(String.format(java.util.Locale.ROOT, "weight-type probe on %s: %s; other processes used %.0f%%"
+                    + " of the CPUs while it measured, so these figures serve this run only and are measured again"
+                    + " at the next start", key, p.describe(), 100 * others));
+            return p;
+        }
         LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
         write(file, p);
         return p;

@@ -41,6 +41,32 @@ class DtypeProbeTest {
         assertThat(WeightTypes.fromProbe(again).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
     }
 
+    /**
+     * A probe during which other processes used more than a quarter of the CPUs serves its run but is not kept: the
+     * next start measures again, on a quiet machine, and keeps that.
+     */
+    @Test
+    void aProbeOnABusyMachineServesItsRunButIsNotKept() {
+        Path file = tmp.resolve(DtypeProbe.FILE);
+        long second = 1_000_000_000L;
+        java.util.Iterator<CpuLoad.Sample> busy = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
+                new CpuLoad.Sample(2 * second, 104, 11.9, 2)).iterator(); // others 2.1 s of 4
+        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", measure(30), busy::next);
+        assertThat(measured).hasValue(1);
+        assertThat(p.key()).isEqualTo("CPU");
+        assertThat(p.figures().get("bf16").t3StepMs()).isEqualTo(30);
+        assertThat(file).doesNotExist();
+        java.util.Iterator<CpuLoad.Sample> quiet = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
+                new CpuLoad.Sample(2 * second, 102.2, 11.9, 2)).iterator(); // others 0.3 s of 4
+        WeightTypes.Probe kept = DtypeProbe.loadOrMeasure(file, "CPU", measure(5), quiet::next);
+        assertThat(measured).hasValue(2);
+        assertThat(DtypeProbe.read(file)).isEqualTo(kept);
+        assertThat(DtypeProbe.loadOrMeasure(file, "CPU", measure(1), () -> {
+            throw new AssertionError("a kept probe is read, not measured");
+        }).figures().get("bf16").t3StepMs()).isEqualTo(5);
+        assertThat(measured).hasValue(2);
+    }
+
     @Test
     void anotherMachineKeyMeasuresAgainAndReplacesTheFile() {
         Path file = tmp.resolve(DtypeProbe.FILE);
