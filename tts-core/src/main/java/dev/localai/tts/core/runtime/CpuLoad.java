@@ -79,10 +79,15 @@ final class CpuLoad {
         }
     }
 
+    /** This process's CPU time, or NaN where the JDK does not give it (a runtime without jdk.management). */
     private static double ownCpuSeconds() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            long nanos = os.getProcessCpuTime();
-            return nanos < 0 ? Double.NaN : nanos / 1e9;
+        try {
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                long nanos = os.getProcessCpuTime();
+                return nanos < 0 ? Double.NaN : nanos / 1e9;
+            }
+        } catch (LinkageError | RuntimeException e) {
+            // not known: the probe then keeps its figures, as before
         }
         return Double.NaN;
     }
