@@ -15,10 +15,9 @@ import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.nn.ThreadPools;
 import dev.localai.tts.core.runtime.ConvLayout;
+import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.IntraOpThreads;
-import dev.localai.tts.core.runtime.Device;
-import org.bytedeco.pytorch.global.torch;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
@@ -38,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The Chatterbox Turbo speech engine: thread-safe, streaming, with long-text chunking, a bounded request queue and

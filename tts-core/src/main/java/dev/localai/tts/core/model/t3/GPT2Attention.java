@@ -178,6 +178,24 @@ final class GPT2Attention {
      * {@code caches[i]} and attends over that cache's own {@code pos[i] + 1} positions (per-row lengths, no
      * padding); the projected outputs land in the first n rows of {@code bb.proj}.
      */
+    void stepRows(Tensor h, int n, int[] pos, KvCache[] caches, int layer, BatchBuffers bb) {
+        Tensor qkv = BatchBuffers.rows(bb.qkv, n);
+        c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);
+        for (int i = 0; i < n; i++) {
+            Tensor row = qkv.select(0, i);
+            int p = pos[i];
+            KvCache cache = caches[i];
+            Tensor q = row.narrow(0, 0, nEmbd).view(nHead, 1, headDim);
+            cache.k(layer).select(1, p).copy_(row.narrow(0, nEmbd, nEmbd).view(nHead, headDim));
+            cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
+            Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
+            Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
+            Tensor a = attendOne(q, kc, vc, p + 1, bb.att, bb.gemm);
+            bb.attn.select(0, i).copy_(a.reshape(nEmbd));
+        }
+        c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
+    }
+
     /**
      * {@link #stepRows} for rows whose caches are slots of {@code pool}: the new keys and values of all rows go into
      * the pool with one indexed copy each, and all rows attend at once over the first {@code rows.maxLen} positions
@@ -201,23 +219,5 @@ final class GPT2Attention {
         Tensor probs = torch.softmax(scores, -1).to(q.scalar_type());
         Tensor a = torch.matmul(probs, vc); // (n, H, 1, headDim)
         c_proj.forwardRows(a.reshape(n, nEmbd), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
-    }
-
-    void stepRows(Tensor h, int n, int[] pos, KvCache[] caches, int layer, BatchBuffers bb) {
-        Tensor qkv = BatchBuffers.rows(bb.qkv, n);
-        c_attn.forwardRows(h, qkv, bb.scratch, bb.gemm);
-        for (int i = 0; i < n; i++) {
-            Tensor row = qkv.select(0, i);
-            int p = pos[i];
-            KvCache cache = caches[i];
-            Tensor q = row.narrow(0, 0, nEmbd).view(nHead, 1, headDim);
-            cache.k(layer).select(1, p).copy_(row.narrow(0, nEmbd, nEmbd).view(nHead, headDim));
-            cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
-            Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
-            Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
-            Tensor a = attendOne(q, kc, vc, p + 1, bb.att, bb.gemm);
-            bb.attn.select(0, i).copy_(a.reshape(nEmbd));
-        }
-        c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);
     }
 }

@@ -62,20 +62,20 @@ final class GPT2Block {
      * Updates the residual rows {@code bb.x[0, n)} in place, row i for the token at {@code pos[i]}, as LibTorch
      * operations (fused blocks run from {@link GPT2Model}).
      */
-    /** {@link #stepRows} for rows whose caches are slots of {@code bb.pool}. */
-    void stepRowsPooled(int n, BatchBuffers bb, KvPool.Rows rows) {
+    void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
         Tensor x = BatchBuffers.rows(bb.x, n);
         Tensor proj = BatchBuffers.rows(bb.proj, n);
-        attn.stepRowsPooled(ln_1.forward(x), n, bb.pool, rows, index, bb);
+        attn.stepRows(ln_1.forward(x), n, pos, caches, index, bb);
         x.add_(proj);
         mlp.stepRows(ln_2.forward(x), n, bb);
         x.add_(proj);
     }
 
-    void stepRows(int n, int[] pos, KvCache[] caches, BatchBuffers bb) {
+    /** {@link #stepRows} for rows whose caches are slots of {@code bb.pool}. */
+    void stepRowsPooled(int n, BatchBuffers bb, KvPool.Rows rows) {
         Tensor x = BatchBuffers.rows(bb.x, n);
         Tensor proj = BatchBuffers.rows(bb.proj, n);
-        attn.stepRows(ln_1.forward(x), n, pos, caches, index, bb);
+        attn.stepRowsPooled(ln_1.forward(x), n, bb.pool, rows, index, bb);
         x.add_(proj);
         mlp.stepRows(ln_2.forward(x), n, bb);
         x.add_(proj);

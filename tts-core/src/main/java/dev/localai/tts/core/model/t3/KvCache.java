@@ -32,7 +32,7 @@ public final class KvCache implements AutoCloseable {
         this.k = new Tensor[nLayer];
         this.v = new Tensor[nLayer];
         long[] shape = {nHead, capacity, headDim};
-        this.bytes = 2L * nLayer * nHead * capacity * headDim * (dtype == ScalarType.Float ? 4 : 2);
+        this.bytes = 2L * nLayer * nHead * capacity * headDim * elementBytes(dtype);
         try (DeviceOptional dev = new DeviceOptional(device);
              TensorOptions opts = new TensorOptions(dtype);
              TensorOptions o2 = opts.device(dev)) {
@@ -62,13 +62,17 @@ public final class KvCache implements AutoCloseable {
         this.k = k;
         this.v = v;
         this.capacity = capacity;
-        this.bytes = 2L * k.length * k[0].numel() * (dtype == ScalarType.Float ? 4 : 2);
+        this.bytes = 2L * k.length * k[0].numel() * elementBytes(dtype);
         this.half = dtype == ScalarType.Half;
         this.nativeReadable = false;
         this.pool = pool;
         this.slot = slot;
         this.kAddress = new long[k.length];
         this.vAddress = new long[k.length];
+    }
+
+    private static int elementBytes(ScalarType dtype) {
+        return dtype == ScalarType.Float ? 4 : 2;
     }
 
     /** The pool this cache is a slot of, or null. */
