@@ -16,7 +16,8 @@ import org.bytedeco.pytorch.TensorVector;
  *       position carried across chunks, so it is identical to the whole-utterance excitation;</li>
  *   <li>the filter (decoder) runs over a window holding {@code context} cached frames on the left and
  *       {@code context} look-ahead frames on the right of the frames it emits; with {@code context} at least
- *       {@link HiftConfig#decoderRadiusFrames()} the emitted samples do not depend on where the window was cut.</li>
+ *       {@link HiftConfig#decoderRadiusFrames()} the emitted samples do not depend on where the window was cut.
+ *       On the CPU a long run of frames is cut into windows of at most {@link #DEFAULT_WINDOW} emitted frames.</li>
  * </ul>
  * Latency: a frame is emitted once {@code context + f0Radius} later frames have arrived (or at {@link #finish()}).
  * A smaller {@code context} lowers latency at the price of small deviations next to the seams.
@@ -24,6 +25,15 @@ import org.bytedeco.pytorch.TensorVector;
  * <p>Not thread-safe. Returned tensors are owned by the caller.
  */
 public final class HiftStream implements AutoCloseable {
+    /**
+     * The most frames one decoder window emits on the CPU: a longer run is vocoded in windows of this many frames
+     * (each with its exact context, so the samples are the same up to float rounding). The whole 5 s utterance in one
+     * window (258 frames, 124k samples, 8 MB per 64-channel activation at the last level) took 1.3-2.0 s inside the
+     * engine against 0.83-1.09 s in windows of 64 frames, on a 2-core AMD EPYC (Zen 5): the big activations miss
+     * the caches and are faulted in afresh from glibc at each operation. {@code -Dlocalai.tts.hiftWindow=N} sets it
+     * (0: no limit). CUDA tensors are decoded in one window.
+     */
+    static final long DEFAULT_WINDOW = Math.max(0L, Long.getLong("localai.tts.hiftWindow", 64L));
     private final HiFTGenerator hift;
     private final SourceNoise noise;
     private final int context;
@@ -31,6 +41,8 @@ public final class HiftStream implements AutoCloseable {
     private final int spf;
     private final boolean trimFade;
     private final SourceModuleHnNSF.PhaseState phase = new SourceModuleHnNSF.PhaseState();
+    /** Frames per decoder window on the CPU, 0 for one window. */
+    private final long window;
 
     private Tensor mel; // (1, 80, n) frames [melStart, melStart + n)
     private long melStart;
@@ -46,9 +58,15 @@ public final class HiftStream implements AutoCloseable {
      * @param trimFade apply S3Gen's start fade to the first samples of the stream
      */
     public HiftStream(HiFTGenerator hift, SourceNoise noise, int context, boolean trimFade) {
-        if (context < 0) {
-            throw new IllegalArgumentException("context must be >= 0");
+        this(hift, noise, context, trimFade, DEFAULT_WINDOW);
+    }
+
+    /** As {@link #HiftStream(HiFTGenerator, SourceNoise, int, boolean)}, with {@code window} frames per decoder window. */
+    HiftStream(HiFTGenerator hift, SourceNoise noise, int context, boolean trimFade, long window) {
+        if (context < 0 || window < 0) {
+            throw new IllegalArgumentException("context and window must be >= 0");
         }
+        this.window = window;
         this.hift = hift;
         this.noise = noise;
         this.context = context;
@@ -111,19 +129,27 @@ public final class HiftStream implements AutoCloseable {
         long emitReady = last ? received : Math.max(emitted, f0Done - context);
         Tensor out;
         if (emitReady > emitted) {
-            long w0 = Math.max(0, emitted - context);
-            long w1 = last ? received : emitReady + context;
-            // only the emitted frames' samples: the context frames are computed only as far as those need them
-            Tensor wav = hift.decode(melRange(w0, w1), srcRange(w0, w1), emitted - w0, emitReady - w0);
-            try {
-                out = wav.alias(); // this scope's, as every other tensor made here
-            } finally {
-                wav.releaseReference();
+            java.util.List<Tensor> parts = new java.util.ArrayList<>();
+            long window = mel.is_cuda() ? 0 : this.window;
+            while (emitReady > emitted) {
+                long to = window > 0 ? Math.min(emitReady, emitted + window) : emitReady;
+                long w0 = Math.max(0, emitted - context);
+                long w1 = last && to == emitReady ? received : Math.min(received, to + context);
+                // only the emitted frames' samples: the context frames are computed only as far as those need them
+                Tensor wav = hift.decode(melRange(w0, w1), srcRange(w0, w1), emitted - w0, to - w0);
+                Tensor piece;
+                try {
+                    piece = wav.alias(); // this scope's, as every other tensor made here
+                } finally {
+                    wav.releaseReference();
+                }
+                if (trimFade) {
+                    TrimFade.applyInPlace(piece, emitted * spf, hift.cfg.sampleRate());
+                }
+                parts.add(piece);
+                emitted = to;
             }
-            if (trimFade) {
-                TrimFade.applyInPlace(out, emitted * spf, hift.cfg.sampleRate());
-            }
-            emitted = emitReady;
+            out = parts.size() == 1 ? parts.get(0) : cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
         } else {
             out = org.bytedeco.pytorch.global.torch.zeros(1, 0);
         }

@@ -114,6 +114,24 @@ class HiftStreamTest {
     }
 
     @Test
+    void aLongPushIsVocodedInWindowsThatJoinExactly() {
+        Tensor ref = whole(true);
+        for (long window : new long[] {0, 9, 16, 64, HiftStream.DEFAULT_WINDOW}) {
+            Tensor got;
+            try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise),
+                    HiftConfig.tiny().decoderRadiusFrames(), true, window)) {
+                // one push of everything, then the end: the windows are the stream's own cuts
+                Tensor a = s.push(mel);
+                got = torch.cat(new TensorVector(a, s.finish()), 1);
+            }
+            assertThat(got.size(1)).as("window %d", window).isEqualTo(ref.size(1));
+            double maxErr = Golden.maxAbsDiff(got, ref);
+            System.out.printf("one push, window %d: max %.3g, SNR %.1f dB%n", window, maxErr, Golden.snrDb(ref, got));
+            assertThat(maxErr).as("window %d", window).isLessThan(1e-5);
+        }
+    }
+
+    @Test
     void shortContextOnlyApproximatesAndNaiveChunkingBreaksTheBound() {
         int[] chunks = {25};
         Tensor ref = whole(false);
