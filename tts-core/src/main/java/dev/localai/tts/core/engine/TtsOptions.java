@@ -211,8 +211,10 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
 
         /**
          * Speech tokens of audio in the first streamed block (25 = 1 s; default 8) and in the largest block (default
-         * 80); blocks double in between. The first block leaves once its tokens plus the model's look-ahead (3
-         * tokens for the flow, about 11 for the vocoder) have been generated.
+         * 80). The first block leaves once its tokens plus the model's look-ahead (3 tokens for the flow, about 11
+         * for the vocoder) have been generated; each later block is sized from what the request has measured so far,
+         * so that a real-time listener waits as little as the machine allows (the largest block predicted to arrive
+         * before the audio sent has played out; blocks double until the costs are known).
          */
         public Builder streamBlocks(int firstTokens, int maxTokens) {
             if (firstTokens < Utterance.LOOKAHEAD_TOKENS + 1 || maxTokens < firstTokens) {

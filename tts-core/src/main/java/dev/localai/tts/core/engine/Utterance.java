@@ -95,8 +95,11 @@ public final class Utterance {
         private boolean submitted;
         /** Set by a failed job: the work queued behind it is skipped. */
         private volatile boolean failed;
+        /** Sizes the request's streamed blocks from what its blocks so far measured. */
+        final StreamPacer pacer;
 
         FlushPipeline(boolean enabled) {
+            this.pacer = new StreamPacer(enabled);
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tts-stream-flush");
                 t.setDaemon(true);
@@ -104,8 +107,11 @@ public final class Utterance {
             }) : null;
         }
 
-        /** Runs {@code job} after everything submitted before: on the helper thread, or here when {@code inline}. */
-        void submit(java.util.concurrent.Callable<Long> job, boolean inline) {
+        /**
+         * Runs {@code job} after everything submitted before: on the helper thread, or here when {@code inline}.
+         * Returns true when it was handed to the helper (it may still be running).
+         */
+        boolean submit(java.util.concurrent.Callable<Long> job, boolean inline) {
             await();
             submitted = true;
             if (thread == null || inline) {
@@ -116,9 +122,10 @@ public final class Utterance {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-                return;
+                return false;
             }
             pending.add(thread.submit(() -> guarded(job)));
+            return true;
         }
 
         /**
@@ -277,13 +284,27 @@ public final class Utterance {
             try (T3Session session = m.t3().start(voice.t3Cond, textIds, p.sampling(), TokenSampler.seeded(p.seed()),
                     decoder)) {
                 int emittedFrames = 0;
+                int emittedTokens = 0;
+                StreamPacer pacer = pipeline.pacer;
                 // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too,
-                // so the first block really carries firstBlockTokens of audio
+                // so the first block really carries firstBlockTokens of audio. A request's later text chunk, with
+                // audio already playing, starts with what the pacer says
                 int vocoderTokens = (v.vocoder.latencyFrames() + stride - 1) / stride;
-                int nextFlush = p.firstBlockTokens() + LOOKAHEAD_TOKENS + vocoderTokens;
-                int block = p.firstBlockTokens();
+                int held = LOOKAHEAD_TOKENS + vocoderTokens;
+                int block = p.streaming() && pacer.playing()
+                        ? pacer.next(StreamPacer.now(), (int) promptTokens + held, p.firstBlockTokens(),
+                                p.maxBlockTokens(), p.firstBlockTokens())
+                        : p.firstBlockTokens();
+                int nextFlush = block + held;
                 boolean first = true;
+                long t3Nanos = 0;
+                int t3Tokens = 0;
+                long before = -1; // the first token's time is the prefill's: not T3's pace
                 for (int t = session.next(); t != T3Session.END; t = session.next()) {
+                    if (before >= 0) {
+                        t3Nanos += System.nanoTime() - before;
+                        t3Tokens++;
+                    }
                     if (cancelled.getAsBoolean()) {
                         throw new CancellationException("synthesis cancelled");
                     }
@@ -291,20 +312,33 @@ public final class Utterance {
                         tokens[n++] = t;
                     }
                     if (p.streaming() && n >= nextFlush) {
+                        pacer.t3(t3Tokens, t3Nanos / 1e6);
+                        t3Nanos = 0;
+                        t3Tokens = 0;
                         int stable = (n - LOOKAHEAD_TOKENS) * stride;
                         int[] upTo = java.util.Arrays.copyOf(tokens, n);
                         int from = emittedFrames;
+                        int audioTokens = n - LOOKAHEAD_TOKENS - emittedTokens;
+                        int id = pacer.newBlock();
+                        int flowTokens = (int) promptTokens + n;
                         // the flow and HiFT of this block run while T3 decodes the next one (at most one in
                         // flight); the first block in line: first audio is what a listener waits for, and T3
                         // decoding beside it would take the cores from it (measured: its flow 1094 ms beside T3
                         // against 871 alone)
-                        pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, promptTokens, from, stable,
-                                v.vocoder, sink), first && firstAudio);
+                        boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, promptTokens,
+                                from, stable, v.vocoder, sink, pacer, id), first && firstAudio);
+                        if (handed) {
+                            pacer.handedOff(id, StreamPacer.now(), flowTokens, audioTokens);
+                        }
                         first = false;
                         emittedFrames = stable;
-                        block = Math.min(p.maxBlockTokens(), block * 2);
+                        emittedTokens = n - LOOKAHEAD_TOKENS;
+                        int doubled = Math.min(p.maxBlockTokens(), block * 2);
+                        block = pacer.next(StreamPacer.now(), flowTokens, p.firstBlockTokens(), p.maxBlockTokens(),
+                                doubled);
                         nextFlush = n + block;
                     }
+                    before = System.nanoTime();
                 }
                 if (cancelled.getAsBoolean()) {
                     throw new CancellationException("synthesis cancelled");
@@ -314,25 +348,30 @@ public final class Utterance {
                 }
                 int total = n;
                 int from = emittedFrames;
+                int lastId = pipeline.pacer.newBlock();
                 java.util.concurrent.Callable<Long> last = () -> {
                     try (v) {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
                         long out = flush(m, voice, tokens, total, v.z, promptTokens, from, total * stride, v.vocoder,
-                                sink);
+                                sink, pipeline.pacer, lastId);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
                             if (tail.length > 0) {
                                 sink.accept(tail);
+                                pipeline.pacer.audio(tail.length, StreamPacer.now());
                             }
                             return out + tail.length;
                         }
                     }
                 };
                 // with a request's pipeline the last part runs there, beside the next chunk's T3; alone, in line
-                pipeline.submit(last, own != null);
+                if (pipeline.submit(last, own != null)) {
+                    pipeline.pacer.handedOff(lastId, StreamPacer.now(), (int) promptTokens + total,
+                            total - emittedTokens);
+                }
                 handedOff = true;
             }
             if (own != null) {
@@ -388,23 +427,32 @@ public final class Utterance {
         }
     }
 
-    /** Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part. */
+    /**
+     * Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part; tells the pacer what
+     * block {@code id} cost and when its audio left.
+     */
     private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, long promptTokens,
-            int from, int to, HiftStream vocoder, Sink sink) {
+            int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id) {
         if (to <= from) {
+            pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
         }
         try (PointerScope scope = new PointerScope()) {
+            long t0 = System.nanoTime();
             Tensor ids = idsTensor(tokens, n, m);
             int stride = m.flow().config().upsampleStride();
             Tensor zn = z.narrow(2, 0, stride * (promptTokens + n));
             Tensor mel = m.flow().inference(ids, voice.promptToken, voice.promptFeat, voice.embedding, zn);
             FiniteGuard.check(mel, "S3Gen flow");
+            long t1 = System.nanoTime();
             Tensor part = mel.narrow(2, from, to - from).contiguous();
             float[] out = toArray(vocoder.push(part));
             FiniteGuard.check(out, "HiFT vocoder");
+            long t2 = System.nanoTime();
+            pacer.blockDone(id, (int) promptTokens + n, (t1 - t0) / 1e6, (to - from) / stride, (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
+                pacer.audio(out.length, StreamPacer.now());
             }
             return out.length;
         }

@@ -1,0 +1,242 @@
+package dev.localai.tts.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pacing rule, on a simulated clock: a streamed utterance is replayed with given costs (T3 per token, the flow per
+ * token of its sequence, HiFT per token of audio), the blocks sized by the pacer or by the old doubling schedule, and
+ * a real-time listener's gaps counted as {@code tts bench engine} counts them. Nothing here depends on this machine's
+ * speed.
+ */
+class StreamPacerTest {
+    /** The voice's prompt tokens (10 s) and the utterance's tokens (5 s). */
+    private static final int PROMPT = 250;
+    private static final int TOKENS = 125;
+    private static final int FIRST = 8;
+    private static final int MAX = 80;
+    private static final int HELD = Utterance.LOOKAHEAD_TOKENS;
+
+    /** Costs measured on the 2-core AMD EPYC (Zen 5) of 2026-12-04: the flow over 261 tokens 530 ms, HiFT 8 ms/token. */
+    private static final StreamPacer.Costs EPYC = new StreamPacer.Costs(7.5, 2.05, 8.0);
+
+    record Run(double firstMs, double stallMs, int gaps, List<Integer> blocks, double doneMs) {}
+
+    @Test
+    void afterTheFirstBlockThePacedStreamHasOneGapAtMostAndLessSilenceThanDoubling() {
+        for (boolean overlap : new boolean[] {false, true}) {
+            Run doubling = simulate(EPYC, false, overlap, 0, 0);
+            Run paced = simulate(EPYC, true, overlap, 0, 0);
+            System.out.printf("EPYC overlap=%s: doubling %s; paced %s%n", overlap, doubling, paced);
+            assertThat(doubling.gaps()).isGreaterThan(1);
+            assertThat(paced.gaps()).isLessThanOrEqualTo(1);
+            assertThat(paced.stallMs()).isLessThan(doubling.stallMs());
+            assertThat(paced.firstMs()).isEqualTo(doubling.firstMs());
+            assertThat(paced.doneMs()).isLessThanOrEqualTo(doubling.doneMs());
+        }
+    }
+
+    @Test
+    void aFastMachineNeverWaitsAndGrowsItsBlocksToTheLargest() {
+        StreamPacer.Costs fast = new StreamPacer.Costs(2.0, 0.5, 2.0);
+        for (boolean overlap : new boolean[] {false, true}) {
+            Run paced = simulate(fast, true, overlap, 0, 0);
+            assertThat(paced.stallMs()).isZero();
+            assertThat(paced.blocks().subList(1, paced.blocks().size())).contains(MAX);
+        }
+        // a long utterance: fewer flow reruns than doubling, and done sooner
+        Run doubling = simulate(fast, false, false, 0, 600);
+        Run paced = simulate(fast, true, false, 0, 600);
+        assertThat(paced.blocks().size()).isLessThanOrEqualTo(doubling.blocks().size());
+        assertThat(paced.stallMs()).isZero();
+    }
+
+    @Test
+    void aMachineSlowerThanRealTimeKeepsTheDoublingBlocks() {
+        // in line 53 ms of work per 40 ms token; overlapped T3 (25 ms) and the vocoding (28 ms) run side by side,
+        // which keeps up, so there the pacer still sizes the blocks
+        StreamPacer.Costs slow = new StreamPacer.Costs(25.0, 8.0, 20.0);
+        assertThat(simulate(slow, true, false, 0, 0)).isEqualTo(simulate(slow, false, false, 0, 0));
+        Run paced = simulate(slow, true, true, 0, 0);
+        assertThat(paced.stallMs()).isLessThan(simulate(slow, false, true, 0, 0).stallMs());
+        // slower than real time either way: doubling
+        StreamPacer.Costs slower = new StreamPacer.Costs(40.0, 8.0, 30.0);
+        assertThat(simulate(slower, true, true, 0, 0)).isEqualTo(simulate(slower, false, true, 0, 0));
+    }
+
+    @Test
+    void costsThatVaryFromBlockToBlockStillLeaveLessSilenceThanDoubling() {
+        // each block's true costs drawn within +-15% of the means; twenty seeds, both pipelines. In line the paced
+        // stream is quieter every time; overlapped, where doubling's blocks happen to suit these costs, never
+        // noticeably worse, and quieter over all the seeds
+        for (boolean overlap : new boolean[] {false, true}) {
+            double pacedSum = 0;
+            double doublingSum = 0;
+            for (int seed = 1; seed <= 20; seed++) {
+                Run doubling = simulate(EPYC, false, overlap, seed, 0);
+                Run paced = simulate(EPYC, true, overlap, seed, 0);
+                pacedSum += paced.stallMs();
+                doublingSum += doubling.stallMs();
+                assertThat(paced.stallMs()).as("seed %d overlap %s", seed, overlap)
+                        .isLessThanOrEqualTo(overlap ? 1.1 * doubling.stallMs() : doubling.stallMs());
+                assertThat(paced.gaps()).as("seed %d overlap %s", seed, overlap).isLessThanOrEqualTo(2);
+            }
+            System.out.printf("overlap %s, 20 seeds: stall %.0f ms paced, %.0f doubling%n", overlap, pacedSum / 20,
+                    doublingSum / 20);
+            assertThat(pacedSum).isLessThan(doublingSum);
+        }
+    }
+
+    @Test
+    void theChosenBlockIsTheLargestPredictedToArriveInTime() {
+        StreamPacer.Costs c = new StreamPacer.Costs(10, 2, 5);
+        double now = 1000;
+        double playedOutAt = 3000;
+        int n = StreamPacer.plan(c, false, now, playedOutAt, Double.NaN, 0, 300, 8, 500, 16);
+        assertThat(arrival(c, now, 300, n)).isLessThanOrEqualTo(playedOutAt);
+        assertThat(arrival(c, now, 300, n + 1)).isGreaterThan(playedOutAt);
+        // with a block in flight the next one waits for it, and the deadline moves by that block's audio
+        int behind = StreamPacer.plan(c, false, now, playedOutAt, 2500, 20, 300, 8, 500, 16);
+        double start = Math.max(now + StreamPacer.CAUTION * c.t3Ms() * behind, 2500);
+        assertThat(start + StreamPacer.CAUTION * (c.flowMs() * (300 + behind) + c.hiftMs() * behind))
+                .isLessThanOrEqualTo(playedOutAt + 20 * StreamPacer.TOKEN_MS);
+        // out of time: the smallest block that pays for the next one, within the bounds
+        int late = StreamPacer.plan(c, false, now, now, Double.NaN, 0, 300, 8, 500, 16);
+        double perToken = StreamPacer.CAUTION * (c.t3Ms() + c.flowMs() + c.hiftMs());
+        assertThat(late * StreamPacer.TOKEN_MS).isGreaterThanOrEqualTo(perToken * late
+                + StreamPacer.CAUTION * c.flowMs() * 300);
+        assertThat((late - 1) * StreamPacer.TOKEN_MS).isLessThan(perToken * (late - 1)
+                + StreamPacer.CAUTION * c.flowMs() * 300);
+    }
+
+    @Test
+    void beforeAnythingIsMeasuredTheFallbackHolds() {
+        StreamPacer p = new StreamPacer(false);
+        assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(16);
+        p.t3(10, 75);
+        p.blockDone(p.newBlock(), 260, 530, 10, 80);
+        assertThat(p.next(0, 300, 8, 80, 16)).as("no audio has played yet").isEqualTo(16);
+        p.audio(24_000, 0);
+        assertThat(p.next(0, 300, 8, 80, 16)).isNotEqualTo(16);
+    }
+
+    @Test
+    void aBlockThatFinishedBeforeItsHandOffWasNotedIsNotWaitedFor() {
+        StreamPacer p = new StreamPacer(false);
+        p.t3(10, 75);
+        p.audio(48_000, 0); // 2 s of audio
+        int id = p.newBlock();
+        p.blockDone(id, 260, 530, 10, 80);
+        int clear = p.next(0, 300, 8, 80, 16);
+        p.handedOff(id, 0, 300, 40); // late report of the finished block
+        assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(clear);
+    }
+
+    private static double arrival(StreamPacer.Costs c, double now, int before, int n) {
+        return now + StreamPacer.CAUTION * (c.t3Ms() * n + c.flowMs() * (before + n) + c.hiftMs() * n);
+    }
+
+    /**
+     * Replays one streamed utterance as {@link Utterance#run} paces it: T3 decodes a token at a time, each block's
+     * flow and HiFT run in line (T3 waiting) or on the helper beside T3's next block (the first block in line).
+     * {@code seed} > 0 varies each block's costs by up to 15%; {@code tokens} > 0 overrides the utterance's length.
+     */
+    private static Run simulate(StreamPacer.Costs mean, boolean paced, boolean overlap, long seed, int tokens) {
+        int total = tokens > 0 ? tokens : TOKENS;
+        Random rnd = new Random(seed);
+        StreamPacer pacer = new StreamPacer(overlap);
+        List<double[]> arrivals = new ArrayList<>(); // {ms, audio ms}
+        List<Integer> blocks = new ArrayList<>();
+        double clock = 0;
+        double helperFree = 0;
+        double[] pendingEvent = null; // {done ms, id, flowTokens, flowMs, audioTokens, hiftMs}
+        int n = 0;
+        int emitted = 0;
+        int block = FIRST;
+        blocks.add(block);
+        int nextFlush = block + HELD;
+        boolean first = true;
+        double t3Ms = 0;
+        int t3Tokens = 0;
+        double scale = 1;
+        while (n < total) {
+            double step = mean.t3Ms() * scale;
+            clock += step;
+            t3Ms += step;
+            t3Tokens++;
+            n++;
+            if (n >= nextFlush && n < total) {
+                pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
+                pacer.t3(t3Tokens, t3Ms);
+                t3Ms = 0;
+                t3Tokens = 0;
+                scale = seed > 0 ? 0.85 + 0.3 * rnd.nextDouble() : 1;
+                int audio = n - HELD - emitted;
+                double flowMs = mean.flowMs() * scale * (PROMPT + n);
+                double hiftMs = mean.hiftMs() * scale * audio;
+                int id = pacer.newBlock();
+                if (!overlap || first) {
+                    clock = Math.max(clock, helperFree);
+                    pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
+                    clock += flowMs + hiftMs;
+                    pacer.blockDone(id, PROMPT + n, flowMs, audio, hiftMs);
+                    pacer.audio(audio * 960L, clock);
+                    arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
+                } else {
+                    clock = Math.max(clock, helperFree); // submit waits for the block before
+                    pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
+                    helperFree = clock + flowMs + hiftMs;
+                    pendingEvent = new double[] {helperFree, id, PROMPT + n, flowMs, audio, hiftMs};
+                    pacer.handedOff(id, clock, PROMPT + n, audio);
+                }
+                first = false;
+                emitted = n - HELD;
+                int doubled = Math.min(MAX, block * 2);
+                block = paced ? pacer.next(clock, PROMPT + n, FIRST, MAX, doubled) : doubled;
+                blocks.add(block);
+                nextFlush = n + block;
+            }
+        }
+        // the last part: every token plus three of silence
+        clock = Math.max(clock, helperFree);
+        deliver(pacer, pendingEvent, clock, arrivals);
+        int audio = total + 3 - emitted;
+        clock += mean.flowMs() * scale * (PROMPT + total + 3) + mean.hiftMs() * scale * audio;
+        arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
+        blocks.remove(blocks.size() - 1);
+        double played = arrivals.get(0)[0];
+        double stall = 0;
+        int gaps = 0;
+        for (double[] a : arrivals) {
+            if (a[0] > played) {
+                stall += a[0] - played;
+                gaps += a == arrivals.get(0) ? 0 : 1;
+                played = a[0];
+            }
+            played += a[1];
+        }
+        if (System.getenv("PACER_TRACE") != null) {
+            StringBuilder sb = new StringBuilder();
+            for (double[] a : arrivals) {
+                sb.append(String.format("%.0f+%.0f ", a[0], a[1]));
+            }
+            System.out.println((paced ? "paced " : "doubling ") + overlap + ": " + sb);
+        }
+        return new Run(arrivals.get(0)[0], stall, gaps, blocks, played);
+    }
+
+    /** Reports a helper block that has finished by {@code clock}; returns what is still pending. */
+    private static double[] deliver(StreamPacer pacer, double[] e, double clock, List<double[]> arrivals) {
+        if (e == null || e[0] > clock) {
+            return e;
+        }
+        pacer.blockDone((int) e[1], (int) e[2], e[3], (int) e[4], e[5]);
+        pacer.audio((long) e[4] * 960L, e[0]);
+        arrivals.add(new double[] {e[0], e[4] * StreamPacer.TOKEN_MS});
+        return null;
+    }
+}
