@@ -97,6 +97,7 @@ final class EngineBenchmark {
             double[] first = new double[repeats];
             double[] streamedRtf = new double[repeats];
             double[] stall = new double[repeats];
+            double[] gaps = new double[repeats];
             double audio = 0;
             double generation = 0;
             double streamedAudio = 0;
@@ -112,6 +113,7 @@ final class EngineBenchmark {
                 streamedAudio = st.audioS();
                 streamedRtf[i] = st.totalMs() / 1e3 / st.audioS();
                 stall[i] = st.stallMs();
+                gaps[i] = st.gaps();
                 chunks = st.chunks();
             }
             r.put("audio_s", round(audio, 2));
@@ -122,6 +124,8 @@ final class EngineBenchmark {
             r.put("streamed_rtf", round(median(streamedRtf), 3));
             // the silence a real-time player of the stream would have inserted while waiting for audio
             r.put("streamed_stall_ms", Math.round(median(stall)));
+            // how many times that player waited (the stall's gaps)
+            r.put("streamed_gaps", Math.round(median(gaps)));
             // the last streamed request's chunks: "arrival ms+audio ms" each, for seeing where a player would wait
             r.put("streamed_chunks", chunks);
             if (repeats > 1) {
@@ -177,7 +181,7 @@ final class EngineBenchmark {
      * player would have had ({@link #playbackStallMs}) and its non-empty chunks as "arrival ms+audio ms", comma
      * separated.
      */
-    record Streamed(double firstMs, double totalMs, double audioS, double stallMs, String chunks) {}
+    record Streamed(double firstMs, double totalMs, double audioS, double stallMs, int gaps, String chunks) {}
 
     /** A streamed request of the same length (the voice is prepared). */
     private static Streamed streamed(TtsEngine e) {
@@ -207,7 +211,7 @@ final class EngineBenchmark {
             }
         }
         return new Streamed(first, (System.nanoTime() - t0) / 1e6, samples / (double) rate,
-                playbackStallMs(arrival, seconds), list.toString());
+                playbackStallMs(arrival, seconds), playbackGaps(arrival, seconds), list.toString());
     }
 
     /**
@@ -216,8 +220,19 @@ final class EngineBenchmark {
      * arrives after the audio before it has played out stalls it until then. 0 when the stream keeps ahead.
      */
     static double playbackStallMs(double[] arrivalMs, double[] seconds) {
+        return playback(arrivalMs, seconds)[0];
+    }
+
+    /** How many times that player waits ({@link #playbackStallMs}'s stalls, counted). */
+    static int playbackGaps(double[] arrivalMs, double[] seconds) {
+        return (int) playback(arrivalMs, seconds)[1];
+    }
+
+    /** {stall ms, gaps} of the real-time player. */
+    private static double[] playback(double[] arrivalMs, double[] seconds) {
         double runsOut = Double.NaN; // when the audio received so far has played out
         double stall = 0;
+        int gaps = 0;
         for (int i = 0; i < arrivalMs.length; i++) {
             if (seconds[i] <= 0) {
                 continue;
@@ -226,11 +241,12 @@ final class EngineBenchmark {
                 runsOut = arrivalMs[i];
             } else if (arrivalMs[i] > runsOut) {
                 stall += arrivalMs[i] - runsOut;
+                gaps++;
                 runsOut = arrivalMs[i];
             }
             runsOut += seconds[i] * 1e3;
         }
-        return stall;
+        return new double[] {stall, gaps};
     }
 
     /**

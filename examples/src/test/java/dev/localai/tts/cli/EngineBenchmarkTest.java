@@ -52,6 +52,10 @@ class EngineBenchmarkTest {
         // two stalls add up, and the clock restarts at each late arrival
         assertThat(EngineBenchmark.playbackStallMs(new double[] {0, 300, 900}, new double[] {0.1, 0.1, 0.1}))
                 .isCloseTo(200.0 + 500.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(EngineBenchmark.playbackGaps(new double[] {0, 300, 900}, new double[] {0.1, 0.1, 0.1})).isEqualTo(2);
+        assertThat(EngineBenchmark.playbackGaps(new double[] {900, 1000, 1400, 2500, 2600},
+                new double[] {0, 0.5, 0.5, 1.0, 0})).isEqualTo(1);
+        assertThat(EngineBenchmark.playbackGaps(new double[] {100, 200, 300}, new double[] {1, 1, 1})).isZero();
     }
 
     @Test

@@ -81,6 +81,31 @@ class TtsEngineTest {
     }
 
     @Test
+    void aStreamOfSeveralTextChunksLosesNoBlock() {
+        // three chunks of 300 characters at most: the later chunks' first blocks are sized by the pacer, with audio
+        // already playing
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; sb.length() < 700; i++) {
+            sb.append("Streamed sentence number ").append(i).append(" goes on for a little while longer. ");
+        }
+        SpeechRequest r = SpeechRequest.builder(sb.toString().trim()).seed(8L).maxTokens(40).build();
+        for (int round = 0; round < 2; round++) {
+            List<AudioChunk> chunks = new ArrayList<>();
+            try (SpeechStream s = engine.stream(r)) {
+                while (s.hasNext()) {
+                    chunks.add(s.next());
+                }
+            }
+            float[] streamed = ChunkJoiner.concat(chunks.stream().map(AudioChunk::samples).toList());
+            assertAudio(streamed);
+            float[] whole = engine.synthesize(r.toBuilder().seed(8L).build()).samples();
+            System.out.printf("three-chunk stream: %d samples in %d chunks, whole %d%n", streamed.length,
+                    chunks.size(), whole.length);
+            assertThat(streamed.length).isEqualTo(whole.length);
+        }
+    }
+
+    @Test
     void longTextComesOutWholeWithEveryChunk() {
         StringBuilder sb = new StringBuilder();
         int i = 0;
