@@ -50,8 +50,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * It takes a second or two (more on a CPU where a candidate is very slow: each candidate's timing stops after a fixed
  * budget); the candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike.
  * The figures are kept in {@code <cache>/localai-tts/dtype-probe.properties} ({@code $XDG_CACHE_HOME} or
- * {@code ~/.cache}), keyed by CPU model, LibTorch version and core count: a file for another key, or one that cannot
- * be read, is measured again and replaced.
+ * {@code ~/.cache}; a file of its own for each set of kernel-dispatch caps, {@link #cacheFile()}), keyed by CPU model,
+ * LibTorch version and core count: a file for another key, or one that cannot be read, is measured again and
+ * replaced.
  */
 public final class DtypeProbe {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
@@ -225,11 +226,45 @@ public final class DtypeProbe {
         }
     }
 
-    /** {@code <cache>/localai-tts/dtype-probe.properties}. */
+    /**
+     * {@code <cache>/localai-tts/dtype-probe.properties}, or with kernel-dispatch caps in the environment {@code
+     * dtype-probe-<hash of the caps>.properties} ({@link #fileName}).
+     */
     public static Path cacheFile() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("localai-tts").resolve(FILE);
+        return base.resolve("localai-tts").resolve(fileName(dispatchCaps()));
+    }
+
+    /**
+     * The probe file's name for these dispatch caps ({@link #dispatchCaps()}, pure logic): {@link #FILE} without caps,
+     * else one name per set of caps, so that a run under {@code ATEN_CPU_CAPABILITY=avx2} (a test of another
+     * dispatch path, or a benchmark of it) keeps its own figures instead of replacing the machine's, which the next
+     * plain start would then have to measure again.
+     */
+    static String fileName(String caps) {
+        if (caps.isEmpty()) {
+            return FILE;
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(caps.getBytes(StandardCharsets.UTF_8));
+        return FILE.replace(".properties", String.format("-%08x.properties", crc.getValue()));
+    }
+
+    /**
+     * The kernel-dispatch caps set in the environment, as {@link #machineKey()} appends them ({@code " | NAME=value"}
+     * each), or "" when none is.
+     */
+    static String dispatchCaps() {
+        StringBuilder isa = new StringBuilder();
+        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
+            "OPENBLAS_CORETYPE"}) {
+            String val = System.getenv(v);
+            if (val != null && !val.isBlank()) {
+                isa.append(" | ").append(v).append('=').append(val.trim());
+            }
+        }
+        return isa.toString();
     }
 
     /**
@@ -245,16 +280,8 @@ public final class DtypeProbe {
         } catch (IOException | RuntimeException e) {
             version = null;
         }
-        StringBuilder isa = new StringBuilder();
-        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
-            "OPENBLAS_CORETYPE"}) {
-            String val = System.getenv(v);
-            if (val != null && !val.isBlank()) {
-                isa.append(" | ").append(v).append('=').append(val.trim());
-            }
-        }
         return cpuModel() + " | pytorch " + (version == null ? "?" : version) + " | "
-                + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION + isa;
+                + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION + dispatchCaps();
     }
 
     /** The CPU's model name ({@code /proc/cpuinfo} on Linux, else {@code os.arch}). */

@@ -41,6 +41,27 @@ class DtypeProbeTest {
         assertThat(WeightTypes.fromProbe(again).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
     }
 
+    /** Runs under kernel-dispatch caps keep their figures beside the machine's own, not in place of them. */
+    @Test
+    void eachSetOfDispatchCapsHasAFileOfItsOwn() {
+        assertThat(DtypeProbe.fileName("")).isEqualTo(DtypeProbe.FILE);
+        String avx2 = DtypeProbe.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2");
+        String haswell = DtypeProbe.fileName(" | OPENBLAS_CORETYPE=Haswell");
+        assertThat(avx2).isNotEqualTo(DtypeProbe.FILE).isNotEqualTo(haswell)
+                .isEqualTo(DtypeProbe.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2"))
+                .matches("dtype-probe-[0-9a-f]{8}\\.properties");
+        assertThat(DtypeProbe.cacheFile().getFileName().toString()).isEqualTo(DtypeProbe.fileName(
+                DtypeProbe.dispatchCaps()));
+        // the capped run measures into its file; the plain file is left as it was
+        Path plain = tmp.resolve(DtypeProbe.FILE);
+        Path capped = tmp.resolve(avx2);
+        DtypeProbe.loadOrMeasure(plain, "CPU", measure(30));
+        DtypeProbe.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(40));
+        assertThat(measured).hasValue(2);
+        assertThat(DtypeProbe.loadOrMeasure(plain, "CPU", measure(1)).figures().get("bf16").t3StepMs()).isEqualTo(30);
+        assertThat(measured).hasValue(2);
+    }
+
     /**
      * A probe during which other processes used more than a quarter of the CPUs serves its run but is not kept: the
      * next start measures again, on a quiet machine, and keeps that.
