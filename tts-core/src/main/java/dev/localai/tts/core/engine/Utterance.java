@@ -25,8 +25,9 @@ import org.bytedeco.pytorch.global.torch;
  * is still generating.
  *
  * <p>Streaming: whenever enough new speech tokens have arrived (a small first block — counted after the flow's
- * pre-lookahead and the vocoder's look-ahead, so it really yields that much audio — then doubling blocks), the flow
- * is run over the tokens so far and the mel frames that no later token can change much any more (all but the
+ * pre-lookahead and the vocoder's look-ahead, so it really yields that much audio — then blocks sized by the
+ * request's {@link StreamPacer} from what it has measured, so that a real-time listener waits as little as it can),
+ * the flow is run over the tokens so far and the mel frames that no later token can change much any more (all but the
  * pre-lookahead tokens at the end) go to a {@link HiftStream}, which vocodes them with the receptive-field context of
  * neighbouring frames and a carried sine phase, so the blocks join without seams. The flow noise is one seeded tensor
  * whose prefix every run reuses, so frames agree between runs. Without streaming, one flow run over all tokens gives
@@ -348,20 +349,20 @@ public final class Utterance {
                 }
                 int total = n;
                 int from = emittedFrames;
-                int lastId = pipeline.pacer.newBlock();
+                int lastId = pacer.newBlock();
                 java.util.concurrent.Callable<Long> last = () -> {
                     try (v) {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
                         long out = flush(m, voice, tokens, total, v.z, promptTokens, from, total * stride, v.vocoder,
-                                sink, pipeline.pacer, lastId);
+                                sink, pacer, lastId);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
                             if (tail.length > 0) {
                                 sink.accept(tail);
-                                pipeline.pacer.audio(tail.length, StreamPacer.now());
+                                pacer.audio(tail.length, StreamPacer.now());
                             }
                             return out + tail.length;
                         }
@@ -369,7 +370,7 @@ public final class Utterance {
                 };
                 // with a request's pipeline the last part runs there, beside the next chunk's T3; alone, in line
                 if (pipeline.submit(last, own != null)) {
-                    pipeline.pacer.handedOff(lastId, StreamPacer.now(), (int) promptTokens + total,
+                    pacer.handedOff(lastId, StreamPacer.now(), (int) promptTokens + total,
                             total - emittedTokens);
                 }
                 handedOff = true;
