@@ -210,8 +210,9 @@ final class EngineBenchmark {
                         .append(Math.round(seconds[i] * 1e3));
             }
         }
-        return new Streamed(first, (System.nanoTime() - t0) / 1e6, samples / (double) rate,
-                playbackStallMs(arrival, seconds), playbackGaps(arrival, seconds), list.toString());
+        Playback played = playback(arrival, seconds);
+        return new Streamed(first, (System.nanoTime() - t0) / 1e6, samples / (double) rate, played.stallMs(),
+                played.gaps(), list.toString());
     }
 
     /**
@@ -220,16 +221,18 @@ final class EngineBenchmark {
      * arrives after the audio before it has played out stalls it until then. 0 when the stream keeps ahead.
      */
     static double playbackStallMs(double[] arrivalMs, double[] seconds) {
-        return playback(arrivalMs, seconds)[0];
+        return playback(arrivalMs, seconds).stallMs();
     }
 
     /** How many times that player waits ({@link #playbackStallMs}'s stalls, counted). */
     static int playbackGaps(double[] arrivalMs, double[] seconds) {
-        return (int) playback(arrivalMs, seconds)[1];
+        return playback(arrivalMs, seconds).gaps();
     }
 
-    /** {stall ms, gaps} of the real-time player. */
-    private static double[] playback(double[] arrivalMs, double[] seconds) {
+    /** What the real-time player went through: its silence in ms and how many times it waited. */
+    record Playback(double stallMs, int gaps) {}
+
+    private static Playback playback(double[] arrivalMs, double[] seconds) {
         double runsOut = Double.NaN; // when the audio received so far has played out
         double stall = 0;
         int gaps = 0;
@@ -246,7 +249,7 @@ final class EngineBenchmark {
             }
             runsOut += seconds[i] * 1e3;
         }
-        return new double[] {stall, gaps};
+        return new Playback(stall, gaps);
     }
 
     /**

@@ -121,10 +121,6 @@ final class StreamPacer {
         return Double.isNaN(old) ? newest : (1 - NEWEST) * old + NEWEST * newest;
     }
 
-    synchronized Costs costs() {
-        return new Costs(t3Ms, flowMs, hiftMs);
-    }
-
     /** Whether audio has reached the listener. */
     synchronized boolean playing() {
         return !Double.isNaN(playedOutAt);
