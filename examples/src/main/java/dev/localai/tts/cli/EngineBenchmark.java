@@ -1,10 +1,14 @@
 package dev.localai.tts.cli;
 
+import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.engine.TtsEngine;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
+import dev.localai.tts.core.model.hift.HiftConfig;
+import dev.localai.tts.core.model.s3gen.S3GenConfig;
+import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Config;
 import dev.localai.tts.core.runtime.Device;
@@ -59,9 +63,11 @@ final class EngineBenchmark {
         r.put("repeats", repeats);
         String dtype;
         boolean fused; // int8 T3 decoding through the native block kernel
+        int firstBlockTokens;
         // no audio cache: a repeated request must be synthesized again, not served from memory
         try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).cacheBytes(0).build()) {
             dtype = e.modelInfo().dtype();
+            firstBlockTokens = e.options().firstBlockTokens();
             r.put("dtype", dtype);
             r.put("threads", Torch.threads());
             // LibTorch's own count (physical cores): where it differs, the engine measured which is faster
@@ -157,9 +163,47 @@ final class EngineBenchmark {
             r.put("t3_floor_ms_per_token", round(floor, 1));
             r.put("t3_over_floor", round(t.meanStepMs() / floor, 2));
         }
+        flowFloor(r, Path.of(modelDir), firstBlockTokens);
         CpuTimes end = CpuTimes.now();
         r.put("cpu_steal_pct", start == null || end == null ? Double.NaN : round(end.stealPercentSince(start), 1));
         return r;
+    }
+
+    /** Tokens of S3Gen prompt of the built-in voice (10 s), which the engine benchmark speaks with. */
+    static final int FLOW_PROMPT_TOKENS = 250;
+
+    /**
+     * The first streamed block's flow against its compute floor ({@link FlowFloor}), at the model's sizes (random
+     * weights) with the flow weight type and kernels the engine chose: the tokens of the first flush (the first block, the encoder's pre-lookahead and the
+     * vocoder's look-ahead, as the engine counts them), its ms (median of 5), its GFLOP, the product rate at the
+     * flow's shapes right before and after (the floor uses their mean), the floor and the ratio.
+     */
+    private static void flowFloor(Map<String, Object> r, Path modelDir, int firstBlockTokens) {
+        WeightTypes.Plan plan = WeightTypes.choose(null, Device.cpu(), DtypeProbe::cached);
+        S3GenConfig c;
+        HiftConfig h;
+        try (StateDict s3gen = StateDict.open(modelDir.resolve(S3GenFlow.CHECKPOINT), Device.cpu())) {
+            c = S3GenFlow.inferConfig(s3gen).withAttentionInFp32(plan.flowAttentionFp32());
+            h = HiftConfig.inferFrom(s3gen);
+        }
+        int vocoderTokens = (h.decoderRadiusFrames() + h.f0RadiusFrames() + c.upsampleStride() - 1)
+                / c.upsampleStride();
+        int tokens = firstBlockTokens + c.preLookaheadLen() + vocoderTokens;
+        long frames = (long) c.upsampleStride() * (FLOW_PROMPT_TOKENS + tokens);
+        double before = FlowFloor.productGflops(c, plan.flow(), frames);
+        double ms = FlowFloor.flowMs(c, plan.flow(), FLOW_PROMPT_TOKENS, tokens, 5);
+        double after = FlowFloor.productGflops(c, plan.flow(), frames);
+        double gflop = 2 * FlowFloor.multiplyAdds(c, FLOW_PROMPT_TOKENS + tokens) / 1e9;
+        double gflops = (before + after) / 2;
+        double floor = gflop / gflops * 1e3;
+        r.put("flow_dtype", WeightTypes.name(plan.flow()) + (plan.flowAttentionFp32() ? " (attention fp32)" : ""));
+        r.put("flow_first_block_tokens", FLOW_PROMPT_TOKENS + "+" + tokens);
+        r.put("flow_first_block_ms", Math.round(ms));
+        r.put("flow_first_block_gflop", round(gflop, 1));
+        r.put("flow_product_gflops", round(gflops, 0));
+        r.put("flow_product_gflops_before_after", round(before, 0) + "/" + round(after, 0));
+        r.put("flow_floor_ms", Math.round(floor));
+        r.put("flow_over_floor", round(ms / floor, 2));
     }
 
     static double median(double[] v) {
