@@ -24,7 +24,8 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "engine", mixinStandardHelpOptions = true,
             description = "What users feel, with the engine's defaults: RTF of one ~5 s utterance, time to first "
-                    + "streamed audio, T3 ms/token against its memory-bandwidth floor.")
+                    + "streamed audio and a real-time listener's waits, T3 ms/token against its memory-bandwidth "
+                    + "floor, the first streamed block's flow against its compute floor.")
     static final class Engine implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "random-turbo[:seed]|DIR|REPO_ID", defaultValue = "random-turbo",
                 description = "random-turbo (random weights at the real sizes, written once to the cache, about "
