@@ -7,7 +7,6 @@ import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.nn.Weights;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -137,17 +136,12 @@ final class FlowFloor {
      */
     static double flowMs(S3GenConfig c, ScalarType dtype, int promptTokens, int tokens, int repeats) {
         try (S3GenFlow flow = S3GenFlow.random(c, 5, dtype); PointerScope scope = new PointerScope()) {
-            SplittableRandom rng = new SplittableRandom(5);
-            Tensor ids = Tensor.create(rng.longs(tokens, 0, c.vocabSize()).toArray(), 1, tokens);
-            Tensor prompt = Tensor.create(rng.longs(promptTokens, 0, c.vocabSize()).toArray(), 1, promptTokens);
-            Tensor promptFeat = torch.randn(1, (long) c.upsampleStride() * promptTokens, c.melBins());
-            Tensor embedding = torch.randn(1, c.spkEmbedDim());
-            Tensor z = flow.noise(promptTokens, tokens, 5);
+            S3GenBench.FlowInputs in = S3GenBench.FlowInputs.random(flow, promptTokens, tokens, 5);
             double[] ms = new double[repeats];
             for (int i = -1; i < repeats; i++) {
                 try (PointerScope it = new PointerScope()) {
                     long t0 = System.nanoTime();
-                    flow.inference(ids, prompt, promptFeat, embedding, z);
+                    in.run(flow);
                     if (i >= 0) {
                         ms[i] = (System.nanoTime() - t0) / 1e6;
                     }

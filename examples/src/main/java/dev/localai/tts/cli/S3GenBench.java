@@ -51,12 +51,7 @@ final class S3GenBench {
              HiFTGenerator hift = HiFTGenerator.load(randomHift(p.seed() + 1), hc);
              PointerScope scope = new PointerScope()) {
             double load = (System.nanoTime() - t0) / 1e9;
-            SplittableRandom rng = new SplittableRandom(p.seed());
-            Tensor tokens = Tensor.create(rng.longs(p.tokens(), 0, 6561).toArray(), 1, p.tokens());
-            Tensor prompt = Tensor.create(rng.longs(p.promptTokens(), 0, 6561).toArray(), 1, p.promptTokens());
-            Tensor promptFeat = torch.randn(1, (long) fc.upsampleStride() * p.promptTokens(), fc.melBins());
-            Tensor embedding = torch.randn(1, 192);
-            Tensor z = flow.noise(p.promptTokens(), p.tokens(), p.seed());
+            FlowInputs in = FlowInputs.random(flow, p.promptTokens(), p.tokens(), p.seed());
             double[] flowMs = new double[p.repeats()];
             double[] hiftMs = new double[p.repeats()];
             long samples = 0;
@@ -67,7 +62,7 @@ final class S3GenBench {
                 }
                 try (PointerScope it = new PointerScope()) {
                     long a = System.nanoTime();
-                    Tensor mel = flow.inference(tokens, prompt, promptFeat, embedding, z);
+                    Tensor mel = in.run(flow);
                     long b = System.nanoTime();
                     try (SourceNoise noise = SourceNoise.seeded(p.seed(), hc.harmonics());
                          HiFTGenerator.Output o = hift.inference(mel, noise)) {
@@ -82,6 +77,26 @@ final class S3GenBench {
             }
             double cpuPerRun = (BenchClock.cpuNanos() - cpu0) / 1e6 / p.repeats();
             return new Result(samples / (double) hc.sampleRate(), median(flowMs), median(hiftMs), cpuPerRun, load);
+        }
+    }
+
+    /**
+     * Random inputs of one flow inference in the current {@code PointerScope}: {@code promptTokens} prompt tokens
+     * with their mel frames, {@code tokens} new ones, a speaker embedding and the seeded noise.
+     */
+    record FlowInputs(Tensor tokens, Tensor prompt, Tensor promptFeat, Tensor embedding, Tensor z) {
+        static FlowInputs random(S3GenFlow flow, int promptTokens, int tokens, long seed) {
+            S3GenConfig c = flow.config();
+            SplittableRandom rng = new SplittableRandom(seed);
+            return new FlowInputs(Tensor.create(rng.longs(tokens, 0, c.vocabSize()).toArray(), 1, tokens),
+                    Tensor.create(rng.longs(promptTokens, 0, c.vocabSize()).toArray(), 1, promptTokens),
+                    torch.randn(1, (long) c.upsampleStride() * promptTokens, c.melBins()),
+                    torch.randn(1, c.spkEmbedDim()), flow.noise(promptTokens, tokens, seed));
+        }
+
+        /** The mel frames of the new tokens. */
+        Tensor run(S3GenFlow flow) {
+            return flow.inference(tokens, prompt, promptFeat, embedding, z);
         }
     }
 
