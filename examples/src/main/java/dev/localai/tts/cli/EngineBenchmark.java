@@ -7,6 +7,7 @@ import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.model.hift.HiftConfig;
+import dev.localai.tts.core.model.hift.HiftStream;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
@@ -174,9 +175,10 @@ final class EngineBenchmark {
 
     /**
      * The first streamed block's flow against its compute floor ({@link FlowFloor}), at the model's sizes (random
-     * weights) with the flow weight type and kernels the engine chose: the tokens of the first flush (the first block, the encoder's pre-lookahead and the
-     * vocoder's look-ahead, as the engine counts them), its ms (median of 5), its GFLOP, the product rate at the
-     * flow's shapes right before and after (the floor uses their mean), the floor and the ratio.
+     * weights) with the flow weight type and kernels the engine chose: the tokens of the first flush (the first
+     * block, the encoder's pre-lookahead and the vocoder's look-ahead, as the engine counts them), its ms (median of
+     * 5), its GFLOP, the product rate at the flow's shapes right before and after (the floor uses their mean), the
+     * floor and the ratio.
      */
     private static void flowFloor(Map<String, Object> r, Path modelDir, int firstBlockTokens) {
         WeightTypes.Plan plan = WeightTypes.choose(null, Device.cpu(), DtypeProbe::cached);
@@ -186,8 +188,7 @@ final class EngineBenchmark {
             c = S3GenFlow.inferConfig(s3gen).withAttentionInFp32(plan.flowAttentionFp32());
             h = HiftConfig.inferFrom(s3gen);
         }
-        int vocoderTokens = (h.decoderRadiusFrames() + h.f0RadiusFrames() + c.upsampleStride() - 1)
-                / c.upsampleStride();
+        int vocoderTokens = (HiftStream.exactLatencyFrames(h) + c.upsampleStride() - 1) / c.upsampleStride();
         int tokens = firstBlockTokens + c.preLookaheadLen() + vocoderTokens;
         long frames = (long) c.upsampleStride() * (FLOW_PROMPT_TOKENS + tokens);
         double before = FlowFloor.productGflops(c, plan.flow(), frames);

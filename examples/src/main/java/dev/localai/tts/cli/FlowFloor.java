@@ -33,9 +33,9 @@ final class FlowFloor {
      * upsampleStride} mel frames each): every weight matrix once per row it runs over (the encoder's first layers
      * per token, its upsampled layers per frame, the estimator per frame and solver step, the relative-position
      * projection over the 2n - 1 relative positions), plus the attention's score and value products. Per-step
-     * single-row products (the time embeddings of t and r, each resnet's time projection) count once per step; element-wise work
-     * and norms are not counted. Throws on a state-dict key it does not know, so a new architecture is not silently
-     * miscounted.
+     * single-row products (the time embeddings of t and r, each resnet's time projection) count once per step;
+     * element-wise work and norms are not counted. Throws on a state-dict key it does not know, so a new architecture
+     * is not silently miscounted.
      */
     static double multiplyAdds(S3GenConfig c, int tokens) {
         long t = tokens;

@@ -80,6 +80,11 @@ public final class HiftStream implements AutoCloseable {
         return new HiftStream(hift, noise, hift.cfg.decoderRadiusFrames(), trimFade);
     }
 
+    /** Frames of look-ahead an {@link #exact} stream of a vocoder of these sizes needs before it emits a frame. */
+    public static int exactLatencyFrames(HiftConfig cfg) {
+        return cfg.decoderRadiusFrames() + cfg.f0RadiusFrames();
+    }
+
     /** Frames of look-ahead needed before a frame can be emitted. */
     public int latencyFrames() {
         return context + f0Radius;
