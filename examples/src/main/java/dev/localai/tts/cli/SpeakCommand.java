@@ -119,7 +119,7 @@ final class SpeakCommand implements Callable<Integer> {
         PrintStream progress = new PrintStream(new WriterOutputStream(err), true, StandardCharsets.UTF_8);
         TtsOptions.Builder b = TtsEngine.builder().model(model.resolve(root, progress)).allowDownload(false)
                 .allowClipPaths(true).voicesDir(voicesDir).device(device).threads(threads)
-                .cacheBytes(0);
+                .cacheBytes(0).progress(progress);
         if (dtype != null) {
             b.dtype(dtype);
         }

@@ -96,6 +96,20 @@ public final class DtypeProbe {
     }
 
     /**
+     * Whether {@link #cached()} will measure when next called: this process has no figures yet and this machine's
+     * file is missing, unreadable or for another key. The engine tells its progress stream so before the pause.
+     */
+    public static boolean willMeasure() {
+        return cached == null && willMeasure(cacheFile(), machineKey());
+    }
+
+    /** Whether {@link #loadOrMeasure} would measure for {@code key} with {@code file} as it is now. */
+    static boolean willMeasure(Path file, String key) {
+        WeightTypes.Probe p = read(file);
+        return p == null || !p.key().equals(key);
+    }
+
+    /**
      * The figures in {@code file} when it holds {@code key}; otherwise {@code measure}'s, written to {@code file}
      * (a write that fails is logged and ignored) and logged once.
      */

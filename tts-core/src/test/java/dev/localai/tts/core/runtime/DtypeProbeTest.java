@@ -89,6 +89,17 @@ class DtypeProbeTest {
     }
 
     @Test
+    void itSaysBeforehandWhetherItWillMeasure() throws Exception {
+        Path file = tmp.resolve("dtype-probe.properties");
+        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isTrue(); // no file
+        DtypeProbe.loadOrMeasure(file, "CPU A", measure(30));
+        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isFalse();
+        assertThat(DtypeProbe.willMeasure(file, "CPU B")).isTrue(); // another machine's figures
+        Files.writeString(file, "key=CPU A\ndtypes=fp32\n"); // unreadable: its figures are missing
+        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isTrue();
+    }
+
+    @Test
     void anotherMachineKeyMeasuresAgainAndReplacesTheFile() {
         Path file = tmp.resolve(DtypeProbe.FILE);
         DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
