@@ -30,7 +30,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param maxBlockTokens   speech tokens in the largest streamed block
  * @param batchDecoding    whether concurrent requests share T3 decode steps, or null for automatic
  * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
- * @param progress         where download progress goes, or null
+ * @param progress         where download progress and the notice of a first-start CPU probe go, or null
  */
 public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads, int maxConcurrent, int maxQueue,
                          long cacheBytes, Path voicesDir, boolean allowDownload, boolean warmUp,
@@ -226,7 +226,10 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
             return this;
         }
 
-        /** Where download progress goes (default: nowhere). */
+        /**
+         * Where download progress goes, and a line before the once-per-machine CPU probe's pause of some seconds
+         * (default: nowhere).
+         */
         public Builder progress(PrintStream out) {
             this.progress = out;
             return this;
