@@ -201,8 +201,8 @@ final class EngineBenchmark {
         r.put("flow_first_block_tokens", FLOW_PROMPT_TOKENS + "+" + tokens);
         r.put("flow_first_block_ms", Math.round(ms));
         r.put("flow_first_block_gflop", round(gflop, 1));
-        r.put("flow_product_gflops", round(gflops, 0));
-        r.put("flow_product_gflops_before_after", round(before, 0) + "/" + round(after, 0));
+        r.put("flow_product_gflops", Math.round(gflops));
+        r.put("flow_product_gflops_before_after", Math.round(before) + "/" + Math.round(after));
         r.put("flow_floor_ms", Math.round(floor));
         r.put("flow_over_floor", round(ms / floor, 2));
     }
