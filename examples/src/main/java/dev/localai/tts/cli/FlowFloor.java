@@ -101,7 +101,7 @@ final class FlowFloor {
         long[][] shapes = {{ch, 3 * inner}, {inner, ch}, {ch, 4 * ch}, {4 * ch, ch}, {3 * ch, ch}, {d, d},
             {d, c.linearUnits()}, {c.linearUnits(), d}};
         try (Weights w = new Weights(); PointerScope scope = new PointerScope()) {
-            var src = w.track(dtype == ScalarType.Float ? new RandomParams(11) : new RandomParams(11).converted(dtype));
+            var src = w.track(new RandomParams(11).converted(dtype)); // fp32 weights stay as they are
             Linear[] layers = new Linear[shapes.length];
             Tensor[] xs = new Tensor[shapes.length];
             double macs = 0;

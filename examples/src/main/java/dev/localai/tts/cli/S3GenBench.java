@@ -68,8 +68,8 @@ final class S3GenBench {
                     long b = System.nanoTime();
                     // as the engine vocodes: through a stream, which cuts a long run into windows on the CPU
                     // (HiftStream: one window of the whole utterance faults its 8 MB tensors in again at every run)
-                    try (SourceNoise noise = SourceNoise.seeded(p.seed(), hc.harmonics())) {
-                        HiftStream stream = HiftStream.exact(hift, noise, false);
+                    try (SourceNoise noise = SourceNoise.seeded(p.seed(), hc.harmonics());
+                         HiftStream stream = HiftStream.exact(hift, noise, false)) {
                         long n = stream.push(mel).size(-1);
                         n += stream.finish().size(-1);
                         long c = System.nanoTime();

@@ -107,11 +107,13 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     TtsEngine(TtsOptions o) {
         this.options = o;
-        if (!o.device().isCuda() && o.progress() != null && DtypeProbe.willMeasure()) {
-            // a pause of some seconds, once per machine: say why before it starts
-            o.progress().println("measuring this CPU's kernels and weight types once (some seconds; kept in "
-                    + DtypeProbe.cacheFile() + ")");
-            o.progress().flush();
+        if (!o.device().isCuda() && o.progress() != null) {
+            // every CPU engine asks the probe (useMachineKernels): asked first, it can say why the pause, if any
+            DtypeProbe.cached(() -> {
+                o.progress().println("measuring this CPU's kernels and weight types once (some seconds; kept in "
+                        + DtypeProbe.cacheFile() + ")");
+                o.progress().flush();
+            });
         }
         // configured, else (on the CPU) measured against LibTorch's default by the probe, else LibTorch's default (0)
         int threads = IntraOpThreads.choose(o.threads(), o.device().isCuda(), Torch.threadsSetByEnvironment(),

@@ -81,13 +81,21 @@ public final class DtypeProbe {
 
     /** This machine's figures: from memory, else from the cache file when its key matches, else measured now. */
     public static WeightTypes.Probe cached() {
+        return cached(() -> { });
+    }
+
+    /**
+     * As {@link #cached()}, running {@code beforeMeasuring} first when the figures have to be measured now (a pause of
+     * some seconds, once per machine: the engine says so on its progress stream).
+     */
+    public static WeightTypes.Probe cached(Runnable beforeMeasuring) {
         WeightTypes.Probe p = cached;
         if (p == null) {
             synchronized (DtypeProbe.class) {
                 p = cached;
                 if (p == null) {
                     Torch.load();
-                    p = loadOrMeasure(cacheFile(), machineKey(), DtypeProbe::measure);
+                    p = loadOrMeasure(cacheFile(), machineKey(), DtypeProbe::measure, beforeMeasuring);
                     cached = p;
                 }
             }
@@ -95,18 +103,13 @@ public final class DtypeProbe {
         return p;
     }
 
-    /**
-     * Whether {@link #cached()} will measure when next called: this process has no figures yet and this machine's
-     * file is missing, unreadable or for another key. The engine tells its progress stream so before the pause.
-     */
-    public static boolean willMeasure() {
-        return cached == null && willMeasure(cacheFile(), machineKey());
-    }
-
-    /** Whether {@link #loadOrMeasure} would measure for {@code key} with {@code file} as it is now. */
-    static boolean willMeasure(Path file, String key) {
-        WeightTypes.Probe p = read(file);
-        return p == null || !p.key().equals(key);
+    /** {@link #loadOrMeasure(Path, String, Supplier)}, running {@code beforeMeasuring} right before it measures. */
+    static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure,
+            Runnable beforeMeasuring) {
+        return loadOrMeasure(file, key, () -> {
+            beforeMeasuring.run();
+            return measure.get();
+        });
     }
 
     /**

@@ -89,14 +89,25 @@ class DtypeProbeTest {
     }
 
     @Test
-    void itSaysBeforehandWhetherItWillMeasure() throws Exception {
+    void itSaysSoBeforeItMeasuresAndOnlyThen() throws Exception {
         Path file = tmp.resolve("dtype-probe.properties");
-        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isTrue(); // no file
-        DtypeProbe.loadOrMeasure(file, "CPU A", measure(30));
-        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isFalse();
-        assertThat(DtypeProbe.willMeasure(file, "CPU B")).isTrue(); // another machine's figures
-        Files.writeString(file, "key=CPU A\ndtypes=fp32\n"); // unreadable: its figures are missing
-        assertThat(DtypeProbe.willMeasure(file, "CPU A")).isTrue();
+        java.util.List<String> events = new java.util.ArrayList<>();
+        Supplier<WeightTypes.Probe> measure = measure(30);
+        Supplier<WeightTypes.Probe> logged = () -> {
+            events.add("measure");
+            return measure.get();
+        };
+        DtypeProbe.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice")); // no file
+        assertThat(events).containsExactly("notice", "measure");
+        events.clear();
+        DtypeProbe.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice"));
+        assertThat(events).isEmpty(); // kept figures: no pause, nothing said
+        DtypeProbe.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice")); // another machine's figures
+        assertThat(events).containsExactly("notice", "measure");
+        events.clear();
+        Files.writeString(file, "key=CPU B\ndtypes=fp32\n"); // unreadable: its figures are missing
+        DtypeProbe.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice"));
+        assertThat(events).containsExactly("notice", "measure");
     }
 
     @Test
