@@ -47,8 +47,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li><b>decode attention</b>: one T3 decode step's attention over its cache on LibTorch's products and on the
  *       native kernel ({@link #timeDecodeAttention}).</li>
  * </ul>
- * It takes a second or two (more on a CPU where a candidate is very slow: each candidate's timing stops after a fixed
- * budget); the candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike.
+ * The candidates are timed by turns, so a drift of the machine's speed meanwhile hits all of them alike, and raced
+ * ({@link InterleavedTimer#medians(List, List)}): each stops as soon as the choices it feeds are settled, so only
+ * close calls spend the whole budget.
  * The figures are kept in {@code <cache>/localai-tts/dtype-probe.properties} ({@code $XDG_CACHE_HOME} or
  * {@code ~/.cache}; a file of its own for each set of kernel-dispatch caps, {@link #cacheFile()}), keyed by CPU model,
  * LibTorch version and core count: a file for another key, or one that cannot be read, is measured again and
@@ -68,9 +69,11 @@ public final class DtypeProbe {
      * kernel, {@code int8-native}; 10: T3's decode attention on LibTorch's products or the native kernel; 11: the
      * {@code int8-native} step is the whole block as one native call where T3 would run it so; 12: the bf16 flow
      * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}; 14:
-     * the convolution chain also at the length of the largest streamed block, where the layouts part ways).
+     * the convolution chain also at the length of the largest streamed block, where the layouts part ways; 15: the
+     * streamed block in line or overlapped; 16: the candidates raced, each stopping once the choices it feeds are
+     * settled, and FBGEMM's int8 not timed where the native int8 kernel runs).
      */
-    static final int PROBE_VERSION = 15;
+    static final int PROBE_VERSION = 16;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -345,6 +348,8 @@ public final class DtypeProbe {
             // per candidate: its decode step and its flow block, or null where it is not a candidate for that part
             Runnable[] steps = new Runnable[names.size()];
             Runnable[] flows = new Runnable[names.size()];
+            // the weights converted once per type (bf16 and bf16 with fp32 attention share theirs)
+            Map<Byte, Products> converted = new java.util.HashMap<>();
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
                 if (name.equals("int8") || name.equals(WeightTypes.INT8_NATIVE)) {
@@ -354,7 +359,8 @@ public final class DtypeProbe {
                     steps[i] = s.step();
                     errors[i] = s.error();
                 } else if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
-                    Products p = fp32.to(ScalarType.BFloat16).withAttentionInFp32();
+                    Products p = converted.computeIfAbsent(ScalarType.BFloat16.value, t -> fp32.to(ScalarType.BFloat16))
+                            .withAttentionInFp32();
                     errors[i] = relativeError(p.run(), ref);
                     flows[i] = p::flow;
                 } else if (name.equals(WeightTypes.FP32_ONEDNN)) {
@@ -362,22 +368,22 @@ public final class DtypeProbe {
                     errors[i] = relativeError(p.run(), ref);
                     flows[i] = p::flow;
                 } else {
-                    Products p = name.equals("fp32") ? fp32 : fp32.to(WeightTypes.scalarType(name));
+                    ScalarType type = WeightTypes.scalarType(name);
+                    Products p = name.equals("fp32") ? fp32 : converted.computeIfAbsent(type.value, t -> fp32.to(type));
                     errors[i] = name.equals("fp32") ? 0 : relativeError(p.run(), ref);
                     steps[i] = p::decodeStep;
                     flows[i] = p::flow;
                 }
             }
             List<Runnable> ops = new java.util.ArrayList<>();
+            int[] stepOp = new int[names.size()];
+            int[] flowOp = new int[names.size()];
             for (int i = 0; i < names.size(); i++) {
-                if (steps[i] != null) {
-                    ops.add(steps[i]);
-                }
-                if (flows[i] != null) {
-                    ops.add(flows[i]);
-                }
+                stepOp[i] = steps[i] != null ? add(ops, steps[i]) : -1;
+                flowOp[i] = flows[i] != null ? add(ops, flows[i]) : -1;
             }
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops,
+                    dtypeDecisions(names, errors, stepOp, flowOp));
             Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
             int k = 0;
             int fastestStep = -1;
@@ -400,6 +406,48 @@ public final class DtypeProbe {
         } finally {
             torch.set_num_threads(before);
         }
+    }
+
+    private static int add(List<Runnable> ops, Runnable op) {
+        ops.add(op);
+        return ops.size() - 1;
+    }
+
+    /**
+     * The choices the dtype timings feed, as groups of operation indices for {@link InterleavedTimer}'s race (pure
+     * logic): T3's type among the decode steps and the flow's among the flow blocks, each of the candidates within
+     * {@link WeightTypes#MAX_RELATIVE_ERROR} only (one that cannot be chosen must not end the others' timing); fp32
+     * products on oneDNN or not ({@link WeightTypes#FP32_ONEDNN} against fp32's flow block); and the int8 kernel
+     * ({@link WeightTypes#INT8_NATIVE} against FBGEMM's {@code int8} step), where both are timed. {@code stepOp} and
+     * {@code flowOp} give each candidate's operations, -1 where it has none.
+     */
+    static List<int[]> dtypeDecisions(List<String> names, double[] errors, int[] stepOp, int[] flowOp) {
+        List<Integer> t3 = new java.util.ArrayList<>();
+        List<Integer> flow = new java.util.ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            if (errors[i] <= WeightTypes.MAX_RELATIVE_ERROR) { // NaN fails too
+                if (stepOp[i] >= 0) {
+                    t3.add(stepOp[i]);
+                }
+                if (flowOp[i] >= 0) {
+                    flow.add(flowOp[i]);
+                }
+            }
+        }
+        List<int[]> out = new java.util.ArrayList<>();
+        out.add(t3.stream().mapToInt(Integer::intValue).toArray());
+        out.add(flow.stream().mapToInt(Integer::intValue).toArray());
+        int fp32 = names.indexOf("fp32");
+        int onednn = names.indexOf(WeightTypes.FP32_ONEDNN);
+        if (fp32 >= 0 && onednn >= 0 && flowOp[fp32] >= 0 && flowOp[onednn] >= 0) {
+            out.add(new int[] {flowOp[fp32], flowOp[onednn]});
+        }
+        int fbgemm = names.indexOf("int8");
+        int nat = names.indexOf(WeightTypes.INT8_NATIVE);
+        if (fbgemm >= 0 && nat >= 0 && stepOp[fbgemm] >= 0 && stepOp[nat] >= 0) {
+            out.add(new int[] {stepOp[fbgemm], stepOp[nat]});
+        }
+        return out;
     }
 
     /** Milliseconds of each side of the streamed-block proxy: T3's decoding and the flow, each about this long alone. */
@@ -482,7 +530,7 @@ public final class DtypeProbe {
                     p.threadWork();
                 });
             }
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops, List.of(everyOne(ops.size())));
             Map<Integer, Double> out = new java.util.TreeMap<>();
             for (int i = 0; i < counts.size(); i++) {
                 out.put(counts.get(i), ms[i]);
@@ -493,10 +541,16 @@ public final class DtypeProbe {
         }
     }
 
+    /** One decision among all of n operations: {0, 1, ..., n - 1}. */
+    private static int[] everyOne(int n) {
+        return java.util.stream.IntStream.range(0, n).toArray();
+    }
+
     /**
      * The time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
-     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the sum of its medians at two lengths, all
-     * four timed by turns at the current thread count. The chain: a transposed convolution 128 to 64 channels (kernel
+     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the median time of the chain at both lengths
+     * one after the other, the two layouts raced by turns ({@link InterleavedTimer#medians(List, List)}) at the current
+     * thread count. The chain: a transposed convolution 128 to 64 channels (kernel
      * 7, stride 3, as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation
      * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last
      * pays its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
@@ -514,30 +568,27 @@ public final class DtypeProbe {
             Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor bias = torch.randn(64);
+            Tensor[] xs = new Tensor[CONV_LENGTHS.length];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = torch.randn(1, 128, CONV_LENGTHS[i] / 3);
+            }
             List<Runnable> ops = new java.util.ArrayList<>();
-            for (int samples : CONV_LENGTHS) {
-                Tensor x = torch.randn(1, 128, samples / 3);
-                for (boolean cl : new boolean[] {false, true}) {
-                    ops.add(() -> {
-                        dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+            for (boolean cl : new boolean[] {false, true}) {
+                ops.add(() -> {
+                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+                    for (Tensor x : xs) {
                         try (PointerScope s = new PointerScope()) {
                             Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
                             y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
                             dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
                         }
-                    });
-                }
+                    }
+                });
             }
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
-            double contiguous = 0;
-            double channelsLast = 0;
-            for (int i = 0; i < CONV_LENGTHS.length; i++) {
-                contiguous += ms[2 * i];
-                channelsLast += ms[2 * i + 1];
-            }
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops, List.of(everyOne(2)));
             Map<String, Double> out = new LinkedHashMap<>();
-            out.put(ConvLayout.CONTIGUOUS, contiguous);
-            out.put(ConvLayout.CHANNELS_LAST, channelsLast);
+            out.put(ConvLayout.CONTIGUOUS, ms[0]);
+            out.put(ConvLayout.CHANNELS_LAST, ms[1]);
             return out;
         } finally {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);
@@ -570,8 +621,10 @@ public final class DtypeProbe {
             torch.manual_seed(2468);
             int layers = 24;
             long heads = 16;
-            Tensor k = torch.randn(layers, heads, ATTENTION_POSITIONS, 64);
-            Tensor v = torch.randn(layers, heads, ATTENTION_POSITIONS, 64);
+            // one layer's random keys and values copied to every layer: as far apart in memory as T3's, made in a tenth
+            // of the time
+            Tensor k = torch.randn(1, heads, ATTENTION_POSITIONS, 64).repeat(layers, 1, 1, 1);
+            Tensor v = torch.randn(1, heads, ATTENTION_POSITIONS, 64).repeat(layers, 1, 1, 1);
             Tensor q = torch.randn(heads, 1, 64);
             Tensor scores = torch.empty(heads, 1, ATTENTION_POSITIONS);
             Tensor probs = torch.empty(heads, 1, ATTENTION_POSITIONS);
@@ -613,7 +666,7 @@ public final class DtypeProbe {
                     }
                 }
             };
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(List.of(libtorch, nat));
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(List.of(libtorch, nat), List.of(everyOne(2)));
             Map<String, Double> res = new LinkedHashMap<>();
             res.put(WeightTypes.ATTENTION_LIBTORCH, ms[0]);
             res.put(WeightTypes.ATTENTION_NATIVE, ms[1]);
@@ -629,12 +682,17 @@ public final class DtypeProbe {
     static final long ATTENTION_POSITIONS = 420;
 
     /**
-     * The candidates this machine can run: int8 only where FBGEMM does (x86-64 with AVX2), int8-native only where this
-     * project's int8 kernel is built (Linux x86-64), fp32-onednn only where the LibTorch build has oneDNN's linear.
+     * The candidates this machine can run: int8-native only where this project's int8 kernel is built (Linux x86-64),
+     * FBGEMM's int8 only where FBGEMM runs (x86-64 with AVX2) and that kernel is not built, fp32-onednn only where the
+     * LibTorch build has oneDNN's linear. Both int8 kernels read the same int8 weights for a decode step; the native
+     * one reads them at about the memory's speed and FBGEMM's is bound by its compute (it lost by 1.35-3.5x on every
+     * CPU measured, docs/performance.md), and quantizing and packing its matrices was 1.4 s of an 8.6 s probe, so it
+     * is not timed where it cannot win ({@code -Dlocalai.tts.int8Kernel=fbgemm} still selects it).
      */
     static java.util.List<String> candidates() {
         return WeightTypes.CPU_CANDIDATES.stream()
-                .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported())
+                .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported()
+                        && !dev.localai.tts.core.nn.Int8Kernel.available())
                 .filter(n -> !n.equals(WeightTypes.INT8_NATIVE) || dev.localai.tts.core.nn.Int8Kernel.available())
                 .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || dev.localai.tts.core.nn.Linear.onednnAvailable())
                 .toList();
@@ -744,8 +802,9 @@ public final class DtypeProbe {
 
         static Products random() {
             List<Tensor[]> layers = new java.util.ArrayList<>();
-            for (int i = 0; i < LAYERS; i++) {
-                layers.add(new Tensor[] {w(QKV, D), w(D, D), w(INNER, D), w(D, INNER), w(QKV), w(D), w(INNER), w(D)});
+            layers.add(new Tensor[] {w(QKV, D), w(D, D), w(INNER, D), w(D, INNER), w(QKV), w(D), w(INNER), w(D)});
+            for (int i = 1; i < LAYERS; i++) { // copies of the first: their own memory, as T3's layers, made faster
+                layers.add(Arrays.stream(layers.get(0)).map(t -> t.clone()).toArray(Tensor[]::new));
             }
             // to_q, to_k, to_v (512, 256), to_out (256, 512), ff in (1024, 256), ff out (256, 1024), conv (256, 512, 3)
             Tensor[] flow = {w(2 * C, C), w(2 * C, C), w(2 * C, C), w(C, 2 * C), w(4 * C, C), w(C, 4 * C),

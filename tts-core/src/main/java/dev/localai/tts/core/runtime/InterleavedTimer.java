@@ -12,8 +12,29 @@ import java.util.function.LongSupplier;
  * by turns exposes all of them to the same moments. Each operation runs once to warm up, then takes turns until its
  * own timed runs add up to {@code budgetMs} or it has {@code maxRuns} of them: a very slow candidate stops early, as
  * it would alone, and the fast ones keep alternating among themselves.
+ *
+ * <p><b>Racing</b> ({@link #medians(List, List)}): the caller names the decisions the times feed, each a group of
+ * operations of which the fastest is taken unless it is not {@link WeightTypes#clearlyFaster} (by
+ * {@link WeightTypes#MIN_GAIN}) than another. An operation then stops as soon as every decision it is in is settled,
+ * so that clear winners and losers cost a few rounds and only close calls spend the whole budget. Runs of the same
+ * round are pairs (taken moments apart, so the machine's drift cancels in their ratio), and a pair's outcome is
+ * settled by a sign test over its rounds: "a clearly faster than b" when significantly more than half of the rounds
+ * say so (at most {@link #ALPHA} by chance for two equally fast operations), likewise "b clearly faster", and "neither"
+ * when significantly more than half of the rounds have the two within the margin. An operation is done in a decision
+ * when another of the group is settled clearly faster (it cannot be taken), or when its outcome against each other
+ * operation still running is settled.
  */
 final class InterleavedTimer {
+    /**
+     * The most chance there may be that a sign test settles an outcome for two operations that are in truth on its edge
+     * (so at least 7 rounds: 7 of 7 agreeing is 1/128, 10 of 11 is 1/171). The probe checks after every round, so
+     * across a whole race the chance of a call made too early is some times larger; it can only matter for a close
+     * call, where either choice costs about the margin.
+     */
+    static final double ALPHA = 1.0 / 128;
+    /** Timed runs of an operation in no decision (its figure is only reported). */
+    static final int LONE_RUNS = 3;
+
     private final double budgetMs;
     private final int maxRuns;
     private final LongSupplier nanoClock;
@@ -31,37 +52,142 @@ final class InterleavedTimer {
         this.nanoClock = nanoClock;
     }
 
-    /** The median time of each operation, in ms, in the order given. */
+    /** The median time of each operation, in ms, in the order given; every one runs to its budget or run limit. */
     double[] medians(List<Runnable> ops) {
+        return race(ops, null);
+    }
+
+    /**
+     * The median time of each operation, in ms, in the order given, racing them (see the class comment): {@code
+     * decisions} lists groups of indices into {@code ops}, each group one choice the times feed; an operation in no
+     * group stops after {@link #LONE_RUNS} timed runs.
+     */
+    double[] medians(List<Runnable> ops, List<int[]> decisions) {
+        for (int[] g : decisions) {
+            for (int i : g) {
+                if (i < 0 || i >= ops.size()) {
+                    throw new IllegalArgumentException("no operation " + i + " among " + ops.size());
+                }
+            }
+        }
+        return race(ops, decisions);
+    }
+
+    private double[] race(List<Runnable> ops, List<int[]> decisions) {
         int n = ops.size();
-        List<double[]> times = new ArrayList<>();
+        double[][] times = new double[n][maxRuns];
         int[] runs = new int[n];
         double[] spent = new double[n];
+        boolean[] active = new boolean[n];
         for (Runnable op : ops) {
             op.run(); // warm-up: first-call allocations, JIT, oneDNN primitive creation
-            times.add(new double[maxRuns]);
         }
+        Arrays.fill(active, true);
         boolean any = true;
         while (any) {
             any = false;
             for (int i = 0; i < n; i++) {
-                if (runs[i] >= maxRuns || (runs[i] > 0 && spent[i] >= budgetMs)) {
+                if (!active[i]) {
                     continue;
                 }
                 long a = nanoClock.getAsLong();
                 ops.get(i).run();
                 double ms = (nanoClock.getAsLong() - a) / 1e6;
-                times.get(i)[runs[i]++] = ms;
+                times[i][runs[i]++] = ms;
                 spent[i] += ms;
                 any = true;
+            }
+            boolean[] stop = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                stop[i] = active[i] && (runs[i] >= maxRuns || spent[i] >= budgetMs
+                        || decisions != null && settled(i, decisions, times, runs, active));
+            }
+            for (int i = 0; i < n; i++) {
+                active[i] &= !stop[i];
             }
         }
         double[] medians = new double[n];
         for (int i = 0; i < n; i++) {
-            double[] s = Arrays.copyOf(times.get(i), runs[i]);
+            double[] s = Arrays.copyOf(times[i], runs[i]);
             Arrays.sort(s);
             medians[i] = s[s.length / 2];
         }
         return medians;
+    }
+
+    /** Whether operation {@code i} is done in every decision it is in (or has had its runs, when in none). */
+    private static boolean settled(int i, List<int[]> decisions, double[][] times, int[] runs, boolean[] active) {
+        boolean inAny = false;
+        for (int[] g : decisions) {
+            if (!contains(g, i)) {
+                continue;
+            }
+            inAny = true;
+            boolean beaten = false;
+            boolean allSettled = true;
+            for (int j : g) {
+                if (j == i) {
+                    continue;
+                }
+                Outcome o = outcome(times[i], times[j], Math.min(runs[i], runs[j]));
+                beaten |= o == Outcome.SECOND_FASTER;
+                allSettled &= o != Outcome.OPEN || !active[j];
+            }
+            if (!beaten && !allSettled) {
+                return false;
+            }
+        }
+        return inAny || runs[i] >= LONE_RUNS;
+    }
+
+    private static boolean contains(int[] g, int i) {
+        for (int x : g) {
+            if (x == i) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A pair's outcome over its rounds, as {@link WeightTypes#clearlyFaster} would call it. */
+    enum Outcome { FIRST_FASTER, SECOND_FASTER, NEITHER, OPEN }
+
+    /**
+     * The settled outcome of operations a and b over their first {@code rounds} runs (run r of each came in round r),
+     * or {@link Outcome#OPEN} while no outcome has significantly more than half of the rounds.
+     */
+    static Outcome outcome(double[] a, double[] b, int rounds) {
+        int first = 0;
+        int second = 0;
+        for (int r = 0; r < rounds; r++) {
+            if (WeightTypes.clearlyFaster(a[r], b[r])) {
+                first++;
+            } else if (WeightTypes.clearlyFaster(b[r], a[r])) {
+                second++;
+            }
+        }
+        if (significant(first, rounds)) {
+            return Outcome.FIRST_FASTER;
+        }
+        if (significant(second, rounds)) {
+            return Outcome.SECOND_FASTER;
+        }
+        return significant(rounds - first - second, rounds) ? Outcome.NEITHER : Outcome.OPEN;
+    }
+
+    /** Whether k or more of n fair coin flips would come up heads with a chance of at most {@link #ALPHA}. */
+    static boolean significant(int k, int n) {
+        if (n == 0 || k <= n / 2) {
+            return false;
+        }
+        double tail = 0;
+        double c = 1; // C(n, m), m from 0
+        for (int m = 0; m <= n; m++) {
+            if (m >= k) {
+                tail += c;
+            }
+            c = c * (n - m) / (m + 1);
+        }
+        return tail / Math.pow(2, n) <= ALPHA;
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -317,6 +318,29 @@ class DtypeProbeTest {
         Files.writeString(blocker, "x");
         WeightTypes.Probe p = DtypeProbe.loadOrMeasure(blocker.resolve(DtypeProbe.FILE), "CPU", measure(30));
         assertThat(p.figures()).containsKeys("fp32", "bf16");
+    }
+
+    @Test
+    void theRaceIsRunForTheChoicesTheFiguresFeed() {
+        List<String> names = List.of("fp32", "bf16", "int8", WeightTypes.INT8_NATIVE, WeightTypes.BF16_FP32_ATTENTION,
+                WeightTypes.FP32_ONEDNN);
+        // operations: fp32 step 0 and flow 1, bf16 step 2 and flow 3, int8 step 4, native step 5, flows 6 and 7
+        int[] step = {0, 2, 4, 5, -1, -1};
+        int[] flow = {1, 3, -1, -1, 6, 7};
+        double[] errors = {0, 3e-3, 1e-2, 1e-2, 3e-3, 5e-8};
+        List<int[]> d = DtypeProbe.dtypeDecisions(names, errors, step, flow);
+        assertThat(d).containsExactly(new int[] {0, 2, 4, 5}, new int[] {1, 3, 6, 7}, new int[] {1, 7},
+                new int[] {4, 5});
+
+        // a candidate past the error bound cannot be chosen, so it must not end the others' timing: in no group
+        double[] badBf16 = {0, 0.5, 1e-2, Double.NaN, 3e-3, 5e-8};
+        assertThat(DtypeProbe.dtypeDecisions(names, badBf16, step, flow)).containsExactly(new int[] {0, 4},
+                new int[] {1, 6, 7}, new int[] {1, 7}, new int[] {4, 5});
+
+        // only what this machine runs: no FBGEMM, no oneDNN linear
+        List<String> some = List.of("fp32", "bf16", WeightTypes.INT8_NATIVE);
+        assertThat(DtypeProbe.dtypeDecisions(some, new double[] {0, 3e-3, 1e-2}, new int[] {0, 2, 4},
+                new int[] {1, 3, -1})).containsExactly(new int[] {0, 2, 4}, new int[] {1, 3});
     }
 
     @Test

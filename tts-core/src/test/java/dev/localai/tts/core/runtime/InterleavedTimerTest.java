@@ -76,6 +76,121 @@ class InterleavedTimerTest {
         assertThat(ms).containsExactly(400.0, 2.0);
     }
 
+    /** An operation of fixed cost that counts its runs, on a clock that only moves when operations run. */
+    static final class Counted implements Runnable {
+        final long[] clock;
+        final double[] costsMs;
+        int runs;
+
+        /** Costs taken in turn, over and over (a list of one: the same every run). */
+        Counted(long[] clock, double... costsMs) {
+            this.clock = clock;
+            this.costsMs = costsMs;
+        }
+
+        @Override
+        public void run() {
+            clock[0] += (long) (costsMs[runs++ % costsMs.length] * 1e6);
+        }
+    }
+
+    @Test
+    void aRaceEndsEachCandidateOnceItsChoiceIsSettled() {
+        long[] clock = {0};
+        Counted slow = new Counted(clock, 12);
+        Counted fast = new Counted(clock, 3);
+        Counted alsoSlow = new Counted(clock, 11);
+        double[] ms = new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(slow, fast, alsoSlow),
+                List.of(new int[] {0, 1, 2}));
+        assertThat(ms).containsExactly(12.0, 3.0, 11.0);
+        // warm-up and 7 rounds: 7 of 7 agreeing is the first count the sign test accepts
+        assertThat(new int[] {slow.runs, fast.runs, alsoSlow.runs}).containsExactly(8, 8, 8);
+        assertThat(clock[0] / 1e6).as("against 750 ms of runs without the race").isLessThan(250);
+    }
+
+    @Test
+    void aCloseCallSpendsTheWholeBudget() {
+        long[] clock = {0};
+        // 10 against 10.4 ms, each run 10% either way in turn: neither within nor past the 5% margin often enough
+        Counted a = new Counted(clock, 9, 11, 10);
+        Counted b = new Counted(clock, 11.44, 9.36, 10.4);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(a, b), List.of(new int[] {0, 1}));
+        assertThat(a.runs).isEqualTo(1 + 25); // 250 ms of 10 ms runs
+        assertThat(b.runs).isGreaterThanOrEqualTo(a.runs - 1);
+    }
+
+    @Test
+    void aSteadyTieIsSettledToo() {
+        long[] clock = {0};
+        Counted a = new Counted(clock, 10);
+        Counted b = new Counted(clock, 10.2);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(a, b), List.of(new int[] {0, 1}));
+        assertThat(new int[] {a.runs, b.runs}).containsExactly(8, 8);
+    }
+
+    @Test
+    void aCandidateBeatenByAnotherStopsWhileTheCloseOnesRunOn() {
+        long[] clock = {0};
+        Counted loser = new Counted(clock, 20);
+        Counted a = new Counted(clock, 9, 11, 10);
+        Counted b = new Counted(clock, 11.44, 9.36, 10.4);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(loser, a, b), List.of(new int[] {0, 1, 2}));
+        assertThat(loser.runs).isEqualTo(8);
+        assertThat(a.runs).isEqualTo(26);
+    }
+
+    @Test
+    void aPairDecisionKeepsBothOfItsCandidatesRunningEvenWhenBothLoseTheLargerOne() {
+        long[] clock = {0};
+        // 0 and 1 lose the group to 2, but whether 1 is clearly faster than 0 is a choice of its own (a close one)
+        Counted base = new Counted(clock, 9, 11, 10);
+        Counted other = new Counted(clock, 11.44, 9.36, 10.4);
+        Counted winner = new Counted(clock, 3);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(base, other, winner),
+                List.of(new int[] {0, 1, 2}, new int[] {0, 1}));
+        assertThat(base.runs).isEqualTo(26);
+        assertThat(winner.runs).as("settled against each other one").isEqualTo(8);
+    }
+
+    @Test
+    void anOperationInNoDecisionTakesAFewRuns() {
+        long[] clock = {0};
+        Counted alone = new Counted(clock, 5);
+        Counted a = new Counted(clock, 2);
+        Counted b = new Counted(clock, 8);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(alone, a, b), List.of(new int[] {1, 2}));
+        assertThat(alone.runs).isEqualTo(1 + InterleavedTimer.LONE_RUNS);
+        assertThatThrownBy(() -> new InterleavedTimer(250, 64).medians(List.of(a), List.<int[]>of(new int[] {1})))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theRaceStillPicksTheFasterOneOnADriftingMachine() {
+        for (double drift : new double[] {-0.5, 0.5, 2.0}) {
+            DriftingMachine m = new DriftingMachine(drift);
+            double[] ms = new InterleavedTimer(250, 64, () -> m.now).medians(List.of(m.op(12), m.op(10)),
+                    List.of(new int[] {0, 1}));
+            assertThat(ms[1] * WeightTypes.MIN_GAIN).as("drift %s", drift).isLessThan(ms[0]);
+        }
+    }
+
+    @Test
+    void theSignTestsCounts() {
+        assertThat(InterleavedTimer.significant(7, 7)).isTrue();
+        assertThat(InterleavedTimer.significant(6, 7)).isFalse();
+        assertThat(InterleavedTimer.significant(9, 10)).isFalse();
+        assertThat(InterleavedTimer.significant(10, 11)).isTrue();
+        assertThat(InterleavedTimer.significant(40, 64)).isFalse();
+        assertThat(InterleavedTimer.significant(45, 64)).isTrue();
+        assertThat(InterleavedTimer.significant(0, 0)).isFalse();
+        double[] a = {10, 10, 10, 10, 10, 10, 10};
+        double[] b = {12, 12, 12, 12, 12, 12, 12};
+        assertThat(InterleavedTimer.outcome(a, b, 7)).isEqualTo(InterleavedTimer.Outcome.FIRST_FASTER);
+        assertThat(InterleavedTimer.outcome(b, a, 7)).isEqualTo(InterleavedTimer.Outcome.SECOND_FASTER);
+        assertThat(InterleavedTimer.outcome(a, b, 6)).isEqualTo(InterleavedTimer.Outcome.OPEN);
+        assertThat(InterleavedTimer.outcome(a, a, 7)).isEqualTo(InterleavedTimer.Outcome.NEITHER);
+    }
+
     @Test
     void rejectsNonsenseSettings() {
         assertThatThrownBy(() -> new InterleavedTimer(0, 5)).isInstanceOf(IllegalArgumentException.class);
