@@ -428,3 +428,172 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
     }
     return 0;
 }
+
+/* ---- weight quantization (nn.Int8Matrix): LibTorch's operations, bit for bit, in one pass per matrix ---- */
+
+/* Lanes of v that are NaN or infinite. */
+static inline __m128 tts_nonfinite(__m128 v) {
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    return _mm_or_ps(_mm_cmpunord_ps(v, v), _mm_cmpeq_ps(_mm_and_ps(v, absmask), _mm_set1_ps(__builtin_inff())));
+}
+
+/* The row's scale as Int8Matrix makes it: max|w| / 127 in float, 1 for a zero row. */
+static inline float tts_weight_scale(float m) {
+    float s = m / 127.0f;
+    return s == 0.0f ? 1.0f : s;
+}
+
+/* rint(v) within [-127, 127] (cvtss2si rounds to nearest even, as LibTorch's round; the caller's v is finite). */
+static inline int8_t tts_weight_code(float v) {
+    int r = _mm_cvtss_si32(_mm_set_ss(v));
+    return (int8_t) (r < -127 ? -127 : r > 127 ? 127 : r);
+}
+
+/* Four codes rint(v / s) within [-127, 127], as int32 lanes. */
+static inline __m128i tts_weight_codes4(__m128 v, __m128 s) {
+    __m128i r = _mm_cvtps_epi32(_mm_div_ps(v, s));
+    /* SSE2 has no 32-bit min/max: through int16 (|r| <= 128 here, so the saturating pack changes nothing) */
+    __m128i h = _mm_packs_epi32(r, r);
+    h = _mm_min_epi16(_mm_max_epi16(h, _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+    return _mm_srai_epi32(_mm_unpacklo_epi16(h, h), 16);
+}
+
+/* Rows [n0, n1) of a matrix whose rows are contiguous (element (n, k) at w[n * sn + k]). Returns 1 if any is not finite. */
+static int tts_quantize_rows(const float* w, long sn, long in, long n0, long n1, int8_t* q, float* scale) {
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    for (long n = n0; n < n1; n++) {
+        const float* x = w + n * sn;
+        __m128 mx = _mm_setzero_ps();
+        __m128 bad = _mm_setzero_ps();
+        long k = 0;
+        for (; k + 4 <= in; k += 4) {
+            __m128 v = _mm_loadu_ps(x + k);
+            bad = _mm_or_ps(bad, tts_nonfinite(v));
+            mx = _mm_max_ps(mx, _mm_and_ps(v, absmask));
+        }
+        float m4[4];
+        _mm_storeu_ps(m4, mx);
+        float m = m4[0];
+        for (int i = 1; i < 4; i++) m = m4[i] > m ? m4[i] : m;
+        int nonfinite = _mm_movemask_ps(bad) != 0;
+        for (; k < in; k++) {
+            float a = x[k] < 0 ? -x[k] : x[k];
+            nonfinite |= !(a <= 3.4028234663852886e38f);
+            m = a > m ? a : m;
+        }
+        if (nonfinite) {
+            return 1;
+        }
+        const float s = tts_weight_scale(m);
+        scale[n] = s;
+        const __m128 vs = _mm_set1_ps(s);
+        int8_t* qr = q + n * in;
+        for (k = 0; k + 16 <= in; k += 16) {
+            __m128i a = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k), vs));
+            __m128i b = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 4), vs));
+            __m128i c = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 8), vs));
+            __m128i d = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 12), vs));
+            __m128i lo = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(a, b), _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+            __m128i hi = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(c, d), _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+            _mm_storeu_si128((__m128i*) (qr + k), _mm_packs_epi16(lo, hi));
+        }
+        for (; k < in; k++) {
+            qr[k] = tts_weight_code(x[k] / s);
+        }
+    }
+    return 0;
+}
+
+/* Rows [n0, n1) of a matrix whose columns are contiguous (element (n, k) at w[n + k * sk]: a checkpoint's transposed
+ * (in, out) matrix). First the maxima, kept in scale[n0, n1) and turned into scales, over the stored rows in order; then
+ * the codes 64 stored rows at a time: for each four columns the 64 values of each, written as 64 consecutive bytes of
+ * four rows of q. Both passes read w in order, a few pages at a time (a tile of 64 x 64 took 8x as long, a page walk
+ * per value read). Returns 1 if any element is not finite. */
+static int tts_quantize_columns(const float* w, long sk, long in, long n0, long n1, int8_t* q, float* scale) {
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    __m128 bad = _mm_setzero_ps();
+    int nonfinite = 0;
+    const long n4 = n0 + (n1 - n0) / 4 * 4;
+    for (long n = n0; n < n1; n++) {
+        scale[n] = 0.0f;
+    }
+    for (long k = 0; k < in; k++) {
+        const float* x = w + k * sk;
+        for (long n = n0; n < n4; n += 4) {
+            __m128 v = _mm_loadu_ps(x + n);
+            bad = _mm_or_ps(bad, tts_nonfinite(v));
+            _mm_storeu_ps(scale + n, _mm_max_ps(_mm_loadu_ps(scale + n), _mm_and_ps(v, absmask)));
+        }
+        for (long n = n4; n < n1; n++) {
+            float a = x[n] < 0 ? -x[n] : x[n];
+            nonfinite |= !(a <= 3.4028234663852886e38f);
+            scale[n] = a > scale[n] ? a : scale[n];
+        }
+    }
+    if (nonfinite || _mm_movemask_ps(bad) != 0) {
+        return 1;
+    }
+    for (long n = n0; n < n1; n++) {
+        scale[n] = tts_weight_scale(scale[n]);
+    }
+    enum { BLOCK_K = 64 };
+    for (long kb = 0; kb < in; kb += BLOCK_K) {
+        const long ke = kb + BLOCK_K < in ? kb + BLOCK_K : in;
+        for (long n = n0; n < n4; n += 4) {
+            const __m128 s4 = _mm_loadu_ps(scale + n);
+            int8_t* q0 = q + n * in;
+            for (long k = kb; k < ke; k++) {
+                int32_t c[4];
+                _mm_storeu_si128((__m128i*) c, tts_weight_codes4(_mm_loadu_ps(w + k * sk + n), s4));
+                q0[k] = (int8_t) c[0];
+                q0[in + k] = (int8_t) c[1];
+                q0[2 * in + k] = (int8_t) c[2];
+                q0[3 * in + k] = (int8_t) c[3];
+            }
+        }
+        for (long n = n4; n < n1; n++) {
+            for (long k = kb; k < ke; k++) {
+                q[n * in + k] = tts_weight_code(w[k * sk + n] / scale[n]);
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * q (out, in) int8 row-major and scale (out) from the fp32 matrix w (out, in) whose element (n, k) is at
+ * w[n * sn + k * sk], with its rows (sk == 1) or its columns (sn == 1) contiguous: per row, scale = max|w| / 127 in
+ * float (1 for a zero row) and q = w / scale (a true division, as LibTorch's) rounded to nearest even within
+ * [-127, 127]. These are Int8Matrix's LibTorch operations bit for bit, in one pass over the matrix instead of six and
+ * with no temporaries. On up to `threads` OpenMP threads, each its own rows. Returns 0; 1 when an element is NaN or
+ * infinite (what was written is then of no use: the caller quantizes such a matrix LibTorch's way); -1 for another
+ * layout (nothing written).
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_quantizeWeights(JNIEnv* env, jclass cls, jlong wAddr,
+        jlong out, jlong in, jlong sn, jlong sk, jlong qAddr, jlong scaleAddr, jint threads) {
+    (void) env;
+    (void) cls;
+    const float* w = (const float*) (intptr_t) wAddr;
+    int8_t* q = (int8_t*) (intptr_t) qAddr;
+    float* scale = (float*) (intptr_t) scaleAddr;
+    const int rows = sk == 1 || in == 1;
+    if (!rows && sn != 1) {
+        return -1;
+    }
+    int bad = 0;
+    const long tiles = (out + 63) / 64;
+    const int team = threads < 1 ? 1 : threads < tiles ? threads : (int) (tiles < 1 ? 1 : tiles);
+#pragma omp parallel num_threads(team) reduction(| : bad)
+    {
+        const long t = omp_get_thread_num();
+        const long nt = omp_get_num_threads();
+        /* whole tiles of 64 rows per thread */
+        const long per = (tiles + nt - 1) / nt * 64;
+        const long a = t * per < out ? t * per : out;
+        const long z = (t + 1) * per < out ? (t + 1) * per : out;
+        if (a < z) {
+            bad |= rows ? tts_quantize_rows(w, sn, in, a, z, q, scale) : tts_quantize_columns(w, sk, in, a, z, q, scale);
+        }
+    }
+    return bad;
+}

@@ -157,7 +157,39 @@ public final class Int8Kernel {
         return t.scalar_type().value == type.value && t.is_contiguous() && !t.is_cuda();
     }
 
+    /**
+     * {@code {q, scale}}: the fp32 CPU matrix {@code w} (out, in) quantized as {@link Int8Matrix} does it (per row,
+     * scale = max|w| / 127, 1 for a zero row; q = w / scale rounded to nearest even within [-127, 127], int8 (out, in)
+     * row-major), the same bits as its LibTorch operations ({@code Int8KernelQuantizeTest}) in one pass over the matrix,
+     * on LibTorch's intra-op threads. {@code w} may have its rows or its columns contiguous (a checkpoint's transposed
+     * (in, out) matrix, read in place). Null where it does not run here (no native library, another layout or dtype),
+     * or when {@code w} holds a NaN or an infinity: the caller quantizes such a matrix LibTorch's way. The tensors are
+     * new (the caller's scope owns them).
+     */
+    static Tensor[] quantizeWeights(Tensor w) {
+        if (!NativeKernels.available() || w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value
+                || w.is_cuda() || w.numel() == 0) {
+            return null;
+        }
+        long out = w.size(0);
+        long in = w.size(1);
+        long sn = w.stride(0);
+        long sk = w.stride(1);
+        if (sk != 1 && sn != 1 && in != 1) {
+            return null;
+        }
+        Tensor q = org.bytedeco.pytorch.global.torch.empty(new long[] {out, in},
+                new org.bytedeco.pytorch.TensorOptions(ScalarType.Char), null);
+        Tensor scale = org.bytedeco.pytorch.global.torch.empty(out);
+        int rc = quantizeWeights(w.data_ptr().address(), out, in, sn, sk, q.data_ptr().address(),
+                scale.data_ptr().address(), org.bytedeco.pytorch.global.torch.get_num_threads());
+        return rc == 0 ? new Tensor[] {q, scale} : null;
+    }
+
     private static native int detect();
+
+    private static native int quantizeWeights(long w, long out, long in, long sn, long sk, long q, long scale,
+                                              int threads);
 
     private static native int linear(long x, int m, int in, long q, long scale, long bias, long y, int out, int n0,
                                      int n1, int isa, int threads);

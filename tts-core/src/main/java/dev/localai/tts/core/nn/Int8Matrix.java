@@ -201,13 +201,13 @@ public final class Int8Matrix {
         long out = w.size(0);
         long in = w.size(1);
         try (PointerScope scope = new PointerScope()) {
-            Tensor absMax = w.abs().amax(new long[] {1}, true);
-            Tensor s = absMax.div(new Scalar(127.0));
-            s.masked_fill_(s.eq(new Scalar(0.0)), new Scalar(1.0));
-            // one temporary: round and clamp in place, then int8 (made contiguous: w may be a transposed view)
-            Tensor q = w.div(s).round_().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
-                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).to(ScalarType.Char).contiguous();
-            Tensor scale = owner.keep().apply(s.view(out).contiguous());
+            // the native pass where it runs (the same bits in one read of w: most of T3's int8 load time), else LibTorch
+            Tensor[] qs = Int8Kernel.quantizeWeights(w);
+            if (qs == null) {
+                qs = quantizeWithLibTorch(w);
+            }
+            Tensor q = qs[0];
+            Tensor scale = owner.keep().apply(qs[1]);
             if (kernel == Kernel.NATIVE) { // reads the int8 matrix and the scales only
                 return new Int8Matrix(kernel, scale, owner.keep().apply(q), null, null, null, out, in, owner);
             }
@@ -220,6 +220,22 @@ public final class Int8Matrix {
             return new Int8Matrix(kernel, scale, owner.keep().apply(q), owner.keep().apply(sums),
                     owner.keep().apply(shape), owner.keep().apply(zeros), out, in, owner);
         }
+    }
+
+    /**
+     * {@code {q, scale}} of an fp32 (out, in) matrix by LibTorch's operations: per row, scale = max|w| / 127 (1 for a
+     * zero row), q = w / scale rounded to nearest even and clamped to [-127, 127], int8 (out, in) contiguous, scale
+     * (out). The definition {@link Int8Kernel#quantizeWeights} matches bit for bit, and the path for matrices it does
+     * not take (non-finite values, where the result follows LibTorch's rules for them).
+     */
+    static Tensor[] quantizeWithLibTorch(Tensor w) {
+        Tensor absMax = w.abs().amax(new long[] {1}, true);
+        Tensor s = absMax.div(new Scalar(127.0));
+        s.masked_fill_(s.eq(new Scalar(0.0)), new Scalar(1.0));
+        // one temporary: round and clamp in place, then int8 (made contiguous: w may be a transposed view)
+        Tensor q = w.div(s).round_().clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+                new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).to(ScalarType.Char).contiguous();
+        return new Tensor[] {q, s.view(w.size(0)).contiguous()};
     }
 
     /** x (..., in) fp32 -> a new (..., out) = x W^T + bias ({@code bias} may be null). */
