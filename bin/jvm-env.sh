@@ -69,5 +69,8 @@ tts_build_if_stale() {
   if [ ! -f "$_jar" ] || [ -n "$_stale" ]; then
     echo "$_who: building $_module (first run or sources changed)..." >&2
     (cd "$TTS_ROOT" && ./mvnw -q -B -DskipTests -pl "$_module" -am package) >&2
+    # Maven leaves a module's jar as it was when only a module it depends on changed (the jar's manifest names their
+    # jars): mark it fresh, or every later run would find the same newer source and build again
+    touch "$_jar"
   fi
 }

@@ -65,6 +65,33 @@ class JvmFlagsTest {
     }
 
     @Test
+    void aSourceChangeBuildsOnceNotAtEveryLaterRun() throws Exception {
+        // a repository whose Maven only counts its builds: like the real one, it leaves the CLI's jar as it was when
+        // only a module the CLI depends on changed
+        Path repo = tmp.resolve("repo");
+        Files.createDirectories(repo.resolve("bin"));
+        Files.copy(ROOT.resolve("bin/jvm-env.sh"), repo.resolve("bin/jvm-env.sh"));
+        Path mvnw = repo.resolve("mvnw");
+        Files.writeString(mvnw, "#!/bin/sh\necho build >> \"$(dirname \"$0\")/builds\"\n");
+        mvnw.toFile().setExecutable(true);
+        Path jar = Files.createDirectories(repo.resolve("examples/target")).resolve("tts-cli.jar");
+        Files.writeString(jar, "jar");
+        Path source = Files.createDirectories(repo.resolve("tts-core/src/main/java")).resolve("A.java");
+        Files.writeString(source, "class A {}");
+        // the jar built a minute ago, the source edited after it (file times may be as coarse as seconds)
+        long now = System.currentTimeMillis();
+        jar.toFile().setLastModified(now - 60_000);
+        source.toFile().setLastModified(now - 30_000);
+        String call = "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; "
+                + "tts_build_if_stale tts examples \"$TTS_ROOT/examples/target/tts-cli.jar\" tts-core examples";
+        for (int i = 0; i < 3; i++) {
+            Run r = run(List.of("sh", "-c", call, "sh", repo.toString()));
+            assertThat(r.code()).as(r.err()).isZero();
+        }
+        assertThat(Files.readAllLines(repo.resolve("builds"))).as("one build for one change").hasSize(1);
+    }
+
+    @Test
     void theScriptLimitsGlibcToOneArenaUnlessTheUserSetsIt() throws Exception {
         // the environment a launcher's java starts with: one arena by default, the user's own value kept
         Run fresh = run(List.of("env", "-u", "MALLOC_ARENA_MAX", "sh", "-c",
