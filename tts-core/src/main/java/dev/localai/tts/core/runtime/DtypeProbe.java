@@ -71,7 +71,8 @@ public final class DtypeProbe {
      * block attends with {@code nn.Bf16Attention} where it runs; 13: the fp32 block with {@code nn.Fp32Attention}; 14:
      * the convolution chain also at the length of the largest streamed block, where the layouts part ways; 15: the
      * streamed block in line or overlapped; 16: the candidates raced, each stopping once the choices it feeds are
-     * settled, and FBGEMM's int8 not timed where the native int8 kernel runs).
+     * settled, FBGEMM's int8 not timed where the native int8 kernel runs, and the streamed block's two sides in the
+     * engine's proportion).
      */
     static final int PROBE_VERSION = 16;
     static final int LAYERS = 4;
@@ -450,21 +451,42 @@ public final class DtypeProbe {
         return out;
     }
 
-    /** Milliseconds of each side of the streamed-block proxy: T3's decoding and the flow, each about this long alone. */
-    static final double STREAM_SIDE_MS = 40;
+    /** Milliseconds of the streamed-block proxy's decoding side alone; the flow side is in proportion (streamSides). */
+    static final double STREAM_DECODE_MS = 20;
+
+    /**
+     * How many decode steps and flow blocks make the two sides of the streamed-block proxy (pure logic): a decoding
+     * side of about {@link #STREAM_DECODE_MS} and a flow side in the proportion of the engine's own streamed block on
+     * this machine, the flow block's time over the decode step's, within [1/4, 8]. The engine's flow for a streamed
+     * block (the voice prompt and the chunk so far, about 250 GFLOP) is about 240 of the probe's flow blocks (1.05
+     * GFLOP each), and T3's decoding of a middle-sized block (40 tokens of 24 layers) 240 of its 4-layer steps, so the
+     * ratio of the two figures is the ratio of the two sides. With the two sides alike (the proxy before) the Zen 5
+     * EPYC measured a tie that came out either way, while the engine streamed with rtf 0.93-1.05 in line against
+     * 1.23-1.27 overlapped; in the engine's proportion (2.5 there) the proxy had in line faster in ten runs of ten
+     * (1-21%).
+     */
+    static int[] streamSides(double stepMs, double flowMs) {
+        double step = Math.max(stepMs, 1e-3);
+        double flow = Math.max(flowMs, 1e-3);
+        double ratio = Math.min(8, Math.max(0.25, flow / step));
+        int steps = (int) Math.max(1, Math.min(400, Math.round(STREAM_DECODE_MS / step)));
+        int flows = (int) Math.max(1, Math.min(400, Math.round(STREAM_DECODE_MS * ratio / flow)));
+        return new int[] {steps, flows};
+    }
 
     /**
      * A streamed block's two ways, timed by turns ({@link InterleavedTimer}): a flow and T3's decoding of the next
      * block one after the other on this thread ({@link WeightTypes#STREAM_IN_LINE}), or the flow on a second thread
-     * while this one decodes ({@link WeightTypes#STREAM_OVERLAPPED}), each side about {@link #STREAM_SIDE_MS} alone
-     * (whole decode steps and flow blocks of the fastest candidates, which the engine will run). Both use LibTorch's
-     * intra-op threads as the engine does, so beside each other two teams share the cores: whether that hides one
-     * side behind the other or makes both wait is what this measures. The helper hands its OpenMP workers back after
+     * while this one decodes ({@link WeightTypes#STREAM_OVERLAPPED}), the sides in the engine's proportion
+     * ({@link #streamSides}: whole decode steps and flow blocks of the fastest candidates, which the engine will
+     * run). Both use LibTorch's intra-op threads as the engine does, so beside each other two teams share the cores:
+     * whether that hides one side behind the other or makes both wait is what this measures. The helper hands its OpenMP workers back after
      * each run ({@code ThreadPools}), as the engine's flush thread does.
      */
     static Map<String, Double> timeStreamOverlap(Runnable step, double stepMs, Runnable flow, double flowMs) {
-        int steps = (int) Math.max(1, Math.min(200, Math.round(STREAM_SIDE_MS / Math.max(stepMs, 1e-3))));
-        int flows = (int) Math.max(1, Math.min(200, Math.round(STREAM_SIDE_MS / Math.max(flowMs, 1e-3))));
+        int[] sides = streamSides(stepMs, flowMs);
+        int steps = sides[0];
+        int flows = sides[1];
         Runnable decode = () -> {
             for (int i = 0; i < steps; i++) {
                 step.run();
@@ -496,7 +518,9 @@ public final class DtypeProbe {
                 decode.run();
                 await(done);
             };
-            double[] ms = new InterleavedTimer(8 * STREAM_SIDE_MS, 7).medians(List.of(inLine, overlapped));
+            // about five runs of each (the sides' times are the probe's medians)
+            double[] ms = new InterleavedTimer(5 * (steps * stepMs + flows * flowMs), 7)
+                    .medians(List.of(inLine, overlapped));
             Map<String, Double> out = new LinkedHashMap<>();
             out.put(WeightTypes.STREAM_IN_LINE, ms[0]);
             out.put(WeightTypes.STREAM_OVERLAPPED, ms[1]);
@@ -548,15 +572,17 @@ public final class DtypeProbe {
 
     /**
      * The time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
-     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the median time of the chain at both lengths
-     * one after the other, the two layouts raced by turns ({@link InterleavedTimer#medians(List, List)}) at the current
-     * thread count. The chain: a transposed convolution 128 to 64 channels (kernel
+     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the sum of its medians at two lengths, all
+     * four timed by turns at the current thread count. The chain: a transposed convolution 128 to 64 channels (kernel
      * 7, stride 3, as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation
      * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last
      * pays its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
      * largest streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently
      * at the two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain
-     * about four times the short one in either layout). The gateway's layout switch is put back afterwards.
+     * about four times the short one in either layout). The gateway's layout switch is put back afterwards. Not raced
+     * (each runs its whole budget): the long chain's runs come in two regimes, 12-15 ms and 30-50 ms on the Zen 5 EPYC,
+     * as glibc hands the freed top of its heap back to the kernel and the next run faults it in again, so a few rounds
+     * can settle on one regime; the engine's heap, with long-lived tensors above the working set, mostly keeps it.
      */
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
@@ -568,27 +594,30 @@ public final class DtypeProbe {
             Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor bias = torch.randn(64);
-            Tensor[] xs = new Tensor[CONV_LENGTHS.length];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = torch.randn(1, 128, CONV_LENGTHS[i] / 3);
-            }
             List<Runnable> ops = new java.util.ArrayList<>();
-            for (boolean cl : new boolean[] {false, true}) {
-                ops.add(() -> {
-                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
-                    for (Tensor x : xs) {
+            for (int samples : CONV_LENGTHS) {
+                Tensor x = torch.randn(1, 128, samples / 3);
+                for (boolean cl : new boolean[] {false, true}) {
+                    ops.add(() -> {
+                        dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
                         try (PointerScope s = new PointerScope()) {
                             Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
                             y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
                             dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
                         }
-                    }
-                });
+                    });
+                }
             }
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops, List.of(everyOne(2)));
+            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
+            double contiguous = 0;
+            double channelsLast = 0;
+            for (int i = 0; i < CONV_LENGTHS.length; i++) {
+                contiguous += ms[2 * i];
+                channelsLast += ms[2 * i + 1];
+            }
             Map<String, Double> out = new LinkedHashMap<>();
-            out.put(ConvLayout.CONTIGUOUS, ms[0]);
-            out.put(ConvLayout.CHANNELS_LAST, ms[1]);
+            out.put(ConvLayout.CONTIGUOUS, contiguous);
+            out.put(ConvLayout.CHANNELS_LAST, channelsLast);
             return out;
         } finally {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);

@@ -214,14 +214,43 @@ class DtypeProbeTest {
             assertThat(free.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: sides that can overlap", round)
                     .isLessThan(0.8 * free.get(WeightTypes.STREAM_IN_LINE));
             assertThat(WeightTypes.overlapStreaming(free)).isTrue();
-            // sides that cannot overlap: both ways take at least all forty naps (the medians' noise on a busy
+            // sides that cannot overlap: both ways take at least all twenty naps (the medians' noise on a busy
             // machine can exceed the choice's 5% margin, so the choice itself is checked on fixed figures above)
             Map<String, Double> serial = DtypeProbe.timeStreamOverlap(locked, 2, locked, 2);
-            assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: forty naps of 2 ms", round)
-                    .isGreaterThanOrEqualTo(80.0);
-            assertThat(serial.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: forty naps under one lock", round)
-                    .isGreaterThanOrEqualTo(80.0);
+            assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: twenty naps of 2 ms", round)
+                    .isGreaterThanOrEqualTo(40.0);
+            assertThat(serial.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: twenty naps under one lock", round)
+                    .isGreaterThanOrEqualTo(40.0);
         }
+    }
+
+    @Test
+    void theStreamedBlockProxyHasTheEnginesProportions() {
+        // a 20 ms decoding side, and a flow side as many times as long as the flow block is to the decode step
+        assertThat(DtypeProbe.streamSides(1.2, 3.0)).containsExactly(17, 17); // 20 ms against 50
+        assertThat(DtypeProbe.streamSides(10, 10)).containsExactly(2, 2);
+        assertThat(DtypeProbe.streamSides(2, 1)).containsExactly(10, 10); // 20 ms against 10
+        // within [1/4, 8]: a flow block 100 times a step still gives a side of 160 ms, one 100 times shorter 5 ms
+        assertThat(DtypeProbe.streamSides(1, 100)).containsExactly(20, 2);
+        assertThat(DtypeProbe.streamSides(10, 0.1)).containsExactly(2, 50);
+        // and at least one of each, at most 400
+        assertThat(DtypeProbe.streamSides(1000, 1000)).containsExactly(1, 1);
+        assertThat(DtypeProbe.streamSides(0, 0)).containsExactly(400, 400);
+
+        // and the proxy runs those counts: sides of naps, in line twice as long as the flow side alone
+        java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger flows = new java.util.concurrent.atomic.AtomicInteger();
+        Map<String, Double> ms = DtypeProbe.timeStreamOverlap(() -> {
+            steps.incrementAndGet();
+            sleep(2);
+        }, 2, () -> {
+            flows.incrementAndGet();
+            sleep(4);
+        }, 4);
+        int runs = steps.get() / 10;
+        assertThat(steps.get()).as("10 steps a run").isEqualTo(10 * runs);
+        assertThat(flows.get()).as("10 flow blocks a run (40 ms: twice the decoding side)").isEqualTo(10 * runs);
+        assertThat(ms.get(WeightTypes.STREAM_IN_LINE)).isGreaterThanOrEqualTo(60.0);
     }
 
     private static void sleep(long ms) {
