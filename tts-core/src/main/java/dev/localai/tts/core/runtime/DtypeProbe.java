@@ -480,8 +480,8 @@ public final class DtypeProbe {
      * while this one decodes ({@link WeightTypes#STREAM_OVERLAPPED}), the sides in the engine's proportion
      * ({@link #streamSides}: whole decode steps and flow blocks of the fastest candidates, which the engine will
      * run). Both use LibTorch's intra-op threads as the engine does, so beside each other two teams share the cores:
-     * whether that hides one side behind the other or makes both wait is what this measures. The helper hands its OpenMP workers back after
-     * each run ({@code ThreadPools}), as the engine's flush thread does.
+     * whether that hides one side behind the other or makes both wait is what this measures. The helper hands its
+     * OpenMP workers back after each run ({@code ThreadPools}), as the engine's flush thread does.
      */
     static Map<String, Double> timeStreamOverlap(Runnable step, double stepMs, Runnable flow, double flowMs) {
         int[] sides = streamSides(stepMs, flowMs);
