@@ -33,27 +33,41 @@
 
 /* ---- quantization of one input row (SSE2, part of every x86-64): the same code and bits for every ISA ---- */
 
-float tts_quantize_row(const float* x, long in, int8_t* xq) {
+/* Lanes of v that are NaN or infinite. */
+static inline __m128 tts_nonfinite(__m128 v) {
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    return _mm_or_ps(_mm_cmpunord_ps(v, v), _mm_cmpeq_ps(_mm_and_ps(v, absmask), _mm_set1_ps(__builtin_inff())));
+}
+
+/* max |x[k]| over a row, and *nonfinite set when one of them is NaN or infinite (its maximum is then of no use). */
+static inline float tts_row_absmax(const float* x, long in, int* nonfinite) {
     __m128 mx = _mm_setzero_ps();
     __m128 bad = _mm_setzero_ps();
     const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
     long k = 0;
     for (; k + 4 <= in; k += 4) {
         __m128 v = _mm_loadu_ps(x + k);
-        bad = _mm_or_ps(bad, _mm_cmpunord_ps(v, v));
+        bad = _mm_or_ps(bad, tts_nonfinite(v));
         mx = _mm_max_ps(mx, _mm_and_ps(v, absmask));
     }
     float m4[4];
     _mm_storeu_ps(m4, mx);
     float m = m4[0];
     for (int i = 1; i < 4; i++) m = m4[i] > m ? m4[i] : m;
-    int nan = _mm_movemask_ps(bad) != 0;
+    int b = _mm_movemask_ps(bad) != 0;
     for (; k < in; k++) {
         float a = x[k] < 0 ? -x[k] : x[k];
-        if (a != a) nan = 1;
+        b |= !(a <= 3.4028234663852886e38f);
         m = a > m ? a : m;
     }
-    if (nan || m > 3.4028234663852886e38f) {
+    *nonfinite = b;
+    return m;
+}
+
+float tts_quantize_row(const float* x, long in, int8_t* xq) {
+    int nonfinite;
+    const float m = tts_row_absmax(x, in, &nonfinite);
+    if (nonfinite) {
         return __builtin_nanf("");
     }
     if (m == 0.0f) {
@@ -62,7 +76,7 @@ float tts_quantize_row(const float* x, long in, int8_t* xq) {
     }
     const float inv = 127.0f / m;
     const __m128 vinv = _mm_set1_ps(inv);
-    k = 0;
+    long k = 0;
     for (; k + 16 <= in; k += 16) {
         /* cvtps2dq rounds to nearest even, as rintf; |x * inv| < 127.5, so the packs never saturate */
         __m128i a = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(x + k), vinv));
@@ -431,12 +445,6 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_linear(JNIEnv* en
 
 /* ---- weight quantization (nn.Int8Matrix): LibTorch's operations, bit for bit, in one pass per matrix ---- */
 
-/* Lanes of v that are NaN or infinite. */
-static inline __m128 tts_nonfinite(__m128 v) {
-    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-    return _mm_or_ps(_mm_cmpunord_ps(v, v), _mm_cmpeq_ps(_mm_and_ps(v, absmask), _mm_set1_ps(__builtin_inff())));
-}
-
 /* The row's scale as Int8Matrix makes it: max|w| / 127 in float, 1 for a zero row. */
 static inline float tts_weight_scale(float m) {
     float s = m / 127.0f;
@@ -460,34 +468,17 @@ static inline __m128i tts_weight_codes4(__m128 v, __m128 s) {
 
 /* Rows [n0, n1) of a matrix whose rows are contiguous (element (n, k) at w[n * sn + k]). Returns 1 if any is not finite. */
 static int tts_quantize_rows(const float* w, long sn, long in, long n0, long n1, int8_t* q, float* scale) {
-    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
     for (long n = n0; n < n1; n++) {
         const float* x = w + n * sn;
-        __m128 mx = _mm_setzero_ps();
-        __m128 bad = _mm_setzero_ps();
-        long k = 0;
-        for (; k + 4 <= in; k += 4) {
-            __m128 v = _mm_loadu_ps(x + k);
-            bad = _mm_or_ps(bad, tts_nonfinite(v));
-            mx = _mm_max_ps(mx, _mm_and_ps(v, absmask));
-        }
-        float m4[4];
-        _mm_storeu_ps(m4, mx);
-        float m = m4[0];
-        for (int i = 1; i < 4; i++) m = m4[i] > m ? m4[i] : m;
-        int nonfinite = _mm_movemask_ps(bad) != 0;
-        for (; k < in; k++) {
-            float a = x[k] < 0 ? -x[k] : x[k];
-            nonfinite |= !(a <= 3.4028234663852886e38f);
-            m = a > m ? a : m;
-        }
+        int nonfinite;
+        const float s = tts_weight_scale(tts_row_absmax(x, in, &nonfinite));
         if (nonfinite) {
             return 1;
         }
-        const float s = tts_weight_scale(m);
         scale[n] = s;
         const __m128 vs = _mm_set1_ps(s);
         int8_t* qr = q + n * in;
+        long k;
         for (k = 0; k + 16 <= in; k += 16) {
             __m128i a = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k), vs));
             __m128i b = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 4), vs));
