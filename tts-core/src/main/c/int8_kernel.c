@@ -466,7 +466,8 @@ static inline __m128i tts_weight_codes4(__m128 v, __m128 s) {
     return _mm_srai_epi32(_mm_unpacklo_epi16(h, h), 16);
 }
 
-/* Rows [n0, n1) of a matrix whose rows are contiguous (element (n, k) at w[n * sn + k]). Returns 1 if any is not finite. */
+/* Rows [n0, n1) of a matrix whose rows are contiguous (element (n, k) at w[n * sn + k]). Returns 1 if any is not
+ * finite. */
 static int tts_quantize_rows(const float* w, long sn, long in, long n0, long n1, int8_t* q, float* scale) {
     for (long n = n0; n < n1; n++) {
         const float* x = w + n * sn;
@@ -496,10 +497,10 @@ static int tts_quantize_rows(const float* w, long sn, long in, long n0, long n1,
 }
 
 /* Rows [n0, n1) of a matrix whose columns are contiguous (element (n, k) at w[n + k * sk]: a checkpoint's transposed
- * (in, out) matrix). First the maxima, kept in scale[n0, n1) and turned into scales, over the stored rows in order; then
- * the codes 64 stored rows at a time: for each four columns the 64 values of each, written as 64 consecutive bytes of
- * four rows of q. Both passes read w in order, a few pages at a time (a tile of 64 x 64 took 8x as long, a page walk
- * per value read). Returns 1 if any element is not finite. */
+ * (in, out) matrix). First the maxima, kept in scale[n0, n1) and turned into scales, over the stored rows in order;
+ * then the codes 64 stored rows at a time: for each four columns the 64 values of each, written as 64 consecutive
+ * bytes of four rows of q. Both passes read w in order, a few pages at a time (a tile of 64 x 64 took 3x as long, a
+ * page walk per value read). Returns 1 if any element is not finite. */
 static int tts_quantize_columns(const float* w, long sk, long in, long n0, long n1, int8_t* q, float* scale) {
     const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
     __m128 bad = _mm_setzero_ps();
@@ -583,7 +584,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Int8Kernel_quantizeWeights(J
         const long a = t * per < out ? t * per : out;
         const long z = (t + 1) * per < out ? (t + 1) * per : out;
         if (a < z) {
-            bad |= rows ? tts_quantize_rows(w, sn, in, a, z, q, scale) : tts_quantize_columns(w, sk, in, a, z, q, scale);
+            bad |= rows ? tts_quantize_rows(w, sn, in, a, z, q, scale)
+                        : tts_quantize_columns(w, sk, in, a, z, q, scale);
         }
     }
     return bad;

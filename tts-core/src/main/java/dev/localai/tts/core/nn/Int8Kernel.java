@@ -160,11 +160,11 @@ public final class Int8Kernel {
     /**
      * {@code {q, scale}}: the fp32 CPU matrix {@code w} (out, in) quantized as {@link Int8Matrix} does it (per row,
      * scale = max|w| / 127, 1 for a zero row; q = w / scale rounded to nearest even within [-127, 127], int8 (out, in)
-     * row-major), the same bits as its LibTorch operations ({@code Int8KernelQuantizeTest}) in one pass over the matrix,
-     * on LibTorch's intra-op threads. {@code w} may have its rows or its columns contiguous (a checkpoint's transposed
-     * (in, out) matrix, read in place). Null where it does not run here (no native library, another layout or dtype),
-     * or when {@code w} holds a NaN or an infinity: the caller quantizes such a matrix LibTorch's way. The tensors are
-     * new (the caller's scope owns them).
+     * row-major), the same bits as its LibTorch operations ({@code Int8KernelQuantizeTest}) in one pass over the
+     * matrix, on LibTorch's intra-op threads. {@code w} may have its rows or its columns contiguous (a checkpoint's
+     * transposed (in, out) matrix, read in place). Null where it does not run here (no native library, another layout
+     * or dtype), or when {@code w} holds a NaN or an infinity: the caller quantizes such a matrix LibTorch's way. The
+     * tensors are new (the caller's scope owns them).
      */
     static Tensor[] quantizeWeights(Tensor w) {
         if (!NativeKernels.available() || w.dim() != 2 || w.scalar_type().value != ScalarType.Float.value

@@ -201,7 +201,8 @@ public final class Int8Matrix {
         long out = w.size(0);
         long in = w.size(1);
         try (PointerScope scope = new PointerScope()) {
-            // the native pass where it runs (the same bits in one read of w: most of T3's int8 load time), else LibTorch
+            // the native pass where it runs (the same bits in one read of w: it was most of T3's int8 load time),
+            // else LibTorch's operations
             Tensor[] qs = Int8Kernel.quantizeWeights(w);
             if (qs == null) {
                 qs = quantizeWithLibTorch(w);

@@ -324,10 +324,10 @@ public final class DtypeProbe {
     }
 
     /**
-     * Times every CPU candidate now (4-5 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread counts
-     * ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then the
-     * dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back afterwards
-     * (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
+     * Times every CPU candidate now (4-5 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
+     * counts ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then
+     * the dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back
+     * afterwards (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
      * ({@link InterleavedTimer}), so a machine whose speed drifts during the probe (a shared virtual machine) cannot
      * make a later candidate look slower than an earlier one, and raced ({@link #dtypeDecisions}): a candidate stops
      * once the choices it feeds are settled.

@@ -33,7 +33,8 @@ class Int8KernelQuantizeTest {
     /** Normal values, each row scaled by 10^(-4..4), row 1 zero, row 2 subnormal, row 3 exact halves (max 127). */
     private static Tensor matrix(long seed, long out, long in) {
         Generator g = torch.make_generator_cpu(seed);
-        Tensor w = torch.randn(new long[] {out, in}, new GeneratorOptional(g), new org.bytedeco.pytorch.TensorOptions());
+        Tensor w = torch.randn(new long[] {out, in}, new GeneratorOptional(g),
+                new org.bytedeco.pytorch.TensorOptions());
         Tensor exps = torch.randint(-4, 5, new long[] {out, 1}, new GeneratorOptional(g),
                 new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Float));
         w.mul_(torch.pow(new Scalar(10.0), exps));
@@ -45,8 +46,8 @@ class Int8KernelQuantizeTest {
         }
         if (out > 3) {
             Tensor r = w.select(0, 3);
-            r.copy_(torch.arange(new Scalar(0.0), new Scalar((double) in)).remainder(new Scalar(20.0)).sub_(new Scalar(10.0))
-                    .add_(new Scalar(0.5)));
+            r.copy_(torch.arange(new Scalar(0.0), new Scalar((double) in)).remainder(new Scalar(20.0))
+                    .sub_(new Scalar(10.0)).add_(new Scalar(0.5)));
             r.select(0, 0).fill_(new Scalar(127.0)); // scale exactly 1: the halves stay halves
         }
         return w;
