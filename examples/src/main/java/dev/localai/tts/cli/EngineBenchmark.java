@@ -70,6 +70,9 @@ final class EngineBenchmark {
             dtype = e.modelInfo().dtype();
             firstBlockTokens = e.options().firstBlockTokens();
             r.put("dtype", dtype);
+            // the once-per-machine weight-type probe: seconds it measured for at this start, or kept from before
+            java.util.OptionalDouble probe = DtypeProbe.measuredSeconds();
+            r.put("probe_s", probe.isPresent() ? (Object) (Math.round(probe.getAsDouble() * 10) / 10.0) : "kept");
             r.put("threads", Torch.threads());
             // LibTorch's own count (physical cores): where it differs, the engine measured which is faster
             r.put("libtorch_default_threads", Torch.defaultThreads());

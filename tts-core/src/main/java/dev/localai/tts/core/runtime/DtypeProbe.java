@@ -80,6 +80,8 @@ public final class DtypeProbe {
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
     static final double BUDGET_MS = 250;
     private static volatile WeightTypes.Probe cached;
+    /** Seconds {@link #cached(Runnable)} spent measuring in this process; NaN while it has not measured. */
+    private static volatile double measuredSeconds = Double.NaN;
 
     private DtypeProbe() {}
 
@@ -99,10 +101,36 @@ public final class DtypeProbe {
                 p = cached;
                 if (p == null) {
                     Torch.load();
-                    p = loadOrMeasure(cacheFile(), machineKey(), DtypeProbe::measure, beforeMeasuring);
+                    p = timedLoadOrMeasure(cacheFile(), machineKey(), DtypeProbe::measure, beforeMeasuring);
                     cached = p;
                 }
             }
+        }
+        return p;
+    }
+
+    /**
+     * How long this process's probe took to measure, in seconds (what a first start on a machine pauses for); empty
+     * when the figures came from the cache file or no engine has asked for them yet.
+     */
+    public static java.util.OptionalDouble measuredSeconds() {
+        double s = measuredSeconds;
+        return Double.isNaN(s) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(s);
+    }
+
+    /**
+     * {@link #loadOrMeasure(Path, String, Supplier, Runnable)}, keeping how long it measured, if it did, for
+     * {@link #measuredSeconds()} (the notice included: it is part of the pause).
+     */
+    static WeightTypes.Probe timedLoadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure,
+            Runnable beforeMeasuring) {
+        long[] start = {0};
+        WeightTypes.Probe p = loadOrMeasure(file, key, measure, () -> {
+            start[0] = System.nanoTime();
+            beforeMeasuring.run();
+        });
+        if (start[0] != 0) {
+            measuredSeconds = (System.nanoTime() - start[0]) / 1e9;
         }
         return p;
     }

@@ -112,6 +112,23 @@ class DtypeProbeTest {
     }
 
     @Test
+    void howLongItMeasuredIsKeptForTheBenchmarkAndOnlyWhenItMeasured() throws Exception {
+        Path file = tmp.resolve("dtype-probe.properties");
+        Supplier<WeightTypes.Probe> measure = measure(30);
+        Supplier<WeightTypes.Probe> slow = () -> {
+            sleep(120);
+            return measure.get();
+        };
+        DtypeProbe.timedLoadOrMeasure(file, "CPU A", slow, () -> { });
+        assertThat(DtypeProbe.measuredSeconds()).isPresent();
+        double first = DtypeProbe.measuredSeconds().getAsDouble();
+        assertThat(first).isBetween(0.12, 60.0);
+        // read from the file: nothing measured, the figure of the measurement stays as it was
+        DtypeProbe.timedLoadOrMeasure(file, "CPU A", slow, () -> { });
+        assertThat(DtypeProbe.measuredSeconds().getAsDouble()).isEqualTo(first);
+    }
+
+    @Test
     void anotherMachineKeyMeasuresAgainAndReplacesTheFile() {
         Path file = tmp.resolve(DtypeProbe.FILE);
         DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
