@@ -457,12 +457,17 @@ static inline int8_t tts_weight_code(float v) {
     return (int8_t) (r < -127 ? -127 : r > 127 ? 127 : r);
 }
 
+/* int16 lanes held within [-127, 127]. */
+static inline __m128i tts_clamp127_epi16(__m128i h) {
+    return _mm_min_epi16(_mm_max_epi16(h, _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+}
+
 /* Four codes rint(v / s) within [-127, 127], as int32 lanes. */
 static inline __m128i tts_weight_codes4(__m128 v, __m128 s) {
     __m128i r = _mm_cvtps_epi32(_mm_div_ps(v, s));
     /* SSE2 has no 32-bit min/max: through int16 (|r| <= 128 here, so the saturating pack changes nothing) */
     __m128i h = _mm_packs_epi32(r, r);
-    h = _mm_min_epi16(_mm_max_epi16(h, _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+    h = tts_clamp127_epi16(h);
     return _mm_srai_epi32(_mm_unpacklo_epi16(h, h), 16);
 }
 
@@ -485,8 +490,8 @@ static int tts_quantize_rows(const float* w, long sn, long in, long n0, long n1,
             __m128i b = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 4), vs));
             __m128i c = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 8), vs));
             __m128i d = _mm_cvtps_epi32(_mm_div_ps(_mm_loadu_ps(x + k + 12), vs));
-            __m128i lo = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(a, b), _mm_set1_epi16(-127)), _mm_set1_epi16(127));
-            __m128i hi = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(c, d), _mm_set1_epi16(-127)), _mm_set1_epi16(127));
+            __m128i lo = tts_clamp127_epi16(_mm_packs_epi32(a, b));
+            __m128i hi = tts_clamp127_epi16(_mm_packs_epi32(c, d));
             _mm_storeu_si128((__m128i*) (qr + k), _mm_packs_epi16(lo, hi));
         }
         for (; k < in; k++) {

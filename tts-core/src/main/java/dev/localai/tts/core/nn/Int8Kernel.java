@@ -2,6 +2,8 @@ package dev.localai.tts.core.nn;
 
 import java.util.Locale;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -178,11 +180,10 @@ public final class Int8Kernel {
         if (sk != 1 && sn != 1 && in != 1) {
             return null;
         }
-        Tensor q = org.bytedeco.pytorch.global.torch.empty(new long[] {out, in},
-                new org.bytedeco.pytorch.TensorOptions(ScalarType.Char), null);
-        Tensor scale = org.bytedeco.pytorch.global.torch.empty(out);
+        Tensor q = torch.empty(new long[] {out, in}, new TensorOptions(ScalarType.Char), null);
+        Tensor scale = torch.empty(out);
         int rc = quantizeWeights(w.data_ptr().address(), out, in, sn, sk, q.data_ptr().address(),
-                scale.data_ptr().address(), org.bytedeco.pytorch.global.torch.get_num_threads());
+                scale.data_ptr().address(), torch.get_num_threads());
         return rc == 0 ? new Tensor[] {q, scale} : null;
     }
 

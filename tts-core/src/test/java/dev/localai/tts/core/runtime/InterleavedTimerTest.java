@@ -94,72 +94,66 @@ class InterleavedTimerTest {
         }
     }
 
+    /** What a race of {@link Counted} operations gave: the operations (their run counts), medians and ms spent. */
+    record Race(Counted[] ops, double[] ms, double spentMs) {}
+
+    /** Operations of these costs (each taken in turn) on one clock, raced with a 250 ms budget and 64 runs at most. */
+    private static Race race(List<int[]> decisions, double[]... costs) {
+        long[] clock = {0};
+        Counted[] ops = new Counted[costs.length];
+        for (int i = 0; i < costs.length; i++) {
+            ops[i] = new Counted(clock, costs[i]);
+        }
+        double[] ms = new InterleavedTimer(250, 64, () -> clock[0]).medians(List.<Runnable>of(ops), decisions);
+        return new Race(ops, ms, clock[0] / 1e6);
+    }
+
+    /** 10 against 10.4 ms, each run 10% either way in turn: neither within nor past the 5% margin often enough. */
+    private static final double[] CLOSE_A = {9, 11, 10};
+    private static final double[] CLOSE_B = {11.44, 9.36, 10.4};
+
     @Test
     void aRaceEndsEachCandidateOnceItsChoiceIsSettled() {
-        long[] clock = {0};
-        Counted slow = new Counted(clock, 12);
-        Counted fast = new Counted(clock, 3);
-        Counted alsoSlow = new Counted(clock, 11);
-        double[] ms = new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(slow, fast, alsoSlow),
-                List.of(new int[] {0, 1, 2}));
-        assertThat(ms).containsExactly(12.0, 3.0, 11.0);
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {12}, new double[] {3}, new double[] {11});
+        assertThat(r.ms()).containsExactly(12.0, 3.0, 11.0);
         // warm-up and 7 rounds: 7 of 7 agreeing is the first count the sign test accepts
-        assertThat(new int[] {slow.runs, fast.runs, alsoSlow.runs}).containsExactly(8, 8, 8);
-        assertThat(clock[0] / 1e6).as("against 750 ms of runs without the race").isLessThan(250);
+        assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs, r.ops()[2].runs}).containsExactly(8, 8, 8);
+        assertThat(r.spentMs()).as("against 750 ms of runs without the race").isLessThan(250);
     }
 
     @Test
     void aCloseCallSpendsTheWholeBudget() {
-        long[] clock = {0};
-        // 10 against 10.4 ms, each run 10% either way in turn: neither within nor past the 5% margin often enough
-        Counted a = new Counted(clock, 9, 11, 10);
-        Counted b = new Counted(clock, 11.44, 9.36, 10.4);
-        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(a, b), List.of(new int[] {0, 1}));
-        assertThat(a.runs).isEqualTo(1 + 25); // 250 ms of 10 ms runs
-        assertThat(b.runs).isGreaterThanOrEqualTo(a.runs - 1);
+        Race r = race(List.of(new int[] {0, 1}), CLOSE_A, CLOSE_B);
+        assertThat(r.ops()[0].runs).isEqualTo(1 + 25); // 250 ms of 10 ms runs
+        assertThat(r.ops()[1].runs).isGreaterThanOrEqualTo(r.ops()[0].runs - 1);
     }
 
     @Test
     void aSteadyTieIsSettledToo() {
-        long[] clock = {0};
-        Counted a = new Counted(clock, 10);
-        Counted b = new Counted(clock, 10.2);
-        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(a, b), List.of(new int[] {0, 1}));
-        assertThat(new int[] {a.runs, b.runs}).containsExactly(8, 8);
+        Race r = race(List.of(new int[] {0, 1}), new double[] {10}, new double[] {10.2});
+        assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs}).containsExactly(8, 8);
     }
 
     @Test
     void aCandidateBeatenByAnotherStopsWhileTheCloseOnesRunOn() {
-        long[] clock = {0};
-        Counted loser = new Counted(clock, 20);
-        Counted a = new Counted(clock, 9, 11, 10);
-        Counted b = new Counted(clock, 11.44, 9.36, 10.4);
-        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(loser, a, b), List.of(new int[] {0, 1, 2}));
-        assertThat(loser.runs).isEqualTo(8);
-        assertThat(a.runs).isEqualTo(26);
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {20}, CLOSE_A, CLOSE_B);
+        assertThat(r.ops()[0].runs).isEqualTo(8);
+        assertThat(r.ops()[1].runs).isEqualTo(26);
     }
 
     @Test
     void aPairDecisionKeepsBothOfItsCandidatesRunningEvenWhenBothLoseTheLargerOne() {
-        long[] clock = {0};
         // 0 and 1 lose the group to 2, but whether 1 is clearly faster than 0 is a choice of its own (a close one)
-        Counted base = new Counted(clock, 9, 11, 10);
-        Counted other = new Counted(clock, 11.44, 9.36, 10.4);
-        Counted winner = new Counted(clock, 3);
-        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(base, other, winner),
-                List.of(new int[] {0, 1, 2}, new int[] {0, 1}));
-        assertThat(base.runs).isEqualTo(26);
-        assertThat(winner.runs).as("settled against each other one").isEqualTo(8);
+        Race r = race(List.of(new int[] {0, 1, 2}, new int[] {0, 1}), CLOSE_A, CLOSE_B, new double[] {3});
+        assertThat(r.ops()[0].runs).isEqualTo(26);
+        assertThat(r.ops()[2].runs).as("settled against each other one").isEqualTo(8);
     }
 
     @Test
     void anOperationInNoDecisionTakesAFewRuns() {
-        long[] clock = {0};
-        Counted alone = new Counted(clock, 5);
-        Counted a = new Counted(clock, 2);
-        Counted b = new Counted(clock, 8);
-        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.of(alone, a, b), List.of(new int[] {1, 2}));
-        assertThat(alone.runs).isEqualTo(1 + InterleavedTimer.LONE_RUNS);
+        Race r = race(List.of(new int[] {1, 2}), new double[] {5}, new double[] {2}, new double[] {8});
+        assertThat(r.ops()[0].runs).isEqualTo(1 + InterleavedTimer.LONE_RUNS);
+        Runnable a = r.ops()[1];
         assertThatThrownBy(() -> new InterleavedTimer(250, 64).medians(List.of(a), List.<int[]>of(new int[] {1})))
                 .isInstanceOf(IllegalArgumentException.class);
     }
