@@ -25,7 +25,8 @@ final class BenchCommand implements Runnable {
     @Command(name = "engine", mixinStandardHelpOptions = true,
             description = "What users feel, with the engine's defaults: RTF of one ~5 s utterance, time to first "
                     + "streamed audio and a real-time listener's waits, T3 ms/token against its memory-bandwidth "
-                    + "floor, the first streamed block's flow against its compute floor.")
+                    + "floor, the first streamed block's flow against its compute floor; and which of the targets "
+                    + "rtf <= 1.0, first_audio_ms <= 1000 and t3_over_floor <= 1.3 this machine meets.")
     static final class Engine implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "random-turbo[:seed]|DIR|REPO_ID", defaultValue = "random-turbo",
                 description = "random-turbo (random weights at the real sizes, written once to the cache, about "
@@ -37,6 +38,10 @@ final class BenchCommand implements Runnable {
 
         @Option(names = "--json", description = "Print one JSON object instead of lines.")
         boolean json;
+
+        @Option(names = "--markdown", description = "Print the figures as a Markdown table (header and one row, the "
+                + "CPU named), as docs/performance.md records them; after the JSON line with --json.")
+        boolean markdown;
 
         @Option(names = "--t3-tokens", defaultValue = "60", description = "T3 decode steps timed (default "
                 + "${DEFAULT-VALUE}).")
@@ -67,7 +72,12 @@ final class BenchCommand implements Runnable {
             var r = EngineBenchmark.run(dir, t3Tokens, repeats);
             if (json) {
                 out.println(EngineBenchmark.json(r));
-            } else {
+            }
+            if (markdown) {
+                out.println(EngineTargets.markdownHeader());
+                out.println(EngineTargets.markdownRow(r));
+            }
+            if (!json && !markdown) {
                 r.forEach((k, v) -> out.println(k + ": " + v));
             }
             out.flush();

@@ -58,6 +58,12 @@ final class EngineBenchmark {
         CpuTimes start = CpuTimes.now();
         Torch.load();
         r.put("cpu", DtypeProbe.cpuModel());
+        // which CPU the figures belong to: a VM's bare model name does not tell a Zen 4 from a Zen 5; the caps say
+        // whether another CPU's dispatch was emulated
+        CpuIdentity id = CpuIdentity.now();
+        r.put("cpu_family_model", id.family());
+        r.put("cpu_flags", id.flags());
+        r.put("dispatch_caps", id.caps());
         r.put("cores", Runtime.getRuntime().availableProcessors());
         r.put("load_average", loadAverage());
         r.put("model", modelDir);
@@ -170,6 +176,7 @@ final class EngineBenchmark {
         flowFloor(r, Path.of(modelDir), firstBlockTokens);
         CpuTimes end = CpuTimes.now();
         r.put("cpu_steal_pct", start == null || end == null ? Double.NaN : round(end.stealPercentSince(start), 1));
+        EngineTargets.judge(r);
         return r;
     }
 

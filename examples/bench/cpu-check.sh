@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The CPU check of issue 13, for any x86-64 Linux machine (a Zen 4, an Intel AMX Xeon, a gaming PC):
+#   examples/bench/cpu-check.sh [output directory]
+# Runs `tts bench engine --model random-turbo` with the engine's defaults (random weights at the real Turbo sizes,
+# written once to the cache, about 3 GB) REPEATS times (default 3), natively and then with LibTorch and oneDNN capped
+# at AVX2 (an AVX2-only CPU's kernels, emulated), one after the other, never beside each other or another benchmark.
+# Each run's JSON goes to the output directory (default target/cpu-check-<UTC time>); the Markdown table at the end,
+# one row per run with the CPU named, is what docs/performance.md records, and its last column lists the targets
+# (rtf <= 1.0, first_audio_ms <= 1000, t3_over_floor <= 1.3) the run missed. CAPS=native (or avx2) runs one of the two.
+# The first run on a machine also measures the CPU's kernels once (probe_s, some seconds).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$here"
+out="${1:-target/cpu-check-$(date -u +%Y%m%dT%H%M%SZ)}"
+repeats="${REPEATS:-3}"
+caps="${CAPS:-native avx2}"
+mkdir -p "$out"
+echo "cpu-check: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPUs;" \
+    "results in $out" >&2
+table=""
+for c in $caps; do
+    case "$c" in
+        native) vars=() ;;
+        avx2) vars=(ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) ;;
+        *) echo "cpu-check: CAPS takes native and avx2, not $c" >&2; exit 2 ;;
+    esac
+    echo "cpu-check: $c ($repeats repeats)..." >&2
+    env "${vars[@]}" ./tts bench engine --model random-turbo --repeats "$repeats" --json --markdown > "$out/$c.txt"
+    head -n 1 "$out/$c.txt" > "$out/$c.json"
+    if [[ -z "$table" ]]; then
+        table="$(sed -n 2,3p "$out/$c.txt")"
+    fi
+    table="$table"$'\n'"$(sed -n 4p "$out/$c.txt")"
+    rm "$out/$c.txt"
+done
+printf '%s\n' "$table" | tee "$out/table.md"

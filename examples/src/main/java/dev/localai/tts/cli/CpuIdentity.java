@@ -1,0 +1,80 @@
+package dev.localai.tts.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which CPU a benchmark figure belongs to, from the first processor of {@code /proc/cpuinfo}: its model name, its
+ * family and model numbers (a virtual machine often shows a bare "AMD EPYC", and only the numbers tell a Zen 4, family
+ * 25, from a Zen 5, family 26), the instruction-set flags that decide the engine's kernels, and the dispatch caps set
+ * in the environment (an AVX2-only CPU emulated on a larger one). The flags say what the CPU has, never how fast it
+ * runs it: the engine measures that ({@code DtypeProbe}).
+ *
+ * @param model     the model name, or "?" where unknown
+ * @param family    "family/model" in decimal (e.g. "26/2"), or "?"
+ * @param flags     the kernel-relevant flags the CPU lists, in {@link #KERNEL_FLAGS}' order, space-separated
+ * @param caps      the dispatch caps in the environment ({@link #CAP_VARIABLES}), "name=value" space-separated, or
+ *                  "none"
+ */
+record CpuIdentity(String model, String family, String flags, String caps) {
+    /** The flags the engine's kernels choose paths by (LibTorch, oneDNN and this project's native kernels). */
+    static final List<String> KERNEL_FLAGS = List.of("avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512bw",
+            "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8");
+    /** The environment variables that cap which paths LibTorch, oneDNN and OpenBLAS dispatch to. */
+    static final List<String> CAP_VARIABLES = List.of("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
+            "DNNL_MAX_CPU_ISA", "OPENBLAS_CORETYPE");
+
+    /** This machine's identity; "?" fields where {@code /proc/cpuinfo} cannot be read (not Linux). */
+    static CpuIdentity now() {
+        String cpuinfo;
+        try {
+            cpuinfo = Files.readString(Path.of("/proc/cpuinfo"));
+        } catch (IOException | RuntimeException e) {
+            cpuinfo = "";
+        }
+        return parse(cpuinfo, System.getenv());
+    }
+
+    /** The identity in {@code cpuinfo}'s first processor block, with the caps found in {@code env} (pure logic). */
+    static CpuIdentity parse(String cpuinfo, Map<String, String> env) {
+        Map<String, String> first = new LinkedHashMap<>();
+        for (String line : cpuinfo.split("\n")) {
+            if (line.isBlank()) {
+                if (!first.isEmpty()) {
+                    break; // the end of the first processor's block
+                }
+                continue;
+            }
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                first.putIfAbsent(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+            }
+        }
+        String model = first.getOrDefault("model name", "").isEmpty() ? "?" : first.get("model name");
+        String fam = first.get("cpu family");
+        String mod = first.get("model");
+        String family = fam == null || mod == null ? "?" : fam + "/" + mod;
+        Set<String> has = Set.of(first.getOrDefault("flags", "").split("\\s+"));
+        List<String> flags = new ArrayList<>();
+        for (String f : KERNEL_FLAGS) {
+            if (has.contains(f)) {
+                flags.add(f);
+            }
+        }
+        List<String> caps = new ArrayList<>();
+        for (String v : CAP_VARIABLES) {
+            String value = env.get(v);
+            if (value != null && !value.isBlank()) {
+                caps.add(v + "=" + value.trim());
+            }
+        }
+        return new CpuIdentity(model, family, flags.isEmpty() ? "none" : String.join(" ", flags),
+                caps.isEmpty() ? "none" : String.join(" ", caps));
+    }
+}
