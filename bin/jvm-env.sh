@@ -53,6 +53,33 @@ tts_jvm_flags() {
   echo "$_f"
 }
 
+# Prints the JVM flags that keep a class-data archive for launcher $2 (tts, tts-server, manager, examples) on the JDK
+# at $1: the JVM maps the classes it loaded last time (LibTorch's bindings are thousands of classes and methods)
+# instead of parsing and linking them again, and writes the archive itself at exit when it is missing or no longer
+# matches the JDK or the jars (JDK 19+ -XX:+AutoCreateSharedArchive; that one run exits a second or so later). Measured
+# on a 2-core AMD EPYC, `./tts speak` by turns: 0.2-2.1 s sooner in nine pairs of nine (docs/performance.md,
+# "Sixteenth round"). The archive goes to $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), one per launcher and JDK
+# path (about 30 MB each); nothing is printed (flags) where TTS_JVM_CDS=off, where that directory cannot be made or
+# written, or where its path has a space (callers split the flags on spaces). The JVM's own notes on the archive
+# (classes it skips, a mismatch it replaces) are kept off stderr.
+tts_cds_flags() {
+  case "${TTS_JVM_CDS:-on}" in
+    off|0|false|no) return 0 ;;
+  esac
+  _base="${XDG_CACHE_HOME:-}"
+  if [ -z "$_base" ]; then
+    [ -n "${HOME:-}" ] || return 0
+    _base="$HOME/.cache"
+  fi
+  _dir="$_base/localai-tts/jvm"
+  case "$_dir" in
+    *" "*) return 0 ;;
+  esac
+  mkdir -p "$_dir" 2>/dev/null && [ -w "$_dir" ] || return 0
+  _id=$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)
+  echo "-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=$_dir/$2-$_id.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+}
+
 # tts_build_if_stale WHO MODULE JAR [PATH...]: builds MODULE (and what it needs) with Maven's package phase, never
 # install, when JAR is missing or older than a main source file or pom.xml under the PATHs (relative to the
 # repository root; default: the whole tree). JAR is an absolute path.

@@ -104,6 +104,81 @@ class JvmFlagsTest {
         assertThat(own.out().strip()).as(own.err()).isEqualTo("4");
     }
 
+    /** {@code tts_cds_flags JDK NAME} in an environment of {@code env} (VAR=value pairs) only, HOME among them. */
+    private static Run cdsFlags(String jdk, String name, String... env) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
+        cmd.addAll(Arrays.asList(env));
+        cmd.addAll(List.of("sh", "-c", "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; tts_cds_flags \"$2\" \"$3\"",
+                "sh", ROOT.toString(), jdk, name));
+        return run(cmd);
+    }
+
+    @Test
+    void theClassDataArchiveGoesToTheCacheOnePerLauncherAndJdkUnlessTurnedOff() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Run tts = cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
+        assertThat(tts.code()).as(tts.err()).isZero();
+        List<String> flags = Arrays.asList(tts.out().strip().split(" "));
+        assertThat(flags).startsWith("-XX:+AutoCreateSharedArchive").contains("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        String archive = flags.stream().filter(f -> f.startsWith("-XX:SharedArchiveFile=")).findFirst().orElseThrow()
+                .substring("-XX:SharedArchiveFile=".length());
+        assertThat(Path.of(archive).getParent()).isEqualTo(cache.resolve("localai-tts/jvm")).isDirectory();
+        assertThat(Path.of(archive).getFileName().toString()).startsWith("tts-").endsWith(".jsa");
+        // another launcher or another JDK: another archive (each would keep replacing the other's); the same: the same
+        assertThat(cdsFlags("/opt/jdk-a", "tts-server", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out())
+                .doesNotContain(archive).contains("tts-server-");
+        assertThat(cdsFlags("/opt/jdk-b", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).doesNotContain(archive);
+        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).contains(archive);
+        // without XDG_CACHE_HOME: under ~/.cache
+        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp).out())
+                .contains("-XX:SharedArchiveFile=" + tmp.resolve(".cache/localai-tts/jvm/tts-"));
+        // no flags at all: turned off, no cache directory to be had, or a path the callers' split would break
+        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache, "TTS_JVM_CDS=off").out())
+                .isBlank();
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Run blocked = cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + file);
+        assertThat(blocked.code()).isZero();
+        assertThat(blocked.out()).isBlank();
+        assertThat(blocked.err()).isBlank();
+        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + tmp.resolve("with space")).out())
+                .isBlank();
+        assertThat(cdsFlags("/opt/jdk-a", "tts").out()).as("no HOME").isBlank();
+    }
+
+    @Test
+    void aJdk21TakesTheArchiveFlagsSilentlyWritesTheArchiveOnceAndKeepsIt() throws Exception {
+        Run found = jvmEnv("tts_find_jdk", "");
+        assertThat(found.code()).as(found.err()).isZero();
+        String jdk = found.out().strip();
+        Path cache = tmp.resolve("cache");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(jdk, "bin", "java").toString());
+        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
+        cmd.addAll(Arrays.asList(cdsFlags(jdk, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out().strip()
+                .split(" ")));
+        cmd.add("-version");
+        Path dir = cache.resolve("localai-tts/jvm");
+        Run first = run(cmd);
+        assertThat(first.code()).as(first.err()).isZero();
+        List<Path> archives;
+        try (var files = Files.list(dir)) {
+            archives = files.toList();
+        }
+        assertThat(archives).as("written at the first exit").hasSize(1);
+        Path archive = archives.get(0);
+        long size = Files.size(archive);
+        var written = Files.getLastModifiedTime(archive);
+        Run second = run(cmd);
+        assertThat(second.code()).as(second.err()).isZero();
+        assertThat(Files.size(archive)).isEqualTo(size);
+        assertThat(Files.getLastModifiedTime(archive)).as("mapped, not written again").isEqualTo(written);
+        // -version prints its lines on stderr; the JVM's own notes would start with "[" (unified logging) or WARNING
+        for (Run r : List.of(first, second)) {
+            assertThat(r.err().lines().filter(l -> l.startsWith("[") || l.startsWith("WARNING")).toList())
+                    .as(r.err()).isEmpty();
+        }
+    }
+
     @Test
     void theCliSpeaksWithTheseFlagsWithoutAJdkWarning() throws Exception {
         String home = System.getProperty("java.home");
