@@ -25,7 +25,7 @@ for c in $caps; do
         *) echo "cpu-check: CAPS takes native and avx2, not $c" >&2; exit 2 ;;
     esac
     echo "cpu-check: $c ($repeats repeats)..." >&2
-    env "${vars[@]}" ./tts bench engine --model random-turbo --repeats "$repeats" --json --markdown > "$out/$c.txt"
+    env ${vars[@]+"${vars[@]}"} ./tts bench engine --model random-turbo --repeats "$repeats" --json --markdown > "$out/$c.txt"
     head -n 1 "$out/$c.txt" > "$out/$c.json"
     if [[ -z "$table" ]]; then
         table="$(sed -n 2,3p "$out/$c.txt")"
