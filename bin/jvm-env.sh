@@ -59,13 +59,15 @@ tts_jvm_flags() {
 # matches the JDK or the jars (JDK 19+ -XX:+AutoCreateSharedArchive; that one run exits a second or so later). Measured
 # on a 2-core AMD EPYC, `./tts speak` by turns: 0.2-2.1 s sooner in nine pairs of nine (docs/performance.md,
 # "Sixteenth round"). The archive goes to $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), one per launcher and JDK
-# path (about 30 MB each); nothing is printed (flags) where TTS_JVM_CDS=off, where that directory cannot be made or
-# written, or where its path has a space (callers split the flags on spaces). The JVM's own notes on the archive
-# (classes it skips, a mismatch it replaces) are kept off stderr.
+# path (about 30 MB each); nothing is printed (flags) where TTS_JVM_CDS=off, where the JDK has no base archive of its
+# own (lib/server/classes.jsa: a HotSpot JDK's, which the archive extends; OpenJ9 takes other flags), where that
+# directory cannot be made or written, or where its path has a space (callers split the flags on spaces). The JVM's
+# own notes on the archive (classes it skips, a mismatch it replaces) are kept off stderr.
 tts_cds_flags() {
   case "${TTS_JVM_CDS:-on}" in
     off|0|false|no) return 0 ;;
   esac
+  [ -f "$1/lib/server/classes.jsa" ] || return 0
   _base="${XDG_CACHE_HOME:-}"
   if [ -z "$_base" ]; then
     [ -n "${HOME:-}" ] || return 0

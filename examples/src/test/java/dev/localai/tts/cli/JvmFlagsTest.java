@@ -113,10 +113,19 @@ class JvmFlagsTest {
         return run(cmd);
     }
 
+    /** A directory laid out as a HotSpot JDK with its base class-data archive, as far as the launcher looks. */
+    private Path fakeJdk(String name) throws IOException {
+        Path server = Files.createDirectories(tmp.resolve(name).resolve("lib/server"));
+        Files.writeString(server.resolve("classes.jsa"), "base archive");
+        return tmp.resolve(name);
+    }
+
     @Test
     void theClassDataArchiveGoesToTheCacheOnePerLauncherAndJdkUnlessTurnedOff() throws Exception {
         Path cache = tmp.resolve("cache");
-        Run tts = cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
+        String jdkA = fakeJdk("jdk-a").toString();
+        String jdkB = fakeJdk("jdk-b").toString();
+        Run tts = cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
         assertThat(tts.code()).as(tts.err()).isZero();
         List<String> flags = Arrays.asList(tts.out().strip().split(" "));
         assertThat(flags).startsWith("-XX:+AutoCreateSharedArchive").contains("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
@@ -125,24 +134,29 @@ class JvmFlagsTest {
         assertThat(Path.of(archive).getParent()).isEqualTo(cache.resolve("localai-tts/jvm")).isDirectory();
         assertThat(Path.of(archive).getFileName().toString()).startsWith("tts-").endsWith(".jsa");
         // another launcher or another JDK: another archive (each would keep replacing the other's); the same: the same
-        assertThat(cdsFlags("/opt/jdk-a", "tts-server", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out())
+        assertThat(cdsFlags(jdkA, "tts-server", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out())
                 .doesNotContain(archive).contains("tts-server-");
-        assertThat(cdsFlags("/opt/jdk-b", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).doesNotContain(archive);
-        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).contains(archive);
+        assertThat(cdsFlags(jdkB, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).doesNotContain(archive)
+                .contains("-XX:SharedArchiveFile=");
+        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).contains(archive);
         // without XDG_CACHE_HOME: under ~/.cache
-        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp).out())
+        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp).out())
                 .contains("-XX:SharedArchiveFile=" + tmp.resolve(".cache/localai-tts/jvm/tts-"));
-        // no flags at all: turned off, no cache directory to be had, or a path the callers' split would break
-        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache, "TTS_JVM_CDS=off").out())
+        // no flags at all: turned off, a JDK without a base archive (not HotSpot's), no cache directory to be had, or
+        // a path the callers' split would break
+        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache, "TTS_JVM_CDS=off").out())
                 .isBlank();
+        Path bare = Files.createDirectories(tmp.resolve("openj9/lib/server"));
+        assertThat(cdsFlags(bare.getParent().getParent().toString(), "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache)
+                .out()).isBlank();
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
-        Run blocked = cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + file);
+        Run blocked = cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + file);
         assertThat(blocked.code()).isZero();
         assertThat(blocked.out()).isBlank();
         assertThat(blocked.err()).isBlank();
-        assertThat(cdsFlags("/opt/jdk-a", "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + tmp.resolve("with space")).out())
+        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + tmp.resolve("with space")).out())
                 .isBlank();
-        assertThat(cdsFlags("/opt/jdk-a", "tts").out()).as("no HOME").isBlank();
+        assertThat(cdsFlags(jdkA, "tts").out()).as("no HOME").isBlank();
     }
 
     @Test
@@ -150,6 +164,9 @@ class JvmFlagsTest {
         Run found = jvmEnv("tts_find_jdk", "");
         assertThat(found.code()).as(found.err()).isZero();
         String jdk = found.out().strip();
+        // a HotSpot JDK ships its base archive, which the launcher's archive extends (others get no flags: above)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
+                "the JDK found has no base class-data archive");
         Path cache = tmp.resolve("cache");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(jdk, "bin", "java").toString());
