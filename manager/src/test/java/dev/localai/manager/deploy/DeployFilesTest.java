@@ -136,6 +136,29 @@ class DeployFilesTest {
     }
 
     @Test
+    void theServerImageKeepsTheJvmClassDataArchiveOnTheDataVolumeWithTheLaunchersFlags() throws Exception {
+        String dockerfile = Files.readString(Path.of("..", "tts-server", "Dockerfile"));
+        java.util.regex.Matcher opts = java.util.regex.Pattern.compile("JAVA_OPTS=\"([^\"]*)\"").matcher(dockerfile);
+        assertThat(opts.find()).as("JAVA_OPTS in the image").isTrue();
+        List<String> flags = List.of(opts.group(1).split(" "));
+        // the archive on the volume (/data survives the container), written by the JVM at exit, its notes off stderr
+        assertThat(dockerfile).containsPattern("VOLUME \\[\"/data\"\\]");
+        assertThat(flags).contains("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=/data/jvm/tts-server.jsa");
+        // the same flags as ./tts gives (bin/jvm-env.sh's tts_cds_flags), the archive's path aside
+        String launcher = Files.readString(Path.of("..", "bin", "jvm-env.sh"));
+        java.util.regex.Matcher echo = java.util.regex.Pattern.compile("echo \"(-XX:\\+AutoCreateSharedArchive[^\"]*)\"")
+                .matcher(launcher);
+        assertThat(echo.find()).as("tts_cds_flags' flags").isTrue();
+        for (String f : echo.group(1).split(" ")) {
+            if (!f.startsWith("-XX:SharedArchiveFile=")) {
+                assertThat(flags).contains(f);
+            }
+        }
+        // the JVM does not make the archive's directory: the entrypoint does, before java becomes PID 1
+        assertThat(dockerfile).containsPattern("ENTRYPOINT \\[\"/bin/sh\", \"-c\", \"mkdir -p /data/jvm 2>/dev/null; exec java ");
+    }
+
+    @Test
     void aDeploymentReachedByNameThroughNginxIsAllowedOnceItsNameIsSet() throws Exception {
         // nginx passes the browser's Host ($http_host); the deployed models.json leaves the list to the environment
         CrossSiteGuard.Route plain = CrossSiteGuard.Route.PLAIN;
