@@ -53,16 +53,20 @@ tts_jvm_flags() {
   echo "$_f"
 }
 
-# Prints the JVM flags that keep a class-data archive for launcher $2 (tts, tts-server, manager, examples) on the JDK
-# at $1: the JVM maps the classes it loaded last time (LibTorch's bindings are thousands of classes and methods)
-# instead of parsing and linking them again, and writes the archive itself at exit when it is missing or no longer
-# matches the JDK or the jars (JDK 19+ -XX:+AutoCreateSharedArchive; that one run exits a second or so later). Measured
-# on a 2-core AMD EPYC, `./tts speak` by turns: 0.2-2.1 s sooner in nine pairs of nine (docs/performance.md,
-# "Sixteenth round"). The archive goes to $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), one per launcher and JDK
-# path (about 30 MB each); nothing is printed (flags) where TTS_JVM_CDS=off, where the JDK has no base archive of its
-# own (lib/server/classes.jsa: a HotSpot JDK's, which the archive extends; OpenJ9 takes other flags), where that
-# directory cannot be made or written, or where its path has a space (callers split the flags on spaces). The JVM's
-# own notes on the archive (classes it skips, a mismatch it replaces) are kept off stderr.
+# Prints the JVM flags that give launcher $2 (tts, tts-server, manager, examples), running jar $3 on the JDK at $1, a
+# class-data archive: the JVM maps the classes an earlier run loaded (LibTorch's bindings are thousands of classes and
+# methods) instead of parsing and linking them again. Measured on a 2-core AMD EPYC, `./tts speak` by turns: 0.2-2.1 s
+# sooner in twelve pairs of twelve (docs/performance.md, "Sixteenth round"). The archives live in
+# $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), about 30 MB each, named by launcher and JDK path:
+#  - the newest one written after both the jar and the JDK's lib/modules is mapped, read only
+#    (-XX:SharedArchiveFile); a run that finds it unusable (still being written: the JVM writes its header last)
+#    just runs without it;
+#  - with none, this run writes one of its own at exit (-XX:ArchiveClassesAtExit, a name of its own: two runs never
+#    write one file, which the JVM would truncate under the other as root), a second or so more for that run;
+#  - older archives of that launcher and JDK are deleted.
+# Nothing is printed where TTS_JVM_CDS=off, where the JDK has no base archive of its own (lib/server/classes.jsa: a
+# HotSpot JDK's, which these extend; OpenJ9 takes other flags), where that directory cannot be made or written, or
+# where its path has a space (callers split the flags on spaces). The JVM's notes on archives are kept off stderr.
 tts_cds_flags() {
   case "${TTS_JVM_CDS:-on}" in
     off|0|false|no) return 0 ;;
@@ -78,8 +82,21 @@ tts_cds_flags() {
     *" "*) return 0 ;;
   esac
   mkdir -p "$_dir" 2>/dev/null && [ -w "$_dir" ] || return 0
-  _id=$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)
-  echo "-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=$_dir/$2-$_id.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+  _prefix="$_dir/$2-$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
+  _use=""
+  # newest first (the names have no spaces); an archive older than the jar or the JDK is of no use any more
+  for _a in $(ls -t "$_prefix"-*.jsa 2>/dev/null); do
+    if [ -z "$_use" ] && [ "$_a" -nt "$3" ] && [ "$_a" -nt "$1/lib/modules" ]; then
+      _use="$_a"
+    else
+      rm -f "$_a"
+    fi
+  done
+  if [ -n "$_use" ]; then
+    echo "-XX:SharedArchiveFile=$_use -Xlog:cds=off -Xlog:cds+dynamic=off"
+  else
+    echo "-XX:ArchiveClassesAtExit=$_prefix-$$.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+  fi
 }
 
 # tts_build_if_stale WHO MODULE JAR [PATH...]: builds MODULE (and what it needs) with Maven's package phase, never

@@ -104,63 +104,102 @@ class JvmFlagsTest {
         assertThat(own.out().strip()).as(own.err()).isEqualTo("4");
     }
 
-    /** {@code tts_cds_flags JDK NAME} in an environment of {@code env} (VAR=value pairs) only, HOME among them. */
-    private static Run cdsFlags(String jdk, String name, String... env) throws IOException, InterruptedException {
+    /** {@code tts_cds_flags JDK NAME JAR} in an environment of {@code env} (VAR=value pairs) only. */
+    private static Run cdsFlags(String jdk, String name, Path jar, String... env)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("env", "-i", "PATH=" + System.getenv("PATH")));
         cmd.addAll(Arrays.asList(env));
-        cmd.addAll(List.of("sh", "-c", "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; tts_cds_flags \"$2\" \"$3\"",
-                "sh", ROOT.toString(), jdk, name));
+        cmd.addAll(List.of("sh", "-c", "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; tts_cds_flags \"$2\" \"$3\" \"$4\"",
+                "sh", ROOT.toString(), jdk, name, jar.toString()));
         return run(cmd);
+    }
+
+    /** The one flag of {@code flags} that starts with {@code prefix}, without the prefix; null when none does. */
+    private static String flag(Run flags, String prefix) {
+        return Arrays.stream(flags.out().strip().split(" ")).filter(f -> f.startsWith(prefix))
+                .map(f -> f.substring(prefix.length())).findFirst().orElse(null);
+    }
+
+    /** A file made {@code minutesAgo} minutes ago, as far as its modification time says. */
+    private Path fileOf(Path path, int minutesAgo) throws IOException {
+        Files.createDirectories(path.getParent());
+        Files.writeString(path, "x");
+        path.toFile().setLastModified(System.currentTimeMillis() - minutesAgo * 60_000L);
+        return path;
     }
 
     /** A directory laid out as a HotSpot JDK with its base class-data archive, as far as the launcher looks. */
     private Path fakeJdk(String name) throws IOException {
-        Path server = Files.createDirectories(tmp.resolve(name).resolve("lib/server"));
-        Files.writeString(server.resolve("classes.jsa"), "base archive");
+        fileOf(tmp.resolve(name).resolve("lib/server/classes.jsa"), 60);
+        fileOf(tmp.resolve(name).resolve("lib/modules"), 60);
         return tmp.resolve(name);
     }
 
     @Test
-    void theClassDataArchiveGoesToTheCacheOnePerLauncherAndJdkUnlessTurnedOff() throws Exception {
+    void aRunMapsTheNewestUsableArchiveOrWritesOneOfItsOwnNeverOneAnotherRunWrites() throws Exception {
         Path cache = tmp.resolve("cache");
+        Path dir = cache.resolve("localai-tts/jvm");
         String jdkA = fakeJdk("jdk-a").toString();
         String jdkB = fakeJdk("jdk-b").toString();
-        Run tts = cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
-        assertThat(tts.code()).as(tts.err()).isZero();
-        List<String> flags = Arrays.asList(tts.out().strip().split(" "));
-        assertThat(flags).startsWith("-XX:+AutoCreateSharedArchive").contains("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
-        String archive = flags.stream().filter(f -> f.startsWith("-XX:SharedArchiveFile=")).findFirst().orElseThrow()
-                .substring("-XX:SharedArchiveFile=".length());
-        assertThat(Path.of(archive).getParent()).isEqualTo(cache.resolve("localai-tts/jvm")).isDirectory();
-        assertThat(Path.of(archive).getFileName().toString()).startsWith("tts-").endsWith(".jsa");
-        // another launcher or another JDK: another archive (each would keep replacing the other's); the same: the same
-        assertThat(cdsFlags(jdkA, "tts-server", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out())
-                .doesNotContain(archive).contains("tts-server-");
-        assertThat(cdsFlags(jdkB, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).doesNotContain(archive)
-                .contains("-XX:SharedArchiveFile=");
-        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out()).contains(archive);
+        Path jar = fileOf(tmp.resolve("tts-cli.jar"), 30);
+        String home = "HOME=" + tmp;
+        String xdg = "XDG_CACHE_HOME=" + cache;
+
+        // none yet: this run writes its own at exit, named for the launcher, the JDK and the run
+        Run first = cdsFlags(jdkA, "tts", jar, home, xdg);
+        assertThat(first.code()).as(first.err()).isZero();
+        String own = flag(first, "-XX:ArchiveClassesAtExit=");
+        assertThat(own).isNotNull();
+        assertThat(flag(first, "-XX:SharedArchiveFile=")).isNull();
+        assertThat(Path.of(own).getParent()).isEqualTo(dir).isDirectory();
+        assertThat(Path.of(own).getFileName().toString()).startsWith("tts-").endsWith(".jsa");
+        assertThat(first.out()).contains("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        // another run while none exists writes another file: two JVMs never write one
+        assertThat(flag(cdsFlags(jdkA, "tts", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).isNotEqualTo(own);
+
+        // once written (after the jar and the JDK), later runs map it, read only, and write nothing
+        Path written = fileOf(Path.of(own), 1);
+        Run later = cdsFlags(jdkA, "tts", jar, home, xdg);
+        assertThat(flag(later, "-XX:SharedArchiveFile=")).isEqualTo(written.toString());
+        assertThat(flag(later, "-XX:ArchiveClassesAtExit=")).isNull();
+        // of two, the newest is mapped and the other deleted
+        Path older = fileOf(dir.resolve(written.getFileName().toString().replace(".jsa", "") + "0.jsa"), 5);
+        assertThat(flag(cdsFlags(jdkA, "tts", jar, home, xdg), "-XX:SharedArchiveFile=")).isEqualTo(written.toString());
+        assertThat(older).doesNotExist();
+        // another launcher or JDK has archives of its own
+        assertThat(flag(cdsFlags(jdkA, "tts-server", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).contains("/tts-server-");
+        assertThat(flag(cdsFlags(jdkB, "tts", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).isNotNull();
+        assertThat(written).exists();
+
+        // a rebuilt jar (or an updated JDK) makes it stale: deleted, and this run writes a new one
+        fileOf(jar, 0);
+        Run rebuilt = cdsFlags(jdkA, "tts", jar, home, xdg);
+        assertThat(flag(rebuilt, "-XX:ArchiveClassesAtExit=")).isNotNull();
+        assertThat(written).doesNotExist();
+        Path fresh = fileOf(dir.resolve("tts-x.jsa"), 0); // not of this JDK's name: left alone
+        fileOf(Path.of(jdkA, "lib/modules"), 0);
+        assertThat(flag(cdsFlags(jdkA, "tts", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).isNotNull();
+        assertThat(fresh).exists();
+
         // without XDG_CACHE_HOME: under ~/.cache
-        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp).out())
-                .contains("-XX:SharedArchiveFile=" + tmp.resolve(".cache/localai-tts/jvm/tts-"));
-        // no flags at all: turned off, a JDK without a base archive (not HotSpot's), no cache directory to be had, or
-        // a path the callers' split would break
-        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache, "TTS_JVM_CDS=off").out())
-                .isBlank();
-        Path bare = Files.createDirectories(tmp.resolve("openj9/lib/server"));
-        assertThat(cdsFlags(bare.getParent().getParent().toString(), "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache)
-                .out()).isBlank();
+        assertThat(flag(cdsFlags(jdkA, "tts", jar, home), "-XX:ArchiveClassesAtExit="))
+                .startsWith(tmp.resolve(".cache/localai-tts/jvm/tts-").toString());
+        // no flags at all: turned off, a JDK without a base archive (not HotSpot's), no cache directory to be had, a
+        // path the callers' split would break, or no home
+        assertThat(cdsFlags(jdkA, "tts", jar, home, xdg, "TTS_JVM_CDS=off").out()).isBlank();
+        Path bare = Files.createDirectories(tmp.resolve("openj9/lib/server")).getParent().getParent();
+        assertThat(cdsFlags(bare.toString(), "tts", jar, home, xdg).out()).isBlank();
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
-        Run blocked = cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + file);
+        Run blocked = cdsFlags(jdkA, "tts", jar, home, "XDG_CACHE_HOME=" + file);
         assertThat(blocked.code()).isZero();
         assertThat(blocked.out()).isBlank();
         assertThat(blocked.err()).isBlank();
-        assertThat(cdsFlags(jdkA, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + tmp.resolve("with space")).out())
-                .isBlank();
-        assertThat(cdsFlags(jdkA, "tts").out()).as("no HOME").isBlank();
+        assertThat(cdsFlags(jdkA, "tts", jar, home, "XDG_CACHE_HOME=" + tmp.resolve("with space")).out()).isBlank();
+        assertThat(cdsFlags(jdkA, "tts", jar).out()).as("no HOME").isBlank();
     }
 
     @Test
-    void aJdk21TakesTheArchiveFlagsSilentlyWritesTheArchiveOnceAndKeepsIt() throws Exception {
+    void aJdk21WritesTheArchiveAtTheFirstExitThenMapsItSilently() throws Exception {
         Run found = jvmEnv("tts_find_jdk", "");
         assertThat(found.code()).as(found.err()).isZero();
         String jdk = found.out().strip();
@@ -168,31 +207,35 @@ class JvmFlagsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
                 "the JDK found has no base class-data archive");
         Path cache = tmp.resolve("cache");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(jdk, "bin", "java").toString());
-        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
-        cmd.addAll(Arrays.asList(cdsFlags(jdk, "tts", "HOME=" + tmp, "XDG_CACHE_HOME=" + cache).out().strip()
-                .split(" ")));
-        cmd.add("-version");
-        Path dir = cache.resolve("localai-tts/jvm");
-        Run first = run(cmd);
-        assertThat(first.code()).as(first.err()).isZero();
-        List<Path> archives;
-        try (var files = Files.list(dir)) {
-            archives = files.toList();
-        }
-        assertThat(archives).as("written at the first exit").hasSize(1);
-        Path archive = archives.get(0);
-        long size = Files.size(archive);
-        var written = Files.getLastModifiedTime(archive);
-        Run second = run(cmd);
-        assertThat(second.code()).as(second.err()).isZero();
-        assertThat(Files.size(archive)).isEqualTo(size);
-        assertThat(Files.getLastModifiedTime(archive)).as("mapped, not written again").isEqualTo(written);
-        // -version prints its lines on stderr; the JVM's own notes would start with "[" (unified logging) or WARNING
-        for (Run r : List.of(first, second)) {
+        Path jar = fileOf(tmp.resolve("app.jar"), 30);
+        Path archive = null;
+        long writtenAt = 0;
+        for (int i = 0; i < 3; i++) {
+            Run flags = cdsFlags(jdk, "tts", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(jdk, "bin", "java").toString());
+            cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
+            cmd.addAll(Arrays.asList(flags.out().strip().split(" ")));
+            cmd.add("-version");
+            Run r = run(cmd);
+            assertThat(r.code()).as(r.err()).isZero();
+            // -version prints its lines on stderr; the JVM's notes would start with "[" (unified logging) or WARNING
             assertThat(r.err().lines().filter(l -> l.startsWith("[") || l.startsWith("WARNING")).toList())
                     .as(r.err()).isEmpty();
+            List<Path> archives;
+            try (var files = Files.list(cache.resolve("localai-tts/jvm"))) {
+                archives = files.toList();
+            }
+            assertThat(archives).as("one archive, written at the first exit").hasSize(1);
+            if (i == 0) {
+                assertThat(flag(flags, "-XX:ArchiveClassesAtExit=")).isEqualTo(archives.get(0).toString());
+                archive = archives.get(0);
+                writtenAt = Files.getLastModifiedTime(archive).toMillis();
+            } else {
+                assertThat(flag(flags, "-XX:SharedArchiveFile=")).as("later runs map it").isEqualTo(archive.toString());
+                assertThat(archives.get(0)).isEqualTo(archive);
+                assertThat(Files.getLastModifiedTime(archive).toMillis()).as("not written again").isEqualTo(writtenAt);
+            }
         }
     }
 
