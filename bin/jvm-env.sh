@@ -86,7 +86,7 @@ tts_cds_flags() {
   _use=""
   # newest first (the names have no spaces); an archive older than the jar or the JDK is of no use any more
   for _a in $(ls -t "$_prefix"-*.jsa 2>/dev/null); do
-    if [ -z "$_use" ] && [ "$_a" -nt "$3" ] && [ "$_a" -nt "$1/lib/modules" ]; then
+    if [ -z "$_use" ] && [ "$_a" -nt "${3:-}" ] && [ "$_a" -nt "$1/lib/modules" ]; then
       _use="$_a"
     else
       rm -f "$_a"
