@@ -1,5 +1,6 @@
 package dev.localai.tts.cli;
 
+import dev.localai.tts.core.runtime.DtypeProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,16 +20,14 @@ import java.util.Set;
  * @param model     the model name, or "?" where unknown
  * @param family    "family/model" in decimal (e.g. "26/2"), or "?"
  * @param flags     the kernel-relevant flags the CPU lists, in {@link #KERNEL_FLAGS}' order, space-separated
- * @param caps      the dispatch caps in the environment ({@link #CAP_VARIABLES}), "name=value" space-separated, or
+ * @param caps      the dispatch caps in the environment ({@link DtypeProbe#DISPATCH_CAP_VARIABLES}, the ones the
+ *                  probe keys its figures by), "name=value" space-separated, or
  *                  "none"
  */
 record CpuIdentity(String model, String family, String flags, String caps) {
     /** The flags the engine's kernels choose paths by (LibTorch, oneDNN and this project's native kernels). */
     static final List<String> KERNEL_FLAGS = List.of("avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512bw",
             "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8");
-    /** The environment variables that cap which paths LibTorch, oneDNN and OpenBLAS dispatch to. */
-    static final List<String> CAP_VARIABLES = List.of("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
-            "DNNL_MAX_CPU_ISA", "OPENBLAS_CORETYPE");
 
     /** This machine's identity; "?" fields where {@code /proc/cpuinfo} cannot be read (not Linux). */
     static CpuIdentity now() {
@@ -68,7 +67,7 @@ record CpuIdentity(String model, String family, String flags, String caps) {
             }
         }
         List<String> caps = new ArrayList<>();
-        for (String v : CAP_VARIABLES) {
+        for (String v : DtypeProbe.DISPATCH_CAP_VARIABLES) {
             String value = env.get(v);
             if (value != null && !value.isBlank()) {
                 caps.add(v + "=" + value.trim());

@@ -301,13 +301,19 @@ public final class DtypeProbe {
     }
 
     /**
-     * The kernel-dispatch caps set in the environment, as {@link #machineKey()} appends them ({@code " | NAME=value"}
-     * each), or "" when none is.
+     * The environment variables that cap which kernels LibTorch, oneDNN and OpenBLAS dispatch to: capped kernels are
+     * other kernels, so they are part of the machine's key (and named beside benchmark figures).
+     */
+    public static final java.util.List<String> DISPATCH_CAP_VARIABLES = java.util.List.of("ATEN_CPU_CAPABILITY",
+            "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "OPENBLAS_CORETYPE");
+
+    /**
+     * The kernel-dispatch caps set in the environment ({@link #DISPATCH_CAP_VARIABLES}), as {@link #machineKey()}
+     * appends them ({@code " | NAME=value"} each), or "" when none is.
      */
     static String dispatchCaps() {
         StringBuilder isa = new StringBuilder();
-        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
-            "OPENBLAS_CORETYPE"}) {
+        for (String v : DISPATCH_CAP_VARIABLES) {
             String val = System.getenv(v);
             if (val != null && !val.isBlank()) {
                 isa.append(" | ").append(v).append('=').append(val.trim());
