@@ -12,6 +12,7 @@ import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Config;
+import dev.localai.tts.core.runtime.CpuIdentity;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;

@@ -72,9 +72,10 @@ public final class DtypeProbe {
      * the convolution chain also at the length of the largest streamed block, where the layouts part ways; 15: the
      * streamed block in line or overlapped; 16: the candidates raced, each stopping once the choices it feeds are
      * settled, FBGEMM's int8 not timed where the native int8 kernel runs, and the streamed block's two sides in the
-     * engine's proportion).
+     * engine's proportion; 17: the key names the CPU's family/model and kernel flags, the convolution layouts raced,
+     * the streamed-block proxy shorter).
      */
-    static final int PROBE_VERSION = 16;
+    static final int PROBE_VERSION = 17;
     static final int LAYERS = 4;
     static final long FLOW_FRAMES = 300;
     /** Wall-time budget of one candidate's timed runs, ms (they alternate with the others', see measure()). */
@@ -323,8 +324,9 @@ public final class DtypeProbe {
     }
 
     /**
-     * CPU model, LibTorch version, core count and probe version, e.g.
-     * {@code AMD EPYC | pytorch 2.10.0-1.5.13 | 2 cores | probe 2}, plus any kernel-dispatch cap set in the
+     * CPU (model name, family/model and kernel flags: {@link #cpuKey()}), LibTorch version, core count and probe
+     * version, e.g. {@code AMD EPYC (26/2; avx2 fma f16c avx_vnni avx512f avx512bw avx512_vnni avx512_bf16) |
+     * pytorch 2.10.0-1.5.13 | 2 cores | probe 17}, plus any kernel-dispatch cap set in the
      * environment ({@code ATEN_CPU_CAPABILITY}, {@code ONEDNN_MAX_CPU_ISA}, and {@code OPENBLAS_CORETYPE}, which picks
      * OpenBLAS's fp32 kernels): capped kernels are other kernels.
      */
@@ -335,30 +337,27 @@ public final class DtypeProbe {
         } catch (IOException | RuntimeException e) {
             version = null;
         }
-        return cpuModel() + " | pytorch " + (version == null ? "?" : version) + " | "
+        return cpuKey() + " | pytorch " + (version == null ? "?" : version) + " | "
                 + Runtime.getRuntime().availableProcessors() + " cores | probe " + PROBE_VERSION + dispatchCaps();
     }
 
     /** The CPU's model name ({@code /proc/cpuinfo} on Linux, else {@code os.arch}). */
     public static String cpuModel() {
-        try {
-            Path p = Path.of("/proc/cpuinfo");
-            if (Files.isReadable(p)) {
-                try (var lines = Files.lines(p)) {
-                    var m = lines.filter(l -> l.startsWith("model name")).findFirst();
-                    if (m.isPresent()) {
-                        return m.get().substring(m.get().indexOf(':') + 1).trim();
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through
-        }
-        return System.getProperty("os.arch");
+        String m = CpuIdentity.now().model();
+        return m.equals("?") ? System.getProperty("os.arch") : m;
     }
 
     /**
-     * Times every CPU candidate now (4-5 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
+     * The CPU's part of {@link #machineKey()}: {@link CpuIdentity#probeKey()} (name, family/model and kernel flags), or
+     * {@code os.arch} where {@code /proc/cpuinfo} names nothing.
+     */
+    static String cpuKey() {
+        CpuIdentity id = CpuIdentity.now();
+        return id.model().equals("?") && id.family().equals("?") ? System.getProperty("os.arch") : id.probeKey();
+    }
+
+    /**
+     * Times every CPU candidate now (3-4 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
      * counts ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then
      * the dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back
      * afterwards (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
@@ -368,16 +367,19 @@ public final class DtypeProbe {
      */
     public static WeightTypes.Probe measure() {
         Torch.load();
+        Phases phases = new Phases();
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope();
              dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
             torch.manual_seed(12345);
             Products fp32 = Products.random();
+            phases.mark("random weights");
             List<Integer> counts = IntraOpThreads.candidates(Torch.defaultThreads(),
                     Runtime.getRuntime().availableProcessors(), Torch.threadsSetByEnvironment());
             Map<Integer, Double> threadMs = counts.size() > 1 ? timeThreads(fp32, counts) : Map.of();
             int chosen = IntraOpThreads.fromTimings(threadMs, Torch.defaultThreads());
             torch.set_num_threads(chosen > 0 ? chosen : Math.max(1, Torch.defaultThreads()));
+            phases.mark("thread counts");
             Tensor[] ref = fp32.run();
             List<String> names = candidates();
             double[] errors = new double[names.size()];
@@ -411,6 +413,7 @@ public final class DtypeProbe {
                     flows[i] = p::flow;
                 }
             }
+            phases.mark("candidates built");
             List<Runnable> ops = new java.util.ArrayList<>();
             int[] stepOp = new int[names.size()];
             int[] flowOp = new int[names.size()];
@@ -420,6 +423,7 @@ public final class DtypeProbe {
             }
             double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops,
                     dtypeDecisions(names, errors, stepOp, flowOp));
+            phases.mark("weight types raced");
             Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
             int k = 0;
             int fastestStep = -1;
@@ -438,9 +442,33 @@ public final class DtypeProbe {
             Map<String, Double> overlap = fastestStep < 0 || fastestFlow < 0 ? Map.of()
                     : timeStreamOverlap(steps[fastestStep], f.get(names.get(fastestStep)).t3StepMs(),
                     flows[fastestFlow], f.get(names.get(fastestFlow)).flowMs());
-            return new WeightTypes.Probe("", f, threadMs, timeConvLayouts(), timeDecodeAttention(), overlap);
+            phases.mark("streamed block");
+            var cl = timeConvLayouts();
+            phases.mark("convolution layouts");
+            var da = timeDecodeAttention();
+            phases.mark("decode attention");
+            LOG.fine(() -> "weight-type probe phases: " + phases);
+            return new WeightTypes.Probe("", f, threadMs, cl, da, overlap);
         } finally {
             torch.set_num_threads(before);
+        }
+    }
+
+    /** The probe's phases and their milliseconds, in order, for the log (FINE). */
+    private static final class Phases {
+        private final StringBuilder done = new StringBuilder();
+        private long since = System.nanoTime();
+
+        void mark(String phase) {
+            long now = System.nanoTime();
+            done.append(done.isEmpty() ? "" : ", ").append(phase).append(' ').append((now - since) / 1_000_000)
+                    .append(" ms");
+            since = now;
+        }
+
+        @Override
+        public String toString() {
+            return done.toString();
         }
     }
 
@@ -486,8 +514,12 @@ public final class DtypeProbe {
         return out;
     }
 
-    /** Milliseconds of the streamed-block proxy's decoding side alone; the flow side is in proportion (streamSides). */
-    static final double STREAM_DECODE_MS = 20;
+    /**
+     * Milliseconds of the streamed-block proxy's decoding side alone; the flow side is in proportion (streamSides).
+     * 20 until probe 16; at 12 the Zen 5 EPYC's proxy took 0.53-0.58 s instead of 0.92-1.07 and chose as before (in
+     * line: four runs of four at each length, docs/performance.md, "Seventeenth round").
+     */
+    static final double STREAM_DECODE_MS = 12;
 
     /**
      * How many decode steps and flow blocks make the two sides of the streamed-block proxy (pure logic): a decoding
@@ -498,7 +530,7 @@ public final class DtypeProbe {
      * ratio of the two figures is the ratio of the two sides. With the two sides alike (the proxy before) the Zen 5
      * EPYC measured a tie that came out either way, while the engine streamed with rtf 0.93-1.05 in line against
      * 1.23-1.27 overlapped; in the engine's proportion (2.5 there) the proxy had in line faster in ten runs of ten
-     * (1-21%).
+     * (1-21%), with a 20 ms decoding side.
      */
     static int[] streamSides(double stepMs, double flowMs) {
         double step = Math.max(stepMs, 1e-3);
@@ -607,17 +639,20 @@ public final class DtypeProbe {
 
     /**
      * The time of a HiFT-shaped chain of convolutions through the {@code nn.Conv} gateway in each layout
-     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}): the sum of its medians at two lengths, all
-     * four timed by turns at the current thread count. The chain: a transposed convolution 128 to 64 channels (kernel
-     * 7, stride 3, as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation
-     * 3 and one of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last
-     * pays its one conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the
-     * largest streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently
-     * at the two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain
-     * about four times the short one in either layout). The gateway's layout switch is put back afterwards. Not raced
-     * (each runs its whole budget): the long chain's runs come in two regimes, 12-15 ms and 30-50 ms on the Zen 5 EPYC,
-     * as glibc hands the freed top of its heap back to the kernel and the next run faults it in again, so a few rounds
-     * can settle on one regime; the engine's heap, with long-lived tensors above the working set, mostly keeps it.
+     * ({@link ConvLayout#CONTIGUOUS}, {@link ConvLayout#CHANNELS_LAST}) at two lengths, one run of each layout doing
+     * both, the layouts raced by turns at the current thread count ({@link InterleavedTimer#medians(List, List)}, at
+     * most {@link #CONV_BUDGET_MS} each). The chain: a transposed convolution 128 to 64 channels (kernel 7, stride 3,
+     * as HiFT's last upsampling) to {@link #CONV_LENGTHS} samples, then a kernel-7 convolution of dilation 3 and one
+     * of dilation 1 (a residual block's pair); it starts from LibTorch's default layout, so channels-last pays its one
+     * conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the largest
+     * streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently at the
+     * two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain about
+     * four times the short one in either layout). The gateway's layout switch is put back afterwards. The long chain's
+     * runs come in two regimes, 12-15 ms and 30-50 ms on the Zen 5 EPYC (glibc hands the freed top of its heap back to
+     * the kernel and the next run faults it in again); a round whose two runs fell in different regimes counts for
+     * either side at random, so such rounds keep the race open until the budget, and only a difference that holds in
+     * significantly many rounds settles it early (until probe 16 the four were timed to their whole budgets, 1.0-1.3 s
+     * of a 4.9 s probe on the Zen 5 EPYC).
      */
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
@@ -629,27 +664,26 @@ public final class DtypeProbe {
             Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
             Tensor bias = torch.randn(64);
+            Tensor[] inputs = new Tensor[CONV_LENGTHS.length];
+            for (int i = 0; i < CONV_LENGTHS.length; i++) {
+                inputs[i] = torch.randn(1, 128, CONV_LENGTHS[i] / 3);
+            }
             List<Runnable> ops = new java.util.ArrayList<>();
-            for (int samples : CONV_LENGTHS) {
-                Tensor x = torch.randn(1, 128, samples / 3);
-                for (boolean cl : new boolean[] {false, true}) {
-                    ops.add(() -> {
-                        dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+            for (boolean cl : new boolean[] {false, true}) {
+                ops.add(() -> {
+                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+                    for (Tensor x : inputs) {
                         try (PointerScope s = new PointerScope()) {
                             Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
                             y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
                             dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
                         }
-                    });
-                }
+                    }
+                });
             }
-            double[] ms = new InterleavedTimer(BUDGET_MS, 64).medians(ops);
-            double contiguous = 0;
-            double channelsLast = 0;
-            for (int i = 0; i < CONV_LENGTHS.length; i++) {
-                contiguous += ms[2 * i];
-                channelsLast += ms[2 * i + 1];
-            }
+            double[] ms = new InterleavedTimer(CONV_BUDGET_MS, 64).medians(ops, List.of(everyOne(2)));
+            double contiguous = ms[0];
+            double channelsLast = ms[1];
             Map<String, Double> out = new LinkedHashMap<>();
             out.put(ConvLayout.CONTIGUOUS, contiguous);
             out.put(ConvLayout.CHANNELS_LAST, channelsLast);
@@ -658,6 +692,12 @@ public final class DtypeProbe {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);
         }
     }
+
+    /**
+     * Wall-time budget of each layout's timed runs in {@link #timeConvLayouts()}, ms: a clear winner is settled in
+     * seven rounds, a close call runs to it (either layout then costs about the same).
+     */
+    static final double CONV_BUDGET_MS = 250;
 
     /** Output lengths (24 kHz-side samples) of the probe's convolution chain: a first block's and the largest. */
     static final int[] CONV_LENGTHS = {4800, 19200};

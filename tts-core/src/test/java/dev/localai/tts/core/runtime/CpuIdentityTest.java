@@ -1,4 +1,4 @@
-package dev.localai.tts.cli;
+package dev.localai.tts.core.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,5 +56,23 @@ class CpuIdentityTest {
         assertThat(id.family()).isEqualTo("?");
         assertThat(id.flags()).isEqualTo("none");
         assertThat(CpuIdentity.parse("processor : 0\nflags : sse2\n", Map.of()).family()).isEqualTo("?");
+    }
+
+    @Test
+    void theProbeKeyTellsAZen4FromAZen5BehindTheSameBareName() {
+        String zen5 = ZEN4.replace("cpu family\t: 25", "cpu family\t: 26").replace("model\t\t: 17", "model\t\t: 2");
+        CpuIdentity four = CpuIdentity.parse(ZEN4, Map.of());
+        CpuIdentity five = CpuIdentity.parse(zen5, Map.of());
+        assertThat(five.family()).isEqualTo("26/2");
+        assertThat(four.probeKey())
+                .isEqualTo("AMD EPYC (25/17; avx2 fma f16c avx512f avx512bw avx512_vnni avx512_bf16)");
+        assertThat(five.probeKey()).isNotEqualTo(four.probeKey()).startsWith("AMD EPYC (26/2; ");
+        // the same CPU with AVX-512 hidden by its hypervisor runs other kernels: another key
+        String hidden = ZEN4.replace(" avx512f avx512bw avx512_vnni avx512_bf16", "");
+        assertThat(CpuIdentity.parse(hidden, Map.of()).probeKey()).isEqualTo("AMD EPYC (25/17; avx2 fma f16c)");
+        // the dispatch caps are not part of it (the probe keys them on their own, with a file of their own)
+        assertThat(CpuIdentity.parse(ZEN4, Map.of("ATEN_CPU_CAPABILITY", "avx2")).probeKey())
+                .isEqualTo(four.probeKey());
+        assertThat(CpuIdentity.parse("", Map.of()).probeKey()).isEqualTo("?");
     }
 }
