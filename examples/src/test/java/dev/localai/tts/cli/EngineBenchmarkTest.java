@@ -8,7 +8,10 @@ import java.util.Map;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
-/** The arithmetic behind {@code tts bench engine}'s floor and its JSON (the timings themselves are not tested). */
+/**
+ * The arithmetic behind {@code tts bench engine}'s floor and its JSON, and the whole report's shape on a tiny
+ * checkpoint (the timings themselves are not tested).
+ */
 class EngineBenchmarkTest {
     @Test
     void weightBytesPerTokenFollowTheWeightType() {
@@ -64,5 +67,33 @@ class EngineBenchmarkTest {
         assertThat(EngineBenchmark.median(new double[] {4, 1, 2, 3})).isEqualTo(2.5);
         assertThat(EngineBenchmark.range(new double[] {1.23456, 0.5, 2}, 3)).isEqualTo("0.5-2.0");
         assertThat(EngineBenchmark.range(new double[] {1834.4, 2210.6}, 0)).isEqualTo("1834-2211");
+    }
+
+    /**
+     * The whole benchmark on a tiny checkpoint (random weights, small sizes: the figures mean nothing, the shape of the
+     * report does): with two repeats every repeated figure is a median within its range, T3's ratio comes from two runs
+     * each between two bandwidth measurements, and the targets are judged.
+     */
+    @Test
+    void theWholeBenchmarkReportsEachRepeatedFigureAsAMedianWithinItsRange() throws Exception {
+        Map<String, Object> r = EngineBenchmark.run(TinyModel.dir().toString(), 6, 2);
+        assertThat(r).containsKeys("cpu", "cpu_family_model", "dtype", "threads", "rtf", "first_audio_ms",
+                "t3_ms_per_token", "t3_weight_bytes_per_token", "t3_floor_ms_per_token", "targets_met",
+                "targets_missed");
+        assertThat(String.valueOf(r.get("fp32_matvec_gbps_before_after")).split("/"))
+                .as("before the first run, between the two, after the second").hasSize(3)
+                .allSatisfy(g -> assertThat(Double.parseDouble(g)).isPositive());
+        assertWithinRange(r, "t3_ms_per_token");
+        assertWithinRange(r, "t3_over_floor");
+        assertWithinRange(r, "rtf");
+        assertThat((Double) r.get("t3_over_floor")).isPositive().isFinite();
+        assertThat((Long) r.get("t3_weight_bytes_per_token")).isPositive();
+    }
+
+    private static void assertWithinRange(Map<String, Object> r, String key) {
+        double v = ((Number) r.get(key)).doubleValue();
+        String[] range = String.valueOf(r.get(key + "_range")).split("-");
+        assertThat(range).as(key + "_range").hasSize(2);
+        assertThat(v).as(key).isBetween(Double.parseDouble(range[0]), Double.parseDouble(range[1]));
     }
 }
