@@ -368,6 +368,7 @@ public final class DtypeProbe {
     public static WeightTypes.Probe measure() {
         Torch.load();
         Phases phases = new Phases();
+        settleHeap(); // every part timed on a heap like the engine's, not on fresh mappings
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope();
              dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
@@ -647,51 +648,85 @@ public final class DtypeProbe {
      * conversion as HiFT does. Both lengths: a 4800-sample chain fits the caches, a 19200-sample one (the largest
      * streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently at the
      * two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain about
-     * four times the short one in either layout). The gateway's layout switch is put back afterwards. The long chain's
-     * runs come in two regimes, 12-15 ms and 30-50 ms on the Zen 5 EPYC (glibc hands the freed top of its heap back to
-     * the kernel and the next run faults it in again); a round whose two runs fell in different regimes counts for
-     * either side at random, so such rounds keep the race open until the budget, and only a difference that holds in
-     * significantly many rounds settles it early (until probe 16 the four were timed to their whole budgets, 1.0-1.3 s
-     * of a 4.9 s probe on the Zen 5 EPYC).
+     * four times the short one in either layout). The gateway's layout switch is put back afterwards. The heap is
+     * settled first ({@link #settleHeap()}): in a fresh process the long chain's runs otherwise came in two regimes,
+     * 12-15 ms and 30-55 ms on the Zen 5 EPYC, as glibc handed its tensors' memory back to the kernel and the next run
+     * faulted it in again, which the engine's HiFT does not do. A clear winner is settled in seven rounds; a close
+     * call runs to the budget (until probe 16 the four runs were each timed to their whole budgets, 1.0-1.3 s of a
+     * 4.9 s probe on the Zen 5 EPYC).
      */
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
+        settleHeap();
         try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(54321);
-            Tensor up = torch.randn(128, 64, 7).mul_(new Scalar(0.05));
-            Tensor upBias = torch.randn(64);
-            Tensor w1 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
-            Tensor w2 = torch.randn(64, 64, 7).mul_(new Scalar(0.05));
-            Tensor bias = torch.randn(64);
-            Tensor[] inputs = new Tensor[CONV_LENGTHS.length];
-            for (int i = 0; i < CONV_LENGTHS.length; i++) {
-                inputs[i] = torch.randn(1, 128, CONV_LENGTHS[i] / 3);
-            }
+            ConvChain chain = ConvChain.random();
             List<Runnable> ops = new java.util.ArrayList<>();
             for (boolean cl : new boolean[] {false, true}) {
                 ops.add(() -> {
                     dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
-                    for (Tensor x : inputs) {
-                        try (PointerScope s = new PointerScope()) {
-                            Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
-                            y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
-                            dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
-                        }
-                    }
+                    chain.run();
                 });
             }
             double[] ms = new InterleavedTimer(CONV_BUDGET_MS, 64).medians(ops, List.of(everyOne(2)));
-            double contiguous = ms[0];
-            double channelsLast = ms[1];
             Map<String, Double> out = new LinkedHashMap<>();
-            out.put(ConvLayout.CONTIGUOUS, contiguous);
-            out.put(ConvLayout.CHANNELS_LAST, channelsLast);
+            out.put(ConvLayout.CONTIGUOUS, ms[0]);
+            out.put(ConvLayout.CHANNELS_LAST, ms[1]);
             return out;
         } finally {
             dev.localai.tts.core.nn.Conv.useChannelsLast(before);
         }
     }
+
+    /**
+     * The probe's HiFT-shaped convolution chain ({@link #timeConvLayouts()}): its weights and its inputs at
+     * {@link #CONV_LENGTHS}, made in the caller's pointer scope.
+     */
+    record ConvChain(Tensor up, Tensor upBias, Tensor w1, Tensor w2, Tensor bias, Tensor[] inputs) {
+        static ConvChain random() {
+            torch.manual_seed(54321);
+            Tensor[] inputs = new Tensor[CONV_LENGTHS.length];
+            for (int i = 0; i < CONV_LENGTHS.length; i++) {
+                inputs[i] = torch.randn(1, 128, CONV_LENGTHS[i] / 3);
+            }
+            return new ConvChain(torch.randn(128, 64, 7).mul_(new Scalar(0.05)), torch.randn(64),
+                    torch.randn(64, 64, 7).mul_(new Scalar(0.05)), torch.randn(64, 64, 7).mul_(new Scalar(0.05)),
+                    torch.randn(64), inputs);
+        }
+
+        /** The chain at every length, in the {@code nn.Conv} gateway's current layout; its tensors freed after. */
+        void run() {
+            for (Tensor x : inputs) {
+                try (PointerScope s = new PointerScope()) {
+                    Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
+                    y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
+                    dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts glibc's heap where the engine's is before the convolution layouts are timed: one block of
+     * {@link #SETTLE_BYTES} allocated and freed (never touched). glibc serves a block above its mmap threshold (128
+     * KiB to begin with) as a mapping of its own, and on freeing one raises that threshold to its size (up to 32 MiB)
+     * and the threshold past which the free top of the heap goes back to the kernel to twice that. Without it, a
+     * fresh process's chain (tensors of 3-5 MB, about 20 MB live) had every tensor mapped, or the heap's top handed
+     * back, and zeroed and faulted in again at every run: 34-56 ms a run instead of 12-15 on the Zen 5 EPYC, so the
+     * layouts were compared by their page faults (the probe's figures came out 53.5 against 56.9 ms). The engine, whose
+     * model loading and earlier requests have freed such blocks long before, runs HiFT without those faults
+     * (docs/performance.md, "glibc's malloc thresholds"); so does the chain after this: 12-15 ms in each of four fresh
+     * probes, and 4-242 faults a run against 2800-6400 without it ("Seventeenth round"). Elsewhere (another
+     * allocator) it is one allocation and nothing more.
+     */
+    static void settleHeap() {
+        try (Tensor t = torch.empty(SETTLE_BYTES / 4)) {
+            t.numel(); // allocated and freed, never touched
+        }
+    }
+
+    /** Below glibc's largest dynamic mmap threshold (32 MiB), above the chain's largest tensors (5 MB). */
+    static final long SETTLE_BYTES = 24L << 20;
 
     /**
      * Wall-time budget of each layout's timed runs in {@link #timeConvLayouts()}, ms: a clear winner is settled in
