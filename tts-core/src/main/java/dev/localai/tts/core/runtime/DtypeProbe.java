@@ -72,8 +72,8 @@ public final class DtypeProbe {
      * the convolution chain also at the length of the largest streamed block, where the layouts part ways; 15: the
      * streamed block in line or overlapped; 16: the candidates raced, each stopping once the choices it feeds are
      * settled, FBGEMM's int8 not timed where the native int8 kernel runs, and the streamed block's two sides in the
-     * engine's proportion; 17: the key names the CPU's family/model and kernel flags, the convolution layouts raced,
-     * the streamed-block proxy shorter).
+     * engine's proportion; 17: the key names the CPU's family/model and kernel flags, the heap settled first, the
+     * convolution layouts raced).
      */
     static final int PROBE_VERSION = 17;
     static final int LAYERS = 4;
@@ -357,7 +357,7 @@ public final class DtypeProbe {
     }
 
     /**
-     * Times every CPU candidate now (3-4 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
+     * Times every CPU candidate now (about 4 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
      * counts ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then
      * the dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back
      * afterwards (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
@@ -517,10 +517,11 @@ public final class DtypeProbe {
 
     /**
      * Milliseconds of the streamed-block proxy's decoding side alone; the flow side is in proportion (streamSides).
-     * 20 until probe 16; at 12 the Zen 5 EPYC's proxy took 0.53-0.58 s instead of 0.92-1.07 and chose as before (in
-     * line: four runs of four at each length, docs/performance.md, "Seventeenth round").
+     * Not shorter: at 12 ms (the proxy 0.53-0.62 s instead of 0.92-1.07) the Zen 5 EPYC's proxy chose overlapped in
+     * one probe of thirteen (in line 62.1 ms against 51.5), where the engine streams about a quarter slower
+     * overlapped; at 20 ms it chose in line in each of fifteen (docs/performance.md, "Seventeenth round").
      */
-    static final double STREAM_DECODE_MS = 12;
+    static final double STREAM_DECODE_MS = 20;
 
     /**
      * How many decode steps and flow blocks make the two sides of the streamed-block proxy (pure logic): a decoding
@@ -531,7 +532,7 @@ public final class DtypeProbe {
      * ratio of the two figures is the ratio of the two sides. With the two sides alike (the proxy before) the Zen 5
      * EPYC measured a tie that came out either way, while the engine streamed with rtf 0.93-1.05 in line against
      * 1.23-1.27 overlapped; in the engine's proportion (2.5 there) the proxy had in line faster in ten runs of ten
-     * (1-21%), with a 20 ms decoding side.
+     * (1-21%).
      */
     static int[] streamSides(double stepMs, double flowMs) {
         double step = Math.max(stepMs, 1e-3);
