@@ -708,17 +708,17 @@ public final class DtypeProbe {
     }
 
     /**
-     * Puts glibc's heap where the engine's is before the convolution layouts are timed: one block of
-     * {@link #SETTLE_BYTES} allocated and freed (never touched). glibc serves a block above its mmap threshold (128
-     * KiB to begin with) as a mapping of its own, and on freeing one raises that threshold to its size (up to 32 MiB)
-     * and the threshold past which the free top of the heap goes back to the kernel to twice that. Without it, a
-     * fresh process's chain (tensors of 3-5 MB, about 20 MB live) had every tensor mapped, or the heap's top handed
-     * back, and zeroed and faulted in again at every run: 34-56 ms a run instead of 12-15 on the Zen 5 EPYC, so the
-     * layouts were compared by their page faults (the probe's figures came out 53.5 against 56.9 ms). The engine, whose
-     * model loading and earlier requests have freed such blocks long before, runs HiFT without those faults
-     * (docs/performance.md, "glibc's malloc thresholds"); so does the chain after this: 12-15 ms in each of four fresh
-     * probes, and 4-242 faults a run against 2800-6400 without it ("Seventeenth round"). Elsewhere (another
-     * allocator) it is one allocation and nothing more.
+     * Puts glibc's heap where the engine's is before the probe times anything (and before the convolution layouts, when
+     * they are timed alone): one block of {@link #SETTLE_BYTES} allocated and freed (never touched). glibc serves a
+     * block above its mmap threshold (128 KiB to begin with) as a mapping of its own, and on freeing one raises that
+     * threshold to its size (up to 32 MiB) and the threshold past which the free top of the heap goes back to the
+     * kernel to twice that. Without it, a fresh process's chain (tensors of 3-5 MB, about 20 MB live) had every tensor
+     * mapped, or the heap's top handed back, and zeroed and faulted in again at every run: 34-56 ms a run instead of
+     * 12-15 on the Zen 5 EPYC, so the layouts were compared by their page faults (the probe's figures came out 53.5
+     * against 56.9 ms). The engine, whose model loading and earlier requests have freed such blocks long before, runs
+     * HiFT without those faults (docs/performance.md, "glibc's malloc thresholds"); so does the chain after this: 12-15
+     * ms in each of four fresh probes, and 4-242 faults a run against 2800-6400 without it ("Seventeenth round").
+     * Elsewhere (another allocator) it is one allocation and nothing more.
      */
     static void settleHeap() {
         try (Tensor t = torch.empty(SETTLE_BYTES / 4)) {
