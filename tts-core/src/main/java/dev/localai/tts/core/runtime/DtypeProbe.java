@@ -368,7 +368,7 @@ public final class DtypeProbe {
     public static WeightTypes.Probe measure() {
         Torch.load();
         Phases phases = new Phases();
-        settleHeap(); // every part timed on a heap like the engine's, not on fresh mappings
+        NativeHeap.settle(); // every part timed on a heap like the engine's, not on fresh mappings
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope();
              dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
@@ -650,7 +650,7 @@ public final class DtypeProbe {
      * streamed block) does not, the long blocks are most of HiFT's work, and the layouts may rank differently at the
      * two sizes (on a Zen 5 EPYC the sums were 18.4 ms contiguous against 23.0 channels-last, the long chain about
      * four times the short one in either layout). The gateway's layout switch is put back afterwards. The heap is
-     * settled first ({@link #settleHeap()}): in a fresh process the long chain's runs otherwise came in two regimes,
+     * settled first ({@link NativeHeap#settle()}): in a fresh process the long chain's runs otherwise came in two regimes,
      * 12-15 ms and 30-55 ms on the Zen 5 EPYC, as glibc handed its tensors' memory back to the kernel and the next run
      * faulted it in again, which the engine's HiFT does not do. A clear winner is settled in seven rounds; a close
      * call runs to the budget (until probe 16 the four runs were each timed to their whole budgets, 1.0-1.3 s of a
@@ -659,7 +659,7 @@ public final class DtypeProbe {
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
-        settleHeap();
+        NativeHeap.settle();
         try (PointerScope scope = new PointerScope()) {
             ConvChain chain = ConvChain.random();
             List<Runnable> ops = new java.util.ArrayList<>();
@@ -707,27 +707,6 @@ public final class DtypeProbe {
         }
     }
 
-    /**
-     * Puts glibc's heap where the engine's is before the probe times anything (and before the convolution layouts, when
-     * they are timed alone): one block of {@link #SETTLE_BYTES} allocated and freed (never touched). glibc serves a
-     * block above its mmap threshold (128 KiB to begin with) as a mapping of its own, and on freeing one raises that
-     * threshold to its size (up to 32 MiB) and the threshold past which the free top of the heap goes back to the
-     * kernel to twice that. Without it, a fresh process's chain (tensors of 3-5 MB, about 20 MB live) had every tensor
-     * mapped, or the heap's top handed back, and zeroed and faulted in again at every run: 34-56 ms a run instead of
-     * 12-15 on the Zen 5 EPYC, so the layouts were compared by their page faults (the probe's figures came out 53.5
-     * against 56.9 ms). The engine, whose model loading and earlier requests have freed such blocks long before, runs
-     * HiFT without those faults (docs/performance.md, "glibc's malloc thresholds"); so does the chain after this: 12-15
-     * ms in each of four fresh probes, and 4-242 faults a run against 2800-6400 without it ("Seventeenth round").
-     * Elsewhere (another allocator) it is one allocation and nothing more.
-     */
-    static void settleHeap() {
-        try (Tensor t = torch.empty(SETTLE_BYTES / 4)) {
-            t.numel(); // allocated and freed, never touched
-        }
-    }
-
-    /** Below glibc's largest dynamic mmap threshold (32 MiB), above the chain's largest tensors (5 MB). */
-    static final long SETTLE_BYTES = 24L << 20;
 
     /**
      * Wall-time budget of each layout's timed runs in {@link #timeConvLayouts()}, ms: a clear winner is settled in

@@ -343,7 +343,7 @@ class DtypeProbeTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "Linux /proc");
         Torch.load();
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
-        DtypeProbe.settleHeap();
+        NativeHeap.settle();
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
             DtypeProbe.ConvChain chain = DtypeProbe.ConvChain.random();
             for (boolean cl : new boolean[] {false, true}) {
