@@ -67,7 +67,7 @@ final class EngineTargets {
                 withRange(r, "first_audio_ms"),
                 withRange(r, "streamed_rtf"),
                 cell(r, "t3_ms_per_token") + " (" + cell(r, "t3_floor_ms_per_token") + ")",
-                cell(r, "t3_over_floor"),
+                withRange(r, "t3_over_floor"),
                 cell(r, "flow_first_block_ms") + " (" + cell(r, "flow_floor_ms") + ")",
                 cell(r, "targets_missed"))) + " |";
     }

@@ -66,6 +66,9 @@ class EngineTargetsTest {
         assertThat(row).startsWith("| AMD EPYC (2 cores) | 25/17 | a/b | none | int8 / bf16 | kept | 0.692 (0.662-0.721) "
                 + "| 1079 | ? |");
         assertThat(row).endsWith("| first_audio_ms <= 1000 (1079) |");
+        // T3's ratio with its range over the repeated runs, where there were several
+        r.put("t3_over_floor_range", "1.15-1.21");
+        assertThat(EngineTargets.markdownRow(r)).contains("| 1.19 (1.15-1.21) |");
     }
 
     private static long cells(String line) {
