@@ -66,13 +66,7 @@ public record CpuIdentity(String model, String family, String flags, String caps
                 flags.add(f);
             }
         }
-        List<String> caps = new ArrayList<>();
-        for (String v : DtypeProbe.DISPATCH_CAP_VARIABLES) {
-            String value = env.get(v);
-            if (value != null && !value.isBlank()) {
-                caps.add(v + "=" + value.trim());
-            }
-        }
+        List<String> caps = DtypeProbe.dispatchCapSettings(env);
         return new CpuIdentity(model, family, flags.isEmpty() ? "none" : String.join(" ", flags),
                 caps.isEmpty() ? "none" : String.join(" ", caps));
     }

@@ -314,13 +314,25 @@ public final class DtypeProbe {
      */
     static String dispatchCaps() {
         StringBuilder isa = new StringBuilder();
-        for (String v : DISPATCH_CAP_VARIABLES) {
-            String val = System.getenv(v);
-            if (val != null && !val.isBlank()) {
-                isa.append(" | ").append(v).append('=').append(val.trim());
-            }
+        for (String cap : dispatchCapSettings(System.getenv())) {
+            isa.append(" | ").append(cap);
         }
         return isa.toString();
+    }
+
+    /**
+     * The kernel-dispatch caps {@code env} sets ({@link #DISPATCH_CAP_VARIABLES} in their order, blank ones left out),
+     * each as {@code NAME=value} with the value trimmed (pure logic).
+     */
+    static java.util.List<String> dispatchCapSettings(Map<String, String> env) {
+        java.util.List<String> caps = new java.util.ArrayList<>();
+        for (String v : DISPATCH_CAP_VARIABLES) {
+            String val = env.get(v);
+            if (val != null && !val.isBlank()) {
+                caps.add(v + "=" + val.trim());
+            }
+        }
+        return caps;
     }
 
     /**
