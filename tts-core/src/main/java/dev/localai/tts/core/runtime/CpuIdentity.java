@@ -59,7 +59,8 @@ public record CpuIdentity(String model, String family, String flags, String caps
         String fam = first.get("cpu family");
         String mod = first.get("model");
         String family = fam == null || mod == null ? "?" : fam + "/" + mod;
-        Set<String> has = Set.of(first.getOrDefault("flags", "").split("\\s+"));
+        // a set that takes repeats (Set.of throws on them): this runs on every engine start, through the probe's key
+        Set<String> has = new java.util.HashSet<>(List.of(first.getOrDefault("flags", "").split("\\s+")));
         List<String> flags = new ArrayList<>();
         for (String f : KERNEL_FLAGS) {
             if (has.contains(f)) {

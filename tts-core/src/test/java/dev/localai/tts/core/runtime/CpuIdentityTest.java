@@ -75,4 +75,12 @@ class CpuIdentityTest {
                 .isEqualTo(four.probeKey());
         assertThat(CpuIdentity.parse("", Map.of()).probeKey()).isEqualTo("?");
     }
+
+    @Test
+    void aFlagListedTwiceIsNamedOnceAndBreaksNothing() {
+        CpuIdentity id = CpuIdentity.parse("processor : 0\ncpu family : 25\nmodel : 17\nmodel name : AMD EPYC\n"
+                + "flags : avx2 fma avx2 avx512f avx512f\n", Map.of());
+        assertThat(id.flags()).isEqualTo("avx2 fma avx512f");
+        assertThat(id.probeKey()).isEqualTo("AMD EPYC (25/17; avx2 fma avx512f)");
+    }
 }
