@@ -123,6 +123,89 @@ class SafeTensorsTest {
         }
     }
 
+    /**
+     * A weight read once at load (an int8 quantization) is borrowed: on the CPU, stored in the view's type, it is the
+     * file's own mapping (in /proc/self/maps its bytes lie in a region backed by the checkpoint), not a copy; stored in
+     * another type it is converted as take would; shapes are checked and the key counts as consumed.
+     */
+    @Test
+    void aBorrowedWeightIsTheFilesMappingWhereItsTypeAllowsElseACopy() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/maps")), "Linux /proc");
+        try (PointerScope scope = new PointerScope()) {
+            Path f = tmp.resolve("borrow.safetensors");
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            in.put("blk.w", randn(64, 32));
+            in.put("blk.h", randn(8, 4).to(ScalarType.BFloat16));
+            SafeTensorsWriter.write(f, in);
+            try (StateDict sd = StateDict.open(f, Device.cpu())) {
+                StateDict blk = sd.sub("blk");
+                try (Tensor w = blk.borrow("w", 64, 32); Tensor copy = blk.take("w", 64, 32)) {
+                    assertThat(torch.equal(w, in.get("blk.w"))).isTrue();
+                    assertThat(mappedFrom(w.data_ptr().address())).as("the borrowed weight's bytes")
+                            .isEqualTo(f.toRealPath().toString());
+                    assertThat(mappedFrom(copy.data_ptr().address())).as("a taken copy's").isNotEqualTo(
+                            f.toRealPath().toString());
+                }
+                try (Tensor h = blk.borrow("h", 8, 4)) { // stored bf16, the view's type fp32: converted
+                    assertThat(h.scalar_type().value).isEqualTo(ScalarType.Float.value);
+                    assertThat(torch.equal(h, in.get("blk.h").to(ScalarType.Float))).isTrue();
+                    assertThat(mappedFrom(h.data_ptr().address())).isNotEqualTo(f.toRealPath().toString());
+                }
+                assertThatThrownBy(() -> blk.borrow("w", 32, 64)).isInstanceOf(CheckpointException.class)
+                        .hasMessageContaining("'blk.w'").hasMessageContaining("[64, 32]");
+                sd.requireAllConsumed();
+            }
+        }
+    }
+
+    /**
+     * A view in another type converts each weight straight from the mapping, to the bits that converting an fp32 copy
+     * gives (round to nearest even either way), integers untouched, and shares the consumed keys; a converted
+     * checkpoint source takes through such a view.
+     */
+    @Test
+    void aViewInAnotherTypeConvertsStraightFromTheMappingToTheSameBits() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Path f = tmp.resolve("as.safetensors");
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            in.put("m.w", randn(96, 40).mul(new org.bytedeco.pytorch.Scalar(1e3)));
+            in.put("m.ids", torch.arange(new org.bytedeco.pytorch.Scalar(7)));
+            SafeTensorsWriter.write(f, in);
+            try (StateDict sd = StateDict.open(f, Device.cpu())) {
+                Tensor viaCopy = sd.sub("m").take("w").to(ScalarType.BFloat16);
+                Tensor direct = sd.sub("m").as(ScalarType.BFloat16).take("w", 96, 40);
+                assertThat(direct.scalar_type().value).isEqualTo(ScalarType.BFloat16.value);
+                assertThat(torch.equal(direct, viaCopy)).isTrue();
+                Tensor ids = sd.as(ScalarType.BFloat16).sub("m").take("ids");
+                assertThat(ids.scalar_type().value).isEqualTo(ScalarType.Long.value);
+                sd.requireAllConsumed();
+                assertThat(sd.as(ScalarType.BFloat16).dtype().value).isEqualTo(ScalarType.BFloat16.value);
+                assertThat(sd.dtype().value).isEqualTo(ScalarType.Float.value);
+
+                dev.localai.tts.core.nn.ParamSource src = dev.localai.tts.core.nn.ParamSource.of(sd.sub("m"))
+                        .converted(ScalarType.BFloat16);
+                assertThat(src.dtype().value).isEqualTo(ScalarType.BFloat16.value);
+                Tensor taken = src.take("w", 96, 40);
+                assertThat(torch.equal(taken, viaCopy)).isTrue();
+                src.free(taken);
+            }
+        }
+    }
+
+    /** The file behind the mapping that holds {@code address} in this process, or "" (anonymous memory, the heap). */
+    private static String mappedFrom(long address) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            String[] f = line.trim().split("\\s+", 6);
+            String[] range = f[0].split("-");
+            long lo = Long.parseUnsignedLong(range[0], 16);
+            long hi = Long.parseUnsignedLong(range[1], 16);
+            if (Long.compareUnsigned(address, lo) >= 0 && Long.compareUnsigned(address, hi) < 0) {
+                return f.length > 5 ? f[5].trim() : "";
+            }
+        }
+        return "";
+    }
+
     private Path valid() {
         try (PointerScope scope = new PointerScope()) {
             Path f = tmp.resolve("ok.safetensors");
