@@ -87,6 +87,7 @@ final class EngineBenchmark {
             r.put("blas_threads", Torch.blasThreads());
             // glibc's arena limit: without one the engine's threads refault their tensors (docs/performance.md)
             r.put("malloc_arena_max", Torch.mallocArenaMax());
+            r.put("huge_pages", dev.localai.tts.core.runtime.HugePages.describe());
             r.put("conv_layout", dev.localai.tts.core.nn.Conv.channelsLast() ? "channels-last" : "contiguous");
             r.put("int8_kernel", dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
                     ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label() : "fbgemm");

@@ -104,6 +104,30 @@ class JvmFlagsTest {
         assertThat(own.out().strip()).as(own.err()).isEqualTo("4");
     }
 
+    @Test
+    void theScriptAsksForHugePagesUnlessTheUserSaysOtherwise() throws Exception {
+        String echo = "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; "
+                + "sh -c 'echo \"$THP_MEM_ALLOC_ENABLE|$GLIBC_TUNABLES\"'";
+        // nothing set: both switches on
+        Run fresh = run(List.of("env", "-u", "THP_MEM_ALLOC_ENABLE", "-u", "GLIBC_TUNABLES", "sh", "-c", echo, "sh",
+                ROOT.toString()));
+        assertThat(fresh.out().strip()).as(fresh.err()).isEqualTo("1|glibc.malloc.hugetlb=1");
+        // other tunables kept, the huge pages' one added after them
+        Run other = run(List.of("env", "-u", "THP_MEM_ALLOC_ENABLE", "GLIBC_TUNABLES=glibc.malloc.arena_max=2", "sh",
+                "-c", echo, "sh", ROOT.toString()));
+        assertThat(other.out().strip()).as(other.err())
+                .isEqualTo("1|glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+        // the user's own choices win, off included
+        Run own = run(List.of("env", "THP_MEM_ALLOC_ENABLE=0",
+                "GLIBC_TUNABLES=glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2", "sh", "-c", echo, "sh",
+                ROOT.toString()));
+        assertThat(own.out().strip()).as(own.err()).isEqualTo("0|glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2");
+        // sourcing twice (a script that sources it and runs another that does) adds nothing more
+        Run twice = run(List.of("env", "-u", "THP_MEM_ALLOC_ENABLE", "-u", "GLIBC_TUNABLES", "sh", "-c",
+                "TTS_ROOT=\"$1\"; . \"$TTS_ROOT/bin/jvm-env.sh\"; " + echo, "sh", ROOT.toString()));
+        assertThat(twice.out().strip()).as(twice.err()).isEqualTo("1|glibc.malloc.hugetlb=1");
+    }
+
     /** {@code tts_cds_flags JDK NAME JAR} in an environment of {@code env} (VAR=value pairs) only. */
     private static Run cdsFlags(String jdk, String name, Path jar, String... env)
             throws IOException, InterruptedException {

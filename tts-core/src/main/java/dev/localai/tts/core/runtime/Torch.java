@@ -42,6 +42,10 @@ public final class Torch {
                     if (hint != null) {
                         LOG.info(hint);
                     }
+                    String pages = HugePages.hint();
+                    if (pages != null) {
+                        LOG.info(pages);
+                    }
                     loaded = true;
                 }
             }
