@@ -56,15 +56,6 @@ public final class StateDict implements AutoCloseable {
         return new StateDict(file, prefix + name + ".", device, dtype, consumed, false);
     }
 
-    /**
-     * The same view with floating-point weights taken as {@code dtype}: each converted in one pass over the file's
-     * mapping, with no copy in the stored type first (the same values as converting such a copy). Shares this view's
-     * file and consumed keys; closing it closes nothing.
-     */
-    public StateDict as(ScalarType dtype) {
-        return new StateDict(file, prefix, device, dtype, consumed, false);
-    }
-
     public String prefix() {
         return prefix;
     }
@@ -100,7 +91,11 @@ public final class StateDict implements AutoCloseable {
     public Tensor take(String key, long... expected) {
         String full = prefix + key;
         TensorInfo info = file.info(full);
-        checkShape(full, info.shape(), expected);
+        long[] shape = info.shape();
+        if (expected.length > 0 && !matches(shape, expected)) {
+            throw new CheckpointException("tensor '" + full + "' in " + file.path() + " has shape "
+                    + Arrays.toString(shape) + " but the model configuration expects " + Arrays.toString(expected));
+        }
         ScalarType target = isFloat(info.dtype()) ? dtype : info.dtype().scalarType();
         try (Tensor view = file.tensor(full);
              org.bytedeco.pytorch.Device dev = device.torchDevice()) {
@@ -108,36 +103,6 @@ public final class StateDict implements AutoCloseable {
             Tensor t = view.to(dev, target, false, true, null);
             consumed.add(full);
             return t;
-        }
-    }
-
-    /**
-     * {@code key} for reading once at load, without a copy where the file allows: a tensor over the file's read-only
-     * mapping when the tensor is stored in the type {@link #take} would give and the target is the CPU, else what
-     * {@link #take} gives. For a computation that reads the weight and keeps nothing of it (quantizing a matrix to
-     * int8, folding a weight norm): T3's 96 block matrices are 1.2 GB of fp32, and copying each out of the mapping
-     * only to quantize it and free the copy faulted the copies' fresh pages in, and left the process's heap about
-     * 120 MB larger after the whole model's load (docs/performance.md, "Eighteenth round"). The caller releases it
-     * before this view's file closes, never writes to it and keeps nothing that aliases it. The shape is checked as
-     * by {@link #take}.
-     */
-    public Tensor borrow(String key, long... expected) {
-        String full = prefix + key;
-        TensorInfo info = file.info(full);
-        ScalarType target = isFloat(info.dtype()) ? dtype : info.dtype().scalarType();
-        if (device.isCuda() || info.dtype().scalarType().value != target.value || info.byteSize() == 0) {
-            return take(key, expected);
-        }
-        checkShape(full, info.shape(), expected);
-        Tensor view = file.tensor(full);
-        consumed.add(full);
-        return view;
-    }
-
-    private void checkShape(String full, long[] shape, long[] expected) {
-        if (expected.length > 0 && !matches(shape, expected)) {
-            throw new CheckpointException("tensor '" + full + "' in " + file.path() + " has shape "
-                    + Arrays.toString(shape) + " but the model configuration expects " + Arrays.toString(expected));
         }
     }
 

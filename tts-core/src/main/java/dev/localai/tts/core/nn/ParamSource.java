@@ -20,16 +20,6 @@ public interface ParamSource {
     /** The contiguous tensor of {@code key}, checked against {@code shape} (-1 matches any size). */
     Tensor take(String key, long... shape);
 
-    /**
-     * The tensor of {@code key} for a computation at load that reads it and keeps nothing of it (quantizing a matrix
-     * to int8), given back with {@link #free} right after: a checkpoint hands out its file's read-only mapping where
-     * the stored type is the one {@link #take} would give on the CPU ({@link StateDict#borrow}: no copy, no new
-     * memory), other sources what {@link #take} gives. Never written to.
-     */
-    default Tensor borrow(String key, long... shape) {
-        return take(key, shape);
-    }
-
     /** The source of a child module: keys relative to {@code name} (a dot is added). */
     ParamSource sub(String name);
 
@@ -75,20 +65,8 @@ public interface ParamSource {
             }
 
             @Override
-            public Tensor borrow(String key, long... shape) {
-                return sd.borrow(key, shape).retainReference();
-            }
-
-            @Override
             public ParamSource sub(String name) {
                 return of(sd.sub(name));
-            }
-
-            @Override
-            public ParamSource converted(ScalarType dtype) {
-                // straight from the file's mapping to dtype: no copy in the stored type first, so a bf16 flow's load
-                // makes no transient fp32 copies of its 460 MB of weights
-                return of(sd.as(dtype));
             }
 
             @Override

@@ -30,9 +30,8 @@ public final class WeightNorm {
 
     /** Takes g (gShape) and v (vShape) of {@code weight}, returns the folded weight owned like {@code p}'s tensors. */
     static Tensor take(ParamSource p, long[] gShape, long[] vShape) {
-        // read once: from the file's mapping where the stored type allows (no copies to fault in and free)
-        Tensor g = p.borrow("parametrizations.weight.original0", gShape);
-        Tensor v = p.borrow("parametrizations.weight.original1", vShape);
+        Tensor g = p.take("parametrizations.weight.original0", gShape);
+        Tensor v = p.take("parametrizations.weight.original1", vShape);
         Tensor w = p.keep(fold(g, v));
         p.free(g);
         p.free(v);

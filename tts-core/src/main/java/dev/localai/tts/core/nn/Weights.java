@@ -24,11 +24,6 @@ public final class Weights implements AutoCloseable {
             }
 
             @Override
-            public Tensor borrow(String key, long... shape) {
-                return owner.adopt(base.borrow(key, shape));
-            }
-
-            @Override
             public ParamSource sub(String name) {
                 return owner.track(base.sub(name));
             }

@@ -30,11 +30,11 @@ final class Conv1D {
     Conv1D(ParamSource p, int nIn, int nOut, boolean int8) {
         this.nIn = nIn;
         this.nOut = nOut;
-        // int8: read in place from the checkpoint's mapping (no fp32 copy), quantized from the transposed view, so
-        // only the int8 result is new memory; packed later, by T3, with the other blocks' matrices over the cores
-        Tensor w = int8 ? p.borrow("weight", nIn, nOut) : p.take("weight", nIn, nOut);
+        Tensor w = p.take("weight", nIn, nOut);
         try (PointerScope scope = new PointerScope()) {
             if (int8) {
+                // quantized from the transposed view (only the int8 result is copied); packed later, by T3, with
+                // the other blocks' matrices over the cores
                 this.int8 = Int8Matrix.quantizeUnpacked(w.t(), p);
                 this.weight = null;
             } else {
