@@ -20,9 +20,9 @@ export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 
 # Transparent huge pages for the models' memory, where the kernel gives them only to memory marked for them (the usual
 # "madvise" mode): LibTorch marks its tensors of 2 MiB or more, glibc (2.35+) its heap. A fresh process faults its
-# model in once; with 4 KiB pages that was 333 000 faults and 5.45 s of a 2-core VM's model load, with these
-# 44 000-46 000 and 3.0-3.1 s, and `tts speak` of 8.9 s of audio took 13.3-14.9 s against 10.4-10.7
-# (docs/performance.md, "Eighteenth round"; HugePages in tts-core). The user's own settings win:
+# model in once; with 4 KiB pages that was 372 000 faults and 5.9 s of a 2-core VM's model load, with these (and the
+# weights read into huge pages) 34 000-38 000 and 2.5-3.3 s, and `tts speak` of 8.9 s of audio took 12.7-14.9 s
+# against 10.4-10.9 (docs/performance.md, "Eighteenth round"; HugePages in tts-core). The user's own settings win:
 # THP_MEM_ALLOC_ENABLE=0, or glibc.malloc.hugetlb=0 in GLIBC_TUNABLES.
 export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
 case ":${GLIBC_TUNABLES:-}:" in

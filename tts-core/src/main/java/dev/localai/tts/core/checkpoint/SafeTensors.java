@@ -276,6 +276,61 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /**
+     * A new CPU tensor of {@code key} in the file's dtype, filled by positional reads of the file straight into its
+     * memory (no mapping: the kernel copies from its page cache). Owned by the caller (attached to an open
+     * {@code PointerScope} as any new tensor) and independent of this file's lifetime.
+     *
+     * <p>Why: a first read of a mapped page faults, and on a virtual machine whose page faults are dear (the 2-core
+     * EPYC VM: about 1-2 µs per 4 KiB page even for the page cache) reading T3's 1.9 GB through a mapping took
+     * 0.78-0.91 s, through {@code pread} into memory 0.15-0.19 s (docs/performance.md, "Eighteenth round"). It pays
+     * where the new tensor's memory comes in huge pages; in 4 KiB pages this one thread faults them all in
+     * ({@link StateDict} chooses).
+     */
+    public Tensor read(String key) {
+        TensorInfo t = info(key);
+        Tensor out;
+        try (TensorOptions opts = new TensorOptions(t.dtype().scalarType())) {
+            out = torch.empty(t.shape(), opts, null);
+        }
+        long n = t.byteSize();
+        if (n == 0) {
+            return out;
+        }
+        try (BytePointer all = new BytePointer(out.data_ptr())) {
+            long done = 0;
+            while (done < n) {
+                long len = Math.min(n - done, 1L << 30);
+                ByteBuffer dst = all.position(done).limit(done + len).asByteBuffer();
+                readFully(dst, dataStart + t.begin() + done, key);
+                done += len;
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    private void readFully(ByteBuffer dst, long position, String key) {
+        if (closed) {
+            throw new IllegalStateException("safetensors file " + path + " is closed");
+        }
+        try {
+            long at = position;
+            while (dst.hasRemaining()) {
+                int r = channel.read(dst, at);
+                if (r < 0) {
+                    throw new CheckpointException("checkpoint file " + path + " ended inside tensor '" + key
+                            + "' (was it changed while loading?)");
+                }
+                at += r;
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read tensor '" + key + "' of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     private MappedByteBuffer map(TensorInfo t) {
         synchronized (mappings) {
             if (closed) {

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.checkpoint;
 
 import dev.localai.tts.core.runtime.Device;
+import dev.localai.tts.core.runtime.HugePages;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -25,6 +26,16 @@ public final class StateDict implements AutoCloseable {
     private final ScalarType dtype;
     private final Set<String> consumed;
     private final boolean owner;
+
+    /**
+     * Whether CPU weights are read into their tensors ({@link SafeTensors#read}) rather than copied out of the file's
+     * mapping: where LibTorch's tensors get huge pages ({@link HugePages#forTensors}). Measured on the 2-core EPYC
+     * VM, a whole model's load (two threads, fresh processes by turns): with huge pages 2.5-3.3 s read against
+     * 3.2-4.4 s copied; in 4 KiB pages 5.8-6.3 s read against 4.0-4.6 s copied, where the one reading thread faults
+     * every page of the new tensors in, and LibTorch's copy faults them on both threads (docs/performance.md,
+     * "Eighteenth round").
+     */
+    static final boolean READ = HugePages.forTensors();
 
     private StateDict(SafeTensors file, String prefix, Device device, ScalarType dtype, Set<String> consumed,
             boolean owner) {
@@ -89,6 +100,11 @@ public final class StateDict implements AutoCloseable {
      * size.
      */
     public Tensor take(String key, long... expected) {
+        return take(READ, key, expected);
+    }
+
+    /** {@link #take(String, long...)} read ({@link SafeTensors#read}) or copied out of the mapping, as asked. */
+    Tensor take(boolean read, String key, long... expected) {
         String full = prefix + key;
         TensorInfo info = file.info(full);
         long[] shape = info.shape();
@@ -97,6 +113,20 @@ public final class StateDict implements AutoCloseable {
                     + Arrays.toString(shape) + " but the model configuration expects " + Arrays.toString(expected));
         }
         ScalarType target = isFloat(info.dtype()) ? dtype : info.dtype().scalarType();
+        if (!device.isCuda() && read) {
+            Tensor raw = file.read(full);
+            if (raw.scalar_type().value == target.value) {
+                consumed.add(full);
+                return raw;
+            }
+            try {
+                Tensor t = raw.to(target);
+                consumed.add(full);
+                return t;
+            } finally {
+                raw.close();
+            }
+        }
         try (Tensor view = file.tensor(full);
              org.bytedeco.pytorch.Device dev = device.torchDevice()) {
             // copy=true: the result never aliases the read-only mapping

@@ -16,12 +16,13 @@ import java.util.Map;
  *       own heap, where the smaller tensors live (the flow's bf16 weights, HiFT's).</li>
  * </ul>
  * A fresh process faults every page of its model in once, at load and in its first request. On the 2-core AMD EPYC
- * VM, where a 4 KiB page fault costs about 10 µs, a model load took 333 000 faults and 5.45 s, and with both switches
- * 44 000-46 000 and 3.0-3.1 s; {@code tts speak} of 8.9 s of audio took 10.4-10.7 s of wall time against 13.3-14.9, its one cold
- * request's RTF 0.68-0.73 against 0.83-0.90; a warm engine's figures stayed within the VM's spread
- * (docs/performance.md, "Eighteenth round"). {@code ./tts}, the bench scripts, the test JVMs and the server image
- * set both unless the environment already says otherwise; an application that embeds the SDK is told at start
- * ({@link #hint}).
+ * VM, where a 4 KiB page fault costs about 10 µs, a model load took 372 000 faults and 5.9 s, and with both switches
+ * 67 000-68 000 and 3.0-4.2 s (34 000-38 000 and 2.5-3.3 s with the weights read into their tensors, as the
+ * checkpoint's {@code StateDict} does where {@link #forTensors}); {@code tts speak} of 8.9 s of audio took 10.4-10.9 s
+ * of wall time against 12.7-14.9, its one cold request's RTF 0.59-0.73 against 0.74-0.90; a warm engine's figures
+ * stayed within the VM's spread (docs/performance.md, "Eighteenth round"). {@code ./tts}, the bench scripts, the test
+ * JVMs and the server image set both unless the environment already says otherwise; an application that embeds the
+ * SDK is told at start ({@link #hint}).
  */
 public final class HugePages {
     /** LibTorch's switch (c10's CPU allocator reads it once, at its first allocation). */
@@ -70,6 +71,18 @@ public final class HugePages {
         return "1".equals(value) || "2".equals(value);
     }
 
+    /**
+     * Whether LibTorch's large tensors get huge pages in this process: the kernel gives them to all memory
+     * ({@code always}), or to marked memory ({@code madvise}) and LibTorch was asked to mark its tensors.
+     */
+    public static boolean forTensors() {
+        return forTensors(System.getenv(), kernelMode());
+    }
+
+    static boolean forTensors(Map<String, String> env, String mode) {
+        return "always".equals(mode) || "madvise".equals(mode) && libtorch(env);
+    }
+
     /** What this process asked for, with the kernel's mode: e.g. {@code madvise: libtorch+glibc}, for reports. */
     public static String describe() {
         return describe(System.getenv(), kernelMode());
@@ -91,7 +104,7 @@ public final class HugePages {
             return null;
         }
         return "transparent huge pages are not requested for the models' memory: a fresh process then faults it in "
-                + "4 KiB at a time (model load measured 5.45 s against 3.0-3.1 s with them, on a 2-core VM); start the JVM "
+                + "4 KiB at a time (model load measured 5.9 s against 2.5-3.3 s with them, on a 2-core VM); start the JVM "
                 + "with THP_MEM_ALLOC_ENABLE=1 and GLIBC_TUNABLES=glibc.malloc.hugetlb=1 in its environment "
                 + "(./tts and the server image do)";
     }

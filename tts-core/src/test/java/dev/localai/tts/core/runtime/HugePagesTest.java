@@ -46,6 +46,16 @@ class HugePagesTest {
     }
 
     @Test
+    void tensorsGetHugePagesUnderAlwaysOrWhenLibTorchMarksThem() {
+        assertThat(HugePages.forTensors(Map.of(), "always")).isTrue();
+        assertThat(HugePages.forTensors(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "madvise")).isTrue();
+        assertThat(HugePages.forTensors(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), "madvise")).isFalse();
+        assertThat(HugePages.forTensors(Map.of(), "madvise")).isFalse();
+        assertThat(HugePages.forTensors(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "never")).isFalse();
+        assertThat(HugePages.forTensors(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "?")).isFalse();
+    }
+
+    @Test
     void onlyAMadviseKernelWithoutBothSwitchesGetsTheHint() {
         Map<String, String> both = Map.of("THP_MEM_ALLOC_ENABLE", "1", "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
         assertThat(HugePages.hint(Map.of(), "Linux", "madvise")).contains("THP_MEM_ALLOC_ENABLE=1")
