@@ -12,7 +12,7 @@ public final class EngineFactory {
     private EngineFactory() {
     }
 
-    /** A factory for the supervisor: loads the model (downloading it if allowed) and warms engine and encoders. */
+    /** A factory for the supervisor: warms the encoders, then loads the model (downloading it if allowed) and warms it. */
     public static Supplier<SpeechSynthesizer> chatterbox(ServerConfig.Engine c) {
         return () -> {
             TtsOptions.Builder b = TtsEngine.builder()
@@ -27,16 +27,14 @@ public final class EngineFactory {
             if (c.voicesDir() != null) {
                 b.voicesDir(c.voicesDir());
             }
-            TtsEngine engine = b.build();
             if (c.warmUp()) {
-                try {
-                    AudioEncoders.warmUp();
-                } catch (RuntimeException e) {
-                    engine.close();
-                    throw e;
-                }
+                // the encoders first, before the engine's own warm-up: a process's first FFmpeg encoding after the
+                // engine has warmed up left its streamed requests 30-100% later to first audio (816-908 ms before,
+                // 1185-1879 after, a 2-core Zen 5 EPYC); encoded before it was built, 835-938 (docs/performance.md,
+                // "Eighteenth round")
+                AudioEncoders.warmUp();
             }
-            return engine;
+            return b.build();
         };
     }
 }
