@@ -57,17 +57,7 @@ public final class HugePages {
 
     /** Whether {@code env} asks glibc for huge pages ({@code glibc.malloc.hugetlb} 1, or 2: hugetlbfs pages). */
     static boolean glibc(Map<String, String> env) {
-        String tunables = env.get("GLIBC_TUNABLES");
-        if (tunables == null) {
-            return false;
-        }
-        String value = null;
-        for (String t : tunables.split(":")) {
-            int eq = t.indexOf('=');
-            if (eq > 0 && t.substring(0, eq).trim().equals(GLIBC)) {
-                value = t.substring(eq + 1).trim(); // the last one wins, as in glibc
-            }
-        }
+        String value = Torch.glibcTunable(env, GLIBC);
         return "1".equals(value) || "2".equals(value);
     }
 

@@ -104,16 +104,26 @@ public final class Torch {
         if (v != null && !v.isBlank()) {
             return v.trim();
         }
+        String tunable = glibcTunable(env, "glibc.malloc.arena_max");
+        return tunable != null ? tunable : "unset";
+    }
+
+    /**
+     * The value {@code GLIBC_TUNABLES} in {@code env} gives glibc's tunable {@code name} (the last setting, as glibc
+     * takes it), or null (pure logic).
+     */
+    static String glibcTunable(java.util.Map<String, String> env, String name) {
         String tunables = env.get("GLIBC_TUNABLES");
+        String value = null;
         if (tunables != null) {
             for (String t : tunables.split(":")) {
                 int eq = t.indexOf('=');
-                if (eq > 0 && t.substring(0, eq).trim().equals("glibc.malloc.arena_max")) {
-                    return t.substring(eq + 1).trim();
+                if (eq > 0 && t.substring(0, eq).trim().equals(name)) {
+                    value = t.substring(eq + 1).trim();
                 }
             }
         }
-        return "unset";
+        return value;
     }
 
     /**
