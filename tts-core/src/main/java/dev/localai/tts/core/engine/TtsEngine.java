@@ -18,6 +18,7 @@ import dev.localai.tts.core.runtime.ConvLayout;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.DtypeProbe;
 import dev.localai.tts.core.runtime.IntraOpThreads;
+import dev.localai.tts.core.runtime.NativeHeap;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.runtime.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
@@ -119,6 +120,11 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         int threads = IntraOpThreads.choose(o.threads(), o.device().isCuda(), Torch.threadsSetByEnvironment(),
                 Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(), DtypeProbe::cached);
         Torch.init(threads);
+        // glibc's heap thresholds where a long-running process's end up, before the first request: the models free
+        // each layer's temporaries as they go, and at the thresholds a fresh process starts with, glibc handed the
+        // heap's free top back to the kernel after each such layer and faulted about 50 huge pages in again for
+        // every request (docs/performance.md, "Nineteenth round")
+        NativeHeap.settle();
         requireDevice(o.device());
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);

@@ -17,6 +17,7 @@ import dev.localai.tts.core.nn.Conv1d;
 import dev.localai.tts.core.nn.ConvTranspose1d;
 import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -195,11 +196,14 @@ public final class HiFTGenerator implements AutoCloseable {
      * state.
      */
     Tensor source(Tensor f0, SourceModuleHnNSF.PhaseState state, SourceNoise noise) {
-        Tensor f0Up = upsampleF0(f0);
-        // the noise is drawn on the CPU in upstream's order (the same audio on any device), then used where F0 is
-        Tensor n = OnDevice.of(noise.next(f0Up.size(2)), f0Up);
-        Tensor sw = m_source.sineWaves(f0Up, state, OnDevice.of(noise.initialPhase(), f0Up), n);
-        return m_source.merge(sw);
+        // its (1, samples, harmonics) temporaries freed before it returns, as the decoder's (ResBlock#forward)
+        return Scopes.run(() -> {
+            Tensor f0Up = upsampleF0(f0);
+            // the noise is drawn on the CPU in upstream's order (the same audio on any device), then used where F0 is
+            Tensor n = OnDevice.of(noise.next(f0Up.size(2)), f0Up);
+            Tensor sw = m_source.sineWaves(f0Up, state, OnDevice.of(noise.initialPhase(), f0Up), n);
+            return m_source.merge(sw);
+        });
     }
 
     /** The filter part: mel (1, 80, T) and excitation s (1, 1, 480 T) to the clamped waveform (1, 480 T). */
@@ -283,7 +287,11 @@ public final class HiFTGenerator implements AutoCloseable {
         return si.narrow(2, sp.lo - a, sp.hi - sp.lo);
     }
 
-    private Tensor decodeInScope(Tensor mel, Tensor s, long from, long to) {
+    /**
+     * {@link #decode(Tensor, Tensor, long, long)} with the result and what it keeps alive left in the caller's scope:
+     * only each level's few signals, every layer's temporaries being freed as it goes.
+     */
+    Tensor decodeInScope(Tensor mel, Tensor s, long from, long to) {
         long frames = mel.size(2);
         boolean trim = (from > 0 || to < frames) && trimRadii != null;
         double[] radii = trimRadii;
@@ -305,7 +313,10 @@ public final class HiFTGenerator implements AutoCloseable {
                 sp.cut(from, to, radii[2 * i], rate);
             }
             int u = cfg.upsampleRates().get(i);
-            Tensor x = ups[i].forward(leaky_relu(sp.x, slope));
+            int level = i;
+            Tensor in = sp.x;
+            // each step in a scope of its own: only its result stays in the window's (see ResBlock#forward)
+            Tensor x = Scopes.run(() -> ups[level].forward(leaky_relu(in, slope)));
             rate *= u;
             sp = new Span(x, sp.lo * u, sp.hi * u);
             if (i == levels - 1) {
@@ -318,16 +329,21 @@ public final class HiFTGenerator implements AutoCloseable {
                 }
                 sp.hi++;
             }
-            sp.x = sp.x.add(source(i, sStft, sp, frames * rate + (i == levels - 1 ? 1 : 0), trim));
+            Span cur = sp;
+            long full = frames * rate + (i == levels - 1 ? 1 : 0);
+            sp.x = Scopes.run(() -> cur.x.add(source(level, sStft, cur, full, trim)));
             if (trim) {
                 sp.cut(from, to, radii[2 * i + 1], rate);
             }
-            Tensor xs = null;
-            for (int j = 0; j < nk; j++) {
-                Tensor r = resblocks[i * nk + j].forward(sp.x);
-                xs = xs == null ? r : xs.add_(r);
-            }
-            sp.x = xs.div(new Scalar((double) nk));
+            Tensor summed = sp.x;
+            sp.x = Scopes.run(() -> {
+                Tensor xs = null;
+                for (int j = 0; j < nk; j++) {
+                    Tensor r = resblocks[level * nk + j].forward(summed);
+                    xs = xs == null ? r : xs.add_(r);
+                }
+                return xs.div(new Scalar((double) nk));
+            });
         }
         Tensor x = sp.x;
         x = leaky_relu(x, new Scalar(0.01));

@@ -2,6 +2,7 @@ package dev.localai.tts.core.model.hift;
 
 import dev.localai.tts.core.nn.Conv1d;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
@@ -59,14 +60,26 @@ final class ResBlock {
         }
     }
 
+    /**
+     * x -> the block's output. Each dilation's four temporaries are freed as soon as it is done: at the last level
+     * of a streamed 64-frame window each is about 8 MB, and kept to the window's end they made the vocoder's working
+     * set several hundred MB (docs/performance.md, "Nineteenth round").
+     */
     Tensor forward(Tensor x) {
-        for (int j = 0; j < convs1.length; j++) {
-            Tensor xt = activations1[j].forward(x);
-            xt = convs1[j].forward(xt);
-            xt = activations2[j].forward(xt);
-            xt = convs2[j].forward(xt);
-            x = xt.add_(x); // xt is this block's own new tensor
-        }
-        return x;
+        return Scopes.run(() -> {
+            Tensor y = x;
+            for (int j = 0; j < convs1.length; j++) {
+                int jj = j;
+                Tensor in = y;
+                y = Scopes.run(() -> {
+                    Tensor xt = activations1[jj].forward(in);
+                    xt = convs1[jj].forward(xt);
+                    xt = activations2[jj].forward(xt);
+                    xt = convs2[jj].forward(xt);
+                    return xt.add_(in); // xt is this block's own new tensor
+                });
+            }
+            return y;
+        });
     }
 }

@@ -3,6 +3,7 @@ package dev.localai.tts.core.model.t3;
 import dev.localai.tts.core.nn.DecoderBlockKernel;
 import dev.localai.tts.core.nn.LayerNorm;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import org.bytedeco.pytorch.Tensor;
 
 /** Pre-LN GPT-2 block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
@@ -41,10 +42,17 @@ final class GPT2Block {
         return prefill(x, cache, 0);
     }
 
-    /** x (L, D) at positions from..from+L-1 -> (L, D), filling those cache rows (rows before {@code from} are set). */
+    /**
+     * x (L, D) at positions from..from+L-1 -> (L, D), filling those cache rows (rows before {@code from} are set). Its
+     * temporaries (about ten (L, D) to (L, 4D) tensors) are freed before it returns: left in the caller's scope, a
+     * 376-position prefill of Turbo's 24 blocks held some 500 MB at once, which a fresh process's first request
+     * faulted in (docs/performance.md, "Nineteenth round").
+     */
     Tensor prefill(Tensor x, KvCache cache, int from) {
-        Tensor h = x.add(attn.prefill(ln_1.forward(x), cache, index, from));
-        return h.add(mlp.forward(ln_2.forward(h)));
+        return Scopes.run(() -> {
+            Tensor h = x.add(attn.prefill(ln_1.forward(x), cache, index, from));
+            return h.add_(mlp.forward(ln_2.forward(h)));
+        });
     }
 
     /**

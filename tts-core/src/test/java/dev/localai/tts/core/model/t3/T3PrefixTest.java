@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.testing.Golden;
+import dev.localai.tts.core.testing.HeldTensors;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
@@ -56,6 +57,39 @@ class T3PrefixTest {
             }
         }
         return out;
+    }
+
+    /**
+     * A prefill leaves one (L, D) residual per block alive, not every block's ten temporaries up to (L, 4D): kept to
+     * its end, those made the 376-position prefix prefill of Turbo's 24 blocks hold some 500 MB at once. Here the
+     * tiny T3's two blocks left 32 residuals' bytes alive before the fix, 4 after.
+     */
+    @Test
+    void aPrefillFreesEachBlocksTemporariesAsItGoes() {
+        try (SafeTensors g = Golden.load("t3_greedy.safetensors")) {
+            T3Cond cond = cond(g);
+            try (PointerScope outer = new PointerScope()) {
+                Tensor emb = t3.condEmbeddings(cond);
+                long rows = emb.size(0);
+                long width = t3.config().nEmbd();
+                int layers = t3.config().nLayer();
+                try (KvCache cache = t3.newCache((int) rows); HeldTensors held = new HeldTensors()) {
+                    Tensor hidden = t3.prefillHidden(emb, cache);
+                    assertThat(hidden.size(0)).isEqualTo(rows);
+                    long residual = rows * width * 4;
+                    // the pass writes the cache and reads the positions' table through views: not its own
+                    Tensor[] before = new Tensor[2 * layers + 1];
+                    for (int l = 0; l < layers; l++) {
+                        before[2 * l] = cache.k(l);
+                        before[2 * l + 1] = cache.v(l);
+                    }
+                    before[2 * layers] = t3.tfmr.wpe.weight;
+                    assertThat(held.bytes(before)).as(() -> "bytes left alive by " + layers + " blocks over " + rows
+                            + " positions: " + held.describe())
+                            .isLessThanOrEqualTo((layers + 4) * residual);
+                }
+            }
+        }
     }
 
     @Test
