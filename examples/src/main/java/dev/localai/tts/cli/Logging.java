@@ -13,6 +13,12 @@ import java.util.logging.Logger;
  * {@code --verbose}.
  */
 final class Logging {
+    /**
+     * Java 24+ logs every {@code System.exit} at DEBUG (FINE here) with a stack trace; under {@code --verbose} each
+     * command would end with that trace. Held here: JUL keeps loggers only weakly, and a collected one loses its level.
+     */
+    static final Logger RUNTIME_EXIT = Logger.getLogger("java.lang.Runtime");
+
     private Logging() {
     }
 
@@ -48,5 +54,6 @@ final class Logging {
         });
         root.addHandler(console);
         root.setLevel(verbose ? Level.FINE : Level.INFO);
+        RUNTIME_EXIT.setLevel(Level.INFO);
     }
 }
