@@ -30,9 +30,17 @@ case ":${GLIBC_TUNABLES:-}:" in
   *) export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" ;;
 esac
 
-# The feature version of the java in JDK home $1 (8 for 1.8), or nothing when it does not run.
+# The feature version of the java in JDK home $1 (8 for 1.8), or nothing when it does not run: from the JDK's
+# `release` file where it has one (every JDK since 9), else from the JVM itself. Starting a JVM to ask took about
+# 0.15 s, and a launch asks up to three times and once per older JDK found on the way (0.9 s of `./tts --version`).
 tts_java_major() {
-  _v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
+  _v=""
+  if [ -x "$1/bin/java" ] && [ -f "$1/release" ]; then
+    _v=$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$1/release" 2>/dev/null | head -n 1)
+  fi
+  if [ -z "$_v" ]; then
+    _v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
+  fi
   case "$_v" in
     1.*) _v="${_v#1.}" ;;
   esac
@@ -68,8 +76,12 @@ tts_jvm_flags() {
 # Prints the JVM flags that give launcher $2 (tts, tts-server, manager, examples), running jar $3 on the JDK at $1, a
 # class-data archive: the JVM maps the classes an earlier run loaded (LibTorch's bindings are thousands of classes and
 # methods) instead of parsing and linking them again. Measured on a 2-core AMD EPYC, `./tts speak` by turns: 0.2-2.1 s
-# sooner in twelve pairs of twelve (docs/performance.md, "Sixteenth round"). The archives live in
-# $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), about 30 MB each, named by launcher and JDK path:
+# sooner in twelve pairs of twelve (docs/performance.md, "Sixteenth round"). On Java 25 and later it is an AOT cache
+# instead (JEP 483, 514, 515: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot
+# ones sooner): `./tts speak` of 5 s of audio 8.7-9.7 s against 9.7-11.4 with the class-data archive, six pairs of
+# six ("Nineteenth round"). The first run writes it at exit through a child JVM (a few seconds more for that run),
+# whose notes go to stderr (-XX:+DisplayVMOutputToStderr: never into audio written to stdout). The archives live in
+# $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), 30-50 MB each, named by launcher and JDK path:
 #  - the newest one written after both the jar and the JDK's lib/modules is mapped, read only
 #    (-XX:SharedArchiveFile); a run that finds it unusable (still being written: the JVM writes its header last)
 #    just runs without it;
@@ -95,16 +107,25 @@ tts_cds_flags() {
   esac
   mkdir -p "$_dir" 2>/dev/null && [ -w "$_dir" ] || return 0
   _prefix="$_dir/$2-$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
+  _ext=jsa
+  if [ "$(tts_java_major "$1")" -ge 25 ] 2>/dev/null; then
+    _ext=aot
+    rm -f "$_prefix"-*.jsa # an older launcher's, for this JDK
+  fi
   _use=""
   # newest first (the names have no spaces); an archive older than the jar or the JDK is of no use any more
-  for _a in $(ls -t "$_prefix"-*.jsa 2>/dev/null); do
+  for _a in $(ls -t "$_prefix"-*."$_ext" 2>/dev/null); do
     if [ -z "$_use" ] && [ "$_a" -nt "${3:-}" ] && [ "$_a" -nt "$1/lib/modules" ]; then
       _use="$_a"
     else
       rm -f "$_a"
     fi
   done
-  if [ -n "$_use" ]; then
+  if [ "$_ext" = aot ] && [ -n "$_use" ]; then
+    echo "-XX:AOTCache=$_use -Xlog:aot*=off -Xlog:cds*=off"
+  elif [ "$_ext" = aot ]; then
+    echo "-XX:AOTCacheOutput=$_prefix-$$.aot -XX:+DisplayVMOutputToStderr -Xlog:aot*=off -Xlog:cds*=off"
+  elif [ -n "$_use" ]; then
     echo "-XX:SharedArchiveFile=$_use -Xlog:cds=off -Xlog:cds+dynamic=off"
   else
     echo "-XX:ArchiveClassesAtExit=$_prefix-$$.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"

@@ -230,6 +230,10 @@ class JvmFlagsTest {
         // a HotSpot JDK ships its base archive, which the launcher's archive extends (others get no flags: above)
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
                 "the JDK found has no base class-data archive");
+        // Java 25+: an AOT cache (classes linked, methods' profiles); before: a dynamic class-data archive
+        boolean aot = Integer.parseInt(jvmEnv("tts_java_major", jdk).out().strip()) >= 25;
+        String write = aot ? "-XX:AOTCacheOutput=" : "-XX:ArchiveClassesAtExit=";
+        String map = aot ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=";
         Path cache = tmp.resolve("cache");
         Path jar = fileOf(tmp.resolve("app.jar"), 30);
         Path archive = null;
@@ -243,6 +247,9 @@ class JvmFlagsTest {
             cmd.add("-version");
             Run r = run(cmd);
             assertThat(r.code()).as(r.err()).isZero();
+            // nothing on stdout, where `tts speak --out -` writes its audio (the AOT cache's writer says what it
+            // does, on stderr)
+            assertThat(r.out()).isEmpty();
             // -version prints its lines on stderr; the JVM's notes would start with "[" (unified logging) or WARNING
             assertThat(r.err().lines().filter(l -> l.startsWith("[") || l.startsWith("WARNING")).toList())
                     .as(r.err()).isEmpty();
@@ -251,16 +258,51 @@ class JvmFlagsTest {
                 archives = files.toList();
             }
             assertThat(archives).as("one archive, written at the first exit").hasSize(1);
+            assertThat(archives.get(0).getFileName().toString()).endsWith(aot ? ".aot" : ".jsa");
             if (i == 0) {
-                assertThat(flag(flags, "-XX:ArchiveClassesAtExit=")).isEqualTo(archives.get(0).toString());
+                assertThat(flag(flags, write)).isEqualTo(archives.get(0).toString());
                 archive = archives.get(0);
                 writtenAt = Files.getLastModifiedTime(archive).toMillis();
             } else {
-                assertThat(flag(flags, "-XX:SharedArchiveFile=")).as("later runs map it").isEqualTo(archive.toString());
+                assertThat(flag(flags, map)).as("later runs map it").isEqualTo(archive.toString());
+                assertThat(flag(flags, write)).isNull();
+                assertThat(r.err()).as("and say nothing of it").doesNotContain("AOT").doesNotContain("archive");
                 assertThat(archives.get(0)).isEqualTo(archive);
                 assertThat(Files.getLastModifiedTime(archive).toMillis()).as("not written again").isEqualTo(writtenAt);
             }
         }
+    }
+
+    @Test
+    void aJdk25GetsAnAotCacheInsteadOfAClassDataArchive() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Path dir = cache.resolve("localai-tts/jvm");
+        Path jdk = fakeJdk("jdk-25");
+        // a JDK says its version in its release file, which the launcher reads rather than start a JVM to ask
+        Files.writeString(jdk.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"25.0.1\"\n");
+        Path java = fileOf(jdk.resolve("bin/java"), 60);
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+        assertThat(jvmEnv("tts_java_major", jdk.toString()).out().strip()).isEqualTo("25");
+        Path jar = fileOf(tmp.resolve("tts-cli.jar"), 30);
+        String home = "HOME=" + tmp;
+        String xdg = "XDG_CACHE_HOME=" + cache;
+        Run first = cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg);
+        String own = flag(first, "-XX:AOTCacheOutput=");
+        assertThat(own).as(first.out()).startsWith(dir.resolve("tts-speak-").toString()).endsWith(".aot");
+        // its notes to stderr, never into audio on stdout; the cache's notes off
+        assertThat(first.out()).contains("-XX:+DisplayVMOutputToStderr", "-Xlog:aot*=off", "-Xlog:cds*=off");
+        assertThat(flag(first, "-XX:ArchiveClassesAtExit=")).isNull();
+        Path written = fileOf(Path.of(own), 1);
+        Path stale = fileOf(Path.of(own.replace(".aot", ".jsa")), 2); // an older launcher's archive for this JDK
+        Run later = cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg);
+        assertThat(flag(later, "-XX:AOTCache=")).isEqualTo(written.toString());
+        assertThat(flag(later, "-XX:AOTCacheOutput=")).isNull();
+        assertThat(later.out()).doesNotContain("DisplayVMOutputToStderr");
+        assertThat(stale).doesNotExist();
+        // a rebuilt jar makes it stale
+        fileOf(jar, 0);
+        assertThat(flag(cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg), "-XX:AOTCacheOutput=")).isNotNull();
+        assertThat(written).doesNotExist();
     }
 
     @Test
