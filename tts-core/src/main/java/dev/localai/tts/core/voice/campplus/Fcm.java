@@ -3,6 +3,7 @@ package dev.localai.tts.core.voice.campplus;
 import dev.localai.tts.core.nn.BatchNorm;
 import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -99,11 +100,14 @@ final class Fcm {
             }
         }
 
+        /** Its temporaries (32 channels by 80 or 40 bins by the clip's frames: 5-10 MB each) freed before it returns. */
         Tensor forward(Tensor x) {
-            Tensor out = torch.relu(bn1.forward(conv2d(x, conv1Weight, stride)));
-            out = bn2.forward(conv2d(out, conv2Weight, 1));
-            Tensor sc = shortcut0Weight == null ? x : shortcut1.forward(conv2d(x, shortcut0Weight, stride));
-            return torch.relu(out.add(sc));
+            return Scopes.run(() -> {
+                Tensor out = torch.relu(bn1.forward(conv2d(x, conv1Weight, stride)));
+                out = bn2.forward(conv2d(out, conv2Weight, 1));
+                Tensor sc = shortcut0Weight == null ? x : shortcut1.forward(conv2d(x, shortcut0Weight, stride));
+                return torch.relu(out.add(sc));
+            });
         }
     }
 }

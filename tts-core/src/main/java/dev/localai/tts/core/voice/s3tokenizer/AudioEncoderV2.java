@@ -2,6 +2,7 @@ package dev.localai.tts.core.voice.s3tokenizer;
 
 import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.Scopes;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -87,7 +88,8 @@ final class AudioEncoderV2 {
         Tensor c = cos.narrow(0, 0, t).unsqueeze(0).unsqueeze(2);                 // (1, T', 1, 64)
         Tensor s = sin.narrow(0, 0, t).unsqueeze(0).unsqueeze(2);
         for (ResidualAttentionBlock block : blocks) {
-            x = block.forward(x, c, s);
+            Tensor in = x;
+            x = Scopes.run(() -> block.forward(in, c, s)); // its temporaries freed as each block is done
         }
         return x;
     }
