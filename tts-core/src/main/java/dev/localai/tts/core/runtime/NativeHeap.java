@@ -23,9 +23,9 @@ public final class NativeHeap {
      * (35-59 ms against 17-19 after this, 4-242 faults), so the probe compared the convolution layouts by their page
      * faults, while the engine's HiFT runs without them (docs/performance.md, "glibc's malloc thresholds" and
      * "Seventeenth round"). The engine calls it before it loads the models: with each layer's temporaries freed as
-     * it goes, a heap at its first thresholds gave its top back after such layers and faulted 50-55 huge pages in
-     * again for every 5 s request, against 0-9 after this ("Nineteenth round"). Elsewhere (another allocator) it is
-     * one allocation and nothing more.
+     * it goes, a heap at its first thresholds gave its top back after such layers and faulted 38-57 huge pages in
+     * again for every 5 s request, against 2-32 after this, 2-6 from the third request on ("Nineteenth round").
+     * Elsewhere (another allocator) it is one allocation and nothing more.
      */
     public static void settle() {
         try (Tensor t = torch.empty(SETTLE_BYTES / 4)) {
