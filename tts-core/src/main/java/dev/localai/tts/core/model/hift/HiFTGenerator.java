@@ -335,11 +335,11 @@ public final class HiFTGenerator implements AutoCloseable {
             if (trim) {
                 sp.cut(from, to, radii[2 * i + 1], rate);
             }
-            Tensor summed = sp.x;
+            Tensor excited = sp.x;
             sp.x = Scopes.run(() -> {
                 Tensor xs = null;
                 for (int j = 0; j < nk; j++) {
-                    Tensor r = resblocks[level * nk + j].forward(summed);
+                    Tensor r = resblocks[level * nk + j].forward(excited);
                     xs = xs == null ? r : xs.add_(r);
                 }
                 return xs.div(new Scalar((double) nk));

@@ -4,8 +4,8 @@ import dev.localai.tts.core.checkpoint.StateDict;
 import dev.localai.tts.core.nn.BatchNorm;
 import dev.localai.tts.core.nn.Conv;
 import dev.localai.tts.core.nn.ParamSource;
-import dev.localai.tts.core.nn.Weights;
 import dev.localai.tts.core.nn.Scopes;
+import dev.localai.tts.core.nn.Weights;
 import java.util.LinkedHashMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -132,33 +132,31 @@ public final class CampPlus implements AutoCloseable {
 
     /** {@link #forward} with the result and what it keeps alive left in the caller's scope. */
     Tensor forwardInScope(Tensor feats) {
-        {
-            Tensor x = head.forward(feats.permute(0, 2, 1));                        // (B, C*F/8, T)
-            x = Conv.conv1d(x, tdnnLinearWeight, null, 2, 2, 1, 1);
-            x = torch.relu(tdnnNonlinear.forward(x));
-            // each dense layer's temporaries, and each block's growing concatenations, freed as they are done: kept
-            // to the end, a 12 s clip's clone held some 450 MB more at its peak (docs/performance.md, "Nineteenth
-            // round")
-            for (int b = 0; b < blocks.length; b++) {
-                int block = b;
-                Tensor in = x;
-                x = Scopes.run(() -> {
-                    Tensor y = in;
-                    for (CamDenseTdnnLayer layer : blocks[block]) {
-                        Tensor cur = y;
-                        y = Scopes.run(() -> torch.cat(new TensorVector(cur, layer.forward(cur)), 1));
-                    }
-                    y = torch.relu(transitNonlinear[block].forward(y));
-                    return CamDenseTdnnLayer.conv1d(y, transitLinearWeight[block], null, 0, 1);
-                });
-            }
-            x = torch.relu(outNonlinear.forward(x));
-            Tensor mean = x.mean(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
-            Tensor std = x.std(new long[] {-1}, true, false);
-            Tensor stats = torch.cat(new TensorVector(mean, std), -1);             // (B, 2C)
-            Tensor emb = CamDenseTdnnLayer.conv1d(stats.unsqueeze(-1), denseLinearWeight, null, 0, 1).squeeze(-1);
-            return denseNonlinear.forward(emb).contiguous();
+        Tensor x = head.forward(feats.permute(0, 2, 1));                        // (B, C*F/8, T)
+        x = Conv.conv1d(x, tdnnLinearWeight, null, 2, 2, 1, 1);
+        x = torch.relu(tdnnNonlinear.forward(x));
+        // each dense layer's temporaries, and each block's growing concatenations, freed as they are done: kept
+        // to the end, a 12 s clip's clone held some 450 MB more at its peak (docs/performance.md, "Nineteenth
+        // round")
+        for (int b = 0; b < blocks.length; b++) {
+            int block = b;
+            Tensor in = x;
+            x = Scopes.run(() -> {
+                Tensor y = in;
+                for (CamDenseTdnnLayer layer : blocks[block]) {
+                    Tensor cur = y;
+                    y = Scopes.run(() -> torch.cat(new TensorVector(cur, layer.forward(cur)), 1));
+                }
+                y = torch.relu(transitNonlinear[block].forward(y));
+                return CamDenseTdnnLayer.conv1d(y, transitLinearWeight[block], null, 0, 1);
+            });
         }
+        x = torch.relu(outNonlinear.forward(x));
+        Tensor mean = x.mean(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor std = x.std(new long[] {-1}, true, false);
+        Tensor stats = torch.cat(new TensorVector(mean, std), -1);             // (B, 2C)
+        Tensor emb = CamDenseTdnnLayer.conv1d(stats.unsqueeze(-1), denseLinearWeight, null, 0, 1).squeeze(-1);
+        return denseNonlinear.forward(emb).contiguous();
     }
 
     @Override

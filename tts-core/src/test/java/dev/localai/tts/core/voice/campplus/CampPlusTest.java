@@ -18,6 +18,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class CampPlusTest {
+    /** The golden clip and the tiny checkpoint's speaker encoder, closed together. */
+    private record Tiny(SafeTensors golden, StateDict root, CampPlus model) implements AutoCloseable {
+        static Tiny open() {
+            SafeTensors g = Golden.load("campplus.safetensors");
+            StateDict root = StateDict.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"), Device.cpu());
+            return new Tiny(g, root, new CampPlus(root.sub("speaker_encoder"), CampPlusConfig.tiny()));
+        }
+
+        @Override
+        public void close() {
+            model.close();
+            root.close();
+            golden.close();
+        }
+    }
+
     @BeforeAll
     static void init() {
         Torch.init(1);
@@ -49,15 +65,13 @@ class CampPlusTest {
 
     @Test
     void xvectorMatchesGolden() {
-        try (SafeTensors g = Golden.load("campplus.safetensors");
-             StateDict root = StateDict.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"), Device.cpu());
-             CampPlus model = new CampPlus(root.sub("speaker_encoder"), CampPlusConfig.tiny());
-             Tensor wav = g.tensor("in.wav16k");
-             Tensor feats = model.features(wav);
-             Tensor x = model.embed(wav);
-             Tensor expectedFeats = g.tensor("mid.fbank_meannorm");
-             Tensor expected = g.tensor("out.xvector")) {
-            assertThat(root.sub("speaker_encoder").unconsumedKeys()).isEmpty();
+        try (Tiny t = Tiny.open();
+             Tensor wav = t.golden().tensor("in.wav16k");
+             Tensor feats = t.model().features(wav);
+             Tensor x = t.model().embed(wav);
+             Tensor expectedFeats = t.golden().tensor("mid.fbank_meannorm");
+             Tensor expected = t.golden().tensor("out.xvector")) {
+            assertThat(t.root().sub("speaker_encoder").unconsumedKeys()).isEmpty();
             assertThat(Golden.maxAbsDiff(expectedFeats, feats.unsqueeze(0))).isLessThan(1e-4);
             assertThat(x.shape()).containsExactly(1, 192);
             assertThat(Golden.maxAbsDiff(expected, x)).isLessThan(1e-4);
@@ -71,13 +85,11 @@ class CampPlusTest {
      */
     @Test
     void theXvectorFreesEachLayersTemporariesAsItGoes() {
-        try (SafeTensors g = Golden.load("campplus.safetensors");
-             StateDict root = StateDict.open(Golden.ckpt().resolve("s3gen_meanflow.safetensors"), Device.cpu());
-             CampPlus model = new CampPlus(root.sub("speaker_encoder"), CampPlusConfig.tiny());
-             Tensor wav = g.tensor("in.wav16k");
-             Tensor feats = model.features(wav);
+        try (Tiny t = Tiny.open();
+             Tensor wav = t.golden().tensor("in.wav16k");
+             Tensor feats = t.model().features(wav);
              HeldTensors held = new HeldTensors()) {
-            Tensor x = model.forwardInScope(feats.unsqueeze(0));
+            Tensor x = t.model().forwardInScope(feats.unsqueeze(0));
             assertThat(x.shape()).containsExactly(1, 192);
             assertThat(held.bytes()).as(() -> "bytes left alive, against the largest tensor's " + held.largest()
                     + ": " + held.describe()).isLessThanOrEqualTo(10 * held.largest());
