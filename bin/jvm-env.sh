@@ -107,9 +107,14 @@ tts_cds_flags() {
   esac
   mkdir -p "$_dir" 2>/dev/null && [ -w "$_dir" ] || return 0
   _prefix="$_dir/$2-$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
+  # the JVM's notes on archives are turned off on both outputs: an -Xlog option that names no output means stdout
+  # only, and bin/jvm.options sends every warning to stderr, where Java 25 said four lines on adapters its AOT cache
+  # could not link at every start that mapped one (Java 24 and older know no aot tag and fail to start on one)
   _ext=jsa
+  _quiet="-Xlog:cds=off -Xlog:cds+dynamic=off -Xlog:cds=off:stderr -Xlog:cds+dynamic=off:stderr"
   if [ "$(tts_java_major "$1")" -ge 25 ] 2>/dev/null; then
     _ext=aot
+    _quiet="-Xlog:aot*=off -Xlog:cds*=off -Xlog:aot*=off:stderr -Xlog:cds*=off:stderr"
     rm -f "$_prefix"-*.jsa # an older launcher's, for this JDK
   fi
   _use=""
@@ -122,13 +127,13 @@ tts_cds_flags() {
     fi
   done
   if [ "$_ext" = aot ] && [ -n "$_use" ]; then
-    echo "-XX:AOTCache=$_use -Xlog:aot*=off -Xlog:cds*=off"
+    echo "-XX:AOTCache=$_use $_quiet"
   elif [ "$_ext" = aot ]; then
-    echo "-XX:AOTCacheOutput=$_prefix-$$.aot -XX:+DisplayVMOutputToStderr -Xlog:aot*=off -Xlog:cds*=off"
+    echo "-XX:AOTCacheOutput=$_prefix-$$.aot -XX:+DisplayVMOutputToStderr $_quiet"
   elif [ -n "$_use" ]; then
-    echo "-XX:SharedArchiveFile=$_use -Xlog:cds=off -Xlog:cds+dynamic=off"
+    echo "-XX:SharedArchiveFile=$_use $_quiet"
   else
-    echo "-XX:ArchiveClassesAtExit=$_prefix-$$.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+    echo "-XX:ArchiveClassesAtExit=$_prefix-$$.jsa $_quiet"
   fi
 }
 
