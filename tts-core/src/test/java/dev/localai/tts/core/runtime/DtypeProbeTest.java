@@ -31,12 +31,12 @@ class DtypeProbeTest {
 
     @Test
     void theFirstUseMeasuresAndLaterUsesReadTheFile() {
-        Path file = tmp.resolve("localai-tts").resolve(DtypeProbe.FILE);
-        WeightTypes.Probe first = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
+        Path file = tmp.resolve("localai-tts").resolve(ProbeFile.FILE);
+        WeightTypes.Probe first = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
         assertThat(measured).hasValue(1);
         assertThat(first.key()).isEqualTo("CPU A | pytorch 1 | 2 cores");
         assertThat(file).isRegularFile();
-        WeightTypes.Probe again = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(1));
+        WeightTypes.Probe again = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(1));
         assertThat(measured).hasValue(1);
         assertThat(again).isEqualTo(first);
         assertThat(WeightTypes.fromProbe(again).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
@@ -45,21 +45,21 @@ class DtypeProbeTest {
     /** Runs under kernel-dispatch caps keep their figures beside the machine's own, not in place of them. */
     @Test
     void eachSetOfDispatchCapsHasAFileOfItsOwn() {
-        assertThat(DtypeProbe.fileName("")).isEqualTo(DtypeProbe.FILE);
-        String avx2 = DtypeProbe.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2");
-        String haswell = DtypeProbe.fileName(" | OPENBLAS_CORETYPE=Haswell");
-        assertThat(avx2).isNotEqualTo(DtypeProbe.FILE).isNotEqualTo(haswell)
-                .isEqualTo(DtypeProbe.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2"))
+        assertThat(ProbeFile.fileName("")).isEqualTo(ProbeFile.FILE);
+        String avx2 = ProbeFile.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2");
+        String haswell = ProbeFile.fileName(" | OPENBLAS_CORETYPE=Haswell");
+        assertThat(avx2).isNotEqualTo(ProbeFile.FILE).isNotEqualTo(haswell)
+                .isEqualTo(ProbeFile.fileName(" | ATEN_CPU_CAPABILITY=avx2 | ONEDNN_MAX_CPU_ISA=AVX2"))
                 .matches("dtype-probe-[0-9a-f]{8}\\.properties");
-        assertThat(DtypeProbe.cacheFile().getFileName().toString()).isEqualTo(DtypeProbe.fileName(
+        assertThat(DtypeProbe.cacheFile().getFileName().toString()).isEqualTo(ProbeFile.fileName(
                 DtypeProbe.dispatchCaps()));
         // the capped run measures into its file; the plain file is left as it was
-        Path plain = tmp.resolve(DtypeProbe.FILE);
+        Path plain = tmp.resolve(ProbeFile.FILE);
         Path capped = tmp.resolve(avx2);
-        DtypeProbe.loadOrMeasure(plain, "CPU", measure(30));
-        DtypeProbe.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(40));
+        ProbeFile.loadOrMeasure(plain, "CPU", measure(30));
+        ProbeFile.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(40));
         assertThat(measured).hasValue(2);
-        assertThat(DtypeProbe.loadOrMeasure(plain, "CPU", measure(1)).figures().get("bf16").t3StepMs()).isEqualTo(30);
+        assertThat(ProbeFile.loadOrMeasure(plain, "CPU", measure(1)).figures().get("bf16").t3StepMs()).isEqualTo(30);
         assertThat(measured).hasValue(2);
     }
 
@@ -69,21 +69,21 @@ class DtypeProbeTest {
      */
     @Test
     void aProbeOnABusyMachineServesItsRunButIsNotKept() {
-        Path file = tmp.resolve(DtypeProbe.FILE);
+        Path file = tmp.resolve(ProbeFile.FILE);
         long second = 1_000_000_000L;
         java.util.Iterator<CpuLoad.Sample> busy = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
                 new CpuLoad.Sample(2 * second, 104, 11.9, 2)).iterator(); // others 2.1 s of 4
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", measure(30), busy::next);
+        WeightTypes.Probe p = ProbeFile.loadOrMeasure(file, "CPU", measure(30), busy::next);
         assertThat(measured).hasValue(1);
         assertThat(p.key()).isEqualTo("CPU");
         assertThat(p.figures().get("bf16").t3StepMs()).isEqualTo(30);
         assertThat(file).doesNotExist();
         java.util.Iterator<CpuLoad.Sample> quiet = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
                 new CpuLoad.Sample(2 * second, 102.2, 11.9, 2)).iterator(); // others 0.3 s of 4
-        WeightTypes.Probe kept = DtypeProbe.loadOrMeasure(file, "CPU", measure(5), quiet::next);
+        WeightTypes.Probe kept = ProbeFile.loadOrMeasure(file, "CPU", measure(5), quiet::next);
         assertThat(measured).hasValue(2);
-        assertThat(DtypeProbe.read(file)).isEqualTo(kept);
-        assertThat(DtypeProbe.loadOrMeasure(file, "CPU", measure(1), () -> {
+        assertThat(ProbeFile.read(file)).isEqualTo(kept);
+        assertThat(ProbeFile.loadOrMeasure(file, "CPU", measure(1), () -> {
             throw new AssertionError("a kept probe is read, not measured");
         }).figures().get("bf16").t3StepMs()).isEqualTo(5);
         assertThat(measured).hasValue(2);
@@ -98,16 +98,16 @@ class DtypeProbeTest {
             events.add("measure");
             return measure.get();
         };
-        DtypeProbe.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice")); // no file
+        ProbeFile.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice")); // no file
         assertThat(events).containsExactly("notice", "measure");
         events.clear();
-        DtypeProbe.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice"));
+        ProbeFile.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice"));
         assertThat(events).isEmpty(); // kept figures: no pause, nothing said
-        DtypeProbe.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice")); // another machine's figures
+        ProbeFile.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice")); // another machine's figures
         assertThat(events).containsExactly("notice", "measure");
         events.clear();
         Files.writeString(file, "key=CPU B\ndtypes=fp32\n"); // unreadable: its figures are missing
-        DtypeProbe.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice"));
+        ProbeFile.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice"));
         assertThat(events).containsExactly("notice", "measure");
     }
 
@@ -130,37 +130,37 @@ class DtypeProbeTest {
 
     @Test
     void anotherMachineKeyMeasuresAgainAndReplacesTheFile() {
-        Path file = tmp.resolve(DtypeProbe.FILE);
-        DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
-        WeightTypes.Probe other = DtypeProbe.loadOrMeasure(file, "CPU A | pytorch 1 | 16 cores", measure(5));
+        Path file = tmp.resolve(ProbeFile.FILE);
+        ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
+        WeightTypes.Probe other = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 16 cores", measure(5));
         assertThat(measured).hasValue(2);
         assertThat(other.figures().get("bf16").t3StepMs()).isEqualTo(5);
-        assertThat(DtypeProbe.read(file).key()).isEqualTo("CPU A | pytorch 1 | 16 cores");
+        assertThat(ProbeFile.read(file).key()).isEqualTo("CPU A | pytorch 1 | 16 cores");
     }
 
     @Test
     void aCorruptFileIsMeasuredAgain() throws Exception {
-        Path file = tmp.resolve(DtypeProbe.FILE);
+        Path file = tmp.resolve(ProbeFile.FILE);
         for (String junk : new String[] {"garbage \u0000\u0001 = = =", "key=CPU\ndtypes=fp32,bf16\nfp32.t3_step_ms=x\n",
             "key=CPU\ndtypes=bf16\nbf16.t3_step_ms=1\nbf16.flow_ms=1\nbf16.relative_error=0\n", ""}) {
             Files.writeString(file, junk);
-            assertThat(DtypeProbe.read(file)).isNull();
+            assertThat(ProbeFile.read(file)).isNull();
             int before = measured.get();
-            WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", measure(30));
+            WeightTypes.Probe p = ProbeFile.loadOrMeasure(file, "CPU", measure(30));
             assertThat(measured.get()).isEqualTo(before + 1);
-            assertThat(DtypeProbe.read(file)).isEqualTo(p);
+            assertThat(ProbeFile.read(file)).isEqualTo(p);
         }
     }
 
     @Test
     void theThreadTimingsAreKeptWithTheDtypeFigures() {
-        Path file = tmp.resolve(DtypeProbe.FILE);
+        Path file = tmp.resolve(ProbeFile.FILE);
         Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
         f.put("fp32", new WeightTypes.Figure(10, 8, 0));
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU",
+        WeightTypes.Probe p = ProbeFile.loadOrMeasure(file, "CPU",
                 () -> new WeightTypes.Probe("", f, Map.of(2, 16.5, 1, 30.25)));
         assertThat(p.threadMs()).containsExactly(Map.entry(1, 30.25), Map.entry(2, 16.5));
-        WeightTypes.Probe again = DtypeProbe.read(file);
+        WeightTypes.Probe again = ProbeFile.read(file);
         assertThat(again).isEqualTo(p);
         assertThat(again.describe()).startsWith("1 thread 30.25 ms, 2 threads 16.50 ms; fp32 T3 step");
         assertThat(IntraOpThreads.fromTimings(again.threadMs(), 1)).isEqualTo(2);
@@ -175,9 +175,9 @@ class DtypeProbeTest {
 
     /** {@code measured} kept in a probe file and read back: the same figures. Returns what was read. */
     private WeightTypes.Probe keptAndReadBack(WeightTypes.Probe measured) {
-        Path file = tmp.resolve(DtypeProbe.FILE);
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(file, "CPU", () -> measured);
-        WeightTypes.Probe again = DtypeProbe.read(file);
+        Path file = tmp.resolve(ProbeFile.FILE);
+        WeightTypes.Probe p = ProbeFile.loadOrMeasure(file, "CPU", () -> measured);
+        WeightTypes.Probe again = ProbeFile.read(file);
         assertThat(again).isEqualTo(p);
         return again;
     }
@@ -227,13 +227,13 @@ class DtypeProbeTest {
             }
         };
         for (int round = 0; round < 3; round++) {
-            Map<String, Double> free = DtypeProbe.timeStreamOverlap(nap, 2, nap, 2);
+            Map<String, Double> free = KernelTimings.timeStreamOverlap(nap, 2, nap, 2);
             assertThat(free.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: sides that can overlap", round)
                     .isLessThan(0.8 * free.get(WeightTypes.STREAM_IN_LINE));
             assertThat(WeightTypes.overlapStreaming(free)).isTrue();
             // sides that cannot overlap: both ways take at least all twenty naps (the medians' noise on a busy
             // machine can exceed the choice's 5% margin, so the choice itself is checked on fixed figures above)
-            Map<String, Double> serial = DtypeProbe.timeStreamOverlap(locked, 2, locked, 2);
+            Map<String, Double> serial = KernelTimings.timeStreamOverlap(locked, 2, locked, 2);
             assertThat(serial.get(WeightTypes.STREAM_IN_LINE)).as("round %d: twenty naps of 2 ms", round)
                     .isGreaterThanOrEqualTo(40.0);
             assertThat(serial.get(WeightTypes.STREAM_OVERLAPPED)).as("round %d: twenty naps under one lock", round)
@@ -244,20 +244,20 @@ class DtypeProbeTest {
     @Test
     void theStreamedBlockProxyHasTheEnginesProportions() {
         // a 20 ms decoding side, and a flow side as many times as long as the flow block is to the decode step
-        assertThat(DtypeProbe.streamSides(1.2, 3.0)).containsExactly(17, 17); // 20 ms against 50
-        assertThat(DtypeProbe.streamSides(10, 10)).containsExactly(2, 2);
-        assertThat(DtypeProbe.streamSides(2, 1)).containsExactly(10, 10); // 20 ms against 10
+        assertThat(KernelTimings.streamSides(1.2, 3.0)).containsExactly(17, 17); // 20 ms against 50
+        assertThat(KernelTimings.streamSides(10, 10)).containsExactly(2, 2);
+        assertThat(KernelTimings.streamSides(2, 1)).containsExactly(10, 10); // 20 ms against 10
         // within [1/4, 8]: a flow block 100 times a step still gives a side of 160 ms, one 100 times shorter 5 ms
-        assertThat(DtypeProbe.streamSides(1, 100)).containsExactly(20, 2);
-        assertThat(DtypeProbe.streamSides(10, 0.1)).containsExactly(2, 50);
+        assertThat(KernelTimings.streamSides(1, 100)).containsExactly(20, 2);
+        assertThat(KernelTimings.streamSides(10, 0.1)).containsExactly(2, 50);
         // and at least one of each, at most 400
-        assertThat(DtypeProbe.streamSides(1000, 1000)).containsExactly(1, 1);
-        assertThat(DtypeProbe.streamSides(0, 0)).containsExactly(400, 400);
+        assertThat(KernelTimings.streamSides(1000, 1000)).containsExactly(1, 1);
+        assertThat(KernelTimings.streamSides(0, 0)).containsExactly(400, 400);
 
         // and the proxy runs those counts: sides of naps, in line twice as long as the flow side alone
         java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger flows = new java.util.concurrent.atomic.AtomicInteger();
-        Map<String, Double> ms = DtypeProbe.timeStreamOverlap(() -> {
+        Map<String, Double> ms = KernelTimings.timeStreamOverlap(() -> {
             steps.incrementAndGet();
             sleep(2);
         }, 2, () -> {
@@ -295,12 +295,12 @@ class DtypeProbeTest {
         assertThat(WeightTypes.nativeDecodeAttention(Map.of(WeightTypes.ATTENTION_NATIVE, 1.0))).isFalse();
         Path broken = assertUnreadableWith("decode_attentions=libtorch,native\ndecode_attention.libtorch.ms=3\n",
                 "decode_attentions=native\ndecode_attention.native.ms=quick\n");
-        assertThat(DtypeProbe.read(broken).decodeAttentionMs()).as("an older probe's file: LibTorch's form").isEmpty();
+        assertThat(ProbeFile.read(broken).decodeAttentionMs()).as("an older probe's file: LibTorch's form").isEmpty();
     }
 
     @Test
     void theRealDecodeAttentionTimingMeasuresBothForms() {
-        Map<String, Double> ms = DtypeProbe.timeDecodeAttention();
+        Map<String, Double> ms = KernelTimings.timeDecodeAttention();
         if (!dev.localai.tts.core.nn.CpuAttention.available()) {
             assertThat(ms).isEmpty();
             return;
@@ -316,10 +316,10 @@ class DtypeProbeTest {
 
     /** Each of {@code junk} after fp32's figures makes the file unreadable (measured again); returns the file. */
     private Path assertUnreadableWith(String... junk) throws Exception {
-        Path file = tmp.resolve(DtypeProbe.FILE);
+        Path file = tmp.resolve(ProbeFile.FILE);
         for (String j : junk) {
             Files.writeString(file, FP32_ONLY + j);
-            assertThat(DtypeProbe.read(file)).as(j).isNull();
+            assertThat(ProbeFile.read(file)).as(j).isNull();
         }
         Files.writeString(file, FP32_ONLY);
         return file;
@@ -329,7 +329,7 @@ class DtypeProbeTest {
     void brokenLayoutFiguresAreMeasuredAgain() throws Exception {
         Path file = assertUnreadableWith("conv_layouts=contiguous,channels_last\nconv_layout.contiguous.ms=3\n",
                 "conv_layouts=contiguous\nconv_layout.contiguous.ms=slow\n");
-        assertThat(DtypeProbe.read(file).convLayoutMs()).as("a file of an older probe: the default layout").isEmpty();
+        assertThat(ProbeFile.read(file).convLayoutMs()).as("a file of an older probe: the default layout").isEmpty();
     }
 
     /**
@@ -345,7 +345,7 @@ class DtypeProbeTest {
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
         NativeHeap.settle();
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-            DtypeProbe.ConvChain chain = DtypeProbe.ConvChain.random();
+            KernelTimings.ConvChain chain = KernelTimings.ConvChain.random();
             for (boolean cl : new boolean[] {false, true}) {
                 dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
                 chain.run();
@@ -372,7 +372,7 @@ class DtypeProbeTest {
     @Test
     void theRealLayoutTimingMeasuresBothAndPutsTheSwitchBack() {
         boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
-        Map<String, Double> ms = DtypeProbe.timeConvLayouts();
+        Map<String, Double> ms = KernelTimings.timeConvLayouts();
         assertThat(ms).containsOnlyKeys(ConvLayout.CONTIGUOUS, ConvLayout.CHANNELS_LAST);
         assertThat(ms.values()).allSatisfy(v -> assertThat(v).isPositive().isFinite());
         assertThat(dev.localai.tts.core.nn.Conv.channelsLast()).isEqualTo(before);
@@ -383,13 +383,13 @@ class DtypeProbeTest {
     void brokenThreadFiguresAreMeasuredAgain() throws Exception {
         Path file = assertUnreadableWith("threads=1,2\nthreads.1.ms=3\n", "threads=x\n",
                 "threads=0\nthreads.0.ms=1\n", "threads=1\nthreads.1.ms=fast\n");
-        assertThat(DtypeProbe.read(file).threadMs()).as("no thread figures: one count was a candidate").isEmpty();
+        assertThat(ProbeFile.read(file).threadMs()).as("no thread figures: one count was a candidate").isEmpty();
     }
 
     @Test
     void theRealThreadTimingMeasuresEachCountAndPutsLibTorchsCountBack() {
         int before = Torch.threads();
-        Map<Integer, Double> ms = DtypeProbe.timeThreads(java.util.List.of(1, 2));
+        Map<Integer, Double> ms = KernelTimings.timeThreads(java.util.List.of(1, 2));
         assertThat(ms).containsOnlyKeys(1, 2);
         assertThat(ms.values()).allSatisfy(v -> assertThat(v).isPositive().isFinite());
         assertThat(Torch.threads()).isEqualTo(before);
@@ -400,7 +400,7 @@ class DtypeProbeTest {
     void anUnwritableCacheStillGivesFigures() throws Exception {
         Path blocker = tmp.resolve("not-a-dir");
         Files.writeString(blocker, "x");
-        WeightTypes.Probe p = DtypeProbe.loadOrMeasure(blocker.resolve(DtypeProbe.FILE), "CPU", measure(30));
+        WeightTypes.Probe p = ProbeFile.loadOrMeasure(blocker.resolve(ProbeFile.FILE), "CPU", measure(30));
         assertThat(p.figures()).containsKeys("fp32", "bf16");
     }
 
