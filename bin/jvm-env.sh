@@ -87,7 +87,10 @@ tts_jvm_flags() {
 #    just runs without it;
 #  - with none, this run writes one of its own at exit (-XX:ArchiveClassesAtExit, a name of its own: two runs never
 #    write one file, which the JVM would truncate under the other as root), a second or so more for that run;
-#  - older archives of that launcher and JDK are deleted.
+#  - older archives of that launcher and JDK are deleted, and so is one whose run did no real work: the writing run
+#    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI marks it to be discarded (NAME.discard) when
+#    it only printed help or a version, or failed; such an archive holds few of the classes a real run needs, and
+#    every later start would map it (a first `./tts speak --help` left `speak`'s without the model's classes).
 # Nothing is printed where TTS_JVM_CDS=off, where the JDK has no base archive of its own (lib/server/classes.jsa: a
 # HotSpot JDK's, which these extend; OpenJ9 takes other flags), where that directory cannot be made or written, or
 # where its path has a space (callers split the flags on spaces). The JVM's notes on archives are kept off stderr.
@@ -118,22 +121,31 @@ tts_cds_flags() {
     rm -f "$_prefix"-*.jsa # an older launcher's, for this JDK
   fi
   _use=""
-  # newest first (the names have no spaces); an archive older than the jar or the JDK is of no use any more
+  # newest first (the names have no spaces); an archive older than the jar or the JDK is of no use any more, nor one
+  # its run marked to be discarded (NAME.discard: a run that only printed help or failed, whose archive holds little)
   for _a in $(ls -t "$_prefix"-*."$_ext" 2>/dev/null); do
-    if [ -z "$_use" ] && [ "$_a" -nt "${3:-}" ] && [ "$_a" -nt "$1/lib/modules" ]; then
+    if [ -z "$_use" ] && [ "$_a" -nt "${3:-}" ] && [ "$_a" -nt "$1/lib/modules" ] && [ ! -e "$_a.discard" ]; then
       _use="$_a"
     else
-      rm -f "$_a"
+      rm -f "$_a" "$_a.discard"
     fi
   done
+  if [ -z "$_use" ]; then
+    # marks whose run wrote no archive (it died first)
+    for _m in "$_prefix"-*."$_ext".discard; do
+      if [ -e "$_m" ] && [ ! -e "${_m%.discard}" ]; then rm -f "$_m"; fi
+    done
+  fi
+  # a run that writes one is told where (TtsCli marks it to be discarded when the run did no real work)
+  _own="$_prefix-$$.$_ext"
   if [ "$_ext" = aot ] && [ -n "$_use" ]; then
     echo "-XX:AOTCache=$_use $_quiet"
   elif [ "$_ext" = aot ]; then
-    echo "-XX:AOTCacheOutput=$_prefix-$$.aot -XX:+DisplayVMOutputToStderr $_quiet"
+    echo "-XX:AOTCacheOutput=$_own -XX:+DisplayVMOutputToStderr -Dlocalai.tts.jvmArchive=$_own $_quiet"
   elif [ -n "$_use" ]; then
     echo "-XX:SharedArchiveFile=$_use $_quiet"
   else
-    echo "-XX:ArchiveClassesAtExit=$_prefix-$$.jsa $_quiet"
+    echo "-XX:ArchiveClassesAtExit=$_own -Dlocalai.tts.jvmArchive=$_own $_quiet"
   fi
 }
 

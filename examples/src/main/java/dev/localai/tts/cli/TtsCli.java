@@ -100,7 +100,9 @@ public final class TtsCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = commandLine(System.getenv(), Path.of(System.getProperty("user.home"))).execute(args);
+        CommandLine cl = commandLine(System.getenv(), Path.of(System.getProperty("user.home")));
+        int code = cl.execute(args);
+        JvmArchive.judge(System.getProperty(JvmArchive.PROPERTY), code, cl.getParseResult());
         System.exit(code);
     }
 }

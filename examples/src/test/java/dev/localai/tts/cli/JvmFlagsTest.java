@@ -206,6 +206,8 @@ class JvmFlagsTest {
         assertThat(Path.of(own).getFileName().toString()).startsWith("tts-").endsWith(".jsa");
         assertThat(first.out()).contains("-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-Xlog:cds=off:stderr",
                 "-Xlog:cds+dynamic=off:stderr");
+        // and it is told where, so that the CLI can mark the archive of a run that did no real work
+        assertThat(flag(first, "-Dlocalai.tts.jvmArchive=")).isEqualTo(own);
         // another run while none exists writes another file: two JVMs never write one
         assertThat(flag(cdsFlags(jdkA, "tts", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).isNotEqualTo(own);
 
@@ -339,8 +341,58 @@ class JvmFlagsTest {
         assertThat(stale).doesNotExist();
         // a rebuilt jar makes it stale
         fileOf(jar, 0);
-        assertThat(flag(cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg), "-XX:AOTCacheOutput=")).isNotNull();
+        Run rebuilt = cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg);
+        String next = flag(rebuilt, "-XX:AOTCacheOutput=");
+        assertThat(next).isNotNull();
         assertThat(written).doesNotExist();
+        // the writing run is told where its archive goes, so that the CLI can mark it when the run did no real work
+        assertThat(flag(rebuilt, "-Dlocalai.tts.jvmArchive=")).isEqualTo(next);
+        assertThat(flag(later, "-Dlocalai.tts.jvmArchive=")).as("a mapping run writes none").isNull();
+        // a marked archive is deleted with its mark, and the next run writes a new one
+        Path marked = fileOf(Path.of(next), 0);
+        Path mark = fileOf(Path.of(next + ".discard"), 0);
+        Run again = cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg);
+        assertThat(flag(again, "-XX:AOTCache=")).isNull();
+        assertThat(flag(again, "-XX:AOTCacheOutput=")).isNotNull();
+        assertThat(marked).doesNotExist();
+        assertThat(mark).doesNotExist();
+        // a mark whose run wrote no archive goes too
+        Path orphan = fileOf(dir.resolve(Path.of(next).getFileName().toString().replaceAll("-\\d+\\.aot$",
+                "-1.aot.discard")), 0);
+        cdsFlags(jdk.toString(), "tts-speak", jar, home, xdg);
+        assertThat(orphan).doesNotExist();
+    }
+
+    @Test
+    void anArchiveWrittenByAHelpRunIsWrittenAgainByTheNextRun() throws Exception {
+        Run found = jvmEnv("tts_find_jdk", "");
+        assertThat(found.code()).as(found.err()).isZero();
+        String jdk = found.out().strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
+                "the JDK found has no base class-data archive");
+        Path cache = tmp.resolve("cache");
+        Path jar = fileOf(tmp.resolve("app.jar"), 30);
+        String classPath = jarsOnly(System.getProperty("java.class.path"));
+        Run flags = cdsFlags(jdk, "tts-speak", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
+        String own = flag(flags, "-Dlocalai.tts.jvmArchive=");
+        assertThat(own).as(flags.out()).isNotNull();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(jdk, "bin", "java").toString());
+        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
+        cmd.addAll(Arrays.asList(flags.out().strip().split(" ")));
+        cmd.addAll(List.of("-cp", classPath, TtsCli.class.getName(), "speak", "--help"));
+        Run help = run(cmd);
+        assertThat(help.code()).as(help.err()).isZero();
+        assertThat(help.out()).contains("Usage: tts speak");
+        // the JVM wrote the archive at exit, and the CLI marked it: a help run loads few of the classes speak needs
+        assertThat(Path.of(own)).exists();
+        assertThat(Path.of(own + ".discard")).exists();
+        Run next = cdsFlags(jdk, "tts-speak", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
+        assertThat(flag(next, "-XX:AOTCache=")).isNull();
+        assertThat(flag(next, "-XX:SharedArchiveFile=")).isNull();
+        assertThat(flag(next, "-Dlocalai.tts.jvmArchive=")).as(next.out()).isNotNull().isNotEqualTo(own);
+        assertThat(Path.of(own)).doesNotExist();
+        assertThat(Path.of(own + ".discard")).doesNotExist();
     }
 
     @Test
