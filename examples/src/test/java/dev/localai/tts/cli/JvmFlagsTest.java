@@ -145,6 +145,31 @@ class JvmFlagsTest {
     }
 
     /**
+     * The JDK the launcher finds; the test is skipped where it has no base class-data archive (a HotSpot JDK ships
+     * one, which the launcher's archives extend; others get no flags).
+     */
+    private static String hotSpotJdk() throws IOException, InterruptedException {
+        Run found = jvmEnv("tts_find_jdk", "");
+        assertThat(found.code()).as(found.err()).isZero();
+        String jdk = found.out().strip();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
+                "the JDK found has no base class-data archive");
+        return jdk;
+    }
+
+    /** The CLI on {@code jdk} with the project's JVM flags and the archive flags {@code flags}, from {@code classPath}. */
+    private static List<String> cli(String jdk, Run flags, String classPath, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(jdk, "bin", "java").toString());
+        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
+        cmd.addAll(Arrays.asList(flags.out().strip().split(" ")));
+        cmd.addAll(List.of("-cp", classPath, TtsCli.class.getName()));
+        cmd.addAll(Arrays.asList(args));
+        return cmd;
+    }
+
+    /**
      * {@code classPath} with every directory in it replaced by a jar of its files, made under the test's temporary
      * directory (the entries' order kept).
      */
@@ -254,12 +279,7 @@ class JvmFlagsTest {
 
     @Test
     void theCliWritesItsArchiveAtTheFirstExitThenMapsItSilently() throws Exception {
-        Run found = jvmEnv("tts_find_jdk", "");
-        assertThat(found.code()).as(found.err()).isZero();
-        String jdk = found.out().strip();
-        // a HotSpot JDK ships its base archive, which the launcher's archive extends (others get no flags: above)
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
-                "the JDK found has no base class-data archive");
+        String jdk = hotSpotJdk();
         // Java 25+: an AOT cache (classes linked, methods' profiles); before: a dynamic class-data archive
         boolean aot = Integer.parseInt(jvmEnv("tts_java_major", jdk).out().strip()) >= 25;
         String write = aot ? "-XX:AOTCacheOutput=" : "-XX:ArchiveClassesAtExit=";
@@ -274,14 +294,9 @@ class JvmFlagsTest {
         long writtenAt = 0;
         for (int i = 0; i < 3; i++) {
             Run flags = cdsFlags(jdk, "tts", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(jdk, "bin", "java").toString());
-            cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
-            cmd.addAll(Arrays.asList(flags.out().strip().split(" ")));
-            cmd.addAll(List.of("-cp", classPath, TtsCli.class.getName(), "speak", "--model",
-                    TinyModel.dir().toString(), "--text", "Hi.", "--out", wav.toString(), "--max-tokens", "5",
-                    "--device", "cpu", "--threads", "1", "--progress", "off"));
-            Run r = run(cmd);
+            Run r = run(cli(jdk, flags, classPath, "speak", "--model", TinyModel.dir().toString(), "--text", "Hi.",
+                    "--out", wav.toString(), "--max-tokens", "5", "--device", "cpu", "--threads", "1", "--progress",
+                    "off"));
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(wav).isRegularFile();
             // nothing on stdout, where `tts speak --out -` writes its audio (the AOT cache's writer says what it
@@ -365,23 +380,14 @@ class JvmFlagsTest {
 
     @Test
     void anArchiveWrittenByAHelpRunIsWrittenAgainByTheNextRun() throws Exception {
-        Run found = jvmEnv("tts_find_jdk", "");
-        assertThat(found.code()).as(found.err()).isZero();
-        String jdk = found.out().strip();
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(Path.of(jdk, "lib/server/classes.jsa")),
-                "the JDK found has no base class-data archive");
+        String jdk = hotSpotJdk();
         Path cache = tmp.resolve("cache");
         Path jar = fileOf(tmp.resolve("app.jar"), 30);
         String classPath = jarsOnly(System.getProperty("java.class.path"));
         Run flags = cdsFlags(jdk, "tts-speak", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
         String own = flag(flags, "-Dlocalai.tts.jvmArchive=");
         assertThat(own).as(flags.out()).isNotNull();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(jdk, "bin", "java").toString());
-        cmd.addAll(Arrays.asList(jvmEnv("tts_jvm_flags", jdk).out().strip().split(" ")));
-        cmd.addAll(Arrays.asList(flags.out().strip().split(" ")));
-        cmd.addAll(List.of("-cp", classPath, TtsCli.class.getName(), "speak", "--help"));
-        Run help = run(cmd);
+        Run help = run(cli(jdk, flags, classPath, "speak", "--help"));
         assertThat(help.code()).as(help.err()).isZero();
         assertThat(help.out()).contains("Usage: tts speak");
         // the JVM wrote the archive at exit, and the CLI marked it: a help run loads few of the classes speak needs
