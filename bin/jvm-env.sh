@@ -88,7 +88,7 @@ tts_jvm_flags() {
 #  - with none, this run writes one of its own at exit (-XX:ArchiveClassesAtExit, a name of its own: two runs never
 #    write one file, which the JVM would truncate under the other as root), a second or so more for that run;
 #  - older archives of that launcher and JDK are deleted, and so is one whose run did no real work: the writing run
-#    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI marks it to be discarded (NAME.discard) when
+#    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI and the server mark it (NAME.discard) when
 #    it only printed help or a version, or failed; such an archive holds few of the classes a real run needs, and
 #    every later start would map it (a first `./tts speak --help` left `speak`'s without the model's classes).
 # Nothing is printed where TTS_JVM_CDS=off, where the JDK has no base archive of its own (lib/server/classes.jsa: a
@@ -136,7 +136,7 @@ tts_cds_flags() {
       if [ -e "$_m" ] && [ ! -e "${_m%.discard}" ]; then rm -f "$_m"; fi
     done
   fi
-  # a run that writes one is told where (TtsCli marks it to be discarded when the run did no real work)
+  # a run that writes one is told where (the CLI and the server mark it to be discarded when the run did no real work)
   _own="$_prefix-$$.$_ext"
   if [ "$_ext" = aot ] && [ -n "$_use" ]; then
     echo "-XX:AOTCache=$_use $_quiet"

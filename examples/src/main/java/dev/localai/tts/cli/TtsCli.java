@@ -102,7 +102,31 @@ public final class TtsCli implements Runnable {
     public static void main(String[] args) {
         CommandLine cl = commandLine(System.getenv(), Path.of(System.getProperty("user.home")));
         int code = cl.execute(args);
-        JvmArchive.judge(System.getProperty(JvmArchive.PROPERTY), code, cl.getParseResult());
+        if (!ranACommand(code, cl.getParseResult())) {
+            // the JVM archive this first run may write would hold little of what a real run needs
+            dev.localai.tts.core.runtime.JvmArchive.discard();
+        }
         System.exit(code);
+    }
+
+    /**
+     * Whether a run did its work (pure logic): it exited with 0 and ran a command, not only help or a version
+     * ({@code --help}, {@code --version}, {@code help ...}) or a group's usage ({@code tts}, {@code tts bench}). The
+     * launcher keeps the JVM archive of the first run only then ({@link dev.localai.tts.core.runtime.JvmArchive}).
+     */
+    static boolean ranACommand(int exitCode, CommandLine.ParseResult parsed) {
+        if (exitCode != 0 || parsed == null) {
+            return false;
+        }
+        CommandLine.ParseResult last = parsed;
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested()
+                    || p.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return false;
+            }
+            last = p;
+        }
+        // a command with subcommands of its own (tts, tts bench, tts voices) only prints its usage when run
+        return last.commandSpec().subcommands().isEmpty();
     }
 }

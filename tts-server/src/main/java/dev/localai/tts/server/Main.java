@@ -1,5 +1,6 @@
 package dev.localai.tts.server;
 
+import dev.localai.tts.core.runtime.JvmArchive;
 import dev.localai.tts.server.config.ConfigLoader;
 import dev.localai.tts.server.config.ServerConfig;
 import java.io.IOException;
@@ -36,6 +37,7 @@ public final class Main {
             ConfigLoader.Flags flags = ConfigLoader.parseFlags(args);
             if (flags.help()) {
                 System.out.println(ConfigLoader.USAGE);
+                JvmArchive.discard(); // a JVM archive this run writes would hold little of what serving needs
                 return;
             }
             config = ConfigLoader.load(flags, System.getenv());
@@ -95,6 +97,7 @@ public final class Main {
     private static void fail(int code, String message) {
         System.err.println("tts-server: " + message);
         System.err.flush();
+        JvmArchive.discard();
         System.exit(code);
     }
 }

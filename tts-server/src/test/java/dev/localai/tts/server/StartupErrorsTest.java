@@ -2,9 +2,11 @@ package dev.localai.tts.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.core.runtime.JvmArchive;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,11 @@ class StartupErrorsTest {
 
     /** The server's entry point in a JVM of its own (the jar's main class, this test JVM's class path and flags). */
     private static Result launch(String... args) throws IOException, InterruptedException {
+        return launch(List.of(), args);
+    }
+
+    /** {@link #launch(String...)} with the JVM options {@code jvm} added. */
+    private static Result launch(List<String> jvm, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -26,6 +33,7 @@ class StartupErrorsTest {
                 cmd.add(a);
             }
         }
+        cmd.addAll(jvm);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.localai.tts.server.launcher.Launcher"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -73,6 +81,19 @@ class StartupErrorsTest {
         assertThat(value.code()).isEqualTo(Main.EXIT_USAGE);
         assertThat(value.lines()).as(value.err()).hasSize(1);
         assertThat(value.err()).contains("server.port").contains("eighty");
+    }
+
+    @Test
+    void aRunThatDidNotServeMarksTheJvmArchiveItWritesToBeDiscarded(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        // ./tts serve's first run writes a JVM archive at exit (bin/jvm-env.sh names it); one that only printed help
+        // or failed to start would hold little of what serving needs, and the launcher's next start replaces it
+        for (String[] args : new String[][] {{"--help"}, {"--prot", "8006"}}) {
+            Path archive = tmp.resolve(args[0].substring(2) + ".aot");
+            Result r = launch(List.of("-D" + JvmArchive.PROPERTY + "=" + archive), args);
+            assertThat(r.err()).doesNotContain("\tat ");
+            assertThat(archive.resolveSibling(archive.getFileName() + ".discard")).as(String.join(" ", args)).exists();
+        }
     }
 
     @Test
