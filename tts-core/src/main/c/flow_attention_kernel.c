@@ -1,7 +1,7 @@
 /*
  * The S3Gen flow estimator's attention: bidirectional multi-head attention over bf16 queries, keys and values
- * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512 FMA). For each head h
- * and frame i of one sequence of t frames,
+ * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512 or AVX2 FMA). For
+ * each head h and frame i of one sequence of t frames,
  *
  *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
  *   s[i, j] = scale * (q[i, h] . k[j, h])
@@ -526,7 +526,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
     return 0;
 }
 
-/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 FMA ---- */
+/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 or AVX2 FMA ---- */
 
 /* One row of raw scores in place: s[j] = exp(scale (s[j] - max s)) for j < t, 0 up to sld; returns their sum. */
 __attribute__((target("avx512f")))
@@ -628,21 +628,188 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
     }
 }
 
-/* Whether the fp32 path runs here: AVX-512 F with the OS saving its state. */
+/*
+ * The AVX2 + FMA path (CPUs without AVX-512: most desktop CPUs, whose flow is fp32). exp_nonpositive's degree-6
+ * polynomial on eight lanes, 2^n built in the exponent field (n below -126 gives 0 where scalef gives a subnormal:
+ * exp of such x is below 1e-38, which no softmax sum tells apart).
+ */
+__attribute__((target("avx2,fma")))
+static inline __m256 exp_nonpositive_avx2(__m256 x) {
+    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
+    const __m256 n = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 f = _mm256_sub_ps(y, n);
+    __m256 p = _mm256_set1_ps(1.3333558146e-3f);
+    p = _mm256_fmadd_ps(_mm256_set1_ps(1.5403530393e-4f), f, p);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291076e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504108665e-2f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022650696e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718056e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    /* 2^n for n <= 0: the exponent field built directly, n below -126 giving 0 (exp of such x is below 1e-38) */
+    __m256i e = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
+    e = _mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* softmax_row_f32 on eight lanes: the same values up to the exp's 2^n and the sum's order (eight lanes, a tree). */
+__attribute__((target("avx2,fma")))
+static float softmax_row_f32_avx2(float* s, long t, long sld, float scale) {
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+    long j = 0;
+    for (; j + 16 <= t; j += 16) {
+        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(s + j));
+        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(s + j + 8));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_max_ps(m0, m1));
+    float mx = lanes[0];
+    for (int l = 1; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
+    for (; j < t; j++) mx = s[j] > mx ? s[j] : mx;
+    const __m256 m = _mm256_set1_ps(mx);
+    const __m256 sc = _mm256_set1_ps(scale);
+    __m256 sum = _mm256_setzero_ps();
+    j = 0;
+    for (; j + 8 <= t; j += 8) {
+        const __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), m), sc));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(s + j, e);
+    }
+    if (j < t) {
+        float tmp[8];
+        for (int l = 0; l < 8; l++) tmp[l] = j + l < t ? s[j + l] : mx;
+        __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tmp), m), sc));
+        const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int) (t - j)), idx));
+        e = _mm256_and_ps(e, keep);
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(tmp, e);
+        for (long l = 0; j + l < sld && l < 8; l++) s[j + l] = tmp[l];
+        j += 8;
+    }
+    for (; j < sld; j += 8) _mm256_storeu_ps(s + j, _mm256_setzero_ps());
+    _mm256_storeu_ps(lanes, sum);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+/* pack_keys_f32 without AVX-512's gather: kt[g][d][n] = k[16g + n][d], 0 past the last key. */
+static void pack_keys_f32_c(const float* k, long ld, long t, long groups, float* kt) {
+    for (long g = 0; g < groups; g++) {
+        for (int n = 0; n < 16; n++) {
+            const long key = g * 16 + n;
+            const float* src = k + key * ld;
+            for (int dd = 0; dd < HD; dd++) kt[(g * HD + dd) * 16 + n] = key < t ? src[dd] : 0.0f;
+        }
+    }
+}
+
+/* rows r0 .. r0 + R of the 16-query block against one 16-key group: R x 2 accumulators (eight keys each) over the
+   64 dimensions, each score the same chain of fused multiply-adds as on AVX-512 (d = 0 .. 63 from 0); rows of six
+   (twelve accumulators, two key loads and six broadcasts a dimension), where eight rows of one vector each waited on
+   nine loads for eight multiply-adds (1.6-2.1x slower in a C harness) */
+#define QK_ROWS(R) \
+    do { \
+        __m256 a0[R], a1[R]; \
+        for (int i = 0; i < R; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
+        for (int dd = 0; dd < HD; dd++) { \
+            const __m256 b0 = _mm256_loadu_ps(b + dd * 16), b1 = _mm256_loadu_ps(b + dd * 16 + 8); \
+            for (int i = 0; i < R; i++) { \
+                const __m256 a = _mm256_broadcast_ss(pad + (r0 + i) * HD + dd); \
+                a0[i] = _mm256_fmadd_ps(a, b0, a0[i]); \
+                a1[i] = _mm256_fmadd_ps(a, b1, a1[i]); \
+            } \
+        } \
+        for (int i = 0; i < R; i++) { \
+            _mm256_storeu_ps(s + (r0 + i) * sld + g * 16, a0[i]); \
+            _mm256_storeu_ps(s + (r0 + i) * sld + g * 16 + 8, a1[i]); \
+        } \
+    } while (0)
+
+/*
+ * query_block_f32 with AVX2 + FMA: the scores as above (the same bits as AVX-512's), the softmax on eight lanes, p v
+ * two rows by 32 dimensions at a time over every key (each output the same chain as AVX-512's, over the same p).
+ */
+__attribute__((target("avx2,fma")))
+static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const float* kt, const float* v,
+        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    if (rows < 16) memset(pad, 0, 16 * HD * sizeof(float));
+    for (long i = 0; i < rows; i++) memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
+    for (long g = 0; g < kgroups; g++) {
+        const float* b = kt + g * HD * 16;
+        int r0 = 0;
+        QK_ROWS(6);
+        r0 = 6;
+        QK_ROWS(6);
+        r0 = 12;
+        QK_ROWS(4);
+    }
+    float sums[16];
+    for (int i = 0; i < 16; i++) sums[i] = softmax_row_f32_avx2(s + i * sld, t, sld, scale);
+    for (int i0 = 0; i0 < 16; i0 += 2) {
+        for (int c2 = 0; c2 < 2; c2++) {
+            __m256 acc[2][4];
+            for (int r = 0; r < 2; r++) {
+                for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
+            }
+            const float* p0 = s + i0 * sld;
+            const float* p1 = p0 + sld;
+            for (long j = 0; j < t; j++) {
+                const float* vj = v + j * HD + c2 * 32;
+                const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8);
+                const __m256 v2 = _mm256_loadu_ps(vj + 16), v3 = _mm256_loadu_ps(vj + 24);
+                const __m256 pa = _mm256_broadcast_ss(p0 + j);
+                const __m256 pb = _mm256_broadcast_ss(p1 + j);
+                acc[0][0] = _mm256_fmadd_ps(pa, v0, acc[0][0]);
+                acc[0][1] = _mm256_fmadd_ps(pa, v1, acc[0][1]);
+                acc[0][2] = _mm256_fmadd_ps(pa, v2, acc[0][2]);
+                acc[0][3] = _mm256_fmadd_ps(pa, v3, acc[0][3]);
+                acc[1][0] = _mm256_fmadd_ps(pb, v0, acc[1][0]);
+                acc[1][1] = _mm256_fmadd_ps(pb, v1, acc[1][1]);
+                acc[1][2] = _mm256_fmadd_ps(pb, v2, acc[1][2]);
+                acc[1][3] = _mm256_fmadd_ps(pb, v3, acc[1][3]);
+            }
+            for (int r = 0; r < 2; r++) {
+                for (int c = 0; c < 4; c++) _mm256_storeu_ps(o + (i0 + r) * HD + c2 * 32 + c * 8, acc[r][c]);
+            }
+        }
+    }
+    for (long i = 0; i < rows; i++) {
+        const __m256 inv = _mm256_set1_ps(1.0f / sums[i]);
+        for (int c = 0; c < 8; c++) {
+            _mm256_storeu_ps(out + (q0 + i) * ldo + c * 8, _mm256_mul_ps(_mm256_loadu_ps(o + i * HD + c * 8), inv));
+        }
+    }
+}
+
+/* The best fp32 path this CPU runs: 3 AVX-512 F, 1 AVX2 + FMA, 0 none (with the OS saving the registers' state). */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
-    return avx512_state_saved();
+    if (avx512_state_saved()) {
+        return 3;
+    }
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !(c >> 12 & 1)) { /* OSXSAVE, FMA */
+        return 0;
+    }
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void) hi;
+    if ((lo & 0x6) != 0x6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b >> 5 & 1)) { /* XMM/YMM state, AVX2 */
+        return 0;
+    }
+    return 1;
 }
 
 /*
- * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64. Returns 0; -1 when
- * scratch memory could not be had, -2 where AVX-512 does not run, -3 for sizes it does not take.
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 1 AVX2 +
+ * FMA. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
+ * not take.
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
         jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
-        jint threads) {
-    if (!Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
+        jint path, jint threads) {
+    if ((path != 1 && path != 3) || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
     if (!sizes_taken(t, heads, d, ld, ldo)) {
@@ -676,7 +843,11 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         const int th = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
-            pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+            if (path == 3) {
+                pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+            } else {
+                pack_keys_f32_c(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+            }
             /* the head's values contiguous: p v then reads them as one stream, not one cache line per 2 kB row */
             float* vh = vc + h * ((vHead + 15) / 16 * 16);
             for (long j = 0; j < t; j++) {
@@ -691,8 +862,14 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         run_of(items, th, nt, &from, &to);
         for (long u = from; u < to; u++) {
             const long h = u / qblocks;
-            query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vc + h * ((vHead + 15) / 16 * 16),
-                    kgroups, sld, scale, out + h * HD, ldo, s, pad, o);
+            const float* vh = vc + h * ((vHead + 15) / 16 * 16);
+            if (path == 3) {
+                query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
+                        out + h * HD, ldo, s, pad, o);
+            } else {
+                query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
+                        out + h * HD, ldo, s, pad, o);
+            }
         }
     }
     free(mem);

@@ -109,7 +109,8 @@ final class EngineBenchmark {
             // the kernels a bf16 and an fp32 flow attend with
             r.put("bf16_attention", dev.localai.tts.core.nn.Bf16Attention.enabled()
                     ? "native " + dev.localai.tts.core.nn.Bf16Attention.path() : "libtorch");
-            r.put("fp32_attention", dev.localai.tts.core.nn.Fp32Attention.enabled() ? "native avx512" : "libtorch");
+            r.put("fp32_attention", dev.localai.tts.core.nn.Fp32Attention.enabled()
+                    ? "native " + dev.localai.tts.core.nn.Fp32Attention.path() : "libtorch");
             r.put("t3_split_threads", Integer.getInteger("localai.tts.t3SplitThreads", Torch.splitThreads()));
             e.synthesize(SpeechRequest.builder("Warm up.").seed(1L).maxTokens(8).build());
             double[] rtf = new double[repeats];

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 FMA
+ * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 or AVX2 FMA
  * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, heads of 64, q, k, v and the output as the rows the flow's products read and write ((1, T, heads * 64)),
  * no transposes around it.
@@ -20,23 +20,32 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code Fp32AttentionTest} bounds both against double precision). One (head, query block) per thread at a time:
  * the result does not depend on the thread count.
  *
- * <p>Where it runs: CPUs with AVX-512, unless {@code ATEN_CPU_CAPABILITY} caps LibTorch below it ({@code avx2},
- * {@code default}: an emulation of an older CPU keeps LibTorch's attention); the system property {@value #PROPERTY}
- * set to {@code false} turns it off. Memory: packed keys and scratch are allocated and freed inside each call; the
+ * <p>Where it runs: CPUs with AVX-512 ({@code avx512}) or AVX2 and FMA ({@code avx2}: most desktop CPUs, AMD Zen 1-3
+ * and Intel's without AVX-512, whose flow is fp32), following {@code ATEN_CPU_CAPABILITY} as LibTorch's kernels do
+ * ({@code avx2} caps it at the AVX2 path, {@code default} turns it off); the system property {@value #PROPERTY} set to
+ * {@code false} turns it off. The two paths compute every score and every output sum by the same fused
+ * multiply-adds in the same order; the softmax's sum runs in eight lanes instead of sixteen and its exp builds 2^n
+ * differently far below 1e-38, so they differ by rounding. Memory: packed keys and scratch are allocated and freed inside each call; the
  * output is a new tensor its caller owns.
  */
 public final class Fp32Attention {
     /** The system property that, set to {@code false}, keeps LibTorch's attention for fp32. */
     public static final String PROPERTY = "localai.tts.fp32Attention";
 
-    private static final boolean SUPPORTED = NativeKernels.available() && detectQuietly()
-            && allowedBy(System.getenv("ATEN_CPU_CAPABILITY"));
+    /** Path codes on the C side. */
+    static final int AVX2 = 1;
+    static final int AVX512 = 3;
+    /** The best path this CPU runs (0: none). */
+    private static final int CPU = NativeKernels.available() ? detectQuietly() : 0;
+    /** The path in use: the CPU's best under LibTorch's dispatch cap, as LibTorch's own kernels follow it. */
+    private static final int PATH = pathUnder(CPU, System.getenv("ATEN_CPU_CAPABILITY"));
+    private static final boolean SUPPORTED = PATH > 0;
     private static volatile boolean on = SUPPORTED
             && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
 
     private Fp32Attention() {}
 
-    /** Whether the kernel runs here (AVX-512 and no dispatch cap below it). */
+    /** Whether the kernel runs here (AVX-512, or AVX2 and FMA, under LibTorch's dispatch cap). */
     public static boolean supported() {
         return SUPPORTED;
     }
@@ -51,9 +60,26 @@ public final class Fp32Attention {
         on = enabled && SUPPORTED;
     }
 
-    /** Whether LibTorch's dispatch cap leaves AVX-512 in use (pure logic). */
-    static boolean allowedBy(String atenCapability) {
-        return !NativeKernels.capsBelowAvx512(atenCapability);
+    /** The path in use, {@code avx512} or {@code avx2}; null where the kernel does not run. */
+    public static String path() {
+        return PATH == AVX512 ? "avx512" : PATH == AVX2 ? "avx2" : null;
+    }
+
+    /** Whether {@code path} runs on this CPU (the tests run both paths where both do). */
+    static boolean runs(int path) {
+        return (path == AVX2 || path == AVX512) && path <= CPU;
+    }
+
+    /**
+     * The path under LibTorch's dispatch cap (pure logic): {@code avx2} caps it at the AVX2 path, {@code default}
+     * turns it off (LibTorch's plain kernels then run everywhere), anything else leaves the CPU's best.
+     */
+    static int pathUnder(int cpu, String atenCapability) {
+        if (atenCapability == null || atenCapability.isBlank()) {
+            return cpu;
+        }
+        String a = atenCapability.trim().toLowerCase(java.util.Locale.ROOT);
+        return a.equals("default") ? 0 : a.equals("avx2") ? Math.min(cpu, AVX2) : cpu;
     }
 
     /**
@@ -79,7 +105,20 @@ public final class Fp32Attention {
                     + Bf16Attention.HEAD_DIM + ") needed"
                     + (on ? "" : " (and the kernel, which is off or not supported here)"));
         }
-        return run(q, q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(),
+        return run(PATH, q, q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(),
+                heads * Bf16Attention.HEAD_DIM, heads, scale);
+    }
+
+    /**
+     * {@link #attend} on {@code path} (one that {@link #runs} here, whether or not it is the one in use), for the tests
+     * that compare the paths; the tensors as {@link #takes} requires, whether or not the kernel is on.
+     */
+    static Tensor attendOn(int path, Tensor q, Tensor k, Tensor v, long heads, double scale) {
+        if (!runs(path) || !Bf16Attention.rowsOf(ScalarType.Float, heads, q, k, v)) {
+            throw new IllegalArgumentException("fp32 attention: path " + path + " does not run here, or the tensors"
+                    + " are not contiguous fp32 CPU (1, T, heads * 64)");
+        }
+        return run(path, q, q.data_ptr().address(), k.data_ptr().address(), v.data_ptr().address(),
                 heads * Bf16Attention.HEAD_DIM, heads, scale);
     }
 
@@ -103,30 +142,30 @@ public final class Fp32Attention {
         }
         long width = heads * Bf16Attention.HEAD_DIM;
         long base = qkv.data_ptr().address();
-        return run(qkv, base, base + 4 * width, base + 8 * width, 3 * width, heads, scale);
+        return run(PATH, qkv, base, base + 4 * width, base + 8 * width, 3 * width, heads, scale);
     }
 
-    private static Tensor run(Tensor like, long q, long k, long v, long ld, long heads, double scale) {
+    private static Tensor run(int path, Tensor like, long q, long k, long v, long ld, long heads, double scale) {
         long t = like.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, like.options(), null);
         int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
         int rc = attend(q, k, v, ld, (int) t, (int) heads, Bf16Attention.HEAD_DIM, (float) scale,
-                out.data_ptr().address(), width, threads);
+                out.data_ptr().address(), width, path, threads);
         Bf16Attention.check(rc, out, "fp32 attention", t, heads);
         return out;
     }
 
-    private static boolean detectQuietly() {
+    private static int detectQuietly() {
         try {
-            return detect() == 1;
+            return detect();
         } catch (UnsatisfiedLinkError e) { // a library built before this kernel existed
-            return false;
+            return 0;
         }
     }
 
     private static native int detect();
 
     private static native int attend(long q, long k, long v, long ld, int t, int heads, int d, float scale, long out,
-                                     long ldo, int threads);
+                                     long ldo, int path, int threads);
 }

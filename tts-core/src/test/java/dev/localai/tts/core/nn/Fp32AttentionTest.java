@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The fp32 attention kernel ({@link Fp32Attention}) against double-precision attention, next to LibTorch's fp32
  * attention against the same reference: frame counts around its blocks of 16 up to the flow's longest runs, seeds,
- * heads and magnitudes, the thread count, and what it refuses. Skipped where it does not run (no AVX-512, or
- * LibTorch's dispatch capped below it).
+ * heads and magnitudes, the thread count, and what it refuses; each on every path this CPU runs (AVX-512 and AVX2
+ * on an AVX-512 CPU, so the AVX2 path is tested wherever these run). Skipped where it does not run (no AVX2 and FMA,
+ * or LibTorch's dispatch capped at {@code default}).
  */
 class Fp32AttentionTest {
     private static final double SCALE = 0.125;
@@ -31,6 +32,12 @@ class Fp32AttentionTest {
     static void load() {
         Torch.load();
         assumeTrue(Fp32Attention.enabled(), "the fp32 attention kernel does not run here");
+    }
+
+    /** The paths this CPU runs, best first. */
+    private static int[] paths() {
+        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2).filter(Fp32Attention::runs)
+                .toArray();
     }
 
     private static Tensor randn(Generator g, double scale, long... shape) {
@@ -81,13 +88,15 @@ class Fp32AttentionTest {
                         Tensor v = randn(g, 1.0, 1, t, h * 64);
                         Tensor ref = libtorch(q.to(ScalarType.Double), k.to(ScalarType.Double),
                                 v.to(ScalarType.Double), h);
-                        Tensor got = Fp32Attention.attend(q, k, v, h, SCALE);
-                        assertThat(got.scalar_type().value).isEqualTo(ScalarType.Float.value);
-                        assertThat(got.sizes().vec().get()).containsExactly(1, t, h * 64);
-                        double ours = err(got, ref);
                         double theirs = err(libtorch(q, k, v, h), ref);
-                        assertThat(ours).as("seed %d, %d frames, magnitude %.0f: LibTorch %.2e", seed, t, magnitude,
-                                theirs).isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
+                        for (int path : paths()) {
+                            Tensor got = Fp32Attention.attendOn(path, q, k, v, h, SCALE);
+                            assertThat(got.scalar_type().value).isEqualTo(ScalarType.Float.value);
+                            assertThat(got.sizes().vec().get()).containsExactly(1, t, h * 64);
+                            double ours = err(got, ref);
+                            assertThat(ours).as("path %d, seed %d, %d frames, magnitude %.0f: LibTorch %.2e", path,
+                                    seed, t, magnitude, theirs).isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
+                        }
                     }
                 }
             }
@@ -102,8 +111,11 @@ class Fp32AttentionTest {
             Tensor k = randn(g, 1.0, 1, 2500, 512);
             Tensor v = randn(g, 1.0, 1, 2500, 512);
             Tensor ref = libtorch(q.to(ScalarType.Double), k.to(ScalarType.Double), v.to(ScalarType.Double), 8);
-            assertThat(err(Fp32Attention.attend(q, k, v, 8, SCALE), ref))
-                    .isLessThanOrEqualTo(Math.max(4 * err(libtorch(q, k, v, 8), ref), 2e-6));
+            double theirs = err(libtorch(q, k, v, 8), ref);
+            for (int path : paths()) {
+                assertThat(err(Fp32Attention.attendOn(path, q, k, v, 8, SCALE), ref)).as("path %d", path)
+                        .isLessThanOrEqualTo(Math.max(4 * theirs, 2e-6));
+            }
         }
     }
 
@@ -115,7 +127,16 @@ class Fp32AttentionTest {
             Tensor k = randn(g, 1.0, 1, 40, 512);
             Tensor v = randn(g, 1.0, 1, 40, 512);
             v.select(1, 3).fill_(new Scalar(Float.NaN));
-            assertThat(Fp32Attention.attend(q, k, v, 8, SCALE).isnan().all().item_bool()).isTrue();
+            for (int path : paths()) {
+                assertThat(Fp32Attention.attendOn(path, q, k, v, 8, SCALE).isnan().all().item_bool()).as("path %d",
+                        path).isTrue();
+            }
+            Tensor nanKey = k.clone();
+            nanKey.select(1, 5).fill_(new Scalar(Float.NaN));
+            for (int path : paths()) {
+                assertThat(Fp32Attention.attendOn(path, q, nanKey, v.nan_to_num(), 8, SCALE).isnan().all()
+                        .item_bool()).as("a NaN key, path %d", path).isTrue();
+            }
         }
     }
 
@@ -127,10 +148,13 @@ class Fp32AttentionTest {
             Tensor q = randn(g, 2.0, 1, 300, 512);
             Tensor k = randn(g, 2.0, 1, 300, 512);
             Tensor v = randn(g, 1.0, 1, 300, 512);
-            Tensor many = Fp32Attention.attend(q, k, v, 8, SCALE);
-            torch.set_num_threads(1);
-            Tensor one = Fp32Attention.attend(q, k, v, 8, SCALE);
-            assertThat(torch.equal(many, one)).isTrue();
+            for (int path : paths()) {
+                torch.set_num_threads(before);
+                Tensor many = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
+                torch.set_num_threads(1);
+                Tensor one = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
+                assertThat(torch.equal(many, one)).as("path %d", path).isTrue();
+            }
         } finally {
             torch.set_num_threads(before);
         }
@@ -154,10 +178,33 @@ class Fp32AttentionTest {
     }
 
     @Test
-    void capsTurnItOff() {
-        assertThat(Fp32Attention.allowedBy(null)).isTrue();
-        assertThat(Fp32Attention.allowedBy("avx512")).isTrue();
-        assertThat(Fp32Attention.allowedBy("AVX2")).isFalse();
-        assertThat(Fp32Attention.allowedBy("default")).isFalse();
+    void theTwoPathsDifferOnlyByTheSoftmaxsRounding() {
+        assumeTrue(Fp32Attention.runs(Fp32Attention.AVX512), "only one path runs here");
+        for (int t : new int[] {1, 17, 544, 1006}) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(4000 + t);
+                Tensor q = randn(g, 2.0, 1, t, 512);
+                Tensor k = randn(g, 2.0, 1, t, 512);
+                Tensor v = randn(g, 1.0, 1, t, 512);
+                Tensor a = Fp32Attention.attendOn(Fp32Attention.AVX512, q, k, v, 8, SCALE);
+                Tensor b = Fp32Attention.attendOn(Fp32Attention.AVX2, q, k, v, 8, SCALE);
+                assertThat(err(b, a.to(ScalarType.Double))).as("%d frames", t).isLessThanOrEqualTo(1e-6);
+            }
+        }
+    }
+
+    @Test
+    void theDispatchCapPicksThePath() {
+        int both = Fp32Attention.AVX512;
+        assertThat(Fp32Attention.pathUnder(both, null)).isEqualTo(Fp32Attention.AVX512);
+        assertThat(Fp32Attention.pathUnder(both, "avx512")).isEqualTo(Fp32Attention.AVX512);
+        assertThat(Fp32Attention.pathUnder(both, " AVX2 ")).isEqualTo(Fp32Attention.AVX2);
+        assertThat(Fp32Attention.pathUnder(both, "default")).isZero();
+        assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX2, null)).isEqualTo(Fp32Attention.AVX2);
+        assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX2, "avx512")).isEqualTo(Fp32Attention.AVX2);
+        assertThat(Fp32Attention.pathUnder(0, null)).isZero();
+        assertThat(Fp32Attention.path()).isIn("avx512", "avx2");
+        assertThatThrownBy(() -> Fp32Attention.attendOn(7, torch.zeros(1, 4, 512), torch.zeros(1, 4, 512),
+                torch.zeros(1, 4, 512), 8, SCALE)).isInstanceOf(IllegalArgumentException.class);
     }
 }
