@@ -203,6 +203,15 @@ static void to_bf16(const float* x, uint16_t* y, long n) {
     }
 }
 
+/* exp_nonpositive's Taylor coefficients of 2^f (degree 6 down to 1), shared by its AVX-512 and AVX2 forms */
+#define EXP2_C6 1.5403530393e-4f
+#define EXP2_C5 1.3333558146e-3f
+#define EXP2_C4 9.6181291076e-3f
+#define EXP2_C3 5.5504108665e-2f
+#define EXP2_C2 2.4022650696e-1f
+#define EXP2_C1 6.9314718056e-1f
+#define LOG2_E 1.44269504088896341f
+
 /*
  * exp(x) for x <= 0 (and NaN): 2^(x log2 e) as 2^n 2^f, n = round(x log2 e), |f| <= 1/2, 2^f by its Taylor polynomial
  * of degree 5 (relative error below 3e-6, against bf16's 2^-9 rounding of the probabilities it feeds) or, with
@@ -211,17 +220,17 @@ static void to_bf16(const float* x, uint16_t* y, long n) {
  */
 __attribute__((target("avx512f")))
 static inline __m512 exp_nonpositive(__m512 x, int degree6) {
-    const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 y = _mm512_mul_ps(x, _mm512_set1_ps(LOG2_E));
     const __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512 f = _mm512_sub_ps(y, n);
-    __m512 p = _mm512_set1_ps(1.3333558146e-3f);
+    __m512 p = _mm512_set1_ps(EXP2_C5);
     if (degree6) {
-        p = _mm512_fmadd_ps(_mm512_set1_ps(1.5403530393e-4f), f, p);
+        p = _mm512_fmadd_ps(_mm512_set1_ps(EXP2_C6), f, p);
     }
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291076e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504108665e-2f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022650696e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718056e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP2_C4));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP2_C3));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP2_C2));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP2_C1));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
 }
@@ -635,15 +644,15 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
  */
 __attribute__((target("avx2,fma")))
 static inline __m256 exp_nonpositive_avx2(__m256 x) {
-    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
+    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(LOG2_E));
     const __m256 n = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 f = _mm256_sub_ps(y, n);
-    __m256 p = _mm256_set1_ps(1.3333558146e-3f);
-    p = _mm256_fmadd_ps(_mm256_set1_ps(1.5403530393e-4f), f, p);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291076e-3f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504108665e-2f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022650696e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718056e-1f));
+    __m256 p = _mm256_set1_ps(EXP2_C5);
+    p = _mm256_fmadd_ps(_mm256_set1_ps(EXP2_C6), f, p);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C4));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C3));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C2));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C1));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
     /* 2^n for n <= 0: the exponent field built directly, n below -126 giving 0 (exp of such x is below 1e-38) */
     __m256i e = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
