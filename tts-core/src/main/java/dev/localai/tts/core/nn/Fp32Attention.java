@@ -25,8 +25,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code avx2} caps it at the AVX2 path, {@code default} turns it off); the system property {@value #PROPERTY} set to
  * {@code false} turns it off. The two paths compute every score and every output sum by the same fused
  * multiply-adds in the same order; the softmax's sum runs in eight lanes instead of sixteen and its exp builds 2^n
- * differently far below 1e-38, so they differ by rounding. Memory: packed keys and scratch are allocated and freed inside each call; the
- * output is a new tensor its caller owns.
+ * differently far below 1e-38, so they differ by rounding. Memory: packed keys and scratch are allocated and freed
+ * inside each call; the output is a new tensor its caller owns.
  */
 public final class Fp32Attention {
     /** The system property that, set to {@code false}, keeps LibTorch's attention for fp32. */
@@ -71,15 +71,11 @@ public final class Fp32Attention {
     }
 
     /**
-     * The path under LibTorch's dispatch cap (pure logic): {@code avx2} caps it at the AVX2 path, {@code default}
-     * turns it off (LibTorch's plain kernels then run everywhere), anything else leaves the CPU's best.
+     * The path under LibTorch's dispatch cap ({@link NativeKernels#capped}, pure logic): {@code avx2} caps it at the
+     * AVX2 path, {@code default} turns it off (this kernel has no plain-C path), anything else leaves the CPU's best.
      */
     static int pathUnder(int cpu, String atenCapability) {
-        if (atenCapability == null || atenCapability.isBlank()) {
-            return cpu;
-        }
-        String a = atenCapability.trim().toLowerCase(java.util.Locale.ROOT);
-        return a.equals("default") ? 0 : a.equals("avx2") ? Math.min(cpu, AVX2) : cpu;
+        return NativeKernels.capped(cpu, atenCapability);
     }
 
     /**
