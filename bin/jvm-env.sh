@@ -79,18 +79,22 @@ tts_jvm_flags() {
 # sooner in twelve pairs of twelve (docs/performance.md, "Sixteenth round"). On Java 25 and later it is an AOT cache
 # instead (JEP 483, 514, 515: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot
 # ones sooner): `./tts speak` of 5 s of audio 8.7-9.7 s against 9.7-11.4 with the class-data archive, six pairs of
-# six ("Nineteenth round"). The first run writes it at exit through a child JVM (a few seconds more for that run),
-# whose notes go to stderr (-XX:+DisplayVMOutputToStderr: never into audio written to stdout). The archives live in
-# $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), 30-50 MB each, named by launcher and JDK path:
+# six ("Nineteenth round"). The archives live in $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), 30-50 MB each,
+# named by launcher and JDK path:
 #  - the newest one written after both the jar and the JDK's lib/modules is mapped, read only
-#    (-XX:SharedArchiveFile); a run that finds it unusable (still being written: the JVM writes its header last)
-#    just runs without it;
-#  - with none, this run writes one of its own at exit (-XX:ArchiveClassesAtExit, a name of its own: two runs never
-#    write one file, which the JVM would truncate under the other as root), a second or so more for that run;
+#    (-XX:SharedArchiveFile, -XX:AOTCache); a run that finds it unusable just runs without it;
+#  - with none, this run records one of its own at exit (a name of its own: two runs never write one file, which the
+#    JVM would truncate under the other as root): a class-data archive (-XX:ArchiveClassesAtExit), a second or so
+#    more for that run; on Java 25, what an AOT cache needs (-XX:AOTMode=record: NAME.aot.config), which the next
+#    start assembles into the cache before it runs (-XX:AOTMode=create, about two seconds on a 2-core AMD EPYC)
+#    rather than a child JVM at this run's exit (-XX:AOTCacheOutput), which printed six lines on stderr, its whole
+#    command line among them, that no flag turns off; the recording run's own notes on it are off
+#    (-XX:-DisplayVMOutput, which also keeps that run's VM warnings off the terminal; unified logging is unchanged);
 #  - older archives of that launcher and JDK are deleted, and so is one whose run did no real work: the writing run
 #    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI and the server mark it (NAME.discard) when
 #    it only printed help or a version, or failed; such an archive holds few of the classes a real run needs, and
-#    every later start would map it (a first `./tts speak --help` left `speak`'s without the model's classes).
+#    every later start would map it (a first `./tts speak --help` left `speak`'s without the model's classes). A
+#    marked recording is deleted unassembled.
 # Nothing is printed where TTS_JVM_CDS=off, where the JDK has no base archive of its own (lib/server/classes.jsa: a
 # HotSpot JDK's, which these extend; OpenJ9 takes other flags), where that directory cannot be made or written, or
 # where its path has a space (callers split the flags on spaces). The JVM's notes on archives are kept off stderr.
@@ -131,22 +135,60 @@ tts_cds_flags() {
     fi
   done
   if [ -z "$_use" ]; then
-    # marks whose run wrote no archive (it died first)
+    # marks whose run wrote no archive (it died first), nor a recording of one
     for _m in "$_prefix"-*."$_ext".discard; do
-      if [ -e "$_m" ] && [ ! -e "${_m%.discard}" ]; then rm -f "$_m"; fi
+      if [ -e "$_m" ] && [ ! -e "${_m%.discard}" ] && [ ! -e "${_m%.discard}.config" ]; then rm -f "$_m"; fi
     done
+  fi
+  if [ -z "$_use" ] && [ "$_ext" = aot ]; then
+    _use=$(tts_aot_assemble "$1" "$_prefix" "${3:-}")
   fi
   # a run that writes one is told where (the CLI and the server mark it to be discarded when the run did no real work)
   _own="$_prefix-$$.$_ext"
-  if [ "$_ext" = aot ] && [ -n "$_use" ]; then
+  if [ -n "$_use" ] && [ "$_ext" = aot ]; then
     echo "-XX:AOTCache=$_use $_quiet"
   elif [ "$_ext" = aot ]; then
-    echo "-XX:AOTCacheOutput=$_own -XX:+DisplayVMOutputToStderr -Dlocalai.tts.jvmArchive=$_own $_quiet"
+    echo "-XX:AOTMode=record -XX:AOTConfiguration=$_own.config -XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput" \
+      "-Dlocalai.tts.jvmArchive=$_own $_quiet"
   elif [ -n "$_use" ]; then
     echo "-XX:SharedArchiveFile=$_use $_quiet"
   else
     echo "-XX:ArchiveClassesAtExit=$_own -Dlocalai.tts.jvmArchive=$_own $_quiet"
   fi
+}
+
+# tts_aot_assemble JDK PREFIX JAR: assembles the AOT cache PREFIX-PID.aot from the newest recording PREFIX-PID.aot.config
+# that an earlier run left (-XX:AOTMode=record) and prints its path; prints nothing when there is none to assemble or
+# the JVM fails. A recording whose run is still alive (PID: the launcher exec'd its java) is left to it; one that is
+# marked (NAME.aot.discard: its run did no real work), older than the jar or the JDK, or superseded is deleted. The
+# JVM writes a name of this start's own and it is renamed into place, so two starts at once never write one file.
+tts_aot_assemble() {
+  _made=""
+  # what a start that died while it assembled left
+  for _p in "$2"-*.aot.part-*; do
+    if [ -e "$_p" ] && ! kill -0 "${_p##*-}" 2>/dev/null; then rm -f "$_p"; fi
+  done
+  for _c in $(ls -t "$2"-*.aot.config 2>/dev/null); do
+    _a="${_c%.config}"
+    _pid="${_a##*-}"
+    _pid="${_pid%.aot}"
+    if [ -e "$_a.discard" ] || [ ! "$_c" -nt "${3:-}" ] || [ ! "$_c" -nt "$1/lib/modules" ]; then
+      rm -f "$_c" "$_a.discard"
+    elif kill -0 "$_pid" 2>/dev/null; then
+      continue # still running: it writes its recording at exit
+    elif [ -z "$_made" ]; then
+      # shellcheck disable=SC2046 # the flags contain no spaces
+      if "$1/bin/java" $(tts_jvm_flags "$1") -XX:AOTMode=create -XX:AOTConfiguration="$_c" \
+           -XX:AOTCache="$_a.part-$$" -cp "${3:-}" </dev/null >/dev/null 2>&1 && [ -s "$_a.part-$$" ] \
+         && mv -f "$_a.part-$$" "$_a"; then
+        _made="$_a"
+      fi
+      rm -f "$_c" "$_a.part-$$"
+    else
+      rm -f "$_c"
+    fi
+  done
+  [ -z "$_made" ] || echo "$_made"
 }
 
 # tts_build_if_stale WHO MODULE JAR [PATH...]: builds MODULE (and what it needs) with Maven's package phase, never
