@@ -64,6 +64,9 @@ public final class Conv {
                 groups);
         if (oneDnnSafe(cinPerGroup, groups)) {
             if (channelsLastFor(x, groups)) {
+                if (weight.size(2) == 1 && stride == 1 && padding == 0) {
+                    return pointwiseChannelsLast(x, weight, bias);
+                }
                 Tensor y = torch.conv2d(channelsLast4d(x), channelsLast4d(weight), optional(bias),
                         new long[] {1, stride}, new long[] {0, padding}, new long[] {1, dilation}, groups);
                 return y.squeeze(2);
@@ -144,6 +147,28 @@ public final class Conv {
         }
         int t = x.scalar_type().value;
         return t == torch.ScalarType.Float.value || t == torch.ScalarType.BFloat16.value;
+    }
+
+    /**
+     * A pointwise convolution (kernel 1, stride 1, no padding, groups 1) in the channels-last layout, as what it is: a
+     * linear layer over the rows of the (B, L, C_in) matrix that a channels-last (B, C_in, L) tensor is in memory
+     * ({@link Linear#linear}: in fp32 on the kernel the probe chose for this machine's products, oneDNN's matrix
+     * product or OpenBLAS; in bf16 oneDNN's matrix product). Its output (B, L, C_out) is the
+     * channels-last (B, C_out, L), so nothing is copied where the input already is channels-last. Not oneDNN's
+     * convolution: its channels-last 1x1 kernel ({@code brgemm_1x1_convolution_fwd_t}, oneDNN 3.7 in LibTorch 2.10)
+     * divides by zero while it chooses its blocking on every CPU without AMX at two or more threads when the channels
+     * are one of five pairs (in to out 1024 to 512, 1024 to 2048, 256 to 1024, 512 to 1024, 512 to 2048: a
+     * "maskrcnn" special case whose integer division is by the count of AMX tile blocks, none there), which killed the
+     * process with SIGFPE in CAMPPlus's transit layers (1024 to 512) when a voice was cloned from a clip; measured on
+     * a 2-core AMD EPYC (Zen 5), fp32 and bf16, under every oneDNN ISA cap from AVX2 to AVX512_CORE_VNNI, and never
+     * in the default layout. {@code ConvChannelsLastTest} runs those pairs at two threads.
+     */
+    private static Tensor pointwiseChannelsLast(Tensor x, Tensor weight, Tensor bias) {
+        Tensor rows = x.transpose(1, 2);
+        if (!rows.is_contiguous()) {
+            rows = rows.contiguous();
+        }
+        return Linear.linear(rows, weight.squeeze(2), bias).transpose(1, 2);
     }
 
     /** (B, C, L) as the channels-last (B, C, 1, L) oneDNN takes without a reorder (no copy when it already is). */

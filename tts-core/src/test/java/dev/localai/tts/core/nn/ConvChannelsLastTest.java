@@ -53,6 +53,51 @@ class ConvChannelsLastTest {
         }
     }
 
+    /**
+     * Pointwise convolutions of the five channel pairs for which oneDNN's channels-last 1x1 kernel divides by zero
+     * while it chooses its blocking (on every CPU without AMX, at two or more threads: SIGFPE, the process gone; the
+     * 1024 to 512 one is CAMPPlus's transit layer, run whenever a voice is cloned from a clip), at two threads, in
+     * fp32 and bf16, the input in either layout: the gateway's result agrees with the default layout's and comes out
+     * channels-last. Before the gateway ran them as linear layers this test killed its JVM on such a CPU.
+     */
+    @Test
+    void pointwiseConvolutionsOfOneDnnsHazardousChannelPairsRunAtTwoThreads() {
+        int before = torch.get_num_threads();
+        torch.set_num_threads(Math.max(2, before));
+        try {
+            for (long[] pair : new long[][] {{1024, 512}, {1024, 2048}, {256, 1024}, {512, 1024}, {512, 2048}}) {
+                for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float,
+                    torch.ScalarType.BFloat16}) {
+                    for (boolean channelsLastInput : new boolean[] {false, true}) {
+                        try (PointerScope scope = new PointerScope()) {
+                            torch.manual_seed(pair[0] + pair[1]);
+                            Tensor x = torch.randn(1, pair[0], 300).to(type);
+                            Tensor w = torch.randn(pair[1], pair[0], 1).mul_(new Scalar(1 / Math.sqrt(pair[0])))
+                                    .to(type);
+                            Tensor b = torch.randn(pair[1]).to(type);
+                            Tensor ref = conv(x, w, b, 0, 1).to(torch.ScalarType.Float);
+                            Conv.useChannelsLast(true);
+                            Tensor in = channelsLastInput ? Conv.channelsLast4d(x).squeeze(2) : x;
+                            Tensor y = conv(in, w, b, 0, 1);
+                            Conv.useChannelsLast(false);
+                            String what = pair[0] + " to " + pair[1] + " " + type + (channelsLastInput
+                                    ? ", channels-last input" : "");
+                            assertThat(Conv.isChannelsLast(y)).as(what).isTrue();
+                            assertThat(y.scalar_type().value).as(what).isEqualTo(type.value);
+                            assertThat(y.sizes().vec().get()).as(what).containsExactly(1, pair[1], 300);
+                            double scale = ref.abs().max().item_double();
+                            double tol = type == torch.ScalarType.Float ? 1e-5 : 2e-2;
+                            assertThat(Golden.maxAbsDiff(y.to(torch.ScalarType.Float), ref)).as(what)
+                                    .isLessThan(tol * (1 + scale));
+                        }
+                    }
+                }
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
     @Test
     void transposedConvolutionsAgreeToo() {
         // HiFT's three upsampling shapes, on short inputs

@@ -63,6 +63,48 @@ class CampPlusTest {
         assertThat(m.get("speaker_encoder.xvector.dense.linear.weight")).containsExactly(192, 1024, 1);
     }
 
+    /**
+     * At Turbo's sizes (random weights) on a 10 s clip's features, at two intra-op threads as the engine runs on any
+     * machine of two cores, the x-vector comes out finite and the same in the convolution gateway's two layouts.
+     * oneDNN's channels-last pointwise kernel killed the process (SIGFPE) in the 1024-to-512 transit layers on every
+     * CPU without AMX there, whenever a voice was cloned from a clip ({@code nn.Conv}): the tests' tiny model and
+     * one-thread runs never reached it.
+     */
+    @Test
+    void aTurboSizedXvectorAtTwoThreadsIsTheSameInBothConvolutionLayouts(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path file = tmp.resolve("campplus_turbo.safetensors");
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            dev.localai.tts.core.nn.RandomParams params = new dev.localai.tts.core.nn.RandomParams(3);
+            Map<String, Tensor> weights = new LinkedHashMap<>();
+            CampPlus.stateDictShapes(CampPlusConfig.turbo()).forEach((k, shape) -> {
+                Tensor t = params.take(k, shape);
+                weights.put(k, k.endsWith("running_var") ? t.abs().add(new org.bytedeco.pytorch.Scalar(0.5)) : t);
+            });
+            dev.localai.tts.core.checkpoint.SafeTensorsWriter.write(file, weights);
+        }
+        int threads = org.bytedeco.pytorch.global.torch.get_num_threads();
+        boolean layout = dev.localai.tts.core.nn.Conv.channelsLast();
+        org.bytedeco.pytorch.global.torch.set_num_threads(Math.max(2, threads));
+        try (StateDict sd = StateDict.open(file, Device.cpu());
+             CampPlus model = new CampPlus(sd.sub("speaker_encoder"), CampPlusConfig.turbo());
+             org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            org.bytedeco.pytorch.global.torch.manual_seed(5);
+            Tensor feats = org.bytedeco.pytorch.global.torch.randn(1, 1000, 80); // 10 s of 100 frames a second
+            dev.localai.tts.core.nn.Conv.useChannelsLast(false);
+            Tensor contiguous = model.forward(feats);
+            dev.localai.tts.core.nn.Conv.useChannelsLast(true);
+            Tensor channelsLast = model.forward(feats);
+            assertThat(contiguous.shape()).containsExactly(1, 192);
+            assertThat(org.bytedeco.pytorch.global.torch.isfinite(channelsLast).all().item_bool()).isTrue();
+            double scale = contiguous.abs().max().item_double();
+            assertThat(Golden.maxAbsDiff(channelsLast, contiguous)).isLessThan(1e-4 * (1 + scale));
+        } finally {
+            dev.localai.tts.core.nn.Conv.useChannelsLast(layout);
+            org.bytedeco.pytorch.global.torch.set_num_threads(threads);
+        }
+    }
+
     @Test
     void xvectorMatchesGolden() {
         try (Tiny t = Tiny.open();
