@@ -83,6 +83,44 @@ class LifecycleTest {
     }
 
     @Test
+    void aLocalModelDirectorysPathStaysInTheServersOwnWords(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("secret-models/turbo"));
+        TtsServer server = TtsServer.start(TestServers.config().model(dir.toString()).allowDownload(false).build());
+        try {
+            assertThat(server.engines().awaitLoaded(Duration.ofMinutes(1))).isTrue();
+            Http http = new Http(server);
+            HttpResponse<byte[]> failed = http.speech("{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}");
+            JsonNode e = Http.error(failed, 503);
+            assertThat(e.get("code").asText()).isEqualTo("model_unavailable");
+            assertThat(e.get("message").asText()).contains("the model directory").doesNotContain("secret-models")
+                    .doesNotContain(tmp.toString());
+        } finally {
+            server.shutdown();
+        }
+        // and while it loads
+        CountDownLatch release = new CountDownLatch(1);
+        TtsServer loading = TtsServer.start(TestServers.config().build(), () -> {
+            try {
+                release.await();
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("not loaded in this test");
+        }, dir.toString());
+        try {
+            JsonNode e = Http.error(new Http(loading).speech(
+                    "{\"model\":\"tts-1\",\"input\":\"x\",\"voice\":\"alloy\"}"), 503);
+            assertThat(e.get("code").asText()).isEqualTo("model_not_ready");
+            assertThat(e.get("message").asText()).isEqualTo(
+                    "The model is still loading (loading the model directory); retry shortly.");
+        } finally {
+            release.countDown();
+            loading.shutdown();
+        }
+    }
+
+    @Test
     void shutdownRefusesNewWorkButFinishesTheRequestInFlight() throws Exception {
         var config = TestServers.config().build();
         Supplier<SpeechSynthesizer> real = EngineFactory.chatterbox(config.engine());

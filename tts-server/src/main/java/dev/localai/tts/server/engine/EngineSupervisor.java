@@ -5,6 +5,7 @@ import dev.localai.tts.api.ApiErrors;
 import dev.localai.tts.api.ApiException;
 import dev.localai.tts.core.engine.api.EngineHealth;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.server.http.PublicMessages;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
@@ -125,10 +126,12 @@ public final class EngineSupervisor implements AutoCloseable {
         SpeechSynthesizer e = engine;
         return switch (s.state()) {
             case READY -> e;
-            case LOADING -> throw ApiErrors.unavailable("model_not_ready",
-                    "The model is still loading (" + s.detail() + "); retry shortly.", 5);
+            // the detail names the model as configured: a local directory's path stays in the server's log
+            case LOADING -> throw ApiErrors.unavailable("model_not_ready", "The model is still loading ("
+                    + PublicMessages.aboutTheModel(s.detail(), description, "loading") + "); retry shortly.", 5);
             // loading is not retried, so neither should the client (OpenAI SDKs honour x-should-retry)
-            case FAILED -> throw new ApiException(503, new ApiError(s.detail(), ApiError.UNAVAILABLE, null,
+            case FAILED -> throw new ApiException(503, new ApiError(PublicMessages.aboutTheModel(s.detail(), description,
+                    "The model could not be loaded; the server's log says why."), ApiError.UNAVAILABLE, null,
                     "model_unavailable"), Map.of("Retry-After", "60", "x-should-retry", "false"), null);
             case CLOSED -> throw ApiErrors.unavailable("shutting_down", "The server is shutting down.", 5);
         };

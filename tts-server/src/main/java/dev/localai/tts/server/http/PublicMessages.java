@@ -9,9 +9,12 @@ import java.util.regex.Pattern;
  * error numbers) and no Java class names. The full message stays in the server log, under the request id.
  */
 public final class PublicMessages {
-    /** An absolute path (POSIX or Windows) or any path naming a staging / trash folder of the library. */
+    /**
+     * An absolute path (POSIX or Windows; a sentence's full stop after it is not part of it) or any path naming a
+     * staging / trash folder of the library.
+     */
     private static final Pattern PATH = Pattern.compile(
-            "(?<![\\w.~-])(?:[A-Za-z]:)?[/\\\\][^\\s'\"()<>:;,]*(?:[/\\\\][^\\s'\"()<>:;,]*)+"
+            "(?<![\\w.~-])(?:[A-Za-z]:)?[/\\\\][^\\s'\"()<>:;,]*(?:[/\\\\][^\\s'\"()<>:;,]*)+(?<!\\.)"
                     + "|\\S*\\.(?:staging|trash|rename)-[0-9a-fA-F-]+\\S*");
     /** The library's own file names ({@code clip.bin}, {@code meta.json}, a conditionals cache). */
     private static final Pattern INTERNAL_FILE = Pattern.compile(
@@ -29,8 +32,36 @@ public final class PublicMessages {
 
     /** The message without paths, class names and native details; {@code fallback} when nothing useful is left. */
     public static String clean(String message, String fallback) {
-        if (message == null || message.isBlank()) {
+        String m = withoutInternals(message, "the uploaded file");
+        if (m == null) {
             return fallback;
+        }
+        m = INTERNAL_FILE.matcher(m).replaceAll("the clip");
+        return tidy(m, fallback);
+    }
+
+    /**
+     * A message about the model (still loading, or why it could not be loaded) fit for a response body: {@code
+     * model}, the source as configured, becomes "the model directory" where it is a local path, any other path "a
+     * path on the server"; class names and native details go; the model's file names and a Hugging Face repo id
+     * ({@code owner/name}: not a path) stay; {@code fallback} when nothing useful is left.
+     */
+    public static String aboutTheModel(String message, String model, String fallback) {
+        String m = message;
+        if (m != null && model != null && !model.isBlank() && PATH.matcher(model.strip()).matches()) {
+            m = m.replace(model.strip(), "the model directory");
+        }
+        m = withoutInternals(m, "a path on the server");
+        // "model directory /srv/x has no ..." reads "model directory the model directory has no ..." by now
+        return m == null ? fallback
+                : tidy(m.replaceAll("(?i)(?:the )?model directory the model directory", "the model directory"),
+                        fallback);
+    }
+
+    /** Everything but the library's own file names: the internals cut, paths named {@code pathName}; null if blank. */
+    private static String withoutInternals(String message, String pathName) {
+        if (message == null || message.isBlank()) {
+            return null;
         }
         String m = message;
         int cut = -1;
@@ -45,10 +76,12 @@ public final class PublicMessages {
             int clause = m.lastIndexOf(": ", cut);
             m = clause > 0 ? m.substring(0, clause) : "";
         }
-        m = PATH.matcher(m).replaceAll("the uploaded file");
-        m = INTERNAL_FILE.matcher(m).replaceAll("the clip");
-        m = CLASS.matcher(m).replaceAll("");
-        m = m.replaceAll("\\s+", " ").replaceAll("[\\s:,;]+$", "").trim();
-        return m.isEmpty() ? fallback : m;
+        m = PATH.matcher(m).replaceAll(java.util.regex.Matcher.quoteReplacement(pathName));
+        return CLASS.matcher(m).replaceAll("");
+    }
+
+    private static String tidy(String m, String fallback) {
+        String t = m.replaceAll("\\s+", " ").replaceAll("[\\s:,;]+$", "").trim();
+        return t.isEmpty() ? fallback : t;
     }
 }

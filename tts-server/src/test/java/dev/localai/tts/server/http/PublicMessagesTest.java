@@ -24,6 +24,27 @@ class PublicMessagesTest {
     }
 
     @Test
+    void aboutTheModelALocalDirectoryIsNamedButNotShown() {
+        String dir = "/root/.cache/localai-tts/random-turbo-0";
+        assertThat(PublicMessages.aboutTheModel("loading " + dir, dir, "f")).isEqualTo("loading the model directory");
+        assertThat(PublicMessages.aboutTheModel("the model could not be loaded from /srv/models/turbo: "
+                + "model directory /srv/models/turbo has no t3_turbo_v1.safetensors", "/srv/models/turbo", "f"))
+                .isEqualTo("the model could not be loaded from the model directory: the model directory has no "
+                        + "t3_turbo_v1.safetensors");
+        // another path is not the model's
+        assertThat(PublicMessages.aboutTheModel("revision 'main' of a/b is not in the local cache "
+                + "/root/.cache/huggingface/hub/models--a--b. Run `tts download` once", "a/b", "f"))
+                .isEqualTo("revision 'main' of a/b is not in the local cache a path on the server. Run `tts "
+                        + "download` once");
+        // a repo id is not a path, and the model's file names are not the voice library's
+        assertThat(PublicMessages.aboutTheModel("loading ResembleAI/chatterbox-turbo@main",
+                "ResembleAI/chatterbox-turbo@main", "f")).isEqualTo("loading ResembleAI/chatterbox-turbo@main");
+        assertThat(PublicMessages.aboutTheModel("the model could not be loaded from x/y: "
+                + "java.io.UncheckedIOException: boom", "x/y", "f")).isEqualTo("the model could not be loaded from x/y");
+        assertThat(PublicMessages.aboutTheModel(null, dir, "fallback")).isEqualTo("fallback");
+    }
+
+    @Test
     void ordinaryMessagesStay() {
         assertThat(PublicMessages.clean("the clip is shorter than 5 seconds", "f"))
                 .isEqualTo("the clip is shorter than 5 seconds");
