@@ -56,6 +56,8 @@ class ConvShapesOnDirtyHeapTest {
     /** Cap on multiply-adds per checked shape, so the double loop stays fast. */
     private static final long MAX_MACS = 8_000_000L;
     private static List<ConvShape> shapes;
+    /** The same layers at the longest length each was run at (not capped): oneDNN's choices depend on it. */
+    private static List<ConvShape> fullShapes;
 
     @BeforeAll
     static void recordEveryShapeTheModelsUse(@TempDir Path tmp) throws Exception {
@@ -71,6 +73,49 @@ class ConvShapesOnDirtyHeapTest {
         List<ConvShape> all = new ArrayList<>(seen);
         all.addAll(s3TokenizerTurboShapes());
         shapes = dedupe(all);
+        fullShapes = dedupe(all, false);
+    }
+
+    /**
+     * Every shape at the length the models ran it, channels-last (the layout whose oneDNN kernels choose their
+     * blocking by shape and thread count: one divided by zero at two threads for some channel pairs,
+     * {@code ConvChannelsLastTest}), at thread counts a user's machine may have, 1 to 16 (more threads than this
+     * machine's cores only make the runs slower): every output finite and, against the same convolution at one
+     * thread in the default layout, the same to rounding. A crash here ends the test JVM.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyShapeAtTheModelsLengthsRunsAtOneToSixteenThreads() {
+        return fullShapes.stream().map(s -> DynamicTest.dynamicTest("threads " + s, () -> {
+            boolean layout = Conv.channelsLast();
+            int threads = torch.get_num_threads();
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(s.hashCode());
+                torch.ScalarType dt = s.dtype().equals("BFloat16") ? torch.ScalarType.BFloat16
+                        : torch.ScalarType.Float;
+                long[] xs = s.input().stream().mapToLong(Long::longValue).toArray();
+                long[] ws = s.weight().stream().mapToLong(Long::longValue).toArray();
+                long fanIn = s.inputChannelsPerGroup() * ws[2] * (ws.length == 4 ? ws[3] : 1);
+                Tensor x = randn(g, xs, 1.0).to(dt);
+                Tensor w = randn(g, ws, 1.0 / Math.sqrt(fanIn)).to(dt);
+                long outCh = s.kind() == ConvShape.Kind.CONV_TRANSPOSE1D ? ws[1] * s.groups() : ws[0];
+                Tensor b = randn(g, new long[] {outCh}, 0.1).to(dt);
+                Conv.useChannelsLast(false);
+                torch.set_num_threads(1);
+                Tensor ref = run(s, x, w, b).to(torch.ScalarType.Float);
+                double scale = ref.abs().max().item_double();
+                double tol = (dt == torch.ScalarType.Float ? 1e-4 : 2e-2) * (1 + scale);
+                Conv.useChannelsLast(true);
+                for (int n : new int[] {2, 3, 4, 8, 16}) {
+                    torch.set_num_threads(n);
+                    Tensor y = run(s, x, w, b).to(torch.ScalarType.Float);
+                    assertThat(torch.isfinite(y).all().item_bool()).as("%s at %d threads: finite", s, n).isTrue();
+                    assertThat(Golden.maxAbsDiff(y, ref)).as("%s at %d threads", s, n).isLessThanOrEqualTo(tol);
+                }
+            } finally {
+                torch.set_num_threads(threads);
+                Conv.useChannelsLast(layout);
+            }
+        }));
     }
 
     @Test
@@ -352,12 +397,17 @@ class ConvShapesOnDirtyHeapTest {
 
     /** One shape per distinct layer (ignoring the input length), its length capped so the loop stays fast. */
     private static List<ConvShape> dedupe(List<ConvShape> all) {
+        return dedupe(all, true);
+    }
+
+    /** One shape per layer, at its longest length ({@code capped}: at most {@link #MAX_MACS} multiply-adds). */
+    private static List<ConvShape> dedupe(List<ConvShape> all, boolean capped) {
         Map<String, ConvShape> byLayer = new TreeMap<>();
         for (ConvShape s : all) {
             List<Long> in = s.input();
             String key = s.kind() + " " + in.subList(0, in.size() - 1) + " " + s.weight() + " " + s.stride() + " "
                     + s.padding() + " " + s.dilation() + " " + s.groups() + " " + s.dtype();
-            byLayer.merge(key, capped(s), (a, b) -> a.input().get(a.input().size() - 1)
+            byLayer.merge(key, capped ? capped(s) : s, (a, b) -> a.input().get(a.input().size() - 1)
                     >= b.input().get(b.input().size() - 1) ? a : b);
         }
         List<ConvShape> out = new ArrayList<>(byLayer.values());
