@@ -61,6 +61,45 @@ class LinearOnednnTest {
         }
     }
 
+    /**
+     * The flow's products and the pointwise convolutions the channels-last gateway now runs as products (CAMPPlus's
+     * 1024 to 512 among them, {@code Conv}), on oneDNN in fp32 and in bf16, at thread counts a user's machine may have:
+     * finite, and the same to rounding as at two threads. oneDNN chooses its blocking by shape and thread count, and
+     * one such choice in its convolutions divided by zero at two threads ({@code ConvChannelsLastTest}).
+     */
+    @Test
+    void theProductsRunAtOneToSixteenThreads() {
+        long[][] shapes = {SHAPES[2], SHAPES[3], SHAPES[4], SHAPES[7], {500, 1024, 512}, {500, 512, 1024},
+            {500, 256, 1024}, {500, 1024, 2048}, {500, 512, 2048}};
+        int before = torch.get_num_threads();
+        try {
+            for (long[] s : shapes) {
+                for (torch.ScalarType type : new torch.ScalarType[] {torch.ScalarType.Float,
+                    torch.ScalarType.BFloat16}) {
+                    try (PointerScope scope = new PointerScope()) {
+                        torch.manual_seed(s[0] + s[1] * 7 + s[2]);
+                        Tensor x = torch.randn(1, s[0], s[1]).to(type);
+                        Tensor w = torch.randn(s[2], s[1]).mul_(new Scalar(1 / Math.sqrt(s[1]))).to(type);
+                        Tensor b = torch.randn(s[2]).to(type);
+                        torch.set_num_threads(2);
+                        Tensor ref = Linear.linear(x, w, b, true).to(torch.ScalarType.Float);
+                        double tol = (type == torch.ScalarType.Float ? 1e-5 : 2e-2)
+                                * (1 + ref.abs().max().item_double());
+                        for (int n : new int[] {1, 3, 4, 8, 16}) {
+                            torch.set_num_threads(n);
+                            Tensor y = Linear.linear(x, w, b, true).to(torch.ScalarType.Float);
+                            String what = java.util.Arrays.toString(s) + " " + type + " at " + n + " threads";
+                            assertThat(torch.isfinite(y).all().item_bool()).as(what).isTrue();
+                            assertThat(y.sub(ref).abs().max().item_double()).as(what).isLessThanOrEqualTo(tol);
+                        }
+                    }
+                }
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
     @Test
     void productsThatDoNotQualifyTakeLibTorchsKernelBitForBit() {
         long[][] other = {{15, 256, 256}, {1, 1024, 1024}, {64, 18, 256}, {64, 256, 1}, {300, 80, 9}};
