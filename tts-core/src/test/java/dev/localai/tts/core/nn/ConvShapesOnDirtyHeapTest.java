@@ -77,8 +77,8 @@ class ConvShapesOnDirtyHeapTest {
     }
 
     /**
-     * Every shape at the length the models ran it, channels-last (the layout whose oneDNN kernels choose their
-     * blocking by shape and thread count: one divided by zero at two threads for some channel pairs,
+     * Every shape at the length the models ran it, in both layouts (oneDNN's kernels choose their blocking by shape
+     * and thread count: a channels-last one divided by zero at two threads for some channel pairs,
      * {@code ConvChannelsLastTest}), at thread counts a user's machine may have, 1 to 16 (more threads than this
      * machine's cores only make the runs slower): every output finite and, against the same convolution at one
      * thread in the default layout, the same to rounding. A crash here ends the test JVM.
@@ -104,12 +104,15 @@ class ConvShapesOnDirtyHeapTest {
                 Tensor ref = run(s, x, w, b).to(torch.ScalarType.Float);
                 double scale = ref.abs().max().item_double();
                 double tol = (dt == torch.ScalarType.Float ? 1e-4 : 2e-2) * (1 + scale);
-                Conv.useChannelsLast(true);
-                for (int n : new int[] {2, 3, 4, 8, 16}) {
-                    torch.set_num_threads(n);
-                    Tensor y = run(s, x, w, b).to(torch.ScalarType.Float);
-                    assertThat(torch.isfinite(y).all().item_bool()).as("%s at %d threads: finite", s, n).isTrue();
-                    assertThat(Golden.maxAbsDiff(y, ref)).as("%s at %d threads", s, n).isLessThanOrEqualTo(tol);
+                for (boolean channelsLast : new boolean[] {true, false}) {
+                    Conv.useChannelsLast(channelsLast);
+                    for (int n : new int[] {2, 3, 4, 8, 16}) {
+                        torch.set_num_threads(n);
+                        Tensor y = run(s, x, w, b).to(torch.ScalarType.Float);
+                        String what = s + (channelsLast ? " channels-last" : "") + " at " + n + " threads";
+                        assertThat(torch.isfinite(y).all().item_bool()).as("%s: finite", what).isTrue();
+                        assertThat(Golden.maxAbsDiff(y, ref)).as(what).isLessThanOrEqualTo(tol);
+                    }
                 }
             } finally {
                 torch.set_num_threads(threads);
