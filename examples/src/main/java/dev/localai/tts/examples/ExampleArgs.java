@@ -2,6 +2,7 @@ package dev.localai.tts.examples;
 
 import dev.localai.tts.core.audio.AudioFormat;
 import dev.localai.tts.core.engine.ModelSource;
+import dev.localai.tts.core.runtime.JvmArchive;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,20 +22,38 @@ final class ExampleArgs {
         this.positional = positional;
     }
 
-    /** Parses {@code args}; exits with the usage line when fewer than {@code required} positionals are given. */
+    /**
+     * Parses {@code args}. With {@code -h} or {@code --help} it prints the usage line and exits (status 0); with fewer
+     * than {@code required} positionals, or {@code --model} without a value, it prints the usage line on stderr and
+     * exits with status 2, as a command-line tool does, rather than end in a stack trace.
+     */
     static ExampleArgs parse(String[] args, String usage, int required) {
+        for (String a : args) {
+            if (a.equals("-h") || a.equals("--help")) {
+                System.out.println("usage: " + usage);
+                JvmArchive.discard(); // the JVM archive of a run that did no work would hold little
+                System.exit(0);
+            }
+        }
         String env = System.getenv("TTS_MODEL");
         String model = env == null || env.isBlank() ? ModelSource.DEFAULT : env;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--model") && i + 1 < args.length) {
+            if (args[i].equals("--model")) {
+                if (i + 1 == args.length) {
+                    rest.clear(); // a --model without its value is a usage error whatever else was given
+                    required = Math.max(required, 1);
+                    break;
+                }
                 model = args[++i];
             } else {
                 rest.add(args[i]);
             }
         }
         if (rest.size() < required) {
-            throw new IllegalArgumentException("usage: " + usage);
+            System.err.println("usage: " + usage);
+            JvmArchive.discard();
+            System.exit(2);
         }
         return new ExampleArgs(model, rest);
     }

@@ -26,6 +26,33 @@ class ExamplesTest {
         model = ModelSource.tiny(tmp.resolve("tiny"), 5).toString();
     }
 
+    /**
+     * An example run without its arguments, with {@code --model} lacking its value, or with {@code --help} says its
+     * usage line, as a command-line tool does: no stack trace, status 2 (0 for help).
+     */
+    @Test
+    void anExampleWithoutItsArgumentsSaysItsUsageNotAStackTrace() throws Exception {
+        String[][] cases = {{"SpeakToFile"}, {"CloneVoice", "clip.wav"}, {"EmbedInApp", "--model"},
+            {"SpeakToFile", "--help"}};
+        for (String[] c : cases) {
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "dev.localai.tts.examples." + c[0]));
+            cmd.addAll(java.util.Arrays.asList(c).subList(1, c.length));
+            Process p = new ProcessBuilder(cmd).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            boolean help = c[c.length - 1].equals("--help");
+            String usage = help ? out : err;
+            assertThat(p.exitValue()).as(String.join(" ", c) + ": " + err).isEqualTo(help ? 0 : 2);
+            assertThat(usage.strip()).as(String.join(" ", c)).startsWith("usage: " + c[0] + " [--model M]")
+                    .doesNotContain("\n");
+            assertThat(err).doesNotContain("Exception").doesNotContain("\tat ");
+        }
+    }
+
     @Test
     void speakToFileWritesACompleteWav() throws Exception {
         Path out = tmp.resolve("hello.wav");
