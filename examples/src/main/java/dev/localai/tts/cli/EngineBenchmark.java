@@ -74,7 +74,10 @@ final class EngineBenchmark {
         boolean fused; // int8 T3 decoding through the native block kernel
         int firstBlockTokens;
         // no audio cache: a repeated request must be synthesized again, not served from memory
-        try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).cacheBytes(0).build()) {
+        // a voice library of its own, for timing a clone (deleted afterwards)
+        Path voices = java.nio.file.Files.createTempDirectory("tts-bench-voices");
+        try (TtsEngine e = TtsEngine.builder().model(modelDir).allowDownload(false).cacheBytes(0).voicesDir(voices)
+                .build()) {
             dtype = e.modelInfo().dtype();
             firstBlockTokens = e.options().firstBlockTokens();
             r.put("dtype", dtype);
@@ -154,6 +157,21 @@ final class EngineBenchmark {
                 r.put("streamed_rtf_range", range(streamedRtf, 3));
                 r.put("streamed_stall_ms_range", range(stall, 0));
             }
+            // what adding a voice costs (a server's upload, `tts speak --voice clip.wav`): a 10 s clip, the longest
+            // prompt upstream uses, through the S3 tokenizer, the speaker encoder and the conditionals
+            double[] clone = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                byte[] clip = dev.localai.tts.core.audio.WavWriter.pcm16(voiceLikeClip(10.0, 7L + i), 24_000);
+                long a = System.nanoTime();
+                e.addVoice("bench-" + i, clip);
+                clone[i] = (System.nanoTime() - a) / 1e6;
+            }
+            r.put("voice_clone_ms", Math.round(median(clone)));
+            if (repeats > 1) {
+                r.put("voice_clone_ms_range", range(clone, 0));
+            }
+        } finally {
+            deleteTree(voices);
         }
         ScalarType t3Type = WeightTypes.scalarType(dtype);
         try (T3 t3 = T3.load(Path.of(modelDir).resolve("t3_turbo_v1.safetensors"), Device.cpu(), t3Type)) {
@@ -246,6 +264,40 @@ final class EngineBenchmark {
         r.put("flow_product_gflops_before_after", Math.round(before) + "/" + Math.round(after));
         r.put("flow_floor_ms", Math.round(floor));
         r.put("flow_over_floor", round(ms / floor, 2));
+    }
+
+    /**
+     * {@code seconds} of a voice-like test signal at 24 kHz, seeded: a gliding fundamental with its harmonics, a
+     * syllable-rate envelope and a little noise (the speaker encoder and tokenizer see speech-shaped spectra, not a
+     * tone; the timing does not depend on the content).
+     */
+    static float[] voiceLikeClip(double seconds, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        int n = (int) Math.round(seconds * 24_000);
+        float[] out = new float[n];
+        double phase = 0;
+        for (int i = 0; i < n; i++) {
+            double t = i / 24_000.0;
+            double f0 = 140 + 30 * Math.sin(2 * Math.PI * 0.7 * t) + 10 * Math.sin(2 * Math.PI * 3.1 * t);
+            phase += 2 * Math.PI * f0 / 24_000;
+            double v = 0;
+            for (int h = 1; h <= 12; h++) {
+                v += Math.sin(h * phase) / h;
+            }
+            double syllables = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4.0 * t);
+            out[i] = (float) (0.12 * syllables * v + 0.004 * (rng.nextDouble() * 2 - 1));
+        }
+        return out;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var files = java.nio.file.Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // a temporary directory left behind is harmless
+        }
     }
 
     static double median(double[] v) {
