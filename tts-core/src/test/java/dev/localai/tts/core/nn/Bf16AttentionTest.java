@@ -187,13 +187,17 @@ class Bf16AttentionTest {
             Tensor k = randnBf16(g, 2.0, 1, 300, 512);
             Tensor v = randnBf16(g, 1.0, 1, 300, 512);
             for (int path : paths()) {
-                torch.set_num_threads(before);
-                Tensor many = Bf16Attention.attendOn(path, q, k, v, 8, SCALE);
                 torch.set_num_threads(1);
                 Tensor one = Bf16Attention.attendOn(path, q, k, v, 8, SCALE);
                 Tensor again = Bf16Attention.attendOn(path, q, k, v, 8, SCALE);
-                assertThat(torch.equal(many, one)).as("path %d", path).isTrue();
                 assertThat(torch.equal(one, again)).as("path %d", path).isTrue();
+                // explicit counts, not this machine's default (one thread on a 2-vCPU box would compare one with one):
+                // fewer threads than heads, more than heads, more than (head, block) pairs
+                for (int n : new int[] {2, 3, 8, 16, 64}) {
+                    torch.set_num_threads(n);
+                    Tensor many = Bf16Attention.attendOn(path, q, k, v, 8, SCALE);
+                    assertThat(torch.equal(many, one)).as("path %d, %d threads", path, n).isTrue();
+                }
             }
         } finally {
             torch.set_num_threads(before);

@@ -89,26 +89,17 @@ class ConvShapesOnDirtyHeapTest {
             boolean layout = Conv.channelsLast();
             int threads = torch.get_num_threads();
             try (PointerScope scope = new PointerScope()) {
-                Generator g = torch.createCPUGenerator(s.hashCode());
-                torch.ScalarType dt = s.dtype().equals("BFloat16") ? torch.ScalarType.BFloat16
-                        : torch.ScalarType.Float;
-                long[] xs = s.input().stream().mapToLong(Long::longValue).toArray();
-                long[] ws = s.weight().stream().mapToLong(Long::longValue).toArray();
-                long fanIn = s.inputChannelsPerGroup() * ws[2] * (ws.length == 4 ? ws[3] : 1);
-                Tensor x = randn(g, xs, 1.0).to(dt);
-                Tensor w = randn(g, ws, 1.0 / Math.sqrt(fanIn)).to(dt);
-                long outCh = s.kind() == ConvShape.Kind.CONV_TRANSPOSE1D ? ws[1] * s.groups() : ws[0];
-                Tensor b = randn(g, new long[] {outCh}, 0.1).to(dt);
+                Operands o = Operands.random(s);
                 Conv.useChannelsLast(false);
                 torch.set_num_threads(1);
-                Tensor ref = run(s, x, w, b).to(torch.ScalarType.Float);
+                Tensor ref = run(s, o.x(), o.w(), o.b()).to(torch.ScalarType.Float);
                 double scale = ref.abs().max().item_double();
-                double tol = (dt == torch.ScalarType.Float ? 1e-4 : 2e-2) * (1 + scale);
+                double tol = (o.type() == torch.ScalarType.Float ? 1e-4 : 2e-2) * (1 + scale);
                 for (boolean channelsLast : new boolean[] {true, false}) {
                     Conv.useChannelsLast(channelsLast);
                     for (int n : new int[] {2, 3, 4, 8, 16}) {
                         torch.set_num_threads(n);
-                        Tensor y = run(s, x, w, b).to(torch.ScalarType.Float);
+                        Tensor y = run(s, o.x(), o.w(), o.b()).to(torch.ScalarType.Float);
                         String what = s + (channelsLast ? " channels-last" : "") + " at " + n + " threads";
                         assertThat(torch.isfinite(y).all().item_bool()).as("%s: finite", what).isTrue();
                         assertThat(Golden.maxAbsDiff(y, ref)).as(what).isLessThanOrEqualTo(tol);
@@ -167,19 +158,13 @@ class ConvShapesOnDirtyHeapTest {
     private static void check(ConvShape s, boolean channelsLastInput) {
         for (float poison : HeapPoison.VALUES) {
             try (PointerScope scope = new PointerScope()) {
-                Generator g = torch.createCPUGenerator(s.hashCode());
-                torch.ScalarType dt = s.dtype().equals("BFloat16") ? torch.ScalarType.BFloat16
-                        : torch.ScalarType.Float;
-                long[] xs = s.input().stream().mapToLong(Long::longValue).toArray();
-                long[] ws = s.weight().stream().mapToLong(Long::longValue).toArray();
-                long fanIn = s.inputChannelsPerGroup() * ws[2] * (ws.length == 4 ? ws[3] : 1);
-                Tensor x = randn(g, xs, 1.0).to(dt);
-                if (channelsLastInput && xs.length == 3) {
-                    x = Conv.channelsLast4d(x).squeeze(2);
-                }
-                Tensor w = randn(g, ws, 1.0 / Math.sqrt(fanIn)).to(dt);
-                long outCh = s.kind() == ConvShape.Kind.CONV_TRANSPOSE1D ? ws[1] * s.groups() : ws[0];
-                Tensor b = randn(g, new long[] {outCh}, 0.1).to(dt);
+                Operands o = Operands.random(s);
+                torch.ScalarType dt = o.type();
+                long[] xs = o.xs();
+                long[] ws = o.ws();
+                Tensor x = channelsLastInput && xs.length == 3 ? Conv.channelsLast4d(o.x()).squeeze(2) : o.x();
+                Tensor w = o.w();
+                Tensor b = o.b();
                 long padded = xs[0] * roundUp(xs[1], Conv.BLOCK) * product(xs, 2) * x.element_size();
                 long paddedW = roundUp(ws[0], Conv.BLOCK) * roundUp(ws[1], Conv.BLOCK) * product(ws, 2) * 4;
                 HeapPoison.poison(poison, padded, paddedW);
@@ -203,6 +188,25 @@ class ConvShapesOnDirtyHeapTest {
                 double tol = (dt == torch.ScalarType.Float ? 1e-4 : 2e-2) * (1 + maxRef);
                 assertThat(maxErr).as("%s, heap poisoned with %s", s, poison).isLessThanOrEqualTo(tol);
             }
+        }
+    }
+
+    /**
+     * A shape's random input, weight and bias in its dtype (seeded by the shape; weights scaled by the fan-in), made
+     * in the caller's pointer scope.
+     */
+    private record Operands(torch.ScalarType type, long[] xs, long[] ws, Tensor x, Tensor w, Tensor b) {
+        static Operands random(ConvShape s) {
+            Generator g = torch.createCPUGenerator(s.hashCode());
+            torch.ScalarType dt = s.dtype().equals("BFloat16") ? torch.ScalarType.BFloat16 : torch.ScalarType.Float;
+            long[] xs = s.input().stream().mapToLong(Long::longValue).toArray();
+            long[] ws = s.weight().stream().mapToLong(Long::longValue).toArray();
+            long fanIn = s.inputChannelsPerGroup() * ws[2] * (ws.length == 4 ? ws[3] : 1);
+            Tensor x = randn(g, xs, 1.0).to(dt);
+            Tensor w = randn(g, ws, 1.0 / Math.sqrt(fanIn)).to(dt);
+            long outCh = s.kind() == ConvShape.Kind.CONV_TRANSPOSE1D ? ws[1] * s.groups() : ws[0];
+            Tensor b = randn(g, new long[] {outCh}, 0.1).to(dt);
+            return new Operands(dt, xs, ws, x, w, b);
         }
     }
 

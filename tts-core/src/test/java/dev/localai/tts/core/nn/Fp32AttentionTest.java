@@ -149,11 +149,15 @@ class Fp32AttentionTest {
             Tensor k = randn(g, 2.0, 1, 300, 512);
             Tensor v = randn(g, 1.0, 1, 300, 512);
             for (int path : paths()) {
-                torch.set_num_threads(before);
-                Tensor many = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
                 torch.set_num_threads(1);
                 Tensor one = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
-                assertThat(torch.equal(many, one)).as("path %d", path).isTrue();
+                // explicit counts, not this machine's default (one thread on a 2-vCPU box would compare one with one):
+                // fewer threads than heads, more than heads, more than (head, block) pairs
+                for (int n : new int[] {2, 3, 8, 16, 64}) {
+                    torch.set_num_threads(n);
+                    Tensor many = Fp32Attention.attendOn(path, q, k, v, 8, SCALE);
+                    assertThat(torch.equal(many, one)).as("path %d, %d threads", path, n).isTrue();
+                }
             }
         } finally {
             torch.set_num_threads(before);

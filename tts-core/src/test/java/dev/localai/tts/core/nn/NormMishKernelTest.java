@@ -119,9 +119,11 @@ class NormMishKernelTest {
                 Tensor add = randn(g, 0.5, 256).to(type);
                 torch.set_num_threads(1);
                 Tensor one = NormMishKernel.normMish(x, w, b, 1e-5, add);
-                torch.set_num_threads(2);
-                Tensor two = NormMishKernel.normMish(x, w, b, 1e-5, add);
-                assertThat(torch.equal(one, two)).isTrue();
+                for (int n : new int[] {2, 3, 16}) {
+                    torch.set_num_threads(n);
+                    Tensor many = NormMishKernel.normMish(x, w, b, 1e-5, add);
+                    assertThat(torch.equal(one, many)).as("%s at %d threads", type, n).isTrue();
+                }
             }
         } finally {
             torch.set_num_threads(before);
