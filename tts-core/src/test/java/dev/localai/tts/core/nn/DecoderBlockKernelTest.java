@@ -232,7 +232,7 @@ class DecoderBlockKernelTest {
                 v0[r] = cache(g, heads, pos[r] + 1 + r, hd, pos[r]).to(type);
             }
             float[] batched = null;
-            for (int threads : new int[] {1, 2, 3}) {
+            for (int threads : new int[] {1, 2, 3, 16}) {
                 torch.set_num_threads(threads);
                 for (int rep = 0; rep < 3; rep++) {
                     Tensor x = x0.clone();
