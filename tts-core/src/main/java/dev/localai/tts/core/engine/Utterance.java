@@ -237,6 +237,24 @@ public final class Utterance {
     /** Tokens held back from a block because the encoder's pre-lookahead still sees them change. */
     static final int LOOKAHEAD_TOKENS = 3;
 
+    /**
+     * Speech tokens of a streamed request's first flush: the first block's, the encoder's pre-lookahead and the
+     * vocoder's look-ahead (whole tokens), so that the first block really carries {@code firstBlockTokens} of audio.
+     */
+    static int firstFlushTokens(ChatterboxTurbo m, int firstBlockTokens) {
+        return firstBlockTokens + heldTokens(m);
+    }
+
+    /**
+     * Tokens every flush holds back beyond its block: the encoder's pre-lookahead and the (exact) vocoder's
+     * look-ahead in whole tokens: the vocoder emits a frame only once its look-ahead has arrived.
+     */
+    static int heldTokens(ChatterboxTurbo m) {
+        int stride = m.flow().config().upsampleStride();
+        int vocoderTokens = (HiftStream.exactLatencyFrames(m.hift().config()) + stride - 1) / stride;
+        return LOOKAHEAD_TOKENS + vocoderTokens;
+    }
+
     private Utterance() {}
 
     static Result run(ChatterboxTurbo m, PreparedVoice voice, String text, Params p, Sink sink,
@@ -290,8 +308,7 @@ public final class Utterance {
                 // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too,
                 // so the first block really carries firstBlockTokens of audio. A request's later text chunk, with
                 // audio already playing, starts with what the pacer says
-                int vocoderTokens = (v.vocoder.latencyFrames() + stride - 1) / stride;
-                int held = LOOKAHEAD_TOKENS + vocoderTokens;
+                int held = heldTokens(m);
                 int block = p.streaming() && pacer.playing()
                         ? pacer.next(StreamPacer.now(), (int) promptTokens + held, p.firstBlockTokens(),
                                 p.maxBlockTokens(), p.firstBlockTokens())

@@ -165,6 +165,32 @@ class TtsEngineTest {
         }
     }
 
+    /**
+     * An engine that warms up (one streamed request of the first flush's tokens, {@code Utterance.heldTokens} being
+     * what every flush holds back) starts, keeps no audio of it, and streams at once.
+     */
+    @Test
+    void theWarmUpStreamsTheFirstFlushAndKeepsNothing() {
+        Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
+        try (TtsEngine warm = TtsEngine.builder().model(dir).threads(1).warmUp(true).build()) {
+            assertThat(warm.cacheStats().get("bytes")).isZero();
+            assertThat(warm.firstFlushTokens()).isGreaterThan(warm.options().firstBlockTokens() + 3);
+            try (SpeechStream st = warm.stream(SpeechRequest.builder("Hi there.").seed(2L).maxTokens(30).build())) {
+                List<float[]> audio = new ArrayList<>();
+                while (st.hasNext()) {
+                    audio.add(st.next().samples());
+                }
+                assertAudio(audio.stream().reduce(new float[0], TtsEngineTest::concat));
+            }
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     @Test
     void aFullQueueAnswersBusy() throws Exception {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
