@@ -91,10 +91,10 @@ tts_jvm_flags() {
 #    command line among them, that no flag turns off; the recording run's own notes on it are off
 #    (-XX:-DisplayVMOutput, which also keeps that run's VM warnings off the terminal; unified logging is unchanged);
 #  - older archives of that launcher and JDK are deleted, and so is one whose run did no real work: the writing run
-#    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI and the server mark it (NAME.discard) when
-#    it only printed help or a version, or failed; such an archive holds few of the classes a real run needs, and
-#    every later start would map it (a first `./tts speak --help` left `speak`'s without the model's classes). A
-#    marked recording is deleted unassembled.
+#    is told its archive's path (-Dlocalai.tts.jvmArchive), and the CLI, the server and the manager mark it
+#    (NAME.discard) when it only printed help or a version, or failed; such an archive holds few of the classes a real
+#    run needs, and every later start would map it (a first `./tts speak --help` left `speak`'s without the model's
+#    classes). A marked recording is deleted unassembled.
 # Nothing is printed where TTS_JVM_CDS=off, where the JDK has no base archive of its own (lib/server/classes.jsa: a
 # HotSpot JDK's, which these extend; OpenJ9 takes other flags), where that directory cannot be made or written, or
 # where its path has a space (callers split the flags on spaces). The JVM's notes on archives are kept off stderr.
@@ -143,7 +143,8 @@ tts_cds_flags() {
   if [ -z "$_use" ] && [ "$_ext" = aot ]; then
     _use=$(tts_aot_assemble "$1" "$_prefix" "${3:-}")
   fi
-  # a run that writes one is told where (the CLI and the server mark it to be discarded when the run did no real work)
+  # a run that writes one is told where (the CLI, the server and the manager mark it to be discarded when the run did
+  # no real work)
   _own="$_prefix-$$.$_ext"
   if [ -n "$_use" ] && [ "$_ext" = aot ]; then
     echo "-XX:AOTCache=$_use $_quiet"

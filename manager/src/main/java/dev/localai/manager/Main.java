@@ -104,9 +104,34 @@ public final class Main {
         return new Running(manager, server);
     }
 
+    /**
+     * The system property naming the JVM archive this run writes at exit, set by the launcher ({@code tts_cds_flags}
+     * in {@code bin/jvm-env.sh}; the same property as tts-core's {@code runtime.JvmArchive}, which the manager does
+     * not depend on).
+     */
+    static final String JVM_ARCHIVE_PROPERTY = "localai.tts.jvmArchive";
+
+    /**
+     * Marks this run's JVM archive, if it writes one, to be discarded ({@code NAME.discard}): a run that only printed
+     * its usage or failed to start loaded few of the classes a running manager needs, and the launcher's next start
+     * would otherwise map that archive. A mark that cannot be written is ignored.
+     */
+    static void discardJvmArchive() {
+        String archive = System.getProperty(JVM_ARCHIVE_PROPERTY);
+        if (archive == null || archive.isBlank()) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(Path.of(archive + ".discard"), "");
+        } catch (java.io.IOException | RuntimeException e) {
+            // kept: later starts map fewer classes than they could, nothing worse
+        }
+    }
+
     public static void main(String[] argv) {
         if (argv.length == 1 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
             System.out.println(USAGE);
+            discardJvmArchive();
             return;
         }
         Args args;
@@ -114,6 +139,7 @@ public final class Main {
             args = parse(argv);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
+            discardJvmArchive();
             System.exit(2);
             return;
         }
@@ -128,12 +154,15 @@ public final class Main {
             done.await();
         } catch (ConfigException e) {
             System.err.println("models.json: " + e.getMessage());
+            discardJvmArchive();
             System.exit(2);
         } catch (IllegalStateException e) {
             System.err.println(e.getMessage());
+            discardJvmArchive();
             System.exit(2);
         } catch (RuntimeException e) {
             System.err.println("manager failed to start: " + e.getMessage());
+            discardJvmArchive();
             System.exit(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

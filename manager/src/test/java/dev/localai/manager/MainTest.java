@@ -31,6 +31,35 @@ class MainTest {
     @TempDir
     Path tmp;
 
+    /**
+     * A run that only prints its usage marks the JVM archive the launcher told it it writes ({@code NAME.discard}),
+     * so the next start writes a new one; without the property nothing is written.
+     */
+    @Test
+    void aHelpRunMarksItsJvmArchiveToBeDiscarded(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path archive = tmp.resolve("manager-1-2.aot");
+        String before = System.getProperty(Main.JVM_ARCHIVE_PROPERTY);
+        java.io.PrintStream out = System.out;
+        try {
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            System.clearProperty(Main.JVM_ARCHIVE_PROPERTY);
+            Main.main(new String[] {"--help"});
+            try (var files = java.nio.file.Files.list(tmp)) {
+                assertThat(files.toList()).isEmpty();
+            }
+            System.setProperty(Main.JVM_ARCHIVE_PROPERTY, archive.toString());
+            Main.main(new String[] {"--help"});
+            assertThat(tmp.resolve("manager-1-2.aot.discard")).exists();
+        } finally {
+            System.setOut(out);
+            if (before == null) {
+                System.clearProperty(Main.JVM_ARCHIVE_PROPERTY);
+            } else {
+                System.setProperty(Main.JVM_ARCHIVE_PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void parsesTheDocumentedCommandLine() {
         Main.Args a = Main.parse(new String[] {"--config", "models.json", "--listen", "127.0.0.1:9000", "--docker",
