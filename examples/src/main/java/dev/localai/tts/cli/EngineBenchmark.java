@@ -7,7 +7,6 @@ import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.model.hift.HiftConfig;
-import dev.localai.tts.core.model.hift.HiftStream;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
@@ -247,8 +246,7 @@ final class EngineBenchmark {
             c = S3GenFlow.inferConfig(s3gen).withAttentionInFp32(plan.flowAttentionFp32());
             h = HiftConfig.inferFrom(s3gen);
         }
-        int vocoderTokens = (HiftStream.exactLatencyFrames(h) + c.upsampleStride() - 1) / c.upsampleStride();
-        int tokens = firstBlockTokens + c.preLookaheadLen() + vocoderTokens;
+        int tokens = dev.localai.tts.core.engine.Utterance.firstFlushTokens(c, h, firstBlockTokens);
         long frames = (long) c.upsampleStride() * (FLOW_PROMPT_TOKENS + tokens);
         double before = FlowFloor.productGflops(c, plan.flow(), frames);
         double ms = FlowFloor.flowMs(c, plan.flow(), FLOW_PROMPT_TOKENS, tokens, 5);

@@ -30,32 +30,35 @@ final class ExampleArgs {
     static ExampleArgs parse(String[] args, String usage, int required) {
         for (String a : args) {
             if (a.equals("-h") || a.equals("--help")) {
-                System.out.println("usage: " + usage);
-                JvmArchive.discard(); // the JVM archive of a run that did no work would hold little
-                System.exit(0);
+                exitWithUsage(usage, 0);
             }
         }
         String env = System.getenv("TTS_MODEL");
         String model = env == null || env.isBlank() ? ModelSource.DEFAULT : env;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--model")) {
-                if (i + 1 == args.length) {
-                    rest.clear(); // a --model without its value is a usage error whatever else was given
-                    required = Math.max(required, 1);
-                    break;
-                }
+            if (!args[i].equals("--model")) {
+                rest.add(args[i]);
+            } else if (i + 1 < args.length) {
                 model = args[++i];
             } else {
-                rest.add(args[i]);
+                exitWithUsage(usage, 2); // a --model without its value
             }
         }
         if (rest.size() < required) {
-            System.err.println("usage: " + usage);
-            JvmArchive.discard();
-            System.exit(2);
+            exitWithUsage(usage, 2);
         }
         return new ExampleArgs(model, rest);
+    }
+
+    /**
+     * Prints the usage line (on stdout for help, status 0; else on stderr) and exits, marking this run's JVM archive
+     * to be discarded: a run that did no work would leave one that holds little.
+     */
+    private static void exitWithUsage(String usage, int status) {
+        (status == 0 ? System.out : System.err).println("usage: " + usage);
+        JvmArchive.discard();
+        System.exit(status);
     }
 
     String model() {

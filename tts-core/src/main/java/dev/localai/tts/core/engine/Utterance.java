@@ -1,7 +1,9 @@
 package dev.localai.tts.core.engine;
 
+import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.hift.HiftStream;
 import dev.localai.tts.core.model.hift.SourceNoise;
+import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.model.t3.T3;
@@ -242,17 +244,21 @@ public final class Utterance {
      * vocoder's look-ahead (whole tokens), so that the first block really carries {@code firstBlockTokens} of audio.
      */
     static int firstFlushTokens(ChatterboxTurbo m, int firstBlockTokens) {
-        return firstBlockTokens + heldTokens(m);
+        return firstFlushTokens(m.flow().config(), m.hift().config(), firstBlockTokens);
+    }
+
+    /** As {@link #firstFlushTokens(ChatterboxTurbo, int)}, from the flow's and the vocoder's sizes (benchmarks). */
+    public static int firstFlushTokens(S3GenConfig flow, HiftConfig hift, int firstBlockTokens) {
+        return firstBlockTokens + heldTokens(flow, hift);
     }
 
     /**
      * Tokens every flush holds back beyond its block: the encoder's pre-lookahead and the (exact) vocoder's
      * look-ahead in whole tokens: the vocoder emits a frame only once its look-ahead has arrived.
      */
-    static int heldTokens(ChatterboxTurbo m) {
-        int stride = m.flow().config().upsampleStride();
-        int vocoderTokens = (HiftStream.exactLatencyFrames(m.hift().config()) + stride - 1) / stride;
-        return LOOKAHEAD_TOKENS + vocoderTokens;
+    static int heldTokens(S3GenConfig flow, HiftConfig hift) {
+        int stride = flow.upsampleStride();
+        return LOOKAHEAD_TOKENS + (HiftStream.exactLatencyFrames(hift) + stride - 1) / stride;
     }
 
     private Utterance() {}
@@ -308,7 +314,7 @@ public final class Utterance {
                 // the vocoder emits a frame only once its look-ahead has arrived: the first flush waits for that too,
                 // so the first block really carries firstBlockTokens of audio. A request's later text chunk, with
                 // audio already playing, starts with what the pacer says
-                int held = heldTokens(m);
+                int held = heldTokens(m.flow().config(), m.hift().config());
                 int block = p.streaming() && pacer.playing()
                         ? pacer.next(StreamPacer.now(), (int) promptTokens + held, p.firstBlockTokens(),
                                 p.maxBlockTokens(), p.firstBlockTokens())

@@ -85,11 +85,6 @@ public final class HiftStream implements AutoCloseable {
         return cfg.decoderRadiusFrames() + cfg.f0RadiusFrames();
     }
 
-    /** Frames of look-ahead needed before a frame can be emitted. */
-    public int latencyFrames() {
-        return context + f0Radius;
-    }
-
     public long emittedSamples() {
         return emitted * spf;
     }
