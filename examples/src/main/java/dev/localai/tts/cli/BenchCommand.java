@@ -99,6 +99,16 @@ final class BenchCommand implements Runnable {
         };
     }
 
+    /**
+     * The component benchmarks' thread count: {@code --threads} as given, checked as the engine checks it
+     * ({@code IntraOpThreads.requireValid}), or for 0 two threads (the figures docs/performance.md records), one on a
+     * one-core machine.
+     */
+    static int benchThreads(int threads) {
+        int n = dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
+        return n > 0 ? n : Math.min(2, Runtime.getRuntime().availableProcessors());
+    }
+
     @Command(name = "t3", mixinStandardHelpOptions = true,
             description = "T3 decode: tokens per second and time per token (GPT-2 medium, KV cache, Turbo sampling).")
     static final class T3 implements Callable<Integer> {
@@ -106,7 +116,8 @@ final class BenchCommand implements Runnable {
                 description = "Weight types to measure (default ${DEFAULT-VALUE}).")
         java.util.List<String> dtypes;
 
-        @Option(names = "--threads", defaultValue = "2", description = "CPU threads (default ${DEFAULT-VALUE}).")
+        @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (default 2, "
+                + "or 1 on a one-core machine; at most the CPU cores).")
         int threads;
 
         @Option(names = "--tokens", defaultValue = "100", description = "fp32 decode steps timed (default "
@@ -133,7 +144,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            Torch.init(threads);
+            Torch.init(benchThreads(threads));
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
@@ -170,7 +181,8 @@ final class BenchCommand implements Runnable {
                 description = "Flow weight types to measure (default ${DEFAULT-VALUE}; HiFT runs fp32).")
         java.util.List<String> dtypes;
 
-        @Option(names = "--threads", defaultValue = "2", description = "CPU threads (default ${DEFAULT-VALUE}).")
+        @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (default 2, "
+                + "or 1 on a one-core machine; at most the CPU cores).")
         int threads;
 
         @Option(names = "--prompt-tokens", defaultValue = "250",
@@ -197,7 +209,7 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             // every name checked before any work ("auto" is resolved later: it may run the probe, after Torch.init)
             layouts.stream().filter(l -> !l.equals("auto")).forEach(this::channelsLast);
-            Torch.init(threads);
+            Torch.init(benchThreads(threads));
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             // fp32 products on the kernel the engine takes (oneDNN or OpenBLAS, as the probe measured), so an fp32

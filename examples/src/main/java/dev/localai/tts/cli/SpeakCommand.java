@@ -95,7 +95,7 @@ final class SpeakCommand implements Callable<Integer> {
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "CPU threads (default: automatic, one per core; measured once per machine where "
-                    + "cores and logical CPUs differ).")
+                    + "cores and logical CPUs differ; at most the CPU cores).")
     int threads;
 
     @ParentCommand

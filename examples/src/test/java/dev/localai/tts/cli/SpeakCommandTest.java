@@ -184,6 +184,15 @@ class SpeakCommandTest {
         assertThat(speed.code()).isEqualTo(TtsCli.EXIT_FAILURE);
         assertThat(speed.err()).contains("speed must be between");
 
+        int cores = Runtime.getRuntime().availableProcessors();
+        Cli.Result threads = speak(Map.of(), "", "--model", TinyModel.dir().toString(), "--text", "Hi.", "--out",
+                tmp.resolve("h.wav").toString(), "--threads", String.valueOf(cores + 1));
+        assertThat(threads.code()).isEqualTo(TtsCli.EXIT_FAILURE);
+        assertThat(threads.err()).contains("threads must be 0 (automatic) or from 1 to " + cores)
+                .doesNotContain("\tat ");
+        assertThat(threads.err().strip().lines()).hasSize(1);
+        assertThat(tmp.resolve("h.wav")).doesNotExist();
+
         // the golden checkpoint's text table (1024) is smaller than its GPT-2 tokenizer: one clear line, no trace
         Cli.Result golden = speak(Map.of(), "", "--model", Golden.ckpt().toString(), "--text", "Hello there.",
                 "--out", tmp.resolve("g.wav").toString(), "--device", "cpu");

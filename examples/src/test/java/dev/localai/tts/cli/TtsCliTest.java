@@ -66,6 +66,18 @@ class TtsCliTest {
     }
 
     @Test
+    void benchRefusesMoreThreadsThanCoresBeforeAnyWork() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        for (String bench : new String[] {"s3gen", "t3"}) {
+            Result r = run(Map.of(), "bench", bench, "--threads", String.valueOf(cores + 1));
+            assertThat(r.code()).as(bench).isEqualTo(TtsCli.EXIT_FAILURE);
+            assertThat(r.err()).as(bench).startsWith("tts: error: threads must be 0 (automatic) or from 1 to "
+                    + cores).doesNotContain("\tat ");
+            assertThat(r.out()).as("nothing measured, not even the machine line").isEmpty();
+        }
+    }
+
+    @Test
     void downloadOfflineFailsFastWithAClearMessage() {
         Result r = run(Map.of("HF_HOME", tmp.resolve("hf").toString()), "download", "--offline");
         assertThat(r.code()).isEqualTo(TtsCli.EXIT_HUB_UNAVAILABLE);

@@ -108,6 +108,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     TtsEngine(TtsOptions o) {
         this.options = o;
+        IntraOpThreads.requireValid(o.threads()); // options made without the builder are held to its rule too
         if (!o.device().isCuda() && o.progress() != null) {
             // every CPU engine asks the probe (useMachineKernels): asked first, it can say why the pause, if any
             DtypeProbe.cached(() -> {
@@ -120,6 +121,10 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         int threads = IntraOpThreads.choose(o.threads(), o.device().isCuda(), Torch.threadsSetByEnvironment(),
                 Torch.defaultThreads(), Runtime.getRuntime().availableProcessors(), DtypeProbe::cached);
         Torch.init(threads);
+        String oversubscribed = o.threads() > 0 || o.device().isCuda() ? null : IntraOpThreads.environmentWarning();
+        if (oversubscribed != null) {
+            LOG.warning(oversubscribed);
+        }
         // glibc's heap thresholds where a long-running process's end up, before the first request: the models free
         // each layer's temporaries as they go, and at the thresholds a fresh process starts with, glibc handed the
         // heap's free top back to the kernel after each such layer and faulted about 50 huge pages in again for

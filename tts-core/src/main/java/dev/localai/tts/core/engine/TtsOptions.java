@@ -114,9 +114,12 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         /**
          * Intra-op CPU threads (0: automatic: LibTorch's default, one per physical core, or one per logical core
          * where the weight-type probe measured that faster).
+         *
+         * @throws IllegalArgumentException unless 0 or from 1 to the CPU cores this process may use (more threads
+         *                                  than cores only wait on each other)
          */
         public Builder threads(int threads) {
-            this.threads = threads;
+            this.threads = dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
             return this;
         }
 

@@ -23,6 +23,54 @@ public final class IntraOpThreads {
     private IntraOpThreads() {}
 
     /**
+     * {@code threads} as a configured intra-op thread count, checked against this process's logical cores
+     * ({@code availableProcessors()}, a container's CPU limit included): {@link #requireValid(int, int)}.
+     */
+    public static int requireValid(int threads) {
+        return requireValid(threads, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * {@code threads} if it is 0 (automatic) or from 1 to {@code logicalCores}; else an
+     * {@link IllegalArgumentException} that names the range (pure logic). More threads than cores is never faster:
+     * each parallel operation waits at its barrier for threads that have no core to run on. On a 2-core AMD EPYC
+     * (Zen 5) the first streamed block's bf16 flow took 530 ms at 2 threads, 630-760 at 3 or 4, and {@code tts speak
+     * --threads 999} 99 s for 1.4 s of audio (docs/performance.md, "Twenty-second round").
+     */
+    public static int requireValid(int threads, int logicalCores) {
+        int cores = Math.max(1, logicalCores);
+        if (threads < 0 || threads > cores) {
+            throw new IllegalArgumentException("threads must be 0 (automatic) or from 1 to " + cores
+                    + ", the CPU cores this process may use: " + threads);
+        }
+        return threads;
+    }
+
+    /**
+     * The start-up warning for an intra-op thread count that the environment ({@code OMP_NUM_THREADS},
+     * {@code MKL_NUM_THREADS}) sets above the logical core count (pure logic), or null. The environment's count is the
+     * user's choice and is kept, but it is said what it costs ({@link #requireValid(int, int)}).
+     */
+    static String environmentWarning(boolean setByEnvironment, int libTorchThreads, int logicalCores) {
+        if (!setByEnvironment || libTorchThreads <= Math.max(1, logicalCores)) {
+            return null;
+        }
+        return "OMP_NUM_THREADS/MKL_NUM_THREADS give LibTorch " + libTorchThreads + " threads on "
+                + Math.max(1, logicalCores) + " CPU cores: every parallel operation waits for threads that have no "
+                + "core to run on (several times slower); unset it to let the engine choose, or set at most "
+                + Math.max(1, logicalCores);
+    }
+
+    /**
+     * {@link #environmentWarning(boolean, int, int)} for this process: LibTorch's default count as the environment
+     * set it, against {@code availableProcessors()}.
+     */
+    public static String environmentWarning() {
+        return environmentWarning(Torch.threadsSetByEnvironment(), Torch.defaultThreads(),
+                Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
      * The thread count an engine runs with: {@code configured} when positive; 0 (LibTorch's own default) on a GPU,
      * when the environment sets it ({@code OMP_NUM_THREADS}, {@code MKL_NUM_THREADS}: the user's choice, as
      * {@code OPENBLAS_NUM_THREADS} is for OpenBLAS) or when the default already is the logical core count (the probe

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,5 +74,41 @@ class IntraOpThreadsTest {
         assertThat(IntraOpThreads.candidates(2, 2, false)).containsExactly(2);
         assertThat(IntraOpThreads.candidates(1, 2, true)).containsExactly(1);
         assertThat(IntraOpThreads.candidates(0, 0, false)).containsExactly(1);
+    }
+
+    @Test
+    void aConfiguredCountIsZeroOrAtMostTheCores() {
+        for (int cores : new int[] {1, 2, 16}) {
+            for (int t = 0; t <= cores; t++) {
+                assertThat(IntraOpThreads.requireValid(t, cores)).isEqualTo(t);
+            }
+            int over = cores + 1;
+            assertThatThrownBy(() -> IntraOpThreads.requireValid(over, cores))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("threads must be 0 (automatic) or from 1 to " + cores
+                            + ", the CPU cores this process may use: " + over);
+            assertThatThrownBy(() -> IntraOpThreads.requireValid(999, cores))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith(": 999");
+            assertThatThrownBy(() -> IntraOpThreads.requireValid(-1, cores))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith(": -1");
+        }
+        // a machine that reports no cores still runs one thread
+        assertThat(IntraOpThreads.requireValid(1, 0)).isEqualTo(1);
+        assertThatThrownBy(() -> IntraOpThreads.requireValid(2, 0)).isInstanceOf(IllegalArgumentException.class);
+        // this process's own cores
+        int n = Runtime.getRuntime().availableProcessors();
+        assertThat(IntraOpThreads.requireValid(n)).isEqualTo(n);
+        assertThatThrownBy(() -> IntraOpThreads.requireValid(n + 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anEnvironmentCountAboveTheCoresIsWarnedAbout() {
+        assertThat(IntraOpThreads.environmentWarning(true, 999, 2))
+                .startsWith("OMP_NUM_THREADS/MKL_NUM_THREADS give LibTorch 999 threads on 2 CPU cores")
+                .endsWith("set at most 2");
+        assertThat(IntraOpThreads.environmentWarning(true, 2, 2)).isNull();
+        assertThat(IntraOpThreads.environmentWarning(true, 1, 2)).isNull();
+        // LibTorch's own default (its count of physical cores) may exceed a container's limit: the probe handles it
+        assertThat(IntraOpThreads.environmentWarning(false, 16, 2)).isNull();
     }
 }

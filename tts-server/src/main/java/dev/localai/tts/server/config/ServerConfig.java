@@ -71,7 +71,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      *
      * @param model         a directory, a Hugging Face repo id, or {@code tiny[:seed]}
      * @param device        {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
-     * @param threads       CPU threads (0 = automatic)
+     * @param threads       CPU threads (0 = automatic; at most the CPU cores this process may use)
      * @param maxConcurrent syntheses at once
      * @param maxQueue      requests waiting for a slot before 429
      * @param voicesDir     the voice library directory, or {@code null} for the built-in voice only
@@ -83,8 +83,13 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Engine {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(device, "device");
-            if (maxConcurrent < 1 || maxQueue < 0 || threads < 0) {
-                throw new IllegalArgumentException("engine: max-concurrent >= 1, max-queue >= 0, threads >= 0");
+            if (maxConcurrent < 1 || maxQueue < 0) {
+                throw new IllegalArgumentException("engine: max-concurrent >= 1, max-queue >= 0");
+            }
+            try { // the engine's rule, said at start-up rather than when the engine is built in the background
+                dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("engine." + e.getMessage(), e);
             }
         }
     }

@@ -135,6 +135,14 @@ class ConfigLoaderTest {
                 Map.of())).hasMessageContaining("port");
         assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
                 Map.of("TTS_ALLOW_DOWNLOAD", "maybe"))).hasMessageContaining("engine.allow-download");
+        // more threads than cores only wait on each other: refused at start-up, not when the engine is built
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_THREADS", String.valueOf(cores + 1)))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid configuration: engine.threads must be 0 (automatic) or from 1 to " + cores
+                        + ", the CPU cores this process may use: " + (cores + 1));
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_THREADS", String.valueOf(cores))).engine().threads()).isEqualTo(cores);
         assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(
                 new String[] {"--config", tmp.resolve("missing.yaml").toString()}), Map.of()))
                 .hasMessageContaining("config file not found");
