@@ -36,7 +36,8 @@ final class ChunkedSynthesis {
                     PreparedVoice voice, boolean streaming, Output out, BooleanSupplier cancelled) {
         // one vocoding pipeline for the whole request: a chunk's last flow and HiFT run there while the next chunk's
         // T3 decodes; everything that touches the audio (joiner, stretcher, pauses, progress) is queued behind them
-        try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(Utterance.overlap)) {
+        try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(Utterance.overlap,
+                Utterance.flowQuadratic(model))) {
             runChunks(model, decoder, options, request, voice, streaming, out, cancelled, pipeline);
             pipeline.finish();
         }

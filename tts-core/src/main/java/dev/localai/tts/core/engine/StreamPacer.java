@@ -9,8 +9,12 @@ package dev.localai.tts.core.engine;
  * 10 s prompt. A fixed doubling schedule (8, 16, 32, ... tokens) therefore left a gap before nearly every block on such
  * a machine. The pacer keeps a model of the listener (playback starts with the first audio; each block plays in turn,
  * and one that arrives after the audio before it has run out makes the listener wait) and of the costs (T3 per token,
- * the flow per token of the sequence it runs over, HiFT per token of audio, each measured on this request's own
- * blocks), and after each block chooses the next one's size. The <em>sustaining</em> size is the smallest block whose
+ * the flow by the length of the sequence it runs over, HiFT per token of audio, each measured on this request's own
+ * blocks), and after each block chooses the next one's size. The flow's time is predicted in proportion to its
+ * multiply-adds, {@code L + q L^2} for a sequence of L tokens ({@code S3GenFlow.multiplyAddsQuadratic} gives q): its
+ * attention grows with the square of the length, so a flow twice as long takes more than twice as long (Turbo's
+ * flow over 1250 tokens about 9 times its time over 261, not 5), and a cost per token measured on a short sequence
+ * would promise a long chunk's later blocks too early. The <em>sustaining</em> size is the smallest block whose
  * own playing time covers making the next block of its size (in line: T3's tokens, then the flow and HiFT; overlapped:
  * the slower of the two); a smaller block lets the listener's buffer shrink. The next block is
  * <ul>
@@ -37,7 +41,10 @@ final class StreamPacer {
     /** Weight of the newest measurement in the running estimates. */
     private static final double NEWEST = 0.5;
 
-    /** The estimated costs: ms per T3 token, per token of the flow's sequence, per token of vocoded audio. */
+    /**
+     * The estimated costs: ms per T3 token, per unit of the flow's work ({@link #work}: a token of its sequence, plus
+     * its square times the flow's quadratic term), per token of vocoded audio.
+     */
     record Costs(double t3Ms, double flowMs, double hiftMs) {
         boolean known() {
             return t3Ms >= 0 && flowMs >= 0 && hiftMs >= 0;
@@ -46,6 +53,8 @@ final class StreamPacer {
 
     /** Whether blocks after the first are vocoded beside T3's next block ({@link Utterance.FlushPipeline}). */
     private final boolean overlap;
+    /** The flow's quadratic term q: its work over L tokens is {@code L + q L^2} ({@link #work}). */
+    private final double flowQuadratic;
     private double t3Ms = Double.NaN;
     private double flowMs = Double.NaN;
     private double hiftMs = Double.NaN;
@@ -59,8 +68,23 @@ final class StreamPacer {
     private int blocks;
     private int lastDone;
 
+    /** A pacer whose flow's time grows in proportion to the length of its sequence (no quadratic term). */
     StreamPacer(boolean overlap) {
+        this(overlap, 0);
+    }
+
+    /** A pacer for a flow whose work over L tokens is {@code L + flowQuadratic L^2} ({@link #work}). */
+    StreamPacer(boolean overlap, double flowQuadratic) {
+        if (!(flowQuadratic >= 0)) {
+            throw new IllegalArgumentException("the flow's quadratic term must be >= 0: " + flowQuadratic);
+        }
         this.overlap = overlap;
+        this.flowQuadratic = flowQuadratic;
+    }
+
+    /** The flow's work over {@code tokens} tokens, in tokens' worth: {@code tokens + q tokens^2}. */
+    static double work(double q, int tokens) {
+        return tokens + q * tokens * (double) tokens;
     }
 
     /** Milliseconds on a monotonic clock. */
@@ -110,7 +134,7 @@ final class StreamPacer {
         lastDone = Math.max(lastDone, id);
         pendingSince = Double.NaN;
         if (flowTokens > 0) {
-            this.flowMs = blend(this.flowMs, flowMs / flowTokens);
+            this.flowMs = blend(this.flowMs, flowMs / work(flowQuadratic, flowTokens));
         }
         if (audioTokens > 0) {
             this.hiftMs = blend(this.hiftMs, hiftMs / audioTokens);
@@ -138,44 +162,64 @@ final class StreamPacer {
         double pendingDone = Double.NaN;
         if (!Double.isNaN(pendingSince)) {
             pendingDone = Math.max(nowMs,
-                    pendingSince + CAUTION * (c.flowMs * pendingFlowTokens + c.hiftMs * pendingAudioTokens));
+                    pendingSince + CAUTION * (c.flowMs * work(flowQuadratic, pendingFlowTokens)
+                            + c.hiftMs * pendingAudioTokens));
         }
-        return plan(c, overlap, nowMs, playedOutAt, pendingDone, pendingAudioTokens, flowTokensBefore, min, max,
+        return plan(c, flowQuadratic, overlap, nowMs, playedOutAt, pendingDone, pendingAudioTokens, flowTokensBefore, min, max,
                 fallback);
     }
 
     /**
-     * The rule itself: block sizes in [min, max] for costs {@code c}, blocks vocoded beside T3 or not ({@code
-     * overlap}), at {@code now}, the listener running out at
+     * The rule itself: block sizes in [min, max] for costs {@code c} and the flow's quadratic term {@code q}, blocks
+     * vocoded beside T3 or not ({@code overlap}), at {@code now}, the listener running out at
      * {@code playedOutAt}, and a block in flight (done at {@code pendingDone} with {@code pendingAudio} tokens of
      * audio; NaN when none) that the next one waits behind; {@code fallback} when no size keeps up.
      */
-    static int plan(Costs c, boolean overlap, double now, double playedOutAt, double pendingDone, int pendingAudio,
-                    int flowTokensBefore, int min, int max, int fallback) {
+    static int plan(Costs c, double q, boolean overlap, double now, double playedOutAt, double pendingDone,
+                    int pendingAudio, int flowTokensBefore, int min, int max, int fallback) {
         boolean pending = !Double.isNaN(pendingDone);
         double deadline = pending
                 ? Math.max(playedOutAt, pendingDone) + pendingAudio * TOKEN_MS
                 : playedOutAt;
-        // the block that plays at least as long as making the next one of its size takes (in line, T3 then the flow
-        // and HiFT; overlapped, the slower of T3 and the flow and HiFT beside it): smaller ones let the buffer shrink
-        double vocoding = CAUTION * (c.flowMs() + c.hiftMs());
+        // each further token's cost at this length (in line, T3 then the flow and HiFT; overlapped, the slower of T3
+        // and the flow and HiFT beside it)
+        double flowPerToken = c.flowMs() * (work(q, flowTokensBefore + 1) - work(q, flowTokensBefore));
+        double vocoding = CAUTION * (flowPerToken + c.hiftMs());
         double perToken = overlap ? Math.max(CAUTION * c.t3Ms(), vocoding) : CAUTION * c.t3Ms() + vocoding;
         if (perToken >= TOKEN_MS) {
             // slower than real time (or nearly so, as measured): no size keeps up, so none is chosen from a guess;
             // the blocks grow as without measurements
             return Math.max(min, Math.min(max, fallback));
         }
-        double fixed = CAUTION * c.flowMs() * flowTokensBefore;
-        int sustaining = (int) Math.max(min, Math.min(max, Math.ceil(fixed / (TOKEN_MS - perToken))));
+        int sustaining = sustaining(c, q, overlap, flowTokensBefore, min, max);
         for (int n = max; n > sustaining; n--) {
             double t3Done = now + CAUTION * c.t3Ms() * n;
             double start = pending ? Math.max(t3Done, pendingDone) : t3Done;
-            double arrival = start + CAUTION * (c.flowMs() * (flowTokensBefore + n) + c.hiftMs() * n);
+            double arrival = start + CAUTION * (c.flowMs() * work(q, flowTokensBefore + n) + c.hiftMs() * n);
             if (arrival <= deadline) {
                 return n; // the largest block predicted in time: no gap, and the fewest reruns
             }
         }
         // a gap is coming, or the buffer is too thin to grow: take it once with a block that keeps up afterwards
         return sustaining;
+    }
+
+    /**
+     * The sustaining size (pure logic): the smallest block in [min, max] that plays at least as long as making a block
+     * of its size takes after it (the flow over the {@code before} tokens and the block's own; in line T3's tokens
+     * too, overlapped the slower of T3 and the block's own share of the vocoding), costs taken {@link #CAUTION} times
+     * as measured; {@code max} when none does. Smaller ones let the listener's buffer shrink.
+     */
+    static int sustaining(Costs c, double q, boolean overlap, int before, int min, int max) {
+        double fixed = CAUTION * c.flowMs() * work(q, before);
+        for (int n = Math.max(1, min); n < max; n++) {
+            double grow = CAUTION * (c.flowMs() * (work(q, before + n) - work(q, before)) + c.hiftMs() * n);
+            double t3 = CAUTION * c.t3Ms() * n;
+            double cost = fixed + (overlap ? Math.max(t3, grow) : t3 + grow);
+            if (TOKEN_MS * n >= cost) {
+                return n;
+            }
+        }
+        return Math.max(min, max);
     }
 }

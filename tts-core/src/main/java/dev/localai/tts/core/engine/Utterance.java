@@ -101,8 +101,12 @@ public final class Utterance {
         /** Sizes the request's streamed blocks from what its blocks so far measured. */
         final StreamPacer pacer;
 
-        FlushPipeline(boolean enabled) {
-            this.pacer = new StreamPacer(enabled);
+        /**
+         * A pipeline that vocodes on its helper thread when {@code enabled}, pacing its blocks for a flow whose work
+         * over L tokens is {@code L + flowQuadratic L^2} ({@code S3GenFlow.multiplyAddsQuadratic}).
+         */
+        FlushPipeline(boolean enabled, double flowQuadratic) {
+            this.pacer = new StreamPacer(enabled, flowQuadratic);
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tts-stream-flush");
                 t.setDaemon(true);
@@ -269,6 +273,11 @@ public final class Utterance {
     }
 
     /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
+    /** The model's flow's quadratic term, for a {@link FlushPipeline}'s pacer. */
+    static double flowQuadratic(ChatterboxTurbo m) {
+        return dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAddsQuadratic(m.flow().config());
+    }
+
     static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
         return run(m, decoder, voice, text, p, sink, cancelled, null);
@@ -289,7 +298,7 @@ public final class Utterance {
         int cap = p.sampling().maxGenLen() + 2 + 3;
         int[] tokens = new int[cap];
         int n = 0;
-        FlushPipeline own = shared == null ? new FlushPipeline(p.streaming() && overlap) : null;
+        FlushPipeline own = shared == null ? new FlushPipeline(p.streaming() && overlap, flowQuadratic(m)) : null;
         FlushPipeline pipeline = shared != null ? shared : own;
         Vocoding v;
         try {

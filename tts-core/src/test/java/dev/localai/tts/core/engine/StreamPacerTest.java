@@ -96,16 +96,16 @@ class StreamPacerTest {
         StreamPacer.Costs c = new StreamPacer.Costs(10, 2, 5);
         double now = 1000;
         double playedOutAt = 3000;
-        int n = StreamPacer.plan(c, false, now, playedOutAt, Double.NaN, 0, 300, 8, 500, 16);
+        int n = StreamPacer.plan(c, 0, false, now, playedOutAt, Double.NaN, 0, 300, 8, 500, 16);
         assertThat(arrival(c, now, 300, n)).isLessThanOrEqualTo(playedOutAt);
         assertThat(arrival(c, now, 300, n + 1)).isGreaterThan(playedOutAt);
         // with a block in flight the next one waits for it, and the deadline moves by that block's audio
-        int behind = StreamPacer.plan(c, false, now, playedOutAt, 2500, 20, 300, 8, 500, 16);
+        int behind = StreamPacer.plan(c, 0, false, now, playedOutAt, 2500, 20, 300, 8, 500, 16);
         double start = Math.max(now + StreamPacer.CAUTION * c.t3Ms() * behind, 2500);
         assertThat(start + StreamPacer.CAUTION * (c.flowMs() * (300 + behind) + c.hiftMs() * behind))
                 .isLessThanOrEqualTo(playedOutAt + 20 * StreamPacer.TOKEN_MS);
         // out of time: the smallest block that pays for the next one, within the bounds
-        int late = StreamPacer.plan(c, false, now, now, Double.NaN, 0, 300, 8, 500, 16);
+        int late = StreamPacer.plan(c, 0, false, now, now, Double.NaN, 0, 300, 8, 500, 16);
         double perToken = StreamPacer.CAUTION * (c.t3Ms() + c.flowMs() + c.hiftMs());
         assertThat(late * StreamPacer.TOKEN_MS).isGreaterThanOrEqualTo(perToken * late
                 + StreamPacer.CAUTION * c.flowMs() * 300);
@@ -136,6 +136,75 @@ class StreamPacerTest {
         assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(clear);
     }
 
+    /** Turbo's flow: its work over L tokens grows as L + q L^2 (S3GenFlow.multiplyAddsQuadratic). */
+    private static final double TURBO_Q = dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAddsQuadratic(
+            dev.localai.tts.core.model.s3gen.S3GenConfig.turbo());
+    /** The EPYC's costs with the flow's 530 ms over 261 tokens spread over that work (about 1.46 ms a unit). */
+    private static final StreamPacer.Costs EPYC_QUADRATIC = new StreamPacer.Costs(7.5,
+            530 / StreamPacer.work(TURBO_Q, 261), 8.0);
+
+    /**
+     * A flow's time grows faster than its length (its attention), and a pacer that knows by how much leaves a listener
+     * less silence, in fewer gaps, than one that takes the cost per token of the last block as it was: ten seeds of
+     * costs within 15% of the EPYC's, chunks of 18 and 40 s, the largest block at 80 and 400 tokens (and no worse
+     * for a 5 s one).
+     */
+    @Test
+    void longChunksArePacedByTheFlowsTrueGrowth() {
+        for (int tokens : new int[] {125, 450, 1000}) {
+            for (int max : new int[] {80, 400}) {
+                double linearSum = 0;
+                double quadraticSum = 0;
+                int linearGaps = 0;
+                int quadraticGaps = 0;
+                for (int seed = 1; seed <= 10; seed++) {
+                    Run linear = simulate(EPYC_QUADRATIC, true, false, seed, tokens, TURBO_Q, 0, max);
+                    Run quadratic = simulate(EPYC_QUADRATIC, true, false, seed, tokens, TURBO_Q, TURBO_Q, max);
+                    linearSum += linear.stallMs();
+                    quadraticSum += quadratic.stallMs();
+                    linearGaps += linear.gaps();
+                    quadraticGaps += quadratic.gaps();
+                }
+                System.out.printf("%d tokens, max %d: linear %.0f ms %d gaps, quadratic %.0f ms %d gaps (10 seeds)%n",
+                        tokens, max, linearSum / 10, linearGaps, quadraticSum / 10, quadraticGaps);
+                String what = tokens + " tokens, max " + max;
+                // a 5 s utterance's flows all run over about the prompt's length: the two predictions agree there,
+                // within the seeds' noise (960 against 1004 ms of silence)
+                assertThat(quadraticSum).as(what).isLessThanOrEqualTo(1.1 * linearSum);
+                assertThat(quadraticGaps).as(what).isLessThanOrEqualTo(linearGaps);
+                if (tokens > 125) {
+                    // where 80 tokens cannot keep up with a 40 s chunk's flow either way, a little; else 8-32% less
+                    assertThat(quadraticSum).as(what).isLessThan((tokens == 1000 && max == 80 ? 1 : 0.95) * linearSum);
+                    assertThat(quadraticGaps).as(what).isLessThan(linearGaps);
+                }
+            }
+        }
+    }
+
+    @Test
+    void withoutAQuadraticTermTheSustainingSizeIsTheClosedFormOfBefore() {
+        for (StreamPacer.Costs c : new StreamPacer.Costs[] {EPYC, new StreamPacer.Costs(2, 0.5, 2),
+            new StreamPacer.Costs(25, 8, 20), new StreamPacer.Costs(10, 2, 5)}) {
+            for (boolean overlap : new boolean[] {false, true}) {
+                for (int before : new int[] {0, 1, 261, 300, 700, 1250}) {
+                    double vocoding = StreamPacer.CAUTION * (c.flowMs() + c.hiftMs());
+                    double perToken = overlap ? Math.max(StreamPacer.CAUTION * c.t3Ms(), vocoding)
+                            : StreamPacer.CAUTION * c.t3Ms() + vocoding;
+                    if (perToken >= StreamPacer.TOKEN_MS) {
+                        continue; // plan() never asks then
+                    }
+                    double fixed = StreamPacer.CAUTION * c.flowMs() * before;
+                    int closed = (int) Math.max(8, Math.min(80, Math.ceil(fixed / (StreamPacer.TOKEN_MS - perToken))));
+                    assertThat(StreamPacer.sustaining(c, 0, overlap, before, 8, 80))
+                            .as("%s overlap %s before %d", c, overlap, before).isEqualTo(closed);
+                }
+            }
+        }
+        // with the square term a longer sequence needs a larger block to keep up
+        assertThat(StreamPacer.sustaining(EPYC_QUADRATIC, TURBO_Q, false, 700, 8, 400))
+                .isGreaterThan(StreamPacer.sustaining(EPYC_QUADRATIC, 0, false, 700, 8, 400));
+    }
+
     private static double arrival(StreamPacer.Costs c, double now, int before, int n) {
         return now + StreamPacer.CAUTION * (c.t3Ms() * n + c.flowMs() * (before + n) + c.hiftMs() * n);
     }
@@ -146,9 +215,19 @@ class StreamPacerTest {
      * {@code seed} > 0 varies each block's costs by up to 15%; {@code tokens} > 0 overrides the utterance's length.
      */
     private static Run simulate(StreamPacer.Costs mean, boolean paced, boolean overlap, long seed, int tokens) {
+        return simulate(mean, paced, overlap, seed, tokens, 0, 0, MAX);
+    }
+
+    /**
+     * {@link #simulate(StreamPacer.Costs, boolean, boolean, long, int)} with a flow whose true time grows as {@code L +
+     * trueQ L^2} (its cost per unit of that work is {@code mean.flowMs()}), a pacer told {@code pacerQ}, and blocks of
+     * at most {@code max} tokens.
+     */
+    private static Run simulate(StreamPacer.Costs mean, boolean paced, boolean overlap, long seed, int tokens,
+                                double trueQ, double pacerQ, int max) {
         int total = tokens > 0 ? tokens : TOKENS;
         Random rnd = new Random(seed);
-        StreamPacer pacer = new StreamPacer(overlap);
+        StreamPacer pacer = new StreamPacer(overlap, pacerQ);
         List<double[]> arrivals = new ArrayList<>(); // {ms, audio ms}
         List<Integer> blocks = new ArrayList<>();
         double clock = 0;
@@ -176,7 +255,7 @@ class StreamPacerTest {
                 t3Tokens = 0;
                 scale = seed > 0 ? 0.85 + 0.3 * rnd.nextDouble() : 1;
                 int audio = n - HELD - emitted;
-                double flowMs = mean.flowMs() * scale * (PROMPT + n);
+                double flowMs = mean.flowMs() * scale * StreamPacer.work(trueQ, PROMPT + n);
                 double hiftMs = mean.hiftMs() * scale * audio;
                 int id = pacer.newBlock();
                 if (!overlap || first) {
@@ -195,8 +274,8 @@ class StreamPacerTest {
                 }
                 first = false;
                 emitted = n - HELD;
-                int doubled = Math.min(MAX, block * 2);
-                block = paced ? pacer.next(clock, PROMPT + n, FIRST, MAX, doubled) : doubled;
+                int doubled = Math.min(max, block * 2);
+                block = paced ? pacer.next(clock, PROMPT + n, FIRST, max, doubled) : doubled;
                 blocks.add(block);
                 nextFlush = n + block;
             }
@@ -205,7 +284,7 @@ class StreamPacerTest {
         clock = Math.max(clock, helperFree);
         deliver(pacer, pendingEvent, clock, arrivals);
         int audio = total + 3 - emitted;
-        clock += mean.flowMs() * scale * (PROMPT + total + 3) + mean.hiftMs() * scale * audio;
+        clock += mean.flowMs() * scale * StreamPacer.work(trueQ, PROMPT + total + 3) + mean.hiftMs() * scale * audio;
         arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
         blocks.remove(blocks.size() - 1);
         double played = arrivals.get(0)[0];

@@ -153,6 +153,90 @@ public final class S3GenFlow implements AutoCloseable {
     }
 
     /**
+     * Multiply-adds of one flow inference over {@code tokens} speech tokens (prompt and generated together; {@code
+     * upsampleStride} mel frames each): every weight matrix once per row it runs over (the encoder's first layers
+     * per token, its upsampled layers per frame, the estimator per frame and solver step, the relative-position
+     * projection over the 2n - 1 relative positions), plus the attention's score and value products. Per-step
+     * single-row products (the time embeddings of t and r, each resnet's time projection) count once per step;
+     * element-wise work and norms are not counted. {@code tts bench engine} puts the first streamed block's flow
+     * against it, and the engine's stream pacer predicts the flow's time by it. Throws on a state-dict key it does not know, so a new architecture
+     * is not silently miscounted.
+     */
+    public static double multiplyAdds(S3GenConfig c, int tokens) {
+        long t = tokens;
+        long f = (long) c.upsampleStride() * tokens;
+        long steps = c.nTimesteps();
+        double total = 0;
+        for (Map.Entry<String, long[]> e : stateDictShapes(c).entrySet()) {
+            String k = e.getKey();
+            long[] shape = e.getValue();
+            if (shape.length < 2 || !k.endsWith(".weight") || k.equals("flow.input_embedding.weight")) {
+                continue; // biases, norms, the relative-position biases, the embedding lookup
+            }
+            double perRow = java.util.Arrays.stream(shape).asDoubleStream().reduce(1, (a, b) -> a * b);
+            total += perRow * rows(k, t, f, steps, c.meanflow());
+        }
+        long d = c.dModel();
+        // matrix_ac (n x n), matrix_bd (n x (2n - 1)) and the value product, per encoder layer, over its width
+        total += c.numBlocks() * (double) d * (2.0 * t * t + t * (2.0 * t - 1));
+        total += c.numUpBlocks() * (double) d * (2.0 * f * f + f * (2.0 * f - 1));
+        // q k^T and p v in every estimator transformer block, every solver step
+        long blocks = (long) c.nBlocks() * (c.numMidBlocks() + 2);
+        total += steps * blocks * 2.0 * f * f * c.estimatorInnerDim();
+        return total;
+    }
+
+    private static double rows(String key, long tokens, long frames, long steps, boolean meanflow) {
+        String k = key.substring("flow.".length());
+        if (k.startsWith("decoder.estimator.")) {
+            if (k.contains(".time_mlp.")) {
+                return meanflow ? 2.0 * steps : steps; // t and r through the shared time MLP (t only without)
+            }
+            boolean perStep = k.contains(".time_embed_mixer.") || k.contains(".mlp.1.");
+            return perStep ? steps : (double) steps * frames;
+        }
+        if (k.startsWith("encoder.up_encoders.")) {
+            return k.contains(".linear_pos.") ? 2 * frames - 1 : frames;
+        }
+        if (k.startsWith("encoder.encoders.")) {
+            return k.contains(".linear_pos.") ? 2 * tokens - 1 : tokens;
+        }
+        if (k.startsWith("encoder.embed.") || k.startsWith("encoder.pre_lookahead_layer.")) {
+            return tokens;
+        }
+        if (k.startsWith("encoder.up_layer.") || k.startsWith("encoder.up_embed.") || k.startsWith("encoder_proj.")) {
+            return frames;
+        }
+        if (k.startsWith("spk_embed_affine_layer.")) {
+            return 1;
+        }
+        throw new IllegalArgumentException("unknown flow weight, cannot count its products: " + key);
+    }
+
+
+    /**
+     * The count's growth with the sequence (pure arithmetic): {@link #multiplyAdds} is a quadratic in the tokens
+     * (the attention's score and value products grow with the square of the length, everything else with the
+     * length), and this is its square term over its linear one, so the count is in proportion to {@code L + q L^2}
+     * up to a constant below one token's worth (the single-row time products). About 0.0015 for Turbo: at the 272
+     * tokens of a first streamed block the square term is 40% of the linear one, at 1250 tokens (a 40 s chunk with a
+     * 10 s voice prompt) nearly twice it.
+     */
+    public static double multiplyAddsQuadratic(S3GenConfig c) {
+        return QUADRATIC.computeIfAbsent(c, k -> {
+            double m0 = multiplyAdds(k, 0);
+            double m1 = multiplyAdds(k, 1);
+            double m2 = multiplyAdds(k, 2);
+            double linear = (4 * m1 - m2 - 3 * m0) / 2;
+            double square = (m2 - 2 * m1 + m0) / 2;
+            return linear > 0 ? Math.max(0, square / linear) : 0;
+        });
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<S3GenConfig, Double> QUADRATIC =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
      * The sizes of the checkpoint's {@code flow.*} tensors: widths, layer counts and heads of the encoder come from the
      * tensors ({@code pos_bias_u} gives the heads); the estimator is assumed to use as many heads as the encoder, true
      * of both the official and the tiny profile.

@@ -1,13 +1,15 @@
-package dev.localai.tts.cli;
+package dev.localai.tts.core.model.s3gen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import org.junit.jupiter.api.Test;
 
-/** The flow's multiply-add count behind {@code tts bench engine}'s {@code flow_floor_ms} (no timing is tested). */
-class FlowFloorTest {
+/**
+ * The flow's multiply-add count behind {@code tts bench engine}'s {@code flow_floor_ms} and the stream pacer's
+ * prediction of the flow's time (no timing is tested).
+ */
+class FlowMultiplyAddsTest {
     /**
      * The count from the state-dict shapes against one written out module by module from the Turbo architecture
      * (research/chatterbox-turbo-spec.md, section 4): a missed or double-counted layer in either shows here.
@@ -16,7 +18,7 @@ class FlowFloorTest {
     void turboCountEqualsAModuleByModuleCount() {
         S3GenConfig c = S3GenConfig.turbo();
         for (int tokens : new int[] {1, 30, 272, 503}) {
-            assertThat(FlowFloor.multiplyAdds(c, tokens)).as("%d tokens", tokens)
+            assertThat(S3GenFlow.multiplyAdds(c, tokens)).as("%d tokens", tokens)
                     .isCloseTo(byHand(tokens), within(1e-9 * byHand(tokens)));
         }
     }
@@ -56,14 +58,32 @@ class FlowFloorTest {
     @Test
     void eachSolverStepAddsOneEstimatorPassAndAttentionGrowsQuadratically() {
         S3GenConfig c = S3GenConfig.turbo();
-        double one = FlowFloor.multiplyAdds(c.withTimesteps(1), 272);
-        double two = FlowFloor.multiplyAdds(c, 272);
-        double three = FlowFloor.multiplyAdds(c.withTimesteps(3), 272);
+        double one = S3GenFlow.multiplyAdds(c.withTimesteps(1), 272);
+        double two = S3GenFlow.multiplyAdds(c, 272);
+        double three = S3GenFlow.multiplyAdds(c.withTimesteps(3), 272);
         assertThat(three - two).isCloseTo(two - one, within(1e-6 * two));
         // at 544 frames the two estimator passes are most of the flow (2 x 106 of 249 GFLOP)
         assertThat(2 * (two - one) / two).isBetween(0.8, 0.9);
         // doubling the length more than doubles the count (the attention), but less than quadruples it
-        double twice = FlowFloor.multiplyAdds(c, 544);
+        double twice = S3GenFlow.multiplyAdds(c, 544);
         assertThat(twice / two).isBetween(2.1, 3.0);
+    }
+
+    @Test
+    void theCountIsInProportionToTheLengthPlusItsSquareTimesTheQuadraticTerm() {
+        for (S3GenConfig c : new S3GenConfig[] {S3GenConfig.turbo(), S3GenConfig.tiny()}) {
+            double q = S3GenFlow.multiplyAddsQuadratic(c);
+            assertThat(q).isPositive();
+            double constant = S3GenFlow.multiplyAdds(c, 0);
+            double k = (S3GenFlow.multiplyAdds(c, 1) - constant) / (1 + q);
+            for (int tokens : new int[] {3, 272, 503, 1250, 4346}) {
+                assertThat(S3GenFlow.multiplyAdds(c, tokens) - constant).as("%d tokens", tokens)
+                        .isCloseTo(k * (tokens + q * (double) tokens * tokens), within(1e-9 * k * tokens * tokens));
+            }
+            assertThat(Math.abs(constant)).as("less than one token's worth").isLessThan(k);
+        }
+        // Turbo: at a first block's 272 tokens the square term is about 40% of the linear one
+        double q = S3GenFlow.multiplyAddsQuadratic(S3GenConfig.turbo());
+        assertThat(q * 272).isBetween(0.3, 0.5);
     }
 }
