@@ -68,8 +68,10 @@ public final class EngineBench {
             }
         }
         System.out.println();
-        ttfa(model, threads, ttfaRuns, maxTokens, 1);
-        ttfa(model, threads, ttfaRuns, maxTokens, 4);
+        if (ttfaRuns > 0) { // --ttfa 0: no streaming runs, and no line of NaNs for them
+            ttfa(model, threads, ttfaRuns, maxTokens, 1);
+            ttfa(model, threads, ttfaRuns, maxTokens, 4);
+        }
     }
 
     private static String dtype = "auto";
