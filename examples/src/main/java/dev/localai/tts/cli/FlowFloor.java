@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * step against its memory floor. The flow runs over the voice prompt and the first flush's tokens at once
  * (bidirectional attention: nothing of it is reusable between blocks), about half of a streamed request's first
  * audio, and at those sizes its products are compute-bound, not bandwidth-bound: so its floor is its multiply-adds
- * ({@code S3GenFlow.multiplyAdds}, counted from the state-dict shapes) over the rate the engine's own product kernel reaches
- * at the flow's shapes and weight type on this machine ({@link #productGflops}), measured in the same run.
+ * ({@code S3GenFlow.multiplyAdds}, counted from the state-dict shapes) over the rate the engine's own product kernel
+ * reaches at the flow's shapes and weight type on this machine ({@link #productGflops}), measured in the same run.
  *
  * <p>Benchmark code: it prints figures and asserts nothing. The flow runs with random weights at the given sizes
  * (a product's speed does not depend on its values) and with the kernels the engine set process-wide (oneDNN or

@@ -13,7 +13,7 @@ package dev.localai.tts.core.engine;
  * blocks), and after each block chooses the next one's size. The flow's time is predicted in proportion to its
  * multiply-adds, {@code L + q L^2} for a sequence of L tokens ({@code S3GenFlow.multiplyAddsQuadratic} gives q): its
  * attention grows with the square of the length, so a flow twice as long takes more than twice as long (Turbo's
- * flow over 1250 tokens about 9 times its time over 261, not 5), and a cost per token measured on a short sequence
+ * flow over 1250 tokens about 10 times its time over 261, not 5), and a cost per token measured on a short sequence
  * would promise a long chunk's later blocks too early. The <em>sustaining</em> size is the smallest block whose
  * own playing time covers making the next block of its size (in line: T3's tokens, then the flow and HiFT; overlapped:
  * the slower of the two); a smaller block lets the listener's buffer shrink. The next block is
@@ -165,8 +165,8 @@ final class StreamPacer {
                     pendingSince + CAUTION * (c.flowMs * work(flowQuadratic, pendingFlowTokens)
                             + c.hiftMs * pendingAudioTokens));
         }
-        return plan(c, flowQuadratic, overlap, nowMs, playedOutAt, pendingDone, pendingAudioTokens, flowTokensBefore, min, max,
-                fallback);
+        return plan(c, flowQuadratic, overlap, nowMs, playedOutAt, pendingDone, pendingAudioTokens, flowTokensBefore,
+                min, max, fallback);
     }
 
     /**
