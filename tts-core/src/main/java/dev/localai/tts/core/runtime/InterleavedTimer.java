@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * round are pairs (taken moments apart, so the machine's drift cancels in their ratio), and a pair's outcome is
  * settled by a sign test over its rounds: "a clearly faster than b" when significantly more than half of the rounds
  * say so (at most {@link #ALPHA} by chance for two equally fast operations), likewise "b clearly faster", and "neither"
- * when significantly more than half of the rounds have the two within the margin. An operation is done in a decision
+ * when significantly more than half of the rounds have the two within the margin; a difference of {@link #GROSS}
+ * times in every one of at least {@link #GROSS_ROUNDS} rounds settles it sooner. An operation is done in a decision
  * when another of the group is settled clearly faster (it cannot be taken), or when its outcome against each other
  * operation still running is settled.
  */
@@ -34,22 +35,48 @@ final class InterleavedTimer {
     static final double ALPHA = 1.0 / 128;
     /** Timed runs of an operation in no decision (its figure is only reported). */
     static final int LONE_RUNS = 3;
+    /**
+     * A gross difference: the ratio past which a pair's outcome is settled after {@link #GROSS_ROUNDS} rounds that
+     * all agree, before the sign test's seven. Two equally fast operations timed moments apart would have to come out
+     * twice as slow as the other, the same one, in each of three rounds; a stall of the machine hits one run, not the
+     * same operation in three rounds running. The probe's clear losers (fp32 and bf16 decode steps against int8's,
+     * 8-9x; the fp32 flow block against bf16's, 3.4x; LibTorch's decode attention against the native kernel's, 4x on
+     * the Zen 5 EPYC) stop there.
+     */
+    static final double GROSS = 2.0;
+    /** Rounds that settle a {@link #GROSS} difference. */
+    static final int GROSS_ROUNDS = 3;
 
     private final double budgetMs;
     private final int maxRuns;
     private final LongSupplier nanoClock;
+    /** Run once before the timed rounds; null: each operation once. */
+    private final Runnable warmUp;
 
     InterleavedTimer(double budgetMs, int maxRuns) {
         this(budgetMs, maxRuns, System::nanoTime);
     }
 
     InterleavedTimer(double budgetMs, int maxRuns, LongSupplier nanoClock) {
+        this(budgetMs, maxRuns, nanoClock, null);
+    }
+
+    private InterleavedTimer(double budgetMs, int maxRuns, LongSupplier nanoClock, Runnable warmUp) {
         if (budgetMs <= 0 || maxRuns < 1) {
             throw new IllegalArgumentException("budget and runs must be positive");
         }
         this.budgetMs = budgetMs;
         this.maxRuns = maxRuns;
         this.nanoClock = nanoClock;
+        this.warmUp = warmUp;
+    }
+
+    /**
+     * This timer with {@code warmUp} run once before the rounds instead of every operation once: for operations
+     * made of parts that are warm already, where a whole run of each would only cost time.
+     */
+    InterleavedTimer warmingUpWith(Runnable warmUp) {
+        return new InterleavedTimer(budgetMs, maxRuns, nanoClock, java.util.Objects.requireNonNull(warmUp));
     }
 
     /** The median time of each operation, in ms, in the order given; every one runs to its budget or run limit. */
@@ -79,8 +106,12 @@ final class InterleavedTimer {
         int[] runs = new int[n];
         double[] spent = new double[n];
         boolean[] active = new boolean[n];
-        for (Runnable op : ops) {
-            op.run(); // warm-up: first-call allocations, JIT, oneDNN primitive creation
+        if (warmUp != null) {
+            warmUp.run();
+        } else {
+            for (Runnable op : ops) {
+                op.run(); // warm-up: first-call allocations, JIT, oneDNN primitive creation
+            }
         }
         Arrays.fill(active, true);
         boolean any = true;
@@ -154,9 +185,24 @@ final class InterleavedTimer {
 
     /**
      * The settled outcome of operations a and b over their first {@code rounds} runs (run r of each came in round r),
-     * or {@link Outcome#OPEN} while no outcome has significantly more than half of the rounds.
+     * or {@link Outcome#OPEN} while no outcome has significantly more than half of the rounds and no {@link #GROSS}
+     * difference has held in every one of at least {@link #GROSS_ROUNDS} rounds.
      */
     static Outcome outcome(double[] a, double[] b, int rounds) {
+        if (rounds >= GROSS_ROUNDS) {
+            boolean aGross = true;
+            boolean bGross = true;
+            for (int r = 0; r < rounds; r++) {
+                aGross &= a[r] * GROSS <= b[r];
+                bGross &= b[r] * GROSS <= a[r];
+            }
+            if (aGross) {
+                return Outcome.FIRST_FASTER;
+            }
+            if (bGross) {
+                return Outcome.SECOND_FASTER;
+            }
+        }
         int first = 0;
         int second = 0;
         for (int r = 0; r < rounds; r++) {

@@ -114,11 +114,43 @@ class InterleavedTimerTest {
 
     @Test
     void aRaceEndsEachCandidateOnceItsChoiceIsSettled() {
-        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {12}, new double[] {3}, new double[] {11});
-        assertThat(r.ms()).containsExactly(12.0, 3.0, 11.0);
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {12}, new double[] {7}, new double[] {11});
+        assertThat(r.ms()).containsExactly(12.0, 7.0, 11.0);
         // warm-up and 7 rounds: 7 of 7 agreeing is the first count the sign test accepts
         assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs, r.ops()[2].runs}).containsExactly(8, 8, 8);
         assertThat(r.spentMs()).as("against 750 ms of runs without the race").isLessThan(250);
+    }
+
+    @Test
+    void aGrossDifferenceIsSettledInThreeRounds() {
+        // 3 ms against 12 and 11 (4x): three rounds that all agree, not seven
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {12}, new double[] {3}, new double[] {11});
+        assertThat(r.ms()).containsExactly(12.0, 3.0, 11.0);
+        assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs, r.ops()[2].runs}).containsExactly(4, 4, 4);
+        // 2x in two rounds and 1.9x in the third: the sign test's seven rounds
+        double[] a = {10, 10, 10, 10, 10, 10, 10};
+        double[] b = {20, 20, 19, 20, 20, 20, 20};
+        assertThat(InterleavedTimer.outcome(a, b, 3)).isEqualTo(InterleavedTimer.Outcome.OPEN);
+        assertThat(InterleavedTimer.outcome(a, new double[] {20, 20, 20}, 3))
+                .isEqualTo(InterleavedTimer.Outcome.FIRST_FASTER);
+        assertThat(InterleavedTimer.outcome(new double[] {20, 20, 20}, a, 3))
+                .isEqualTo(InterleavedTimer.Outcome.SECOND_FASTER);
+        assertThat(InterleavedTimer.outcome(a, new double[] {20, 20, 20}, 2)).isEqualTo(InterleavedTimer.Outcome.OPEN);
+        // one stalled run of the faster operation in a round: no gross call, the sign test decides
+        assertThat(InterleavedTimer.outcome(new double[] {10, 45, 10}, new double[] {20, 20, 20}, 3))
+                .isEqualTo(InterleavedTimer.Outcome.OPEN);
+    }
+
+    @Test
+    void aWarmUpOfItsOwnReplacesTheRunOfEachOperation() {
+        long[] clock = {0};
+        Counted slow = new Counted(clock, new double[] {12});
+        Counted fast = new Counted(clock, new double[] {7});
+        int[] warmUps = {0};
+        new InterleavedTimer(250, 64, () -> clock[0]).warmingUpWith(() -> warmUps[0]++)
+                .medians(List.<Runnable>of(slow, fast), List.of(new int[] {0, 1}));
+        assertThat(warmUps[0]).isEqualTo(1);
+        assertThat(new int[] {slow.runs, fast.runs}).as("7 timed rounds, no warm-up run").containsExactly(7, 7);
     }
 
     @Test
@@ -144,7 +176,7 @@ class InterleavedTimerTest {
     @Test
     void aPairDecisionKeepsBothOfItsCandidatesRunningEvenWhenBothLoseTheLargerOne() {
         // 0 and 1 lose the group to 2, but whether 1 is clearly faster than 0 is a choice of its own (a close one)
-        Race r = race(List.of(new int[] {0, 1, 2}, new int[] {0, 1}), CLOSE_A, CLOSE_B, new double[] {3});
+        Race r = race(List.of(new int[] {0, 1, 2}, new int[] {0, 1}), CLOSE_A, CLOSE_B, new double[] {6});
         assertThat(r.ops()[0].runs).isEqualTo(26);
         assertThat(r.ops()[2].runs).as("settled against each other one").isEqualTo(8);
     }
