@@ -205,7 +205,7 @@ public final class DtypeProbe {
     }
 
     /**
-     * Times every CPU candidate now (about 4 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
+     * Times every CPU candidate now (about 3 s on a 2-core Zen 5 EPYC); the key is left empty. First the intra-op thread
      * counts ({@link IntraOpThreads#candidates}: LibTorch's default and the logical core count, when they differ), then
      * the dtypes at the count {@link IntraOpThreads#fromTimings} chooses; LibTorch's thread count is put back
      * afterwards (the engine sets the chosen one). Every candidate's products are built first and then timed by turns
