@@ -159,8 +159,8 @@ public final class S3GenFlow implements AutoCloseable {
      * projection over the 2n - 1 relative positions), plus the attention's score and value products. Per-step
      * single-row products (the time embeddings of t and r, each resnet's time projection) count once per step;
      * element-wise work and norms are not counted. {@code tts bench engine} puts the first streamed block's flow
-     * against it, and the engine's stream pacer predicts the flow's time by it. Throws on a state-dict key it does not know, so a new architecture
-     * is not silently miscounted.
+     * against it, and the engine's stream pacer predicts the flow's time by it. Throws on a state-dict key it does
+     * not know, so a new architecture is not silently miscounted.
      */
     public static double multiplyAdds(S3GenConfig c, int tokens) {
         long t = tokens;
@@ -212,7 +212,6 @@ public final class S3GenFlow implements AutoCloseable {
         }
         throw new IllegalArgumentException("unknown flow weight, cannot count its products: " + key);
     }
-
 
     /**
      * The count's growth with the sequence (pure arithmetic): {@link #multiplyAdds} is a quadratic in the tokens
