@@ -16,6 +16,14 @@ import org.bytedeco.pytorch.global.torch;
  * Multi-head self-attention with Transformer-XL relative positions (ESPnet/WeNet {@code RelPositionMultiHeadedAttention}):
  * scores = ((q + u) k^T + rel_shift((q + v) p^T)) / sqrt(d_k), p = linear_pos(pos_emb). Full (bidirectional) attention;
  * the key-padding mask is all ones for a single utterance, so it is not applied.
+ *
+ * <p>The scores are (H, T, T) and the position terms (H, T, 2T - 1): their memory grows with the square of the
+ * sequence. Over a long one (the voice prompt and a chunk that ran to its 4096-token cap: 8692 mel frames in the
+ * upsampled layers) they took 4.8 GB, and {@code tts speak} peaked at 7.3 GB (5.0 GB with the blocks, in the same
+ * time). Where one call's score tensors would pass
+ * {@link #BLOCK_BYTES}, they are computed a block of query rows at a time (each row's softmax needs only its own
+ * row, and its position terms only the T columns its shift picks), so the memory stays near that bound; shorter
+ * sequences, everything the goldens and a chunk of ordinary length run, take the whole product as before.
  */
 final class RelPositionMultiHeadedAttention {
     final Linear linear_q;
@@ -42,8 +50,19 @@ final class RelPositionMultiHeadedAttention {
         this.pos_bias_v = p.take("pos_bias_v", nHead, nFeat / nHead);
     }
 
+    /**
+     * Bytes of one call's score, position-term and probability tensors past which they are computed a block of
+     * query rows at a time: 256 MiB, above a chunk of ordinary length (about 150 MB at 1500 mel frames in bf16).
+     */
+    static final long BLOCK_BYTES = 256L << 20;
+
     /** x: (1, T, D), posEmb: (1, 2T-1, D) -> (1, T, D). */
     Tensor forward(Tensor x, Tensor posEmb) {
+        return forward(x, posEmb, BLOCK_BYTES);
+    }
+
+    /** {@link #forward(Tensor, Tensor)} with the bound past which query rows go in blocks (tests lower it). */
+    Tensor forward(Tensor x, Tensor posEmb, long blockBytes) {
         return Scopes.run(() -> {
             long b = x.size(0);
             long t = x.size(1);
@@ -54,6 +73,12 @@ final class RelPositionMultiHeadedAttention {
             Tensor p = linear_pos.forward(posEmb).view(posEmb.size(0), np, h, dk).transpose(1, 2); // (1, H, 2T-1, dk)
             Tensor qu = q.add(pos_bias_u).transpose(1, 2); // (B, H, T, dk)
             Tensor qv = q.add(pos_bias_v).transpose(1, 2);
+            long perRow = b * h * 4 * t * qu.element_size(); // a row of ac, of bd (2T - 1) and of the probabilities
+            if (np == 2 * t - 1 && perRow * t > blockBytes) {
+                long rows = Math.max(1, blockBytes / perRow);
+                return linear_out.forward(blockedContext(qu, qv, k, v, p, rows).transpose(1, 2).contiguous()
+                        .view(b, t, h * dk));
+            }
             Tensor ac = torch.matmul(qu, k.transpose(-2, -1)); // (B, H, T, T)
             Tensor bd = torch.matmul(qv, p.transpose(-2, -1)); // (B, H, T, 2T-1)
             if (bd.size(3) != ac.size(3)) {
@@ -64,6 +89,37 @@ final class RelPositionMultiHeadedAttention {
             Tensor ctx = torch.matmul(attn, v).transpose(1, 2).contiguous().view(b, t, h * dk);
             return linear_out.forward(ctx);
         });
+    }
+
+    /**
+     * The attention's context (B, H, T, dk) computed {@code rows} query rows at a time: for rows [r0, r0 + R) the
+     * shift picks position columns [T - r0 - R, 2T - 1 - r0) of p (T + R - 1 of them), so each block multiplies by
+     * those only and views its own product shifted ({@link #relShift}'s view, row i starting R - 1 - i columns in).
+     * Every score is the same dot product as in the whole product, and each row's softmax and value product see
+     * only that row, so the result differs from the whole one only where LibTorch's kernels round products of other
+     * shapes differently.
+     */
+    private Tensor blockedContext(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long rows) {
+        long b = qu.size(0);
+        long t = qu.size(2);
+        Tensor ctx = OnDevice.of(torch.empty(new long[] {b, h, t, dk}, new TensorOptions(qu.scalar_type()), null), qu);
+        Tensor kt = k.transpose(-2, -1);
+        Scalar scale = new Scalar(Math.sqrt(dk));
+        for (long r0 = 0; r0 < t; r0 += rows) {
+            long r = Math.min(rows, t - r0);
+            try (org.bytedeco.javacpp.PointerScope block = new org.bytedeco.javacpp.PointerScope()) {
+                long cols = t + r - 1;
+                Tensor ac = torch.matmul(qu.narrow(2, r0, r), kt); // (B, H, R, T)
+                Tensor bd = torch.matmul(qv.narrow(2, r0, r), p.narrow(2, t - r0 - r, cols).transpose(-2, -1))
+                        .contiguous(); // (B, H, R, T + R - 1)
+                Tensor shifted = bd.as_strided(new long[] {b, h, r, t},
+                        new long[] {h * r * cols, r * cols, cols - 1, 1},
+                        new org.bytedeco.pytorch.LongOptional(bd.storage_offset() + r - 1));
+                Tensor attn = torch.softmax(ac.add_(shifted).div_(scale), -1);
+                ctx.narrow(2, r0, r).copy_(torch.matmul(attn, v));
+            }
+        }
+        return ctx;
     }
 
     /**
