@@ -272,12 +272,12 @@ public final class Utterance {
         return run(m, null, voice, text, p, sink, cancelled, null);
     }
 
-    /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
     /** The model's flow's quadratic term, for a {@link FlushPipeline}'s pacer. */
     static double flowQuadratic(ChatterboxTurbo m) {
         return dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAddsQuadratic(m.flow().config());
     }
 
+    /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
     static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
         return run(m, decoder, voice, text, p, sink, cancelled, null);

@@ -80,14 +80,17 @@ final class KernelTimings {
                 vocode.run();
                 decode.run();
             };
+            // work on the helper hands its OpenMP workers back afterwards, as the engine's flush thread does
+            java.util.function.Function<Runnable, java.util.concurrent.Future<?>> onHelper =
+                    work -> helper.submit(() -> {
+                        try {
+                            work.run();
+                        } finally {
+                            dev.localai.tts.core.nn.ThreadPools.release();
+                        }
+                    });
             Runnable overlapped = () -> {
-                java.util.concurrent.Future<?> done = helper.submit(() -> {
-                    try {
-                        vocode.run();
-                    } finally {
-                        dev.localai.tts.core.nn.ThreadPools.release();
-                    }
-                });
+                java.util.concurrent.Future<?> done = onHelper.apply(vocode);
                 decode.run();
                 await(done);
             };
@@ -95,13 +98,7 @@ final class KernelTimings {
             // warm from the weight types' race, so the warm-up is one flow block on the helper thread (its OpenMP
             // team's first use) and one step here, not a whole run of each way (about 130 ms on the Zen 5 EPYC)
             Runnable warmUp = () -> {
-                await(helper.submit(() -> {
-                    try {
-                        flow.run();
-                    } finally {
-                        dev.localai.tts.core.nn.ThreadPools.release();
-                    }
-                }));
+                await(onHelper.apply(flow));
                 step.run();
             };
             double[] ms = new InterleavedTimer(5 * (steps * stepMs + flows * flowMs), 7).warmingUpWith(warmUp)
