@@ -16,7 +16,8 @@ import java.util.function.LongSupplier;
  * <p><b>Racing</b> ({@link #medians(List, List)}): the caller names the decisions the times feed, each a group of
  * operations of which the fastest is taken unless it is not {@link WeightTypes#clearlyFaster} (by
  * {@link WeightTypes#MIN_GAIN}) than another. An operation then stops as soon as every decision it is in is settled,
- * so that clear winners and losers cost a few rounds and only close calls spend the whole budget. Runs of the same
+ * so that clear winners and losers cost a few rounds, and a close call stops after {@link #RACE_ROUNDS} rounds (or at
+ * its budget, if that comes first), where the caller's choice then goes by the medians. Runs of the same
  * round are pairs (taken moments apart, so the machine's drift cancels in their ratio), and a pair's outcome is
  * settled by a sign test over its rounds: "a clearly faster than b" when significantly more than half of the rounds
  * say so (at most {@link #ALPHA} by chance for two equally fast operations), likewise "b clearly faster", and "neither"
@@ -46,6 +47,14 @@ final class InterleavedTimer {
     static final double GROSS = 2.0;
     /** Rounds that settle a {@link #GROSS} difference. */
     static final int GROSS_ROUNDS = 3;
+    /**
+     * The most rounds an operation in a decision takes while its outcome stays open: a close call. By then no outcome
+     * has come out in all but one of the rounds (11 of 12 is significant at {@link #ALPHA}), so the two operations are
+     * within about the noise of each other, and the caller's choice by the medians (or the default, within
+     * {@link WeightTypes#MIN_GAIN}) costs about that either way. A close call used to run to its budget: on the Zen 5
+     * EPYC the convolution layouts (12-14 ms a run each) took about 20 rounds, 0.5 s of a 2.4-3.2 s probe.
+     */
+    static final int RACE_ROUNDS = 12;
 
     private final double budgetMs;
     private final int maxRuns;
@@ -131,7 +140,8 @@ final class InterleavedTimer {
             boolean[] stop = new boolean[n];
             for (int i = 0; i < n; i++) {
                 stop[i] = active[i] && (runs[i] >= maxRuns || spent[i] >= budgetMs
-                        || decisions != null && settled(i, decisions, times, runs, active));
+                        || decisions != null && (settled(i, decisions, times, runs, active)
+                        || runs[i] >= RACE_ROUNDS && inAny(i, decisions)));
             }
             for (int i = 0; i < n; i++) {
                 active[i] &= !stop[i];
@@ -169,6 +179,15 @@ final class InterleavedTimer {
             }
         }
         return inAny || runs[i] >= LONE_RUNS;
+    }
+
+    private static boolean inAny(int i, List<int[]> decisions) {
+        for (int[] g : decisions) {
+            if (contains(g, i)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean contains(int[] g, int i) {

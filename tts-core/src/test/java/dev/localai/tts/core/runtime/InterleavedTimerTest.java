@@ -154,10 +154,29 @@ class InterleavedTimerTest {
     }
 
     @Test
-    void aCloseCallSpendsTheWholeBudget() {
+    void aCloseCallStopsAfterItsRoundsUnlessTheBudgetComesFirst() {
         Race r = race(List.of(new int[] {0, 1}), CLOSE_A, CLOSE_B);
-        assertThat(r.ops()[0].runs).isEqualTo(1 + 25); // 250 ms of 10 ms runs
-        assertThat(r.ops()[1].runs).isGreaterThanOrEqualTo(r.ops()[0].runs - 1);
+        // warm-up and twelve rounds, not the 25 that 250 ms of 10 ms runs would allow
+        assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs})
+                .containsExactly(1 + InterleavedTimer.RACE_ROUNDS, 1 + InterleavedTimer.RACE_ROUNDS);
+        assertThat(r.ms()[0]).isEqualTo(10.0);
+        assertThat(r.ms()[1]).isEqualTo(10.4);
+        // runs of 30 ms: the budget (250 ms) stops the close call first, after nine rounds
+        Race slow = race(List.of(new int[] {0, 1}), times(CLOSE_A, 3), times(CLOSE_B, 3));
+        assertThat(slow.ops()[0].runs).isEqualTo(1 + 9);
+        // an operation in no decision is not held to the rounds of a race: it takes its few runs as before
+        Race lone = race(List.of(new int[] {0, 1}), CLOSE_A, CLOSE_B, new double[] {5});
+        assertThat(lone.ops()[2].runs).isEqualTo(1 + InterleavedTimer.LONE_RUNS);
+        // without decisions every operation runs to its budget or run limit, as before
+        long[] clock = {0};
+        Counted a = new Counted(clock, CLOSE_A);
+        Counted b = new Counted(clock, CLOSE_B);
+        new InterleavedTimer(250, 64, () -> clock[0]).medians(List.<Runnable>of(a, b));
+        assertThat(a.runs).isEqualTo(1 + 25);
+    }
+
+    private static double[] times(double[] costs, double factor) {
+        return java.util.Arrays.stream(costs).map(c -> c * factor).toArray();
     }
 
     @Test
@@ -170,14 +189,14 @@ class InterleavedTimerTest {
     void aCandidateBeatenByAnotherStopsWhileTheCloseOnesRunOn() {
         Race r = race(List.of(new int[] {0, 1, 2}), new double[] {20}, CLOSE_A, CLOSE_B);
         assertThat(r.ops()[0].runs).isEqualTo(8);
-        assertThat(r.ops()[1].runs).isEqualTo(26);
+        assertThat(r.ops()[1].runs).isEqualTo(1 + InterleavedTimer.RACE_ROUNDS);
     }
 
     @Test
     void aPairDecisionKeepsBothOfItsCandidatesRunningEvenWhenBothLoseTheLargerOne() {
         // 0 and 1 lose the group to 2, but whether 1 is clearly faster than 0 is a choice of its own (a close one)
         Race r = race(List.of(new int[] {0, 1, 2}, new int[] {0, 1}), CLOSE_A, CLOSE_B, new double[] {6});
-        assertThat(r.ops()[0].runs).isEqualTo(26);
+        assertThat(r.ops()[0].runs).isEqualTo(1 + InterleavedTimer.RACE_ROUNDS);
         assertThat(r.ops()[2].runs).as("settled against each other one").isEqualTo(8);
     }
 
