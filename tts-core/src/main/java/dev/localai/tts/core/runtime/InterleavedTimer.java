@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * settled by a sign test over its rounds: "a clearly faster than b" when significantly more than half of the rounds
  * say so (at most {@link #ALPHA} by chance for two equally fast operations), likewise "b clearly faster", and "neither"
  * when significantly more than half of the rounds have the two within the margin; a difference of {@link #GROSS}
- * times in every one of at least {@link #GROSS_ROUNDS} rounds settles it sooner. An operation is done in a decision
+ * times in every one of at least {@link #GROSS_ROUNDS} rounds settles it sooner, one of {@link #VAST} times in every
+ * one of {@link #VAST_ROUNDS} sooner still. An operation is done in a decision
  * when another of the group is settled clearly faster (it cannot be taken), or when its outcome against each other
  * operation still running is settled.
  */
@@ -47,6 +48,15 @@ final class InterleavedTimer {
     static final double GROSS = 2.0;
     /** Rounds that settle a {@link #GROSS} difference. */
     static final int GROSS_ROUNDS = 3;
+    /**
+     * A vast difference, settled after {@link #VAST_ROUNDS} rounds that all agree: for two equally fast operations
+     * the same one would have to be stalled for three times its own length in both rounds. Under the AVX2 caps the
+     * bf16 candidates, which such a CPU can only emulate, ran 13-18 times slower than the fp32 ones (flow blocks of
+     * 94-129 ms against 7-10) and cost the weight types' race about 0.8 s in their three rounds.
+     */
+    static final double VAST = GROSS * GROSS;
+    /** Rounds that settle a {@link #VAST} difference. */
+    static final int VAST_ROUNDS = 2;
     /**
      * The most rounds an operation in a decision takes while its outcome stays open: a close call. By then no outcome
      * has come out in all but one of the rounds (11 of 12 is significant at {@link #ALPHA}), so the two operations are
@@ -204,23 +214,17 @@ final class InterleavedTimer {
 
     /**
      * The settled outcome of operations a and b over their first {@code rounds} runs (run r of each came in round r),
-     * or {@link Outcome#OPEN} while no outcome has significantly more than half of the rounds and no {@link #GROSS}
-     * difference has held in every one of at least {@link #GROSS_ROUNDS} rounds.
+     * or {@link Outcome#OPEN} while no outcome has significantly more than half of the rounds, no {@link #GROSS}
+     * difference has held in every one of at least {@link #GROSS_ROUNDS} rounds and no {@link #VAST} one in every one
+     * of at least {@link #VAST_ROUNDS}.
      */
     static Outcome outcome(double[] a, double[] b, int rounds) {
-        if (rounds >= GROSS_ROUNDS) {
-            boolean aGross = true;
-            boolean bGross = true;
-            for (int r = 0; r < rounds; r++) {
-                aGross &= a[r] * GROSS <= b[r];
-                bGross &= b[r] * GROSS <= a[r];
-            }
-            if (aGross) {
-                return Outcome.FIRST_FASTER;
-            }
-            if (bGross) {
-                return Outcome.SECOND_FASTER;
-            }
+        Outcome clear = inEveryRound(a, b, rounds, GROSS, GROSS_ROUNDS);
+        if (clear == Outcome.OPEN) {
+            clear = inEveryRound(a, b, rounds, VAST, VAST_ROUNDS);
+        }
+        if (clear != Outcome.OPEN) {
+            return clear;
         }
         int first = 0;
         int second = 0;
@@ -238,6 +242,20 @@ final class InterleavedTimer {
             return Outcome.SECOND_FASTER;
         }
         return significant(rounds - first - second, rounds) ? Outcome.NEITHER : Outcome.OPEN;
+    }
+
+    /** Which of a and b was at least {@code ratio} times faster in every one of at least {@code minRounds} rounds. */
+    private static Outcome inEveryRound(double[] a, double[] b, int rounds, double ratio, int minRounds) {
+        if (rounds < minRounds) {
+            return Outcome.OPEN;
+        }
+        boolean aFaster = true;
+        boolean bFaster = true;
+        for (int r = 0; r < rounds; r++) {
+            aFaster &= a[r] * ratio <= b[r];
+            bFaster &= b[r] * ratio <= a[r];
+        }
+        return aFaster ? Outcome.FIRST_FASTER : bFaster ? Outcome.SECOND_FASTER : Outcome.OPEN;
     }
 
     /** Whether k or more of n fair coin flips would come up heads with a chance of at most {@link #ALPHA}. */

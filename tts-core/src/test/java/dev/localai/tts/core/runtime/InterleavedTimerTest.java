@@ -123,9 +123,9 @@ class InterleavedTimerTest {
 
     @Test
     void aGrossDifferenceIsSettledInThreeRounds() {
-        // 3 ms against 12 and 11 (4x): three rounds that all agree, not seven
-        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {12}, new double[] {3}, new double[] {11});
-        assertThat(r.ms()).containsExactly(12.0, 3.0, 11.0);
+        // 3 ms against 11 and 10 (3.7x and 3.3x): three rounds that all agree, not seven
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {11}, new double[] {3}, new double[] {10});
+        assertThat(r.ms()).containsExactly(11.0, 3.0, 10.0);
         assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs, r.ops()[2].runs}).containsExactly(4, 4, 4);
         // 2x in two rounds and 1.9x in the third: the sign test's seven rounds
         double[] a = {10, 10, 10, 10, 10, 10, 10};
@@ -138,6 +138,23 @@ class InterleavedTimerTest {
         assertThat(InterleavedTimer.outcome(a, new double[] {20, 20, 20}, 2)).isEqualTo(InterleavedTimer.Outcome.OPEN);
         // one stalled run of the faster operation in a round: no gross call, the sign test decides
         assertThat(InterleavedTimer.outcome(new double[] {10, 45, 10}, new double[] {20, 20, 20}, 3))
+                .isEqualTo(InterleavedTimer.Outcome.OPEN);
+    }
+
+    @Test
+    void aVastDifferenceIsSettledInTwoRounds() {
+        // 3 ms against 13 (4.3x) and 10 (3.3x): the first loser stops after two rounds, the second after three
+        Race r = race(List.of(new int[] {0, 1, 2}), new double[] {13}, new double[] {3}, new double[] {10});
+        assertThat(r.ms()).containsExactly(13.0, 3.0, 10.0);
+        assertThat(new int[] {r.ops()[0].runs, r.ops()[1].runs, r.ops()[2].runs}).containsExactly(3, 4, 4);
+        double[] fast = {10, 10, 10};
+        assertThat(InterleavedTimer.outcome(fast, new double[] {40, 40}, 2)).isEqualTo(InterleavedTimer.Outcome.FIRST_FASTER);
+        assertThat(InterleavedTimer.outcome(new double[] {40, 40}, fast, 2))
+                .isEqualTo(InterleavedTimer.Outcome.SECOND_FASTER);
+        // one round is not enough, nor two where one of them is under 4x (a stall), nor 4x one way and back
+        assertThat(InterleavedTimer.outcome(fast, new double[] {400}, 1)).isEqualTo(InterleavedTimer.Outcome.OPEN);
+        assertThat(InterleavedTimer.outcome(fast, new double[] {400, 39}, 2)).isEqualTo(InterleavedTimer.Outcome.OPEN);
+        assertThat(InterleavedTimer.outcome(new double[] {10, 40}, new double[] {40, 10}, 2))
                 .isEqualTo(InterleavedTimer.Outcome.OPEN);
     }
 
