@@ -251,8 +251,7 @@ final class EngineBenchmark {
         double before = FlowFloor.productGflops(c, plan.flow(), frames);
         double ms = FlowFloor.flowMs(c, plan.flow(), FLOW_PROMPT_TOKENS, tokens, 5);
         double after = FlowFloor.productGflops(c, plan.flow(), frames);
-        double gflop = 2 * dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c, FLOW_PROMPT_TOKENS + tokens)
-                / 1e9;
+        double gflop = 2 * S3GenFlow.multiplyAdds(c, FLOW_PROMPT_TOKENS + tokens) / 1e9;
         double gflops = (before + after) / 2;
         double floor = gflop / gflops * 1e3;
         r.put("flow_dtype", WeightTypes.name(plan.flow()) + (plan.flowAttentionFp32() ? " (attention fp32)" : ""));

@@ -68,11 +68,6 @@ final class StreamPacer {
     private int blocks;
     private int lastDone;
 
-    /** A pacer whose flow's time grows in proportion to the length of its sequence (no quadratic term). */
-    StreamPacer(boolean overlap) {
-        this(overlap, 0);
-    }
-
     /** A pacer for a flow whose work over L tokens is {@code L + flowQuadratic L^2} ({@link #work}). */
     StreamPacer(boolean overlap, double flowQuadratic) {
         if (!(flowQuadratic >= 0)) {

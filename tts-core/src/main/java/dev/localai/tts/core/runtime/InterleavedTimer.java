@@ -125,6 +125,12 @@ final class InterleavedTimer {
         int[] runs = new int[n];
         double[] spent = new double[n];
         boolean[] active = new boolean[n];
+        boolean[] raced = new boolean[n]; // in some decision: held to RACE_ROUNDS
+        for (int[] g : decisions == null ? List.<int[]>of() : decisions) {
+            for (int i : g) {
+                raced[i] = true;
+            }
+        }
         if (warmUp != null) {
             warmUp.run();
         } else {
@@ -150,8 +156,8 @@ final class InterleavedTimer {
             boolean[] stop = new boolean[n];
             for (int i = 0; i < n; i++) {
                 stop[i] = active[i] && (runs[i] >= maxRuns || spent[i] >= budgetMs
-                        || decisions != null && (settled(i, decisions, times, runs, active)
-                        || runs[i] >= RACE_ROUNDS && inAny(i, decisions)));
+                        || raced[i] && runs[i] >= RACE_ROUNDS
+                        || decisions != null && settled(i, decisions, times, runs, active));
             }
             for (int i = 0; i < n; i++) {
                 active[i] &= !stop[i];
@@ -189,15 +195,6 @@ final class InterleavedTimer {
             }
         }
         return inAny || runs[i] >= LONE_RUNS;
-    }
-
-    private static boolean inAny(int i, List<int[]> decisions) {
-        for (int[] g : decisions) {
-            if (contains(g, i)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean contains(int[] g, int i) {

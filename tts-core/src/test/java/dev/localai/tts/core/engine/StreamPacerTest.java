@@ -115,7 +115,7 @@ class StreamPacerTest {
 
     @Test
     void beforeAnythingIsMeasuredTheFallbackHolds() {
-        StreamPacer p = new StreamPacer(false);
+        StreamPacer p = new StreamPacer(false, 0);
         assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(16);
         p.t3(10, 75);
         p.blockDone(p.newBlock(), 260, 530, 10, 80);
@@ -126,7 +126,7 @@ class StreamPacerTest {
 
     @Test
     void aBlockThatFinishedBeforeItsHandOffWasNotedIsNotWaitedFor() {
-        StreamPacer p = new StreamPacer(false);
+        StreamPacer p = new StreamPacer(false, 0);
         p.t3(10, 75);
         p.audio(48_000, 0); // 2 s of audio
         int id = p.newBlock();
