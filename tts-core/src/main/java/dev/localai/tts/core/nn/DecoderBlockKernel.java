@@ -21,7 +21,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * and freed through the Java bindings, for layer norms and additions of a thousand values (docs/performance.md).
  * A {@link Stack} runs all of a model's blocks in one call and one OpenMP region; where a step has fewer rows than
  * threads (one session), every thread does the row work (layer norms, adds, quantizing a product's input) on its own
- * copy of the rows, so the threads meet only where one needs what another computed: five barriers a block, not nine.
+ * copy of the rows and the threads share out each phase's units without a barrier: a thread that has taken all the
+ * work it could and still sees units open after some tens of microseconds computes them itself, so a thread that the
+ * scheduler or the hypervisor has taken away stalls no one (the step waits for it only at its end, if it is still
+ * away then). A batch's threads divide the rows' row work and meet at barriers between the phases.
  *
  * <p>Numerics: a row's result depends only on that row, and not on the thread count (every value is computed by one
  * thread in a fixed order), so batched rows get the bits they get alone. Against the same block as LibTorch
@@ -32,7 +35,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with fp32
  * or fp16 CPU caches (fp16 by default: {@link #halfCache()}); the system property {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run
  * between the native kernels, for comparisons). Memory: it reads the block's tensors (owned by the model's
- * {@link Weights}) and the caller's residual rows and caches in place; its scratch is freed before it returns.
+ * {@link Weights}) and the caller's residual rows and caches in place; its scratch (for one session's step every
+ * layer's outputs, about 1 MB for T3) is freed before it returns.
  */
 public final class DecoderBlockKernel {
     /** The system property that, set to {@code false}, keeps blocks on LibTorch's operations. */
@@ -251,4 +255,21 @@ public final class DecoderBlockKernel {
     private static native int steps(long x, int m, int d, int heads, int inner, int layers, long[] params, float eps,
                                     float scale, long[] k, long[] v, int[] capacity, int[] pos, int half, int isa,
                                     int attPath, int threads);
+
+    /**
+     * For tests: from now on, in every step with fewer rows than threads, thread {@code thread} of the team sleeps
+     * {@code micros} after it has claimed its first unit of layer {@code layer}'s first feed-forward product (if it
+     * claims one: the others may have done them all before it comes), as a thread the scheduler or the hypervisor
+     * has taken away would; {@code thread} -1 turns it off.
+     */
+    static native void stallForTests(int thread, int layer, int micros);
+
+    /**
+     * For tests: how many units of one session's steps a thread has computed because another that had claimed them
+     * had not finished them in time, since the library was loaded.
+     */
+    static native long recomputedUnits();
+
+    /** For tests: how many times a thread has slept for {@link #stallForTests} since the library was loaded. */
+    static native long stallsForTests();
 }

@@ -380,6 +380,96 @@ class DecoderBlockKernelTest {
         }
     }
 
+    /**
+     * One session's step when a thread of its team is taken away in the middle (the test hook sleeps it 200 ms after
+     * it has claimed its first unit of the middle layer's feed-forward product, as a thread the scheduler descheduled
+     * or whose vCPU the hypervisor took would be): the others compute the unit it had claimed ({@code
+     * recomputedUnits} counts it) and finish the step without it, and the bits are the one-thread run's, whichever
+     * thread it is, in every run (those where the thread came too late to claim a unit included). When it is the caller's own thread (0), it comes back to a step the others have finished and only
+     * brings its rows up to date before writing them back. GPT-2 medium widths, so every thread has units of its own.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aThreadTakenAwayMidStepHasItsUnitDoneByTheOthersAndChangesNoBit() {
+        int d = 1024;
+        int heads = 16;
+        int hd = d / heads;
+        int layers = 3;
+        int pos = 37;
+        int before = torch.get_num_threads();
+        Block[] blocks = new Block[layers];
+        try (PointerScope scope = new PointerScope()) {
+            for (int l = 0; l < layers; l++) {
+                blocks[l] = Block.random(51 + l, d, heads);
+            }
+            DecoderBlockKernel.Stack stack = DecoderBlockKernel.stack(
+                    Arrays.stream(blocks).map(Block::kernel).toArray(DecoderBlockKernel[]::new));
+            Generator g = torch.createCPUGenerator(61);
+            Tensor x0 = randn(g, 1, d);
+            Tensor[] k0 = new Tensor[layers];
+            Tensor[] v0 = new Tensor[layers];
+            for (int l = 0; l < layers; l++) {
+                k0[l] = cache(g, heads, pos + 3, hd, pos).to(ScalarType.Half);
+                v0[l] = cache(g, heads, pos + 3, hd, pos).to(ScalarType.Half);
+            }
+            torch.set_num_threads(1);
+            float[] expected = stackStep(stack, x0, k0, v0, pos);
+            for (int threads : new int[] {2, 3}) {
+                torch.set_num_threads(threads);
+                for (int stalled = 0; stalled < threads; stalled++) {
+                    // a thread that comes to the phase after the others have done it claims nothing and is not
+                    // stalled (more threads than CPUs, a busy machine): run until it has been stalled twice
+                    int taken = 0;
+                    for (int rep = 0; taken < 2; rep++) {
+                        assertThat(rep).as("runs before thread %d of %d claimed a unit twice", stalled, threads)
+                                .isLessThan(40);
+                        long recomputed = DecoderBlockKernel.recomputedUnits();
+                        long stalls = DecoderBlockKernel.stallsForTests();
+                        DecoderBlockKernel.stallForTests(stalled, 1, 200_000);
+                        float[] got;
+                        try {
+                            got = stackStep(stack, x0, k0, v0, pos);
+                        } finally {
+                            DecoderBlockKernel.stallForTests(-1, 0, 0);
+                        }
+                        assertThat(got).as("%d threads, thread %d taken away, run %d", threads, stalled, rep)
+                                .containsExactly(expected);
+                        if (DecoderBlockKernel.stallsForTests() > stalls) {
+                            taken++;
+                            assertThat(DecoderBlockKernel.recomputedUnits())
+                                    .as("units the others computed for thread %d of %d", stalled, threads)
+                                    .isGreaterThan(recomputed);
+                        }
+                    }
+                }
+                assertThat(stackStep(stack, x0, k0, v0, pos)).as("%d threads, none taken away", threads)
+                        .containsExactly(expected);
+            }
+        } finally {
+            DecoderBlockKernel.stallForTests(-1, 0, 0);
+            torch.set_num_threads(before);
+            for (Block b : blocks) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+    }
+
+    /** One row through the stack from x0, on fresh copies of the caches; the row after it. */
+    private static float[] stackStep(DecoderBlockKernel.Stack stack, Tensor x0, Tensor[] k0, Tensor[] v0, int pos) {
+        Tensor x = x0.clone();
+        Tensor[] k = clones(k0);
+        Tensor[] v = clones(v0);
+        long[] ka = Arrays.stream(k).mapToLong(t -> t.data_ptr().address()).toArray();
+        long[] va = Arrays.stream(v).mapToLong(t -> t.data_ptr().address()).toArray();
+        stack.step(x, 1, ka, va, new int[] {(int) k[0].size(1)}, new int[] {pos}, true);
+        for (Tensor t : k) {
+            assertThat(torch.isfinite(t.select(1, pos)).all().item_bool()).as("every layer's key written").isTrue();
+        }
+        return floats(x);
+    }
+
     private static Tensor[] clones(Tensor[] ts) {
         return Arrays.stream(ts).map(Tensor::clone).toArray(Tensor[]::new);
     }
