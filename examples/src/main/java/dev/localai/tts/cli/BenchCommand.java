@@ -139,11 +139,17 @@ final class BenchCommand implements Runnable {
         @Option(names = "--text-tokens", defaultValue = "30", description = "Text tokens (default ${DEFAULT-VALUE}).")
         int textTokens;
 
+        @Option(names = "--competing-load", paramLabel = "BUSY/PERIOD", description = "Another program's work beside "
+                + "the run: a thread that keeps a core busy BUSY ms in every PERIOD ms (e.g. 5/20), as a browser or "
+                + "a game's launcher would on a desktop. Default: none.")
+        String competingLoad;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
+            CompetingLoad load = CompetingLoad.parse(competingLoad); // a bad value fails before anything is loaded
             Torch.init(benchThreads(threads));
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
@@ -166,8 +172,14 @@ final class BenchCommand implements Runnable {
                 boolean bf16 = dt.value == ScalarType.BFloat16.value;
                 T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16Prompt : promptTokens, textTokens,
                         bf16 ? bf16Steps : tokens, bf16 ? 1 : 5, 7);
-                T3Bench.Result r = T3Bench.run(p);
-                out.println(T3Bench.describe(p, r, Torch.threads()));
+                T3Bench.Result r;
+                try (CompetingLoad l = load == null ? null : load.start()) {
+                    r = T3Bench.run(p);
+                }
+                load = CompetingLoad.parse(competingLoad); // a thread starts once: a fresh one per weight type
+                out.println(T3Bench.describe(p, r, Torch.threads())
+                        + (competingLoad == null ? "" : "; beside a competing load of " + competingLoad.trim()
+                        + " ms"));
                 out.flush();
             }
             return 0;

@@ -66,6 +66,17 @@ class TtsCliTest {
     }
 
     @Test
+    void benchT3RefusesABadCompetingLoadBeforeAnyWork() {
+        for (String load : new String[] {"5", "20/5", "0/10", "5/2000", "five/20"}) {
+            Result r = run(Map.of(), "bench", "t3", "--competing-load", load);
+            assertThat(r.code()).as(load).isEqualTo(TtsCli.EXIT_FAILURE);
+            assertThat(r.err()).as(load).startsWith("tts: error: --competing-load").contains(load)
+                    .doesNotContain("\tat ");
+            assertThat(r.out()).as("nothing measured, not even the machine line").isEmpty();
+        }
+    }
+
+    @Test
     void benchRefusesMoreThreadsThanCoresBeforeAnyWork() {
         int cores = Runtime.getRuntime().availableProcessors();
         for (String bench : new String[] {"s3gen", "t3"}) {
