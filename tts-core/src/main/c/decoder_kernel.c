@@ -507,7 +507,8 @@ static void run_phase(const phase_t* ph, int t, int nt, const own_t* w, const pr
                 return;
             }
             if (idle) {
-                /* a teammate that has not moved since the last look may be waiting for this CPU */
+                /* a teammate that has not moved since the last look may be waiting for this CPU (yielding only
+                   after a longer stillness lost the gain with 4 threads on 2 CPUs, 8-10%, and saved nothing quiet) */
                 sched_yield();
             }
         }
@@ -728,7 +729,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
         rowBytes = lines(sizeof(float) * (size_t) m * 2 * (size_t) d) + lines(sizeof(float) * (size_t) m)
                 + lines((size_t) m * (size_t) wide) + lines(sizeof(float) * (size_t) m * (size_t) wide)
                 + lines(sizeof(float) * (size_t) hd) + lines(sizeof(float) * (size_t) maxLen)
-                + 3 * lines(sizeof(long) * (size_t) team);
+                + 2 * lines(sizeof(long) * (size_t) team);
         buf = aligned_alloc(64, bookBytes + outBytes + rowBytes * (size_t) team);
         if (buf == NULL) {
             free(meta);
@@ -788,7 +789,6 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
             w.scores = (float*) mine;
             mine += lines(sizeof(float) * (size_t) maxLen);
             w.seen = (long*) mine;
-            mine += lines(sizeof(long) * (size_t) team);
             mine += lines(sizeof(long) * (size_t) team);
             w.since = (unsigned long long*) mine;
             for (int o = 0; o < nt; o++) {
