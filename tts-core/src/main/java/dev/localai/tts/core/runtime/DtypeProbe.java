@@ -66,9 +66,10 @@ public final class DtypeProbe {
      * settled, FBGEMM's int8 not timed where the native int8 kernel runs, and the streamed block's two sides in the
      * engine's proportion; 17: the key names the CPU's family/model and kernel flags, the heap settled first, the
      * convolution layouts raced; 18: an fp32 flow block attends with {@code nn.Fp32Attention}'s AVX2 path on CPUs
-     * without AVX-512).
+     * without AVX-512; 19: one session's fused decode step shares its work out without barriers, so T3 beside the
+     * flow (the streamed block overlapped) runs differently).
      */
-    static final int PROBE_VERSION = 18;
+    static final int PROBE_VERSION = 19;
     private static volatile WeightTypes.Probe cached;
     /** Seconds {@link #cached(Runnable)} spent measuring in this process; NaN while it has not measured. */
     private static volatile double measuredSeconds = Double.NaN;
@@ -174,7 +175,7 @@ public final class DtypeProbe {
     /**
      * CPU (model name, family/model and kernel flags: {@link #cpuKey()}), LibTorch version, core count and probe
      * version, e.g. {@code AMD EPYC (26/2; avx2 fma f16c avx_vnni avx512f avx512bw avx512_vnni avx512_bf16) |
-     * pytorch 2.10.0-1.5.13 | 2 cores | probe 18}, plus any kernel-dispatch cap set in the
+     * pytorch 2.10.0-1.5.13 | 2 cores | probe 19}, plus any kernel-dispatch cap set in the
      * environment ({@code ATEN_CPU_CAPABILITY}, {@code ONEDNN_MAX_CPU_ISA}, and {@code OPENBLAS_CORETYPE}, which picks
      * OpenBLAS's fp32 kernels): capped kernels are other kernels.
      */
