@@ -176,6 +176,27 @@ typedef struct {
 /* the phases of a block whose work is shared out by units */
 enum { PH_QKV, PH_ATTENTION, PH_ATTN_PROJ, PH_FC, PH_PROJ, PHASES };
 
+/* row r's head hh at layer l: its key and value (from the row's q|k|v, qkv) into the row's cache at its position, then
+   its attention over the cache into out (hd values); scores: maxLen floats of this thread's */
+static void attend(const shared_t* c, int l, long r, long hh, const float* qkv, float* scores, float* out) {
+    const long d = c->d, hd = c->hd;
+    const float* q = qkv + hh * hd;
+    const long head0 = hh * c->headStride[r];
+    const long at = head0 + (long) c->pos[r] * hd; /* this head's row pos, in elements */
+    char* kc = (char*) (intptr_t) c->k[(long) l * c->m + r];
+    char* vc = (char*) (intptr_t) c->v[(long) l * c->m + r];
+    if (c->half) {
+        tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
+        tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
+    } else {
+        memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
+        memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
+    }
+    const size_t size = c->half ? sizeof(uint16_t) : sizeof(float);
+    tts_attention_head(c->attPath, c->half, q, kc + head0 * size, vc + head0 * size, hd, c->pos[r] + 1L, c->scale,
+            scores, out);
+}
+
 /* ---------------------------------------- a batch: rows divided, barriers ---------------------------------------- */
 
 /* where a thread of a batch's step finds the rows (shared: it does the row work of every nt-th) */
@@ -222,21 +243,7 @@ static void block_shared(const shared_t* c, int l, int t, int nt, tts_barrier* b
             u = u + nt < fixedPairs ? u + nt : claim(work + PH_ATTENTION, fixedPairs)) {
         const long r = u / c->heads;
         const long hh = u % c->heads;
-        const float* q = c->qkv + r * 3 * d + hh * hd;
-        const long head0 = hh * c->headStride[r];
-        const long at = head0 + (long) c->pos[r] * hd; /* this head's row pos, in elements */
-        char* kc = (char*) (intptr_t) c->k[(long) l * m + r];
-        char* vc = (char*) (intptr_t) c->v[(long) l * m + r];
-        if (c->half) {
-            tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
-            tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
-        } else {
-            memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
-            memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
-        }
-        const size_t size = c->half ? sizeof(uint16_t) : sizeof(float);
-        tts_attention_head(c->attPath, c->half, q, kc + head0 * size, vc + head0 * size, hd, c->pos[r] + 1L,
-                c->scale, c->scores + (long) t * c->maxLen, c->att + r * d + hh * hd);
+        attend(c, l, r, hh, c->qkv + r * 3 * d, c->scores + (long) t * c->maxLen, c->att + r * d + hh * hd);
     }
     tts_barrier_wait(bar, nt);
     quantize_input(c->att, d, c, w, t, nt, bar);
@@ -381,21 +388,7 @@ static void run_units(const phase_t* ph, long u, long count, int t, const own_t*
         const int l = ph->l;
         const long r = u / c->heads;
         const long hh = u % c->heads;
-        const float* q = c->qkv + l * c->layerFloats + r * 3 * d + hh * hd;
-        const long head0 = hh * c->headStride[r];
-        const long at = head0 + (long) c->pos[r] * hd;
-        char* kc = (char*) (intptr_t) c->k[(long) l * m + r];
-        char* vc = (char*) (intptr_t) c->v[(long) l * m + r];
-        if (c->half) {
-            tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
-            tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
-        } else {
-            memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
-            memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
-        }
-        const size_t size = c->half ? sizeof(uint16_t) : sizeof(float);
-        tts_attention_head(c->attPath, c->half, q, kc + head0 * size, vc + head0 * size, hd, c->pos[r] + 1L,
-                c->scale, w->scores, w->out);
+        attend(c, l, r, hh, c->qkv + l * c->layerFloats + r * 3 * d, w->scores, w->out);
         memcpy(c->att + l * c->layerFloats + r * d + hh * hd, w->out, sizeof(float) * (size_t) hd);
     } else {
         const long a = u * ph->per;
@@ -573,59 +566,73 @@ static int enter(const phase_t* ph, int t, int nt, progress_t* progress) {
     return 1;
 }
 
+/* this thread's rows through a layer norm, then quantized as a product's input */
+static void norm_rows(const shared_t* c, const own_t* w, const float* lnW, const float* lnB) {
+    for (long r = 0; r < c->m; r++) {
+        layer_norm(w->xr + r * c->d, lnW, lnB, c->eps, c->d, w->h + r * c->d);
+        w->steps[r] = tts_quantize_row(w->h + r * c->d, c->d, w->xq + r * c->d);
+    }
+}
+
+/* a phase's m output rows src (width values each) quantized as this thread's input to the next product */
+static void quantize_rows(const own_t* w, const float* src, long width, long m) {
+    for (long r = 0; r < m; r++) {
+        w->steps[r] = tts_quantize_row(src + r * width, width, w->xq + r * width);
+    }
+}
+
+/* this thread's rows x += y, row by row (m rows of d) */
+static void add_rows(float* x, const float* y, long d, long m) {
+    for (long r = 0; r < m; r++) {
+        add_row(x + r * d, y + r * d, d);
+    }
+}
+
+/* phase p of layer l, its outputs in the layer's set (off: the set's offset) */
+static phase_t phase_for(const shared_t* c, int l, int p, int nt, long off) {
+    const jlong* q = c->params + (long) l * N_PARAMS;
+#define F(i) ((const float*) (intptr_t) q[i])
+#define W(i) ((const int8_t*) (intptr_t) q[i])
+    const long d = c->d, inner = c->inner;
+    switch (p) {
+        case PH_QKV: return phase_of(c, l, p, nt, W(QKV_W), F(QKV_S), F(QKV_B), d, 3L * d, c->qkv + off, 0);
+        case PH_ATTN_PROJ: return phase_of(c, l, p, nt, W(ATTN_W), F(ATTN_S), F(ATTN_B), d, d, c->tmp + off, 0);
+        case PH_FC: return phase_of(c, l, p, nt, W(FC_W), F(FC_S), F(FC_B), d, inner, c->inn + off, 1);
+        case PH_PROJ: return phase_of(c, l, p, nt, W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, d, c->tmp2 + off, 0);
+        default: return phase_of(c, l, PH_ATTENTION, nt, NULL, NULL, NULL, 0, 0, NULL, 0);
+    }
+#undef W
+#undef F
+}
+
+/* a product phase's input from this thread's rows: a layer norm's output, or the previous phase's, quantized */
+static void prepare(const shared_t* c, int l, int p, long off, const own_t* w) {
+    const jlong* q = c->params + (long) l * N_PARAMS;
+    switch (p) {
+        case PH_QKV: norm_rows(c, w, (const float*) (intptr_t) q[LN1_W], (const float*) (intptr_t) q[LN1_B]); break;
+        case PH_ATTN_PROJ: quantize_rows(w, c->att + off, c->d, c->m); break;
+        case PH_FC: norm_rows(c, w, (const float*) (intptr_t) q[LN2_W], (const float*) (intptr_t) q[LN2_B]); break;
+        case PH_PROJ: quantize_rows(w, c->inn + off, c->inner, c->m); break;
+        default: break; /* the attention reads the shared q|k|v */
+    }
+}
+
 /*
  * One block (layer l) of one session's step for thread t of nt. Each phase that the others have not finished already
  * (a thread that was away finds them past it) is prepared from the thread's own rows and run; the residual adds are
  * made either way, so every thread's rows stay those of the layer the step is in.
  */
 static void block_own(const shared_t* c, int l, int t, int nt, const own_t* w, progress_t* progress) {
-    const jlong* p = c->params + (long) l * N_PARAMS;
-#define F(i) ((const float*) (intptr_t) p[i])
-#define W(i) ((const int8_t*) (intptr_t) p[i])
-    const long m = c->m, d = c->d, inner = c->inner;
     const long off = l * c->layerFloats;
-    phase_t ph = phase_of(c, l, PH_QKV, nt, W(QKV_W), F(QKV_S), F(QKV_B), d, 3L * d, c->qkv + off, 0);
-    if (enter(&ph, t, nt, progress)) {
-        for (long r = 0; r < m; r++) {
-            layer_norm(w->xr + r * d, F(LN1_W), F(LN1_B), c->eps, d, w->h + r * d);
-            w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
+    for (int p = 0; p < PHASES; p++) {
+        const phase_t ph = phase_for(c, l, p, nt, off);
+        if (enter(&ph, t, nt, progress)) {
+            prepare(c, l, p, off, w);
+            run_phase(&ph, t, nt, w, progress);
         }
-        run_phase(&ph, t, nt, w, progress);
+        if (p == PH_ATTN_PROJ) add_rows(w->xr, c->tmp + off, c->d, c->m);
+        if (p == PH_PROJ) add_rows(w->xr, c->tmp2 + off, c->d, c->m);
     }
-    ph = phase_of(c, l, PH_ATTENTION, nt, NULL, NULL, NULL, 0, 0, NULL, 0);
-    if (enter(&ph, t, nt, progress)) {
-        run_phase(&ph, t, nt, w, progress);
-    }
-    ph = phase_of(c, l, PH_ATTN_PROJ, nt, W(ATTN_W), F(ATTN_S), F(ATTN_B), d, d, c->tmp + off, 0);
-    if (enter(&ph, t, nt, progress)) {
-        for (long r = 0; r < m; r++) {
-            w->steps[r] = tts_quantize_row(c->att + off + r * d, d, w->xq + r * d);
-        }
-        run_phase(&ph, t, nt, w, progress);
-    }
-    for (long r = 0; r < m; r++) {
-        add_row(w->xr + r * d, c->tmp + off + r * d, d);
-    }
-    ph = phase_of(c, l, PH_FC, nt, W(FC_W), F(FC_S), F(FC_B), d, inner, c->inn + off, 1);
-    if (enter(&ph, t, nt, progress)) {
-        for (long r = 0; r < m; r++) {
-            layer_norm(w->xr + r * d, F(LN2_W), F(LN2_B), c->eps, d, w->h + r * d);
-            w->steps[r] = tts_quantize_row(w->h + r * d, d, w->xq + r * d);
-        }
-        run_phase(&ph, t, nt, w, progress);
-    }
-    ph = phase_of(c, l, PH_PROJ, nt, W(PROJ_W), F(PROJ_S), F(PROJ_B), inner, d, c->tmp2 + off, 0);
-    if (enter(&ph, t, nt, progress)) {
-        for (long r = 0; r < m; r++) {
-            w->steps[r] = tts_quantize_row(c->inn + off + r * inner, inner, w->xq + r * inner);
-        }
-        run_phase(&ph, t, nt, w, progress);
-    }
-    for (long r = 0; r < m; r++) {
-        add_row(w->xr + r * d, c->tmp2 + off + r * d, d);
-    }
-#undef W
-#undef F
 }
 
 /* bytes rounded up to whole cache lines */
@@ -712,59 +719,56 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
     c.x = (float*) (intptr_t) xAddr;
     c.maxLen = maxLen;
     const size_t workBytes = sizeof(counter_t) * (size_t) layers * PHASES;
-    char* buf;
-    char* rowBase;
-    size_t rowBytes;
     progress_t* progress = NULL;
+    /* one allocation: the bookkeeping (zeroed), the products' outputs, then the rows' buffers */
+    size_t meetBytes = 0;
+    size_t flagBytes = 0;
+    size_t bookBytes;
+    size_t outBytes;
+    size_t rowBytes;
+    int copies;
     if (own) {
-        /* the counters, meeting points, flags and progress (set before the region), every layer's outputs, then
-           each thread's own rows and buffers */
+        /* the counters, meeting points, flags and heartbeats; every layer's own outputs; each thread's own rows,
+           private outputs and attention scores */
         c.flagBytes = (long) lines((size_t) max_units(m, d, heads, inner) + 1);
-        const size_t meetBytes = sizeof(meet_t) * (size_t) layers * PHASES;
-        const size_t flagBytes = (size_t) c.flagBytes * (size_t) layers * PHASES * (size_t) team;
-        const size_t progressBytes = sizeof(progress_t) * (size_t) team;
-        const size_t bookBytes = workBytes + meetBytes + flagBytes + progressBytes;
+        meetBytes = sizeof(meet_t) * (size_t) layers * PHASES;
+        flagBytes = (size_t) c.flagBytes * (size_t) layers * PHASES * (size_t) team;
+        bookBytes = workBytes + meetBytes + flagBytes + sizeof(progress_t) * (size_t) team;
         c.layerFloats = (long) m * (3L * d + d + d + inner + d);
-        const size_t outBytes = lines(sizeof(float) * (size_t) c.layerFloats * (size_t) layers);
+        outBytes = lines(sizeof(float) * (size_t) c.layerFloats * (size_t) layers);
         rowBytes = lines(sizeof(float) * (size_t) m * 2 * (size_t) d) + lines(sizeof(float) * (size_t) m)
                 + lines((size_t) m * (size_t) wide) + lines(sizeof(float) * (size_t) m * (size_t) wide)
                 + lines(sizeof(float) * (size_t) hd) + lines(sizeof(float) * (size_t) maxLen)
                 + 2 * lines(sizeof(long) * (size_t) team);
-        buf = aligned_alloc(64, bookBytes + outBytes + rowBytes * (size_t) team);
-        if (buf == NULL) {
-            free(meta);
-            return -1;
-        }
-        memset(buf, 0, bookBytes);
-        c.work = (counter_t*) buf;
-        c.meets = (meet_t*) (buf + workBytes);
-        c.flags = buf + workBytes + meetBytes;
-        progress = (progress_t*) (buf + workBytes + meetBytes + flagBytes);
-        c.qkv = (float*) (buf + bookBytes);
-        c.att = c.qkv + 3L * m * d;
-        c.tmp = c.att + (long) m * d;
-        c.inn = c.tmp + (long) m * d;
-        c.tmp2 = c.inn + (long) m * inner;
-        rowBase = buf + bookBytes + outBytes;
+        copies = team;
     } else {
-        /* the counters, the products' outputs and the attention's scores (shared), then the rows' buffers */
-        const size_t sharedBytes = lines(sizeof(float) * ((size_t) m * (size_t) (3L * d + d + d + inner)
+        /* the counters; one set of outputs and the attention's scores, shared; the rows' buffers */
+        bookBytes = workBytes;
+        outBytes = lines(sizeof(float) * ((size_t) m * (size_t) (3L * d + d + d + inner)
                 + (size_t) maxLen * (size_t) team));
         rowBytes = lines(sizeof(float) * (size_t) m * (size_t) d) + lines(sizeof(float) * (size_t) m)
                 + lines((size_t) m * (size_t) wide);
-        buf = aligned_alloc(64, workBytes + sharedBytes + rowBytes);
-        if (buf == NULL) {
-            free(meta);
-            return -1;
-        }
-        memset(buf, 0, workBytes);
-        c.work = (counter_t*) buf;
-        c.qkv = (float*) (buf + workBytes);
-        c.att = c.qkv + 3L * m * d;
-        c.tmp = c.att + (long) m * d;
-        c.inn = c.tmp + (long) m * d;
+        copies = 1;
+    }
+    char* buf = aligned_alloc(64, bookBytes + outBytes + rowBytes * (size_t) copies);
+    if (buf == NULL) {
+        free(meta);
+        return -1;
+    }
+    memset(buf, 0, bookBytes);
+    c.work = (counter_t*) buf;
+    c.qkv = (float*) (buf + bookBytes);
+    c.att = c.qkv + 3L * m * d;
+    c.tmp = c.att + (long) m * d;
+    c.inn = c.tmp + (long) m * d;
+    char* rowBase = buf + bookBytes + outBytes;
+    if (own) {
+        c.meets = (meet_t*) (buf + workBytes);
+        c.flags = buf + workBytes + meetBytes;
+        progress = (progress_t*) (buf + workBytes + meetBytes + flagBytes);
+        c.tmp2 = c.inn + (long) m * inner;
+    } else {
         c.scores = c.inn + (long) m * inner;
-        rowBase = buf + workBytes + sharedBytes;
     }
     tts_barrier bar = {0, 0, 0};
 #pragma omp parallel num_threads(team)
