@@ -278,8 +278,8 @@ static void block_shared(const shared_t* c, int l, int t, int nt, tts_barrier* b
  * of outputs) is computed in the thread's own buffers and then copied out whole, and each thread flags the units it
  * has done; a thread counts up a heartbeat as it enters a phase and after each run of units. A thread that has done
  * its part arrives and waits for the others as at a barrier, but when a teammate that has not arrived shows no
- * heartbeat for longer than any run of units takes (HELP_CYCLES plus a cycle per four bytes a run reads: 50-110 us
- * for T3, more for a head's attention over thousands of positions), it is
+ * heartbeat for longer than any run of units takes (HELP_CYCLES plus a cycle per four bytes a run reads: 80-240 us
+ * for T3's products, more for a head's attention over thousands of positions), it is
  * held up (descheduled, or its vCPU taken by the hypervisor, which on a 2-vCPU VM held decode steps up by 2-29 ms at
  * a time: docs/performance.md, "Twenty-fourth round"), and the waiter computes every unit not yet flagged itself. A
  * unit computed twice gives the same bits both times (its inputs are final when the phase starts, its arithmetic the
@@ -292,8 +292,10 @@ static void block_shared(const shared_t* c, int l, int t, int nt, tts_barrier* b
 #define HELP_CYCLES 100000ULL
 /* how often (time-stamp cycles, a few microseconds) a waiting thread reads its teammates' heartbeats */
 #define LOOK_CYCLES 8000ULL
-/* a thread's share runs through a product call in runs of this many units (one call per unit cost 4-5% of a step) */
-#define RUN_UNITS 4
+/* a thread's share runs through a product call in runs of at most this many units: T3's shares (3-12 units) in one
+   call each, as the barriers' version ran them (one call per unit cost 4-5% of a step; runs of 4 units cost the AVX2
+   kernel 6%) */
+#define RUN_UNITS 16
 
 /* units computed by a thread for a teammate that had not done them (for tests: DecoderBlockKernel.recomputedUnits) */
 static atomic_long recomputed_units;
@@ -465,8 +467,9 @@ static void run_phase(const phase_t* ph, int t, int nt, const own_t* w, const pr
     }
     atomic_store_explicit(arrival(ph, t), 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&ph->meet->arrived, 1, memory_order_acq_rel);
-    const unsigned long long patience = HELP_CYCLES
-            + (unsigned long long) ph->unitBytes * (ph->interleaved ? 1 : RUN_UNITS) / 4;
+    const long share = (ph->fixed + nt - 1) / nt;
+    const long run = ph->interleaved ? 1 : share < 1 ? 1 : share < RUN_UNITS ? share : RUN_UNITS;
+    const unsigned long long patience = HELP_CYCLES + (unsigned long long) (ph->unitBytes * run / 4);
     unsigned long long looked = 0;
     while (atomic_load_explicit(&ph->meet->arrived, memory_order_acquire) < nt) {
         const unsigned long long now = __rdtsc();
