@@ -325,7 +325,6 @@ typedef struct {
 typedef struct {
     const shared_t* c;
     int l, p;
-    long index;       /* l * PHASES + p */
     long units;
     long fixed;       /* the first `fixed` units are shared out in advance; the rest are claimed one at a time */
     int interleaved;  /* thread t's share: units t, t + nt, ... (the heads) instead of one run */
@@ -373,40 +372,39 @@ static int phase_done(const phase_t* ph, int nt) {
     return 1;
 }
 
-/* computes unit u into this thread's own buffers, then copies the finished values out (a thread that computes it
-   again writes the same bits over them), then flags it in this thread's lane */
-static void run_units(const phase_t* ph, long u, long count, int t, const own_t* w);
-
-static void run_unit(const phase_t* ph, long u, int t, const own_t* w) {
-    run_units(ph, u, 1, t, w);
-}
-
-/* units u..u+count-1 (a product's in one call), each as run_unit says */
+/*
+ * Units u..u+count-1 (a product's in one call; the attention's one head at a time), each computed into this thread's
+ * own buffers and then copied out whole (a thread that computes it again writes the same bits over them), then
+ * flagged in this thread's lane, and the thread's heartbeat counted up once.
+ */
 static void run_units(const phase_t* ph, long u, long count, int t, const own_t* w) {
     const shared_t* c = ph->c;
-    const long m = c->m, d = c->d, hd = c->hd;
     if (ph->p == PH_ATTENTION) {
-        for (long i = 1; i < count; i++) run_unit(ph, u + i, t, w);
-        const int l = ph->l;
-        const long r = u / c->heads;
-        const long hh = u % c->heads;
-        attend(c, l, r, hh, c->qkv + l * c->layerFloats + r * 3 * d, w->scores, w->out);
-        memcpy(c->att + l * c->layerFloats + r * d + hh * hd, w->out, sizeof(float) * (size_t) hd);
+        for (long v = u; v < u + count; v++) {
+            const long r = v / c->heads;
+            const long hh = v % c->heads;
+            const long off = ph->l * c->layerFloats;
+            attend(c, ph->l, r, hh, c->qkv + off + r * 3 * c->d, w->scores, w->out);
+            memcpy(c->att + off + r * c->d + hh * c->hd, w->out, sizeof(float) * (size_t) c->hd);
+        }
     } else {
         const long a = u * ph->per;
         const long z = (u + count) * ph->per < ph->n ? (u + count) * ph->per : ph->n;
-        tts_int8_product(ph->w, ph->in, w->xq, w->steps, m, ph->s, ph->b, w->y, ph->n, a, z, c->isa);
-        for (long r = 0; r < m; r++) {
+        tts_int8_product(ph->w, ph->in, w->xq, w->steps, c->m, ph->s, ph->b, w->y, ph->n, a, z, c->isa);
+        for (long r = 0; r < c->m; r++) {
             if (ph->gelu) tts_gelu_tanh(w->y + r * ph->n + a, z - a);
             memcpy(ph->yOut + r * ph->n + a, w->y + r * ph->n + a, sizeof(float) * (size_t) (z - a));
         }
-        for (long i = 1; i < count; i++) {
-            atomic_store_explicit(lane(ph, t) + u + i, 1, memory_order_release);
-        }
     }
-    atomic_store_explicit(lane(ph, t) + u, 1, memory_order_release);
+    for (long v = u; v < u + count; v++) {
+        atomic_store_explicit(lane(ph, t) + v, 1, memory_order_release);
+    }
     atomic_store_explicit(&w->me->beat, atomic_load_explicit(&w->me->beat, memory_order_relaxed) + 1,
             memory_order_relaxed);
+}
+
+static void run_unit(const phase_t* ph, long u, int t, const own_t* w) {
+    run_units(ph, u, 1, t, w);
 }
 
 /* the test hook: this thread's first unit of the stalled phase waits first */
@@ -520,11 +518,11 @@ static phase_t phase_of(const shared_t* c, int l, int p, int nt, const int8_t* w
     ph.c = c;
     ph.l = l;
     ph.p = p;
-    ph.index = (long) l * PHASES + p;
-    ph.meet = c->meets + ph.index;
-    ph.tail = c->work + ph.index;
+    const long index = (long) l * PHASES + p;
+    ph.meet = c->meets + index;
+    ph.tail = c->work + index;
     ph.flagBytes = c->flagBytes;
-    ph.flags = c->flags + ph.index * nt * c->flagBytes;
+    ph.flags = c->flags + index * nt * c->flagBytes;
     if (p == PH_ATTENTION) {
         ph.units = c->m * c->heads;
         ph.fixed = ph.units * (TAIL_DEN - TAIL_NUM) / TAIL_DEN / nt * nt;

@@ -173,10 +173,9 @@ final class BenchCommand implements Runnable {
                 T3Bench.Params p = new T3Bench.Params(dt, bf16 ? bf16Prompt : promptTokens, textTokens,
                         bf16 ? bf16Steps : tokens, bf16 ? 1 : 5, 7);
                 T3Bench.Result r;
-                try (CompetingLoad l = load == null ? null : load.start()) {
+                try (CompetingLoad.Running l = load == null ? null : load.start()) {
                     r = T3Bench.run(p);
                 }
-                load = CompetingLoad.parse(competingLoad); // a thread starts once: a fresh one per weight type
                 out.println(T3Bench.describe(p, r, Torch.threads())
                         + (competingLoad == null ? "" : "; beside a competing load of " + competingLoad.trim()
                         + " ms"));

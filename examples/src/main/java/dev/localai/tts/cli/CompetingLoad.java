@@ -2,30 +2,17 @@ package dev.localai.tts.cli;
 
 /**
  * Another program's work beside a benchmark, as on a desktop where a browser or a game's launcher wakes now and then:
- * a thread that keeps one core busy for {@code busyMs} out of every {@code periodMs}, until closed. With as many
- * compute threads as cores, each burst takes a core from one of them (`tts bench t3 --competing-load 5/20`).
+ * a thread that keeps one core busy for {@code busyMs} out of every {@code periodMs}, from {@link #start} until the
+ * returned handle is closed. With as many compute threads as cores, each burst takes a core from one of them
+ * (`tts bench t3 --competing-load 5/20`). Immutable: each {@link #start} runs a thread of its own.
  */
-final class CompetingLoad implements AutoCloseable {
-    private final Thread thread;
-    private volatile boolean stop;
+final class CompetingLoad {
+    private final long busyNanos;
+    private final long periodNanos;
 
     private CompetingLoad(double busyMs, double periodMs) {
-        long busy = Math.round(busyMs * 1e6);
-        long period = Math.round(periodMs * 1e6);
-        thread = new Thread(() -> {
-            long sink = 0;
-            while (!stop) {
-                long start = System.nanoTime();
-                while (System.nanoTime() - start < busy) {
-                    sink += start ^ sink; // keeps the core busy
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, period - (System.nanoTime() - start)));
-            }
-            if (sink == 42) {
-                System.out.print(""); // the loop's result is used, so it is not optimised away
-            }
-        }, "competing-load");
-        thread.setDaemon(true);
+        this.busyNanos = Math.round(busyMs * 1e6);
+        this.periodNanos = Math.round(periodMs * 1e6);
     }
 
     /**
@@ -56,20 +43,44 @@ final class CompetingLoad implements AutoCloseable {
         return new CompetingLoad(busy, period);
     }
 
-    /** Starts the load; returns this. */
-    CompetingLoad start() {
-        thread.start();
-        return this;
+    /** Starts a thread that makes the load (a daemon, named {@code competing-load}) until the handle is closed. */
+    Running start() {
+        return new Running(busyNanos, periodNanos);
     }
 
-    @Override
-    public void close() {
-        stop = true;
-        thread.interrupt();
-        try {
-            thread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** A running load; closing it stops and joins its thread. */
+    static final class Running implements AutoCloseable {
+        private final Thread thread;
+        private volatile boolean stop;
+        /** Where the busy loop's result goes, so the loop is not optimised away. */
+        private volatile long sink;
+
+        private Running(long busy, long period) {
+            thread = new Thread(() -> {
+                long acc = 0;
+                while (!stop) {
+                    long start = System.nanoTime();
+                    while (System.nanoTime() - start < busy) {
+                        acc += start ^ acc;
+                    }
+                    sink = acc;
+                    java.util.concurrent.locks.LockSupport.parkNanos(
+                            Math.max(0, period - (System.nanoTime() - start)));
+                }
+            }, "competing-load");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() {
+            stop = true;
+            thread.interrupt();
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

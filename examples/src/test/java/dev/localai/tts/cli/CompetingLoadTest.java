@@ -28,7 +28,7 @@ class CompetingLoadTest {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         double wallMs;
         double busyMs;
-        try (CompetingLoad load = CompetingLoad.parse("5/20").start()) {
+        try (CompetingLoad.Running load = CompetingLoad.parse("5/20").start()) {
             assertThat(load).isNotNull();
             Thread t = Thread.getAllStackTraces().keySet().stream()
                     .filter(x -> x.getName().equals("competing-load")).findFirst().orElseThrow();

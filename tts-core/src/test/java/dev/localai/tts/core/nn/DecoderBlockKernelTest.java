@@ -314,11 +314,7 @@ class DecoderBlockKernelTest {
         int before = torch.get_num_threads();
         Block[] blocks = new Block[layers];
         try (PointerScope scope = new PointerScope()) {
-            for (int l = 0; l < layers; l++) {
-                blocks[l] = Block.random(21 + l, d, heads);
-            }
-            DecoderBlockKernel.Stack stack = DecoderBlockKernel.stack(
-                    Arrays.stream(blocks).map(Block::kernel).toArray(DecoderBlockKernel[]::new));
+            DecoderBlockKernel.Stack stack = randomStack(blocks, 21, d, heads);
             assertThat(stack.layers()).isEqualTo(layers);
             ScalarType type = half ? ScalarType.Half : ScalarType.Float;
             for (int m = 1; m <= 3; m++) {
@@ -399,11 +395,7 @@ class DecoderBlockKernelTest {
         int before = torch.get_num_threads();
         Block[] blocks = new Block[layers];
         try (PointerScope scope = new PointerScope()) {
-            for (int l = 0; l < layers; l++) {
-                blocks[l] = Block.random(51 + l, d, heads);
-            }
-            DecoderBlockKernel.Stack stack = DecoderBlockKernel.stack(
-                    Arrays.stream(blocks).map(Block::kernel).toArray(DecoderBlockKernel[]::new));
+            DecoderBlockKernel.Stack stack = randomStack(blocks, 51, d, heads);
             Generator g = torch.createCPUGenerator(61);
             Tensor x0 = randn(g, 1, d);
             Tensor[] k0 = new Tensor[layers];
@@ -468,6 +460,14 @@ class DecoderBlockKernelTest {
             assertThat(torch.isfinite(t.select(1, pos)).all().item_bool()).as("every layer's key written").isTrue();
         }
         return floats(x);
+    }
+
+    /** blocks.length random blocks (seeds seed, seed + 1, ...) into {@code blocks}, as one stack. */
+    private static DecoderBlockKernel.Stack randomStack(Block[] blocks, long seed, int d, int heads) {
+        for (int l = 0; l < blocks.length; l++) {
+            blocks[l] = Block.random(seed + l, d, heads);
+        }
+        return DecoderBlockKernel.stack(Arrays.stream(blocks).map(Block::kernel).toArray(DecoderBlockKernel[]::new));
     }
 
     private static Tensor[] clones(Tensor[] ts) {
