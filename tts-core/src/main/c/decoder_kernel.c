@@ -11,12 +11,12 @@
  * LibTorch operations spends about a quarter of its time between its kernels (creating and dispatching some twenty
  * operations per block); this does none of that. Two ways to share the work:
  *
- * - one session's step (fewer rows than threads, block_own): every thread does the row work on its own copy of the
- *   rows, and the threads share out each phase's units with no barrier: a thread that has done its part and sees a
- *   teammate's units open and the teammate showing no sign of work computes them itself (the same bits, written over
- *   the same bits), so a thread the scheduler or the hypervisor has taken away stalls no one for long
- *   (docs/performance.md, "Twenty-fourth round");
- * - a batch (block_shared): the threads divide the rows' row work and meet at barriers between the phases
+ * - one session's step, or a batch of fewer rows than threads or of at most OWN_ROWS (block_own): every thread does
+ *   the row work on its own copy of the rows, and the threads share out each phase's units with no barrier: a thread
+ *   that has done its part and sees a teammate's units open and the teammate showing no sign of work computes them
+ *   itself (the same bits, written over the same bits), so a thread the scheduler or the hypervisor has taken away
+ *   stalls no one for long (docs/performance.md, "Twenty-fourth round" and "Twenty-fifth round");
+ * - a larger batch (block_shared): the threads divide the rows' row work and meet at barriers between the phases
  *   (tts_barrier_wait, which spins for tens of microseconds before it sleeps: see tts_kernels.h).
  *
  * Determinism: a row's result depends only on that row (its products, layer norms and attention are its own), and
@@ -296,6 +296,17 @@ static void block_shared(const shared_t* c, int l, int t, int nt, tts_barrier* b
    call each, as the barriers' version ran them (one call per unit cost 4-5% of a step; runs of 4 units cost the AVX2
    kernel 6%) */
 #define RUN_UNITS 16
+
+/*
+ * A batch of up to this many rows takes one session's way (block_own) even with as many rows as threads or more (two
+ * or three requests at once on a 2-core machine): every thread then does every row's row work (a layer's norms,
+ * quantized inputs and residual adds, about 7 us a row), but no thread waits at a barrier for one the scheduler has
+ * taken away. T3 at Turbo's sizes, 2 threads, batches of 2, 3 and 4 rows by turns in one process (AMD EPYC Zen 5
+ * VM): quiet, 1.4%, 1.1% and 3.5% slower than the barriers' way; beside another program's bursts (5 ms busy in every
+ * 20), 12.6%, 10% and 13% faster. Larger batches, whose row work on every thread grows with them (16 rows on 8
+ * threads would cost each thread eight times its share), keep the barriers.
+ */
+#define OWN_ROWS 3
 
 /* units computed by a thread for a teammate that had not done them (for tests: DecoderBlockKernel.recomputedUnits) */
 static atomic_long recomputed_units;
@@ -652,6 +663,7 @@ static size_t lines(size_t bytes) {
  * no row of its own would only wait while another does the row work (the layer norms, the residual adds, the
  * quantization of a product's input), so every thread does all of it on its own copies of the rows instead, and the
  * phases' units are shared out without barriers (block_own); the same operations on the same values, so the same bits.
+ * A batch of at most OWN_ROWS rows does the same on a team of two or more, so that a thread taken away stalls no one.
  *
  * Returns 0, -1 when scratch memory could not be had (nothing written), -2 for an ISA this CPU lacks, -3 for a
  * position outside its cache (nothing run).
@@ -672,7 +684,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
     const long hd = d / heads;
     const long wide = 3L * d > inner ? 3L * d : inner;
     const int team = threads < 1 ? 1 : threads;
-    const int own = m < team;
+    const int own = m < team || (m <= OWN_ROWS && team > 1);
     /* the addresses (params, k, v), then per row its head stride, then its position and capacity */
     const size_t nAddr = (size_t) layers * N_PARAMS + 2 * (size_t) layers * (size_t) m;
     jlong* meta = malloc(sizeof(jlong) * (nAddr + (size_t) m) + sizeof(jint) * 2 * (size_t) m);

@@ -257,7 +257,8 @@ public final class DecoderBlockKernel {
                                     int attPath, int threads);
 
     /**
-     * For tests: from now on, in every step with fewer rows than threads, thread {@code thread} of the team sleeps
+     * For tests: from now on, in every step that takes one session's way (fewer rows than threads, or a batch of at
+     * most three rows on two threads or more), thread {@code thread} of the team sleeps
      * {@code micros} after it has claimed its first unit of layer {@code layer}'s first feed-forward product (if it
      * claims one: the others may have done them all before it comes), as a thread the scheduler or the hypervisor
      * has taken away would; {@code thread} -1 turns it off.
