@@ -20,11 +20,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * still spent about a quarter of its time between them: twenty-odd operations per block, each created, dispatched
  * and freed through the Java bindings, for layer norms and additions of a thousand values (docs/performance.md).
  * A {@link Stack} runs all of a model's blocks in one call and one OpenMP region; where a step has fewer rows than
- * threads (one session), every thread does the row work (layer norms, adds, quantizing a product's input) on its own
+ * threads (one session), or at most three rows (a small batch: two or three requests at once on a 2-core machine),
+ * every thread does the row work (layer norms, adds, quantizing a product's input) on its own
  * copy of the rows and the threads share out each phase's units without a barrier: a thread that has taken all the
  * work it could and still sees units open after some tens of microseconds computes them itself, so a thread that the
  * scheduler or the hypervisor has taken away stalls no one (the step waits for it only at its end, if it is still
- * away then). A batch's threads divide the rows' row work and meet at barriers between the phases.
+ * away then). A larger batch's threads divide the rows' row work and meet at barriers between the phases (on every
+ * thread the row work would grow with the rows).
  *
  * <p>Numerics: a row's result depends only on that row, and not on the thread count (every value is computed by one
  * thread in a fixed order), so batched rows get the bits they get alone. Against the same block as LibTorch

@@ -60,7 +60,8 @@
  * threads than CPUs, sleeps on a futex at every barrier and region start instead of spinning. So a thread that ran
  * model work and is about to wait for more calls {@link dev.localai.tts.core.nn.ThreadPools#release()} (the engine's
  * workers, flush threads and batch decoder, and the callers it computes on); and the fused decode kernel's phases wait
- * on their own barrier, which spins, then sleeps, whatever libgomp decides (a batch's step), or not at all: one
- * session's threads do the units of a teammate that has stopped, and yield their CPU while it may be waiting for one.
+ * on their own barrier, which spins, then sleeps, whatever libgomp decides (a batch of four rows or more), or not at
+ * all: one session's threads (and a batch of up to three rows') do the units of a teammate that has stopped, and yield
+ * their CPU while it may be waiting for one.
  */
 package dev.localai.tts.core.nn;
