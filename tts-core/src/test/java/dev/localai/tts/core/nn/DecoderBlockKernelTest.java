@@ -309,7 +309,6 @@ class DecoderBlockKernelTest {
     void aStackGivesTheBitsOfItsBlocksInTurnOnAnyThreadCount(boolean half) {
         int d = 256;
         int heads = 4;
-        int hd = d / heads;
         int layers = 3;
         int before = torch.get_num_threads();
         Block[] blocks = new Block[layers];
@@ -318,61 +317,23 @@ class DecoderBlockKernelTest {
             assertThat(stack.layers()).isEqualTo(layers);
             ScalarType type = half ? ScalarType.Half : ScalarType.Float;
             for (int m = 1; m <= 3; m++) {
-                Generator g = torch.createCPUGenerator(31 + m);
-                int[] pos = new int[m];
-                Tensor x0 = randn(g, m, d);
-                Tensor[][] k0 = new Tensor[layers][m];
-                Tensor[][] v0 = new Tensor[layers][m];
-                for (int r = 0; r < m; r++) {
-                    pos[r] = 5 + 40 * r;
-                    for (int l = 0; l < layers; l++) {
-                        k0[l][r] = cache(g, heads, pos[r] + 2, hd, pos[r]).to(type);
-                        v0[l][r] = cache(g, heads, pos[r] + 2, hd, pos[r]).to(type);
-                    }
-                }
+                Rows rows = Rows.random(31 + m, m, d, heads, layers, 5, 40, 2, type);
                 torch.set_num_threads(1);
-                Tensor xr = x0.clone();
+                Tensor xr = rows.x0().clone();
                 for (int l = 0; l < layers; l++) {
-                    run(blocks[l], xr, m, clones(k0[l]), clones(v0[l]), pos);
+                    run(blocks[l], xr, m, clones(rows.k0()[l]), clones(rows.v0()[l]), rows.pos());
                 }
                 float[] expected = floats(xr);
                 for (int threads : new int[] {1, 2, 3, 4}) {
                     torch.set_num_threads(threads);
                     for (int rep = 0; rep < 3; rep++) {
-                        Tensor x = x0.clone();
-                        long[] ka = new long[layers * m];
-                        long[] va = new long[layers * m];
-                        Tensor[][] k = new Tensor[layers][];
-                        Tensor[][] v = new Tensor[layers][];
-                        int[] cap = new int[m];
-                        for (int l = 0; l < layers; l++) {
-                            k[l] = clones(k0[l]);
-                            v[l] = clones(v0[l]);
-                            for (int r = 0; r < m; r++) {
-                                ka[l * m + r] = k[l][r].data_ptr().address();
-                                va[l * m + r] = v[l][r].data_ptr().address();
-                                cap[r] = (int) k[l][r].size(1);
-                            }
-                        }
-                        stack.step(x, m, ka, va, cap, pos, half);
-                        assertThat(floats(x)).as("%d rows, %d threads, run %d", m, threads, rep)
+                        assertThat(rows.step(stack)).as("%d rows, %d threads, run %d", m, threads, rep)
                                 .containsExactly(expected);
-                        for (int l = 0; l < layers; l++) {
-                            for (int r = 0; r < m; r++) {
-                                assertThat(torch.isfinite(k[l][r].select(1, pos[r])).all().item_bool())
-                                        .as("layer %d row %d's key written", l, r).isTrue();
-                            }
-                        }
                     }
                 }
             }
         } finally {
-            torch.set_num_threads(before);
-            for (Block b : blocks) {
-                if (b != null) {
-                    b.close();
-                }
-            }
+            closeAll(blocks, before);
         }
     }
 
@@ -392,27 +353,15 @@ class DecoderBlockKernelTest {
     void aThreadTakenAwayMidStepHasItsUnitDoneByTheOthersAndChangesNoBit() {
         int d = 1024;
         int heads = 16;
-        int hd = d / heads;
         int layers = 3;
         int before = torch.get_num_threads();
         Block[] blocks = new Block[layers];
         try (PointerScope scope = new PointerScope()) {
             DecoderBlockKernel.Stack stack = randomStack(blocks, 51, d, heads);
             for (int m = 1; m <= 3; m++) {
-                Generator g = torch.createCPUGenerator(61 + m);
-                Tensor x0 = randn(g, m, d);
-                int[] pos = new int[m];
-                Tensor[][] k0 = new Tensor[layers][m];
-                Tensor[][] v0 = new Tensor[layers][m];
-                for (int r = 0; r < m; r++) {
-                    pos[r] = 37 + 11 * r;
-                    for (int l = 0; l < layers; l++) {
-                        k0[l][r] = cache(g, heads, pos[r] + 3, hd, pos[r]).to(ScalarType.Half);
-                        v0[l][r] = cache(g, heads, pos[r] + 3, hd, pos[r]).to(ScalarType.Half);
-                    }
-                }
+                Rows rows = Rows.random(61 + m, m, d, heads, layers, 37, 11, 3, ScalarType.Half);
                 torch.set_num_threads(1);
-                float[] expected = stackStep(stack, x0, k0, v0, pos);
+                float[] expected = rows.step(stack);
                 for (int threads : new int[] {2, 3}) {
                     torch.set_num_threads(threads);
                     for (int stalled = 0; stalled < threads; stalled++) {
@@ -424,13 +373,7 @@ class DecoderBlockKernelTest {
                                     threads, m).isLessThan(40);
                             long recomputed = DecoderBlockKernel.recomputedUnits();
                             long stalls = DecoderBlockKernel.stallsForTests();
-                            DecoderBlockKernel.stallForTests(stalled, 1, 200_000);
-                            float[] got;
-                            try {
-                                got = stackStep(stack, x0, k0, v0, pos);
-                            } finally {
-                                DecoderBlockKernel.stallForTests(-1, 0, 0);
-                            }
+                            float[] got = rows.stepWithAStall(stack, stalled, 1, 200_000);
                             assertThat(got).as("%d rows, %d threads, thread %d taken away, run %d", m, threads,
                                     stalled, rep).containsExactly(expected);
                             if (DecoderBlockKernel.stallsForTests() > stalls) {
@@ -442,18 +385,13 @@ class DecoderBlockKernelTest {
                             }
                         }
                     }
-                    assertThat(stackStep(stack, x0, k0, v0, pos)).as("%d rows, %d threads, none taken away", m,
+                    assertThat(rows.step(stack)).as("%d rows, %d threads, none taken away", m,
                             threads).containsExactly(expected);
                 }
             }
         } finally {
             DecoderBlockKernel.stallForTests(-1, 0, 0);
-            torch.set_num_threads(before);
-            for (Block b : blocks) {
-                if (b != null) {
-                    b.close();
-                }
-            }
+            closeAll(blocks, before);
         }
     }
 
@@ -466,39 +404,21 @@ class DecoderBlockKernelTest {
     void onTwoThreadsABatchOfThreeRowsTakesTheNoBarrierWayAndOfFourKeepsItsBarriers() {
         int d = 1024;
         int heads = 16;
-        int hd = d / heads;
         int layers = 2;
         int before = torch.get_num_threads();
         Block[] blocks = new Block[layers];
         try (PointerScope scope = new PointerScope()) {
             DecoderBlockKernel.Stack stack = randomStack(blocks, 71, d, heads);
             for (int m = 3; m <= 4; m++) {
-                Generator g = torch.createCPUGenerator(81 + m);
-                Tensor x0 = randn(g, m, d);
-                int[] pos = new int[m];
-                Tensor[][] k0 = new Tensor[layers][m];
-                Tensor[][] v0 = new Tensor[layers][m];
-                for (int r = 0; r < m; r++) {
-                    pos[r] = 9 + 5 * r;
-                    for (int l = 0; l < layers; l++) {
-                        k0[l][r] = cache(g, heads, pos[r] + 1, hd, pos[r]).to(ScalarType.Half);
-                        v0[l][r] = cache(g, heads, pos[r] + 1, hd, pos[r]).to(ScalarType.Half);
-                    }
-                }
+                Rows rows = Rows.random(81 + m, m, d, heads, layers, 9, 5, 1, ScalarType.Half);
                 torch.set_num_threads(1);
-                float[] expected = stackStep(stack, x0, k0, v0, pos);
+                float[] expected = rows.step(stack);
                 torch.set_num_threads(2);
                 long stalls = DecoderBlockKernel.stallsForTests();
                 // thread 1 (not the caller's) has its even share of the feed-forward product's units at these widths;
                 // on a busy machine it may come to the phase after the caller has done it all, so up to 20 runs
                 for (int rep = 0; rep < (m == 3 ? 20 : 3) && DecoderBlockKernel.stallsForTests() == stalls; rep++) {
-                    DecoderBlockKernel.stallForTests(1, 1, 1000);
-                    float[] got;
-                    try {
-                        got = stackStep(stack, x0, k0, v0, pos);
-                    } finally {
-                        DecoderBlockKernel.stallForTests(-1, 0, 0);
-                    }
+                    float[] got = rows.stepWithAStall(stack, 1, 1, 1000);
                     assertThat(got).as("%d rows, run %d", m, rep).containsExactly(expected);
                 }
                 if (m == 3) {
@@ -511,43 +431,84 @@ class DecoderBlockKernelTest {
             }
         } finally {
             DecoderBlockKernel.stallForTests(-1, 0, 0);
-            torch.set_num_threads(before);
-            for (Block b : blocks) {
-                if (b != null) {
-                    b.close();
-                }
-            }
+            closeAll(blocks, before);
         }
     }
 
-    /** m rows through the stack from x0 (m, d), on fresh copies of each row's caches; the rows after it. */
-    private static float[] stackStep(DecoderBlockKernel.Stack stack, Tensor x0, Tensor[][] k0, Tensor[][] v0,
-            int[] pos) {
-        int m = pos.length;
-        int layers = k0.length;
-        Tensor x = x0.clone();
-        long[] ka = new long[layers * m];
-        long[] va = new long[layers * m];
-        Tensor[][] k = new Tensor[layers][];
-        Tensor[][] v = new Tensor[layers][];
-        int[] cap = new int[m];
-        for (int l = 0; l < layers; l++) {
-            k[l] = clones(k0[l]);
-            v[l] = clones(v0[l]);
+    /**
+     * m rows (m, d) with caches of {@code layers} layers in {@code type} (fp16 or fp32): row r at position pos0 + r *
+     * posStep, its caches {@code spare} positions longer, random values (generator seed {@code seed}) before it.
+     */
+    private record Rows(Tensor x0, int[] pos, Tensor[][] k0, Tensor[][] v0) {
+        static Rows random(long seed, int m, int d, int heads, int layers, int pos0, int posStep, int spare,
+                ScalarType type) {
+            Generator g = torch.createCPUGenerator(seed);
+            int hd = d / heads;
+            Tensor x0 = randn(g, m, d);
+            int[] pos = new int[m];
+            Tensor[][] k0 = new Tensor[layers][m];
+            Tensor[][] v0 = new Tensor[layers][m];
             for (int r = 0; r < m; r++) {
-                ka[l * m + r] = k[l][r].data_ptr().address();
-                va[l * m + r] = v[l][r].data_ptr().address();
-                cap[r] = (int) k[l][r].size(1);
+                pos[r] = pos0 + posStep * r;
+                for (int l = 0; l < layers; l++) {
+                    k0[l][r] = cache(g, heads, pos[r] + spare, hd, pos[r]).to(type);
+                    v0[l][r] = cache(g, heads, pos[r] + spare, hd, pos[r]).to(type);
+                }
+            }
+            return new Rows(x0, pos, k0, v0);
+        }
+
+        /**
+         * {@link #step}, thread {@code thread} of the team stalled {@code micros} in layer {@code layer} by the kernel's
+         * test hook (turned off again after the step).
+         */
+        float[] stepWithAStall(DecoderBlockKernel.Stack stack, int thread, int layer, int micros) {
+            DecoderBlockKernel.stallForTests(thread, layer, micros);
+            try {
+                return step(stack);
+            } finally {
+                DecoderBlockKernel.stallForTests(-1, 0, 0);
             }
         }
-        stack.step(x, m, ka, va, cap, pos, true);
-        for (int l = 0; l < layers; l++) {
-            for (int r = 0; r < m; r++) {
-                assertThat(torch.isfinite(k[l][r].select(1, pos[r])).all().item_bool())
-                        .as("layer %d's key of row %d written", l, r).isTrue();
+
+        /** The rows through the stack from x0, on fresh copies of each row's caches; the rows after it. */
+        float[] step(DecoderBlockKernel.Stack stack) {
+            int m = pos.length;
+            int layers = k0.length;
+            Tensor x = x0.clone();
+            long[] ka = new long[layers * m];
+            long[] va = new long[layers * m];
+            Tensor[][] k = new Tensor[layers][];
+            Tensor[][] v = new Tensor[layers][];
+            int[] cap = new int[m];
+            for (int l = 0; l < layers; l++) {
+                k[l] = clones(k0[l]);
+                v[l] = clones(v0[l]);
+                for (int r = 0; r < m; r++) {
+                    ka[l * m + r] = k[l][r].data_ptr().address();
+                    va[l * m + r] = v[l][r].data_ptr().address();
+                    cap[r] = (int) k[l][r].size(1);
+                }
+            }
+            stack.step(x, m, ka, va, cap, pos, k0[0][0].scalar_type().value == ScalarType.Half.value);
+            for (int l = 0; l < layers; l++) {
+                for (int r = 0; r < m; r++) {
+                    assertThat(torch.isfinite(k[l][r].select(1, pos[r])).all().item_bool())
+                            .as("layer %d's key of row %d written", l, r).isTrue();
+                }
+            }
+            return floats(x);
+        }
+    }
+
+    /** Closes the blocks made so far and puts LibTorch's thread count back to {@code threads}. */
+    private static void closeAll(Block[] blocks, int threads) {
+        torch.set_num_threads(threads);
+        for (Block b : blocks) {
+            if (b != null) {
+                b.close();
             }
         }
-        return floats(x);
     }
 
     /** blocks.length random blocks (seeds seed, seed + 1, ...) into {@code blocks}, as one stack. */
