@@ -482,7 +482,7 @@ public final class Utterance {
             float[] out = toArray(vocoder.push(part));
             FiniteGuard.check(out, "HiFT vocoder");
             long t2 = System.nanoTime();
-            pacer.blockDone(id, (int) promptTokens + n, (t1 - t0) / 1e6, (to - from) / stride, (t2 - t1) / 1e6);
+            pacer.blockDone(id, (int) promptTokens + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
                 pacer.audio(out.length, StreamPacer.now());

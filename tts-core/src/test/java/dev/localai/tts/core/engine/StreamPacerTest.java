@@ -118,10 +118,31 @@ class StreamPacerTest {
         StreamPacer p = new StreamPacer(false, 0);
         assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(16);
         p.t3(10, 75);
-        p.blockDone(p.newBlock(), 260, 530, 10, 80);
+        p.blockDone(p.newBlock(), 260, 530, 10 * 960L, 80);
         assertThat(p.next(0, 300, 8, 80, 16)).as("no audio has played yet").isEqualTo(16);
         p.audio(24_000, 0);
         assertThat(p.next(0, 300, 8, 80, 16)).isNotEqualTo(16);
+    }
+
+    @Test
+    void hiftIsCostedPerTokenOfAudioItEmittedNotPerTokenOfFramesItWasGiven() {
+        // a stream's first block: HiFT given 19 tokens' frames holds its look-ahead back and emits 8 tokens' audio
+        // (7680 samples) in 96 ms: 12 ms a token of audio, what the later blocks cost per token
+        StreamPacer p = new StreamPacer(true, 0.0015);
+        p.t3(21, 160);
+        p.blockDone(p.newBlock(), 272, 600, 8 * 960L, 96);
+        assertThat(p.costs().hiftMs()).isCloseTo(12.0, org.assertj.core.data.Offset.offset(1e-9));
+        p.audio(8 * 960L, 0);
+        StreamPacer.Costs c = p.costs();
+        int chosen = p.next(0, 272, 8, 80, 16);
+        assertThat(chosen).isEqualTo(StreamPacer.plan(c, 0.0015, true, 0, 320, Double.NaN, 0, 272, 8, 80, 16));
+        // counted by the 19 tokens' frames, HiFT would look 2.4 times cheaper and the block would not keep up
+        StreamPacer.Costs framesCounted = new StreamPacer.Costs(c.t3Ms(), c.flowMs(), 96.0 / 19);
+        assertThat(StreamPacer.sustaining(framesCounted, 0.0015, true, 272, 8, 80))
+                .isLessThan(StreamPacer.sustaining(c, 0.0015, true, 272, 8, 80));
+        // the next block's HiFT cost blends in at the same unit: 30 tokens of audio in 330 ms
+        p.blockDone(p.newBlock(), 302, 650, 30 * 960L, 330);
+        assertThat(p.costs().hiftMs()).isCloseTo((12.0 + 11.0) / 2, org.assertj.core.data.Offset.offset(1e-9));
     }
 
     @Test
@@ -130,7 +151,7 @@ class StreamPacerTest {
         p.t3(10, 75);
         p.audio(48_000, 0); // 2 s of audio
         int id = p.newBlock();
-        p.blockDone(id, 260, 530, 10, 80);
+        p.blockDone(id, 260, 530, 10 * 960L, 80);
         int clear = p.next(0, 300, 8, 80, 16);
         p.handedOff(id, 0, 300, 40); // late report of the finished block
         assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(clear);
@@ -262,7 +283,7 @@ class StreamPacerTest {
                     clock = Math.max(clock, helperFree);
                     pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
                     clock += flowMs + hiftMs;
-                    pacer.blockDone(id, PROMPT + n, flowMs, audio, hiftMs);
+                    pacer.blockDone(id, PROMPT + n, flowMs, audio * 960L, hiftMs);
                     pacer.audio(audio * 960L, clock);
                     arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
                 } else {
@@ -313,7 +334,7 @@ class StreamPacerTest {
         if (e == null || e[0] > clock) {
             return e;
         }
-        pacer.blockDone((int) e[1], (int) e[2], e[3], (int) e[4], e[5]);
+        pacer.blockDone((int) e[1], (int) e[2], e[3], (long) e[4] * 960L, e[5]);
         pacer.audio((long) e[4] * 960L, e[0]);
         arrivals.add(new double[] {e[0], e[4] * StreamPacer.TOKEN_MS});
         return null;
