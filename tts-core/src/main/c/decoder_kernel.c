@@ -11,7 +11,7 @@
  * LibTorch operations spends about a quarter of its time between its kernels (creating and dispatching some twenty
  * operations per block); this does none of that. Two ways to share the work:
  *
- * - one session's step, or a batch of fewer rows than threads or of at most OWN_ROWS (block_own): every thread does
+ * - a step of fewer rows than threads (one session's) or of at most OWN_ROWS rows (block_own): every thread does
  *   the row work on its own copy of the rows, and the threads share out each phase's units with no barrier: a thread
  *   that has done its part and sees a teammate's units open and the teammate showing no sign of work computes them
  *   itself (the same bits, written over the same bits), so a thread the scheduler or the hypervisor has taken away

@@ -390,7 +390,6 @@ class DecoderBlockKernelTest {
                 }
             }
         } finally {
-            DecoderBlockKernel.stallForTests(-1, 0, 0);
             closeAll(blocks, before);
         }
     }
@@ -430,7 +429,6 @@ class DecoderBlockKernelTest {
                 }
             }
         } finally {
-            DecoderBlockKernel.stallForTests(-1, 0, 0);
             closeAll(blocks, before);
         }
     }
@@ -501,8 +499,12 @@ class DecoderBlockKernelTest {
         }
     }
 
-    /** Closes the blocks made so far and puts LibTorch's thread count back to {@code threads}. */
+    /**
+     * Closes the blocks made so far, turns the kernel's stall hook off (in case a step failed before it could) and puts
+     * LibTorch's thread count back to {@code threads}.
+     */
     private static void closeAll(Block[] blocks, int threads) {
+        DecoderBlockKernel.stallForTests(-1, 0, 0);
         torch.set_num_threads(threads);
         for (Block b : blocks) {
             if (b != null) {
