@@ -30,14 +30,14 @@
  *       {@link dev.localai.tts.core.nn.CpuAttention}, {@link dev.localai.tts.core.nn.DecoderBlockKernel},
  *       {@link dev.localai.tts.core.nn.HalfMatrix}, {@link dev.localai.tts.core.nn.LogitsKernel},
  *       {@link dev.localai.tts.core.nn.Bf16Attention}, {@link dev.localai.tts.core.nn.Fp32Attention},
- *       {@code NormMishKernel}, this project's C
+ *       {@code NormMishKernel}, {@link dev.localai.tts.core.nn.SnakeKernel}, this project's C
  *       code in {@code src/main/c}) read and write
  *       only tensors their caller passes and owns (or, as a forward pass, return a new one the caller owns), and
  *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
  *       return).</li>
  * </ol>
  *
- * <p><b>Native kernels.</b> Eight kernels are this project's own C code ({@code libtts_cpu.so}, built by Maven with gcc
+ * <p><b>Native kernels.</b> Nine kernels are this project's own C code ({@code libtts_cpu.so}, built by Maven with gcc
  * on Linux x86-64, loaded by {@code NativeKernels} after LibTorch, whose OpenMP threads they share): the int8-weight
  * product of T3's decode steps ({@link dev.localai.tts.core.nn.Int8Kernel}), one decode step's attention
  * ({@link dev.localai.tts.core.nn.CpuAttention}), a GPT-2 block's whole int8 decode step built from both
@@ -46,11 +46,12 @@
  * and draw on one row of logits ({@link dev.localai.tts.core.nn.LogitsKernel}), and the bf16 flow estimator's
  * attention on Intel AMX tiles or AVX512-BF16 ({@link dev.localai.tts.core.nn.Bf16Attention}) and the fp32 flow's on
  * AVX-512 ({@link dev.localai.tts.core.nn.Fp32Attention}), and the estimator's layer norm, Mish and time-embedding add
- * in one pass over rows ({@link dev.localai.tts.core.nn.LayerNorm#forwardMish}, any x86-64). Each exists because
+ * in one pass over rows ({@link dev.localai.tts.core.nn.LayerNorm#forwardMish}, any x86-64), and HiFT's Snake
+ * activation in one pass ({@link dev.localai.tts.core.nn.SnakeKernel}, any x86-64). Each exists because
  * LibTorch's own kernels were measured slower for that shape (docs/performance.md); the products and the decode
  * attention are used only where the weight-type probe measures them faster on the machine at hand, the sampling
  * wherever the library is loaded (one pass over 6563 values against about fifteen operations), and so the norm and
- * Mish (one pass against three), the flow's attention
+ * Mish (one pass against three) and the Snake (one against five), the flow's attention
  * kernels wherever their instructions run (faster than LibTorch's at every length timed: bf16 1.1-1.6x on AMX and 30x
  * without it, fp32 1.5-2x; the probe's flow blocks include them, so the flow's weight type is still chosen by
  * measurement); elsewhere, or without the library, LibTorch's kernels run.

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.model.hift;
 
 import dev.localai.tts.core.nn.ParamSource;
+import dev.localai.tts.core.nn.SnakeKernel;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
@@ -18,11 +19,15 @@ final class Snake {
     }
 
     /**
-     * One new tensor, the rest in place: the same elementwise operations in the same order as
+     * In one native pass where {@link SnakeKernel} takes x (fp32 on the CPU, as HiFT runs there). Else one new tensor,
+     * the rest in place: the same elementwise operations in the same order as
      * {@code x + invAlpha * sin(alpha x)^2} (products and sums commute bit for bit), without four temporaries of the
      * input's size (at HiFT's last level, 7.7 MB each per 5 s of audio).
      */
     Tensor forward(Tensor x) {
+        if (SnakeKernel.takes(x, alpha, invAlpha)) {
+            return SnakeKernel.snake(x, alpha, invAlpha); // one pass: the same operations, its own sine
+        }
         Tensor s = x.mul(alpha);
         s.sin_();
         s.mul_(s);
