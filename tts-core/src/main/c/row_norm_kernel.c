@@ -75,16 +75,9 @@ CLONES(norm_mish_row, (const float* x, long c, const float* gamma, const float* 
     }
 })
 
-/* 2 AVX-512, 1 AVX2, 0 plain */
-static int level = -1;
-
 static void norm_mish_row(const float* x, long c, const float* gamma, const float* beta, float eps, const float* add,
         float* out) {
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    switch (level) {
+    switch (tts_clone_level()) {
         case 2: norm_mish_row_avx512(x, c, gamma, beta, eps, add, out); break;
         case 1: norm_mish_row_avx2(x, c, gamma, beta, eps, add, out); break;
         default: norm_mish_row_plain(x, c, gamma, beta, eps, add, out); break;

@@ -67,17 +67,6 @@ CLONES(snake_step, (const float* x, long c, const float* a, const float* inv, fl
     *far = f;
 })
 
-/* 2 AVX-512, 1 AVX2, 0 plain */
-static int level = -1;
-
-static int clone_level(void) {
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return level;
-}
-
 /* what the vector loops left to sinf: LibTorch's order with libm's sine */
 static inline float snake_far(float x, float a, float inv) {
     const float y = x * a;
@@ -87,7 +76,7 @@ static inline float snake_far(float x, float a, float inv) {
 
 static void channel(const float* x, long n, float a, float inv, float* out) {
     int far = 0;
-    switch (clone_level()) {
+    switch (tts_clone_level()) {
         case 2: snake_channel_avx512(x, n, a, inv, out, &far); break;
         case 1: snake_channel_avx2(x, n, a, inv, out, &far); break;
         default: snake_channel_plain(x, n, a, inv, out, &far); break;
@@ -103,7 +92,7 @@ static void channel(const float* x, long n, float a, float inv, float* out) {
 
 static void step(const float* x, long c, const float* a, const float* inv, float* out) {
     int far = 0;
-    switch (clone_level()) {
+    switch (tts_clone_level()) {
         case 2: snake_step_avx512(x, c, a, inv, out, &far); break;
         case 1: snake_step_avx2(x, c, a, inv, out, &far); break;
         default: snake_step_plain(x, c, a, inv, out, &far); break;

@@ -76,6 +76,12 @@ static inline float tts_exp(float x) {
     return p * two;
 }
 
+/*
+ * tts_math.c: which clones of the element-wise loops run (2 AVX-512, 1 AVX2, 0 plain x86-64): the CPU's best, capped
+ * by ATEN_CPU_CAPABILITY (avx2, default) as LibTorch's kernels are. The clones give the same bits.
+ */
+TTS_INTERNAL int tts_clone_level(void);
+
 /* tts_math.c: element-wise functions, the same bits on every path (plain IEEE operations, no contraction) */
 
 /* s[j] = exp(s[j] - m) for j < len; returns their sum (added in a fixed order). */

@@ -12,8 +12,11 @@
  * positions, the GELU 100 000.
  */
 #pragma GCC optimize("no-trapping-math") /* lets the clamps below become vector blends; no result changes */
+#include <jni.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "tts_kernels.h"
 
 /* The loops, each compiled for AVX-512, AVX2 and plain x86-64 (the compiler vectorizes each for its target). */
@@ -40,16 +43,44 @@ CLONES(gelu, (float* y, long n), {
 /* 2 AVX-512, 1 AVX2, 0 plain: read once (a race between first callers writes the same value) */
 static int level = -1;
 
-static int clone_level(void) {
+static int cpu_clone_level(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+
+int tts_clone_level(void) {
     if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+        int l = cpu_clone_level();
+        /* LibTorch's dispatch cap, as nn.NativeKernels.capped reads it for the other kernels: avx2 -> at most the
+           AVX2 clones, default -> the plain ones (the same bits either way; a run under the cap then times, and the
+           test suite's scalar-dispatch execution tests, the clones such a CPU would run) */
+        const char* cap = getenv("ATEN_CPU_CAPABILITY");
+        if (cap != NULL && strcasecmp(cap, "avx2") == 0 && l > 1) {
+            l = 1;
+        } else if (cap != NULL && strcasecmp(cap, "default") == 0) {
+            l = 0;
+        }
+        level = l;
     }
     return level;
 }
 
+/*
+ * nn.NativeKernels.cloneLevel (tests): with a level >= 0, the clones from now on (at most the CPU's best); returns the
+ * level in force. Lets a test run every clone this CPU has on the same input and compare the bits.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_NativeKernels_cloneLevel(JNIEnv* env, jclass cls, jint wanted) {
+    (void) env;
+    (void) cls;
+    if (wanted >= 0) {
+        const int best = cpu_clone_level();
+        level = wanted < best ? wanted : best;
+    }
+    return tts_clone_level();
+}
+
 static void exp_shifted(float* s, long len, float m) {
-    switch (clone_level()) {
+    switch (tts_clone_level()) {
         case 2: exp_shifted_avx512(s, len, m); break;
         case 1: exp_shifted_avx2(s, len, m); break;
         default: exp_shifted_plain(s, len, m); break;
@@ -69,7 +100,7 @@ float tts_exp_shifted_sum(float* s, long len, float m) {
 }
 
 void tts_gelu_tanh(float* y, long n) {
-    switch (clone_level()) {
+    switch (tts_clone_level()) {
         case 2: gelu_avx512(y, n); break;
         case 1: gelu_avx2(y, n); break;
         default: gelu_plain(y, n); break;

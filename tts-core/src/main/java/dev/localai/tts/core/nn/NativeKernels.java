@@ -26,6 +26,13 @@ final class NativeKernels {
         return UNAVAILABLE == null;
     }
 
+    /**
+     * Which clones the element-wise kernels run (2 AVX-512, 1 AVX2, 0 plain x86-64; {@code tts_math.c}): with
+     * {@code wanted >= 0}, that level from now on, at most the CPU's best; returns the level in force. The clones give
+     * the same bits by construction (plain IEEE operations, no contraction); tests run each on the same input to check.
+     */
+    static native int cloneLevel(int wanted);
+
     /** Why the library is not loaded (null when it is). */
     static String unavailableReason() {
         return UNAVAILABLE;

@@ -131,6 +131,29 @@ class NormMishKernelTest {
     }
 
     @Test
+    void everyCloneThisCpuRunsGivesTheSameBits() {
+        int before = NativeKernels.cloneLevel(-1);
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(13);
+            for (ScalarType type : new ScalarType[] {ScalarType.Float, ScalarType.BFloat16}) {
+                Tensor x = randn(g, 3.0, 1, 37, 320).to(type);
+                Tensor w = randn(g, 0.5, 320).to(type);
+                Tensor b = randn(g, 0.5, 320).to(type);
+                Tensor add = randn(g, 0.5, 320).to(type);
+                NativeKernels.cloneLevel(0);
+                Tensor plain = NormMishKernel.normMish(x, w, b, 1e-5, add);
+                for (int level = 1; level <= 2; level++) {
+                    int got = NativeKernels.cloneLevel(level);
+                    assertThat(torch.equal(NormMishKernel.normMish(x, w, b, 1e-5, add), plain))
+                            .as("%s, clone %d", type, got).isTrue();
+                }
+            }
+        } finally {
+            NativeKernels.cloneLevel(before);
+        }
+    }
+
+    @Test
     void aNonFiniteRowStaysItsOwnAndLargeValuesPassThrough() {
         try (PointerScope scope = new PointerScope()) {
             float[] v = new float[3 * 16];

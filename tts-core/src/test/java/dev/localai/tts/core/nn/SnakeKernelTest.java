@@ -128,6 +128,28 @@ class SnakeKernelTest {
     }
 
     @Test
+    void everyCloneThisCpuRunsGivesTheSameBits() {
+        int before = NativeKernels.cloneLevel(-1);
+        try (PointerScope scope = new PointerScope()) {
+            Generator g = torch.createCPUGenerator(11);
+            Tensor[] a = alphas(g, 33);
+            Tensor x = randn(g, 20.0, 2, 33, 517);
+            x.view(-1).narrow(0, 7, 5).mul_(new Scalar(1e4)); // and libm's sine for a few
+            Tensor last = channelsLast(x);
+            NativeKernels.cloneLevel(0);
+            Tensor plain = SnakeKernel.snake(x, a[0], a[1]);
+            Tensor plainLast = SnakeKernel.snake(last, a[0], a[1]);
+            for (int level = 1; level <= 2; level++) {
+                int got = NativeKernels.cloneLevel(level);
+                assertThat(torch.equal(SnakeKernel.snake(x, a[0], a[1]), plain)).as("clone %d", got).isTrue();
+                assertThat(torch.equal(SnakeKernel.snake(last, a[0], a[1]), plainLast)).as("clone %d", got).isTrue();
+            }
+        } finally {
+            NativeKernels.cloneLevel(before);
+        }
+    }
+
+    @Test
     void nonFiniteInputsGiveNaNAndLargeOnesStayAccurate() {
         try (PointerScope scope = new PointerScope()) {
             float[] v = {0f, 1f, -2.5f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e5f, -3e7f,
