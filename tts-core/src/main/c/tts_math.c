@@ -6,7 +6,7 @@
  * float; below, the results are about 1e-38 rather than 0, which no softmax or GELU tells apart). Written with plain
  * IEEE operations only (no libm call, no fused multiply-add: the library is built with -ffp-contract=off), so the
  * compiler's vector clones for AVX-512 and AVX2 and the plain code give the same bits; each loop is compiled for the
- * three and the CPU's best is picked on first use.
+ * three and the CPU's best (under ATEN_CPU_CAPABILITY's cap, tts_clone_level) is picked on first use.
  *
  * libm's expf is one call per element: the attention's softmax runs 190 000 of them per T3 decode step at 500
  * positions, the GELU 100 000.
