@@ -5,7 +5,7 @@
 # written once to the cache, about 3 GB) REPEATS times (default 3), natively and then with LibTorch and oneDNN capped
 # at AVX2 (an AVX2-only CPU's kernels, emulated), one after the other, never beside each other or another benchmark.
 # Each run's JSON goes to the output directory (default target/cpu-check-<UTC time>); the Markdown table at the end,
-# one row per run with the CPU named, is what docs/performance.md records, and its last column lists the targets
+# one row per run with the CPU named, after a line naming the build and the time, is what docs/performance.md records, and its last column lists the targets
 # (rtf <= 1.0, first_audio_ms <= 1000, t3_over_floor <= 1.3) the run missed. CAPS=native (or avx2) runs one of the two.
 # The first run on a machine also measures the CPU's kernels once (probe_s, some seconds).
 set -euo pipefail
@@ -15,8 +15,14 @@ out="${1:-target/cpu-check-$(date -u +%Y%m%dT%H%M%SZ)}"
 repeats="${REPEATS:-3}"
 caps="${CAPS:-native avx2}"
 mkdir -p "$out"
+# which build measured: docs/performance.md names it beside every row (a tree with changes says so)
+build="$(git rev-parse --short HEAD 2>/dev/null || echo "unknown build")"
+if [[ "$build" != "unknown build" ]] && ! git diff --quiet HEAD 2>/dev/null; then
+    build="$build with uncommitted changes"
+fi
+started="$(date -u '+%Y-%m-%d %H:%M')"
 echo "cpu-check: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPUs;" \
-    "results in $out" >&2
+    "build $build; results in $out" >&2
 table=""
 for c in $caps; do
     case "$c" in
@@ -33,4 +39,8 @@ for c in $caps; do
     table="$table"$'\n'"$(sed -n 4p "$out/$c.txt")"
     rm "$out/$c.txt"
 done
-printf '%s\n' "$table" | tee "$out/table.md"
+{
+    echo "cpu-check of build $build, $started-$(date -u +%H:%M) UTC, REPEATS=$repeats:"
+    echo
+    printf '%s\n' "$table"
+} | tee "$out/table.md"
