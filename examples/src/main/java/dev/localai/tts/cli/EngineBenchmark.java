@@ -156,6 +156,10 @@ final class EngineBenchmark {
                 r.put("streamed_rtf_range", range(streamedRtf, 3));
                 r.put("streamed_stall_ms_range", range(stall, 0));
             }
+            // the first block's flow against its floor, in the engine's process state: timed after the engine was
+            // closed, with the heap the voice clones below and the engine's release had left, the same flow took
+            // 700-1000 ms against 530-600 in the engine (docs/performance.md, "Twenty-sixth round")
+            flowFloor(r, Path.of(modelDir), firstBlockTokens);
             // what adding a voice costs (a server's upload, `tts speak --voice clip.wav`): a 10 s clip, the longest
             // prompt upstream uses, through the S3 tokenizer, the speaker encoder and the conditionals
             double[] clone = new double[repeats];
@@ -216,7 +220,6 @@ final class EngineBenchmark {
                 r.put("t3_over_floor_range", range(overFloor, 2));
             }
         }
-        flowFloor(r, Path.of(modelDir), firstBlockTokens);
         CpuTimes end = CpuTimes.now();
         r.put("cpu_steal_pct", start == null || end == null ? Double.NaN : round(end.stealPercentSince(start), 1));
         EngineTargets.judge(r);
