@@ -67,11 +67,19 @@ CLONES(snake_step, (const float* x, long c, const float* a, const float* inv, fl
     *far = f;
 })
 
-/* what the vector loops left to sinf: LibTorch's order with libm's sine */
-static inline float snake_far(float x, float a, float inv) {
-    const float y = x * a;
-    const float s = sinf(y);
-    return (s * s) * inv + x;
+/*
+ * What the vector loops left to sinf, in LibTorch's order with libm's sine: the elements of a run of n whose |a x| is
+ * beyond the reduction's range (or not finite). The run's alpha and inv are a[k * stride], inv[k * stride]: stride 0
+ * for one channel's steps, 1 for one step's channels.
+ */
+static void redo_far(const float* x, long n, const float* a, const float* inv, long stride, float* out) {
+    for (long k = 0; k < n; k++) {
+        const float y = x[k] * a[k * stride];
+        if (!(fabsf(y) <= SNAKE_REDUCED_MAX)) {
+            const float s = sinf(y);
+            out[k] = (s * s) * inv[k * stride] + x[k];
+        }
+    }
 }
 
 static void channel(const float* x, long n, float a, float inv, float* out) {
@@ -82,11 +90,7 @@ static void channel(const float* x, long n, float a, float inv, float* out) {
         default: snake_channel_plain(x, n, a, inv, out, &far); break;
     }
     if (far) {
-        for (long j = 0; j < n; j++) {
-            if (!(fabsf(x[j] * a) <= SNAKE_REDUCED_MAX)) {
-                out[j] = snake_far(x[j], a, inv);
-            }
-        }
+        redo_far(x, n, &a, &inv, 0, out);
     }
 }
 
@@ -98,11 +102,7 @@ static void step(const float* x, long c, const float* a, const float* inv, float
         default: snake_step_plain(x, c, a, inv, out, &far); break;
     }
     if (far) {
-        for (long k = 0; k < c; k++) {
-            if (!(fabsf(x[k] * a[k]) <= SNAKE_REDUCED_MAX)) {
-                out[k] = snake_far(x[k], a[k], inv[k]);
-            }
-        }
+        redo_far(x, c, a, inv, 1, out);
     }
 }
 
