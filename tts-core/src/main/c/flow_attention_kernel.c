@@ -375,65 +375,88 @@ static void query_block_amx(const uint16_t* q, long ld, long t, long q0, const u
     emit_rows(w, t, q0, sums, out, ldo);
 }
 
-/* Sixteen rows of 32 bf16 (lda elements apart) as one contiguous block of sixteen bf16 pairs per row. */
-static inline void pack_rows(const uint16_t* a, long lda, uint32_t* dst) {
-    for (int i = 0; i < 16; i++) {
-        memcpy(dst + i * 16, a + i * lda, 64);
-    }
+/* The bf16 pair at p (two values, any alignment) as one 32-bit lane. */
+static inline int load_pair(const uint16_t* p) {
+    int v;
+    memcpy(&v, p, 4);
+    return v;
 }
 
 /*
- * Path 1's block product, what one AMX tile product computes: c (16 rows, ldc floats apart) = (accumulate ? c : 0)
- * + a b, a: 16 rows of sixteen bf16 pairs, contiguous (pack_rows), b: 16 rows of sixteen bf16 pairs (64 bytes each;
- * row r pairs the a columns 2r, 2r + 1). All sixteen rows of c are accumulators at once: each b row is loaded once
- * and meets the sixteen a pairs of its column, broadcast from the packed block at fixed offsets, so sixteen
- * independent vdpbf16ps chains hide the instruction's latency. (Four chains with b held in registers left it
- * latency-bound: docs/performance.md, "Eighth round".) Each c element still sums r = 0..15 in order: the same bits.
+ * Path 1's products, what the AMX tile products compute, for eight rows and one or two groups of sixteen lanes:
+ * c[i][16j + n] (i < 8, rows ldc floats apart; j < 2, or j = 0 alone when `two` is 0) = the sum over blk < blocks
+ * and r < 16, in that order, of the bf16 pair products of a's pair 16 blk + r in row i (rows lda values apart,
+ * broadcast) and bj[blk bblock + 16 r + n] (sixteen pairs each), from 0. In q k^T, a is the query rows (32 pairs: two
+ * blocks) and bj key group j; in p v, a is the probability rows and bj the values of sixteen dimensions. The sixteen
+ * accumulators stay in registers for the whole sum, each b row loaded once for eight rows, each broadcast pair used
+ * twice. (Sixteen rows by one group, as this path ran until 2026-12-06, reloaded and stored the accumulators between
+ * blocks and copied the rows of a first; this form is about 2% faster over the whole attention on the Zen 5 VM,
+ * docs/performance.md, "Twenty-seventh round".) Each element sums its pairs in the same order as before: the same bits.
  */
 __attribute__((target("avx512f,avx512bf16")))
-static void block_product(float* c, long ldc, const uint32_t* a, const void* b, int accumulate) {
-    __m512 acc[16];
-    for (int i = 0; i < 16; i++) {
-        acc[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+static inline void tile_product(float* c, long ldc, const uint16_t* a, long lda, const uint32_t* b0,
+        const uint32_t* b1, long bblock, long blocks, int two) {
+    __m512 acc0[8], acc1[8];
+    for (int i = 0; i < 8; i++) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
     }
-    for (int r = 0; r < 16; r++) {
-        const __m512i bv = _mm512_loadu_si512((const char*) b + r * 64);
-        __m512bh bb;
-        memcpy(&bb, &bv, 64);
-        for (int i = 0; i < 16; i++) {
-            const __m512i x = _mm512_set1_epi32((int) a[i * 16 + r]);
-            __m512bh xb;
-            memcpy(&xb, &x, 64);
-            acc[i] = _mm512_dpbf16_ps(acc[i], xb, bb);
+    for (long blk = 0; blk < blocks; blk++) {
+        const uint16_t* ab = a + blk * 32;
+        const uint32_t* p0 = b0 + blk * bblock;
+        const uint32_t* p1 = b1 + blk * bblock;
+        for (int r = 0; r < 16; r++) {
+            const __m512i v0 = _mm512_loadu_si512(p0 + r * 16);
+            __m512bh w0;
+            memcpy(&w0, &v0, 64);
+            __m512bh w1 = w0;
+            if (two) {
+                const __m512i v1 = _mm512_loadu_si512(p1 + r * 16);
+                memcpy(&w1, &v1, 64);
+            }
+            for (int i = 0; i < 8; i++) {
+                const __m512i x = _mm512_set1_epi32(load_pair(ab + i * lda + 2 * r));
+                __m512bh xb;
+                memcpy(&xb, &x, 64);
+                acc0[i] = _mm512_dpbf16_ps(acc0[i], xb, w0);
+                if (two) {
+                    acc1[i] = _mm512_dpbf16_ps(acc1[i], xb, w1);
+                }
+            }
         }
     }
-    for (int i = 0; i < 16; i++) {
-        _mm512_storeu_ps(c + i * ldc, acc[i]);
+    for (int i = 0; i < 8; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        if (two) {
+            _mm512_storeu_ps(c + i * ldc + 16, acc1[i]);
+        }
     }
 }
 
-/* Path 1, AVX512-BF16: query_block_amx's computation with block_product in place of the tile products. */
+/* Path 1, AVX512-BF16: query_block_amx's computation with tile_product in place of the tile products. */
 __attribute__((target("avx512f,avx512bf16")))
 static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
         long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
     long qs;
-    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs);
-    uint32_t qlo[256] __attribute__((aligned(64)));
-    uint32_t qhi[256] __attribute__((aligned(64)));
-    pack_rows(qa, qs, qlo);
-    pack_rows(qa + 32, qs, qhi);
-    for (long g = 0; g < kgroups; g++) {
-        block_product(w->s + g * 16, sld, qlo, kp + (g * 2) * 256, 0);
-        block_product(w->s + g * 16, sld, qhi, kp + (g * 2 + 1) * 256, 1);
+    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs); /* a row's 64 values are its 32 pairs, in place */
+    for (int i0 = 0; i0 < 16; i0 += 8) {
+        long g = 0;
+        for (; g + 2 <= kgroups; g += 2) {
+            tile_product(w->s + i0 * sld + g * 16, sld, qa + i0 * qs, qs, kp + g * 512, kp + (g + 1) * 512, 256, 2,
+                    1);
+        }
+        if (g < kgroups) {
+            tile_product(w->s + i0 * sld + g * 16, sld, qa + i0 * qs, qs, kp + g * 512, kp + g * 512, 256, 2, 0);
+        }
     }
     float sums[16];
     softmax_rows(w, t, sld, scale, sums);
-    uint32_t pk[256] __attribute__((aligned(64)));
-    for (long g = 0; g < vgroups; g++) {
-        const uint16_t* b = vp + g * 4 * 512;
-        pack_rows(w->p + g * 32, sld, pk);
-        for (int e = 0; e < 4; e++) {
-            block_product(w->o + e * 16, HD, pk, b + e * 512, g > 0);
+    /* values: group g's dimensions 16e.. are 256 pairs at pair (4g + e) 256 */
+    const uint32_t* vq = (const uint32_t*) vp;
+    for (int i0 = 0; i0 < 16; i0 += 8) {
+        for (int e = 0; e < 4; e += 2) {
+            tile_product(w->o + i0 * HD + e * 16, HD, w->p + i0 * sld, sld, vq + e * 256, vq + (e + 1) * 256, 1024,
+                    vgroups, 1);
         }
     }
     emit_rows(w, t, q0, sums, out, ldo);
