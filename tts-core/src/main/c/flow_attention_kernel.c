@@ -23,6 +23,17 @@
  * registers (path 1: AMD Zen 4, Intel Cooper Lake and later). Both sum each dot product's pairs in the same order
  * within a 32-wide block but differ in how the instruction rounds, so their results differ by rounding.
  *
+ * Relative positions (nn.Bf16Attention.attendRelative, nn.Fp32Attention.attendRelative): the S3Gen flow encoder's
+ * conformer attention (ESPnet's RelPositionMultiHeadedAttention, Transformer-XL's scores) adds a position term,
+ *
+ *   s[i, j] = scale * (qu[i, h] . k[j, h] + qv[i, h] . p[t - 1 - i + j, h])
+ *
+ * with qu, qv the queries plus the two learned biases and p the 2t - 1 projected relative positions (upstream's
+ * rel_shift picks the same p row for each (i, j)). Per block of sixteen query rows the position term is one more
+ * product, qv against the window of t + 15 position rows the block's shifts reach (packed once per head like the
+ * keys, from row t - 16 * blocks, zero outside [0, 2t - 1)), added to the raw scores row by row shifted by 15 - i, in
+ * fp32, before the softmax. On AMX CPUs that attention runs on the AVX512-BF16 path (the CPUs have both).
+ *
  * Threads: the (head, query block) pairs are split over LibTorch's OpenMP threads; each is computed by one thread in
  * a fixed order, so the result does not depend on the thread count. Scratch is written before it is read, padding
  * included (no result depends on what memory held before).
@@ -153,6 +164,29 @@ static void pack_keys(const uint16_t* k, long ld, long t, long groups, uint32_t*
 }
 
 /*
+ * Position rows first .. first + 16 groups - 1 of one head (rows ld apart, n of them) in pack_keys' layout, zero for
+ * rows outside [0, n) (first may be negative): the B operand of the position term's products.
+ */
+__attribute__((target("avx512f")))
+static void pack_positions(const uint16_t* p, long ld, long first, long n, long groups, uint32_t* kp) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int* base = (const int*) p;
+    for (long g = 0; g < groups; g++) {
+        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) (first + g * 16)));
+        const __mmask16 m = _mm512_cmpge_epi32_mask(row, _mm512_setzero_si512())
+                & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32((int) n));
+        const __m512i off = _mm512_mullo_epi32(row, _mm512_set1_epi32((int) (ld / 2)));
+        for (int c = 0; c < 2; c++) {
+            uint32_t* blk = kp + (g * 2 + c) * 256;
+            for (int r = 0; r < 16; r++) {
+                const __m512i idx = _mm512_add_epi32(off, _mm512_set1_epi32(c * 16 + r));
+                _mm512_storeu_si512(blk + r * 16, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, base, 4));
+            }
+        }
+    }
+}
+
+/*
  * Values of one head as the B operand of p v: for each group of 32 frames and group e of sixteen dimensions, 16 rows
  * of sixteen (frame 2r, frame 2r + 1) pairs of dimension 16e + n; zero past the last frame. A row interleaves the
  * two frames' sixteen values in one permutation.
@@ -265,7 +299,37 @@ typedef struct {
     uint16_t* p;
     uint16_t* q;
     float* o;
+    uint16_t* q2; /* a padded block of position queries (relative attention) */
+    float* w;     /* the block's position products, 16 x wld (relative attention) */
 } scratch_t;
+
+/*
+ * The position term of one head (relative attention): qpos, the position queries (rows like q's, NULL for none);
+ * packed, the head's positions packed from row t - 16 * blocks (the last block's window start), `window` groups of
+ * sixteen per query block's window (t + 15 rows), wld = 16 * window.
+ */
+typedef struct {
+    const void* qpos;
+    const void* packed;
+    long window;
+    long wld;
+} positions_t;
+
+/* s[i][j] += w[i][j + 15 - i] for the block's sixteen score rows, j < t: each row's shifted position terms. */
+static void add_shifted(float* s, long sld, const float* w, long wld, long t) {
+    for (int i = 0; i < 16; i++) {
+        float* si = s + i * sld;
+        const float* wi = w + i * wld + 15 - i;
+        for (long j = 0; j < t; j++) {
+            si[j] += wi[j];
+        }
+    }
+}
+
+/* The first group of query block qb's position window, in the head's packed positions (the last block's is 0). */
+static long window_group(long qblocks, long q0) {
+    return qblocks - 1 - q0 / 16;
+}
 
 /* The padded block of sixteen query rows starting at q0 (rows past t zero): in place when all sixteen exist. */
 static const uint16_t* query_rows(const uint16_t* q, long ld, long t, long q0, uint16_t* pad, long* stride) {
@@ -433,21 +497,35 @@ static inline void tile_product(float* c, long ldc, const uint16_t* a, long lda,
     }
 }
 
-/* Path 1, AVX512-BF16: query_block_amx's computation with tile_product in place of the tile products. */
+/* dst (16 rows, ldd apart; 16 * groups columns) = the sixteen query rows a (rows lda apart) against `groups` packed
+   groups of keys (or positions), eight rows by two groups at a time. */
 __attribute__((target("avx512f,avx512bf16")))
-static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
-        long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w) {
-    long qs;
-    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs); /* a row's 64 values are its 32 pairs, in place */
+static void scores_bf16(float* dst, long ldd, const uint16_t* a, long lda, const uint32_t* kp, long groups) {
     for (int i0 = 0; i0 < 16; i0 += 8) {
         long g = 0;
-        for (; g + 2 <= kgroups; g += 2) {
-            tile_product(w->s + i0 * sld + g * 16, sld, qa + i0 * qs, qs, kp + g * 512, kp + (g + 1) * 512, 256, 2,
-                    1);
+        for (; g + 2 <= groups; g += 2) {
+            tile_product(dst + i0 * ldd + g * 16, ldd, a + i0 * lda, lda, kp + g * 512, kp + (g + 1) * 512, 256, 2, 1);
         }
-        if (g < kgroups) {
-            tile_product(w->s + i0 * sld + g * 16, sld, qa + i0 * qs, qs, kp + g * 512, kp + g * 512, 256, 2, 0);
+        if (g < groups) {
+            tile_product(dst + i0 * ldd + g * 16, ldd, a + i0 * lda, lda, kp + g * 512, kp + g * 512, 256, 2, 0);
         }
+    }
+}
+
+/* Path 1, AVX512-BF16: query_block_amx's computation with tile_product in place of the tile products, and the
+   position term of relative attention where pos is not NULL. */
+__attribute__((target("avx512f,avx512bf16")))
+static void query_block_avx512(const uint16_t* q, long ld, long t, long q0, const uint32_t* kp, const uint16_t* vp,
+        long kgroups, long vgroups, long sld, float scale, uint16_t* out, long ldo, const scratch_t* w,
+        const positions_t* pos) {
+    long qs;
+    const uint16_t* qa = query_rows(q, ld, t, q0, w->q, &qs); /* a row's 64 values are its 32 pairs, in place */
+    scores_bf16(w->s, sld, qa, qs, kp, kgroups);
+    if (pos != NULL) {
+        const uint16_t* pa = query_rows((const uint16_t*) pos->qpos, ld, t, q0, w->q2, &qs);
+        scores_bf16(w->w, pos->wld, pa, qs,
+                (const uint32_t*) pos->packed + window_group(kgroups, q0) * 512, pos->window);
+        add_shifted(w->s, sld, w->w, pos->wld, t);
     }
     float sums[16];
     softmax_rows(w, t, sld, scale, sums);
@@ -481,44 +559,48 @@ static void run_of(long items, int th, int nt, long* from, long* to) {
 }
 
 /*
- * q, k, v: t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart; d must be 64; path 2 AMX, 1 AVX512-BF16.
- * Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not
- * take (nothing written then).
+ * q, k, v (and qpos): t rows of heads * d bf16 values, ld apart; out: t rows, ldo apart; d must be 64; path 2 AMX, 1
+ * AVX512-BF16; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos their queries. Returns 0; -1
+ * when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not take (nothing
+ * written then).
  */
-JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
-        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
+static jint attend_bf16(const uint16_t* q, const uint16_t* k, const uint16_t* v, long ld, const uint16_t* qpos,
+        const uint16_t* posRows, long ldp, jint t, jint heads, jint d, jfloat scale, uint16_t* out, long ldo,
         jint path, jint threads) {
-    (void) env;
-    (void) cls;
     if ((path != 1 && path != 2) || !(usable_paths() & (1 << path))) {
         return -2;
     }
-    if (!sizes_taken(t, heads, d, ld, ldo)) {
+    if (!sizes_taken(t, heads, d, ld, ldo) || (posRows != NULL && ldp < (long) heads * HD)) {
         return -3;
     }
     if (t == 0) {
         return 0;
     }
-    const uint16_t* q = (const uint16_t*) (intptr_t) qAddr;
-    const uint16_t* k = (const uint16_t*) (intptr_t) kAddr;
-    const uint16_t* v = (const uint16_t*) (intptr_t) vAddr;
-    uint16_t* out = (uint16_t*) (intptr_t) outAddr;
+    if (posRows != NULL) {
+        path = 1; /* the position term runs on the AVX512-BF16 path (AMX CPUs have it too) */
+    }
     const long kgroups = (t + 15) / 16;
     const long vgroups = (t + 31) / 32;
     const long sld = vgroups * 32;
     const long qblocks = kgroups;
+    const long window = posRows != NULL ? (t + 15 + 15) / 16 : 0;
+    const long wld = window * 16;
+    const long pgroups = posRows != NULL ? qblocks - 1 + window : 0;
     const size_t kpHead = (size_t) kgroups * 2 * 256;  /* uint32 */
     const size_t vpHead = (size_t) vgroups * 4 * 512;  /* uint16 */
+    const size_t ppHead = (size_t) pgroups * 2 * 256;  /* uint32 */
     const long items = (long) heads * qblocks;
     const int team = team_for(threads, items);
-    const size_t perThread = 16 * (size_t) sld * 4 + 16 * (size_t) sld * 2 + 16 * HD * 2 + 16 * HD * 4 + 256;
-    const size_t packed = (size_t) heads * (kpHead * 4 + vpHead * 2);
+    const size_t perThread = 16 * (size_t) sld * 4 + 16 * (size_t) sld * 2 + 16 * HD * 2 + 16 * HD * 4
+            + 16 * HD * 2 + 16 * (size_t) wld * 4 + 256;
+    const size_t packed = (size_t) heads * (kpHead * 4 + vpHead * 2 + ppHead * 4);
     unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
     if (mem == NULL) {
         return -1;
     }
     uint32_t* kp = (uint32_t*) mem;
     uint16_t* vp = (uint16_t*) (mem + (size_t) heads * kpHead * 4);
+    uint32_t* pp = (uint32_t*) (mem + (size_t) heads * (kpHead * 4 + vpHead * 2));
     unsigned char* scratch = mem + packed;
 #pragma omp parallel num_threads(team)
     {
@@ -527,6 +609,9 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
         for (long h = th; h < heads; h += nt) {
             pack_keys(k + h * HD, ld, t, kgroups, kp + h * kpHead);
             pack_values(v + h * HD, ld, t, vgroups, vp + h * vpHead);
+            if (posRows != NULL) {
+                pack_positions(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pp + h * ppHead);
+            }
         }
 #pragma omp barrier
         unsigned char* mine = scratch + perThread * (size_t) th;
@@ -535,6 +620,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
         w.p = (uint16_t*) (mine + 16 * (size_t) sld * 4);
         w.o = (float*) (mine + 16 * (size_t) sld * 6);
         w.q = (uint16_t*) (mine + 16 * (size_t) sld * 6 + 16 * HD * 4);
+        w.q2 = w.q + 16 * HD;
+        w.w = (float*) (w.q2 + 16 * HD);
         /* contiguous runs of (head, block) pairs, as even as they go */
         long from, to;
         run_of(items, th, nt, &from, &to);
@@ -549,13 +636,43 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv*
         } else {
             for (long u = from; u < to; u++) {
                 const long h = u / qblocks;
+                positions_t pos = {NULL, NULL, window, wld};
+                if (posRows != NULL) {
+                    pos.qpos = qpos + h * HD;
+                    pos.packed = pp + h * ppHead;
+                }
                 query_block_avx512(q + h * HD, ld, t, (u % qblocks) * 16, kp + h * kpHead, vp + h * vpHead, kgroups,
-                        vgroups, sld, scale, out + h * HD, ldo, &w);
+                        vgroups, sld, scale, out + h * HD, ldo, &w, posRows != NULL ? &pos : NULL);
             }
         }
     }
     free(mem);
     return 0;
+}
+
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
+        jint path, jint threads) {
+    (void) env;
+    (void) cls;
+    return attend_bf16((const uint16_t*) (intptr_t) qAddr, (const uint16_t*) (intptr_t) kAddr,
+            (const uint16_t*) (intptr_t) vAddr, ld, NULL, NULL, 0, t, heads, d, scale, (uint16_t*) (intptr_t) outAddr,
+            ldo, path, threads);
+}
+
+/*
+ * Relative attention (the conformer's): qu, qpos (queries plus the two biases), k, v: t rows, ld apart; pos: the 2t - 1
+ * projected positions, ldp apart. As attend otherwise.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attendRelative(JNIEnv* env, jclass cls,
+        jlong qAddr, jlong qposAddr, jlong kAddr, jlong vAddr, jlong ld, jlong posAddr, jlong ldp, jint t, jint heads,
+        jint d, jfloat scale, jlong outAddr, jlong ldo, jint path, jint threads) {
+    (void) env;
+    (void) cls;
+    return attend_bf16((const uint16_t*) (intptr_t) qAddr, (const uint16_t*) (intptr_t) kAddr,
+            (const uint16_t*) (intptr_t) vAddr, ld, (const uint16_t*) (intptr_t) qposAddr,
+            (const uint16_t*) (intptr_t) posAddr, ldp, t, heads, d, scale, (uint16_t*) (intptr_t) outAddr, ldo, path,
+            threads);
 }
 
 /* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 or AVX2 FMA ---- */
@@ -596,24 +713,40 @@ static void pack_keys_f32(const float* k, long ld, long t, long groups, float* k
     }
 }
 
-/*
- * Query frames [q0, q0 + 16) of one head, fp32: scores s (16 x sld) by sixteen accumulators over the 64 dimensions
- * per group of keys, the softmax in place, then o (16 x 64) = p v four rows by 64 dimensions at a time over every
- * key (v: the head's values, contiguous rows of 64). pad: 16 x 64 floats for the block's queries.
- */
+/* pack_keys_f32's layout for position rows first .. first + 16 groups - 1 (rows ld apart, n of them), zero for rows
+   outside [0, n) (first may be negative). */
 __attribute__((target("avx512f")))
-static void query_block_f32(const float* q, long ld, long t, long q0, const float* kt, const float* v, long kgroups,
-        long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
+static void pack_positions_f32(const float* p, long ld, long first, long n, long groups, float* kt) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (long g = 0; g < groups; g++) {
+        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) (first + g * 16)));
+        const __mmask16 m = _mm512_cmpge_epi32_mask(row, _mm512_setzero_si512())
+                & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32((int) n));
+        const __m512i off = _mm512_mullo_epi32(row, _mm512_set1_epi32((int) ld));
+        for (int d = 0; d < HD; d++) {
+            const __m512i idx = _mm512_add_epi32(off, _mm512_set1_epi32(d));
+            _mm512_storeu_ps(kt + (g * HD + d) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, p, 4));
+        }
+    }
+}
+
+/* The block's rows of q (or of the position queries) copied to 16 contiguous rows of 64 in pad, zero past t: every
+   broadcast of the products is then one base register plus a constant. */
+static void pad_rows_f32(const float* q, long ld, long t, long q0, float* pad) {
     const long rows = t - q0 < 16 ? t - q0 : 16;
-    /* the block's queries copied to 16 contiguous rows of 64 (zero past t): every broadcast below is then one base
-       register plus a constant, where sixteen row pointers would not fit the general registers */
     if (rows < 16) {
         memset(pad, 0, 16 * HD * sizeof(float));
     }
     for (long i = 0; i < rows; i++) {
         memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
     }
-    for (long g = 0; g < kgroups; g++) {
+}
+
+/* dst (16 rows, ldd apart; 16 * groups columns) = the sixteen padded rows against `groups` packed groups: sixteen
+   accumulators over the 64 dimensions in order per group. */
+__attribute__((target("avx512f")))
+static void scores_f32(float* dst, long ldd, const float* pad, const float* kt, long groups) {
+    for (long g = 0; g < groups; g++) {
         __m512 acc[16];
         for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
         const float* b = kt + g * HD * 16;
@@ -623,7 +756,25 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
                 acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(pad[i * HD + d]), bd, acc[i]);
             }
         }
-        for (int i = 0; i < 16; i++) _mm512_storeu_ps(s + i * sld + g * 16, acc[i]);
+        for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * ldd + g * 16, acc[i]);
+    }
+}
+
+/*
+ * Query frames [q0, q0 + 16) of one head, fp32: scores s (16 x sld) by sixteen accumulators over the 64 dimensions
+ * per group of keys, the softmax in place, then o (16 x 64) = p v four rows by 64 dimensions at a time over every
+ * key (v: the head's values, contiguous rows of 64). pad: 16 x 64 floats for the block's queries.
+ */
+__attribute__((target("avx512f")))
+static void query_block_f32(const float* q, long ld, long t, long q0, const float* kt, const float* v, long kgroups,
+        long sld, float scale, float* out, long ldo, float* s, float* pad, float* o, const positions_t* pos, float* w) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    pad_rows_f32(q, ld, t, q0, pad);
+    scores_f32(s, sld, pad, kt, kgroups);
+    if (pos != NULL) {
+        pad_rows_f32((const float*) pos->qpos, ld, t, q0, pad);
+        scores_f32(w, pos->wld, pad, (const float*) pos->packed + window_group(kgroups, q0) * HD * 16, pos->window);
+        add_shifted(s, sld, w, pos->wld, t);
     }
     float sums[16];
     for (int i = 0; i < 16; i++) {
@@ -723,13 +874,13 @@ static float softmax_row_f32_avx2(float* s, long t, long sld, float scale) {
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
-/* pack_keys_f32 without AVX-512's gather: kt[g][d][n] = k[16g + n][d], 0 past the last key. */
-static void pack_keys_f32_c(const float* k, long ld, long t, long groups, float* kt) {
+/* pack_keys_f32 without AVX-512's gather: kt[g][d][n] = k[first + 16g + n][d], 0 for rows outside [0, t). */
+static void pack_rows_f32_c(const float* k, long ld, long first, long t, long groups, float* kt) {
     for (long g = 0; g < groups; g++) {
         for (int n = 0; n < 16; n++) {
-            const long key = g * 16 + n;
-            const float* src = k + key * ld;
-            for (int dd = 0; dd < HD; dd++) kt[(g * HD + dd) * 16 + n] = key < t ? src[dd] : 0.0f;
+            const long key = first + g * 16 + n;
+            const int in = key >= 0 && key < t;
+            for (int dd = 0; dd < HD; dd++) kt[(g * HD + dd) * 16 + n] = in ? k[key * ld + dd] : 0.0f;
         }
     }
 }
@@ -751,22 +902,15 @@ static void pack_keys_f32_c(const float* k, long ld, long t, long groups, float*
             } \
         } \
         for (int i = 0; i < R; i++) { \
-            _mm256_storeu_ps(s + (r0 + i) * sld + g * 16, a0[i]); \
-            _mm256_storeu_ps(s + (r0 + i) * sld + g * 16 + 8, a1[i]); \
+            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16, a0[i]); \
+            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16 + 8, a1[i]); \
         } \
     } while (0)
 
-/*
- * query_block_f32 with AVX2 + FMA: the scores as above (the same bits as AVX-512's), the softmax on eight lanes, p v
- * two rows by 32 dimensions at a time over every key (each output the same chain as AVX-512's, over the same p).
- */
+/* scores_f32 with AVX2 + FMA: each score the same chain of fused multiply-adds */
 __attribute__((target("avx2,fma")))
-static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const float* kt, const float* v,
-        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o) {
-    const long rows = t - q0 < 16 ? t - q0 : 16;
-    if (rows < 16) memset(pad, 0, 16 * HD * sizeof(float));
-    for (long i = 0; i < rows; i++) memcpy(pad + i * HD, q + (q0 + i) * ld, HD * sizeof(float));
-    for (long g = 0; g < kgroups; g++) {
+static void scores_f32_avx2(float* dst, long ldd, const float* pad, const float* kt, long groups) {
+    for (long g = 0; g < groups; g++) {
         const float* b = kt + g * HD * 16;
         int r0 = 0;
         QK_ROWS(6);
@@ -774,6 +918,25 @@ static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const
         QK_ROWS(6);
         r0 = 12;
         QK_ROWS(4);
+    }
+}
+
+/*
+ * query_block_f32 with AVX2 + FMA: the scores as above (the same bits as AVX-512's), the softmax on eight lanes, p v
+ * two rows by 32 dimensions at a time over every key (each output the same chain as AVX-512's, over the same p).
+ */
+__attribute__((target("avx2,fma")))
+static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const float* kt, const float* v,
+        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o,
+        const positions_t* pos, float* w) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    pad_rows_f32(q, ld, t, q0, pad);
+    scores_f32_avx2(s, sld, pad, kt, kgroups);
+    if (pos != NULL) {
+        pad_rows_f32((const float*) pos->qpos, ld, t, q0, pad);
+        scores_f32_avx2(w, pos->wld, pad, (const float*) pos->packed + window_group(kgroups, q0) * HD * 16,
+                pos->window);
+        add_shifted(s, sld, w, pos->wld, t);
     }
     float sums[16];
     for (int i = 0; i < 16; i++) sums[i] = softmax_row_f32_avx2(s + i * sld, t, sld, scale);
@@ -834,41 +997,42 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv*
 }
 
 /*
- * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 1 AVX2 +
- * FMA. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
- * not take.
+ * fp32 q, k, v (and qpos): t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512,
+ * 1 AVX2 + FMA; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos their queries. Returns 0; -1
+ * when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not take.
  */
-JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
-        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
-        jint path, jint threads) {
+static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, const float* v, long ld,
+        const float* qpos, const float* posRows, long ldp, jint t, jint heads, jint d, jfloat scale, float* out,
+        long ldo, jint path, jint threads) {
     if ((path != 1 && path != 3) || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
-    if (!sizes_taken(t, heads, d, ld, ldo)) {
+    if (!sizes_taken(t, heads, d, ld, ldo) || (posRows != NULL && ldp < (long) heads * HD)) {
         return -3;
     }
     if (t == 0) {
         return 0;
     }
-    const float* q = (const float*) (intptr_t) qAddr;
-    const float* k = (const float*) (intptr_t) kAddr;
-    const float* v = (const float*) (intptr_t) vAddr;
-    float* out = (float*) (intptr_t) outAddr;
     const long kgroups = (t + 15) / 16;
     const long sld = kgroups * 16;
     const long qblocks = kgroups;
+    const long window = posRows != NULL ? (t + 15 + 15) / 16 : 0;
+    const long wld = window * 16;
+    const long pgroups = posRows != NULL ? qblocks - 1 + window : 0;
     const size_t ktHead = (size_t) kgroups * HD * 16; /* floats */
     const size_t vHead = (size_t) t * HD;             /* floats */
+    const size_t ptHead = (size_t) pgroups * HD * 16; /* floats */
     const long items = (long) heads * qblocks;
     const int team = team_for(threads, items);
-    const size_t perThread = (16 * (size_t) sld + 2 * 16 * HD) * sizeof(float);
-    const size_t packed = (size_t) heads * (ktHead + (vHead + 15) / 16 * 16) * sizeof(float);
+    const size_t perThread = (16 * (size_t) sld + 2 * 16 * HD + 16 * (size_t) wld) * sizeof(float);
+    const size_t packed = (size_t) heads * (ktHead + (vHead + 15) / 16 * 16 + ptHead) * sizeof(float);
     unsigned char* mem = aligned_alloc(64, (packed + perThread * (size_t) team + 63) / 64 * 64);
     if (mem == NULL) {
         return -1;
     }
     float* kt = (float*) mem;
     float* vc = kt + (size_t) heads * ktHead;
+    float* pt = vc + (size_t) heads * ((vHead + 15) / 16 * 16);
     unsigned char* scratch = mem + packed;
 #pragma omp parallel num_threads(team)
     {
@@ -878,7 +1042,14 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
             if (path == 3) {
                 pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
             } else {
-                pack_keys_f32_c(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+                pack_rows_f32_c(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
+            }
+            if (posRows != NULL) {
+                if (path == 3) {
+                    pack_positions_f32(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
+                } else {
+                    pack_rows_f32_c(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
+                }
             }
             /* the head's values contiguous: p v then reads them as one stream, not one cache line per 2 kB row */
             float* vh = vc + h * ((vHead + 15) / 16 * 16);
@@ -890,20 +1061,48 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv*
         float* s = (float*) (scratch + perThread * (size_t) th);
         float* pad = s + 16 * sld;
         float* o = pad + 16 * HD;
+        float* w = o + 16 * HD;
         long from, to;
         run_of(items, th, nt, &from, &to);
         for (long u = from; u < to; u++) {
             const long h = u / qblocks;
             const float* vh = vc + h * ((vHead + 15) / 16 * 16);
+            positions_t pos = {NULL, NULL, window, wld};
+            if (posRows != NULL) {
+                pos.qpos = qpos + h * HD;
+                pos.packed = pt + h * ptHead;
+            }
             if (path == 3) {
                 query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o);
+                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
             } else {
                 query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o);
+                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
             }
         }
     }
     free(mem);
     return 0;
+}
+
+/*
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 1 AVX2 +
+ * FMA. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
+ * not take.
+ */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
+        jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,
+        jint path, jint threads) {
+    return attend_f32(env, cls, (const float*) (intptr_t) qAddr, (const float*) (intptr_t) kAddr,
+            (const float*) (intptr_t) vAddr, ld, NULL, NULL, 0, t, heads, d, scale, (float*) (intptr_t) outAddr, ldo,
+            path, threads);
+}
+
+/* Relative attention over fp32 rows: as Bf16Attention_attendRelative. */
+JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attendRelative(JNIEnv* env, jclass cls,
+        jlong qAddr, jlong qposAddr, jlong kAddr, jlong vAddr, jlong ld, jlong posAddr, jlong ldp, jint t, jint heads,
+        jint d, jfloat scale, jlong outAddr, jlong ldo, jint path, jint threads) {
+    return attend_f32(env, cls, (const float*) (intptr_t) qAddr, (const float*) (intptr_t) kAddr,
+            (const float*) (intptr_t) vAddr, ld, (const float*) (intptr_t) qposAddr, (const float*) (intptr_t) posAddr,
+            ldp, t, heads, d, scale, (float*) (intptr_t) outAddr, ldo, path, threads);
 }

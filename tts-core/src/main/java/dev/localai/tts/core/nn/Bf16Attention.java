@@ -197,6 +197,50 @@ public final class Bf16Attention {
         return run(BEST, qkv, base, base + 2 * width, base + 4 * width, 3 * width, heads, scale);
     }
 
+    /**
+     * Whether {@link #attendRelative} takes these tensors now: enabled, qu, qv, k, v contiguous bf16 CPU tensors of the
+     * same shape (1, T, heads * 64), T at least 1, and p (1, 2T - 1, heads * 64).
+     */
+    public static boolean takesRelative(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads) {
+        return on && relativeRowsOf(ScalarType.BFloat16, heads, qu, qv, k, v, p);
+    }
+
+    /** Whether qu, qv, k, v are rows as {@link #rowsOf} requires, T at least 1, and p (1, 2T - 1, heads * 64). */
+    static boolean relativeRowsOf(ScalarType type, long heads, Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p) {
+        return rowsOf(type, heads, qu, k, v) && rowsOf(type, heads, qv, k, v) && qu.size(1) >= 1 && fits(p, type, heads)
+                && p.size(1) == 2 * qu.size(1) - 1;
+    }
+
+    /**
+     * Attention with Transformer-XL relative positions, the S3Gen encoder's conformer attention (ESPnet's
+     * {@code RelPositionMultiHeadedAttention}): per head {@code softmax((qu k^T + rel_shift(qv p^T)) * scale) v}, where
+     * {@code rel_shift} pairs query i and key j with position row {@code T - 1 - i + j}. qu and qv are the queries plus
+     * the two position biases, p the 2T - 1 projected relative positions, as {@link #takesRelative} requires. The
+     * scores and the position terms are summed in fp32 before the softmax (LibTorch's bf16 path rounds each to bf16).
+     * Runs on the AVX512-BF16 path (on AMX CPUs too). Returns a new (1, T, heads * 64) bf16 tensor.
+     */
+    public static Tensor attendRelative(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads, double scale) {
+        if (!takesRelative(qu, qv, k, v, p, heads)) {
+            throw new IllegalArgumentException("bf16 relative attention: qu " + qu.sizes().vec() + ", qv "
+                    + qv.sizes().vec() + ", k " + k.sizes().vec() + ", v " + v.sizes().vec() + ", p " + p.sizes().vec()
+                    + ", " + heads + " heads: contiguous bf16 CPU tensors (1, T, heads * " + HEAD_DIM + "), p (1, 2T - 1,"
+                    + " heads * " + HEAD_DIM + ") needed" + (on ? "" : " (and the kernel, which is off or not supported"
+                    + " here)"));
+        }
+        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("bf16 attention: scale must be positive and finite, got " + scale);
+        }
+        long t = qu.size(1);
+        long width = heads * HEAD_DIM;
+        Tensor out = torch.empty(new long[] {1, t, width}, qu.options(), null);
+        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int rc = attendRelative(qu.data_ptr().address(), qv.data_ptr().address(), k.data_ptr().address(),
+                v.data_ptr().address(), width, p.data_ptr().address(), width, (int) t, (int) heads, HEAD_DIM,
+                (float) scale, out.data_ptr().address(), width, BEST, threads);
+        check(rc, out, "bf16 relative attention", t, heads);
+        return out;
+    }
+
     /** Runs the kernel over rows ld elements apart; the output (1, T, heads * 64) is like {@code like}'s type. */
     private static Tensor run(int path, Tensor like, long q, long k, long v, long ld, long heads, double scale) {
         if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
@@ -227,4 +271,7 @@ public final class Bf16Attention {
 
     private static native int attend(long q, long k, long v, long ld, int t, int heads, int d, float scale, long out,
                                      long ldo, int path, int threads);
+
+    private static native int attendRelative(long qu, long qv, long k, long v, long ld, long p, long ldp, int t,
+                                             int heads, int d, float scale, long out, long ldo, int path, int threads);
 }

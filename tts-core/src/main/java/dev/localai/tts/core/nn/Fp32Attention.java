@@ -141,6 +141,45 @@ public final class Fp32Attention {
         return run(PATH, qkv, base, base + 4 * width, base + 8 * width, 3 * width, heads, scale);
     }
 
+    /** Whether {@link #attendRelative} takes these tensors now: as {@link Bf16Attention#takesRelative}, in fp32. */
+    public static boolean takesRelative(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads) {
+        return on && Bf16Attention.relativeRowsOf(ScalarType.Float, heads, qu, qv, k, v, p);
+    }
+
+    /**
+     * {@link Bf16Attention#attendRelative} over fp32 tensors: the S3Gen encoder's conformer attention, {@code
+     * softmax((qu k^T + rel_shift(qv p^T)) * scale) v} per head, each score and position term by fused multiply-adds
+     * over the 64 dimensions in order, their sum in fp32. Returns a new (1, T, heads * 64) fp32 tensor.
+     */
+    public static Tensor attendRelative(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads, double scale) {
+        if (!on) {
+            throw new IllegalArgumentException("fp32 relative attention: the kernel is off or not supported here");
+        }
+        return relativeOn(PATH, qu, qv, k, v, p, heads, scale);
+    }
+
+    /** {@link #attendRelative} on {@code path} (one that {@link #runs} here), for the tests that compare the paths. */
+    static Tensor relativeOn(int path, Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads, double scale) {
+        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("fp32 attention: scale must be positive and finite, got " + scale);
+        }
+        if (!runs(path) || !Bf16Attention.relativeRowsOf(ScalarType.Float, heads, qu, qv, k, v, p)) {
+            throw new IllegalArgumentException("fp32 relative attention: qu " + qu.sizes().vec() + ", qv "
+                    + qv.sizes().vec() + ", k " + k.sizes().vec() + ", v " + v.sizes().vec() + ", p " + p.sizes().vec()
+                    + ", " + heads + " heads: contiguous fp32 CPU tensors (1, T, heads * " + Bf16Attention.HEAD_DIM
+                    + "), p (1, 2T - 1, heads * " + Bf16Attention.HEAD_DIM + ") needed, on a path that runs here");
+        }
+        long t = qu.size(1);
+        long width = heads * Bf16Attention.HEAD_DIM;
+        Tensor out = torch.empty(new long[] {1, t, width}, qu.options(), null);
+        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int rc = attendRelative(qu.data_ptr().address(), qv.data_ptr().address(), k.data_ptr().address(),
+                v.data_ptr().address(), width, p.data_ptr().address(), width, (int) t, (int) heads,
+                Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, path, threads);
+        Bf16Attention.check(rc, out, "fp32 relative attention", t, heads);
+        return out;
+    }
+
     private static Tensor run(int path, Tensor like, long q, long k, long v, long ld, long heads, double scale) {
         long t = like.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
@@ -164,4 +203,7 @@ public final class Fp32Attention {
 
     private static native int attend(long q, long k, long v, long ld, int t, int heads, int d, float scale, long out,
                                      long ldo, int path, int threads);
+
+    private static native int attendRelative(long qu, long qv, long k, long v, long ld, long p, long ldp, int t,
+                                             int heads, int d, float scale, long out, long ldo, int path, int threads);
 }

@@ -1,5 +1,7 @@
 package dev.localai.tts.core.model.s3gen;
 
+import dev.localai.tts.core.nn.Bf16Attention;
+import dev.localai.tts.core.nn.Fp32Attention;
 import dev.localai.tts.core.nn.Linear;
 import dev.localai.tts.core.nn.OnDevice;
 import dev.localai.tts.core.nn.ParamSource;
@@ -67,12 +69,21 @@ final class RelPositionMultiHeadedAttention {
             long b = x.size(0);
             long t = x.size(1);
             Tensor q = linear_q.forward(x).view(b, t, h, dk); // (B, T, H, dk)
-            Tensor k = linear_k.forward(x).view(b, t, h, dk).transpose(1, 2); // (B, H, T, dk)
-            Tensor v = linear_v.forward(x).view(b, t, h, dk).transpose(1, 2);
+            Tensor kRows = linear_k.forward(x); // (B, T, D)
+            Tensor vRows = linear_v.forward(x);
+            Tensor pRows = linear_pos.forward(posEmb); // (1, 2T-1, D)
+            Tensor quRows = q.add(pos_bias_u); // (B, T, H, dk), contiguous
+            Tensor qvRows = q.add(pos_bias_v);
+            Tensor kernel = kernelContext(quRows, qvRows, kRows, vRows, pRows);
+            if (kernel != null) {
+                return linear_out.forward(kernel);
+            }
+            Tensor k = kRows.view(b, t, h, dk).transpose(1, 2); // (B, H, T, dk)
+            Tensor v = vRows.view(b, t, h, dk).transpose(1, 2);
             long np = posEmb.size(1);
-            Tensor p = linear_pos.forward(posEmb).view(posEmb.size(0), np, h, dk).transpose(1, 2); // (1, H, 2T-1, dk)
-            Tensor qu = q.add(pos_bias_u).transpose(1, 2); // (B, H, T, dk)
-            Tensor qv = q.add(pos_bias_v).transpose(1, 2);
+            Tensor p = pRows.view(posEmb.size(0), np, h, dk).transpose(1, 2); // (1, H, 2T-1, dk)
+            Tensor qu = quRows.transpose(1, 2); // (B, H, T, dk)
+            Tensor qv = qvRows.transpose(1, 2);
             long perRow = b * h * 4 * t * qu.element_size(); // a row of ac, of bd (2T - 1) and of the probabilities
             if (np == 2 * t - 1 && perRow * t > blockBytes) {
                 long rows = Math.max(1, blockBytes / perRow);
@@ -89,6 +100,32 @@ final class RelPositionMultiHeadedAttention {
             Tensor ctx = torch.matmul(attn, v).transpose(1, 2).contiguous().view(b, t, h * dk);
             return linear_out.forward(ctx);
         });
+    }
+
+    /**
+     * The context (1, T, D) by this project's relative-attention kernel ({@link Bf16Attention#attendRelative}, {@link
+     * Fp32Attention#attendRelative}) where it takes the tensors (one sequence, heads of 64, the CPU and dispatch caps
+     * that run it), else null. Per block of sixteen query rows it computes the scores, the shifted position terms and
+     * the softmax in fp32 with memory linear in T (no (H, T, 2T - 1) tensors, so no blocks are needed for long
+     * sequences), reading the products' rows in place. At the flow's first streamed block (550 frames in the
+     * upsampled layers) LibTorch's matmuls, add, division and softmax took about 4 ms a layer in bf16 and 19 ms in
+     * fp32 under AVX2 (docs/performance.md, "Twenty-seventh round").
+     */
+    Tensor kernelContext(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p) {
+        if (qu.size(0) != 1 || dk != Bf16Attention.HEAD_DIM) {
+            return null;
+        }
+        long t = qu.size(1);
+        Tensor u = qu.view(1, t, h * dk);
+        Tensor w = qv.view(1, t, h * dk);
+        double scale = 1.0 / Math.sqrt(dk);
+        if (Bf16Attention.takesRelative(u, w, k, v, p, h)) {
+            return Bf16Attention.attendRelative(u, w, k, v, p, h, scale);
+        }
+        if (Fp32Attention.takesRelative(u, w, k, v, p, h)) {
+            return Fp32Attention.attendRelative(u, w, k, v, p, h, scale);
+        }
+        return null;
     }
 
     /**
