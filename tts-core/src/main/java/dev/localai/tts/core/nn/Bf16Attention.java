@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * sequence, no mask, heads of 64, reading q, k and v as the rows the products before it wrote ((1, T, heads * 64))
  * and writing the rows the product after it reads, so no transposes are made around it. Its block products run on
  * Intel AMX tiles ({@code amx}) or on AVX512-BF16 dot products ({@code avx512-bf16}: AMD Zen 4, Intel without AMX).
+ * {@link #attendRelative} is the same attention with Transformer-XL relative positions, the S3Gen encoder's conformer
+ * attention (on the AVX512-BF16 path everywhere).
  *
  * <p>Why: S3Gen's flow estimator runs 56 transformer blocks per pass, two passes per flow run. At the first streamed
  * block's 544 frames LibTorch's bf16 flash attention took 1.7 ms of a block's 3.2 ms on the Intel Xeon (AMX) VM, and

@@ -8,7 +8,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 or AVX2 FMA
  * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, heads of 64, q, k, v and the output as the rows the flow's products read and write ((1, T, heads * 64)),
- * no transposes around it.
+ * no transposes around it. {@link #attendRelative} adds Transformer-XL relative positions (the S3Gen encoder's
+ * conformer attention).
  *
  * <p>Why: an fp32 flow is what a CPU runs where bf16 measured slower (the weight-type probe: the Zen 4 EPYC, CPUs
  * without bf16); there LibTorch's fp32 flash attention was the largest single part of an estimator block

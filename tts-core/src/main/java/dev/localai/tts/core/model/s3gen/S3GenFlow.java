@@ -156,7 +156,8 @@ public final class S3GenFlow implements AutoCloseable {
      * Multiply-adds of one flow inference over {@code tokens} speech tokens (prompt and generated together; {@code
      * upsampleStride} mel frames each): every weight matrix once per row it runs over (the encoder's first layers
      * per token, its upsampled layers per frame, the estimator per frame and solver step, the relative-position
-     * projection over the 2n - 1 relative positions), plus the attention's score and value products. Per-step
+     * projection over the 2n - 1 relative positions), plus the attention's score and value products (the encoder's
+     * position terms one per score, as upstream's rel_shift keeps them). Per-step
      * single-row products (the time embeddings of t and r, each resnet's time projection) count once per step;
      * element-wise work and norms are not counted. {@code tts bench engine} puts the first streamed block's flow
      * against it, and the engine's stream pacer predicts the flow's time by it. Throws on a state-dict key it does
@@ -177,9 +178,11 @@ public final class S3GenFlow implements AutoCloseable {
             total += perRow * rows(k, t, f, steps, c.meanflow());
         }
         long d = c.dModel();
-        // matrix_ac (n x n), matrix_bd (n x (2n - 1)) and the value product, per encoder layer, over its width
-        total += c.numBlocks() * (double) d * (2.0 * t * t + t * (2.0 * t - 1));
-        total += c.numUpBlocks() * (double) d * (2.0 * f * f + f * (2.0 * f - 1));
+        // matrix_ac (n x n), matrix_bd and the value product, per encoder layer, over its width; of matrix_bd's
+        // n x (2n - 1) position terms upstream's rel_shift keeps n x n (one per score), and only those are counted:
+        // the relative-attention kernel computes n x (n + 15), LibTorch's path all 2n - 1 columns
+        total += c.numBlocks() * (double) d * 3.0 * t * t;
+        total += c.numUpBlocks() * (double) d * 3.0 * f * f;
         // q k^T and p v in every estimator transformer block, every solver step
         long blocks = (long) c.nBlocks() * (c.numMidBlocks() + 2);
         total += steps * blocks * 2.0 * f * f * c.estimatorInnerDim();

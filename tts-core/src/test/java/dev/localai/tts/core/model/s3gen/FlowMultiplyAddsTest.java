@@ -29,9 +29,10 @@ class FlowMultiplyAddsTest {
         double d = 512;
         double ff = 2048;
         // a conformer layer over n rows: q, k, v, out and the feed-forward per row, the relative-position projection
-        // over 2n - 1 positions, scores with content (n x n) and position (n x (2n - 1)) terms, and the value product
+        // over 2n - 1 positions, scores with content (n x n) and position terms (the n x n that rel_shift keeps of
+        // n x (2n - 1)), and the value product
         java.util.function.DoubleUnaryOperator conformer = n -> n * (4 * d * d + 2 * d * ff) + (2 * n - 1) * d * d
-                + d * (n * n + n * (2 * n - 1) + n * n);
+                + d * (n * n + n * n + n * n);
         double encoder = t * d * d // embed
                 + t * d * d * (4 + 3) // pre-lookahead convolutions, kernels 4 and 3
                 + 6 * conformer.applyAsDouble(t)
