@@ -326,7 +326,8 @@ static void add_shifted(float* s, long sld, const float* w, long wld, long t) {
     }
 }
 
-/* The first group of query block qb's position window, in the head's packed positions (the last block's is 0). */
+/* The first group of the position window of the query block starting at frame q0, in the head's packed positions
+   (the last block's window starts at group 0, each block before it one group later). */
 static long window_group(long qblocks, long q0) {
     return qblocks - 1 - q0 / 16;
 }
