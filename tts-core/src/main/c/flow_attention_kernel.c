@@ -139,43 +139,30 @@ static void release_tiles(void) {
     _tile_release();
 }
 
-/*
- * Keys of one head as the B operand of q k^T: for each group g of sixteen keys and half c of the head, a 16 x 16
- * matrix of bf16 pairs, row r holding dimensions (32c + 2r, 32c + 2r + 1) of the sixteen keys; zero past the last key.
- * A full group's row is one gather of the sixteen keys' pairs.
- */
-__attribute__((target("avx512f")))
-static void pack_keys(const uint16_t* k, long ld, long t, long groups, uint32_t* kp) {
-    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int) (ld / 2)));
-    for (long g = 0; g < groups; g++) {
-        const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
-        const __mmask16 m = first_lanes(valid);
-        const int* base = (const int*) (k + g * 16 * ld);
-        for (int c = 0; c < 2; c++) {
-            uint32_t* blk = kp + (g * 2 + c) * 256;
-            for (int r = 0; r < 16; r++) {
-                const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(c * 16 + r));
-                _mm512_storeu_si512(blk + r * 16,
-                        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, base, 4));
-            }
-        }
-    }
+/* The row that a group starting at row r0 takes its gather indices from: r0 clamped into [0, n), so the indices stay
+   within sixteen rows of it and every address formed lies inside the tensor (n >= 1). */
+static long anchor_row(long r0, long n) {
+    return r0 < 0 ? 0 : (r0 >= n ? n - 1 : r0);
 }
 
 /*
- * Position rows first .. first + 16 groups - 1 of one head (rows ld apart, n of them) in pack_keys' layout, zero for
- * rows outside [0, n) (first may be negative): the B operand of the position term's products.
+ * Rows first .. first + 16 groups - 1 of one head (rows ld apart, n of them; first may be negative) as the B operand
+ * of a product against the queries: for each group g of sixteen rows and half c of the head, a 16 x 16 matrix of
+ * bf16 pairs, row r holding dimensions (32c + 2r, 32c + 2r + 1) of the sixteen rows; zero for rows outside [0, n).
+ * The keys (first 0, n = t) and the relative positions. A group's matrix row is one gather of the sixteen rows' pairs.
  */
 __attribute__((target("avx512f")))
-static void pack_positions(const uint16_t* p, long ld, long first, long n, long groups, uint32_t* kp) {
+static void pack_rows(const uint16_t* k, long ld, long first, long n, long groups, uint32_t* kp) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const int* base = (const int*) p;
     for (long g = 0; g < groups; g++) {
-        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) (first + g * 16)));
+        const long r0 = first + g * 16;
+        const long at = anchor_row(r0, n);
+        const int* base = (const int*) (k + at * ld);
+        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) r0));
         const __mmask16 m = _mm512_cmpge_epi32_mask(row, _mm512_setzero_si512())
                 & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32((int) n));
-        const __m512i off = _mm512_mullo_epi32(row, _mm512_set1_epi32((int) (ld / 2)));
+        const __m512i off = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int) (r0 - at))),
+                _mm512_set1_epi32((int) (ld / 2)));
         for (int c = 0; c < 2; c++) {
             uint32_t* blk = kp + (g * 2 + c) * 256;
             for (int r = 0; r < 16; r++) {
@@ -608,10 +595,10 @@ static jint attend_bf16(const uint16_t* q, const uint16_t* k, const uint16_t* v,
         const int th = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
-            pack_keys(k + h * HD, ld, t, kgroups, kp + h * kpHead);
+            pack_rows(k + h * HD, ld, 0, t, kgroups, kp + h * kpHead);
             pack_values(v + h * HD, ld, t, vgroups, vp + h * vpHead);
             if (posRows != NULL) {
-                pack_positions(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pp + h * ppHead);
+                pack_rows(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pp + h * ppHead);
             }
         }
 #pragma omp barrier
@@ -698,35 +685,24 @@ static float softmax_row_f32(float* s, long t, long sld, float scale) {
     return _mm512_reduce_add_ps(sum);
 }
 
-/* Keys of one head transposed per group of sixteen: kt[g][d][n] = k[16g + n][d], 0 past the last key. */
+/* Rows first .. first + 16 groups - 1 of one head (rows ld apart, n of them; first may be negative) transposed per
+   group of sixteen: kt[g][d][j] = k[first + 16g + j][d], 0 for rows outside [0, n). The keys (first 0, n = t) and the
+   relative positions. */
 __attribute__((target("avx512f")))
-static void pack_keys_f32(const float* k, long ld, long t, long groups, float* kt) {
-    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int) ld));
-    for (long g = 0; g < groups; g++) {
-        const long valid = t - g * 16 < 16 ? t - g * 16 : 16;
-        const __mmask16 m = first_lanes(valid);
-        const float* base = k + g * 16 * ld;
-        for (int d = 0; d < HD; d++) {
-            const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(d));
-            _mm512_storeu_ps(kt + (g * HD + d) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4));
-        }
-    }
-}
-
-/* pack_keys_f32's layout for position rows first .. first + 16 groups - 1 (rows ld apart, n of them), zero for rows
-   outside [0, n) (first may be negative). */
-__attribute__((target("avx512f")))
-static void pack_positions_f32(const float* p, long ld, long first, long n, long groups, float* kt) {
+static void pack_rows_f32(const float* k, long ld, long first, long n, long groups, float* kt) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (long g = 0; g < groups; g++) {
-        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) (first + g * 16)));
+        const long r0 = first + g * 16;
+        const long at = anchor_row(r0, n);
+        const float* base = k + at * ld;
+        const __m512i row = _mm512_add_epi32(lane, _mm512_set1_epi32((int) r0));
         const __mmask16 m = _mm512_cmpge_epi32_mask(row, _mm512_setzero_si512())
                 & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32((int) n));
-        const __m512i off = _mm512_mullo_epi32(row, _mm512_set1_epi32((int) ld));
+        const __m512i off = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int) (r0 - at))),
+                _mm512_set1_epi32((int) ld));
         for (int d = 0; d < HD; d++) {
             const __m512i idx = _mm512_add_epi32(off, _mm512_set1_epi32(d));
-            _mm512_storeu_ps(kt + (g * HD + d) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, p, 4));
+            _mm512_storeu_ps(kt + (g * HD + d) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4));
         }
     }
 }
@@ -875,7 +851,7 @@ static float softmax_row_f32_avx2(float* s, long t, long sld, float scale) {
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
-/* pack_keys_f32 without AVX-512's gather: kt[g][d][n] = k[first + 16g + n][d], 0 for rows outside [0, t). */
+/* pack_rows_f32 without AVX-512's gather. */
 static void pack_rows_f32_c(const float* k, long ld, long first, long t, long groups, float* kt) {
     for (long g = 0; g < groups; g++) {
         for (int n = 0; n < 16; n++) {
@@ -1041,13 +1017,13 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
             if (path == 3) {
-                pack_keys_f32(k + h * HD, ld, t, kgroups, kt + h * ktHead);
+                pack_rows_f32(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
             } else {
                 pack_rows_f32_c(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
             }
             if (posRows != NULL) {
                 if (path == 3) {
-                    pack_positions_f32(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
+                    pack_rows_f32(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
                 } else {
                     pack_rows_f32_c(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
                 }

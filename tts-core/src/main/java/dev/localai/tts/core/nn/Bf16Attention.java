@@ -235,12 +235,17 @@ public final class Bf16Attention {
         long t = qu.size(1);
         long width = heads * HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, qu.options(), null);
-        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int threads = threadsFor(t, width);
         int rc = attendRelative(qu.data_ptr().address(), qv.data_ptr().address(), k.data_ptr().address(),
                 v.data_ptr().address(), width, p.data_ptr().address(), width, (int) t, (int) heads, HEAD_DIM,
                 (float) scale, out.data_ptr().address(), width, BEST, threads);
         check(rc, out, "bf16 relative attention", t, heads);
         return out;
+    }
+
+    /** The threads an attention over t frames of {@code width} values takes: one for a small one, else LibTorch's. */
+    static int threadsFor(long t, long width) {
+        return t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
     }
 
     /** Runs the kernel over rows ld elements apart; the output (1, T, heads * 64) is like {@code like}'s type. */
@@ -254,7 +259,7 @@ public final class Bf16Attention {
         long t = like.size(1);
         long width = heads * HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, like.options(), null);
-        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int threads = threadsFor(t, width);
         int rc = attend(q, k, v, ld, (int) t, (int) heads, HEAD_DIM, (float) scale, out.data_ptr().address(), width,
                 path, threads);
         check(rc, out, "bf16 attention", t, heads);

@@ -173,7 +173,7 @@ public final class Fp32Attention {
         long t = qu.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, qu.options(), null);
-        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int threads = Bf16Attention.threadsFor(t, width);
         int rc = attendRelative(qu.data_ptr().address(), qv.data_ptr().address(), k.data_ptr().address(),
                 v.data_ptr().address(), width, p.data_ptr().address(), width, (int) t, (int) heads,
                 Bf16Attention.HEAD_DIM, (float) scale, out.data_ptr().address(), width, path, threads);
@@ -185,7 +185,7 @@ public final class Fp32Attention {
         long t = like.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, like.options(), null);
-        int threads = t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
+        int threads = Bf16Attention.threadsFor(t, width);
         int rc = attend(q, k, v, ld, (int) t, (int) heads, Bf16Attention.HEAD_DIM, (float) scale,
                 out.data_ptr().address(), width, path, threads);
         Bf16Attention.check(rc, out, "fp32 attention", t, heads);
