@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native library of nn.Int8Kernel, nn.CpuAttention, nn.DecoderBlockKernel, nn.HalfMatrix, nn.LogitsKernel, nn.Bf16Attention, nn.Fp32Attention, nn.LayerNorm.forwardMish, nn.SnakeKernel and nn.ThreadPools (libtts_cpu.so) into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
+# Builds the native library of nn.Int8Kernel, nn.CpuAttention, nn.DecoderBlockKernel, nn.HalfMatrix, nn.LogitsKernel, nn.Bf16Attention, nn.Fp32Attention, nn.LayerNorm.forwardMish, nn.SnakeKernel, nn.ThreadPools and nn.MallocTrimGuard (libtts_cpu.so) into the classes directory (called by Maven's compile phase, tts-core/pom.xml):
 #   tts-core/src/main/c/build.sh <output classes dir>
 # Linux x86-64 with gcc only. Elsewhere, or without gcc, it says so and builds nothing: Int8Kernel then reports
 # itself unavailable and int8 weights use FBGEMM's kernel, as before.

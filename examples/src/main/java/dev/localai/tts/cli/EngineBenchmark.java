@@ -91,6 +91,10 @@ final class EngineBenchmark {
             // glibc's arena limit: without one the engine's threads refault their tensors (docs/performance.md)
             r.put("malloc_arena_max", Torch.mallocArenaMax());
             r.put("huge_pages", dev.localai.tts.core.runtime.HugePages.describe());
+            // JavaCPP's malloc_trim(0), which JavaCV runs after every FFmpeg decode or encode: "skipped" where the
+            // engine turned it off (nn.MallocTrimGuard), "on" where it still runs (docs/performance.md, "Twenty-eighth
+            // round")
+            r.put("malloc_trim", dev.localai.tts.core.nn.MallocTrimGuard.installed() ? "skipped" : "on");
             r.put("conv_layout", dev.localai.tts.core.nn.Conv.channelsLast() ? "channels-last" : "contiguous");
             r.put("int8_kernel", dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
                     ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label() : "fbgemm");

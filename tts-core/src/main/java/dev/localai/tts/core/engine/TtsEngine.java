@@ -130,6 +130,10 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         // heap's free top back to the kernel after each such layer and faulted about 50 huge pages in again for
         // every request (docs/performance.md, "Nineteenth round")
         NativeHeap.settle();
+        // and no malloc_trim(0) from JavaCV (each clip decoded, each mp3/Opus/AAC/FLAC encoded): it split the huge
+        // pages under the models' tensors and made the flow 25-80% slower from then on (docs/performance.md,
+        // "Twenty-eighth round")
+        dev.localai.tts.core.nn.MallocTrimGuard.install();
         requireDevice(o.device());
         this.source = ModelSource.resolve(o.model(), o.allowDownload(), o.progress());
         WeightTypes.Plan w = WeightTypes.choose(o.dtype(), o.device(), DtypeProbe::cached);
