@@ -35,6 +35,10 @@
  *       only tensors their caller passes and owns (or, as a forward pass, return a new one the caller owns), and
  *       allocate nothing that outlives the call (their scratch is on the native stack or freed before they
  *       return).</li>
+ *   <li><b>The heap under them</b> is glibc's, shared with every library in the process. Nothing in it is handed back
+ *       to the kernel page by page: {@link dev.localai.tts.core.nn.MallocTrimGuard} turns JavaCPP's
+ *       {@code malloc_trim(0)}, which JavaCV runs after every FFmpeg decode and encode, into a no-op before the
+ *       engine loads a model, because it split the huge pages under the models' tensors.</li>
  * </ol>
  *
  * <p><b>Native kernels.</b> Nine kernels are this project's own C code ({@code libtts_cpu.so}, built by Maven with gcc
