@@ -41,12 +41,16 @@ public final class MallocTrimGuard {
             return false;
         }
         try {
-            int rc = install0(org.bytedeco.javacpp.Pointer.class);
+            // initialized first: its static initializer loads JavaCPP's own library, which must not come after this
+            Class<?> pointer = Class.forName("org.bytedeco.javacpp.Pointer", true,
+                    MallocTrimGuard.class.getClassLoader());
+            int rc = install0(pointer);
             installed = rc == 0;
             if (!installed) {
                 LOG.fine(() -> "JavaCPP's Pointer.trimMemory() left as it is: RegisterNatives returned " + rc);
             }
-        } catch (UnsatisfiedLinkError | RuntimeException e) { // a library built before this entry point existed
+        } catch (UnsatisfiedLinkError | ClassNotFoundException | RuntimeException e) {
+            // e.g. a native library built before this entry point existed
             LOG.log(Level.FINE, "JavaCPP's Pointer.trimMemory() left as it is", e);
         }
         return installed;
