@@ -223,15 +223,10 @@ public final class Bf16Attention {
      */
     public static Tensor attendRelative(Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads, double scale) {
         if (!takesRelative(qu, qv, k, v, p, heads)) {
-            throw new IllegalArgumentException("bf16 relative attention: qu " + qu.sizes().vec() + ", qv "
-                    + qv.sizes().vec() + ", k " + k.sizes().vec() + ", v " + v.sizes().vec() + ", p " + p.sizes().vec()
-                    + ", " + heads + " heads: contiguous bf16 CPU tensors (1, T, heads * " + HEAD_DIM + "), p (1, 2T - 1,"
-                    + " heads * " + HEAD_DIM + ") needed" + (on ? "" : " (and the kernel, which is off or not supported"
-                    + " here)"));
+            throw new IllegalArgumentException(relativeShapes("bf16", qu, qv, k, v, p, heads)
+                    + (on ? "" : " (and the kernel, which is off or not supported here)"));
         }
-        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("bf16 attention: scale must be positive and finite, got " + scale);
-        }
+        requireScale("bf16", scale);
         long t = qu.size(1);
         long width = heads * HEAD_DIM;
         Tensor out = torch.empty(new long[] {1, t, width}, qu.options(), null);
@@ -243,6 +238,21 @@ public final class Bf16Attention {
         return out;
     }
 
+    /** Throws unless the attention's scale is positive and finite ({@code type}: bf16 or fp32, for the message). */
+    static void requireScale(String type, double scale) {
+        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException(type + " attention: scale must be positive and finite, got " + scale);
+        }
+    }
+
+    /** What a relative attention over {@code type} tensors was given and what it needs, for its refusal. */
+    static String relativeShapes(String type, Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads) {
+        return type + " relative attention: qu " + qu.sizes().vec() + ", qv " + qv.sizes().vec() + ", k "
+                + k.sizes().vec() + ", v " + v.sizes().vec() + ", p " + p.sizes().vec() + ", " + heads
+                + " heads: contiguous " + type + " CPU tensors (1, T, heads * " + HEAD_DIM + "), p (1, 2T - 1, heads * "
+                + HEAD_DIM + ") needed";
+    }
+
     /** The threads an attention over t frames of {@code width} values takes: one for a small one, else LibTorch's. */
     static int threadsFor(long t, long width) {
         return t * t * width < (1L << 16) ? 1 : torch.get_num_threads();
@@ -250,9 +260,7 @@ public final class Bf16Attention {
 
     /** Runs the kernel over rows ld elements apart; the output (1, T, heads * 64) is like {@code like}'s type. */
     private static Tensor run(int path, Tensor like, long q, long k, long v, long ld, long heads, double scale) {
-        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("bf16 attention: scale must be positive and finite, got " + scale);
-        }
+        requireScale("bf16", scale);
         if (!runs(path)) {
             throw new IllegalStateException("bf16 attention: path " + path + " does not run here");
         }

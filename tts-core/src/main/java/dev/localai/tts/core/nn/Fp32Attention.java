@@ -93,9 +93,7 @@ public final class Fp32Attention {
      * (the caller owns it, or its enclosing scope does).
      */
     public static Tensor attend(Tensor q, Tensor k, Tensor v, long heads, double scale) {
-        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("fp32 attention: scale must be positive and finite, got " + scale);
-        }
+        Bf16Attention.requireScale("fp32", scale);
         if (!takes(q, k, v, heads)) {
             throw new IllegalArgumentException("fp32 attention: q " + q.sizes().vec() + ", k " + k.sizes().vec()
                     + ", v " + v.sizes().vec() + ", " + heads + " heads: contiguous fp32 CPU tensors (1, T, heads * "
@@ -129,9 +127,7 @@ public final class Fp32Attention {
      * place; returns a new (1, T, heads * 64) fp32 tensor.
      */
     public static Tensor attendPacked(Tensor qkv, long heads, double scale) {
-        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("fp32 attention: scale must be positive and finite, got " + scale);
-        }
+        Bf16Attention.requireScale("fp32", scale);
         if (!takesPacked(qkv, heads)) {
             throw new IllegalArgumentException("fp32 attention: qkv " + qkv.sizes().vec() + ", " + heads
                     + " heads: a contiguous fp32 CPU tensor (1, T, 3 * heads * " + Bf16Attention.HEAD_DIM + ") needed"
@@ -161,14 +157,10 @@ public final class Fp32Attention {
 
     /** {@link #attendRelative} on {@code path} (one that {@link #runs} here), for the tests that compare the paths. */
     static Tensor relativeOn(int path, Tensor qu, Tensor qv, Tensor k, Tensor v, Tensor p, long heads, double scale) {
-        if (!(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
-            throw new IllegalArgumentException("fp32 attention: scale must be positive and finite, got " + scale);
-        }
+        Bf16Attention.requireScale("fp32", scale);
         if (!runs(path) || !Bf16Attention.relativeRowsOf(ScalarType.Float, heads, qu, qv, k, v, p)) {
-            throw new IllegalArgumentException("fp32 relative attention: qu " + qu.sizes().vec() + ", qv "
-                    + qv.sizes().vec() + ", k " + k.sizes().vec() + ", v " + v.sizes().vec() + ", p " + p.sizes().vec()
-                    + ", " + heads + " heads: contiguous fp32 CPU tensors (1, T, heads * " + Bf16Attention.HEAD_DIM
-                    + "), p (1, 2T - 1, heads * " + Bf16Attention.HEAD_DIM + ") needed, on a path that runs here");
+            throw new IllegalArgumentException(Bf16Attention.relativeShapes("fp32", qu, qv, k, v, p, heads)
+                    + ", on a path that runs here");
         }
         long t = qu.size(1);
         long width = heads * Bf16Attention.HEAD_DIM;
