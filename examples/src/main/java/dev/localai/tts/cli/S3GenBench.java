@@ -21,7 +21,7 @@ import org.bytedeco.pytorch.global.torch;
  * S3Gen (the one-step mean-flow decoder: conformer encoder plus two estimator passes) and the HiFT vocoder at the
  * real Turbo sizes with random weights: milliseconds of compute per second of audio produced, for a reference prompt
  * and an utterance of given lengths (25 tokens = 50 mel frames = 1 s). HiFT vocodes as the engine does, through a
- * {@link HiftStream} (windows of 64 frames on the CPU). Prints figures; asserts nothing.
+ * {@link HiftStream} (windows of 256 frames on the CPU). Prints figures; asserts nothing.
  */
 final class S3GenBench {
     /** What to run. */

@@ -27,13 +27,16 @@ import org.bytedeco.pytorch.TensorVector;
 public final class HiftStream implements AutoCloseable {
     /**
      * The most frames one decoder window emits on the CPU: a longer run is vocoded in windows of this many frames
-     * (each with its exact context, so the samples are the same up to float rounding). The whole 5 s utterance in one
-     * window (258 frames, 124k samples, 8 MB per 64-channel activation at the last level) took 1.3-2.0 s inside the
-     * engine against 0.83-1.09 s in windows of 64 frames, on a 2-core AMD EPYC (Zen 5): the big activations miss
-     * the caches and are faulted in afresh from glibc at each operation. {@code -Dlocalai.tts.hiftWindow=N} sets it
-     * (0: no limit). CUDA tensors are decoded in one window.
+     * (each with its exact context, so the samples are the same up to float rounding), so that a long chunk's
+     * activations stay bounded (about 36 MB per 64-channel activation at the last level for 256 frames; 20 s of
+     * speech in one window would need 280 MB each). Each window also computes its context frames, so smaller windows
+     * repeat more work: on a 2-core AMD EPYC (Zen 5) the engine's 5 s utterance took 3.6-4% less time in windows of
+     * 256 frames than of 64, natively and under the AVX2 caps, and HiFT alone over 10 s 16% less (docs/performance.md,
+     * "Twenty-ninth round"). Windows of 64 were chosen when a window's large activations were faulted in afresh at
+     * every operation; since the engine settles glibc's heap and keeps JavaCPP from trimming it, they are not.
+     * {@code -Dlocalai.tts.hiftWindow=N} sets it (0: no limit). CUDA tensors are decoded in one window.
      */
-    static final long DEFAULT_WINDOW = Math.max(0L, Long.getLong("localai.tts.hiftWindow", 64L));
+    static final long DEFAULT_WINDOW = Math.max(0L, Long.getLong("localai.tts.hiftWindow", 256L));
     private final HiFTGenerator hift;
     private final SourceNoise noise;
     private final int context;
