@@ -28,8 +28,8 @@ public final class HiftStream implements AutoCloseable {
     /**
      * The most frames one decoder window emits on the CPU: a longer run is vocoded in windows of this many frames
      * (each with its exact context, so the samples are the same up to float rounding), so that a long chunk's
-     * activations stay bounded (about 36 MB per 64-channel activation at the last level for 256 frames; 20 s of
-     * speech in one window would need 280 MB each). Each window also computes its context frames, so smaller windows
+     * activations stay bounded (about 8 MB per 64-channel activation at the last level for 256 frames; a chunk's 1000
+     * tokens in one window would need 61 MB each). Each window also computes its context frames, so smaller windows
      * repeat more work: on a 2-core AMD EPYC (Zen 5) the engine's 5 s utterance took 3.6-4% less time in windows of
      * 256 frames than of 64, natively and under the AVX2 caps, and HiFT alone over 10 s 16% less (docs/performance.md,
      * "Twenty-ninth round"). Windows of 64 were chosen when a window's large activations were faulted in afresh at
