@@ -42,7 +42,12 @@ public final class WeightTypes {
      * thread count against the default.
      */
     static boolean clearlyFaster(double ms, double baseMs) {
-        return Double.isFinite(ms) && Double.isFinite(baseMs) && ms > 0 && baseMs > 0 && ms * MIN_GAIN < baseMs;
+        return clearlyFaster(ms, baseMs, MIN_GAIN);
+    }
+
+    /** As {@link #clearlyFaster(double, double)}, by a margin of {@code gain} instead of the probe's noise margin. */
+    static boolean clearlyFaster(double ms, double baseMs, double gain) {
+        return Double.isFinite(ms) && Double.isFinite(baseMs) && ms > 0 && baseMs > 0 && ms * gain < baseMs;
     }
 
     private WeightTypes() {}
