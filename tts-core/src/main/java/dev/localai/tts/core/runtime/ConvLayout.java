@@ -23,9 +23,9 @@ public final class ConvLayout {
      * ({@link WeightTypes#MIN_GAIN}), because the chain understates what the default layout gains in HiFT. On a
      * 2-core AMD EPYC (Zen 5) the chain put the layouts within 3% of each other (channels-last 2.7% ahead in one
      * probe), while HiFT itself ran 30% slower channels-last (docs/performance.md, "Twenty-ninth round"). A switch
-     * taken wrongly costs that much of every request's vocoding, and is kept in the probe's file; a switch missed costs
-     * at most this margin. Where channels-last wins, it wins by more: 1.4x on the chain under the AVX2 caps there, 1.3-1.9x
-     * for the residual blocks on the Intel Xeon VM.
+     * taken wrongly costs that much of every request's vocoding, and is kept in the probe's file; a switch missed
+     * costs at most this margin. Where channels-last wins, it wins by more: 1.4x on the chain under the AVX2 caps
+     * there, 1.3-1.9x for the residual blocks on the Intel Xeon VM.
      */
     static final double MIN_GAIN = 1.10;
 
