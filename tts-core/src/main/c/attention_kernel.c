@@ -44,6 +44,49 @@
 #undef LOAD_8
 #undef LOAD_16
 
+/* int8 caches (ROW_SCALES): the scores and the weights times their rows' scales */
+static float tts_scale_scores(float* s, const float* ks, long len) {
+    float m = -INFINITY;
+    for (long j = 0; j < len; j++) {
+        s[j] *= ks[j];
+        m = s[j] > m ? s[j] : m;
+    }
+    return m;
+}
+
+static void tts_scale_weights(float* s, const float* vs, long len) {
+    for (long j = 0; j < len; j++) s[j] *= vs[j];
+}
+
+#define ELEM int8_t
+#define SUFFIX _i8
+#define ROW_SCALES
+#define LOAD_1(p) ((float) *(p))
+#define LOAD_8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*) (p))))
+#define LOAD_16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*) (p))))
+#include "attention_head.inc"
+#undef ELEM
+#undef SUFFIX
+#undef ROW_SCALES
+#undef LOAD_1
+#undef LOAD_8
+#undef LOAD_16
+
+void tts_quantize_kv_row(const float* x, int8_t* q, float* scale, long n) {
+    float amax = 0.0f;
+    for (long i = 0; i < n; i++) {
+        const float a = fabsf(x[i]);
+        amax = a > amax ? a : amax;
+    }
+    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    for (long i = 0; i < n; i++) {
+        float y = x[i] * inv;
+        y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
+        q[i] = y == y ? (int8_t) nearbyintf(y) : 0; /* a NaN (garbage in) becomes 0 */
+    }
+    *scale = amax * (1.0f / 127.0f);
+}
+
 /* Read once; a race between first callers writes the same value. */
 static int best_path = -1;
 
@@ -57,12 +100,14 @@ int tts_attention_path(void) {
     return best_path;
 }
 
-void tts_attention_head(int path, int half, const float* q, const void* k, const void* v, long d, long len,
-        float scale, float* s, float* out) {
-    if (half) {
-        head_f16(path, q, (const uint16_t*) k, (const uint16_t*) v, d, len, scale, s, out);
+void tts_attention_head(int path, int kind, const float* q, const void* k, const void* v, const float* ks,
+        const float* vs, long d, long len, float scale, float* s, float* out) {
+    if (kind == KV_INT8) {
+        head_i8(path, q, (const int8_t*) k, (const int8_t*) v, ks, vs, d, len, scale, s, out);
+    } else if (kind == KV_FP16) {
+        head_f16(path, q, (const uint16_t*) k, (const uint16_t*) v, NULL, NULL, d, len, scale, s, out);
     } else {
-        head_f32(path, q, (const float*) k, (const float*) v, d, len, scale, s, out);
+        head_f32(path, q, (const float*) k, (const float*) v, NULL, NULL, d, len, scale, s, out);
     }
 }
 
@@ -88,8 +133,8 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_oneQuery(JNIEnv
 #pragma omp parallel for num_threads(team) schedule(static)
     for (int h = 0; h < heads; h++) {
         float* s = scratch + (size_t) omp_get_thread_num() * (size_t) len;
-        tts_attention_head(path, 0, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, d, len, scale, s,
-                out + (long) h * d);
+        tts_attention_head(path, KV_FP32, q + (long) h * d, k + (long) h * stride, v + (long) h * stride, NULL, NULL,
+                d, len, scale, s, out + (long) h * d);
     }
     free(scratch);
     return 0;
@@ -104,21 +149,25 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_bestPath(JNIEnv
 /*
  * A prefill's attention over a cache: query row r (of rows) sits at position from + r and attends, per head, over the
  * cache rows 0..from + r (causal), which hold its own and every earlier row's keys and values already. q: row r's
- * heads * d query values at q + r * ldq; k, v: (heads, capacity, d) fp32, or fp16 where half, the head stride given;
+ * heads * d query values at q + r * ldq; k, v: (heads, capacity, d) of kind `kind` (KV_FP32, KV_FP16, KV_INT8), the
+ * head stride (capacity * d) given; an int8 cache's row scales (heads, capacity) floats right after its values;
  * out (rows, heads * d). Each (row, head) is one tts_attention_head call, whatever thread runs it: the same bits for
  * any thread count. Returns 0, or -1 when scratch memory cannot be had (nothing written).
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_prefill(JNIEnv* env, jclass cls, jlong qAddr,
-        jlong ldq, jint rows, jint from, jlong kAddr, jlong vAddr, jint heads, jint d, jlong stride, jint half,
+        jlong ldq, jint rows, jint from, jlong kAddr, jlong vAddr, jint heads, jint d, jlong stride, jint kind,
         jfloat scale, jlong outAddr, jint path, jint threads) {
     (void) env;
     (void) cls;
     const int best = tts_attention_path();
     if (path > best) path = best;
     const float* q = (const float*) (intptr_t) qAddr;
-    const size_t elem = half ? sizeof(uint16_t) : sizeof(float);
+    const size_t elem = tts_kv_bytes(kind);
     const char* k = (const char*) (intptr_t) kAddr;
     const char* v = (const char*) (intptr_t) vAddr;
+    const long capacity = stride / d;
+    const float* ks = kind == KV_INT8 ? (const float*) (k + (size_t) heads * (size_t) stride) : NULL;
+    const float* vs = kind == KV_INT8 ? (const float*) (v + (size_t) heads * (size_t) stride) : NULL;
     float* out = (float*) (intptr_t) outAddr;
     const long pairs = (long) rows * heads;
     const long maxLen = (long) from + rows;
@@ -133,8 +182,9 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_CpuAttention_prefill(JNIEnv*
         const long r = p % rows;
         const long h = p / rows;
         float* s = scratch + (size_t) omp_get_thread_num() * (size_t) maxLen;
-        tts_attention_head(path, half, q + r * ldq + h * d, k + (size_t) (h * stride) * elem,
-                v + (size_t) (h * stride) * elem, d, from + r + 1, scale, s, out + r * (long) heads * d + h * d);
+        tts_attention_head(path, kind, q + r * ldq + h * d, k + (size_t) (h * stride) * elem,
+                v + (size_t) (h * stride) * elem, ks == NULL ? NULL : ks + h * capacity,
+                vs == NULL ? NULL : vs + h * capacity, d, from + r + 1, scale, s, out + r * (long) heads * d + h * d);
     }
     free(scratch);
     return 0;

@@ -150,7 +150,7 @@ static void add_row(float* x, const float* y, long d) {
 typedef struct {
     long m, d, heads, inner, hd;
     float eps, scale;
-    int half, isa, attPath;
+    int kind, isa, attPath;  /* kind: the caches' element type (KV_FP32, KV_FP16, KV_INT8) */
     const jlong* params;     /* (layers, N_PARAMS) */
     const jlong* k;          /* (layers, m): each row's cache of each layer */
     const jlong* v;
@@ -185,16 +185,25 @@ static void attend(const shared_t* c, int l, long r, long hh, const float* qkv, 
     const long at = head0 + (long) c->pos[r] * hd; /* this head's row pos, in elements */
     char* kc = (char*) (intptr_t) c->k[(long) l * c->m + r];
     char* vc = (char*) (intptr_t) c->v[(long) l * c->m + r];
-    if (c->half) {
+    float* ks = NULL;
+    float* vs = NULL;
+    if (c->kind == KV_INT8) {
+        /* the row scales (heads, capacity) follow the values: this head's from its first row's index on */
+        const long rows0 = head0 / hd;
+        ks = (float*) (kc + c->heads * c->headStride[r]) + rows0;
+        vs = (float*) (vc + c->heads * c->headStride[r]) + rows0;
+        tts_quantize_kv_row(q + d, (int8_t*) kc + at, ks + c->pos[r], hd);
+        tts_quantize_kv_row(q + 2L * d, (int8_t*) vc + at, vs + c->pos[r], hd);
+    } else if (c->kind == KV_FP16) {
         tts_float_to_half(q + d, (uint16_t*) kc + at, hd);
         tts_float_to_half(q + 2L * d, (uint16_t*) vc + at, hd);
     } else {
         memcpy((float*) kc + at, q + d, sizeof(float) * (size_t) hd);
         memcpy((float*) vc + at, q + 2L * d, sizeof(float) * (size_t) hd);
     }
-    const size_t size = c->half ? sizeof(uint16_t) : sizeof(float);
-    tts_attention_head(c->attPath, c->half, q, kc + head0 * size, vc + head0 * size, hd, c->pos[r] + 1L, c->scale,
-            scores, out);
+    const size_t size = tts_kv_bytes(c->kind);
+    tts_attention_head(c->attPath, c->kind, q, kc + head0 * size, vc + head0 * size, ks, vs, hd, c->pos[r] + 1L,
+            c->scale, scores, out);
 }
 
 /* ---------------------------------------- a batch: rows divided, barriers ---------------------------------------- */
@@ -538,7 +547,7 @@ static phase_t phase_of(const shared_t* c, int l, int p, int nt, const int8_t* w
         ph.units = c->m * c->heads;
         ph.fixed = ph.units * (TAIL_DEN - TAIL_NUM) / TAIL_DEN / nt * nt;
         ph.interleaved = 1;
-        ph.unitBytes = 2L * c->maxLen * c->hd * (c->half ? 2 : 4);
+        ph.unitBytes = 2L * c->maxLen * c->hd * (long) tts_kv_bytes(c->kind);
     } else {
         ph.w = wt;
         ph.s = s;
@@ -656,8 +665,9 @@ static size_t lines(size_t bytes) {
  * x (m, d) fp32, updated in place by `layers` blocks in turn. params: layers x N_PARAMS addresses (int8 matrices
  * (out, in) row-major with fp32 row scales; biases may be 0). k, v: layers x m addresses, row r of layer l at
  * [l * m + r]. Row r writes its key and value at position pos[r] of its caches (the layer's contiguous (heads, cap[r],
- * d / heads) tensors, fp16 where half, else fp32) and attends over positions 0..pos[r]. An fp16 cache stores the key
- * and value rounded to nearest, saturated at +-65504.
+ * d / heads) tensors of kind `kind`: KV_FP32, KV_FP16 or KV_INT8) and attends over positions 0..pos[r]. An fp16
+ * cache stores the key and value rounded to nearest, saturated at +-65504; an int8 cache each head's row quantized on
+ * its own (tts_quantize_kv_row), its row scales (heads, cap[r]) floats right after the values.
  *
  * The blocks run in one OpenMP region. Where there are fewer rows than threads (one session's step), a thread with
  * no row of its own would only wait while another does the row work (the layer norms, the residual adds, the
@@ -670,7 +680,7 @@ static size_t lines(size_t bytes) {
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNIEnv* env, jclass cls, jlong xAddr,
         jint m, jint d, jint heads, jint inner, jint layers, jlongArray paramArray, jfloat eps, jfloat scale,
-        jlongArray kArray, jlongArray vArray, jintArray capArray, jintArray posArray, jint half, jint isa,
+        jlongArray kArray, jlongArray vArray, jintArray capArray, jintArray posArray, jint kind, jint isa,
         jint attPath, jint threads) {
     (void) cls;
     if (isa < 0 || isa > ISA_AVX512_VNNI || !(tts_int8_detect() & (1 << isa))) {
@@ -721,7 +731,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_DecoderBlockKernel_steps(JNI
     c.hd = hd;
     c.eps = eps;
     c.scale = scale;
-    c.half = half;
+    c.kind = kind;
     c.isa = isa;
     c.attPath = attPath;
     c.params = prm;

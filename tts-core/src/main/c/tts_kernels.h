@@ -42,12 +42,29 @@ enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512 = 3 };
 /* The best path this CPU runs. */
 TTS_INTERNAL int tts_attention_path(void);
 
+/* The element types of a key/value cache (nn.KvType's codes). An int8 cache's row j of a head holds
+   round(x * 127 / max|x|) and that head's row scales ks[j] = max|x| / 127 (tts_quantize_kv_row): key row j is
+   ks[j] * k[j], value row j vs[j] * v[j]. */
+enum { KV_FP32 = 0, KV_FP16 = 1, KV_INT8 = 2 };
+
+/* Bytes of one cached element of kind `kind`. */
+static inline size_t tts_kv_bytes(int kind) {
+    return kind == KV_FP32 ? 4 : kind == KV_FP16 ? 2 : 1;
+}
+
 /*
- * One head: out (d) = softmax(scale * q k^T) v over len rows of k and v (d values each: fp32, or fp16 where half);
- * s: len floats of scratch.
+ * One head: out (d) = softmax(scale * q k^T) v over len rows of k and v (d values each, of kind `kind`; an int8 cache's
+ * row scales in ks and vs, len each, else unused); s: len floats of scratch.
  */
-TTS_INTERNAL void tts_attention_head(int path, int half, const float* q, const void* k, const void* v, long d,
-        long len, float scale, float* s, float* out);
+TTS_INTERNAL void tts_attention_head(int path, int kind, const float* q, const void* k, const void* v,
+        const float* ks, const float* vs, long d, long len, float scale, float* s, float* out);
+
+/*
+ * One row of n values into an int8 cache: amax = max |x|, q[i] = round-to-even(x[i] * (127 / amax)) within +-127, and
+ * *scale = amax * (1 / 127.f); a row of zeros gets q = 0 and scale 0. The same float operations as KvCache's LibTorch
+ * form, so both write the same bits.
+ */
+TTS_INTERNAL void tts_quantize_kv_row(const float* x, int8_t* q, float* scale, long n);
 
 /*
  * exp(x) = 2^n * p(r) (tts_math.c says how): within 2 ulp over the float range, inputs clamped to [-87.3, 88], plain

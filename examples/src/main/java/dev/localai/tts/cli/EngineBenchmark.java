@@ -103,7 +103,7 @@ final class EngineBenchmark {
             fused = dtype.equals("int8") && dev.localai.tts.core.nn.Int8Matrix.nativeKernel()
                     && dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
             r.put("t3_decode_blocks", fused ? "native" : "libtorch ops");
-            r.put("t3_kv_cache", fused && dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16"
+            r.put("t3_kv_cache", fused ? dev.localai.tts.core.nn.DecoderBlockKernel.cacheType().label()
                     : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_speech_head", fused ? "fp16" : dtype.equals("int8") ? "fp32" : dtype);
             r.put("t3_sampling", dev.localai.tts.core.nn.LogitsKernel.enabled() ? "native" : "libtorch");

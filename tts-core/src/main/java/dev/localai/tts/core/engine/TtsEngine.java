@@ -102,7 +102,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                         + dev.localai.tts.core.nn.Int8Kernel.isa().label() + ")" : "")
                 + (int8Native && dev.localai.tts.core.nn.DecoderBlockKernel.enabled()
                         ? ", int8 T3 decode blocks as one native call ("
-                        + (dev.localai.tts.core.nn.DecoderBlockKernel.halfCache() ? "fp16" : "fp32")
+                        + dev.localai.tts.core.nn.DecoderBlockKernel.cacheType().label()
                         + " KV cache, fp16 speech head)" : "");
     }
 

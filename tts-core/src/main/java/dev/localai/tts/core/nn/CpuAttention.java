@@ -101,16 +101,17 @@ public final class CpuAttention {
      * A prefill's attention straight from a KV cache: query row r of {@code q} (rows, heads * d; fp32 CPU, rows of
      * contiguous values, any row stride) sits at position {@code from + r} and attends, per head, over the cache rows
      * {@code 0..from + r}, which must already hold its own and every earlier row's keys and values (causal, without a
-     * mask); {@code k}, {@code v}: the addresses of one layer's (heads, capacity, d) cache, fp16 where {@code half},
-     * else fp32; {@code out} (rows, heads * d) contiguous fp32. The same sums as a decode step's attention at each
+     * mask); {@code k}, {@code v}: the addresses of one layer's (heads, capacity, d) cache of element type
+     * {@code type} (an int8 cache's row scales after its values); {@code out} (rows, heads * d) contiguous fp32. The same sums as a decode step's attention at each
      * position, so a row's result does not depend on the other rows or the thread count.
      */
-    public static void prefill(Tensor q, int from, long k, long v, int heads, int d, int capacity, boolean half,
+    public static void prefill(Tensor q, int from, long k, long v, int heads, int d, int capacity, KvType type,
             double scale, Tensor out) {
         long rows = q.size(0);
         boolean ok = available() && is(q) && is(out) && q.dim() == 2 && q.size(1) == (long) heads * d
                 && q.stride(1) == 1 && out.is_contiguous() && out.dim() == 2 && out.size(0) == rows
-                && out.size(1) == (long) heads * d && from >= 0 && from + rows <= capacity && k != 0 && v != 0;
+                && out.size(1) == (long) heads * d && from >= 0 && from + rows <= capacity && k != 0 && v != 0
+                && type != null;
         if (!ok) {
             throw new IllegalArgumentException("prefill attention: q " + q.sizes().vec() + ", out "
                     + out.sizes().vec() + ", from " + from + ", capacity " + capacity
@@ -119,7 +120,7 @@ public final class CpuAttention {
         }
         int threads = rows * heads * (from + rows) * d < (1L << 16) ? 1 : torch.get_num_threads();
         int rc = prefill(q.data_ptr().address(), q.stride(0), (int) rows, from, k, v, heads, d,
-                (long) capacity * d, half ? 1 : 0, (float) scale, out.data_ptr().address(), PATH, threads);
+                (long) capacity * d, type.code(), (float) scale, out.data_ptr().address(), PATH, threads);
         if (rc != 0) {
             throw new OutOfMemoryError("prefill attention: no memory for the scores of " + (from + rows)
                     + " positions");
@@ -133,7 +134,7 @@ public final class CpuAttention {
     private static native int bestPath();
 
     private static native int prefill(long q, long ldq, int rows, int from, long k, long v, int heads, int d,
-                                      long stride, int half, float scale, long out, int path, int threads);
+                                      long stride, int kvType, float scale, long out, int path, int threads);
 
     private static native int oneQuery(long q, long k, long v, int heads, int d, long stride, int len, float scale,
                                        long out, int path, int threads);

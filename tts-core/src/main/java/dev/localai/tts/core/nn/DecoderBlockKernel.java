@@ -34,9 +34,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * one quantization step of a value; {@code DecoderBlockKernelTest} bounds it, {@code T3Int8AccuracyTest} bounds the
  * whole model against fp32 with it.
  *
- * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with fp32
- * or fp16 CPU caches (fp16 by default: {@link #halfCache()}); the system property {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run
- * between the native kernels, for comparisons). Memory: it reads the block's tensors (owned by the model's
+ * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with
+ * fp32, fp16 or int8 CPU caches (fp16 by default: {@link #cacheType()}); the system property
+ * {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run between the native kernels, for
+ * comparisons). Memory: it reads the block's tensors (owned by the model's
  * {@link Weights}) and the caller's residual rows and caches in place; its scratch (for one session's step every
  * layer's outputs, about 1 MB for T3) is freed before it returns.
  */
@@ -46,10 +47,11 @@ public final class DecoderBlockKernel {
     /** Blocks with fewer multiply-adds per row than this run on one thread. */
     private static final long MIN_SPLIT_WORK = 1L << 16;
     private static volatile boolean on = !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
-    /** The system property that, set to {@code fp32}, keeps the caches of fused blocks in fp32 instead of fp16. */
+    /** The system property that sets the element type of fused blocks' caches: {@code int8}, {@code fp16} or {@code fp32}. */
     public static final String CACHE_PROPERTY = "localai.tts.kvCache";
-    private static volatile boolean halfCache =
-            !"fp32".equalsIgnoreCase(System.getProperty(CACHE_PROPERTY, "").trim());
+    /** The caches' element type where {@value #CACHE_PROPERTY} does not say. */
+    public static final KvType DEFAULT_CACHE = KvType.FP16;
+    private static volatile KvType cacheType = cacheTypeFrom(System.getProperty(CACHE_PROPERTY));
 
     /** The system property that, set to {@code false}, runs a model's blocks one native call each (for comparisons). */
     public static final String STACK_PROPERTY = "localai.tts.stackedDecode";
@@ -100,18 +102,35 @@ public final class DecoderBlockKernel {
     }
 
     /**
-     * Whether caches made from now on for fused blocks hold fp16 ({@value #CACHE_PROPERTY}; on unless it says
-     * {@code fp32}). A decode step reads every cached key and value once: at 500 positions T3's cache is 98 MB in
-     * fp32, a third of its int8 weights' bytes. fp16 halves that; its rounding (2^-11 of a value) is far below the
-     * int8 products' own, and values beyond fp16's range are saturated at +-65504, never made infinite.
+     * The element type of caches made from now on for fused blocks ({@value #CACHE_PROPERTY}; {@link #DEFAULT_CACHE}
+     * unless it says otherwise). A decode step reads every cached key and value once: at 500 positions T3's cache is
+     * 98 MB in fp32, a third of its int8 weights' bytes, 49 MB in fp16 and 25 MB in int8 (with its row scales). fp16's
+     * rounding is 2^-11 of a value; int8's, half a step of a head row's max|x| / 127, is the same kind of rounding as
+     * the int8 weights' own (a row's max / 127 per weight), over 64 values instead of 1024. Neither makes a value
+     * infinite. {@code T3Int8AccuracyTest} bounds each against fp32 T3.
      */
-    public static boolean halfCache() {
-        return halfCache;
+    public static KvType cacheType() {
+        return cacheType;
     }
 
-    /** Sets {@link #halfCache()} for caches made from now on (for comparisons and tests). */
-    public static void useHalfCache(boolean half) {
-        halfCache = half;
+    /** Sets {@link #cacheType()} for caches made from now on (for comparisons and tests). */
+    public static void useCacheType(KvType type) {
+        cacheType = java.util.Objects.requireNonNull(type, "type");
+    }
+
+    /** The property's type, or {@link #DEFAULT_CACHE} where it is unset or unreadable (said once on stderr's log). */
+    static KvType cacheTypeFrom(String property) {
+        if (property == null || property.isBlank()) {
+            return DEFAULT_CACHE;
+        }
+        try {
+            return KvType.parse(property);
+        } catch (IllegalArgumentException e) {
+            System.getLogger(DecoderBlockKernel.class.getName()).log(System.Logger.Level.WARNING,
+                    "-D" + CACHE_PROPERTY + "=" + property + " ignored (" + e.getMessage() + "): "
+                    + DEFAULT_CACHE.label() + " caches");
+            return DEFAULT_CACHE;
+        }
     }
 
     /**
@@ -167,10 +186,11 @@ public final class DecoderBlockKernel {
      * Updates rows {@code [0, m)} of the residual {@code x} (at least m rows of D, contiguous fp32 CPU) in place: row
      * r is the token at position {@code pos[r]} of its sequence, whose key and value it writes at that position of its
      * layer cache ({@code k[r]}, {@code v[r]}: the addresses of contiguous (heads, capacity[r], D / heads) tensors, all
-     * fp16 where {@code half}, else all fp32) before attending over positions {@code 0..pos[r]}.
+     * all of element type {@code type}; an int8 cache's row scales after its values) before attending over positions
+     * {@code 0..pos[r]}.
      */
-    public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
-        run(x, m, 1, params, d, heads, inner, eps, scale, work, k, v, capacity, pos, half);
+    public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, KvType type) {
+        run(x, m, 1, params, d, heads, inner, eps, scale, work, k, v, capacity, pos, type);
     }
 
     /**
@@ -204,13 +224,13 @@ public final class DecoderBlockKernel {
          * As {@link DecoderBlockKernel#step} through every block in turn; {@code k} and {@code v} hold each layer's
          * cache addresses for the m rows, layer after layer ({@code k[l * m + r]}).
          */
-        public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
+        public void step(Tensor x, int m, long[] k, long[] v, int[] capacity, int[] pos, KvType type) {
             if (k.length < (long) layers * m || v.length < (long) layers * m) {
                 throw new IllegalArgumentException("decoder block kernel: " + layers + " x " + m
                         + " cache addresses needed");
             }
             run(x, m, layers, params, first.d, first.heads, first.inner, first.eps, first.scale, first.work, k, v,
-                    capacity, pos, half);
+                    capacity, pos, type);
         }
     }
 
@@ -225,9 +245,9 @@ public final class DecoderBlockKernel {
     private static final int N_PARAMS = 16;
 
     private static void run(Tensor x, int m, int layers, long[] params, int d, int heads, int inner, float eps,
-                            float scale, long work, long[] k, long[] v, int[] capacity, int[] pos, boolean half) {
-        boolean ok = m > 0 && x.dim() == 2 && x.size(0) >= m && x.size(1) == d && x.is_contiguous() && !x.is_cuda()
-                && x.scalar_type().value == ScalarType.Float.value && k.length >= (long) layers * m
+                            float scale, long work, long[] k, long[] v, int[] capacity, int[] pos, KvType type) {
+        boolean ok = type != null && m > 0 && x.dim() == 2 && x.size(0) >= m && x.size(1) == d && x.is_contiguous()
+                && !x.is_cuda() && x.scalar_type().value == ScalarType.Float.value && k.length >= (long) layers * m
                 && v.length >= (long) layers * m && capacity.length >= m && pos.length >= m;
         for (int r = 0; ok && r < m; r++) {
             ok = pos[r] >= 0 && pos[r] < capacity[r];
@@ -241,7 +261,7 @@ public final class DecoderBlockKernel {
         }
         int threads = work * m < MIN_SPLIT_WORK ? 1 : torch.get_num_threads();
         int rc = steps(x.data_ptr().address(), m, d, heads, inner, layers, params, eps, scale, k, v, capacity, pos,
-                half ? 1 : 0, Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
+                type.code(), Int8Kernel.isa().ordinal(), CpuAttention.pathCode(), threads);
         if (rc == -1) {
             throw new OutOfMemoryError("decoder block kernel: no memory for the activations of " + m + " rows");
         }
@@ -255,7 +275,7 @@ public final class DecoderBlockKernel {
     }
 
     private static native int steps(long x, int m, int d, int heads, int inner, int layers, long[] params, float eps,
-                                    float scale, long[] k, long[] v, int[] capacity, int[] pos, int half, int isa,
+                                    float scale, long[] k, long[] v, int[] capacity, int[] pos, int kvType, int isa,
                                     int attPath, int threads);
 
     /**

@@ -233,21 +233,42 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
             }
             blocks.add(b);
         }
-        boolean half = dev.localai.tts.core.nn.DecoderBlockKernel.halfCache();
-        Tensor kv = half ? fp32.kv().to(ScalarType.Half) : fp32.kv();
-        int cached = (int) kv.size(1);
-        long bytesPerHalf = kv.numel() / 2 * (half ? 2 : 4);
+        dev.localai.tts.core.nn.KvType type = dev.localai.tts.core.nn.DecoderBlockKernel.cacheType();
+        Tensor kv = kvCache(fp32.kv(), type);
+        int cached = (int) fp32.kv().size(1);
         long[] k = {kv.data_ptr().address()};
-        long[] v = {k[0] + bytesPerHalf};
+        long[] v = {k[0] + kv.numel() * kv.element_size() / 2};
         int[] capacity = {cached};
         int[] pos = {cached - 1};
         Tensor x = torch.empty(1, d);
         return () -> {
             x.copy_(fp32.x().view(1, d));
             for (dev.localai.tts.core.nn.DecoderBlockKernel b : blocks) {
-                b.step(x, 1, k, v, capacity, pos, half);
+                b.step(x, 1, k, v, capacity, pos, type);
             }
         };
+    }
+
+    /**
+     * kv (2 * 16 heads, positions, 64) fp32 as the native kernels' cache of {@code type}: keys then values, each an
+     * int8 cache's values followed by its row scales (only the speed of reading it matters here).
+     */
+    private static Tensor kvCache(Tensor kv, dev.localai.tts.core.nn.KvType type) {
+        if (type != dev.localai.tts.core.nn.KvType.INT8) {
+            return type == dev.localai.tts.core.nn.KvType.FP16 ? kv.to(ScalarType.Half) : kv;
+        }
+        long rows = kv.size(0) / 2 * kv.size(1);
+        long half = type.layerBytes(rows, kv.size(2));
+        Tensor raw = torch.zeros(2 * half).to(ScalarType.Char);
+        for (int i = 0; i < 2; i++) {
+            Tensor part = kv.narrow(0, i * kv.size(0) / 2, kv.size(0) / 2).reshape(-1);
+            raw.narrow(0, i * half, part.numel()).copy_(part.mul(new Scalar(40.0)).round_().clamp_(
+                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
+            raw.narrow(0, i * half + part.numel(), rows * Float.BYTES).view(ScalarType.Float)
+                    .fill_(new Scalar(1.0 / 40));
+        }
+        return raw;
     }
 
     static double relativeError(Tensor[] got, Tensor[] ref) {

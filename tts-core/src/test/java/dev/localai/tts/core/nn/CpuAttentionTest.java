@@ -80,6 +80,67 @@ class CpuAttentionTest {
     }
 
     /**
+     * An int8 cache ({@link KvType#INT8}: int8 rows, then the (heads, capacity) fp32 row scales in the same block) read
+     * by the prefill form against the double-precision causal reference over the dequantized rows (q * scale): the
+     * kernel folds each row's scale into its score and its weight, so only fp32 rounding separates them. Rows past the
+     * last position hold NaN scales (never read); the same bits on one thread and two.
+     */
+    @Test
+    void anInt8CacheReadsAsItsDequantizedRows() {
+        int before = torch.get_num_threads();
+        try {
+            for (int[] c : new int[][] {{16, 64, 376, 31}, {4, 24, 0, 9}, {3, 80, 5, 1}, {8, 12, 200, 60}}) {
+                int heads = c[0];
+                int d = c[1];
+                int from = c[2];
+                int rows = c[3];
+                int capacity = from + rows + 7;
+                try (PointerScope scope = new PointerScope()) {
+                    Generator g = torch.createCPUGenerator(11L * heads + d + from);
+                    long values = (long) heads * capacity * d;
+                    long layer = KvType.INT8.layerBytes((long) heads * capacity, d);
+                    Tensor[] raw = new Tensor[2];
+                    Tensor[] deq = new Tensor[2];
+                    for (int i = 0; i < 2; i++) {
+                        raw[i] = torch.empty(new long[] {layer}, new TensorOptions(ScalarType.Char), null);
+                        Tensor q8 = raw[i].narrow(0, 0, values).view(heads, capacity, d);
+                        q8.copy_(randn(g, heads, capacity, d).mul_(new Scalar(60.0)).round_()
+                                .clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+                                        new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
+                        Tensor scales = raw[i].narrow(0, values, (long) heads * capacity * Float.BYTES)
+                                .view(ScalarType.Float).view(heads, capacity);
+                        scales.copy_(torch.rand(new long[] {heads, capacity}, new GeneratorOptional(g),
+                                new TensorOptions(ScalarType.Float)).mul_(new Scalar(i == 0 ? 0.08 : 0.02)));
+                        scales.narrow(1, from + rows, 7).fill_(new Scalar(Float.NaN));
+                        deq[i] = q8.to(ScalarType.Float).mul_(scales.unsqueeze(-1));
+                    }
+                    Tensor qkv = randn(g, rows, 3L * heads * d);
+                    Tensor q = qkv.narrow(1, 0, (long) heads * d);
+                    double scale = 1.0 / Math.sqrt(d);
+                    Tensor out = torch.full(new long[] {rows, (long) heads * d}, new Scalar(Float.NaN));
+                    torch.set_num_threads(1);
+                    CpuAttention.prefill(q, from, raw[0].data_ptr().address(), raw[1].data_ptr().address(), heads, d,
+                            capacity, KvType.INT8, scale, out);
+                    for (int r = 0; r < rows; r++) {
+                        Tensor qr = q.select(0, r).contiguous().view(heads, 1, d);
+                        Tensor ref = reference(qr, deq[0], deq[1], from + r + 1, scale);
+                        assertThat(relErr(out.select(0, r).view(heads, d), ref))
+                                .as("%s, row %d, path %s", java.util.Arrays.toString(c), r, CpuAttention.path())
+                                .isLessThan(3e-6);
+                    }
+                    Tensor again = torch.empty(rows, (long) heads * d);
+                    torch.set_num_threads(2);
+                    CpuAttention.prefill(q, from, raw[0].data_ptr().address(), raw[1].data_ptr().address(), heads, d,
+                            capacity, KvType.INT8, scale, again);
+                    assertThat(torch.equal(again, out)).as("threads").isTrue();
+                }
+            }
+        } finally {
+            torch.set_num_threads(before);
+        }
+    }
+
+    /**
      * The prefill form: each query row at position from + r against the double-precision causal reference over the
      * cache's rows 0..from + r, with fp32 and fp16 caches (the fp16 reference reads the rounded values), NaN in the
      * rows past the last position (never read); every row the bits of the one-query form at its position (where the
@@ -110,7 +171,7 @@ class CpuAttentionTest {
                         Tensor out = torch.full(new long[] {rows, (long) heads * d}, new Scalar(Float.NaN));
                         torch.set_num_threads(1 + (rows % 2));
                         CpuAttention.prefill(q, from, k.data_ptr().address(), v.data_ptr().address(), heads, d,
-                                capacity, half, scale, out);
+                                capacity, half ? KvType.FP16 : KvType.FP32, scale, out);
                         Tensor kf = k.to(ScalarType.Float);
                         Tensor vf = v.to(ScalarType.Float);
                         for (int r = 0; r < rows; r++) {
@@ -129,7 +190,7 @@ class CpuAttentionTest {
                         Tensor again = torch.empty(rows, (long) heads * d);
                         torch.set_num_threads(2 - (rows % 2));
                         CpuAttention.prefill(q, from, k.data_ptr().address(), v.data_ptr().address(), heads, d,
-                                capacity, half, scale, again);
+                                capacity, half ? KvType.FP16 : KvType.FP32, scale, again);
                         assertThat(torch.equal(again, out)).as("threads").isTrue();
                     }
                 }
@@ -137,9 +198,9 @@ class CpuAttentionTest {
             try (PointerScope scope = new PointerScope()) {
                 Tensor k = torch.zeros(2, 10, 8);
                 long a = k.data_ptr().address();
-                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 7, a, a, 2, 8, 10, false, 1.0,
+                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 7, a, a, 2, 8, 10, KvType.FP32, 1.0,
                         torch.empty(4, 16))).isInstanceOf(IllegalArgumentException.class); // past the capacity
-                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 0, a, a, 2, 8, 10, false, 1.0,
+                assertThatThrownBy(() -> CpuAttention.prefill(torch.zeros(4, 16), 0, a, a, 2, 8, 10, KvType.FP32, 1.0,
                         torch.empty(4, 8))).isInstanceOf(IllegalArgumentException.class);
             }
         } finally {

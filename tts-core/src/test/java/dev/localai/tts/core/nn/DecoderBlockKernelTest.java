@@ -118,7 +118,8 @@ class DecoderBlockKernelTest {
             va[r] = v[r].data_ptr().address();
             cap[r] = (int) k[r].size(1);
         }
-        b.kernel().step(x, m, ka, va, cap, pos, k[0].scalar_type().value == ScalarType.Half.value);
+        b.kernel().step(x, m, ka, va, cap, pos, k[0].scalar_type().value == ScalarType.Half.value ? KvType.FP16
+                : KvType.FP32);
     }
 
     @Test
@@ -494,7 +495,8 @@ class DecoderBlockKernelTest {
                     cap[r] = (int) k[l][r].size(1);
                 }
             }
-            stack.step(x, m, ka, va, cap, pos, k0[0][0].scalar_type().value == ScalarType.Half.value);
+            stack.step(x, m, ka, va, cap, pos, k0[0][0].scalar_type().value == ScalarType.Half.value ? KvType.FP16
+                    : KvType.FP32);
             for (int l = 0; l < layers; l++) {
                 for (int r = 0; r < m; r++) {
                     assertThat(torch.isfinite(k[l][r].select(1, pos[r])).all().item_bool())

@@ -58,16 +58,13 @@ final class GPT2Attention {
         Tensor q = qkv.narrow(1, 0, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         Tensor k = qkv.narrow(1, nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
-        Tensor kc = cache.k(layer).narrow(1, 0, len);
-        Tensor vc = cache.v(layer).narrow(1, 0, len);
-        kc.copy_(k);
-        vc.copy_(v);
+        cache.write(layer, 0, k, v);
         if (nativeFor(cache, h)) {
             return c_proj.forward(nativePrefill(qkv, len, cache, layer, 0));
         }
-        // attention reads what the cache holds (an fp16 cache: its rounded keys and values, as decode steps will)
-        Tensor a = torch.scaled_dot_product_attention(q, like(kc, q), like(vc, q), new TensorOptional(), 0.0, true,
-                new DoubleOptional(), false);
+        // attention reads what the cache holds (an fp16 or int8 cache: its rounded keys and values, as decode steps will)
+        Tensor a = torch.scaled_dot_product_attention(q, like(cache.keys(layer, len), q),
+                like(cache.values(layer, len), q), new TensorOptional(), 0.0, true, new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
         return c_proj.forward(merged);
     }
@@ -87,7 +84,7 @@ final class GPT2Attention {
     private Tensor nativePrefill(Tensor qkv, long len, KvCache cache, int layer, int from) {
         Tensor merged = torch.empty(len, nEmbd);
         CpuAttention.prefill(qkv.narrow(1, 0, nEmbd), from, cache.kAddress(layer), cache.vAddress(layer), nHead,
-                headDim, cache.capacity(), cache.half(), scaleValue, merged);
+                headDim, cache.capacity(), cache.type(), scaleValue, merged);
         return merged;
     }
 
@@ -97,13 +94,12 @@ final class GPT2Attention {
         Tensor q = qkv.narrow(1, 0, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         Tensor k = qkv.narrow(1, nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
         Tensor v = qkv.narrow(1, 2L * nEmbd, nEmbd).view(len, nHead, headDim).transpose(0, 1);
-        cache.k(layer).narrow(1, from, len).copy_(k);
-        cache.v(layer).narrow(1, from, len).copy_(v);
+        cache.write(layer, from, k, v);
         if (nativeFor(cache, h)) {
             return c_proj.forward(nativePrefill(qkv, len, cache, layer, from));
         }
-        Tensor kc = like(cache.k(layer).narrow(1, 0, from + len), q);
-        Tensor vc = like(cache.v(layer).narrow(1, 0, from + len), q);
+        Tensor kc = like(cache.keys(layer, from + len), q);
+        Tensor vc = like(cache.values(layer, from + len), q);
         // query i sits at position from + i: it sees keys 0..from+i (is_causal would align the mask top-left)
         Tensor mask = OnDevice.of(torch.ones(len, from + len).to(torch.ScalarType.Bool).tril(from), q);
         Tensor a = torch.scaled_dot_product_attention(q, kc, vc, new TensorOptional(mask), 0.0, false,
@@ -119,11 +115,10 @@ final class GPT2Attention {
     void step(Tensor h, int pos, KvCache cache, int layer, DecodeBuffers buf) {
         c_attn.forwardVec(h, buf.qkv);
         Tensor q = buf.qkv.narrow(0, 0, nEmbd).view(nHead, 1, headDim);
-        cache.k(layer).select(1, pos).copy_(buf.qkv.narrow(0, nEmbd, nEmbd).view(nHead, headDim));
-        cache.v(layer).select(1, pos).copy_(buf.qkv.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
-        Tensor kc = cache.k(layer).narrow(1, 0, pos + 1);
-        Tensor vc = cache.v(layer).narrow(1, 0, pos + 1);
-        Tensor a = attendOne(q, kc, vc, pos + 1, buf.att, SplitGemm.shared());
+        cache.write(layer, pos, buf.qkv.narrow(0, nEmbd, nEmbd).view(nHead, 1, headDim),
+                buf.qkv.narrow(0, 2L * nEmbd, nEmbd).view(nHead, 1, headDim));
+        Tensor a = attendOne(q, cache.keys(layer, pos + 1), cache.values(layer, pos + 1), pos + 1, buf.att,
+                SplitGemm.shared());
         c_proj.forwardVec(a.reshape(nEmbd), buf.proj);
     }
 
@@ -168,7 +163,7 @@ final class GPT2Attention {
         return oneQueryAttention(q, kc, vc, len, s, gemm);
     }
 
-    /** {@code c}, or a copy of it in {@code q}'s dtype where the cache holds another (an fp16 cache of int8 T3). */
+    /** {@code c}, or a copy of it in {@code q}'s dtype where the cache holds another (an fp16 cache of int8 T3, bf16). */
     private static Tensor like(Tensor c, Tensor q) {
         return c.scalar_type().value == q.scalar_type().value ? c : c.to(q.scalar_type());
     }
@@ -186,11 +181,9 @@ final class GPT2Attention {
             int p = pos[i];
             KvCache cache = caches[i];
             Tensor q = row.narrow(0, 0, nEmbd).view(nHead, 1, headDim);
-            cache.k(layer).select(1, p).copy_(row.narrow(0, nEmbd, nEmbd).view(nHead, headDim));
-            cache.v(layer).select(1, p).copy_(row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, headDim));
-            Tensor kc = cache.k(layer).narrow(1, 0, p + 1);
-            Tensor vc = cache.v(layer).narrow(1, 0, p + 1);
-            Tensor a = attendOne(q, kc, vc, p + 1, bb.att, bb.gemm);
+            cache.write(layer, p, row.narrow(0, nEmbd, nEmbd).view(nHead, 1, headDim),
+                    row.narrow(0, 2L * nEmbd, nEmbd).view(nHead, 1, headDim));
+            Tensor a = attendOne(q, cache.keys(layer, p + 1), cache.values(layer, p + 1), p + 1, bb.att, bb.gemm);
             bb.attn.select(0, i).copy_(a.reshape(nEmbd));
         }
         c_proj.forwardRows(BatchBuffers.rows(bb.attn, n), BatchBuffers.rows(bb.proj, n), bb.scratch, bb.gemm);

@@ -54,7 +54,7 @@ final class GPT2Model {
             return false;
         }
         for (int i = 0; i < n; i++) {
-            if (!caches[i].nativeReadable() || caches[i].half() != caches[0].half()) {
+            if (!caches[i].nativeReadable() || caches[i].type() != caches[0].type()) {
                 return false;
             }
         }
@@ -111,12 +111,12 @@ final class GPT2Model {
             buf.capacityRow[0] = cache.capacity();
             buf.posRow[0] = pos;
             if (DecoderBlockKernel.stacked()) {
-                fused.step(buf.xRow, 1, buf.kLayers, buf.vLayers, buf.capacityRow, buf.posRow, cache.half());
+                fused.step(buf.xRow, 1, buf.kLayers, buf.vLayers, buf.capacityRow, buf.posRow, cache.type());
             } else {
                 for (int l = 0; l < h.length; l++) {
                     buf.kRow[0] = buf.kLayers[l];
                     buf.vRow[0] = buf.vLayers[l];
-                    h[l].kernel().step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow, cache.half());
+                    h[l].kernel().step(buf.xRow, 1, buf.kRow, buf.vRow, buf.capacityRow, buf.posRow, cache.type());
                 }
             }
         } else {
@@ -148,7 +148,7 @@ final class GPT2Model {
             for (int i = 0; i < n; i++) {
                 bb.capacities[i] = caches[i].capacity();
             }
-            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos, caches[0].half());
+            fused.step(bb.x, n, bb.kRows, bb.vRows, bb.capacities, pos, caches[0].type());
         } else {
             for (GPT2Block b : h) {
                 b.stepRows(n, pos, caches, bb);

@@ -310,8 +310,8 @@ public final class T3 implements AutoCloseable {
     }
 
     /**
-     * A preallocated KV cache for {@code capacity} positions: in the model's dtype, or fp16 where the blocks run their
-     * decode steps as one native call and {@link DecoderBlockKernel#halfCache()} (int8 T3 on this project's kernels).
+     * A preallocated KV cache for {@code capacity} positions: in the model's dtype, or where the blocks run their
+     * decode steps as one native call (int8 T3 on this project's kernels) in {@link DecoderBlockKernel#cacheType()}.
      */
     public KvCache newCache(int capacity) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
@@ -319,10 +319,16 @@ public final class T3 implements AutoCloseable {
         }
     }
 
-    /** The element type of caches made now ({@link #newCache}). */
+    /** The element type of caches made now ({@link #newCache}; {@code Char}: int8 with row scales). */
     ScalarType cacheType() {
-        return tfmr.fusable() && DecoderBlockKernel.enabled() && DecoderBlockKernel.halfCache() ? ScalarType.Half
-                : dtype;
+        if (!tfmr.fusable() || !DecoderBlockKernel.enabled()) {
+            return dtype;
+        }
+        return switch (DecoderBlockKernel.cacheType()) {
+            case INT8 -> ScalarType.Char;
+            case FP16 -> ScalarType.Half;
+            case FP32 -> ScalarType.Float;
+        };
     }
 
     DecodeBuffers newBuffers() {
@@ -358,8 +364,9 @@ public final class T3 implements AutoCloseable {
      */
     BatchBuffers newBatchBuffers(int maxBatch, int gemmThreads, boolean pooled) {
         try (org.bytedeco.pytorch.Device dev = device.torchDevice()) {
+            ScalarType poolType = cacheType() == ScalarType.Char ? ScalarType.Half : cacheType(); // slots: no int8
             KvPool pool = pooled ? new KvPool(config, maxBatch, Math.min(config.nPositions(), KV_POOL_POSITIONS),
-                    cacheType(), dev) : null;
+                    poolType, dev) : null;
             try {
                 return new BatchBuffers(config, maxBatch, dtype, dev, gemmThreads, pool);
             } catch (RuntimeException e) {

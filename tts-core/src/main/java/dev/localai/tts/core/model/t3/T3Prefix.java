@@ -1,7 +1,6 @@
 package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.runtime.RefCount;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * The KV cache of a voice's conditioning prefix, [speaker (1) | prompt speech (P)] at positions 0..P: upstream's
@@ -40,13 +39,6 @@ final class T3Prefix {
 
     /** Copies the prefix's K/V rows into rows 0..length-1 of {@code into} and sets its length. */
     void copyInto(KvCache into) {
-        int len = length();
-        for (int l = 0; l < cache.layers(); l++) {
-            try (Tensor k = into.k(l).narrow(1, 0, len); Tensor v = into.v(l).narrow(1, 0, len)) {
-                k.copy_(cache.k(l));
-                v.copy_(cache.v(l));
-            }
-        }
-        into.setLength(len);
+        into.copyPrefix(cache);
     }
 }

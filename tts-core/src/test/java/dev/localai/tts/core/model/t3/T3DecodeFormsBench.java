@@ -27,7 +27,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class T3DecodeFormsBench {
     private T3DecodeFormsBench() {}
 
-    private record Form(String name, boolean fused, boolean half) {}
+    private record Form(String name, boolean fused, dev.localai.tts.core.nn.KvType cache) {}
 
     public static void main(String[] args) {
         Map<String, String> a = new java.util.HashMap<>();
@@ -45,8 +45,11 @@ public final class T3DecodeFormsBench {
         Int8Matrix.useNativeKernel(true);
         dev.localai.tts.core.nn.CpuAttention.useForDecode(true);
         T3Config c = T3Config.turbo();
-        Form[] forms = {new Form("LibTorch ops between native kernels", false, false),
-            new Form("fused block, fp32 cache", true, false), new Form("fused block, fp16 cache", true, true)};
+        dev.localai.tts.core.nn.KvType fp32 = dev.localai.tts.core.nn.KvType.FP32;
+        Form[] forms = {new Form("LibTorch ops between native kernels", false, fp32),
+            new Form("fused block, fp32 cache", true, fp32),
+            new Form("fused block, fp16 cache", true, dev.localai.tts.core.nn.KvType.FP16),
+            new Form("fused block, int8 cache", true, dev.localai.tts.core.nn.KvType.INT8)};
         System.out.printf("CPU: %s, LibTorch threads %d, int8 T3 turbo, cache of %d positions, %d steps x %d rounds%n",
                 DtypeProbe.cpuModel(), torch.get_num_threads(), positions, steps, rounds);
         try (T3 t3 = T3.create(RandomParams.normal(torch.ScalarType.Float, 0.02), c, Device.cpu(), true);
@@ -56,7 +59,7 @@ public final class T3DecodeFormsBench {
             Tensor prompt = torch.randn(positions, c.nEmbd()).mul_(new Scalar(0.1));
             for (int f = 0; f < forms.length; f++) {
                 DecoderBlockKernel.use(forms[f].fused());
-                DecoderBlockKernel.useHalfCache(forms[f].half());
+                DecoderBlockKernel.useCacheType(forms[f].cache());
                 caches[f] = t3.newCache(positions + 1);
                 bufs[f] = t3.newBuffers();
                 t3.prefillHidden(prompt, caches[f]);
@@ -83,7 +86,7 @@ public final class T3DecodeFormsBench {
                 Arrays.sort(m);
                 System.out.printf("%-40s median %6.2f ms/step (rounds %s), cache %s%n", forms[f].name(),
                         m[m.length / 2], Arrays.toString(Arrays.stream(ms[f]).map(x -> Math.round(x * 10) / 10.0)
-                                .toArray()), caches[f].half() ? "fp16" : "fp32");
+                                .toArray()), caches[f].type() == null ? "libtorch" : caches[f].type().label());
             }
             for (int f = 0; f < forms.length; f++) {
                 caches[f].close();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.nn.Int8Matrix;
+import dev.localai.tts.core.nn.KvType;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.Torch;
 import dev.localai.tts.core.testing.Golden;
@@ -35,29 +36,29 @@ class T3Int8AccuracyTest {
      * the native kernel with LibTorch's operations between the products or the whole block as one native call
      * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}).
      */
-    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, fused block {1}, fp16 cache {2}")
-    @org.junit.jupiter.params.provider.CsvSource({"FBGEMM, false, false", "NATIVE, false, false",
-        "NATIVE, true, false", "NATIVE, true, true"})
-    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel, boolean fused, boolean half) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, fused block {1}, {2} cache")
+    @org.junit.jupiter.params.provider.CsvSource({"FBGEMM, false, FP32", "NATIVE, false, FP32", "NATIVE, true, FP32",
+        "NATIVE, true, FP16", "NATIVE, true, INT8"})
+    void int8LogitsStayCloseToFp32OverPrefillAndDecode(Int8Matrix.Kernel kernel, boolean fused, KvType cache) {
         assumeTrue(kernel == Int8Matrix.Kernel.NATIVE ? dev.localai.tts.core.nn.Int8Kernel.available()
                 : Int8Matrix.supported(), kernel + " does not run here");
         assumeTrue(!fused || dev.localai.tts.core.nn.DecoderBlockKernel.available(), "no native block kernel here");
         boolean before = Int8Matrix.nativeKernel();
         boolean fusedBefore = dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
-        boolean halfBefore = dev.localai.tts.core.nn.DecoderBlockKernel.halfCache();
+        KvType cacheBefore = dev.localai.tts.core.nn.DecoderBlockKernel.cacheType();
         Int8Matrix.useNativeKernel(kernel == Int8Matrix.Kernel.NATIVE);
         dev.localai.tts.core.nn.DecoderBlockKernel.use(fused);
-        dev.localai.tts.core.nn.DecoderBlockKernel.useHalfCache(half);
+        dev.localai.tts.core.nn.DecoderBlockKernel.useCacheType(cache);
         try {
-            check(kernel + (fused ? " fused" : "") + (half ? ", fp16 cache" : ""), fused && half);
+            check(kernel + (fused ? " fused" : "") + ", " + cache.label() + " cache", fused ? cache : KvType.FP32);
         } finally {
             Int8Matrix.useNativeKernel(before);
             dev.localai.tts.core.nn.DecoderBlockKernel.use(fusedBefore);
-            dev.localai.tts.core.nn.DecoderBlockKernel.useHalfCache(halfBefore);
+            dev.localai.tts.core.nn.DecoderBlockKernel.useCacheType(cacheBefore);
         }
     }
 
-    private static void check(String kernel, boolean halfCache) {
+    private static void check(String kernel, KvType cacheType) {
         var file = Golden.ckpt().resolve("t3_turbo_v1.safetensors");
         try (T3 fp32 = T3.load(file, Device.cpu(), ScalarType.Float);
              T3 int8 = T3.load(file, Device.cpu(), ScalarType.Char);
@@ -73,7 +74,7 @@ class T3Int8AccuracyTest {
                  KvCache c8 = int8.newCache(l0 + steps);
                  DecodeBuffers b32 = fp32.newBuffers();
                  DecodeBuffers b8 = int8.newBuffers()) {
-                assertThat(c8.half()).isEqualTo(halfCache);
+                assertThat(c8.type()).isEqualTo(cacheType);
                 Tensor h32 = fp32.prefillHidden(embeds, c32);
                 Tensor h8 = int8.prefillHidden(embeds, c8);
                 Tensor ref = fp32.speechHead(h32.narrow(0, l0 - 1, 1));
