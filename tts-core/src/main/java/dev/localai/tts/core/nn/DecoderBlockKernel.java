@@ -35,7 +35,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * whole model against fp32 with it.
  *
  * <p>Where it runs: blocks whose matrices are on the native int8 kernel ({@link #of} returns null otherwise) with
- * fp32, fp16 or int8 CPU caches (fp16 by default: {@link #cacheType()}); the system property
+ * fp32, fp16 or int8 CPU caches (int8 by default: {@link #cacheType()}); the system property
  * {@value #PROPERTY}{@code =false} turns it off (LibTorch's operations then run between the native kernels, for
  * comparisons). Memory: it reads the block's tensors (owned by the model's
  * {@link Weights}) and the caller's residual rows and caches in place; its scratch (for one session's step every
@@ -50,7 +50,7 @@ public final class DecoderBlockKernel {
     /** The system property that sets the element type of fused blocks' caches: {@code int8}, {@code fp16} or {@code fp32}. */
     public static final String CACHE_PROPERTY = "localai.tts.kvCache";
     /** The caches' element type where {@value #CACHE_PROPERTY} does not say. */
-    public static final KvType DEFAULT_CACHE = KvType.FP16;
+    public static final KvType DEFAULT_CACHE = KvType.INT8;
     private static volatile KvType cacheType = cacheTypeFrom(System.getProperty(CACHE_PROPERTY));
 
     /** The system property that, set to {@code false}, runs a model's blocks one native call each (for comparisons). */

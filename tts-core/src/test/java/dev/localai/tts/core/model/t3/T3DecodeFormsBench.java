@@ -15,9 +15,9 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * One int8 T3 decode step (the 24 blocks, the final norm and the speech head, at the real Turbo sizes, random
- * weights) in three forms, timed by turns in one process so that the machine's drift hits them alike: LibTorch's
+ * weights) in four forms, timed by turns in one process so that the machine's drift hits them alike: LibTorch's
  * operations between the native int8 product and decode attention, the whole block as one native call
- * ({@link DecoderBlockKernel}) with an fp32 cache, and with an fp16 cache. Each form has its own cache of
+ * ({@link DecoderBlockKernel}) with an fp32, an fp16 and an int8 cache. Each form has its own cache of
  * {@code --positions} rows (a 10 s voice prompt and 30 text tokens is about 410, plus one per generated token); each
  * step writes row {@code positions} again. A program that prints figures, not a test.
  *

@@ -46,9 +46,13 @@ class T3PrefixTest {
 
     /** Every step's raw logits of a greedy run (and the tokens, last row). */
     private static List<float[]> greedy(T3Cond cond, Tensor text, int steps, List<Integer> tokens) {
+        return greedy(t3, cond, text, steps, tokens);
+    }
+
+    private static List<float[]> greedy(T3 model, T3Cond cond, Tensor text, int steps, List<Integer> tokens) {
         List<float[]> out = new ArrayList<>();
         SamplingParams p = SamplingParams.defaults().withMaxGenLen(steps - 1);
-        try (T3Session s = t3.start(cond, text, p, TokenSampler.greedy())) {
+        try (T3Session s = model.start(cond, text, p, TokenSampler.greedy())) {
             for (int t = s.next(); t != T3Session.END; t = s.next()) {
                 tokens.add(t);
                 float[] l = new float[(int) s.lastLogits().numel()];
@@ -136,6 +140,58 @@ class T3PrefixTest {
             }
         } finally {
             dev.localai.tts.core.nn.CpuAttention.useForDecode(before);
+        }
+    }
+
+    /**
+     * int8 T3 on the fused native step with an int8 cache: a cached prefix (its rows and their scales copied into each
+     * session's cache) gives the whole prefill's greedy tokens, and logits as close as the cache's own rounding allows
+     * (the prefix's rows come from products of another shape, so now and then a row's value sits one quantization
+     * step away); a second session from the same prefix gets the first one's bits.
+     */
+    @Test
+    void anInt8CacheCopiesItsPrefixWithTheRowScales() {
+        assumeTrue(dev.localai.tts.core.nn.DecoderBlockKernel.available(), "the native kernels are not loaded here");
+        boolean nativeBefore = dev.localai.tts.core.nn.Int8Matrix.nativeKernel();
+        boolean fusedBefore = dev.localai.tts.core.nn.DecoderBlockKernel.enabled();
+        dev.localai.tts.core.nn.KvType typeBefore = dev.localai.tts.core.nn.DecoderBlockKernel.cacheType();
+        dev.localai.tts.core.nn.Int8Matrix.useNativeKernel(true);
+        dev.localai.tts.core.nn.DecoderBlockKernel.use(true);
+        dev.localai.tts.core.nn.DecoderBlockKernel.useCacheType(dev.localai.tts.core.nn.KvType.INT8);
+        try (T3 int8 = T3.load(Golden.ckpt().resolve("t3_turbo_v1.safetensors"), Device.cpu(), ScalarType.Char);
+             SafeTensors g = Golden.load("t3_greedy.safetensors");
+             PointerScope scope = new PointerScope()) {
+            try (KvCache c = int8.newCache(4)) {
+                assertThat(c.type()).isEqualTo(dev.localai.tts.core.nn.KvType.INT8);
+            }
+            T3Cond cond = cond(g);
+            Tensor text = g.tensor("in.text_tokens");
+            int steps = (int) g.tensor("out.sampled_ids_all").numel();
+            List<Integer> plainTokens = new ArrayList<>();
+            List<float[]> plain = greedy(int8, cond, text, steps, plainTokens);
+            int8.enablePrefixCache(64L << 20);
+            List<Integer> firstTokens = new ArrayList<>();
+            List<float[]> first = greedy(int8, cond, text, steps, firstTokens);
+            assertThat(int8.prefixCacheBytes()).isPositive();
+            List<Integer> againTokens = new ArrayList<>();
+            List<float[]> again = greedy(int8, cond, text, steps, againTokens);
+            assertThat(firstTokens).isEqualTo(plainTokens).isEqualTo(againTokens);
+            double worst = 0;
+            double norm = 0;
+            for (int i = 0; i < plain.size(); i++) {
+                for (int j = 0; j < plain.get(i).length; j++) {
+                    worst = Math.max(worst, Math.abs(plain.get(i)[j] - first.get(i)[j]));
+                    norm = Math.max(norm, Math.abs(plain.get(i)[j]));
+                    assertThat(again.get(i)[j]).isEqualTo(first.get(i)[j]);
+                }
+            }
+            System.out.println("prefix cache, int8 T3 with an int8 cache: max abs logit difference from the whole "
+                    + "prefill " + worst + " (largest logit " + norm + ")");
+            assertThat(worst).isLessThanOrEqualTo(1e-2 * norm);
+        } finally {
+            dev.localai.tts.core.nn.Int8Matrix.useNativeKernel(nativeBefore);
+            dev.localai.tts.core.nn.DecoderBlockKernel.use(fusedBefore);
+            dev.localai.tts.core.nn.DecoderBlockKernel.useCacheType(typeBefore);
         }
     }
 
