@@ -76,13 +76,13 @@ void tts_quantize_kv_row(const float* x, int8_t* q, float* scale, long n) {
     float amax = 0.0f;
     for (long i = 0; i < n; i++) {
         const float a = fabsf(x[i]);
-        amax = a > amax ? a : amax;
+        amax = a > amax || a != a ? a : amax; /* a NaN stays: the row's scale is NaN, as LibTorch's amax gives */
     }
     const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
     for (long i = 0; i < n; i++) {
         float y = x[i] * inv;
         y = y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y;
-        q[i] = y == y ? (int8_t) nearbyintf(y) : 0; /* a NaN (garbage in) becomes 0 */
+        q[i] = y == y ? (int8_t) nearbyintf(y) : 0; /* NaN: 0, the scale carrying the NaN */
     }
     *scale = amax * (1.0f / 127.0f);
 }

@@ -61,7 +61,8 @@ TTS_INTERNAL void tts_attention_head(int path, int kind, const float* q, const v
 
 /*
  * One row of n values into an int8 cache: amax = max |x|, q[i] = round-to-even(x[i] * (127 / amax)) within +-127, and
- * *scale = amax * (1 / 127.f); a row of zeros gets q = 0 and scale 0. The same float operations as KvCache's LibTorch
+ * *scale = amax * (1 / 127.f); a row of zeros gets q = 0 and scale 0, a row with a NaN q = 0 and a NaN scale (so the
+ * NaN reaches the attention's output, as with an fp32 or fp16 cache). The same float operations as KvCache's LibTorch
  * form, so both write the same bits.
  */
 TTS_INTERNAL void tts_quantize_kv_row(const float* x, int8_t* q, float* scale, long n);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.testing.KvRows;
 import dev.localai.tts.core.testing.SystemProperties;
 import java.util.Arrays;
 import org.bytedeco.javacpp.PointerScope;
@@ -101,25 +102,34 @@ class DecoderBlockKernelTest {
     /**
      * The cache c (fp32, NaN past its filled rows) in {@code type}; for {@code Char} in {@link KvType#INT8}'s layout:
      * the (heads, capacity, hd) int8 view returned, its storage going on with the (heads, capacity) row scales (those
-     * of the NaN rows NaN, their values 0), quantized as {@code tts_quantize_kv_row} does.
+     * of the NaN rows NaN, their values 0), each row quantized by the plain-Java reference ({@link KvRows}).
      */
     private static Tensor asCache(Tensor c, ScalarType type) {
         if (type != ScalarType.Char) {
             return c.to(type);
         }
-        long heads = c.size(0);
-        long cap = c.size(1);
-        long hd = c.size(2);
-        Tensor raw = torch.empty(new long[] {KvType.INT8.layerBytes(heads * cap, hd)},
+        int heads = (int) c.size(0);
+        int cap = (int) c.size(1);
+        int hd = (int) c.size(2);
+        float[] x = floats(c);
+        byte[] q = new byte[x.length];
+        float[] sc = new float[heads * cap];
+        for (int r = 0; r < heads * cap; r++) {
+            sc[r] = KvRows.quantize(x, r * hd, hd, q);
+        }
+        float[] qf = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            qf[i] = q[i];
+        }
+        Tensor raw = torch.empty(new long[] {KvType.INT8.layerBytes((long) heads * cap, hd)},
                 new TensorOptions(ScalarType.Char), null);
-        Tensor values = raw.narrow(0, 0, heads * cap * hd).view(heads, cap, hd);
-        Tensor amax = c.abs().amax(new long[] {-1}, true);
-        Tensor inv = torch.full_like(amax, new Scalar(127.0)).div_(amax);
-        inv.masked_fill_(amax.eq(new Scalar(0.0)), new Scalar(0.0));
-        Tensor y = c.mul(inv).clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
-                new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))).round_();
-        values.copy_(y.masked_fill_(y.isnan(), new Scalar(0.0)));
-        scales(values).copy_(amax.squeeze(-1).mul(new Scalar((double) (1.0f / 127.0f))));
+        Tensor values = raw.narrow(0, 0, (long) heads * cap * hd).view(heads, cap, hd);
+        Tensor qt = torch.empty(heads, cap, hd);
+        qt.data_ptr_float().put(qf);
+        values.copy_(qt);
+        Tensor st = torch.empty(heads, cap);
+        st.data_ptr_float().put(sc);
+        scales(values).copy_(st);
         return values;
     }
 
@@ -264,10 +274,11 @@ class DecoderBlockKernelTest {
     }
 
     /**
-     * An int8 cache gets the new key and value quantized per head row with the same bits as the documented form
-     * ({@link #asCache}, which is {@code model.t3.KvCache}'s): the kernel's own new row taken from the same step on
-     * fp32 caches, quantized in LibTorch, equals what the kernel wrote, values and scale; earlier rows are not touched;
-     * and the step's output stays within the int8 products' own error of the fp32-cache step.
+     * An int8 cache gets the new key and value quantized per head row with the bits of the plain-Java reference
+     * ({@link KvRows}, which {@code KvCacheTest} holds {@code model.t3.KvCache}'s LibTorch form to): the kernel's own
+     * new row, taken from the same step on fp32 caches and quantized by the reference, equals what the kernel wrote,
+     * values and scale; earlier rows are not touched; and the step's output stays within the int8 products' own error
+     * of the fp32-cache step.
      */
     @Test
     void anInt8CacheGetsEachHeadRowQuantizedAsTheLibTorchFormDoes() {

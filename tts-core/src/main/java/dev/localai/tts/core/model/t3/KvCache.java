@@ -169,8 +169,10 @@ public final class KvCache implements AutoCloseable {
 
     /**
      * x (heads, n, d) -> q (heads, n, d) int8 and scale (heads, n): amax = max|x| per row, q = round(clamp(x * (127 /
-     * amax), +-127)) (0 where amax is 0 or x is NaN), scale = amax * (1 / 127.f). Each step a single IEEE float
-     * operation, in the order {@code tts_quantize_kv_row} takes, so both write the same bits.
+     * amax), +-127)) (0 where amax is 0 or NaN), scale = amax * (1 / 127.f) (NaN where the row holds a NaN, which then
+     * reaches the attention's output as it would from an fp32 cache). Each step a single IEEE float operation, in the
+     * order {@code tts_quantize_kv_row} takes, so both write the same bits ({@code KvCacheTest},
+     * {@code DecoderBlockKernelTest}).
      */
     private static void quantize(Tensor x, Tensor q, Tensor scale) {
         Tensor xf = x.scalar_type().value == ScalarType.Float.value ? x : x.to(ScalarType.Float);
