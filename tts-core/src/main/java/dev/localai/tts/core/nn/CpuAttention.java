@@ -102,8 +102,9 @@ public final class CpuAttention {
      * contiguous values, any row stride) sits at position {@code from + r} and attends, per head, over the cache rows
      * {@code 0..from + r}, which must already hold its own and every earlier row's keys and values (causal, without a
      * mask); {@code k}, {@code v}: the addresses of one layer's (heads, capacity, d) cache of element type
-     * {@code type} (an int8 cache's row scales after its values); {@code out} (rows, heads * d) contiguous fp32. The same sums as a decode step's attention at each
-     * position, so a row's result does not depend on the other rows or the thread count.
+     * {@code type} (an int8 cache's row scales after its values); {@code out} (rows, heads * d) contiguous fp32. The
+     * same sums as a decode step's attention at each position, so a row's result does not depend on the other rows or
+     * the thread count.
      */
     public static void prefill(Tensor q, int from, long k, long v, int heads, int d, int capacity, KvType type,
             double scale, Tensor out) {

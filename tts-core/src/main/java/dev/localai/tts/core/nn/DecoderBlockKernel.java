@@ -47,7 +47,7 @@ public final class DecoderBlockKernel {
     /** Blocks with fewer multiply-adds per row than this run on one thread. */
     private static final long MIN_SPLIT_WORK = 1L << 16;
     private static volatile boolean on = !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
-    /** The system property that sets the element type of fused blocks' caches: {@code int8}, {@code fp16} or {@code fp32}. */
+    /** The system property that sets the element type of fused blocks' caches: int8, fp16 or fp32. */
     public static final String CACHE_PROPERTY = "localai.tts.kvCache";
     /** The caches' element type where {@value #CACHE_PROPERTY} does not say. */
     public static final KvType DEFAULT_CACHE = KvType.INT8;

@@ -561,8 +561,8 @@ class DecoderBlockKernelTest {
     }
 
     /**
-     * m rows (m, d) with caches of {@code layers} layers in {@code type} (fp32, fp16 or int8): row r at position pos0 + r *
-     * posStep, its caches {@code spare} positions longer, random values (generator seed {@code seed}) before it.
+     * m rows (m, d) with caches of {@code layers} layers in {@code type} (fp32, fp16 or int8): row r at position pos0 +
+     * r * posStep, its caches {@code spare} positions longer, random values (generator seed {@code seed}) before it.
      */
     private record Rows(Tensor x0, int[] pos, Tensor[][] k0, Tensor[][] v0) {
         static Rows random(long seed, int m, int d, int heads, int layers, int pos0, int posStep, int spare,

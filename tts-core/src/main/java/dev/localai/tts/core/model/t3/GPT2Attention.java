@@ -62,7 +62,8 @@ final class GPT2Attention {
         if (nativeFor(cache, h)) {
             return c_proj.forward(nativePrefill(qkv, len, cache, layer, 0));
         }
-        // attention reads what the cache holds (an fp16 or int8 cache: its rounded keys and values, as decode steps will)
+        // attention reads what the cache holds (an fp16 or int8 cache: its rounded keys and values, as decode steps
+        // will)
         Tensor a = torch.scaled_dot_product_attention(q, like(cache.keys(layer, len), q),
                 like(cache.values(layer, len), q), new TensorOptional(), 0.0, true, new DoubleOptional(), false);
         Tensor merged = a.transpose(0, 1).reshape(len, nEmbd);
@@ -163,7 +164,7 @@ final class GPT2Attention {
         return oneQueryAttention(q, kc, vc, len, s, gemm);
     }
 
-    /** {@code c}, or a copy of it in {@code q}'s dtype where the cache holds another (an fp16 cache of int8 T3, bf16). */
+    /** {@code c}, or a copy of it in {@code q}'s dtype where the cache holds another (an fp16 cache of int8 T3). */
     private static Tensor like(Tensor c, Tensor q) {
         return c.scalar_type().value == q.scalar_type().value ? c : c.to(q.scalar_type());
     }
