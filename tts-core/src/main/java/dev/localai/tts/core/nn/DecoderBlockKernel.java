@@ -118,7 +118,7 @@ public final class DecoderBlockKernel {
         cacheType = java.util.Objects.requireNonNull(type, "type");
     }
 
-    /** The property's type, or {@link #DEFAULT_CACHE} where it is unset or unreadable (said once on stderr's log). */
+    /** The property's type, or {@link #DEFAULT_CACHE} where it is unset or unreadable (logged as a warning). */
     static KvType cacheTypeFrom(String property) {
         if (property == null || property.isBlank()) {
             return DEFAULT_CACHE;

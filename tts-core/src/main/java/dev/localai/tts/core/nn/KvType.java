@@ -1,6 +1,8 @@
 package dev.localai.tts.core.nn;
 
 import java.util.Locale;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The element type of a key/value cache that this project's CPU kernels read ({@link CpuAttention},
@@ -42,6 +44,21 @@ public enum KvType {
     /** Bytes of one layer's keys (or values) for {@code rows} head rows of {@code headDim}, scales included. */
     public long layerBytes(long rows, long headDim) {
         return rows * headDim * bytes + (this == INT8 ? rows * Float.BYTES : 0);
+    }
+
+    /**
+     * One layer of an {@link #INT8} cache seen in its allocation {@code layer} (int8, contiguous, at least
+     * {@link #layerBytes} long): its values (heads, capacity, headDim), from the first byte. A new view in the
+     * caller's scope; the allocation lives as long as any view of it.
+     */
+    public static Tensor int8Values(Tensor layer, long heads, long capacity, long headDim) {
+        return layer.narrow(0, 0, heads * capacity * headDim).view(heads, capacity, headDim);
+    }
+
+    /** The row scales (heads, capacity) fp32 of the same layer: the bytes right after its values, as a new view. */
+    public static Tensor int8Scales(Tensor layer, long heads, long capacity, long headDim) {
+        long rows = heads * capacity;
+        return layer.narrow(0, rows * headDim, rows * Float.BYTES).view(ScalarType.Float).view(heads, capacity);
     }
 
     /** Its lower-case name, as the {@code localai.tts.kvCache} property spells it. */

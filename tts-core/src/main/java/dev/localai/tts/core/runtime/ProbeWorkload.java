@@ -234,10 +234,10 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
             blocks.add(b);
         }
         dev.localai.tts.core.nn.KvType type = dev.localai.tts.core.nn.DecoderBlockKernel.cacheType();
-        Tensor kv = kvCache(fp32.kv(), type);
+        Tensor[] kv = kvCache(fp32.kv(), type);
         int cached = (int) fp32.kv().size(1);
-        long[] k = {kv.data_ptr().address()};
-        long[] v = {k[0] + kv.numel() * kv.element_size() / 2};
+        long[] k = {kv[0].data_ptr().address()};
+        long[] v = {kv[1].data_ptr().address()};
         int[] capacity = {cached};
         int[] pos = {cached - 1};
         Tensor x = torch.empty(1, d);
@@ -250,25 +250,29 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
     }
 
     /**
-     * kv (2 * 16 heads, positions, 64) fp32 as the native kernels' cache of {@code type}: keys then values, each an
-     * int8 cache's values followed by its row scales (only the speed of reading it matters here).
+     * kv (2 * 16 heads, positions, 64) fp32 as the native kernels' caches of {@code type}: the keys' layer and the
+     * values' (an int8 layer's row scales after its values; only the speed of reading them matters here).
      */
-    private static Tensor kvCache(Tensor kv, dev.localai.tts.core.nn.KvType type) {
-        if (type != dev.localai.tts.core.nn.KvType.INT8) {
-            return type == dev.localai.tts.core.nn.KvType.FP16 ? kv.to(ScalarType.Half) : kv;
-        }
-        long rows = kv.size(0) / 2 * kv.size(1);
-        long half = type.layerBytes(rows, kv.size(2));
-        Tensor raw = torch.zeros(2 * half).to(ScalarType.Char);
+    private static Tensor[] kvCache(Tensor kv, dev.localai.tts.core.nn.KvType type) {
+        long heads = kv.size(0) / 2;
+        Tensor[] layers = new Tensor[2];
         for (int i = 0; i < 2; i++) {
-            Tensor part = kv.narrow(0, i * kv.size(0) / 2, kv.size(0) / 2).reshape(-1);
-            raw.narrow(0, i * half, part.numel()).copy_(part.mul(new Scalar(40.0)).round_().clamp_(
-                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
-                    new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
-            raw.narrow(0, i * half + part.numel(), rows * Float.BYTES).view(ScalarType.Float)
+            Tensor part = kv.narrow(0, i * heads, heads);
+            if (type != dev.localai.tts.core.nn.KvType.INT8) {
+                layers[i] = part.to(type == dev.localai.tts.core.nn.KvType.FP16 ? ScalarType.Half : ScalarType.Float)
+                        .contiguous();
+                continue;
+            }
+            layers[i] = torch.empty(new long[] {type.layerBytes(heads * kv.size(1), kv.size(2))},
+                    new org.bytedeco.pytorch.TensorOptions(ScalarType.Char), null);
+            dev.localai.tts.core.nn.KvType.int8Values(layers[i], heads, kv.size(1), kv.size(2)).copy_(
+                    part.mul(new Scalar(40.0)).round_().clamp_(
+                            new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
+                            new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
+            dev.localai.tts.core.nn.KvType.int8Scales(layers[i], heads, kv.size(1), kv.size(2))
                     .fill_(new Scalar(1.0 / 40));
         }
-        return raw;
+        return layers;
     }
 
     static double relativeError(Tensor[] got, Tensor[] ref) {

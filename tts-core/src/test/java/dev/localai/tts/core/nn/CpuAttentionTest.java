@@ -28,6 +28,9 @@ class CpuAttentionTest {
         assumeTrue(CpuAttention.available(), "the native kernels are not loaded here");
     }
 
+    /** The prefill forms' cases: heads, head size, position of the first row, rows (each path, long and short). */
+    private static final int[][] PREFILL_CASES = {{16, 64, 376, 31}, {4, 24, 0, 9}, {3, 80, 5, 1}, {8, 12, 200, 60}};
+
     private static Tensor randn(Generator g, long... shape) {
         return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(ScalarType.Float));
     }
@@ -89,7 +92,7 @@ class CpuAttentionTest {
     void anInt8CacheReadsAsItsDequantizedRows() {
         int before = torch.get_num_threads();
         try {
-            for (int[] c : new int[][] {{16, 64, 376, 31}, {4, 24, 0, 9}, {3, 80, 5, 1}, {8, 12, 200, 60}}) {
+            for (int[] c : PREFILL_CASES) {
                 int heads = c[0];
                 int d = c[1];
                 int from = c[2];
@@ -97,18 +100,16 @@ class CpuAttentionTest {
                 int capacity = from + rows + 7;
                 try (PointerScope scope = new PointerScope()) {
                     Generator g = torch.createCPUGenerator(11L * heads + d + from);
-                    long values = (long) heads * capacity * d;
                     long layer = KvType.INT8.layerBytes((long) heads * capacity, d);
                     Tensor[] raw = new Tensor[2];
                     Tensor[] deq = new Tensor[2];
                     for (int i = 0; i < 2; i++) {
                         raw[i] = torch.empty(new long[] {layer}, new TensorOptions(ScalarType.Char), null);
-                        Tensor q8 = raw[i].narrow(0, 0, values).view(heads, capacity, d);
+                        Tensor q8 = KvType.int8Values(raw[i], heads, capacity, d);
                         q8.copy_(randn(g, heads, capacity, d).mul_(new Scalar(60.0)).round_()
                                 .clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
                                         new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
-                        Tensor scales = raw[i].narrow(0, values, (long) heads * capacity * Float.BYTES)
-                                .view(ScalarType.Float).view(heads, capacity);
+                        Tensor scales = KvType.int8Scales(raw[i], heads, capacity, d);
                         scales.copy_(torch.rand(new long[] {heads, capacity}, new GeneratorOptional(g),
                                 new TensorOptions(ScalarType.Float)).mul_(new Scalar(i == 0 ? 0.08 : 0.02)));
                         scales.narrow(1, from + rows, 7).fill_(new Scalar(Float.NaN));
@@ -151,7 +152,7 @@ class CpuAttentionTest {
         int before = torch.get_num_threads();
         try {
             for (boolean half : new boolean[] {false, true}) {
-                for (int[] c : new int[][] {{16, 64, 376, 31}, {4, 24, 0, 9}, {3, 80, 5, 1}, {8, 12, 200, 60}}) {
+                for (int[] c : PREFILL_CASES) {
                     int heads = c[0];
                     int d = c[1];
                     int from = c[2];

@@ -117,39 +117,29 @@ class DecoderBlockKernelTest {
         for (int r = 0; r < heads * cap; r++) {
             sc[r] = KvRows.quantize(x, r * hd, hd, q);
         }
-        float[] qf = new float[q.length];
-        for (int i = 0; i < q.length; i++) {
-            qf[i] = q[i];
-        }
-        Tensor raw = torch.empty(new long[] {KvType.INT8.layerBytes((long) heads * cap, hd)},
+        Tensor layer = torch.empty(new long[] {KvType.INT8.layerBytes((long) heads * cap, hd)},
                 new TensorOptions(ScalarType.Char), null);
-        Tensor values = raw.narrow(0, 0, (long) heads * cap * hd).view(heads, cap, hd);
-        Tensor qt = torch.empty(heads, cap, hd);
-        qt.data_ptr_float().put(qf);
-        values.copy_(qt);
-        Tensor st = torch.empty(heads, cap);
-        st.data_ptr_float().put(sc);
-        scales(values).copy_(st);
+        Tensor values = KvType.int8Values(layer, heads, cap, hd);
+        values.data_ptr_char().put(q);
+        KvType.int8Scales(layer, heads, cap, hd).data_ptr_float().put(sc);
         return values;
+    }
+
+    /** The whole allocation of an int8 cache layer (its values and its row scales), seen from its values' view. */
+    private static Tensor layerOf(Tensor values) {
+        return values.as_strided(new long[] {KvType.INT8.layerBytes(values.size(0) * values.size(1), values.size(2))},
+                1L);
     }
 
     /** An int8 cache's row scales (heads, capacity): a view of the storage after its values. */
     private static Tensor scales(Tensor values) {
-        long rows = values.size(0) * values.size(1);
-        return values.as_strided(new long[] {KvType.INT8.layerBytes(rows, values.size(2))}, 1L)
-                .narrow(0, rows * values.size(2), rows * Float.BYTES).view(ScalarType.Float)
-                .view(values.size(0), values.size(1));
+        return KvType.int8Scales(layerOf(values), values.size(0), values.size(1), values.size(2));
     }
 
     /** A copy of a cache made by {@link #asCache} (an int8 one's scales included). */
     private static Tensor copyOf(Tensor t) {
-        if (t.scalar_type().value != ScalarType.Char.value) {
-            return t.clone();
-        }
-        long rows = t.size(0) * t.size(1);
-        long bytes = KvType.INT8.layerBytes(rows, t.size(2));
-        return t.as_strided(new long[] {bytes}, 1L).clone().narrow(0, 0, rows * t.size(2))
-                .view(t.size(0), t.size(1), t.size(2));
+        return t.scalar_type().value != ScalarType.Char.value ? t.clone()
+                : KvType.int8Values(layerOf(t).clone(), t.size(0), t.size(1), t.size(2));
     }
 
     private static KvType typeOf(Tensor cache) {

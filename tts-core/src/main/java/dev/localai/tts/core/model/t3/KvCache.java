@@ -60,9 +60,7 @@ public final class KvCache implements AutoCloseable {
         }
         long[] shape = {nHead, capacity, headDim};
         long rows = (long) nHead * capacity;
-        this.type = device.is_cuda() ? null
-                : dtype == ScalarType.Float ? KvType.FP32 : dtype == ScalarType.Half ? KvType.FP16 : int8 ? KvType.INT8
-                : null;
+        this.type = device.is_cuda() ? null : nativeType(dtype);
         long layerBytes = int8 ? KvType.INT8.layerBytes(rows, headDim) : rows * headDim * elementBytes(dtype);
         this.bytes = 2L * nLayer * layerBytes;
         this.kScale = int8 ? new Tensor[nLayer] : null;
@@ -72,8 +70,8 @@ public final class KvCache implements AutoCloseable {
              TensorOptions o2 = opts.device(dev)) {
             for (int i = 0; i < nLayer; i++) {
                 if (int8) {
-                    k[i] = int8Layer(layerBytes, rows, shape, o2, kScale, i);
-                    v[i] = int8Layer(layerBytes, rows, shape, o2, vScale, i);
+                    k[i] = int8Layer(layerBytes, shape, o2, kScale, i);
+                    v[i] = int8Layer(layerBytes, shape, o2, vScale, i);
                 } else {
                     k[i] = torch.empty(shape, o2, null).retainReference();
                     v[i] = torch.empty(shape, o2, null).retainReference();
@@ -91,15 +89,18 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** One layer's int8 values (heads, capacity, headDim) and, after them, its row scales (heads, capacity) fp32. */
-    private static Tensor int8Layer(long layerBytes, long rows, long[] shape, TensorOptions opts, Tensor[] scales,
-                                    int layer) {
+    private static Tensor int8Layer(long layerBytes, long[] shape, TensorOptions opts, Tensor[] scales, int layer) {
         try (PointerScope scope = new PointerScope()) {
             Tensor raw = torch.empty(new long[] {layerBytes}, opts, null);
-            long values = rows * shape[2];
-            scales[layer] = raw.narrow(0, values, rows * Float.BYTES).view(ScalarType.Float).view(shape[0], shape[1])
-                    .retainReference();
-            return raw.narrow(0, 0, values).view(shape).retainReference();
+            scales[layer] = KvType.int8Scales(raw, shape[0], shape[1], shape[2]).retainReference();
+            return KvType.int8Values(raw, shape[0], shape[1], shape[2]).retainReference();
         }
+    }
+
+    /** The element type the native kernels read a CPU cache of {@code dtype} as, or null (bf16). */
+    private static KvType nativeType(ScalarType dtype) {
+        return dtype == ScalarType.Float ? KvType.FP32 : dtype == ScalarType.Half ? KvType.FP16
+                : dtype == ScalarType.Char ? KvType.INT8 : null;
     }
 
     /**
