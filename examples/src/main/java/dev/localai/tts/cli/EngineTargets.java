@@ -49,9 +49,10 @@ final class EngineTargets {
 
     /** The columns of {@link #markdownRow}, as a Markdown table's header and rule. */
     static String markdownHeader() {
-        return "| CPU | family/model | kernel flags | caps | T3 / flow | probe_s | rtf | first_audio_ms | streamed_rtf "
-                + "| t3 ms/token (floor) | t3_over_floor | flow first block ms (floor) | targets missed |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+        return "| CPU | family/model | kernel flags | caps | T3 / flow | probe_s | rtf | first_audio_ms "
+                + "| first block prompt s | streamed_rtf | t3 ms/token (floor) | t3_over_floor "
+                + "| flow first block ms (floor) | targets missed |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
     }
 
     /** One Markdown table row of the figures in {@code r} (after {@link #judge}); "?" for a figure it lacks. */
@@ -65,6 +66,7 @@ final class EngineTargets {
                 cell(r, "probe_s"),
                 withRange(r, "rtf"),
                 withRange(r, "first_audio_ms"),
+                cell(r, "first_block_prompt_s"),
                 withRange(r, "streamed_rtf"),
                 cell(r, "t3_ms_per_token") + " (" + cell(r, "t3_floor_ms_per_token") + ")",
                 withRange(r, "t3_over_floor"),

@@ -58,13 +58,14 @@ class EngineTargetsTest {
         r.put("rtf_range", "0.662-0.721");
         r.put("flow_dtype", "bf16");
         r.put("cpu_flags", "a|b"); // a bar inside a cell must not split it
+        r.put("first_block_prompt_s", 5.0); // the engine shortened the first block's prompt: the row says so
         EngineTargets.judge(r);
         String[] header = EngineTargets.markdownHeader().split("\n");
         String row = EngineTargets.markdownRow(r);
         assertThat(header).hasSize(2);
         assertThat(cells(row)).isEqualTo(cells(header[0])).isEqualTo(cells(header[1]));
         assertThat(row).startsWith("| AMD EPYC (2 cores) | 25/17 | a/b | none | int8 / bf16 | kept | 0.692 (0.662-0.721) "
-                + "| 1079 | ? |");
+                + "| 1079 | 5.0 | ? |");
         assertThat(row).endsWith("| first_audio_ms <= 1000 (1079) |");
         // T3's ratio with its range over the repeated runs, where there were several
         r.put("t3_over_floor_range", "1.15-1.21");

@@ -70,6 +70,8 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private final Voices voices;
     private final WorkerPool workers;
     private final AudioCache<CacheKey> cache;
+    /** What a streamed request's first block conditions on: the voice prompt's last part where first audio needs it. */
+    private final FirstBlockPrompt firstPrompt;
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
@@ -109,6 +111,9 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     TtsEngine(TtsOptions o) {
         this.options = o;
         IntraOpThreads.requireValid(o.threads()); // options made without the builder are held to its rule too
+        if (o.firstAudioTarget() == null || o.firstAudioTarget().isNegative()) {
+            throw new IllegalArgumentException("firstAudioTarget must be >= 0");
+        }
         if (!o.device().isCuda() && o.progress() != null) {
             // every CPU engine asks the probe (useMachineKernels): asked first, it can say why the pause, if any
             DtypeProbe.cached(() -> {
@@ -156,6 +161,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             throw e;
         }
         this.cache = new AudioCache<>(o.cacheBytes());
+        this.firstPrompt = new FirstBlockPrompt(o.firstAudioTarget().toMillis(), Utterance.flowQuadratic(model));
         this.decoder = o.maxConcurrent() > 1 && batchPays(o.batchDecoding(), model)
                 ? BatchDecoder.start(model.t3(), o.maxConcurrent()) : null;
         this.workers = new WorkerPool(o.maxConcurrent(), o.maxQueue());
@@ -165,6 +171,16 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         // loading and the weight-type probe computed on this thread: its idle OpenMP workers would slow the
         // engine's own threads from now on (ThreadPools)
         ThreadPools.release();
+    }
+
+    /**
+     * Seconds of the voice's S3Gen prompt that the latest streamed request's first block conditioned on: the whole
+     * prompt (10 s for the built-in voice), unless {@link TtsOptions.Builder#firstAudioTarget} had it shortened to make
+     * first audio sooner; NaN before any streamed request.
+     */
+    public double lastFirstBlockPromptSeconds() {
+        int tokens = firstPrompt.lastPromptTokens();
+        return tokens < 0 ? Double.NaN : tokens / FirstBlockPrompt.TOKENS_PER_SECOND;
     }
 
     /** Speech tokens of a streamed request's first flush with this engine's first block (the warm-up's length). */
@@ -186,12 +202,24 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
      */
     private void warmUp() {
         int tokens = firstFlushTokens();
+        warmUpRequest(tokens);
+        // it also measures how soon a first block comes (FirstBlockPrompt), but as a process's first flow at that
+        // length it runs slower than later ones (on a 2-core Zen 5 EPYC its first audio predicted 1.0-1.1 s where
+        // requests then took 0.8). Where that would shorten the voice prompt of first blocks, it is measured again
+        // warm, so that a machine that makes the target keeps the whole prompt
+        if (firstPrompt.wouldShorten(tokens)) {
+            firstPrompt.forget();
+            warmUpRequest(tokens);
+        }
+        cache.clear();
+    }
+
+    private void warmUpRequest(int tokens) {
         try (SpeechStream s = stream(SpeechRequest.builder(WARM_UP_TEXT).maxTokens(tokens).build())) {
             while (s.hasNext()) {
                 s.next();
             }
         }
-        cache.clear();
     }
 
     /**
@@ -352,7 +380,8 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     @Override
     public void produce(SynthesisJob job) {
-        ChunkedSynthesis.run(model, decoder, options, job.request, job.voice, job.streaming, job, job::cancelled);
+        ChunkedSynthesis.run(model, decoder, options, firstPrompt, job.request, job.voice, job.streaming, job,
+                job::cancelled);
     }
 
     @Override

@@ -28,6 +28,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param chunkChars       largest text chunk in characters
  * @param firstBlockTokens speech tokens in the first streamed block
  * @param maxBlockTokens   speech tokens in the largest streamed block
+ * @param firstAudioTarget first audio a streamed request aims at: where the engine measured that its first block would
+ *                         come later, that block conditions on the voice prompt's last part (at least 5 s); zero
+ *                         never shortens it ({@link Builder#firstAudioTarget})
  * @param batchDecoding    whether concurrent requests share T3 decode steps, or null for automatic
  * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
  * @param progress         where download progress and the notice of a first-start CPU probe go, or null
@@ -35,7 +38,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads, int maxConcurrent, int maxQueue,
                          long cacheBytes, Path voicesDir, boolean allowDownload, boolean warmUp,
                          boolean allowClipPaths, int chunkChars, int firstBlockTokens, int maxBlockTokens,
-                         Boolean batchDecoding, Duration stallTimeout, PrintStream progress) {
+                         Duration firstAudioTarget, Boolean batchDecoding, Duration stallTimeout, PrintStream progress) {
 
     /** Mutable builder of {@link TtsOptions}; every setting has a sensible default. */
     public static final class Builder {
@@ -54,6 +57,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         private int chunkChars = 300;
         private int firstBlockTokens = 8;
         private int maxBlockTokens = 80;
+        private Duration firstAudioTarget = defaultFirstAudioTarget();
         private Boolean batchDecoding;
         private Duration stallTimeout = Duration.ofSeconds(60);
         private PrintStream progress;
@@ -230,6 +234,40 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         }
 
         /**
+         * First audio a streamed request aims at (default 1 s, issue 13's target; {@code
+         * -Dlocalai.tts.firstAudioTarget=MS} sets the default). Every flow run covers the voice's whole S3Gen prompt
+         * (up to 10 s) as well as the tokens so far, and on a slow CPU that is most of the wait for the first audio.
+         * Where the engine has measured (its warm-up, or earlier requests) that a request's first block would come
+         * later than this, that block's flow conditions on the prompt's last part only: as long as the target
+         * allows, never under 5 s, the shortest reference clip upstream accepts. Only that block's audio (about
+         * 0.3 s) is made from the shorter prompt; the blocks after it and every non-streamed synthesis use the whole.
+         * {@link Duration#ZERO} always uses the whole prompt.
+         */
+        public Builder firstAudioTarget(Duration target) {
+            if (target == null || target.isNegative()) {
+                throw new IllegalArgumentException("firstAudioTarget must be >= 0");
+            }
+            this.firstAudioTarget = target;
+            return this;
+        }
+
+        private static Duration defaultFirstAudioTarget() {
+            String ms = System.getProperty("localai.tts.firstAudioTarget", "").trim();
+            if (ms.isEmpty()) {
+                return Duration.ofSeconds(1);
+            }
+            try {
+                long v = Long.parseLong(ms);
+                if (v >= 0) {
+                    return Duration.ofMillis(v);
+                }
+            } catch (NumberFormatException e) {
+                // falls through to the error below
+            }
+            throw new IllegalArgumentException("localai.tts.firstAudioTarget must be milliseconds >= 0: " + ms);
+        }
+
+        /**
          * Where download progress goes, and a line before the once-per-machine CPU probe's pause of some seconds
          * (default: nowhere).
          */
@@ -241,8 +279,8 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         /** The options as set so far. */
         public TtsOptions options() {
             return new TtsOptions(model, device, dtype, prefixCacheBytes, threads, maxConcurrent, maxQueue, cacheBytes, voicesDir,
-                    allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens, maxBlockTokens, batchDecoding,
-                    stallTimeout, progress);
+                    allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens, maxBlockTokens, firstAudioTarget,
+                    batchDecoding, stallTimeout, progress);
         }
 
         /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */

@@ -100,12 +100,21 @@ public final class Utterance {
         private volatile boolean failed;
         /** Sizes the request's streamed blocks from what its blocks so far measured. */
         final StreamPacer pacer;
+        /** The engine's choice of the prompt the request's first block conditions on; null: always the whole. */
+        final FirstBlockPrompt firstPrompt;
 
         /**
          * A pipeline that vocodes on its helper thread when {@code enabled}, pacing its blocks for a flow whose work
-         * over L tokens is {@code L + flowQuadratic L^2} ({@code S3GenFlow.multiplyAddsQuadratic}).
+         * over L tokens is {@code L + flowQuadratic L^2} ({@code S3GenFlow.multiplyAddsQuadratic}); its first block
+         * conditions on the whole voice prompt.
          */
         FlushPipeline(boolean enabled, double flowQuadratic) {
+            this(enabled, flowQuadratic, null);
+        }
+
+        /** As {@link #FlushPipeline(boolean, double)}, the first block's prompt chosen by {@code firstPrompt}. */
+        FlushPipeline(boolean enabled, double flowQuadratic, FirstBlockPrompt firstPrompt) {
+            this.firstPrompt = firstPrompt;
             this.pacer = new StreamPacer(enabled, flowQuadratic);
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tts-stream-flush");
@@ -292,6 +301,7 @@ public final class Utterance {
      */
     static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled, FlushPipeline shared) {
+        long started = System.nanoTime();
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
         int stride = m.flow().config().upsampleStride();
@@ -353,15 +363,23 @@ public final class Utterance {
                         int from = emittedFrames;
                         int audioTokens = n - LOOKAHEAD_TOKENS - emittedTokens;
                         int id = pacer.newBlock();
-                        int flowTokens = (int) promptTokens + n;
+                        // a request's first block may condition on the prompt's last part only, where the engine
+                        // measured that first audio would otherwise miss its target (FirstBlockPrompt)
+                        boolean inline = first && firstAudio;
+                        FirstBlockPrompt planner = inline ? pipeline.firstPrompt : null;
+                        int used = planner == null ? (int) promptTokens : planner.promptTokens((int) promptTokens, n);
+                        int flowTokens = used + n;
                         // the flow and HiFT of this block run while T3 decodes the next one (at most one in
                         // flight); the first block in line: first audio is what a listener waits for, and T3
                         // decoding beside it would take the cores from it (measured: its flow 1094 ms beside T3
                         // against 871 alone)
+                        double[] flowMs = {Double.NaN};
                         boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, promptTokens,
-                                from, stable, v.vocoder, sink, pacer, id), first && firstAudio);
+                                used, from, stable, v.vocoder, sink, pacer, id, flowMs), inline);
                         if (handed) {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, audioTokens);
+                        } else if (planner != null && pipeline.samples() > samplesBefore) {
+                            planner.measured((System.nanoTime() - started) / 1e6, flowMs[0], flowTokens, used);
                         }
                         first = false;
                         emittedFrames = stable;
@@ -387,8 +405,8 @@ public final class Utterance {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
-                        long out = flush(m, voice, tokens, total, v.z, promptTokens, from, total * stride, v.vocoder,
-                                sink, pacer, lastId);
+                        long out = flush(m, voice, tokens, total, v.z, promptTokens, (int) promptTokens, from,
+                                total * stride, v.vocoder, sink, pacer, lastId, null);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
@@ -462,27 +480,39 @@ public final class Utterance {
 
     /**
      * Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part; tells the pacer what
-     * block {@code id} cost and when its audio left.
+     * block {@code id} cost and when its audio left, and {@code flowMs[0]} (when given) what its flow took. The flow
+     * conditions on the last {@code used} of the voice's {@code promptTokens} prompt tokens: their mel frames and the
+     * noise of those frames, so that the generated frames see the same noise whatever part of the prompt is used.
      */
     private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, long promptTokens,
-            int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id) {
+            int used, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id, double[] flowMs) {
         if (to <= from) {
             pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
+        }
+        if (used < 0 || used > promptTokens) {
+            throw new IllegalArgumentException("prompt tokens used " + used + " not in [0, " + promptTokens + "]");
         }
         try (PointerScope scope = new PointerScope()) {
             long t0 = System.nanoTime();
             Tensor ids = idsTensor(tokens, n, m);
             int stride = m.flow().config().upsampleStride();
-            Tensor zn = z.narrow(2, 0, stride * (promptTokens + n));
-            Tensor mel = m.flow().inference(ids, voice.promptToken, voice.promptFeat, voice.embedding, zn);
+            long dropped = promptTokens - used;
+            Tensor zn = z.narrow(2, stride * dropped, stride * (used + n));
+            Tensor promptToken = dropped == 0 ? voice.promptToken : voice.promptToken.narrow(1, dropped, used);
+            Tensor promptFeat = dropped == 0 ? voice.promptFeat
+                    : voice.promptFeat.narrow(1, stride * dropped, voice.promptFeat.size(1) - stride * dropped);
+            Tensor mel = m.flow().inference(ids, promptToken, promptFeat, voice.embedding, zn);
             FiniteGuard.check(mel, "S3Gen flow");
             long t1 = System.nanoTime();
+            if (flowMs != null) {
+                flowMs[0] = (t1 - t0) / 1e6;
+            }
             Tensor part = mel.narrow(2, from, to - from).contiguous();
             float[] out = toArray(vocoder.push(part));
             FiniteGuard.check(out, "HiFT vocoder");
             long t2 = System.nanoTime();
-            pacer.blockDone(id, (int) promptTokens + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
+            pacer.blockDone(id, used + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
                 pacer.audio(out.length, StreamPacer.now());

@@ -36,7 +36,7 @@ class EngineThreadsTest {
         TtsOptions o = TtsEngine.builder().model(tmp.resolve("no-such-model")).allowDownload(false).options();
         TtsOptions tooMany = new TtsOptions(o.model(), o.device(), o.dtype(), o.prefixCacheBytes(), CORES + 1,
                 o.maxConcurrent(), o.maxQueue(), o.cacheBytes(), o.voicesDir(), o.allowDownload(), o.warmUp(),
-                o.allowClipPaths(), o.chunkChars(), o.firstBlockTokens(), o.maxBlockTokens(), o.batchDecoding(),
+                o.allowClipPaths(), o.chunkChars(), o.firstBlockTokens(), o.maxBlockTokens(), o.firstAudioTarget(), o.batchDecoding(),
                 o.stallTimeout(), o.progress());
         assertThatThrownBy(() -> new TtsEngine(tooMany))
                 .isInstanceOf(IllegalArgumentException.class)

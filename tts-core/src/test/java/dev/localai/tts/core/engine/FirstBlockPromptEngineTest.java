@@ -1,0 +1,88 @@
+package dev.localai.tts.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
+import dev.localai.tts.core.config.ModelConfig;
+import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.SpeechRequest;
+import dev.localai.tts.core.engine.api.SpeechStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A streamed request's first block on the voice prompt's last 5 s, end to end through the engine: a tiny checkpoint
+ * whose built-in voice has an 8 s S3Gen prompt (200 tokens). A first-audio target of 1 ms is missed by any real
+ * measurement, so the engine shortens the prompt after its warm-up, on every machine; a target of 0 never does.
+ */
+class FirstBlockPromptEngineTest {
+    private static final int PROMPT_TOKENS = 200;
+    @TempDir
+    static Path tmp;
+    private static Path model;
+
+    @BeforeAll
+    static void checkpoint() throws Exception {
+        model = tmp.resolve("tiny-long-prompt");
+        ModelConfig c = ModelConfig.tiny();
+        TinyCheckpoint.CondsSpec tiny = TinyCheckpoint.CondsSpec.tiny();
+        TinyCheckpoint.generate(model, 11, c.inventory(), c.t3().textTokensDictSize(),
+                new TinyCheckpoint.CondsSpec(tiny.t3PromptTokens(), PROMPT_TOKENS, tiny.speakerDim(),
+                        tiny.xvectorDim(), tiny.melBins(), tiny.speechVocab()));
+    }
+
+    private static TtsEngine engine(Duration target) {
+        return TtsEngine.builder().model(model).allowDownload(false).dtype("fp32").threads(1).cacheBytes(0)
+                .warmUp(true).firstAudioTarget(target).build();
+    }
+
+    private static SpeechRequest request() {
+        return SpeechRequest.builder("A first block on a shorter prompt.").seed(3L).maxTokens(40).build();
+    }
+
+    private static List<float[]> stream(TtsEngine e) {
+        List<float[]> parts = new ArrayList<>();
+        try (SpeechStream s = e.stream(request())) {
+            while (s.hasNext()) {
+                AudioChunk c = s.next();
+                parts.add(c.samples());
+            }
+        }
+        return parts;
+    }
+
+    @Test
+    void aMissedTargetShortensTheFirstBlocksPromptToFiveSecondsReproducibly() {
+        List<float[]> whole;
+        float[] unstreamed;
+        try (TtsEngine off = engine(Duration.ZERO)) {
+            whole = stream(off);
+            assertThat(off.lastFirstBlockPromptSeconds()).as("target 0: the whole 8 s").isEqualTo(8.0);
+            unstreamed = off.synthesize(request()).samples();
+        }
+        List<float[]> shortened;
+        try (TtsEngine on = engine(Duration.ofMillis(1))) {
+            assertThat(on.lastFirstBlockPromptSeconds()).as("the warm-up measured the whole prompt").isEqualTo(8.0);
+            shortened = stream(on);
+            assertThat(on.lastFirstBlockPromptSeconds()).as("then the shortest upstream accepts")
+                    .isEqualTo(FirstBlockPrompt.MIN_PROMPT_TOKENS / 25.0);
+            // a non-streamed synthesis always conditions on the whole prompt: the same bits as without the target
+            assertThat(on.synthesize(request()).samples()).containsExactly(unstreamed);
+            // and the shortened first block is the same computation every time
+            assertThat(ChunkJoiner.concat(stream(on))).containsExactly(ChunkJoiner.concat(shortened));
+        }
+        float[] a = ChunkJoiner.concat(whole);
+        float[] b = ChunkJoiner.concat(shortened);
+        assertThat(b).as("same tokens, same length").hasSameSizeAs(a).hasSameSizeAs(unstreamed);
+        for (float v : b) {
+            assertThat(Float.isFinite(v)).isTrue();
+        }
+        assertThat(shortened.get(0)).as("the first block was made from another prompt")
+                .hasSameSizeAs(whole.get(0)).isNotEqualTo(whole.get(0));
+    }
+}
