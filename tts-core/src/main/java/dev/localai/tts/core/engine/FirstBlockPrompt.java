@@ -18,9 +18,9 @@ package dev.localai.tts.core.engine;
  *
  * <p>The prediction: first audio = {@link #CAUTION} x ((what the measured first blocks took besides their flow) + (the
  * flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work}
- * counts it (its attention grows with the square of the length), the measurements as running means. The engine's warm-up (a streamed request of the first block's size)
- * gives the first measurement; before any, the whole prompt is used. A target of 0 turns this off.
- * Thread-safe: one per engine, fed by every request's first block.
+ * counts it (its attention grows with the square of the length), the measurements as running means. The engine's
+ * warm-up (a streamed request of the first block's size) gives the first measurement; before any, the whole prompt is
+ * used. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
  */
 final class FirstBlockPrompt {
     /** Upstream requires a reference clip longer than 5 s: 125 tokens at 25 a second. */

@@ -35,10 +35,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
  * @param progress         where download progress and the notice of a first-start CPU probe go, or null
  */
-public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads, int maxConcurrent, int maxQueue,
-                         long cacheBytes, Path voicesDir, boolean allowDownload, boolean warmUp,
-                         boolean allowClipPaths, int chunkChars, int firstBlockTokens, int maxBlockTokens,
-                         Duration firstAudioTarget, Boolean batchDecoding, Duration stallTimeout, PrintStream progress) {
+public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads,
+                         int maxConcurrent, int maxQueue, long cacheBytes, Path voicesDir, boolean allowDownload,
+                         boolean warmUp, boolean allowClipPaths, int chunkChars, int firstBlockTokens,
+                         int maxBlockTokens, Duration firstAudioTarget, Boolean batchDecoding, Duration stallTimeout,
+                         PrintStream progress) {
 
     /** Mutable builder of {@link TtsOptions}; every setting has a sensible default. */
     public static final class Builder {
@@ -278,9 +279,9 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
 
         /** The options as set so far. */
         public TtsOptions options() {
-            return new TtsOptions(model, device, dtype, prefixCacheBytes, threads, maxConcurrent, maxQueue, cacheBytes, voicesDir,
-                    allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens, maxBlockTokens, firstAudioTarget,
-                    batchDecoding, stallTimeout, progress);
+            return new TtsOptions(model, device, dtype, prefixCacheBytes, threads, maxConcurrent, maxQueue,
+                    cacheBytes, voicesDir, allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens,
+                    maxBlockTokens, firstAudioTarget, batchDecoding, stallTimeout, progress);
         }
 
         /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */

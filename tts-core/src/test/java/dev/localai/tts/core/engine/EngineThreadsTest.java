@@ -36,8 +36,8 @@ class EngineThreadsTest {
         TtsOptions o = TtsEngine.builder().model(tmp.resolve("no-such-model")).allowDownload(false).options();
         TtsOptions tooMany = new TtsOptions(o.model(), o.device(), o.dtype(), o.prefixCacheBytes(), CORES + 1,
                 o.maxConcurrent(), o.maxQueue(), o.cacheBytes(), o.voicesDir(), o.allowDownload(), o.warmUp(),
-                o.allowClipPaths(), o.chunkChars(), o.firstBlockTokens(), o.maxBlockTokens(), o.firstAudioTarget(), o.batchDecoding(),
-                o.stallTimeout(), o.progress());
+                o.allowClipPaths(), o.chunkChars(), o.firstBlockTokens(), o.maxBlockTokens(), o.firstAudioTarget(),
+                o.batchDecoding(), o.stallTimeout(), o.progress());
         assertThatThrownBy(() -> new TtsEngine(tooMany))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("threads must be 0 (automatic) or from 1 to " + CORES);

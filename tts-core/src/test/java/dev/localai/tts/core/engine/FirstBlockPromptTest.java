@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 /** The rule that shortens a streamed first block's voice prompt, on made-up costs (no dependence on this machine). */
 class FirstBlockPromptTest {
-    /** A flow quadratic term (S3GenFlow.multiplyAddsQuadratic gives the model's); the rule is the same for any q >= 0. */
+    /** A flow's quadratic term (S3GenFlow.multiplyAddsQuadratic gives the model's); the rule holds for any q >= 0. */
     private static final double Q = 7e-4;
     private static final int PROMPT = 250;
     private static final int FLUSH = 22;
