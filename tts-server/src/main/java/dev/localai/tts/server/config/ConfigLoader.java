@@ -53,6 +53,7 @@ public final class ConfigLoader {
         m.put("TTS_VOICES_DIR", "engine.voices-dir");
         m.put("TTS_ALLOW_DOWNLOAD", "engine.allow-download");
         m.put("TTS_WARM_UP", "engine.warm-up");
+        m.put("TTS_FIRST_AUDIO_TARGET_MS", "engine.first-audio-target-ms");
         m.put("TTS_API_KEYS", "auth.api-keys");
         m.put("TTS_ALLOWED_HOSTS", "security.allowed-hosts");
         m.put("TTS_ALLOWED_ORIGINS", "security.allowed-origins");
@@ -168,6 +169,7 @@ public final class ConfigLoader {
         l.str("engine.voices-dir", s -> b.voicesDir(s.isBlank() ? null : Path.of(s)));
         l.num("engine.allow-download", ConfigLoader::bool, b::allowDownload);
         l.num("engine.warm-up", ConfigLoader::bool, b::warmUp);
+        l.num("engine.first-audio-target-ms", ConfigLoader::millis, b::firstAudioTarget);
         l.list("speech.models", b::models);
         l.num("speech.strict", ConfigLoader::bool, b::strict);
         l.num("speech.max-tokens", Integer::valueOf, b::maxTokens);
@@ -229,6 +231,15 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("not between 0 and 86400 seconds: " + s);
         }
         return Duration.ofMillis(Math.round(d * 1000));
+    }
+
+    /** Whole milliseconds from 0 to a minute. */
+    private static Duration millis(String s) {
+        long ms = Long.parseLong(s);
+        if (ms < 0 || ms > 60_000) {
+            throw new IllegalArgumentException("not between 0 and 60000 ms: " + s);
+        }
+        return Duration.ofMillis(ms);
     }
 
     private static boolean bool(String s) {

@@ -77,14 +77,20 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * @param voicesDir     the voice library directory, or {@code null} for the built-in voice only
      * @param allowDownload whether a missing model may be downloaded
      * @param warmUp        whether to run a warm-up synthesis before reporting ready
+     * @param firstAudioTarget first audio a streamed request aims at (the engine's {@code firstAudioTarget}: a first
+     *                      block that would come later conditions on the voice prompt's last part, at least 5 s;
+     *                      zero never shortens it), or {@code null} for the engine's default (1 s)
      */
     public record Engine(String model, String device, int threads, int maxConcurrent, int maxQueue, Path voicesDir,
-                         boolean allowDownload, boolean warmUp) {
+                         boolean allowDownload, boolean warmUp, Duration firstAudioTarget) {
         public Engine {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(device, "device");
             if (maxConcurrent < 1 || maxQueue < 0) {
                 throw new IllegalArgumentException("engine: max-concurrent >= 1, max-queue >= 0");
+            }
+            if (firstAudioTarget != null && firstAudioTarget.isNegative()) {
+                throw new IllegalArgumentException("engine: first-audio-target-ms >= 0");
             }
             try { // the engine's rule, said at start-up rather than when the engine is built in the background
                 dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
@@ -191,6 +197,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.voicesDir = engine.voicesDir();
         b.allowDownload = engine.allowDownload();
         b.warmUp = engine.warmUp();
+        b.firstAudioTarget = engine.firstAudioTarget();
         b.models = speech.models();
         b.voiceMap = new LinkedHashMap<>(speech.voiceMap());
         b.strict = speech.strict();
@@ -227,6 +234,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         Path voicesDir;
         boolean allowDownload = true;
         boolean warmUp = true;
+        Duration firstAudioTarget;
         List<String> models = DEFAULT_MODELS;
         Map<String, String> voiceMap = defaultVoiceMap();
         boolean strict;
@@ -268,6 +276,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder voicesDir(Path v) { voicesDir = v; return this; }
         public Builder allowDownload(boolean v) { allowDownload = v; return this; }
         public Builder warmUp(boolean v) { warmUp = v; return this; }
+        public Builder firstAudioTarget(Duration v) { firstAudioTarget = v; return this; }
         public Builder models(List<String> v) { models = v; return this; }
         public Builder voiceMap(Map<String, String> v) { voiceMap = new LinkedHashMap<>(v); return this; }
         public Builder mapVoice(String openAiName, String voiceId) { voiceMap.put(openAiName, voiceId); return this; }
@@ -289,7 +298,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
 
         public ServerConfig build() {
             return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
-                    new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp),
+                    new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp,
+                            firstAudioTarget),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
                     allowedOrigins, allowedHosts, idleTimeout, maxUploads, new Wyoming(wyomingEnabled, wyomingPort,
                     wyomingMaxConnections, wyomingIdleTimeout, wyomingMaxTextChars, wyomingLanguages));

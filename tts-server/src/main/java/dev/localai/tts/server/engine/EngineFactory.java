@@ -27,6 +27,9 @@ public final class EngineFactory {
             if (c.voicesDir() != null) {
                 b.voicesDir(c.voicesDir());
             }
+            if (c.firstAudioTarget() != null) {
+                b.firstAudioTarget(c.firstAudioTarget());
+            }
             if (c.warmUp()) {
                 // the encoders first, before the engine's own warm-up: a process's first FFmpeg encoding after the
                 // engine has warmed up left its streamed requests 30-100% later to first audio (816-908 ms before,

@@ -101,13 +101,14 @@ class ConfigLoaderTest {
                   api-keys: [k1, k2]
                 """);
         Map<String, String> env = Map.of("TTS_PORT", "9100", "TTS_MODEL", "/models/env", "TTS_API_KEYS", "e1,e2",
-                "TTS_MAX_QUEUE", "3");
+                "TTS_MAX_QUEUE", "3", "TTS_FIRST_AUDIO_TARGET_MS", "0");
         ServerConfig envOnly = ConfigLoader.load(ConfigLoader.parseFlags(new String[] {"--config", yaml.toString()}),
                 env);
         assertThat(envOnly.port()).isEqualTo(9100);
         assertThat(envOnly.engine().model()).isEqualTo("/models/env");
         assertThat(envOnly.engine().device()).isEqualTo("cpu");
         assertThat(envOnly.engine().maxQueue()).isEqualTo(3);
+        assertThat(envOnly.engine().firstAudioTarget()).isEqualTo(Duration.ZERO);
         assertThat(envOnly.apiKeys()).containsExactly("e1", "e2");
         assertThat(envOnly.speech().voiceMap()).containsEntry("alloy", "narrator").containsEntry("echo", "default");
 
@@ -121,6 +122,20 @@ class ConfigLoaderTest {
                 Map.of());
         assertThat(yamlOnly.apiKeys()).containsExactly("k1", "k2");
         assertThat(yamlOnly.engine().voicesDir()).isEqualTo(Path.of("/v/yaml"));
+        assertThat(yamlOnly.engine().firstAudioTarget()).as("unset: the engine's default").isNull();
+    }
+
+    @Test
+    void theFirstAudioTargetIsMillisecondsFromZeroToAMinute() {
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_FIRST_AUDIO_TARGET_MS", "1500")).engine().firstAudioTarget())
+                .isEqualTo(Duration.ofMillis(1500));
+        for (String bad : new String[] {"-1", "60001", "1.5", "soon"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                    Map.of("TTS_FIRST_AUDIO_TARGET_MS", bad)))
+                    .as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("engine.first-audio-target-ms");
+        }
     }
 
     @Test
