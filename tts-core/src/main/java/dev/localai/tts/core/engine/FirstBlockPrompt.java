@@ -12,9 +12,10 @@ package dev.localai.tts.core.engine;
  * prompt's last part only: the last P' tokens and their 2P' mel frames, with the flow noise of those frames. That is
  * what the flow computes for a voice whose reference clip was that long, and the speaker embedding stays the whole
  * clip's. P' is never below {@link #MIN_PROMPT_TOKENS} (5 s), the shortest reference upstream accepts. The blocks after
- * the first, and every non-streamed synthesis, condition on the whole prompt; only the first block's frames (about
- * 0.3 s of audio) come from the shorter one. Taking the end of the prompt keeps the frames that the estimator's
- * causal convolutions see just before the generated ones.
+ * the first, and every non-streamed synthesis, condition on the whole prompt; only the frames the first flow run hands
+ * on (about 0.8 s of audio: the first block's 19 tokens of mel, its 0.33 s and the vocoder's look-ahead behind it)
+ * come from the shorter one. Taking the end of the prompt keeps the frames that the estimator's causal convolutions
+ * see just before the generated ones.
  *
  * <p>The prediction: first audio = {@link #CAUTION} x ((what the measured first blocks took besides their flow) + (the
  * flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work}

@@ -240,9 +240,10 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          * (up to 10 s) as well as the tokens so far, and on a slow CPU that is most of the wait for the first audio.
          * Where the engine has measured (its warm-up, or earlier requests) that a request's first block would come
          * later than this, that block's flow conditions on the prompt's last part only: as long as the target
-         * allows, never under 5 s, the shortest reference clip upstream accepts. Only that block's audio (about
-         * 0.3 s) is made from the shorter prompt; the blocks after it and every non-streamed synthesis use the whole.
-         * {@link Duration#ZERO} always uses the whole prompt.
+         * allows, never under 5 s, the shortest reference clip upstream accepts. Only that flow run's audio (about
+         * 0.8 s: the first block and the vocoder's look-ahead behind it) is made from the shorter prompt; the blocks
+         * after it and every non-streamed synthesis use the whole. {@link Duration#ZERO} always uses the whole
+         * prompt.
          */
         public Builder firstAudioTarget(Duration target) {
             if (target == null || target.isNegative()) {
