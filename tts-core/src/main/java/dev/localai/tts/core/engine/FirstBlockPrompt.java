@@ -1,5 +1,7 @@
 package dev.localai.tts.core.engine;
 
+import org.bytedeco.pytorch.Tensor;
+
 /**
  * How much of the voice's S3Gen prompt a streamed request's first block conditions on, chosen from what this engine
  * measured so that first audio comes within a target where the machine allows it.
@@ -114,6 +116,28 @@ final class FirstBlockPrompt {
     /** The target in ms (0: off). */
     double targetMs() {
         return targetMs;
+    }
+
+    /**
+     * The last {@code used} tokens of a voice's S3Gen prompt as the flow takes them: the tokens (1, used), their mel
+     * frames (from frame stride x (P - used) on) and the first frame of the flow noise that belongs to them. Views of
+     * the voice's tensors, or the tensors themselves for the whole prompt, which is also what a voice whose mel is
+     * shorter than stride x P frames always gets ({@code used} then says so).
+     */
+    record Part(Tensor tokens, Tensor feat, long noiseFrom, long used) {
+        static Part last(Tensor promptToken, Tensor promptFeat, long used, int stride) {
+            long prompt = promptToken.size(1);
+            if (used < 0 || used > prompt) {
+                throw new IllegalArgumentException("prompt tokens used " + used + " not in [0, " + prompt + "]");
+            }
+            long dropped = prompt - used;
+            if (dropped == 0 || promptFeat.size(1) < stride * prompt) {
+                return new Part(promptToken, promptFeat, 0, prompt);
+            }
+            return new Part(promptToken.narrow(1, dropped, used),
+                    promptFeat.narrow(1, stride * dropped, promptFeat.size(1) - stride * dropped), stride * dropped,
+                    used);
+        }
     }
 
     private static double blend(double old, double newest) {

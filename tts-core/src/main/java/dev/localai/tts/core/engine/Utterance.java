@@ -373,13 +373,14 @@ public final class Utterance {
                         // flight); the first block in line: first audio is what a listener waits for, and T3
                         // decoding beside it would take the cores from it (measured: its flow 1094 ms beside T3
                         // against 871 alone)
-                        double[] flowMs = {Double.NaN};
-                        boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, promptTokens,
-                                used, from, stable, v.vocoder, sink, pacer, id, flowMs), inline);
+                        double[] flow = {Double.NaN, used}; // its ms and the prompt tokens it used
+                        boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, used, from,
+                                stable, v.vocoder, sink, pacer, id, flow), inline);
                         if (handed) {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
-                            planner.measured((System.nanoTime() - started) / 1e6, flowMs[0], flowTokens, used);
+                            planner.measured((System.nanoTime() - started) / 1e6, flow[0], (int) flow[1] + n,
+                                    (int) flow[1]);
                         }
                         first = false;
                         emittedFrames = stable;
@@ -405,8 +406,8 @@ public final class Utterance {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
-                        long out = flush(m, voice, tokens, total, v.z, promptTokens, (int) promptTokens, from,
-                                total * stride, v.vocoder, sink, pacer, lastId, null);
+                        long out = flush(m, voice, tokens, total, v.z, (int) promptTokens, from, total * stride,
+                                v.vocoder, sink, pacer, lastId, null);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
@@ -480,39 +481,36 @@ public final class Utterance {
 
     /**
      * Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part; tells the pacer what
-     * block {@code id} cost and when its audio left, and {@code flowMs[0]} (when given) what its flow took. The flow
-     * conditions on the last {@code used} of the voice's {@code promptTokens} prompt tokens: their mel frames and the
-     * noise of those frames, so that the generated frames see the same noise whatever part of the prompt is used.
+     * block {@code id} cost and when its audio left, and {@code flow} (when given) what its flow took in ms and over
+     * how many prompt tokens. The flow conditions on the last {@code used} of the voice's prompt tokens
+     * ({@link FirstBlockPrompt.Part}): their mel frames and the noise of those frames, so that the generated frames see
+     * the same noise whatever part of the prompt is used.
      */
-    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, long promptTokens,
-            int used, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id, double[] flowMs) {
+    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, int used,
+            int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id, double[] flow) {
         if (to <= from) {
             pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
-        }
-        if (used < 0 || used > promptTokens) {
-            throw new IllegalArgumentException("prompt tokens used " + used + " not in [0, " + promptTokens + "]");
         }
         try (PointerScope scope = new PointerScope()) {
             long t0 = System.nanoTime();
             Tensor ids = idsTensor(tokens, n, m);
             int stride = m.flow().config().upsampleStride();
-            long dropped = promptTokens - used;
-            Tensor zn = z.narrow(2, stride * dropped, stride * (used + n));
-            Tensor promptToken = dropped == 0 ? voice.promptToken : voice.promptToken.narrow(1, dropped, used);
-            Tensor promptFeat = dropped == 0 ? voice.promptFeat
-                    : voice.promptFeat.narrow(1, stride * dropped, voice.promptFeat.size(1) - stride * dropped);
-            Tensor mel = m.flow().inference(ids, promptToken, promptFeat, voice.embedding, zn);
+            FirstBlockPrompt.Part prompt = FirstBlockPrompt.Part.last(voice.promptToken, voice.promptFeat, used,
+                    stride);
+            Tensor zn = z.narrow(2, prompt.noiseFrom(), stride * (prompt.used() + n));
+            Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn);
             FiniteGuard.check(mel, "S3Gen flow");
             long t1 = System.nanoTime();
-            if (flowMs != null) {
-                flowMs[0] = (t1 - t0) / 1e6;
+            if (flow != null) {
+                flow[0] = (t1 - t0) / 1e6;
+                flow[1] = prompt.used();
             }
             Tensor part = mel.narrow(2, from, to - from).contiguous();
             float[] out = toArray(vocoder.push(part));
             FiniteGuard.check(out, "HiFT vocoder");
             long t2 = System.nanoTime();
-            pacer.blockDone(id, used + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
+            pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
                 pacer.audio(out.length, StreamPacer.now());

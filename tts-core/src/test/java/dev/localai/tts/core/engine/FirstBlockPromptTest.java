@@ -3,6 +3,12 @@ package dev.localai.tts.core.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.localai.tts.core.runtime.Torch;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The rule that shortens a streamed first block's voice prompt, on made-up costs (no dependence on this machine). */
@@ -12,6 +18,11 @@ class FirstBlockPromptTest {
     private static final int PROMPT = 250;
     private static final int FLUSH = 22;
     private static final int MIN = FirstBlockPrompt.MIN_PROMPT_TOKENS;
+
+    @BeforeAll
+    static void libtorch() {
+        Torch.load();
+    }
 
     private static double flow(double msPerWork, int prompt) {
         return msPerWork * StreamPacer.work(Q, prompt + FLUSH);
@@ -85,6 +96,43 @@ class FirstBlockPromptTest {
         f.measured(2000, 1500, 0, PROMPT);
         assertThat(f.lastPromptTokens()).isEqualTo(-1);
         assertThat(f.promptTokens(PROMPT, FLUSH)).isEqualTo(PROMPT);
+    }
+
+    /**
+     * The prompt's last part keeps each token with its own mel frames (token i: frames 2i and 2i + 1) and the noise
+     * of those frames: tokens numbered 0..P-1 and frames holding their frame number say which ones were taken.
+     */
+    @Test
+    void thePromptsLastPartKeepsTokensFramesAndNoiseAligned() {
+        int prompt = 200;
+        int stride = 2;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor tokens = torch.arange(new Scalar(prompt)).reshape(1, prompt);
+            Tensor frames = torch.arange(new Scalar(stride * prompt)).to(torch.ScalarType.Float)
+                    .reshape(1, stride * prompt, 1).expand(1, stride * prompt, 80).contiguous();
+            FirstBlockPrompt.Part part = FirstBlockPrompt.Part.last(tokens, frames, MIN, stride);
+            assertThat(part.used()).isEqualTo(MIN);
+            assertThat(part.tokens().size(1)).isEqualTo(MIN);
+            assertThat(part.tokens().select(1, 0).item_long()).isEqualTo(prompt - MIN);
+            assertThat(part.tokens().select(1, MIN - 1).item_long()).isEqualTo(prompt - 1);
+            assertThat(part.feat().size(1)).isEqualTo((long) stride * MIN);
+            assertThat(part.feat().select(1, 0).select(1, 79).item_float()).isEqualTo(stride * (prompt - MIN));
+            assertThat(part.feat().select(1, stride * MIN - 1).select(1, 0).item_float())
+                    .isEqualTo(stride * prompt - 1);
+            assertThat(part.noiseFrom()).as("the noise of the kept frames").isEqualTo((long) stride * (prompt - MIN));
+
+            FirstBlockPrompt.Part whole = FirstBlockPrompt.Part.last(tokens, frames, prompt, stride);
+            assertThat(whole.used()).isEqualTo(prompt);
+            assertThat(whole.noiseFrom()).isZero();
+            assertThat(whole.tokens().size(1)).isEqualTo(prompt);
+            // a voice whose mel is shorter than its tokens' frames is never cut (the whole, said by used)
+            FirstBlockPrompt.Part odd = FirstBlockPrompt.Part.last(tokens, frames.narrow(1, 0, stride * prompt - 1),
+                    MIN, stride);
+            assertThat(odd.used()).isEqualTo(prompt);
+            assertThat(odd.noiseFrom()).isZero();
+            assertThatThrownBy(() -> FirstBlockPrompt.Part.last(tokens, frames, prompt + 1, stride))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test
