@@ -113,11 +113,6 @@ final class FirstBlockPrompt {
         return lastPromptTokens;
     }
 
-    /** The target in ms (0: off). */
-    double targetMs() {
-        return targetMs;
-    }
-
     /**
      * The last {@code used} tokens of a voice's S3Gen prompt as the flow takes them: the tokens (1, used), their mel
      * frames (from frame stride x (P - used) on) and the first frame of the flow noise that belongs to them. Views of
