@@ -65,7 +65,8 @@ final class FirstBlockPrompt {
     synchronized int promptTokens(int prompt, int flushTokens) {
         int p = plan(targetMs, otherMs, flowMsPerWork, flowQuadratic, prompt, flushTokens, MIN_PROMPT_TOKENS);
         boolean shortened = p < prompt;
-        if (shortened != saidShortened) {
+        // a prompt of 5 s or less is never cut: it says nothing about the rule, so the log stays as it was
+        if (prompt > MIN_PROMPT_TOKENS && shortened != saidShortened) {
             saidShortened = shortened;
             double flowMs = CAUTION * flowMsPerWork * StreamPacer.work(flowQuadratic, prompt + flushTokens);
             LOG.info(String.format(java.util.Locale.ROOT, shortened
