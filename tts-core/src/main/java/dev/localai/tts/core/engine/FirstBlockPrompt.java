@@ -21,22 +21,21 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>The prediction: first audio = {@link #CAUTION} x ((what the measured first blocks took besides their flow) + (the
  * flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work}
- * counts it (its attention grows with the square of the length), the measurements as running means. The engine's
- * warm-up (a streamed request of the first block's size) gives the first measurement; before any, the whole prompt is
- * used. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
+ * counts it (its attention grows with the square of the length), the measurements as running means
+ * ({@link StreamPacer#blend}). The engine's warm-up (a streamed request of the first block's size) gives the first
+ * measurement; before any, the whole prompt is used. A target of 0 turns this off. Thread-safe: one per engine, fed by
+ * every request's first block.
  */
 final class FirstBlockPrompt {
     /** Upstream requires a reference clip longer than 5 s: 125 tokens at 25 a second. */
     static final int MIN_PROMPT_TOKENS = 125;
-    /** Weight of the newest measurement in the running estimates. */
-    private static final double NEWEST = 0.5;
     /**
      * First audio is predicted this many times as long as measured: a request's first block came 5-9% later than
      * predicted from the warm-up on a 2-core Zen 5 EPYC (under the caps of a Zen 4's and an AVX2-only CPU's kernels).
      */
     static final double CAUTION = 1.1;
     /** Speech tokens a second. */
-    static final double TOKENS_PER_SECOND = 25.0;
+    static final double TOKENS_PER_SECOND = 1000.0 / StreamPacer.TOKEN_MS;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
             FirstBlockPrompt.class.getName());
 
@@ -88,8 +87,8 @@ final class FirstBlockPrompt {
         if (!(firstAudioMs >= 0) || !(flowMs >= 0) || flowTokens <= 0 || flowMs > firstAudioMs) {
             return;
         }
-        otherMs = blend(otherMs, firstAudioMs - flowMs);
-        flowMsPerWork = blend(flowMsPerWork, flowMs / StreamPacer.work(flowQuadratic, flowTokens));
+        otherMs = StreamPacer.blend(otherMs, firstAudioMs - flowMs);
+        flowMsPerWork = StreamPacer.blend(flowMsPerWork, flowMs / StreamPacer.work(flowQuadratic, flowTokens));
         lastPromptTokens = promptTokens;
     }
 
@@ -134,10 +133,6 @@ final class FirstBlockPrompt {
                     promptFeat.narrow(1, stride * dropped, promptFeat.size(1) - stride * dropped), stride * dropped,
                     used);
         }
-    }
-
-    private static double blend(double old, double newest) {
-        return Double.isNaN(old) ? newest : (1 - NEWEST) * old + NEWEST * newest;
     }
 
     /**

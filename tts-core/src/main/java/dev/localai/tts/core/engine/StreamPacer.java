@@ -148,7 +148,8 @@ final class StreamPacer {
         return new Costs(t3Ms, flowMs, hiftMs);
     }
 
-    private static double blend(double old, double newest) {
+    /** A running estimate: {@code newest} alone at first, then weighted {@link #NEWEST} against the one before. */
+    static double blend(double old, double newest) {
         return Double.isNaN(old) ? newest : (1 - NEWEST) * old + NEWEST * newest;
     }
 
