@@ -208,6 +208,10 @@ final class BenchCommand implements Runnable {
                 + "${DEFAULT-VALUE}).")
         int repeats;
 
+        @Option(names = "--steps", defaultValue = "2", description = "Euler steps of the flow's mean-flow solver "
+                + "(upstream's n_cfm_timesteps; default ${DEFAULT-VALUE}, Turbo's).")
+        int steps;
+
         @Option(names = "--conv-layout", split = ",", defaultValue = "auto",
                 description = "Convolution layouts to measure: auto (the engine's, measured by the weight-type "
                         + "probe), contiguous, channels-last (default ${DEFAULT-VALUE}).")
@@ -234,7 +238,7 @@ final class BenchCommand implements Runnable {
                 boolean channelsLast = channelsLast(layout);
                 dev.localai.tts.core.nn.Conv.useChannelsLast(channelsLast);
                 for (String d : dtypes) {
-                    S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, repeats, 7);
+                    S3GenBench.Params p = new S3GenBench.Params(dtype(d), promptTokens, tokens, steps, repeats, 7);
                     out.println(S3GenBench.describe(p, S3GenBench.run(p), Torch.threads())
                             + (channelsLast ? "; convolutions channels-last" : "; convolutions contiguous"));
                     out.flush();

@@ -146,10 +146,13 @@ final class EngineBenchmark {
             r.put("generation_s", round(generation / repeats, 2));
             r.put("rtf", round(median(rtf), 3));
             r.put("first_audio_ms", Math.round(median(first)));
-            // the voice prompt the streamed requests' first block conditioned on: the whole 10 s unless the engine
-            // measured that first audio would miss its target (TtsOptions.Builder#firstAudioTarget)
+            // the voice prompt the streamed requests' first block conditioned on, and its flow's solver steps: the
+            // whole 10 s in 2 unless the engine measured that first audio would miss its target
+            // (TtsOptions.Builder#firstAudioTarget)
             double promptS = e.lastFirstBlockPromptSeconds();
             r.put("first_block_prompt_s", Double.isNaN(promptS) ? "none" : (Object) round(promptS, 2));
+            int steps = e.lastFirstBlockFlowSteps();
+            r.put("first_block_flow_steps", steps == 0 ? "none" : (Object) steps);
             r.put("first_audio_target_ms", e.options().firstAudioTarget().toMillis());
             r.put("streamed_audio_s", round(streamedAudio, 2));
             r.put("streamed_rtf", round(median(streamedRtf), 3));

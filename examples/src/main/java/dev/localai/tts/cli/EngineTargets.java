@@ -66,7 +66,8 @@ final class EngineTargets {
                 cell(r, "probe_s"),
                 withRange(r, "rtf"),
                 withRange(r, "first_audio_ms"),
-                cell(r, "first_block_prompt_s"),
+                cell(r, "first_block_prompt_s") + (r.get("first_block_flow_steps") instanceof Number n
+                        && n.intValue() == 1 ? " (1 flow step)" : ""),
                 withRange(r, "streamed_rtf"),
                 cell(r, "t3_ms_per_token") + " (" + cell(r, "t3_floor_ms_per_token") + ")",
                 withRange(r, "t3_over_floor"),

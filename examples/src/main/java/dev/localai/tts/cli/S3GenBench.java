@@ -18,14 +18,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * S3Gen (the one-step mean-flow decoder: conformer encoder plus two estimator passes) and the HiFT vocoder at the
+ * S3Gen (the mean-flow decoder: conformer encoder plus one estimator pass per solver step, two in Turbo) and the HiFT vocoder at the
  * real Turbo sizes with random weights: milliseconds of compute per second of audio produced, for a reference prompt
  * and an utterance of given lengths (25 tokens = 50 mel frames = 1 s). HiFT vocodes as the engine does, through a
  * {@link HiftStream} (windows of 256 frames on the CPU). Prints figures; asserts nothing.
  */
 final class S3GenBench {
     /** What to run. */
-    record Params(ScalarType flowDtype, int promptTokens, int tokens, int repeats, long seed) {}
+    record Params(ScalarType flowDtype, int promptTokens, int tokens, int steps, int repeats, long seed) {}
 
     /** Median figures over the repeats. */
     record Result(double audioSeconds, double flowMs, double hiftMs, double cpuMsPerRun, double loadSeconds) {
@@ -64,7 +64,7 @@ final class S3GenBench {
                 }
                 try (PointerScope it = new PointerScope()) {
                     long a = System.nanoTime();
-                    Tensor mel = in.run(flow);
+                    Tensor mel = in.run(flow, p.steps());
                     long b = System.nanoTime();
                     // as the engine vocodes: through a stream, which cuts a long run into windows on the CPU
                     // (HiftStream: one window of the whole utterance faults its 8 MB tensors in again at every run)
@@ -104,6 +104,12 @@ final class S3GenBench {
         Tensor run(S3GenFlow flow) {
             return flow.inference(tokens, prompt, promptFeat, embedding, z);
         }
+
+        /** The mel frames of the new tokens after {@code steps} solver steps. */
+        Tensor run(S3GenFlow flow, int steps) {
+            return flow.inference(tokens, prompt, promptFeat, embedding, z, steps,
+                    dev.localai.tts.core.model.s3gen.FlowTrace.NONE);
+        }
     }
 
     /** Random vocoder weights at the real sizes; Snake alphas are kept near 1 so the activations stay finite. */
@@ -137,11 +143,11 @@ final class S3GenBench {
 
     static String describe(Params p, Result r, int threads) {
         String dt = p.flowDtype() == ScalarType.BFloat16 ? "bf16" : "fp32";
-        return String.format(Locale.ROOT, "S3Gen flow %s + HiFT fp32, %d CPU threads, prompt %d tokens, %d tokens "
-                        + "-> %.2f s of audio: flow %.0f ms (%.0f ms per s of audio), HiFT %.0f ms (%.0f ms per s), "
+        return String.format(Locale.ROOT, "S3Gen flow %s (%d solver step%s) + HiFT fp32, %d CPU threads, prompt %d "
+                        + "tokens, %d tokens -> %.2f s of audio: flow %.0f ms (%.0f ms per s of audio), HiFT %.0f ms (%.0f ms per s), "
                         + "total %.0f ms per s of audio (RTF %.3f); median of %d runs; %.0f CPU-ms per s of audio; "
                         + "random weights built in %.1f s",
-                dt, threads, p.promptTokens(), p.tokens(), r.audioSeconds(), r.flowMs(), r.flowMsPerAudioSecond(),
+                dt, p.steps(), p.steps() == 1 ? "" : "s", threads, p.promptTokens(), p.tokens(), r.audioSeconds(), r.flowMs(), r.flowMsPerAudioSecond(),
                 r.hiftMs(), r.hiftMsPerAudioSecond(), r.totalMsPerAudioSecond(), r.totalMsPerAudioSecond() / 1000,
                 p.repeats(), r.cpuMsPerRun() / r.audioSeconds(), r.loadSeconds());
     }

@@ -70,6 +70,11 @@ class EngineTargetsTest {
         // T3's ratio with its range over the repeated runs, where there were several
         r.put("t3_over_floor_range", "1.15-1.21");
         assertThat(EngineTargets.markdownRow(r)).contains("| 1.19 (1.15-1.21) |");
+        // and a first block whose flow took one solver step
+        r.put("first_block_flow_steps", 1);
+        assertThat(EngineTargets.markdownRow(r)).contains("| 1079 | 5.0 (1 flow step) | ? |");
+        r.put("first_block_flow_steps", 2);
+        assertThat(EngineTargets.markdownRow(r)).contains("| 1079 | 5.0 | ? |");
     }
 
     private static long cells(String line) {

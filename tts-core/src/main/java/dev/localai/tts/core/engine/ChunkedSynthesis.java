@@ -32,13 +32,13 @@ final class ChunkedSynthesis {
 
     private ChunkedSynthesis() {}
 
-    static void run(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options, FirstBlockPrompt firstPrompt,
+    static void run(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options, FirstBlockPlan firstPlan,
                     SpeechRequest request, PreparedVoice voice, boolean streaming, Output out,
                     BooleanSupplier cancelled) {
         // one vocoding pipeline for the whole request: a chunk's last flow and HiFT run there while the next chunk's
         // T3 decodes; everything that touches the audio (joiner, stretcher, pauses, progress) is queued behind them
         try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(Utterance.overlap,
-                Utterance.flowQuadratic(model), firstPrompt)) {
+                Utterance.flowQuadratic(model), firstPlan)) {
             runChunks(model, decoder, options, request, voice, streaming, out, cancelled, pipeline);
             pipeline.finish();
         }

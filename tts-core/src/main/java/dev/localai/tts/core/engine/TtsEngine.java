@@ -71,7 +71,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private final WorkerPool workers;
     private final AudioCache<CacheKey> cache;
     /** What a streamed request's first block conditions on: the voice prompt's last part where first audio needs it. */
-    private final FirstBlockPrompt firstPrompt;
+    private final FirstBlockPlan firstPlan;
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong requests = new AtomicLong();
@@ -161,7 +161,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             throw e;
         }
         this.cache = new AudioCache<>(o.cacheBytes());
-        this.firstPrompt = new FirstBlockPrompt(o.firstAudioTarget().toMillis(), Utterance.flowQuadratic(model));
+        this.firstPlan = new FirstBlockPlan(o.firstAudioTarget().toMillis(), Utterance.firstBlockFlow(model));
         this.decoder = o.maxConcurrent() > 1 && batchPays(o.batchDecoding(), model)
                 ? BatchDecoder.start(model.t3(), o.maxConcurrent()) : null;
         this.workers = new WorkerPool(o.maxConcurrent(), o.maxQueue());
@@ -179,8 +179,18 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
      * first audio sooner; NaN before any streamed request.
      */
     public double lastFirstBlockPromptSeconds() {
-        int tokens = firstPrompt.lastPromptTokens();
-        return tokens < 0 ? Double.NaN : tokens / FirstBlockPrompt.TOKENS_PER_SECOND;
+        FirstBlockPlan.Choice c = firstPlan.last();
+        return c == null ? Double.NaN : c.promptTokens() / FirstBlockPlan.TOKENS_PER_SECOND;
+    }
+
+    /**
+     * The flow solver's steps in the latest streamed request's first block: the checkpoint's (Turbo: 2), unless
+     * {@link TtsOptions.Builder#firstAudioTarget} had it take one to make first audio sooner; 0 before any streamed
+     * request.
+     */
+    public int lastFirstBlockFlowSteps() {
+        FirstBlockPlan.Choice c = firstPlan.last();
+        return c == null ? 0 : c.steps();
     }
 
     /** Speech tokens of a streamed request's first flush with this engine's first block (the warm-up's length). */
@@ -203,12 +213,12 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     private void warmUp() {
         int tokens = firstFlushTokens();
         warmUpRequest(tokens);
-        // it also measures how soon a first block comes (FirstBlockPrompt), but as a process's first flow at that
+        // it also measures how soon a first block comes (FirstBlockPlan), but as a process's first flow at that
         // length it runs slower than later ones (on a 2-core Zen 5 EPYC its first audio predicted 1.0-1.1 s where
-        // requests then took 0.8). Where that would shorten the voice prompt of first blocks, it is measured again
-        // warm, so that a machine that makes the target keeps the whole prompt
-        if (firstPrompt.wouldShorten(tokens)) {
-            firstPrompt.forget();
+        // requests then took 0.8). Where that would make first blocks cheaper (a shorter voice prompt, one flow step),
+        // it is measured again warm, so that a machine that makes the target keeps the whole prompt in both steps
+        if (firstPlan.wouldCheapen(tokens)) {
+            firstPlan.forget();
             warmUpRequest(tokens);
         }
         cache.clear();
@@ -380,7 +390,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
 
     @Override
     public void produce(SynthesisJob job) {
-        ChunkedSynthesis.run(model, decoder, options, firstPrompt, job.request, job.voice, job.streaming, job,
+        ChunkedSynthesis.run(model, decoder, options, firstPlan, job.request, job.voice, job.streaming, job,
                 job::cancelled);
     }
 

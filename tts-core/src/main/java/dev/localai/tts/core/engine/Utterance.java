@@ -3,6 +3,7 @@ package dev.localai.tts.core.engine;
 import dev.localai.tts.core.model.hift.HiftConfig;
 import dev.localai.tts.core.model.hift.HiftStream;
 import dev.localai.tts.core.model.hift.SourceNoise;
+import dev.localai.tts.core.model.s3gen.FlowTrace;
 import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.model.t3.SamplingParams;
@@ -100,21 +101,21 @@ public final class Utterance {
         private volatile boolean failed;
         /** Sizes the request's streamed blocks from what its blocks so far measured. */
         final StreamPacer pacer;
-        /** The engine's choice of the prompt the request's first block conditions on; null: always the whole. */
-        final FirstBlockPrompt firstPrompt;
+        /** The engine's choice of how the request's first block runs its flow; null: as every other block. */
+        final FirstBlockPlan firstPlan;
 
         /**
          * A pipeline that vocodes on its helper thread when {@code enabled}, pacing its blocks for a flow whose work
          * over L tokens is {@code L + flowQuadratic L^2} ({@code S3GenFlow.multiplyAddsQuadratic}); its first block
-         * conditions on the whole voice prompt.
+         * runs as every other block (the whole voice prompt, the checkpoint's solver steps).
          */
         FlushPipeline(boolean enabled, double flowQuadratic) {
             this(enabled, flowQuadratic, null);
         }
 
-        /** As {@link #FlushPipeline(boolean, double)}, the first block's prompt chosen by {@code firstPrompt}. */
-        FlushPipeline(boolean enabled, double flowQuadratic, FirstBlockPrompt firstPrompt) {
-            this.firstPrompt = firstPrompt;
+        /** As {@link #FlushPipeline(boolean, double)}, the first block's flow chosen by {@code firstPlan}. */
+        FlushPipeline(boolean enabled, double flowQuadratic, FirstBlockPlan firstPlan) {
+            this.firstPlan = firstPlan;
             this.pacer = new StreamPacer(enabled, flowQuadratic);
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tts-stream-flush");
@@ -286,6 +287,19 @@ public final class Utterance {
         return dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAddsQuadratic(m.flow().config());
     }
 
+    /**
+     * The flow's cost model for {@link FirstBlockPlan}: its quadratic term, the checkpoint's solver steps, and a
+     * one-step flow's share of their multiply-adds over a first block with a 10 s prompt (272 tokens; Turbo's: 0.572,
+     * within 1% of it from 147 tokens on).
+     */
+    static FirstBlockPlan.Flow firstBlockFlow(ChatterboxTurbo m) {
+        var c = m.flow().config();
+        double share = c.nTimesteps() == 1 ? 1
+                : dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c.withTimesteps(1), 272)
+                        / dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c, 272);
+        return new FirstBlockPlan.Flow(flowQuadratic(m), c.nTimesteps(), share);
+    }
+
     /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
     static Result run(ChatterboxTurbo m, BatchDecoder decoder, PreparedVoice voice, String text, Params p, Sink sink,
             BooleanSupplier cancelled) {
@@ -305,6 +319,8 @@ public final class Utterance {
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
         int stride = m.flow().config().upsampleStride();
+        // how every flow run but maybe a request's first goes: the whole prompt, the checkpoint's solver steps
+        FirstBlockPlan.Choice whole = FirstBlockPlan.Choice.whole((int) promptTokens, m.flow().config().nTimesteps());
         int cap = p.sampling().maxGenLen() + 2 + 3;
         int[] tokens = new int[cap];
         int n = 0;
@@ -363,31 +379,35 @@ public final class Utterance {
                         int from = emittedFrames;
                         int audioTokens = n - LOOKAHEAD_TOKENS - emittedTokens;
                         int id = pacer.newBlock();
-                        // a request's first block may condition on the prompt's last part only, where the engine
-                        // measured that first audio would otherwise miss its target (FirstBlockPrompt)
+                        // a request's first block may condition on the prompt's last part only, or take one solver
+                        // step, where the engine measured that first audio would otherwise miss its target
+                        // (FirstBlockPlan)
                         boolean inline = first && firstAudio;
-                        FirstBlockPrompt planner = inline ? pipeline.firstPrompt : null;
-                        int used = planner == null ? (int) promptTokens : planner.promptTokens((int) promptTokens, n);
-                        int flowTokens = used + n;
+                        FirstBlockPlan planner = inline ? pipeline.firstPlan : null;
+                        FirstBlockPlan.Choice choice = planner == null ? whole
+                                : planner.choose((int) promptTokens, n);
+                        int flowTokens = choice.promptTokens() + n;
                         // the flow and HiFT of this block run while T3 decodes the next one (at most one in
                         // flight); the first block in line: first audio is what a listener waits for, and T3
                         // decoding beside it would take the cores from it (measured: its flow 1094 ms beside T3
                         // against 871 alone)
-                        double[] flow = {Double.NaN, used}; // its ms and the prompt tokens it used
-                        boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, used, from,
+                        double[] flow = {Double.NaN, choice.promptTokens()}; // its ms and the prompt tokens it used
+                        boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, choice, from,
                                 stable, v.vocoder, sink, pacer, id, flow), inline);
                         if (handed) {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
-                            planner.measured((System.nanoTime() - started) / 1e6, flow[0], (int) flow[1] + n,
-                                    (int) flow[1]);
+                            int used = (int) flow[1];
+                            planner.measured((System.nanoTime() - started) / 1e6, flow[0], used + n,
+                                    new FirstBlockPlan.Choice(used, choice.steps(), choice.workShare()));
                         }
                         first = false;
                         emittedFrames = stable;
                         emittedTokens = n - LOOKAHEAD_TOKENS;
                         int doubled = Math.min(p.maxBlockTokens(), block * 2);
-                        block = pacer.next(StreamPacer.now(), flowTokens, p.firstBlockTokens(), p.maxBlockTokens(),
-                                doubled);
+                        // the next block's flow runs over the whole prompt, whatever this one's did
+                        block = pacer.next(StreamPacer.now(), (int) promptTokens + n, p.firstBlockTokens(),
+                                p.maxBlockTokens(), doubled);
                         nextFlush = n + block;
                     }
                     before = System.nanoTime();
@@ -406,8 +426,8 @@ public final class Utterance {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
-                        long out = flush(m, voice, tokens, total, v.z, (int) promptTokens, from, total * stride,
-                                v.vocoder, sink, pacer, lastId, null);
+                        long out = flush(m, voice, tokens, total, v.z, whole, from, total * stride, v.vocoder, sink,
+                                pacer, lastId, null);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
@@ -482,12 +502,14 @@ public final class Utterance {
     /**
      * Runs the flow over tokens[0, n) and vocodes mel frames [from, to) of the generated part; tells the pacer what
      * block {@code id} cost and when its audio left, and {@code flow} (when given) what its flow took in ms and over
-     * how many prompt tokens. The flow conditions on the last {@code used} of the voice's prompt tokens
-     * ({@link FirstBlockPrompt.Part}): their mel frames and the noise of those frames, so that the generated frames see
-     * the same noise whatever part of the prompt is used.
+     * how many prompt tokens. The flow runs as {@code choice} says: on the last of the voice's prompt tokens
+     * ({@link FirstBlockPlan.Part}: their mel frames and the noise of those frames, so that the generated frames see
+     * the same noise whatever part of the prompt is used), in its solver steps. The pacer is told the flow's time as
+     * a flow in the checkpoint's steps would have taken it.
      */
-    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z, int used,
-            int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id, double[] flow) {
+    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z,
+            FirstBlockPlan.Choice choice, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id,
+            double[] flow) {
         if (to <= from) {
             pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
@@ -496,10 +518,11 @@ public final class Utterance {
             long t0 = System.nanoTime();
             Tensor ids = idsTensor(tokens, n, m);
             int stride = m.flow().config().upsampleStride();
-            FirstBlockPrompt.Part prompt = FirstBlockPrompt.Part.last(voice.promptToken, voice.promptFeat, used,
-                    stride);
+            FirstBlockPlan.Part prompt = FirstBlockPlan.Part.last(voice.promptToken, voice.promptFeat,
+                    choice.promptTokens(), stride);
             Tensor zn = z.narrow(2, prompt.noiseFrom(), stride * (prompt.used() + n));
-            Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn);
+            Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn, choice.steps(),
+                    FlowTrace.NONE);
             FiniteGuard.check(mel, "S3Gen flow");
             long t1 = System.nanoTime();
             if (flow != null) {
@@ -510,7 +533,8 @@ public final class Utterance {
             float[] out = toArray(vocoder.push(part));
             FiniteGuard.check(out, "HiFT vocoder");
             long t2 = System.nanoTime();
-            pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6, out.length, (t2 - t1) / 1e6);
+            pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6 / choice.workShare(), out.length,
+                    (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
                 pacer.audio(out.length, StreamPacer.now());

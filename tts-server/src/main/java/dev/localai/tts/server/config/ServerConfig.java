@@ -78,8 +78,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * @param allowDownload whether a missing model may be downloaded
      * @param warmUp        whether to run a warm-up synthesis before reporting ready
      * @param firstAudioTarget first audio a streamed request aims at (the engine's {@code firstAudioTarget}: a first
-     *                      block that would come later conditions on the voice prompt's last part, at least 5 s;
-     *                      zero never shortens it), or {@code null} for the engine's default (1 s)
+     *                      block that would come later conditions on the voice prompt's last part, at least 5 s,
+     *                      then takes one flow step; zero never does), or {@code null} for the engine's default (1 s)
      */
     public record Engine(String model, String device, int threads, int maxConcurrent, int maxQueue, Path voicesDir,
                          boolean allowDownload, boolean warmUp, Duration firstAudioTarget) {

@@ -23,8 +23,20 @@ final class CausalConditionalCFM {
         this.nTimesteps = c.nTimesteps();
     }
 
-    /** z, mu, cond: (1, 80, T); spks (1, 80). Returns x1 (1, 80, T) in the dtype of the inputs. */
-    Tensor forward(Tensor z, Tensor mu, Tensor spks, Tensor cond, FlowTrace trace) {
+    /** Euler steps of the solver unless a call names others (the checkpoint's configuration; Turbo: 2). */
+    int nTimesteps() {
+        return nTimesteps;
+    }
+
+    /**
+     * z, mu, cond: (1, 80, T); spks (1, 80). Returns x1 (1, 80, T) in the dtype of the inputs, after {@code steps}
+     * Euler steps over linspace(0, 1, steps + 1) (upstream's {@code n_cfm_timesteps}).
+     */
+    Tensor forward(Tensor z, Tensor mu, Tensor spks, Tensor cond, int steps, FlowTrace trace) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("solver steps must be >= 1, got " + steps);
+        }
+        int nTimesteps = steps;
         return Scopes.run(() -> {
             Tensor tSpan = torch.linspace(new Scalar(0.0), new Scalar(1.0), nTimesteps + 1,
                     new TensorOptions(torch.ScalarType.Float));

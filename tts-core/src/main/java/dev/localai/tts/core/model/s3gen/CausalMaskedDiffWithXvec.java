@@ -46,9 +46,11 @@ final class CausalMaskedDiffWithXvec {
      * @param promptFeat (1, M1, 80) prompt mel frames
      * @param embedding  (1, 192) speaker x-vector
      * @param z          (1, 80, T) starting noise, T = stride * (P + N), covering the prompt frames too
+     * @param steps      the solver's Euler steps
      * @return (1, 80, T - M1) float32 mel
      */
-    Tensor inference(Tensor tokens, Tensor promptTok, Tensor promptFeat, Tensor embedding, Tensor z, FlowTrace trace) {
+    Tensor inference(Tensor tokens, Tensor promptTok, Tensor promptFeat, Tensor embedding, Tensor z, int steps,
+            FlowTrace trace) {
         return Scopes.run(() -> {
             torch.ScalarType dt = dtype();
             Tensor allTok = torch.cat(new TensorArrayRef(new TensorVector(
@@ -85,7 +87,7 @@ final class CausalMaskedDiffWithXvec {
             cond.narrow(1, 0, m1).copy_(promptFeat.to(dt));
             cond = cond.transpose(1, 2).contiguous();
 
-            Tensor feat = decoder.forward(z.to(dt), mu, spks, cond, trace);
+            Tensor feat = decoder.forward(z.to(dt), mu, spks, cond, steps, trace);
             return feat.narrow(2, m1, frames - m1).to(torch.ScalarType.Float).contiguous();
         });
     }

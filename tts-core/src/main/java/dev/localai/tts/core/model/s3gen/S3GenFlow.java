@@ -113,10 +113,20 @@ public final class S3GenFlow implements AutoCloseable {
     /** {@link #inference} reporting intermediates to {@code trace}. */
     public Tensor inference(Tensor speechTokens, Tensor promptTokens, Tensor promptFeat, Tensor embedding, Tensor z,
             FlowTrace trace) {
+        return inference(speechTokens, promptTokens, promptFeat, embedding, z, config.nTimesteps(), trace);
+    }
+
+    /**
+     * {@link #inference} with {@code steps} Euler steps of the mean-flow solver instead of the configured ones
+     * (upstream's {@code n_cfm_timesteps}: {@code S3Token2Wav.inference} takes it, and Turbo's pipeline passes 2; the
+     * mean-flow decoder was distilled to run in one). Throws {@link IllegalArgumentException} for fewer than 1.
+     */
+    public Tensor inference(Tensor speechTokens, Tensor promptTokens, Tensor promptFeat, Tensor embedding, Tensor z,
+            int steps, FlowTrace trace) {
         Tensor tok = speechTokens.dim() == 1 ? speechTokens.unsqueeze(0) : speechTokens;
         Tensor ptok = promptTokens.dim() == 1 ? promptTokens.unsqueeze(0) : promptTokens;
         Tensor pfeat = promptFeat.dim() == 2 ? promptFeat.unsqueeze(0) : promptFeat;
-        return flow.inference(tok, ptok, pfeat, embedding, z, trace);
+        return flow.inference(tok, ptok, pfeat, embedding, z, steps, trace);
     }
 
     /**

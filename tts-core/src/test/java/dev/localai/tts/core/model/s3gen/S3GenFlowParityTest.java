@@ -1,6 +1,7 @@
 package dev.localai.tts.core.model.s3gen;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.StateDict;
@@ -60,6 +61,61 @@ class S3GenFlowParityTest {
             assertThat(e1).isLessThan(5e-4);
             assertThat(m).isLessThan(1e-3);
         }
+        }
+    }
+
+    /**
+     * The solver in other step counts (upstream's {@code n_cfm_timesteps}): the checkpoint's 2 named explicitly is the
+     * same computation bit for bit; one step is one Euler step over t = 0 to 1, whose velocity is the estimator's at
+     * (t, r) = (0, 1), not the two-step run's first one at (0, 0.5).
+     */
+    @Test
+    void oneSolverStepIsOneEulerStepFromZeroToOne() {
+        try (StateDict root = StateDict.open(Golden.ckpt().resolve(S3GenFlow.CHECKPOINT), Device.cpu());
+             S3GenFlow flow = S3GenFlow.load(root, S3GenConfig.tiny());
+             SafeTensors g = Golden.load("s3gen.safetensors");
+             FlowTrace.Recording one = new FlowTrace.Recording();
+             FlowTrace.Recording two = new FlowTrace.Recording();
+             PointerScope scope = new PointerScope()) {
+            Tensor tokens = g.tensor("in.speech_tokens");
+            Tensor promptTok = g.tensor("in.prompt_token");
+            Tensor promptFeat = g.tensor("in.prompt_feat");
+            Tensor embedding = g.tensor("in.embedding");
+            Tensor z = g.tensor("in.z");
+            Tensor byDefault = flow.inference(tokens, promptTok, promptFeat, embedding, z);
+            Tensor named = flow.inference(tokens, promptTok, promptFeat, embedding, z, 2, two);
+            assertThat(Golden.maxAbsDiff(named, byDefault)).as("2 steps named: the configured run").isZero();
+            assertThat(two.estimatorOuts()).hasSize(2);
+
+            Tensor mel = flow.inference(tokens, promptTok, promptFeat, embedding, z, 1, one);
+            assertThat(one.estimatorOuts()).hasSize(1);
+            long m1 = promptFeat.size(promptFeat.dim() - 2);
+            Tensor v = one.estimatorOuts().get(0);
+            Tensor expected = z.add(v).narrow(2, m1, v.size(2) - m1);
+            assertThat(Golden.maxAbsDiff(mel, expected)).as("x1 = z + (1 - 0) v(z, t = 0, r = 1)").isLessThan(1e-6);
+            // the tiny checkpoint's time mixer keeps upstream's initialisation, [I 0], which ignores r: the one step's
+            // velocity is the two-step run's first one, and only the step size differs
+            assertThat(Golden.maxAbsDiff(v, two.estimatorOuts().get(0))).isLessThan(1e-6);
+            assertThat(Golden.maxAbsDiff(mel, byDefault)).isGreaterThan(1e-3);
+            assertThat(mel.isfinite().all().item_bool()).isTrue();
+            assertThatThrownBy(() -> flow.inference(tokens, promptTok, promptFeat, embedding, z, 0, FlowTrace.NONE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("steps");
+        }
+        // a trained mixer reads r too (random weights stand for one): the one step's velocity is the estimator's at
+        // r = 1, not at 0.5
+        try (S3GenFlow flow = S3GenFlow.random(S3GenConfig.tiny(), 5, org.bytedeco.pytorch.global.torch.ScalarType.Float);
+             FlowTrace.Recording one = new FlowTrace.Recording();
+             FlowTrace.Recording two = new FlowTrace.Recording();
+             PointerScope scope = new PointerScope()) {
+            Tensor tokens = Tensor.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, 1, 8);
+            Tensor promptTok = Tensor.create(new long[] {9, 10, 11, 12}, 1, 4);
+            Tensor promptFeat = org.bytedeco.pytorch.global.torch.randn(1, 8, 80);
+            Tensor embedding = org.bytedeco.pytorch.global.torch.randn(1, 192);
+            Tensor z = flow.noise(4, 8, 3);
+            flow.inference(tokens, promptTok, promptFeat, embedding, z, 1, one);
+            flow.inference(tokens, promptTok, promptFeat, embedding, z, 2, two);
+            assertThat(Golden.maxAbsDiff(one.estimatorOuts().get(0), two.estimatorOuts().get(0)))
+                    .as("r enters the estimator").isGreaterThan(1e-4);
         }
     }
 

@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A streamed request's first block on the voice prompt's last 5 s, end to end through the engine: a tiny checkpoint
- * whose built-in voice has an 8 s S3Gen prompt (200 tokens). A first-audio target of 1 ms is missed by any real
- * measurement, so the engine shortens the prompt after its warm-up, on every machine; a target of 0 never does.
+ * A streamed request's first block on the voice prompt's last 5 s in one flow step, end to end through the engine: a
+ * tiny checkpoint whose built-in voice has an 8 s S3Gen prompt (200 tokens). A first-audio target of 1 ms is missed by
+ * any real measurement, so after its warm-up the engine makes the first block as cheap as it goes, on every machine; a
+ * target of 0 never does.
  */
-class FirstBlockPromptEngineTest {
+class FirstBlockPlanEngineTest {
     private static final int PROMPT_TOKENS = 200;
     @TempDir
     static Path tmp;
@@ -57,20 +58,23 @@ class FirstBlockPromptEngineTest {
     }
 
     @Test
-    void aMissedTargetShortensTheFirstBlocksPromptToFiveSecondsReproducibly() {
+    void aMissedTargetRunsTheFirstBlockOnFiveSecondsInOneStepReproducibly() {
         List<float[]> whole;
         float[] unstreamed;
         try (TtsEngine off = engine(Duration.ZERO)) {
             whole = stream(off);
             assertThat(off.lastFirstBlockPromptSeconds()).as("target 0: the whole 8 s").isEqualTo(8.0);
+            assertThat(off.lastFirstBlockFlowSteps()).as("in the checkpoint's steps").isEqualTo(2);
             unstreamed = off.synthesize(request()).samples();
         }
         List<float[]> shortened;
         try (TtsEngine on = engine(Duration.ofMillis(1))) {
             assertThat(on.lastFirstBlockPromptSeconds()).as("the warm-up measured the whole prompt").isEqualTo(8.0);
+            assertThat(on.lastFirstBlockFlowSteps()).isEqualTo(2);
             shortened = stream(on);
             assertThat(on.lastFirstBlockPromptSeconds()).as("then the shortest upstream accepts")
-                    .isEqualTo(FirstBlockPrompt.MIN_PROMPT_TOKENS / 25.0);
+                    .isEqualTo(FirstBlockPlan.MIN_PROMPT_TOKENS / 25.0);
+            assertThat(on.lastFirstBlockFlowSteps()).as("in one step").isEqualTo(1);
             // a non-streamed synthesis always conditions on the whole prompt: the same bits as without the target
             assertThat(on.synthesize(request()).samples()).containsExactly(unstreamed);
             // and the shortened first block is the same computation every time
@@ -82,7 +86,7 @@ class FirstBlockPromptEngineTest {
         for (float v : b) {
             assertThat(Float.isFinite(v)).isTrue();
         }
-        assertThat(shortened.get(0)).as("the first block was made from another prompt")
+        assertThat(shortened.get(0)).as("the first block was made another way")
                 .hasSameSizeAs(whole.get(0)).isNotEqualTo(whole.get(0));
     }
 }

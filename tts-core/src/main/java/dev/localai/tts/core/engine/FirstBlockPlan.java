@@ -1,0 +1,216 @@
+package dev.localai.tts.core.engine;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * How a streamed request's first block runs its flow: on how much of the voice's S3Gen prompt, and in how many solver
+ * steps. It is chosen from what this engine measured, so that first audio comes within a target where the machine
+ * allows it.
+ *
+ * <p>Every flow run covers the whole voice prompt as well as the tokens so far. Its attention is bidirectional, so
+ * nothing of the prompt's part can be reused. With upstream's longest prompt (10 s, 250 tokens) and the first block's
+ * 22 tokens, the prompt is 92% of the first block's flow. That flow is most of first audio on a CPU: about 0.5 s of
+ * 0.8-1.0 on a 2-core Zen 5 EPYC, 1.8 s of 2.2 under the AVX2 caps, and about 1.0 s of 1.4-1.6 on a Zen 4 by proxy
+ * (docs/performance.md). Where the first block is predicted to miss the target, two things make it cheaper, in this
+ * order:
+ * <ol>
+ * <li>Its flow conditions on the prompt's last part only: the last P' tokens and their 2P' mel frames, with the flow
+ * noise of those frames. That is what the flow computes for a voice whose reference clip was that long, and the
+ * speaker embedding stays the whole clip's. P' is the longest predicted within the target, never below
+ * {@link #MIN_PROMPT_TOKENS} (5 s), the shortest reference upstream accepts. Taking the end of the prompt keeps the
+ * frames that the estimator's causal convolutions see just before the generated ones.</li>
+ * <li>Where even 5 s of prompt misses, its mean-flow solver takes one Euler step (t = 0 to 1) instead of the
+ * checkpoint's (Turbo: two, 0 to 0.5 to 1). One step is a computation upstream offers ({@code n_cfm_timesteps} of
+ * {@code S3Token2Wav.inference}) and the mean-flow decoder was distilled for; Turbo's pipeline passes 2. It halves the
+ * estimator's share of the flow: about 57% of the two-step flow's work ({@code S3GenFlow.multiplyAdds}), 52-62% of its
+ * time as measured. The prompt is then again the longest predicted within the target.</li>
+ * </ol>
+ * The blocks after the first, and every non-streamed synthesis, run the whole prompt in the checkpoint's steps; only
+ * the frames the first flow run hands on (about 0.8 s of audio: the first block's 19 tokens of mel, its 0.33 s and the
+ * vocoder's look-ahead behind it) come from the cheaper run.
+ *
+ * <p>The prediction: first audio = {@link #CAUTION} x ((what the measured first blocks took besides their flow) + (the
+ * flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work}
+ * counts it (its attention grows with the square of the length) times the steps' share, the measurements as running
+ * means ({@link StreamPacer#blend}). A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
+ * streamed request of the first block's size) gives the first measurement; before any, the whole prompt is used in the
+ * checkpoint's steps. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
+ */
+final class FirstBlockPlan {
+    /** Upstream requires a reference clip longer than 5 s: 125 tokens at 25 a second. */
+    static final int MIN_PROMPT_TOKENS = 125;
+    /**
+     * First audio is predicted this many times as long as measured: a request's first block came 5-9% later than
+     * predicted from the warm-up on a 2-core Zen 5 EPYC (under the caps of a Zen 4's and an AVX2-only CPU's kernels).
+     */
+    static final double CAUTION = 1.1;
+    /** Speech tokens a second. */
+    static final double TOKENS_PER_SECOND = 1000.0 / StreamPacer.TOKEN_MS;
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
+            FirstBlockPlan.class.getName());
+
+    /**
+     * What a first block's flow runs: the last {@code promptTokens} of the voice's prompt tokens, in {@code steps}
+     * solver steps, whose work is {@code workShare} of a flow in the checkpoint's steps (1 for those).
+     */
+    record Choice(int promptTokens, int steps, double workShare) {
+        Choice {
+            if (promptTokens < 0 || steps < 1 || !(workShare > 0 && workShare <= 1)) {
+                throw new IllegalArgumentException("prompt tokens " + promptTokens + ", steps " + steps
+                        + ", work share " + workShare);
+            }
+        }
+
+        /** The whole prompt in the checkpoint's steps. */
+        static Choice whole(int promptTokens, int steps) {
+            return new Choice(promptTokens, steps, 1);
+        }
+    }
+
+    /**
+     * The flow's cost model: its quadratic term ({@code S3GenFlow.multiplyAddsQuadratic}), the checkpoint's solver
+     * steps, and a one-step flow's share of their work (1 where they are one already).
+     */
+    record Flow(double quadratic, int steps, double oneStepShare) {
+        Flow {
+            if (!(quadratic >= 0) || steps < 1 || !(oneStepShare > 0 && oneStepShare <= 1)) {
+                throw new IllegalArgumentException("quadratic term " + quadratic + ", steps " + steps
+                        + ", one-step share " + oneStepShare);
+            }
+        }
+
+        double share(int s) {
+            return s == steps ? 1 : oneStepShare;
+        }
+    }
+
+    private final double targetMs;
+    private final Flow flow;
+    private double otherMs = Double.NaN;
+    /** ms per unit of work of a flow in the checkpoint's steps. */
+    private double flowMsPerWork = Double.NaN;
+    private Choice last;
+    /** What the log last said of first blocks (0: the whole prompt in the checkpoint's steps, 1: shorter, 2: one step). */
+    private int said;
+
+    /** @param targetMs first audio to aim at (ms from the request's start of work); 0 never makes a block cheaper */
+    FirstBlockPlan(double targetMs, Flow flow) {
+        if (!(targetMs >= 0)) {
+            throw new IllegalArgumentException("target " + targetMs + " ms must be >= 0");
+        }
+        this.targetMs = targetMs;
+        this.flow = flow;
+    }
+
+    /** How a first block of {@code flushTokens} tokens runs with a voice of {@code prompt} prompt tokens. */
+    synchronized Choice choose(int prompt, int flushTokens) {
+        Choice c = plan(targetMs, otherMs, flowMsPerWork, flow, prompt, flushTokens, MIN_PROMPT_TOKENS);
+        int kind = c.steps() < flow.steps() ? 2 : c.promptTokens() < prompt ? 1 : 0;
+        // a voice of 5 s or less kept whole says nothing about the rule: the log stays as it was
+        if (kind != said && (kind != 0 || prompt > MIN_PROMPT_TOKENS)) {
+            said = kind;
+            double flowMs = CAUTION * flowMsPerWork * c.workShare() * StreamPacer.work(flow.quadratic(),
+                    c.promptTokens() + flushTokens);
+            String what = switch (kind) {
+                case 2 -> String.format(java.util.Locale.ROOT, "the voice prompt's last %.1f s of %.1f in one "
+                        + "flow step (of %d)", c.promptTokens() / TOKENS_PER_SECOND, prompt / TOKENS_PER_SECOND,
+                        flow.steps());
+                case 1 -> String.format(java.util.Locale.ROOT, "the voice prompt's last %.1f s of %.1f",
+                        c.promptTokens() / TOKENS_PER_SECOND, prompt / TOKENS_PER_SECOND);
+                default -> "the whole voice prompt again";
+            };
+            LOG.info(String.format(java.util.Locale.ROOT, "streamed first blocks run on %s: first audio is predicted "
+                    + "at %.0f ms (the flow %.0f of it), the target is %.0f ms", what, CAUTION * otherMs + flowMs,
+                    flowMs, targetMs));
+        }
+        return c;
+    }
+
+    /**
+     * A first block was measured: its audio came {@code firstAudioMs} after the request's work began, of which its
+     * flow took {@code flowMs} over {@code flowTokens} tokens (the prompt it used and the flush's), run as
+     * {@code used} says.
+     */
+    synchronized void measured(double firstAudioMs, double flowMs, int flowTokens, Choice used) {
+        if (!(firstAudioMs >= 0) || !(flowMs >= 0) || flowTokens <= 0 || flowMs > firstAudioMs) {
+            return;
+        }
+        otherMs = StreamPacer.blend(otherMs, firstAudioMs - flowMs);
+        flowMsPerWork = StreamPacer.blend(flowMsPerWork,
+                flowMs / (used.workShare() * StreamPacer.work(flow.quadratic(), flowTokens)));
+        last = used;
+    }
+
+    /**
+     * Whether a first block of {@code flushTokens} tokens would now run cheaper (on less of the prompt, or in fewer
+     * steps) than the latest measured one (no side effects; false before any measurement).
+     */
+    synchronized boolean wouldCheapen(int flushTokens) {
+        if (last == null) {
+            return false;
+        }
+        Choice c = plan(targetMs, otherMs, flowMsPerWork, flow, last.promptTokens(), flushTokens, MIN_PROMPT_TOKENS);
+        return c.promptTokens() < last.promptTokens() || c.steps() < last.steps();
+    }
+
+    /** Drops what was measured (a process's first flow runs slower than the ones after it). */
+    synchronized void forget() {
+        otherMs = Double.NaN;
+        flowMsPerWork = Double.NaN;
+        last = null;
+    }
+
+    /** How the latest measured first block ran, or null before any. */
+    synchronized Choice last() {
+        return last;
+    }
+
+    /**
+     * The last {@code used} tokens of a voice's S3Gen prompt as the flow takes them: the tokens (1, used), their mel
+     * frames (from frame stride x (P - used) on) and the first frame of the flow noise that belongs to them. Views of
+     * the voice's tensors, or the tensors themselves for the whole prompt, which is also what a voice whose mel is
+     * shorter than stride x P frames always gets ({@code used} then says so).
+     */
+    record Part(Tensor tokens, Tensor feat, long noiseFrom, long used) {
+        static Part last(Tensor promptToken, Tensor promptFeat, long used, int stride) {
+            long prompt = promptToken.size(1);
+            if (used < 0 || used > prompt) {
+                throw new IllegalArgumentException("prompt tokens used " + used + " not in [0, " + prompt + "]");
+            }
+            long dropped = prompt - used;
+            if (dropped == 0 || promptFeat.size(1) < stride * prompt) {
+                return new Part(promptToken, promptFeat, 0, prompt);
+            }
+            return new Part(promptToken.narrow(1, dropped, used),
+                    promptFeat.narrow(1, stride * dropped, promptFeat.size(1) - stride * dropped), stride * dropped,
+                    used);
+        }
+    }
+
+    /**
+     * The rule (pure logic). The whole {@code prompt} in the checkpoint's steps when nothing is measured, the target
+     * is 0, or that is predicted within the target. Else the longest prompt in [{@code min}, {@code prompt}] predicted
+     * within it in those steps; else (when they are more than one) the longest in one step; else {@code min} in the
+     * fewest steps. A prompt no longer than {@code min} is never cut. Predicted: {@link #CAUTION} times
+     * {@code otherMs} plus the flow's {@code flowMsPerWork} per unit of {@link StreamPacer#work}, times the steps'
+     * share.
+     */
+    static Choice plan(double targetMs, double otherMs, double flowMsPerWork, Flow flow, int prompt, int flushTokens,
+                       int min) {
+        if (targetMs <= 0 || Double.isNaN(otherMs) || Double.isNaN(flowMsPerWork)) {
+            return Choice.whole(prompt, flow.steps());
+        }
+        int shortest = Math.min(prompt, min);
+        int[] steps = flow.steps() > 1 ? new int[] {flow.steps(), 1} : new int[] {flow.steps()};
+        for (int s : steps) {
+            double share = flow.share(s);
+            for (int p = prompt; p >= shortest; p--) {
+                if (CAUTION * (otherMs + flowMsPerWork * share * StreamPacer.work(flow.quadratic(), p + flushTokens))
+                        <= targetMs) {
+                    return new Choice(p, s, share);
+                }
+            }
+        }
+        return new Choice(shortest, 1, flow.share(1));
+    }
+}
