@@ -112,9 +112,12 @@ final class FirstBlockPlan {
             double flowMs = CAUTION * flowMsPerWork * c.workShare() * StreamPacer.work(flow.quadratic(),
                     c.promptTokens() + flushTokens);
             String what = switch (kind) {
-                case 2 -> String.format(java.util.Locale.ROOT, "the voice prompt's last %.1f s of %.1f in one "
-                        + "flow step (of %d)", c.promptTokens() / TOKENS_PER_SECOND, prompt / TOKENS_PER_SECOND,
-                        flow.steps());
+                case 2 -> (c.promptTokens() < prompt
+                        ? String.format(java.util.Locale.ROOT, "the voice prompt's last %.1f s of %.1f",
+                                c.promptTokens() / TOKENS_PER_SECOND, prompt / TOKENS_PER_SECOND)
+                        : String.format(java.util.Locale.ROOT, "the whole voice prompt (%.1f s)",
+                                prompt / TOKENS_PER_SECOND))
+                        + " in one flow step (of " + flow.steps() + ")";
                 case 1 -> String.format(java.util.Locale.ROOT, "the voice prompt's last %.1f s of %.1f",
                         c.promptTokens() / TOKENS_PER_SECOND, prompt / TOKENS_PER_SECOND);
                 default -> "the whole voice prompt again";
