@@ -16,16 +16,9 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class CausalConditionalCFM {
     final ConditionalDecoder estimator;
-    private final int nTimesteps;
 
     CausalConditionalCFM(ParamSource p, S3GenConfig c) {
         this.estimator = new ConditionalDecoder(p.sub("estimator"), c);
-        this.nTimesteps = c.nTimesteps();
-    }
-
-    /** Euler steps of the solver unless a call names others (the checkpoint's configuration; Turbo: 2). */
-    int nTimesteps() {
-        return nTimesteps;
     }
 
     /**
@@ -36,15 +29,14 @@ final class CausalConditionalCFM {
         if (steps < 1) {
             throw new IllegalArgumentException("solver steps must be >= 1, got " + steps);
         }
-        int nTimesteps = steps;
         return Scopes.run(() -> {
-            Tensor tSpan = torch.linspace(new Scalar(0.0), new Scalar(1.0), nTimesteps + 1,
+            Tensor tSpan = torch.linspace(new Scalar(0.0), new Scalar(1.0), steps + 1,
                     new TensorOptions(torch.ScalarType.Float));
-            float[] ts = new float[nTimesteps + 1];
+            float[] ts = new float[steps + 1];
             tSpan.data_ptr_float().get(ts);
             Tensor x = z;
             Tensor span = OnDevice.of(tSpan, z); // the time grid where the estimator runs
-            for (int i = 0; i < nTimesteps; i++) {
+            for (int i = 0; i < steps; i++) {
                 Tensor t = span.narrow(0, i, 1);
                 Tensor r = span.narrow(0, i + 1, 1);
                 Tensor emb = estimator.timeEmbedding(t, r, z.scalar_type());

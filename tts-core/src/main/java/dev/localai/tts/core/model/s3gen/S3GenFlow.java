@@ -123,6 +123,9 @@ public final class S3GenFlow implements AutoCloseable {
      */
     public Tensor inference(Tensor speechTokens, Tensor promptTokens, Tensor promptFeat, Tensor embedding, Tensor z,
             int steps, FlowTrace trace) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("solver steps must be >= 1, got " + steps);
+        }
         Tensor tok = speechTokens.dim() == 1 ? speechTokens.unsqueeze(0) : speechTokens;
         Tensor ptok = promptTokens.dim() == 1 ? promptTokens.unsqueeze(0) : promptTokens;
         Tensor pfeat = promptFeat.dim() == 2 ? promptFeat.unsqueeze(0) : promptFeat;
