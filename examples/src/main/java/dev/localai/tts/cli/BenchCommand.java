@@ -224,6 +224,10 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             // every name checked before any work ("auto" is resolved later: it may run the probe, after Torch.init)
             layouts.stream().filter(l -> !l.equals("auto")).forEach(this::channelsLast);
+            if (steps < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--steps must be at least 1: " + steps);
+            }
             Torch.init(benchThreads(threads));
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
