@@ -174,7 +174,7 @@ public final class ChatterboxTurbo implements AutoCloseable {
     /** Speech for one text (a few sentences) with one voice, whole: upstream's {@code generate}. */
     public float[] generate(String text, PreparedVoice voice, SamplingParams sampling, long seed) {
         List<float[]> parts = new ArrayList<>();
-        generateStream(text, voice, new Utterance.Params(sampling, seed, false, 0, 0), null, parts::add, () -> false);
+        generateStream(text, voice, new Utterance.Params(sampling, seed, false, 0, 0, 0), null, parts::add, () -> false);
         return ChunkJoiner.concat(parts);
     }
 

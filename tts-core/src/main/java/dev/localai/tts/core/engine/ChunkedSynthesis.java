@@ -77,7 +77,7 @@ final class ChunkedSynthesis {
                 String text = chunks.get(k);
                 int cap = request.maxTokens() != null ? request.maxTokens() : tokenCap(text);
                 Utterance.Params p = new Utterance.Params(base.withMaxGenLen(cap), seed + 7919L * i, streaming,
-                        options.firstBlockTokens(), options.maxBlockTokens());
+                        options.firstBlockTokens(), options.maxBlockTokens(), options.flowSteps());
                 // after a pause a chunk starts afresh: leading silence cut, no crossfade across the pause
                 boolean fresh = i == 0 && !afterPause;
                 pipeline.then(() -> joiner.beginChunk(fresh));

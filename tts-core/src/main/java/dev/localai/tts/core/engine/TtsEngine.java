@@ -161,7 +161,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             throw e;
         }
         this.cache = new AudioCache<>(o.cacheBytes());
-        this.firstPlan = new FirstBlockPlan(o.firstAudioTarget().toMillis(), Utterance.firstBlockFlow(model));
+        this.firstPlan = new FirstBlockPlan(o.firstAudioTarget().toMillis(), Utterance.firstBlockFlow(model, o.flowSteps()));
         this.decoder = o.maxConcurrent() > 1 && batchPays(o.batchDecoding(), model)
                 ? BatchDecoder.start(model.t3(), o.maxConcurrent()) : null;
         this.workers = new WorkerPool(o.maxConcurrent(), o.maxQueue());
@@ -184,7 +184,15 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     }
 
     /**
-     * The flow solver's steps in the latest streamed request's first block: the checkpoint's (Turbo: 2), unless
+     * The S3Gen flow's mean-flow solver steps every synthesis runs: {@link TtsOptions.Builder#flowSteps}, or the
+     * checkpoint's (Turbo: 2) where that is 0. A streamed first block may take fewer ({@link #lastFirstBlockFlowSteps}).
+     */
+    public int flowSteps() {
+        return Utterance.flowSteps(model, options.flowSteps());
+    }
+
+    /**
+     * The flow solver's steps in the latest streamed request's first block: {@link #flowSteps()}, unless
      * {@link TtsOptions.Builder#firstAudioTarget} had it take one to make first audio sooner; 0 before any streamed
      * request.
      */

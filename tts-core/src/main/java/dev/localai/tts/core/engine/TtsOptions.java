@@ -32,6 +32,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *                         come later, that block conditions on the voice prompt's last part (at least 5 s), and
  *                         where that is not enough its flow takes one solver step; zero never does either
  *                         ({@link Builder#firstAudioTarget})
+ * @param flowSteps        the flow's mean-flow solver steps, or 0 for the checkpoint's (Turbo: 2)
+ *                         ({@link Builder#flowSteps})
  * @param batchDecoding    whether concurrent requests share T3 decode steps, or null for automatic
  * @param stallTimeout     how long a stream waits for its consumer before it is cancelled
  * @param progress         where download progress and the notice of a first-start CPU probe go, or null
@@ -39,8 +41,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public record TtsOptions(String model, Device device, ScalarType dtype, long prefixCacheBytes, int threads,
                          int maxConcurrent, int maxQueue, long cacheBytes, Path voicesDir, boolean allowDownload,
                          boolean warmUp, boolean allowClipPaths, int chunkChars, int firstBlockTokens,
-                         int maxBlockTokens, Duration firstAudioTarget, Boolean batchDecoding, Duration stallTimeout,
-                         PrintStream progress) {
+                         int maxBlockTokens, Duration firstAudioTarget, int flowSteps, Boolean batchDecoding,
+                         Duration stallTimeout, PrintStream progress) {
+
+    /** The most flow solver steps {@link Builder#flowSteps} takes: the count of S3Gen's flow before its distillation. */
+    public static final int MAX_FLOW_STEPS = 10;
+
+    public TtsOptions {
+        if (flowSteps < 0 || flowSteps > MAX_FLOW_STEPS) {
+            throw new IllegalArgumentException("flowSteps must be 0 (the checkpoint's) to " + MAX_FLOW_STEPS + ": "
+                    + flowSteps);
+        }
+    }
 
     /** Mutable builder of {@link TtsOptions}; every setting has a sensible default. */
     public static final class Builder {
@@ -60,6 +72,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         private int firstBlockTokens = 8;
         private int maxBlockTokens = 80;
         private Duration firstAudioTarget = defaultFirstAudioTarget();
+        private int flowSteps = defaultFlowSteps();
         private Boolean batchDecoding;
         private Duration stallTimeout = Duration.ofSeconds(60);
         private PrintStream progress;
@@ -255,6 +268,41 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
             return this;
         }
 
+        /**
+         * The S3Gen flow's mean-flow solver steps for every synthesis (upstream's {@code n_cfm_timesteps}); 0, the
+         * default, takes the checkpoint's (Turbo: 2, what upstream's pipeline runs; {@code -Dlocalai.tts.flowSteps=N}
+         * sets the default). One step is the mode the decoder
+         * was distilled for (upstream's README: "from 10 steps to just one") and costs about 57% of the flow's two
+         * (an AVX2-only 2-core CPU: a 5 s utterance's flow 1.54 s instead of 2.70); the audio differs from upstream's
+         * two-step output. Streamed first blocks may take one step anyway where first audio would otherwise miss
+         * {@link #firstAudioTarget}.
+         */
+        public Builder flowSteps(int steps) {
+            if (steps < 0 || steps > MAX_FLOW_STEPS) {
+                throw new IllegalArgumentException("flowSteps must be 0 (the checkpoint's) to " + MAX_FLOW_STEPS
+                        + ": " + steps);
+            }
+            this.flowSteps = steps;
+            return this;
+        }
+
+        private static int defaultFlowSteps() {
+            String v = System.getProperty("localai.tts.flowSteps", "").trim();
+            if (v.isEmpty()) {
+                return 0;
+            }
+            try {
+                int n = Integer.parseInt(v);
+                if (n >= 0 && n <= MAX_FLOW_STEPS) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // falls through to the error below
+            }
+            throw new IllegalArgumentException("localai.tts.flowSteps must be 0 (the checkpoint's) to "
+                    + MAX_FLOW_STEPS + ": " + v);
+        }
+
         private static Duration defaultFirstAudioTarget() {
             String ms = System.getProperty("localai.tts.firstAudioTarget", "").trim();
             if (ms.isEmpty()) {
@@ -284,7 +332,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         public TtsOptions options() {
             return new TtsOptions(model, device, dtype, prefixCacheBytes, threads, maxConcurrent, maxQueue,
                     cacheBytes, voicesDir, allowDownload, warmUp, allowClipPaths, chunkChars, firstBlockTokens,
-                    maxBlockTokens, firstAudioTarget, batchDecoding, stallTimeout, progress);
+                    maxBlockTokens, firstAudioTarget, flowSteps, batchDecoding, stallTimeout, progress);
         }
 
         /** Resolves (and if needed downloads) the model and loads it. Blocks until the engine is ready. */

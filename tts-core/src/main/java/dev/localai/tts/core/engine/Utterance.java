@@ -56,8 +56,10 @@ public final class Utterance {
      * @param streaming        hand audio on in blocks while generating
      * @param firstBlockTokens speech tokens of the first block (25 tokens = 1 s of audio)
      * @param maxBlockTokens   largest block
+     * @param flowSteps        the flow's solver steps, or 0 for the checkpoint's
      */
-    public record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens) {}
+    public record Params(SamplingParams sampling, long seed, boolean streaming, int firstBlockTokens, int maxBlockTokens,
+                         int flowSteps) {}
 
     static final String OVERLAP_PROPERTY = "localai.tts.overlapFlush";
 
@@ -287,17 +289,23 @@ public final class Utterance {
         return dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAddsQuadratic(m.flow().config());
     }
 
+    /** The flow's solver steps: {@code configured}, or the checkpoint's where that is 0. */
+    static int flowSteps(ChatterboxTurbo m, int configured) {
+        return configured > 0 ? configured : m.flow().config().nTimesteps();
+    }
+
     /**
-     * The flow's cost model for {@link FirstBlockPlan}: its quadratic term, the checkpoint's solver steps, and a
-     * one-step flow's share of their multiply-adds over a first block with a 10 s prompt (272 tokens; Turbo's: 0.572,
-     * within 1% of it from 147 tokens on).
+     * The flow's cost model for {@link FirstBlockPlan}: its quadratic term, its solver steps ({@code configured}, 0 for
+     * the checkpoint's), and a one-step flow's share of their multiply-adds over a first block with a 10 s prompt (272
+     * tokens; Turbo's two steps: 0.572, within 1% of it from 147 tokens on).
      */
-    static FirstBlockPlan.Flow firstBlockFlow(ChatterboxTurbo m) {
+    static FirstBlockPlan.Flow firstBlockFlow(ChatterboxTurbo m, int configured) {
         var c = m.flow().config();
-        double share = c.nTimesteps() == 1 ? 1
+        int steps = flowSteps(m, configured);
+        double share = steps == 1 ? 1
                 : dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c.withTimesteps(1), 272)
-                        / dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c, 272);
-        return new FirstBlockPlan.Flow(flowQuadratic(m), c.nTimesteps(), share);
+                        / dev.localai.tts.core.model.s3gen.S3GenFlow.multiplyAdds(c.withTimesteps(steps), 272);
+        return new FirstBlockPlan.Flow(flowQuadratic(m), steps, share);
     }
 
     /** As {@link #run(ChatterboxTurbo, PreparedVoice, String, Params, Sink, BooleanSupplier)}, T3 steps batched. */
@@ -319,8 +327,8 @@ public final class Utterance {
         int[] textIds = m.text().textTokens(text);
         long promptTokens = voice.promptTokens();
         int stride = m.flow().config().upsampleStride();
-        // how every flow run but maybe a request's first goes: the whole prompt, the checkpoint's solver steps
-        FirstBlockPlan.Choice whole = FirstBlockPlan.Choice.whole((int) promptTokens, m.flow().config().nTimesteps());
+        // how every flow run but maybe a request's first goes: the whole prompt, the configured solver steps
+        FirstBlockPlan.Choice whole = FirstBlockPlan.Choice.whole((int) promptTokens, flowSteps(m, p.flowSteps()));
         int cap = p.sampling().maxGenLen() + 2 + 3;
         int[] tokens = new int[cap];
         int n = 0;

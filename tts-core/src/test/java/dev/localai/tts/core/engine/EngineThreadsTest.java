@@ -37,7 +37,7 @@ class EngineThreadsTest {
         TtsOptions tooMany = new TtsOptions(o.model(), o.device(), o.dtype(), o.prefixCacheBytes(), CORES + 1,
                 o.maxConcurrent(), o.maxQueue(), o.cacheBytes(), o.voicesDir(), o.allowDownload(), o.warmUp(),
                 o.allowClipPaths(), o.chunkChars(), o.firstBlockTokens(), o.maxBlockTokens(), o.firstAudioTarget(),
-                o.batchDecoding(), o.stallTimeout(), o.progress());
+                o.flowSteps(), o.batchDecoding(), o.stallTimeout(), o.progress());
         assertThatThrownBy(() -> new TtsEngine(tooMany))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("threads must be 0 (automatic) or from 1 to " + CORES);

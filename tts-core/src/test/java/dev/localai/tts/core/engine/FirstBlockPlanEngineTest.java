@@ -89,4 +89,31 @@ class FirstBlockPlanEngineTest {
         assertThat(shortened.get(0)).as("the first block was made another way")
                 .hasSameSizeAs(whole.get(0)).isNotEqualTo(whole.get(0));
     }
+
+    /**
+     * {@code flowSteps(1)}: every flow run takes one solver step, whole clips and every streamed block alike, the
+     * same bits each time; the tokens, and so the length, are those of two steps.
+     */
+    @Test
+    void flowStepsOfOneRunEverySynthesisInOneStep() {
+        float[] two;
+        try (TtsEngine e = engine(Duration.ZERO)) {
+            assertThat(e.flowSteps()).as("the checkpoint's").isEqualTo(2);
+            two = e.synthesize(request()).samples();
+        }
+        float[] one;
+        try (TtsEngine e = TtsEngine.builder().model(model).allowDownload(false).dtype("fp32").threads(1)
+                .cacheBytes(0).warmUp(false).firstAudioTarget(Duration.ZERO).flowSteps(1).build()) {
+            assertThat(e.flowSteps()).isEqualTo(1);
+            one = e.synthesize(request()).samples();
+            assertThat(e.synthesize(request()).samples()).as("reproducible").containsExactly(one);
+            float[] streamed = ChunkJoiner.concat(stream(e));
+            assertThat(e.lastFirstBlockFlowSteps()).isEqualTo(1);
+            assertThat(streamed).hasSameSizeAs(one);
+        }
+        assertThat(one).hasSameSizeAs(two).isNotEqualTo(two);
+        for (float v : one) {
+            assertThat(Float.isFinite(v)).isTrue();
+        }
+    }
 }

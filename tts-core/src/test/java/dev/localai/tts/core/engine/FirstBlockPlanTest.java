@@ -207,6 +207,11 @@ class FirstBlockPlanTest {
         assertThatThrownBy(() -> new FirstBlockPlan.Flow(Q, 0, 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new FirstBlockPlan.Flow(Q, 2, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new FirstBlockPlan.Choice(MIN, 1, 1.5)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TtsEngine.builder().flowSteps(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("flowSteps");
+        assertThatThrownBy(() -> TtsEngine.builder().flowSteps(TtsOptions.MAX_FLOW_STEPS + 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("flowSteps");
+        assertThat(TtsEngine.builder().flowSteps(1).options().flowSteps()).isEqualTo(1);
         assertThatThrownBy(() -> TtsEngine.builder().firstAudioTarget(java.time.Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("firstAudioTarget");
     }

@@ -54,6 +54,7 @@ public final class ConfigLoader {
         m.put("TTS_ALLOW_DOWNLOAD", "engine.allow-download");
         m.put("TTS_WARM_UP", "engine.warm-up");
         m.put("TTS_FIRST_AUDIO_TARGET_MS", "engine.first-audio-target-ms");
+        m.put("TTS_FLOW_STEPS", "engine.flow-steps");
         m.put("TTS_API_KEYS", "auth.api-keys");
         m.put("TTS_ALLOWED_HOSTS", "security.allowed-hosts");
         m.put("TTS_ALLOWED_ORIGINS", "security.allowed-origins");
@@ -170,6 +171,7 @@ public final class ConfigLoader {
         l.num("engine.allow-download", ConfigLoader::bool, b::allowDownload);
         l.num("engine.warm-up", ConfigLoader::bool, b::warmUp);
         l.num("engine.first-audio-target-ms", ConfigLoader::millis, b::firstAudioTarget);
+        l.num("engine.flow-steps", ConfigLoader::flowSteps, b::flowSteps);
         l.list("speech.models", b::models);
         l.num("speech.strict", ConfigLoader::bool, b::strict);
         l.num("speech.max-tokens", Integer::valueOf, b::maxTokens);
@@ -234,6 +236,15 @@ public final class ConfigLoader {
     }
 
     /** Whole milliseconds from 0 to a minute. */
+    private static int flowSteps(String s) {
+        int n = Integer.parseInt(s);
+        if (n < 0 || n > dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS) {
+            throw new IllegalArgumentException("not between 0 (the model's) and "
+                    + dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS + ": " + s);
+        }
+        return n;
+    }
+
     private static Duration millis(String s) {
         long ms = Long.parseLong(s);
         if (ms < 0 || ms > 60_000) {

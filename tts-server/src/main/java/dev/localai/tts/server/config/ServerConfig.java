@@ -80,9 +80,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * @param firstAudioTarget first audio a streamed request aims at (the engine's {@code firstAudioTarget}: a first
      *                      block that would come later conditions on the voice prompt's last part, at least 5 s,
      *                      then takes one flow step; zero never does), or {@code null} for the engine's default (1 s)
+     * @param flowSteps     the S3Gen flow's solver steps (the engine's {@code flowSteps}), 0 for the model's (Turbo: 2)
      */
     public record Engine(String model, String device, int threads, int maxConcurrent, int maxQueue, Path voicesDir,
-                         boolean allowDownload, boolean warmUp, Duration firstAudioTarget) {
+                         boolean allowDownload, boolean warmUp, Duration firstAudioTarget, int flowSteps) {
         public Engine {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(device, "device");
@@ -91,6 +92,10 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
             }
             if (firstAudioTarget != null && firstAudioTarget.isNegative()) {
                 throw new IllegalArgumentException("engine: first-audio-target-ms >= 0");
+            }
+            if (flowSteps < 0 || flowSteps > dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS) {
+                throw new IllegalArgumentException("engine: flow-steps from 0 (the model's) to "
+                        + dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS);
             }
             try { // the engine's rule, said at start-up rather than when the engine is built in the background
                 dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
@@ -198,6 +203,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         b.allowDownload = engine.allowDownload();
         b.warmUp = engine.warmUp();
         b.firstAudioTarget = engine.firstAudioTarget();
+        b.flowSteps = engine.flowSteps();
         b.models = speech.models();
         b.voiceMap = new LinkedHashMap<>(speech.voiceMap());
         b.strict = speech.strict();
@@ -235,6 +241,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         boolean allowDownload = true;
         boolean warmUp = true;
         Duration firstAudioTarget;
+        int flowSteps;
         List<String> models = DEFAULT_MODELS;
         Map<String, String> voiceMap = defaultVoiceMap();
         boolean strict;
@@ -277,6 +284,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public Builder allowDownload(boolean v) { allowDownload = v; return this; }
         public Builder warmUp(boolean v) { warmUp = v; return this; }
         public Builder firstAudioTarget(Duration v) { firstAudioTarget = v; return this; }
+        public Builder flowSteps(int v) { flowSteps = v; return this; }
         public Builder models(List<String> v) { models = v; return this; }
         public Builder voiceMap(Map<String, String> v) { voiceMap = new LinkedHashMap<>(v); return this; }
         public Builder mapVoice(String openAiName, String voiceId) { voiceMap.put(openAiName, voiceId); return this; }
@@ -299,7 +307,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
         public ServerConfig build() {
             return new ServerConfig(host, port, maxBodyBytes, maxUploadBytes, shutdownTimeout, stallTimeout,
                     new Engine(model, device, threads, maxConcurrent, maxQueue, voicesDir, allowDownload, warmUp,
-                            firstAudioTarget),
+                            firstAudioTarget, flowSteps),
                     new Speech(models, voiceMap, strict, maxTokens, previewText), apiKeys, publicListings,
                     allowedOrigins, allowedHosts, idleTimeout, maxUploads, new Wyoming(wyomingEnabled, wyomingPort,
                     wyomingMaxConnections, wyomingIdleTimeout, wyomingMaxTextChars, wyomingLanguages));

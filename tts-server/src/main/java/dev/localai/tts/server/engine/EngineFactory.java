@@ -23,6 +23,7 @@ public final class EngineFactory {
                     .maxQueue(c.maxQueue())
                     .allowDownload(c.allowDownload())
                     .warmUp(c.warmUp())
+                    .flowSteps(c.flowSteps())
                     .progress(System.err);
             if (c.voicesDir() != null) {
                 b.voicesDir(c.voicesDir());

@@ -139,6 +139,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theFlowStepsAreTheModelsUnlessSetFromOneToTen() {
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of()).engine().flowSteps())
+                .as("unset: the model's").isZero();
+        assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                Map.of("TTS_FLOW_STEPS", "1")).engine().flowSteps()).isEqualTo(1);
+        for (String bad : new String[] {"-1", "11", "1.5", "one"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
+                    Map.of("TTS_FLOW_STEPS", bad)))
+                    .as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("engine.flow-steps");
+        }
+    }
+
+    @Test
     void badFlagsAndValuesAreExplained() {
         assertThatThrownBy(() -> ConfigLoader.parseFlags(new String[] {"--prot", "1"}))
                 .hasMessageContaining("unknown option '--prot'").hasMessageContaining("Usage");
