@@ -23,13 +23,15 @@ public final class EngineFactory {
                     .maxQueue(c.maxQueue())
                     .allowDownload(c.allowDownload())
                     .warmUp(c.warmUp())
-                    .flowSteps(c.flowSteps())
                     .progress(System.err);
             if (c.voicesDir() != null) {
                 b.voicesDir(c.voicesDir());
             }
             if (c.firstAudioTarget() != null) {
                 b.firstAudioTarget(c.firstAudioTarget());
+            }
+            if (c.flowSteps() > 0) { // 0: the engine's default (the model's steps)
+                b.flowSteps(c.flowSteps());
             }
             if (c.warmUp()) {
                 // the encoders first, before the engine's own warm-up: a process's first FFmpeg encoding after the
