@@ -48,10 +48,16 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
     public static final int MAX_FLOW_STEPS = 10;
 
     public TtsOptions {
-        if (flowSteps < 0 || flowSteps > MAX_FLOW_STEPS) {
-            throw new IllegalArgumentException("flowSteps must be 0 (the checkpoint's) to " + MAX_FLOW_STEPS + ": "
-                    + flowSteps);
+        requireFlowSteps(flowSteps, "flowSteps");
+    }
+
+    /** {@code steps} where it is 0 (the checkpoint's) to {@link #MAX_FLOW_STEPS}; else an error naming {@code what}. */
+    private static int requireFlowSteps(int steps, String what) {
+        if (steps < 0 || steps > MAX_FLOW_STEPS) {
+            throw new IllegalArgumentException(what + " must be 0 (the checkpoint's) to " + MAX_FLOW_STEPS + ": "
+                    + steps);
         }
+        return steps;
     }
 
     /** Mutable builder of {@link TtsOptions}; every setting has a sensible default. */
@@ -278,11 +284,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          * {@link #firstAudioTarget}.
          */
         public Builder flowSteps(int steps) {
-            if (steps < 0 || steps > MAX_FLOW_STEPS) {
-                throw new IllegalArgumentException("flowSteps must be 0 (the checkpoint's) to " + MAX_FLOW_STEPS
-                        + ": " + steps);
-            }
-            this.flowSteps = steps;
+            this.flowSteps = requireFlowSteps(steps, "flowSteps");
             return this;
         }
 
@@ -291,16 +293,14 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
             if (v.isEmpty()) {
                 return 0;
             }
+            int n;
             try {
-                int n = Integer.parseInt(v);
-                if (n >= 0 && n <= MAX_FLOW_STEPS) {
-                    return n;
-                }
+                n = Integer.parseInt(v);
             } catch (NumberFormatException e) {
-                // falls through to the error below
+                throw new IllegalArgumentException("localai.tts.flowSteps must be 0 (the checkpoint's) to "
+                        + MAX_FLOW_STEPS + ": " + v, e);
             }
-            throw new IllegalArgumentException("localai.tts.flowSteps must be 0 (the checkpoint's) to "
-                    + MAX_FLOW_STEPS + ": " + v);
+            return requireFlowSteps(n, "localai.tts.flowSteps");
         }
 
         private static Duration defaultFirstAudioTarget() {

@@ -130,11 +130,15 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
                 Map.of("TTS_FIRST_AUDIO_TARGET_MS", "1500")).engine().firstAudioTarget())
                 .isEqualTo(Duration.ofMillis(1500));
-        for (String bad : new String[] {"-1", "60001", "1.5", "soon"}) {
-            assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
-                    Map.of("TTS_FIRST_AUDIO_TARGET_MS", bad)))
-                    .as(bad).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("engine.first-audio-target-ms");
+        refusedFromTheEnvironment("TTS_FIRST_AUDIO_TARGET_MS", "engine.first-audio-target-ms", "-1", "60001", "1.5",
+                "soon");
+    }
+
+    /** Each of {@code bad} in the environment variable {@code var} is refused with its key named. */
+    private static void refusedFromTheEnvironment(String var, String key, String... bad) {
+        for (String v : bad) {
+            assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]), Map.of(var, v)))
+                    .as(v).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key);
         }
     }
 
@@ -144,12 +148,7 @@ class ConfigLoaderTest {
                 .as("unset: the model's").isZero();
         assertThat(ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
                 Map.of("TTS_FLOW_STEPS", "1")).engine().flowSteps()).isEqualTo(1);
-        for (String bad : new String[] {"-1", "11", "1.5", "one"}) {
-            assertThatThrownBy(() -> ConfigLoader.load(ConfigLoader.parseFlags(new String[0]),
-                    Map.of("TTS_FLOW_STEPS", bad)))
-                    .as(bad).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("engine.flow-steps");
-        }
+        refusedFromTheEnvironment("TTS_FLOW_STEPS", "engine.flow-steps", "-1", "11", "1.5", "one");
     }
 
     @Test
