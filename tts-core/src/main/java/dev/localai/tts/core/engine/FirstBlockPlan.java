@@ -29,21 +29,36 @@ import org.bytedeco.pytorch.Tensor;
  * the frames the first flow run hands on (about 0.8 s of audio: the first block's 19 tokens of mel, its 0.33 s and the
  * vocoder's look-ahead behind it) come from the cheaper run.
  *
- * <p>The prediction: first audio = {@link #CAUTION} x ((what the measured first blocks took besides their flow) + (the
- * flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work}
- * counts it (its attention grows with the square of the length) times the steps' share, the measurements as running
- * means ({@link StreamPacer#blend}). A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
+ * <p>The prediction: first audio = caution x ((what the measured first blocks took besides their flow) + (the flow's
+ * measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work} counts
+ * it (its attention grows with the square of the length) times the steps' share, the measurements as running means
+ * ({@link StreamPacer#blend}). A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
  * streamed request of the first block's size) gives the first measurement; before any, the whole prompt is used in the
  * checkpoint's steps. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
+ *
+ * <p>The caution is measured too. Each first block that came with a prediction tells how late it came against it
+ * (actual over predicted, before the caution); the caution is the running mean of that ratio plus twice its running
+ * mean deviation, within [{@link #MIN_CAUTION}, {@link #MAX_CAUTION}], so that first audio lands under the target
+ * however late or noisy this machine's first blocks are, not on it half the time. The running means start from
+ * {@link #PRIOR_LATENESS} and {@link #PRIOR_SPREAD}: a caution of {@link #CAUTION} before any such block.
  */
 final class FirstBlockPlan {
     /** Upstream requires a reference clip longer than 5 s: 125 tokens at 25 a second. */
     static final int MIN_PROMPT_TOKENS = 125;
     /**
-     * First audio is predicted this many times as long as measured: a request's first block came 5-9% later than
-     * predicted from the warm-up on a 2-core Zen 5 EPYC (under the caps of a Zen 4's and an AVX2-only CPU's kernels).
+     * How late a first block is taken to come against its prediction before any was measured: a request's first block
+     * came 5-9% later than predicted from the warm-up on a 2-core Zen 5 EPYC (under the caps of a Zen 4's and an
+     * AVX2-only CPU's kernels), 6% early to 14% late on a 2-core Zen 4 EPYC (25/17).
      */
-    static final double CAUTION = 1.1;
+    static final double PRIOR_LATENESS = 1.05;
+    /** The deviation taken before any was measured. */
+    static final double PRIOR_SPREAD = 0.05;
+    /** The caution before any first block was measured against a prediction. */
+    static final double CAUTION = PRIOR_LATENESS + 2 * PRIOR_SPREAD;
+    /** The measured caution never goes below this: a prediction is never trusted to come true early. */
+    static final double MIN_CAUTION = 1.0;
+    /** Nor above this: one freak first block (a page-faulting process, a stolen core) does not halve the prompt. */
+    static final double MAX_CAUTION = 1.5;
     /** Speech tokens a second. */
     static final double TOKENS_PER_SECOND = 1000.0 / StreamPacer.TOKEN_MS;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
@@ -90,6 +105,11 @@ final class FirstBlockPlan {
     /** ms per unit of work of a flow in the checkpoint's steps. */
     private double flowMsPerWork = Double.NaN;
     private Choice last;
+    /** Running mean of how late first blocks came against their prediction (actual / predicted), and its deviation. */
+    private double lateness = PRIOR_LATENESS;
+    private double spread = PRIOR_SPREAD;
+    /** How many first blocks the two were measured from. */
+    private int latenessSamples;
     /** What the log last said of first blocks (0: the whole prompt in the checkpoint's steps, 1: shorter, 2: one step). */
     private int said;
 
@@ -104,12 +124,13 @@ final class FirstBlockPlan {
 
     /** How a first block of {@code flushTokens} tokens runs with a voice of {@code prompt} prompt tokens. */
     synchronized Choice choose(int prompt, int flushTokens) {
-        Choice c = plan(targetMs, otherMs, flowMsPerWork, flow, prompt, flushTokens, MIN_PROMPT_TOKENS);
+        double caution = caution();
+        Choice c = plan(targetMs, caution, otherMs, flowMsPerWork, flow, prompt, flushTokens, MIN_PROMPT_TOKENS);
         int kind = c.steps() < flow.steps() ? 2 : c.promptTokens() < prompt ? 1 : 0;
         // a voice of 5 s or less kept whole says nothing about the rule: the log stays as it was
         if (kind != said && (kind != 0 || prompt > MIN_PROMPT_TOKENS)) {
             said = kind;
-            double flowMs = CAUTION * flowMsPerWork * c.workShare() * StreamPacer.work(flow.quadratic(),
+            double flowMs = caution * flowMsPerWork * c.workShare() * StreamPacer.work(flow.quadratic(),
                     c.promptTokens() + flushTokens);
             String what = switch (kind) {
                 case 2 -> (c.promptTokens() < prompt
@@ -123,8 +144,10 @@ final class FirstBlockPlan {
                 default -> "the whole voice prompt again";
             };
             LOG.info(String.format(java.util.Locale.ROOT, "streamed first blocks run on %s: first audio is predicted "
-                    + "at %.0f ms (the flow %.0f of it), the target is %.0f ms", what, CAUTION * otherMs + flowMs,
-                    flowMs, targetMs));
+                    + "at %.0f ms (the flow %.0f of it, with a caution of %.2f%s), the target is %.0f ms", what,
+                    caution * otherMs + flowMs, flowMs, caution,
+                    latenessSamples == 0 ? "" : " measured from " + latenessSamples + " first blocks",
+                    targetMs));
         }
         return c;
     }
@@ -138,10 +161,30 @@ final class FirstBlockPlan {
         if (!(firstAudioMs >= 0) || !(flowMs >= 0) || flowTokens <= 0 || flowMs > firstAudioMs) {
             return;
         }
+        double predicted = predictedMs(used.workShare(), flowTokens);
+        if (predicted > 0) {
+            double ratio = firstAudioMs / predicted;
+            spread = StreamPacer.blend(spread, Math.abs(ratio - lateness));
+            lateness = StreamPacer.blend(lateness, ratio);
+            latenessSamples++;
+        }
         otherMs = StreamPacer.blend(otherMs, firstAudioMs - flowMs);
         flowMsPerWork = StreamPacer.blend(flowMsPerWork,
                 flowMs / (used.workShare() * StreamPacer.work(flow.quadratic(), flowTokens)));
         last = used;
+    }
+
+    /**
+     * First audio as the measurements so far predict it, before the caution, for a flow over {@code flowTokens} tokens
+     * doing {@code workShare} of the checkpoint's steps' work; NaN before any measurement.
+     */
+    synchronized double predictedMs(double workShare, int flowTokens) {
+        return otherMs + flowMsPerWork * workShare * StreamPacer.work(flow.quadratic(), flowTokens);
+    }
+
+    /** How many times as long as predicted first audio is taken to be (see the class comment). */
+    synchronized double caution() {
+        return Math.min(MAX_CAUTION, Math.max(MIN_CAUTION, lateness + 2 * spread));
     }
 
     /**
@@ -152,7 +195,8 @@ final class FirstBlockPlan {
         if (last == null) {
             return false;
         }
-        Choice c = plan(targetMs, otherMs, flowMsPerWork, flow, last.promptTokens(), flushTokens, MIN_PROMPT_TOKENS);
+        Choice c = plan(targetMs, caution(), otherMs, flowMsPerWork, flow, last.promptTokens(), flushTokens,
+                MIN_PROMPT_TOKENS);
         return c.promptTokens() < last.promptTokens() || c.steps() < last.steps();
     }
 
@@ -161,6 +205,9 @@ final class FirstBlockPlan {
         otherMs = Double.NaN;
         flowMsPerWork = Double.NaN;
         last = null;
+        lateness = PRIOR_LATENESS;
+        spread = PRIOR_SPREAD;
+        latenessSamples = 0;
     }
 
     /** How the latest measured first block ran, or null before any. */
@@ -194,12 +241,12 @@ final class FirstBlockPlan {
      * The rule (pure logic). The whole {@code prompt} in the checkpoint's steps when nothing is measured, the target
      * is 0, or that is predicted within the target. Else the longest prompt in [{@code min}, {@code prompt}] predicted
      * within it in those steps; else (when they are more than one) the longest in one step; else {@code min} in the
-     * fewest steps. A prompt no longer than {@code min} is never cut. Predicted: {@link #CAUTION} times
+     * fewest steps. A prompt no longer than {@code min} is never cut. Predicted: {@code caution} times
      * {@code otherMs} plus the flow's {@code flowMsPerWork} per unit of {@link StreamPacer#work}, times the steps'
      * share.
      */
-    static Choice plan(double targetMs, double otherMs, double flowMsPerWork, Flow flow, int prompt, int flushTokens,
-                       int min) {
+    static Choice plan(double targetMs, double caution, double otherMs, double flowMsPerWork, Flow flow, int prompt,
+                       int flushTokens, int min) {
         if (targetMs <= 0 || Double.isNaN(otherMs) || Double.isNaN(flowMsPerWork)) {
             return Choice.whole(prompt, flow.steps());
         }
@@ -208,7 +255,7 @@ final class FirstBlockPlan {
         for (int s : steps) {
             double share = flow.share(s);
             for (int p = prompt; p >= shortest; p--) {
-                if (CAUTION * (otherMs + flowMsPerWork * share * StreamPacer.work(flow.quadratic(), p + flushTokens))
+                if (caution * (otherMs + flowMsPerWork * share * StreamPacer.work(flow.quadratic(), p + flushTokens))
                         <= targetMs) {
                     return new Choice(p, s, share);
                 }

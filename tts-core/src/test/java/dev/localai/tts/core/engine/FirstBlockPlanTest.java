@@ -39,7 +39,7 @@ class FirstBlockPlanTest {
     }
 
     private static FirstBlockPlan.Choice plan(double target, double other, double perWork, int prompt) {
-        return FirstBlockPlan.plan(target, other, perWork, FLOW, prompt, FLUSH, MIN);
+        return FirstBlockPlan.plan(target, FirstBlockPlan.CAUTION, other, perWork, FLOW, prompt, FLUSH, MIN);
     }
 
     private static FirstBlockPlan.Choice whole(int prompt) {
@@ -113,9 +113,10 @@ class FirstBlockPlanTest {
     @Test
     void aCheckpointOfOneStepIsOnlyEverShortened() {
         FirstBlockPlan.Flow one = new FirstBlockPlan.Flow(Q, 1, 1);
-        assertThat(FirstBlockPlan.plan(1000, 600, 12.0, one, PROMPT, FLUSH, MIN))
+        double caution = FirstBlockPlan.CAUTION;
+        assertThat(FirstBlockPlan.plan(1000, caution, 600, 12.0, one, PROMPT, FLUSH, MIN))
                 .isEqualTo(new FirstBlockPlan.Choice(MIN, 1, 1));
-        assertThat(FirstBlockPlan.plan(1000, 350, 3.0, one, PROMPT, FLUSH, MIN).promptTokens())
+        assertThat(FirstBlockPlan.plan(1000, caution, 350, 3.0, one, PROMPT, FLUSH, MIN).promptTokens())
                 .isBetween(MIN + 1, PROMPT - 1);
     }
 
@@ -151,6 +152,69 @@ class FirstBlockPlanTest {
         FirstBlockPlan one = new FirstBlockPlan(1000, FLOW);
         one.measured(970, 570, PROMPT + FLUSH, new FirstBlockPlan.Choice(PROMPT, 1, 0.57));
         assertThat(one.choose(PROMPT, FLUSH)).isEqualTo(two.choose(PROMPT, FLUSH));
+    }
+
+    /**
+     * One streamed request's first block on a machine whose flow takes {@code perWork} ms per unit of work and
+     * {@code other} ms besides, both {@code noise} times as long this time: fed to {@code f} as it chose the block.
+     * Returns when its first audio came.
+     */
+    private static double request(FirstBlockPlan f, double other, double perWork, double noise) {
+        FirstBlockPlan.Choice c = f.choose(PROMPT, FLUSH);
+        double flowMs = noise * perWork * c.workShare() * StreamPacer.work(Q, c.promptTokens() + FLUSH);
+        double firstAudio = noise * other + flowMs;
+        f.measured(firstAudio, flowMs, c.promptTokens() + FLUSH, c);
+        return firstAudio;
+    }
+
+    /** A plan that measured the warm-up's first block: the whole prompt in two steps, {@code perWork}, 350 ms besides. */
+    private static FirstBlockPlan warmedUp(double perWork) {
+        FirstBlockPlan f = new FirstBlockPlan(1000, FLOW);
+        f.measured(350 + flow(perWork, PROMPT), flow(perWork, PROMPT), PROMPT + FLUSH, whole(PROMPT));
+        return f;
+    }
+
+    @Test
+    void theCautionIsMeasuredSoThatFirstAudioLandsUnderTheTargetNotOnIt() {
+        // a noisy machine: each first block takes 0.85-1.15 times its cost (the same sequence every run)
+        FirstBlockPlan noisy = warmedUp(3.0);
+        assertThat(noisy.caution()).as("nothing measured against a prediction yet").isEqualTo(FirstBlockPlan.CAUTION);
+        java.util.Random random = new java.util.Random(13);
+        int missed = 0;
+        double[] late = new double[60];
+        for (int i = 0; i < late.length; i++) {
+            late[i] = request(noisy, 350, 3.0, 0.85 + 0.3 * random.nextDouble());
+            missed += i >= 10 && late[i] > 1000 ? 1 : 0;
+        }
+        assertThat(missed).as("blocks past the target once settled, of 50").isLessThanOrEqualTo(3);
+        assertThat(java.util.Arrays.stream(late, 10, late.length).sorted().toArray()[25])
+                .as("the median: under the target, but not far under it").isBetween(800.0, 1000.0);
+        assertThat(noisy.caution()).isBetween(1.1, 1.45);
+
+        // one whose first blocks come as predicted: the caution falls to its floor, and the prompt is longer than the
+        // prior's caution allows
+        FirstBlockPlan steady = warmedUp(3.0);
+        for (int i = 0; i < 10; i++) {
+            assertThat(request(steady, 350, 3.0, 1.0)).isLessThanOrEqualTo(1000);
+        }
+        assertThat(steady.caution()).isBetween(FirstBlockPlan.MIN_CAUTION, 1.01);
+        assertThat(steady.choose(PROMPT, FLUSH).promptTokens())
+                .isGreaterThan(plan(1000, 350, 3.0, PROMPT).promptTokens());
+
+        // a warm-up that ran 30% faster than the requests do: the first request comes late, and the caution it
+        // measures puts the second one under the target
+        FirstBlockPlan fast = warmedUp(3.0 / 1.3);
+        assertThat(request(fast, 350 * 1.3, 3.0, 1.0)).isGreaterThan(1000);
+        assertThat(fast.caution()).isGreaterThan(1.3);
+        assertThat(request(fast, 350 * 1.3, 3.0, 1.0)).isLessThanOrEqualTo(1000);
+
+        // freak blocks three times as late as predicted are bounded; forget() starts over
+        for (int i = 0; i < 3; i++) {
+            request(fast, 350 * 1.3, 3.0, 3.0 * (i + 1));
+        }
+        assertThat(fast.caution()).isEqualTo(FirstBlockPlan.MAX_CAUTION);
+        fast.forget();
+        assertThat(fast.caution()).isEqualTo(FirstBlockPlan.CAUTION);
     }
 
     @Test
