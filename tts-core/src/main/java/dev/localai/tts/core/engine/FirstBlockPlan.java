@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Every flow run covers the whole voice prompt as well as the tokens so far. Its attention is bidirectional, so
  * nothing of the prompt's part can be reused. With upstream's longest prompt (10 s, 250 tokens) and the first block's
  * 22 tokens, the prompt is 92% of the first block's flow. That flow is most of first audio on a CPU: about 0.5 s of
- * 0.8-1.0 on a 2-core Zen 5 EPYC, 1.8 s of 2.2 under the AVX2 caps, and about 1.0 s of 1.4-1.6 on a Zen 4 by proxy
+ * 0.8-1.0 on a 2-core Zen 5 EPYC, 1.8 s of 2.2 under the AVX2 caps, and 0.86 s of 1.3 on a 2-core Zen 4 EPYC
  * (docs/performance.md). Where the first block is predicted to miss the target, two things make it cheaper, in this
  * order:
  * <ol>
