@@ -146,7 +146,8 @@ final class FirstBlockPlan {
             LOG.info(String.format(java.util.Locale.ROOT, "streamed first blocks run on %s: first audio is predicted "
                     + "at %.0f ms (the flow %.0f of it, with a caution of %.2f%s), the target is %.0f ms", what,
                     caution * otherMs + flowMs, flowMs, caution,
-                    latenessSamples == 0 ? "" : " measured from " + latenessSamples + " first blocks",
+                    latenessSamples == 0 ? "" : " measured from " + latenessSamples + " first block"
+                            + (latenessSamples == 1 ? "" : "s"),
                     targetMs));
         }
         return c;
