@@ -289,34 +289,33 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         }
 
         private static int defaultFlowSteps() {
-            String v = System.getProperty("localai.tts.flowSteps", "").trim();
-            if (v.isEmpty()) {
-                return 0;
-            }
-            int n;
-            try {
-                n = Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("localai.tts.flowSteps must be 0 (the checkpoint's) to "
-                        + MAX_FLOW_STEPS + ": " + v, e);
-            }
-            return requireFlowSteps(n, "localai.tts.flowSteps");
+            return (int) longProperty("localai.tts.flowSteps", 0, 0, MAX_FLOW_STEPS,
+                    "0 (the checkpoint's) to " + MAX_FLOW_STEPS);
         }
 
         private static Duration defaultFirstAudioTarget() {
-            String ms = System.getProperty("localai.tts.firstAudioTarget", "").trim();
-            if (ms.isEmpty()) {
-                return Duration.ofSeconds(1);
+            return Duration.ofMillis(longProperty("localai.tts.firstAudioTarget", 1000, 0, Long.MAX_VALUE,
+                    "milliseconds >= 0"));
+        }
+
+        /**
+         * The whole number in system property {@code name}, or {@code unset} where it is absent or blank; an error
+         * saying it must be {@code rule} where it is not a number in [{@code min}, {@code max}].
+         */
+        private static long longProperty(String name, long unset, long min, long max, String rule) {
+            String v = System.getProperty(name, "").trim();
+            if (v.isEmpty()) {
+                return unset;
             }
             try {
-                long v = Long.parseLong(ms);
-                if (v >= 0) {
-                    return Duration.ofMillis(v);
+                long n = Long.parseLong(v);
+                if (n >= min && n <= max) {
+                    return n;
                 }
             } catch (NumberFormatException e) {
                 // falls through to the error below
             }
-            throw new IllegalArgumentException("localai.tts.firstAudioTarget must be milliseconds >= 0: " + ms);
+            throw new IllegalArgumentException(name + " must be " + rule + ": " + v);
         }
 
         /**

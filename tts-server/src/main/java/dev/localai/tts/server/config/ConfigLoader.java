@@ -235,7 +235,7 @@ public final class ConfigLoader {
         return Duration.ofMillis(Math.round(d * 1000));
     }
 
-    /** Whole milliseconds from 0 to a minute. */
+    /** The flow's solver steps, 0 (the model's) to the engine's most. */
     private static int flowSteps(String s) {
         int n = Integer.parseInt(s);
         if (n < 0 || n > dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS) {
@@ -245,6 +245,7 @@ public final class ConfigLoader {
         return n;
     }
 
+    /** Whole milliseconds from 0 to a minute. */
     private static Duration millis(String s) {
         long ms = Long.parseLong(s);
         if (ms < 0 || ms > 60_000) {

@@ -23,12 +23,10 @@ final class CausalConditionalCFM {
 
     /**
      * z, mu, cond: (1, 80, T); spks (1, 80). Returns x1 (1, 80, T) in the dtype of the inputs, after {@code steps}
-     * Euler steps over linspace(0, 1, steps + 1) (upstream's {@code n_cfm_timesteps}).
+     * Euler steps over linspace(0, 1, steps + 1) (upstream's {@code n_cfm_timesteps}; {@link S3GenFlow#inference}
+     * checks {@code steps >= 1} before any work).
      */
     Tensor forward(Tensor z, Tensor mu, Tensor spks, Tensor cond, int steps, FlowTrace trace) {
-        if (steps < 1) {
-            throw new IllegalArgumentException("solver steps must be >= 1, got " + steps);
-        }
         return Scopes.run(() -> {
             Tensor tSpan = torch.linspace(new Scalar(0.0), new Scalar(1.0), steps + 1,
                     new TensorOptions(torch.ScalarType.Float));
