@@ -157,6 +157,10 @@ final class EngineBenchmark {
             r.put("first_block_flow_steps", steps == 0 ? "none" : (Object) steps);
             r.put("first_audio_target_ms", e.options().firstAudioTarget().toMillis());
             r.put("streamed_audio_s", round(streamedAudio, 2));
+            // of it, what came from flow runs cheaper than the whole prompt in the checkpoint's steps (the first block
+            // as above, later blocks where the player would otherwise have waited for them)
+            double cheaperS = e.lastStreamCheaperSeconds();
+            r.put("streamed_cheaper_audio_s", Double.isNaN(cheaperS) ? "none" : (Object) round(cheaperS, 2));
             r.put("streamed_rtf", round(median(streamedRtf), 3));
             // the silence a real-time player of the stream would have inserted while waiting for audio
             r.put("streamed_stall_ms", Math.round(median(stall)));

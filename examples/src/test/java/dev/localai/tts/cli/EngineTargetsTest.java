@@ -67,6 +67,11 @@ class EngineTargetsTest {
         assertThat(row).startsWith("| AMD EPYC (2 cores) | 25/17 | a/b | none | int8 / bf16 | kept | 0.692 (0.662-0.721) "
                 + "| 1079 | 5.0 | ? |");
         assertThat(row).endsWith("| first_audio_ms <= 1000 (1079) |");
+        // the listener's silence in the stream, and how much of the stream was made the cheaper way
+        r.put("streamed_stall_ms", 431);
+        r.put("streamed_stall_ms_range", "355-888");
+        r.put("streamed_cheaper_audio_s", 5.16);
+        assertThat(EngineTargets.markdownRow(r)).contains("| 431 (355-888) (5.16) |");
         // T3's ratio with its range over the repeated runs, where there were several
         r.put("t3_over_floor_range", "1.15-1.21");
         assertThat(EngineTargets.markdownRow(r)).contains("| 1.19 (1.15-1.21) |");

@@ -41,6 +41,10 @@ final class ChunkedSynthesis {
                 Utterance.flowQuadratic(model), firstPlan)) {
             runChunks(model, decoder, options, request, voice, streaming, out, cancelled, pipeline);
             pipeline.finish();
+            if (streaming && firstPlan != null) {
+                StreamPacer pacer = pipeline.pacer;
+                firstPlan.streamed(pacer.cheaperSamples(), pacer.vocodedSamples(), pacer.laterCheaperRuns());
+            }
         }
     }
 

@@ -25,9 +25,11 @@ import org.bytedeco.pytorch.Tensor;
  * estimator's share of the flow: about 57% of the two-step flow's work ({@code S3GenFlow.multiplyAdds}), 52-62% of its
  * time as measured. The prompt is then again the longest predicted within the target.</li>
  * </ol>
- * The blocks after the first, and every non-streamed synthesis, run the whole prompt in the checkpoint's steps; only
- * the frames the first flow run hands on (about 0.8 s of audio: the first block's 19 tokens of mel, its 0.33 s and the
- * vocoder's look-ahead behind it) come from the cheaper run.
+ * Every non-streamed synthesis runs the whole prompt in the checkpoint's steps; of a stream, the frames the first flow
+ * run hands on (about 0.8 s of audio: the first block's 19 tokens of mel, its 0.33 s and the vocoder's look-ahead
+ * behind it) come from the cheaper run, and later blocks run the whole prompt unless the request's {@link StreamPacer}
+ * predicts that a listener would otherwise wait for them: then, with a target above 0 ({@link #cheapening}), on the
+ * prompt's last {@link #MIN_PROMPT_TOKENS} in one step.
  *
  * <p>The prediction: first audio = caution x ((what the measured first blocks took besides their flow) + (the flow's
  * measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work} counts
@@ -112,6 +114,10 @@ final class FirstBlockPlan {
     private int latenessSamples;
     /** What the log last said of first blocks (0: the whole prompt in the checkpoint's steps, 1: shorter, 2: one step). */
     private int said;
+    /** Whether the log has said that blocks after the first ran cheaper. */
+    private boolean saidLater;
+    /** Seconds of the latest streamed request's audio from cheaper flow runs; NaN before one. */
+    private double lastCheaperSeconds = Double.NaN;
 
     /** @param targetMs first audio to aim at (ms from the request's start of work); 0 never makes a block cheaper */
     FirstBlockPlan(double targetMs, Flow flow) {
@@ -120,6 +126,43 @@ final class FirstBlockPlan {
         }
         this.targetMs = targetMs;
         this.flow = flow;
+    }
+
+    /**
+     * How a streamed request's blocks after the first may run cheaper where a listener would otherwise wait for them
+     * ({@link StreamPacer}): down to the same shortest prompt, then in one step, as a first block; null where the
+     * target is 0 (every flow run then takes the whole prompt in the checkpoint's steps).
+     */
+    StreamPacer.Cheapening cheapening() {
+        return targetMs > 0 ? new StreamPacer.Cheapening(flow, MIN_PROMPT_TOKENS) : null;
+    }
+
+    /**
+     * A streamed request is done: {@code cheaperSamples} of its {@code samples} came from flow runs cheaper than the
+     * whole prompt in the checkpoint's steps, {@code laterCheaperRuns} of them after its first block. The log says so
+     * the first time any did after a first block.
+     */
+    synchronized void streamed(long cheaperSamples, long samples, int laterCheaperRuns) {
+        if (samples <= 0) {
+            return;
+        }
+        double rate = dev.localai.tts.core.engine.api.AudioClip.SAMPLE_RATE;
+        lastCheaperSeconds = cheaperSamples / rate;
+        if (laterCheaperRuns > 0 && !saidLater) {
+            saidLater = true;
+            LOG.info(String.format(java.util.Locale.ROOT, "streamed blocks after the first ran cheaper (on a shorter "
+                    + "voice prompt or in one flow step) where a listener would otherwise have waited for them: %.1f s "
+                    + "of a streamed request's %.1f s came from cheaper flow runs", lastCheaperSeconds,
+                    samples / rate));
+        }
+    }
+
+    /**
+     * Seconds of the latest streamed request's audio that came from flow runs cheaper than the whole prompt in the
+     * checkpoint's steps (its first block's included); NaN before any streamed request.
+     */
+    synchronized double lastCheaperSeconds() {
+        return lastCheaperSeconds;
     }
 
     /** How a first block of {@code flushTokens} tokens runs with a voice of {@code prompt} prompt tokens. */

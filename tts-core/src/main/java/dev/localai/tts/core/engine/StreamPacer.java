@@ -29,6 +29,17 @@ package dev.localai.tts.core.engine;
  * Costs are predicted {@link #CAUTION} times as high as measured, so that a slightly slower block still arrives in
  * time. Before anything is measured the blocks double, as the fixed schedule did.
  *
+ * <p>Where a block is predicted to leave the listener waiting (after a small first block, on a machine whose flow over
+ * the whole prompt takes longer than the audio sent plays), its flow may run cheaper, as a first block's may
+ * ({@link FirstBlockPlan}), and as cheap as it may: on the prompt's last {@link Cheapening#minPrompt()} tokens, in one
+ * solver step. Its size is then what that way's costs allow (the largest block in time, else that way's sustaining
+ * size), so that the listener's buffer grows as fast as it can; once the buffer covers a block on the whole prompt,
+ * the stream goes back to the checkpoint's computation. The way is decided again when the block's tokens are in,
+ * from the pace measured by then, and so is the last part's after T3's end. In simulated streams with the costs of a
+ * 2-core EPYC, this way left less audio made cheaper than the least cheapened way in time (whose smaller savings
+ * keep the buffer thin for longer) at the same silence. A pacer without a {@link Cheapening} runs every block after
+ * the first on the whole prompt in the checkpoint's steps.
+ *
  * <p>The block boundaries only decide which tokens each flow run sees, so a paced stream's samples can differ from
  * another run of the same seeded request (the tokens are the same), as they differ from the whole utterance's; its
  * length cannot. Thread-safe: T3's thread asks and reports T3's pace, the vocoding thread reports its blocks.
@@ -51,8 +62,30 @@ final class StreamPacer {
         }
     }
 
+    /**
+     * How a block's flow may run cheaper where a listener would otherwise wait: the flow's cost model (its steps, and a
+     * one-step flow's share of their work) and the fewest of the voice's prompt tokens a block conditions on.
+     */
+    record Cheapening(FirstBlockPlan.Flow flow, int minPrompt) {
+        Cheapening {
+            if (flow == null || minPrompt < 1) {
+                throw new IllegalArgumentException("flow " + flow + ", shortest prompt " + minPrompt);
+            }
+        }
+    }
+
+    /** A block's size in audio tokens and how its flow runs. */
+    record Next(int tokens, FirstBlockPlan.Choice choice) {}
+
     /** Whether blocks after the first are vocoded beside T3's next block ({@link Utterance.FlushPipeline}). */
     private final boolean overlap;
+    /** How blocks may run cheaper, or null: never. */
+    private final Cheapening cheapening;
+    /** Samples vocoded for this pacer's request, and those of them from flow runs cheaper than the whole prompt's. */
+    private long samples;
+    private long cheaperSamples;
+    /** Flow runs after the request's first whose audio came from a cheaper way than the whole prompt's. */
+    private int laterCheaperRuns;
     /** The flow's quadratic term q: its work over L tokens is {@code L + q L^2} ({@link #work}). */
     private final double flowQuadratic;
     private double t3Ms = Double.NaN;
@@ -60,21 +93,65 @@ final class StreamPacer {
     private double hiftMs = Double.NaN;
     /** When the listener runs out of audio (ms on {@link #now}'s clock), or NaN before the first audio. */
     private double playedOutAt = Double.NaN;
-    /** A block handed to the vocoding thread and not finished: when it started, its flow tokens and audio tokens. */
+    /**
+     * A block handed to the vocoding thread and not finished: when it started, its flow tokens, its flow's share of a
+     * flow in the checkpoint's steps, and its audio tokens.
+     */
     private double pendingSince = Double.NaN;
     private int pendingFlowTokens;
+    private double pendingShare = 1;
     private int pendingAudioTokens;
     /** Blocks numbered in order of submission; the latest one finished. */
     private int blocks;
     private int lastDone;
 
-    /** A pacer for a flow whose work over L tokens is {@code L + flowQuadratic L^2} ({@link #work}). */
+    /**
+     * A pacer for a flow whose work over L tokens is {@code L + flowQuadratic L^2} ({@link #work}), whose blocks after
+     * the first always run the whole prompt in the checkpoint's steps.
+     */
     StreamPacer(boolean overlap, double flowQuadratic) {
+        this(overlap, flowQuadratic, null);
+    }
+
+    /** As {@link #StreamPacer(boolean, double)}, blocks made cheaper as {@code cheapening} allows (null: never). */
+    StreamPacer(boolean overlap, double flowQuadratic, Cheapening cheapening) {
         if (!(flowQuadratic >= 0)) {
             throw new IllegalArgumentException("the flow's quadratic term must be >= 0: " + flowQuadratic);
         }
         this.overlap = overlap;
         this.flowQuadratic = flowQuadratic;
+        this.cheapening = cheapening;
+    }
+
+    /** {@code samples} were vocoded from a flow run that was {@code cheaper} than the whole prompt's, or not. */
+    synchronized void vocoded(long samples, boolean cheaper) {
+        if (samples > 0) {
+            if (cheaper) {
+                cheaperSamples += samples;
+                if (this.samples > 0) {
+                    laterCheaperRuns++;
+                }
+            }
+            this.samples += samples;
+        }
+    }
+
+    /**
+     * How many times audio after the request's first vocoded samples came from a flow run cheaper than the whole
+     * prompt's ({@link #vocoded}; a run's held-back tail counts again).
+     */
+    synchronized int laterCheaperRuns() {
+        return laterCheaperRuns;
+    }
+
+    /** Samples vocoded so far from flow runs cheaper than the whole prompt in the checkpoint's steps. */
+    synchronized long cheaperSamples() {
+        return cheaperSamples;
+    }
+
+    /** Samples vocoded so far ({@link #vocoded}). */
+    synchronized long vocodedSamples() {
+        return samples;
     }
 
     /** The flow's work over {@code tokens} tokens, in tokens' worth: {@code tokens + q tokens^2}. */
@@ -109,15 +186,17 @@ final class StreamPacer {
     }
 
     /**
-     * Block {@code id} runs on the vocoding thread since {@code atMs}: its flow sequence and audio, in tokens. Ignored
+     * Block {@code id} runs on the vocoding thread since {@code atMs}: its flow sequence in tokens, doing
+     * {@code workShare} of the work of a flow in the checkpoint's steps over it, and its audio in tokens. Ignored
      * when the block has already reported itself done.
      */
-    synchronized void handedOff(int id, double atMs, int flowTokens, int audioTokens) {
+    synchronized void handedOff(int id, double atMs, int flowTokens, double workShare, int audioTokens) {
         if (id <= lastDone) {
             return;
         }
         pendingSince = atMs;
         pendingFlowTokens = flowTokens;
+        pendingShare = workShare;
         pendingAudioTokens = audioTokens;
     }
 
@@ -159,22 +238,112 @@ final class StreamPacer {
     }
 
     /**
-     * The next block's audio tokens, decided at {@code nowMs} when the flow has {@code flowTokensBefore} tokens
-     * before it (the prompt and the tokens so far), or {@code fallback} before the costs are known.
+     * The next block, decided at {@code nowMs} when {@code soFar} speech tokens are in (the flow runs over them and a
+     * voice prompt whose whole, in the checkpoint's steps, is {@code whole}): its audio tokens in [min, max] and how
+     * its flow is predicted to run ({@link #flowChoice} decides that again when the tokens are in). {@code fallback}
+     * tokens and the whole prompt before the costs are known.
      */
-    synchronized int next(double nowMs, int flowTokensBefore, int min, int max, int fallback) {
+    synchronized Next next(double nowMs, FirstBlockPlan.Choice whole, int soFar, int min, int max, int fallback) {
         Costs c = new Costs(t3Ms, flowMs, hiftMs);
         if (!c.known() || Double.isNaN(playedOutAt)) {
-            return Math.max(min, Math.min(max, fallback));
+            return new Next(Math.max(min, Math.min(max, fallback)), whole);
         }
-        double pendingDone = Double.NaN;
-        if (!Double.isNaN(pendingSince)) {
-            pendingDone = Math.max(nowMs,
-                    pendingSince + CAUTION * (c.flowMs * work(flowQuadratic, pendingFlowTokens)
-                            + c.hiftMs * pendingAudioTokens));
+        return choose(c, flowQuadratic, overlap, nowMs, playedOutAt, pendingDone(c, nowMs), pendingAudioTokens, whole,
+                soFar, min, max, fallback, cheapening);
+    }
+
+    /**
+     * How a block whose tokens are in runs its flow, decided at {@code nowMs}: over {@code soFar} tokens and the voice
+     * prompt ({@code whole} in the checkpoint's steps), to vocode {@code audioTokens} tokens of audio. The whole
+     * prompt where it is predicted to arrive before the listener runs out of audio, or where the pacer has no
+     * {@link Cheapening}, no costs or no audio playing; else the {@link #cheapest} way.
+     */
+    synchronized FirstBlockPlan.Choice flowChoice(double nowMs, FirstBlockPlan.Choice whole, int soFar,
+                                                   int audioTokens) {
+        Costs c = new Costs(t3Ms, flowMs, hiftMs);
+        if (cheapening == null || !c.known() || Double.isNaN(playedOutAt)) {
+            return whole;
         }
-        return plan(c, flowQuadratic, overlap, nowMs, playedOutAt, pendingDone, pendingAudioTokens, flowTokensBefore,
-                min, max, fallback);
+        return chooseFlow(c, flowQuadratic, nowMs, playedOutAt, pendingDone(c, nowMs), pendingAudioTokens, whole,
+                soFar, audioTokens, cheapening);
+    }
+
+    /** When the block in flight is predicted done (never before {@code nowMs}), or NaN when none is. */
+    private double pendingDone(Costs c, double nowMs) {
+        if (Double.isNaN(pendingSince)) {
+            return Double.NaN;
+        }
+        return Math.max(nowMs, pendingSince + CAUTION * (c.flowMs * pendingShare
+                * work(flowQuadratic, pendingFlowTokens) + c.hiftMs * pendingAudioTokens));
+    }
+
+    /**
+     * The cheapest way a block's flow may run (pure logic): the last {@code cheapening.minPrompt()} tokens of the
+     * prompt (all of a shorter one) in one solver step, or {@code whole} where there is no cheapening.
+     */
+    static FirstBlockPlan.Choice cheapest(FirstBlockPlan.Choice whole, Cheapening cheapening) {
+        if (cheapening == null) {
+            return whole;
+        }
+        int prompt = Math.min(whole.promptTokens(), cheapening.minPrompt());
+        return whole.steps() == 1 ? new FirstBlockPlan.Choice(prompt, 1, 1)
+                : new FirstBlockPlan.Choice(prompt, 1, cheapening.flow().share(1));
+    }
+
+    /**
+     * The rule with cheapening (pure logic): the block {@link #plan} chooses for {@code whole} over the {@code soFar}
+     * tokens, where it is predicted to arrive in time or there is no cheapening; else the {@link #cheapest} way and
+     * the block {@link #plan} chooses with its costs (the flow's scaled by its share of the work, over its prompt
+     * part): the largest predicted in time, so that the listener's buffer grows as fast as it can and the blocks
+     * after it go back to the whole prompt soonest.
+     */
+    static Next choose(Costs c, double q, boolean overlap, double now, double playedOutAt, double pendingDone,
+                       int pendingAudio, FirstBlockPlan.Choice whole, int soFar, int min, int max, int fallback,
+                       Cheapening cheapening) {
+        int n = plan(c, q, overlap, now, playedOutAt, pendingDone, pendingAudio, whole.promptTokens() + soFar, min,
+                max, fallback);
+        if (cheapening == null || arrival(c, q, now, pendingDone, whole.promptTokens() + soFar, n)
+                <= deadline(playedOutAt, pendingDone, pendingAudio)) {
+            return new Next(n, whole);
+        }
+        FirstBlockPlan.Choice way = cheapest(whole, cheapening);
+        Costs cc = new Costs(c.t3Ms(), c.flowMs() * way.workShare(), c.hiftMs());
+        return new Next(plan(cc, q, overlap, now, playedOutAt, pendingDone, pendingAudio, way.promptTokens() + soFar,
+                min, max, fallback), way);
+    }
+
+    /**
+     * The way a block whose tokens are in runs (pure logic): {@code whole} where its flow over the prompt and the
+     * {@code soFar} tokens, then HiFT over {@code audioTokens}, starting now or when the block in flight is done, is
+     * predicted to arrive in time; else the {@link #cheapest}. (A way between the two, in time too, would make the
+     * next block start later: in simulated streams it left more audio made the cheaper way, at the same silence.)
+     */
+    static FirstBlockPlan.Choice chooseFlow(Costs c, double q, double now, double playedOutAt, double pendingDone,
+                                            int pendingAudio, FirstBlockPlan.Choice whole, int soFar,
+                                            int audioTokens, Cheapening cheapening) {
+        double start = Double.isNaN(pendingDone) ? now : Math.max(now, pendingDone);
+        double done = start + CAUTION * (c.flowMs() * work(q, whole.promptTokens() + soFar) + c.hiftMs() * audioTokens);
+        return done <= deadline(playedOutAt, pendingDone, pendingAudio) ? whole : cheapest(whole, cheapening);
+    }
+
+    /**
+     * When the listener runs out of audio: at {@code playedOutAt}, or, with a block in flight (done at
+     * {@code pendingDone}, NaN when none, with {@code pendingAudio} tokens of audio), once that block has played.
+     */
+    static double deadline(double playedOutAt, double pendingDone, int pendingAudio) {
+        return Double.isNaN(pendingDone) ? playedOutAt
+                : Math.max(playedOutAt, pendingDone) + pendingAudio * TOKEN_MS;
+    }
+
+    /**
+     * When a block of {@code n} tokens started now is predicted to arrive: T3's tokens, then (after the block in flight,
+     * done at {@code pendingDone}, NaN when none) the flow over {@code before + n} tokens and HiFT over {@code n}, each
+     * cost {@link #CAUTION} times as measured.
+     */
+    static double arrival(Costs c, double q, double now, double pendingDone, int before, int n) {
+        double t3Done = now + CAUTION * c.t3Ms() * n;
+        double start = Double.isNaN(pendingDone) ? t3Done : Math.max(t3Done, pendingDone);
+        return start + CAUTION * (c.flowMs() * work(q, before + n) + c.hiftMs() * n);
     }
 
     /**
@@ -185,10 +354,7 @@ final class StreamPacer {
      */
     static int plan(Costs c, double q, boolean overlap, double now, double playedOutAt, double pendingDone,
                     int pendingAudio, int flowTokensBefore, int min, int max, int fallback) {
-        boolean pending = !Double.isNaN(pendingDone);
-        double deadline = pending
-                ? Math.max(playedOutAt, pendingDone) + pendingAudio * TOKEN_MS
-                : playedOutAt;
+        double deadline = deadline(playedOutAt, pendingDone, pendingAudio);
         // each further token's cost at this length (in line, T3 then the flow and HiFT; overlapped, the slower of T3
         // and the flow and HiFT beside it)
         double flowPerToken = c.flowMs() * (work(q, flowTokensBefore + 1) - work(q, flowTokensBefore));
@@ -201,10 +367,7 @@ final class StreamPacer {
         }
         int sustaining = sustaining(c, q, overlap, flowTokensBefore, min, max);
         for (int n = max; n > sustaining; n--) {
-            double t3Done = now + CAUTION * c.t3Ms() * n;
-            double start = pending ? Math.max(t3Done, pendingDone) : t3Done;
-            double arrival = start + CAUTION * (c.flowMs() * work(q, flowTokensBefore + n) + c.hiftMs() * n);
-            if (arrival <= deadline) {
+            if (arrival(c, q, now, pendingDone, flowTokensBefore, n) <= deadline) {
                 return n; // the largest block predicted in time: no gap, and the fewest reruns
             }
         }

@@ -30,7 +30,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param maxBlockTokens   speech tokens in the largest streamed block
  * @param firstAudioTarget first audio a streamed request aims at: where the engine measured that its first block would
  *                         come later, that block conditions on the voice prompt's last part (at least 5 s), and
- *                         where that is not enough its flow takes one solver step; zero never does either
+ *                         where that is not enough its flow takes one solver step; above zero, later blocks a
+ *                         listener would wait for run on 5 s in one step too; zero never does any of it
  *                         ({@link Builder#firstAudioTarget})
  * @param flowSteps        the flow's mean-flow solver steps, or 0 for the checkpoint's (Turbo: 2)
  *                         ({@link Builder#flowSteps})
@@ -262,9 +263,13 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          * later than this, that block's flow conditions on the prompt's last part only: as long as the target
          * allows, never under 5 s, the shortest reference clip upstream accepts. Where even 5 s would miss it, the
          * flow's mean-flow solver takes one Euler step instead of Turbo's two (upstream's {@code n_cfm_timesteps};
-         * about 57% of the flow's work), again on the longest prompt the target allows. Only that flow run's audio
-         * (about 0.8 s: the first block and the vocoder's look-ahead behind it) is made this way; the blocks after it
-         * and every non-streamed synthesis use the whole prompt in two steps. {@link Duration#ZERO} always does.
+         * about 57% of the flow's work), again on the longest prompt the target allows. That flow run's audio is about
+         * 0.8 s (the first block and the vocoder's look-ahead behind it). With a target above 0, a later block that a
+         * real-time listener would otherwise wait for (the request's pacer predicts it) runs on the prompt's last 5 s
+         * in one step too, until the listener's buffer covers a block on the whole prompt
+         * ({@link TtsEngine#lastStreamCheaperSeconds()} says how much of the latest stream came so). Blocks made in
+         * time and every non-streamed synthesis use the whole prompt in two steps; {@link Duration#ZERO} has every
+         * flow run do so.
          */
         public Builder firstAudioTarget(Duration target) {
             if (target == null || target.isNegative()) {

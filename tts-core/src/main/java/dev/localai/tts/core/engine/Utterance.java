@@ -115,10 +115,13 @@ public final class Utterance {
             this(enabled, flowQuadratic, null);
         }
 
-        /** As {@link #FlushPipeline(boolean, double)}, the first block's flow chosen by {@code firstPlan}. */
+        /**
+         * As {@link #FlushPipeline(boolean, double)}, the first block's flow chosen by {@code firstPlan}, and later
+         * blocks' made cheaper as it allows ({@link FirstBlockPlan#cheapening}) where a listener would wait.
+         */
         FlushPipeline(boolean enabled, double flowQuadratic, FirstBlockPlan firstPlan) {
             this.firstPlan = firstPlan;
-            this.pacer = new StreamPacer(enabled, flowQuadratic);
+            this.pacer = new StreamPacer(enabled, flowQuadratic, firstPlan == null ? null : firstPlan.cheapening());
             this.thread = enabled ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tts-stream-flush");
                 t.setDaemon(true);
@@ -359,8 +362,8 @@ public final class Utterance {
                 // audio already playing, starts with what the pacer says
                 int held = heldTokens(m.flow().config(), m.hift().config());
                 int block = p.streaming() && pacer.playing()
-                        ? pacer.next(StreamPacer.now(), (int) promptTokens + held, p.firstBlockTokens(),
-                                p.maxBlockTokens(), p.firstBlockTokens())
+                        ? pacer.next(StreamPacer.now(), whole, held, p.firstBlockTokens(), p.maxBlockTokens(),
+                                p.firstBlockTokens()).tokens()
                         : p.firstBlockTokens();
                 int nextFlush = block + held;
                 boolean first = true;
@@ -389,11 +392,12 @@ public final class Utterance {
                         int id = pacer.newBlock();
                         // a request's first block may condition on the prompt's last part only, or take one solver
                         // step, where the engine measured that first audio would otherwise miss its target
-                        // (FirstBlockPlan)
+                        // (FirstBlockPlan); a later block where the pacer predicts that the listener would otherwise
+                        // wait for it
                         boolean inline = first && firstAudio;
                         FirstBlockPlan planner = inline ? pipeline.firstPlan : null;
-                        FirstBlockPlan.Choice choice = planner == null ? whole
-                                : planner.choose((int) promptTokens, n);
+                        FirstBlockPlan.Choice choice = planner != null ? planner.choose((int) promptTokens, n)
+                                : pacer.flowChoice(StreamPacer.now(), whole, n, audioTokens);
                         int flowTokens = choice.promptTokens() + n;
                         // the flow and HiFT of this block run while T3 decodes the next one (at most one in
                         // flight); the first block in line: first audio is what a listener waits for, and T3
@@ -403,7 +407,7 @@ public final class Utterance {
                         boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, choice, from,
                                 stable, v.vocoder, sink, pacer, id, flow), inline);
                         if (handed) {
-                            pacer.handedOff(id, StreamPacer.now(), flowTokens, audioTokens);
+                            pacer.handedOff(id, StreamPacer.now(), flowTokens, choice.workShare(), audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
                             int used = (int) flow[1];
                             planner.measured((System.nanoTime() - started) / 1e6, flow[0], used + n,
@@ -413,9 +417,9 @@ public final class Utterance {
                         emittedFrames = stable;
                         emittedTokens = n - LOOKAHEAD_TOKENS;
                         int doubled = Math.min(p.maxBlockTokens(), block * 2);
-                        // the next block's flow runs over the whole prompt, whatever this one's did
-                        block = pacer.next(StreamPacer.now(), (int) promptTokens + n, p.firstBlockTokens(),
-                                p.maxBlockTokens(), doubled);
+                        // the next block's size, from what its flow is predicted to cost, whatever this one's did
+                        block = pacer.next(StreamPacer.now(), whole, n, p.firstBlockTokens(), p.maxBlockTokens(),
+                                doubled).tokens();
                         nextFlush = n + block;
                     }
                     before = System.nanoTime();
@@ -429,19 +433,25 @@ public final class Utterance {
                 int total = n;
                 int from = emittedFrames;
                 int lastId = pacer.newBlock();
+                // a streamed request's last part may run cheaper too, where the listener would otherwise wait for it;
+                // a whole clip's is exactly upstream's computation
+                FirstBlockPlan.Choice lastWay = p.streaming()
+                        ? pacer.flowChoice(StreamPacer.now(), whole, total, total - emittedTokens) : whole;
+                boolean lastCheaper = !lastWay.equals(whole);
                 java.util.concurrent.Callable<Long> last = () -> {
                     try (v) {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
-                        long out = flush(m, voice, tokens, total, v.z, whole, from, total * stride, v.vocoder, sink,
-                                pacer, lastId, null);
+                        long out = flush(m, voice, tokens, total, v.z, lastWay, from, total * stride, v.vocoder,
+                                sink, pacer, lastId, null);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
                             if (tail.length > 0) {
                                 sink.accept(tail);
                                 pacer.audio(tail.length, StreamPacer.now());
+                                pacer.vocoded(tail.length, lastCheaper);
                             }
                             return out + tail.length;
                         }
@@ -449,7 +459,7 @@ public final class Utterance {
                 };
                 // with a request's pipeline the last part runs there, beside the next chunk's T3; alone, in line
                 if (pipeline.submit(last, own != null)) {
-                    pacer.handedOff(lastId, StreamPacer.now(), (int) promptTokens + total,
+                    pacer.handedOff(lastId, StreamPacer.now(), lastWay.promptTokens() + total, lastWay.workShare(),
                             total - emittedTokens);
                 }
                 handedOff = true;
@@ -546,6 +556,7 @@ public final class Utterance {
             if (out.length > 0) {
                 sink.accept(out);
                 pacer.audio(out.length, StreamPacer.now());
+                pacer.vocoded(out.length, choice.workShare() < 1 || prompt.used() < voice.promptTokens());
             }
             return out.length;
         }

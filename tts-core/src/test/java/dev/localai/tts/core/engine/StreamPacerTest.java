@@ -24,7 +24,8 @@ class StreamPacerTest {
     /** Costs measured on the 2-core AMD EPYC (Zen 5) of 2026-12-04: the flow over 261 tokens 530 ms, HiFT 8 ms/token. */
     private static final StreamPacer.Costs EPYC = new StreamPacer.Costs(7.5, 2.05, 8.0);
 
-    record Run(double firstMs, double stallMs, int gaps, List<Integer> blocks, double doneMs) {}
+    /** What a listener met: first audio, silence after it in how many gaps, the blocks, when it ended; cheaper audio. */
+    record Run(double firstMs, double stallMs, int gaps, List<Integer> blocks, double doneMs, double cheaperMs) {}
 
     @Test
     void afterTheFirstBlockThePacedStreamHasOneGapAtMostAndLessSilenceThanDoubling() {
@@ -116,12 +117,12 @@ class StreamPacerTest {
     @Test
     void beforeAnythingIsMeasuredTheFallbackHolds() {
         StreamPacer p = new StreamPacer(false, 0);
-        assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(16);
+        assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).isEqualTo(16);
         p.t3(10, 75);
         p.blockDone(p.newBlock(), 260, 530, 10 * 960L, 80);
-        assertThat(p.next(0, 300, 8, 80, 16)).as("no audio has played yet").isEqualTo(16);
+        assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).as("no audio has played yet").isEqualTo(16);
         p.audio(24_000, 0);
-        assertThat(p.next(0, 300, 8, 80, 16)).isNotEqualTo(16);
+        assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).isNotEqualTo(16);
     }
 
     @Test
@@ -134,7 +135,7 @@ class StreamPacerTest {
         assertThat(p.costs().hiftMs()).isCloseTo(12.0, org.assertj.core.data.Offset.offset(1e-9));
         p.audio(8 * 960L, 0);
         StreamPacer.Costs c = p.costs();
-        int chosen = p.next(0, 272, 8, 80, 16);
+        int chosen = p.next(0, whole(272), 0, 8, 80, 16).tokens();
         assertThat(chosen).isEqualTo(StreamPacer.plan(c, 0.0015, true, 0, 320, Double.NaN, 0, 272, 8, 80, 16));
         // counted by the 19 tokens' frames, HiFT would look 2.4 times cheaper and the block would not keep up
         StreamPacer.Costs framesCounted = new StreamPacer.Costs(c.t3Ms(), c.flowMs(), 96.0 / 19);
@@ -152,9 +153,9 @@ class StreamPacerTest {
         p.audio(48_000, 0); // 2 s of audio
         int id = p.newBlock();
         p.blockDone(id, 260, 530, 10 * 960L, 80);
-        int clear = p.next(0, 300, 8, 80, 16);
-        p.handedOff(id, 0, 300, 40); // late report of the finished block
-        assertThat(p.next(0, 300, 8, 80, 16)).isEqualTo(clear);
+        int clear = p.next(0, whole(300), 0, 8, 80, 16).tokens();
+        p.handedOff(id, 0, 300, 1, 40); // late report of the finished block
+        assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).isEqualTo(clear);
     }
 
     /** Turbo's flow: its work over L tokens grows as L + q L^2 (S3GenFlow.multiplyAddsQuadratic). */
@@ -226,6 +227,154 @@ class StreamPacerTest {
                 .isGreaterThan(StreamPacer.sustaining(EPYC_QUADRATIC, 0, false, 700, 8, 400));
     }
 
+    /**
+     * Costs measured on the 2-core AMD EPYC Zen 4 (25/17) of 2026-12-06 (`tts bench engine`): T3 12.9 ms a token, the
+     * flow 921 ms over 250 + 22 tokens in two steps, HiFT about 8 ms a token of audio.
+     */
+    private static final StreamPacer.Costs ZEN4 = new StreamPacer.Costs(12.9, 921 / StreamPacer.work(TURBO_Q, 272),
+            8.0);
+    /** Turbo's flow model for the cheaper ways: two steps, one step 57% of their work, prompts down to 5 s. */
+    private static final StreamPacer.Cheapening TURBO_CHEAPENING = new StreamPacer.Cheapening(
+            new FirstBlockPlan.Flow(TURBO_Q, 2, 0.572), FirstBlockPlan.MIN_PROMPT_TOKENS);
+    /** The first block as the planner ran it on that Zen 4: the prompt's last 5 s, two steps. */
+    private static final FirstBlockPlan.Choice FIRST_5S = new FirstBlockPlan.Choice(125, 2, 1);
+
+    /** Costs under the AVX2 caps on that Zen 4: T3 14 ms a token, the flow (fp32) 1818 ms over 272, HiFT 9. */
+    private static final StreamPacer.Costs ZEN4_AVX2 = new StreamPacer.Costs(14,
+            1818 / StreamPacer.work(TURBO_Q, 272), 9);
+
+    @Test
+    void aBlockTheListenerWouldWaitForRunsCheapAndTheSilenceShrinks() {
+        for (StreamPacer.Costs c : new StreamPacer.Costs[] {ZEN4, ZEN4_AVX2}) {
+            for (boolean overlap : new boolean[] {false, true}) {
+                Run exact = simulate(c, true, overlap, 0, TOKENS, TURBO_Q, TURBO_Q, MAX, FIRST_5S, null);
+                Run cheap = simulate(c, true, overlap, 0, TOKENS, TURBO_Q, TURBO_Q, MAX, FIRST_5S,
+                        TURBO_CHEAPENING);
+                System.out.printf("%s overlap %s: exact %s%n  cheaper %s%n", c, overlap, exact, cheap);
+                String what = c + " overlap " + overlap;
+                // Zen 4 in line 2593 -> 416 ms, overlapped 1668 -> 156; under the AVX2 caps 4422 -> 2076, 3969 -> 743
+                assertThat(cheap.stallMs()).as(what).isLessThan(0.5 * exact.stallMs());
+                assertThat(cheap.firstMs()).as(what).isEqualTo(exact.firstMs());
+                assertThat(cheap.doneMs()).as(what).isLessThan(exact.doneMs());
+                assertThat(cheap.cheaperMs()).as(what).isGreaterThan(exact.cheaperMs());
+                assertThat(exact.cheaperMs()).as(what).isEqualTo(FIRST * StreamPacer.TOKEN_MS);
+            }
+        }
+    }
+
+    @Test
+    void theStreamGoesBackToTheWholePromptOnceItsBufferCoversABlockOnIt() {
+        // the Zen 5's costs: with the whole prompt an 18 s stream waits 1.0 s in line (0.6 s overlapped); made cheaper
+        // where it would wait, it never does, and most of it is still made on the whole prompt in two steps
+        for (boolean overlap : new boolean[] {false, true}) {
+            Run exact = simulate(EPYC_QUADRATIC, true, overlap, 0, 450, TURBO_Q, TURBO_Q, MAX, FIRST_5S, null);
+            Run cheap = simulate(EPYC_QUADRATIC, true, overlap, 0, 450, TURBO_Q, TURBO_Q, MAX, FIRST_5S,
+                    TURBO_CHEAPENING);
+            System.out.printf("EPYC 450 tokens overlap %s: exact %s%n  cheaper %s%n", overlap, exact, cheap);
+            assertThat(exact.stallMs()).isGreaterThan(500);
+            assertThat(cheap.stallMs()).isZero();
+            assertThat(cheap.cheaperMs()).as("overlap %s", overlap).isLessThan(0.4 * 453 * StreamPacer.TOKEN_MS);
+        }
+    }
+
+    @Test
+    void aMachineThatKeepsUpRunsNothingCheaper() {
+        StreamPacer.Costs fast = new StreamPacer.Costs(2.0, 0.3, 2.0);
+        for (boolean overlap : new boolean[] {false, true}) {
+            for (int tokens : new int[] {125, 450}) {
+                Run exact = simulate(fast, true, overlap, 0, tokens, TURBO_Q, TURBO_Q, MAX, whole(PROMPT), null);
+                Run cheap = simulate(fast, true, overlap, 0, tokens, TURBO_Q, TURBO_Q, MAX, whole(PROMPT),
+                        TURBO_CHEAPENING);
+                assertThat(cheap).isEqualTo(exact);
+                assertThat(cheap.cheaperMs()).isZero();
+                assertThat(cheap.stallMs()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void costsThatVaryFromBlockToBlockStillLeaveLessSilenceWithCheaperBlocks() {
+        // each block's true costs within +-15% of the means, twenty seeds, both pipelines, the Zen 4's and the Zen 5's
+        // costs: never more silence than on the whole prompt, and over all the seeds at most half as much
+        for (StreamPacer.Costs c : new StreamPacer.Costs[] {ZEN4, EPYC_QUADRATIC}) {
+            for (boolean overlap : new boolean[] {false, true}) {
+                double exactSum = 0;
+                double cheapSum = 0;
+                for (int seed = 1; seed <= 20; seed++) {
+                    Run exact = simulate(c, true, overlap, seed, TOKENS, TURBO_Q, TURBO_Q, MAX, FIRST_5S, null);
+                    Run cheap = simulate(c, true, overlap, seed, TOKENS, TURBO_Q, TURBO_Q, MAX, FIRST_5S,
+                            TURBO_CHEAPENING);
+                    assertThat(cheap.stallMs()).as("%s seed %d overlap %s", c, seed, overlap)
+                            .isLessThanOrEqualTo(exact.stallMs());
+                    exactSum += exact.stallMs();
+                    cheapSum += cheap.stallMs();
+                }
+                System.out.printf("%s overlap %s, 20 seeds: stall %.0f ms on the whole prompt, %.0f cheaper%n", c,
+                        overlap, exactSum / 20, cheapSum / 20);
+                assertThat(cheapSum).isLessThanOrEqualTo(0.5 * exactSum);
+            }
+        }
+    }
+
+    @Test
+    void aBlockRunsTheWholePromptExactlyWhereThatIsPredictedInTime() {
+        StreamPacer.Costs c = ZEN4;
+        FirstBlockPlan.Choice whole = whole(PROMPT);
+        FirstBlockPlan.Choice cheapest = StreamPacer.cheapest(whole, TURBO_CHEAPENING);
+        assertThat(cheapest).isEqualTo(new FirstBlockPlan.Choice(FirstBlockPlan.MIN_PROMPT_TOKENS, 1, 0.572));
+        double now = 1000;
+        int soFar = 60;
+        int audio = 40;
+        double wholeMs = StreamPacer.CAUTION * (c.flowMs() * StreamPacer.work(TURBO_Q, PROMPT + soFar)
+                + c.hiftMs() * audio);
+        // the listener's audio runs out just after / just before the whole prompt's block would arrive
+        assertThat(StreamPacer.chooseFlow(c, TURBO_Q, now, now + wholeMs + 1, Double.NaN, 0, whole, soFar, audio,
+                TURBO_CHEAPENING)).isEqualTo(whole);
+        assertThat(StreamPacer.chooseFlow(c, TURBO_Q, now, now + wholeMs - 1, Double.NaN, 0, whole, soFar, audio,
+                TURBO_CHEAPENING)).isEqualTo(cheapest);
+        assertThat(StreamPacer.chooseFlow(c, TURBO_Q, now, now + wholeMs - 1, Double.NaN, 0, whole, soFar, audio,
+                null)).isEqualTo(whole);
+        // behind a block in flight, from when that one is done, against its audio's end
+        assertThat(StreamPacer.chooseFlow(c, TURBO_Q, now, now, now + 500, 30, whole, soFar, audio,
+                TURBO_CHEAPENING)).isEqualTo(wholeMs <= 30 * StreamPacer.TOKEN_MS ? whole : cheapest);
+        // a voice of 5 s or less keeps its prompt and takes one step; a flow of one step already stays as it is
+        FirstBlockPlan.Choice shortVoice = whole(100);
+        assertThat(StreamPacer.cheapest(shortVoice, TURBO_CHEAPENING)).isEqualTo(new FirstBlockPlan.Choice(100, 1,
+                0.572));
+        FirstBlockPlan.Choice oneStep = FirstBlockPlan.Choice.whole(100, 1);
+        assertThat(StreamPacer.cheapest(oneStep, TURBO_CHEAPENING)).isEqualTo(oneStep);
+        // the size: the whole prompt's where its block is in time, else the cheapest way's
+        for (double buffer : new double[] {300, 1000, 3000, 8000}) {
+            StreamPacer.Next next = StreamPacer.choose(c, TURBO_Q, false, now, now + buffer, Double.NaN, 0, whole,
+                    soFar, 8, MAX, 16, TURBO_CHEAPENING);
+            int n = StreamPacer.plan(c, TURBO_Q, false, now, now + buffer, Double.NaN, 0, PROMPT + soFar, 8, MAX, 16);
+            boolean inTime = StreamPacer.arrival(c, TURBO_Q, now, Double.NaN, PROMPT + soFar, n) <= now + buffer;
+            StreamPacer.Costs cc = new StreamPacer.Costs(c.t3Ms(), c.flowMs() * 0.572, c.hiftMs());
+            assertThat(next).as("buffer %s", buffer).isEqualTo(inTime ? new StreamPacer.Next(n, whole)
+                    : new StreamPacer.Next(StreamPacer.plan(cc, TURBO_Q, false, now, now + buffer, Double.NaN, 0,
+                            FirstBlockPlan.MIN_PROMPT_TOKENS + soFar, 8, MAX, 16), cheapest));
+            assertThat(StreamPacer.choose(c, TURBO_Q, false, now, now + buffer, Double.NaN, 0, whole, soFar, 8, MAX,
+                    16, null)).isEqualTo(new StreamPacer.Next(n, whole));
+        }
+        assertThat(StreamPacer.choose(c, TURBO_Q, false, now, now + 300, Double.NaN, 0, whole, soFar, 8, MAX, 16,
+                TURBO_CHEAPENING).choice()).isEqualTo(cheapest);
+        assertThat(StreamPacer.choose(c, TURBO_Q, false, now, now + 8000, Double.NaN, 0, whole, soFar, 8, MAX, 16,
+                TURBO_CHEAPENING).choice()).isEqualTo(whole);
+    }
+
+    @Test
+    void theCheaperAudioIsCountedAfterTheFirstRun() {
+        StreamPacer p = new StreamPacer(false, 0, TURBO_CHEAPENING);
+        p.vocoded(7680, true); // a cheaper first block
+        assertThat(p.laterCheaperRuns()).isZero();
+        p.vocoded(0, true);
+        p.vocoded(9600, false);
+        p.vocoded(4800, true);
+        assertThat(p.laterCheaperRuns()).isEqualTo(1);
+        assertThat(p.cheaperSamples()).isEqualTo(7680 + 4800);
+        assertThat(p.vocodedSamples()).isEqualTo(7680 + 9600 + 4800);
+    }
+
     private static double arrival(StreamPacer.Costs c, double now, int before, int n) {
         return now + StreamPacer.CAUTION * (c.t3Ms() * n + c.flowMs() * (before + n) + c.hiftMs() * n);
     }
@@ -246,20 +395,37 @@ class StreamPacerTest {
      */
     private static Run simulate(StreamPacer.Costs mean, boolean paced, boolean overlap, long seed, int tokens,
                                 double trueQ, double pacerQ, int max) {
+        return simulate(mean, paced, overlap, seed, tokens, trueQ, pacerQ, max, whole(PROMPT), null);
+    }
+
+    /** The whole prompt of {@code prompt} tokens in Turbo's two steps. */
+    private static FirstBlockPlan.Choice whole(int prompt) {
+        return FirstBlockPlan.Choice.whole(prompt, 2);
+    }
+
+    /**
+     * As above, the first block's flow run as {@code first} says (as {@link FirstBlockPlan} may choose it), and the
+     * later blocks' made cheaper by the pacer as {@code cheapening} allows (null: never). A way's flow takes its share
+     * of the work over its prompt part and the tokens so far.
+     */
+    private static Run simulate(StreamPacer.Costs mean, boolean paced, boolean overlap, long seed, int tokens,
+                                double trueQ, double pacerQ, int max, FirstBlockPlan.Choice first,
+                                StreamPacer.Cheapening cheapening) {
         int total = tokens > 0 ? tokens : TOKENS;
+        FirstBlockPlan.Choice whole = whole(PROMPT);
         Random rnd = new Random(seed);
-        StreamPacer pacer = new StreamPacer(overlap, pacerQ);
+        StreamPacer pacer = new StreamPacer(overlap, pacerQ, cheapening);
         List<double[]> arrivals = new ArrayList<>(); // {ms, audio ms}
         List<Integer> blocks = new ArrayList<>();
         double clock = 0;
         double helperFree = 0;
-        double[] pendingEvent = null; // {done ms, id, flowTokens, flowMs, audioTokens, hiftMs}
+        double[] pendingEvent = null; // {done ms, id, flowTokens, flowMs, audioTokens, hiftMs, cheaper}
         int n = 0;
         int emitted = 0;
         int block = FIRST;
         blocks.add(block);
         int nextFlush = block + HELD;
-        boolean first = true;
+        boolean isFirst = true;
         double t3Ms = 0;
         int t3Tokens = 0;
         double scale = 1;
@@ -276,27 +442,30 @@ class StreamPacerTest {
                 t3Tokens = 0;
                 scale = seed > 0 ? 0.85 + 0.3 * rnd.nextDouble() : 1;
                 int audio = n - HELD - emitted;
-                double flowMs = mean.flowMs() * scale * StreamPacer.work(trueQ, PROMPT + n);
+                FirstBlockPlan.Choice way = isFirst ? first : pacer.flowChoice(clock, whole, n, audio);
+                double flowMs = mean.flowMs() * scale * way.workShare() * StreamPacer.work(trueQ, way.promptTokens() + n);
                 double hiftMs = mean.hiftMs() * scale * audio;
                 int id = pacer.newBlock();
-                if (!overlap || first) {
+                if (!overlap || isFirst) {
                     clock = Math.max(clock, helperFree);
                     pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
                     clock += flowMs + hiftMs;
-                    pacer.blockDone(id, PROMPT + n, flowMs, audio * 960L, hiftMs);
+                    pacer.blockDone(id, way.promptTokens() + n, flowMs / way.workShare(), audio * 960L, hiftMs);
                     pacer.audio(audio * 960L, clock);
+                    pacer.vocoded(audio * 960L, !way.equals(whole));
                     arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
                 } else {
                     clock = Math.max(clock, helperFree); // submit waits for the block before
                     pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
                     helperFree = clock + flowMs + hiftMs;
-                    pendingEvent = new double[] {helperFree, id, PROMPT + n, flowMs, audio, hiftMs};
-                    pacer.handedOff(id, clock, PROMPT + n, audio);
+                    pendingEvent = new double[] {helperFree, id, way.promptTokens() + n, flowMs / way.workShare(),
+                        audio, hiftMs, way.equals(whole) ? 0 : 1};
+                    pacer.handedOff(id, clock, way.promptTokens() + n, way.workShare(), audio);
                 }
-                first = false;
+                isFirst = false;
                 emitted = n - HELD;
                 int doubled = Math.min(max, block * 2);
-                block = paced ? pacer.next(clock, PROMPT + n, FIRST, max, doubled) : doubled;
+                block = paced ? pacer.next(clock, whole, n, FIRST, max, doubled).tokens() : doubled;
                 blocks.add(block);
                 nextFlush = n + block;
             }
@@ -305,7 +474,10 @@ class StreamPacerTest {
         clock = Math.max(clock, helperFree);
         deliver(pacer, pendingEvent, clock, arrivals);
         int audio = total + 3 - emitted;
-        clock += mean.flowMs() * scale * StreamPacer.work(trueQ, PROMPT + total + 3) + mean.hiftMs() * scale * audio;
+        FirstBlockPlan.Choice way = pacer.flowChoice(clock, whole, total + 3, audio);
+        clock += mean.flowMs() * scale * way.workShare() * StreamPacer.work(trueQ, way.promptTokens() + total + 3)
+                + mean.hiftMs() * scale * audio;
+        pacer.vocoded(audio * 960L, !way.equals(whole));
         arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
         blocks.remove(blocks.size() - 1);
         double played = arrivals.get(0)[0];
@@ -326,7 +498,8 @@ class StreamPacerTest {
             }
             System.out.println((paced ? "paced " : "doubling ") + overlap + ": " + sb);
         }
-        return new Run(arrivals.get(0)[0], stall, gaps, blocks, played);
+        return new Run(arrivals.get(0)[0], stall, gaps, blocks, played,
+                pacer.cheaperSamples() * 1000.0 / dev.localai.tts.core.engine.api.AudioClip.SAMPLE_RATE);
     }
 
     /** Reports a helper block that has finished by {@code clock}; returns what is still pending. */
@@ -336,6 +509,7 @@ class StreamPacerTest {
         }
         pacer.blockDone((int) e[1], (int) e[2], e[3], (long) e[4] * 960L, e[5]);
         pacer.audio((long) e[4] * 960L, e[0]);
+        pacer.vocoded((long) e[4] * 960L, e[6] != 0);
         arrivals.add(new double[] {e[0], e[4] * StreamPacer.TOKEN_MS});
         return null;
     }
