@@ -150,10 +150,11 @@ final class FirstBlockPlan {
         lastCheaperSeconds = cheaperSamples / rate;
         if (laterCheaperRuns > 0 && !saidLater) {
             saidLater = true;
-            LOG.info(String.format(java.util.Locale.ROOT, "streamed blocks after the first ran cheaper (on a shorter "
-                    + "voice prompt or in one flow step) where a listener would otherwise have waited for them: %.1f s "
-                    + "of a streamed request's %.1f s came from cheaper flow runs", lastCheaperSeconds,
-                    samples / rate));
+            LOG.info(String.format(java.util.Locale.ROOT, "streamed blocks after the first run on at most the voice "
+                    + "prompt's last %.1f s in one flow step where a real-time listener would otherwise wait for them: "
+                    + "on this machine %.1f s of a %.1f s stream came so (the target 0 keeps every block on the whole "
+                    + "prompt)",
+                    MIN_PROMPT_TOKENS / TOKENS_PER_SECOND, lastCheaperSeconds, samples / rate));
         }
     }
 

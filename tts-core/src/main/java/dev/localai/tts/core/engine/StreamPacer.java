@@ -336,9 +336,9 @@ final class StreamPacer {
     }
 
     /**
-     * When a block of {@code n} tokens started now is predicted to arrive: T3's tokens, then (after the block in flight,
-     * done at {@code pendingDone}, NaN when none) the flow over {@code before + n} tokens and HiFT over {@code n}, each
-     * cost {@link #CAUTION} times as measured.
+     * When a block of {@code n} tokens started now is predicted to arrive: T3's tokens, then (after the block in
+     * flight, done at {@code pendingDone}, NaN when none) the flow over {@code before + n} tokens and HiFT over
+     * {@code n}, each cost {@link #CAUTION} times as measured.
      */
     static double arrival(Costs c, double q, double now, double pendingDone, int before, int n) {
         double t3Done = now + CAUTION * c.t3Ms() * n;
