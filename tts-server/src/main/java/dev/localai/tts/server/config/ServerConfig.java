@@ -79,7 +79,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
      * @param warmUp        whether to run a warm-up synthesis before reporting ready
      * @param firstAudioTarget first audio a streamed request aims at (the engine's {@code firstAudioTarget}: a first
      *                      block that would come later conditions on the voice prompt's last part, at least 5 s,
-     *                      then takes one flow step; zero never does), or {@code null} for the engine's default (1 s)
+     *                      then takes one flow step, and so do later blocks a real-time listener would wait for;
+     *                      zero never does), or {@code null} for the engine's default (1 s)
      * @param flowSteps     the S3Gen flow's solver steps (the engine's {@code flowSteps}), 0 for the model's (Turbo: 2)
      */
     public record Engine(String model, String device, int threads, int maxConcurrent, int maxQueue, Path voicesDir,
