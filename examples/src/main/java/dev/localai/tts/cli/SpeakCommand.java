@@ -100,7 +100,7 @@ final class SpeakCommand implements Callable<Integer> {
 
     @Option(names = "--flow-steps", defaultValue = "0", paramLabel = "N",
             description = "Solver steps of the S3Gen flow, 1 to " + TtsOptions.MAX_FLOW_STEPS + " (default: the "
-                    + "model's, 2 for Turbo; 1 is the distilled decoder's one-step mode, about 40% less flow work, "
+                    + "model's, 2 for Turbo; 1 is the distilled decoder's one-step mode, about 40%% less flow work, "
                     + "audio not identical to upstream's).")
     int flowSteps;
 

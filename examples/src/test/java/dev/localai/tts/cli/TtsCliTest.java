@@ -160,6 +160,33 @@ class TtsCliTest {
         }
     }
 
+    /**
+     * Every command's help renders as written: picocli formats descriptions with {@code String.format}, so a bare
+     * percent sign ("40% less") made it print "[picocli WARN] Could not format ..." three times above {@code tts speak
+     * --help} and show the raw text.
+     */
+    @Test
+    void everyCommandsHelpRendersWithoutAFormatWarning() {
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.util.List<String> usages = new java.util.ArrayList<>();
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>();
+            todo.add(TtsCli.commandLine(Map.of(), tmp.resolve("home")));
+            while (!todo.isEmpty()) {
+                CommandLine c = todo.poll();
+                usages.add(c.getUsageMessage());
+                todo.addAll(c.getSubcommands().values());
+            }
+        } finally {
+            System.setErr(before);
+        }
+        assertThat(usages).hasSizeGreaterThan(5);
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+        assertThat(String.join("\n", usages)).doesNotContain("%n").contains("about 40% less flow");
+    }
+
     @Test
     void usageErrorsAndHelp() {
         Result missing = run(Map.of(), "make-tiny-checkpoint");
