@@ -34,8 +34,10 @@ public final class ConfigLoader {
             --wyoming-port N also serves the Wyoming protocol (Home Assistant) on port N (10200 is customary).
             Flags override application.yaml and the TTS_* environment variables
             (TTS_PORT, TTS_HOST, TTS_MODEL, TTS_DEVICE, TTS_VOICES_DIR, TTS_API_KEYS, TTS_ALLOW_DOWNLOAD,
-             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
+             TTS_MAX_CONCURRENT, TTS_MAX_QUEUE, TTS_THREADS, TTS_WARM_UP, TTS_ALLOWED_HOSTS, TTS_ALLOWED_ORIGINS,
              TTS_IDLE_TIMEOUT_S, TTS_MAX_UPLOADS, TTS_WYOMING_ENABLED, TTS_WYOMING_PORT,
+             TTS_FIRST_AUDIO_TARGET_MS: a streamed request's first audio to aim at, 0 keeps every flow run exact,
+             TTS_FLOW_STEPS: the S3Gen flow's solver steps, 0 for the model's,
              TTS_VOICE_MAP=alloy=my-voice,echo=default: OpenAI voice names to library voices).""";
 
     private ConfigLoader() {

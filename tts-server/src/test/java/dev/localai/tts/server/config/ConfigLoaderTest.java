@@ -255,4 +255,14 @@ class ConfigLoaderTest {
                 Map.of("TTS_WYOMING_PORT", "ten"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("wyoming.port");
     }
+
+    /** {@code --help} names every environment variable the server reads (the older TTS_CORS_ORIGINS aside). */
+    @org.junit.jupiter.api.Test
+    void theUsageNamesEveryEnvironmentVariable() {
+        for (String name : ConfigLoader.ENV.keySet()) {
+            if (!name.equals("TTS_CORS_ORIGINS")) {
+                org.assertj.core.api.Assertions.assertThat(ConfigLoader.USAGE).as(name).contains(name);
+            }
+        }
+    }
 }
