@@ -31,10 +31,13 @@ import org.bytedeco.pytorch.Tensor;
  * predicts that a listener would otherwise wait for them: then, with a target above 0 ({@link #cheapening}), on the
  * prompt's last {@link #MIN_PROMPT_TOKENS} in one step.
  *
- * <p>The prediction: first audio = caution x ((what the measured first blocks took besides their flow) + (the flow's
- * measured ms per unit of work) x (its work over P' + the flush's tokens)), the work as {@link StreamPacer#work} counts
- * it (its attention grows with the square of the length) times the steps' share, the measurements as running means
- * ({@link StreamPacer#blend}). A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
+ * <p>The prediction, made when the first block's tokens are in: first audio = (the time already spent: T3's prefill
+ * and the block's tokens) + caution x ((what the measured first blocks took after their choice besides their flow:
+ * HiFT's first window) + (the flow's measured ms per unit of work) x (its work over P' + the flush's tokens)), the work
+ * as {@link StreamPacer#work} counts it (its attention grows with the square of the length) times the steps' share, the
+ * measurements as running means ({@link StreamPacer#blend}). The time already spent is the request's own: a long
+ * text's prefill took a 277-character request's first audio 0.2 s past a short one's through the server on a 2-core
+ * Zen 4 EPYC, which a running mean of all that came before the flow predicted for neither. A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
  * streamed request of the first block's size) gives the first measurement; before any, the whole prompt is used in the
  * checkpoint's steps. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
  *
@@ -103,7 +106,13 @@ final class FirstBlockPlan {
 
     private final double targetMs;
     private final Flow flow;
-    private double otherMs = Double.NaN;
+    /**
+     * What a first block took after the choice besides its flow (HiFT's first window, handing the audio on), running
+     * mean; NaN before any measurement.
+     */
+    private double afterMs = Double.NaN;
+    /** The time from a request's start to its first block's choice, as last measured (the warm-up's, at first). */
+    private double lastElapsedMs = Double.NaN;
     /** ms per unit of work of a flow in the checkpoint's steps. */
     private double flowMsPerWork = Double.NaN;
     private Choice last;
@@ -166,10 +175,15 @@ final class FirstBlockPlan {
         return lastCheaperSeconds;
     }
 
-    /** How a first block of {@code flushTokens} tokens runs with a voice of {@code prompt} prompt tokens. */
-    synchronized Choice choose(int prompt, int flushTokens) {
+    /**
+     * How a first block of {@code flushTokens} tokens runs with a voice of {@code prompt} prompt tokens, chosen
+     * {@code elapsedMs} after its request's work began (T3's prefill and its first block's tokens are done by then:
+     * a longer text's prefill, a slower T3 this time, count as they came).
+     */
+    synchronized Choice choose(int prompt, int flushTokens, double elapsedMs) {
         double caution = caution();
-        Choice c = plan(targetMs, caution, otherMs, flowMsPerWork, flow, prompt, flushTokens, MIN_PROMPT_TOKENS);
+        Choice c = plan(targetMs, caution, elapsedMs, afterMs, flowMsPerWork, flow, prompt, flushTokens,
+                MIN_PROMPT_TOKENS);
         int kind = c.steps() < flow.steps() ? 2 : c.promptTokens() < prompt ? 1 : 0;
         // a voice of 5 s or less kept whole says nothing about the rule: the log stays as it was
         if (kind != said && (kind != 0 || prompt > MIN_PROMPT_TOKENS)) {
@@ -189,7 +203,7 @@ final class FirstBlockPlan {
             };
             LOG.info(String.format(java.util.Locale.ROOT, "streamed first blocks run on %s: first audio is predicted "
                     + "at %.0f ms (the flow %.0f of it, with a caution of %.2f%s), the target is %.0f ms", what,
-                    caution * otherMs + flowMs, flowMs, caution,
+                    elapsedMs + caution * afterMs + flowMs, flowMs, caution,
                     latenessSamples == 0 ? "" : " measured from " + latenessSamples + " first block"
                             + (latenessSamples == 1 ? "" : "s"),
                     targetMs));
@@ -198,33 +212,36 @@ final class FirstBlockPlan {
     }
 
     /**
-     * A first block was measured: its audio came {@code firstAudioMs} after the request's work began, of which its
-     * flow took {@code flowMs} over {@code flowTokens} tokens (the prompt it used and the flush's), run as
-     * {@code used} says.
+     * A first block was measured: its audio came {@code firstAudioMs} after the request's work began, it was chosen
+     * {@code elapsedMs} after that, and its flow took {@code flowMs} over {@code flowTokens} tokens (the prompt it used
+     * and the flush's), run as {@code used} says.
      */
-    synchronized void measured(double firstAudioMs, double flowMs, int flowTokens, Choice used) {
-        if (!(firstAudioMs >= 0) || !(flowMs >= 0) || flowTokens <= 0 || flowMs > firstAudioMs) {
+    synchronized void measured(double firstAudioMs, double elapsedMs, double flowMs, int flowTokens, Choice used) {
+        if (!(firstAudioMs >= 0) || !(elapsedMs >= 0) || !(flowMs >= 0) || flowTokens <= 0
+                || elapsedMs + flowMs > firstAudioMs) {
             return;
         }
         double predicted = predictedMs(used.workShare(), flowTokens);
         if (predicted > 0) {
-            double ratio = firstAudioMs / predicted;
+            double ratio = (firstAudioMs - elapsedMs) / predicted;
             spread = StreamPacer.blend(spread, Math.abs(ratio - lateness));
             lateness = StreamPacer.blend(lateness, ratio);
             latenessSamples++;
         }
-        otherMs = StreamPacer.blend(otherMs, firstAudioMs - flowMs);
+        afterMs = StreamPacer.blend(afterMs, firstAudioMs - elapsedMs - flowMs);
         flowMsPerWork = StreamPacer.blend(flowMsPerWork,
                 flowMs / (used.workShare() * StreamPacer.work(flow.quadratic(), flowTokens)));
+        lastElapsedMs = elapsedMs;
         last = used;
     }
 
     /**
-     * First audio as the measurements so far predict it, before the caution, for a flow over {@code flowTokens} tokens
-     * doing {@code workShare} of the checkpoint's steps' work; NaN before any measurement.
+     * What the measurements so far predict a first block takes from its choice to its audio, before the caution, for a
+     * flow over {@code flowTokens} tokens doing {@code workShare} of the checkpoint's steps' work; NaN before any
+     * measurement.
      */
     synchronized double predictedMs(double workShare, int flowTokens) {
-        return otherMs + flowMsPerWork * workShare * StreamPacer.work(flow.quadratic(), flowTokens);
+        return afterMs + flowMsPerWork * workShare * StreamPacer.work(flow.quadratic(), flowTokens);
     }
 
     /** How many times as long as predicted first audio is taken to be (see the class comment). */
@@ -233,21 +250,23 @@ final class FirstBlockPlan {
     }
 
     /**
-     * Whether a first block of {@code flushTokens} tokens would now run cheaper (on less of the prompt, or in fewer
-     * steps) than the latest measured one (no side effects; false before any measurement).
+     * Whether a first block of {@code flushTokens} tokens, chosen as late as the latest measured one was, would now
+     * run cheaper (on less of the prompt, or in fewer steps) than that one (no side effects; false before any
+     * measurement).
      */
     synchronized boolean wouldCheapen(int flushTokens) {
         if (last == null) {
             return false;
         }
-        Choice c = plan(targetMs, caution(), otherMs, flowMsPerWork, flow, last.promptTokens(), flushTokens,
-                MIN_PROMPT_TOKENS);
+        Choice c = plan(targetMs, caution(), lastElapsedMs, afterMs, flowMsPerWork, flow, last.promptTokens(),
+                flushTokens, MIN_PROMPT_TOKENS);
         return c.promptTokens() < last.promptTokens() || c.steps() < last.steps();
     }
 
     /** Drops what was measured (a process's first flow runs slower than the ones after it). */
     synchronized void forget() {
-        otherMs = Double.NaN;
+        afterMs = Double.NaN;
+        lastElapsedMs = Double.NaN;
         flowMsPerWork = Double.NaN;
         last = null;
         lateness = PRIOR_LATENESS;
@@ -286,13 +305,13 @@ final class FirstBlockPlan {
      * The rule (pure logic). The whole {@code prompt} in the checkpoint's steps when nothing is measured, the target
      * is 0, or that is predicted within the target. Else the longest prompt in [{@code min}, {@code prompt}] predicted
      * within it in those steps; else (when they are more than one) the longest in one step; else {@code min} in the
-     * fewest steps. A prompt no longer than {@code min} is never cut. Predicted: {@code caution} times
-     * {@code otherMs} plus the flow's {@code flowMsPerWork} per unit of {@link StreamPacer#work}, times the steps'
-     * share.
+     * fewest steps. A prompt no longer than {@code min} is never cut. Predicted: the {@code elapsedMs} already spent,
+     * plus {@code caution} times ({@code afterMs} plus the flow's {@code flowMsPerWork} per unit of
+     * {@link StreamPacer#work}, times the steps' share).
      */
-    static Choice plan(double targetMs, double caution, double otherMs, double flowMsPerWork, Flow flow, int prompt,
-                       int flushTokens, int min) {
-        if (targetMs <= 0 || Double.isNaN(otherMs) || Double.isNaN(flowMsPerWork)) {
+    static Choice plan(double targetMs, double caution, double elapsedMs, double afterMs, double flowMsPerWork,
+                       Flow flow, int prompt, int flushTokens, int min) {
+        if (targetMs <= 0 || Double.isNaN(elapsedMs) || Double.isNaN(afterMs) || Double.isNaN(flowMsPerWork)) {
             return Choice.whole(prompt, flow.steps());
         }
         int shortest = Math.min(prompt, min);
@@ -300,8 +319,8 @@ final class FirstBlockPlan {
         for (int s : steps) {
             double share = flow.share(s);
             for (int p = prompt; p >= shortest; p--) {
-                if (caution * (otherMs + flowMsPerWork * share * StreamPacer.work(flow.quadratic(), p + flushTokens))
-                        <= targetMs) {
+                if (elapsedMs + caution * (afterMs + flowMsPerWork * share
+                        * StreamPacer.work(flow.quadratic(), p + flushTokens)) <= targetMs) {
                     return new Choice(p, s, share);
                 }
             }

@@ -396,7 +396,9 @@ public final class Utterance {
                         // wait for it
                         boolean inline = first && firstAudio;
                         FirstBlockPlan planner = inline ? pipeline.firstPlan : null;
-                        FirstBlockPlan.Choice choice = planner != null ? planner.choose((int) promptTokens, n)
+                        double chosenAt = (System.nanoTime() - started) / 1e6;
+                        FirstBlockPlan.Choice choice = planner != null
+                                ? planner.choose((int) promptTokens, n, chosenAt)
                                 : pacer.flowChoice(StreamPacer.now(), whole, n, audioTokens);
                         int flowTokens = choice.promptTokens() + n;
                         // the flow and HiFT of this block run while T3 decodes the next one (at most one in
@@ -410,7 +412,7 @@ public final class Utterance {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, choice.workShare(), audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
                             int used = (int) flow[1];
-                            planner.measured((System.nanoTime() - started) / 1e6, flow[0], used + n,
+                            planner.measured((System.nanoTime() - started) / 1e6, chosenAt, flow[0], used + n,
                                     new FirstBlockPlan.Choice(used, choice.steps(), choice.workShare()));
                         }
                         first = false;

@@ -39,7 +39,7 @@ class FirstBlockPlanTest {
     }
 
     private static FirstBlockPlan.Choice plan(double target, double other, double perWork, int prompt) {
-        return FirstBlockPlan.plan(target, FirstBlockPlan.CAUTION, other, perWork, FLOW, prompt, FLUSH, MIN);
+        return FirstBlockPlan.plan(target, FirstBlockPlan.CAUTION, 0, other, perWork, FLOW, prompt, FLUSH, MIN);
     }
 
     private static FirstBlockPlan.Choice whole(int prompt) {
@@ -50,7 +50,7 @@ class FirstBlockPlanTest {
     void theWholePromptInTwoStepsUntilSomethingIsMeasuredOrWhenTheTargetIsOff() {
         assertThat(plan(1000, Double.NaN, Double.NaN, PROMPT)).isEqualTo(whole(PROMPT));
         assertThat(plan(0, 5000, 10, PROMPT)).as("target 0: off").isEqualTo(whole(PROMPT));
-        assertThat(new FirstBlockPlan(1000, FLOW).choose(PROMPT, FLUSH)).isEqualTo(whole(PROMPT));
+        assertThat(new FirstBlockPlan(1000, FLOW).choose(PROMPT, FLUSH, 0)).isEqualTo(whole(PROMPT));
     }
 
     @Test
@@ -114,9 +114,9 @@ class FirstBlockPlanTest {
     void aCheckpointOfOneStepIsOnlyEverShortened() {
         FirstBlockPlan.Flow one = new FirstBlockPlan.Flow(Q, 1, 1);
         double caution = FirstBlockPlan.CAUTION;
-        assertThat(FirstBlockPlan.plan(1000, caution, 600, 12.0, one, PROMPT, FLUSH, MIN))
+        assertThat(FirstBlockPlan.plan(1000, caution, 0, 600, 12.0, one, PROMPT, FLUSH, MIN))
                 .isEqualTo(new FirstBlockPlan.Choice(MIN, 1, 1));
-        assertThat(FirstBlockPlan.plan(1000, caution, 350, 3.0, one, PROMPT, FLUSH, MIN).promptTokens())
+        assertThat(FirstBlockPlan.plan(1000, caution, 0, 350, 3.0, one, PROMPT, FLUSH, MIN).promptTokens())
                 .isBetween(MIN + 1, PROMPT - 1);
     }
 
@@ -126,32 +126,32 @@ class FirstBlockPlanTest {
         assertThat(f.last()).isNull();
         assertThat(f.wouldCheapen(FLUSH)).isFalse();
         // a slow first block: 2200 ms to first audio, 1800 of it the flow over the whole prompt
-        f.measured(2200, 1800, PROMPT + FLUSH, whole(PROMPT));
+        f.measured(2200, 0, 1800, PROMPT + FLUSH, whole(PROMPT));
         assertThat(f.last()).isEqualTo(whole(PROMPT));
         assertThat(f.wouldCheapen(FLUSH)).isTrue();
-        FirstBlockPlan.Choice cheaper = f.choose(PROMPT, FLUSH);
+        FirstBlockPlan.Choice cheaper = f.choose(PROMPT, FLUSH, 0);
         assertThat(cheaper.promptTokens()).isLessThan(PROMPT);
         // then fast ones (a quiet spell), measured in whatever form they ran: the running estimates come back under
         // the target with the whole prompt in both steps
         for (int i = 0; i < 8; i++) {
-            f.measured(400, 250 * cheaper.workShare(), cheaper.promptTokens() + FLUSH, cheaper);
+            f.measured(400, 0, 250 * cheaper.workShare(), cheaper.promptTokens() + FLUSH, cheaper);
         }
         assertThat(f.last()).isEqualTo(cheaper);
-        assertThat(f.choose(PROMPT, FLUSH)).isEqualTo(whole(PROMPT));
+        assertThat(f.choose(PROMPT, FLUSH, 0)).isEqualTo(whole(PROMPT));
         assertThat(f.wouldCheapen(FLUSH)).isFalse();
         f.forget();
         assertThat(f.last()).isNull();
-        assertThat(f.choose(PROMPT, FLUSH)).isEqualTo(whole(PROMPT));
+        assertThat(f.choose(PROMPT, FLUSH, 0)).isEqualTo(whole(PROMPT));
     }
 
     @Test
     void aOneStepFlowCountsAsItsShareOfTwo() {
         // the same machine measured in two forms: a one-step flow's 570 ms says what a two-step 1000 ms says
         FirstBlockPlan two = new FirstBlockPlan(1000, FLOW);
-        two.measured(1400, 1000, PROMPT + FLUSH, whole(PROMPT));
+        two.measured(1400, 0, 1000, PROMPT + FLUSH, whole(PROMPT));
         FirstBlockPlan one = new FirstBlockPlan(1000, FLOW);
-        one.measured(970, 570, PROMPT + FLUSH, new FirstBlockPlan.Choice(PROMPT, 1, 0.57));
-        assertThat(one.choose(PROMPT, FLUSH)).isEqualTo(two.choose(PROMPT, FLUSH));
+        one.measured(970, 0, 570, PROMPT + FLUSH, new FirstBlockPlan.Choice(PROMPT, 1, 0.57));
+        assertThat(one.choose(PROMPT, FLUSH, 0)).isEqualTo(two.choose(PROMPT, FLUSH, 0));
     }
 
     /**
@@ -160,17 +160,17 @@ class FirstBlockPlanTest {
      * Returns when its first audio came.
      */
     private static double request(FirstBlockPlan f, double other, double perWork, double noise) {
-        FirstBlockPlan.Choice c = f.choose(PROMPT, FLUSH);
+        FirstBlockPlan.Choice c = f.choose(PROMPT, FLUSH, 0);
         double flowMs = noise * perWork * c.workShare() * StreamPacer.work(Q, c.promptTokens() + FLUSH);
         double firstAudio = noise * other + flowMs;
-        f.measured(firstAudio, flowMs, c.promptTokens() + FLUSH, c);
+        f.measured(firstAudio, 0, flowMs, c.promptTokens() + FLUSH, c);
         return firstAudio;
     }
 
     /** A plan that measured the warm-up's first block: the whole prompt in two steps, {@code perWork}, 350 ms besides. */
     private static FirstBlockPlan warmedUp(double perWork) {
         FirstBlockPlan f = new FirstBlockPlan(1000, FLOW);
-        f.measured(350 + flow(perWork, PROMPT), flow(perWork, PROMPT), PROMPT + FLUSH, whole(PROMPT));
+        f.measured(350 + flow(perWork, PROMPT), 0, flow(perWork, PROMPT), PROMPT + FLUSH, whole(PROMPT));
         return f;
     }
 
@@ -198,7 +198,7 @@ class FirstBlockPlanTest {
             assertThat(request(steady, 350, 3.0, 1.0)).isLessThanOrEqualTo(1000);
         }
         assertThat(steady.caution()).isBetween(FirstBlockPlan.MIN_CAUTION, 1.01);
-        assertThat(steady.choose(PROMPT, FLUSH).promptTokens())
+        assertThat(steady.choose(PROMPT, FLUSH, 0).promptTokens())
                 .isGreaterThan(plan(1000, 350, 3.0, PROMPT).promptTokens());
 
         // a warm-up that ran 30% faster than the requests do: the first request comes late, and the caution it
@@ -217,15 +217,66 @@ class FirstBlockPlanTest {
         assertThat(fast.caution()).isEqualTo(FirstBlockPlan.CAUTION);
     }
 
+    /**
+     * Requests of short and long texts by turns: T3's prefill and first tokens take {@code 150 + 4 x text tokens} ms
+     * before the choice (15 and 70 text tokens: 210 and 430 ms), 100 ms after it besides the flow, the flow 3 ms per
+     * unit of work; each block {@code 0.9-1.1} times as long (a seeded sequence). Told how long its request has taken
+     * when it chooses, the plan gives each text the most flow work that lands under the target (the short ones more,
+     * in two steps); with that time folded into one running mean, as before, the alternation reads as noise, the
+     * caution rises, and every first block gets less work than it could have had.
+     */
+    @Test
+    void theTimeAlreadySpentIsTheRequestsOwnSoEachTextGetsTheFlowItCanAfford() {
+        double[] told = run(true);
+        double[] folded = run(false);
+        System.out.printf("flow work against the whole prompt's (median), told: short %.2f, long %.2f, %d missed; "
+                + "folded: short %.2f, long %.2f, %d missed%n", told[0], told[1], (int) told[2], folded[0], folded[1],
+                (int) folded[2]);
+        assertThat(told[2]).as("requests past the target, of 40 settled, told").isLessThanOrEqualTo(2);
+        assertThat(told[0]).as("short texts, more work than long ones").isGreaterThan(told[1]);
+        assertThat(told[0]).as("short texts: two steps on a longer prompt").isGreaterThan(folded[0] + 0.2);
+        assertThat(told[1]).as("long texts").isGreaterThan(folded[1]);
+    }
+
+    /**
+     * {short texts' median flow work against the whole prompt's in two steps, long texts', requests past the
+     * target} after 10 settling requests.
+     */
+    private static double[] run(boolean told) {
+        FirstBlockPlan f = new FirstBlockPlan(1000, FLOW);
+        java.util.Random random = new java.util.Random(29);
+        java.util.List<Double> shortWork = new java.util.ArrayList<>();
+        java.util.List<Double> longWork = new java.util.ArrayList<>();
+        int missed = 0;
+        double whole = StreamPacer.work(Q, PROMPT + FLUSH);
+        for (int i = 0; i < 50; i++) {
+            boolean longText = i % 2 == 1;
+            double noise = 0.9 + 0.2 * random.nextDouble();
+            double elapsed = noise * (150 + 4 * (longText ? 70 : 15));
+            FirstBlockPlan.Choice c = f.choose(PROMPT, FLUSH, told ? elapsed : 0);
+            double work = c.workShare() * StreamPacer.work(Q, c.promptTokens() + FLUSH);
+            double flowMs = noise * 3.0 * work;
+            double firstAudio = elapsed + noise * 100 + flowMs;
+            f.measured(firstAudio, told ? elapsed : 0, flowMs, c.promptTokens() + FLUSH, c);
+            if (i >= 10) {
+                missed += firstAudio > 1000 ? 1 : 0;
+                (longText ? longWork : shortWork).add(work / whole);
+            }
+        }
+        java.util.Collections.sort(shortWork);
+        java.util.Collections.sort(longWork);
+        return new double[] {shortWork.get(10), longWork.get(10), missed};
+    }
+
     @Test
     void impossibleMeasurementsAreIgnored() {
         FirstBlockPlan f = new FirstBlockPlan(1000, FLOW);
-        f.measured(500, 800, PROMPT + FLUSH, whole(PROMPT)); // a flow longer than the wait it is part of
-        f.measured(Double.NaN, 100, PROMPT + FLUSH, whole(PROMPT));
-        f.measured(2000, Double.NaN, PROMPT + FLUSH, whole(PROMPT));
-        f.measured(2000, 1500, 0, whole(PROMPT));
+        f.measured(500, 0, 800, PROMPT + FLUSH, whole(PROMPT)); // a flow longer than the wait it is part of
+        f.measured(Double.NaN, 0, 100, PROMPT + FLUSH, whole(PROMPT));
+        f.measured(2000, 0, Double.NaN, PROMPT + FLUSH, whole(PROMPT));
+        f.measured(2000, 0, 1500, 0, whole(PROMPT));
         assertThat(f.last()).isNull();
-        assertThat(f.choose(PROMPT, FLUSH)).isEqualTo(whole(PROMPT));
+        assertThat(f.choose(PROMPT, FLUSH, 0)).isEqualTo(whole(PROMPT));
     }
 
     /**
