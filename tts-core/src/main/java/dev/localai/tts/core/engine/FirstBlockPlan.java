@@ -42,9 +42,9 @@ import org.bytedeco.pytorch.Tensor;
  * checkpoint's steps. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
  *
  * <p>The caution is measured too. Each first block that came with a prediction tells how late it came against it
- * (actual over predicted, before the caution); the caution is the running mean of that ratio plus twice its running
- * mean deviation, within [{@link #MIN_CAUTION}, {@link #MAX_CAUTION}], so that first audio lands under the target
- * however late or noisy this machine's first blocks are, not on it half the time. The running means start from
+ * (what came after its choice, actual over predicted, before the caution); the caution is the running mean of that
+ * ratio plus twice its running mean deviation, within [{@link #MIN_CAUTION}, {@link #MAX_CAUTION}], so that first
+ * audio lands under the target however late or noisy this machine's first blocks are, not on it half the time. The running means start from
  * {@link #PRIOR_LATENESS} and {@link #PRIOR_SPREAD}: a caution of {@link #CAUTION} before any such block.
  */
 final class FirstBlockPlan {
