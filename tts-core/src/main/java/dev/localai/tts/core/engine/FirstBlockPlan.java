@@ -37,15 +37,17 @@ import org.bytedeco.pytorch.Tensor;
  * as {@link StreamPacer#work} counts it (its attention grows with the square of the length) times the steps' share, the
  * measurements as running means ({@link StreamPacer#blend}). The time already spent is the request's own: a long
  * text's prefill took a 277-character request's first audio 0.2 s past a short one's through the server on a 2-core
- * Zen 4 EPYC, which a running mean of all that came before the flow predicted for neither. A one-step flow's time counts as its share of a full one's. The engine's warm-up (a
- * streamed request of the first block's size) gives the first measurement; before any, the whole prompt is used in the
- * checkpoint's steps. A target of 0 turns this off. Thread-safe: one per engine, fed by every request's first block.
+ * Zen 4 EPYC, which a running mean of all that came before the flow predicted for neither. A one-step flow's time
+ * counts as its share of a full one's. The engine's warm-up (a streamed request of the first block's size) gives the
+ * first measurement; before any, the whole prompt is used in the checkpoint's steps. A target of 0 turns this off.
+ * Thread-safe: one per engine, fed by every request's first block.
  *
  * <p>The caution is measured too. Each first block that came with a prediction tells how late it came against it
  * (what came after its choice, actual over predicted, before the caution); the caution is the running mean of that
  * ratio plus twice its running mean deviation, within [{@link #MIN_CAUTION}, {@link #MAX_CAUTION}], so that first
- * audio lands under the target however late or noisy this machine's first blocks are, not on it half the time. The running means start from
- * {@link #PRIOR_LATENESS} and {@link #PRIOR_SPREAD}: a caution of {@link #CAUTION} before any such block.
+ * audio lands under the target however late or noisy this machine's first blocks are, not on it half the time. The
+ * running means start from {@link #PRIOR_LATENESS} and {@link #PRIOR_SPREAD}: a caution of {@link #CAUTION} before
+ * any such block.
  */
 final class FirstBlockPlan {
     /** Upstream requires a reference clip longer than 5 s: 125 tokens at 25 a second. */
