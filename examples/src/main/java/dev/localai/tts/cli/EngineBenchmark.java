@@ -328,13 +328,13 @@ final class EngineBenchmark {
         return n % 2 == 1 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
     }
 
-    /** "min-max" of the runs, rounded to {@code digits}. */
     /** Whole numbers in the order measured, comma separated. */
     static String runs(double[] v) {
         return Arrays.stream(v).mapToObj(x -> Long.toString(Math.round(x)))
                 .collect(java.util.stream.Collectors.joining(","));
     }
 
+    /** "min-max" of the runs, rounded to {@code digits}. */
     static String range(double[] v, int digits) {
         double lo = Arrays.stream(v).min().orElse(Double.NaN);
         double hi = Arrays.stream(v).max().orElse(Double.NaN);

@@ -123,22 +123,9 @@ final class StreamPacer {
         this.cheapening = cheapening;
     }
 
-    /** {@code samples} were vocoded from a flow run that was {@code cheaper} than the whole prompt's, or not. */
-    synchronized void vocoded(long samples, boolean cheaper) {
-        if (samples > 0) {
-            if (cheaper) {
-                cheaperSamples += samples;
-                if (this.samples > 0) {
-                    laterCheaperRuns++;
-                }
-            }
-            this.samples += samples;
-        }
-    }
-
     /**
      * How many times audio after the request's first vocoded samples came from a flow run cheaper than the whole
-     * prompt's ({@link #vocoded}; a run's held-back tail counts again).
+     * prompt's ({@link #audio}; a run's held-back tail counts again).
      */
     synchronized int laterCheaperRuns() {
         return laterCheaperRuns;
@@ -149,7 +136,7 @@ final class StreamPacer {
         return cheaperSamples;
     }
 
-    /** Samples vocoded so far ({@link #vocoded}). */
+    /** Samples left for the listener so far ({@link #audio}). */
     synchronized long vocodedSamples() {
         return samples;
     }
@@ -164,13 +151,23 @@ final class StreamPacer {
         return System.nanoTime() / 1e6;
     }
 
-    /** {@code samples} of audio (24 kHz) left for the listener at {@code atMs}. */
-    synchronized void audio(long samples, double atMs) {
+    /**
+     * {@code samples} of audio (24 kHz) left for the listener at {@code atMs}, vocoded from a flow run that was
+     * {@code cheaper} than the whole prompt's, or not.
+     */
+    synchronized void audio(long samples, double atMs, boolean cheaper) {
         if (samples <= 0) {
             return;
         }
         double start = Double.isNaN(playedOutAt) || playedOutAt < atMs ? atMs : playedOutAt;
         playedOutAt = start + samples * 1000.0 / dev.localai.tts.core.engine.api.AudioClip.SAMPLE_RATE;
+        if (cheaper) {
+            cheaperSamples += samples;
+            if (this.samples > 0) {
+                laterCheaperRuns++;
+            }
+        }
+        this.samples += samples;
     }
 
     /** T3 generated {@code tokens} in {@code ms}. */

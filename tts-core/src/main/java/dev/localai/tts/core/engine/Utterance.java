@@ -452,8 +452,7 @@ public final class Utterance {
                             FiniteGuard.check(tail, "HiFT vocoder");
                             if (tail.length > 0) {
                                 sink.accept(tail);
-                                pacer.audio(tail.length, StreamPacer.now());
-                                pacer.vocoded(tail.length, lastCheaper);
+                                pacer.audio(tail.length, StreamPacer.now(), lastCheaper);
                             }
                             return out + tail.length;
                         }
@@ -557,8 +556,8 @@ public final class Utterance {
                     (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
-                pacer.audio(out.length, StreamPacer.now());
-                pacer.vocoded(out.length, choice.workShare() < 1 || prompt.used() < voice.promptTokens());
+                pacer.audio(out.length, StreamPacer.now(),
+                        choice.workShare() < 1 || prompt.used() < voice.promptTokens());
             }
             return out.length;
         }

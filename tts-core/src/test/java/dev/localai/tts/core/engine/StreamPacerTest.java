@@ -121,7 +121,7 @@ class StreamPacerTest {
         p.t3(10, 75);
         p.blockDone(p.newBlock(), 260, 530, 10 * 960L, 80);
         assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).as("no audio has played yet").isEqualTo(16);
-        p.audio(24_000, 0);
+        p.audio(24_000, 0, false);
         assertThat(p.next(0, whole(300), 0, 8, 80, 16).tokens()).isNotEqualTo(16);
     }
 
@@ -133,7 +133,7 @@ class StreamPacerTest {
         p.t3(21, 160);
         p.blockDone(p.newBlock(), 272, 600, 8 * 960L, 96);
         assertThat(p.costs().hiftMs()).isCloseTo(12.0, org.assertj.core.data.Offset.offset(1e-9));
-        p.audio(8 * 960L, 0);
+        p.audio(8 * 960L, 0, false);
         StreamPacer.Costs c = p.costs();
         int chosen = p.next(0, whole(272), 0, 8, 80, 16).tokens();
         assertThat(chosen).isEqualTo(StreamPacer.plan(c, 0.0015, true, 0, 320, Double.NaN, 0, 272, 8, 80, 16));
@@ -150,7 +150,7 @@ class StreamPacerTest {
     void aBlockThatFinishedBeforeItsHandOffWasNotedIsNotWaitedFor() {
         StreamPacer p = new StreamPacer(false, 0);
         p.t3(10, 75);
-        p.audio(48_000, 0); // 2 s of audio
+        p.audio(48_000, 0, false); // 2 s of audio
         int id = p.newBlock();
         p.blockDone(id, 260, 530, 10 * 960L, 80);
         int clear = p.next(0, whole(300), 0, 8, 80, 16).tokens();
@@ -365,11 +365,11 @@ class StreamPacerTest {
     @Test
     void theCheaperAudioIsCountedAfterTheFirstRun() {
         StreamPacer p = new StreamPacer(false, 0, TURBO_CHEAPENING);
-        p.vocoded(7680, true); // a cheaper first block
+        p.audio(7680, 0, true); // a cheaper first block
         assertThat(p.laterCheaperRuns()).isZero();
-        p.vocoded(0, true);
-        p.vocoded(9600, false);
-        p.vocoded(4800, true);
+        p.audio(0, 0, true);
+        p.audio(9600, 0, false);
+        p.audio(4800, 0, true);
         assertThat(p.laterCheaperRuns()).isEqualTo(1);
         assertThat(p.cheaperSamples()).isEqualTo(7680 + 4800);
         assertThat(p.vocodedSamples()).isEqualTo(7680 + 9600 + 4800);
@@ -451,8 +451,7 @@ class StreamPacerTest {
                     pendingEvent = deliver(pacer, pendingEvent, clock, arrivals);
                     clock += flowMs + hiftMs;
                     pacer.blockDone(id, way.promptTokens() + n, flowMs / way.workShare(), audio * 960L, hiftMs);
-                    pacer.audio(audio * 960L, clock);
-                    pacer.vocoded(audio * 960L, !way.equals(whole));
+                    pacer.audio(audio * 960L, clock, !way.equals(whole));
                     arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
                 } else {
                     clock = Math.max(clock, helperFree); // submit waits for the block before
@@ -477,7 +476,7 @@ class StreamPacerTest {
         FirstBlockPlan.Choice way = pacer.flowChoice(clock, whole, total + 3, audio);
         clock += mean.flowMs() * scale * way.workShare() * StreamPacer.work(trueQ, way.promptTokens() + total + 3)
                 + mean.hiftMs() * scale * audio;
-        pacer.vocoded(audio * 960L, !way.equals(whole));
+        pacer.audio(audio * 960L, clock, !way.equals(whole));
         arrivals.add(new double[] {clock, audio * StreamPacer.TOKEN_MS});
         blocks.remove(blocks.size() - 1);
         double played = arrivals.get(0)[0];
@@ -508,8 +507,7 @@ class StreamPacerTest {
             return e;
         }
         pacer.blockDone((int) e[1], (int) e[2], e[3], (long) e[4] * 960L, e[5]);
-        pacer.audio((long) e[4] * 960L, e[0]);
-        pacer.vocoded((long) e[4] * 960L, e[6] != 0);
+        pacer.audio((long) e[4] * 960L, e[0], e[6] != 0);
         arrivals.add(new double[] {e[0], e[4] * StreamPacer.TOKEN_MS});
         return null;
     }
