@@ -130,6 +130,7 @@ final class EngineBenchmark {
             double generation = 0;
             double streamedAudio = 0;
             String chunks = "";
+            double cheaperS = Double.NaN;
             for (int i = 0; i < repeats; i++) {
                 AudioClip clip = e.synthesize(SpeechRequest.builder(TEXT).seed(2L).maxTokens(UTTERANCE_TOKENS)
                         .build());
@@ -143,6 +144,7 @@ final class EngineBenchmark {
                 stall[i] = st.stallMs();
                 gaps[i] = st.gaps();
                 chunks = st.chunks();
+                cheaperS = st.cheaperS();
             }
             r.put("audio_s", round(audio, 2));
             r.put("generation_s", round(generation / repeats, 2));
@@ -159,7 +161,6 @@ final class EngineBenchmark {
             r.put("streamed_audio_s", round(streamedAudio, 2));
             // of it, what came from flow runs cheaper than the whole prompt in the checkpoint's steps (the first block
             // as above, later blocks where the player would otherwise have waited for them)
-            double cheaperS = e.lastStreamCheaperSeconds();
             r.put("streamed_cheaper_audio_s", Double.isNaN(cheaperS) ? "none" : (Object) round(cheaperS, 2));
             r.put("streamed_rtf", round(median(streamedRtf), 3));
             // the silence a real-time player of the stream would have inserted while waiting for audio
@@ -346,7 +347,8 @@ final class EngineBenchmark {
      * player would have had ({@link #playbackStallMs}) and its non-empty chunks as "arrival ms+audio ms", comma
      * separated.
      */
-    record Streamed(double firstMs, double totalMs, double audioS, double stallMs, int gaps, String chunks) {}
+    record Streamed(double firstMs, double totalMs, double audioS, double stallMs, int gaps, String chunks,
+                    double cheaperS) {}
 
     /** A streamed request of the same length (the voice is prepared). */
     private static Streamed streamed(TtsEngine e) {
@@ -355,6 +357,7 @@ final class EngineBenchmark {
         long samples = 0;
         int rate = e.modelInfo().sampleRate();
         java.util.List<double[]> chunks = new java.util.ArrayList<>(); // arrival ms, seconds of audio
+        double cheaper;
         try (SpeechStream s = e.stream(SpeechRequest.builder(TEXT).seed(3L).maxTokens(UTTERANCE_TOKENS).build())) {
             while (s.hasNext()) {
                 AudioChunk c = s.next();
@@ -365,6 +368,7 @@ final class EngineBenchmark {
                 chunks.add(new double[] {at, c.samples().length / (double) rate});
                 samples += c.samples().length;
             }
+            cheaper = s.stats().cheaperAudioSeconds();
         }
         double[] arrival = chunks.stream().mapToDouble(c -> c[0]).toArray();
         double[] seconds = chunks.stream().mapToDouble(c -> c[1]).toArray();
@@ -377,7 +381,7 @@ final class EngineBenchmark {
         }
         Playback played = playback(arrival, seconds);
         return new Streamed(first, (System.nanoTime() - t0) / 1e6, samples / (double) rate, played.stallMs(),
-                played.gaps(), list.toString());
+                played.gaps(), list.toString(), cheaper);
     }
 
     /**

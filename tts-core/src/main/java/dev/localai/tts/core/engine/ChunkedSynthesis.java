@@ -28,6 +28,12 @@ final class ChunkedSynthesis {
 
         /** {@code done} of the request's {@code total} text chunks are spoken. */
         void chunks(int done, int total);
+
+        /**
+         * Of the audio handed to {@link #audio}, {@code seconds} came from flow runs cheaper than the checkpoint's
+         * (a streamed request's, {@link StreamPacer}); told once, before the last audio is out of the way.
+         */
+        void cheaperAudio(double seconds);
     }
 
     private ChunkedSynthesis() {}
@@ -44,6 +50,8 @@ final class ChunkedSynthesis {
             if (streaming && firstPlan != null) {
                 StreamPacer pacer = pipeline.pacer;
                 firstPlan.streamed(pacer.cheaperSamples(), pacer.vocodedSamples(), pacer.laterCheaperRuns());
+                // the pacer counts the vocoder's samples: what the listener gets is time-stretched to the speed
+                out.cheaperAudio(pacer.cheaperSamples() / (double) SR / request.speed());
             }
         }
     }

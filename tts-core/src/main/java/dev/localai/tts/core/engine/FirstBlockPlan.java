@@ -127,8 +127,6 @@ final class FirstBlockPlan {
     private int said;
     /** Whether the log has said that blocks after the first ran cheaper. */
     private boolean saidLater;
-    /** Seconds of the latest streamed request's audio from cheaper flow runs; NaN before one. */
-    private double lastCheaperSeconds = Double.NaN;
 
     /** @param targetMs first audio to aim at (ms from the request's start of work); 0 never makes a block cheaper */
     FirstBlockPlan(double targetMs, Flow flow) {
@@ -158,23 +156,14 @@ final class FirstBlockPlan {
             return;
         }
         double rate = dev.localai.tts.core.engine.api.AudioClip.SAMPLE_RATE;
-        lastCheaperSeconds = cheaperSamples / rate;
         if (laterCheaperRuns > 0 && !saidLater) {
             saidLater = true;
             LOG.info(String.format(java.util.Locale.ROOT, "streamed blocks after the first run on at most the voice "
                     + "prompt's last %.1f s in one flow step where a real-time listener would otherwise wait for them: "
                     + "on this machine %.1f s of a %.1f s stream came so (the target 0 keeps every block on the whole "
                     + "prompt)",
-                    MIN_PROMPT_TOKENS / TOKENS_PER_SECOND, lastCheaperSeconds, samples / rate));
+                    MIN_PROMPT_TOKENS / TOKENS_PER_SECOND, cheaperSamples / rate, samples / rate));
         }
-    }
-
-    /**
-     * Seconds of the latest streamed request's audio that came from flow runs cheaper than the whole prompt in the
-     * checkpoint's steps (its first block's included); NaN before any streamed request.
-     */
-    synchronized double lastCheaperSeconds() {
-        return lastCheaperSeconds;
     }
 
     /**

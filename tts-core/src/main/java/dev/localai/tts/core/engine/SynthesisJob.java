@@ -62,6 +62,7 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
     private volatile long inTokens;
     private volatile long outTokens;
     private volatile long samplesOut;
+    private volatile double cheaperSeconds;
     private volatile long doneAt;
     private volatile int chunksTotal;
     private volatile int chunksDone;
@@ -162,6 +163,11 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
     }
 
     @Override
+    public void cheaperAudio(double seconds) {
+        cheaperSeconds = seconds;
+    }
+
+    @Override
     public void chunks(int done, int total) {
         chunksDone = done;
         chunksTotal = total;
@@ -251,8 +257,10 @@ final class SynthesisJob implements SpeechStream, ChunkedSynthesis.Output {
         long start = acceptedAt;
         long ttfa = firstAudioAt == 0 ? 0 : firstAudioAt - start;
         long queue = startedAt == 0 ? end - start : startedAt - start;
-        return new SynthesisStats(inTokens, outTokens, samplesOut / (double) SR, end - start, ttfa, queue,
-                chunksDone, chunksTotal);
+        double audio = samplesOut / (double) SR;
+        // the seams' trims and crossfades take a few ms of what was vocoded out of the stream
+        return new SynthesisStats(inTokens, outTokens, audio, end - start, ttfa, queue, chunksDone, chunksTotal,
+                Math.min(audio, cheaperSeconds));
     }
 
     @Override

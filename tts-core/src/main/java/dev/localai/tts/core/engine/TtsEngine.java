@@ -184,16 +184,6 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
     }
 
     /**
-     * Seconds of the latest streamed request's audio that came from flow runs cheaper than the voice's whole prompt in
-     * the checkpoint's steps: its first block's where {@link TtsOptions.Builder#firstAudioTarget} had that made
-     * cheaper, and later blocks' where a listener playing the stream in real time would otherwise have waited for
-     * them; 0 where none did, NaN before any streamed request.
-     */
-    public double lastStreamCheaperSeconds() {
-        return firstPlan.lastCheaperSeconds();
-    }
-
-    /**
      * The S3Gen flow's mean-flow solver steps every synthesis runs: {@link TtsOptions.Builder#flowSteps}, or the
      * checkpoint's (Turbo: 2) where that is 0. A streamed first block may take fewer ({@link #lastFirstBlockFlowSteps}).
      */

@@ -267,7 +267,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          * 0.8 s (the first block and the vocoder's look-ahead behind it). With a target above 0, a later block that a
          * real-time listener would otherwise wait for (the request's pacer predicts it) runs on the prompt's last 5 s
          * in one step too, until the listener's buffer covers a block on the whole prompt
-         * ({@link TtsEngine#lastStreamCheaperSeconds()} says how much of the latest stream came so). Blocks made in
+         * (each stream's {@code SynthesisStats#cheaperAudioSeconds()} says how much of it came so). Blocks made in
          * time and every non-streamed synthesis use the whole prompt in two steps; {@link Duration#ZERO} has every
          * flow run do so.
          */

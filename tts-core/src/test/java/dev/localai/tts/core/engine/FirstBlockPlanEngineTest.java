@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
 import dev.localai.tts.core.config.ModelConfig;
 import dev.localai.tts.core.engine.api.AudioChunk;
+import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
+import dev.localai.tts.core.engine.api.SynthesisStats;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +48,9 @@ class FirstBlockPlanEngineTest {
         return SpeechRequest.builder("A first block on a shorter prompt.").seed(3L).maxTokens(40).build();
     }
 
+    /** The figures of the latest {@link #stream}. */
+    private static SynthesisStats lastStats;
+
     private static List<float[]> stream(TtsEngine e) {
         List<float[]> parts = new ArrayList<>();
         try (SpeechStream s = e.stream(request())) {
@@ -53,6 +58,7 @@ class FirstBlockPlanEngineTest {
                 AudioChunk c = s.next();
                 parts.add(c.samples());
             }
+            lastStats = s.stats();
         }
         return parts;
     }
@@ -63,6 +69,7 @@ class FirstBlockPlanEngineTest {
         float[] unstreamed;
         try (TtsEngine off = engine(Duration.ZERO)) {
             whole = stream(off);
+            assertThat(lastStats.cheaperAudioSeconds()).as("target 0: nothing made cheaper").isZero();
             assertThat(off.lastFirstBlockPromptSeconds()).as("target 0: the whole 8 s").isEqualTo(8.0);
             assertThat(off.lastFirstBlockFlowSteps()).as("in the checkpoint's steps").isEqualTo(2);
             unstreamed = off.synthesize(request()).samples();
@@ -72,11 +79,17 @@ class FirstBlockPlanEngineTest {
             assertThat(on.lastFirstBlockPromptSeconds()).as("the warm-up measured the whole prompt").isEqualTo(8.0);
             assertThat(on.lastFirstBlockFlowSteps()).isEqualTo(2);
             shortened = stream(on);
+            // the stream says how much of it came the cheaper way: its first block at least, never more than all
+            assertThat(lastStats.cheaperAudioSeconds())
+                    .isGreaterThanOrEqualTo(shortened.get(0).length / (double) AudioClip.SAMPLE_RATE)
+                    .isLessThanOrEqualTo(lastStats.audioSeconds());
             assertThat(on.lastFirstBlockPromptSeconds()).as("then the shortest upstream accepts")
                     .isEqualTo(FirstBlockPlan.MIN_PROMPT_TOKENS / 25.0);
             assertThat(on.lastFirstBlockFlowSteps()).as("in one step").isEqualTo(1);
             // a non-streamed synthesis always conditions on the whole prompt: the same bits as without the target
-            assertThat(on.synthesize(request()).samples()).containsExactly(unstreamed);
+            AudioClip clip = on.synthesize(request());
+            assertThat(clip.samples()).containsExactly(unstreamed);
+            assertThat(clip.stats().cheaperAudioSeconds()).isZero();
             // and the shortened first block is the same computation every time
             assertThat(ChunkJoiner.concat(stream(on))).containsExactly(ChunkJoiner.concat(shortened));
         }

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics: requests by route and status, errors by type, syntheses, time to first audio,
- * real-time factor, audio produced, in-flight requests, client disconnects, and the engine's queue depth and device
+ * real-time factor, audio produced (and how much of it streaming made the cheaper way), in-flight requests, client disconnects, and the engine's queue depth and device
  * memory. Rendered in the text exposition format 0.0.4 with tts-api's shared writer ({@link PrometheusText}).
  * Thread-safe.
  */
@@ -25,6 +25,7 @@ public final class Metrics {
     private final Histogram ttfa = new Histogram(TTFA_BUCKETS);
     private final Histogram rtf = new Histogram(RTF_BUCKETS);
     private final DoubleAdder audioSeconds = new DoubleAdder();
+    private final DoubleAdder cheaperAudioSeconds = new DoubleAdder();
     private final LongAdder disconnects = new LongAdder();
     private final AtomicLong inFlight = new AtomicLong();
     private final Supplier<EngineHealth> health;
@@ -53,14 +54,18 @@ public final class Metrics {
      * @param ttfaSeconds     time to the first audio bytes
      * @param rtfValue        generation time / audio duration
      * @param audio           seconds of audio
+     * @param cheaperAudio    seconds of it that streaming made the cheaper way
+     *                        ({@code SynthesisStats#cheaperAudioSeconds})
      */
-    public void synthesis(String mode, String format, double ttfaSeconds, double rtfValue, double audio) {
+    public void synthesis(String mode, String format, double ttfaSeconds, double rtfValue, double audio,
+                          double cheaperAudio) {
         syntheses.inc(PrometheusText.labels("mode", mode, "format", format));
         ttfa.observe(ttfaSeconds);
         if (audio > 0) {
             rtf.observe(rtfValue);
         }
         audioSeconds.add(audio);
+        cheaperAudioSeconds.add(cheaperAudio);
     }
 
     /** Counts a client that went away mid-response (its generation was cancelled). */
@@ -88,6 +93,9 @@ public final class Metrics {
         histogram(out, ttfa, "tts_time_to_first_audio_seconds", "Time from request to the first audio bytes.");
         histogram(out, rtf, "tts_real_time_factor", "Generation time divided by audio duration (lower is faster).");
         out.single("tts_audio_seconds_total", "Seconds of audio produced.", "counter", audioSeconds.sum());
+        out.single("tts_cheaper_audio_seconds_total", "Seconds of streamed audio whose flow ran on less of the voice "
+                + "prompt or in fewer solver steps, so first audio met its target or a real-time listener did not wait "
+                + "(0 with TTS_FIRST_AUDIO_TARGET_MS=0).", "counter", cheaperAudioSeconds.sum());
         out.single("tts_client_disconnects_total", "Responses abandoned by the client (generation cancelled).",
                 "counter", disconnects.sum());
         out.single("tts_http_in_flight_requests", "HTTP requests being handled.", "gauge", inFlight.get());

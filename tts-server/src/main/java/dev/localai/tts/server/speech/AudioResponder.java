@@ -36,7 +36,7 @@ public final class AudioResponder {
     private static final Logger LOG = Logger.getLogger(AudioResponder.class.getName());
     private static final int SR = AudioClip.SAMPLE_RATE;
     private static final String TRAILERS = "X-Audio-Duration, X-Generation-Time, X-Real-Time-Factor, "
-            + "X-Time-To-First-Audio";
+            + "X-Time-To-First-Audio, X-Cheaper-Audio-Seconds";
 
     private final Metrics metrics;
     private final StallGuard stalls;
@@ -62,7 +62,7 @@ public final class AudioResponder {
         res.header("X-Input-Tokens", Long.toString(s.inputTokens()));
         res.header("X-Output-Tokens", Long.toString(s.outputTokens()));
         res.send(bytes);
-        metrics.synthesis("file", format.wireName(), gen, dur > 0 ? gen / dur : 0, dur);
+        metrics.synthesis("file", format.wireName(), gen, dur > 0 ? gen / dur : 0, dur, s.cheaperAudioSeconds());
     }
 
     /** Streams audio bytes (chunked) as they are produced. Closes {@code stream}. */
@@ -180,7 +180,7 @@ public final class AudioResponder {
         double gen = (System.nanoTime() - startNanos) / 1e9;
         double ttfa = firstAt == 0 ? gen : (firstAt - startNanos) / 1e9;
         metrics.synthesis(mode, format.wireName(), ttfa, s.audioSeconds() > 0 ? gen / s.audioSeconds() : 0,
-                s.audioSeconds());
+                s.audioSeconds(), s.cheaperAudioSeconds());
     }
 
     /**
@@ -195,6 +195,8 @@ public final class AudioResponder {
         res.trailers().set(HeaderNames.create("X-Real-Time-Factor"), fmt(dur > 0 ? gen / dur : 0));
         res.trailers().set(HeaderNames.create("X-Time-To-First-Audio"),
                 fmt(firstAt == 0 ? gen : (firstAt - startNanos) / 1e9));
+        // how much of the stream the engine made the cheaper way to keep a real-time listener fed (0: none)
+        res.trailers().set(HeaderNames.create("X-Cheaper-Audio-Seconds"), fmt(s.cheaperAudioSeconds()));
     }
 
     private static void timingHeaders(ServerResponse res, double audioSeconds, double genSeconds) {

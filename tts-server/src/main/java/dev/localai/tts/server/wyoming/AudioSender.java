@@ -9,6 +9,7 @@ import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.ops.Metrics;
 import java.io.IOException;
@@ -67,10 +68,11 @@ final class AudioSender {
         } catch (EngineException e) {
             throw fromEngine(e);
         }
-        double audio = stream.stats().audioSeconds();
+        SynthesisStats stats = stream.stats();
+        double audio = stats.audioSeconds();
         double gen = (System.nanoTime() - t0) / 1e9;
         metrics.synthesis("wyoming", "pcm", firstAt == 0 ? gen : (firstAt - t0) / 1e9, audio > 0 ? gen / audio : 0,
-                audio);
+                audio, stats.cheaperAudioSeconds());
     }
 
     private static ObjectNode format() {
