@@ -43,7 +43,7 @@ final class ChunkedSynthesis {
                     BooleanSupplier cancelled) {
         // one vocoding pipeline for the whole request: a chunk's last flow and HiFT run there while the next chunk's
         // T3 decodes; everything that touches the audio (joiner, stretcher, pauses, progress) is queued behind them
-        try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(Utterance.overlap,
+        try (FlushPipeline pipeline = new FlushPipeline(Utterance.overlap,
                 Utterance.flowQuadratic(model), firstPlan)) {
             runChunks(model, decoder, options, request, voice, streaming, out, cancelled, pipeline);
             pipeline.finish();
@@ -58,7 +58,7 @@ final class ChunkedSynthesis {
 
     private static void runChunks(ChatterboxTurbo model, BatchDecoder decoder, TtsOptions options,
                                   SpeechRequest request, PreparedVoice voice, boolean streaming, Output out,
-                                  BooleanSupplier cancelled, Utterance.FlushPipeline pipeline) {
+                                  BooleanSupplier cancelled, FlushPipeline pipeline) {
         long seed = request.seed() == null ? 0L : request.seed();
         SamplingParams base = new SamplingParams(request.temperatureOrDefault(), request.topKOrDefault(),
                 request.topPOrDefault(), request.repetitionPenaltyOrDefault(), 1000);

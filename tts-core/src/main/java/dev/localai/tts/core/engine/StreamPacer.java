@@ -77,7 +77,7 @@ final class StreamPacer {
     /** A block's size in audio tokens and how its flow runs. */
     record Next(int tokens, FirstBlockPlan.Choice choice) {}
 
-    /** Whether blocks after the first are vocoded beside T3's next block ({@link Utterance.FlushPipeline}). */
+    /** Whether blocks after the first are vocoded beside T3's next block ({@link FlushPipeline}). */
     private final boolean overlap;
     /** How blocks may run cheaper, or null: never. */
     private final Cheapening cheapening;

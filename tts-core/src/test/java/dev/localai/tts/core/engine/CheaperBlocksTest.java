@@ -64,7 +64,7 @@ class CheaperBlocksTest {
         // a plan that never measured a first block keeps the first block whole; its cheapening is Turbo's ladder
         FirstBlockPlan plan = new FirstBlockPlan(cheapen ? 1000 : 0, Utterance.firstBlockFlow(model, 0));
         List<float[]> blocks = new ArrayList<>();
-        try (Utterance.FlushPipeline pipeline = new Utterance.FlushPipeline(false, Utterance.flowQuadratic(model),
+        try (FlushPipeline pipeline = new FlushPipeline(false, Utterance.flowQuadratic(model),
                 plan)) {
             StreamPacer pacer = pipeline.pacer;
             if (slowFlow) {

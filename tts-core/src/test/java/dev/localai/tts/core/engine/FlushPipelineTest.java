@@ -15,7 +15,7 @@ class FlushPipelineTest {
     void workRunsInOrderOnTheHelperAndThenDoesNotWait() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         CountDownLatch release = new CountDownLatch(1);
-        try (Utterance.FlushPipeline p = new Utterance.FlushPipeline(true, 0)) {
+        try (FlushPipeline p = new FlushPipeline(true, 0)) {
             assertThat(p.untouched()).isTrue();
             p.submit(() -> {
                 release.await(10, TimeUnit.SECONDS);
@@ -39,7 +39,7 @@ class FlushPipelineTest {
     @Test
     void aFailedJobSkipsTheWorkQueuedBehindItAndSurfacesAtTheNextSubmit() {
         List<String> log = new CopyOnWriteArrayList<>();
-        try (Utterance.FlushPipeline p = new Utterance.FlushPipeline(true, 0)) {
+        try (FlushPipeline p = new FlushPipeline(true, 0)) {
             p.submit(() -> {
                 throw new IllegalStateException("vocoder failed");
             }, false);
@@ -56,7 +56,7 @@ class FlushPipelineTest {
     void closeWaitsForRunningWorkAndSwallowsItsFailure() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         boolean[] finished = {false};
-        Utterance.FlushPipeline p = new Utterance.FlushPipeline(true, 0);
+        FlushPipeline p = new FlushPipeline(true, 0);
         p.submit(() -> {
             started.countDown();
             Thread.sleep(200);
@@ -71,7 +71,7 @@ class FlushPipelineTest {
     @Test
     void disabledEverythingRunsInLineInOrder() {
         List<String> log = new CopyOnWriteArrayList<>();
-        try (Utterance.FlushPipeline p = new Utterance.FlushPipeline(false, 0)) {
+        try (FlushPipeline p = new FlushPipeline(false, 0)) {
             p.submit(() -> {
                 log.add("job " + Thread.currentThread().getName());
                 return 3L;
