@@ -3,7 +3,7 @@ package dev.localai.tts.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
-import dev.localai.tts.core.config.ModelConfig;
+import dev.localai.tts.core.engine.ModelSource;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -31,12 +31,8 @@ class CheaperAudioTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path model = tmp.resolve("tiny-long-prompt");
-        ModelConfig c = ModelConfig.tiny();
-        TinyCheckpoint.CondsSpec tiny = TinyCheckpoint.CondsSpec.tiny();
-        TinyCheckpoint.generate(model, 11, c.inventory(), c.t3().textTokensDictSize(),
-                new TinyCheckpoint.CondsSpec(tiny.t3PromptTokens(), 200, tiny.speakerDim(), tiny.xvectorDim(),
-                        tiny.melBins(), tiny.speechVocab()));
+        Path model = ModelSource.tiny(tmp.resolve("tiny-long-prompt"), 11,
+                TinyCheckpoint.CondsSpec.tiny().withGenPromptTokens(200));
         server = TestServers.startReady(TestServers.config().model(model.toString())
                 .firstAudioTarget(Duration.ofMillis(1)).build());
         http = new Http(server);

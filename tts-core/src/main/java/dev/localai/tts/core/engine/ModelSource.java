@@ -83,14 +83,21 @@ public final class ModelSource {
 
     /** Generates (once) a tiny checkpoint with the golden tiny sizes into {@code dir}. */
     public static Path tiny(Path dir, long seed) {
+        return tiny(dir, seed, TinyCheckpoint.CondsSpec.tiny());
+    }
+
+    /**
+     * Generates (once) a tiny checkpoint into {@code dir} whose built-in voice has the sizes {@code conds} (a longer
+     * S3Gen prompt, for instance: {@code CondsSpec.tiny().withGenPromptTokens(200)}).
+     */
+    public static Path tiny(Path dir, long seed, TinyCheckpoint.CondsSpec conds) {
         if (Files.isRegularFile(dir.resolve(".complete"))) {
             return dir;
         }
         try {
             Path tmp = Files.createDirectories(dir.getParent()).resolve(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
             ModelConfig c = ModelConfig.tiny();
-            TinyCheckpoint.generate(tmp, seed, c.inventory(), c.t3().textTokensDictSize(),
-                    TinyCheckpoint.CondsSpec.tiny());
+            TinyCheckpoint.generate(tmp, seed, c.inventory(), c.t3().textTokensDictSize(), conds);
             Files.writeString(tmp.resolve(".complete"), "seed " + seed + "\n");
             try {
                 Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -3,7 +3,6 @@ package dev.localai.tts.core.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
-import dev.localai.tts.core.config.ModelConfig;
 import dev.localai.tts.core.model.t3.SamplingParams;
 import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Path;
@@ -32,12 +31,8 @@ class CheaperBlocksTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path dir = tmp.resolve("tiny-long-prompt");
-        ModelConfig c = ModelConfig.tiny();
-        TinyCheckpoint.CondsSpec tiny = TinyCheckpoint.CondsSpec.tiny();
-        TinyCheckpoint.generate(dir, 11, c.inventory(), c.t3().textTokensDictSize(),
-                new TinyCheckpoint.CondsSpec(tiny.t3PromptTokens(), PROMPT_TOKENS, tiny.speakerDim(),
-                        tiny.xvectorDim(), tiny.melBins(), tiny.speechVocab()));
+        Path dir = ModelSource.tiny(tmp.resolve("tiny-long-prompt"), 11,
+                TinyCheckpoint.CondsSpec.tiny().withGenPromptTokens(PROMPT_TOKENS));
         model = ChatterboxTurbo.fromPretrained(dir, Device.cpu(), ScalarType.Float);
         voice = PreparedVoice.of("default", model.builtinVoice(), Device.cpu());
     }

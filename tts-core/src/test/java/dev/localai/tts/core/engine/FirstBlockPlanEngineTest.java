@@ -3,7 +3,6 @@ package dev.localai.tts.core.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
-import dev.localai.tts.core.config.ModelConfig;
 import dev.localai.tts.core.engine.api.AudioChunk;
 import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.SpeechRequest;
@@ -31,12 +30,8 @@ class FirstBlockPlanEngineTest {
 
     @BeforeAll
     static void checkpoint() throws Exception {
-        model = tmp.resolve("tiny-long-prompt");
-        ModelConfig c = ModelConfig.tiny();
-        TinyCheckpoint.CondsSpec tiny = TinyCheckpoint.CondsSpec.tiny();
-        TinyCheckpoint.generate(model, 11, c.inventory(), c.t3().textTokensDictSize(),
-                new TinyCheckpoint.CondsSpec(tiny.t3PromptTokens(), PROMPT_TOKENS, tiny.speakerDim(),
-                        tiny.xvectorDim(), tiny.melBins(), tiny.speechVocab()));
+        model = ModelSource.tiny(tmp.resolve("tiny-long-prompt"), 11,
+                TinyCheckpoint.CondsSpec.tiny().withGenPromptTokens(PROMPT_TOKENS));
     }
 
     private static TtsEngine engine(Duration target) {

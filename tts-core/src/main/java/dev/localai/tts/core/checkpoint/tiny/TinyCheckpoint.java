@@ -58,6 +58,11 @@ public final class TinyCheckpoint {
         public static CondsSpec turbo() {
             return new CondsSpec(375, 250, 256, 192, 80, 6561);
         }
+
+        /** These sizes with an S3Gen prompt of {@code tokens} speech tokens (25 a second). */
+        public CondsSpec withGenPromptTokens(int tokens) {
+            return new CondsSpec(t3PromptTokens, tokens, speakerDim, xvectorDim, melBins, speechVocab);
+        }
     }
 
     /** Writes every file into {@code dir} (created if needed). */
