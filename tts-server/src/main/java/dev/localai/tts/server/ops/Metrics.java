@@ -11,9 +11,9 @@ import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics: requests by route and status, errors by type, syntheses, time to first audio,
- * real-time factor, audio produced (and how much of it streaming made the cheaper way), in-flight requests, client disconnects, and the engine's queue depth and device
- * memory. Rendered in the text exposition format 0.0.4 with tts-api's shared writer ({@link PrometheusText}).
- * Thread-safe.
+ * real-time factor, audio produced (and how much of it streaming made the cheaper way), in-flight requests, client
+ * disconnects, and the engine's queue depth and device memory. Rendered in the text exposition format 0.0.4 with
+ * tts-api's shared writer ({@link PrometheusText}). Thread-safe.
  */
 public final class Metrics {
     private static final double[] TTFA_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
