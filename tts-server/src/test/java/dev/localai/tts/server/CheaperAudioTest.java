@@ -54,12 +54,14 @@ class CheaperAudioTest {
     }
 
     @Test
-    void aStreamSaysHowMuchOfItCameTheCheaperWayAndTheCounterAddsItUp() throws Exception {
+    void aStreamSaysHowMuchOfItCameTheCheaperWayAndTheCounterAddsItUp() {
         double before = total();
-        ChunkedAnswer a = ChunkedAnswer.post(http.uri("/").getPort(), "/v1/audio/speech",
-                "{\"model\":\"tts-1\",\"input\":\"A first block on the prompt's last part.\",\"voice\":\"alloy\","
-                        + "\"response_format\":\"pcm\",\"seed\":4}");
-        assertThat(a.status()).startsWith("HTTP/1.1 200");
+        RawHttp.Chunked a;
+        try (RawHttp raw = new RawHttp(http.uri("/").getPort())) {
+            a = raw.post("/v1/audio/speech", "{\"model\":\"tts-1\",\"input\":\"A first block on the prompt's "
+                    + "last part.\",\"voice\":\"alloy\",\"response_format\":\"pcm\",\"seed\":4}").chunkedAnswer();
+        }
+        assertThat(a.status()).isEqualTo(200);
         double seconds = a.body().length / 2.0 / 24000;
         double cheaper = Double.parseDouble(a.trailers().get("x-cheaper-audio-seconds"));
         // at least the first block's audio, never more than the stream

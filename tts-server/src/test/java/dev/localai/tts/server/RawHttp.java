@@ -44,6 +44,14 @@ final class RawHttp implements AutoCloseable {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
+    /** Sends a POST of {@code json} (UTF-8) to {@code path}, the connection kept open. */
+    RawHttp post(String path, String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        send("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length + "\r\n\r\n");
+        return send(body);
+    }
+
     RawHttp send(byte[] bytes) {
         try {
             socket.getOutputStream().write(bytes);
@@ -63,20 +71,77 @@ final class RawHttp implements AutoCloseable {
                 return new Answer(0, Map.of(), "", true);
             }
             String[] lines = head.split("\r\n");
-            int status = Integer.parseInt(lines[0].split(" ")[1]);
-            Map<String, String> h = new LinkedHashMap<>();
-            for (int i = 1; i < lines.length; i++) {
-                int c = lines[i].indexOf(':');
-                if (c > 0) {
-                    h.put(lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim());
-                }
-            }
+            Map<String, String> h = fields(lines);
             int len = Integer.parseInt(h.getOrDefault("content-length", "0"));
             byte[] body = in.readNBytes(len);
-            return new Answer(status, h, new String(body, StandardCharsets.UTF_8), closedByServer());
+            return new Answer(status(lines[0]), h, new String(body, StandardCharsets.UTF_8), closedByServer());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A chunked response: its status, headers, de-chunked body and trailers (names lower-cased). */
+    record Chunked(int status, Map<String, String> headers, byte[] body, Map<String, String> trailers) {}
+
+    /**
+     * Reads one response with a chunked body, and the trailers after its last chunk (the JDK's client drops them);
+     * a response without chunks gives its Content-Length body and no trailers.
+     */
+    Chunked chunkedAnswer() {
+        try {
+            InputStream in = socket.getInputStream();
+            String head = readHead(in);
+            if (head == null) {
+                throw new IOException("the server closed the connection without an answer");
+            }
+            String[] lines = head.split("\r\n");
+            Map<String, String> h = fields(lines);
+            if (!"chunked".equalsIgnoreCase(h.get("transfer-encoding"))) {
+                byte[] body = in.readNBytes(Integer.parseInt(h.getOrDefault("content-length", "0")));
+                return new Chunked(status(lines[0]), h, body, Map.of());
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            for (int n = Integer.parseInt(line(in).trim(), 16); n > 0; n = Integer.parseInt(line(in).trim(), 16)) {
+                body.write(in.readNBytes(n));
+                if (!line(in).isEmpty()) {
+                    throw new IOException("a chunk of " + n + " bytes did not end with CRLF");
+                }
+            }
+            java.util.List<String> trailer = new java.util.ArrayList<>(java.util.List.of(""));
+            for (String l = line(in); !l.isEmpty(); l = line(in)) {
+                trailer.add(l);
+            }
+            return new Chunked(status(lines[0]), h, body.toByteArray(), fields(trailer.toArray(String[]::new)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int status(String statusLine) {
+        return Integer.parseInt(statusLine.split(" ")[1]);
+    }
+
+    /** The {@code name: value} lines after the first (a status line), names lower-cased. */
+    private static Map<String, String> fields(String[] lines) {
+        Map<String, String> h = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int c = lines[i].indexOf(':');
+            if (c > 0) {
+                h.put(lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim());
+            }
+        }
+        return h;
+    }
+
+    /** One line up to LF, without its CR LF. */
+    private static String line(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int c = in.read(); c != -1 && c != '\n'; c = in.read()) {
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
     }
 
     /** Whether the server closes the connection (EOF or reset) before the read timeout. */

@@ -268,20 +268,22 @@ public final class Utterance {
                 // a whole clip's is exactly upstream's computation
                 FirstBlockPlan.Choice lastWay = p.streaming()
                         ? pacer.flowChoice(StreamPacer.now(), whole, total, total - emittedTokens) : whole;
-                boolean lastCheaper = !lastWay.equals(whole);
+                double[] lastFlow = {Double.NaN, lastWay.promptTokens()}; // the prompt tokens its flow used
                 java.util.concurrent.Callable<Long> last = () -> {
                     try (v) {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException("synthesis cancelled");
                         }
                         long out = flush(m, voice, tokens, total, v.z, lastWay, from, total * stride, v.vocoder,
-                                sink, pacer, lastId, null);
+                                sink, pacer, lastId, lastFlow);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
                             if (tail.length > 0) {
                                 sink.accept(tail);
-                                pacer.audio(tail.length, StreamPacer.now(), lastCheaper);
+                                // the vocoder's held-back tail comes from the same flow run as the flush above
+                                pacer.audio(tail.length, StreamPacer.now(),
+                                        cheaper(lastWay, (long) lastFlow[1], voice));
                             }
                             return out + tail.length;
                         }
@@ -385,11 +387,18 @@ public final class Utterance {
                     (t2 - t1) / 1e6);
             if (out.length > 0) {
                 sink.accept(out);
-                pacer.audio(out.length, StreamPacer.now(),
-                        choice.workShare() < 1 || prompt.used() < voice.promptTokens());
+                pacer.audio(out.length, StreamPacer.now(), cheaper(choice, prompt.used(), voice));
             }
             return out.length;
         }
+    }
+
+    /**
+     * Whether a flow run as {@code choice} says, over {@code used} of the voice's prompt tokens, was cheaper than the
+     * whole prompt in the checkpoint's steps.
+     */
+    private static boolean cheaper(FirstBlockPlan.Choice choice, long used, PreparedVoice voice) {
+        return choice.workShare() < 1 || used < voice.promptTokens();
     }
 
     private static Tensor idsTensor(int[] tokens, int n, ChatterboxTurbo m) {
