@@ -14,13 +14,16 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The real engine with a gate the test controls: while armed, the next stream delivers its first chunk and then
- * holds the rest until {@link #open()}. The audio is the engine's own; only its timing is held, so a test can keep a
- * request in flight for as long as it needs.
+ * The real engine with a gate the test controls: while armed, the next stream (or whole synthesis, which joins a
+ * stream) delivers its first chunk and then holds the rest until {@link #open()}. The audio is the engine's own;
+ * only its timing is held, so a test can keep a request in flight for as long as it needs, and see when the server
+ * gave it up ({@link #awaitClosed}).
  */
 final class GatedSynthesizer implements SpeechSynthesizer {
     private final SpeechSynthesizer engine;
     private final AtomicReference<CountDownLatch> armed = new AtomicReference<>();
+    private final AtomicReference<CountDownLatch> closed = new AtomicReference<>(new CountDownLatch(1));
+    private volatile int holdAfter = 1;
 
     GatedSynthesizer(SpeechSynthesizer engine) {
         this.engine = engine;
@@ -28,7 +31,19 @@ final class GatedSynthesizer implements SpeechSynthesizer {
 
     /** Holds the next stream after its first chunk. */
     void arm() {
+        arm(1);
+    }
+
+    /** Holds the next stream after {@code chunks} chunks (0: before its first). */
+    void arm(int chunks) {
+        holdAfter = chunks;
+        closed.set(new CountDownLatch(1));
         armed.set(new CountDownLatch(1));
+    }
+
+    /** Whether the stream gated since the last {@link #arm()} was closed (its generation cancelled) within {@code timeout}. */
+    boolean awaitClosed(java.time.Duration timeout) throws InterruptedException {
+        return closed.get().await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Lets the held stream go on. */
@@ -46,12 +61,14 @@ final class GatedSynthesizer implements SpeechSynthesizer {
         if (gate == null) {
             return s;
         }
+        CountDownLatch done = closed.get();
+        int hold = holdAfter;
         return new SpeechStream() {
             private int delivered;
 
             @Override
             public boolean hasNext() {
-                if (delivered == 1) {
+                if (delivered == hold) {
                     try {
                         gate.await();
                     } catch (InterruptedException e) {
@@ -76,13 +93,15 @@ final class GatedSynthesizer implements SpeechSynthesizer {
             @Override
             public void close() {
                 s.close();
+                done.countDown();
             }
         };
     }
 
     @Override
     public AudioClip synthesize(SpeechRequest request) {
-        return engine.synthesize(request);
+        // armed: the whole synthesis joins the gated stream, so it is held (and interruptible) as a stream is
+        return armed.get() == null ? engine.synthesize(request) : synthesize(request, p -> { });
     }
 
     @Override

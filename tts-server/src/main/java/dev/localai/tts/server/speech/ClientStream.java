@@ -6,11 +6,13 @@ import java.io.OutputStream;
 
 /**
  * The response body stream, remembering whether writing to the client failed: a failure there means the client went
- * away, which cancels the generation, while any other failure is the server's.
+ * away, which cancels the generation, while any other failure is the server's. A client found gone another way (it
+ * stalled, or closed its connection: {@link #markStalled}, {@link #markHungUp}) makes the next write fail too.
  */
 final class ClientStream extends FilterOutputStream {
     private volatile boolean gone;
     private volatile boolean stalled;
+    private volatile boolean hungUp;
     private volatile long blockedSince;
     private long written;
 
@@ -35,10 +37,7 @@ final class ClientStream extends FilterOutputStream {
         } finally {
             blockedSince = 0;
         }
-        if (stalled) {
-            gone = true;
-            throw new IOException("the client stopped reading; the response was abandoned");
-        }
+        refuseIfLeft();
     }
 
     @Override
@@ -52,13 +51,21 @@ final class ClientStream extends FilterOutputStream {
         } finally {
             blockedSince = 0;
         }
+        refuseIfLeft();
+    }
+
+    private void refuseIfLeft() throws IOException {
         if (stalled) {
             gone = true;
             throw new IOException("the client stopped reading; the response was abandoned");
         }
+        if (hungUp) {
+            gone = true;
+            throw new IOException("the client closed its connection; the response was abandoned");
+        }
     }
 
-    /** Whether a write or flush to the client failed (or the client stalled). */
+    /** Whether a write or flush to the client failed (or the client stalled or closed its connection). */
     boolean clientGone() {
         return gone;
     }
@@ -71,6 +78,17 @@ final class ClientStream extends FilterOutputStream {
     /** Marks the client as stalled: the next write fails. */
     void markStalled() {
         stalled = true;
+    }
+
+    /** Marks the client as gone: it closed its connection ({@code Hangups}); the next write fails. */
+    void markHungUp() {
+        hungUp = true;
+        gone = true;
+    }
+
+    /** Whether the client was found to have closed its connection ({@link #markHungUp}). */
+    boolean hungUp() {
+        return hungUp;
     }
 
     /** Bytes handed to the client so far. */

@@ -81,11 +81,11 @@ public final class SpeechService implements HttpService {
         SpeechRequest sr = toEngine(r, voiceId, format);
         try {
             if (r.streamFormatOrDefault() == StreamFormat.SSE) {
-                responder.streamSse(res, engine.stream(sr), format, t0);
+                responder.streamSse(req, res, engine.stream(sr), format, t0);
             } else if (Boolean.FALSE.equals(r.stream())) {
-                responder.sendFile(res, engine.synthesize(sr), format, t0);
+                responder.synthesizeFile(req, res, engine, sr, format, t0);
             } else {
-                responder.streamAudio(res, engine.stream(sr), format, t0);
+                responder.streamAudio(req, res, engine.stream(sr), format, t0);
             }
         } catch (EngineException e) {
             throw ErrorResponses.fromEngine(e, r.voice().byId() ? "voice.id" : "voice", false);

@@ -214,7 +214,7 @@ public final class VoicesService implements HttpService {
             b.maxTokens(config.speech().maxTokens());
         }
         try {
-            responder.sendFile(res, engine.synthesize(b.build()), format, t0);
+            responder.synthesizeFile(req, res, engine, b.build(), format, t0);
         } catch (EngineException e) {
             throw ErrorResponses.fromEngine(e, "id", true);
         }

@@ -11,9 +11,12 @@ import dev.localai.tts.core.engine.api.SpeechStream;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.server.http.ErrorResponses;
+import dev.localai.tts.server.http.Hangups;
 import dev.localai.tts.server.ops.Metrics;
 import java.io.IOException;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * Speaks one text as {@code audio-start}, {@code audio-chunk}s and {@code audio-stop}: the engine's stream is sent
@@ -36,9 +39,12 @@ final class AudioSender {
      * Synthesises {@code request} and sends it. Refusals the engine makes before any audio (busy, unknown voice)
      * are {@link WyomingException}s; a failure after audio-start is too, and the caller closes the connection.
      *
+     * @param hangups watches the connection: a client that closes it cancels the synthesis at once, not at the next
+     *                write ({@link Hangups})
      * @throws IOException when the client is gone
      */
-    void speak(SpeechSynthesizer engine, SpeechRequest request, EventWriter out) throws IOException {
+    void speak(SpeechSynthesizer engine, SpeechRequest request, EventWriter out,
+               Function<Runnable, Hangups.Watch> hangups) throws IOException {
         long t0 = System.nanoTime();
         SpeechStream stream;
         try {
@@ -47,7 +53,11 @@ final class AudioSender {
             throw fromEngine(e);
         }
         long firstAt = 0;
-        try (stream) {
+        AtomicBoolean hungUp = new AtomicBoolean();
+        try (stream; Hangups.Watch w = hangups.apply(() -> {
+            hungUp.set(true);
+            stream.close();
+        })) {
             out.send(WyomingEvent.of(WyomingEvent.AUDIO_START, format()));
             while (stream.hasNext()) {
                 AudioChunk c = stream.next();
@@ -60,6 +70,9 @@ final class AudioSender {
                 if (firstAt == 0 && s.length > 0) {
                     firstAt = System.nanoTime();
                 }
+            }
+            if (hungUp.get()) {
+                throw new IOException("the client closed its connection; the synthesis was cancelled");
             }
             out.send(WyomingEvent.of(WyomingEvent.AUDIO_STOP));
         } catch (CancellationException e) {

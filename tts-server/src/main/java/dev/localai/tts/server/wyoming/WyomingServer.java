@@ -2,6 +2,7 @@ package dev.localai.tts.server.wyoming;
 
 import dev.localai.tts.server.config.ServerConfig;
 import dev.localai.tts.server.engine.EngineSupervisor;
+import dev.localai.tts.server.http.Hangups;
 import dev.localai.tts.server.http.Lifecycle;
 import dev.localai.tts.server.ops.Metrics;
 import java.io.IOException;
@@ -38,6 +39,7 @@ public final class WyomingServer implements AutoCloseable {
     private final TtsInfo info;
     private final AudioSender sender;
     private final Semaphore slots;
+    private final Hangups hangups;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger speaking = new AtomicInteger();
     private volatile ServerSocket listener;
@@ -48,9 +50,12 @@ public final class WyomingServer implements AutoCloseable {
      * @param engines   the engine, once loaded
      * @param lifecycle refuses new syntheses while the server drains
      * @param metrics   where syntheses are counted (mode {@code wyoming})
+     * @param hangups   cancels a synthesis whose client closed its connection
      */
-    public WyomingServer(ServerConfig config, EngineSupervisor engines, Lifecycle lifecycle, Metrics metrics) {
+    public WyomingServer(ServerConfig config, EngineSupervisor engines, Lifecycle lifecycle, Metrics metrics,
+                         Hangups hangups) {
         this.config = config;
+        this.hangups = hangups;
         this.engines = engines;
         this.lifecycle = lifecycle;
         this.info = new TtsInfo(config.speech().models().get(0), config.wyoming().languages(),
@@ -122,7 +127,8 @@ public final class WyomingServer implements AutoCloseable {
             socket.setTcpNoDelay(true);
             c = new Connection(socket, Math.min(config.maxBodyBytes(), MAX_EVENT_BYTES), out -> new WyomingSession(
                     config, engines, lifecycle,
-                    info, sender, out, speaking::incrementAndGet, speaking::decrementAndGet));
+                    info, sender, out, speaking::incrementAndGet, speaking::decrementAndGet,
+                    action -> hangups.watch(socket.getLocalSocketAddress(), socket.getRemoteSocketAddress(), action)));
         } catch (IOException | RuntimeException e) {
             close(socket);
             if (admitted) {

@@ -8,9 +8,11 @@ import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.server.config.ServerConfig;
 import dev.localai.tts.server.engine.EngineSupervisor;
+import dev.localai.tts.server.http.Hangups;
 import dev.localai.tts.server.http.Lifecycle;
 import dev.localai.tts.server.speech.VoiceResolver;
 import java.io.IOException;
+import java.util.function.Function;
 
 /**
  * One client's conversation: reads events and answers them in order, on the connection's own thread.
@@ -35,6 +37,8 @@ final class WyomingSession {
     private final EventWriter out;
     private final Runnable onSynthesis;
     private final Runnable afterSynthesis;
+    /** Watches this connection for the client closing it while a text is spoken ({@link Hangups}). */
+    private final Function<Runnable, Hangups.Watch> hangups;
 
     /** Whether a stream (synthesize-start ... synthesize-stop) is open. */
     private boolean streaming;
@@ -43,7 +47,8 @@ final class WyomingSession {
     private SentenceBuffer streamText;
 
     WyomingSession(ServerConfig config, EngineSupervisor engines, Lifecycle lifecycle, TtsInfo info,
-                   AudioSender sender, EventWriter out, Runnable onSynthesis, Runnable afterSynthesis) {
+                   AudioSender sender, EventWriter out, Runnable onSynthesis, Runnable afterSynthesis,
+                   Function<Runnable, Hangups.Watch> hangups) {
         this.config = config;
         this.engines = engines;
         this.lifecycle = lifecycle;
@@ -53,6 +58,7 @@ final class WyomingSession {
         this.out = out;
         this.onSynthesis = onSynthesis;
         this.afterSynthesis = afterSynthesis;
+        this.hangups = hangups;
     }
 
     /** Answers one event. */
@@ -126,7 +132,7 @@ final class WyomingSession {
         }
         onSynthesis.run();
         try {
-            sender.speak(engine, request, out);
+            sender.speak(engine, request, out, hangups);
         } finally {
             afterSynthesis.run();
         }

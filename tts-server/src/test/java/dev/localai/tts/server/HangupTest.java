@@ -1,0 +1,252 @@
+package dev.localai.tts.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.localai.tts.core.engine.api.SpeechSynthesizer;
+import dev.localai.tts.server.engine.EngineFactory;
+import dev.localai.tts.server.http.Hangups;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that closes its connection while the server writes nothing to it (between a stream's blocks, while a whole
+ * file is made) has its generation cancelled at once ({@link Hangups}), not at the next write or at the end of the
+ * text. The engine is held by a gate after its first chunk, so no write would ever tell: only the socket table can.
+ */
+class HangupTest {
+    private static TtsServer server;
+    private static final AtomicReference<GatedSynthesizer> gated = new AtomicReference<>();
+
+    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            records.add(r);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        try (Hangups probe = new Hangups(Duration.ofSeconds(1))) {
+            assumeTrue(probe.available(), "no socket table here (not Linux): a write finds the client gone");
+        }
+        var config = TestServers.config().wyomingEnabled(true).wyomingPort(0).build();
+        Supplier<SpeechSynthesizer> real = EngineFactory.chatterbox(config.engine());
+        server = TtsServer.start(config, () -> {
+            gated.set(new GatedSynthesizer(real.get()));
+            return gated.get();
+        }, "tiny (gated by the test)");
+        assertThat(server.engines().awaitLoaded(Duration.ofMinutes(2))).isTrue();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            gated.get().open();
+            server.shutdown();
+        }
+    }
+
+    @BeforeEach
+    void listen() {
+        capture.setLevel(Level.ALL);
+        Logger.getLogger("").addHandler(capture);
+    }
+
+    @AfterEach
+    void release() {
+        Logger.getLogger("").removeHandler(capture);
+        gated.get().open();
+    }
+
+    @Test
+    void aStreamIsCancelledWhenItsClientHangsUpBetweenBlocks() throws Exception {
+        for (boolean reset : new boolean[] {false, true}) {
+            Http http = new Http(server);
+            long before = disconnects(http);
+            gated.get().arm(); // the first chunk goes out, then the engine holds: no write will come
+            try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\","
+                    + "\"input\":\"A sentence the client will not wait for.\"}")) {
+                String got = readUntil(socket.getInputStream(), "\r\n\r\n");
+                assertThat(got).startsWith("HTTP/1.1 200");
+                assertThat(socket.getInputStream().read()).as("the first audio byte").isNotNegative();
+                if (reset) {
+                    socket.setSoLinger(true, 0);
+                }
+            }
+            assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
+                    .as("the generation was cancelled while the engine still held its next block (reset=%s)", reset)
+                    .isTrue();
+            gated.get().open();
+            awaitDisconnects(http, before + 1);
+        }
+        assertQuietLog();
+    }
+
+    @Test
+    void aStreamIsCancelledWhenItsClientHangsUpBeforeItsFirstAudio() throws Exception {
+        Http http = new Http(server);
+        long before = disconnects(http);
+        long syntheses = syntheses(http);
+        gated.get().arm(0); // the engine holds before its first chunk: the response has not even begun
+        try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"mp3\","
+                + "\"stream_format\":\"sse\",\"input\":\"A sentence the client will not wait for.\"}")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (server.engines().status().engine().activeRequests() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(server.engines().status().engine().activeRequests()).as("the synthesis runs").isOne();
+        }
+        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
+                .as("the generation was cancelled before its first audio").isTrue();
+        gated.get().open();
+        awaitDisconnects(http, before + 1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (server.engines().status().engine().activeRequests() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(server.engines().status().engine().activeRequests()).as("its slot is free").isZero();
+        Thread.sleep(300); // what the server does after the cancellation (it must not count another disconnect)
+        assertThat(disconnects(http)).as("counted once").isEqualTo(before + 1);
+        assertThat(syntheses(http)).as("nothing counted as made").isEqualTo(syntheses);
+        assertQuietLog();
+    }
+
+    @Test
+    void aWholeFileIsCancelledWhenItsClientHangsUp() throws Exception {
+        Http http = new Http(server);
+        long before = disconnects(http);
+        long syntheses = syntheses(http);
+        gated.get().arm(); // the synthesis holds after its first chunk: the file is never ready
+        try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"wav\","
+                + "\"stream\":false,\"input\":\"A long file the client gives up on.\"}")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (server.engines().status().engine().activeRequests() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(server.engines().status().engine().activeRequests()).as("the synthesis runs").isOne();
+        }
+        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
+                .as("the synthesis was cancelled long before its file could be ready").isTrue();
+        awaitDisconnects(http, before + 1);
+        assertThat(syntheses(http)).as("nothing counted as made").isEqualTo(syntheses);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (server.engines().status().engine().activeRequests() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(server.engines().status().engine().activeRequests()).as("its slot is free").isZero();
+        assertThat(http.get("/health").statusCode()).isEqualTo(200);
+        assertQuietLog();
+    }
+
+    @Test
+    void aWyomingSynthesisIsCancelledWhenItsClientHangsUp() throws Exception {
+        Http http = new Http(server);
+        long syntheses = syntheses(http);
+        gated.get().arm(); // the first chunk goes out, then the engine holds: no write will come
+        try (WyomingClient c = new WyomingClient(server.wyomingPort().orElseThrow())) {
+            c.synthesize("A sentence Home Assistant stops listening to.", null);
+            assertThat(c.read().type()).isEqualTo("audio-start");
+            assertThat(c.read().type()).isEqualTo("audio-chunk");
+        }
+        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
+                .as("the synthesis was cancelled while the engine still held its next block").isTrue();
+        gated.get().open();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (server.engines().status().engine().activeRequests() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(server.engines().status().engine().activeRequests()).as("its slot is free").isZero();
+        assertThat(syntheses(http)).as("nothing counted as made").isEqualTo(syntheses);
+        assertQuietLog();
+    }
+
+    private static Socket post(String json) throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
+        socket.setSoTimeout(60_000);
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        socket.getOutputStream().write(("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(body);
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    private void assertQuietLog() {
+        assertThat(records).as("nothing above INFO about a client that left")
+                .filteredOn(r -> r.getLevel().intValue() > Level.INFO.intValue())
+                .extracting(r -> r.getLoggerName() + ": " + r.getMessage())
+                .isEmpty();
+    }
+
+    private static String readUntil(InputStream in, String marker) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (!got.toString(StandardCharsets.ISO_8859_1).contains(marker)) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the stream ended before '" + marker + "': " + got);
+            }
+            got.write(b);
+        }
+        return got.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static void awaitDisconnects(Http http, long atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (disconnects(http) < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(disconnects(http)).as("counted as a disconnect").isGreaterThanOrEqualTo(atLeast);
+    }
+
+    private static long disconnects(Http http) {
+        return counter(http, "tts_client_disconnects_total");
+    }
+
+    private static long syntheses(Http http) {
+        Matcher m = Pattern.compile("tts_audio_seconds_total(?:\\{[^}]*\\})? ([0-9.eE+-]+)")
+                .matcher(new String(http.get("/metrics").body(), StandardCharsets.UTF_8));
+        double sum = 0;
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(1));
+        }
+        return Math.round(sum * 1000);
+    }
+
+    private static long counter(Http http, String name) {
+        Matcher m = Pattern.compile(name + " (\\d+)")
+                .matcher(new String(http.get("/metrics").body(), StandardCharsets.UTF_8));
+        assertThat(m.find()).as(name).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}
