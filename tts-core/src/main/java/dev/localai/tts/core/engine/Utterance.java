@@ -236,7 +236,7 @@ public final class Utterance {
                         // against 871 alone)
                         double[] flow = {Double.NaN, choice.promptTokens()}; // its ms and the prompt tokens it used
                         boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, choice, from,
-                                stable, v.vocoder, sink, pacer, id, flow), inline);
+                                stable, v.vocoder, sink, pacer, id, flow, cancelled), inline);
                         if (handed) {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, choice.workShare(), audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
@@ -275,7 +275,7 @@ public final class Utterance {
                             throw new CancellationException("synthesis cancelled");
                         }
                         long out = flush(m, voice, tokens, total, v.z, lastWay, from, total * stride, v.vocoder,
-                                sink, pacer, lastId, lastFlow);
+                                sink, pacer, lastId, lastFlow, cancelled);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
@@ -355,11 +355,13 @@ public final class Utterance {
      * how many prompt tokens. The flow runs as {@code choice} says: on the last of the voice's prompt tokens
      * ({@link FirstBlockPlan.Part}: their mel frames and the noise of those frames, so that the generated frames see
      * the same noise whatever part of the prompt is used), in its solver steps. The pacer is told the flow's time as
-     * a flow in the checkpoint's steps would have taken it.
+     * a flow in the checkpoint's steps would have taken it. A request {@code cancelled} meanwhile ends after the flow,
+     * without vocoding (a streamed block's HiFT takes up to about half a second on two CPU cores, which the next
+     * request would otherwise wait for).
      */
     private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z,
             FirstBlockPlan.Choice choice, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id,
-            double[] flow) {
+            double[] flow, BooleanSupplier cancelled) {
         if (to <= from) {
             pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
@@ -374,6 +376,9 @@ public final class Utterance {
             Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn, choice.steps(),
                     FlowTrace.NONE);
             FiniteGuard.check(mel, "S3Gen flow");
+            if (cancelled.getAsBoolean()) {
+                throw new CancellationException("synthesis cancelled");
+            }
             long t1 = System.nanoTime();
             if (flow != null) {
                 flow[0] = (t1 - t0) / 1e6;
