@@ -80,7 +80,7 @@ tts_jvm_flags() {
 # instead (JEP 483, 514, 515: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot
 # ones sooner): `./tts speak` of 5 s of audio 8.7-9.7 s against 9.7-11.4 with the class-data archive, six pairs of
 # six ("Nineteenth round"). The archives live in $XDG_CACHE_HOME/localai-tts/jvm (else ~/.cache), 30-50 MB each,
-# named by launcher and JDK path:
+# named by launcher, JDK path and jar path:
 #  - the newest one written after both the jar and the JDK's lib/modules is mapped, read only
 #    (-XX:SharedArchiveFile, -XX:AOTCache); a run that finds it unusable just runs without it;
 #  - with none, this run records one of its own at exit (a name of its own: two runs never write one file, which the
@@ -113,7 +113,9 @@ tts_cds_flags() {
     *" "*) return 0 ;;
   esac
   mkdir -p "$_dir" 2>/dev/null && [ -w "$_dir" ] || return 0
-  _prefix="$_dir/$2-$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
+  # named by the JDK and the jar's path too: the JVM mapped another checkout's newer archive over this one's jar and
+  # ran that checkout's classes (a second clone at an older commit served the newer server's code)
+  _prefix="$_dir/$2-$(printf '%s|%s' "$1" "${3:-}" | cksum | cut -d ' ' -f 1)"
   # the JVM's notes on archives are turned off on both outputs: an -Xlog option that names no output means stdout
   # only, and bin/jvm.options sends every warning to stderr, where Java 25 said four lines on adapters its AOT cache
   # could not link at every start that mapped one (Java 24 and older know no aot tag and fail to start on one)

@@ -284,6 +284,11 @@ class JvmFlagsTest {
         // another launcher or JDK has archives of its own
         assertThat(flag(cdsFlags(jdkA, "tts-server", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).contains("/tts-server-");
         assertThat(flag(cdsFlags(jdkB, "tts", jar, home, xdg), "-XX:ArchiveClassesAtExit=")).isNotNull();
+        // and so has another checkout's jar, even an older one: the JVM would run the newer archive's classes
+        Path otherCheckout = fileOf(tmp.resolve("other/tts-cli.jar"), 60);
+        assertThat(flag(cdsFlags(jdkA, "tts", otherCheckout, home, xdg), "-XX:SharedArchiveFile=")).isNull();
+        assertThat(flag(cdsFlags(jdkA, "tts", otherCheckout, home, xdg), "-XX:ArchiveClassesAtExit="))
+                .startsWith(dir.resolve("tts-").toString()).isNotEqualTo(own);
         assertThat(written).exists();
 
         // a rebuilt jar (or an updated JDK) makes it stale: deleted, and this run writes a new one
