@@ -11,9 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -33,23 +31,7 @@ class HttpEdgesTest {
 
     static TtsServer server;
     static Http http;
-    static final List<LogRecord> LOGS = new ArrayList<>();
-    static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            synchronized (LOGS) {
-                LOGS.add(r);
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    static final LogCapture CAPTURE = new LogCapture();
     static final Logger FILTER_LOG = Logger.getLogger("dev.localai.tts.server.http.ApiFilter");
 
     @BeforeAll
@@ -57,14 +39,13 @@ class HttpEdgesTest {
         server = TestServers.startReady(TestServers.config().idleTimeout(Duration.ofMillis(500)).maxUploads(1)
                 .build());
         http = new Http(server, true); // the idle timeout here is shorter than the JDK client's keep-alive
-        CAPTURE.setLevel(Level.ALL);
-        Logger.getLogger("").addHandler(CAPTURE);
+        CAPTURE.start();
         FILTER_LOG.setLevel(Level.FINE);
     }
 
     @AfterAll
     static void stop() {
-        Logger.getLogger("").removeHandler(CAPTURE);
+        CAPTURE.stop();
         FILTER_LOG.setLevel(null);
         server.shutdown();
     }
@@ -108,9 +89,7 @@ class HttpEdgesTest {
 
     @Test
     void clientsThatAbortMidBodyAreCountedAsClientClosedNotAsServerErrors() throws Exception {
-        synchronized (LOGS) {
-            LOGS.clear();
-        }
+        CAPTURE.clear();
         String before = metrics();
         for (String[] route : new String[][] {{"/v1/audio/speech", "Content-Type: application/json"},
                 {"/v1/audio/voices", "Content-Type: multipart/form-data; boundary=b"}}) {
@@ -132,13 +111,12 @@ class HttpEdgesTest {
                 - count(before, "tts_errors_total{type=\"client_closed\",status=\"499\"}")).isEqualTo(4);
         assertThat(after).doesNotContainPattern("tts_http_requests_total\\{route=\"[^\"]*\",method=\"POST\","
                 + "status=\"5\\d\\d\"}");
-        synchronized (LOGS) {
-            assertThat(LOGS).noneMatch(r -> r.getLevel().intValue() >= Level.WARNING.intValue());
-            assertThat(LOGS).noneMatch(r -> r.getThrown() != null && r.getLevel().intValue() >= Level.INFO.intValue());
-            assertThat(LOGS).filteredOn(r -> r.getLoggerName().equals(FILTER_LOG.getName()))
-                    .anyMatch(r -> r.getLevel() == Level.FINE && r.getMessage().contains("went away")
-                            && r.getMessage().contains("req_") && r.getThrown() == null);
-        }
+        List<LogRecord> logs = CAPTURE.records();
+        assertThat(logs).noneMatch(r -> r.getLevel().intValue() >= Level.WARNING.intValue());
+        assertThat(logs).noneMatch(r -> r.getThrown() != null && r.getLevel().intValue() >= Level.INFO.intValue());
+        assertThat(logs).filteredOn(r -> r.getLoggerName().equals(FILTER_LOG.getName()))
+                .anyMatch(r -> r.getLevel() == Level.FINE && r.getMessage().contains("went away")
+                        && r.getMessage().contains("req_") && r.getThrown() == null);
     }
 
     /** Waits until {@code n} requests are in flight, counting the metrics request that asks. */
