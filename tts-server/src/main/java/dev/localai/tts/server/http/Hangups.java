@@ -11,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -58,7 +60,7 @@ public final class Hangups implements AutoCloseable {
     /**
      * Sweeps in a row that must miss a connection seen before for it to count as gone. The kernel prints the table a
      * page at a time, and a row can be skipped while connections come and go between two pages: with six requests
-     * in parallel, a live one went unlisted for one sweep (and was cancelled) in 2 of 5 test runs. A client's
+     * in parallel, a live one went unlisted for one sweep (and was cancelled) in 1 of 5 runs of their test class. A client's
      * reset is then noticed after three sweeps instead of one; its FIN, which no skip can fake, at the first.
      */
     static final int MISSES = 3;
@@ -122,7 +124,7 @@ public final class Hangups implements AutoCloseable {
         Key key = new Key(canonical(r.getAddress()), r.getPort(), l.getPort());
         Entry entry = new Entry(onHangup);
         // seen now, a connection that the client resets before the next sweep counts as gone (its row goes at once)
-        Map<Key, Integer> now = read(java.util.Set.of(key));
+        Map<Key, Integer> now = read(Set.of(key));
         entry.seen = now != null && now.containsKey(key);
         watched.put(key, entry);
         return () -> watched.remove(key, entry);
@@ -161,8 +163,8 @@ public final class Hangups implements AutoCloseable {
     }
 
     /** The states of the {@code keys} the tables list, or null where a table could not be read. */
-    private Map<Key, Integer> read(java.util.Set<Key> keys) {
-        Map<Key, Integer> states = new java.util.HashMap<>();
+    private Map<Key, Integer> read(Set<Key> keys) {
+        Map<Key, Integer> states = new HashMap<>();
         try {
             for (Path table : tables) {
                 if (Files.isReadable(table)) {
