@@ -135,6 +135,8 @@ public final class AudioResponder {
                         firstAt = System.nanoTime();
                     }
                 }
+                // the generation is over: a client that closes once it has the end is no departure
+                w.close();
                 enc.finish();
                 trailers(res, stream.stats(), startNanos, firstAt);
                 client.close();
@@ -175,6 +177,7 @@ public final class AudioResponder {
                         }
                     }
                 }
+                w.close(); // as for a stream of audio bytes
                 enc.finish();
                 if (encoded.size() > 0) {
                     event(client, SpeechAudioDeltaEvent.of(encoded.toByteArray()));

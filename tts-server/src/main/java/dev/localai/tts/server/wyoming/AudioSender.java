@@ -71,6 +71,7 @@ final class AudioSender {
                     firstAt = System.nanoTime();
                 }
             }
+            w.close(); // the synthesis is over: a client that closes once it has the audio is no departure
             if (hungUp.get()) {
                 throw new IOException("the client closed its connection; the synthesis was cancelled");
             }
