@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.server.engine.EngineFactory;
 import dev.localai.tts.server.http.Hangups;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,15 +69,16 @@ class HangupTest {
             Http http = new Http(server);
             long before = disconnects(http);
             gated.get().arm(); // the first chunk goes out, then the engine holds: no write will come
-            try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\","
-                    + "\"input\":\"A sentence the client will not wait for.\"}")) {
-                String got = SseDisconnectTest.readUntil(socket.getInputStream(), "\r\n\r\n");
-                assertThat(got).startsWith("HTTP/1.1 200");
-                if (got.endsWith("\r\n\r\n")) { // the read stopped at the head: the body's first byte
-                    assertThat(socket.getInputStream().read()).as("the first audio byte").isNotNegative();
-                }
+            RawHttp raw = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\","
+                    + "\"input\":\"A sentence the client will not wait for.\"}");
+            try {
+                assertThat(raw.head()).startsWith("HTTP/1.1 200");
+                assertThat(raw.read()).as("the first audio byte").isNotNegative();
+            } finally {
                 if (reset) {
-                    socket.setSoLinger(true, 0);
+                    raw.abort();
+                } else {
+                    raw.close();
                 }
             }
             assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
@@ -97,7 +96,7 @@ class HangupTest {
         long before = disconnects(http);
         long syntheses = syntheses(http);
         gated.get().arm(0); // the engine holds before its first chunk: the response has not even begun
-        try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"mp3\","
+        try (RawHttp raw = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"mp3\","
                 + "\"stream_format\":\"sse\",\"input\":\"A sentence the client will not wait for.\"}")) {
             awaitActive(1, "the synthesis runs");
         }
@@ -118,7 +117,7 @@ class HangupTest {
         long before = disconnects(http);
         long syntheses = syntheses(http);
         gated.get().arm(); // the synthesis holds after its first chunk: the file is never ready
-        try (Socket socket = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"wav\","
+        try (RawHttp raw = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"wav\","
                 + "\"stream\":false,\"input\":\"A long file the client gives up on.\"}")) {
             awaitActive(1, "the synthesis runs");
         }
@@ -149,36 +148,35 @@ class HangupTest {
         assertQuietLog();
     }
 
-    private static Socket post(String json) throws IOException {
-        Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port());
-        socket.setSoTimeout(60_000);
-        byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        socket.getOutputStream().write(("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        socket.getOutputStream().write(body);
-        socket.getOutputStream().flush();
-        return socket;
+    /** A speech request on a raw connection, which the test closes as a client that leaves would. */
+    private static RawHttp post(String json) {
+        return new RawHttp(server.port()).post("/v1/audio/speech", json);
     }
 
     private void assertQuietLog() {
         log.assertQuiet("a client that left");
     }
 
-    /** Waits until the engine runs {@code n} requests (at most 30 s) and asserts that it does. */
-    private static void awaitActive(int n, String what) throws InterruptedException {
+    /** Polls until {@code done} holds or 30 s pass; the caller asserts what it waited for. */
+    private static void await(BooleanSupplier done) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (server.engines().status().engine().activeRequests() != n && System.nanoTime() < deadline) {
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(server.engines().status().engine().activeRequests()).as(what).isEqualTo(n);
+    }
+
+    /** Waits until the engine runs {@code n} requests (at most 30 s) and asserts that it does. */
+    private static void awaitActive(int n, String what) throws InterruptedException {
+        await(() -> active() == n);
+        assertThat(active()).as(what).isEqualTo(n);
+    }
+
+    private static int active() {
+        return server.engines().status().engine().activeRequests();
     }
 
     private static void awaitDisconnects(Http http, long atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (disconnects(http) < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        await(() -> disconnects(http) >= atLeast);
         assertThat(disconnects(http)).as("counted as a disconnect").isGreaterThanOrEqualTo(atLeast);
     }
 

@@ -172,6 +172,24 @@ final class RawHttp implements AutoCloseable {
         }
     }
 
+    /** Reads the response's head (status line and headers) and no more: the body's bytes stay to be read. */
+    String head() {
+        try {
+            return readHead(socket.getInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One byte of what follows, or -1 at the end. */
+    int read() {
+        try {
+            return socket.getInputStream().read();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Closes the client side at once (RST when data is unread): an aborting client. */
     void abort() {
         try {

@@ -69,7 +69,7 @@ class SseDisconnectTest {
         log.assertQuiet("a client that left");
     }
 
-    static String readUntil(InputStream in, String marker) throws IOException {
+    private static String readUntil(InputStream in, String marker) throws IOException {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         byte[] buf = new byte[1024];
         while (!got.toString(StandardCharsets.UTF_8).contains(marker)) {
