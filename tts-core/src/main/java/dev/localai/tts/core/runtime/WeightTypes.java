@@ -123,11 +123,26 @@ public final class WeightTypes {
     public static final String STREAM_OVERLAPPED = "overlapped";
 
     /**
+     * How much faster the probe's streamed-block proxy must run overlapped than in line for a stream to overlap: 1.3,
+     * not the {@link #MIN_GAIN} of the other choices. The proxy times the two sides' throughput; a stream overlapped
+     * also gets smaller blocks from its pacer (the slower side alone must keep up, not both in turn), and each block
+     * reruns the flow over the voice prompt, so the same machine that runs the proxy faster overlapped can stream
+     * slower. On a 2-core AMD EPYC Zen 4 (25/17) about one fresh probe in four (9 of 39) timed the proxy 8-15%
+     * faster overlapped, while the engine, overlapped, streamed 13-19% slower ({@code streamed_rtf}) and left its
+     * listener waiting about twice as long (1.2-1.3 s against 0.5-0.7; under the AVX2 caps 2.6 against 2.1 s); on
+     * the Zen 5 EPYC the proxy 11% faster overlapped went with a stream 22-32% slower (docs/performance.md,
+     * "Fifteenth" and "Thirty-seventh round"). Only where overlapping hides at least this much of the two sides'
+     * time can the stream gain.
+     */
+    static final double STREAM_OVERLAP_GAIN = 1.3;
+
+    /**
      * Whether a streamed request runs each block's flow and vocoder beside T3's decoding of the next block, from the
      * probe's times of the two ways (pure logic): in line unless both were measured and overlapping is
-     * {@link #clearlyFaster}. Both ways do the same work on the same cores; beside each other they share them, and on
-     * a machine where that costs more than it hides (oversubscribed OpenMP teams waiting for each other) every block
-     * comes later. With no figures (a probe that did not time it) it overlaps, as before the probe did.
+     * {@link #clearlyFaster} by {@link #STREAM_OVERLAP_GAIN}. Both ways do the same work on the same cores; beside
+     * each other they share them, and on a machine where that costs more than it hides (oversubscribed OpenMP teams
+     * waiting for each other) every block comes later. With no figures (a probe that did not time it) it overlaps, as
+     * before the probe did.
      */
     public static boolean overlapStreaming(Map<String, Double> ms) {
         Double inLine = ms.get(STREAM_IN_LINE);
@@ -135,7 +150,7 @@ public final class WeightTypes {
         if (inLine == null || overlapped == null) {
             return true;
         }
-        return clearlyFaster(overlapped, inLine);
+        return clearlyFaster(overlapped, inLine, STREAM_OVERLAP_GAIN);
     }
 
     /**

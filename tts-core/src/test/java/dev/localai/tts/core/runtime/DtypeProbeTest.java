@@ -207,6 +207,13 @@ class DtypeProbeTest {
         assertThat(WeightTypes.overlapStreaming(again.streamOverlapMs())).as("overlapping came later").isFalse();
         ways.put(WeightTypes.STREAM_OVERLAPPED, 64.0); // within the noise margin: in line
         assertThat(WeightTypes.overlapStreaming(ways)).isFalse();
+        // the proxy 15% faster overlapped, as a Zen 4's first probes measured where its stream was slower so: in line
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 57.0);
+        assertThat(WeightTypes.overlapStreaming(ways)).isFalse();
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 65.5 / WeightTypes.STREAM_OVERLAP_GAIN * 1.001);
+        assertThat(WeightTypes.overlapStreaming(ways)).as("just short of the streams' margin").isFalse();
+        ways.put(WeightTypes.STREAM_OVERLAPPED, 65.5 / WeightTypes.STREAM_OVERLAP_GAIN * 0.999);
+        assertThat(WeightTypes.overlapStreaming(ways)).isTrue();
         ways.put(WeightTypes.STREAM_OVERLAPPED, 45.0);
         assertThat(WeightTypes.overlapStreaming(ways)).isTrue();
         assertThat(WeightTypes.overlapStreaming(Map.of())).as("an older probe's file: overlapped, as before").isTrue();
