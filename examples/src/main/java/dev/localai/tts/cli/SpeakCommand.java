@@ -94,7 +94,7 @@ final class SpeakCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "CPU threads (default: automatic, one per core; measured once per machine where "
+            description = "CPU threads (default: automatic, one per core; measured at a machine's first starts where "
                     + "cores and logical CPUs differ; at most the CPU cores).")
     int threads;
 

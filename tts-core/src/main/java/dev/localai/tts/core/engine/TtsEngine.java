@@ -117,8 +117,8 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
         if (!o.device().isCuda() && o.progress() != null) {
             // every CPU engine asks the probe (useMachineKernels): asked first, it can say why the pause, if any
             DtypeProbe.cached(() -> {
-                o.progress().println("measuring this CPU's kernels and weight types once (some seconds; kept in "
-                        + DtypeProbe.cacheFile() + ")");
+                o.progress().println("measuring this CPU's kernels and weight types (some seconds, at the first"
+                        + " two starts; kept in " + DtypeProbe.cacheFile() + ")");
                 o.progress().flush();
             });
         }

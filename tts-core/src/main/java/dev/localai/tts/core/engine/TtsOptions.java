@@ -117,7 +117,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          * matrices in int8 with per-row scales through FBGEMM, everything else fp32; the flow then takes the type measured fastest for it); on
          * the CPU {@code bf16} also puts the S3Gen flow in bf16 (HiFT and the voice encoders always run in fp32). Unset (the default) picks bf16 on a GPU
          * (T3 only) and, on a CPU, what a short measurement on this machine found fastest within the accuracy bound
-         * ({@link WeightTypes}; measured once per machine and cached). An explicit value always wins;
+         * ({@link WeightTypes}; measured at a machine's first two starts and cached). An explicit value always wins;
          * {@link TtsEngine#modelInfo()} reports T3's.
          */
         public Builder dtype(String dtype) {

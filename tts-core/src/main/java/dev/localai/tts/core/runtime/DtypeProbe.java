@@ -14,8 +14,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Measures, once per machine, how fast each candidate weight type runs the products that dominate the engine, and
- * how far its results are from fp32 ({@link WeightTypes#fromProbe} turns the figures into a choice):
+ * Measures, at a machine's first two starts ({@link ProbeFile#KEPT_PROBES}), how fast each candidate weight type runs
+ * the products that dominate the engine, and how far its results are from fp32 ({@link WeightTypes#fromProbe} turns
+ * the figures into a choice):
  *
  * <ul>
  *   <li><b>intra-op threads</b> (first, where LibTorch's default count differs from the logical core count and the
@@ -44,7 +45,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The figures are kept in {@code <cache>/localai-tts/dtype-probe.properties} ({@code $XDG_CACHE_HOME} or
  * {@code ~/.cache}; a file of its own for each set of kernel-dispatch caps, {@link #cacheFile()}), keyed by CPU model,
  * LibTorch version and core count: a file for another key, or one that cannot be read, is measured again and
- * replaced.
+ * replaced. A file written by one probe is measured again at the next start and the two combined, each timing the
+ * faster ({@link ProbeFile}): a moment when the machine was not itself must not decide for good.
  *
  * <p>This class runs the probe and names the machine; {@link ProbeFile} keeps the figures, {@link ProbeWorkload} is
  * what the weight types are timed on, and {@link KernelTimings} times the thread counts, the streamed block, the
@@ -83,7 +85,7 @@ public final class DtypeProbe {
 
     /**
      * As {@link #cached()}, running {@code beforeMeasuring} first when the figures have to be measured now (a pause of
-     * some seconds, once per machine: the engine says so on its progress stream).
+     * some seconds, at a machine's first two starts: the engine says so on its progress stream).
      */
     public static WeightTypes.Probe cached(Runnable beforeMeasuring) {
         WeightTypes.Probe p = cached;

@@ -18,12 +18,25 @@ import java.util.logging.Logger;
  * The weight-type probe's file ({@link DtypeProbe#cacheFile()}): its figures read back where the file holds this
  * machine's key, else measured, logged and written (atomically; a write that fails is logged and ignored), unless
  * other processes kept the CPUs busy meanwhile.
+ *
+ * <p>A probe takes a few seconds once, and its choices hold for good, so a moment when the machine was not itself
+ * would cost every later run. On a 2-core VM (an AMD EPYC Zen 4) about one fresh probe in five timed a candidate
+ * that runs on both cores as if it had one, most often right after another process's burst (the hypervisor giving
+ * the cores elsewhere for a while): oneDNN's fp32 products tied with OpenBLAS's single thread (12.3 against 12.1 ms,
+ * where 7-8 against 10-12 is the rule), and a flow on OpenBLAS made the engine under the AVX2 caps 29% slower (rtf
+ * 1.46 against 1.13). Such a moment slows what it touches and speeds nothing up, so the figures are kept only once
+ * {@link #KEPT_PROBES} probes at separate starts have been combined, each timing as the fastest of them
+ * ({@link #combine}): a probe written once is measured again at the next start.
  */
 final class ProbeFile {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
     static final String FILE = "dtype-probe.properties";
     /** The share of the CPUs other processes may use during a probe whose figures are kept (a quarter). */
     static final double BUSY_SHARE = 0.25;
+    /** Probes at separate starts combined before the figures are kept for good. */
+    static final int KEPT_PROBES = 2;
+    /** The file's count of the probes its figures combine (absent in files written before: one). */
+    private static final String PROBES = "probes";
 
     private ProbeFile() {}
 
@@ -37,8 +50,9 @@ final class ProbeFile {
     }
 
     /**
-     * The figures in {@code file} when it holds {@code key}; otherwise {@code measure}'s, written to {@code file}
-     * (a write that fails is logged and ignored) and logged once.
+     * The figures in {@code file} when it holds {@code key} from {@link #KEPT_PROBES} probes; otherwise
+     * {@code measure}'s, combined with the file's where it holds {@code key} from fewer ({@link #combine}), written to
+     * {@code file} (a write that fails is logged and ignored) and logged.
      */
     static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure) {
         return loadOrMeasure(file, key, measure, CpuLoad::sample);
@@ -53,28 +67,78 @@ final class ProbeFile {
      */
     static WeightTypes.Probe loadOrMeasure(Path file, String key, Supplier<WeightTypes.Probe> measure,
             Supplier<CpuLoad.Sample> load) {
-        WeightTypes.Probe p = read(file);
-        if (p != null && p.key().equals(key)) {
-            return p;
+        Kept kept = readKept(file);
+        if (kept != null && !kept.probe().key().equals(key)) {
+            kept = null;
+        }
+        if (kept != null && kept.probes() >= KEPT_PROBES) {
+            return kept.probe();
         }
         CpuLoad.Sample before = load.get();
-        p = measure.get();
+        WeightTypes.Probe p = measure.get();
         double others = CpuLoad.othersShare(before, load.get());
         p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs(),
                 p.streamOverlapMs());
         if (others > BUSY_SHARE) {
+            WeightTypes.Probe serve = kept != null ? combine(kept.probe(), p) : p;
             LOG.warning(String.format(java.util.Locale.ROOT, "weight-type probe on %s: %s; other processes used %.0f%%"
                     + " of the CPUs while it measured, so these figures serve this run only and are measured again"
-                    + " at the next start", key, p.describe(), 100 * others));
-            return p;
+                    + " at the next start", key, serve.describe(), 100 * others));
+            return serve;
         }
-        LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + ")");
-        write(file, p);
+        int probes = kept != null ? kept.probes() + 1 : 1;
+        if (kept != null) {
+            WeightTypes.Probe earlier = kept.probe();
+            p = combine(earlier, p);
+            LOG.info("weight-type probe on " + key + ", measured again and combined with the figures of an earlier"
+                    + " start (" + probes + " probes, each timing the fastest): " + p.describe() + " (kept in " + file
+                    + ")");
+        } else {
+            LOG.info("weight-type probe on " + key + ": " + p.describe() + " (kept in " + file + "; measured again"
+                    + " at the next start)");
+        }
+        write(file, p, probes);
         return p;
+    }
+
+    /** A probe file's figures and how many probes they combine. */
+    record Kept(WeightTypes.Probe probe, int probes) {}
+
+    /**
+     * Two probes' figures as one (pure logic): each timing the fastest of the two (a timing only one of them has, or
+     * a number in only one, as it is), each error the later probe's, the later probe's key. A moment when the machine
+     * was not itself slows the timings it touches and speeds none up, so the faster of two timings taken at separate
+     * starts is the truer one.
+     */
+    static WeightTypes.Probe combine(WeightTypes.Probe earlier, WeightTypes.Probe later) {
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>(later.figures());
+        earlier.figures().forEach((n, e) -> f.merge(n, e, (l, old) -> new WeightTypes.Figure(
+                fastest(old.t3StepMs(), l.t3StepMs()), fastest(old.flowMs(), l.flowMs()), l.relativeError())));
+        return new WeightTypes.Probe(later.key(), f, fastest(earlier.threadMs(), later.threadMs()),
+                fastest(earlier.convLayoutMs(), later.convLayoutMs()),
+                fastest(earlier.decodeAttentionMs(), later.decodeAttentionMs()),
+                fastest(earlier.streamOverlapMs(), later.streamOverlapMs()));
+    }
+
+    /** The smaller of two timings, a number where the other is not one (NaN: not timed). */
+    static double fastest(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.min(a, b);
+    }
+
+    private static <K> Map<K, Double> fastest(Map<K, Double> earlier, Map<K, Double> later) {
+        Map<K, Double> out = new LinkedHashMap<>(later);
+        earlier.forEach((k, v) -> out.merge(k, v, (l, e) -> fastest(e, l)));
+        return out;
     }
 
     /** The figures in a probe file, or null when it is missing or unreadable. */
     static WeightTypes.Probe read(Path file) {
+        Kept k = readKept(file);
+        return k == null ? null : k.probe();
+    }
+
+    /** The figures in a probe file and the probes they combine, or null when it is missing or unreadable. */
+    static Kept readKept(Path file) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
@@ -102,9 +166,13 @@ final class ProbeFile {
                 }
                 threads.put(c, e.getValue());
             }
-            return new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."),
+            int probes = Integer.parseInt(props.getProperty(PROBES, "1").trim());
+            if (probes < 1) {
+                return null;
+            }
+            return new Kept(new WeightTypes.Probe(key, f, threads, timings(props, "conv_layouts", "conv_layout."),
                     timings(props, "decode_attentions", "decode_attention."),
-                    timings(props, "stream_overlaps", "stream_overlap."));
+                    timings(props, "stream_overlaps", "stream_overlap.")), probes);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "unreadable weight-type probe file " + file + ": measuring again", e);
             return null;
@@ -142,9 +210,11 @@ final class ProbeFile {
         return Double.parseDouble(v.trim());
     }
 
-    static void write(Path file, WeightTypes.Probe p) {
+    /** Writes {@code p} as the combination of {@code probes} probes. */
+    static void write(Path file, WeightTypes.Probe p, int probes) {
         Properties props = new Properties();
         props.setProperty("key", p.key());
+        props.setProperty(PROBES, Integer.toString(probes));
         props.setProperty("dtypes", String.join(",", p.figures().keySet()));
         p.figures().forEach((n, f) -> {
             props.setProperty(n + ".t3_step_ms", Double.toString(f.t3StepMs()));

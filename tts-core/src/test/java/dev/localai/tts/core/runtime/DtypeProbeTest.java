@@ -30,16 +30,103 @@ class DtypeProbeTest {
     }
 
     @Test
-    void theFirstUseMeasuresAndLaterUsesReadTheFile() {
+    void theFirstTwoUsesMeasureAndLaterUsesReadTheFile() {
         Path file = tmp.resolve("localai-tts").resolve(ProbeFile.FILE);
         WeightTypes.Probe first = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(30));
         assertThat(measured).hasValue(1);
         assertThat(first.key()).isEqualTo("CPU A | pytorch 1 | 2 cores");
         assertThat(file).isRegularFile();
-        WeightTypes.Probe again = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(1));
-        assertThat(measured).hasValue(1);
-        assertThat(again).isEqualTo(first);
-        assertThat(WeightTypes.fromProbe(again).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
+        assertThat(ProbeFile.readKept(file).probes()).isEqualTo(1);
+        // the next start measures again and keeps the two combined: each timing the faster
+        WeightTypes.Probe second = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(40));
+        assertThat(measured).hasValue(2);
+        assertThat(second.figures().get("bf16").t3StepMs()).isEqualTo(30);
+        assertThat(ProbeFile.readKept(file).probes()).isEqualTo(ProbeFile.KEPT_PROBES);
+        for (int start = 0; start < 3; start++) {
+            WeightTypes.Probe again = ProbeFile.loadOrMeasure(file, "CPU A | pytorch 1 | 2 cores", measure(1));
+            assertThat(measured).hasValue(2);
+            assertThat(again).isEqualTo(second);
+        }
+        assertThat(WeightTypes.fromProbe(second).t3().value).isEqualTo(WeightTypes.scalarType("fp32").value);
+    }
+
+    /**
+     * What a probe taken in a moment when the machine was not itself (a candidate on both cores timed as if it had
+     * one, as on a 2-core Zen 4 VM right after another process's burst) becomes once the next start's probe is
+     * combined with it: each timing the faster of the two, so every choice goes as the undisturbed probe's would.
+     */
+    @Test
+    void aSecondStartsProbeUndoesAChoiceThatADisturbedMomentMade() throws Exception {
+        Path file = tmp.resolve(ProbeFile.FILE);
+        WeightTypes.Probe disturbed = new WeightTypes.Probe("", figures(12.06, 12.26), Map.of(1, 20.0, 2, 19.5),
+                Map.of(ConvLayout.CONTIGUOUS, 22.0, ConvLayout.CHANNELS_LAST, 21.9),
+                Map.of(WeightTypes.ATTENTION_LIBTORCH, 11.0, WeightTypes.ATTENTION_NATIVE, 10.8),
+                Map.of(WeightTypes.STREAM_IN_LINE, 91.0, WeightTypes.STREAM_OVERLAPPED, 60.0));
+        WeightTypes.Probe quiet = new WeightTypes.Probe("", figures(10.7, 7.4), Map.of(1, 19.0, 2, 11.0),
+                Map.of(ConvLayout.CONTIGUOUS, 12.0, ConvLayout.CHANNELS_LAST, 21.0),
+                Map.of(WeightTypes.ATTENTION_LIBTORCH, 11.5, WeightTypes.ATTENTION_NATIVE, 6.7),
+                Map.of(WeightTypes.STREAM_IN_LINE, 57.0, WeightTypes.STREAM_OVERLAPPED, 66.0));
+        // whichever start the disturbed moment fell on
+        for (boolean disturbedFirst : new boolean[] {true, false}) {
+            measured.set(0);
+            java.util.Iterator<WeightTypes.Probe> probes = (disturbedFirst ? java.util.List.of(disturbed, quiet)
+                    : java.util.List.of(quiet, disturbed)).iterator();
+            Supplier<WeightTypes.Probe> measure = () -> {
+                measured.incrementAndGet();
+                return probes.next();
+            };
+            WeightTypes.Probe first = ProbeFile.loadOrMeasure(file, "CPU", measure);
+            if (disturbedFirst) {
+                assertThat(WeightTypes.fromProbe(first).fp32LinearOnednn()).as("the disturbed probe alone").isFalse();
+                assertThat(WeightTypes.overlapStreaming(first.streamOverlapMs())).isTrue();
+                assertThat(IntraOpThreads.fromTimings(first.threadMs(), 1)).isEqualTo(1);
+            }
+            WeightTypes.Probe kept = ProbeFile.loadOrMeasure(file, "CPU", measure);
+            assertThat(ProbeFile.loadOrMeasure(file, "CPU", measure)).isEqualTo(kept).isEqualTo(ProbeFile.read(file));
+            assertThat(measured).hasValue(2);
+            WeightTypes.Plan plan = WeightTypes.fromProbe(kept);
+            assertThat(plan.fp32LinearOnednn()).as("disturbed first: %s", disturbedFirst).isTrue();
+            assertThat(kept.figures().get("fp32-onednn").flowMs()).isEqualTo(7.4);
+            assertThat(kept.figures().get("fp32").flowMs()).isEqualTo(10.7);
+            assertThat(WeightTypes.overlapStreaming(kept.streamOverlapMs())).isFalse();
+            assertThat(kept.streamOverlapMs()).containsOnly(Map.entry(WeightTypes.STREAM_IN_LINE, 57.0),
+                    Map.entry(WeightTypes.STREAM_OVERLAPPED, 60.0));
+            assertThat(IntraOpThreads.fromTimings(kept.threadMs(), 1)).isEqualTo(2);
+            assertThat(ConvLayout.channelsLast(kept.convLayoutMs())).isFalse();
+            assertThat(WeightTypes.nativeDecodeAttention(kept.decodeAttentionMs())).isTrue();
+            Files.delete(file);
+        }
+    }
+
+    /** fp32 and its oneDNN form (flow only), with the flow block's times on each; bf16 out of reach. */
+    private static Map<String, WeightTypes.Figure> figures(double fp32FlowMs, double onednnFlowMs) {
+        Map<String, WeightTypes.Figure> f = new LinkedHashMap<>();
+        f.put("fp32", new WeightTypes.Figure(12, fp32FlowMs, 0));
+        f.put("bf16", new WeightTypes.Figure(50, 150, 3e-3));
+        f.put(WeightTypes.FP32_ONEDNN, new WeightTypes.Figure(Double.NaN, onednnFlowMs, 4.7e-8));
+        return f;
+    }
+
+    @Test
+    void timingsCombineAsTheFasterAndANumberWinsOverNoTiming() {
+        assertThat(ProbeFile.fastest(3, 2)).isEqualTo(2);
+        assertThat(ProbeFile.fastest(Double.NaN, 2)).isEqualTo(2);
+        assertThat(ProbeFile.fastest(3, Double.NaN)).isEqualTo(3);
+        assertThat(ProbeFile.fastest(Double.NaN, Double.NaN)).isNaN();
+        Map<String, WeightTypes.Figure> a = new LinkedHashMap<>();
+        a.put("fp32", new WeightTypes.Figure(10, 8, 0));
+        a.put("int8", new WeightTypes.Figure(3, Double.NaN, 1e-2));
+        Map<String, WeightTypes.Figure> b = new LinkedHashMap<>();
+        b.put("fp32", new WeightTypes.Figure(9, 9, 0));
+        b.put("bf16", new WeightTypes.Figure(30, 4, 3e-3));
+        WeightTypes.Probe c = ProbeFile.combine(new WeightTypes.Probe("old", a, Map.of(1, 5.0)),
+                new WeightTypes.Probe("new", b, Map.of(2, 4.0, 1, 6.0)));
+        assertThat(c.key()).isEqualTo("new");
+        assertThat(c.figures().keySet()).containsExactly("fp32", "bf16", "int8");
+        assertThat(c.figures().get("fp32")).isEqualTo(new WeightTypes.Figure(9, 8, 0));
+        assertThat(c.figures().get("bf16")).isEqualTo(new WeightTypes.Figure(30, 4, 3e-3));
+        assertThat(c.figures().get("int8").flowMs()).isNaN();
+        assertThat(c.threadMs()).containsExactly(Map.entry(1, 5.0), Map.entry(2, 4.0));
     }
 
     /** Runs under kernel-dispatch caps keep their figures beside the machine's own, not in place of them. */
@@ -56,11 +143,15 @@ class DtypeProbeTest {
         // the capped run measures into its file; the plain file is left as it was
         Path plain = tmp.resolve(ProbeFile.FILE);
         Path capped = tmp.resolve(avx2);
-        ProbeFile.loadOrMeasure(plain, "CPU", measure(30));
-        ProbeFile.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(40));
-        assertThat(measured).hasValue(2);
+        for (int start = 0; start < ProbeFile.KEPT_PROBES; start++) {
+            ProbeFile.loadOrMeasure(plain, "CPU", measure(30));
+            ProbeFile.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(40));
+        }
+        assertThat(measured).hasValue(2 * ProbeFile.KEPT_PROBES);
         assertThat(ProbeFile.loadOrMeasure(plain, "CPU", measure(1)).figures().get("bf16").t3StepMs()).isEqualTo(30);
-        assertThat(measured).hasValue(2);
+        assertThat(ProbeFile.loadOrMeasure(capped, "CPU | ATEN_CPU_CAPABILITY=avx2", measure(1)).figures()
+                .get("bf16").t3StepMs()).isEqualTo(40);
+        assertThat(measured).hasValue(2 * ProbeFile.KEPT_PROBES);
     }
 
     /**
@@ -83,10 +174,22 @@ class DtypeProbeTest {
         WeightTypes.Probe kept = ProbeFile.loadOrMeasure(file, "CPU", measure(5), quiet::next);
         assertThat(measured).hasValue(2);
         assertThat(ProbeFile.read(file)).isEqualTo(kept);
+        assertThat(ProbeFile.readKept(file).probes()).isEqualTo(1);
+        // the next start's probe is busy too: it serves its run combined with the kept figures, and is not kept
+        java.util.Iterator<CpuLoad.Sample> busyAgain = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
+                new CpuLoad.Sample(2 * second, 104, 11.9, 2)).iterator();
+        assertThat(ProbeFile.loadOrMeasure(file, "CPU", measure(3), busyAgain::next).figures().get("bf16")
+                .t3StepMs()).isEqualTo(3);
+        assertThat(measured).hasValue(3);
+        assertThat(ProbeFile.readKept(file)).isEqualTo(new ProbeFile.Kept(kept, 1));
+        java.util.Iterator<CpuLoad.Sample> quietAgain = java.util.List.of(new CpuLoad.Sample(0, 100, 10, 2),
+                new CpuLoad.Sample(2 * second, 102.2, 11.9, 2)).iterator();
+        ProbeFile.loadOrMeasure(file, "CPU", measure(8), quietAgain::next);
+        assertThat(measured).hasValue(4);
         assertThat(ProbeFile.loadOrMeasure(file, "CPU", measure(1), () -> {
             throw new AssertionError("a kept probe is read, not measured");
         }).figures().get("bf16").t3StepMs()).isEqualTo(5);
-        assertThat(measured).hasValue(2);
+        assertThat(measured).hasValue(4);
     }
 
     @Test
@@ -101,10 +204,18 @@ class DtypeProbeTest {
         ProbeFile.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice")); // no file
         assertThat(events).containsExactly("notice", "measure");
         events.clear();
+        ProbeFile.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice")); // the second start's probe
+        assertThat(events).containsExactly("notice", "measure");
+        events.clear();
         ProbeFile.loadOrMeasure(file, "CPU A", logged, () -> events.add("notice"));
         assertThat(events).isEmpty(); // kept figures: no pause, nothing said
         ProbeFile.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice")); // another machine's figures
         assertThat(events).containsExactly("notice", "measure");
+        events.clear();
+        Files.writeString(file, Files.readString(file).replace("probes=1", "probes=0")); // no count to trust
+        ProbeFile.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice"));
+        assertThat(events).containsExactly("notice", "measure");
+        assertThat(ProbeFile.readKept(file).probes()).as("measured afresh, not combined").isEqualTo(1);
         events.clear();
         Files.writeString(file, "key=CPU B\ndtypes=fp32\n"); // unreadable: its figures are missing
         ProbeFile.loadOrMeasure(file, "CPU B", logged, () -> events.add("notice"));
@@ -123,9 +234,13 @@ class DtypeProbeTest {
         assertThat(DtypeProbe.measuredSeconds()).isPresent();
         double first = DtypeProbe.measuredSeconds().getAsDouble();
         assertThat(first).isBetween(0.12, 60.0);
+        // the second start measures again, and says how long
+        DtypeProbe.timedLoadOrMeasure(file, "CPU A", slow, () -> { });
+        double second = DtypeProbe.measuredSeconds().getAsDouble();
+        assertThat(second).isBetween(0.12, 60.0).isNotEqualTo(first);
         // read from the file: nothing measured, the figure of the measurement stays as it was
         DtypeProbe.timedLoadOrMeasure(file, "CPU A", slow, () -> { });
-        assertThat(DtypeProbe.measuredSeconds().getAsDouble()).isEqualTo(first);
+        assertThat(DtypeProbe.measuredSeconds().getAsDouble()).isEqualTo(second);
     }
 
     @Test
