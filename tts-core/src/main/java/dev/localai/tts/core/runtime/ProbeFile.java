@@ -21,12 +21,12 @@ import java.util.logging.Logger;
  *
  * <p>A probe takes a few seconds once, and its choices hold for good, so a moment when the machine was not itself
  * would cost every later run. On a 2-core VM (an AMD EPYC Zen 4) about one fresh probe in five timed a candidate
- * that runs on both cores as if it had one, most often right after another process's burst (the hypervisor giving
- * the cores elsewhere for a while): oneDNN's fp32 products tied with OpenBLAS's single thread (12.3 against 12.1 ms,
- * where 7-8 against 10-12 is the rule), and a flow on OpenBLAS made the engine under the AVX2 caps 29% slower (rtf
- * 1.46 against 1.13). Such a moment slows what it touches and speeds nothing up, so the figures are kept only once
- * {@link #KEPT_PROBES} probes at separate starts have been combined, each timing as the fastest of them
- * ({@link #combine}): a probe written once is measured again at the next start.
+ * that runs on both cores as if it had one (some of them right after another process's burst; the cause was not
+ * found): oneDNN's fp32 products tied with OpenBLAS's single thread (12.3 against 12.1 ms, where 6.8-9.4 against
+ * 10.2-12.0 is the rule), and a flow on OpenBLAS made the engine under the AVX2 caps 29% slower (rtf 1.46 against
+ * 1.13; docs/performance.md, "Thirty-seventh round"). Such a moment slows what it touches and speeds nothing up, so
+ * the figures are kept only once {@link #KEPT_PROBES} probes at separate starts have been combined, each timing as
+ * the fastest of them ({@link #combine}): a probe written once is measured again at the next start.
  */
 final class ProbeFile {
     private static final Logger LOG = Logger.getLogger(DtypeProbe.class.getName());
