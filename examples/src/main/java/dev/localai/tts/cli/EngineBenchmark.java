@@ -83,7 +83,7 @@ final class EngineBenchmark {
             r.put("dtype", dtype);
             // the flow's solver steps (Turbo's 2 unless -Dlocalai.tts.flowSteps=N, TtsOptions.Builder#flowSteps)
             r.put("flow_steps", e.flowSteps());
-            // the once-per-machine weight-type probe: seconds it measured for at this start, or kept from before
+            // the weight-type probe (at a machine's first two starts): seconds it measured for at this start, or kept
             java.util.OptionalDouble probe = DtypeProbe.measuredSeconds();
             r.put("probe_s", probe.isPresent() ? (Object) (Math.round(probe.getAsDouble() * 10) / 10.0) : "kept");
             r.put("threads", Torch.threads());

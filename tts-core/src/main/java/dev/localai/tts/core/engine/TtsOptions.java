@@ -324,8 +324,8 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
         }
 
         /**
-         * Where download progress goes, and a line before the once-per-machine CPU probe's pause of some seconds
-         * (default: nowhere).
+         * Where download progress goes, and a line before the pause of some seconds of the CPU probe, which runs at a
+         * machine's first two starts (default: nowhere).
          */
         public Builder progress(PrintStream out) {
             this.progress = out;
