@@ -334,6 +334,8 @@ class JvmFlagsTest {
         Path wav = tmp.resolve("x.wav");
         Path archive = null;
         long writtenAt = 0;
+        // the children read the build's probe file: settled, so that none pauses to measure the CPU and says so
+        dev.localai.tts.core.runtime.SettledProbe.settle();
         for (int i = 0; i < 3; i++) {
             Run flags = cdsFlags(jdk, "tts", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
             assertThat(flags.err()).as("the launcher says nothing either").isEmpty();
