@@ -59,7 +59,7 @@ class DtypeProbeTest {
     void aSecondStartsProbeUndoesAChoiceThatADisturbedMomentMade() throws Exception {
         Path file = tmp.resolve(ProbeFile.FILE);
         WeightTypes.Probe disturbed = new WeightTypes.Probe("", figures(12.06, 12.26), Map.of(1, 20.0, 2, 19.5),
-                Map.of(ConvLayout.CONTIGUOUS, 22.0, ConvLayout.CHANNELS_LAST, 21.9),
+                Map.of(ConvLayout.CONTIGUOUS, 25.0, ConvLayout.CHANNELS_LAST, 20.0),
                 Map.of(WeightTypes.ATTENTION_LIBTORCH, 11.0, WeightTypes.ATTENTION_NATIVE, 10.8),
                 Map.of(WeightTypes.STREAM_IN_LINE, 91.0, WeightTypes.STREAM_OVERLAPPED, 60.0));
         WeightTypes.Probe quiet = new WeightTypes.Probe("", figures(10.7, 7.4), Map.of(1, 19.0, 2, 11.0),
@@ -80,6 +80,8 @@ class DtypeProbeTest {
                 assertThat(WeightTypes.fromProbe(first).fp32LinearOnednn()).as("the disturbed probe alone").isFalse();
                 assertThat(WeightTypes.overlapStreaming(first.streamOverlapMs())).isTrue();
                 assertThat(IntraOpThreads.fromTimings(first.threadMs(), 1)).isEqualTo(1);
+                assertThat(ConvLayout.channelsLast(first.convLayoutMs())).isTrue();
+                assertThat(WeightTypes.nativeDecodeAttention(first.decodeAttentionMs())).isFalse();
             }
             WeightTypes.Probe kept = ProbeFile.loadOrMeasure(file, "CPU", measure);
             assertThat(ProbeFile.loadOrMeasure(file, "CPU", measure)).isEqualTo(kept).isEqualTo(ProbeFile.read(file));
