@@ -96,12 +96,9 @@ class HangupTest {
         long before = disconnects(http);
         long syntheses = syntheses(http);
         gated.get().arm(0); // the engine holds before its first chunk: the response has not even begun
-        try (RawHttp raw = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"mp3\","
-                + "\"stream_format\":\"sse\",\"input\":\"A sentence the client will not wait for.\"}")) {
-            awaitActive(1, "the synthesis runs");
-        }
-        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
-                .as("the generation was cancelled before its first audio").isTrue();
+        hangUpOnceItRuns("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"mp3\","
+                + "\"stream_format\":\"sse\",\"input\":\"A sentence the client will not wait for.\"}",
+                "the generation was cancelled before its first audio");
         gated.get().open();
         awaitDisconnects(http, before + 1);
         awaitActive(0, "its slot is free");
@@ -117,17 +114,25 @@ class HangupTest {
         long before = disconnects(http);
         long syntheses = syntheses(http);
         gated.get().arm(); // the synthesis holds after its first chunk: the file is never ready
-        try (RawHttp raw = post("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"wav\","
-                + "\"stream\":false,\"input\":\"A long file the client gives up on.\"}")) {
-            awaitActive(1, "the synthesis runs");
-        }
-        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10)))
-                .as("the synthesis was cancelled long before its file could be ready").isTrue();
+        hangUpOnceItRuns("{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"wav\","
+                + "\"stream\":false,\"input\":\"A long file the client gives up on.\"}",
+                "the synthesis was cancelled long before its file could be ready");
         awaitDisconnects(http, before + 1);
         assertThat(syntheses(http)).as("nothing counted as made").isEqualTo(syntheses);
         awaitActive(0, "its slot is free");
         assertThat(http.get("/health").statusCode()).isEqualTo(200);
         assertQuietLog();
+    }
+
+    /**
+     * Posts {@code body}, hangs up (a plain close) once its synthesis runs, and checks that the held generation is
+     * cancelled ({@code why}).
+     */
+    private void hangUpOnceItRuns(String body, String why) throws Exception {
+        try (RawHttp raw = post(body)) {
+            awaitActive(1, "the synthesis runs");
+        }
+        assertThat(gated.get().awaitClosed(Duration.ofSeconds(10))).as(why).isTrue();
     }
 
     @Test

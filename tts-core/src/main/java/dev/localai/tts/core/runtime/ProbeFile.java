@@ -79,17 +79,17 @@ final class ProbeFile {
         double others = CpuLoad.othersShare(before, load.get());
         p = new WeightTypes.Probe(key, p.figures(), p.threadMs(), p.convLayoutMs(), p.decodeAttentionMs(),
                 p.streamOverlapMs());
+        if (kept != null) {
+            p = combine(kept.probe(), p);
+        }
         if (others > BUSY_SHARE) {
-            WeightTypes.Probe serve = kept != null ? combine(kept.probe(), p) : p;
             LOG.warning(String.format(java.util.Locale.ROOT, "weight-type probe on %s: %s; other processes used %.0f%%"
                     + " of the CPUs while it measured, so these figures serve this run only and are measured again"
-                    + " at the next start", key, serve.describe(), 100 * others));
-            return serve;
+                    + " at the next start", key, p.describe(), 100 * others));
+            return p;
         }
         int probes = kept != null ? kept.probes() + 1 : 1;
         if (kept != null) {
-            WeightTypes.Probe earlier = kept.probe();
-            p = combine(earlier, p);
             LOG.info("weight-type probe on " + key + ", measured again and combined with the figures of an earlier"
                     + " start (" + probes + " probes, each timing the fastest): " + p.describe() + " (kept in " + file
                     + ")");
