@@ -314,6 +314,33 @@ public final class Utterance {
     }
 
     /**
+     * A flow observer that ends the run (CancellationException, the run's temporaries freed as it leaves) once the
+     * request is {@code cancelled}: after the encoder and after each solver step but the last (the caller asks once
+     * more after the flow).
+     */
+    static FlowTrace stopping(BooleanSupplier cancelled, int steps) {
+        return new FlowTrace() {
+            @Override
+            public void mu(Tensor mu) {
+                stopIfCancelled();
+            }
+
+            @Override
+            public void estimatorOut(int step, Tensor velocity) {
+                if (step < steps - 1) {
+                    stopIfCancelled();
+                }
+            }
+
+            private void stopIfCancelled() {
+                if (cancelled.getAsBoolean()) {
+                    throw new CancellationException("synthesis cancelled");
+                }
+            }
+        };
+    }
+
+    /**
      * What one utterance's flow and vocoder hold until its last audio has left: the flow noise (one seeded tensor
      * whose prefix every flush reuses), the vocoder's source noise and its stream.
      */
@@ -355,11 +382,12 @@ public final class Utterance {
      * how many prompt tokens. The flow runs as {@code choice} says: on the last of the voice's prompt tokens
      * ({@link FirstBlockPlan.Part}: their mel frames and the noise of those frames, so that the generated frames see
      * the same noise whatever part of the prompt is used), in its solver steps. The pacer is told the flow's time as
-     * a flow in the checkpoint's steps would have taken it. A request {@code cancelled} meanwhile ends after the flow,
-     * without vocoding (a streamed block's HiFT takes up to about half a second on two CPU cores, which the next
-     * request would otherwise wait for).
+     * a flow in the checkpoint's steps would have taken it. A request {@code cancelled} meanwhile ends at the next of
+     * these points: after the flow's encoder, after each of its solver steps, before each of HiFT's decoder windows
+     * but the first (a streamed block's HiFT takes up to about half a second on two CPU cores, a whole 300-character
+     * chunk's flow and HiFT several seconds, which the next request would otherwise wait for).
      */
-    private static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z,
+    static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z,
             FirstBlockPlan.Choice choice, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id,
             double[] flow, BooleanSupplier cancelled) {
         if (to <= from) {
@@ -374,7 +402,7 @@ public final class Utterance {
                     choice.promptTokens(), stride);
             Tensor zn = z.narrow(2, prompt.noiseFrom(), stride * (prompt.used() + n));
             Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn, choice.steps(),
-                    FlowTrace.NONE);
+                    stopping(cancelled, choice.steps()));
             FiniteGuard.check(mel, "S3Gen flow");
             if (cancelled.getAsBoolean()) {
                 throw new CancellationException("synthesis cancelled");
@@ -385,7 +413,7 @@ public final class Utterance {
                 flow[1] = prompt.used();
             }
             Tensor part = mel.narrow(2, from, to - from).contiguous();
-            float[] out = toArray(vocoder.push(part));
+            float[] out = toArray(vocoder.push(part, cancelled)); // a whole chunk's part stops at a window
             FiniteGuard.check(out, "HiFT vocoder");
             long t2 = System.nanoTime();
             pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6 / choice.workShare(), out.length,

@@ -2,6 +2,8 @@ package dev.localai.tts.core.model.hift;
 
 import static org.bytedeco.pytorch.global.torch.cat;
 
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -22,6 +24,10 @@ import org.bytedeco.pytorch.TensorVector;
  * Latency: a frame is emitted once {@code context + f0Radius} later frames have arrived (or at {@link #finish()}).
  * A smaller {@code context} lowers latency at the price of small deviations next to the seams.
  *
+ * <p>A push may be given a {@code stop} condition, asked before each decoder window after the first: a long run of
+ * frames (a whole chunk's, several seconds of vocoding on two CPU cores) then ends at the next window once it holds,
+ * and the stream can take no more frames.
+ *
  * <p>Not thread-safe. Returned tensors are owned by the caller.
  */
 public final class HiftStream implements AutoCloseable {
@@ -36,7 +42,7 @@ public final class HiftStream implements AutoCloseable {
      * every operation; since the engine settles glibc's heap and keeps JavaCPP from trimming it, they are not.
      * {@code -Dlocalai.tts.hiftWindow=N} sets it (0: no limit). CUDA tensors are decoded in one window.
      */
-    static final long DEFAULT_WINDOW = Math.max(0L, Long.getLong("localai.tts.hiftWindow", 256L));
+    public static final long DEFAULT_WINDOW = Math.max(0L, Long.getLong("localai.tts.hiftWindow", 256L));
     private final HiFTGenerator hift;
     private final SourceNoise noise;
     private final int context;
@@ -55,6 +61,7 @@ public final class HiftStream implements AutoCloseable {
     private long f0Done; // frames whose excitation exists
     private long emitted; // frames emitted
     private boolean finished;
+    private boolean stopped;
 
     /**
      * @param context  decoder context frames each side; {@code hift.config().decoderRadiusFrames()} for exact output
@@ -94,29 +101,43 @@ public final class HiftStream implements AutoCloseable {
 
     /** Adds mel frames (1, 80, n) and returns the samples (1, k) that became final (k may be 0). */
     public Tensor push(Tensor melChunk) {
-        if (finished) {
-            throw new IllegalStateException("stream finished");
-        }
+        return push(melChunk, () -> false);
+    }
+
+    /**
+     * As {@link #push(Tensor)}, but {@code stop} is asked before each decoder window after the first; once it holds,
+     * this throws {@link CancellationException} without the rest of the frames' samples, and the stream takes no
+     * more frames ({@link IllegalStateException}). What it computed is freed.
+     */
+    public Tensor push(Tensor melChunk, BooleanSupplier stop) {
+        open();
         try (PointerScope scope = new PointerScope()) {
             Tensor m = mel == null ? melChunk.clone() : cat(new TensorVector(mel, melChunk), 2);
             replaceMel(m, melStart);
             received += melChunk.size(2);
-            return HiFTGenerator.keep(advance(false));
+            return HiFTGenerator.keep(advance(false, stop));
         }
     }
 
     /** Marks the end of the utterance and returns the remaining samples (1, k). */
     public Tensor finish() {
-        if (finished) {
-            throw new IllegalStateException("stream finished");
-        }
+        open();
         finished = true;
         try (PointerScope scope = new PointerScope()) {
-            return HiFTGenerator.keep(advance(true));
+            return HiFTGenerator.keep(advance(true, () -> false));
         }
     }
 
-    private Tensor advance(boolean last) {
+    private void open() {
+        if (stopped) {
+            throw new IllegalStateException("vocoding was stopped");
+        }
+        if (finished) {
+            throw new IllegalStateException("stream finished");
+        }
+    }
+
+    private Tensor advance(boolean last, BooleanSupplier stop) {
         // 1. excitation for frames whose F0 context is complete
         long f0Ready = last ? received : Math.max(f0Done, received - f0Radius);
         if (f0Ready > f0Done) {
@@ -135,6 +156,10 @@ public final class HiftStream implements AutoCloseable {
             java.util.List<Tensor> parts = new java.util.ArrayList<>();
             long window = mel.is_cuda() ? 0 : this.window;
             while (emitReady > emitted) {
+                if (!parts.isEmpty() && stop.getAsBoolean()) {
+                    stopped = true; // emitted and the cached frames no longer agree: nothing more can follow
+                    throw new CancellationException("vocoding stopped");
+                }
                 long to = window > 0 ? Math.min(emitReady, emitted + window) : emitReady;
                 long w0 = Math.max(0, emitted - context);
                 long w1 = last && to == emitReady ? received : Math.min(received, to + context);

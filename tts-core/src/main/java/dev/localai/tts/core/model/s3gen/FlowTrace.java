@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Optional observer of the flow's intermediates (for parity tests and debugging). The tensors passed are only valid
- * during the call; {@link Recording} keeps its own copies.
+ * during the call; {@link Recording} keeps its own copies. An observer may also end the run early by throwing: the
+ * exception leaves the flow's inference with the run's temporaries freed (the engine ends a cancelled request so).
  */
 public interface FlowTrace {
     /** The encoder projection mu, (1, T, 80), before it is transposed for the decoder. */

@@ -1,6 +1,7 @@
 package dev.localai.tts.core.model.hift;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.localai.tts.core.checkpoint.SafeTensors;
 import dev.localai.tts.core.checkpoint.StateDict;
@@ -10,6 +11,7 @@ import dev.localai.tts.core.testing.Golden;
 import dev.localai.tts.core.testing.HeldTensors;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -146,6 +148,43 @@ class HiftStreamTest {
             double maxErr = Golden.maxAbsDiff(got, ref);
             System.out.printf("one push, window %d: max %.3g, SNR %.1f dB%n", window, maxErr, Golden.snrDb(ref, got));
             assertThat(maxErr).as("window %d", window).isLessThan(1e-5);
+        }
+    }
+
+    /**
+     * A push given a stop condition asks it before each decoder window but the first and gives the same samples while
+     * it does not hold; once it holds, the push ends there, leaves nothing alive in its caller's scope, and the
+     * stream takes no more frames. Stopped at each ask in turn.
+     */
+    @Test
+    void aStopConditionEndsALongPushAtTheNextWindow() {
+        int context = HiftConfig.tiny().decoderRadiusFrames();
+        long window = 16;
+        Tensor plain;
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window)) {
+            plain = s.push(mel);
+        }
+        int[] asked = {0};
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window);
+             Tensor checked = s.push(mel, () -> ++asked[0] < 0)) {
+            assertThat(Golden.maxAbsDiff(checked, plain)).isZero();
+        }
+        long windows = (plain.size(1) / HiftConfig.tiny().samplesPerFrame() + window - 1) / window;
+        assertThat(windows).isGreaterThanOrEqualTo(4);
+        assertThat(asked[0]).isEqualTo(windows - 1);
+        plain.close();
+        for (int k = 1; k < windows; k++) {
+            int stopAt = k;
+            int[] n = {0};
+            try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window);
+                 HeldTensors held = new HeldTensors()) {
+                assertThatThrownBy(() -> s.push(mel, () -> ++n[0] >= stopAt))
+                        .isInstanceOf(CancellationException.class);
+                assertThat(n[0]).as("asks when stopped at %d", k).isEqualTo(k);
+                assertThat(held.bytes()).as("left alive when stopped at %d: %s", k, held.describe()).isZero();
+                assertThatThrownBy(() -> s.push(mel)).isInstanceOf(IllegalStateException.class);
+                assertThatThrownBy(s::finish).isInstanceOf(IllegalStateException.class);
+            }
         }
     }
 
