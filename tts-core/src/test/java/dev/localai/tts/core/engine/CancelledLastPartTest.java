@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.model.hift.HiftStream;
 import dev.localai.tts.core.model.hift.SourceNoise;
-import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,23 +33,22 @@ class CancelledLastPartTest {
     private static final int TOKENS = 600;
     @TempDir
     static Path tmp;
+    private static LoadedModel loaded;
     private static ChatterboxTurbo model;
     private static PreparedVoice voice;
 
     @BeforeAll
     static void load() throws Exception {
         Path dir = ModelSource.tiny(tmp.resolve("tiny"), 3);
-        model = ChatterboxTurbo.fromPretrained(dir, Device.cpu(), ScalarType.Float);
-        voice = PreparedVoice.of("default", model.builtinVoice(), Device.cpu());
+        loaded = LoadedModel.of(dir);
+        model = loaded.model();
+        voice = loaded.voice();
     }
 
     @AfterAll
     static void close() {
-        if (voice != null) {
-            voice.close();
-        }
-        if (model != null) {
-            model.close();
+        if (loaded != null) {
+            loaded.close();
         }
     }
 

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.localai.tts.core.checkpoint.tiny.TinyCheckpoint;
 import dev.localai.tts.core.model.t3.SamplingParams;
-import dev.localai.tts.core.runtime.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,6 +24,7 @@ class CheaperBlocksTest {
     private static final int PROMPT_TOKENS = 200;
     @TempDir
     static Path tmp;
+    private static LoadedModel loaded;
     private static ChatterboxTurbo model;
     private static PreparedVoice voice;
 
@@ -33,17 +32,15 @@ class CheaperBlocksTest {
     static void load() throws Exception {
         Path dir = ModelSource.tiny(tmp.resolve("tiny-long-prompt"), 11,
                 TinyCheckpoint.CondsSpec.tiny().withGenPromptTokens(PROMPT_TOKENS));
-        model = ChatterboxTurbo.fromPretrained(dir, Device.cpu(), ScalarType.Float);
-        voice = PreparedVoice.of("default", model.builtinVoice(), Device.cpu());
+        loaded = LoadedModel.of(dir);
+        model = loaded.model();
+        voice = loaded.voice();
     }
 
     @AfterAll
     static void close() {
-        if (voice != null) {
-            voice.close();
-        }
-        if (model != null) {
-            model.close();
+        if (loaded != null) {
+            loaded.close();
         }
     }
 
