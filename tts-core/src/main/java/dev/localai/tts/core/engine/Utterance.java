@@ -315,10 +315,9 @@ public final class Utterance {
 
     /**
      * A flow observer that ends the run (CancellationException, the run's temporaries freed as it leaves) once the
-     * request is {@code cancelled}: after the encoder and after each solver step but the last (the caller asks once
-     * more after the flow).
+     * request is {@code cancelled}: after the encoder and after each solver step.
      */
-    static FlowTrace stopping(BooleanSupplier cancelled, int steps) {
+    static FlowTrace stopping(BooleanSupplier cancelled) {
         return new FlowTrace() {
             @Override
             public void mu(Tensor mu) {
@@ -327,9 +326,7 @@ public final class Utterance {
 
             @Override
             public void estimatorOut(int step, Tensor velocity) {
-                if (step < steps - 1) {
-                    stopIfCancelled();
-                }
+                stopIfCancelled();
             }
 
             private void stopIfCancelled() {
@@ -402,11 +399,8 @@ public final class Utterance {
                     choice.promptTokens(), stride);
             Tensor zn = z.narrow(2, prompt.noiseFrom(), stride * (prompt.used() + n));
             Tensor mel = m.flow().inference(ids, prompt.tokens(), prompt.feat(), voice.embedding, zn, choice.steps(),
-                    stopping(cancelled, choice.steps()));
+                    stopping(cancelled));
             FiniteGuard.check(mel, "S3Gen flow");
-            if (cancelled.getAsBoolean()) {
-                throw new CancellationException("synthesis cancelled");
-            }
             long t1 = System.nanoTime();
             if (flow != null) {
                 flow[0] = (t1 - t0) / 1e6;

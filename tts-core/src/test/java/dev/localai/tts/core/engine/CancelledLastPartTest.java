@@ -88,7 +88,7 @@ class CancelledLastPartTest {
         assertThat(full.audio()).isNotEmpty();
         int steps = Utterance.flowSteps(model, 0);
         assertThat(steps).isEqualTo(2);
-        // after the encoder, after the first solver step, after the flow, and before each of HiFT's windows but the
+        // after the encoder, after each of the two solver steps, and before each of HiFT's windows but the
         // first (1200 frames less the vocoder's look-ahead: five windows of 256)
         long frames = full.audio().stream().mapToLong(a -> a.length).sum() / model.hift().config().samplesPerFrame();
         long windows = (frames + HiftStream.DEFAULT_WINDOW - 1) / HiftStream.DEFAULT_WINDOW;
