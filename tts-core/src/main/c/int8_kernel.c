@@ -9,8 +9,9 @@
  * The integer dot products are exact (|sum| <= in * 127 * 127 < 2^31 for in <= 65536), so every instruction set gives
  * the same int32 and, through one shared epilogue compiled without contraction into fused multiply-adds, the same
  * float bits: AVX-512 VNNI (vpdpbusd, 64 bytes per instruction), AVX-VNNI (its 256-bit form), AVX2 (vpmaddubsw +
- * vpmaddwd) and plain C. The unsigned-by-signed byte products take |x| and w with x's sign, so no pair can saturate
- * vpmaddubsw's int16 (2 * 127 * 127 < 32768).
+ * vpmaddwd), SSSE3 (their 128-bit forms: the CPUs without AVX2, such as the Xeons of 2012-2013 and the Celeron and
+ * Pentium Silver chips of small home servers) and plain C. The unsigned-by-signed byte products take |x| and w with
+ * x's sign, so no pair can saturate pmaddubsw's int16 (2 * 127 * 127 < 32768).
  *
  * A row holding NaN or an infinity gives NaN outputs (the caller's checks see them); a zero row gives the bias.
  * Threads: OpenMP, the same libgomp as LibTorch's (the library is loaded after LibTorch, whose libgomp.so.1 then
@@ -116,6 +117,46 @@ static void dot4_scalar(const int8_t* r0, const int8_t* r1, const int8_t* r2, co
     s[1] = dot1(r1, xq, 0, in);
     s[2] = dot1(r2, xq, 0, in);
     s[3] = dot1(r3, xq, 0, in);
+}
+
+/*
+ * The 16-byte path (SSSE3: pmaddubsw + pmaddwd, 128-bit; every x86-64 CPU since 2011 has it, Intel's since 2006).
+ * Under LibTorch's default (non-AVX2) kernels it took a decode step's products from 53% of T3's time in plain C
+ * (which gcc vectorizes with SSE2 widening multiplies) to memory speed: docs/performance.md, "Thirty-ninth round".
+ */
+static inline int32_t hsum128(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+    return _mm_cvtsi128_si32(v);
+}
+
+__attribute__((target("ssse3")))
+static void dot4_ssse3(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq,
+        long in, int32_t* s) {
+    const long vin = in & ~15L;
+    const __m128i ones = _mm_set1_epi16(1);
+    __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+    for (long k = 0; k < vin; k += 16) {
+        if ((k & 63) == 0) {
+            _mm_prefetch((const char*) (r0 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+            _mm_prefetch((const char*) (r1 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+            _mm_prefetch((const char*) (r2 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+            _mm_prefetch((const char*) (r3 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        }
+        const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + k));
+        const __m128i ax = _mm_sign_epi8(xv, xv);
+#define TTS_STEP16(A, R) A = _mm_add_epi32(A, _mm_madd_epi16(_mm_maddubs_epi16(ax, \
+            _mm_sign_epi8(_mm_loadu_si128((const __m128i*) ((R) + k)), xv)), ones))
+        TTS_STEP16(a0, r0);
+        TTS_STEP16(a1, r1);
+        TTS_STEP16(a2, r2);
+        TTS_STEP16(a3, r3);
+#undef TTS_STEP16
+    }
+    s[0] = hsum128(a0) + dot1(r0, xq, vin, in);
+    s[1] = hsum128(a1) + dot1(r1, xq, vin, in);
+    s[2] = hsum128(a2) + dot1(r2, xq, vin, in);
+    s[3] = hsum128(a3) + dot1(r3, xq, vin, in);
 }
 
 __attribute__((target("avx2")))
@@ -292,6 +333,9 @@ int tts_int8_detect(void) {
     }
     __builtin_cpu_init();
     int mask = 1 << ISA_SCALAR;
+    if (__builtin_cpu_supports("ssse3")) {
+        mask |= 1 << ISA_SSSE3;
+    }
     if (__builtin_cpu_supports("avx2")) {
         mask |= 1 << ISA_AVX2;
         if (__builtin_cpu_supports("avxvnni")) {
@@ -333,6 +377,7 @@ static void rows(int isa, const int8_t* w, long in, const int8_t* q, float step,
             case ISA_AVX512_VNNI: dot4_avx512_vnni(r0, r1, r2, r3, q, in, s); break;
             case ISA_AVX_VNNI: dot4_avx_vnni(r0, r1, r2, r3, q, in, s); break;
             case ISA_AVX2: dot4_avx2(r0, r1, r2, r3, q, in, s); break;
+            case ISA_SSSE3: dot4_ssse3(r0, r1, r2, r3, q, in, s); break;
             default: dot4_scalar(r0, r1, r2, r3, q, in, s); break;
         }
         for (int j = 0; j < 4; j++) {

@@ -11,7 +11,7 @@
 #define TTS_INTERNAL __attribute__((visibility("hidden")))
 
 /* int8_kernel.c: instruction-set codes (nn.Int8Kernel.Isa's ordinals) */
-enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX_VNNI = 2, ISA_AVX512_VNNI = 3 };
+enum { ISA_SCALAR = 0, ISA_SSSE3 = 1, ISA_AVX2 = 2, ISA_AVX_VNNI = 3, ISA_AVX512_VNNI = 4 };
 
 /* The ISAs this CPU runs, one bit per code. */
 TTS_INTERNAL int tts_int8_detect(void);

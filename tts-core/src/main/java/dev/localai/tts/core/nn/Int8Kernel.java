@@ -14,10 +14,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Why: a T3 decode step multiplies every weight by one vector, so it is bound by how fast the weights stream from
  * memory. LibTorch's int8 kernels are compute-bound there: FBGEMM read 7 GB/s per core on the Intel Xeon VM, oneDNN's
  * and {@code _weight_int8pack_mm} less (docs/performance.md), where the memory gives 10-16 GB/s per core. This one
- * multiplies bytes by bytes with the CPU's integer dot-product instructions, 64 (AVX-512 VNNI) or 32 (AVX-VNNI, AVX2)
- * bytes at a time, and is bound by memory. It splits the output rows over LibTorch's own OpenMP threads (the library
- * shares LibTorch's libgomp), which are awake between LibTorch's other operations of a decode step; threads of its
- * own would compete with them for the cores. Whether it is faster on a machine is measured there ({@code DtypeProbe}'s
+ * multiplies bytes by bytes with the CPU's integer dot-product instructions, 64 (AVX-512 VNNI), 32 (AVX-VNNI,
+ * AVX2) or 16 (SSSE3) bytes at a time, and is bound by memory. It splits the output rows over LibTorch's own OpenMP
+ * threads (the library shares LibTorch's libgomp), which are awake between LibTorch's other operations of a decode
+ * step; threads of its own would compete with them for the cores. Whether it is faster on a machine is measured there ({@code DtypeProbe}'s
  * {@code int8-native} candidate), not assumed.
  *
  * <p>Numerics: the integer sums are exact, so every instruction set ({@link Isa}) and every split of the output rows
@@ -31,9 +31,9 @@ public final class Int8Kernel {
 
     /** The instruction sets the kernel has a path for, in the order of their codes (the C side's). */
     public enum Isa {
-        SCALAR, AVX2, AVX_VNNI, AVX512_VNNI;
+        SCALAR, SSSE3, AVX2, AVX_VNNI, AVX512_VNNI;
 
-        /** {@code scalar}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}. */
+        /** {@code scalar}, {@code ssse3}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}. */
         public String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
@@ -52,9 +52,13 @@ public final class Int8Kernel {
 
     private Int8Kernel() {}
 
-    /** The CPU's best ISA under LibTorch's own dispatch cap ({@link NativeKernels#capped}). */
+    /**
+     * The CPU's best ISA under LibTorch's own dispatch cap ({@link NativeKernels#capped}): {@code avx2} caps it at
+     * AVX2, {@code default} (LibTorch's kernels for a CPU without AVX2) at SSSE3.
+     */
     static Isa capped(Isa cpu, String atenCapability) {
-        return Isa.values()[NativeKernels.capped(cpu.ordinal(), atenCapability)];
+        return Isa.values()[NativeKernels.capped(cpu.ordinal(), atenCapability, Isa.AVX2.ordinal(),
+                Isa.SSSE3.ordinal())];
     }
 
     /** Whether the kernel is loaded on this machine. */
@@ -85,8 +89,8 @@ public final class Int8Kernel {
 
     /**
      * The instruction set products use: {@link #best()}, or the system property {@code localai.tts.int8Isa}
-     * ({@code scalar}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}) when it names one that {@link #runs} (for
-     * comparisons; the results are the same bits; another value is ignored).
+     * ({@code scalar}, {@code ssse3}, {@code avx2}, {@code avx-vnni}, {@code avx512-vnni}) when it names one that
+     * {@link #runs} (for comparisons; the results are the same bits; another value is ignored).
      */
     public static Isa isa() {
         String forced = System.getProperty("localai.tts.int8Isa");

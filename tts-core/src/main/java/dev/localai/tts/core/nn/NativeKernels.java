@@ -46,12 +46,21 @@ final class NativeKernels {
      * path.
      */
     static int capped(int cpu, String atenCapability) {
+        return capped(cpu, atenCapability, 1, 0);
+    }
+
+    /**
+     * {@link #capped(int, String)} for a kernel whose AVX2 path is {@code avx2} and whose best path without AVX2 is
+     * {@code belowAvx2} (the int8 kernel's SSSE3 path: LibTorch's {@code default} kernels are what a CPU without AVX2
+     * runs, and such CPUs have SSSE3).
+     */
+    static int capped(int cpu, String atenCapability, int avx2, int belowAvx2) {
         if (atenCapability == null) {
             return cpu;
         }
         int cap = switch (atenCapability.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "avx2" -> 1;
-            case "default" -> 0;
+            case "avx2" -> avx2;
+            case "default" -> belowAvx2;
             default -> cpu;
         };
         return Math.min(cap, cpu);

@@ -21,10 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The native int8 kernel ({@link Int8Kernel}) computes exactly its documented formula, bit for bit, on every
- * instruction set this CPU runs (AVX-512 VNNI, AVX-VNNI, AVX2, plain C), for any split of its output rows over calls
- * or threads, and each
- * input row on its own; checked against a plain Java rendering of the formula over several shapes (vector tails
- * included), row counts and seeds.
+ * instruction set this CPU runs (AVX-512 VNNI, AVX-VNNI, AVX2, SSSE3, plain C), for any split of its output rows over
+ * calls or threads, and each input row on its own; checked against a plain Java rendering of the formula over several
+ * shapes (vector tails included), row counts and seeds.
  */
 class Int8KernelTest {
     @BeforeAll
@@ -54,7 +53,21 @@ class Int8KernelTest {
             }
         }
         assertThat(out).contains(Int8Kernel.Isa.SCALAR, Int8Kernel.best());
+        if (cpuFlags().contains("ssse3")) {
+            // under every dispatch cap (LibTorch's default kernels included): the path of a CPU without AVX2
+            assertThat(out).contains(Int8Kernel.Isa.SSSE3);
+        }
         return out;
+    }
+
+    /** The kernel's flags of the first CPU in /proc/cpuinfo (empty elsewhere). */
+    private static List<String> cpuFlags() {
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> List.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(List.of());
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return List.of();
+        }
     }
 
     private static Tensor randn(Generator g, long... shape) {
@@ -255,10 +268,22 @@ class Int8KernelTest {
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "avx2")).isEqualTo(Int8Kernel.Isa.AVX2);
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX_VNNI, "AVX2")).isEqualTo(Int8Kernel.Isa.AVX2);
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX2, "avx512")).isEqualTo(Int8Kernel.Isa.AVX2);
-        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "default")).isEqualTo(Int8Kernel.Isa.SCALAR);
+        // LibTorch's default kernels are what a CPU without AVX2 runs: its SSSE3 path, plain C where it lacks SSSE3
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX512_VNNI, "default")).isEqualTo(Int8Kernel.Isa.SSSE3);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.AVX2, " DEFAULT ")).isEqualTo(Int8Kernel.Isa.SSSE3);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.SCALAR, "default")).isEqualTo(Int8Kernel.Isa.SCALAR);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.SSSE3, "avx2")).isEqualTo(Int8Kernel.Isa.SSSE3);
+        assertThat(Int8Kernel.capped(Int8Kernel.Isa.SSSE3, null)).isEqualTo(Int8Kernel.Isa.SSSE3);
         assertThat(Int8Kernel.capped(Int8Kernel.Isa.SCALAR, "avx2")).isEqualTo(Int8Kernel.Isa.SCALAR);
+        // the attention's path codes (0 plain C, 1 AVX2, 3 AVX-512) keep their own cap
+        assertThat(NativeKernels.capped(3, "default")).isZero();
+        assertThat(NativeKernels.capped(3, "avx2")).isEqualTo(1);
         if (Int8Kernel.available() && "avx2".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
             assertThat(Int8Kernel.best().ordinal()).isLessThanOrEqualTo(Int8Kernel.Isa.AVX2.ordinal());
+        }
+        if (Int8Kernel.available() && "default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
+            assertThat(Int8Kernel.best()).isEqualTo(cpuFlags().contains("ssse3")
+                    ? Int8Kernel.Isa.SSSE3 : Int8Kernel.Isa.SCALAR);
         }
     }
 
