@@ -7,7 +7,7 @@
  * w (out, in) fp16 row-major, converted exactly to fp32; the sum in fp32 over 16 lanes (lane j adds the terms with
  * k = j mod 16, in order of k), each term a rounded product added with a separate rounding (no fused multiply-add: the
  * library is built with -ffp-contract=off), the lanes added in one fixed tree: the same bits on the AVX-512, AVX2 +
- * F16C and plain C paths, and for any split of the output rows over threads. Rows are read four at a time from the
+ * F16C and SSE2 paths, and for any split of the output rows over threads. Rows are read four at a time from the
  * four quarters of a thread's range (four long sequential streams, as int8_kernel.c does).
  */
 #include <jni.h>
@@ -35,11 +35,68 @@ static void tail(const uint16_t* w, const float* x, long from, long in, float* l
     }
 }
 
-static void dot4_scalar(const uint16_t* const* r, const float* x, long in, float* out) {
-    for (int j = 0; j < 4; j++) {
-        float lanes[16] = {0};
-        tail(r[j], x, 0, in, lanes);
+/*
+ * Four halves (the low 16 bits of each int32 lane) to floats with SSE2 only, exactly and with tts_half_to_float's
+ * bits: a normal half's exponent rebased by 112 (an infinity's or NaN's by 224, to 255), a subnormal one m * 2^-24,
+ * the sign put back last. CPUs without AVX have no F16C; converting one half at a time in C took about a quarter of
+ * a decode step there (docs/performance.md, "Thirty-ninth round").
+ */
+static inline __m128 half4_sse2(__m128i h) {
+    const __m128i sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
+    const __m128i em = _mm_and_si128(h, _mm_set1_epi32(0x7fff));
+    const __m128i rebase = _mm_set1_epi32(112 << 23);
+    const __m128i top = _mm_cmpgt_epi32(em, _mm_set1_epi32(0x7bff)); /* exponent 31: infinity or NaN */
+    const __m128i bits = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(em, 13), rebase), _mm_and_si128(top, rebase));
+    const __m128 sub = _mm_castsi128_ps(_mm_cmplt_epi32(em, _mm_set1_epi32(0x0400))); /* exponent 0 */
+    const __m128 small = _mm_mul_ps(_mm_cvtepi32_ps(em), _mm_set1_ps(1.0f / 16777216.0f));
+    const __m128 f = _mm_or_ps(_mm_and_ps(sub, small), _mm_andnot_ps(sub, _mm_castsi128_ps(bits)));
+    return _mm_or_ps(f, _mm_castsi128_ps(sign));
+}
+
+/*
+ * The path of CPUs without AVX2 + F16C (SSE2, part of every x86-64): the same sixteen lanes in four vectors, two
+ * rows at a time (four rows' accumulators would not fit SSE's sixteen registers).
+ */
+static void dot4_sse2(const uint16_t* const* r, const float* x, long in, float* out) {
+    const long vin = in & ~15L;
+    const __m128i zero = _mm_setzero_si128();
+    for (int j = 0; j < 4; j += 2) {
+        const uint16_t* r0 = r[j];
+        const uint16_t* r1 = r[j + 1];
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (long k = 0; k < vin; k += 16) {
+            if ((k & 31) == 0) {
+                _mm_prefetch((const char*) (r0 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+                _mm_prefetch((const char*) (r1 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+            }
+            const __m128 x0 = _mm_loadu_ps(x + k), x1 = _mm_loadu_ps(x + k + 4), x2 = _mm_loadu_ps(x + k + 8),
+                    x3 = _mm_loadu_ps(x + k + 12);
+            __m128i h = _mm_loadu_si128((const __m128i*) (r0 + k));
+            a0 = _mm_add_ps(a0, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
+            h = _mm_loadu_si128((const __m128i*) (r0 + k + 8));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
+            h = _mm_loadu_si128((const __m128i*) (r1 + k));
+            b0 = _mm_add_ps(b0, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
+            b1 = _mm_add_ps(b1, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
+            h = _mm_loadu_si128((const __m128i*) (r1 + k + 8));
+            b2 = _mm_add_ps(b2, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
+            b3 = _mm_add_ps(b3, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
+        }
+        float lanes[16];
+        _mm_storeu_ps(lanes, a0);
+        _mm_storeu_ps(lanes + 4, a1);
+        _mm_storeu_ps(lanes + 8, a2);
+        _mm_storeu_ps(lanes + 12, a3);
+        tail(r0, x, vin, in, lanes);
         out[j] = tree16(lanes);
+        _mm_storeu_ps(lanes, b0);
+        _mm_storeu_ps(lanes + 4, b1);
+        _mm_storeu_ps(lanes + 8, b2);
+        _mm_storeu_ps(lanes + 12, b3);
+        tail(r1, x, vin, in, lanes);
+        out[j + 1] = tree16(lanes);
     }
 }
 
@@ -97,7 +154,7 @@ static void dot4(int path, const uint16_t* const* r, const float* x, long in, fl
     switch (path) {
         case PATH_AVX512: dot4_avx512(r, x, in, out); break;
         case PATH_AVX2: dot4_avx2(r, x, in, out); break;
-        default: dot4_scalar(r, x, in, out); break;
+        default: dot4_sse2(r, x, in, out); break;
     }
 }
 
@@ -133,7 +190,7 @@ static void product(int path, const uint16_t* w, long in, const float* x, long m
 }
 
 /*
- * y (m, out) = x (m, in) w^T + bias, all contiguous; bias may be 0. path: 3 AVX-512, 1 AVX2 + F16C, 0 plain C (capped
+ * y (m, out) = x (m, in) w^T + bias, all contiguous; bias may be 0. path: 3 AVX-512, 1 AVX2 + F16C, 0 SSE2 (capped
  * to what the CPU runs: tts_attention_path's codes and test). Returns 0.
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_HalfMatrix_linear(JNIEnv* env, jclass cls, jlong xAddr, jint m,

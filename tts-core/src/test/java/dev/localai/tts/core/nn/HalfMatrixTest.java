@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * the CPU runs, any thread count and for a row alone or in a batch.
  */
 class HalfMatrixTest {
-    /** The paths' codes: plain C, AVX2 + F16C, AVX-512. */
+    /** The paths' codes: SSE2 (every x86-64), AVX2 + F16C, AVX-512 (each capped by the C side to what the CPU runs). */
     private static final int[] PATHS = {0, 1, 3};
 
     @BeforeAll
@@ -74,6 +74,38 @@ class HalfMatrixTest {
                             }
                             assertThat(got).as("path %d", path).containsExactly(first);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Every one of the 65536 halves (zeros, subnormals, normals, infinities, NaNs, both signs) converts exactly on every
+     * path: weight row n holds half n in column n mod 16 and zeros elsewhere, so its product with a row of ones is
+     * that half's value (plus zeros: a negative zero comes out positive).
+     */
+    @Test
+    void everyHalfConvertsExactlyOnEveryPath() {
+        int n = 65536;
+        float[] w = new float[n * 16];
+        for (int h = 0; h < n; h++) {
+            w[h * 16 + h % 16] = Float.float16ToFloat((short) h);
+        }
+        try (Weights owner = new Weights(); PointerScope scope = new PointerScope()) {
+            HalfMatrix m = HalfMatrix.of(Tensor.create(w, n, 16), owner.track(new RandomParams(1)));
+            Tensor ones = torch.ones(1, 16);
+            for (int path : PATHS) {
+                Tensor y = torch.full(new long[] {1, n}, new Scalar(-1.0));
+                m.forwardRows(ones, null, y, path, 2);
+                float[] got = floats(y);
+                for (int h = 0; h < n; h++) {
+                    float want = Float.float16ToFloat((short) h);
+                    if (Float.isNaN(want)) {
+                        assertThat(got[h]).as("half %04x, path %d", h, path).isNaN();
+                    } else {
+                        assertThat(Float.floatToRawIntBits(got[h])).as("half %04x, path %d", h, path)
+                                .isEqualTo(Float.floatToRawIntBits(want == 0 ? 0.0f : want));
                     }
                 }
             }
