@@ -134,25 +134,36 @@ __attribute__((target("ssse3")))
 static void dot4_ssse3(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq,
         long in, int32_t* s) {
     const long vin = in & ~15L;
+    const long v64 = in & ~63L;
     const __m128i ones = _mm_set1_epi16(1);
     __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
-    for (long k = 0; k < vin; k += 16) {
-        if ((k & 63) == 0) {
-            _mm_prefetch((const char*) (r0 + k + PREFETCH_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char*) (r1 + k + PREFETCH_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char*) (r2 + k + PREFETCH_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char*) (r3 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+#define TTS_STEP16(A, R, K) A = _mm_add_epi32(A, _mm_madd_epi16(_mm_maddubs_epi16(ax, \
+            _mm_sign_epi8(_mm_loadu_si128((const __m128i*) ((R) + (K))), xv)), ones))
+    long k = 0;
+    /* a cache line of each row per round: one prefetch per line, no test per 16 bytes */
+    for (; k < v64; k += 64) {
+        _mm_prefetch((const char*) (r0 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r1 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r2 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        _mm_prefetch((const char*) (r3 + k + PREFETCH_AHEAD), _MM_HINT_T0);
+        for (long c = k; c < k + 64; c += 16) {
+            const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + c));
+            const __m128i ax = _mm_sign_epi8(xv, xv);
+            TTS_STEP16(a0, r0, c);
+            TTS_STEP16(a1, r1, c);
+            TTS_STEP16(a2, r2, c);
+            TTS_STEP16(a3, r3, c);
         }
+    }
+    for (; k < vin; k += 16) {
         const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + k));
         const __m128i ax = _mm_sign_epi8(xv, xv);
-#define TTS_STEP16(A, R) A = _mm_add_epi32(A, _mm_madd_epi16(_mm_maddubs_epi16(ax, \
-            _mm_sign_epi8(_mm_loadu_si128((const __m128i*) ((R) + k)), xv)), ones))
-        TTS_STEP16(a0, r0);
-        TTS_STEP16(a1, r1);
-        TTS_STEP16(a2, r2);
-        TTS_STEP16(a3, r3);
-#undef TTS_STEP16
+        TTS_STEP16(a0, r0, k);
+        TTS_STEP16(a1, r1, k);
+        TTS_STEP16(a2, r2, k);
+        TTS_STEP16(a3, r3, k);
     }
+#undef TTS_STEP16
     s[0] = hsum128(a0) + dot1(r0, xq, vin, in);
     s[1] = hsum128(a1) + dot1(r1, xq, vin, in);
     s[2] = hsum128(a2) + dot1(r2, xq, vin, in);
