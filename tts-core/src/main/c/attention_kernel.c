@@ -4,8 +4,9 @@
  *
  *   s[j] = scale * (q[h] . k[h][j]),  p[j] = exp(s[j] - max s),  out[h] = (sum_j p[j] v[h][j]) / (sum_j p[j])
  *
- * the same sums as softmax(q k^T * scale) v (the exponentials by tts_math.c's exp, in a vector loop). Heads of 64 (GPT-2's) have an AVX-512 path; other sizes that are a
- * multiple of 8 take the AVX2 + FMA one, the rest plain C. Keys and values are read once each, straight from the
+ * the same sums as softmax(q k^T * scale) v (the exponentials by tts_math.c's exp, in a vector loop). Heads of 64
+ * (GPT-2's) have AVX-512, AVX2 + FMA and SSE2 paths (the last for CPUs without AVX2); other sizes that are a multiple
+ * of 8 take the AVX2 + FMA one where it runs, the rest plain C. Keys and values are read once each, straight from the
  * cache, so the step is bound by memory: LibTorch's plain batched products (baddbmm, softmax, bmm) read them at
  * about half of that on the Intel Xeon VM, its flash kernel slower still (docs/performance.md). Heads are split over
  * LibTorch's OpenMP threads (each head on one thread, so the result does not depend on the thread count). fp32
@@ -25,24 +26,33 @@
 #define LOAD_1(p) (*(p))
 #define LOAD_8(p) _mm256_loadu_ps(p)
 #define LOAD_16(p) _mm512_loadu_ps(p)
+#define LOAD_16_SSE(p, w) do { (w)[0] = _mm_loadu_ps(p); (w)[1] = _mm_loadu_ps((p) + 4); \
+        (w)[2] = _mm_loadu_ps((p) + 8); (w)[3] = _mm_loadu_ps((p) + 12); } while (0)
 #include "attention_head.inc"
 #undef ELEM
 #undef SUFFIX
 #undef LOAD_1
 #undef LOAD_8
 #undef LOAD_16
+#undef LOAD_16_SSE
 
 #define ELEM uint16_t
 #define SUFFIX _f16
 #define LOAD_1(p) tts_half_to_float(*(p))
 #define LOAD_8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*) (p)))
 #define LOAD_16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*) (p)))
+#define LOAD_16_SSE(p, w) do { const __m128i h0_ = _mm_loadu_si128((const __m128i*) (p)); \
+        const __m128i h1_ = _mm_loadu_si128((const __m128i*) ((p) + 8)); const __m128i z_ = _mm_setzero_si128(); \
+        (w)[0] = tts_half4_sse2(_mm_unpacklo_epi16(h0_, z_)); (w)[1] = tts_half4_sse2(_mm_unpackhi_epi16(h0_, z_)); \
+        (w)[2] = tts_half4_sse2(_mm_unpacklo_epi16(h1_, z_)); (w)[3] = tts_half4_sse2(_mm_unpackhi_epi16(h1_, z_)); \
+        } while (0)
 #include "attention_head.inc"
 #undef ELEM
 #undef SUFFIX
 #undef LOAD_1
 #undef LOAD_8
 #undef LOAD_16
+#undef LOAD_16_SSE
 
 /* int8 caches (ROW_SCALES): the scores and the weights times their rows' scales */
 static float tts_scale_scores(float* s, const float* ks, long len) {
@@ -64,6 +74,13 @@ static void tts_scale_weights(float* s, const float* vs, long len) {
 #define LOAD_1(p) ((float) *(p))
 #define LOAD_8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*) (p))))
 #define LOAD_16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*) (p))))
+/* sixteen int8 to floats with SSE2: each byte doubled into the top of a 32-bit lane, then shifted down with its sign */
+#define LOAD_16_SSE(p, w) do { const __m128i b_ = _mm_loadu_si128((const __m128i*) (p)); \
+        const __m128i lo_ = _mm_unpacklo_epi8(b_, b_), hi_ = _mm_unpackhi_epi8(b_, b_); \
+        (w)[0] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo_, lo_), 24)); \
+        (w)[1] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo_, lo_), 24)); \
+        (w)[2] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi_, hi_), 24)); \
+        (w)[3] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi_, hi_), 24)); } while (0)
 #include "attention_head.inc"
 #undef ELEM
 #undef SUFFIX
@@ -71,6 +88,7 @@ static void tts_scale_weights(float* s, const float* vs, long len) {
 #undef LOAD_1
 #undef LOAD_8
 #undef LOAD_16
+#undef LOAD_16_SSE
 
 void tts_quantize_kv_row(const float* x, int8_t* q, float* scale, long n) {
     float amax = 0.0f;

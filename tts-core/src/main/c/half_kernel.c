@@ -36,24 +36,6 @@ static void tail(const uint16_t* w, const float* x, long from, long in, float* l
 }
 
 /*
- * Four halves (the low 16 bits of each int32 lane) to floats with SSE2 only, exactly and with tts_half_to_float's
- * bits: a normal half's exponent rebased by 112 (an infinity's or NaN's by 224, to 255), a subnormal one m * 2^-24,
- * the sign put back last. CPUs without AVX have no F16C; converting one half at a time in C took about a quarter of
- * a decode step there (docs/performance.md, "Thirty-ninth round").
- */
-static inline __m128 half4_sse2(__m128i h) {
-    const __m128i sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
-    const __m128i em = _mm_and_si128(h, _mm_set1_epi32(0x7fff));
-    const __m128i rebase = _mm_set1_epi32(112 << 23);
-    const __m128i top = _mm_cmpgt_epi32(em, _mm_set1_epi32(0x7bff)); /* exponent 31: infinity or NaN */
-    const __m128i bits = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(em, 13), rebase), _mm_and_si128(top, rebase));
-    const __m128 sub = _mm_castsi128_ps(_mm_cmplt_epi32(em, _mm_set1_epi32(0x0400))); /* exponent 0 */
-    const __m128 small = _mm_mul_ps(_mm_cvtepi32_ps(em), _mm_set1_ps(1.0f / 16777216.0f));
-    const __m128 f = _mm_or_ps(_mm_and_ps(sub, small), _mm_andnot_ps(sub, _mm_castsi128_ps(bits)));
-    return _mm_or_ps(f, _mm_castsi128_ps(sign));
-}
-
-/*
  * The path of CPUs without AVX2 + F16C (SSE2, part of every x86-64): the same sixteen lanes in four vectors, two
  * rows at a time (four rows' accumulators would not fit SSE's sixteen registers).
  */
@@ -72,17 +54,17 @@ static void dot4_sse2(const uint16_t* const* r, const float* x, long in, float* 
             const __m128 x0 = _mm_loadu_ps(x + k), x1 = _mm_loadu_ps(x + k + 4), x2 = _mm_loadu_ps(x + k + 8),
                     x3 = _mm_loadu_ps(x + k + 12);
             __m128i h = _mm_loadu_si128((const __m128i*) (r0 + k));
-            a0 = _mm_add_ps(a0, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
-            a1 = _mm_add_ps(a1, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
+            a0 = _mm_add_ps(a0, _mm_mul_ps(tts_half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(tts_half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
             h = _mm_loadu_si128((const __m128i*) (r0 + k + 8));
-            a2 = _mm_add_ps(a2, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
-            a3 = _mm_add_ps(a3, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(tts_half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(tts_half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
             h = _mm_loadu_si128((const __m128i*) (r1 + k));
-            b0 = _mm_add_ps(b0, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
-            b1 = _mm_add_ps(b1, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
+            b0 = _mm_add_ps(b0, _mm_mul_ps(tts_half4_sse2(_mm_unpacklo_epi16(h, zero)), x0));
+            b1 = _mm_add_ps(b1, _mm_mul_ps(tts_half4_sse2(_mm_unpackhi_epi16(h, zero)), x1));
             h = _mm_loadu_si128((const __m128i*) (r1 + k + 8));
-            b2 = _mm_add_ps(b2, _mm_mul_ps(half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
-            b3 = _mm_add_ps(b3, _mm_mul_ps(half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
+            b2 = _mm_add_ps(b2, _mm_mul_ps(tts_half4_sse2(_mm_unpacklo_epi16(h, zero)), x2));
+            b3 = _mm_add_ps(b3, _mm_mul_ps(tts_half4_sse2(_mm_unpackhi_epi16(h, zero)), x3));
         }
         float lanes[16];
         _mm_storeu_ps(lanes, a0);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <emmintrin.h>
 
 #define TTS_INTERNAL __attribute__((visibility("hidden")))
 
@@ -125,6 +126,23 @@ static inline float tts_half_to_float(uint16_t h) {
 }
 
 TTS_INTERNAL void tts_float_to_half(const float* x, uint16_t* h, long n);
+
+/*
+ * Four halves (the low 16 bits of each int32 lane) to floats with SSE2 only, exactly and with tts_half_to_float's
+ * bits: a normal half's exponent rebased by 112 (an infinity's or NaN's by 224, to 255), a subnormal one m * 2^-24,
+ * the sign put back last. CPUs without AVX have no F16C (half_kernel.c's and attention_kernel.c's paths for them).
+ */
+static inline __m128 tts_half4_sse2(__m128i h) {
+    const __m128i sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
+    const __m128i em = _mm_and_si128(h, _mm_set1_epi32(0x7fff));
+    const __m128i rebase = _mm_set1_epi32(112 << 23);
+    const __m128i top = _mm_cmpgt_epi32(em, _mm_set1_epi32(0x7bff)); /* exponent 31: infinity or NaN */
+    const __m128i bits = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(em, 13), rebase), _mm_and_si128(top, rebase));
+    const __m128 sub = _mm_castsi128_ps(_mm_cmplt_epi32(em, _mm_set1_epi32(0x0400))); /* exponent 0 */
+    const __m128 small = _mm_mul_ps(_mm_cvtepi32_ps(em), _mm_set1_ps(1.0f / 16777216.0f));
+    const __m128 f = _mm_or_ps(_mm_and_ps(sub, small), _mm_andnot_ps(sub, _mm_castsi128_ps(bits)));
+    return _mm_or_ps(f, _mm_castsi128_ps(sign));
+}
 
 /*
  * A barrier for the threads of one parallel region that spins, then sleeps on a futex. libgomp's own barrier spins
