@@ -119,17 +119,18 @@ static void dot4_scalar(const int8_t* r0, const int8_t* r1, const int8_t* r2, co
     s[3] = dot1(r3, xq, 0, in);
 }
 
-/*
- * The 16-byte path (SSSE3: pmaddubsw + pmaddwd, 128-bit; every x86-64 CPU since 2011 has it, Intel's since 2006).
- * Under LibTorch's default (non-AVX2) kernels it took a decode step's products from 53% of T3's time in plain C
- * (which gcc vectorizes with SSE2 widening multiplies) to memory speed: docs/performance.md, "Thirty-ninth round".
- */
 static inline int32_t hsum128(__m128i v) {
     v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
     v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
     return _mm_cvtsi128_si32(v);
 }
 
+/*
+ * The 16-byte path (SSSE3: pmaddubsw + pmaddwd, 128-bit; Intel's x86-64 CPUs have it since 2006, AMD's since 2011),
+ * for CPUs without AVX2. In plain C (which gcc vectorizes with SSE2's widening multiplies) the products were over half
+ * of a decode step there; this path reads the weights about as fast as the AVX2 one (docs/performance.md,
+ * "Thirty-ninth round").
+ */
 __attribute__((target("ssse3")))
 static void dot4_ssse3(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, const int8_t* xq,
         long in, int32_t* s) {

@@ -10,7 +10,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the cache (fp32), each once. A decode step of T3 reads 98 MB of keys and values at 500 positions (24 layers);
  * LibTorch's cheapest form (batched {@code baddbmm}, {@code softmax}, {@code bmm}) read them at about half the speed
  * memory gives on the Intel Xeon VM. Heads are split over LibTorch's OpenMP threads, one head per thread, so the result
- * does not depend on the thread count; the AVX-512, AVX2 and plain-C paths add in different orders (rounding only).
+ * does not depend on the thread count; the AVX-512, AVX2 and SSE2 (plain C for heads other than 64) paths add in
+ * different orders (rounding only).
  *
  * <p>Whether T3 uses it is process-wide ({@link #useForDecode}), set by the engine from the weight-type probe's timing
  * of both forms; the system property {@code localai.tts.decodeAttention} ({@code native} or {@code libtorch}) fixes
@@ -18,7 +19,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class CpuAttention {
     /** The kernel's paths, in the order of their codes on the C side (0, 1, 3). */
-    private static final int SCALAR = 0;
+    private static final int SSE2 = 0;
     private static final int AVX2 = 1;
     private static final int AVX512 = 3;
     /** The system property that fixes the choice over the probe's. */
@@ -35,12 +36,15 @@ public final class CpuAttention {
         return PATH >= 0;
     }
 
-    /** The path in use: {@code avx512}, {@code avx2}, {@code scalar} (null when not available). */
+    /**
+     * The path in use: {@code avx512}, {@code avx2}, or {@code sse2} (a CPU without AVX2: SSE2 for heads of 64, plain C
+     * for other sizes); null when not available.
+     */
     public static String path() {
         return switch (PATH) {
             case AVX512 -> "avx512";
             case AVX2 -> "avx2";
-            case SCALAR -> "scalar";
+            case SSE2 -> "sse2";
             default -> null;
         };
     }

@@ -259,7 +259,10 @@ class CpuAttentionTest {
         assertThat(CpuAttention.capped(3, "default")).isZero();
         assertThat(CpuAttention.capped(1, "avx512")).isEqualTo(1);
         if ("avx2".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
-            assertThat(CpuAttention.path()).isIn("avx2", "scalar");
+            assertThat(CpuAttention.path()).isIn("avx2", "sse2");
+        }
+        if ("default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
+            assertThat(CpuAttention.path()).isEqualTo("sse2");
         }
     }
 
