@@ -7,8 +7,9 @@
 # Each run's JSON goes to the output directory (default target/cpu-check-<UTC time>); the Markdown table at the end,
 # one row per run with the CPU named, after a line naming the build and the time, is what docs/performance.md records, and its last column lists the targets
 # (rtf <= 1.0, first_audio_ms <= 1000, t3_over_floor <= 1.3) the run missed. CAPS=native (or avx2) runs one of the two;
-# CAPS="native avx2 scalar" adds a CPU without AVX2 (LibTorch's default kernels, oneDNN at SSE4.1 and OpenBLAS's
-# Nehalem kernels: an older Xeon or the low-power x86 of a small home server, emulated).
+# CAPS="native avx2 scalar" adds a CPU without AVX (LibTorch's default kernels, oneDNN at SSE4.1 and OpenBLAS's
+# Nehalem kernels: the Celeron, Pentium Silver or Atom of a small home server, emulated), CAPS=avx one with AVX but
+# not AVX2 (oneDNN at AVX, OpenBLAS's Sandy Bridge kernels: the Xeon E5 v1/v2 of many home labs).
 # The first run on a machine also measures the CPU's kernels once (probe_s, some seconds).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -30,8 +31,9 @@ for c in $caps; do
     case "$c" in
         native) vars=() ;;
         avx2) vars=(ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) ;;
+        avx) vars=(ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OPENBLAS_CORETYPE=SANDYBRIDGE) ;;
         scalar) vars=(ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 OPENBLAS_CORETYPE=NEHALEM) ;;
-        *) echo "cpu-check: CAPS takes native, avx2 and scalar, not $c" >&2; exit 2 ;;
+        *) echo "cpu-check: CAPS takes native, avx2, avx and scalar, not $c" >&2; exit 2 ;;
     esac
     echo "cpu-check: $c ($repeats repeats)..." >&2
     env ${vars[@]+"${vars[@]}"} ./tts bench engine --model random-turbo --repeats "$repeats" --json --markdown > "$out/$c.txt"
