@@ -1,6 +1,6 @@
 /*
  * The S3Gen flow estimator's attention: bidirectional multi-head attention over bf16 queries, keys and values
- * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512 or AVX2 FMA). For
+ * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512, AVX2 FMA or AVX). For
  * each head h and frame i of one sequence of t frames,
  *
  *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
@@ -663,7 +663,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attendRelative
             threads);
 }
 
-/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512 or AVX2 FMA ---- */
+/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512, AVX2 FMA or AVX ---- */
 
 /* One row of raw scores in place: s[j] = exp(scale (s[j] - max s)) for j < t, 0 up to sld; returns their sum. */
 __attribute__((target("avx512f")))
@@ -953,7 +953,165 @@ static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const
     }
 }
 
-/* The best fp32 path this CPU runs: 3 AVX-512 F, 1 AVX2 + FMA, 0 none (with the OS saving the registers' state). */
+/*
+ * The AVX path (CPUs with AVX but neither AVX2 nor FMA: the Xeon E5 v1/v2 of many home labs). Without it their flow's
+ * attention ran on LibTorch's flash attention, its exponentials through libm one at a time: the flow's first block at
+ * 2.6x its products' floor (docs/performance.md, "Thirty-ninth round"). The AVX2 path's code with each fused
+ * multiply-add a multiply and an add, and 2^n built in two 128-bit halves (AVX has no 256-bit integer operations).
+ */
+__attribute__((target("avx")))
+static inline __m256 madd_avx(__m256 a, __m256 b, __m256 c) {
+    return _mm256_add_ps(_mm256_mul_ps(a, b), c);
+}
+
+__attribute__((target("avx")))
+static inline __m256 exp_nonpositive_avx(__m256 x) {
+    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(LOG2_E));
+    const __m256 n = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 f = _mm256_sub_ps(y, n);
+    __m256 p = _mm256_set1_ps(EXP2_C5);
+    p = madd_avx(_mm256_set1_ps(EXP2_C6), f, p);
+    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C4));
+    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C3));
+    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C2));
+    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C1));
+    p = madd_avx(p, f, _mm256_set1_ps(1.0f));
+    /* 2^n for n <= 0 as on the AVX2 path (n below -126 giving 0), the integer steps on each half */
+    const __m256i e = _mm256_cvtps_epi32(_mm256_max_ps(n, _mm256_set1_ps(-127.0f)));
+    const __m128i bias = _mm_set1_epi32(127);
+    const __m128i lo = _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(e), bias), 23);
+    const __m128i hi = _mm_slli_epi32(_mm_add_epi32(_mm256_extractf128_si256(e, 1), bias), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), hi, 1)));
+}
+
+/* softmax_row_f32_avx2 without FMA and AVX2's integer operations (AVX: Intel Sandy and Ivy Bridge, AMD Bulldozer). */
+__attribute__((target("avx")))
+static float softmax_row_f32_avx(float* s, long t, long sld, float scale) {
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+    long j = 0;
+    for (; j + 16 <= t; j += 16) {
+        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(s + j));
+        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(s + j + 8));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_max_ps(m0, m1));
+    float mx = lanes[0];
+    for (int l = 1; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
+    for (; j < t; j++) mx = s[j] > mx ? s[j] : mx;
+    const __m256 m = _mm256_set1_ps(mx);
+    const __m256 sc = _mm256_set1_ps(scale);
+    __m256 sum = _mm256_setzero_ps();
+    j = 0;
+    for (; j + 8 <= t; j += 8) {
+        const __m256 e = exp_nonpositive_avx(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), m), sc));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(s + j, e);
+    }
+    if (j < t) {
+        float tmp[8];
+        for (int l = 0; l < 8; l++) tmp[l] = j + l < t ? s[j + l] : mx;
+        __m256 e = exp_nonpositive_avx(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tmp), m), sc));
+        const __m256 idx = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256 keep = _mm256_cmp_ps(_mm256_set1_ps((float) (t - j)), idx, _CMP_GT_OQ);
+        e = _mm256_and_ps(e, keep);
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(tmp, e);
+        for (long l = 0; j + l < sld && l < 8; l++) s[j + l] = tmp[l];
+        j += 8;
+    }
+    for (; j < sld; j += 8) _mm256_storeu_ps(s + j, _mm256_setzero_ps());
+    _mm256_storeu_ps(lanes, sum);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+#define QK_ROWS_AVX(R) \
+    do { \
+        __m256 a0[R], a1[R]; \
+        for (int i = 0; i < R; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
+        for (int dd = 0; dd < HD; dd++) { \
+            const __m256 b0 = _mm256_loadu_ps(b + dd * 16), b1 = _mm256_loadu_ps(b + dd * 16 + 8); \
+            for (int i = 0; i < R; i++) { \
+                const __m256 a = _mm256_broadcast_ss(pad + (r0 + i) * HD + dd); \
+                a0[i] = madd_avx(a, b0, a0[i]); \
+                a1[i] = madd_avx(a, b1, a1[i]); \
+            } \
+        } \
+        for (int i = 0; i < R; i++) { \
+            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16, a0[i]); \
+            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16 + 8, a1[i]); \
+        } \
+    } while (0)
+
+/* scores_f32_avx2 with a multiply and an add for each fused multiply-add (so rounded twice: not the same bits) */
+__attribute__((target("avx")))
+static void scores_f32_avx(float* dst, long ldd, const float* pad, const float* kt, long groups) {
+    for (long g = 0; g < groups; g++) {
+        const float* b = kt + g * HD * 16;
+        int r0 = 0;
+        QK_ROWS_AVX(6);
+        r0 = 6;
+        QK_ROWS_AVX(6);
+        r0 = 12;
+        QK_ROWS_AVX(4);
+    }
+}
+
+/* query_block_f32_avx2 on AVX without FMA: the same order of operations, each product rounded before its add. */
+__attribute__((target("avx")))
+static void query_block_f32_avx(const float* q, long ld, long t, long q0, const float* kt, const float* v,
+        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o,
+        const positions_t* pos, float* w) {
+    const long rows = t - q0 < 16 ? t - q0 : 16;
+    pad_rows_f32(q, ld, t, q0, pad);
+    scores_f32_avx(s, sld, pad, kt, kgroups);
+    if (pos != NULL) {
+        pad_rows_f32((const float*) pos->qpos, ld, t, q0, pad);
+        scores_f32_avx(w, pos->wld, pad, (const float*) pos->packed + window_group(kgroups, q0) * HD * 16,
+                pos->window);
+        add_shifted(s, sld, w, pos->wld, t);
+    }
+    float sums[16];
+    for (int i = 0; i < 16; i++) sums[i] = softmax_row_f32_avx(s + i * sld, t, sld, scale);
+    for (int i0 = 0; i0 < 16; i0 += 2) {
+        for (int c2 = 0; c2 < 2; c2++) {
+            __m256 acc[2][4];
+            for (int r = 0; r < 2; r++) {
+                for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
+            }
+            const float* p0 = s + i0 * sld;
+            const float* p1 = p0 + sld;
+            for (long j = 0; j < t; j++) {
+                const float* vj = v + j * HD + c2 * 32;
+                const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8);
+                const __m256 v2 = _mm256_loadu_ps(vj + 16), v3 = _mm256_loadu_ps(vj + 24);
+                const __m256 pa = _mm256_broadcast_ss(p0 + j);
+                const __m256 pb = _mm256_broadcast_ss(p1 + j);
+                acc[0][0] = madd_avx(pa, v0, acc[0][0]);
+                acc[0][1] = madd_avx(pa, v1, acc[0][1]);
+                acc[0][2] = madd_avx(pa, v2, acc[0][2]);
+                acc[0][3] = madd_avx(pa, v3, acc[0][3]);
+                acc[1][0] = madd_avx(pb, v0, acc[1][0]);
+                acc[1][1] = madd_avx(pb, v1, acc[1][1]);
+                acc[1][2] = madd_avx(pb, v2, acc[1][2]);
+                acc[1][3] = madd_avx(pb, v3, acc[1][3]);
+            }
+            for (int r = 0; r < 2; r++) {
+                for (int c = 0; c < 4; c++) _mm256_storeu_ps(o + (i0 + r) * HD + c2 * 32 + c * 8, acc[r][c]);
+            }
+        }
+    }
+    for (long i = 0; i < rows; i++) {
+        const __m256 inv = _mm256_set1_ps(1.0f / sums[i]);
+        for (int c = 0; c < 8; c++) {
+            _mm256_storeu_ps(out + (q0 + i) * ldo + c * 8, _mm256_mul_ps(_mm256_loadu_ps(o + i * HD + c * 8), inv));
+        }
+    }
+}
+
+/*
+ * The best fp32 path this CPU runs: 3 AVX-512 F, 2 AVX2 + FMA, 1 AVX, 0 none (with the OS saving the registers'
+ * state).
+ */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
@@ -961,27 +1119,31 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv*
         return 3;
     }
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !(c >> 12 & 1)) { /* OSXSAVE, FMA */
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !(c >> 28 & 1)) { /* OSXSAVE, AVX */
         return 0;
     }
+    const int fma = c >> 12 & 1;
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     (void) hi;
-    if ((lo & 0x6) != 0x6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b >> 5 & 1)) { /* XMM/YMM state, AVX2 */
+    if ((lo & 0x6) != 0x6) { /* the OS saves the XMM and YMM state */
         return 0;
+    }
+    if (fma && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 5 & 1)) { /* AVX2 */
+        return 2;
     }
     return 1;
 }
 
 /*
  * fp32 q, k, v (and qpos): t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512,
- * 1 AVX2 + FMA; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos their queries. Returns 0; -1
+ * 2 AVX2 + FMA, 1 AVX; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos their queries. Returns 0; -1
  * when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not take.
  */
 static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, const float* v, long ld,
         const float* qpos, const float* posRows, long ldp, jint t, jint heads, jint d, jfloat scale, float* out,
         long ldo, jint path, jint threads) {
-    if ((path != 1 && path != 3) || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
+    if (path < 1 || path > 3 || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
     if (!sizes_taken(t, heads, d, ld, ldo) || (posRows != NULL && ldp < (long) heads * HD)) {
@@ -1052,8 +1214,11 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
             if (path == 3) {
                 query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
                         out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else {
+            } else if (path == 2) {
                 query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
+                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
+            } else {
+                query_block_f32_avx(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
                         out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
             }
         }
@@ -1063,8 +1228,8 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
 }
 
 /*
- * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 1 AVX2 +
- * FMA. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 2 AVX2 +
+ * FMA, 1 AVX. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
  * not take.
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,

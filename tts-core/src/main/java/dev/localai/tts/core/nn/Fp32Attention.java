@@ -21,12 +21,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code Fp32AttentionTest} bounds both against double precision). One (head, query block) per thread at a time:
  * the result does not depend on the thread count.
  *
- * <p>Where it runs: CPUs with AVX-512 ({@code avx512}) or AVX2 and FMA ({@code avx2}: most desktop CPUs, AMD Zen 1-3
- * and Intel's without AVX-512, whose flow is fp32), following {@code ATEN_CPU_CAPABILITY} as LibTorch's kernels do
- * ({@code avx2} caps it at the AVX2 path, {@code default} turns it off); the system property {@value #PROPERTY} set to
- * {@code false} turns it off. The two paths compute every score and every output sum by the same fused
+ * <p>Where it runs: CPUs with AVX-512 ({@code avx512}), AVX2 and FMA ({@code avx2}: most desktop CPUs, AMD Zen 1-3
+ * and Intel's without AVX-512, whose flow is fp32) or AVX alone ({@code avx}: the Xeon E5 v1/v2 of many home labs;
+ * each fused multiply-add a multiply and an add), following {@code ATEN_CPU_CAPABILITY} as LibTorch's kernels do
+ * ({@code avx2} caps it at the AVX2 path, {@code default} at the AVX path, and {@code ONEDNN_MAX_CPU_ISA=SSE41} turns
+ * it off, as on a CPU without AVX); the system property {@value #PROPERTY} set to {@code false} turns it off. The AVX-512 and AVX2 paths compute every score and every output sum by the same fused
  * multiply-adds in the same order; the softmax's sum runs in eight lanes instead of sixteen and its exp builds 2^n
- * differently far below 1e-38, so they differ by rounding. Memory: packed keys and scratch are allocated and freed
+ * differently far below 1e-38, so they differ by rounding; the AVX path does what the AVX2 one does with each product
+ * rounded before its add. Memory: packed keys and scratch are allocated and freed
  * inside each call; the output is a new tensor its caller owns.
  */
 public final class Fp32Attention {
@@ -34,19 +36,21 @@ public final class Fp32Attention {
     public static final String PROPERTY = "localai.tts.fp32Attention";
 
     /** Path codes on the C side. */
-    static final int AVX2 = 1;
+    static final int AVX = 1;
+    static final int AVX2 = 2;
     static final int AVX512 = 3;
     /** The best path this CPU runs (0: none). */
     private static final int CPU = NativeKernels.available() ? detectQuietly() : 0;
     /** The path in use: the CPU's best under LibTorch's dispatch cap, as LibTorch's own kernels follow it. */
-    private static final int PATH = pathUnder(CPU, System.getenv("ATEN_CPU_CAPABILITY"));
+    private static final int PATH = pathUnder(CPU, System.getenv("ATEN_CPU_CAPABILITY"),
+            System.getenv("ONEDNN_MAX_CPU_ISA"));
     private static final boolean SUPPORTED = PATH > 0;
     private static volatile boolean on = SUPPORTED
             && !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
 
     private Fp32Attention() {}
 
-    /** Whether the kernel runs here (AVX-512, or AVX2 and FMA, under LibTorch's dispatch cap). */
+    /** Whether the kernel runs here (AVX-512, AVX2 and FMA, or AVX, under LibTorch's dispatch cap). */
     public static boolean supported() {
         return SUPPORTED;
     }
@@ -61,22 +65,38 @@ public final class Fp32Attention {
         on = enabled && SUPPORTED;
     }
 
-    /** The path in use, {@code avx512} or {@code avx2}; null where the kernel does not run. */
+    /** The path in use, {@code avx512}, {@code avx2} or {@code avx}; null where the kernel does not run. */
     public static String path() {
-        return PATH == AVX512 ? "avx512" : PATH == AVX2 ? "avx2" : null;
+        return switch (PATH) {
+            case AVX512 -> "avx512";
+            case AVX2 -> "avx2";
+            case AVX -> "avx";
+            default -> null;
+        };
     }
 
-    /** Whether {@code path} runs on this CPU (the tests run both paths where both do). */
+    /** Whether {@code path} runs on this CPU (the tests run every path that does). */
     static boolean runs(int path) {
-        return (path == AVX2 || path == AVX512) && path <= CPU;
+        return path >= AVX && path <= AVX512 && path <= CPU;
     }
 
     /**
      * The path under LibTorch's dispatch cap ({@link NativeKernels#capped}, pure logic): {@code avx2} caps it at the
-     * AVX2 path, {@code default} turns it off (this kernel has no plain-C path), anything else leaves the CPU's best.
+     * AVX2 path, {@code default} (LibTorch's kernels for a CPU without AVX2) at the AVX path, which a CPU without AVX
+     * does not run (this kernel has no plain-C path); anything else leaves the CPU's best.
      */
     static int pathUnder(int cpu, String atenCapability) {
-        return NativeKernels.capped(cpu, atenCapability);
+        return NativeKernels.capped(cpu, atenCapability, AVX2, AVX);
+    }
+
+    /**
+     * {@link #pathUnder(int, String)}, and none where oneDNN is held to an SSE level ({@code ONEDNN_MAX_CPU_ISA}
+     * {@code SSE41}): LibTorch's cap has no level below {@code default}, so oneDNN's is what says a CPU without AVX
+     * is meant (the test suite's and cpu-check's emulation of one).
+     */
+    static int pathUnder(int cpu, String atenCapability, String onednnIsa) {
+        boolean belowAvx = onednnIsa != null && onednnIsa.trim().toUpperCase(java.util.Locale.ROOT).startsWith("SSE");
+        return belowAvx ? 0 : pathUnder(cpu, atenCapability);
     }
 
     /**

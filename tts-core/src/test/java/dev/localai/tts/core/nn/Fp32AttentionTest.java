@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The fp32 attention kernel ({@link Fp32Attention}) against double-precision attention, next to LibTorch's fp32
  * attention against the same reference: frame counts around its blocks of 16 up to the flow's longest runs, seeds,
- * heads and magnitudes, the thread count, and what it refuses; each on every path this CPU runs (AVX-512 and AVX2
- * on an AVX-512 CPU, so the AVX2 path is tested wherever these run). Skipped where it does not run (no AVX2 and FMA,
- * or LibTorch's dispatch capped at {@code default}).
+ * heads and magnitudes, the thread count, and what it refuses; each on every path this CPU runs (AVX-512, AVX2 and
+ * AVX on an AVX-512 CPU, so every path is tested wherever these run). Skipped where it does not run (no AVX, or
+ * oneDNN held to SSE, which stands for such a CPU).
  */
 class Fp32AttentionTest {
     private static final double SCALE = 0.125;
@@ -36,8 +36,8 @@ class Fp32AttentionTest {
 
     /** The paths this CPU runs, best first. */
     private static int[] paths() {
-        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2).filter(Fp32Attention::runs)
-                .toArray();
+        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2, Fp32Attention.AVX)
+                .filter(Fp32Attention::runs).toArray();
     }
 
     private static Tensor randn(Generator g, double scale, long... shape) {
@@ -197,17 +197,46 @@ class Fp32AttentionTest {
         }
     }
 
+    /** The AVX path rounds each product before its add: not the AVX2 path's bits, but as close to them. */
+    @Test
+    void theAvxPathDiffersFromTheAvx2PathOnlyByRounding() {
+        assumeTrue(Fp32Attention.runs(Fp32Attention.AVX2), "the AVX2 path does not run here");
+        for (int t : new int[] {1, 17, 544, 1006}) {
+            try (PointerScope scope = new PointerScope()) {
+                Generator g = torch.createCPUGenerator(5000 + t);
+                Tensor q = randn(g, 2.0, 1, t, 512);
+                Tensor k = randn(g, 2.0, 1, t, 512);
+                Tensor v = randn(g, 1.0, 1, t, 512);
+                Tensor a = Fp32Attention.attendOn(Fp32Attention.AVX2, q, k, v, 8, SCALE);
+                Tensor b = Fp32Attention.attendOn(Fp32Attention.AVX, q, k, v, 8, SCALE);
+                assertThat(err(b, a.to(ScalarType.Double))).as("%d frames", t).isLessThanOrEqualTo(2e-6);
+            }
+        }
+    }
+
     @Test
     void theDispatchCapPicksThePath() {
         int both = Fp32Attention.AVX512;
         assertThat(Fp32Attention.pathUnder(both, null)).isEqualTo(Fp32Attention.AVX512);
         assertThat(Fp32Attention.pathUnder(both, "avx512")).isEqualTo(Fp32Attention.AVX512);
         assertThat(Fp32Attention.pathUnder(both, " AVX2 ")).isEqualTo(Fp32Attention.AVX2);
-        assertThat(Fp32Attention.pathUnder(both, "default")).isZero();
+        assertThat(Fp32Attention.pathUnder(both, "default")).isEqualTo(Fp32Attention.AVX);
         assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX2, null)).isEqualTo(Fp32Attention.AVX2);
         assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX2, "avx512")).isEqualTo(Fp32Attention.AVX2);
+        assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX, "avx2")).isEqualTo(Fp32Attention.AVX);
         assertThat(Fp32Attention.pathUnder(0, null)).isZero();
-        assertThat(Fp32Attention.path()).isIn("avx512", "avx2");
+        assertThat(Fp32Attention.pathUnder(0, "default")).isZero();
+        assertThat(Fp32Attention.path()).isIn("avx512", "avx2", "avx");
+        // oneDNN held to SSE stands for a CPU without AVX: no path
+        assertThat(Fp32Attention.pathUnder(both, "default", "SSE41")).isZero();
+        assertThat(Fp32Attention.pathUnder(both, null, " sse41 ")).isZero();
+        assertThat(Fp32Attention.pathUnder(both, "default", "AVX")).isEqualTo(Fp32Attention.AVX);
+        assertThat(Fp32Attention.pathUnder(both, "avx2", "AVX2")).isEqualTo(Fp32Attention.AVX2);
+        assertThat(Fp32Attention.pathUnder(both, null, null)).isEqualTo(Fp32Attention.AVX512);
+        if ("default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))
+                && "AVX".equalsIgnoreCase(System.getenv("ONEDNN_MAX_CPU_ISA"))) {
+            assertThat(Fp32Attention.path()).isEqualTo("avx");
+        }
         assertThatThrownBy(() -> Fp32Attention.attendOn(7, torch.zeros(1, 4, 512), torch.zeros(1, 4, 512),
                 torch.zeros(1, 4, 512), 8, SCALE)).isInstanceOf(IllegalArgumentException.class);
     }
