@@ -811,46 +811,6 @@ static inline __m256 exp_nonpositive_avx2(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-/* softmax_row_f32 on eight lanes: the same values up to the exp's 2^n and the sum's order (eight lanes, a tree). */
-__attribute__((target("avx2,fma")))
-static float softmax_row_f32_avx2(float* s, long t, long sld, float scale) {
-    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
-    long j = 0;
-    for (; j + 16 <= t; j += 16) {
-        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(s + j));
-        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(s + j + 8));
-    }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, _mm256_max_ps(m0, m1));
-    float mx = lanes[0];
-    for (int l = 1; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
-    for (; j < t; j++) mx = s[j] > mx ? s[j] : mx;
-    const __m256 m = _mm256_set1_ps(mx);
-    const __m256 sc = _mm256_set1_ps(scale);
-    __m256 sum = _mm256_setzero_ps();
-    j = 0;
-    for (; j + 8 <= t; j += 8) {
-        const __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), m), sc));
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(s + j, e);
-    }
-    if (j < t) {
-        float tmp[8];
-        for (int l = 0; l < 8; l++) tmp[l] = j + l < t ? s[j + l] : mx;
-        __m256 e = exp_nonpositive_avx2(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tmp), m), sc));
-        const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int) (t - j)), idx));
-        e = _mm256_and_ps(e, keep);
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(tmp, e);
-        for (long l = 0; j + l < sld && l < 8; l++) s[j + l] = tmp[l];
-        j += 8;
-    }
-    for (; j < sld; j += 8) _mm256_storeu_ps(s + j, _mm256_setzero_ps());
-    _mm256_storeu_ps(lanes, sum);
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-}
-
 /* pack_rows_f32 without AVX-512's gather. */
 static void pack_rows_f32_c(const float* k, long ld, long first, long t, long groups, float* kt) {
     for (long g = 0; g < groups; g++) {
@@ -862,96 +822,15 @@ static void pack_rows_f32_c(const float* k, long ld, long first, long t, long gr
     }
 }
 
-/* rows r0 .. r0 + R of the 16-query block against one 16-key group: R x 2 accumulators (eight keys each) over the
-   64 dimensions, each score the same chain of fused multiply-adds as on AVX-512 (d = 0 .. 63 from 0); rows of six
-   (twelve accumulators, two key loads and six broadcasts a dimension), where eight rows of one vector each waited on
-   nine loads for eight multiply-adds (1.6-2.1x slower in a C harness) */
-#define QK_ROWS(R) \
-    do { \
-        __m256 a0[R], a1[R]; \
-        for (int i = 0; i < R; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
-        for (int dd = 0; dd < HD; dd++) { \
-            const __m256 b0 = _mm256_loadu_ps(b + dd * 16), b1 = _mm256_loadu_ps(b + dd * 16 + 8); \
-            for (int i = 0; i < R; i++) { \
-                const __m256 a = _mm256_broadcast_ss(pad + (r0 + i) * HD + dd); \
-                a0[i] = _mm256_fmadd_ps(a, b0, a0[i]); \
-                a1[i] = _mm256_fmadd_ps(a, b1, a1[i]); \
-            } \
-        } \
-        for (int i = 0; i < R; i++) { \
-            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16, a0[i]); \
-            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16 + 8, a1[i]); \
-        } \
-    } while (0)
-
-/* scores_f32 with AVX2 + FMA: each score the same chain of fused multiply-adds */
-__attribute__((target("avx2,fma")))
-static void scores_f32_avx2(float* dst, long ldd, const float* pad, const float* kt, long groups) {
-    for (long g = 0; g < groups; g++) {
-        const float* b = kt + g * HD * 16;
-        int r0 = 0;
-        QK_ROWS(6);
-        r0 = 6;
-        QK_ROWS(6);
-        r0 = 12;
-        QK_ROWS(4);
-    }
-}
-
-/*
- * query_block_f32 with AVX2 + FMA: the scores as above (the same bits as AVX-512's), the softmax on eight lanes, p v
- * two rows by 32 dimensions at a time over every key (each output the same chain as AVX-512's, over the same p).
- */
-__attribute__((target("avx2,fma")))
-static void query_block_f32_avx2(const float* q, long ld, long t, long q0, const float* kt, const float* v,
-        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o,
-        const positions_t* pos, float* w) {
-    const long rows = t - q0 < 16 ? t - q0 : 16;
-    pad_rows_f32(q, ld, t, q0, pad);
-    scores_f32_avx2(s, sld, pad, kt, kgroups);
-    if (pos != NULL) {
-        pad_rows_f32((const float*) pos->qpos, ld, t, q0, pad);
-        scores_f32_avx2(w, pos->wld, pad, (const float*) pos->packed + window_group(kgroups, q0) * HD * 16,
-                pos->window);
-        add_shifted(s, sld, w, pos->wld, t);
-    }
-    float sums[16];
-    for (int i = 0; i < 16; i++) sums[i] = softmax_row_f32_avx2(s + i * sld, t, sld, scale);
-    for (int i0 = 0; i0 < 16; i0 += 2) {
-        for (int c2 = 0; c2 < 2; c2++) {
-            __m256 acc[2][4];
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
-            }
-            const float* p0 = s + i0 * sld;
-            const float* p1 = p0 + sld;
-            for (long j = 0; j < t; j++) {
-                const float* vj = v + j * HD + c2 * 32;
-                const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8);
-                const __m256 v2 = _mm256_loadu_ps(vj + 16), v3 = _mm256_loadu_ps(vj + 24);
-                const __m256 pa = _mm256_broadcast_ss(p0 + j);
-                const __m256 pb = _mm256_broadcast_ss(p1 + j);
-                acc[0][0] = _mm256_fmadd_ps(pa, v0, acc[0][0]);
-                acc[0][1] = _mm256_fmadd_ps(pa, v1, acc[0][1]);
-                acc[0][2] = _mm256_fmadd_ps(pa, v2, acc[0][2]);
-                acc[0][3] = _mm256_fmadd_ps(pa, v3, acc[0][3]);
-                acc[1][0] = _mm256_fmadd_ps(pb, v0, acc[1][0]);
-                acc[1][1] = _mm256_fmadd_ps(pb, v1, acc[1][1]);
-                acc[1][2] = _mm256_fmadd_ps(pb, v2, acc[1][2]);
-                acc[1][3] = _mm256_fmadd_ps(pb, v3, acc[1][3]);
-            }
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) _mm256_storeu_ps(o + (i0 + r) * HD + c2 * 32 + c * 8, acc[r][c]);
-            }
-        }
-    }
-    for (long i = 0; i < rows; i++) {
-        const __m256 inv = _mm256_set1_ps(1.0f / sums[i]);
-        for (int c = 0; c < 8; c++) {
-            _mm256_storeu_ps(out + (q0 + i) * ldo + c * 8, _mm256_mul_ps(_mm256_loadu_ps(o + i * HD + c * 8), inv));
-        }
-    }
-}
+#define F32_TARGET "avx2,fma"
+#define F32_NAME(f) f##_avx2
+#define MADD(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define EXP8(x) exp_nonpositive_avx2(x)
+#include "flow_attention_f32.inc"
+#undef F32_TARGET
+#undef F32_NAME
+#undef MADD
+#undef EXP8
 
 /*
  * The AVX path (CPUs with AVX but neither AVX2 nor FMA: the Xeon E5 v1/v2 of many home labs). Without it their flow's
@@ -984,129 +863,15 @@ static inline __m256 exp_nonpositive_avx(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), hi, 1)));
 }
 
-/* softmax_row_f32_avx2 without FMA and AVX2's integer operations (AVX: Intel Sandy and Ivy Bridge, AMD Bulldozer). */
-__attribute__((target("avx")))
-static float softmax_row_f32_avx(float* s, long t, long sld, float scale) {
-    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
-    long j = 0;
-    for (; j + 16 <= t; j += 16) {
-        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(s + j));
-        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(s + j + 8));
-    }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, _mm256_max_ps(m0, m1));
-    float mx = lanes[0];
-    for (int l = 1; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
-    for (; j < t; j++) mx = s[j] > mx ? s[j] : mx;
-    const __m256 m = _mm256_set1_ps(mx);
-    const __m256 sc = _mm256_set1_ps(scale);
-    __m256 sum = _mm256_setzero_ps();
-    j = 0;
-    for (; j + 8 <= t; j += 8) {
-        const __m256 e = exp_nonpositive_avx(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), m), sc));
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(s + j, e);
-    }
-    if (j < t) {
-        float tmp[8];
-        for (int l = 0; l < 8; l++) tmp[l] = j + l < t ? s[j + l] : mx;
-        __m256 e = exp_nonpositive_avx(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tmp), m), sc));
-        const __m256 idx = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256 keep = _mm256_cmp_ps(_mm256_set1_ps((float) (t - j)), idx, _CMP_GT_OQ);
-        e = _mm256_and_ps(e, keep);
-        sum = _mm256_add_ps(sum, e);
-        _mm256_storeu_ps(tmp, e);
-        for (long l = 0; j + l < sld && l < 8; l++) s[j + l] = tmp[l];
-        j += 8;
-    }
-    for (; j < sld; j += 8) _mm256_storeu_ps(s + j, _mm256_setzero_ps());
-    _mm256_storeu_ps(lanes, sum);
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-}
-
-#define QK_ROWS_AVX(R) \
-    do { \
-        __m256 a0[R], a1[R]; \
-        for (int i = 0; i < R; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
-        for (int dd = 0; dd < HD; dd++) { \
-            const __m256 b0 = _mm256_loadu_ps(b + dd * 16), b1 = _mm256_loadu_ps(b + dd * 16 + 8); \
-            for (int i = 0; i < R; i++) { \
-                const __m256 a = _mm256_broadcast_ss(pad + (r0 + i) * HD + dd); \
-                a0[i] = madd_avx(a, b0, a0[i]); \
-                a1[i] = madd_avx(a, b1, a1[i]); \
-            } \
-        } \
-        for (int i = 0; i < R; i++) { \
-            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16, a0[i]); \
-            _mm256_storeu_ps(dst + (r0 + i) * ldd + g * 16 + 8, a1[i]); \
-        } \
-    } while (0)
-
-/* scores_f32_avx2 with a multiply and an add for each fused multiply-add (so rounded twice: not the same bits) */
-__attribute__((target("avx")))
-static void scores_f32_avx(float* dst, long ldd, const float* pad, const float* kt, long groups) {
-    for (long g = 0; g < groups; g++) {
-        const float* b = kt + g * HD * 16;
-        int r0 = 0;
-        QK_ROWS_AVX(6);
-        r0 = 6;
-        QK_ROWS_AVX(6);
-        r0 = 12;
-        QK_ROWS_AVX(4);
-    }
-}
-
-/* query_block_f32_avx2 on AVX without FMA: the same order of operations, each product rounded before its add. */
-__attribute__((target("avx")))
-static void query_block_f32_avx(const float* q, long ld, long t, long q0, const float* kt, const float* v,
-        long kgroups, long sld, float scale, float* out, long ldo, float* s, float* pad, float* o,
-        const positions_t* pos, float* w) {
-    const long rows = t - q0 < 16 ? t - q0 : 16;
-    pad_rows_f32(q, ld, t, q0, pad);
-    scores_f32_avx(s, sld, pad, kt, kgroups);
-    if (pos != NULL) {
-        pad_rows_f32((const float*) pos->qpos, ld, t, q0, pad);
-        scores_f32_avx(w, pos->wld, pad, (const float*) pos->packed + window_group(kgroups, q0) * HD * 16,
-                pos->window);
-        add_shifted(s, sld, w, pos->wld, t);
-    }
-    float sums[16];
-    for (int i = 0; i < 16; i++) sums[i] = softmax_row_f32_avx(s + i * sld, t, sld, scale);
-    for (int i0 = 0; i0 < 16; i0 += 2) {
-        for (int c2 = 0; c2 < 2; c2++) {
-            __m256 acc[2][4];
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_ps();
-            }
-            const float* p0 = s + i0 * sld;
-            const float* p1 = p0 + sld;
-            for (long j = 0; j < t; j++) {
-                const float* vj = v + j * HD + c2 * 32;
-                const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8);
-                const __m256 v2 = _mm256_loadu_ps(vj + 16), v3 = _mm256_loadu_ps(vj + 24);
-                const __m256 pa = _mm256_broadcast_ss(p0 + j);
-                const __m256 pb = _mm256_broadcast_ss(p1 + j);
-                acc[0][0] = madd_avx(pa, v0, acc[0][0]);
-                acc[0][1] = madd_avx(pa, v1, acc[0][1]);
-                acc[0][2] = madd_avx(pa, v2, acc[0][2]);
-                acc[0][3] = madd_avx(pa, v3, acc[0][3]);
-                acc[1][0] = madd_avx(pb, v0, acc[1][0]);
-                acc[1][1] = madd_avx(pb, v1, acc[1][1]);
-                acc[1][2] = madd_avx(pb, v2, acc[1][2]);
-                acc[1][3] = madd_avx(pb, v3, acc[1][3]);
-            }
-            for (int r = 0; r < 2; r++) {
-                for (int c = 0; c < 4; c++) _mm256_storeu_ps(o + (i0 + r) * HD + c2 * 32 + c * 8, acc[r][c]);
-            }
-        }
-    }
-    for (long i = 0; i < rows; i++) {
-        const __m256 inv = _mm256_set1_ps(1.0f / sums[i]);
-        for (int c = 0; c < 8; c++) {
-            _mm256_storeu_ps(out + (q0 + i) * ldo + c * 8, _mm256_mul_ps(_mm256_loadu_ps(o + i * HD + c * 8), inv));
-        }
-    }
-}
+#define F32_TARGET "avx"
+#define F32_NAME(f) f##_avx
+#define MADD(a, b, c) madd_avx(a, b, c)
+#define EXP8(x) exp_nonpositive_avx(x)
+#include "flow_attention_f32.inc"
+#undef F32_TARGET
+#undef F32_NAME
+#undef MADD
+#undef EXP8
 
 /*
  * The best fp32 path this CPU runs: 3 AVX-512 F, 2 AVX2 + FMA, 1 AVX, 0 none (with the OS saving the registers'

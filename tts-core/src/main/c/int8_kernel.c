@@ -138,8 +138,14 @@ static void dot4_ssse3(const int8_t* r0, const int8_t* r1, const int8_t* r2, con
     const long v64 = in & ~63L;
     const __m128i ones = _mm_set1_epi16(1);
     __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+/* the 16 bytes at K of the four rows: |x| times each row's bytes with x's sign, into the row's int32 lanes */
 #define TTS_STEP16(A, R, K) A = _mm_add_epi32(A, _mm_madd_epi16(_mm_maddubs_epi16(ax, \
             _mm_sign_epi8(_mm_loadu_si128((const __m128i*) ((R) + (K))), xv)), ones))
+#define TTS_CHUNK16(K) do { \
+            const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + (K))); \
+            const __m128i ax = _mm_sign_epi8(xv, xv); \
+            TTS_STEP16(a0, r0, K); TTS_STEP16(a1, r1, K); TTS_STEP16(a2, r2, K); TTS_STEP16(a3, r3, K); \
+        } while (0)
     long k = 0;
     /* a cache line of each row per round: one prefetch per line, no test per 16 bytes */
     for (; k < v64; k += 64) {
@@ -148,22 +154,13 @@ static void dot4_ssse3(const int8_t* r0, const int8_t* r1, const int8_t* r2, con
         _mm_prefetch((const char*) (r2 + k + PREFETCH_AHEAD), _MM_HINT_T0);
         _mm_prefetch((const char*) (r3 + k + PREFETCH_AHEAD), _MM_HINT_T0);
         for (long c = k; c < k + 64; c += 16) {
-            const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + c));
-            const __m128i ax = _mm_sign_epi8(xv, xv);
-            TTS_STEP16(a0, r0, c);
-            TTS_STEP16(a1, r1, c);
-            TTS_STEP16(a2, r2, c);
-            TTS_STEP16(a3, r3, c);
+            TTS_CHUNK16(c);
         }
     }
     for (; k < vin; k += 16) {
-        const __m128i xv = _mm_loadu_si128((const __m128i*) (xq + k));
-        const __m128i ax = _mm_sign_epi8(xv, xv);
-        TTS_STEP16(a0, r0, k);
-        TTS_STEP16(a1, r1, k);
-        TTS_STEP16(a2, r2, k);
-        TTS_STEP16(a3, r3, k);
+        TTS_CHUNK16(k);
     }
+#undef TTS_CHUNK16
 #undef TTS_STEP16
     s[0] = hsum128(a0) + dot1(r0, xq, vin, in);
     s[1] = hsum128(a1) + dot1(r1, xq, vin, in);
