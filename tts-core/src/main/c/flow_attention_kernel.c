@@ -1,7 +1,7 @@
 /*
  * The S3Gen flow estimator's attention: bidirectional multi-head attention over bf16 queries, keys and values
- * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512, AVX2 FMA or AVX). For
- * each head h and frame i of one sequence of t frames,
+ * (nn.Bf16Attention), and at the end of the file the same over fp32 (nn.Fp32Attention, AVX-512, AVX2 FMA, AVX or
+ * SSE4.1). For each head h and frame i of one sequence of t frames,
  *
  *   out[i, h] = sum_j p[i, j] v[j, h] / sum_j p[i, j],  p[i, j] = exp(s[i, j] - max_j s[i, j]),
  *   s[i, j] = scale * (q[i, h] . k[j, h])
@@ -663,7 +663,7 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_attendRelative
             threads);
 }
 
-/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512, AVX2 FMA or AVX ---- */
+/* ---- fp32 (nn.Fp32Attention): the same attention over fp32 q, k, v with AVX-512, AVX2 FMA, AVX or SSE4.1 ---- */
 
 /* One row of raw scores in place: s[j] = exp(scale (s[j] - max s)) for j < t, 0 up to sld; returns their sum. */
 __attribute__((target("avx512f")))
@@ -822,15 +822,31 @@ static void pack_rows_f32_c(const float* k, long ld, long first, long t, long gr
     }
 }
 
+/* eight lanes (the AVX2 and AVX paths) */
+#define VF __m256
+#define LANES 8
+#define VZERO() _mm256_setzero_ps()
+#define VSET1(x) _mm256_set1_ps(x)
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps(p, v)
+#define VBCAST(p) _mm256_broadcast_ss(p)
+#define VMAX(a, b) _mm256_max_ps(a, b)
+#define VADD(a, b) _mm256_add_ps(a, b)
+#define VSUB(a, b) _mm256_sub_ps(a, b)
+#define VMUL(a, b) _mm256_mul_ps(a, b)
+#define VAND(a, b) _mm256_and_ps(a, b)
+#define VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define QK_R 6
+
 #define F32_TARGET "avx2,fma"
 #define F32_NAME(f) f##_avx2
 #define MADD(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define EXP8(x) exp_nonpositive_avx2(x)
+#define EXPV(x) exp_nonpositive_avx2(x)
 #include "flow_attention_f32.inc"
 #undef F32_TARGET
 #undef F32_NAME
 #undef MADD
-#undef EXP8
+#undef EXPV
 
 /*
  * The AVX path (CPUs with AVX but neither AVX2 nor FMA: the Xeon E5 v1/v2 of many home labs). Without it their flow's
@@ -866,49 +882,136 @@ static inline __m256 exp_nonpositive_avx(__m256 x) {
 #define F32_TARGET "avx"
 #define F32_NAME(f) f##_avx
 #define MADD(a, b, c) madd_avx(a, b, c)
-#define EXP8(x) exp_nonpositive_avx(x)
+#define EXPV(x) exp_nonpositive_avx(x)
 #include "flow_attention_f32.inc"
 #undef F32_TARGET
 #undef F32_NAME
 #undef MADD
-#undef EXP8
+#undef EXPV
+#undef VF
+#undef LANES
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VBCAST
+#undef VMAX
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VAND
+#undef VGT
+#undef QK_R
 
 /*
- * The best fp32 path this CPU runs: 3 AVX-512 F, 2 AVX2 + FMA, 1 AVX, 0 none (with the OS saving the registers'
- * state).
+ * The SSE4.1 path (CPUs without AVX: the Celeron, Pentium Silver and Atom chips of small home servers and NAS boxes,
+ * Goldmont to Tremont, and Core 2 Penryn onwards). Without it their flow's attention ran on LibTorch's flash attention,
+ * its exponentials through libm one at a time. The same code on four lanes, each multiply-add a multiply and an add as
+ * on the AVX path.
+ */
+__attribute__((target("sse4.1")))
+static inline __m128 madd_sse41(__m128 a, __m128 b, __m128 c) {
+    return _mm_add_ps(_mm_mul_ps(a, b), c);
+}
+
+__attribute__((target("sse4.1")))
+static inline __m128 exp_nonpositive_sse41(__m128 x) {
+    const __m128 y = _mm_mul_ps(x, _mm_set1_ps(LOG2_E));
+    const __m128 n = _mm_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m128 f = _mm_sub_ps(y, n);
+    __m128 p = _mm_set1_ps(EXP2_C5);
+    p = madd_sse41(_mm_set1_ps(EXP2_C6), f, p);
+    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C4));
+    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C3));
+    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C2));
+    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C1));
+    p = madd_sse41(p, f, _mm_set1_ps(1.0f));
+    /* 2^n for n <= 0 as on the AVX path (n below -126 giving 0) */
+    const __m128i e = _mm_cvtps_epi32(_mm_max_ps(n, _mm_set1_ps(-127.0f)));
+    return _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(e, _mm_set1_epi32(127)), 23)));
+}
+
+/* four lanes */
+#define VF __m128
+#define LANES 4
+#define VZERO() _mm_setzero_ps()
+#define VSET1(x) _mm_set1_ps(x)
+#define VLOAD(p) _mm_loadu_ps(p)
+#define VSTORE(p, v) _mm_storeu_ps(p, v)
+#define VBCAST(p) _mm_load1_ps(p)
+#define VMAX(a, b) _mm_max_ps(a, b)
+#define VADD(a, b) _mm_add_ps(a, b)
+#define VSUB(a, b) _mm_sub_ps(a, b)
+#define VMUL(a, b) _mm_mul_ps(a, b)
+#define VAND(a, b) _mm_and_ps(a, b)
+#define VGT(a, b) _mm_cmpgt_ps(a, b)
+#define QK_R 2
+
+#define F32_TARGET "sse4.1"
+#define F32_NAME(f) f##_sse41
+#define MADD(a, b, c) madd_sse41(a, b, c)
+#define EXPV(x) exp_nonpositive_sse41(x)
+#include "flow_attention_f32.inc"
+#undef F32_TARGET
+#undef F32_NAME
+#undef MADD
+#undef EXPV
+#undef VF
+#undef LANES
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VBCAST
+#undef VMAX
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VAND
+#undef VGT
+#undef QK_R
+
+/*
+ * The best fp32 path this CPU runs: 4 AVX-512 F, 3 AVX2 + FMA, 2 AVX, 1 SSE4.1, 0 none (with the OS saving the
+ * registers' state).
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_detect(JNIEnv* env, jclass cls) {
     (void) env;
     (void) cls;
     if (avx512_state_saved()) {
-        return 3;
+        return 4;
     }
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c >> 27 & 1) || !(c >> 28 & 1)) { /* OSXSAVE, AVX */
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d)) {
         return 0;
+    }
+    const int sse41 = c >> 19 & 1;
+    if (!(c >> 27 & 1) || !(c >> 28 & 1)) { /* OSXSAVE, AVX */
+        return sse41;
     }
     const int fma = c >> 12 & 1;
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     (void) hi;
     if ((lo & 0x6) != 0x6) { /* the OS saves the XMM and YMM state */
-        return 0;
+        return sse41;
     }
     if (fma && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 5 & 1)) { /* AVX2 */
-        return 2;
+        return 3;
     }
-    return 1;
+    return 2;
 }
 
 /*
- * fp32 q, k, v (and qpos): t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512,
- * 2 AVX2 + FMA, 1 AVX; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos their queries. Returns 0; -1
- * when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does not take.
+ * fp32 q, k, v (and qpos): t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 4
+ * AVX-512, 3 AVX2 + FMA, 2 AVX, 1 SSE4.1; posRows NULL, or the 2t - 1 relative positions (rows ldp apart) with qpos
+ * their queries. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes
+ * it does not take.
  */
 static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, const float* v, long ld,
         const float* qpos, const float* posRows, long ldp, jint t, jint heads, jint d, jfloat scale, float* out,
         long ldo, jint path, jint threads) {
-    if (path < 1 || path > 3 || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
+    if (path < 1 || path > 4 || path > Java_dev_localai_tts_core_nn_Fp32Attention_detect(env, cls)) {
         return -2;
     }
     if (!sizes_taken(t, heads, d, ld, ldo) || (posRows != NULL && ldp < (long) heads * HD)) {
@@ -943,13 +1046,13 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
         const int th = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
-            if (path == 3) {
+            if (path == 4) {
                 pack_rows_f32(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
             } else {
                 pack_rows_f32_c(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
             }
             if (posRows != NULL) {
-                if (path == 3) {
+                if (path == 4) {
                     pack_rows_f32(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
                 } else {
                     pack_rows_f32_c(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
@@ -976,15 +1079,18 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
                 pos.qpos = qpos + h * HD;
                 pos.packed = pt + h * ptHead;
             }
-            if (path == 3) {
+            if (path == 4) {
                 query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
                         out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else if (path == 2) {
+            } else if (path == 3) {
                 query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
                         out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else {
+            } else if (path == 2) {
                 query_block_f32_avx(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
                         out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
+            } else {
+                query_block_f32_sse41(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld,
+                        scale, out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
             }
         }
     }
@@ -993,9 +1099,9 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
 }
 
 /*
- * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 3 AVX-512, 2 AVX2 +
- * FMA, 1 AVX. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3 for sizes it does
- * not take.
+ * fp32 q, k, v: t rows of heads * d values, ld apart; out: t rows, ldo apart; d must be 64; path 4 AVX-512, 3 AVX2 +
+ * FMA, 2 AVX, 1 SSE4.1. Returns 0; -1 when scratch memory could not be had, -2 for a path this CPU does not run, -3
+ * for sizes it does not take.
  */
 JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Fp32Attention_attend(JNIEnv* env, jclass cls, jlong qAddr,
         jlong kAddr, jlong vAddr, jlong ld, jint t, jint heads, jint d, jfloat scale, jlong outAddr, jlong ldo,

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512 or AVX2 FMA
+ * {@link Bf16Attention}'s bidirectional attention over fp32 tensors, with AVX-512, AVX2 FMA, AVX or SSE4.1
  * ({@code src/main/c/flow_attention_kernel.c}): {@code softmax(q k^T * scale) v} per head over all frames of one
  * sequence, heads of 64, q, k, v and the output as the rows the flow's products read and write ((1, T, heads * 64)),
  * no transposes around it. {@link #attendRelative} adds Transformer-XL relative positions (the S3Gen encoder's
@@ -22,23 +22,27 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the result does not depend on the thread count.
  *
  * <p>Where it runs: CPUs with AVX-512 ({@code avx512}), AVX2 and FMA ({@code avx2}: most desktop CPUs, AMD Zen 1-3
- * and Intel's without AVX-512, whose flow is fp32) or AVX alone ({@code avx}: the Xeon E5 v1/v2 of many home labs;
- * each fused multiply-add a multiply and an add), following {@code ATEN_CPU_CAPABILITY} as LibTorch's kernels do
- * ({@code avx2} caps it at the AVX2 path, {@code default} at the AVX path, and {@code ONEDNN_MAX_CPU_ISA=SSE41} turns
- * it off, as on a CPU without AVX); the system property {@value #PROPERTY} set to {@code false} turns it off. The AVX-512 and AVX2 paths compute every score and every output sum by the same fused
- * multiply-adds in the same order; the softmax's sum runs in eight lanes instead of sixteen and its exp builds 2^n
- * differently far below 1e-38, so they differ by rounding; the AVX path does what the AVX2 one does with each product
- * rounded before its add. Memory: packed keys and scratch are allocated and freed
- * inside each call; the output is a new tensor its caller owns.
+ * and Intel's without AVX-512, whose flow is fp32), AVX alone ({@code avx}: the Xeon E5 v1/v2 of many home labs;
+ * each fused multiply-add a multiply and an add) or SSE4.1 ({@code sse41}: CPUs without AVX, the Celeron, Pentium
+ * Silver and Atom chips of small home servers; the AVX path's arithmetic on four lanes), following {@code
+ * ATEN_CPU_CAPABILITY} as LibTorch's kernels do ({@code avx2} caps it at the AVX2 path, {@code default} at the AVX
+ * path, and {@code ONEDNN_MAX_CPU_ISA} at an SSE level at the SSE4.1 path, as on a CPU without AVX); the system
+ * property {@value #PROPERTY} set to {@code false} turns it off. The AVX-512 and AVX2 paths compute every score and
+ * every output sum by the same fused multiply-adds in the same order; the softmax's sum runs in eight lanes instead
+ * of sixteen and its exp builds 2^n differently far below 1e-38, so they differ by rounding; the AVX path does what
+ * the AVX2 one does with each product rounded before its add, and the SSE4.1 path what the AVX one does with the
+ * softmax's sum in four lanes. Memory: packed keys and scratch are allocated and freed inside each call; the output
+ * is a new tensor its caller owns.
  */
 public final class Fp32Attention {
     /** The system property that, set to {@code false}, keeps LibTorch's attention for fp32. */
     public static final String PROPERTY = "localai.tts.fp32Attention";
 
     /** Path codes on the C side. */
-    static final int AVX = 1;
-    static final int AVX2 = 2;
-    static final int AVX512 = 3;
+    static final int SSE41 = 1;
+    static final int AVX = 2;
+    static final int AVX2 = 3;
+    static final int AVX512 = 4;
     /** The best path this CPU runs (0: none). */
     private static final int CPU = NativeKernels.available() ? detectQuietly() : 0;
     /** The path in use: the CPU's best under LibTorch's dispatch cap, as LibTorch's own kernels follow it. */
@@ -50,7 +54,7 @@ public final class Fp32Attention {
 
     private Fp32Attention() {}
 
-    /** Whether the kernel runs here (AVX-512, AVX2 and FMA, or AVX, under LibTorch's dispatch cap). */
+    /** Whether the kernel runs here (AVX-512, AVX2 and FMA, AVX or SSE4.1, under LibTorch's dispatch cap). */
     public static boolean supported() {
         return SUPPORTED;
     }
@@ -65,38 +69,42 @@ public final class Fp32Attention {
         on = enabled && SUPPORTED;
     }
 
-    /** The path in use, {@code avx512}, {@code avx2} or {@code avx}; null where the kernel does not run. */
+    /**
+     * The path in use, {@code avx512}, {@code avx2}, {@code avx} or {@code sse41}; null where the kernel does not run.
+     */
     public static String path() {
         return switch (PATH) {
             case AVX512 -> "avx512";
             case AVX2 -> "avx2";
             case AVX -> "avx";
+            case SSE41 -> "sse41";
             default -> null;
         };
     }
 
     /** Whether {@code path} runs on this CPU (the tests run every path that does). */
     static boolean runs(int path) {
-        return path >= AVX && path <= AVX512 && path <= CPU;
+        return path >= SSE41 && path <= AVX512 && path <= CPU;
     }
 
     /**
      * The path under LibTorch's dispatch cap ({@link NativeKernels#capped}, pure logic): {@code avx2} caps it at the
-     * AVX2 path, {@code default} (LibTorch's kernels for a CPU without AVX2) at the AVX path, which a CPU without AVX
-     * does not run (this kernel has no plain-C path); anything else leaves the CPU's best.
+     * AVX2 path, {@code default} (LibTorch's kernels for a CPU without AVX2) at the AVX path, below which a CPU without
+     * AVX runs its best (SSE4.1, or none: this kernel has no plain-C path); anything else leaves the CPU's best.
      */
     static int pathUnder(int cpu, String atenCapability) {
         return NativeKernels.capped(cpu, atenCapability, AVX2, AVX);
     }
 
     /**
-     * {@link #pathUnder(int, String)}, and none where oneDNN is held to an SSE level ({@code ONEDNN_MAX_CPU_ISA}
-     * {@code SSE41}): LibTorch's cap has no level below {@code default}, so oneDNN's is what says a CPU without AVX
-     * is meant (the test suite's and cpu-check's emulation of one).
+     * {@link #pathUnder(int, String)}, at most the SSE4.1 path where oneDNN is held to an SSE level ({@code
+     * ONEDNN_MAX_CPU_ISA} {@code SSE41}): LibTorch's cap has no level below {@code default}, so oneDNN's is what says
+     * a CPU without AVX is meant (the test suite's and cpu-check's emulation of one).
      */
     static int pathUnder(int cpu, String atenCapability, String onednnIsa) {
         boolean belowAvx = onednnIsa != null && onednnIsa.trim().toUpperCase(java.util.Locale.ROOT).startsWith("SSE");
-        return belowAvx ? 0 : pathUnder(cpu, atenCapability);
+        int path = pathUnder(cpu, atenCapability);
+        return belowAvx ? Math.min(path, SSE41) : path;
     }
 
     /**

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The fp32 attention kernel ({@link Fp32Attention}) against double-precision attention, next to LibTorch's fp32
  * attention against the same reference: frame counts around its blocks of 16 up to the flow's longest runs, seeds,
- * heads and magnitudes, the thread count, and what it refuses; each on every path this CPU runs (AVX-512, AVX2 and
- * AVX on an AVX-512 CPU, so every path is tested wherever these run). Skipped where it does not run (no AVX, or
- * oneDNN held to SSE, which stands for such a CPU).
+ * heads and magnitudes, the thread count, and what it refuses; each on every path this CPU runs (AVX-512, AVX2, AVX
+ * and SSE4.1 on an AVX-512 CPU, so every path is tested wherever these run). Skipped where it does not run (no
+ * SSE4.1).
  */
 class Fp32AttentionTest {
     private static final double SCALE = 0.125;
@@ -36,7 +36,8 @@ class Fp32AttentionTest {
 
     /** The paths this CPU runs, best first. */
     private static int[] paths() {
-        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2, Fp32Attention.AVX)
+        return java.util.stream.IntStream.of(Fp32Attention.AVX512, Fp32Attention.AVX2, Fp32Attention.AVX,
+                        Fp32Attention.SSE41)
                 .filter(Fp32Attention::runs).toArray();
     }
 
@@ -198,6 +199,16 @@ class Fp32AttentionTest {
         assertPathsAgree(Fp32Attention.AVX2, Fp32Attention.AVX, 5000, 2e-6);
     }
 
+    /**
+     * The SSE4.1 path does the AVX path's arithmetic on four lanes: every score and output sum the same chain of
+     * products and adds, only the softmax's sum in four lanes instead of eight.
+     */
+    @Test
+    void theSse41PathDiffersFromTheAvxPathOnlyByTheSoftmaxsRounding() {
+        assumeTrue(Fp32Attention.runs(Fp32Attention.AVX), "the AVX path does not run here");
+        assertPathsAgree(Fp32Attention.AVX, Fp32Attention.SSE41, 6000, 1e-6);
+    }
+
     /** {@code other}'s attention within {@code bound} of {@code reference}'s (relative to its largest value). */
     private static void assertPathsAgree(int reference, int other, long seedBase, double bound) {
         for (int t : new int[] {1, 17, 544, 1006}) {
@@ -225,16 +236,22 @@ class Fp32AttentionTest {
         assertThat(Fp32Attention.pathUnder(Fp32Attention.AVX, "avx2")).isEqualTo(Fp32Attention.AVX);
         assertThat(Fp32Attention.pathUnder(0, null)).isZero();
         assertThat(Fp32Attention.pathUnder(0, "default")).isZero();
-        assertThat(Fp32Attention.path()).isIn("avx512", "avx2", "avx");
-        // oneDNN held to SSE stands for a CPU without AVX: no path
-        assertThat(Fp32Attention.pathUnder(both, "default", "SSE41")).isZero();
-        assertThat(Fp32Attention.pathUnder(both, null, " sse41 ")).isZero();
+        assertThat(Fp32Attention.pathUnder(Fp32Attention.SSE41, "default")).isEqualTo(Fp32Attention.SSE41);
+        assertThat(Fp32Attention.path()).isIn("avx512", "avx2", "avx", "sse41");
+        // oneDNN held to SSE stands for a CPU without AVX: its SSE4.1 path, or none without SSE4.1
+        assertThat(Fp32Attention.pathUnder(both, "default", "SSE41")).isEqualTo(Fp32Attention.SSE41);
+        assertThat(Fp32Attention.pathUnder(both, null, " sse41 ")).isEqualTo(Fp32Attention.SSE41);
+        assertThat(Fp32Attention.pathUnder(0, "default", "SSE41")).isZero();
         assertThat(Fp32Attention.pathUnder(both, "default", "AVX")).isEqualTo(Fp32Attention.AVX);
         assertThat(Fp32Attention.pathUnder(both, "avx2", "AVX2")).isEqualTo(Fp32Attention.AVX2);
         assertThat(Fp32Attention.pathUnder(both, null, null)).isEqualTo(Fp32Attention.AVX512);
         if ("default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))
                 && "AVX".equalsIgnoreCase(System.getenv("ONEDNN_MAX_CPU_ISA"))) {
             assertThat(Fp32Attention.path()).isEqualTo("avx");
+        }
+        if ("default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))
+                && "SSE41".equalsIgnoreCase(System.getenv("ONEDNN_MAX_CPU_ISA"))) {
+            assertThat(Fp32Attention.path()).isEqualTo("sse41");
         }
         assertThatThrownBy(() -> Fp32Attention.attendOn(7, torch.zeros(1, 4, 512), torch.zeros(1, 4, 512),
                 torch.zeros(1, 4, 512), 8, SCALE)).isInstanceOf(IllegalArgumentException.class);
