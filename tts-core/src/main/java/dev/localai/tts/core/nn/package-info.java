@@ -49,7 +49,7 @@
  * ({@link dev.localai.tts.core.nn.HalfMatrix}, T3's speech head beside the fused blocks), and T3's sampling warpers
  * and draw on one row of logits ({@link dev.localai.tts.core.nn.LogitsKernel}), and the bf16 flow estimator's
  * attention on Intel AMX tiles or AVX512-BF16 ({@link dev.localai.tts.core.nn.Bf16Attention}) and the fp32 flow's on
- * AVX-512 ({@link dev.localai.tts.core.nn.Fp32Attention}), and the estimator's layer norm, Mish and time-embedding add
+ * AVX-512, AVX2, AVX or SSE4.1 ({@link dev.localai.tts.core.nn.Fp32Attention}), and the estimator's layer norm, Mish and time-embedding add
  * in one pass over rows ({@link dev.localai.tts.core.nn.LayerNorm#forwardMish}, any x86-64), and HiFT's Snake
  * activation in one pass ({@link dev.localai.tts.core.nn.SnakeKernel}, any x86-64). Each exists because
  * LibTorch's own kernels were measured slower for that shape (docs/performance.md); the products and the decode

@@ -69,9 +69,10 @@ public final class DtypeProbe {
      * engine's proportion; 17: the key names the CPU's family/model and kernel flags, the heap settled first, the
      * convolution layouts raced; 18: an fp32 flow block attends with {@code nn.Fp32Attention}'s AVX2 path on CPUs
      * without AVX-512; 19: one session's fused decode step shares its work out without barriers, so T3 beside the
-     * flow (the streamed block overlapped) runs differently).
+     * flow (the streamed block overlapped) runs differently; 20: an fp32 flow block attends with {@code
+     * nn.Fp32Attention}'s SSE4.1 path on CPUs without AVX).
      */
-    static final int PROBE_VERSION = 19;
+    static final int PROBE_VERSION = 20;
     private static volatile WeightTypes.Probe cached;
     /** Seconds {@link #cached(Runnable)} spent measuring in this process; NaN while it has not measured. */
     private static volatile double measuredSeconds = Double.NaN;

@@ -20,8 +20,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * h += attn1(norm1(h)); h += ff(norm3(h)). attn1: to_q/to_k/to_v without bias, scaled dot-product attention over the
  * whole sequence (the additive mask is all zeros for one utterance), {@code to_out.0} with bias. ff: {@code net.0.proj}
  * + exact GELU, {@code net.2}. A bf16 flow attends with {@link Bf16Attention} where it runs (AVX512-BF16 or AMX;
- * heads of 64, rows as the products write them), an fp32 flow with {@link Fp32Attention} where AVX-512 runs, elsewhere
- * with LibTorch's {@code scaled_dot_product_attention}.
+ * heads of 64, rows as the products write them), an fp32 flow with {@link Fp32Attention} where it runs (AVX-512, AVX2,
+ * AVX or SSE4.1), elsewhere with LibTorch's {@code scaled_dot_product_attention}.
  */
 final class BasicTransformerBlock {
     final LayerNorm norm1;
@@ -75,7 +75,7 @@ final class BasicTransformerBlock {
                 // the rows as the product wrote them, no transposes (bf16 on a CPU with AVX512-BF16 or AMX)
                 o = Bf16Attention.attendPacked(qkv, heads, 1.0 / Math.sqrt(headDim));
             } else if (Fp32Attention.takesPacked(qkv, heads)) {
-                o = Fp32Attention.attendPacked(qkv, heads, 1.0 / Math.sqrt(headDim)); // an fp32 flow, AVX-512
+                o = Fp32Attention.attendPacked(qkv, heads, 1.0 / Math.sqrt(headDim)); // an fp32 flow
             } else {
                 Tensor q = qkv.narrow(2, 0, inner);
                 Tensor k = qkv.narrow(2, inner, inner);
