@@ -788,29 +788,6 @@ static void query_block_f32(const float* q, long ld, long t, long q0, const floa
     }
 }
 
-/*
- * The AVX2 + FMA path (CPUs without AVX-512: most desktop CPUs, whose flow is fp32). exp_nonpositive's degree-6
- * polynomial on eight lanes, 2^n built in the exponent field (n below -126 gives 0 where scalef gives a subnormal:
- * exp of such x is below 1e-38, which no softmax sum tells apart).
- */
-__attribute__((target("avx2,fma")))
-static inline __m256 exp_nonpositive_avx2(__m256 x) {
-    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(LOG2_E));
-    const __m256 n = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 f = _mm256_sub_ps(y, n);
-    __m256 p = _mm256_set1_ps(EXP2_C5);
-    p = _mm256_fmadd_ps(_mm256_set1_ps(EXP2_C6), f, p);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C4));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C3));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C2));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP2_C1));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-    /* 2^n for n <= 0: the exponent field built directly, n below -126 giving 0 (exp of such x is below 1e-38) */
-    __m256i e = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
-    e = _mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
 /* pack_rows_f32 without AVX-512's gather. */
 static void pack_rows_f32_c(const float* k, long ld, long first, long t, long groups, float* kt) {
     for (long g = 0; g < groups; g++) {
@@ -822,31 +799,23 @@ static void pack_rows_f32_c(const float* k, long ld, long first, long t, long gr
     }
 }
 
-/* eight lanes (the AVX2 and AVX paths) */
-#define VF __m256
-#define LANES 8
-#define VZERO() _mm256_setzero_ps()
-#define VSET1(x) _mm256_set1_ps(x)
-#define VLOAD(p) _mm256_loadu_ps(p)
-#define VSTORE(p, v) _mm256_storeu_ps(p, v)
-#define VBCAST(p) _mm256_broadcast_ss(p)
-#define VMAX(a, b) _mm256_max_ps(a, b)
-#define VADD(a, b) _mm256_add_ps(a, b)
-#define VSUB(a, b) _mm256_sub_ps(a, b)
-#define VMUL(a, b) _mm256_mul_ps(a, b)
-#define VAND(a, b) _mm256_and_ps(a, b)
-#define VGT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
-#define QK_R 6
+/*
+ * The AVX2 + FMA path (CPUs without AVX-512: most desktop CPUs, whose flow is fp32). exp_nonpositive's degree-6
+ * polynomial on eight lanes, 2^n built in the exponent field (n below -126 gives 0 where scalef gives a subnormal:
+ * exp of such x is below 1e-38, which no softmax sum tells apart).
+ */
+__attribute__((target("avx2,fma")))
+static inline __m256 pow2_avx2(__m256 n) {
+    const __m256i e = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23));
+}
 
 #define F32_TARGET "avx2,fma"
 #define F32_NAME(f) f##_avx2
+#define LANES 8
 #define MADD(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define EXPV(x) exp_nonpositive_avx2(x)
+#define POW2(n) pow2_avx2(n)
 #include "flow_attention_f32.inc"
-#undef F32_TARGET
-#undef F32_NAME
-#undef MADD
-#undef EXPV
 
 /*
  * The AVX path (CPUs with AVX but neither AVX2 nor FMA: the Xeon E5 v1/v2 of many home labs). Without it their flow's
@@ -860,54 +829,25 @@ static inline __m256 madd_avx(__m256 a, __m256 b, __m256 c) {
 }
 
 __attribute__((target("avx")))
-static inline __m256 exp_nonpositive_avx(__m256 x) {
-    const __m256 y = _mm256_mul_ps(x, _mm256_set1_ps(LOG2_E));
-    const __m256 n = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 f = _mm256_sub_ps(y, n);
-    __m256 p = _mm256_set1_ps(EXP2_C5);
-    p = madd_avx(_mm256_set1_ps(EXP2_C6), f, p);
-    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C4));
-    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C3));
-    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C2));
-    p = madd_avx(p, f, _mm256_set1_ps(EXP2_C1));
-    p = madd_avx(p, f, _mm256_set1_ps(1.0f));
-    /* 2^n for n <= 0 as on the AVX2 path (n below -126 giving 0), the integer steps on each half */
+static inline __m256 pow2_avx(__m256 n) {
     const __m256i e = _mm256_cvtps_epi32(_mm256_max_ps(n, _mm256_set1_ps(-127.0f)));
     const __m128i bias = _mm_set1_epi32(127);
     const __m128i lo = _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(e), bias), 23);
     const __m128i hi = _mm_slli_epi32(_mm_add_epi32(_mm256_extractf128_si256(e, 1), bias), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), hi, 1)));
+    return _mm256_castsi256_ps(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), hi, 1));
 }
 
 #define F32_TARGET "avx"
 #define F32_NAME(f) f##_avx
+#define LANES 8
 #define MADD(a, b, c) madd_avx(a, b, c)
-#define EXPV(x) exp_nonpositive_avx(x)
+#define POW2(n) pow2_avx(n)
 #include "flow_attention_f32.inc"
-#undef F32_TARGET
-#undef F32_NAME
-#undef MADD
-#undef EXPV
-#undef VF
-#undef LANES
-#undef VZERO
-#undef VSET1
-#undef VLOAD
-#undef VSTORE
-#undef VBCAST
-#undef VMAX
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VAND
-#undef VGT
-#undef QK_R
 
 /*
  * The SSE4.1 path (CPUs without AVX: the Celeron, Pentium Silver and Atom chips of small home servers and NAS boxes,
  * Goldmont to Tremont, and Core 2 Penryn onwards). Without it their flow's attention ran on LibTorch's flash attention,
- * its exponentials through libm one at a time. The same code on four lanes, each multiply-add a multiply and an add as
- * on the AVX path.
+ * its exponentials through libm one at a time. The AVX path's arithmetic on four lanes.
  */
 __attribute__((target("sse4.1")))
 static inline __m128 madd_sse41(__m128 a, __m128 b, __m128 c) {
@@ -915,61 +855,17 @@ static inline __m128 madd_sse41(__m128 a, __m128 b, __m128 c) {
 }
 
 __attribute__((target("sse4.1")))
-static inline __m128 exp_nonpositive_sse41(__m128 x) {
-    const __m128 y = _mm_mul_ps(x, _mm_set1_ps(LOG2_E));
-    const __m128 n = _mm_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m128 f = _mm_sub_ps(y, n);
-    __m128 p = _mm_set1_ps(EXP2_C5);
-    p = madd_sse41(_mm_set1_ps(EXP2_C6), f, p);
-    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C4));
-    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C3));
-    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C2));
-    p = madd_sse41(p, f, _mm_set1_ps(EXP2_C1));
-    p = madd_sse41(p, f, _mm_set1_ps(1.0f));
-    /* 2^n for n <= 0 as on the AVX path (n below -126 giving 0) */
+static inline __m128 pow2_sse41(__m128 n) {
     const __m128i e = _mm_cvtps_epi32(_mm_max_ps(n, _mm_set1_ps(-127.0f)));
-    return _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(e, _mm_set1_epi32(127)), 23)));
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(e, _mm_set1_epi32(127)), 23));
 }
-
-/* four lanes */
-#define VF __m128
-#define LANES 4
-#define VZERO() _mm_setzero_ps()
-#define VSET1(x) _mm_set1_ps(x)
-#define VLOAD(p) _mm_loadu_ps(p)
-#define VSTORE(p, v) _mm_storeu_ps(p, v)
-#define VBCAST(p) _mm_load1_ps(p)
-#define VMAX(a, b) _mm_max_ps(a, b)
-#define VADD(a, b) _mm_add_ps(a, b)
-#define VSUB(a, b) _mm_sub_ps(a, b)
-#define VMUL(a, b) _mm_mul_ps(a, b)
-#define VAND(a, b) _mm_and_ps(a, b)
-#define VGT(a, b) _mm_cmpgt_ps(a, b)
-#define QK_R 2
 
 #define F32_TARGET "sse4.1"
 #define F32_NAME(f) f##_sse41
+#define LANES 4
 #define MADD(a, b, c) madd_sse41(a, b, c)
-#define EXPV(x) exp_nonpositive_sse41(x)
+#define POW2(n) pow2_sse41(n)
 #include "flow_attention_f32.inc"
-#undef F32_TARGET
-#undef F32_NAME
-#undef MADD
-#undef EXPV
-#undef VF
-#undef LANES
-#undef VZERO
-#undef VSET1
-#undef VLOAD
-#undef VSTORE
-#undef VBCAST
-#undef VMAX
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VAND
-#undef VGT
-#undef QK_R
 
 /*
  * The best fp32 path this CPU runs: 4 AVX-512 F, 3 AVX2 + FMA, 2 AVX, 1 SSE4.1, 0 none (with the OS saving the

@@ -224,6 +224,22 @@ class Fp32AttentionTest {
         }
     }
 
+    /** The C side's detection against the CPU's flags: every path whose instructions the CPU lists runs, no other. */
+    @Test
+    void everyPathTheCpuListsRuns() {
+        java.util.List<String> flags = CpuFlags.get();
+        assumeTrue(!flags.isEmpty(), "no /proc/cpuinfo here");
+        assertThat(Fp32Attention.runs(Fp32Attention.SSE41)).isEqualTo(flags.contains("sse4_1"));
+        assertThat(Fp32Attention.runs(Fp32Attention.AVX)).isEqualTo(flags.contains("avx"));
+        assertThat(Fp32Attention.runs(Fp32Attention.AVX2)).isEqualTo(flags.contains("avx2") && flags.contains("fma"));
+        assertThat(Fp32Attention.runs(Fp32Attention.AVX512)).isEqualTo(flags.contains("avx512f"));
+        if (System.getenv("ATEN_CPU_CAPABILITY") == null && System.getenv("ONEDNN_MAX_CPU_ISA") == null) {
+            assertThat(Fp32Attention.path()).isEqualTo(flags.contains("avx512f") ? "avx512"
+                    : flags.contains("avx2") && flags.contains("fma") ? "avx2"
+                    : flags.contains("avx") ? "avx" : "sse41");
+        }
+    }
+
     @Test
     void theDispatchCapPicksThePath() {
         int both = Fp32Attention.AVX512;

@@ -53,21 +53,11 @@ class Int8KernelTest {
             }
         }
         assertThat(out).contains(Int8Kernel.Isa.SCALAR, Int8Kernel.best());
-        if (cpuFlags().contains("ssse3")) {
+        if (CpuFlags.get().contains("ssse3")) {
             // under every dispatch cap (LibTorch's default kernels included): the path of a CPU without AVX2
             assertThat(out).contains(Int8Kernel.Isa.SSSE3);
         }
         return out;
-    }
-
-    /** The kernel's flags of the first CPU in /proc/cpuinfo (empty elsewhere). */
-    private static List<String> cpuFlags() {
-        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> List.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(List.of());
-        } catch (java.io.IOException | java.io.UncheckedIOException e) {
-            return List.of();
-        }
     }
 
     private static Tensor randn(Generator g, long... shape) {
@@ -282,7 +272,7 @@ class Int8KernelTest {
             assertThat(Int8Kernel.best().ordinal()).isLessThanOrEqualTo(Int8Kernel.Isa.AVX2.ordinal());
         }
         if (Int8Kernel.available() && "default".equalsIgnoreCase(System.getenv("ATEN_CPU_CAPABILITY"))) {
-            assertThat(Int8Kernel.best()).isEqualTo(cpuFlags().contains("ssse3")
+            assertThat(Int8Kernel.best()).isEqualTo(CpuFlags.get().contains("ssse3")
                     ? Int8Kernel.Isa.SSSE3 : Int8Kernel.Isa.SCALAR);
         }
     }
