@@ -105,7 +105,7 @@ final class BenchCommand implements Runnable {
      * one-core machine.
      */
     static int benchThreads(int threads) {
-        int n = dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
+        int n = dev.localai.tts.core.tuning.IntraOpThreads.requireValid(threads);
         return n > 0 ? n : Math.min(2, Runtime.getRuntime().availableProcessors());
     }
 
@@ -154,14 +154,14 @@ final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println(BenchClock.machine());
             out.flush();
-            var probe = dev.localai.tts.core.runtime.DtypeProbe.cached();
+            var probe = dev.localai.tts.core.tuning.DtypeProbe.cached();
             out.println("weight-type probe: " + probe.describe());
-            var plan = dev.localai.tts.core.runtime.WeightTypes.fromProbe(probe);
+            var plan = dev.localai.tts.core.tuning.WeightTypes.fromProbe(probe);
             // the kernels the engine picks from the same probe, so int8 is timed as the engine runs it (measured:
             // 32 ms per token on FBGEMM's kernel against 12 on the native one the engine took, Intel Xeon VM)
             boolean int8Native = dev.localai.tts.core.nn.Int8Matrix.useMeasuredKernel(plan.int8Native());
             boolean nativeAttention = dev.localai.tts.core.nn.CpuAttention.useForDecode(
-                    dev.localai.tts.core.runtime.WeightTypes.nativeDecodeAttention(probe.decodeAttentionMs()));
+                    dev.localai.tts.core.tuning.WeightTypes.nativeDecodeAttention(probe.decodeAttentionMs()));
             out.println("int8 products: " + (int8Native ? "native " + dev.localai.tts.core.nn.Int8Kernel.isa().label()
                     : "fbgemm") + "; decode attention: " + (nativeAttention ? "native" : "libtorch"));
             boolean fastBf16 = plan.t3().value == ScalarType.BFloat16.value;
@@ -233,8 +233,8 @@ final class BenchCommand implements Runnable {
             out.println(BenchClock.machine());
             // fp32 products on the kernel the engine takes (oneDNN or OpenBLAS, as the probe measured), so an fp32
             // flow is timed as the engine runs it (measured: 2.6 s against 1.1 s for the first block, AMD EPYC)
-            var plan = dev.localai.tts.core.runtime.WeightTypes.fromProbe(
-                    dev.localai.tts.core.runtime.DtypeProbe.cached());
+            var plan = dev.localai.tts.core.tuning.WeightTypes.fromProbe(
+                    dev.localai.tts.core.tuning.DtypeProbe.cached());
             dev.localai.tts.core.nn.Linear.useOnednnForFp32(plan.fp32LinearOnednn());
             out.println("fp32 products: " + (dev.localai.tts.core.nn.Linear.onednnForFp32() ? "onednn" : "openblas"));
             out.flush();
@@ -254,8 +254,8 @@ final class BenchCommand implements Runnable {
         /** Whether {@code --conv-layout} {@code layout} runs channels-last ({@code auto}: as the probe measured). */
         private boolean channelsLast(String layout) {
             return switch (layout) {
-                case "auto" -> dev.localai.tts.core.runtime.ConvLayout.channelsLast(
-                        dev.localai.tts.core.runtime.DtypeProbe.cached().convLayoutMs());
+                case "auto" -> dev.localai.tts.core.tuning.ConvLayout.channelsLast(
+                        dev.localai.tts.core.tuning.DtypeProbe.cached().convLayoutMs());
                 case "contiguous" -> false;
                 case "channels-last" -> true;
                 default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),

@@ -11,11 +11,11 @@ import dev.localai.tts.core.model.s3gen.S3GenConfig;
 import dev.localai.tts.core.model.s3gen.S3GenFlow;
 import dev.localai.tts.core.model.t3.T3;
 import dev.localai.tts.core.model.t3.T3Config;
-import dev.localai.tts.core.runtime.CpuIdentity;
+import dev.localai.tts.core.tuning.CpuIdentity;
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.tuning.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
-import dev.localai.tts.core.runtime.WeightTypes;
+import dev.localai.tts.core.tuning.WeightTypes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,8 +112,8 @@ final class EngineBenchmark {
             // streamed blocks vocoded beside T3's next block or in line (the probe's measurement, or the property)
             String overlapProperty = System.getProperty("localai.tts.overlapFlush", "").trim();
             r.put("stream_overlap", overlapProperty.isEmpty()
-                    ? dev.localai.tts.core.runtime.WeightTypes.overlapStreaming(
-                            dev.localai.tts.core.runtime.DtypeProbe.cached().streamOverlapMs())
+                    ? dev.localai.tts.core.tuning.WeightTypes.overlapStreaming(
+                            dev.localai.tts.core.tuning.DtypeProbe.cached().streamOverlapMs())
                     : !"false".equals(overlapProperty));
             // the kernels a bf16 and an fp32 flow attend with
             r.put("bf16_attention", dev.localai.tts.core.nn.Bf16Attention.enabled()

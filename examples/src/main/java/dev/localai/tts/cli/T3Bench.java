@@ -125,7 +125,7 @@ final class T3Bench {
     }
 
     static String describe(Params p, Result r, int threads) {
-        String dt = dev.localai.tts.core.runtime.WeightTypes.name(p.dtype());
+        String dt = dev.localai.tts.core.tuning.WeightTypes.name(p.dtype());
         return String.format(Locale.ROOT, "T3 turbo (24 x 1024, 16 heads) %s, %d CPU threads: prefill %d positions "
                         + "%.0f ms (%.0f ms with the voice's prefix cached); decode %d tokens: %.1f ms/token mean (median %.1f), %.2f tokens/s "
                         + "(real time needs 25 tokens/s; T3 RTF %.2f); %.1f CPU-ms/token; random weights built in "

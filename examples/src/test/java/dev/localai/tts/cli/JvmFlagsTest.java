@@ -335,7 +335,7 @@ class JvmFlagsTest {
         Path archive = null;
         long writtenAt = 0;
         // the children read the build's probe file: settled, so that none pauses to measure the CPU and says so
-        dev.localai.tts.core.runtime.SettledProbe.settle();
+        dev.localai.tts.core.tuning.SettledProbe.settle();
         for (int i = 0; i < 3; i++) {
             Run flags = cdsFlags(jdk, "tts", jar, "HOME=" + tmp, "XDG_CACHE_HOME=" + cache);
             assertThat(flags.err()).as("the launcher says nothing either").isEmpty();

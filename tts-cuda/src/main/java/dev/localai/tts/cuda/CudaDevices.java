@@ -111,10 +111,10 @@ public final class CudaDevices {
 
     /**
      * The weight type for T3 on a GPU of the given compute capability: the engine's one rule,
-     * {@link dev.localai.tts.core.runtime.WeightTypes#gpuDtype} (bf16 from Ampere on, fp16 on 7.x, fp32 below).
+     * {@link dev.localai.tts.core.tuning.WeightTypes#gpuDtype} (bf16 from Ampere on, fp16 on 7.x, fp32 below).
      */
     public static ScalarType preferredDtype(int computeCapability) {
-        return dev.localai.tts.core.runtime.WeightTypes.gpuDtype(java.util.OptionalInt.of(computeCapability));
+        return dev.localai.tts.core.tuning.WeightTypes.gpuDtype(java.util.OptionalInt.of(computeCapability));
     }
 
     /** The dtype name {@link dev.localai.tts.core.engine.TtsOptions.Builder#dtype(String)} takes. */

@@ -1,7 +1,7 @@
 package dev.localai.tts.core.engine;
 
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.runtime.WeightTypes;
+import dev.localai.tts.core.tuning.WeightTypes;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param dtype            T3's weight type, or null to choose by measurement ({@link WeightTypes})
  * @param prefixCacheBytes memory for the T3 KV caches of voices' conditioning prefixes (0: off)
  * @param threads          intra-op CPU threads (0: automatic: LibTorch's default, or the logical core count where
- *                         the probe measured that faster; see {@code runtime.IntraOpThreads})
+ *                         the probe measured that faster; see {@code tuning.IntraOpThreads})
  * @param maxConcurrent    syntheses that run at once
  * @param maxQueue         requests that may wait for a slot
  * @param cacheBytes       bytes of finished audio kept for repeated requests (0: no cache)
@@ -145,7 +145,7 @@ public record TtsOptions(String model, Device device, ScalarType dtype, long pre
          *                                  than cores only wait on each other)
          */
         public Builder threads(int threads) {
-            this.threads = dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
+            this.threads = dev.localai.tts.core.tuning.IntraOpThreads.requireValid(threads);
             return this;
         }
 

@@ -8,8 +8,8 @@ import dev.localai.tts.core.engine.api.AudioClip;
 import dev.localai.tts.core.engine.api.EngineException;
 import dev.localai.tts.core.engine.api.SpeechRequest;
 import dev.localai.tts.core.engine.api.SpeechStream;
-import dev.localai.tts.core.runtime.DtypeProbe;
-import dev.localai.tts.core.runtime.WeightTypes;
+import dev.localai.tts.core.tuning.DtypeProbe;
+import dev.localai.tts.core.tuning.WeightTypes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,7 +160,7 @@ class TtsEngineTest {
                     .isEqualTo(WeightTypes.fromProbe(DtypeProbe.cached()).fp32LinearOnednn());
             // and so is the convolution layout
             assertThat(dev.localai.tts.core.nn.Conv.channelsLast())
-                    .isEqualTo(dev.localai.tts.core.runtime.ConvLayout.channelsLast(DtypeProbe.cached().convLayoutMs()));
+                    .isEqualTo(dev.localai.tts.core.tuning.ConvLayout.channelsLast(DtypeProbe.cached().convLayoutMs()));
             assertAudio(fp32.synthesize(SpeechRequest.builder("Hi.").seed(1L).maxTokens(8).build()).samples());
         }
     }

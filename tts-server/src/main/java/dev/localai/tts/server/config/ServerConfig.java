@@ -99,7 +99,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, long maxUpl
                         + dev.localai.tts.core.engine.TtsOptions.MAX_FLOW_STEPS);
             }
             try { // the engine's rule, said at start-up rather than when the engine is built in the background
-                dev.localai.tts.core.runtime.IntraOpThreads.requireValid(threads);
+                dev.localai.tts.core.tuning.IntraOpThreads.requireValid(threads);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("engine." + e.getMessage(), e);
             }

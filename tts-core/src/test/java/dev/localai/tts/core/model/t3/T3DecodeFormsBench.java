@@ -4,7 +4,7 @@ import dev.localai.tts.core.nn.DecoderBlockKernel;
 import dev.localai.tts.core.nn.Int8Matrix;
 import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.tuning.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
 import java.util.Arrays;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.runtime.DtypeProbe;
+import dev.localai.tts.core.tuning.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;

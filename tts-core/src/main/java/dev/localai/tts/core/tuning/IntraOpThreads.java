@@ -1,5 +1,6 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.runtime.Torch;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;

@@ -1,5 +1,6 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.runtime.Device;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
 import java.io.IOException;
 import java.io.Reader;

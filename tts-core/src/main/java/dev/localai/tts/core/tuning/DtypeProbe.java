@@ -1,5 +1,11 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.nn.Int8Kernel;
+import dev.localai.tts.core.nn.Int8Matrix;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.Weights;
+import dev.localai.tts.core.runtime.NativeHeap;
+import dev.localai.tts.core.runtime.Torch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -10,8 +16,8 @@ import java.util.logging.Logger;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Measures, at a machine's first two starts ({@link ProbeFile#KEPT_PROBES}), how fast each candidate weight type runs
@@ -223,7 +229,7 @@ public final class DtypeProbe {
         NativeHeap.settle(); // every part timed on a heap like the engine's, not on fresh mappings
         int before = torch.get_num_threads();
         try (PointerScope scope = new PointerScope();
-             dev.localai.tts.core.nn.Weights int8Owner = new dev.localai.tts.core.nn.Weights()) {
+             Weights int8Owner = new Weights()) {
             torch.manual_seed(12345);
             ProbeWorkload fp32 = ProbeWorkload.random();
             phases.mark("random weights");
@@ -245,8 +251,8 @@ public final class DtypeProbe {
                 String name = names.get(i);
                 if (name.equals("int8") || name.equals(WeightTypes.INT8_NATIVE)) {
                     ProbeWorkload.Int8Step s = ProbeWorkload.int8Step(fp32, ref, int8Owner, name.equals("int8")
-                            ? dev.localai.tts.core.nn.Int8Matrix.Kernel.FBGEMM
-                            : dev.localai.tts.core.nn.Int8Matrix.Kernel.NATIVE);
+                            ? Int8Matrix.Kernel.FBGEMM
+                            : Int8Matrix.Kernel.NATIVE);
                     steps[i] = s.step();
                     errors[i] = s.error();
                 } else if (name.equals(WeightTypes.BF16_FP32_ATTENTION)) {
@@ -380,10 +386,10 @@ public final class DtypeProbe {
      */
     static java.util.List<String> candidates() {
         return WeightTypes.CPU_CANDIDATES.stream()
-                .filter(n -> !n.equals("int8") || dev.localai.tts.core.nn.Int8Matrix.supported()
-                        && !dev.localai.tts.core.nn.Int8Kernel.available())
-                .filter(n -> !n.equals(WeightTypes.INT8_NATIVE) || dev.localai.tts.core.nn.Int8Kernel.available())
-                .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || dev.localai.tts.core.nn.Linear.onednnAvailable())
+                .filter(n -> !n.equals("int8") || Int8Matrix.supported()
+                        && !Int8Kernel.available())
+                .filter(n -> !n.equals(WeightTypes.INT8_NATIVE) || Int8Kernel.available())
+                .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || Linear.onednnAvailable())
                 .toList();
     }
 }

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,10 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.nn.Conv;
+import dev.localai.tts.core.nn.CpuAttention;
+import dev.localai.tts.core.nn.ThreadPools;
+import dev.localai.tts.core.runtime.NativeHeap;
+import dev.localai.tts.core.runtime.Torch;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +91,7 @@ final class KernelTimings {
                         try {
                             work.run();
                         } finally {
-                            dev.localai.tts.core.nn.ThreadPools.release();
+                            ThreadPools.release();
                         }
                     });
             Runnable overlapped = () -> {
@@ -171,14 +176,14 @@ final class KernelTimings {
      */
     static Map<String, Double> timeConvLayouts() {
         Torch.load();
-        boolean before = dev.localai.tts.core.nn.Conv.channelsLast();
+        boolean before = Conv.channelsLast();
         NativeHeap.settle();
         try (PointerScope scope = new PointerScope()) {
             ConvChain chain = ConvChain.random();
             List<Runnable> ops = new java.util.ArrayList<>();
             for (boolean cl : new boolean[] {false, true}) {
                 ops.add(() -> {
-                    dev.localai.tts.core.nn.Conv.useChannelsLast(cl);
+                    Conv.useChannelsLast(cl);
                     chain.run();
                 });
             }
@@ -188,7 +193,7 @@ final class KernelTimings {
             out.put(ConvLayout.CHANNELS_LAST, ms[1]);
             return out;
         } finally {
-            dev.localai.tts.core.nn.Conv.useChannelsLast(before);
+            Conv.useChannelsLast(before);
         }
     }
 
@@ -212,9 +217,9 @@ final class KernelTimings {
         void run() {
             for (Tensor x : inputs) {
                 try (PointerScope s = new PointerScope()) {
-                    Tensor y = dev.localai.tts.core.nn.Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
-                    y = dev.localai.tts.core.nn.Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
-                    dev.localai.tts.core.nn.Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
+                    Tensor y = Conv.convTranspose1d(x, up, upBias, 3, 2, 0, 1, 1);
+                    y = Conv.conv1d(y, w1, bias, 1, 9, 3, 1);
+                    Conv.conv1d(y, w2, bias, 1, 3, 1, 1);
                 }
             }
         }
@@ -239,7 +244,7 @@ final class KernelTimings {
      */
     static Map<String, Double> timeDecodeAttention() {
         Torch.load();
-        if (!dev.localai.tts.core.nn.CpuAttention.available()) {
+        if (!CpuAttention.available()) {
             return Map.of();
         }
         int parts = Math.max(1, Math.min(16, Torch.splitThreads()));
@@ -293,7 +298,7 @@ final class KernelTimings {
             Runnable nat = () -> {
                 for (int l = 0; l < layers; l++) {
                     try (PointerScope s = new PointerScope()) {
-                        dev.localai.tts.core.nn.CpuAttention.oneQuery(q, k.select(0, l), v.select(0, l),
+                        CpuAttention.oneQuery(q, k.select(0, l), v.select(0, l),
                                 (int) ATTENTION_POSITIONS, 0.125, out);
                     }
                 }

@@ -1,5 +1,6 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.runtime.Device;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

@@ -1,13 +1,21 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.nn.Bf16Attention;
+import dev.localai.tts.core.nn.DecoderBlockKernel;
+import dev.localai.tts.core.nn.Fp32Attention;
+import dev.localai.tts.core.nn.Int8Matrix;
+import dev.localai.tts.core.nn.KvType;
+import dev.localai.tts.core.nn.LayerNorm;
+import dev.localai.tts.core.nn.Linear;
+import dev.localai.tts.core.nn.Weights;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The weight-type probe's workload ({@link DtypeProbe}): its weights and inputs in one dtype, made in the caller's
@@ -133,11 +141,11 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
         Tensor kr = lin(flowX, flowW[1]);
         Tensor vr = lin(flowX, flowW[2]);
         Tensor a;
-        if (!attentionInFp32 && dev.localai.tts.core.nn.Bf16Attention.takes(qr, kr, vr, 8)) {
+        if (!attentionInFp32 && Bf16Attention.takes(qr, kr, vr, 8)) {
             // as the flow's blocks attend where the kernel runs (BasicTransformerBlock's rule)
-            a = dev.localai.tts.core.nn.Bf16Attention.attend(qr, kr, vr, 8, 0.125);
-        } else if (dev.localai.tts.core.nn.Fp32Attention.takes(qr, kr, vr, 8)) {
-            a = dev.localai.tts.core.nn.Fp32Attention.attend(qr, kr, vr, 8, 0.125);
+            a = Bf16Attention.attend(qr, kr, vr, 8, 0.125);
+        } else if (Fp32Attention.takes(qr, kr, vr, 8)) {
+            a = Fp32Attention.attend(qr, kr, vr, 8, 0.125);
         } else {
             Tensor q = qr.view(1, t, 8, 64).transpose(1, 2);
             Tensor k = kr.view(1, t, 8, 64).transpose(1, 2);
@@ -159,7 +167,7 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
 
     /** A flow-block product on the kernel this candidate uses ({@code nn.Linear}'s rule, as the flow runs it). */
     private Tensor lin(Tensor in, Tensor w) {
-        return dev.localai.tts.core.nn.Linear.linear(in, w, null, onednnLinear);
+        return Linear.linear(in, w, null, onednnLinear);
     }
 
     /** The first layer's products and the flow block, for the error against fp32. */
@@ -173,25 +181,25 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
     record Int8Step(Runnable step, double error) {}
 
     /**
-     * int8 weights (T3 only): the same decode-step products through {@link dev.localai.tts.core.nn.Int8Matrix} on
+     * int8 weights (T3 only): the same decode-step products through {@link Int8Matrix} on
      * {@code kernel} (kept by {@code owner}), and their error against fp32 on the first layer's products.
      */
-    static Int8Step int8Step(ProbeWorkload fp32, Tensor[] ref, dev.localai.tts.core.nn.Weights owner,
-                             dev.localai.tts.core.nn.Int8Matrix.Kernel kernel) {
-        List<dev.localai.tts.core.nn.Int8Matrix[]> layers = new java.util.ArrayList<>();
+    static Int8Step int8Step(ProbeWorkload fp32, Tensor[] ref, Weights owner,
+                             Int8Matrix.Kernel kernel) {
+        List<Int8Matrix[]> layers = new java.util.ArrayList<>();
         for (Tensor[] w : fp32.layers()) {
-            layers.add(new dev.localai.tts.core.nn.Int8Matrix[] {
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[0], owner, kernel),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[1], owner, kernel),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[2], owner, kernel),
-                dev.localai.tts.core.nn.Int8Matrix.quantize(w[3], owner, kernel)});
+            layers.add(new Int8Matrix[] {
+                Int8Matrix.quantize(w[0], owner, kernel),
+                Int8Matrix.quantize(w[1], owner, kernel),
+                Int8Matrix.quantize(w[2], owner, kernel),
+                Int8Matrix.quantize(w[3], owner, kernel)});
         }
         Tensor[] outs = fp32.outs();
         Runnable fused = fusedStep(fp32, layers);
         Runnable step = fused != null ? fused : () -> {
             for (int i = 0; i < layers.size(); i++) {
                 Tensor[] w = fp32.layers().get(i);
-                dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
+                Int8Matrix[] q = layers.get(i);
                 q[0].forwardVec(fp32.x(), w[4], outs[0]);
                 q[1].forwardVec(fp32.x(), w[5], outs[1]);
                 q[2].forwardVec(fp32.x(), w[6], outs[2]);
@@ -210,30 +218,30 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
 
     /**
      * The probe's int8 layers as T3 runs them on the native kernel where the whole block is one native call
-     * ({@link dev.localai.tts.core.nn.DecoderBlockKernel}): layer norms, the four products, the attention over the
+     * ({@link DecoderBlockKernel}): layer norms, the four products, the attention over the
      * probe's cache (fp16 where T3's caches are) and the GELU, in place on a copy of the input; null where blocks do
      * not run so. A step of the other candidates is their four products and an attention: the fused step does at least
      * the same work.
      */
-    private static Runnable fusedStep(ProbeWorkload fp32, List<dev.localai.tts.core.nn.Int8Matrix[]> layers) {
-        if (!dev.localai.tts.core.nn.DecoderBlockKernel.enabled()) {
+    private static Runnable fusedStep(ProbeWorkload fp32, List<Int8Matrix[]> layers) {
+        if (!DecoderBlockKernel.enabled()) {
             return null;
         }
         long d = ProbeWorkload.D;
-        dev.localai.tts.core.nn.LayerNorm ln = dev.localai.tts.core.nn.LayerNorm.of(torch.ones(d), torch.zeros(d),
+        LayerNorm ln = LayerNorm.of(torch.ones(d), torch.zeros(d),
                 1e-5);
-        List<dev.localai.tts.core.nn.DecoderBlockKernel> blocks = new java.util.ArrayList<>();
+        List<DecoderBlockKernel> blocks = new java.util.ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
-            dev.localai.tts.core.nn.Int8Matrix[] q = layers.get(i);
+            Int8Matrix[] q = layers.get(i);
             Tensor[] w = fp32.layers().get(i);
-            dev.localai.tts.core.nn.DecoderBlockKernel b = dev.localai.tts.core.nn.DecoderBlockKernel.of(ln, q[0],
+            DecoderBlockKernel b = DecoderBlockKernel.of(ln, q[0],
                     w[4], q[1], w[5], ln, q[2], w[6], q[3], w[7], (int) (d / 64), 1e-5);
             if (b == null) {
                 return null;
             }
             blocks.add(b);
         }
-        dev.localai.tts.core.nn.KvType type = dev.localai.tts.core.nn.DecoderBlockKernel.cacheType();
+        KvType type = DecoderBlockKernel.cacheType();
         Tensor[] kv = kvCache(fp32.kv(), type);
         int cached = (int) fp32.kv().size(1);
         long[] k = {kv[0].data_ptr().address()};
@@ -243,7 +251,7 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
         Tensor x = torch.empty(1, d);
         return () -> {
             x.copy_(fp32.x().view(1, d));
-            for (dev.localai.tts.core.nn.DecoderBlockKernel b : blocks) {
+            for (DecoderBlockKernel b : blocks) {
                 b.step(x, 1, k, v, capacity, pos, type);
             }
         };
@@ -253,23 +261,23 @@ record ProbeWorkload(List<Tensor[]> layers, Tensor x, Tensor inner, Tensor[] flo
      * kv (2 * 16 heads, positions, 64) fp32 as the native kernels' caches of {@code type}: the keys' layer and the
      * values' (an int8 layer's row scales after its values; only the speed of reading them matters here).
      */
-    private static Tensor[] kvCache(Tensor kv, dev.localai.tts.core.nn.KvType type) {
+    private static Tensor[] kvCache(Tensor kv, KvType type) {
         long heads = kv.size(0) / 2;
         Tensor[] layers = new Tensor[2];
         for (int i = 0; i < 2; i++) {
             Tensor part = kv.narrow(0, i * heads, heads);
-            if (type != dev.localai.tts.core.nn.KvType.INT8) {
-                layers[i] = part.to(type == dev.localai.tts.core.nn.KvType.FP16 ? ScalarType.Half : ScalarType.Float)
+            if (type != KvType.INT8) {
+                layers[i] = part.to(type == KvType.FP16 ? ScalarType.Half : ScalarType.Float)
                         .contiguous();
                 continue;
             }
             layers[i] = torch.empty(new long[] {type.layerBytes(heads * kv.size(1), kv.size(2))},
                     new org.bytedeco.pytorch.TensorOptions(ScalarType.Char), null);
-            dev.localai.tts.core.nn.KvType.int8Values(layers[i], heads, kv.size(1), kv.size(2)).copy_(
+            KvType.int8Values(layers[i], heads, kv.size(1), kv.size(2)).copy_(
                     part.mul(new Scalar(40.0)).round_().clamp_(
                             new org.bytedeco.pytorch.ScalarOptional(new Scalar(-127.0)),
                             new org.bytedeco.pytorch.ScalarOptional(new Scalar(127.0))));
-            dev.localai.tts.core.nn.KvType.int8Scales(layers[i], heads, kv.size(1), kv.size(2))
+            KvType.int8Scales(layers[i], heads, kv.size(1), kv.size(2))
                     .fill_(new Scalar(1.0 / 40));
         }
         return layers;

@@ -1,5 +1,7 @@
-package dev.localai.tts.core.runtime;
+package dev.localai.tts.core.tuning;
 
+import dev.localai.tts.core.runtime.NativeHeap;
+import dev.localai.tts.core.runtime.Torch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
