@@ -16,7 +16,7 @@ import dev.localai.tts.server.http.PublicMessages;
 import dev.localai.tts.server.http.TransportErrors;
 import dev.localai.tts.server.http.RequestIds;
 import dev.localai.tts.server.http.Routes;
-import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.metrics.Metrics;
 import dev.localai.tts.server.ops.OpsService;
 import dev.localai.tts.server.speech.AudioResponder;
 import dev.localai.tts.server.speech.SpeechService;

@@ -5,7 +5,7 @@ import dev.localai.tts.api.ApiErrors;
 import dev.localai.tts.api.ApiException;
 import dev.localai.tts.api.http.CrossSiteGuard;
 import dev.localai.tts.server.config.ServerConfig;
-import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.metrics.Metrics;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;

@@ -1,7 +1,7 @@
 package dev.localai.tts.server.ops;
 
-import dev.localai.tts.api.AudioModelList;
 import dev.localai.tts.api.ApiErrors;
+import dev.localai.tts.api.AudioModelList;
 import dev.localai.tts.api.Json;
 import dev.localai.tts.api.ModelList;
 import dev.localai.tts.api.ModelObject;
@@ -12,6 +12,7 @@ import dev.localai.tts.server.config.ServerConfig;
 import dev.localai.tts.server.engine.EngineSupervisor;
 import dev.localai.tts.server.http.Lifecycle;
 import dev.localai.tts.server.http.Routes;
+import dev.localai.tts.server.metrics.Metrics;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;

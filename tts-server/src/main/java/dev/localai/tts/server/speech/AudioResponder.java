@@ -17,7 +17,7 @@ import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.http.Hangups;
-import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.metrics.Metrics;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;

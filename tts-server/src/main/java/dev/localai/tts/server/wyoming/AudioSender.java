@@ -12,7 +12,7 @@ import dev.localai.tts.core.engine.api.SpeechSynthesizer;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.server.http.ErrorResponses;
 import dev.localai.tts.server.http.Hangups;
-import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.metrics.Metrics;
 import java.io.IOException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -4,7 +4,7 @@ import dev.localai.tts.server.config.ServerConfig;
 import dev.localai.tts.server.engine.EngineSupervisor;
 import dev.localai.tts.server.http.Hangups;
 import dev.localai.tts.server.http.Lifecycle;
-import dev.localai.tts.server.ops.Metrics;
+import dev.localai.tts.server.metrics.Metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;

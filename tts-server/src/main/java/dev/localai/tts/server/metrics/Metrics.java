@@ -1,4 +1,4 @@
-package dev.localai.tts.server.ops;
+package dev.localai.tts.server.metrics;
 
 import dev.localai.tts.api.metrics.CounterFamily;
 import dev.localai.tts.api.metrics.Histogram;
