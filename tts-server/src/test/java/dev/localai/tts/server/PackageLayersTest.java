@@ -2,7 +2,7 @@ package dev.localai.tts.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.localai.tts.core.testing.PackageLayers;
+import dev.localai.tts.api.testing.PackageLayers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.localai.tts.core.testing;
+package dev.localai.tts.api.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
