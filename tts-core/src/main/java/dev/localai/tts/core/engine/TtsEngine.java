@@ -14,12 +14,12 @@ import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
 import dev.localai.tts.core.nn.ThreadPools;
-import dev.localai.tts.core.tuning.ConvLayout;
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.tuning.DtypeProbe;
-import dev.localai.tts.core.tuning.IntraOpThreads;
 import dev.localai.tts.core.runtime.NativeHeap;
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.tuning.ConvLayout;
+import dev.localai.tts.core.tuning.DtypeProbe;
+import dev.localai.tts.core.tuning.IntraOpThreads;
 import dev.localai.tts.core.tuning.WeightTypes;
 import dev.localai.tts.core.voice.Conditionals;
 import java.time.Duration;
@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The Chatterbox Turbo speech engine: thread-safe, streaming, with long-text chunking, a bounded request queue and
@@ -108,6 +109,26 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                         + " KV cache, fp16 speech head)" : "");
     }
 
+    /**
+     * Where the flow's attention runs, for the log: this project's kernel and its path (the fp32 one for an fp32 flow,
+     * the bf16 one for a bf16 flow attending in bf16) where it runs, else LibTorch's, in fp32 where a bf16 flow's
+     * attention is computed so.
+     */
+    static String flowAttention(ScalarType flow, boolean attentionFp32, boolean cuda) {
+        if (cuda) {
+            return "on LibTorch";
+        }
+        if (flow.value == ScalarType.Float.value) {
+            return dev.localai.tts.core.nn.Fp32Attention.enabled()
+                    ? "on the native kernel (" + dev.localai.tts.core.nn.Fp32Attention.path() + ")" : "on LibTorch";
+        }
+        if (attentionFp32) {
+            return "fp32, on LibTorch";
+        }
+        return dev.localai.tts.core.nn.Bf16Attention.enabled()
+                ? "on the native kernel (" + dev.localai.tts.core.nn.Bf16Attention.path() + ")" : "on LibTorch";
+    }
+
     TtsEngine(TtsOptions o) {
         this.options = o;
         IntraOpThreads.requireValid(o.threads()); // options made without the builder are held to its rule too
@@ -147,7 +168,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
-                + (w.flowAttentionFp32() ? " (attention fp32)" : "")
+                + " (attention " + flowAttention(w.flow(), w.flowAttentionFp32(), o.device().isCuda()) + ")"
                 + ", HiFT fp32" + kernels + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : threads > 0 ? " (measured faster than LibTorch's "

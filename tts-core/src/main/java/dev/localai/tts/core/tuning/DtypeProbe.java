@@ -16,8 +16,8 @@ import java.util.logging.Logger;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Measures, at a machine's first two starts ({@link ProbeFile#KEPT_PROBES}), how fast each candidate weight type runs

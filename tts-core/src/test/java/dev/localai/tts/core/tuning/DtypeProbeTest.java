@@ -1,9 +1,9 @@
 package dev.localai.tts.core.tuning;
 
-import dev.localai.tts.core.runtime.NativeHeap;
-import dev.localai.tts.core.runtime.Torch;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.core.runtime.NativeHeap;
+import dev.localai.tts.core.runtime.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

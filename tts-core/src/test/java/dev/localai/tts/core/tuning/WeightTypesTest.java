@@ -1,8 +1,8 @@
 package dev.localai.tts.core.tuning;
 
-import dev.localai.tts.core.runtime.Device;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.localai.tts.core.runtime.Device;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;

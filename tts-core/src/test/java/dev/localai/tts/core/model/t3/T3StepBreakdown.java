@@ -2,8 +2,8 @@ package dev.localai.tts.core.model.t3;
 
 import dev.localai.tts.core.nn.RandomParams;
 import dev.localai.tts.core.runtime.Device;
-import dev.localai.tts.core.tuning.DtypeProbe;
 import dev.localai.tts.core.runtime.Torch;
+import dev.localai.tts.core.tuning.DtypeProbe;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;

@@ -1,0 +1,48 @@
+package dev.localai.tts.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.localai.tts.core.nn.Bf16Attention;
+import dev.localai.tts.core.nn.Fp32Attention;
+import dev.localai.tts.core.runtime.Torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The engine's log names the kernel the flow's attention runs on, as the flow's blocks choose it. */
+class FlowAttentionLogTest {
+    @BeforeAll
+    static void load() {
+        Torch.load();
+    }
+
+    @Test
+    void namesTheKernelEachFlowTypeAttendsWith() {
+        String fp32 = TtsEngine.flowAttention(ScalarType.Float, false, false);
+        if (Fp32Attention.enabled()) {
+            assertThat(fp32).isEqualTo("on the native kernel (" + Fp32Attention.path() + ")");
+        } else {
+            assertThat(fp32).isEqualTo("on LibTorch");
+        }
+        String bf16 = TtsEngine.flowAttention(ScalarType.BFloat16, false, false);
+        if (Bf16Attention.enabled()) {
+            assertThat(bf16).isEqualTo("on the native kernel (" + Bf16Attention.path() + ")");
+        } else {
+            assertThat(bf16).isEqualTo("on LibTorch");
+        }
+        // a bf16 flow attending in fp32 takes LibTorch's attention (its rows are bf16), and a GPU always does
+        assertThat(TtsEngine.flowAttention(ScalarType.BFloat16, true, false)).isEqualTo("fp32, on LibTorch");
+        assertThat(TtsEngine.flowAttention(ScalarType.Float, false, true)).isEqualTo("on LibTorch");
+    }
+
+    @Test
+    void followsTheKernelWhenItIsTurnedOff() {
+        boolean before = Fp32Attention.enabled();
+        try {
+            Fp32Attention.use(false);
+            assertThat(TtsEngine.flowAttention(ScalarType.Float, false, false)).isEqualTo("on LibTorch");
+        } finally {
+            Fp32Attention.use(before);
+        }
+    }
+}
