@@ -116,17 +116,17 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
      */
     static String flowAttention(ScalarType flow, boolean attentionFp32, boolean cuda) {
         if (cuda) {
-            return "on LibTorch";
+            return "LibTorch";
         }
         if (flow.value == ScalarType.Float.value) {
             return dev.localai.tts.core.nn.Fp32Attention.enabled()
-                    ? "on the native kernel (" + dev.localai.tts.core.nn.Fp32Attention.path() + ")" : "on LibTorch";
+                    ? "native kernel, " + dev.localai.tts.core.nn.Fp32Attention.path() : "LibTorch";
         }
         if (attentionFp32) {
-            return "fp32, on LibTorch";
+            return "LibTorch, fp32";
         }
         return dev.localai.tts.core.nn.Bf16Attention.enabled()
-                ? "on the native kernel (" + dev.localai.tts.core.nn.Bf16Attention.path() + ")" : "on LibTorch";
+                ? "native kernel, " + dev.localai.tts.core.nn.Bf16Attention.path() : "LibTorch";
     }
 
     TtsEngine(TtsOptions o) {
@@ -168,7 +168,7 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
                 w.flowAttentionFp32());
         model.t3().enablePrefixCache(o.prefixCacheBytes());
         LOG.info(() -> "weights: T3 " + WeightTypes.name(w.t3()) + ", S3Gen flow " + WeightTypes.name(w.flow())
-                + " (attention " + flowAttention(w.flow(), w.flowAttentionFp32(), o.device().isCuda()) + ")"
+                + " (attention: " + flowAttention(w.flow(), w.flowAttentionFp32(), o.device().isCuda()) + ")"
                 + ", HiFT fp32" + kernels + " (" + w.why()
                 + "); " + Torch.threads() + " intra-op threads"
                 + (o.threads() > 0 ? " (configured)" : threads > 0 ? " (measured faster than LibTorch's "

@@ -20,19 +20,19 @@ class FlowAttentionLogTest {
     void namesTheKernelEachFlowTypeAttendsWith() {
         String fp32 = TtsEngine.flowAttention(ScalarType.Float, false, false);
         if (Fp32Attention.enabled()) {
-            assertThat(fp32).isEqualTo("on the native kernel (" + Fp32Attention.path() + ")");
+            assertThat(fp32).isEqualTo("native kernel, " + Fp32Attention.path());
         } else {
-            assertThat(fp32).isEqualTo("on LibTorch");
+            assertThat(fp32).isEqualTo("LibTorch");
         }
         String bf16 = TtsEngine.flowAttention(ScalarType.BFloat16, false, false);
         if (Bf16Attention.enabled()) {
-            assertThat(bf16).isEqualTo("on the native kernel (" + Bf16Attention.path() + ")");
+            assertThat(bf16).isEqualTo("native kernel, " + Bf16Attention.path());
         } else {
-            assertThat(bf16).isEqualTo("on LibTorch");
+            assertThat(bf16).isEqualTo("LibTorch");
         }
         // a bf16 flow attending in fp32 takes LibTorch's attention (its rows are bf16), and a GPU always does
-        assertThat(TtsEngine.flowAttention(ScalarType.BFloat16, true, false)).isEqualTo("fp32, on LibTorch");
-        assertThat(TtsEngine.flowAttention(ScalarType.Float, false, true)).isEqualTo("on LibTorch");
+        assertThat(TtsEngine.flowAttention(ScalarType.BFloat16, true, false)).isEqualTo("LibTorch, fp32");
+        assertThat(TtsEngine.flowAttention(ScalarType.Float, false, true)).isEqualTo("LibTorch");
     }
 
     @Test
@@ -40,7 +40,7 @@ class FlowAttentionLogTest {
         boolean before = Fp32Attention.enabled();
         try {
             Fp32Attention.use(false);
-            assertThat(TtsEngine.flowAttention(ScalarType.Float, false, false)).isEqualTo("on LibTorch");
+            assertThat(TtsEngine.flowAttention(ScalarType.Float, false, false)).isEqualTo("LibTorch");
         } finally {
             Fp32Attention.use(before);
         }
