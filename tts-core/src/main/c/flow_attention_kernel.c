@@ -799,6 +799,18 @@ static void pack_rows_f32_c(const float* k, long ld, long first, long t, long gr
     }
 }
 
+/* The SSE4.1 path's multiply-add and 2^n (for n <= 0, 0 below 2^-126); the AVX path builds its 2^n from the latter. */
+__attribute__((target("sse4.1")))
+static inline __m128 madd_sse41(__m128 a, __m128 b, __m128 c) {
+    return _mm_add_ps(_mm_mul_ps(a, b), c);
+}
+
+__attribute__((target("sse4.1")))
+static inline __m128 pow2_sse41(__m128 n) {
+    const __m128i e = _mm_cvtps_epi32(_mm_max_ps(n, _mm_set1_ps(-127.0f)));
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(e, _mm_set1_epi32(127)), 23));
+}
+
 /*
  * The AVX2 + FMA path (CPUs without AVX-512: most desktop CPUs, whose flow is fp32). exp_nonpositive's degree-6
  * polynomial on eight lanes, 2^n built in the exponent field (n below -126 gives 0 where scalef gives a subnormal:
@@ -828,13 +840,12 @@ static inline __m256 madd_avx(__m256 a, __m256 b, __m256 c) {
     return _mm256_add_ps(_mm256_mul_ps(a, b), c);
 }
 
+/* 2^n on each 128-bit half as the SSE4.1 path builds it (AVX has no 256-bit integer operations) */
 __attribute__((target("avx")))
 static inline __m256 pow2_avx(__m256 n) {
-    const __m256i e = _mm256_cvtps_epi32(_mm256_max_ps(n, _mm256_set1_ps(-127.0f)));
-    const __m128i bias = _mm_set1_epi32(127);
-    const __m128i lo = _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(e), bias), 23);
-    const __m128i hi = _mm_slli_epi32(_mm_add_epi32(_mm256_extractf128_si256(e, 1), bias), 23);
-    return _mm256_castsi256_ps(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), hi, 1));
+    const __m128 lo = pow2_sse41(_mm256_castps256_ps128(n));
+    const __m128 hi = pow2_sse41(_mm256_extractf128_ps(n, 1));
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 }
 
 #define F32_TARGET "avx"
@@ -849,17 +860,6 @@ static inline __m256 pow2_avx(__m256 n) {
  * Goldmont to Tremont, and Core 2 Penryn onwards). Without it their flow's attention ran on LibTorch's flash attention,
  * its exponentials through libm one at a time. The AVX path's arithmetic on four lanes.
  */
-__attribute__((target("sse4.1")))
-static inline __m128 madd_sse41(__m128 a, __m128 b, __m128 c) {
-    return _mm_add_ps(_mm_mul_ps(a, b), c);
-}
-
-__attribute__((target("sse4.1")))
-static inline __m128 pow2_sse41(__m128 n) {
-    const __m128i e = _mm_cvtps_epi32(_mm_max_ps(n, _mm_set1_ps(-127.0f)));
-    return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(e, _mm_set1_epi32(127)), 23));
-}
-
 #define F32_TARGET "sse4.1"
 #define F32_NAME(f) f##_sse41
 #define LANES 4

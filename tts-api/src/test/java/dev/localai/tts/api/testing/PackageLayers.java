@@ -23,11 +23,14 @@ public final class PackageLayers {
 
     private final String root;
     private final List<String> layers;
+    /** A qualified name under the root: its package, then a capitalized (type) segment. */
+    private final Pattern reference;
 
     /** {@code root}: the module's root package ({@code dev.localai.tts.core}); {@code layers}: bottom to top. */
     public PackageLayers(String root, List<String> layers) {
         this.root = root;
         this.layers = List.copyOf(layers);
+        this.reference = Pattern.compile(Pattern.quote(root) + "((?:\\.[a-z]\\w*)*)\\.[A-Z]");
     }
 
     /** The index of {@code pkg}'s layer, bottom 0; -1 where it has none (or lies outside the root). */
@@ -54,7 +57,7 @@ public final class PackageLayers {
     /** The packages under the root that {@code source} refers to by import or qualified name, outside comments. */
     public Set<String> references(String source) {
         String code = source.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", " ");
-        Matcher m = Pattern.compile(Pattern.quote(root) + "((?:\\.[a-z]\\w*)*)\\.[A-Z]").matcher(code);
+        Matcher m = reference.matcher(code);
         Set<String> out = new TreeSet<>();
         while (m.find()) {
             out.add(root + m.group(1));
