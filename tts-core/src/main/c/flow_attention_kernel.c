@@ -937,22 +937,19 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
     float* vc = kt + (size_t) heads * ktHead;
     float* pt = vc + (size_t) heads * ((vHead + 15) / 16 * 16);
     unsigned char* scratch = mem + packed;
+    /* the path's key packing (AVX-512's gathers, else plain C) and query block */
+    void (*pack)(const float*, long, long, long, long, float*) = path == 4 ? pack_rows_f32 : pack_rows_f32_c;
+    void (*block)(const float*, long, long, long, const float*, const float*, long, long, float, float*, long, float*,
+            float*, float*, const positions_t*, float*) = path == 4 ? query_block_f32
+            : path == 3 ? query_block_f32_avx2 : path == 2 ? query_block_f32_avx : query_block_f32_sse41;
 #pragma omp parallel num_threads(team)
     {
         const int th = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         for (long h = th; h < heads; h += nt) {
-            if (path == 4) {
-                pack_rows_f32(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
-            } else {
-                pack_rows_f32_c(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
-            }
+            pack(k + h * HD, ld, 0, t, kgroups, kt + h * ktHead);
             if (posRows != NULL) {
-                if (path == 4) {
-                    pack_rows_f32(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
-                } else {
-                    pack_rows_f32_c(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
-                }
+                pack(posRows + h * HD, ldp, t - 16 * qblocks, 2L * t - 1, pgroups, pt + h * ptHead);
             }
             /* the head's values contiguous: p v then reads them as one stream, not one cache line per 2 kB row */
             float* vh = vc + h * ((vHead + 15) / 16 * 16);
@@ -975,19 +972,8 @@ static jint attend_f32(JNIEnv* env, jclass cls, const float* q, const float* k, 
                 pos.qpos = qpos + h * HD;
                 pos.packed = pt + h * ptHead;
             }
-            if (path == 4) {
-                query_block_f32(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else if (path == 3) {
-                query_block_f32_avx2(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else if (path == 2) {
-                query_block_f32_avx(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale,
-                        out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            } else {
-                query_block_f32_sse41(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld,
-                        scale, out + h * HD, ldo, s, pad, o, posRows != NULL ? &pos : NULL, w);
-            }
+            block(q + h * HD, ld, t, (u % qblocks) * 16, kt + h * ktHead, vh, kgroups, sld, scale, out + h * HD, ldo, s,
+                    pad, o, posRows != NULL ? &pos : NULL, w);
         }
     }
     free(mem);

@@ -13,6 +13,8 @@ import dev.localai.tts.core.engine.api.SynthesisProgress;
 import dev.localai.tts.core.engine.api.SynthesisStats;
 import dev.localai.tts.core.engine.api.VoiceInfo;
 import dev.localai.tts.core.model.t3.BatchDecoder;
+import dev.localai.tts.core.nn.Bf16Attention;
+import dev.localai.tts.core.nn.Fp32Attention;
 import dev.localai.tts.core.nn.ThreadPools;
 import dev.localai.tts.core.runtime.Device;
 import dev.localai.tts.core.runtime.NativeHeap;
@@ -119,14 +121,12 @@ public final class TtsEngine implements SpeechSynthesizer, SynthesisJob.Host {
             return "LibTorch";
         }
         if (flow.value == ScalarType.Float.value) {
-            return dev.localai.tts.core.nn.Fp32Attention.enabled()
-                    ? "native kernel, " + dev.localai.tts.core.nn.Fp32Attention.path() : "LibTorch";
+            return Fp32Attention.enabled() ? "native kernel, " + Fp32Attention.path() : "LibTorch";
         }
         if (attentionFp32) {
             return "LibTorch, fp32";
         }
-        return dev.localai.tts.core.nn.Bf16Attention.enabled()
-                ? "native kernel, " + dev.localai.tts.core.nn.Bf16Attention.path() : "LibTorch";
+        return Bf16Attention.enabled() ? "native kernel, " + Bf16Attention.path() : "LibTorch";
     }
 
     TtsEngine(TtsOptions o) {

@@ -386,8 +386,7 @@ public final class DtypeProbe {
      */
     static java.util.List<String> candidates() {
         return WeightTypes.CPU_CANDIDATES.stream()
-                .filter(n -> !n.equals("int8") || Int8Matrix.supported()
-                        && !Int8Kernel.available())
+                .filter(n -> !n.equals("int8") || Int8Matrix.supported() && !Int8Kernel.available())
                 .filter(n -> !n.equals(WeightTypes.INT8_NATIVE) || Int8Kernel.available())
                 .filter(n -> !n.equals(WeightTypes.FP32_ONEDNN) || Linear.onednnAvailable())
                 .toList();
