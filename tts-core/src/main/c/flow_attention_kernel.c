@@ -21,7 +21,9 @@
  * Two back ends multiply the same 16 x 32 by 32 x 16 blocks: Intel AMX tiles (path 2: AMX-TILE and AMX-BF16, with the
  * tile data state granted by Linux's arch_prctl) and AVX512-BF16's vdpbf16ps with the 16 x 16 operand held in
  * registers (path 1: AMD Zen 4, Intel Cooper Lake and later). Both sum each dot product's pairs in the same order
- * within a 32-wide block but differ in how the instruction rounds, so their results differ by rounding.
+ * within a 32-wide block but differ in how the instruction rounds, so their results differ by rounding. The AMX path
+ * is also tested where no AMX CPU is: nn.Bf16AttentionAmxModelTest compiles this file with a software model of the
+ * tile instructions (src/test/c/amx_tiles.h) on any CPU with AVX512-BF16.
  *
  * Relative positions (nn.Bf16Attention.attendRelative, nn.Fp32Attention.attendRelative): the S3Gen flow encoder's
  * conformer attention (ESPnet's RelPositionMultiHeadedAttention, Transformer-XL's scores) adds a position term,
@@ -110,6 +112,13 @@ JNIEXPORT jint JNICALL Java_dev_localai_tts_core_nn_Bf16Attention_detect(JNIEnv*
     return usable_paths();
 }
 
+/* LDTILECFG. gcc 12's _tile_loadconfig tells the compiler it reads only the first 8 bytes, which lets it drop the
+   stores to the rest: the instruction with the whole 64-byte operand instead. (A test build's model of the tiles,
+   src/test/c/amx_tiles.h, defines its own, as it does the tile intrinsics.) */
+#ifndef TTS_LOAD_TILE_CONFIG
+#define TTS_LOAD_TILE_CONFIG(cfg) __asm__ volatile("ldtilecfg %0" : : "m"(*(const unsigned char(*)[64]) (cfg)))
+#endif
+
 typedef struct __attribute__((packed)) {
     uint8_t palette;
     uint8_t start_row;
@@ -129,9 +138,7 @@ static void configure_tiles(void) {
         cfg.colsb[i] = 64;
         cfg.rows[i] = 16;
     }
-    /* gcc 12's _tile_loadconfig tells the compiler it reads only the first 8 bytes, which lets it drop the stores
-       to the rest: the instruction with the whole 64-byte operand instead */
-    __asm__ volatile("ldtilecfg %0" : : "m"(*(const unsigned char(*)[64]) &cfg));
+    TTS_LOAD_TILE_CONFIG(&cfg);
 }
 
 __attribute__((target("amx-tile")))
