@@ -9,7 +9,10 @@
 # (rtf <= 1.0, first_audio_ms <= 1000, t3_over_floor <= 1.3) the run missed. CAPS=native (or avx2) runs one of the two;
 # CAPS="native avx2 scalar" adds a CPU without AVX (LibTorch's default kernels, oneDNN at SSE4.1 and OpenBLAS's
 # Nehalem kernels: the Celeron, Pentium Silver or Atom of a small home server, emulated), CAPS=avx one with AVX but
-# not AVX2 (oneDNN at AVX, OpenBLAS's Sandy Bridge kernels: the Xeon E5 v1/v2 of many home labs).
+# not AVX2 (oneDNN at AVX, OpenBLAS's Sandy Bridge kernels: the Xeon E5 v1/v2 of many home labs), and on a CPU with
+# AVX512-BF16 CAPS=avx512 one with AVX-512 and VNNI but not BF16 (oneDNN at AVX512_CORE_VNNI, so the flow is fp32: the
+# Xeon Scalable of 2nd and 3rd generation, Ice Lake and Rocket Lake; its AVX-512 units are the host's, so the figures
+# say which kernels such a CPU runs more than how fast they run there).
 # The first run on a machine also measures the CPU's kernels once (probe_s, some seconds).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -33,7 +36,8 @@ for c in $caps; do
         avx2) vars=(ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) ;;
         avx) vars=(ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OPENBLAS_CORETYPE=SANDYBRIDGE) ;;
         scalar) vars=(ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 OPENBLAS_CORETYPE=NEHALEM) ;;
-        *) echo "cpu-check: CAPS takes native, avx2, avx and scalar, not $c" >&2; exit 2 ;;
+        avx512) vars=(ONEDNN_MAX_CPU_ISA=AVX512_CORE_VNNI) ;;
+        *) echo "cpu-check: CAPS takes native, avx2, avx, avx512 and scalar, not $c" >&2; exit 2 ;;
     esac
     echo "cpu-check: $c ($repeats repeats)..." >&2
     env ${vars[@]+"${vars[@]}"} ./tts bench engine --model random-turbo --repeats "$repeats" --json --markdown > "$out/$c.txt"
