@@ -127,6 +127,8 @@ static float amx_model_bf16(const unsigned char* p) {
     return amx_model_flush(x);
 }
 
+/* each addition rounded on its own: no contraction into a fused multiply-add (nor reassociation, which C forbids) */
+__attribute__((optimize("fp-contract=off")))
 static void amx_model_dpbf16ps(int dst, int a, int b) {
     amx_model_tile(dst);
     amx_model_tile(a);
@@ -144,8 +146,7 @@ static void amx_model_dpbf16ps(int dst, int a, int b) {
             const float a0 = amx_model_bf16(amx_model.data[a][m] + 4 * kk);
             const float a1 = amx_model_bf16(amx_model.data[a][m] + 4 * kk + 2);
             for (int j = 0; j < n; j++) {
-                /* volatile: each addition rounded on its own (no contraction, no reassociation) */
-                volatile float s = acc[j] + a0 * amx_model_bf16(amx_model.data[b][kk] + 4 * j);
+                float s = acc[j] + a0 * amx_model_bf16(amx_model.data[b][kk] + 4 * j);
                 s = amx_model_flush(s);
                 s = s + a1 * amx_model_bf16(amx_model.data[b][kk] + 4 * j + 2);
                 acc[j] = amx_model_flush(s);

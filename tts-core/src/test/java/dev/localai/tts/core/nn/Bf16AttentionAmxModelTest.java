@@ -28,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * for another or skipping the last odd key group each fails it (checked by hand when it was written).
  */
 class Bf16AttentionAmxModelTest {
-    private static final Path MAIN_C = Path.of("src/main/c");
-    private static final Path TEST_C = Path.of("src/test/c");
+    /** tts-core's sources: Maven runs tests in the module's directory, an IDE may run them in the repository's. */
+    private static final Path MODULE = Files.isDirectory(Path.of("src/main/c")) ? Path.of("") : Path.of("tts-core");
+    private static final Path MAIN_C = MODULE.resolve("src/main/c").toAbsolutePath();
+    private static final Path TEST_C = MODULE.resolve("src/test/c").toAbsolutePath();
 
     @Test
     void theAmxPathMatchesTheReferenceOnAModelOfTheTiles(@TempDir Path tmp) throws Exception {
@@ -37,14 +39,14 @@ class Bf16AttentionAmxModelTest {
         assumeTrue("Linux".equals(System.getProperty("os.name"))
                 && List.of("amd64", "x86_64").contains(System.getProperty("os.arch")) && gcc != null,
                 "the kernel is built on Linux x86-64 with gcc only");
-        assertThat(MAIN_C.resolve("flow_attention_kernel.c")).as("run from tts-core").exists();
+        assertThat(MAIN_C.resolve("flow_attention_kernel.c")).as("tts-core's sources").exists();
         Path jdk = Path.of(System.getProperty("java.home"));
         assumeTrue(Files.isRegularFile(jdk.resolve("include/jni.h")), "jni.h (a JDK, not a JRE)");
         Path exe = tmp.resolve("amx_attention_check");
         run(tmp, 180, gcc.toString(), "-O2", "-std=gnu11", "-fopenmp", "-ffp-contract=off", "-fno-strict-aliasing",
-                "-I" + jdk.resolve("include"), "-I" + jdk.resolve("include/linux"), "-I" + MAIN_C.toAbsolutePath(),
-                "-I" + TEST_C.toAbsolutePath(), "-o", exe.toString(),
-                TEST_C.resolve("amx_attention_check.c").toAbsolutePath().toString(), "-lm");
+                "-I" + jdk.resolve("include"), "-I" + jdk.resolve("include/linux"), "-I" + MAIN_C,
+                "-I" + TEST_C, "-o", exe.toString(),
+                TEST_C.resolve("amx_attention_check.c").toString(), "-lm");
         List<String> out = run(tmp, 300, exe.toString());
         assumeTrue(out.isEmpty() || !out.get(0).startsWith("skip"), String.join("\n", out));
 
