@@ -69,6 +69,11 @@ static void amx_model_load_config(const void* cfg) {
             amx_model_fault("reserved configuration bytes not zero (#GP)");
         }
     }
+    for (int t = 8; t < 16; t++) {
+        if (c[16 + 2 * t] != 0 || c[17 + 2 * t] != 0 || c[48 + t] != 0) {
+            amx_model_fault("a shape for a tile past palette 1's eight (#GP)");
+        }
+    }
     memset(&amx_model, 0, sizeof amx_model);
     for (int t = 0; t < 8; t++) {
         uint16_t colsb;
