@@ -156,14 +156,28 @@ final class StreamPacer {
      * {@code cheaper} than the whole prompt's, or not.
      */
     synchronized void audio(long samples, double atMs, boolean cheaper) {
+        audio(samples, atMs, cheaper, false);
+    }
+
+    /**
+     * As {@link #audio(long, double, boolean)}; {@code continuesRun}: these samples follow others of the same flow
+     * run (a later decoder window of one block, {@link #firstWindow}), which counts as one run of
+     * {@link #laterCheaperRuns}.
+     */
+    synchronized void audio(long samples, double atMs, boolean cheaper, boolean continuesRun) {
         if (samples <= 0) {
             return;
+        }
+        if (!Double.isNaN(pendingSince)) {
+            // audio of the block in flight, left before it reports itself done (its decoder windows, or all of it
+            // just before): the listener has it now, so the block no longer adds it after it is done
+            pendingAudioTokens = Math.max(0, pendingAudioTokens - (int) Math.round(samples / TOKEN_SAMPLES));
         }
         double start = Double.isNaN(playedOutAt) || playedOutAt < atMs ? atMs : playedOutAt;
         playedOutAt = start + samples * 1000.0 / dev.localai.tts.core.engine.api.AudioClip.SAMPLE_RATE;
         if (cheaper) {
             cheaperSamples += samples;
-            if (this.samples > 0) {
+            if (this.samples > 0 && !continuesRun) {
                 laterCheaperRuns++;
             }
         }
@@ -227,6 +241,38 @@ final class StreamPacer {
     /** A running estimate: {@code newest} alone at first, then weighted {@link #NEWEST} against the one before. */
     static double blend(double old, double newest) {
         return Double.isNaN(old) ? newest : (1 - NEWEST) * old + NEWEST * newest;
+    }
+
+    /** The fewest frames a block's first decoder window emits when it is cut short ({@link #firstWindow}). */
+    static final long MIN_FIRST_WINDOW = 16;
+
+    /**
+     * The frames of the first decoder window of a block whose {@code frames} mel frames are vocoded from
+     * {@code nowMs} ({@code HiftStream.push} with a first window): 0 (the block's frames in the vocoder's usual
+     * windows) before any audio has played, before HiFT's cost is known, or where the listener's audio is predicted
+     * to last until the whole block is vocoded (HiFT's cost {@link #CAUTION} times as measured, {@code frameMs} of
+     * audio a frame); else {@link #firstWindowOf} the block, so that the listener, who would wait for the whole
+     * block's vocoding, waits for a quarter of it.
+     */
+    synchronized long firstWindow(double nowMs, long frames, double frameMs) {
+        if (Double.isNaN(playedOutAt) || !(hiftMs >= 0)
+                || nowMs + CAUTION * hiftMs * frames * frameMs / TOKEN_MS <= playedOutAt) {
+            return 0;
+        }
+        return firstWindowOf(frames);
+    }
+
+    /**
+     * A late block's first window (pure logic): a quarter of its {@code frames}, at least {@link #MIN_FIRST_WINDOW};
+     * 0 (no cut) where that is the whole block. A quarter's audio lasts as long as vocoding the other three quarters
+     * wherever HiFT runs at least 3 times faster than real time (about 5 times on two cores of a Zen 4, natively and
+     * under the AVX2 caps); on a slower CPU the listener still waits less than for the whole block. A fraction fixed
+     * by the block, not by the measured pace, cuts the windows in the same places whenever the same blocks run late,
+     * so such runs give the same bits.
+     */
+    static long firstWindowOf(long frames) {
+        long f = Math.max(MIN_FIRST_WINDOW, (frames + 3) / 4);
+        return f >= frames ? 0 : f;
     }
 
     /** Whether audio has reached the listener. */

@@ -407,16 +407,42 @@ public final class Utterance {
                 flow[1] = prompt.used();
             }
             Tensor part = mel.narrow(2, from, to - from).contiguous();
-            float[] out = toArray(vocoder.push(part, cancelled)); // a whole chunk's part stops at a window
-            FiniteGuard.check(out, "HiFT vocoder");
-            long t2 = System.nanoTime();
-            pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6 / choice.workShare(), out.length,
-                    (t2 - t1) / 1e6);
-            if (out.length > 0) {
-                sink.accept(out);
-                pacer.audio(out.length, StreamPacer.now(), cheaper(choice, prompt.used(), voice));
+            boolean cheaper = cheaper(choice, prompt.used(), voice);
+            long firstWindow = pacer.firstWindow(StreamPacer.now(), to - from, StreamPacer.TOKEN_MS / stride);
+            long samples;
+            double handing = 0; // ms in the sink and the pacer, not HiFT's
+            if (firstWindow > 0) {
+                // a block the listener would wait for: a short first decoder window, and each window's samples
+                // leave as soon as they are made
+                double[] spent = {0};
+                boolean[] started = {false};
+                samples = vocoder.push(part, cancelled, firstWindow, piece -> {
+                    float[] out = toArray(piece);
+                    FiniteGuard.check(out, "HiFT vocoder");
+                    if (out.length > 0) {
+                        long h0 = System.nanoTime();
+                        sink.accept(out);
+                        pacer.audio(out.length, StreamPacer.now(), cheaper, started[0]);
+                        started[0] = true;
+                        spent[0] += (System.nanoTime() - h0) / 1e6;
+                    }
+                });
+                handing = spent[0];
+            } else {
+                float[] out = toArray(vocoder.push(part, cancelled)); // a whole chunk's part stops at a window
+                FiniteGuard.check(out, "HiFT vocoder");
+                samples = out.length;
+                if (out.length > 0) {
+                    long h0 = System.nanoTime();
+                    sink.accept(out);
+                    pacer.audio(out.length, StreamPacer.now(), cheaper);
+                    handing = (System.nanoTime() - h0) / 1e6;
+                }
             }
-            return out.length;
+            long t2 = System.nanoTime();
+            pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6 / choice.workShare(), samples,
+                    (t2 - t1) / 1e6 - handing);
+            return samples;
         }
     }
 

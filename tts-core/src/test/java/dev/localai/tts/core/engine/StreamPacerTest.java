@@ -147,6 +147,55 @@ class StreamPacerTest {
     }
 
     @Test
+    void aLateBlockStartsWithAQuarterOfItsFramesInItsFirstWindow() {
+        assertThat(StreamPacer.firstWindowOf(160)).isEqualTo(40);
+        assertThat(StreamPacer.firstWindowOf(101)).isEqualTo(26);
+        assertThat(StreamPacer.firstWindowOf(40)).as("at least 16 frames").isEqualTo(16);
+        assertThat(StreamPacer.firstWindowOf(17)).isEqualTo(16);
+        assertThat(StreamPacer.firstWindowOf(16)).as("the whole block: no cut").isZero();
+        assertThat(StreamPacer.firstWindowOf(1)).isZero();
+
+        StreamPacer p = new StreamPacer(false, 0);
+        assertThat(p.firstWindow(0, 160, 20)).as("nothing measured, nothing played").isZero();
+        p.blockDone(p.newBlock(), 260, 530, 10 * 960L, 100); // HiFT: 10 ms a token of audio, 5 ms a frame
+        assertThat(p.firstWindow(0, 160, 20)).as("nothing played yet: the first block").isZero();
+        p.audio(24_000, 0, false); // 1 s of audio from 0
+        // 160 frames take 1.2 * 5 * 160 = 960 ms: from 0 they are in time, from 100 ms on they are not
+        assertThat(p.firstWindow(0, 160, 20)).isZero();
+        assertThat(p.firstWindow(100, 160, 20)).isEqualTo(40);
+        assertThat(p.firstWindow(5000, 160, 20)).as("the listener already waits").isEqualTo(40);
+        assertThat(p.firstWindow(5000, 16, 20)).as("too short to cut").isZero();
+    }
+
+    @Test
+    void audioThatABlockInFlightHandsOnEarlyIsNotCountedAgainWhenItIsDone() {
+        // a block in flight with 30 tokens of audio: until it is done, the listener's deadline counts its audio after
+        // it; once the block's first window has left, that part is already in the listener's buffer
+        StreamPacer b = new StreamPacer(true, 0);
+        b.t3(10, 75);
+        b.blockDone(b.newBlock(), 260, 530, 10 * 960L, 100);
+        b.audio(8 * 960L, 0, false);
+        b.handedOff(b.newBlock(), 0, 300, 1, 30);
+        b.audio(10 * 960L, 0, false, false); // its first window: 10 of the 30 tokens
+        // the same listener either way once b's block is done: b's first window counts once, not twice
+        StreamPacer c = new StreamPacer(true, 0);
+        c.t3(10, 75);
+        c.blockDone(c.newBlock(), 260, 530, 10 * 960L, 100);
+        c.audio(18 * 960L, 0, false);
+        c.handedOff(c.newBlock(), 0, 300, 1, 20);
+        assertThat(b.next(0, whole(300), 0, 8, 80, 16)).isEqualTo(c.next(0, whole(300), 0, 8, 80, 16));
+        // counted twice (in the buffer and again after the block), the listener would look 400 ms better off than
+        // it is, and the next block would be chosen larger than what arrives in time
+        StreamPacer twice = new StreamPacer(true, 0);
+        twice.t3(10, 75);
+        twice.blockDone(twice.newBlock(), 260, 530, 10 * 960L, 100);
+        twice.audio(18 * 960L, 0, false);
+        twice.handedOff(twice.newBlock(), 0, 300, 1, 30);
+        assertThat(twice.next(0, whole(300), 0, 8, 80, 16).tokens())
+                .isGreaterThan(b.next(0, whole(300), 0, 8, 80, 16).tokens());
+    }
+
+    @Test
     void aBlockThatFinishedBeforeItsHandOffWasNotedIsNotWaitedFor() {
         StreamPacer p = new StreamPacer(false, 0);
         p.t3(10, 75);

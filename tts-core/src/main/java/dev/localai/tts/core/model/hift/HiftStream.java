@@ -4,6 +4,7 @@ import static org.bytedeco.pytorch.global.torch.cat;
 
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -112,10 +113,34 @@ public final class HiftStream implements AutoCloseable {
     public Tensor push(Tensor melChunk, BooleanSupplier stop) {
         open();
         try (PointerScope scope = new PointerScope()) {
-            Tensor m = mel == null ? melChunk.clone() : cat(new TensorVector(mel, melChunk), 2);
-            replaceMel(m, melStart);
-            received += melChunk.size(2);
-            return HiFTGenerator.keep(advance(false, stop));
+            add(melChunk);
+            java.util.List<Tensor> parts = new java.util.ArrayList<>();
+            advance(false, stop, 0, parts::add);
+            return HiFTGenerator.keep(joined(parts));
+        }
+    }
+
+    /**
+     * As {@link #push(Tensor, BooleanSupplier)}, but each decoder window's samples (1, k) go to {@code each} as soon
+     * as that window is decoded, and on the CPU the first window emits at most {@code firstWindow} frames (0: as many
+     * as the others). Whoever waits for the run's audio gets its first samples after one short window's work instead
+     * of the whole run's; the samples are the same up to float rounding wherever the windows are cut. A tensor given
+     * to {@code each} is valid during that call only; an exception from {@code each} ends the stream as a stop does.
+     * Returns the samples handed over.
+     */
+    public long push(Tensor melChunk, BooleanSupplier stop, long firstWindow, Consumer<Tensor> each) {
+        if (firstWindow < 0) {
+            throw new IllegalArgumentException("firstWindow must be >= 0: " + firstWindow);
+        }
+        open();
+        try (PointerScope scope = new PointerScope()) {
+            add(melChunk);
+            long[] handed = {0};
+            advance(false, stop, firstWindow, piece -> {
+                handed[0] += piece.size(1);
+                each.accept(piece);
+            });
+            return handed[0];
         }
     }
 
@@ -124,8 +149,23 @@ public final class HiftStream implements AutoCloseable {
         open();
         finished = true;
         try (PointerScope scope = new PointerScope()) {
-            return HiFTGenerator.keep(advance(true, () -> false));
+            java.util.List<Tensor> parts = new java.util.ArrayList<>();
+            advance(true, () -> false, 0, parts::add);
+            return HiFTGenerator.keep(joined(parts));
         }
+    }
+
+    /** Appends mel frames (1, 80, n) to those the stream holds. */
+    private void add(Tensor melChunk) {
+        Tensor m = mel == null ? melChunk.clone() : cat(new TensorVector(mel, melChunk), 2);
+        replaceMel(m, melStart);
+        received += melChunk.size(2);
+    }
+
+    /** The windows' samples as one (1, k) tensor (k may be 0). */
+    private static Tensor joined(java.util.List<Tensor> parts) {
+        return parts.isEmpty() ? org.bytedeco.pytorch.global.torch.zeros(1, 0)
+                : parts.size() == 1 ? parts.get(0) : cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
     }
 
     private void open() {
@@ -137,7 +177,8 @@ public final class HiftStream implements AutoCloseable {
         }
     }
 
-    private Tensor advance(boolean last, BooleanSupplier stop) {
+    /** Vocodes what became ready, handing each decoder window's samples to {@code each}, in order. */
+    private void advance(boolean last, BooleanSupplier stop, long firstWindow, Consumer<Tensor> each) {
         // 1. excitation for frames whose F0 context is complete
         long f0Ready = last ? received : Math.max(f0Done, received - f0Radius);
         if (f0Ready > f0Done) {
@@ -151,16 +192,18 @@ public final class HiftStream implements AutoCloseable {
         }
         // 2. decode the frames whose right context is available
         long emitReady = last ? received : Math.max(emitted, f0Done - context);
-        Tensor out;
         if (emitReady > emitted) {
-            java.util.List<Tensor> parts = new java.util.ArrayList<>();
-            long window = mel.is_cuda() ? 0 : this.window;
+            boolean cpu = !mel.is_cuda();
+            long window = cpu ? this.window : 0;
+            boolean first = true;
             while (emitReady > emitted) {
-                if (!parts.isEmpty() && stop.getAsBoolean()) {
+                if (!first && stop.getAsBoolean()) {
                     stopped = true; // emitted and the cached frames no longer agree: nothing more can follow
                     throw new CancellationException("vocoding stopped");
                 }
-                long to = window > 0 ? Math.min(emitReady, emitted + window) : emitReady;
+                long limit = first && cpu && firstWindow > 0 ? (window > 0 ? Math.min(window, firstWindow) : firstWindow)
+                        : window;
+                long to = limit > 0 ? Math.min(emitReady, emitted + limit) : emitReady;
                 long w0 = Math.max(0, emitted - context);
                 long w1 = last && to == emitReady ? received : Math.min(received, to + context);
                 // only the emitted frames' samples: the context frames are computed only as far as those need them
@@ -174,12 +217,15 @@ public final class HiftStream implements AutoCloseable {
                 if (trimFade) {
                     TrimFade.applyInPlace(piece, emitted * spf, hift.cfg.sampleRate());
                 }
-                parts.add(piece);
                 emitted = to;
+                first = false;
+                try {
+                    each.accept(piece);
+                } catch (RuntimeException | Error e) {
+                    stopped = true; // the window's samples went nowhere: nothing may follow them
+                    throw e;
+                }
             }
-            out = parts.size() == 1 ? parts.get(0) : cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
-        } else {
-            out = org.bytedeco.pytorch.global.torch.zeros(1, 0);
         }
         // 3. drop what no later window needs
         long keepFrom = Math.max(0, Math.min(emitted - context, f0Done - f0Radius));
@@ -191,7 +237,6 @@ public final class HiftStream implements AutoCloseable {
             replaceSrc(src.narrow(2, (keepSrc - srcStart) * spf, src.size(2) - (keepSrc - srcStart) * spf).contiguous(),
                     keepSrc);
         }
-        return out;
     }
 
     private Tensor melRange(long from, long to) {

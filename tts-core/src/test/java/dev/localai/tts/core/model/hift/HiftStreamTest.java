@@ -152,6 +152,61 @@ class HiftStreamTest {
     }
 
     /**
+     * A push that hands each decoder window on as it is made (a block a listener waits for): the windows come in
+     * order, the first cut to the frames asked (never above the stream's own window), the rest in the stream's
+     * windows, and together they are the plain push's samples up to float rounding, and the whole utterance's. A stop
+     * or a failing receiver ends the stream after the windows already handed on.
+     */
+    @Test
+    void aPushCanHandOnEachWindowAsItIsMadeWithAShortFirstOne() {
+        int context = HiftConfig.tiny().decoderRadiusFrames();
+        int spf = HiftConfig.tiny().samplesPerFrame();
+        long window = 16;
+        Tensor ref = whole(true);
+        for (long first : new long[] {5, 16, 40}) {
+            List<Tensor> pieces = new ArrayList<>();
+            Tensor got;
+            try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window)) {
+                long handed = s.push(mel, () -> false, first, p -> {
+                    Tensor kept = p.clone();
+                    kept.retainReference(); // outlives the push's scope, as a copy to the heap would
+                    pieces.add(kept);
+                });
+                assertThat(handed).isEqualTo(pieces.stream().mapToLong(p -> p.size(1)).sum());
+                pieces.add(s.finish());
+                got = torch.cat(new TensorVector(pieces.toArray(new Tensor[0])), 1);
+            }
+            assertThat(pieces.get(0).size(1)).as("first window, %d asked", first)
+                    .isEqualTo(Math.min(first, window) * spf);
+            for (int i = 1; i < pieces.size() - 1; i++) {
+                assertThat(pieces.get(i).size(1)).as("window %d", i).isPositive().isLessThanOrEqualTo(window * spf);
+            }
+            assertThat(pieces.size()).isGreaterThan(4);
+            assertThat(got.size(1)).isEqualTo(ref.size(1));
+            assertThat(Golden.maxAbsDiff(got, ref)).as("first window %d", first).isLessThan(1e-5);
+            pieces.subList(0, pieces.size() - 1).forEach(Tensor::releaseReference);
+        }
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window)) {
+            assertThatThrownBy(() -> s.push(mel, () -> false, -1, p -> { })).isInstanceOf(IllegalArgumentException.class);
+        }
+        // stopped before the second window: the first was handed on, nothing after it
+        int[] got = {0};
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window)) {
+            assertThatThrownBy(() -> s.push(mel, () -> true, 5, p -> got[0]++))
+                    .isInstanceOf(CancellationException.class);
+            assertThat(got[0]).isEqualTo(1);
+            assertThatThrownBy(() -> s.push(mel)).isInstanceOf(IllegalStateException.class);
+        }
+        // a receiver that fails (a client gone): the stream takes nothing more
+        try (HiftStream s = new HiftStream(hift, SourceNoise.of(phase, noise), context, true, window)) {
+            assertThatThrownBy(() -> s.push(mel, () -> false, 5, p -> {
+                throw new IllegalStateException("gone");
+            })).hasMessage("gone");
+            assertThatThrownBy(s::finish).isInstanceOf(IllegalStateException.class).hasMessageContaining("stopped");
+        }
+    }
+
+    /**
      * A push given a stop condition asks it before each decoder window but the first and gives the same samples while
      * it does not hold; once it holds, the push ends there, leaves nothing alive in its caller's scope, and the
      * stream takes no more frames. Stopped at each ask in turn.
