@@ -236,7 +236,7 @@ public final class Utterance {
                         // against 871 alone)
                         double[] flow = {Double.NaN, choice.promptTokens()}; // its ms and the prompt tokens it used
                         boolean handed = pipeline.submit(() -> flush(m, voice, upTo, upTo.length, v.z, choice, from,
-                                stable, v.vocoder, sink, pacer, id, flow, cancelled), inline);
+                                stable, v.vocoder, sink, pacer, id, flow, true, cancelled), inline);
                         if (handed) {
                             pacer.handedOff(id, StreamPacer.now(), flowTokens, choice.workShare(), audioTokens);
                         } else if (planner != null && pipeline.samples() > samplesBefore) {
@@ -275,7 +275,7 @@ public final class Utterance {
                             throw new CancellationException("synthesis cancelled");
                         }
                         long out = flush(m, voice, tokens, total, v.z, lastWay, from, total * stride, v.vocoder,
-                                sink, pacer, lastId, lastFlow, cancelled);
+                                sink, pacer, lastId, lastFlow, p.streaming(), cancelled);
                         try (PointerScope scope = new PointerScope()) {
                             float[] tail = toArray(v.vocoder.finish());
                             FiniteGuard.check(tail, "HiFT vocoder");
@@ -382,11 +382,14 @@ public final class Utterance {
      * a flow in the checkpoint's steps would have taken it. A request {@code cancelled} meanwhile ends at the next of
      * these points: after the flow's encoder, after each of its solver steps, before each of HiFT's decoder windows
      * but the first (a streamed block's HiFT takes up to about half a second on two CPU cores, a whole 300-character
-     * chunk's flow and HiFT several seconds, which the next request would otherwise wait for).
+     * chunk's flow and HiFT several seconds, which the next request would otherwise wait for). The audio leaves in
+     * one piece after HiFT, or, when {@code listening} (a streamed request's listener plays it as it leaves) and the
+     * pacer finds the listener waiting for it ({@link StreamPacer#firstWindow}), window by window as HiFT makes it,
+     * the first window a quarter of the block.
      */
     static long flush(ChatterboxTurbo m, PreparedVoice voice, int[] tokens, int n, Tensor z,
             FirstBlockPlan.Choice choice, int from, int to, HiftStream vocoder, Sink sink, StreamPacer pacer, int id,
-            double[] flow, BooleanSupplier cancelled) {
+            double[] flow, boolean listening, BooleanSupplier cancelled) {
         if (to <= from) {
             pacer.blockDone(id, 0, 0, 0, 0);
             return 0;
@@ -408,7 +411,8 @@ public final class Utterance {
             }
             Tensor part = mel.narrow(2, from, to - from).contiguous();
             boolean cheaper = cheaper(choice, prompt.used(), voice);
-            long firstWindow = pacer.firstWindow(StreamPacer.now(), to - from, StreamPacer.TOKEN_MS / stride);
+            long firstWindow = listening ? pacer.firstWindow(StreamPacer.now(), to - from, StreamPacer.TOKEN_MS / stride)
+                    : 0;
             long samples;
             double handing = 0; // ms in the sink and the pacer, not HiFT's
             if (firstWindow > 0) {

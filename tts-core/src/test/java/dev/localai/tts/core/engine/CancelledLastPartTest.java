@@ -73,7 +73,7 @@ class CancelledLastPartTest {
             StreamPacer pacer = pipeline.pacer;
             try {
                 Utterance.flush(model, voice, ids, TOKENS, z, whole, 0, TOKENS * stride, vocoder, audio::add, pacer,
-                        pacer.newBlock(), null, () -> ++asked[0] == stopAt);
+                        pacer.newBlock(), null, false, () -> ++asked[0] == stopAt);
                 return new Outcome(asked[0], audio, false);
             } catch (CancellationException e) {
                 return new Outcome(asked[0], audio, true);

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A streamed block that a listener is already waiting for ({@link StreamPacer#firstWindow}) leaves in HiFT's decoder
  * windows as they are made, the first a quarter of the block, instead of after the whole block's vocoding; a block
- * in time leaves whole, as before. Either way the same samples up to float rounding, and one flow run for the
- * pacer's count of cheaper runs. On the tiny checkpoint, {@link Utterance#flush} over 100 tokens (200 mel frames).
+ * in time leaves whole, as before, and so does any part of a request that is not streamed. Either way the same
+ * samples up to float rounding, and one flow run for the pacer's count of cheaper runs. On the tiny checkpoint,
+ * {@link Utterance#flush} over 100 tokens (200 mel frames).
  */
 class LateBlockWindowsTest {
     private static final int TOKENS = 100;
@@ -54,9 +55,10 @@ class LateBlockWindowsTest {
 
     /**
      * One block of {@link #TOKENS} seeded tokens after 0.32 s of audio that ran out {@code lateBy} ms ago (negative:
-     * that will last that long), HiFT measured at 10 ms a token; its flow the cheapest way (5 s of prompt, one step).
+     * that will last that long), HiFT measured at 10 ms a token; its flow the cheapest way (5 s of prompt, one step);
+     * a streamed request's ({@code listening}) or a whole one's.
      */
-    private static Block block(double lateBy) {
+    private static Block block(double lateBy, boolean listening) {
         int stride = model.flow().config().upsampleStride();
         int promptTokens = (int) voice.promptTokens();
         int[] ids = new Random(11).ints(TOKENS, 0, model.flow().config().vocabSize()).toArray();
@@ -74,7 +76,7 @@ class LateBlockWindowsTest {
             FirstBlockPlan.Choice cheap = new FirstBlockPlan.Choice(Math.min(promptTokens, 125), 1,
                     Utterance.firstBlockFlow(model, 0).share(1));
             long samples = Utterance.flush(model, voice, ids, TOKENS, z, cheap, 0, TOKENS * stride, vocoder,
-                    pieces::add, pacer, pacer.newBlock(), null, () -> false);
+                    pieces::add, pacer, pacer.newBlock(), null, listening, () -> false);
             assertThat(samples).isEqualTo(pieces.stream().mapToLong(p -> p.length).sum());
             return new Block(pieces, pacer.laterCheaperRuns());
         }
@@ -82,8 +84,9 @@ class LateBlockWindowsTest {
 
     @Test
     void aBlockTheListenerWaitsForLeavesWindowByWindowWithTheSameSamples() {
-        Block inTime = block(-60_000);
-        Block late = block(1_000);
+        Block inTime = block(-60_000, true);
+        Block late = block(1_000, true);
+        assertThat(block(1_000, false).pieces()).as("no listener (a whole clip's chunk): whole").hasSize(1);
         int spf = model.hift().config().samplesPerFrame();
         int stride = model.flow().config().upsampleStride();
         assertThat(inTime.pieces()).as("a block in time leaves whole").hasSize(1);

@@ -27,7 +27,9 @@ import org.bytedeco.pytorch.TensorVector;
  *
  * <p>A push may be given a {@code stop} condition, asked before each decoder window after the first: a long run of
  * frames (a whole chunk's, several seconds of vocoding on two CPU cores) then ends at the next window once it holds,
- * and the stream can take no more frames.
+ * and the stream can take no more frames. A push may also hand each decoder window's samples on as soon as it is
+ * made, its first window cut short, for whoever is already waiting for the run's audio (a streamed block a listener
+ * waits for: the engine's {@code StreamPacer.firstWindow}).
  *
  * <p>Not thread-safe. Returned tensors are owned by the caller.
  */
