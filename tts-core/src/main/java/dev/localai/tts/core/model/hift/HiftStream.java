@@ -2,6 +2,8 @@ package dev.localai.tts.core.model.hift;
 
 import static org.bytedeco.pytorch.global.torch.cat;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -116,7 +118,7 @@ public final class HiftStream implements AutoCloseable {
         open();
         try (PointerScope scope = new PointerScope()) {
             add(melChunk);
-            java.util.List<Tensor> parts = new java.util.ArrayList<>();
+            List<Tensor> parts = new ArrayList<>();
             advance(false, stop, 0, parts::add);
             return HiFTGenerator.keep(joined(parts));
         }
@@ -151,7 +153,7 @@ public final class HiftStream implements AutoCloseable {
         open();
         finished = true;
         try (PointerScope scope = new PointerScope()) {
-            java.util.List<Tensor> parts = new java.util.ArrayList<>();
+            List<Tensor> parts = new ArrayList<>();
             advance(true, () -> false, 0, parts::add);
             return HiFTGenerator.keep(joined(parts));
         }
@@ -165,7 +167,7 @@ public final class HiftStream implements AutoCloseable {
     }
 
     /** The windows' samples as one (1, k) tensor (k may be 0). */
-    private static Tensor joined(java.util.List<Tensor> parts) {
+    private static Tensor joined(List<Tensor> parts) {
         return parts.isEmpty() ? org.bytedeco.pytorch.global.torch.zeros(1, 0)
                 : parts.size() == 1 ? parts.get(0) : cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
     }
