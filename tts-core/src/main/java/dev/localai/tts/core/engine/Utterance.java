@@ -12,6 +12,7 @@ import dev.localai.tts.core.model.t3.T3Session;
 import dev.localai.tts.core.model.t3.TokenSampler;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
@@ -277,8 +278,7 @@ public final class Utterance {
                         long out = flush(m, voice, tokens, total, v.z, lastWay, from, total * stride, v.vocoder,
                                 sink, pacer, lastId, lastFlow, p.streaming(), cancelled);
                         try (PointerScope scope = new PointerScope()) {
-                            float[] tail = toArray(v.vocoder.finish());
-                            FiniteGuard.check(tail, "HiFT vocoder");
+                            float[] tail = vocoded(v.vocoder.finish());
                             if (tail.length > 0) {
                                 sink.accept(tail);
                                 // the vocoder's held-back tail comes from the same flow run as the flush above
@@ -413,41 +413,40 @@ public final class Utterance {
             boolean cheaper = cheaper(choice, prompt.used(), voice);
             long firstWindow = listening ? pacer.firstWindow(StreamPacer.now(), to - from, StreamPacer.TOKEN_MS / stride)
                     : 0;
-            long samples;
-            double handing = 0; // ms in the sink and the pacer, not HiFT's
-            if (firstWindow > 0) {
-                // a block the listener would wait for: a short first decoder window, and each window's samples
-                // leave as soon as they are made
-                double[] spent = {0};
-                boolean[] started = {false};
-                samples = vocoder.push(part, cancelled, firstWindow, piece -> {
-                    float[] out = toArray(piece);
-                    FiniteGuard.check(out, "HiFT vocoder");
-                    if (out.length > 0) {
-                        long h0 = System.nanoTime();
-                        sink.accept(out);
-                        pacer.audio(out.length, StreamPacer.now(), cheaper, started[0]);
-                        started[0] = true;
-                        spent[0] += (System.nanoTime() - h0) / 1e6;
-                    }
-                });
-                handing = spent[0];
-            } else {
-                float[] out = toArray(vocoder.push(part, cancelled)); // a whole chunk's part stops at a window
-                FiniteGuard.check(out, "HiFT vocoder");
-                samples = out.length;
+            // each piece of audio to the sink and the pacer; the time that takes is not HiFT's
+            double[] handing = {0};
+            boolean[] started = {false};
+            Consumer<float[]> emit = out -> {
                 if (out.length > 0) {
                     long h0 = System.nanoTime();
                     sink.accept(out);
-                    pacer.audio(out.length, StreamPacer.now(), cheaper);
-                    handing = (System.nanoTime() - h0) / 1e6;
+                    pacer.audio(out.length, StreamPacer.now(), cheaper, started[0]);
+                    started[0] = true;
+                    handing[0] += (System.nanoTime() - h0) / 1e6;
                 }
+            };
+            long samples;
+            if (firstWindow > 0) {
+                // a block the listener would wait for: a short first decoder window, and each window's samples
+                // leave as soon as they are made
+                samples = vocoder.push(part, cancelled, firstWindow, piece -> emit.accept(vocoded(piece)));
+            } else {
+                float[] out = vocoded(vocoder.push(part, cancelled)); // a whole chunk's part stops at a window
+                emit.accept(out);
+                samples = out.length;
             }
             long t2 = System.nanoTime();
             pacer.blockDone(id, (int) prompt.used() + n, (t1 - t0) / 1e6 / choice.workShare(), samples,
-                    (t2 - t1) / 1e6 - handing);
+                    (t2 - t1) / 1e6 - handing[0]);
             return samples;
         }
+    }
+
+    /** HiFT's samples (1, k) on the heap, checked finite. */
+    private static float[] vocoded(Tensor wav) {
+        float[] out = toArray(wav);
+        FiniteGuard.check(out, "HiFT vocoder");
+        return out;
     }
 
     /**

@@ -118,9 +118,7 @@ public final class HiftStream implements AutoCloseable {
         open();
         try (PointerScope scope = new PointerScope()) {
             add(melChunk);
-            List<Tensor> parts = new ArrayList<>();
-            advance(false, stop, 0, parts::add);
-            return HiFTGenerator.keep(joined(parts));
+            return HiFTGenerator.keep(advanceJoined(false, stop));
         }
     }
 
@@ -153,9 +151,7 @@ public final class HiftStream implements AutoCloseable {
         open();
         finished = true;
         try (PointerScope scope = new PointerScope()) {
-            List<Tensor> parts = new ArrayList<>();
-            advance(true, () -> false, 0, parts::add);
-            return HiFTGenerator.keep(joined(parts));
+            return HiFTGenerator.keep(advanceJoined(true, () -> false));
         }
     }
 
@@ -166,8 +162,10 @@ public final class HiftStream implements AutoCloseable {
         received += melChunk.size(2);
     }
 
-    /** The windows' samples as one (1, k) tensor (k may be 0). */
-    private static Tensor joined(List<Tensor> parts) {
+    /** {@link #advance} with every window's samples as one (1, k) tensor (k may be 0). */
+    private Tensor advanceJoined(boolean last, BooleanSupplier stop) {
+        List<Tensor> parts = new ArrayList<>();
+        advance(last, stop, 0, parts::add);
         return parts.isEmpty() ? org.bytedeco.pytorch.global.torch.zeros(1, 0)
                 : parts.size() == 1 ? parts.get(0) : cat(new TensorVector(parts.toArray(new Tensor[0])), 1);
     }
@@ -205,8 +203,10 @@ public final class HiftStream implements AutoCloseable {
                     stopped = true; // emitted and the cached frames no longer agree: nothing more can follow
                     throw new CancellationException("vocoding stopped");
                 }
-                long limit = first && cpu && firstWindow > 0 ? (window > 0 ? Math.min(window, firstWindow) : firstWindow)
-                        : window;
+                long limit = window;
+                if (first && cpu && firstWindow > 0) {
+                    limit = window > 0 ? Math.min(window, firstWindow) : firstWindow;
+                }
                 long to = limit > 0 ? Math.min(emitReady, emitted + limit) : emitReady;
                 long w0 = Math.max(0, emitted - context);
                 long w1 = last && to == emitReady ? received : Math.min(received, to + context);
